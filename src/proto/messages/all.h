@@ -1,0 +1,71 @@
+/*
+ * all.h - every message definition Samsa knows, in API-key order.
+ */
+#ifndef SAMSA_PROTO_MSG_ALL_H
+#define SAMSA_PROTO_MSG_ALL_H
+
+#include "proto/messages/produce.h"
+#include "proto/messages/fetch.h"
+#include "proto/messages/list_offsets.h"
+#include "proto/messages/metadata.h"
+#include "proto/messages/offset_commit.h"
+#include "proto/messages/offset_fetch.h"
+#include "proto/messages/find_coordinator.h"
+#include "proto/messages/join_group.h"
+#include "proto/messages/heartbeat.h"
+#include "proto/messages/leave_group.h"
+#include "proto/messages/sync_group.h"
+#include "proto/messages/describe_groups.h"
+#include "proto/messages/list_groups.h"
+#include "proto/messages/sasl_handshake.h"
+#include "proto/messages/api_versions.h"
+#include "proto/messages/create_topics.h"
+#include "proto/messages/delete_topics.h"
+#include "proto/messages/delete_records.h"
+#include "proto/messages/init_producer_id.h"
+#include "proto/messages/offset_for_leader_epoch.h"
+#include "proto/messages/describe_configs.h"
+#include "proto/messages/alter_configs.h"
+#include "proto/messages/describe_log_dirs.h"
+#include "proto/messages/sasl_authenticate.h"
+#include "proto/messages/create_partitions.h"
+#include "proto/messages/delete_groups.h"
+#include "proto/messages/incremental_alter_configs.h"
+#include "proto/messages/offset_delete.h"
+#include "proto/messages/describe_cluster.h"
+#include "proto/messages/describe_producers.h"
+
+/* X(key, snake_name, UPPER_NAME) for each API with definitions. */
+#define KAPI_LIST(X) \
+    X(0, produce, PRODUCE) \
+    X(1, fetch, FETCH) \
+    X(2, list_offsets, LIST_OFFSETS) \
+    X(3, metadata, METADATA) \
+    X(8, offset_commit, OFFSET_COMMIT) \
+    X(9, offset_fetch, OFFSET_FETCH) \
+    X(10, find_coordinator, FIND_COORDINATOR) \
+    X(11, join_group, JOIN_GROUP) \
+    X(12, heartbeat, HEARTBEAT) \
+    X(13, leave_group, LEAVE_GROUP) \
+    X(14, sync_group, SYNC_GROUP) \
+    X(15, describe_groups, DESCRIBE_GROUPS) \
+    X(16, list_groups, LIST_GROUPS) \
+    X(17, sasl_handshake, SASL_HANDSHAKE) \
+    X(18, api_versions, API_VERSIONS) \
+    X(19, create_topics, CREATE_TOPICS) \
+    X(20, delete_topics, DELETE_TOPICS) \
+    X(21, delete_records, DELETE_RECORDS) \
+    X(22, init_producer_id, INIT_PRODUCER_ID) \
+    X(23, offset_for_leader_epoch, OFFSET_FOR_LEADER_EPOCH) \
+    X(32, describe_configs, DESCRIBE_CONFIGS) \
+    X(33, alter_configs, ALTER_CONFIGS) \
+    X(35, describe_log_dirs, DESCRIBE_LOG_DIRS) \
+    X(36, sasl_authenticate, SASL_AUTHENTICATE) \
+    X(37, create_partitions, CREATE_PARTITIONS) \
+    X(42, delete_groups, DELETE_GROUPS) \
+    X(44, incremental_alter_configs, INCREMENTAL_ALTER_CONFIGS) \
+    X(47, offset_delete, OFFSET_DELETE) \
+    X(60, describe_cluster, DESCRIBE_CLUSTER) \
+    X(61, describe_producers, DESCRIBE_PRODUCERS)
+
+#endif
