@@ -7,7 +7,8 @@
 CC       ?= cc
 SANITIZE ?= 0
 MODE     := $(if $(filter 1,$(SANITIZE)),san,rel)
-OBJDIR   := build/obj/$(MODE)
+BUILD    ?= build
+OBJDIR   := $(BUILD)/obj/$(MODE)
 
 CFLAGS_BASE := -std=c11 -D_GNU_SOURCE -g -pthread -Wall -Wextra -Werror \
                -Wshadow -Wno-unused-parameter -Wno-missing-field-initializers \
@@ -20,7 +21,7 @@ else
   CFLAGS_OPT := -O2 -fno-omit-frame-pointer
 endif
 CFLAGS  += $(CFLAGS_BASE) $(CFLAGS_OPT)
-LDLIBS  := -lisal -lcjson -lpthread -lm
+LDLIBS  := -lisal -lcjson -lz -lsnappy -llz4 -lzstd -lpthread -lm
 LDFLAGS += $(LDFLAGS_SAN)
 
 LIB_SRC    := $(shell find src -name '*.c' ! -path 'src/cli/*' ! -name 'main.c' | sort)
@@ -29,12 +30,13 @@ BROKER_OBJ := $(OBJDIR)/src/broker/main.o
 UNIT_SRC   := $(sort $(wildcard tests/unit/*.c))
 UNIT_OBJ   := $(UNIT_SRC:%.c=$(OBJDIR)/%.o)
 
-.PHONY: all deps test unit-test integration-test run clean bench docs
-all: build/samsa-broker
+.PHONY: all deps test unit-test unit-tests integration-test run clean bench docs
+unit-tests: $(BUILD)/unit-tests
+all: $(BUILD)/samsa-broker
 
 # Binaries are relinked when the mode changes (the stamp records it).
-build/.mode-$(MODE):
-	@mkdir -p build && rm -f build/.mode-* && touch $@
+$(BUILD)/.mode-$(MODE):
+	@mkdir -p $(BUILD) && rm -f $(BUILD)/.mode-* && touch $@
 
 $(OBJDIR)/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -44,31 +46,31 @@ $(OBJDIR)/%.o: %.c
 $(OBJDIR)/libsamsa.a: $(LIB_OBJ)
 	@rm -f $@ && ar rcs $@ $^
 
-build/samsa-broker: $(BROKER_OBJ) $(OBJDIR)/libsamsa.a build/.mode-$(MODE)
+$(BUILD)/samsa-broker: $(BROKER_OBJ) $(OBJDIR)/libsamsa.a $(BUILD)/.mode-$(MODE)
 	$(CC) $(LDFLAGS) $(BROKER_OBJ) $(OBJDIR)/libsamsa.a $(LDLIBS) -o $@
 
-build/unit-tests: $(UNIT_OBJ) $(OBJDIR)/libsamsa.a build/.mode-$(MODE)
+$(BUILD)/unit-tests: $(UNIT_OBJ) $(OBJDIR)/libsamsa.a $(BUILD)/.mode-$(MODE)
 	$(CC) $(LDFLAGS) $(UNIT_OBJ) $(OBJDIR)/libsamsa.a $(LDLIBS) -o $@
 
 deps:
 	@scripts/deps.sh
 
-unit-test: build/unit-tests
-	build/unit-tests
+unit-test: $(BUILD)/unit-tests
+	$(BUILD)/unit-tests
 
-integration-test: build/samsa-broker
+integration-test: $(BUILD)/samsa-broker
 	scripts/integration.sh
 
 test: deps
-	$(MAKE) all build/unit-tests
+	$(MAKE) all $(BUILD)/unit-tests
 	$(MAKE) unit-test
 	$(MAKE) integration-test
 
 run: deps
 	$(MAKE) all
-	build/samsa-broker config/server.properties
+	$(BUILD)/samsa-broker config/server.properties
 
 clean:
-	rm -rf build
+	rm -rf $(BUILD)
 
 -include $(LIB_OBJ:.o=.d) $(BROKER_OBJ:.o=.d) $(UNIT_OBJ:.o=.d)
