@@ -31,8 +31,8 @@ UNIT_SRC   := $(sort $(wildcard tests/unit/*.c))
 UNIT_OBJ   := $(UNIT_SRC:%.c=$(OBJDIR)/%.o)
 
 .PHONY: all deps test unit-test unit-tests integration-test run clean bench docs
-unit-tests: $(BUILD)/unit-tests
 all: $(BUILD)/samsa-broker
+unit-tests: $(BUILD)/unit-tests
 
 # Binaries are relinked when the mode changes (the stamp records it).
 $(BUILD)/.mode-$(MODE):

@@ -1,0 +1,56 @@
+/*
+ * admin.h - topic administration and the worker thread it runs on.
+ *
+ * Creating, deleting and altering topics touches the filesystem (partition
+ * directories, the metadata file with fsync), so it never runs on a network
+ * thread.  Handlers submit an admin_job: `work` runs on the single admin
+ * thread, which also serialises every metadata change; `done` then runs back
+ * on the request's loop to build the response.
+ *
+ * The topic_admin_* functions run on the admin thread only.  Each returns a
+ * Kafka error code and, on failure, a message for the response.
+ */
+#ifndef SAMSA_BROKER_ADMIN_H
+#define SAMSA_BROKER_ADMIN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "broker/broker.h"
+#include "broker/request.h"
+
+typedef struct admin_job admin_job;
+struct admin_job {
+    kreq *rq;
+    void (*work)(admin_job *job);     /* admin thread */
+    void (*done)(admin_job *job);     /* request's loop thread */
+    void *arg;
+    admin_job *next;
+};
+
+int admin_worker_start(broker *b);
+void admin_worker_stop(broker *b);
+/* Queue work for rq.  The job is freed after done() returns. */
+void admin_submit(broker *b, kreq *rq, void (*work)(admin_job *), void (*done)(admin_job *),
+                  void *arg);
+
+/* Load topics from the metadata store and attach their logs (startup). */
+int topic_admin_load(broker *b, char *err, size_t errlen);
+
+int16_t topic_admin_create(broker *b, const char *name, int32_t partitions, int16_t replication,
+                           const topic_kv *configs, int nconfigs, bool validate_only,
+                           kuuid *id_out, char *msg, size_t msglen);
+int16_t topic_admin_delete(broker *b, const char *name, kuuid *id_out, char *msg, size_t msglen);
+int16_t topic_admin_add_partitions(broker *b, const char *name, int32_t total, bool validate_only,
+                                   char *msg, size_t msglen);
+/* Replace (incremental=false) or edit a topic's overrides; validates all
+ * first, applies none on error. */
+int16_t topic_admin_set_configs(broker *b, const char *name, const topic_kv *set, int nset,
+                                bool replace_all, bool validate_only, char *msg, size_t msglen);
+
+/* Producer ids for InitProducerId: blocks reserved durably in the
+ * metadata store, so ids are never reused across restarts. */
+int64_t producer_id_allocate(broker *b);
+
+#endif

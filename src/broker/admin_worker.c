@@ -1,0 +1,102 @@
+/* admin_worker.c - the admin thread (see admin.h). */
+#include "broker/admin.h"
+
+#include <pthread.h>
+#include <stdlib.h>
+
+#include "core/log.h"
+
+typedef struct admin_worker {
+    pthread_t thread;
+    pthread_mutex_t lock;      /* guards head, tail, stop */
+    pthread_cond_t cond;
+    admin_job *head, *tail;
+    bool stop;
+} admin_worker;
+
+static void job_done(loop *lp, void *arg)
+{
+    admin_job *job = arg;
+    job->done(job);
+    free(job);
+}
+
+static void *worker_main(void *arg)
+{
+    broker *b = arg;
+    admin_worker *w = b->admin;
+    pthread_mutex_lock(&w->lock);
+    for (;;) {
+        while (!w->head && !w->stop)
+            pthread_cond_wait(&w->cond, &w->lock);
+        if (!w->head && w->stop)
+            break;
+        admin_job *job = w->head;
+        w->head = job->next;
+        if (!w->head)
+            w->tail = NULL;
+        pthread_mutex_unlock(&w->lock);
+        if (job->work)
+            job->work(job);
+        if (loop_post(job->rq->lp, job_done, job) < 0) {
+            LOG_ERR("admin", "cannot hand an admin result back; dropping the response");
+            free(job);
+        }
+        pthread_mutex_lock(&w->lock);
+    }
+    pthread_mutex_unlock(&w->lock);
+    return NULL;
+}
+
+int admin_worker_start(broker *b)
+{
+    admin_worker *w = calloc(1, sizeof *w);
+    if (!w)
+        return -1;
+    pthread_mutex_init(&w->lock, NULL);
+    pthread_cond_init(&w->cond, NULL);
+    b->admin = w;
+    if (pthread_create(&w->thread, NULL, worker_main, b) != 0)
+        return -1;
+    pthread_setname_np(w->thread, "samsa-admin");
+    return 0;
+}
+
+void admin_worker_stop(broker *b)
+{
+    admin_worker *w = b->admin;
+    if (!w)
+        return;
+    pthread_mutex_lock(&w->lock);
+    w->stop = true;
+    pthread_cond_signal(&w->cond);
+    pthread_mutex_unlock(&w->lock);
+    pthread_join(w->thread, NULL);
+    pthread_mutex_destroy(&w->lock);
+    pthread_cond_destroy(&w->cond);
+    free(w);
+    b->admin = NULL;
+}
+
+void admin_submit(broker *b, kreq *rq, void (*work)(admin_job *), void (*done)(admin_job *),
+                  void *arg)
+{
+    admin_worker *w = b->admin;
+    admin_job *job = calloc(1, sizeof *job);
+    if (!job) {
+        kreq_fail_close(rq, "out of memory queueing admin work");
+        return;
+    }
+    job->rq = rq;
+    job->work = work;
+    job->done = done;
+    job->arg = arg;
+    pthread_mutex_lock(&w->lock);
+    if (w->tail)
+        w->tail->next = job;
+    else
+        w->head = job;
+    w->tail = job;
+    pthread_cond_signal(&w->cond);
+    pthread_mutex_unlock(&w->lock);
+}

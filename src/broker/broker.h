@@ -1,0 +1,68 @@
+/*
+ * broker.h - the broker's shared context and the settings its core reads.
+ *
+ * One `broker` exists per process.  Subsystems keep their own locks; this
+ * struct only ties them together and is immutable after startup except
+ * where a field names its lock or is atomic.  `broker_settings` is the typed
+ * view of the configuration the request path needs; main.c fills it from
+ * the config module (broker/config.h) so the core never parses strings.
+ */
+#ifndef SAMSA_BROKER_BROKER_H
+#define SAMSA_BROKER_BROKER_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "cluster/topic_registry.h"
+#include "core/uuid.h"
+#include "net/loop.h"
+
+struct log_manager;
+struct fetch_sessions;
+struct admin_worker;
+struct listener;
+
+typedef struct broker_settings {
+    int32_t node_id;
+    char listen_host[256];
+    int listen_port;
+    char adv_host[256];
+    int adv_port;
+    char rack[128];                     /* "" = none */
+    int num_network_threads;
+    int32_t socket_request_max_bytes;
+    int64_t connections_max_idle_ms;
+    int32_t num_partitions;
+    int16_t default_replication_factor;
+    bool auto_create_topics;
+    bool delete_topic_enable;
+    int32_t message_max_bytes;
+    int max_fetch_sessions;             /* max.incremental.fetch.session.cache.slots */
+    int32_t offsets_topic_num_partitions;
+} broker_settings;
+
+typedef struct broker {
+    broker_settings set;
+    char cluster_id[KUUID_STR_LEN + 1];
+    char metadata_dir[4096];            /* where samsa-metadata.json lives */
+
+    topic_registry topics;
+    struct log_manager *logs;
+    struct fetch_sessions *sessions;
+    struct admin_worker *admin;
+
+    loop **loops;                       /* one per network thread */
+    pthread_t *threads;
+    int nloops;
+    atomic_uint next_loop;              /* round-robin for new connections */
+    struct listener *listener;
+
+    atomic_bool shutting_down;
+} broker;
+
+/* The process-wide broker (set once in main before threads start). */
+extern broker *g_broker;
+
+#endif

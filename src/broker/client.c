@@ -1,0 +1,266 @@
+/* client.c - see client.h. */
+#include "broker/client.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "broker/broker.h"
+#include "broker/delayed.h"
+#include "broker/dispatch.h"
+#include "core/clock.h"
+#include "core/errors.h"
+#include "core/log.h"
+#include "proto/codec.h"
+#include "proto/messages/api_versions.h"
+
+#define MAX_INFLIGHT 128
+#define RESUME_INFLIGHT 64
+#define MAX_OUT_BYTES (32u << 20)
+#define RESUME_OUT_BYTES (8u << 20)
+
+static void client_unref(client *cl)
+{
+    if (--cl->refs == 0) {
+        conn_unref(cl->c);
+        free(cl);
+    }
+}
+
+static void kreq_free(kreq *rq)
+{
+    obuf_free(&rq->resp);
+    arena_reset(&rq->arena);
+    free(rq->frame);
+    client *cl = rq->cl;
+    free(rq);
+    client_unref(cl);
+}
+
+static void maybe_resume(client *cl)
+{
+    if (!cl->closed && cl->c->reads_paused && cl->inflight < RESUME_INFLIGHT &&
+        conn_out_pending(cl->c) < RESUME_OUT_BYTES)
+        conn_resume_reads(cl->c);
+}
+
+void client_release(client *cl)
+{
+    cl->refs++;
+    while (cl->head && cl->head->done) {
+        kreq *rq = cl->head;
+        cl->head = rq->next;
+        if (!cl->head)
+            cl->tail = NULL;
+        cl->inflight--;
+        if (!rq->no_response && !cl->closed)
+            conn_send(cl->c, &rq->resp);
+        kreq_free(rq);
+    }
+    maybe_resume(cl);
+    client_unref(cl);
+}
+
+/* ----------------------------------------------------------- kreq helpers */
+
+bool kreq_client_open(const kreq *rq) { return !rq->cl->closed; }
+const char *kreq_peer(const kreq *rq) { return rq->cl->c->peer; }
+
+void *kreq_new_response(kreq *rq)
+{
+    void *r = arena_alloc(&rq->arena, rq->api->resp->size);
+    if (r)
+        kcodec_defaults(rq->api->resp, r);
+    return r;
+}
+
+static void encode_response(kreq *rq, const kf_struct *schema, int version, bool flex,
+                            const void *resp)
+{
+    obuf_free(&rq->resp);
+    uint8_t *size = obuf_reserve(&rq->resp, 4);
+    if (!size)
+        return;
+    obuf_commit(&rq->resp, 4);
+    kresp_header_write(&rq->resp, kresp_header_version(rq->hdr.api_key, (int16_t)version),
+                       rq->hdr.correlation_id);
+    kcodec_encode(schema, version, flex, resp, &rq->resp);
+    be32_store(size, (uint32_t)(rq->resp.total - 4));
+}
+
+void kreq_respond(kreq *rq, const void *resp)
+{
+    if (rq->done)
+        return;
+    if (resp)
+        encode_response(rq, rq->api->resp, rq->hdr.api_version, rq->flex, resp);
+    if (!resp || rq->resp.oom) {
+        LOG_ERR("broker", "could not build %s response for %s", rq->api->name, kreq_peer(rq));
+        rq->done = true;
+        if (!rq->cl->closed)
+            conn_close(rq->cl->c, "response could not be built");
+        client_release(rq->cl);
+        return;
+    }
+    rq->done = true;
+    client_release(rq->cl);
+}
+
+void kreq_complete_silently(kreq *rq)
+{
+    rq->no_response = true;
+    rq->done = true;
+    client_release(rq->cl);
+}
+
+void kreq_fail_close(kreq *rq, const char *why)
+{
+    char msg[512];
+    snprintf(msg, sizeof msg, "%s v%d request (correlation id %d): %s", kapi_name(rq->hdr.api_key),
+             rq->hdr.api_version, rq->hdr.correlation_id, why);
+    if (!rq->cl->closed)
+        conn_close(rq->cl->c, msg);
+    kreq_complete_silently(rq);
+}
+
+/* -------------------------------------------------------------- framing in */
+
+/* ApiVersions with a version we do not know: answer in the v0 format with
+ * UNSUPPORTED_VERSION and our own ranges, without parsing the body. */
+static void answer_unsupported_api_versions(kreq *rq)
+{
+    api_versions_resp *r = arena_alloc(&rq->arena, sizeof *r);
+    kcodec_defaults(&api_versions_resp_schema, r);
+    r->error_code = KERR_UNSUPPORTED_VERSION;
+    int n = 0;
+    const api_entry *tab = dispatch_table(&n);
+    api_versions_resp_api_keys *keys = KARRAY_ALLOC(&rq->arena, &r->api_keys, n);
+    for (int i = 0; keys && i < n; i++)
+        keys[i] = (api_versions_resp_api_keys){ .api_key = tab[i].key,
+                                               .min_version = tab[i].min_version,
+                                               .max_version = tab[i].max_version };
+    encode_response(rq, &api_versions_resp_schema, 0, false, r);
+    rq->done = true;
+    client_release(rq->cl);
+}
+
+static void on_frame(conn *c, uint8_t *frame, size_t len)
+{
+    client *cl = c->user;
+    kreq *rq = calloc(1, sizeof *rq);
+    if (!rq) {
+        free(frame);
+        conn_close(c, "out of memory");
+        return;
+    }
+    rq->cl = cl;
+    rq->lp = c->lp;
+    rq->frame = frame;
+    rq->frame_len = len;
+    rq->recv_us = loop_now_us(c->lp);
+    obuf_init(&rq->resp);
+    /* Everything decoded from a request fits in a bounded multiple of its
+     * size: the arena cap makes that a hard limit. */
+    size_t cap = 16 * len + 65536;
+    arena_init(&rq->arena, cap > (256u << 20) ? (256u << 20) : cap);
+    cl->refs++;
+    if (cl->tail)
+        cl->tail->next = rq;
+    else
+        cl->head = rq;
+    cl->tail = rq;
+    cl->inflight++;
+
+    kreq_header peek;
+    if (kreq_header_peek(frame, len, &peek) < 0) {
+        rq->hdr.api_key = -1;
+        kreq_fail_close(rq, "request shorter than its header");
+        return;
+    }
+    rq->hdr = peek;
+    const api_entry *e = dispatch_get(peek.api_key);
+    rq->api = kapi_schema_get(peek.api_key);
+    if (!e || !rq->api) {
+        kreq_fail_close(rq, "unknown or unsupported API key");
+        return;
+    }
+    kreader r;
+    kr_init(&r, frame, len);
+    if (peek.api_key == 18 && peek.api_version > e->max_version) {
+        /* Parse what a v1 header would hold; the body is not ours to read. */
+        kreq_header_parse(&r, 1, &rq->hdr);
+        answer_unsupported_api_versions(rq);
+        return;
+    }
+    if (peek.api_version < e->min_version || peek.api_version > e->max_version) {
+        kreq_fail_close(rq, "unsupported API version");
+        return;
+    }
+    rq->flex = kapi_flexible(rq->api, peek.api_version);
+    if (kreq_header_parse(&r, kreq_header_version(peek.api_key, peek.api_version), &rq->hdr) < 0) {
+        kreq_fail_close(rq, "malformed request header");
+        return;
+    }
+    rq->body = arena_alloc(&rq->arena, rq->api->req->size);
+    int rc = rq->body ? kcodec_decode(rq->api->req, peek.api_version, rq->flex, &r, &rq->arena, rq->body)
+                      : KERR__NOMEM;
+    if (rc) {
+        kreq_fail_close(rq, rc == KERR__NOMEM ? "request decodes to more memory than allowed"
+                                              : "malformed request body");
+        return;
+    }
+    LOG_DBG("req", "%s %s v%d corr %d", c->peer, rq->api->name, peek.api_version,
+            peek.correlation_id);
+    e->handle(rq);
+    if (!cl->closed && (cl->inflight >= MAX_INFLIGHT || conn_out_pending(c) >= MAX_OUT_BYTES))
+        conn_pause_reads(c);
+}
+
+static void on_close(conn *c)
+{
+    client *cl = c->user;
+    cl->closed = true;
+    /* Parked requests will never be answered: finish them now.  Each
+     * cancel may release (free) requests, so rescan from the head. */
+    cl->refs++;
+    for (;;) {
+        kreq *rq = cl->head;
+        while (rq && !rq->delayed)
+            rq = rq->next;
+        if (!rq)
+            break;
+        delayed_cancel(rq->delayed);
+    }
+    cl->refs--;          /* our temporary reference; the conn's remains */
+    client_unref(cl);    /* the conn's reference */
+}
+
+static void on_drained(conn *c)
+{
+    maybe_resume(c->user);
+}
+
+const conn_ops client_conn_ops = { on_frame, on_close, on_drained };
+
+void client_accept(loop *lp, int fd)
+{
+    broker *b = g_broker;
+    conn_limits lim = { .max_frame = b->set.socket_request_max_bytes,
+                        .idle_ms = b->set.connections_max_idle_ms };
+    client *cl = calloc(1, sizeof *cl);
+    if (!cl) {
+        close(fd);
+        return;
+    }
+    conn *c = conn_new(lp, fd, &client_conn_ops, &lim);
+    if (!c) {
+        free(cl);
+        return;
+    }
+    cl->c = c;
+    cl->refs = 1;
+    conn_ref(c);     /* the client keeps the conn struct alive */
+    c->user = cl;
+    LOG_DBG("net", "accepted %s on thread %d", c->peer, loop_id(lp));
+}

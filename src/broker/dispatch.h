@@ -1,0 +1,50 @@
+/*
+ * dispatch.h - the table of APIs the broker implements.
+ *
+ * Each row names the API key, the version range we implement and
+ * advertise in ApiVersions, and the handler.  A request for a key not in
+ * the table, or outside its range, closes the connection (what Kafka does
+ * when it cannot parse a request), except ApiVersions, which answers
+ * UNSUPPORTED_VERSION with our ranges so clients can retry lower.
+ * docs/protocol-coverage.md is generated from this table.
+ */
+#ifndef SAMSA_BROKER_DISPATCH_H
+#define SAMSA_BROKER_DISPATCH_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "broker/request.h"
+
+typedef void (*api_handler)(kreq *rq);
+
+typedef struct api_entry {
+    int16_t key;
+    int16_t min_version, max_version;
+    api_handler handle;
+    const char *notes;         /* for the coverage doc */
+} api_entry;
+
+const api_entry *dispatch_get(int key);
+/* Rows in key order. */
+const api_entry *dispatch_table(int *n);
+void dispatch_print_markdown(FILE *out);
+
+/* Handlers (one file per API or API family). */
+void handle_api_versions(kreq *rq);
+void handle_metadata(kreq *rq);
+void handle_produce(kreq *rq);
+void handle_fetch(kreq *rq);
+void handle_list_offsets(kreq *rq);
+void handle_create_topics(kreq *rq);
+void handle_delete_topics(kreq *rq);
+void handle_create_partitions(kreq *rq);
+void handle_describe_configs(kreq *rq);
+void handle_alter_configs(kreq *rq);
+void handle_incremental_alter_configs(kreq *rq);
+void handle_delete_records(kreq *rq);
+void handle_describe_cluster(kreq *rq);
+void handle_init_producer_id(kreq *rq);
+void handle_offset_for_leader_epoch(kreq *rq);
+
+#endif

@@ -1,0 +1,163 @@
+/*
+ * handle_metadata.c - Metadata (key 3): brokers, cluster id, controller and
+ * topics with their partitions, topic ids (v10+).
+ *
+ * Topics named in the request that do not exist are created with the
+ * broker defaults when auto.create.topics.enable is on and the client
+ * allows it (v4+ allow_auto_topic_creation; always for v0-3, as Kafka).
+ * Creation runs on the admin worker; the response is built when it is
+ * done.  A newly created topic is returned with NONE and full partition
+ * data, because creation here is synchronous (Kafka would say
+ * LEADER_NOT_AVAILABLE until its controller caught up).
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "broker/admin.h"
+#include "broker/broker.h"
+#include "broker/dispatch.h"
+#include "core/errors.h"
+#include "proto/codec.h"
+#include "proto/messages/metadata.h"
+
+static void fill_partitions(kreq *rq, metadata_resp_topics *rt, topic *t)
+{
+    broker *b = g_broker;
+    int32_t n = topic_nparts(t);
+    metadata_resp_partitions *ps = KARRAY_ALLOC(&rq->arena, &rt->partitions, n);
+    for (int32_t i = 0; ps && i < n; i++) {
+        partition *p = topic_partition(t, i);
+        metadata_resp_partitions *rp = &ps[i];
+        rp->partition_index = i;
+        rp->leader_id = b->set.node_id;
+        rp->leader_epoch = p ? atomic_load(&p->leader_epoch) : 0;
+        int32_t *rep = KARRAY_ALLOC(&rq->arena, &rp->replica_nodes, 1);
+        int32_t *isr = KARRAY_ALLOC(&rq->arena, &rp->isr_nodes, 1);
+        if (rep)
+            rep[0] = b->set.node_id;
+        if (isr)
+            isr[0] = b->set.node_id;
+        rp->offline_replicas.n = 0;
+    }
+}
+
+static void fill_topic(kreq *rq, metadata_resp_topics *rt, topic *t)
+{
+    rt->error_code = KERR_NONE;
+    rt->name = (kstr){ t->name, (int32_t)t->name_len };
+    rt->topic_id = t->id;
+    rt->is_internal = t->internal;
+    rt->topic_authorized_operations = INT32_MIN;
+    fill_partitions(rq, rt, t);
+}
+
+static void build_response(kreq *rq)
+{
+    broker *b = g_broker;
+    metadata_req *req = rq->body;
+    metadata_resp *r = kreq_new_response(rq);
+    metadata_resp_brokers *br = KARRAY_ALLOC(&rq->arena, &r->brokers, 1);
+    if (br) {
+        br->node_id = b->set.node_id;
+        br->host = kstr_c(b->set.adv_host);
+        br->port = b->set.adv_port;
+        br->rack = b->set.rack[0] ? kstr_c(b->set.rack) : (kstr){ NULL, -1 };
+    }
+    r->cluster_id = kstr_c(b->cluster_id);
+    r->controller_id = b->set.node_id;
+
+    /* v0: empty array means all topics; v1+: null means all topics. */
+    bool all = req->topics.n < 0 || (rq->hdr.api_version == 0 && req->topics.n == 0);
+    if (all) {
+        topic **list = NULL;
+        int n = registry_list(&b->topics, &list);
+        int k = 0;
+        metadata_resp_topics *ts = KARRAY_ALLOC(&rq->arena, &r->topics, n > 0 ? n : 0);
+        for (int i = 0; ts && i < n; i++)
+            fill_topic(rq, &ts[k++], list[i]);
+        r->topics.n = k;
+        if (n >= 0)
+            registry_list_free(list, n);
+        kreq_respond(rq, r);
+        return;
+    }
+    metadata_resp_topics *ts = KARRAY_ALLOC(&rq->arena, &r->topics, req->topics.n);
+    for (int32_t i = 0; ts && i < req->topics.n; i++) {
+        metadata_req_topics *qt = &req->topics.v[i];
+        metadata_resp_topics *rt = &ts[i];
+        rt->topic_authorized_operations = INT32_MIN;
+        topic *t = NULL;
+        if (qt->name.len >= 0)
+            t = registry_get(&b->topics, qt->name.p, (size_t)qt->name.len);
+        else if (!kuuid_is_zero(qt->topic_id))
+            t = registry_get_id(&b->topics, qt->topic_id);
+        if (t) {
+            fill_topic(rq, rt, t);
+            topic_unref(t);
+            continue;
+        }
+        rt->name = qt->name;
+        rt->topic_id = qt->topic_id;
+        const char *why;
+        if (qt->name.len >= 0 && !topic_name_valid(qt->name.p, (size_t)qt->name.len, &why))
+            rt->error_code = KERR_INVALID_TOPIC_EXCEPTION;
+        else if (qt->name.len < 0)
+            rt->error_code = KERR_UNKNOWN_TOPIC_ID;
+        else
+            rt->error_code = KERR_UNKNOWN_TOPIC_OR_PARTITION;
+    }
+    kreq_respond(rq, r);
+}
+
+/* Runs on the admin worker: create the missing, valid, requested topics. */
+static void auto_create(admin_job *job)
+{
+    broker *b = g_broker;
+    metadata_req *req = job->rq->body;
+    for (int32_t i = 0; i < req->topics.n; i++) {
+        kstr n = req->topics.v[i].name;
+        const char *why;
+        if (n.len < 0 || !topic_name_valid(n.p, (size_t)n.len, &why))
+            continue;
+        topic *t = registry_get(&b->topics, n.p, (size_t)n.len);
+        if (t) {
+            topic_unref(t);
+            continue;
+        }
+        char msg[256];
+        char *name = strndup(n.p, (size_t)n.len);
+        if (name) {
+            topic_admin_create(b, name, b->set.num_partitions, b->set.default_replication_factor,
+                               NULL, 0, false, NULL, msg, sizeof msg);
+            free(name);
+        }
+    }
+}
+
+static void auto_create_done(admin_job *job)
+{
+    build_response(job->rq);
+}
+
+void handle_metadata(kreq *rq)
+{
+    broker *b = g_broker;
+    metadata_req *req = rq->body;
+    bool allow = rq->hdr.api_version < 4 || req->allow_auto_topic_creation;
+    if (allow && b->set.auto_create_topics && req->topics.n > 0) {
+        for (int32_t i = 0; i < req->topics.n; i++) {
+            kstr n = req->topics.v[i].name;
+            const char *why;
+            if (n.len < 0 || !topic_name_valid(n.p, (size_t)n.len, &why))
+                continue;
+            topic *t = registry_get(&b->topics, n.p, (size_t)n.len);
+            if (t) {
+                topic_unref(t);
+                continue;
+            }
+            admin_submit(b, rq, auto_create, auto_create_done, NULL);
+            return;
+        }
+    }
+    build_response(rq);
+}

@@ -1,0 +1,57 @@
+/*
+ * request.h - one client request from the moment its frame arrives until
+ * its response is queued on the connection.
+ *
+ * A kreq owns its frame bytes (decoded strings and records point into
+ * them), an arena holding the decoded body, and, once complete, the encoded
+ * response.  Requests on a connection are answered strictly in arrival
+ * order: a completed request waits in the client's queue behind any earlier
+ * one that is still pending (a long-poll fetch, a produce awaiting flush).
+ * All of this happens on the connection's loop thread.
+ */
+#ifndef SAMSA_BROKER_REQUEST_H
+#define SAMSA_BROKER_REQUEST_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "core/arena.h"
+#include "core/obuf.h"
+#include "net/conn.h"
+#include "proto/api.h"
+#include "proto/header.h"
+
+typedef struct client client;
+
+typedef struct kreq {
+    client *cl;
+    loop *lp;
+    kreq_header hdr;
+    const kapi_schema *api;
+    bool flex;
+    uint8_t *frame;              /* owned */
+    size_t frame_len;
+    arena arena;                 /* decoded body and response structs */
+    void *body;                  /* decoded request */
+    obuf resp;                   /* encoded response, once done */
+    bool done;
+    bool no_response;            /* acks=0 produce */
+    struct delayed_op *delayed;  /* set while parked */
+    struct kreq *next;           /* client queue */
+    int64_t recv_us;
+} kreq;
+
+/* Encode `resp` (schema = the API's response) as this request's answer and
+ * release it in order.  The response struct may live in rq->arena. */
+void kreq_respond(kreq *rq, const void *resp);
+/* Complete without a response (acks=0). */
+void kreq_complete_silently(kreq *rq);
+/* The request was malformed or unanswerable: close the connection. */
+void kreq_fail_close(kreq *rq, const char *why);
+/* Allocate a zeroed response struct with the schema defaults applied. */
+void *kreq_new_response(kreq *rq);
+/* Is the client connection still open? */
+bool kreq_client_open(const kreq *rq);
+const char *kreq_peer(const kreq *rq);
+
+#endif

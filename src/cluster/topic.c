@@ -1,0 +1,181 @@
+/* topic.c - see topic.h. */
+#include "cluster/topic.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static partition *partition_new(topic *t, int32_t index)
+{
+    partition *p = calloc(1, sizeof *p);
+    if (!p)
+        return NULL;
+    p->topic = t;
+    p->index = index;
+    pthread_mutex_init(&p->watch_lock, NULL);
+    return p;
+}
+
+static void partition_free(partition *p)
+{
+    pthread_mutex_destroy(&p->watch_lock);
+    free(p->watchers);
+    free(p);
+}
+
+topic *topic_new(const char *name, size_t len, kuuid id, int32_t nparts, bool internal)
+{
+    topic *t = calloc(1, sizeof *t);
+    if (!t)
+        return NULL;
+    t->name = malloc(len + 1);
+    if (!t->name)
+        goto fail;
+    memcpy(t->name, name, len);
+    t->name[len] = 0;
+    t->name_len = len;
+    t->id = id;
+    t->internal = internal;
+    atomic_init(&t->refs, 1);
+    atomic_init(&t->nparts, 0);
+    atomic_init(&t->parts, NULL);
+    if (nparts > 0 && topic_grow(t, nparts) < 0)
+        goto fail;
+    return t;
+fail:
+    free(t->name);
+    free(t);
+    return NULL;
+}
+
+int topic_grow(topic *t, int32_t n)
+{
+    int32_t old = topic_nparts(t);
+    if (n <= old)
+        return 0;
+    partition **cur = atomic_load(&t->parts);
+    partition **arr = calloc((size_t)n, sizeof *arr);
+    partition ***ret = realloc(t->retired, (size_t)(t->nretired + 1) * sizeof *ret);
+    if (!arr || !ret) {
+        free(arr);
+        if (ret)
+            t->retired = ret;
+        return -1;
+    }
+    t->retired = ret;
+    if (old)
+        memcpy(arr, cur, (size_t)old * sizeof *arr);
+    for (int32_t i = old; i < n; i++) {
+        arr[i] = partition_new(t, i);
+        if (!arr[i]) {
+            for (int32_t j = old; j < i; j++)
+                partition_free(arr[j]);
+            free(arr);
+            return -1;
+        }
+    }
+    if (cur)
+        t->retired[t->nretired++] = cur;
+    atomic_store_explicit(&t->parts, arr, memory_order_release);
+    atomic_store_explicit(&t->nparts, n, memory_order_release);
+    return 0;
+}
+
+void topic_ref(topic *t)
+{
+    atomic_fetch_add_explicit(&t->refs, 1, memory_order_relaxed);
+}
+
+void topic_unref(topic *t)
+{
+    if (!t || atomic_fetch_sub_explicit(&t->refs, 1, memory_order_acq_rel) != 1)
+        return;
+    int32_t n = topic_nparts(t);
+    partition **arr = atomic_load(&t->parts);
+    for (int32_t i = 0; i < n; i++)
+        partition_free(arr[i]);
+    free(arr);
+    for (int i = 0; i < t->nretired; i++)
+        free(t->retired[i]);
+    free(t->retired);
+    topic_config_clear(t);
+    free(t->name);
+    free(t);
+}
+
+const char *topic_config_get(const topic *t, const char *key)
+{
+    for (int i = 0; i < t->nconfigs; i++)
+        if (!strcmp(t->configs[i].key, key))
+            return t->configs[i].value;
+    return NULL;
+}
+
+int topic_config_set(topic *t, const char *key, const char *value)
+{
+    for (int i = 0; i < t->nconfigs; i++) {
+        if (strcmp(t->configs[i].key, key))
+            continue;
+        if (!value) {
+            free(t->configs[i].key);
+            free(t->configs[i].value);
+            t->configs[i] = t->configs[--t->nconfigs];
+            return 0;
+        }
+        char *v = strdup(value);
+        if (!v)
+            return -1;
+        free(t->configs[i].value);
+        t->configs[i].value = v;
+        return 0;
+    }
+    if (!value)
+        return 0;
+    topic_kv *nc = realloc(t->configs, (size_t)(t->nconfigs + 1) * sizeof *nc);
+    if (!nc)
+        return -1;
+    t->configs = nc;
+    char *k = strdup(key), *v = strdup(value);
+    if (!k || !v) {
+        free(k);
+        free(v);
+        return -1;
+    }
+    t->configs[t->nconfigs++] = (topic_kv){ k, v };
+    return 0;
+}
+
+void topic_config_clear(topic *t)
+{
+    for (int i = 0; i < t->nconfigs; i++) {
+        free(t->configs[i].key);
+        free(t->configs[i].value);
+    }
+    free(t->configs);
+    t->configs = NULL;
+    t->nconfigs = 0;
+}
+
+bool topic_name_valid(const char *name, size_t len, const char **why)
+{
+    if (len == 0) {
+        *why = "topic name is empty";
+        return false;
+    }
+    if (len > 249) {
+        *why = "topic name is longer than 249 characters";
+        return false;
+    }
+    if ((len == 1 && name[0] == '.') || (len == 2 && name[0] == '.' && name[1] == '.')) {
+        *why = "topic name cannot be '.' or '..'";
+        return false;
+    }
+    for (size_t i = 0; i < len; i++) {
+        char c = name[i];
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+              c == '.' || c == '_' || c == '-')) {
+            *why = "topic name may contain only ASCII letters, digits, '.', '_' and '-'";
+            return false;
+        }
+    }
+    return true;
+}

@@ -1,0 +1,372 @@
+/* conn.c - see conn.h. */
+#include "net/conn.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/sendfile.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include "core/endian.h"
+#include "core/log.h"
+
+#define READ_CHUNK 65536
+#define MAX_IOV 64
+
+static _Thread_local uint8_t t_scratch[READ_CHUNK];
+static atomic_uint_fast64_t g_conn_ids;
+
+static void conn_io(loop *lp, io_watch *w, uint32_t events);
+static void idle_check(loop *lp, ktimer *t);
+static int flush_out(conn *c);
+
+static void describe_peer(int fd, char *out, size_t n)
+{
+    struct sockaddr_storage ss;
+    socklen_t sl = sizeof ss;
+    char host[INET6_ADDRSTRLEN] = "?";
+    int port = 0;
+    if (getpeername(fd, (struct sockaddr *)&ss, &sl) == 0) {
+        if (ss.ss_family == AF_INET) {
+            struct sockaddr_in *s4 = (struct sockaddr_in *)&ss;
+            inet_ntop(AF_INET, &s4->sin_addr, host, sizeof host);
+            port = ntohs(s4->sin_port);
+        } else if (ss.ss_family == AF_INET6) {
+            struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ss;
+            inet_ntop(AF_INET6, &s6->sin6_addr, host, sizeof host);
+            port = ntohs(s6->sin6_port);
+        }
+    }
+    snprintf(out, n, "%s:%d", host, port);
+}
+
+conn *conn_new(loop *lp, int fd, const conn_ops *ops, const conn_limits *lim)
+{
+    conn *c = calloc(1, sizeof *c);
+    if (!c) {
+        close(fd);
+        return NULL;
+    }
+    c->w.fd = fd;
+    c->w.cb = conn_io;
+    c->lp = lp;
+    c->ops = ops;
+    c->lim = *lim;
+    c->refs = 1;
+    c->id = atomic_fetch_add(&g_conn_ids, 1) + 1;
+    obuf_init(&c->out);
+    describe_peer(fd, c->peer, sizeof c->peer);
+    int one = 1;
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    c->last_active_us = loop_now_us(lp);
+    ktimer_init(&c->idle_timer, idle_check);
+    if (loop_watch(lp, &c->w, EPOLLIN | EPOLLRDHUP) < 0) {
+        LOG_ERR("net", "epoll add failed for %s: %s", c->peer, strerror(errno));
+        close(fd);
+        free(c);
+        return NULL;
+    }
+    if (c->lim.idle_ms > 0)
+        loop_timer_arm(lp, &c->idle_timer, c->last_active_us + c->lim.idle_ms * 1000);
+    return c;
+}
+
+void conn_ref(conn *c) { c->refs++; }
+
+static void conn_free(void *arg)
+{
+    conn *c = arg;
+    obuf_free(&c->out);
+    free(c->frame);
+    free(c);
+}
+
+void conn_unref(conn *c)
+{
+    if (--c->refs == 0)
+        loop_defer(c->lp, conn_free, c);
+}
+
+static void do_close(conn *c, int level, const char *reason)
+{
+    if (c->closed)
+        return;
+    c->closed = true;
+    if (reason)
+        log_write((enum log_level)level, "net", "closing connection %s: %s", c->peer, reason);
+    loop_timer_cancel(c->lp, &c->idle_timer);
+    loop_unwatch(c->lp, &c->w);
+    close(c->w.fd);
+    c->w.fd = -1;
+    obuf_free(&c->out);
+    free(c->frame);
+    c->frame = NULL;
+    if (c->ops->on_close)
+        c->ops->on_close(c);
+    conn_unref(c);
+}
+
+void conn_close(conn *c, const char *reason)
+{
+    do_close(c, LOG_WARN, reason);
+}
+
+void conn_close_after_flush(conn *c)
+{
+    c->close_after_flush = true;
+    if (c->out.total == 0)
+        do_close(c, LOG_DEBUG, NULL);
+}
+
+static void update_interest(conn *c)
+{
+    if (c->closed)
+        return;
+    uint32_t ev = EPOLLRDHUP;
+    if (!c->reads_paused)
+        ev |= EPOLLIN;
+    if (c->out.total > 0)
+        ev |= EPOLLOUT;
+    if (loop_rewatch(c->lp, &c->w, ev) < 0)
+        do_close(c, LOG_WARN, "epoll modify failed");
+}
+
+void conn_pause_reads(conn *c)
+{
+    if (!c->reads_paused) {
+        c->reads_paused = true;
+        update_interest(c);
+    }
+}
+
+void conn_resume_reads(conn *c)
+{
+    if (c->reads_paused) {
+        c->reads_paused = false;
+        update_interest(c);
+    }
+}
+
+/* ------------------------------------------------------------------ output */
+
+/* Write as much queued output as the socket takes.  0 = all written or
+ * would block; -1 = the connection was closed. */
+static int flush_out(conn *c)
+{
+    while (c->out.head) {
+        obuf_chunk *ch = c->out.head;
+        ssize_t n;
+        if (ch->file) {
+            off_t off = ch->file_off + (off_t)ch->sent;
+            size_t want = ch->len - ch->sent;
+            n = sendfile(c->w.fd, ch->file->fd, &off, want > 0x7ffff000 ? 0x7ffff000 : want);
+            if (n == 0) {
+                do_close(c, LOG_ERROR, "segment file shorter than the range being sent");
+                return -1;
+            }
+        } else {
+            struct iovec iov[MAX_IOV];
+            int k = 0;
+            obuf_chunk *p = ch;
+            for (; p && !p->file && k < MAX_IOV; p = p->next, k++) {
+                iov[k].iov_base = p->data + p->sent;
+                iov[k].iov_len = p->len - p->sent;
+            }
+            struct msghdr msg = { .msg_iov = iov, .msg_iovlen = (size_t)k };
+            /* A file chunk follows: tell TCP more is coming so the header
+             * and the records can share a segment. */
+            n = sendmsg(c->w.fd, &msg, MSG_NOSIGNAL | (p && p->file ? MSG_MORE : 0));
+        }
+        if (n < 0) {
+            if (errno == EAGAIN || errno == EWOULDBLOCK)
+                break;
+            if (errno == EINTR)
+                continue;
+            do_close(c, LOG_DEBUG, errno == EPIPE || errno == ECONNRESET ? NULL : strerror(errno));
+            return -1;
+        }
+        obuf_consume(&c->out, (size_t)n);
+    }
+    update_interest(c);
+    if (c->out.total == 0) {
+        if (c->close_after_flush) {
+            do_close(c, LOG_DEBUG, NULL);
+            return -1;
+        }
+        if (c->ops->on_drained)
+            c->ops->on_drained(c);
+    }
+    return 0;
+}
+
+void conn_send(conn *c, obuf *ob)
+{
+    if (c->closed) {
+        obuf_free(ob);
+        return;
+    }
+    bool was_empty = c->out.total == 0;
+    obuf_splice(&c->out, ob);
+    if (was_empty)
+        flush_out(c);
+}
+
+/* ------------------------------------------------------------------- input */
+
+static int frame_begin(conn *c, int32_t size)
+{
+    if (size <= 0 || size > c->lim.max_frame) {
+        char why[128];
+        snprintf(why, sizeof why, "invalid request size %d (socket.request.max.bytes=%d)",
+                 size, c->lim.max_frame);
+        do_close(c, LOG_WARN, why);
+        return -1;
+    }
+    c->frame_len = (size_t)size;
+    c->frame_have = 0;
+    c->frame_cap = 0;
+    c->frame = NULL;
+    return 0;
+}
+
+/* Make room for `want` more bytes, growing with what actually arrives. */
+static int frame_reserve(conn *c, size_t want)
+{
+    size_t need = c->frame_have + want;
+    if (need <= c->frame_cap)
+        return 0;
+    size_t cap = c->frame_cap ? c->frame_cap * 2 : 4096;
+    if (cap < need)
+        cap = need;
+    if (cap > c->frame_len)
+        cap = c->frame_len;
+    uint8_t *p = realloc(c->frame, cap);
+    if (!p) {
+        do_close(c, LOG_ERROR, "out of memory reading request");
+        return -1;
+    }
+    c->frame = p;
+    c->frame_cap = cap;
+    return 0;
+}
+
+static void frame_deliver(conn *c)
+{
+    uint8_t *f = c->frame;
+    size_t len = c->frame_len;
+    c->frame = NULL;
+    c->frame_len = c->frame_have = c->frame_cap = 0;
+    c->size_have = 0;
+    c->ops->on_frame(c, f, len);
+}
+
+/* Feed bytes read into the scratch buffer through the framing state. */
+static void consume_bytes(conn *c, const uint8_t *p, size_t n)
+{
+    while (n > 0 && !c->closed) {
+        if (c->size_have < 4) {
+            size_t k = 4 - c->size_have;
+            if (k > n)
+                k = n;
+            memcpy(c->size_buf + c->size_have, p, k);
+            c->size_have += k;
+            p += k;
+            n -= k;
+            if (c->size_have < 4)
+                return;
+            if (frame_begin(c, (int32_t)be32_load(c->size_buf)) < 0)
+                return;
+        }
+        size_t k = c->frame_len - c->frame_have;
+        if (k > n)
+            k = n;
+        if (frame_reserve(c, k) < 0)
+            return;
+        memcpy(c->frame + c->frame_have, p, k);
+        c->frame_have += k;
+        p += k;
+        n -= k;
+        if (c->frame_have == c->frame_len)
+            frame_deliver(c);
+    }
+}
+
+static void do_read(conn *c)
+{
+    /* Bounded work per wake-up so one busy client can't starve others. */
+    for (int rounds = 0; rounds < 16 && !c->closed && !c->reads_paused; rounds++) {
+        ssize_t n;
+        if (c->size_have == 4 && c->frame_len - c->frame_have > READ_CHUNK) {
+            /* Large frame in progress: read straight into its buffer. */
+            size_t want = c->frame_len - c->frame_have;
+            if (want > (1u << 20))
+                want = 1u << 20;
+            if (frame_reserve(c, want) < 0)
+                return;
+            size_t room = c->frame_cap - c->frame_have;
+            n = read(c->w.fd, c->frame + c->frame_have, room);
+            if (n > 0) {
+                c->frame_have += (size_t)n;
+                if (c->frame_have == c->frame_len)
+                    frame_deliver(c);
+            }
+        } else {
+            n = read(c->w.fd, t_scratch, sizeof t_scratch);
+            if (n > 0)
+                consume_bytes(c, t_scratch, (size_t)n);
+        }
+        if (n == 0) {
+            do_close(c, LOG_DEBUG, NULL);
+            return;
+        }
+        if (n < 0) {
+            if (errno == EAGAIN || errno == EWOULDBLOCK)
+                return;
+            if (errno == EINTR)
+                continue;
+            do_close(c, LOG_DEBUG, errno == ECONNRESET ? NULL : strerror(errno));
+            return;
+        }
+        c->last_active_us = loop_now_us(c->lp);
+        if ((size_t)n < READ_CHUNK)
+            return;
+    }
+}
+
+static void conn_io(loop *lp, io_watch *w, uint32_t events)
+{
+    conn *c = (conn *)w;
+    conn_ref(c);
+    if (events & (EPOLLERR)) {
+        do_close(c, LOG_DEBUG, NULL);
+    } else {
+        if ((events & EPOLLOUT) && !c->closed)
+            flush_out(c);
+        if ((events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP)) && !c->closed && !c->reads_paused)
+            do_read(c);
+        else if ((events & (EPOLLHUP)) && !c->closed)
+            do_close(c, LOG_DEBUG, NULL);
+    }
+    conn_unref(c);
+}
+
+static void idle_check(loop *lp, ktimer *t)
+{
+    conn *c = (conn *)((char *)t - offsetof(conn, idle_timer));
+    if (c->closed)
+        return;
+    int64_t idle_until = c->last_active_us + c->lim.idle_ms * 1000;
+    if (loop_now_us(lp) >= idle_until && c->out.total == 0) {
+        do_close(c, LOG_INFO, "idle longer than connections.max.idle.ms");
+        return;
+    }
+    loop_timer_arm(lp, t, (idle_until > loop_now_us(lp) ? idle_until : loop_now_us(lp) + c->lim.idle_ms * 1000));
+}
