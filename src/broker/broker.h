@@ -23,13 +23,21 @@ struct log_manager;
 struct fetch_sessions;
 struct admin_worker;
 struct listener;
+struct broker_config;
+
+#define MAX_LISTENERS 8
+
+typedef struct endpoint {
+    char name[64];                      /* listener name, e.g. PLAINTEXT */
+    char host[256];                     /* "" = all interfaces (bind only) */
+    int port;
+} endpoint;
 
 typedef struct broker_settings {
     int32_t node_id;
-    char listen_host[256];
-    int listen_port;
-    char adv_host[256];
-    int adv_port;
+    endpoint listen[MAX_LISTENERS];     /* what we bind */
+    endpoint adv[MAX_LISTENERS];        /* what clients are told, same order */
+    int nlisteners;
     char rack[128];                     /* "" = none */
     int num_network_threads;
     int32_t socket_request_max_bytes;
@@ -45,6 +53,10 @@ typedef struct broker_settings {
 
 typedef struct broker {
     broker_settings set;
+    /* The parsed configuration; replaced (never edited) by dynamic broker
+     * config changes on the admin thread.  Old versions are kept until
+     * shutdown so readers never see freed memory. */
+    _Atomic(const struct broker_config *) config;
     char cluster_id[KUUID_STR_LEN + 1];
     char metadata_dir[4096];            /* where samsa-metadata.json lives */
 
@@ -57,12 +69,31 @@ typedef struct broker {
     pthread_t *threads;
     int nloops;
     atomic_uint next_loop;              /* round-robin for new connections */
-    struct listener *listener;
+    struct listener *listeners[MAX_LISTENERS];
 
     atomic_bool shutting_down;
 } broker;
 
 /* The process-wide broker (set once in main before threads start). */
 extern broker *g_broker;
+
+static inline const struct broker_config *broker_config_current(broker *b)
+{
+    return atomic_load_explicit(&b->config, memory_order_acquire);
+}
+
+/* Storage lifecycle (broker_storage.c): lock and load the log dirs, learn
+ * or create the cluster id; at shutdown close every log (clean = write the
+ * clean-shutdown marker).  broker_quiesce() flushes and drains in-flight
+ * work before the network threads stop. */
+int broker_storage_open(broker *b, const struct broker_config *cfg, char *err, size_t errlen);
+int broker_storage_close(broker *b, bool clean);
+void broker_quiesce(broker *b);
+
+/* The endpoint advertised for connections accepted on listener `idx`. */
+static inline const endpoint *broker_advertised(const broker *b, int idx)
+{
+    return &b->set.adv[idx >= 0 && idx < b->set.nlisteners ? idx : 0];
+}
 
 #endif

@@ -66,6 +66,7 @@ void client_release(client *cl)
 
 bool kreq_client_open(const kreq *rq) { return !rq->cl->closed; }
 const char *kreq_peer(const kreq *rq) { return rq->cl->c->peer; }
+int kreq_listener(const kreq *rq) { return rq->cl->listener; }
 
 void *kreq_new_response(kreq *rq)
 {
@@ -243,7 +244,7 @@ static void on_drained(conn *c)
 
 const conn_ops client_conn_ops = { on_frame, on_close, on_drained };
 
-void client_accept(loop *lp, int fd)
+void client_accept(loop *lp, int fd, int listener_idx)
 {
     broker *b = g_broker;
     conn_limits lim = { .max_frame = b->set.socket_request_max_bytes,
@@ -260,6 +261,7 @@ void client_accept(loop *lp, int fd)
     }
     cl->c = c;
     cl->refs = 1;
+    cl->listener = listener_idx;
     conn_ref(c);     /* the client keeps the conn struct alive */
     c->user = cl;
     LOG_DBG("net", "accepted %s on thread %d", c->peer, loop_id(lp));

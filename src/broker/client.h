@@ -18,13 +18,14 @@ struct client {
     int refs;                 /* the conn + every live kreq */
     kreq *head, *tail;        /* requests not yet answered, in order */
     int inflight;
+    int listener;             /* index into broker_settings.listen */
     bool closed;
 };
 
 extern const conn_ops client_conn_ops;
 
 /* Adopt a new socket on this loop as a Kafka client connection. */
-void client_accept(loop *lp, int fd);
+void client_accept(loop *lp, int fd, int listener_idx);
 /* A request finished: release whatever responses are now in order. */
 void client_release(client *cl);
 

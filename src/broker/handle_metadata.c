@@ -58,9 +58,10 @@ static void build_response(kreq *rq)
     metadata_resp *r = kreq_new_response(rq);
     metadata_resp_brokers *br = KARRAY_ALLOC(&rq->arena, &r->brokers, 1);
     if (br) {
+        const endpoint *ep = broker_advertised(b, kreq_listener(rq));
         br->node_id = b->set.node_id;
-        br->host = kstr_c(b->set.adv_host);
-        br->port = b->set.adv_port;
+        br->host = kstr_c(ep->host);
+        br->port = ep->port;
         br->rack = b->set.rack[0] ? kstr_c(b->set.rack) : (kstr){ NULL, -1 };
     }
     r->cluster_id = kstr_c(b->cluster_id);

@@ -1,55 +1,161 @@
 /*
- * main.c - samsa-broker: parse config, open storage, start threads, wait
- * for SIGTERM/SIGINT, shut down cleanly.
+ * main.c - samsa-broker: load the configuration, open storage, start the
+ * network threads, wait for SIGTERM/SIGINT, shut down cleanly.
+ *
+ * Shutdown order: stop accepting; stop reading requests; flush every log
+ * (which answers produces waiting for a flush); let parked requests
+ * finish; stop the threads; close logs cleanly (indexes, checkpoints,
+ * producer snapshots, then the clean-shutdown marker).
  */
+#include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 
 #include "broker/admin.h"
 #include "broker/broker.h"
+#include "broker/config.h"
 #include "broker/net_threads.h"
 #include "core/log.h"
 
+#define SAMSA_VERSION "0.1.0"
+
 broker *g_broker;
+
+static void raise_fd_limit(void)
+{
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+        rl.rlim_cur = rl.rlim_max;
+        setrlimit(RLIMIT_NOFILE, &rl);
+    }
+}
+
+/* The typed settings the request path reads (see broker.h). */
+static int settings_from_config(broker *b, const struct broker_config *cfg, char *err, size_t errlen)
+{
+    broker_settings *s = &b->set;
+    s->node_id = cfg->node_id;
+    s->nlisteners = 0;
+    for (size_t i = 0; i < cfg->nendpoints; i++) {
+        const struct cfg_endpoint *e = &cfg->endpoints[i];
+        if (e->controller)
+            continue;
+        if (s->nlisteners == MAX_LISTENERS) {
+            snprintf(err, errlen, "config error: listeners: at most %d listeners are supported", MAX_LISTENERS);
+            return -1;
+        }
+        endpoint *l = &s->listen[s->nlisteners];
+        endpoint *a = &s->adv[s->nlisteners];
+        snprintf(l->name, sizeof l->name, "%s", e->name);
+        snprintf(l->host, sizeof l->host, "%s", e->wildcard ? "" : e->host);
+        l->port = e->port;
+        *a = *l;
+        for (size_t k = 0; k < cfg->nadvertised; k++) {
+            if (!strcmp(cfg->advertised[k].name, e->name)) {
+                snprintf(a->host, sizeof a->host, "%s", cfg->advertised[k].host);
+                a->port = cfg->advertised[k].port;
+            }
+        }
+        s->nlisteners++;
+    }
+    if (s->nlisteners == 0) {
+        snprintf(err, errlen, "config error: listeners: no broker listener configured");
+        return -1;
+    }
+    snprintf(s->rack, sizeof s->rack, "%s", cfg->broker_rack ? cfg->broker_rack : "");
+    s->num_network_threads = cfg->num_network_threads;
+    s->socket_request_max_bytes = cfg->socket_request_max_bytes;
+    s->connections_max_idle_ms = cfg->connections_max_idle_ms;
+    s->num_partitions = cfg->num_partitions;
+    s->default_replication_factor = (int16_t)cfg->default_replication_factor;
+    s->auto_create_topics = cfg->auto_create_topics_enable;
+    s->delete_topic_enable = cfg->delete_topic_enable;
+    s->message_max_bytes = cfg->message_max_bytes;
+    s->max_fetch_sessions = cfg->max_incremental_fetch_session_cache_slots;
+    s->offsets_topic_num_partitions = cfg->offsets_topic_num_partitions;
+    return 0;
+}
 
 int main(int argc, char **argv)
 {
     static broker b;
+    static struct broker_config cfg;
+    char err[1024];
+    enum cfg_cli_action action = CFG_CLI_RUN;
     g_broker = &b;
-    b.set.node_id = 0;
-    snprintf(b.set.listen_host, sizeof b.set.listen_host, "127.0.0.1");
-    b.set.listen_port = 9092;
-    b.set.num_network_threads = 3;
-    b.set.socket_request_max_bytes = 104857600;
-    b.set.connections_max_idle_ms = 600000;
-    b.set.num_partitions = 1;
-    b.set.default_replication_factor = 1;
-    b.set.auto_create_topics = true;
-    for (int i = 1; i + 1 < argc; i++)
-        if (!strcmp(argv[i], "--override") && !strncmp(argv[i + 1], "listeners=PLAINTEXT://127.0.0.1:", 32))
-            b.set.listen_port = atoi(argv[i + 1] + 32);
-    snprintf(b.set.adv_host, sizeof b.set.adv_host, "%s", b.set.listen_host);
-    snprintf(b.cluster_id, sizeof b.cluster_id, "AAAAAAAAAAAAAAAAAAAAAA");
-    registry_init(&b.topics);
-    char err[512];
-    if (net_threads_init(&b, err, sizeof err) < 0) {
-        LOG_ERR("main", "%s", err);
-        return 1;
+
+    if (broker_config_from_argv(&cfg, argc, argv, &action, err, sizeof err) != 0) {
+        fprintf(stderr, "%s\n", err);
+        broker_config_free(&cfg);
+        return 2;
     }
-    admin_worker_start(&b);
-    net_threads_start(&b);
-    LOG_INF("main", "listening on %s:%d", b.set.listen_host, b.set.listen_port);
+    switch (action) {
+    case CFG_CLI_HELP:
+        broker_config_usage(stdout, argv[0]);
+        return 0;
+    case CFG_CLI_VERSION:
+        printf("samsa-broker %s\n", SAMSA_VERSION);
+        return 0;
+    case CFG_CLI_PRINT_DOCS:
+        config_print_markdown(stdout);
+        return 0;
+    case CFG_CLI_RUN:
+        break;
+    }
+    log_set_level((enum log_level)cfg.log_level);
+    broker_config_log_warnings(&cfg);
+    atomic_store(&b.config, &cfg);
+    if (settings_from_config(&b, &cfg, err, sizeof err) < 0) {
+        fprintf(stderr, "%s\n", err);
+        return 2;
+    }
+    raise_fd_limit();
+    signal(SIGPIPE, SIG_IGN);
     sigset_t ss;
     sigemptyset(&ss);
     sigaddset(&ss, SIGTERM);
     sigaddset(&ss, SIGINT);
-    pthread_sigmask(SIG_BLOCK, &ss, NULL);
-    int sig;
+    pthread_sigmask(SIG_BLOCK, &ss, NULL);   /* every thread inherits this */
+
+    registry_init(&b.topics);
+    int rc = 1;
+    if (broker_storage_open(&b, &cfg, err, sizeof err) < 0) {
+        LOG_ERR("main", "%s", err);
+        return 1;
+    }
+    if (topic_admin_load(&b, err, sizeof err) < 0) {
+        LOG_ERR("main", "%s", err);
+        goto out_storage;
+    }
+    if (net_threads_init(&b, err, sizeof err) < 0) {
+        LOG_ERR("main", "%s", err);
+        goto out_storage;
+    }
+    if (admin_worker_start(&b) < 0 || net_threads_start(&b) < 0) {
+        LOG_ERR("main", "cannot start threads: %s", strerror(errno));
+        goto out_storage;
+    }
+    for (int i = 0; i < b.set.nlisteners; i++)
+        LOG_INF("main", "listening on %s://%s:%d (advertised as %s:%d)", b.set.listen[i].name,
+                b.set.listen[i].host[0] ? b.set.listen[i].host : "*", b.set.listen[i].port,
+                b.set.adv[i].host, b.set.adv[i].port);
+    LOG_INF("main", "samsa-broker %s started: node.id=%d cluster.id=%s", SAMSA_VERSION,
+            b.set.node_id, b.cluster_id);
+
+    int sig = 0;
     sigwait(&ss, &sig);
-    LOG_INF("main", "signal %d: shutting down", sig);
+    LOG_INF("main", "received %s: shutting down", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+    atomic_store(&b.shutting_down, true);
+    broker_quiesce(&b);
     net_threads_stop(&b);
     admin_worker_stop(&b);
-    return 0;
+    rc = 0;
+out_storage:
+    if (broker_storage_close(&b, rc == 0) < 0)
+        rc = 1;
+    LOG_INF("main", "shutdown %s", rc == 0 ? "complete" : "failed");
+    return rc;
 }

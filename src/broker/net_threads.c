@@ -10,16 +10,19 @@
 #include "core/log.h"
 #include "net/listener.h"
 
+/* The fd and the listener index travel in one pointer-sized value. */
 static void adopt(loop *lp, void *arg)
 {
-    client_accept(lp, (int)(intptr_t)arg);
+    intptr_t v = (intptr_t)arg;
+    client_accept(lp, (int)(v >> 8), (int)(v & 0xff));
 }
 
 static void on_accept(listener *ls, int fd, void *arg)
 {
-    broker *b = arg;
+    broker *b = g_broker;
+    int idx = (int)(intptr_t)arg;
     unsigned i = atomic_fetch_add(&b->next_loop, 1) % (unsigned)b->nloops;
-    if (loop_post(b->loops[i], adopt, (void *)(intptr_t)fd) < 0)
+    if (loop_post(b->loops[i], adopt, (void *)(((intptr_t)fd << 8) | idx)) < 0)
         close(fd);
 }
 
@@ -41,14 +44,18 @@ int net_threads_init(broker *b, char *err, size_t errlen)
         delayed_loop_init(b->loops[i]);
     }
     b->nloops = n;
-    b->listener = listener_open(b->loops[0], b->set.listen_host, b->set.listen_port, on_accept, b,
-                                err, errlen);
-    if (!b->listener)
-        return -1;
-    if (b->set.listen_port == 0)
-        b->set.listen_port = listener_port(b->listener);
-    if (b->set.adv_port == 0)
-        b->set.adv_port = b->set.listen_port;
+    for (int i = 0; i < b->set.nlisteners; i++) {
+        endpoint *e = &b->set.listen[i];
+        b->listeners[i] = listener_open(b->loops[0], e->host, e->port, on_accept,
+                                        (void *)(intptr_t)i, err, errlen);
+        if (!b->listeners[i])
+            return -1;
+        /* Port 0 asks the kernel for one (tests); advertise what we got. */
+        if (e->port == 0)
+            e->port = listener_port(b->listeners[i]);
+        if (b->set.adv[i].port == 0)
+            b->set.adv[i].port = e->port;
+    }
     return 0;
 }
 
@@ -77,9 +84,11 @@ static void close_listener(loop *lp, void *arg)
 
 void net_threads_stop(broker *b)
 {
-    if (b->listener) {
-        loop_post(b->loops[0], close_listener, b->listener);
-        b->listener = NULL;
+    for (int i = 0; i < b->set.nlisteners; i++) {
+        if (b->listeners[i]) {
+            loop_post(b->loops[0], close_listener, b->listeners[i]);
+            b->listeners[i] = NULL;
+        }
     }
     for (int i = 0; i < b->nloops; i++)
         loop_stop(b->loops[i]);

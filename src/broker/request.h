@@ -53,5 +53,7 @@ void *kreq_new_response(kreq *rq);
 /* Is the client connection still open? */
 bool kreq_client_open(const kreq *rq);
 const char *kreq_peer(const kreq *rq);
+/* Index of the listener the request's connection came in on. */
+int kreq_listener(const kreq *rq);
 
 #endif

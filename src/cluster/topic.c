@@ -37,6 +37,7 @@ topic *topic_new(const char *name, size_t len, kuuid id, int32_t nparts, bool in
     t->internal = internal;
     atomic_init(&t->refs, 1);
     atomic_init(&t->nparts, 0);
+    atomic_init(&t->min_insync_replicas, 1);
     atomic_init(&t->parts, NULL);
     if (nparts > 0 && topic_grow(t, nparts) < 0)
         goto fail;

@@ -57,6 +57,10 @@ struct topic {
     partition ***retired;            /* replaced arrays, freed with the topic */
     int nretired;
 
+    /* Effective settings the request path reads without locks; refreshed
+     * by the admin thread when configs change. */
+    atomic_int min_insync_replicas;
+
     /* Overrides; guarded by the registry lock (read for describe, write
      * for alter). */
     topic_kv *configs;

@@ -1,0 +1,26 @@
+/* lookup.c - see lookup.h. */
+#include "broker/lookup.h"
+
+#include "core/errors.h"
+
+int16_t lookup_partition(broker *b, kstr name, kuuid id, int32_t index, topic **t, partition **p)
+{
+    *t = NULL;
+    *p = NULL;
+    topic *tp = name.len >= 0 ? registry_get(&b->topics, name.p, (size_t)name.len)
+                              : registry_get_id(&b->topics, id);
+    if (!tp)
+        return name.len >= 0 ? KERR_UNKNOWN_TOPIC_OR_PARTITION : KERR_UNKNOWN_TOPIC_ID;
+    partition *pp = topic_partition(tp, index);
+    if (!pp) {
+        topic_unref(tp);
+        return KERR_UNKNOWN_TOPIC_OR_PARTITION;
+    }
+    if (!pp->log) {
+        topic_unref(tp);
+        return KERR_KAFKA_STORAGE_ERROR;
+    }
+    *t = tp;
+    *p = pp;
+    return KERR_NONE;
+}
