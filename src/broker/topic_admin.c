@@ -1,16 +1,583 @@
-/* topic_admin.c - TEMPORARY: replaced once storage lands. */
-#include "broker/admin.h"
-
+/*
+ * topic_admin.c - creating, deleting, growing and reconfiguring topics,
+ * and producer-id blocks.  Runs on the admin thread only (admin.h), which
+ * makes it the single writer of cluster metadata.
+ *
+ * Durability order:
+ *   create  partition dirs first, then the metadata file, then publish.
+ *           A crash in between leaves directories no topic names; they are
+ *           reported at startup and replaced if the topic is created again.
+ *   delete  unpublish, metadata file, then rename the dirs for deletion.
+ *           A crash in between leaves dirs the metadata no longer names.
+ *   grow    new dirs, metadata, then publish the larger partition array.
+ *   configs metadata, then the live logs.
+ * samsa-metadata.json is the source of truth.  If it does not exist at all
+ * (a fresh install, or data written by another tool), every partition
+ * directory found is adopted as a topic, with its id from
+ * partition.metadata.
+ */
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
 
+#include "broker/admin.h"
+#include "broker/broker.h"
+#include "broker/config.h"
+#include "broker/delayed.h"
+#include "cluster/metadata_store.h"
 #include "core/errors.h"
+#include "core/log.h"
+#include "storage/log_manager.h"
 
-int topic_admin_load(broker *b, char *err, size_t errlen) { return 0; }
+#define MAX_PARTITIONS_PER_TOPIC 100000
+#define PRODUCER_ID_BLOCK 1000
+
+meta_state *broker_loaded_metadata(void);
+
+/* --------------------------------------------------------------- helpers */
+
+static void on_flushed(void *owner, int64_t flushed_offset)
+{
+    (void)flushed_offset;
+    partition_notify(owner);
+}
+
+static void attach_partition(broker *b, partition *p)
+{
+    log_manager_set_flush_callback(b->logs, p->log, on_flushed, p);
+}
+
+/* Snapshot of every live topic (plus optional changes) for the store. */
+static int save_metadata(broker *b, const topic *skip, const topic *extra, char *msg, size_t msglen)
+{
+    topic **list = NULL;
+    int n = registry_list(&b->topics, &list);
+    if (n < 0) {
+        snprintf(msg, msglen, "out of memory");
+        return -1;
+    }
+    meta_state st = { 0 };
+    st.topics = calloc((size_t)n + 2, sizeof *st.topics);
+    int rc = -1;
+    if (!st.topics) {
+        snprintf(msg, msglen, "out of memory");
+        goto out;
+    }
+    registry_rdlock(&b->topics);
+    for (int i = 0; i <= n; i++) {
+        const topic *t = i < n ? list[i] : extra;
+        if (!t || t == skip)
+            continue;
+        meta_topic *m = &st.topics[st.ntopics++];
+        m->name = t->name;                 /* borrowed for the save */
+        m->id = t->id;
+        m->partitions = topic_nparts(t);
+        m->internal = t->internal;
+        m->configs = t->configs;
+        m->nconfigs = t->nconfigs;
+    }
+    registry_unlock(&b->topics);
+    st.next_producer_id_block = b->next_producer_id_block;
+    char err[512];
+    rc = metadata_save(b->metadata_dir, &st, err, sizeof err);
+    if (rc < 0) {
+        LOG_ERR("admin", "%s", err);
+        snprintf(msg, msglen, "could not persist metadata: %s", err);
+    }
+out:
+    free(st.topics);              /* entries are borrowed: not meta_state_free */
+    registry_list_free(list, n);
+    return rc;
+}
+
+static bool collides(broker *b, const char *name, char *other, size_t cap)
+{
+    /* Kafka refuses topics whose names differ only in '.' vs '_' (they
+     * clash in metric names). */
+    topic **list = NULL;
+    int n = registry_list(&b->topics, &list);
+    bool hit = false;
+    for (int i = 0; i < n && !hit; i++) {
+        const char *a = list[i]->name;
+        if (strlen(a) != strlen(name) || !strcmp(a, name))
+            continue;
+        hit = true;
+        for (size_t k = 0; a[k]; k++) {
+            char x = a[k] == '.' ? '_' : a[k], y = name[k] == '.' ? '_' : name[k];
+            if (x != y) {
+                hit = false;
+                break;
+            }
+        }
+        if (hit)
+            snprintf(other, cap, "%s", a);
+    }
+    if (n >= 0)
+        registry_list_free(list, n);
+    return hit;
+}
+
+static void refresh_topic_settings(broker *b, topic *t)
+{
+    log_config lc;
+    int32_t min_isr = 1;
+    char err[256];
+    registry_rdlock(&b->topics);
+    int rc = log_config_for_overrides(broker_config_current(b), t->configs, t->nconfigs, &lc,
+                                      &min_isr, err, sizeof err);
+    registry_unlock(&b->topics);
+    if (rc) {
+        LOG_WRN("admin", "topic %s: %s", t->name, err);
+        return;
+    }
+    atomic_store(&t->min_insync_replicas, min_isr);
+    for (int32_t i = 0; i < topic_nparts(t); i++) {
+        partition *p = topic_partition(t, i);
+        if (p && p->log)
+            plog_set_config(p->log, &lc);
+    }
+}
+
+static void delete_logs(broker *b, plog **logs, int n)
+{
+    for (int i = 0; i < n; i++) {
+        if (!logs[i])
+            continue;
+        log_manager_delete_partition(b->logs, logs[i]);
+        plog_unref(logs[i]);
+    }
+}
+
+/* Create n partition logs [from, from+n).  An orphan directory with the
+ * same name (left by a crash) is retired first. */
+static int16_t create_logs(broker *b, const char *name, kuuid id, int32_t from, int32_t n,
+                           const log_config *lc, plog **out, char *msg, size_t msglen)
+{
+    for (int32_t i = 0; i < n; i++) {
+        plog *orphan = log_manager_get(b->logs, name, from + i);
+        if (orphan) {
+            LOG_WRN("admin", "replacing orphaned directory of %s-%d", name, from + i);
+            log_manager_delete_partition(b->logs, orphan);
+            plog_unref(orphan);
+        }
+        plog *l = NULL;
+        int rc = log_manager_create_partition(b->logs, name, from + i, id, lc, &l);
+        if (rc) {
+            snprintf(msg, msglen, "cannot create partition %d: %s", from + i, kerr_name(rc));
+            delete_logs(b, out, i);
+            return KERR_KAFKA_STORAGE_ERROR;
+        }
+        out[i] = plog_ref(l);
+    }
+    return KERR_NONE;
+}
+
+/* ------------------------------------------------------------------ load */
+
+typedef struct orphan_scan {
+    broker *b;
+    int norphans;
+    bool adopt;
+    meta_state *adopted;
+} orphan_scan;
+
+static void scan_orphan(void *ctx, const lm_partition_info *pi)
+{
+    orphan_scan *s = ctx;
+    topic *t = registry_get(&s->b->topics, pi->topic, strlen(pi->topic));
+    if (t) {
+        topic_unref(t);
+        return;
+    }
+    if (!s->adopt) {
+        s->norphans++;
+        LOG_WRN("admin", "%s/%s-%d belongs to no known topic; left on disk, not served",
+                pi->log_dir, pi->topic, pi->partition);
+        return;
+    }
+    meta_state *st = s->adopted;
+    for (int i = 0; i < st->ntopics; i++) {
+        if (!strcmp(st->topics[i].name, pi->topic)) {
+            if (pi->partition + 1 > st->topics[i].partitions)
+                st->topics[i].partitions = pi->partition + 1;
+            return;
+        }
+    }
+    meta_topic *nt = realloc(st->topics, (size_t)(st->ntopics + 1) * sizeof *nt);
+    if (!nt)
+        return;
+    st->topics = nt;
+    st->topics[st->ntopics++] = (meta_topic){ .name = strdup(pi->topic), .id = pi->topic_id,
+                                              .partitions = pi->partition + 1 };
+}
+
+static int load_topic(broker *b, const meta_topic *m, char *err, size_t errlen)
+{
+    kuuid id = kuuid_is_zero(m->id) ? kuuid_random() : m->id;
+    topic *t = topic_new(m->name, strlen(m->name), id, m->internal);
+    plog **logs = calloc((size_t)m->partitions, sizeof *logs);
+    if (!t || !logs) {
+        snprintf(err, errlen, "out of memory loading topic %s", m->name);
+        free(logs);
+        topic_unref(t);
+        return -1;
+    }
+    for (int k = 0; k < m->nconfigs; k++)
+        topic_config_set(t, m->configs[k].key, m->configs[k].value);
+    log_config lc;
+    int32_t min_isr = 1;
+    char cerr[256];
+    if (log_config_for_overrides(broker_config_current(b), t->configs, t->nconfigs, &lc, &min_isr,
+                                 cerr, sizeof cerr))
+        log_config_for_overrides(broker_config_current(b), NULL, 0, &lc, &min_isr, NULL, 0);
+    atomic_store(&t->min_insync_replicas, min_isr);
+    for (int32_t i = 0; i < m->partitions; i++) {
+        logs[i] = log_manager_get(b->logs, m->name, i);
+        if (!logs[i]) {
+            LOG_WRN("admin", "partition %s-%d is missing on disk; recreating it empty", m->name, i);
+            plog *l = NULL;
+            if (log_manager_create_partition(b->logs, m->name, i, id, &lc, &l) != 0) {
+                snprintf(err, errlen, "cannot recreate missing partition %s-%d", m->name, i);
+                delete_logs(b, logs, 0);
+                for (int32_t k = 0; k < i; k++)
+                    plog_unref(logs[k]);
+                free(logs);
+                topic_unref(t);
+                return -1;
+            }
+            logs[i] = plog_ref(l);
+        } else if (!kuuid_is_zero(plog_topic_id(logs[i])) && !kuuid_eq(plog_topic_id(logs[i]), id)) {
+            char a[23], c[23];
+            kuuid_to_str(plog_topic_id(logs[i]), a);
+            kuuid_to_str(id, c);
+            LOG_WRN("admin", "%s-%d: partition.metadata topic id %s differs from metadata %s",
+                    m->name, i, a, c);
+        }
+    }
+    topic_grow(t, m->partitions, logs);
+    free(logs);
+    for (int32_t i = 0; i < m->partitions; i++)
+        attach_partition(b, topic_partition(t, i));
+    if (registry_add(&b->topics, t) < 0) {
+        snprintf(err, errlen, "duplicate topic %s in metadata", m->name);
+        topic_unref(t);
+        return -1;
+    }
+    return 0;
+}
+
+int topic_admin_load(broker *b, char *err, size_t errlen)
+{
+    meta_state *st = broker_loaded_metadata();
+    char path[4200];
+    snprintf(path, sizeof path, "%s/%s", b->metadata_dir, METADATA_FILE);
+    bool have_file = access(path, F_OK) == 0;
+    for (int i = 0; i < st->ntopics; i++)
+        if (load_topic(b, &st->topics[i], err, errlen) < 0)
+            return -1;
+    orphan_scan s = { .b = b, .adopt = !have_file, .adopted = &(meta_state){ 0 } };
+    log_manager_foreach(b->logs, scan_orphan, &s);
+    int adopted = 0;
+    for (int i = 0; i < s.adopted->ntopics; i++) {
+        if (load_topic(b, &s.adopted->topics[i], err, errlen) < 0) {
+            meta_state_free(s.adopted);
+            return -1;
+        }
+        adopted++;
+    }
+    meta_state_free(s.adopted);
+    if (adopted || !have_file) {
+        char msg[256];
+        if (adopted)
+            LOG_INF("admin", "adopted %d topic(s) found on disk without metadata", adopted);
+        if (save_metadata(b, NULL, NULL, msg, sizeof msg) < 0) {
+            snprintf(err, errlen, "%s", msg);
+            return -1;
+        }
+    }
+    topic **list = NULL;
+    int n = registry_list(&b->topics, &list);
+    int nparts = 0;
+    for (int i = 0; i < n; i++)
+        nparts += topic_nparts(list[i]);
+    if (n >= 0)
+        registry_list_free(list, n);
+    LOG_INF("admin", "loaded %d topic(s), %d partition(s)", n, nparts);
+    return 0;
+}
+
+/* ---------------------------------------------------------------- create */
 
 int16_t topic_admin_create(broker *b, const char *name, int32_t partitions, int16_t replication,
                            const topic_kv *configs, int nconfigs, bool validate_only,
                            kuuid *id_out, char *msg, size_t msglen)
 {
-    snprintf(msg, msglen, "not yet");
-    return KERR_UNKNOWN_SERVER_ERROR;
+    const struct broker_config *cfg = broker_config_current(b);
+    const char *why;
+    if (!topic_name_valid(name, strlen(name), &why)) {
+        snprintf(msg, msglen, "Topic name '%s' is invalid: %s", name, why);
+        return KERR_INVALID_TOPIC_EXCEPTION;
+    }
+    if (partitions == -1)
+        partitions = b->set.num_partitions;
+    if (replication == -1)
+        replication = b->set.default_replication_factor;
+    if (partitions <= 0) {
+        snprintf(msg, msglen, "Number of partitions must be larger than 0.");
+        return KERR_INVALID_PARTITIONS;
+    }
+    if (partitions > MAX_PARTITIONS_PER_TOPIC) {
+        snprintf(msg, msglen, "Number of partitions %d exceeds the limit of %d per topic.",
+                 partitions, MAX_PARTITIONS_PER_TOPIC);
+        return KERR_INVALID_PARTITIONS;
+    }
+    if (replication <= 0) {
+        snprintf(msg, msglen, "Replication factor must be larger than 0.");
+        return KERR_INVALID_REPLICATION_FACTOR;
+    }
+    if (replication > 1) {
+        snprintf(msg, msglen, "Replication factor: %d larger than available brokers: 1.", replication);
+        return KERR_INVALID_REPLICATION_FACTOR;
+    }
+    topic *t = registry_get(&b->topics, name, strlen(name));
+    if (t) {
+        topic_unref(t);
+        snprintf(msg, msglen, "Topic '%s' already exists.", name);
+        return KERR_TOPIC_ALREADY_EXISTS;
+    }
+    char other[256];
+    if (collides(b, name, other, sizeof other)) {
+        snprintf(msg, msglen, "Topic '%s' collides with existing topic: %s", name, other);
+        return KERR_INVALID_TOPIC_EXCEPTION;
+    }
+    cfg_kv *kv = calloc((size_t)nconfigs + 1, sizeof *kv);
+    if (!kv) {
+        snprintf(msg, msglen, "out of memory");
+        return KERR_UNKNOWN_SERVER_ERROR;
+    }
+    for (int i = 0; i < nconfigs; i++)
+        kv[i] = (cfg_kv){ configs[i].key, configs[i].value };
+    int rc = topic_cfg_validate_set(cfg, kv, (size_t)nconfigs, msg, msglen);
+    free(kv);
+    if (rc)
+        return KERR_INVALID_CONFIG;
+    log_config lc;
+    int32_t min_isr = 1;
+    if (log_config_for_overrides(cfg, configs, nconfigs, &lc, &min_isr, msg, msglen))
+        return KERR_INVALID_CONFIG;
+    if (validate_only)
+        return KERR_NONE;
+
+    kuuid id = kuuid_random();
+    t = topic_new(name, strlen(name), id, name[0] == '_' && name[1] == '_');
+    plog **logs = calloc((size_t)partitions, sizeof *logs);
+    if (!t || !logs) {
+        free(logs);
+        topic_unref(t);
+        snprintf(msg, msglen, "out of memory");
+        return KERR_UNKNOWN_SERVER_ERROR;
+    }
+    t->internal = !strcmp(name, "__consumer_offsets") || !strcmp(name, "__transaction_state");
+    for (int i = 0; i < nconfigs; i++)
+        topic_config_set(t, configs[i].key, configs[i].value);
+    atomic_store(&t->min_insync_replicas, min_isr);
+    int16_t code = create_logs(b, name, id, 0, partitions, &lc, logs, msg, msglen);
+    if (code) {
+        free(logs);
+        topic_unref(t);
+        return code;
+    }
+    topic_grow(t, partitions, logs);
+    if (save_metadata(b, NULL, t, msg, msglen) < 0) {
+        for (int32_t i = 0; i < partitions; i++) {
+            partition *p = topic_partition(t, i);
+            log_manager_delete_partition(b->logs, p->log);
+        }
+        free(logs);
+        topic_unref(t);
+        return KERR_KAFKA_STORAGE_ERROR;
+    }
+    free(logs);
+    for (int32_t i = 0; i < partitions; i++)
+        attach_partition(b, topic_partition(t, i));
+    if (id_out)
+        *id_out = id;
+    registry_add(&b->topics, t);
+    LOG_INF("admin", "created topic %s with %d partition(s)", name, partitions);
+    return KERR_NONE;
+}
+
+/* ---------------------------------------------------------------- delete */
+
+int16_t topic_admin_delete(broker *b, const char *name, kuuid *id_out, char *msg, size_t msglen)
+{
+    topic *t = registry_remove(&b->topics, name, strlen(name));
+    if (!t) {
+        snprintf(msg, msglen, "Topic '%s' does not exist.", name);
+        return KERR_UNKNOWN_TOPIC_OR_PARTITION;
+    }
+    if (save_metadata(b, t, NULL, msg, msglen) < 0) {
+        atomic_store(&t->deleted, false);
+        registry_add(&b->topics, t);
+        return KERR_KAFKA_STORAGE_ERROR;
+    }
+    if (id_out)
+        *id_out = t->id;
+    for (int32_t i = 0; i < topic_nparts(t); i++) {
+        partition *p = topic_partition(t, i);
+        log_manager_delete_partition(b->logs, p->log);
+        partition_notify(p);      /* parked fetches see the deletion now */
+    }
+    LOG_INF("admin", "deleted topic %s", name);
+    topic_unref(t);
+    return KERR_NONE;
+}
+
+/* -------------------------------------------------------- add partitions */
+
+int16_t topic_admin_add_partitions(broker *b, const char *name, int32_t total, bool validate_only,
+                                   char *msg, size_t msglen)
+{
+    topic *t = registry_get(&b->topics, name, strlen(name));
+    if (!t) {
+        snprintf(msg, msglen, "The topic '%s' does not exist.", name);
+        return KERR_UNKNOWN_TOPIC_OR_PARTITION;
+    }
+    int16_t code = KERR_NONE;
+    int32_t cur = topic_nparts(t);
+    plog **logs = NULL;
+    if (total == cur) {
+        snprintf(msg, msglen, "Topic already has %d partitions.", cur);
+        code = KERR_INVALID_PARTITIONS;
+        goto out;
+    }
+    if (total < cur) {
+        snprintf(msg, msglen, "Topic currently has %d partitions, which is higher than the requested %d.",
+                 cur, total);
+        code = KERR_INVALID_PARTITIONS;
+        goto out;
+    }
+    if (total > MAX_PARTITIONS_PER_TOPIC) {
+        snprintf(msg, msglen, "Number of partitions %d exceeds the limit of %d per topic.", total,
+                 MAX_PARTITIONS_PER_TOPIC);
+        code = KERR_INVALID_PARTITIONS;
+        goto out;
+    }
+    if (validate_only)
+        goto out;
+    log_config lc;
+    registry_rdlock(&b->topics);
+    int rc = log_config_for_overrides(broker_config_current(b), t->configs, t->nconfigs, &lc, NULL,
+                                      msg, msglen);
+    registry_unlock(&b->topics);
+    if (rc) {
+        code = KERR_INVALID_CONFIG;
+        goto out;
+    }
+    logs = calloc((size_t)(total - cur), sizeof *logs);
+    if (!logs) {
+        code = KERR_UNKNOWN_SERVER_ERROR;
+        goto out;
+    }
+    code = create_logs(b, name, t->id, cur, total - cur, &lc, logs, msg, msglen);
+    if (code)
+        goto out;
+    /* Publish, then persist (save_metadata reads the new count). */
+    if (topic_grow(t, total, logs) < 0) {
+        delete_logs(b, logs, total - cur);
+        code = KERR_UNKNOWN_SERVER_ERROR;
+        goto out;
+    }
+    if (save_metadata(b, NULL, NULL, msg, msglen) < 0) {
+        /* The partitions are visible but not durable: report the failure;
+         * they will be dropped (not served) after a restart. */
+        code = KERR_KAFKA_STORAGE_ERROR;
+        goto out;
+    }
+    for (int32_t i = cur; i < total; i++)
+        attach_partition(b, topic_partition(t, i));
+    LOG_INF("admin", "topic %s now has %d partitions", name, total);
+out:
+    free(logs);
+    topic_unref(t);
+    return code;
+}
+
+/* --------------------------------------------------------------- configs */
+
+int16_t topic_admin_set_configs(broker *b, const char *name, const topic_kv *set, int nset,
+                                bool replace_all, bool validate_only, char *msg, size_t msglen)
+{
+    topic *t = registry_get(&b->topics, name, strlen(name));
+    if (!t) {
+        snprintf(msg, msglen, "Topic %s does not exist", name);
+        return KERR_UNKNOWN_TOPIC_OR_PARTITION;
+    }
+    int16_t code = KERR_NONE;
+    log_config lc;
+    if (log_config_for_overrides(broker_config_current(b), set, nset, &lc, NULL, msg, msglen)) {
+        code = KERR_INVALID_CONFIG;
+        goto out;
+    }
+    if (validate_only)
+        goto out;
+    /* Keep the old set to roll back if persisting fails. */
+    topic_kv *old = calloc((size_t)t->nconfigs + 1, sizeof *old);
+    int nold = 0;
+    registry_wrlock(&b->topics);
+    for (int i = 0; old && i < t->nconfigs; i++, nold++)
+        old[i] = (topic_kv){ strdup(t->configs[i].key), strdup(t->configs[i].value) };
+    if (replace_all)
+        topic_config_clear(t);
+    for (int i = 0; i < nset; i++)
+        topic_config_set(t, set[i].key, set[i].value);
+    registry_unlock(&b->topics);
+    if (save_metadata(b, NULL, NULL, msg, msglen) < 0) {
+        registry_wrlock(&b->topics);
+        topic_config_clear(t);
+        for (int i = 0; i < nold; i++)
+            topic_config_set(t, old[i].key, old[i].value);
+        registry_unlock(&b->topics);
+        code = KERR_KAFKA_STORAGE_ERROR;
+    } else {
+        refresh_topic_settings(b, t);
+        LOG_INF("admin", "topic %s: configs updated", name);
+    }
+    for (int i = 0; i < nold; i++) {
+        free(old[i].key);
+        free(old[i].value);
+    }
+    free(old);
+out:
+    topic_unref(t);
+    return code;
+}
+
+int16_t broker_admin_set_configs(broker *b, bool cluster_default, const topic_kv *kv,
+                                 const int *ops, int n, bool replace_all, bool validate_only,
+                                 char *msg, size_t msglen)
+{
+    (void)b; (void)cluster_default; (void)kv; (void)ops; (void)n; (void)replace_all; (void)validate_only;
+    snprintf(msg, msglen, "dynamic broker configs are not available yet");
+    return KERR_INVALID_REQUEST;
+}
+
+/* ----------------------------------------------------------- producer ids */
+
+int64_t producer_id_allocate(broker *b)
+{
+    if (b->next_producer_id >= b->next_producer_id_block) {
+        int64_t start = b->next_producer_id_block > b->next_producer_id ? b->next_producer_id_block
+                                                                        : b->next_producer_id;
+        int64_t saved = b->next_producer_id_block;
+        b->next_producer_id_block = start + PRODUCER_ID_BLOCK;
+        char msg[256];
+        if (save_metadata(b, NULL, NULL, msg, sizeof msg) < 0) {
+            b->next_producer_id_block = saved;
+            return -1;
+        }
+        b->next_producer_id = start;
+    }
+    return b->next_producer_id++;
 }

@@ -1,6 +1,8 @@
 /* topic.c - see topic.h. */
 #include "cluster/topic.h"
 
+#include "storage/partition_log.h"
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -17,19 +19,23 @@ static partition *partition_new(topic *t, int32_t index)
 
 static void partition_free(partition *p)
 {
+    if (p->log)
+        plog_unref(p->log);
     pthread_mutex_destroy(&p->watch_lock);
     free(p->watchers);
     free(p);
 }
 
-topic *topic_new(const char *name, size_t len, kuuid id, int32_t nparts, bool internal)
+topic *topic_new(const char *name, size_t len, kuuid id, bool internal)
 {
     topic *t = calloc(1, sizeof *t);
     if (!t)
         return NULL;
     t->name = malloc(len + 1);
-    if (!t->name)
-        goto fail;
+    if (!t->name) {
+        free(t);
+        return NULL;
+    }
     memcpy(t->name, name, len);
     t->name[len] = 0;
     t->name_len = len;
@@ -39,16 +45,10 @@ topic *topic_new(const char *name, size_t len, kuuid id, int32_t nparts, bool in
     atomic_init(&t->nparts, 0);
     atomic_init(&t->min_insync_replicas, 1);
     atomic_init(&t->parts, NULL);
-    if (nparts > 0 && topic_grow(t, nparts) < 0)
-        goto fail;
     return t;
-fail:
-    free(t->name);
-    free(t);
-    return NULL;
 }
 
-int topic_grow(topic *t, int32_t n)
+int topic_grow(topic *t, int32_t n, plog **logs)
 {
     int32_t old = topic_nparts(t);
     if (n <= old)
@@ -68,12 +68,16 @@ int topic_grow(topic *t, int32_t n)
     for (int32_t i = old; i < n; i++) {
         arr[i] = partition_new(t, i);
         if (!arr[i]) {
-            for (int32_t j = old; j < i; j++)
+            for (int32_t j = old; j < i; j++) {
+                arr[j]->log = NULL;      /* the caller keeps its references */
                 partition_free(arr[j]);
+            }
             free(arr);
             return -1;
         }
     }
+    for (int32_t i = old; i < n; i++)
+        arr[i]->log = logs ? logs[i - old] : NULL;
     if (cur)
         t->retired[t->nretired++] = cur;
     atomic_store_explicit(&t->parts, arr, memory_order_release);

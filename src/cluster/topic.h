@@ -30,7 +30,8 @@ struct delayed_op;
 typedef struct partition {
     topic *topic;
     int32_t index;
-    plog *log;                       /* set once before the topic is published */
+    plog *log;                       /* a reference, set before the partition is
+                                        published; dropped when the topic is freed */
     atomic_int leader_epoch;         /* 0 on a single node */
 
     pthread_mutex_t watch_lock;      /* guards watchers */
@@ -67,11 +68,14 @@ struct topic {
     int nconfigs;
 };
 
-topic *topic_new(const char *name, size_t len, kuuid id, int32_t nparts, bool internal);
+/* A topic with no partitions yet (add them with topic_grow). */
+topic *topic_new(const char *name, size_t len, kuuid id, bool internal);
 void topic_ref(topic *t);
 void topic_unref(topic *t);
-/* Grow to n partitions (n > current).  Caller serialises growth. */
-int topic_grow(topic *t, int32_t n);
+/* Grow to n partitions (n > current), attaching logs[i - current] (each a
+ * reference the partition takes over) before the new partitions become
+ * visible.  Caller serialises growth. */
+int topic_grow(topic *t, int32_t n, plog **logs);
 
 static inline int32_t topic_nparts(const topic *t)
 {

@@ -1,0 +1,90 @@
+#!/usr/bin/env bash
+# Install whatever Samsa needs to build and test that is missing on this
+# Debian 12 machine. Idempotent; a no-op (well under a second) when all is
+# present. Safe without a terminal (CI=true, no stdin), as root or via sudo.
+#
+#   scripts/deps.sh            build + test dependencies
+#
+# Debian packages are checked with one dpkg-query call; `apt-get update` runs
+# only when something is missing. The kafkajs tests' node_modules is
+# (re)installed with `npm ci` when it is missing or package-lock.json changed.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+NODE_DIR="$ROOT/tests/integration/node"
+
+# --- Debian packages --------------------------------------------------------
+# Build: compiler + the libraries the Makefile links (LDLIBS), librdkafka for
+# the CLI, the ZooKeeper C client for later issues.
+BUILD_PKGS=(
+  build-essential
+  libisal-dev libcjson-dev zlib1g-dev libsnappy-dev liblz4-dev libzstd-dev
+  librdkafka-dev libzookeeper-mt-dev
+)
+# Tests: real Kafka clients. Python packages run under /usr/bin/python3.
+# python3-lz4/-snappy/-zstandard give kafka-python its compression codecs.
+TEST_PKGS=(
+  kcat
+  python3-pytest python3-pytest-timeout
+  python3-confluent-kafka python3-kafka
+  python3-lz4 python3-snappy python3-zstandard
+)
+# Not installed here on purpose: zookeeperd (its postinst starts a daemon;
+# later issues' scripts start ZooKeeper themselves), redis-server/nats-server
+# (benchmarks only).
+
+say() { printf 'deps: %s\n' "$*"; }
+
+want=("${BUILD_PKGS[@]}" "${TEST_PKGS[@]}")
+# Node: the machine may carry a nodesource nodejs that bundles npm; Debian's
+# `npm` package conflicts with it, so ask for packages only for missing commands.
+command -v node >/dev/null 2>&1 || want+=(nodejs)
+command -v npm  >/dev/null 2>&1 || want+=(npm)
+
+missing=()
+# One dpkg-query for all; packages it doesn't know are reported on stderr.
+installed="$(dpkg-query -W -f='${Package} ${db:Status-Abbrev}\n' "${want[@]}" 2>/dev/null || true)"
+for p in "${want[@]}"; do
+  if ! grep -qE "^${p//+/\\+} ii" <<<"$installed"; then
+    missing+=("$p")
+  fi
+done
+
+if ((${#missing[@]})); then
+  say "missing Debian packages: ${missing[*]}"
+  if [[ $(id -u) -eq 0 ]]; then
+    SUDO=()
+  elif command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then
+    SUDO=(sudo -n)
+  else
+    say "ERROR: not root and no password-less sudo; install as root:"
+    say "  apt-get install -y ${missing[*]}"
+    exit 1
+  fi
+  export DEBIAN_FRONTEND=noninteractive
+  APT_OPTS=(-y -q -o Dpkg::Lock::Timeout=300 -o Dpkg::Options::=--force-confdef
+            -o Dpkg::Options::=--force-confold)
+  say "apt-get update"
+  "${SUDO[@]}" env DEBIAN_FRONTEND=noninteractive apt-get -q -o Dpkg::Lock::Timeout=300 update </dev/null
+  say "apt-get install ${missing[*]}"
+  "${SUDO[@]}" env DEBIAN_FRONTEND=noninteractive \
+      apt-get install "${APT_OPTS[@]}" --no-install-recommends "${missing[@]}" </dev/null
+  say "Debian packages installed"
+else
+  say "Debian packages: all ${#want[@]} present"
+fi
+
+# --- npm (kafkajs) ----------------------------------------------------------
+if [[ -f "$NODE_DIR/package-lock.json" ]]; then
+  stamp="$NODE_DIR/node_modules/.samsa-lock.sha256"
+  want_sum="$(sha256sum "$NODE_DIR/package-lock.json" | cut -d' ' -f1)"
+  have_sum="$(cat "$stamp" 2>/dev/null || true)"
+  if [[ "$want_sum" != "$have_sum" ]]; then
+    say "npm ci in tests/integration/node (node_modules missing or lock changed)"
+    (cd "$NODE_DIR" && npm ci --no-audit --no-fund --loglevel=error </dev/null)
+    printf '%s\n' "$want_sum" >"$stamp"
+    say "node_modules installed"
+  else
+    say "node_modules: up to date"
+  fi
+fi

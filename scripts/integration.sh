@@ -1,0 +1,86 @@
+#!/usr/bin/env bash
+# Run the Samsa integration suite: pytest (tests/integration) then the kafkajs
+# tests (tests/integration/node). Every test starts its own broker(s) on
+# 127.0.0.1 and a free port. Exits non-zero if anything failed.
+#
+#   scripts/integration.sh                 everything
+#   scripts/integration.sh -k kcat         extra args go to pytest
+#   SAMSA_BROKER=build-san/samsa-broker scripts/integration.sh
+#   SAMSA_IT_NODE=0 scripts/integration.sh  skip the kafkajs tests
+#   SAMSA_IT_PYTEST=0 scripts/integration.sh  only the kafkajs tests
+#
+# Ends with one line "integration: N passed, N failed, N skipped" (both parts).
+set -uo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+export SAMSA_BROKER="$(realpath -m "${SAMSA_BROKER:-$ROOT/build/samsa-broker}")"
+PY=/usr/bin/python3   # Debian's python: the one that sees python3-confluent-kafka etc.
+
+if [[ ! -x "$SAMSA_BROKER" ]]; then
+  echo "integration: broker binary $SAMSA_BROKER missing (run make first)" >&2
+  echo "integration: 0 passed, 1 failed"
+  exit 1
+fi
+echo "integration: broker $SAMSA_BROKER"
+
+tmp="$(mktemp -d "${TMPDIR:-/tmp}/samsa-it.XXXXXX")"
+trap 'rm -rf "$tmp"' EXIT
+start=$SECONDS
+py_rc=0 node_rc=0
+
+if [[ "${SAMSA_IT_PYTEST:-1}" != 0 ]]; then
+  echo "== pytest tests/integration"
+  "$PY" -m pytest tests/integration -q -p no:cacheprovider --tb=short -ra \
+      --durations=15 --junitxml="$tmp/pytest.xml" "$@" </dev/null
+  py_rc=$?
+  echo "   pytest exit $py_rc after $((SECONDS - start)) s"
+fi
+
+if [[ "${SAMSA_IT_NODE:-1}" != 0 ]]; then
+  echo "== node --test tests/integration/node (kafkajs)"
+  if [[ ! -d tests/integration/node/node_modules/kafkajs ]]; then
+    echo "integration: kafkajs not installed; run scripts/deps.sh" >&2
+    node_rc=1
+    echo "not ok 1 - kafkajs missing" >"$tmp/node.tap"
+    echo "# fail 1" >>"$tmp/node.tap"
+  else
+    t0=$SECONDS
+    (cd tests/integration/node && node --test --test-reporter=spec \
+        --test-reporter-destination=stdout --test-reporter=tap \
+        --test-reporter-destination="$tmp/node.tap" test/ </dev/null)
+    node_rc=$?
+    echo "   node exit $node_rc after $((SECONDS - t0)) s"
+  fi
+fi
+
+# Combined counts: pytest from its JUnit XML, node from its TAP summary.
+read -r p_pass p_fail p_skip < <("$PY" - "$tmp/pytest.xml" <<'EOF'
+import sys, xml.etree.ElementTree as ET
+try:
+    root = ET.parse(sys.argv[1]).getroot()
+except Exception:
+    print(0, 0, 0); sys.exit()
+suites = [root] if root.tag == "testsuite" else list(root)
+t = f = e = s = 0
+for su in suites:
+    t += int(su.get("tests", 0)); f += int(su.get("failures", 0))
+    e += int(su.get("errors", 0)); s += int(su.get("skipped", 0))
+print(t - f - e - s, f + e, s)
+EOF
+)
+n_pass=0 n_fail=0 n_skip=0
+if [[ -f "$tmp/node.tap" ]]; then
+  n_pass=$(awk '/^# pass /{print $3}' "$tmp/node.tap" | tail -1)
+  n_fail=$(awk '/^# fail /{print $3}' "$tmp/node.tap" | tail -1)
+  n_skip=$(awk '/^# skipped /{print $3}' "$tmp/node.tap" | tail -1)
+  n_pass=${n_pass:-0} n_fail=${n_fail:-0} n_skip=${n_skip:-0}
+  # a crashed runner (no summary) counts as a failure
+  if [[ $node_rc -ne 0 && $n_fail -eq 0 ]]; then n_fail=1; fi
+fi
+if [[ $py_rc -ne 0 && $p_fail -eq 0 ]]; then p_fail=1; fi   # e.g. collection error, exit 5
+
+echo "== integration took $((SECONDS - start)) s: pytest $p_pass passed/$p_fail failed/$p_skip skipped," \
+     "kafkajs $n_pass passed/$n_fail failed/$n_skip skipped"
+echo "integration: $((p_pass + n_pass)) passed, $((p_fail + n_fail)) failed, $((p_skip + n_skip)) skipped"
+[[ $py_rc -eq 0 && $node_rc -eq 0 ]]

@@ -1,0 +1,311 @@
+/*
+ * handle_fetch.c - Fetch (key 1), v4+ (record batches only).
+ *
+ * Records are never copied: each partition's result is a byte range of a
+ * segment file that goes into the response as a file chunk and out through
+ * sendfile.  Limits follow KIP-74: the response stops at min(max_bytes,
+ * fetch.max.bytes) and each partition at its partition_max_bytes, except
+ * that the first batch of the first partition with data is always sent
+ * whole, so a batch larger than the limits cannot stall a consumer.
+ *
+ * Long polling: if fewer than min_bytes are available the request parks as
+ * a delayed operation watching its partitions; an append to any of them
+ * wakes it (partition_notify), and max_wait_ms bounds the wait.  Errors
+ * (unknown partition, offset out of range) answer at once.
+ *
+ * Fetch sessions (KIP-227) are resolved first (fetch_session.h); the read
+ * works on the resulting partition list and the session decides which
+ * partitions an incremental response includes.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "broker/broker.h"
+#include "broker/delayed.h"
+#include "broker/dispatch.h"
+#include "broker/fetch_session.h"
+#include "broker/lookup.h"
+#include "core/clock.h"
+#include "core/errors.h"
+#include "core/log.h"
+#include "proto/codec.h"
+#include "proto/messages/fetch.h"
+#include "storage/partition_log.h"
+
+#define BROKER_FETCH_MAX_BYTES (55 << 20)   /* fetch.max.bytes, Kafka's default */
+
+typedef struct fetch_part {
+    const fs_part *sp;
+    topic *t;                    /* referenced until the response is built */
+    partition *p;
+    int16_t error;
+    plog_read_result rr;         /* rr.file referenced when set */
+} fetch_part;
+
+typedef struct fetch_op {
+    delayed_op op;
+    fs_context ctx;
+    fetch_part *parts;
+    int nparts;
+    partition **watch;
+    int nwatch;
+    int32_t min_bytes, max_bytes;
+    int isolation;
+    bool min_one_allowed;
+    bool any_error;
+    int64_t bytes;
+} fetch_op;
+
+static void drop_reads(fetch_op *fo)
+{
+    for (int i = 0; i < fo->nparts; i++) {
+        if (fo->parts[i].rr.file)
+            fileref_unref(fo->parts[i].rr.file);
+        fo->parts[i].rr.file = NULL;
+        fo->parts[i].rr.len = 0;
+    }
+}
+
+static void read_pass(fetch_op *fo)
+{
+    drop_reads(fo);
+    fo->bytes = 0;
+    fo->any_error = false;
+    for (int i = 0; i < fo->nparts; i++) {
+        fetch_part *fp = &fo->parts[i];
+        if (fp->error) {
+            fo->any_error = true;
+            continue;
+        }
+        int64_t left = fo->max_bytes - fo->bytes;
+        int32_t limit = fp->sp->max_bytes;
+        if (limit > left)
+            limit = left < 0 ? 0 : (int32_t)left;
+        bool min_one = fo->min_one_allowed && fo->bytes == 0;
+        memset(&fp->rr, 0, sizeof fp->rr);
+        plog_read(fp->p->log, fp->sp->fetch_offset, limit, min_one, fo->isolation, &fp->rr);
+        if (fp->rr.error)
+            fo->any_error = true;
+        fo->bytes += fp->rr.len;
+    }
+}
+
+static bool fetch_ready(delayed_op *op)
+{
+    fetch_op *fo = (fetch_op *)op;
+    read_pass(fo);
+    return fo->any_error || fo->bytes >= fo->min_bytes;
+}
+
+/* Build and send the response; releases every reference the op holds. */
+static void respond(kreq *rq, fetch_op *fo)
+{
+    broker *b = g_broker;
+    fetch_resp *resp = kreq_new_response(rq);
+    int n = fo->nparts;
+    /* Things to release after the response has been encoded (the op and
+     * the response live in the request arena, which respond may free). */
+    fileref **files = malloc((size_t)(n + 1) * sizeof *files);
+    topic **topics = malloc((size_t)(n + 1) * sizeof *topics);
+    int nfiles = 0, ntop = 0;
+    int64_t *hw = arena_alloc(&rq->arena, (size_t)(n + 1) * 3 * sizeof(int64_t));
+    bool *flag = arena_alloc(&rq->arena, (size_t)(n + 1) * 2 * sizeof(bool));
+    if (!resp || !files || !topics || !hw || !flag) {
+        free(files);
+        free(topics);
+        drop_reads(fo);
+        for (int i = 0; i < n; i++)
+            if (fo->parts[i].t)
+                topic_unref(fo->parts[i].t);
+        kreq_fail_close(rq, "out of memory building fetch response");
+        return;
+    }
+    int64_t *lso = hw + (n + 1), *lstart = lso + (n + 1);
+    bool *has = flag, *include = flag + (n + 1);
+    for (int i = 0; i < n; i++) {
+        fetch_part *fp = &fo->parts[i];
+        hw[i] = fp->error ? -1 : fp->rr.high_watermark;
+        lso[i] = fp->error ? -1 : fp->rr.last_stable_offset;
+        lstart[i] = fp->error ? -1 : fp->rr.log_start_offset;
+        has[i] = fp->error || fp->rr.error || fp->rr.len > 0;
+    }
+    fetch_sessions_end(b->sessions, &fo->ctx, hw, lso, lstart, has, include);
+    resp->session_id = fo->ctx.response_session_id;
+    resp->error_code = fo->ctx.error;
+
+    /* Group consecutive partitions of the same topic. */
+    int ntopics = 0;
+    for (int i = 0; i < n; i++)
+        if (include[i] && (ntopics == 0 || i == 0 || !include[i - 1] ||
+                           fo->parts[i].sp->partition < 0 ||
+                           strcmp(fo->parts[i].sp->topic, fo->parts[i - 1].sp->topic) ||
+                           !kuuid_eq(fo->parts[i].sp->topic_id, fo->parts[i - 1].sp->topic_id)))
+            ntopics++;
+    fetch_resp_responses *rts = KARRAY_ALLOC(&rq->arena, &resp->responses, ntopics);
+    int ti = -1;
+    for (int i = 0; i < n; i++) {
+        if (fo->parts[i].rr.file)
+            files[nfiles++] = fo->parts[i].rr.file;
+        if (fo->parts[i].t)
+            topics[ntop++] = fo->parts[i].t;
+    }
+    for (int i = 0; rts && i < n; i++) {
+        fetch_part *fp = &fo->parts[i];
+        if (!include[i])
+            continue;
+        bool new_topic = ti < 0 || !include[i - 1] || strcmp(fp->sp->topic, fo->parts[i - 1].sp->topic) ||
+                         !kuuid_eq(fp->sp->topic_id, fo->parts[i - 1].sp->topic_id);
+        if (new_topic) {
+            ti++;
+            rts[ti].topic = kstr_c(fp->sp->topic);
+            rts[ti].topic_id = fp->sp->topic_id;
+            rts[ti].partitions.n = 0;
+            /* Count this topic's run to size its array. */
+            int run = 0;
+            for (int k = i; k < n; k++) {
+                if (!include[k])
+                    continue;
+                if (strcmp(fo->parts[k].sp->topic, fp->sp->topic) ||
+                    !kuuid_eq(fo->parts[k].sp->topic_id, fp->sp->topic_id))
+                    break;
+                run++;
+            }
+            KARRAY_ALLOC(&rq->arena, &rts[ti].partitions, run);
+            rts[ti].partitions.n = 0;
+        }
+        fetch_resp_partitions *rp = &rts[ti].partitions.v[rts[ti].partitions.n++];
+        kcodec_defaults(&fetch_resp_partitions_schema, rp);
+        rp->partition_index = fp->sp->partition;
+        rp->error_code = fp->error ? fp->error : fp->rr.error;
+        rp->high_watermark = hw[i];
+        rp->last_stable_offset = lso[i];
+        rp->log_start_offset = lstart[i];
+        rp->aborted_transactions.n = fo->isolation == 1 && !rp->error_code ? 0 : -1;
+        rp->preferred_read_replica = -1;
+        if (fp->rr.file && fp->rr.len > 0) {
+            rp->records = (krecords){ NULL, fp->rr.len, fp->rr.file, fp->rr.file_pos };
+        } else {
+            rp->records = (krecords){ NULL, 0, NULL, 0 };
+        }
+        if (rp->error_code == KERR_UNKNOWN_TOPIC_ID)
+            rp->records.len = 0;
+    }
+    kreq_respond(rq, resp);
+    for (int i = 0; i < nfiles; i++)
+        fileref_unref(files[i]);
+    for (int i = 0; i < ntop; i++)
+        topic_unref(topics[i]);
+    free(files);
+    free(topics);
+}
+
+static void fetch_complete(delayed_op *op, enum delayed_reason why)
+{
+    fetch_op *fo = (fetch_op *)op;
+    kreq *rq = op->rq;
+    if (why == DELAYED_CANCELLED) {
+        drop_reads(fo);
+        for (int i = 0; i < fo->nparts; i++)
+            if (fo->parts[i].t)
+                topic_unref(fo->parts[i].t);
+        kreq_complete_silently(rq);
+        return;
+    }
+    if (why == DELAYED_EXPIRED)
+        read_pass(fo);
+    respond(rq, fo);
+}
+
+static int16_t check_epoch(partition *p, int32_t requested)
+{
+    if (requested < 0)
+        return KERR_NONE;
+    int32_t ours = atomic_load(&p->leader_epoch);
+    if (requested > ours)
+        return KERR_UNKNOWN_LEADER_EPOCH;
+    if (requested < ours)
+        return KERR_FENCED_LEADER_EPOCH;
+    return KERR_NONE;
+}
+
+void handle_fetch(kreq *rq)
+{
+    broker *b = g_broker;
+    fetch_req *req = rq->body;
+    int ver = rq->hdr.api_version;
+    bool by_id = ver >= 13;
+
+    int nupd = 0, nfgt = 0;
+    for (int32_t i = 0; i < req->topics.n; i++)
+        nupd += req->topics.v[i].partitions.n;
+    for (int32_t i = 0; i < req->forgotten_topics_data.n; i++)
+        nfgt += req->forgotten_topics_data.v[i].partitions.n;
+    fs_update *upd = arena_alloc(&rq->arena, (size_t)(nupd + 1) * sizeof *upd);
+    fs_forget *fgt = arena_alloc(&rq->arena, (size_t)(nfgt + 1) * sizeof *fgt);
+    fetch_op *fo = arena_alloc(&rq->arena, sizeof *fo);
+    if (!upd || !fgt || !fo) {
+        kreq_fail_close(rq, "out of memory");
+        return;
+    }
+    int k = 0;
+    for (int32_t i = 0; i < req->topics.n; i++) {
+        fetch_req_topics *t = &req->topics.v[i];
+        for (int32_t j = 0; j < t->partitions.n; j++) {
+            fetch_req_partitions *p = &t->partitions.v[j];
+            upd[k++] = (fs_update){ .topic = by_id ? NULL : t->topic.p,
+                                    .topic_len = by_id ? -1 : t->topic.len,
+                                    .topic_id = t->topic_id, .partition = p->partition,
+                                    .fetch_offset = p->fetch_offset,
+                                    .max_bytes = p->partition_max_bytes,
+                                    .current_leader_epoch = p->current_leader_epoch };
+        }
+    }
+    k = 0;
+    for (int32_t i = 0; i < req->forgotten_topics_data.n; i++) {
+        fetch_req_forgotten_topics_data *t = &req->forgotten_topics_data.v[i];
+        for (int32_t j = 0; j < t->partitions.n; j++)
+            fgt[k++] = (fs_forget){ .topic = by_id ? NULL : t->topic.p,
+                                    .topic_len = by_id ? -1 : t->topic.len,
+                                    .topic_id = t->topic_id, .partition = t->partitions.v[j] };
+    }
+    fetch_sessions_begin(b->sessions, ver >= 7 ? req->session_id : 0, ver >= 7 ? req->session_epoch : -1,
+                         upd, nupd, fgt, nfgt, mono_ms(), &rq->arena, &fo->ctx);
+
+    fo->nparts = fo->ctx.error ? 0 : fo->ctx.nparts;
+    fo->parts = arena_alloc(&rq->arena, (size_t)(fo->nparts + 1) * sizeof *fo->parts);
+    fo->watch = arena_alloc(&rq->arena, (size_t)(fo->nparts + 1) * sizeof *fo->watch);
+    if (!fo->parts || !fo->watch) {
+        kreq_fail_close(rq, "out of memory");
+        return;
+    }
+    fo->min_bytes = req->min_bytes;
+    fo->max_bytes = req->max_bytes < BROKER_FETCH_MAX_BYTES ? req->max_bytes : BROKER_FETCH_MAX_BYTES;
+    if (fo->max_bytes < 0)
+        fo->max_bytes = 0;
+    fo->isolation = req->isolation_level == 1 ? 1 : 0;
+    fo->min_one_allowed = ver >= 3;
+    for (int i = 0; i < fo->nparts; i++) {
+        fetch_part *fp = &fo->parts[i];
+        fp->sp = &fo->ctx.parts[i];
+        kstr name = fp->sp->topic[0] ? kstr_c(fp->sp->topic) : (kstr){ NULL, -1 };
+        fp->error = lookup_partition(b, name, fp->sp->topic_id, fp->sp->partition, &fp->t, &fp->p);
+        if (!fp->error)
+            fp->error = check_epoch(fp->p, fp->sp->current_leader_epoch);
+        if (!fp->error)
+            fo->watch[fo->nwatch++] = fp->p;
+        else if (fp->t) {
+            topic_unref(fp->t);
+            fp->t = NULL;
+        }
+    }
+    read_pass(fo);
+    if (fo->ctx.error || fo->any_error || fo->bytes >= fo->min_bytes || req->max_wait_ms <= 0 ||
+        fo->nwatch == 0) {
+        respond(rq, fo);
+        return;
+    }
+    drop_reads(fo);
+    fo->op.ready = fetch_ready;
+    fo->op.complete = fetch_complete;
+    delayed_park(&fo->op, rq, fo->watch, fo->nwatch, req->max_wait_ms);
+}

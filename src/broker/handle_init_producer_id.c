@@ -1,0 +1,64 @@
+/*
+ * handle_init_producer_id.c - InitProducerId (key 22) for idempotent
+ * producers.
+ *
+ * A producer without a transactional id gets a fresh producer id with
+ * epoch 0.  From v3 (KIP-360) a producer that already has an id may ask to
+ * bump its epoch after a fatal sequence error: it gets the same id with
+ * epoch + 1, or a new id when the epoch would overflow.  Ids come from
+ * blocks reserved durably in the metadata store, so they are never reused
+ * across restarts; the reservation (an fsync) runs on the admin thread.
+ * Transactions are not implemented yet: a transactional id gets
+ * TRANSACTIONAL_ID_AUTHORIZATION_FAILED, a fatal error clients report
+ * clearly instead of retrying forever.
+ */
+#include "broker/admin.h"
+#include "broker/broker.h"
+#include "broker/dispatch.h"
+#include "core/errors.h"
+#include "proto/codec.h"
+#include "proto/messages/init_producer_id.h"
+
+static void work(admin_job *job)
+{
+    broker *b = g_broker;
+    init_producer_id_req *req = job->rq->body;
+    init_producer_id_resp *r = job->arg;
+    if (req->producer_id >= 0 && req->producer_epoch >= 0 && req->producer_epoch < 32766 &&
+        req->producer_id < b->next_producer_id) {
+        r->producer_id = req->producer_id;
+        r->producer_epoch = (int16_t)(req->producer_epoch + 1);
+        return;
+    }
+    int64_t pid = producer_id_allocate(b);
+    if (pid < 0) {
+        r->error_code = KERR_KAFKA_STORAGE_ERROR;
+        return;
+    }
+    r->producer_id = pid;
+    r->producer_epoch = 0;
+}
+
+static void done(admin_job *job)
+{
+    kreq_respond(job->rq, job->arg);
+}
+
+void handle_init_producer_id(kreq *rq)
+{
+    init_producer_id_req *req = rq->body;
+    init_producer_id_resp *r = kreq_new_response(rq);
+    if (req->transactional_id.len >= 0) {
+        r->error_code = KERR_TRANSACTIONAL_ID_AUTHORIZATION_FAILED;
+        r->producer_id = -1;
+        r->producer_epoch = -1;
+        kreq_respond(rq, r);
+        return;
+    }
+    if (req->producer_id >= 0 && req->producer_epoch < 0) {
+        r->error_code = KERR_INVALID_REQUEST;
+        kreq_respond(rq, r);
+        return;
+    }
+    admin_submit(g_broker, rq, work, done, r);
+}

@@ -1,0 +1,52 @@
+/*
+ * handle_offset_for_leader_epoch.c - OffsetForLeaderEpoch (key 23).
+ *
+ * Consumers use it (KIP-320) to check that their position is still on the
+ * log after a leader change.  A single broker has led every partition
+ * since epoch 0, so the end offset of epoch 0 is the log end; an epoch we
+ * have not reached answers UNDEFINED (-1, -1), as Kafka's epoch cache does.
+ * Replication (a later issue) replaces this with the leader-epoch cache.
+ */
+#include "broker/broker.h"
+#include "broker/dispatch.h"
+#include "broker/lookup.h"
+#include "core/errors.h"
+#include "proto/codec.h"
+#include "proto/messages/offset_for_leader_epoch.h"
+#include "storage/partition_log.h"
+
+void handle_offset_for_leader_epoch(kreq *rq)
+{
+    broker *b = g_broker;
+    offset_for_leader_epoch_req *req = rq->body;
+    offset_for_leader_epoch_resp *r = kreq_new_response(rq);
+    offset_for_leader_epoch_resp_topics *ts = KARRAY_ALLOC(&rq->arena, &r->topics, req->topics.n);
+    for (int32_t i = 0; ts && i < req->topics.n; i++) {
+        offset_for_leader_epoch_req_topics *qt = &req->topics.v[i];
+        ts[i].topic = qt->topic;
+        offset_for_leader_epoch_resp_partitions *ps =
+            KARRAY_ALLOC(&rq->arena, &ts[i].partitions, qt->partitions.n);
+        for (int32_t j = 0; ps && j < qt->partitions.n; j++) {
+            offset_for_leader_epoch_req_partitions *qp = &qt->partitions.v[j];
+            offset_for_leader_epoch_resp_partitions *rp = &ps[j];
+            rp->partition = qp->partition;
+            rp->leader_epoch = -1;
+            rp->end_offset = -1;
+            topic *t;
+            partition *p;
+            rp->error_code = lookup_partition(b, qt->topic, (kuuid){ { 0 } }, qp->partition, &t, &p);
+            if (rp->error_code)
+                continue;
+            int32_t ours = atomic_load(&p->leader_epoch);
+            if (qp->current_leader_epoch >= 0 && qp->current_leader_epoch != ours) {
+                rp->error_code = qp->current_leader_epoch > ours ? KERR_UNKNOWN_LEADER_EPOCH
+                                                                 : KERR_FENCED_LEADER_EPOCH;
+            } else if (qp->leader_epoch >= 0 && qp->leader_epoch <= ours) {
+                rp->leader_epoch = ours;
+                rp->end_offset = plog_log_end_offset(p->log);
+            }
+            topic_unref(t);
+        }
+    }
+    kreq_respond(rq, r);
+}

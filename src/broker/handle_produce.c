@@ -1,0 +1,219 @@
+/*
+ * handle_produce.c - Produce (key 0), record batch v2 only (v3+).
+ *
+ * For each partition the records are handed to the partition log as they
+ * arrived (the log validates, assigns offsets and writes them without
+ * per-record work).  The response waits, as a delayed operation, until
+ *   - the data is fsynced, when the topic's flush.messages threshold was
+ *     reached (the flush runs on the log manager's flusher thread, which
+ *     group-commits concurrent requests), and
+ *   - for acks=-1, the high watermark covers the data (immediately on a
+ *     single node; replicas later), with at least min.insync.replicas in
+ *     the ISR (else NOT_ENOUGH_REPLICAS, checked before appending).
+ * acks=0 gets no response; if any partition failed, the connection is
+ * closed instead, as Kafka does, so the producer notices.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "broker/broker.h"
+#include "broker/delayed.h"
+#include "broker/dispatch.h"
+#include "broker/lookup.h"
+#include "core/clock.h"
+#include "core/errors.h"
+#include "core/log.h"
+#include "proto/codec.h"
+#include "proto/messages/produce.h"
+#include "storage/log_manager.h"
+#include "storage/partition_log.h"
+
+typedef struct produce_part {
+    topic *t;                    /* referenced while waiting */
+    partition *p;
+    produce_resp_partition_responses *out;
+    int64_t need_offset;         /* exclusive end of what we appended */
+    bool need_flush, need_hw;
+} produce_part;
+
+typedef struct produce_op {
+    delayed_op op;
+    produce_resp *resp;
+    produce_part *parts;
+    int nparts;
+    partition **watch;
+    int nwatch;
+} produce_op;
+
+static bool part_satisfied(const produce_part *pp)
+{
+    if (pp->need_flush && plog_recovery_point(pp->p->log) < pp->need_offset)
+        return false;
+    if (pp->need_hw && plog_high_watermark(pp->p->log) < pp->need_offset)
+        return false;
+    return true;
+}
+
+static bool produce_ready(delayed_op *op)
+{
+    produce_op *po = (produce_op *)op;
+    for (int i = 0; i < po->nparts; i++)
+        if (!part_satisfied(&po->parts[i]))
+            return false;
+    return true;
+}
+
+static void release_parts(produce_part *parts, int n)
+{
+    for (int i = 0; i < n; i++)
+        if (parts[i].t)
+            topic_unref(parts[i].t);
+}
+
+static void produce_complete(delayed_op *op, enum delayed_reason why)
+{
+    produce_op *po = (produce_op *)op;
+    kreq *rq = op->rq;
+    for (int i = 0; i < po->nparts; i++) {
+        produce_part *pp = &po->parts[i];
+        if (!part_satisfied(pp))
+            pp->out->error_code = KERR_REQUEST_TIMED_OUT;
+    }
+    release_parts(po->parts, po->nparts);
+    /* Everything lives in the request arena: respond last. */
+    if (why == DELAYED_CANCELLED)
+        kreq_complete_silently(rq);
+    else
+        kreq_respond(rq, po->resp);
+}
+
+void handle_produce(kreq *rq)
+{
+    broker *b = g_broker;
+    produce_req *req = rq->body;
+    produce_resp *resp = kreq_new_response(rq);
+    int64_t now = wall_ms();
+    bool acks_ok = req->acks == 0 || req->acks == 1 || req->acks == -1;
+    bool any_error = false;
+
+    int total = 0;
+    for (int32_t i = 0; i < req->topic_data.n; i++)
+        total += req->topic_data.v[i].partition_data.n;
+    produce_part *parts = arena_alloc(&rq->arena, (size_t)(total ? total : 1) * sizeof *parts);
+    partition **watch = arena_alloc(&rq->arena, (size_t)(total ? total : 1) * sizeof *watch);
+    produce_resp_responses *rts = KARRAY_ALLOC(&rq->arena, &resp->responses, req->topic_data.n);
+    if (!parts || !watch || (req->topic_data.n > 0 && !rts)) {
+        kreq_fail_close(rq, "out of memory");
+        return;
+    }
+    int np = 0, nwatch = 0;
+    for (int32_t i = 0; i < req->topic_data.n; i++) {
+        produce_req_topic_data *td = &req->topic_data.v[i];
+        produce_resp_responses *rt = &rts[i];
+        rt->name = td->name;
+        produce_resp_partition_responses *rps =
+            KARRAY_ALLOC(&rq->arena, &rt->partition_responses, td->partition_data.n);
+        for (int32_t j = 0; rps && j < td->partition_data.n; j++) {
+            produce_req_partition_data *pd = &td->partition_data.v[j];
+            produce_resp_partition_responses *rp = &rps[j];
+            kcodec_defaults(&produce_resp_partition_responses_schema, rp);
+            rp->index = pd->index;
+            rp->base_offset = -1;
+            if (!acks_ok) {
+                rp->error_code = KERR_INVALID_REQUIRED_ACKS;
+                any_error = true;
+                continue;
+            }
+            if (req->transactional_id.len >= 0) {
+                rp->error_code = KERR_TRANSACTIONAL_ID_AUTHORIZATION_FAILED;
+                any_error = true;
+                continue;
+            }
+            topic *t;
+            partition *p;
+            rp->error_code = lookup_partition(b, td->name, (kuuid){ { 0 } }, pd->index, &t, &p);
+            if (rp->error_code) {
+                any_error = true;
+                continue;
+            }
+            if (req->acks == -1 && atomic_load(&t->min_insync_replicas) > 1) {
+                /* A single broker's ISR has one member. */
+                rp->error_code = KERR_NOT_ENOUGH_REPLICAS;
+                rp->error_message = kstr_c("the in-sync replica set is smaller than min.insync.replicas");
+                topic_unref(t);
+                any_error = true;
+                continue;
+            }
+            if (pd->records.len <= 0) {
+                rp->error_code = KERR_INVALID_RECORD;
+                rp->error_message = kstr_c("produce request without record batches");
+                topic_unref(t);
+                any_error = true;
+                continue;
+            }
+            plog_append_result ar;
+            plog_append(p->log, (uint8_t *)pd->records.p, (size_t)pd->records.len,
+                        atomic_load(&p->leader_epoch), now, &ar);
+            rp->error_code = ar.error;
+            if (ar.error) {
+                if (ar.error_message)
+                    rp->error_message = kstr_c(ar.error_message);
+                if (rq->hdr.api_version >= 8 && ar.bad_batch_index >= 0) {
+                    produce_resp_record_errors *re = KARRAY_ALLOC(&rq->arena, &rp->record_errors, 1);
+                    if (re) {
+                        re->batch_index = ar.bad_batch_index;
+                        re->batch_index_error_message = rp->error_message;
+                    }
+                }
+                topic_unref(t);
+                any_error = true;
+                continue;
+            }
+            /* A single broker is the whole ISR: the high watermark is the
+             * log end.  (Replication moves this to the replica manager.) */
+            if (!ar.duplicate)
+                plog_set_high_watermark(p->log, ar.end_offset);
+            rp->base_offset = ar.base_offset;
+            rp->log_append_time_ms = ar.log_append_time;
+            rp->log_start_offset = ar.log_start_offset;
+            if (!ar.duplicate)
+                partition_notify(p);            /* wake long-poll fetches */
+            produce_part *pp = &parts[np++];
+            *pp = (produce_part){ .t = t, .p = p, .out = rp, .need_offset = ar.last_offset + 1,
+                                  .need_flush = ar.flush_needed, .need_hw = req->acks == -1 };
+            if (pp->need_flush)
+                log_manager_request_flush(b->logs, p->log);
+            if (!part_satisfied(pp))
+                watch[nwatch++] = p;
+        }
+    }
+
+    if (req->acks == 0) {
+        release_parts(parts, np);
+        if (any_error)
+            kreq_fail_close(rq, "acks=0 produce failed; closing so the producer notices");
+        else
+            kreq_complete_silently(rq);
+        return;
+    }
+    if (nwatch == 0) {
+        release_parts(parts, np);
+        kreq_respond(rq, resp);
+        return;
+    }
+    produce_op *po = arena_alloc(&rq->arena, sizeof *po);
+    if (!po) {
+        release_parts(parts, np);
+        kreq_fail_close(rq, "out of memory");
+        return;
+    }
+    po->resp = resp;
+    po->parts = parts;
+    po->nparts = np;
+    po->watch = watch;
+    po->nwatch = nwatch;
+    po->op.ready = produce_ready;
+    po->op.complete = produce_complete;
+    delayed_park(&po->op, rq, watch, nwatch, req->timeout_ms);
+}

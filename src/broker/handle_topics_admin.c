@@ -1,0 +1,267 @@
+/*
+ * handle_topics_admin.c - CreateTopics (19), DeleteTopics (20) and
+ * CreatePartitions (37).
+ *
+ * Requests are checked for shape on the network thread (duplicates,
+ * counts), then the changes run on the admin thread (admin.h), which
+ * creates or removes partition directories and rewrites the metadata
+ * store durably before answering.  Error choices follow Kafka:
+ *   name invalid            INVALID_TOPIC_EXCEPTION
+ *   partitions 0 or < -1    INVALID_PARTITIONS
+ *   replication > brokers   INVALID_REPLICATION_FACTOR
+ *   bad manual assignment   INVALID_REPLICA_ASSIGNMENT
+ *   bad config              INVALID_CONFIG
+ *   topic listed twice      INVALID_REQUEST (every occurrence)
+ *   exists                  TOPIC_ALREADY_EXISTS
+ *   deletion disabled       TOPIC_DELETION_DISABLED
+ *   fewer partitions        INVALID_PARTITIONS
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "broker/admin.h"
+#include "broker/broker.h"
+#include "broker/config.h"
+#include "broker/dispatch.h"
+#include "core/errors.h"
+#include "proto/codec.h"
+#include "proto/messages/create_partitions.h"
+#include "proto/messages/create_topics.h"
+#include "proto/messages/delete_topics.h"
+
+#define MSG_LEN 300
+
+static char *arena_msg(kreq *rq, const char *m)
+{
+    return arena_strndup(&rq->arena, m, strlen(m));
+}
+
+static bool dup_name(const kstr *names, int stride_unused, int32_t n, int32_t i)
+{
+    (void)stride_unused;
+    for (int32_t k = 0; k < n; k++)
+        if (k != i && names[k].len == names[i].len && names[i].len >= 0 &&
+            memcmp(names[k].p, names[i].p, (size_t)names[i].len) == 0)
+            return true;
+    return false;
+}
+
+/* ----------------------------------------------------------- CreateTopics */
+
+static void create_topics_work(admin_job *job)
+{
+    broker *b = g_broker;
+    kreq *rq = job->rq;
+    create_topics_req *req = rq->body;
+    create_topics_resp *r = job->arg;
+    kstr *names = arena_alloc(&rq->arena, (size_t)(req->topics.n + 1) * sizeof *names);
+    for (int32_t i = 0; names && i < req->topics.n; i++)
+        names[i] = req->topics.v[i].name;
+    for (int32_t i = 0; i < req->topics.n; i++) {
+        create_topics_req_topics *qt = &req->topics.v[i];
+        create_topics_resp_topics *rt = &r->topics.v[i];
+        char msg[MSG_LEN] = "";
+        rt->name = qt->name;
+        if (names && dup_name(names, 0, req->topics.n, i)) {
+            rt->error_code = KERR_INVALID_REQUEST;
+            snprintf(msg, sizeof msg, "Create topics request from client contains multiple entries for the same topic.");
+            rt->error_message = kstr_c(arena_msg(rq, msg));
+            continue;
+        }
+        char *name = arena_strndup(&rq->arena, qt->name.p ? qt->name.p : "", (size_t)(qt->name.len > 0 ? qt->name.len : 0));
+        int32_t nparts = qt->num_partitions;
+        int16_t rf = qt->replication_factor;
+        if (qt->assignments.n > 0) {
+            if (nparts != -1 || rf != -1) {
+                rt->error_code = KERR_INVALID_REQUEST;
+                snprintf(msg, sizeof msg, "Both numPartitions or replicationFactor and replicasAssignments were set. Both cannot be used at the same time.");
+                rt->error_message = kstr_c(arena_msg(rq, msg));
+                continue;
+            }
+            nparts = qt->assignments.n;
+            rf = (int16_t)qt->assignments.v[0].broker_ids.n;
+            bool ok = true;
+            for (int32_t a = 0; a < qt->assignments.n && ok; a++) {
+                create_topics_req_assignments *as = &qt->assignments.v[a];
+                if (as->partition_index != a || as->broker_ids.n != 1 ||
+                    as->broker_ids.v[0] != b->set.node_id)
+                    ok = false;
+            }
+            if (!ok) {
+                rt->error_code = KERR_INVALID_REPLICA_ASSIGNMENT;
+                snprintf(msg, sizeof msg, "Replica assignments must name partitions 0..n-1 in order, each on broker %d only (the only broker).", b->set.node_id);
+                rt->error_message = kstr_c(arena_msg(rq, msg));
+                continue;
+            }
+        }
+        topic_kv *cfgs = arena_alloc(&rq->arena, (size_t)(qt->configs.n + 1) * sizeof *cfgs);
+        int ncfg = 0;
+        bool null_value = false;
+        for (int32_t c = 0; cfgs && c < qt->configs.n; c++) {
+            create_topics_req_configs *cv = &qt->configs.v[c];
+            if (cv->value.len < 0) {
+                null_value = true;
+                snprintf(msg, sizeof msg, "Null value not supported for topic configs: %.*s",
+                         cv->name.len, cv->name.p);
+                break;
+            }
+            cfgs[ncfg].key = arena_strndup(&rq->arena, cv->name.p, (size_t)cv->name.len);
+            cfgs[ncfg].value = arena_strndup(&rq->arena, cv->value.p, (size_t)cv->value.len);
+            ncfg++;
+        }
+        if (null_value) {
+            rt->error_code = KERR_INVALID_CONFIG;
+            rt->error_message = kstr_c(arena_msg(rq, msg));
+            continue;
+        }
+        kuuid id = { { 0 } };
+        rt->error_code = topic_admin_create(b, name, nparts, rf, cfgs, ncfg, req->validate_only,
+                                            &id, msg, sizeof msg);
+        if (rt->error_code) {
+            rt->error_message = kstr_c(arena_msg(rq, msg));
+            continue;
+        }
+        rt->topic_id = id;
+        rt->num_partitions = nparts == -1 ? b->set.num_partitions : nparts;
+        rt->replication_factor = rf == -1 ? b->set.default_replication_factor : rf;
+        /* v5+: the topic's configs as DescribeConfigs would show them. */
+        struct cfg_description d = { 0 };
+        cfg_kv *kv = arena_alloc(&rq->arena, (size_t)(ncfg + 1) * sizeof *kv);
+        for (int c = 0; kv && c < ncfg; c++)
+            kv[c] = (cfg_kv){ cfgs[c].key, cfgs[c].value };
+        if (kv && topic_cfg_describe(b->config, kv, (size_t)ncfg, NULL, 0, &d) == 0) {
+            create_topics_resp_configs *rc = KARRAY_ALLOC(&rq->arena, &rt->configs, (int32_t)d.n);
+            for (size_t c = 0; rc && c < d.n; c++) {
+                rc[c].name = kstr_c(d.v[c].name);
+                rc[c].value = d.v[c].value ? kstr_c(arena_msg(rq, d.v[c].value)) : (kstr){ NULL, -1 };
+                rc[c].read_only = d.v[c].read_only;
+                rc[c].config_source = d.v[c].source;
+                rc[c].is_sensitive = d.v[c].is_sensitive;
+            }
+            cfg_description_free(&d);
+        }
+    }
+}
+
+static void respond_job(admin_job *job)
+{
+    kreq_respond(job->rq, job->arg);
+}
+
+void handle_create_topics(kreq *rq)
+{
+    create_topics_req *req = rq->body;
+    create_topics_resp *r = kreq_new_response(rq);
+    create_topics_resp_topics *ts = KARRAY_ALLOC(&rq->arena, &r->topics, req->topics.n);
+    for (int32_t i = 0; ts && i < req->topics.n; i++) {
+        kcodec_defaults(&create_topics_resp_topics_schema, &ts[i]);
+        ts[i].configs.n = -1;
+    }
+    admin_submit(g_broker, rq, create_topics_work, respond_job, r);
+}
+
+/* ----------------------------------------------------------- DeleteTopics */
+
+static void delete_topics_work(admin_job *job)
+{
+    broker *b = g_broker;
+    kreq *rq = job->rq;
+    delete_topics_req *req = rq->body;
+    delete_topics_resp *r = job->arg;
+    bool v6 = rq->hdr.api_version >= 6;
+    int32_t n = v6 ? req->topics.n : req->topic_names.n;
+    for (int32_t i = 0; i < n; i++) {
+        delete_topics_resp_responses *rt = &r->responses.v[i];
+        char msg[MSG_LEN] = "";
+        kstr name = v6 ? req->topics.v[i].name : req->topic_names.v[i];
+        kuuid id = v6 ? req->topics.v[i].topic_id : (kuuid){ { 0 } };
+        rt->name = name;
+        rt->topic_id = id;
+        if (!b->set.delete_topic_enable) {
+            rt->error_code = KERR_TOPIC_DELETION_DISABLED;
+            rt->error_message = kstr_c("Topic deletion is disabled (delete.topic.enable=false).");
+            continue;
+        }
+        char *cname = NULL;
+        if (name.len < 0) {
+            topic *t = registry_get_id(&b->topics, id);
+            if (!t) {
+                rt->error_code = KERR_UNKNOWN_TOPIC_ID;
+                continue;
+            }
+            cname = arena_strndup(&rq->arena, t->name, t->name_len);
+            rt->name = kstr_c(cname);
+            topic_unref(t);
+        } else {
+            cname = arena_strndup(&rq->arena, name.p, (size_t)name.len);
+        }
+        kuuid got = { { 0 } };
+        rt->error_code = topic_admin_delete(b, cname, &got, msg, sizeof msg);
+        if (rt->error_code)
+            rt->error_message = kstr_c(arena_msg(rq, msg));
+        else
+            rt->topic_id = got;
+    }
+}
+
+void handle_delete_topics(kreq *rq)
+{
+    delete_topics_req *req = rq->body;
+    delete_topics_resp *r = kreq_new_response(rq);
+    int32_t n = rq->hdr.api_version >= 6 ? req->topics.n : req->topic_names.n;
+    delete_topics_resp_responses *ts = KARRAY_ALLOC(&rq->arena, &r->responses, n);
+    for (int32_t i = 0; ts && i < n; i++)
+        kcodec_defaults(&delete_topics_resp_responses_schema, &ts[i]);
+    admin_submit(g_broker, rq, delete_topics_work, respond_job, r);
+}
+
+/* ------------------------------------------------------- CreatePartitions */
+
+static void create_partitions_work(admin_job *job)
+{
+    broker *b = g_broker;
+    kreq *rq = job->rq;
+    create_partitions_req *req = rq->body;
+    create_partitions_resp *r = job->arg;
+    kstr *names = arena_alloc(&rq->arena, (size_t)(req->topics.n + 1) * sizeof *names);
+    for (int32_t i = 0; names && i < req->topics.n; i++)
+        names[i] = req->topics.v[i].name;
+    for (int32_t i = 0; i < req->topics.n; i++) {
+        create_partitions_req_topics *qt = &req->topics.v[i];
+        create_partitions_resp_results *rt = &r->results.v[i];
+        char msg[MSG_LEN] = "";
+        rt->name = qt->name;
+        if (names && dup_name(names, 0, req->topics.n, i)) {
+            rt->error_code = KERR_INVALID_REQUEST;
+            rt->error_message = kstr_c("Duplicate topic in request.");
+            continue;
+        }
+        bool bad_assign = false;
+        for (int32_t a = 0; a < qt->assignments.n; a++) {
+            karr_i32 *ids = &qt->assignments.v[a].broker_ids;
+            if (ids->n != 1 || ids->v[0] != b->set.node_id)
+                bad_assign = true;
+        }
+        if (bad_assign) {
+            rt->error_code = KERR_INVALID_REPLICA_ASSIGNMENT;
+            snprintf(msg, sizeof msg, "Each new partition must be assigned to broker %d only.", b->set.node_id);
+            rt->error_message = kstr_c(arena_msg(rq, msg));
+            continue;
+        }
+        char *name = arena_strndup(&rq->arena, qt->name.p, (size_t)qt->name.len);
+        rt->error_code = topic_admin_add_partitions(b, name, qt->count, req->validate_only, msg, sizeof msg);
+        if (rt->error_code)
+            rt->error_message = kstr_c(arena_msg(rq, msg));
+    }
+}
+
+void handle_create_partitions(kreq *rq)
+{
+    create_partitions_req *req = rq->body;
+    create_partitions_resp *r = kreq_new_response(rq);
+    create_partitions_resp_results *ts = KARRAY_ALLOC(&rq->arena, &r->results, req->topics.n);
+    for (int32_t i = 0; ts && i < req->topics.n; i++)
+        kcodec_defaults(&create_partitions_resp_results_schema, &ts[i]);
+    admin_submit(g_broker, rq, create_partitions_work, respond_job, r);
+}

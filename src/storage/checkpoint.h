@@ -1,0 +1,47 @@
+/*
+ * checkpoint.h - Kafka's text checkpoint files.
+ *
+ * Format (CheckpointFile.java), UTF-8, '\n' line ends:
+ *     0                    <- version
+ *     N                    <- entry count
+ *     N entry lines
+ * Offset checkpoints (recovery-point-offset-checkpoint,
+ * log-start-offset-checkpoint, replication-offset-checkpoint, per log dir)
+ * have entry lines "topic partition offset"; the per-partition
+ * leader-epoch-checkpoint has "epoch startOffset" (see leader_epoch.h).
+ * Files are replaced atomically: <name>.tmp, fsync, rename, fsync dir.
+ * A file that does not parse (bad version, count mismatch, bad line) is
+ * rejected as a whole.
+ *
+ * Memory: ckpt_read returns a malloc'd array the caller frees with
+ * ckpt_free.  Threads: pure functions; callers serialize writers per file.
+ */
+#ifndef SAMSA_STORAGE_CHECKPOINT_H
+#define SAMSA_STORAGE_CHECKPOINT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define CKPT_RECOVERY_POINT "recovery-point-offset-checkpoint"
+#define CKPT_LOG_START "log-start-offset-checkpoint"
+#define CKPT_REPLICATION "replication-offset-checkpoint"
+
+typedef struct ckpt_entry {
+    char *topic;                /* owned */
+    int32_t partition;
+    int64_t offset;
+} ckpt_entry;
+
+/* Atomically replace dir/name.  0 / -1 (errno). */
+int ckpt_write(const char *dir, const char *name, const ckpt_entry *e, size_t n);
+/* 0 with the entries; -1 with errno (ENOENT: no file; EINVAL: corrupt). */
+int ckpt_read(const char *dir, const char *name, ckpt_entry **out, size_t *n);
+void ckpt_free(ckpt_entry *e, size_t n);
+/* Offset for (topic, partition) in a read array, or -1 if absent. */
+int64_t ckpt_lookup(const ckpt_entry *e, size_t n, const char *topic, int32_t partition);
+
+/* Generic parser: checks the version line and count, calls line(ctx, text,
+ * len) for each entry line (0 = ok, -1 = reject).  0 / -1 (EINVAL). */
+int ckpt_parse(const char *buf, size_t len, int (*line)(void *ctx, const char *s, size_t n), void *ctx);
+
+#endif

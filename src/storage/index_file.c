@@ -1,0 +1,272 @@
+/* index_file.c - see index_file.h. */
+#include "storage/index_file.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "storage/sio.h"
+
+int idxf_init(index_file *f, const char *path, size_t esz)
+{
+    memset(f, 0, sizeof *f);
+    f->fd = -1;
+    f->esz = esz;
+    f->path = strdup(path);
+    return f->path ? 0 : -1;
+}
+
+static void drop_view(index_file *f)
+{
+    if (f->map)
+        munmap(f->map, f->map_len);
+    free(f->mem);
+    f->map = NULL;
+    f->map_len = 0;
+    f->mem = NULL;
+    f->cap = 0;
+    f->e = NULL;
+    f->n = 0;
+    f->persisted = 0;
+    f->state = IDXF_UNLOADED;
+}
+
+void idxf_free(index_file *f)
+{
+    drop_view(f);
+    if (f->fd >= 0)
+        close(f->fd);
+    f->fd = -1;
+    free(f->path);
+    f->path = NULL;
+}
+
+static int open_rw(index_file *f)
+{
+    if (f->fd >= 0)
+        return 0;
+    f->fd = open(f->path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    return f->fd < 0 ? -1 : 0;
+}
+
+int idxf_create(index_file *f)
+{
+    drop_view(f);
+    if (open_rw(f) < 0 || sio_ftruncate(f->fd, 0) < 0)
+        return -1;
+    f->state = IDXF_MEM;
+    f->dirty_sync = true;
+    return 0;
+}
+
+int idxf_load_mem(index_file *f)
+{
+    char *buf = NULL;
+    size_t len = 0;
+    drop_view(f);
+    if (sio_read_file(f->path, (size_t)1 << 31, &buf, &len) < 0) {
+        if (errno != ENOENT)
+            return -1;
+        buf = NULL;
+        len = 0;
+    }
+    if (len % f->esz) {
+        free(buf);
+        errno = EINVAL;
+        return -1;
+    }
+    f->mem = (uint8_t *)buf;
+    f->cap = buf ? len : 0;
+    f->n = f->persisted = len / f->esz;
+    f->e = f->mem;
+    f->state = IDXF_MEM;
+    return 0;
+}
+
+int idxf_map(index_file *f)
+{
+    if (f->state != IDXF_UNLOADED)
+        return 0;
+    int fd = open(f->path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        if (errno != ENOENT)
+            return -1;
+        f->state = IDXF_MAPPED;                    /* no file: no entries */
+        return 0;
+    }
+    struct stat st;
+    int rc = -1;
+    if (fstat(fd, &st) < 0)
+        goto out;
+    if ((size_t)st.st_size % f->esz) {
+        errno = EINVAL;
+        goto out;
+    }
+    if (st.st_size > 0) {
+        void *m = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_SHARED, fd, 0);
+        if (m == MAP_FAILED)
+            goto out;
+        f->map = m;
+        f->map_len = (size_t)st.st_size;
+        f->e = m;
+    }
+    f->n = f->persisted = (size_t)st.st_size / f->esz;
+    f->state = IDXF_MAPPED;
+    rc = 0;
+out:
+    close(fd);
+    return rc;
+}
+
+int idxf_to_mem(index_file *f)
+{
+    if (f->state == IDXF_MEM)
+        return 0;
+    if (f->state == IDXF_UNLOADED)
+        return idxf_load_mem(f);
+    size_t bytes = f->n * f->esz;
+    uint8_t *m = malloc(bytes ? bytes : 1);
+    if (!m)
+        return -1;
+    if (bytes)
+        memcpy(m, f->e, bytes);
+    size_t n = f->n;
+    drop_view(f);
+    f->mem = m;
+    f->cap = bytes;
+    f->e = m;
+    f->n = f->persisted = n;
+    f->state = IDXF_MEM;
+    return 0;
+}
+
+int idxf_append(index_file *f, const uint8_t *entry)
+{
+    if (f->state != IDXF_MEM && idxf_to_mem(f) < 0)
+        return -1;
+    if ((f->n + 1) * f->esz > f->cap) {
+        size_t ncap = f->cap ? f->cap * 2 : 64 * f->esz;
+        uint8_t *m = realloc(f->mem, ncap);
+        if (!m)
+            return -1;
+        f->mem = m;
+        f->cap = ncap;
+        f->e = m;
+    }
+    memcpy(f->mem + f->n * f->esz, entry, f->esz);
+    f->n++;
+    return 0;
+}
+
+int idxf_truncate(index_file *f, size_t n)
+{
+    if (idxf_to_mem(f) < 0)
+        return -1;
+    if (n >= f->n)
+        return 0;
+    f->n = n;
+    if (f->persisted > n) {
+        f->persisted = n;
+        if (open_rw(f) < 0 || sio_ftruncate(f->fd, (off_t)(n * f->esz)) < 0)
+            return -1;
+        f->dirty_sync = true;
+    }
+    return 0;
+}
+
+int idxf_persist(index_file *f)
+{
+    if (f->state != IDXF_MEM || f->persisted >= f->n)
+        return 0;
+    if (open_rw(f) < 0)
+        return -1;
+    if (sio_pwrite_all(f->fd, f->e + f->persisted * f->esz, (f->n - f->persisted) * f->esz,
+                       (off_t)(f->persisted * f->esz)) < 0)
+        return -1;
+    f->persisted = f->n;
+    f->dirty_sync = true;
+    return 0;
+}
+
+int idxf_sync(index_file *f)
+{
+    if (idxf_persist(f) < 0)
+        return -1;
+    if (!f->dirty_sync)
+        return 0;
+    int fd = f->fd, own = 0;
+    if (fd < 0) {
+        fd = open(f->path, O_RDONLY | O_CLOEXEC);
+        if (fd < 0)
+            return errno == ENOENT ? 0 : -1;
+        own = 1;
+    }
+    int r = sio_fsync(fd);
+    if (own)
+        close(fd);
+    if (r == 0)
+        f->dirty_sync = false;
+    return r;
+}
+
+int idxf_unload(index_file *f)
+{
+    if (idxf_persist(f) < 0)
+        return -1;
+    drop_view(f);
+    if (f->fd >= 0 && !f->dirty_sync) {
+        close(f->fd);
+        f->fd = -1;
+    }
+    return 0;
+}
+
+int idxf_read_last(index_file *f, uint8_t *entry, bool *found)
+{
+    *found = false;
+    if (f->state != IDXF_UNLOADED) {
+        if (f->n) {
+            memcpy(entry, idxf_entry(f, f->n - 1), f->esz);
+            *found = true;
+        }
+        return 0;
+    }
+    int fd = open(f->path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return errno == ENOENT ? 0 : -1;
+    struct stat st;
+    int rc = -1;
+    if (fstat(fd, &st) < 0)
+        goto out;
+    if ((size_t)st.st_size % f->esz) {
+        errno = EINVAL;
+        goto out;
+    }
+    if (st.st_size > 0) {
+        if (sio_pread_full(fd, entry, f->esz, st.st_size - (off_t)f->esz) != (ssize_t)f->esz)
+            goto out;
+        *found = true;
+    }
+    rc = 0;
+out:
+    close(fd);
+    return rc;
+}
+
+int idxf_rename(index_file *f, const char *new_path)
+{
+    char *np = strdup(new_path);
+    if (!np)
+        return -1;
+    if (sio_rename(f->path, np) < 0 && errno != ENOENT) {
+        free(np);
+        return -1;
+    }
+    free(f->path);
+    f->path = np;
+    return 0;
+}

@@ -1,0 +1,50 @@
+/*
+ * leader_epoch.h - the leader epoch cache of one partition and its
+ * leader-epoch-checkpoint file.
+ *
+ * Owns: an ascending list of (epoch, start offset): the first offset
+ * written in each leader epoch.  File format: Kafka checkpoint text
+ * ("0", count, then "epoch startOffset" lines), replaced atomically.
+ * Invariants: epochs and start offsets strictly increase.  Like Kafka the
+ * cache is rebuilt from batch headers (partitionLeaderEpoch) for every
+ * batch that recovery re-reads, so the file may lag behind the log.
+ *
+ * Threads: the owning partition log's lock guards it.
+ */
+#ifndef SAMSA_STORAGE_LEADER_EPOCH_H
+#define SAMSA_STORAGE_LEADER_EPOCH_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#define LEADER_EPOCH_FILE "leader-epoch-checkpoint"
+
+typedef struct lec_entry { int32_t epoch; int64_t start_offset; } lec_entry;
+
+typedef struct leader_epoch_cache {
+    lec_entry *e;
+    int n, cap;
+    bool dirty;                 /* differs from the file */
+} leader_epoch_cache;
+
+void lec_init(leader_epoch_cache *c);
+void lec_free(leader_epoch_cache *c);
+/* Record that `epoch` starts at `offset` (ignored unless newer). */
+void lec_assign(leader_epoch_cache *c, int32_t epoch, int64_t offset);
+/* Forget epochs starting at or after end_offset (log truncated there). */
+void lec_truncate_from_end(leader_epoch_cache *c, int64_t end_offset);
+/* Log start moved: drop epochs wholly before it, clamp the first one. */
+void lec_truncate_from_start(leader_epoch_cache *c, int64_t start_offset);
+int32_t lec_epoch_for_offset(const leader_epoch_cache *c, int64_t offset);   /* -1 if unknown */
+int32_t lec_latest_epoch(const leader_epoch_cache *c);                      /* -1 if empty */
+/* OffsetForLeaderEpoch: end offset of `epoch` (start of the next higher
+ * epoch, or leo for the latest); *epoch_out the largest epoch <= epoch.
+ * (-1, -1) when unknown. */
+void lec_end_offset_for(const leader_epoch_cache *c, int32_t epoch, int64_t leo,
+                        int32_t *epoch_out, int64_t *end_offset);
+
+int lec_write(leader_epoch_cache *c, const char *dir, bool sync);
+/* Missing file = empty cache (0); corrupt = -1 and empty cache. */
+int lec_read(leader_epoch_cache *c, const char *dir);
+
+#endif

@@ -1,0 +1,1054 @@
+/*
+ * partition_log.c - append, read, ListOffsets, log start, flush, retention,
+ * truncation of one partition log.  Creation, loading, recovery and close
+ * live in partition_load.c.  See partition_log.h for the contract and
+ * partition_log_int.h for the structure and its locking.
+ */
+#include "storage/partition_log_int.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "core/clock.h"
+#include "core/errors.h"
+#include "core/log.h"
+#include "storage/compression.h"
+#include "storage/offset_index.h"
+#include "storage/record_iter.h"
+#include "storage/segment_reader.h"
+#include "storage/sio.h"
+#include "storage/time_index.h"
+
+void log_config_defaults(log_config *c)
+{
+    c->segment_bytes = 1073741824;
+    c->segment_ms = 604800000;
+    c->segment_jitter_ms = 0;
+    c->segment_index_bytes = 10485760;
+    c->index_interval_bytes = 4096;
+    c->retention_ms = 604800000;
+    c->retention_bytes = -1;
+    c->max_message_bytes = 1048588;
+    c->flush_messages = INT64_MAX;
+    c->flush_ms = INT64_MAX;
+    c->timestamp_type = 0;
+    c->timestamp_before_max_ms = INT64_MAX;
+    c->timestamp_after_max_ms = INT64_MAX;
+    c->file_delete_delay_ms = 60000;
+    c->producer_id_expiration_ms = 86400000;
+    c->compact = false;
+    c->delete_retention = true;
+}
+
+/* ---------------------------------------------------------------- basics */
+
+plog *plog_alloc(const char *dir, const char *topic, int32_t partition, const log_config *cfg)
+{
+    plog *l = calloc(1, sizeof *l);
+    if (!l)
+        return NULL;
+    atomic_init(&l->refs, 1);
+    pthread_mutex_init(&l->flush_mu, NULL);
+    pthread_rwlock_init(&l->lock, NULL);
+    l->dir = strdup(dir);
+    l->topic = strdup(topic);
+    l->partition = partition;
+    l->cfg = *cfg;
+    pstate_init(&l->ps);
+    lec_init(&l->lec);
+    if (!l->dir || !l->topic) {
+        plog_free_mem(l);
+        return NULL;
+    }
+    return l;
+}
+
+void plog_free_mem(plog *l)
+{
+    for (int i = 0; i < l->nsegs; i++)
+        segment_free(l->segs[i]);
+    free(l->segs);
+    pstate_free(&l->ps);
+    lec_free(&l->lec);
+    free(l->snaps);
+    free(l->dir);
+    free(l->topic);
+    pthread_rwlock_destroy(&l->lock);
+    pthread_mutex_destroy(&l->flush_mu);
+    free(l);
+}
+
+plog *plog_ref(plog *l)
+{
+    atomic_fetch_add(&l->refs, 1);
+    return l;
+}
+
+void plog_unref(plog *l)
+{
+    if (l && atomic_fetch_sub(&l->refs, 1) == 1)
+        plog_free_mem(l);
+}
+
+const char *plog_topic(const plog *l) { return l->topic; }
+int32_t plog_partition(const plog *l) { return l->partition; }
+const char *plog_dir(const plog *l) { return l->dir; }
+kuuid plog_topic_id(const plog *l) { return l->topic_id; }
+
+int plog_push_segment(plog *l, segment *s)
+{
+    if (l->nsegs == l->segs_cap) {
+        int nc = l->segs_cap ? l->segs_cap * 2 : 8;
+        segment **ns = realloc(l->segs, sizeof *ns * (size_t)nc);
+        if (!ns)
+            return -1;
+        l->segs = ns;
+        l->segs_cap = nc;
+    }
+    l->segs[l->nsegs++] = s;
+    return 0;
+}
+
+static segment *active(plog *l)
+{
+    return l->segs[l->nsegs - 1];
+}
+
+/* Index of the segment holding offset (greatest base <= offset), or -1. */
+static int seg_index_for(plog *l, int64_t offset)
+{
+    int lo = 0, hi = l->nsegs;
+    while (lo < hi) {
+        int mid = lo + (hi - lo) / 2;
+        if (l->segs[mid]->base_offset <= offset)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo - 1;
+}
+
+void plog_retire_segment(plog *l, segment *s)
+{
+    if (segment_rename_deleted(s) < 0)
+        LOG_WRN("storage", "could not rename %s for deletion: %s", s->log_path, strerror(errno));
+    l->dir_dirty = true;
+    if (l->retire) {
+        l->retire(l->retire_ctx, s, l->cfg.file_delete_delay_ms);
+    } else {
+        segment_unlink(s);
+        segment_free(s);
+    }
+}
+
+/* Remove segs[0..n) (retention, log start). */
+static void drop_head_segments(plog *l, int n)
+{
+    for (int i = 0; i < n; i++)
+        plog_retire_segment(l, l->segs[i]);
+    memmove(l->segs, l->segs + n, sizeof *l->segs * (size_t)(l->nsegs - n));
+    l->nsegs -= n;
+}
+
+void plog_snap_add(plog *l, int64_t off)
+{
+    for (int i = 0; i < l->nsnaps; i++)
+        if (l->snaps[i] == off)
+            return;
+    if (l->nsnaps == l->snaps_cap) {
+        int nc = l->snaps_cap ? l->snaps_cap * 2 : 4;
+        int64_t *ns = realloc(l->snaps, sizeof *ns * (size_t)nc);
+        if (!ns)
+            return;
+        l->snaps = ns;
+        l->snaps_cap = nc;
+    }
+    int i = l->nsnaps++;
+    while (i > 0 && l->snaps[i - 1] > off) {
+        l->snaps[i] = l->snaps[i - 1];
+        i--;
+    }
+    l->snaps[i] = off;
+}
+
+static void snap_delete_at(plog *l, int i)
+{
+    char path[4200];
+    pstate_snapshot_path(path, sizeof path, l->dir, l->snaps[i]);
+    unlink(path);
+    memmove(l->snaps + i, l->snaps + i + 1, sizeof *l->snaps * (size_t)(l->nsnaps - i - 1));
+    l->nsnaps--;
+}
+
+void plog_snap_prune(plog *l)
+{
+    /* Keep the newest two; never keep one below the log start unless it is
+     * the newest (it still describes the state at its offset). */
+    while (l->nsnaps > 2)
+        snap_delete_at(l, 0);
+    while (l->nsnaps > 1 && l->snaps[0] < l->log_start)
+        snap_delete_at(l, 0);
+}
+
+void plog_update_hw_pos(plog *l)
+{
+    segment *a = active(l);
+    if (l->hw >= l->leo) {
+        l->hw = l->leo;
+        l->hw_seg_base = a->base_offset;
+        l->hw_pos = a->size;
+        return;
+    }
+    int i = seg_index_for(l, l->hw);
+    if (i < 0)
+        i = 0;
+    segment *s = l->segs[i];
+    segment_pos p;
+    int r = segment_find(s, l->hw, s->size, &p);
+    l->hw_seg_base = s->base_offset;
+    l->hw_pos = r == 1 ? p.pos : s->size;
+}
+
+/* ---------------------------------------------------------------- append */
+
+static void res_init(plog *l, plog_append_result *res)
+{
+    memset(res, 0, sizeof *res);
+    res->base_offset = res->last_offset = -1;
+    res->log_append_time = -1;
+    res->log_start_offset = l->log_start;
+    res->end_offset = l->leo;
+    res->bad_batch_index = -1;
+}
+
+static bool should_roll(plog *l, size_t len, int64_t max_ts_in_msgs, int64_t max_offset, int64_t now)
+{
+    segment *s = active(l);
+    const log_config *c = &l->cfg;
+    if (s->size > c->segment_bytes - (int64_t)len)
+        return true;
+    if (s->size > 0) {
+        int64_t first = segment_first_batch_ts(s);
+        int64_t waited = first >= 0 ? max_ts_in_msgs - first : now - s->created_ms;
+        if (waited > c->segment_ms - s->roll_jitter_ms)
+            return true;
+    }
+    if (segment_index_full(s, c->segment_index_bytes))
+        return true;
+    return max_offset - s->base_offset > INT32_MAX;
+}
+
+static int64_t jitter(const log_config *c)
+{
+    if (c->segment_jitter_ms <= 0)
+        return 0;
+    int64_t max = c->segment_jitter_ms < c->segment_ms ? c->segment_jitter_ms : c->segment_ms;
+    return max > 0 ? (int64_t)((uint64_t)random() % (uint64_t)max) : 0;
+}
+
+static int roll(plog *l, int64_t now)
+{
+    segment *old = active(l);
+    segment *s = segment_new(l->dir, l->leo, now);
+    if (!s)
+        return -1;
+    s->index_interval = l->cfg.index_interval_bytes;
+    s->roll_jitter_ms = jitter(&l->cfg);
+    if (segment_create(s) < 0 || plog_push_segment(l, s) < 0) {
+        LOG_ERR("storage", "%s: cannot roll a new segment at offset %" PRId64 ": %s",
+                l->dir, l->leo, strerror(errno));
+        segment_unlink(s);
+        segment_free(s);
+        return -1;
+    }
+    l->dir_dirty = true;
+    if (segment_seal(old) < 0)
+        LOG_WRN("storage", "%s: could not persist the index of %s: %s", l->dir, old->log_path, strerror(errno));
+    /* Producer snapshot at the new segment's base (written without fsync:
+     * the CRC catches a torn file; plog_flush makes it durable). */
+    if (pstate_snapshot_write(&l->ps, l->dir, l->leo, false) == 0) {
+        plog_snap_add(l, l->leo);
+        l->snap_unsynced = true;
+        plog_snap_prune(l);
+    }
+    if (l->lec.dirty)
+        lec_write(&l->lec, l->dir, false);
+    return 0;
+}
+
+typedef struct batch_ref {
+    uint8_t *p;
+    rb_header h;
+} batch_ref;
+
+int plog_append(plog *l, uint8_t *data, size_t len, int32_t leader_epoch, int64_t now_ms,
+                plog_append_result *res)
+{
+    batch_ref one[1], *b = one;
+    int nb = 0, cap = 1;
+    pstate_stage st = { 0 };
+    pthread_rwlock_wrlock(&l->lock);
+    res_init(l, res);
+    const log_config *c = &l->cfg;
+    rb_limits lim = { c->max_message_bytes, c->timestamp_type, c->timestamp_before_max_ms,
+                      c->timestamp_after_max_ms, c->compact };
+#define FAILR(code, msg) do { res->error = (code); res->error_message = (msg); goto out; } while (0)
+    if (l->deleted || l->closed)
+        FAILR(KERR_UNKNOWN_TOPIC_OR_PARTITION, "Partition is being deleted or closed");
+    if (l->failed)
+        FAILR(KERR_KAFKA_STORAGE_ERROR, "Log is offline after a storage error");
+
+    /* 1. validate every batch */
+    int64_t max_ts = -1, offset_of_max = -1, next = l->leo;
+    int32_t records = 0;
+    size_t pos = 0;
+    while (pos < len) {
+        rb_verdict v;
+        if (nb == cap) {
+            int nc = cap * 4;
+            batch_ref *nbuf = malloc(sizeof *nbuf * (size_t)nc);
+            if (!nbuf)
+                FAILR(KERR_KAFKA_STORAGE_ERROR, "Out of memory");
+            memcpy(nbuf, b, sizeof *b * (size_t)nb);
+            if (b != one)
+                free(b);
+            b = nbuf;
+            cap = nc;
+        }
+        batch_ref *r = &b[nb];
+        r->p = data + pos;
+        rb_validate_client_batch(r->p, len - pos, &lim, now_ms, &r->h, &v);
+        if (v.error) {
+            res->bad_batch_index = v.record_index;
+            FAILR(v.error, v.message);
+        }
+        /* 2. assign offsets, stamp epoch and timestamps in place */
+        size_t sz = rb_size(&r->h);
+        rb_set_base_offset(r->p, next);
+        r->h.base_offset = next;
+        rb_set_leader_epoch(r->p, leader_epoch);
+        r->h.leader_epoch = leader_epoch;
+        int64_t bts;
+        if (c->timestamp_type == 1) {
+            rb_set_max_timestamp(r->p, sz, true, now_ms);
+            bts = now_ms;
+        } else {
+            rb_set_max_timestamp(r->p, sz, false, v.max_timestamp);
+            bts = v.max_timestamp;
+        }
+        r->h.max_timestamp = bts;
+        if (bts > max_ts) {
+            max_ts = bts;
+            offset_of_max = rb_last_offset(&r->h);
+        }
+        next = rb_last_offset(&r->h) + 1;
+        records += r->h.records_count;
+        pos += sz;
+        nb++;
+    }
+    if (nb == 0)
+        FAILR(KERR_INVALID_RECORD, "Produce request has no record batch for the partition");
+    if ((int64_t)len > c->segment_bytes)
+        FAILR(KERR_RECORD_LIST_TOO_LARGE, "Record batch is larger than the segment size");
+
+    /* 3. idempotence */
+    for (int i = 0; i < nb; i++) {
+        pstate_batch dup;
+        int e = pstate_check(&l->ps, &st, &b[i].h, &dup);
+        if (e == KERR_DUPLICATE_SEQUENCE_NUMBER) {
+            res->duplicate = true;
+            res->base_offset = dup.first_offset;
+            res->last_offset = dup.last_offset;
+            res->record_count = (int32_t)(dup.last_offset - dup.first_offset + 1);
+            if (c->timestamp_type == 1)
+                res->log_append_time = dup.timestamp;
+            goto out;
+        }
+        if (e)
+            FAILR(e == KERR__NOMEM ? KERR_KAFKA_STORAGE_ERROR : e,
+                  e == KERR_INVALID_PRODUCER_EPOCH ? "Producer epoch is older than the current one"
+                  : e == KERR_OUT_OF_ORDER_SEQUENCE_NUMBER ? "Out of order sequence number"
+                  : "Producer state error");
+    }
+
+    /* 4. roll if needed, then ONE write */
+    if (should_roll(l, len, max_ts, next - 1, now_ms) && active(l)->size > 0 && roll(l, now_ms) < 0)
+        FAILR(KERR_KAFKA_STORAGE_ERROR, "Could not roll a new segment");
+    bool fatal;
+    if (segment_append(active(l), data, len, next - 1, max_ts, offset_of_max,
+                       c->index_interval_bytes, &fatal) < 0) {
+        LOG_ERR("storage", "%s: append of %zu bytes at offset %" PRId64 " failed: %s%s",
+                l->dir, len, l->leo, strerror(errno),
+                fatal ? " (and the file could not be truncated back: log is now offline)" : "");
+        if (fatal)
+            l->failed = true;
+        FAILR(KERR_KAFKA_STORAGE_ERROR, "Write to the log failed");
+    }
+
+    /* 5. publish */
+    pstate_commit(&l->ps, &st);
+    lec_assign(&l->lec, leader_epoch, b[0].h.base_offset);
+    res->base_offset = l->leo;
+    res->last_offset = next - 1;
+    res->record_count = records;
+    if (c->timestamp_type == 1)
+        res->log_append_time = now_ms;
+    l->leo = next;
+    l->appended_msgs += records;
+    res->flush_needed = c->flush_messages != INT64_MAX &&
+                        l->appended_msgs - l->flushed_msgs >= c->flush_messages;
+out:
+#undef FAILR
+    res->end_offset = l->leo;
+    res->log_start_offset = l->log_start;
+    pthread_rwlock_unlock(&l->lock);
+    pstate_stage_free(&st);
+    if (b != one)
+        free(b);
+    return res->error;
+}
+
+/* ---------------------------------------------------------------- read */
+
+static void read_res_init(plog *l, plog_read_result *res)
+{
+    memset(res, 0, sizeof *res);
+    res->high_watermark = l->hw;
+    res->last_stable_offset = l->hw;
+    res->log_start_offset = l->log_start;
+    res->log_end_offset = l->leo;
+}
+
+int plog_read(plog *l, int64_t offset, int32_t max_bytes, bool min_one_batch, int isolation,
+              plog_read_result *res)
+{
+    (void)isolation;                 /* LSO == HW until transactions exist */
+    pthread_rwlock_rdlock(&l->lock);
+    read_res_init(l, res);
+    if (l->deleted) {
+        res->error = KERR_UNKNOWN_TOPIC_OR_PARTITION;
+        goto out;
+    }
+    if (offset < l->log_start || offset > l->leo) {
+        res->error = KERR_OFFSET_OUT_OF_RANGE;
+        goto out;
+    }
+    if (offset >= l->hw)
+        goto out;
+    for (int i = seg_index_for(l, offset); i >= 0 && i < l->nsegs; i++) {
+        segment *s = l->segs[i];
+        if (s->base_offset > l->hw_seg_base)
+            break;
+        int64_t limit = s->base_offset == l->hw_seg_base ? l->hw_pos : s->size;
+        segment_pos p;
+        int r = segment_find(s, offset, limit, &p);
+        if (r < 0) {
+            res->error = KERR_KAFKA_STORAGE_ERROR;
+            goto out;
+        }
+        if (r == 0)
+            continue;
+        int64_t avail = limit - p.pos;
+        int64_t want = max_bytes < 0 ? 0 : max_bytes;
+        if (min_one_batch && want < p.size)
+            want = p.size;
+        int64_t n = want < avail ? want : avail;
+        if (n <= 0)
+            break;
+        fileref *f = segment_file(s);
+        if (!f) {
+            res->error = KERR_KAFKA_STORAGE_ERROR;
+            goto out;
+        }
+        res->file = fileref_ref(f);
+        res->file_pos = p.pos;
+        res->len = (int32_t)n;
+        break;
+    }
+out:
+    pthread_rwlock_unlock(&l->lock);
+    return res->error;
+}
+
+/* ---------------------------------------------------------------- ListOffsets */
+
+static size_t decompress_cap(const plog *l, size_t batch_size)
+{
+    size_t cap = batch_size * 64;
+    size_t floor = (size_t)(l->cfg.max_message_bytes > 0 ? l->cfg.max_message_bytes : 1048588) * 16;
+    if (cap < floor)
+        cap = floor;
+    return cap > COMPRESSION_HARD_CAP ? COMPRESSION_HARD_CAP : cap;
+}
+
+/* Search segment s from position `from` for the first record with
+ * timestamp >= target (or == target when exact) and offset >= min_offset.
+ * 1 found, 0 none, <0 error code. */
+static int search_ts(plog *l, segment *s, int64_t from, int64_t limit, int64_t target, bool exact,
+                     int64_t min_offset, int64_t *off, int64_t *ts, int32_t *epoch)
+{
+    fileref *f = segment_file(s);
+    if (!f)
+        return -KERR_KAFKA_STORAGE_ERROR;
+    seg_reader rd;
+    segr_init(&rd, f->fd, from, limit);
+    rb_header h;
+    int64_t at;
+    const char *why;
+    int rc, found = 0;
+    while (!found && (rc = segr_next(&rd, &h, &at, &why)) == SEGR_BATCH) {
+        if (h.max_timestamp < target || rb_last_offset(&h) < min_offset)
+            continue;
+        size_t cap = decompress_cap(l, rb_size(&h));
+        const uint8_t *bp = segr_batch(&rd, &h, at, cap);
+        if (!bp) {
+            rc = SEGR_IOERR;
+            break;
+        }
+        rb_iter it;
+        int e = rb_iter_init(&it, bp, rb_size(&h), cap);
+        if (e) {
+            LOG_WRN("storage", "%s: cannot read the records of the batch at %" PRId64 ": %s",
+                    s->log_path, at, kerr_name(e));
+            rb_iter_free(&it);
+            segr_free(&rd);
+            return -KERR_CORRUPT_MESSAGE;
+        }
+        rb_iter_record r;
+        int n;
+        while ((n = rb_iter_next(&it, &r)) == 1) {
+            if (r.offset < min_offset)
+                continue;
+            if (exact ? r.timestamp == target : r.timestamp >= target) {
+                *off = r.offset;
+                *ts = r.timestamp;
+                *epoch = h.leader_epoch;
+                found = 1;
+                break;
+            }
+        }
+        rb_iter_free(&it);
+        if (n < 0) {
+            segr_free(&rd);
+            return -KERR_CORRUPT_MESSAGE;
+        }
+    }
+    segr_free(&rd);
+    if (!found && (rc == SEGR_IOERR || rc == SEGR_CORRUPT))
+        return -KERR_KAFKA_STORAGE_ERROR;
+    return found;
+}
+
+static int64_t seg_limit(plog *l, segment *s)
+{
+    if (s->base_offset > l->hw_seg_base)
+        return 0;
+    return s->base_offset == l->hw_seg_base ? l->hw_pos : s->size;
+}
+
+static int list_by_timestamp(plog *l, int64_t target, int64_t *off, int64_t *ts, int32_t *ep)
+{
+    for (int i = 0; i < l->nsegs; i++) {
+        segment *s = l->segs[i];
+        int64_t mts, moff;
+        segment_max_timestamp(s, &mts, &moff);
+        if (mts < target)
+            continue;
+        if (segment_ensure_indexes(s) < 0)
+            return KERR_KAFKA_STORAGE_ERROR;
+        int64_t tts;
+        int32_t trel, orel, opos;
+        int64_t start = s->base_offset;
+        if (tidx_lookup(&s->tidx, target, &tts, &trel))
+            start = s->base_offset + trel;
+        if (start < l->log_start)
+            start = l->log_start;
+        int64_t r64 = start - s->base_offset;
+        oidx_lookup(&s->oidx, r64 > INT32_MAX ? INT32_MAX : (int32_t)r64, &orel, &opos);
+        int64_t limit = seg_limit(l, s);
+        if (opos >= limit)
+            opos = 0;
+        int r = search_ts(l, s, opos, limit, target, false, l->log_start, off, ts, ep);
+        if (r < 0)
+            return -r;
+        return KERR_NONE;            /* like Kafka: only the first candidate segment */
+    }
+    return KERR_NONE;
+}
+
+static int list_max_timestamp(plog *l, int64_t *off, int64_t *ts, int32_t *ep)
+{
+    segment *best = NULL;
+    int64_t best_ts = -1, best_off = -1;
+    for (int i = 0; i < l->nsegs; i++) {
+        int64_t mts, moff;
+        segment_max_timestamp(l->segs[i], &mts, &moff);
+        if (mts > best_ts) {
+            best_ts = mts;
+            best_off = moff;
+            best = l->segs[i];
+        }
+    }
+    if (!best)
+        return KERR_NONE;
+    int64_t limit = seg_limit(l, best);
+    segment_pos p;
+    int r = segment_find(best, best_off, limit, &p);
+    if (r < 0)
+        return KERR_KAFKA_STORAGE_ERROR;
+    if (r == 0)
+        return KERR_NONE;
+    r = search_ts(l, best, p.pos, limit, best_ts, true, l->log_start, off, ts, ep);
+    return r < 0 ? -r : KERR_NONE;
+}
+
+int plog_list_offset(plog *l, int64_t timestamp, int64_t *offset, int64_t *ts_out,
+                     int32_t *leader_epoch_out)
+{
+    int rc = KERR_NONE;
+    *offset = -1;
+    *ts_out = -1;
+    *leader_epoch_out = -1;
+    pthread_rwlock_rdlock(&l->lock);
+    if (l->deleted) {
+        rc = KERR_UNKNOWN_TOPIC_OR_PARTITION;
+        goto out;
+    }
+    switch (timestamp) {
+    case PLOG_TS_EARLIEST:
+    case PLOG_TS_EARLIEST_LOCAL:
+        *offset = l->log_start;
+        *leader_epoch_out = lec_epoch_for_offset(&l->lec, l->log_start);
+        goto out;
+    case PLOG_TS_LATEST:
+        *offset = l->hw;
+        *leader_epoch_out = lec_latest_epoch(&l->lec);
+        goto out;
+    case PLOG_TS_LATEST_TIERED:
+        goto out;
+    case PLOG_TS_MAX_TIMESTAMP:
+        rc = list_max_timestamp(l, offset, ts_out, leader_epoch_out);
+        break;
+    default:
+        if (timestamp < 0) {
+            rc = KERR_INVALID_REQUEST;
+            goto out;
+        }
+        rc = list_by_timestamp(l, timestamp, offset, ts_out, leader_epoch_out);
+        break;
+    }
+    if (rc || *offset >= l->hw) {
+        *offset = -1;
+        *ts_out = -1;
+        *leader_epoch_out = -1;
+    } else if (*offset >= 0 && *leader_epoch_out < 0) {
+        *leader_epoch_out = lec_epoch_for_offset(&l->lec, *offset);
+    }
+out:
+    pthread_rwlock_unlock(&l->lock);
+    return rc;
+}
+
+/* ---------------------------------------------------------------- offsets */
+
+#define GETTER(name, field) \
+    int64_t name(plog *l) { pthread_rwlock_rdlock(&l->lock); int64_t v = l->field; pthread_rwlock_unlock(&l->lock); return v; }
+GETTER(plog_log_start_offset, log_start)
+GETTER(plog_log_end_offset, leo)
+GETTER(plog_high_watermark, hw)
+GETTER(plog_recovery_point, recovery_point)
+#undef GETTER
+
+int64_t plog_unflushed_messages(plog *l)
+{
+    pthread_rwlock_rdlock(&l->lock);
+    int64_t v = l->appended_msgs - l->flushed_msgs;
+    pthread_rwlock_unlock(&l->lock);
+    return v;
+}
+
+int64_t plog_size_bytes(plog *l)
+{
+    int64_t t = 0;
+    pthread_rwlock_rdlock(&l->lock);
+    for (int i = 0; i < l->nsegs; i++)
+        t += l->segs[i]->size;
+    pthread_rwlock_unlock(&l->lock);
+    return t;
+}
+
+int plog_segment_count(plog *l)
+{
+    pthread_rwlock_rdlock(&l->lock);
+    int n = l->nsegs;
+    pthread_rwlock_unlock(&l->lock);
+    return n;
+}
+
+void plog_set_high_watermark(plog *l, int64_t hw)
+{
+    pthread_rwlock_wrlock(&l->lock);
+    if (hw < l->log_start)
+        hw = l->log_start;
+    if (hw > l->leo)
+        hw = l->leo;
+    if (hw != l->hw || hw == l->leo) {
+        l->hw = hw;
+        plog_update_hw_pos(l);
+    }
+    pthread_rwlock_unlock(&l->lock);
+}
+
+/* Move the log start up and drop segments wholly below it. */
+static int advance_log_start(plog *l, int64_t start)
+{
+    if (start > l->log_start) {
+        l->log_start = start;
+        lec_truncate_from_start(&l->lec, start);
+    }
+    int n = 0;
+    while (n < l->nsegs - 1 && l->segs[n + 1]->base_offset <= l->log_start &&
+           l->segs[n + 1]->base_offset <= l->hw)
+        n++;
+    if (n) {
+        drop_head_segments(l, n);
+        plog_update_hw_pos(l);      /* the HW's segment may have gone */
+    }
+    plog_snap_prune(l);
+    return n;
+}
+
+int plog_delete_records(plog *l, int64_t before_offset, int64_t *new_log_start)
+{
+    int rc = KERR_NONE;
+    pthread_rwlock_wrlock(&l->lock);
+    if (l->deleted) {
+        rc = KERR_UNKNOWN_TOPIC_OR_PARTITION;
+        goto out;
+    }
+    if (before_offset == -1)
+        before_offset = l->hw;
+    if (before_offset < 0 || before_offset > l->hw) {
+        rc = KERR_OFFSET_OUT_OF_RANGE;
+        goto out;
+    }
+    advance_log_start(l, before_offset);
+out:
+    *new_log_start = l->log_start;
+    pthread_rwlock_unlock(&l->lock);
+    return rc;
+}
+
+/* ---------------------------------------------------------------- retention */
+
+static int64_t segment_retention_ts(segment *s)
+{
+    int64_t ts, off;
+    segment_max_timestamp(s, &ts, &off);
+    if (ts >= 0)
+        return ts;
+    struct stat st;                  /* Kafka: no timestamps -> last modified */
+    if (stat(s->log_path, &st) == 0)
+        return (int64_t)st.st_mtim.tv_sec * 1000 + st.st_mtim.tv_nsec / 1000000;
+    return INT64_MAX;
+}
+
+int plog_retention(plog *l, int64_t now_ms, int *deleted_segments)
+{
+    int n = 0;
+    pthread_rwlock_wrlock(&l->lock);
+    if (l->deleted || l->closed)
+        goto out;
+    const log_config *c = &l->cfg;
+    /* Candidates: sealed segments whose successor starts at or below the HW. */
+    int max_del = 0;
+    while (max_del < l->nsegs - 1 && l->segs[max_del + 1]->base_offset <= l->hw)
+        max_del++;
+    if (c->delete_retention && c->retention_ms >= 0) {
+        while (n < max_del && now_ms - segment_retention_ts(l->segs[n]) > c->retention_ms)
+            n++;
+    }
+    if (c->delete_retention && c->retention_bytes >= 0) {
+        int64_t total = 0;
+        for (int i = 0; i < l->nsegs; i++)
+            total += l->segs[i]->size;
+        int64_t diff = total - c->retention_bytes;
+        for (int i = 0; i < n; i++)
+            diff -= l->segs[i]->size;
+        while (n < max_del && diff - l->segs[n]->size >= 0) {
+            diff -= l->segs[n]->size;
+            n++;
+        }
+    }
+    if (n) {
+        int64_t new_start = l->segs[n]->base_offset;
+        LOG_INF("storage", "%s: retention deletes %d segment(s), log start %" PRId64 " -> %" PRId64,
+                l->dir, n, l->log_start, new_start > l->log_start ? new_start : l->log_start);
+        drop_head_segments(l, n);
+        plog_update_hw_pos(l);
+        if (new_start > l->log_start) {
+            l->log_start = new_start;
+            lec_truncate_from_start(&l->lec, new_start);
+        }
+    }
+    n += advance_log_start(l, l->log_start);
+    pstate_expire(&l->ps, now_ms, c->producer_id_expiration_ms);
+out:
+    pthread_rwlock_unlock(&l->lock);
+    if (deleted_segments)
+        *deleted_segments = n;
+    return KERR_NONE;
+}
+
+/* ---------------------------------------------------------------- flush */
+
+bool plog_flush_due(plog *l, int64_t now_ms)
+{
+    pthread_rwlock_rdlock(&l->lock);
+    bool due = l->cfg.flush_ms != INT64_MAX && l->appended_msgs != l->flushed_msgs &&
+               now_ms - l->last_flush_ms >= l->cfg.flush_ms;
+    pthread_rwlock_unlock(&l->lock);
+    return due;
+}
+
+int plog_flush_locked_io(plog *l)
+{
+    int cap = 16, n = 0, rc = KERR_NONE;
+    int *fds = malloc(sizeof *fds * (size_t)cap);
+    char *dir = NULL;
+    if (!fds)
+        return KERR_KAFKA_STORAGE_ERROR;
+
+    pthread_rwlock_wrlock(&l->lock);
+    if (l->failed) {
+        pthread_rwlock_unlock(&l->lock);
+        free(fds);
+        return KERR_KAFKA_STORAGE_ERROR;
+    }
+    int64_t target = l->leo, msgs = l->appended_msgs;
+    int first = seg_index_for(l, l->recovery_point);
+    if (first < 0)
+        first = 0;
+    for (int i = first; i < l->nsegs && rc == KERR_NONE; i++) {
+        if (n + 3 > cap) {
+            cap *= 2;
+            int *nf = realloc(fds, sizeof *fds * (size_t)cap);
+            if (!nf) {
+                rc = KERR_KAFKA_STORAGE_ERROR;
+                break;
+            }
+            fds = nf;
+        }
+        int k = segment_flush_prepare(l->segs[i], fds + n);
+        if (k < 0)
+            rc = KERR_KAFKA_STORAGE_ERROR;
+        else
+            n += k;
+    }
+    if (rc == KERR_NONE && l->lec.dirty && lec_write(&l->lec, l->dir, true) < 0)
+        rc = KERR_KAFKA_STORAGE_ERROR;
+    bool sync_dir = l->dir_dirty || l->snap_unsynced;
+    int64_t snap = l->snap_unsynced && l->nsnaps ? l->snaps[l->nsnaps - 1] : -1;
+    l->dir_dirty = false;
+    l->snap_unsynced = false;
+    if (sync_dir)
+        dir = strdup(l->dir);
+    pthread_rwlock_unlock(&l->lock);
+
+    for (int i = 0; i < n; i++) {
+        if (sio_fdatasync(fds[i]) < 0)
+            rc = KERR_KAFKA_STORAGE_ERROR;
+        close(fds[i]);
+    }
+    free(fds);
+    if (snap >= 0 && dir) {
+        char path[4200];
+        pstate_snapshot_path(path, sizeof path, dir, snap);
+        int fd = open(path, O_RDONLY | O_CLOEXEC);
+        if (fd >= 0) {
+            if (sio_fsync(fd) < 0)
+                rc = KERR_KAFKA_STORAGE_ERROR;
+            close(fd);
+        }
+    }
+    if (dir && sio_fsync_dir(dir) < 0)
+        rc = KERR_KAFKA_STORAGE_ERROR;
+    free(dir);
+
+    pthread_rwlock_wrlock(&l->lock);
+    if (rc == KERR_NONE) {
+        if (target > l->recovery_point)
+            l->recovery_point = target < l->leo ? target : l->leo;
+        if (msgs > l->flushed_msgs)
+            l->flushed_msgs = msgs;
+    } else {
+        LOG_ERR("storage", "%s: flush failed: %s; the log is now offline", l->dir, strerror(errno));
+        l->failed = true;            /* like Kafka: a failed fsync takes the log offline */
+    }
+    pthread_rwlock_unlock(&l->lock);
+    return rc;
+}
+
+int plog_flush(plog *l)
+{
+    pthread_mutex_lock(&l->flush_mu);
+    int rc = plog_flush_locked_io(l);
+    pthread_rwlock_wrlock(&l->lock);
+    l->last_flush_ms = wall_ms();
+    pthread_rwlock_unlock(&l->lock);
+    pthread_mutex_unlock(&l->flush_mu);
+    return rc;
+}
+
+/* ---------------------------------------------------------------- misc */
+
+void plog_set_config(plog *l, const log_config *cfg)
+{
+    pthread_rwlock_wrlock(&l->lock);
+    l->cfg = *cfg;
+    if (l->nsegs)
+        active(l)->index_interval = cfg->index_interval_bytes;
+    pthread_rwlock_unlock(&l->lock);
+}
+
+void plog_get_config(plog *l, log_config *cfg)
+{
+    pthread_rwlock_rdlock(&l->lock);
+    *cfg = l->cfg;
+    pthread_rwlock_unlock(&l->lock);
+}
+
+static int last_offset_cb(void *ctx, const rb_header *h, int64_t pos)
+{
+    (void)pos;
+    *(int64_t *)ctx = rb_last_offset(h) + 1;
+    return 0;
+}
+
+/* Next offset after the last batch of s (scans from its last index entry). */
+static int64_t segment_next_offset(segment *s)
+{
+    int64_t next = s->base_offset, start = 0;
+    if (s->oidx.n) {
+        int32_t r, p;
+        oidx_get(&s->oidx, s->oidx.n - 1, &r, &p);
+        start = p;
+    }
+    segment_scan(s, start, s->size, last_offset_cb, &next);
+    return next;
+}
+
+int plog_truncate_to(plog *l, int64_t offset)
+{
+    int rc = KERR_NONE;
+    pthread_rwlock_wrlock(&l->lock);
+    if (l->deleted || l->closed || l->failed) {
+        rc = l->failed ? KERR_KAFKA_STORAGE_ERROR : KERR_UNKNOWN_TOPIC_OR_PARTITION;
+        goto out;
+    }
+    if (offset < 0) {
+        rc = KERR_OFFSET_OUT_OF_RANGE;
+        goto out;
+    }
+    if (offset >= l->leo)
+        goto out;
+    LOG_INF("storage", "%s: truncating from offset %" PRId64 " to %" PRId64, l->dir, l->leo, offset);
+    if (offset < l->log_start || offset < l->segs[0]->base_offset) {
+        segment *s = segment_new(l->dir, offset, wall_ms());
+        if (!s) {
+            rc = KERR_KAFKA_STORAGE_ERROR;
+            goto out;
+        }
+        s->index_interval = l->cfg.index_interval_bytes;
+        while (l->nsegs > 0)
+            plog_retire_segment(l, l->segs[--l->nsegs]);
+        if (segment_create(s) < 0 || plog_push_segment(l, s) < 0) {
+            segment_free(s);
+            l->failed = true;
+            rc = KERR_KAFKA_STORAGE_ERROR;
+            goto out;
+        }
+        l->log_start = offset;
+        l->leo = offset;
+        pstate_clear(&l->ps);
+        while (l->nsnaps)
+            snap_delete_at(l, l->nsnaps - 1);
+        lec_truncate_from_end(&l->lec, 0);
+    } else {
+        int i = seg_index_for(l, offset);
+        while (l->nsegs - 1 > i)
+            plog_retire_segment(l, l->segs[--l->nsegs]);
+        segment *s = active(l);
+        if (segment_ensure_indexes(s) < 0 || idxf_to_mem(&s->oidx) < 0 || idxf_to_mem(&s->tidx) < 0 ||
+            segment_truncate_to(s, offset) < 0) {
+            l->failed = true;
+            rc = KERR_KAFKA_STORAGE_ERROR;
+            goto out;
+        }
+        s->indexes_checked = true;
+        l->leo = segment_next_offset(s);
+        pstate_truncate(&l->ps, l->leo);
+        while (l->nsnaps && l->snaps[l->nsnaps - 1] > l->leo)
+            snap_delete_at(l, l->nsnaps - 1);
+        lec_truncate_from_end(&l->lec, l->leo);
+    }
+    l->dir_dirty = true;
+    if (l->hw > l->leo)
+        l->hw = l->leo;
+    if (l->recovery_point > l->leo)
+        l->recovery_point = l->leo;
+    plog_update_hw_pos(l);
+out:
+    pthread_rwlock_unlock(&l->lock);
+    return rc;
+}
+
+void plog_epoch_end_offset(plog *l, int32_t epoch, int32_t *epoch_out, int64_t *end_offset)
+{
+    pthread_rwlock_rdlock(&l->lock);
+    lec_end_offset_for(&l->lec, epoch, l->leo, epoch_out, end_offset);
+    pthread_rwlock_unlock(&l->lock);
+}
+
+void plog_foreach_producer(plog *l, void (*fn)(void *ctx, const plog_producer_info *p), void *ctx)
+{
+    pthread_rwlock_rdlock(&l->lock);
+    const char *k;
+    size_t kl;
+    void *v;
+    for (size_t it = 0; strmap_next(&l->ps.map, &it, &k, &kl, &v);) {
+        const pstate_entry *e = v;
+        plog_producer_info pi = {
+            e->producer_id, e->epoch, e->nbatches ? e->b[e->nbatches - 1].last_seq : -1,
+            e->last_timestamp, e->txn_first_offset,
+        };
+        fn(ctx, &pi);
+    }
+    pthread_rwlock_unlock(&l->lock);
+}
+
+void plog_set_retire_hook(plog *l, void (*retire)(void *ctx, struct segment *s, int64_t delay_ms), void *ctx)
+{
+    pthread_rwlock_wrlock(&l->lock);
+    l->retire = retire;
+    l->retire_ctx = ctx;
+    pthread_rwlock_unlock(&l->lock);
+}
+
+void plog_mark_deleted(plog *l, const char *new_dir)
+{
+    pthread_rwlock_wrlock(&l->lock);
+    l->deleted = true;
+    char *d = new_dir ? strdup(new_dir) : NULL;
+    if (d) {
+        free(l->dir);
+        l->dir = d;
+    }
+    pthread_rwlock_unlock(&l->lock);
+}

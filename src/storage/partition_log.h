@@ -1,0 +1,223 @@
+/*
+ * partition_log.h - one partition's log: THE storage API the broker uses.
+ *
+ * A plog is a partition directory <topic>-<partition> holding segments
+ * (segment.h), producer-state snapshots (producer_state.h), the
+ * leader-epoch-checkpoint (leader_epoch.h) and partition.metadata.  It
+ * appends validated client batches, serves reads as file ranges (for
+ * sendfile), answers ListOffsets, moves the log start (DeleteRecords,
+ * retention), truncates (replication) and flushes.
+ *
+ * Invariants:
+ *   1. log_start <= high watermark <= log end offset (LEO); recovery point
+ *      <= LEO and every byte below it has been fsynced.
+ *   2. Segments are in ascending base offset order; only the last (active)
+ *      one is appended to; segments never overlap.
+ *   3. Reads never return bytes past the file position of the HW.
+ *   4. After any failed write the log is as before the call; if it cannot
+ *      be restored (truncate failed) or an fsync failed, the log enters a
+ *      failed state and every later append/flush returns
+ *      KAFKA_STORAGE_ERROR (like SQLite's pager ERROR state) until reopened.
+ *
+ * Threads: every function is thread-safe.  A rwlock guards the log: appends,
+ * truncation, retention and config changes take it for writing; reads and
+ * ListOffsets for reading (their preads run under it, appends wait).
+ * plog_flush does its fsyncs without holding it.  Lifetime is refcounted
+ * (plog_ref/plog_unref); the log manager holds one reference.
+ *
+ * Memory: results hand out filerefs the caller must fileref_unref; the
+ * error_message strings are static.
+ */
+#ifndef SAMSA_STORAGE_PARTITION_LOG_H
+#define SAMSA_STORAGE_PARTITION_LOG_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "core/fileref.h"
+#include "core/uuid.h"
+
+typedef struct log_config {      /* effective per-partition config (topic overrides already applied by the caller) */
+    int64_t segment_bytes;        /* segment.bytes, default 1073741824 */
+    int64_t segment_ms;           /* segment.ms (log.roll.ms/hours), default 604800000 */
+    int64_t segment_jitter_ms;    /* segment.jitter.ms, 0 */
+    int32_t segment_index_bytes;  /* segment.index.bytes, 10485760 */
+    int32_t index_interval_bytes; /* index.interval.bytes, 4096 */
+    int64_t retention_ms;         /* retention.ms; -1 = unlimited; default 604800000 */
+    int64_t retention_bytes;      /* retention.bytes; -1 = unlimited (default) */
+    int32_t max_message_bytes;    /* max.message.bytes 1048588 */
+    int64_t flush_messages;       /* flush.messages; INT64_MAX = leave to OS (default) */
+    int64_t flush_ms;             /* flush.ms; INT64_MAX default */
+    int timestamp_type;           /* message.timestamp.type: 0 CreateTime (default), 1 LogAppendTime */
+    int64_t timestamp_before_max_ms, timestamp_after_max_ms; /* INT64_MAX: no limit */
+    int64_t file_delete_delay_ms; /* file.delete.delay.ms 60000 */
+    int64_t producer_id_expiration_ms; /* producer.id.expiration.ms 86400000 */
+    bool compact;                 /* cleanup.policy contains compact (records need keys) */
+    bool delete_retention;        /* cleanup.policy contains delete (default true) */
+} log_config;
+
+void log_config_defaults(log_config *c);
+
+typedef struct plog plog;
+
+/* ---- lifetime ---- */
+
+/* Create a new empty partition dir <log_dir>/<topic>-<partition> with
+ * partition.metadata and an empty segment at offset 0.  Fails
+ * (KERR_TOPIC_ALREADY_EXISTS) if the dir exists.  Usually called through
+ * log_manager_create_partition. */
+int plog_create(const char *log_dir, const char *topic, int32_t partition, kuuid topic_id,
+                const log_config *cfg, int64_t now_ms, plog **out);
+
+typedef struct plog_load_params {
+    bool clean_shutdown;        /* the log dir had .kafka_cleanshutdown */
+    int64_t recovery_point;     /* from recovery-point-offset-checkpoint, -1 unknown */
+    int64_t log_start_offset;   /* from log-start-offset-checkpoint, -1 unknown */
+    int64_t now_ms;
+} plog_load_params;
+
+/* Open an existing partition dir (path to <topic>-<partition>), running
+ * recovery when the shutdown was unclean (see docs/storage-format.md). */
+int plog_load(const char *dir, const char *topic, int32_t partition, const log_config *cfg,
+              const plog_load_params *lp, plog **out);
+
+plog *plog_ref(plog *l);
+/* Dropping the last reference closes the files (no flush: use plog_close). */
+void plog_unref(plog *l);
+/* Clean close: flush, write the producer snapshot and leader-epoch file,
+ * leave index files trimmed.  The plog refuses appends afterwards; the
+ * memory goes with the last plog_unref.  Returns KERR_NONE or
+ * KAFKA_STORAGE_ERROR. */
+int plog_close(plog *l);
+
+const char *plog_topic(const plog *l);
+int32_t plog_partition(const plog *l);
+const char *plog_dir(const plog *l);      /* changes when the partition is deleted (renamed) */
+kuuid plog_topic_id(const plog *l);
+
+/* ---- produce ---- */
+
+typedef struct plog_append_result {
+    int16_t error;             /* KERR_NONE or the Kafka code for the whole partition */
+    int64_t base_offset, last_offset;   /* assigned (or the original ones for a duplicate) */
+    int64_t log_append_time;   /* -1 unless LogAppendTime */
+    int64_t log_start_offset;
+    int32_t record_count;
+    bool duplicate;            /* idempotent retry: nothing written */
+    bool flush_needed;         /* unflushed messages reached flush.messages: request a flush and wait for it before acking */
+    int64_t end_offset;        /* LEO after append */
+    /* Produce v8+ RecordErrors: BatchIndex is the index of the offending
+     * record inside its batch (-1 if not record-specific). */
+    int32_t bad_batch_index;
+    const char *error_message; /* static text or NULL */
+} plog_append_result;
+
+/* `data` holds one or more concatenated v2 batches exactly as received (the
+ * caller owns it; it is modified in place: baseOffset, partitionLeaderEpoch,
+ * and maxTimestamp/attributes + CRC when the timestamp must be rewritten).
+ * Validates everything (record_batch.h lists the errors), runs idempotence
+ * checks, assigns offsets, rolls the segment if needed and writes with ONE
+ * pwrite.  Trailing bytes that are not a whole batch are rejected
+ * (CORRUPT_MESSAGE).  Note Produce v3+ allows exactly one batch per
+ * partition: that rule is the Produce handler's (INVALID_RECORD).
+ * A failed or short write (ENOSPC, EIO) truncates the file back and returns
+ * KAFKA_STORAGE_ERROR.  Returns res->error. */
+int plog_append(plog *l, uint8_t *data, size_t len, int32_t leader_epoch, int64_t now_ms,
+                plog_append_result *res);
+
+/* ---- fetch ---- */
+
+typedef struct plog_read_result {
+    int16_t error;              /* NONE, OFFSET_OUT_OF_RANGE, KAFKA_STORAGE_ERROR */
+    fileref *file;              /* NULL if nothing to send; else caller must fileref_unref */
+    int64_t file_pos;
+    int32_t len;                /* whole batches from the one holding `offset`; may end with a partial batch when max_bytes cuts it, like Kafka */
+    int64_t high_watermark, last_stable_offset, log_start_offset, log_end_offset;
+} plog_read_result;
+
+/* Read from `offset`: OFFSET_OUT_OF_RANGE unless log_start <= offset <= LEO.
+ * The upper bound is the HW (isolation 0) or the last stable offset (1;
+ * equal to the HW until transactions exist); at or above it there is no
+ * data and no error.  With min_one_batch the whole first batch is returned
+ * even if larger than max_bytes (KIP-74).  One segment per call.  The first
+ * batch may start below `offset` (the client skips records). */
+int plog_read(plog *l, int64_t offset, int32_t max_bytes, bool min_one_batch, int isolation,
+              plog_read_result *res);
+
+/* ---- ListOffsets ---- */
+
+#define PLOG_TS_LATEST         (-1)
+#define PLOG_TS_EARLIEST       (-2)
+#define PLOG_TS_MAX_TIMESTAMP  (-3)
+#define PLOG_TS_EARLIEST_LOCAL (-4)
+#define PLOG_TS_LATEST_TIERED  (-5)
+
+/* -2/-4: log start (ts -1); -1: HW (ts -1); -3: offset and timestamp of the
+ * first record holding the largest timestamp; -5: -1/-1 (no tiered
+ * storage); >= 0: first record with timestamp >= ts.  Compressed batches are
+ * decompressed (bounded).  Record results at or above the HW count as none:
+ * offset -1, ts -1.  *leader_epoch_out: epoch of the offset or -1.
+ * Returns KERR_NONE, KAFKA_STORAGE_ERROR or CORRUPT_MESSAGE. */
+int plog_list_offset(plog *l, int64_t timestamp, int64_t *offset, int64_t *ts_out,
+                     int32_t *leader_epoch_out);
+
+/* ---- offsets and state ---- */
+
+int64_t plog_log_start_offset(plog *l);
+int64_t plog_log_end_offset(plog *l);
+int64_t plog_high_watermark(plog *l);
+/* Clamped to [log start, LEO].  Single node: call with the LEO after each
+ * append.  Loading sets HW = LEO. */
+void plog_set_high_watermark(plog *l, int64_t hw);
+int64_t plog_recovery_point(plog *l);   /* everything below is fsynced */
+int64_t plog_size_bytes(plog *l);       /* sum of segment sizes */
+int plog_segment_count(plog *l);
+
+/* DeleteRecords: before_offset -1 = HW; > HW -> OFFSET_OUT_OF_RANGE.  Moves
+ * the log start and deletes whole segments below it. */
+int plog_delete_records(plog *l, int64_t before_offset, int64_t *new_log_start);
+
+/* fsync all unflushed data, indexes, snapshots; advance the recovery point.
+ * Blocking: call from a background thread.  KERR_NONE or KAFKA_STORAGE_ERROR. */
+int plog_flush(plog *l);
+/* Time-based flush check for the background thread. */
+bool plog_flush_due(plog *l, int64_t now_ms);
+int64_t plog_unflushed_messages(plog *l);
+
+void plog_set_config(plog *l, const log_config *cfg);
+void plog_get_config(plog *l, log_config *cfg);
+
+/* Remove every batch at or after `offset` (replication).  An offset below
+ * the log start empties the log and restarts it at `offset`. */
+int plog_truncate_to(plog *l, int64_t offset);
+
+/* Retention by time and size (and segments wholly below the log start);
+ * never deletes the active segment or anything at/above the HW.  Also
+ * expires idle producer ids.  Returns KERR_NONE; *deleted_segments set. */
+int plog_retention(plog *l, int64_t now_ms, int *deleted_segments);
+
+/* OffsetForLeaderEpoch: end offset of `epoch`. */
+void plog_epoch_end_offset(plog *l, int32_t epoch, int32_t *epoch_out, int64_t *end_offset);
+
+/* DescribeProducers: calls fn for each active producer id. */
+typedef struct plog_producer_info {
+    int64_t producer_id;
+    int16_t producer_epoch;
+    int32_t last_sequence;
+    int64_t last_timestamp;
+    int64_t current_txn_start_offset;
+} plog_producer_info;
+void plog_foreach_producer(plog *l, void (*fn)(void *ctx, const plog_producer_info *p), void *ctx);
+
+/* ---- hooks used by the log manager ---- */
+
+/* Where retired segments go (renamed *.deleted already): the log manager
+ * unlinks them after file.delete.delay.ms.  Without a hook they are
+ * unlinked at once.  The hook takes ownership of the segment. */
+struct segment;
+void plog_set_retire_hook(plog *l, void (*retire)(void *ctx, struct segment *s, int64_t delay_ms), void *ctx);
+/* Mark deleted (appends/reads fail with UNKNOWN_TOPIC_OR_PARTITION) and
+ * point the log at its renamed dir. */
+void plog_mark_deleted(plog *l, const char *new_dir);
+
+#endif

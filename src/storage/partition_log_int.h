@@ -1,0 +1,73 @@
+/*
+ * partition_log_int.h - the plog structure, shared by partition_log.c
+ * (append/read/offsets/flush/retention), partition_load.c (create, load,
+ * recovery, close) and log_manager.c.  Not for use outside src/storage.
+ *
+ * Locking: `lock` (rwlock) guards every field below it unless noted.
+ * `flush_mu` serializes flushers.  `refs` is atomic.  The log manager's
+ * fields (lm_*) are guarded by the log manager's own mutex.
+ */
+#ifndef SAMSA_STORAGE_PARTITION_LOG_INT_H
+#define SAMSA_STORAGE_PARTITION_LOG_INT_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+
+#include "storage/leader_epoch.h"
+#include "storage/partition_log.h"
+#include "storage/producer_state.h"
+#include "storage/segment.h"
+
+#define PARTITION_METADATA_FILE "partition.metadata"
+
+struct plog {
+    atomic_int refs;
+    pthread_mutex_t flush_mu;
+    pthread_rwlock_t lock;
+
+    char *dir;                  /* partition dir (owned) */
+    char *topic;                /* owned */
+    int32_t partition;
+    kuuid topic_id;
+    log_config cfg;
+
+    segment **segs;             /* ascending; segs[nsegs-1] is active */
+    int nsegs, segs_cap;
+
+    int64_t log_start, leo, hw, recovery_point;
+    int64_t hw_seg_base, hw_pos;     /* file position of the HW */
+    int64_t appended_msgs;           /* records appended since open */
+    int64_t flushed_msgs;            /* appended_msgs covered by the last flush */
+    int64_t last_flush_ms;
+    bool dir_dirty;                  /* entries created/renamed since last dir fsync */
+    bool snap_unsynced;              /* a snapshot written without fsync */
+    bool failed;                     /* storage error: refuse writes */
+    bool closed;
+    bool deleted;
+
+    producer_state ps;
+    leader_epoch_cache lec;
+    int64_t *snaps;                  /* snapshot offsets, ascending */
+    int nsnaps, snaps_cap;
+
+    void (*retire)(void *ctx, segment *s, int64_t delay_ms);
+    void *retire_ctx;
+
+    /* log manager bookkeeping (guarded by the manager's mutex) */
+    void (*lm_on_flushed)(void *owner, int64_t flushed_offset);
+    void *lm_owner;
+    bool lm_flush_queued;
+    struct plog *lm_flush_next;
+};
+
+/* partition_log.c helpers used by partition_load.c */
+plog *plog_alloc(const char *dir, const char *topic, int32_t partition, const log_config *cfg);
+void plog_free_mem(plog *l);
+int plog_push_segment(plog *l, segment *s);
+void plog_retire_segment(plog *l, segment *s);
+void plog_snap_add(plog *l, int64_t off);
+void plog_snap_prune(plog *l);          /* keep the newest 2, none below log start */
+void plog_update_hw_pos(plog *l);
+int plog_flush_locked_io(plog *l);      /* flush without taking flush_mu (close/load) */
+
+#endif

@@ -1,0 +1,104 @@
+/*
+ * producer_state.h - idempotent-producer state of one partition.
+ *
+ * Owns: a map producer id -> entry (epoch, metadata of the last 5 batches
+ * written by that producer: first/last sequence, first/last offset,
+ * max timestamp) and the encoding of Kafka's .snapshot files.
+ *
+ * Rules (Kafka's ProducerAppendInfo / UnifiedLog.analyzeAndValidateProducerState,
+ * client appends only):
+ *   - duplicate: same epoch and (first seq, last seq) equal to one of the
+ *     last 5 batches -> acknowledged with that batch's original offsets,
+ *     nothing is written;
+ *   - epoch below the current one -> INVALID_PRODUCER_EPOCH;
+ *   - a new (higher) epoch must start at sequence 0, unless the producer had
+ *     no epoch yet -> else OUT_OF_ORDER_SEQUENCE_NUMBER;
+ *   - same epoch: first seq must be last seq + 1 (INT32_MAX wraps to 0),
+ *     unless the producer has no entry (any sequence is accepted)
+ *     -> else OUT_OF_ORDER_SEQUENCE_NUMBER.
+ * Replay (load, recovery) applies batches without these checks.
+ * Entries expire producer.id.expiration.ms after their last batch's
+ * timestamp (Kafka uses the batch maxTimestamp, so do we).
+ *
+ * Appends are two-phase: pstate_check() validates a batch against the
+ * committed state plus earlier batches of the same append (kept in a
+ * pstate_stage), and pstate_commit() publishes the staged entries once the
+ * write has succeeded.  A failed write just frees the stage.
+ *
+ * Snapshot file <20-digit offset>.snapshot, big-endian (ProducerStateManager,
+ * version 1):  version i16 (1) | crc u32 (CRC-32C of everything after it) |
+ * count i32 | count x { producer_id i64, epoch i16, last_sequence i32,
+ * last_offset i64, offset_delta i32, timestamp i64, coordinator_epoch i32,
+ * current_txn_first_offset i64 }.  Like Kafka, only the last batch of each
+ * producer survives a snapshot (duplicates of older ones are then reported
+ * as out of order, as Kafka does after a restart).
+ *
+ * Threads: the owning partition log's write lock guards everything.
+ */
+#ifndef SAMSA_STORAGE_PRODUCER_STATE_H
+#define SAMSA_STORAGE_PRODUCER_STATE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "core/strmap.h"
+#include "storage/record_batch.h"
+
+#define PSTATE_MAX_BATCHES 5
+#define PSTATE_SNAPSHOT_VERSION 1
+#define PSTATE_SNAPSHOT_ENTRY 46
+
+typedef struct pstate_batch {
+    int32_t first_seq, last_seq;
+    int64_t first_offset, last_offset;
+    int64_t timestamp;
+} pstate_batch;
+
+typedef struct pstate_entry {
+    int64_t producer_id;
+    int16_t epoch;                   /* -1: none */
+    int nbatches;                    /* b[0] oldest .. b[nbatches-1] newest */
+    pstate_batch b[PSTATE_MAX_BATCHES];
+    int64_t last_timestamp;
+    int32_t coordinator_epoch;
+    int64_t txn_first_offset;        /* -1: no open transaction */
+} pstate_entry;
+
+typedef struct producer_state {
+    strmap map;                      /* 8-byte pid -> pstate_entry* (owned) */
+} producer_state;
+
+typedef struct pstate_stage {
+    pstate_entry *e;
+    int n, cap;
+} pstate_stage;
+
+void pstate_init(producer_state *ps);
+void pstate_free(producer_state *ps);
+void pstate_clear(producer_state *ps);
+size_t pstate_count(const producer_state *ps);
+/* Borrowed; valid until the next mutation. */
+const pstate_entry *pstate_get(const producer_state *ps, int64_t pid);
+
+/* Validate a client batch whose offsets are already assigned (h->base_offset
+ * set).  Returns KERR_NONE (batch staged), KERR_DUPLICATE_SEQUENCE_NUMBER
+ * with *dup filled (the original batch), or the Kafka error. */
+int pstate_check(const producer_state *ps, pstate_stage *st, const rb_header *h, pstate_batch *dup);
+void pstate_commit(producer_state *ps, pstate_stage *st);
+void pstate_stage_free(pstate_stage *st);
+
+/* Apply a batch from the log without validation (load / recovery). */
+void pstate_replay(producer_state *ps, const rb_header *h);
+/* Drop entries idle for expiration_ms. Returns how many. */
+int pstate_expire(producer_state *ps, int64_t now_ms, int64_t expiration_ms);
+/* Drop entries whose last offset is >= offset (log truncation). */
+void pstate_truncate(producer_state *ps, int64_t offset);
+
+/* Write dir/<offset>.snapshot (temp + rename; fsync when sync). 0 / -1. */
+int pstate_snapshot_write(const producer_state *ps, const char *dir, int64_t offset, bool sync);
+/* Replace the state with dir/<offset>.snapshot.  0; -1 if missing or
+ * corrupt (bad version, CRC or length), in which case the state is empty. */
+int pstate_snapshot_load(producer_state *ps, const char *dir, int64_t offset);
+void pstate_snapshot_path(char *out, size_t cap, const char *dir, int64_t offset);
+
+#endif

@@ -1,0 +1,640 @@
+/* segment.c - see segment.h. */
+#include "storage/segment.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "core/endian.h"
+#include "core/log.h"
+#include "storage/offset_index.h"
+#include "storage/segment_reader.h"
+#include "storage/sio.h"
+#include "storage/time_index.h"
+
+void segment_name(char *out, size_t cap, const char *dir, int64_t base, const char *suffix)
+{
+    snprintf(out, cap, "%s/%020" PRId64 "%s", dir, base, suffix);
+}
+
+segment *segment_new(const char *dir, int64_t base_offset, int64_t now_ms)
+{
+    char path[4096];
+    segment *s = calloc(1, sizeof *s);
+    if (!s)
+        return NULL;
+    s->base_offset = base_offset;
+    s->created_ms = now_ms;
+    s->max_ts = -1;
+    s->max_ts_offset = base_offset;
+    s->first_batch_ts = -1;
+    s->index_interval = 4096;
+    s->oidx.fd = s->tidx.fd = -1;
+    pthread_mutex_init(&s->lazy_mu, NULL);
+    s->dir = strdup(dir);
+    segment_name(path, sizeof path, dir, base_offset, ".log");
+    s->log_path = strdup(path);
+    if (!s->dir || !s->log_path)
+        goto fail;
+    segment_name(path, sizeof path, dir, base_offset, ".index");
+    if (idxf_init(&s->oidx, path, OIDX_ENTRY) < 0)
+        goto fail;
+    segment_name(path, sizeof path, dir, base_offset, ".timeindex");
+    if (idxf_init(&s->tidx, path, TIDX_ENTRY) < 0)
+        goto fail;
+    return s;
+fail:
+    segment_free(s);
+    return NULL;
+}
+
+void segment_free(segment *s)
+{
+    if (!s)
+        return;
+    fileref_unref(s->file);
+    idxf_free(&s->oidx);
+    idxf_free(&s->tidx);
+    pthread_mutex_destroy(&s->lazy_mu);
+    free(s->dir);
+    free(s->log_path);
+    free(s);
+}
+
+int segment_create(segment *s)
+{
+    int fd = open(s->log_path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (fd < 0)
+        return -1;
+    if (sio_ftruncate(fd, 0) < 0) {
+        close(fd);
+        return -1;
+    }
+    fileref_unref(s->file);
+    s->file = fileref_new(fd);
+    if (!s->file)
+        return -1;
+    if (idxf_create(&s->oidx) < 0 || idxf_create(&s->tidx) < 0)
+        return -1;
+    s->size = 0;
+    s->ts_known = true;
+    s->max_ts = -1;
+    s->max_ts_offset = s->base_offset;
+    s->first_ts_known = false;
+    s->bytes_since_index = 0;
+    s->unflushed = true;
+    s->indexes_checked = true;
+    return 0;
+}
+
+int segment_open_existing(segment *s)
+{
+    struct stat st;
+    if (stat(s->log_path, &st) < 0)
+        return -1;
+    s->size = st.st_size;
+    return 0;
+}
+
+/* Caller holds lazy_mu (or has exclusive access). */
+static fileref *file_locked(segment *s)
+{
+    if (!s->file) {
+        int fd = open(s->log_path, O_RDWR | O_CLOEXEC);
+        if (fd >= 0)
+            s->file = fileref_new(fd);
+    }
+    return s->file;
+}
+
+fileref *segment_file(segment *s)
+{
+    pthread_mutex_lock(&s->lazy_mu);
+    fileref *f = file_locked(s);
+    pthread_mutex_unlock(&s->lazy_mu);
+    return f;
+}
+
+/* ---- index building shared by append, recovery and rebuild ---- */
+
+typedef struct idx_builder {
+    segment *s;
+    int64_t last_entry_pos;     /* position of the last indexed batch */
+} idx_builder;
+
+static void note_batch_ts(segment *s, const rb_header *h)
+{
+    if (h->max_timestamp > s->max_ts) {
+        s->max_ts = h->max_timestamp;
+        s->max_ts_offset = rb_last_offset(h);
+    }
+}
+
+/* Kafka's LogSegment.recover indexing rule, per batch. */
+static void build_index_entry(idx_builder *b, const rb_header *h, int64_t pos)
+{
+    segment *s = b->s;
+    note_batch_ts(s, h);
+    if (pos - b->last_entry_pos > s->index_interval) {
+        oidx_append(&s->oidx, (int32_t)(rb_last_offset(h) - s->base_offset), (int32_t)pos);
+        tidx_maybe_append(&s->tidx, s->max_ts, (int32_t)(s->max_ts_offset - s->base_offset));
+        b->last_entry_pos = pos;
+    }
+}
+
+/* Caller holds lazy_mu. */
+static int rebuild_indexes(segment *s)
+{
+    fileref *f = file_locked(s);
+    if (!f)
+        return -1;
+    if (idxf_create(&s->oidx) < 0 || idxf_create(&s->tidx) < 0)
+        return -1;
+    s->max_ts = -1;
+    s->max_ts_offset = s->base_offset;
+    idx_builder b = { s, 0 };
+    seg_reader r;
+    segr_init(&r, f->fd, 0, s->size);
+    rb_header h;
+    int64_t at;
+    const char *why;
+    int rc;
+    while ((rc = segr_next(&r, &h, &at, &why)) == SEGR_BATCH)
+        build_index_entry(&b, &h, at);
+    segr_free(&r);
+    if (rc != SEGR_END)
+        return -1;
+    s->ts_known = true;
+    s->bytes_since_index = (int32_t)(s->size - b.last_entry_pos);
+    return idxf_persist(&s->oidx) < 0 || idxf_persist(&s->tidx) < 0 ? -1 : 0;
+}
+
+/* O(1) sanity check, like Kafka's AbstractIndex.sanityCheck. */
+static bool indexes_sane(segment *s)
+{
+    if (s->oidx.n) {
+        int32_t r, p;
+        oidx_get(&s->oidx, s->oidx.n - 1, &r, &p);
+        if (r < 0 || p < 0 || p >= s->size)
+            return false;
+        oidx_get(&s->oidx, 0, &r, &p);
+        if (r < 0 || p < 0)
+            return false;
+    }
+    if (s->tidx.n) {
+        int64_t t;
+        int32_t r;
+        tidx_get(&s->tidx, s->tidx.n - 1, &t, &r);
+        if (r < 0)
+            return false;
+    }
+    return true;
+}
+
+int segment_ensure_indexes(segment *s)
+{
+    int rc = 0;
+    pthread_mutex_lock(&s->lazy_mu);
+    if (s->indexes_checked)
+        goto out;
+    if (idxf_map(&s->oidx) < 0 || idxf_map(&s->tidx) < 0 || !indexes_sane(s)) {
+        LOG_WRN("storage", "index files of %s are corrupt, rebuilding them", s->log_path);
+        rc = rebuild_indexes(s);
+    }
+    if (rc == 0)
+        s->indexes_checked = true;
+out:
+    pthread_mutex_unlock(&s->lazy_mu);
+    return rc;
+}
+
+int segment_max_timestamp(segment *s, int64_t *ts, int64_t *offset)
+{
+    pthread_mutex_lock(&s->lazy_mu);
+    if (!s->ts_known) {
+        uint8_t e[TIDX_ENTRY];
+        bool found;
+        if (idxf_read_last(&s->tidx, e, &found) == 0) {
+            if (found) {
+                s->max_ts = (int64_t)be64_load(e);
+                s->max_ts_offset = s->base_offset + (int32_t)be32_load(e + 8);
+            }
+            s->ts_known = true;
+        }
+    }
+    *ts = s->max_ts;
+    *offset = s->max_ts_offset;
+    pthread_mutex_unlock(&s->lazy_mu);
+    return 0;
+}
+
+int64_t segment_first_batch_ts(segment *s)
+{
+    if (s->first_ts_known || s->size < RB_HEADER_SIZE)
+        return s->size < RB_HEADER_SIZE ? -1 : s->first_batch_ts;
+    uint8_t h[RB_HEADER_SIZE];
+    pthread_mutex_lock(&s->lazy_mu);
+    fileref *f = file_locked(s);
+    if (!s->first_ts_known && f && sio_pread_full(f->fd, h, sizeof h, 0) == (ssize_t)sizeof h) {
+        s->first_batch_ts = (int64_t)be64_load(h + RB_OFF_MAX_TIMESTAMP);
+        s->first_ts_known = true;
+    }
+    pthread_mutex_unlock(&s->lazy_mu);
+    return s->first_batch_ts;
+}
+
+bool segment_index_full(segment *s, int32_t segment_index_bytes)
+{
+    return s->oidx.n >= (size_t)(segment_index_bytes / OIDX_ENTRY) ||
+           s->tidx.n >= (size_t)(segment_index_bytes / TIDX_ENTRY);
+}
+
+/* ---- load and recovery ---- */
+
+int segment_load_active(segment *s, int32_t index_interval, int64_t *next_offset,
+                        segment_batch_cb cb, void *ctx)
+{
+    s->index_interval = index_interval;
+    fileref *f = segment_file(s);
+    if (!f)
+        return -1;
+    if (idxf_load_mem(&s->oidx) < 0 || idxf_load_mem(&s->tidx) < 0 || !indexes_sane(s))
+        return 1;
+    s->indexes_checked = true;
+    s->max_ts = -1;
+    s->max_ts_offset = s->base_offset;
+    if (s->tidx.n) {
+        int32_t r;
+        tidx_get(&s->tidx, s->tidx.n - 1, &s->max_ts, &r);
+        s->max_ts_offset = s->base_offset + r;
+    }
+    int64_t start = 0, next = s->base_offset;
+    if (s->oidx.n) {
+        int32_t r, p;
+        oidx_get(&s->oidx, s->oidx.n - 1, &r, &p);
+        start = p;
+    }
+    seg_reader rd;
+    segr_init(&rd, f->fd, start, s->size);
+    rb_header h;
+    int64_t at;
+    const char *why;
+    int rc;
+    while ((rc = segr_next(&rd, &h, &at, &why)) == SEGR_BATCH) {
+        if (h.base_offset < next || h.last_offset_delta < 0) {
+            rc = SEGR_CORRUPT;
+            break;
+        }
+        note_batch_ts(s, &h);
+        next = rb_last_offset(&h) + 1;
+        if (at == 0) {
+            s->first_batch_ts = h.max_timestamp;
+            s->first_ts_known = true;
+        }
+        if (cb)
+            cb(ctx, &h, at);
+    }
+    segr_free(&rd);
+    if (rc == SEGR_IOERR)
+        return -1;
+    if (rc == SEGR_CORRUPT)
+        return 1;
+    s->ts_known = true;
+    s->bytes_since_index = (int32_t)(s->size - start);
+    *next_offset = next;
+    return 0;
+}
+
+int segment_recover(segment *s, int32_t index_interval, int64_t min_offset,
+                    segment_batch_cb cb, void *ctx,
+                    int64_t *truncated, int64_t *bad_pos, const char **why, int64_t *next_offset)
+{
+    s->index_interval = index_interval;
+    *truncated = 0;
+    *bad_pos = -1;
+    *why = NULL;
+    fileref *f = segment_file(s);
+    if (!f || segment_open_existing(s) < 0)
+        return -1;
+    if (idxf_create(&s->oidx) < 0 || idxf_create(&s->tidx) < 0)
+        return -1;
+    s->max_ts = -1;
+    s->max_ts_offset = s->base_offset;
+    s->first_ts_known = false;
+    idx_builder b = { s, 0 };
+    int64_t next = min_offset > s->base_offset ? min_offset : s->base_offset;
+    int64_t valid = 0;
+    seg_reader rd;
+    segr_init(&rd, f->fd, 0, s->size);
+    rb_header h;
+    int64_t at;
+    int rc;
+    while ((rc = segr_next(&rd, &h, &at, why)) == SEGR_BATCH) {
+        if (h.base_offset < next) {
+            *why = "batch offset is not above the previous batch";
+            rc = SEGR_CORRUPT;
+            break;
+        }
+        if (h.last_offset_delta < 0 || rb_last_offset(&h) - s->base_offset > INT32_MAX) {
+            *why = "batch offset range is invalid for this segment";
+            rc = SEGR_CORRUPT;
+            break;
+        }
+        int c = segr_check_crc(&rd, &h, at);
+        if (c < 0) {
+            rc = SEGR_IOERR;
+            break;
+        }
+        if (c == 0) {
+            *why = "CRC mismatch";
+            rc = SEGR_CORRUPT;
+            break;
+        }
+        build_index_entry(&b, &h, at);
+        if (at == 0) {
+            s->first_batch_ts = h.max_timestamp;
+            s->first_ts_known = true;
+        }
+        next = rb_last_offset(&h) + 1;
+        valid = at + (int64_t)rb_size(&h);
+        if (cb)
+            cb(ctx, &h, at);
+    }
+    segr_free(&rd);
+    if (rc == SEGR_IOERR)
+        return -1;
+    if (rc == SEGR_CORRUPT) {
+        *bad_pos = valid;
+        *truncated = s->size - valid;
+        if (sio_ftruncate(f->fd, valid) < 0)
+            return -1;
+        s->size = valid;
+        s->unflushed = true;
+    }
+    s->ts_known = true;
+    s->indexes_checked = true;
+    s->bytes_since_index = (int32_t)(s->size - b.last_entry_pos);
+    *next_offset = next;
+    if (idxf_persist(&s->oidx) < 0 || idxf_persist(&s->tidx) < 0)
+        return -1;
+    return 0;
+}
+
+/* ---- append / read ---- */
+
+int segment_append(segment *s, const uint8_t *data, size_t len, int64_t largest_offset,
+                   int64_t largest_ts, int64_t offset_of_max_ts, int32_t index_interval, bool *fatal)
+{
+    *fatal = false;
+    fileref *f = segment_file(s);
+    if (!f)
+        return -1;
+    int64_t pos = s->size;
+    if (sio_pwrite_all(f->fd, data, len, pos) < 0) {
+        int e = errno;
+        if (sio_ftruncate(f->fd, pos) < 0)
+            *fatal = true;
+        errno = e;
+        return -1;
+    }
+    s->size += (int64_t)len;
+    s->unflushed = true;
+    s->index_interval = index_interval;
+    if (pos == 0 && len >= RB_HEADER_SIZE) {
+        s->first_batch_ts = (int64_t)be64_load(data + RB_OFF_MAX_TIMESTAMP);
+        s->first_ts_known = true;
+    }
+    if (largest_ts > s->max_ts) {
+        s->max_ts = largest_ts;
+        s->max_ts_offset = offset_of_max_ts;
+    }
+    if (s->bytes_since_index > index_interval) {
+        /* Memory-only: a failed allocation just leaves the index sparser. */
+        oidx_append(&s->oidx, (int32_t)(largest_offset - s->base_offset), (int32_t)pos);
+        tidx_maybe_append(&s->tidx, s->max_ts, (int32_t)(s->max_ts_offset - s->base_offset));
+        s->bytes_since_index = 0;
+    }
+    s->bytes_since_index += (int32_t)len;
+    return 0;
+}
+
+int segment_find(segment *s, int64_t offset, int64_t limit, segment_pos *out)
+{
+    if (segment_ensure_indexes(s) < 0)
+        return -1;
+    fileref *f = segment_file(s);
+    if (!f)
+        return -1;
+    int64_t rel64 = offset - s->base_offset;
+    int32_t rel = rel64 < 0 ? 0 : rel64 > INT32_MAX ? INT32_MAX : (int32_t)rel64;
+    int32_t er, ep;
+    oidx_lookup(&s->oidx, rel, &er, &ep);
+    if (ep >= limit)
+        ep = 0;
+    seg_reader rd;
+    segr_init(&rd, f->fd, ep, limit);
+    rb_header h;
+    int64_t at;
+    const char *why;
+    int rc, found = 0;
+    while ((rc = segr_next(&rd, &h, &at, &why)) == SEGR_BATCH) {
+        if (rb_last_offset(&h) >= offset) {
+            out->pos = at;
+            out->size = (int32_t)rb_size(&h);
+            out->base_offset = h.base_offset;
+            out->last_offset = rb_last_offset(&h);
+            out->leader_epoch = h.leader_epoch;
+            found = 1;
+            break;
+        }
+    }
+    segr_free(&rd);
+    if (rc == SEGR_IOERR || rc == SEGR_CORRUPT) {
+        LOG_ERR("storage", "%s: %s at position %" PRId64 " while looking up offset %" PRId64,
+                s->log_path, rc == SEGR_IOERR ? strerror(errno) : why, rd.pos, offset);
+        return -1;
+    }
+    return found;
+}
+
+int segment_scan(segment *s, int64_t start_pos, int64_t limit, segment_batch_cb cb, void *ctx)
+{
+    fileref *f = segment_file(s);
+    if (!f)
+        return -1;
+    seg_reader rd;
+    segr_init(&rd, f->fd, start_pos, limit);
+    rb_header h;
+    int64_t at;
+    const char *why;
+    int rc;
+    while ((rc = segr_next(&rd, &h, &at, &why)) == SEGR_BATCH)
+        if (cb(ctx, &h, at))
+            break;
+    segr_free(&rd);
+    return rc == SEGR_IOERR || rc == SEGR_CORRUPT ? -1 : 0;
+}
+
+/* ---- truncation, flush, seal, delete ---- */
+
+static void recompute_tail_state(segment *s)
+{
+    s->max_ts = -1;
+    s->max_ts_offset = s->base_offset;
+    if (s->tidx.n) {
+        int32_t r;
+        tidx_get(&s->tidx, s->tidx.n - 1, &s->max_ts, &r);
+        s->max_ts_offset = s->base_offset + r;
+    }
+    int64_t start = 0;
+    if (s->oidx.n) {
+        int32_t r, p;
+        oidx_get(&s->oidx, s->oidx.n - 1, &r, &p);
+        start = p;
+    }
+    fileref *f = segment_file(s);
+    if (f) {
+        seg_reader rd;
+        segr_init(&rd, f->fd, start, s->size);
+        rb_header h;
+        int64_t at;
+        const char *why;
+        while (segr_next(&rd, &h, &at, &why) == SEGR_BATCH)
+            note_batch_ts(s, &h);
+        segr_free(&rd);
+    }
+    s->ts_known = true;
+    s->bytes_since_index = (int32_t)(s->size - start);
+    if (s->size == 0) {
+        s->first_ts_known = false;
+        s->first_batch_ts = -1;
+    }
+}
+
+int segment_truncate_to(segment *s, int64_t offset)
+{
+    segment_pos p;
+    int r = segment_find(s, offset, s->size, &p);
+    if (r < 0)
+        return -1;
+    if (r == 0)
+        return 0;
+    if (idxf_to_mem(&s->oidx) < 0 || idxf_to_mem(&s->tidx) < 0)
+        return -1;
+    fileref *f = segment_file(s);
+    if (!f || sio_ftruncate(f->fd, p.pos) < 0)
+        return -1;
+    s->size = p.pos;
+    s->unflushed = true;
+    int32_t rel = (int32_t)(offset - s->base_offset);
+    if (oidx_truncate_to(&s->oidx, rel) < 0 || oidx_truncate_to_pos(&s->oidx, p.pos) < 0 ||
+        tidx_truncate_to(&s->tidx, rel) < 0)
+        return -1;
+    recompute_tail_state(s);
+    return 0;
+}
+
+int segment_truncate_all(segment *s)
+{
+    fileref *f = segment_file(s);
+    if (!f || sio_ftruncate(f->fd, 0) < 0)
+        return -1;
+    s->size = 0;
+    s->unflushed = true;
+    if (idxf_create(&s->oidx) < 0 || idxf_create(&s->tidx) < 0)
+        return -1;
+    s->indexes_checked = true;
+    recompute_tail_state(s);
+    return 0;
+}
+
+int segment_flush(segment *s)
+{
+    int fds[3];
+    int n = segment_flush_prepare(s, fds);
+    if (n < 0)
+        return -1;
+    int rc = 0;
+    for (int i = 0; i < n; i++) {
+        if (sio_fdatasync(fds[i]) < 0)
+            rc = -1;
+        close(fds[i]);
+    }
+    return rc;
+}
+
+int segment_flush_prepare(segment *s, int fds[3])
+{
+    int n = 0;
+    if (s->unflushed) {
+        fileref *f = segment_file(s);
+        if (!f)
+            return -1;
+        if ((fds[n] = fcntl(f->fd, F_DUPFD_CLOEXEC, 0)) < 0)
+            return -1;
+        n++;
+        s->unflushed = false;
+    }
+    index_file *ix[2] = { &s->oidx, &s->tidx };
+    for (int i = 0; i < 2; i++) {
+        if (idxf_persist(ix[i]) < 0)
+            goto fail;
+        if (!ix[i]->dirty_sync)
+            continue;
+        int fd = ix[i]->fd >= 0 ? fcntl(ix[i]->fd, F_DUPFD_CLOEXEC, 0)
+                                : open(ix[i]->path, O_RDONLY | O_CLOEXEC);
+        if (fd < 0) {
+            if (errno == ENOENT)
+                continue;
+            goto fail;
+        }
+        fds[n++] = fd;
+        ix[i]->dirty_sync = false;
+    }
+    return n;
+fail:
+    while (n > 0)
+        close(fds[--n]);
+    return -1;
+}
+
+int segment_seal(segment *s)
+{
+    if (s->ts_known && s->max_ts >= 0)
+        tidx_maybe_append(&s->tidx, s->max_ts, (int32_t)(s->max_ts_offset - s->base_offset));
+    pthread_mutex_lock(&s->lazy_mu);
+    int rc = idxf_unload(&s->oidx) < 0 || idxf_unload(&s->tidx) < 0 ? -1 : 0;
+    s->indexes_checked = false;
+    pthread_mutex_unlock(&s->lazy_mu);
+    return rc;
+}
+
+int segment_rename_deleted(segment *s)
+{
+    char np[4200];
+    snprintf(np, sizeof np, "%s.deleted", s->log_path);
+    if (sio_rename(s->log_path, np) < 0 && errno != ENOENT)
+        return -1;
+    char *dup = strdup(np);
+    if (dup) {
+        free(s->log_path);
+        s->log_path = dup;
+    }
+    snprintf(np, sizeof np, "%s.deleted", s->oidx.path);
+    idxf_rename(&s->oidx, np);
+    snprintf(np, sizeof np, "%s.deleted", s->tidx.path);
+    idxf_rename(&s->tidx, np);
+    return 0;
+}
+
+void segment_unlink(segment *s)
+{
+    unlink(s->log_path);
+    unlink(s->oidx.path);
+    unlink(s->tidx.path);
+}

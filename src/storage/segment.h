@@ -1,0 +1,137 @@
+/*
+ * segment.h - one log segment: <base>.log + <base>.index + <base>.timeindex.
+ *
+ * Owns: the segment's files and in-memory state (size, indexes, max
+ * timestamp).  The .log file is held as a fileref so a Fetch response can
+ * keep sendfile'ing a range after the segment is deleted or closed.
+ *
+ * Invariants:
+ *   1. [0, size) of the .log holds whole, valid batches with increasing
+ *      offsets, all >= base_offset; nothing is ever rewritten in place.
+ *   2. Index entries only point at batch starts below size.  The active
+ *      segment's indexes are in memory (MEM) and reach the files by
+ *      idxf_persist/idxf_sync; a sealed segment's index files are complete
+ *      and trimmed, and mapped lazily on first lookup.
+ *   3. max_ts/max_ts_offset are exact when ts_known (the active segment
+ *      always; a sealed one after its time index's last entry was read).
+ *
+ * Threads: the owning partition log serializes mutation under its write
+ * lock.  Lazy state (opening the fd, mapping indexes, reading the last
+ * time-index entry or the first batch timestamp) may be filled in by
+ * readers holding the partition's read lock; `lazy_mu` serializes that.
+ */
+#ifndef SAMSA_STORAGE_SEGMENT_H
+#define SAMSA_STORAGE_SEGMENT_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "core/fileref.h"
+#include "storage/index_file.h"
+#include "storage/record_batch.h"
+
+typedef struct segment {
+    int64_t base_offset;
+    char *dir;                  /* owned copy of the partition dir */
+    char *log_path;             /* owned */
+    fileref *file;              /* lazily opened (segment_file) */
+    int64_t size;               /* valid bytes in .log */
+    index_file oidx, tidx;
+    pthread_mutex_t lazy_mu;
+
+    bool ts_known;
+    int64_t max_ts;             /* largest batch maxTimestamp, -1 none */
+    int64_t max_ts_offset;      /* last offset of the batch holding it */
+    bool first_ts_known;
+    int64_t first_batch_ts;     /* maxTimestamp of the first batch (roll by time) */
+    int64_t created_ms;
+    int64_t roll_jitter_ms;
+    int32_t bytes_since_index;
+    int32_t index_interval;     /* index.interval.bytes, set by the owner */
+    bool unflushed;             /* .log written since its last fsync */
+    bool indexes_checked;       /* sealed: mapped indexes passed the sanity check */
+} segment;
+
+/* Where a batch lies in a segment. */
+typedef struct segment_pos {
+    int64_t pos;
+    int32_t size;
+    int64_t base_offset, last_offset;
+    int32_t leader_epoch;
+} segment_pos;
+
+/* Called per batch by scans; return non-zero to stop. */
+typedef int (*segment_batch_cb)(void *ctx, const rb_header *h, int64_t pos);
+
+void segment_name(char *out, size_t cap, const char *dir, int64_t base, const char *suffix);
+
+/* Allocate; no I/O. */
+segment *segment_new(const char *dir, int64_t base_offset, int64_t now_ms);
+void segment_free(segment *s);          /* drops the fileref, frees memory; files stay */
+
+/* Create empty .log/.index/.timeindex (new segment: active, indexes in memory). */
+int segment_create(segment *s);
+/* Existing files: size from stat.  Indexes stay unloaded. */
+int segment_open_existing(segment *s);
+/* The .log fileref (borrowed; fileref_ref it to keep it).  NULL on error. */
+fileref *segment_file(segment *s);
+
+/* Clean-load of the active segment: load indexes in memory (rebuilding them
+ * if they fail the sanity check), then walk batch headers from the last
+ * index entry to the end of the file.  *next_offset gets the LEO (base if
+ * empty).  Returns 0; 1 if the tail is not well-formed (run recovery);
+ * -1 on I/O error.  cb sees the walked batches. */
+int segment_load_active(segment *s, int32_t index_interval, int64_t *next_offset,
+                        segment_batch_cb cb, void *ctx);
+
+/* Unclean-load: check every batch (size, magic, CRC, offsets increasing and
+ * >= min_offset), rebuild both indexes, truncate the file at the first bad
+ * batch.  *truncated gets the bytes cut, *why the reason, *next_offset the
+ * offset after the last good batch.  cb sees every good batch.  -1 on I/O
+ * error. */
+int segment_recover(segment *s, int32_t index_interval, int64_t min_offset,
+                    segment_batch_cb cb, void *ctx,
+                    int64_t *truncated, int64_t *bad_pos, const char **why, int64_t *next_offset);
+
+/* Append whole, already validated batches at the end: ONE pwrite.  On a
+ * failed or short write the file is truncated back and nothing changes
+ * (returns -1; *fatal set if even the truncate failed). */
+int segment_append(segment *s, const uint8_t *data, size_t len, int64_t largest_offset,
+                   int64_t largest_ts, int64_t offset_of_max_ts, int32_t index_interval, bool *fatal);
+
+/* Find the first batch whose last offset >= offset and which starts before
+ * limit.  1 found, 0 none, -1 I/O error or corrupt data. */
+int segment_find(segment *s, int64_t offset, int64_t limit, segment_pos *out);
+
+/* Scan batch headers in [start_pos, limit) calling cb. 0, or -1. */
+int segment_scan(segment *s, int64_t start_pos, int64_t limit, segment_batch_cb cb, void *ctx);
+
+/* Make indexes usable for lookups (lazy map; rebuild if not sane). */
+int segment_ensure_indexes(segment *s);
+/* Max timestamp (reads the last time-index entry of a sealed segment once). */
+int segment_max_timestamp(segment *s, int64_t *ts, int64_t *offset);
+/* Timestamp that starts the roll-by-time clock (Kafka's rollingBasedTimestamp). */
+int64_t segment_first_batch_ts(segment *s);
+bool segment_index_full(segment *s, int32_t segment_index_bytes);
+
+/* Drop every batch whose last offset >= offset (truncates at that batch's
+ * start).  Returns 0 / -1. */
+int segment_truncate_to(segment *s, int64_t offset);
+/* Drop everything (used when truncating a whole log). */
+int segment_truncate_all(segment *s);
+
+/* fsync .log (if written) and both index files. */
+int segment_flush(segment *s);
+/* For flushing outside the owner's lock: persist index entries, then
+ * return dup'ed fds (up to 3) that still need an fsync, clearing the
+ * dirty flags.  The caller fsyncs and closes them.  -1 on error. */
+int segment_flush_prepare(segment *s, int fds[3]);
+/* Becoming inactive: final time-index entry, persist indexes, free them. */
+int segment_seal(segment *s);
+/* Rename files to *.deleted (Kafka's async delete). 0 / -1. */
+int segment_rename_deleted(segment *s);
+/* Unlink all files of the segment (whatever their current names). */
+void segment_unlink(segment *s);
+
+#endif

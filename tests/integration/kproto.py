@@ -1,0 +1,727 @@
+"""Minimal raw Kafka wire-protocol client for integration tests.
+
+Used where the real clients can't reach (malformed input, exact error codes,
+APIs confluent-kafka 1.7 lacks). Encodes request frames (size + header v1/v2 +
+body), decodes responses, builds and parses v2 record batches (magic 2).
+
+Every encoder takes `flexible`; in flexible versions strings/bytes/arrays use
+compact (uvarint length + 1) forms and structs end in tagged fields.
+Field layouts follow Kafka's clients/src/main/resources/common/message/*.json.
+"""
+
+import gzip
+import select
+import socket
+import struct
+import time
+import zlib
+
+# --- API keys and error codes used by the tests ----------------------------
+PRODUCE, FETCH, LIST_OFFSETS, METADATA = 0, 1, 2, 3
+API_VERSIONS, CREATE_TOPICS, DELETE_TOPICS, DELETE_RECORDS = 18, 19, 20, 21
+INIT_PRODUCER_ID, DESCRIBE_CONFIGS, ALTER_CONFIGS = 22, 32, 33
+INCREMENTAL_ALTER_CONFIGS, DESCRIBE_CLUSTER = 44, 60
+
+# First flexible version of each API we speak (header v2 / response header v1).
+FLEX_FROM = {
+    PRODUCE: 9, FETCH: 12, LIST_OFFSETS: 6, METADATA: 9, API_VERSIONS: 3,
+    CREATE_TOPICS: 5, DELETE_TOPICS: 4, DELETE_RECORDS: 2, INIT_PRODUCER_ID: 2,
+    DESCRIBE_CONFIGS: 4, ALTER_CONFIGS: 2, INCREMENTAL_ALTER_CONFIGS: 1,
+    DESCRIBE_CLUSTER: 0,
+}
+
+NONE = 0
+OFFSET_OUT_OF_RANGE = 1
+CORRUPT_MESSAGE = 2
+UNKNOWN_TOPIC_OR_PARTITION = 3
+MESSAGE_TOO_LARGE = 10
+UNSUPPORTED_VERSION = 35
+INVALID_REQUEST = 42
+OUT_OF_ORDER_SEQUENCE_NUMBER = 45
+DUPLICATE_SEQUENCE_NUMBER = 46
+INVALID_PRODUCER_EPOCH = 47
+
+LATEST_TIMESTAMP, EARLIEST_TIMESTAMP, MAX_TIMESTAMP = -1, -2, -3
+
+
+def is_flexible(api_key, version):
+    return version >= FLEX_FROM.get(api_key, 1 << 30)
+
+
+# --- CRC32C (Castagnoli), as used by record batches --------------------------
+def _crc32c_table():
+    tbl = []
+    for i in range(256):
+        c = i
+        for _ in range(8):
+            c = (c >> 1) ^ 0x82F63B78 if c & 1 else c >> 1
+        tbl.append(c)
+    return tbl
+
+
+_CRC_TBL = _crc32c_table()
+
+
+def crc32c(data, crc=0):
+    crc ^= 0xFFFFFFFF
+    tbl = _CRC_TBL
+    for b in data:
+        crc = tbl[(crc ^ b) & 0xFF] ^ (crc >> 8)
+    return crc ^ 0xFFFFFFFF
+
+
+# --- encoding ----------------------------------------------------------------
+def uvarint(n):
+    out = bytearray()
+    while True:
+        b = n & 0x7F
+        n >>= 7
+        if n:
+            out.append(b | 0x80)
+        else:
+            out.append(b)
+            return bytes(out)
+
+
+def varint(n):
+    return uvarint((n << 1) ^ (n >> 63))
+
+
+class W:
+    """Byte writer; `flexible` selects compact strings/arrays + tagged fields."""
+
+    def __init__(self, flexible=False):
+        self.b = bytearray()
+        self.flex = flexible
+
+    def raw(self, data):
+        self.b += data
+        return self
+
+    def i8(self, v):
+        self.b += struct.pack(">b", v)
+        return self
+
+    def bool(self, v):
+        return self.i8(1 if v else 0)
+
+    def i16(self, v):
+        self.b += struct.pack(">h", v)
+        return self
+
+    def i32(self, v):
+        self.b += struct.pack(">i", v)
+        return self
+
+    def u32(self, v):
+        self.b += struct.pack(">I", v)
+        return self
+
+    def i64(self, v):
+        self.b += struct.pack(">q", v)
+        return self
+
+    def uvarint(self, v):
+        self.b += uvarint(v)
+        return self
+
+    def string(self, s):
+        if s is None:
+            return self.uvarint(0) if self.flex else self.i16(-1)
+        data = s.encode() if isinstance(s, str) else s
+        if self.flex:
+            self.uvarint(len(data) + 1)
+        else:
+            self.i16(len(data))
+        self.b += data
+        return self
+
+    def bytes(self, data):
+        if data is None:
+            return self.uvarint(0) if self.flex else self.i32(-1)
+        if self.flex:
+            self.uvarint(len(data) + 1)
+        else:
+            self.i32(len(data))
+        self.b += data
+        return self
+
+    def array(self, items, fn):
+        if items is None:
+            return self.uvarint(0) if self.flex else self.i32(-1)
+        if self.flex:
+            self.uvarint(len(items) + 1)
+        else:
+            self.i32(len(items))
+        for it in items:
+            fn(self, it)
+        return self
+
+    def tags(self):
+        if self.flex:
+            self.uvarint(0)
+        return self
+
+    def done(self):
+        return bytes(self.b)
+
+
+class ProtocolError(Exception):
+    pass
+
+
+class R:
+    """Byte reader mirroring W."""
+
+    def __init__(self, data, flexible=False):
+        self.d = memoryview(bytes(data))
+        self.p = 0
+        self.flex = flexible
+
+    def _take(self, n):
+        if n < 0 or self.p + n > len(self.d):
+            raise ProtocolError(f"short read: need {n} at {self.p}/{len(self.d)}")
+        v = self.d[self.p:self.p + n]
+        self.p += n
+        return bytes(v)
+
+    def remaining(self):
+        return len(self.d) - self.p
+
+    def i8(self):
+        return struct.unpack(">b", self._take(1))[0]
+
+    def bool(self):
+        return self.i8() != 0
+
+    def i16(self):
+        return struct.unpack(">h", self._take(2))[0]
+
+    def i32(self):
+        return struct.unpack(">i", self._take(4))[0]
+
+    def u32(self):
+        return struct.unpack(">I", self._take(4))[0]
+
+    def i64(self):
+        return struct.unpack(">q", self._take(8))[0]
+
+    def uvarint(self):
+        shift = n = 0
+        while True:
+            b = self._take(1)[0]
+            n |= (b & 0x7F) << shift
+            if not b & 0x80:
+                return n
+            shift += 7
+            if shift > 63:
+                raise ProtocolError("varint too long")
+
+    def varint(self):
+        n = self.uvarint()
+        return (n >> 1) ^ -(n & 1)
+
+    def string(self):
+        n = self.uvarint() - 1 if self.flex else self.i16()
+        if n < 0:
+            return None
+        return self._take(n).decode("utf-8", "replace")
+
+    def bytes(self):
+        n = self.uvarint() - 1 if self.flex else self.i32()
+        if n < 0:
+            return None
+        return self._take(n)
+
+    def array(self, fn):
+        n = self.uvarint() - 1 if self.flex else self.i32()
+        if n < 0:
+            return None
+        if n > self.remaining():  # each element is at least one byte
+            raise ProtocolError(f"array count {n} exceeds remaining bytes")
+        return [fn(self) for _ in range(n)]
+
+    def tags(self):
+        if not self.flex:
+            return {}
+        out = {}
+        for _ in range(self.uvarint()):
+            tag = self.uvarint()
+            out[tag] = self._take(self.uvarint())
+        return out
+
+
+# --- record batches (magic v2) -------------------------------------------------
+def record(value, key=None, headers=(), offset_delta=0, timestamp_delta=0):
+    body = W()
+    body.i8(0)
+    body.raw(varint(timestamp_delta))
+    body.raw(varint(offset_delta))
+    for part in (key, value):
+        if part is None:
+            body.raw(varint(-1))
+        else:
+            body.raw(varint(len(part))).raw(part)
+    body.raw(varint(len(headers)))
+    for hk, hv in headers:
+        hk = hk.encode() if isinstance(hk, str) else hk
+        body.raw(varint(len(hk))).raw(hk)
+        if hv is None:
+            body.raw(varint(-1))
+        else:
+            body.raw(varint(len(hv))).raw(hv)
+    data = body.done()
+    return varint(len(data)) + data
+
+
+def record_batch(values, keys=None, base_offset=0, producer_id=-1, producer_epoch=-1,
+                 base_sequence=-1, base_timestamp=None, attributes=0,
+                 partition_leader_epoch=-1, corrupt_crc=False):
+    """A v2 batch of uncompressed records (values: list of bytes)."""
+    if base_timestamp is None:
+        base_timestamp = int(time.time() * 1000)
+    keys = keys or [None] * len(values)
+    recs = b"".join(record(v, key=k, offset_delta=i) for i, (k, v) in enumerate(zip(keys, values)))
+    after_crc = (W().i16(attributes).i32(len(values) - 1).i64(base_timestamp)
+                 .i64(base_timestamp).i64(producer_id).i16(producer_epoch)
+                 .i32(base_sequence).i32(len(values)).raw(recs).done())
+    crc = crc32c(after_crc)
+    if corrupt_crc:
+        crc ^= 0xDEADBEEF
+    batch_len = 4 + 1 + 4 + len(after_crc)
+    return (W().i64(base_offset).i32(batch_len).i32(partition_leader_epoch).i8(2)
+            .u32(crc).raw(after_crc).done())
+
+
+BATCH_HEADER_LEN = 61  # baseOffset..recordsCount
+
+
+def parse_batch_headers(data):
+    """Yield (position, base_offset, batch_length_total, header dict) for each
+    complete batch in `data` (e.g. a .log segment); stops at a partial one."""
+    pos = 0
+    while pos + 12 <= len(data):
+        base_offset, blen = struct.unpack_from(">qi", data, pos)
+        total = 12 + blen
+        if blen < BATCH_HEADER_LEN - 12 or pos + total > len(data):
+            return
+        (leader_epoch, magic, crc, attrs, last_delta, base_ts, max_ts, pid, pepoch,
+         base_seq, count) = struct.unpack_from(">ibIhiqqqhii", data, pos + 12)
+        yield pos, base_offset, total, dict(
+            magic=magic, crc=crc, attributes=attrs, last_offset_delta=last_delta,
+            base_timestamp=base_ts, max_timestamp=max_ts, producer_id=pid,
+            producer_epoch=pepoch, base_sequence=base_seq, count=count)
+        pos += total
+
+
+def _decompress(codec, data):
+    if codec == 0:
+        return data
+    if codec == 1:
+        return gzip.decompress(data) if data[:2] == b"\x1f\x8b" else zlib.decompress(data)
+    raise ProtocolError(f"codec {codec} not supported by this test helper")
+
+
+def parse_records(data):
+    """Decode every complete batch in `data` into a list of dicts
+    {offset, timestamp, key, value, headers, batch: header dict}."""
+    out = []
+    for pos, base_offset, total, hdr in parse_batch_headers(data):
+        if hdr["magic"] != 2:
+            raise ProtocolError(f"magic {hdr['magic']} at {pos}")
+        body = data[pos + 21:pos + total]
+        if crc32c(body) != hdr["crc"]:
+            raise ProtocolError(f"bad CRC in batch at offset {base_offset}")
+        if hdr["attributes"] & 0x20:  # control batch
+            continue
+        recs = R(_decompress(hdr["attributes"] & 7, data[pos + BATCH_HEADER_LEN:pos + total]))
+        for _ in range(hdr["count"]):
+            ln = recs.varint()
+            rr = R(recs._take(ln))
+            rr.i8()
+            ts_delta = rr.varint()
+            off_delta = rr.varint()
+            kl = rr.varint()
+            key = rr._take(kl) if kl >= 0 else None
+            vl = rr.varint()
+            value = rr._take(vl) if vl >= 0 else None
+            headers = []
+            for _ in range(rr.varint()):
+                hk = rr._take(rr.varint()).decode()
+                hl = rr.varint()
+                headers.append((hk, rr._take(hl) if hl >= 0 else None))
+            out.append(dict(offset=base_offset + off_delta,
+                            timestamp=hdr["base_timestamp"] + ts_delta,
+                            key=key, value=value, headers=headers, batch=hdr))
+    return out
+
+
+# --- connection ----------------------------------------------------------------
+class Conn:
+    """One TCP connection speaking framed Kafka requests."""
+
+    def __init__(self, host, port, timeout=10.0, client_id="samsa-it-raw"):
+        self.sock = socket.create_connection((host, port), timeout=timeout)
+        self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        self.timeout = timeout
+        self.client_id = client_id
+        self.corr = 0
+        self._versions = None
+
+    def close(self):
+        try:
+            self.sock.close()
+        except OSError:
+            pass
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    # -- bytes level
+    def send_raw(self, data):
+        self.sock.sendall(data)
+
+    def send_frame(self, payload):
+        self.sock.sendall(struct.pack(">i", len(payload)) + payload)
+
+    def _recv_exact(self, n, deadline):
+        buf = bytearray()
+        while len(buf) < n:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise TimeoutError(f"no complete response within {self.timeout}s "
+                                   f"(got {len(buf)}/{n} bytes)")
+            self.sock.settimeout(left)
+            try:
+                chunk = self.sock.recv(n - len(buf))
+            except socket.timeout:
+                continue
+            except ConnectionResetError:
+                chunk = b""
+            if not chunk:
+                return None if not buf else bytes(buf)
+            buf += chunk
+        return bytes(buf)
+
+    def recv_frame(self, timeout=None):
+        """Next response frame payload, or None if the peer closed first."""
+        deadline = time.monotonic() + (timeout or self.timeout)
+        hdr = self._recv_exact(4, deadline)
+        if hdr is None or len(hdr) < 4:
+            return None
+        (n,) = struct.unpack(">i", hdr)
+        if n < 4:
+            raise ProtocolError(f"response frame size {n}")
+        body = self._recv_exact(n, deadline)
+        if body is None or len(body) < n:
+            return None
+        return body
+
+    def wait_closed(self, timeout=5.0):
+        """True if the peer closes (EOF/RST) within timeout; data received
+        before that is discarded."""
+        deadline = time.monotonic() + timeout
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return False
+            r, _, _ = select.select([self.sock], [], [], left)
+            if not r:
+                return False
+            try:
+                if not self.sock.recv(65536):
+                    return True
+            except (ConnectionResetError, BrokenPipeError):
+                return True
+
+    # -- request level
+    def header(self, api_key, version, corr, flexible=None, client_id=None):
+        if flexible is None:
+            flexible = is_flexible(api_key, version)
+        w = W().i16(api_key).i16(version).i32(corr)
+        w.string(self.client_id if client_id is None else client_id)  # never compact
+        if flexible:
+            w.uvarint(0)
+        return w.done()
+
+    def send_request(self, api_key, version, body, flexible=None):
+        self.corr += 1
+        self.send_frame(self.header(api_key, version, self.corr, flexible) + body)
+        return self.corr
+
+    def recv_response(self, api_key, version, corr, timeout=None):
+        """Reader positioned at the response body; raises if closed."""
+        payload = self.recv_frame(timeout)
+        if payload is None:
+            raise ConnectionError(f"broker closed the connection instead of answering "
+                                  f"api {api_key} v{version}")
+        flex = is_flexible(api_key, version)
+        r = R(payload, flexible=flex)
+        got = r.i32()
+        if got != corr:
+            raise ProtocolError(f"correlation id {got}, expected {corr}")
+        if flex and api_key != API_VERSIONS:  # ApiVersions responses use header v0
+            r.tags()
+        return r
+
+    def call(self, api_key, version, body, timeout=None):
+        corr = self.send_request(api_key, version, body)
+        return self.recv_response(api_key, version, corr, timeout)
+
+    # -- ApiVersions
+    def api_versions(self, version=0):
+        body = b""
+        if version >= 3:
+            body = W(True).string("samsa-it").string("1.0").tags().done()
+        r = self.call(API_VERSIONS, version, body)
+        return parse_api_versions(r, version)
+
+    def versions(self):
+        if self._versions is None:
+            res = self.api_versions(0)
+            assert res["error_code"] == 0, res
+            self._versions = res["api_keys"]
+        return self._versions
+
+    def pick(self, api_key, lo, hi):
+        """Highest version in [lo, hi] the broker supports, or AssertionError."""
+        v = self.versions()
+        assert api_key in v, f"broker does not advertise api key {api_key}"
+        bmin, bmax = v[api_key]
+        best = min(hi, bmax)
+        assert best >= max(lo, bmin), (
+            f"api {api_key}: broker supports v{bmin}-v{bmax}, helper speaks v{lo}-v{hi}")
+        return best
+
+
+def parse_api_versions(r, version):
+    res = {"error_code": r.i16()}
+    r.flex = version >= 3
+
+    def key(rr):
+        k, lo, hi = rr.i16(), rr.i16(), rr.i16()
+        rr.tags()
+        return k, (lo, hi)
+
+    res["api_keys"] = dict(r.array(key) or [])
+    if version >= 1 and r.remaining() >= 4:
+        res["throttle_time_ms"] = r.i32()
+    return res
+
+
+# --- typed calls ------------------------------------------------------------------
+def produce(conn, topic, partition, records, acks=-1, timeout_ms=10000, version=None,
+            transactional_id=None):
+    """Send one partition's record bytes; return the partition response dict."""
+    v = version if version is not None else conn.pick(PRODUCE, 3, 9)
+    flex = is_flexible(PRODUCE, v)
+    w = W(flex).string(transactional_id).i16(acks).i32(timeout_ms)
+    w.array([topic], lambda w, t: w.string(t).array(
+        [partition], lambda w, p: w.i32(p).bytes(records).tags()).tags())
+    w.tags()
+    corr = conn.send_request(PRODUCE, v, w.done())
+    if acks == 0:
+        return None
+    r = conn.recv_response(PRODUCE, v, corr)
+
+    def part(r):
+        d = {"partition": r.i32(), "error_code": r.i16(), "base_offset": r.i64(),
+             "log_append_time_ms": r.i64()}
+        if v >= 5:
+            d["log_start_offset"] = r.i64()
+        if v >= 8:
+            d["record_errors"] = r.array(lambda r: (r.i32(), r.string(), r.tags())[:2])
+            d["error_message"] = r.string()
+        r.tags()
+        return d
+
+    topics = r.array(lambda r: (r.string(), r.array(part), r.tags())[:2])
+    assert len(topics) == 1 and len(topics[0][1]) == 1, topics
+    return topics[0][1][0]
+
+
+def init_producer_id(conn, transactional_id=None, timeout_ms=60000, version=None):
+    v = version if version is not None else conn.pick(INIT_PRODUCER_ID, 0, 4)
+    flex = is_flexible(INIT_PRODUCER_ID, v)
+    w = W(flex).string(transactional_id).i32(timeout_ms)
+    if v >= 3:
+        w.i64(-1).i16(-1)
+    w.tags()
+    r = conn.call(INIT_PRODUCER_ID, v, w.done())
+    return {"throttle_time_ms": r.i32(), "error_code": r.i16(), "producer_id": r.i64(),
+            "producer_epoch": r.i16()}
+
+
+def fetch(conn, topic, partition, offset, max_wait_ms=500, min_bytes=1,
+          max_bytes=50 << 20, partition_max_bytes=10 << 20, version=None, timeout=None):
+    v = version if version is not None else conn.pick(FETCH, 4, 12)
+    flex = is_flexible(FETCH, v)
+    w = W(flex).i32(-1).i32(max_wait_ms).i32(min_bytes).i32(max_bytes).i8(0)
+    if v >= 7:
+        w.i32(0).i32(-1)  # no fetch session
+
+    def part(w, p):
+        w.i32(p)
+        if v >= 9:
+            w.i32(-1)
+        w.i64(offset)
+        if v >= 12:
+            w.i32(-1)
+        if v >= 5:
+            w.i64(-1)
+        w.i32(partition_max_bytes).tags()
+
+    w.array([topic], lambda w, t: w.string(t).array([partition], part).tags())
+    if v >= 7:
+        w.array([], None)
+    if v >= 11:
+        w.string("")
+    w.tags()
+    r = conn.call(FETCH, v, w.done(),
+                  timeout=timeout or max(conn.timeout, max_wait_ms / 1000 + 10))
+    res = {"throttle_time_ms": r.i32()}
+    if v >= 7:
+        res["error_code"] = r.i16()
+        res["session_id"] = r.i32()
+
+    def presp(r):
+        d = {"partition": r.i32(), "error_code": r.i16(), "high_watermark": r.i64(),
+             "last_stable_offset": r.i64()}
+        if v >= 5:
+            d["log_start_offset"] = r.i64()
+        d["aborted"] = r.array(lambda r: (r.i64(), r.i64(), r.tags())[:2])
+        if v >= 11:
+            d["preferred_read_replica"] = r.i32()
+        d["records"] = r.bytes() or b""
+        r.tags()
+        return d
+
+    topics = r.array(lambda r: (r.string(), r.array(presp), r.tags())[:2])
+    assert len(topics) == 1 and len(topics[0][1]) == 1, topics
+    res.update(topics[0][1][0])
+    return res
+
+
+def list_offsets(conn, topic, partition, timestamp, version=None, lo=1):
+    v = version if version is not None else conn.pick(LIST_OFFSETS, lo, 8)
+    flex = is_flexible(LIST_OFFSETS, v)
+    w = W(flex).i32(-1)
+    if v >= 2:
+        w.i8(0)
+
+    def part(w, p):
+        w.i32(p)
+        if v >= 4:
+            w.i32(-1)
+        w.i64(timestamp).tags()
+
+    w.array([topic], lambda w, t: w.string(t).array([partition], part).tags()).tags()
+    r = conn.call(LIST_OFFSETS, v, w.done())
+    if v >= 2:
+        r.i32()
+
+    def presp(r):
+        d = {"partition": r.i32(), "error_code": r.i16(), "timestamp": r.i64(),
+             "offset": r.i64()}
+        if v >= 4:
+            d["leader_epoch"] = r.i32()
+        r.tags()
+        return d
+
+    topics = r.array(lambda r: (r.string(), r.array(presp), r.tags())[:2])
+    return topics[0][1][0]
+
+
+def delete_records(conn, topic, partition, offset, timeout_ms=10000, version=None):
+    v = version if version is not None else conn.pick(DELETE_RECORDS, 0, 2)
+    flex = is_flexible(DELETE_RECORDS, v)
+    w = W(flex)
+    w.array([topic], lambda w, t: w.string(t).array(
+        [partition], lambda w, p: w.i32(p).i64(offset).tags()).tags())
+    w.i32(timeout_ms).tags()
+    r = conn.call(DELETE_RECORDS, v, w.done())
+    r.i32()
+    topics = r.array(lambda r: (r.string(), r.array(
+        lambda r: ({"partition": r.i32(), "low_watermark": r.i64(),
+                    "error_code": r.i16()}, r.tags())[0]), r.tags())[:2])
+    return topics[0][1][0]
+
+
+# IncrementalAlterConfigs ops
+OP_SET, OP_DELETE, OP_APPEND, OP_SUBTRACT = 0, 1, 2, 3
+RESOURCE_TOPIC, RESOURCE_BROKER = 2, 4
+
+
+def incremental_alter_configs(conn, resource_type, name, ops, validate_only=False,
+                              version=None):
+    """ops: list of (config_name, op, value). Returns (error_code, message)."""
+    v = version if version is not None else conn.pick(INCREMENTAL_ALTER_CONFIGS, 0, 1)
+    flex = is_flexible(INCREMENTAL_ALTER_CONFIGS, v)
+    w = W(flex)
+    w.array([(resource_type, name)], lambda w, res: w.i8(res[0]).string(res[1]).array(
+        ops, lambda w, o: w.string(o[0]).i8(o[1]).string(o[2]).tags()).tags())
+    w.bool(validate_only).tags()
+    r = conn.call(INCREMENTAL_ALTER_CONFIGS, v, w.done())
+    r.i32()
+    resps = r.array(lambda r: (r.i16(), r.string(), r.i8(), r.string(), r.tags())[:4])
+    assert len(resps) == 1, resps
+    return resps[0][0], resps[0][1]
+
+
+def describe_cluster(conn, version=None):
+    v = version if version is not None else conn.pick(DESCRIBE_CLUSTER, 0, 1)
+    w = W(True).bool(False)
+    if v >= 1:
+        w.i8(1)  # endpoint type: brokers
+    w.tags()
+    r = conn.call(DESCRIBE_CLUSTER, v, w.done())
+    res = {"throttle_time_ms": r.i32(), "error_code": r.i16(), "error_message": r.string()}
+    if v >= 1:
+        res["endpoint_type"] = r.i8()
+    res["cluster_id"] = r.string()
+    res["controller_id"] = r.i32()
+    res["brokers"] = r.array(lambda r: ({"node_id": r.i32(), "host": r.string(),
+                                         "port": r.i32(), "rack": r.string()}, r.tags())[0])
+    res["cluster_authorized_operations"] = r.i32()
+    r.tags()
+    return res
+
+
+def metadata(conn, topics=None, version=None, allow_auto_create=False):
+    """Topics -> {name: {"error_code", "partitions": {idx: leader}}} + brokers."""
+    v = version if version is not None else conn.pick(METADATA, 1, 8)
+    w = W(False)
+    w.array(topics, lambda w, t: w.string(t))
+    if v >= 4:
+        w.bool(allow_auto_create)
+    if v >= 8:
+        w.bool(False).bool(False)
+    r = conn.call(METADATA, v, w.done())
+    if v >= 3:
+        r.i32()
+    brokers = r.array(lambda r: (r.i32(), r.string(), r.i32(), r.string()))
+    if v >= 2:
+        r.string()
+    controller = r.i32()
+
+    def part(r):
+        d = {"error_code": r.i16(), "partition": r.i32(), "leader": r.i32()}
+        if v >= 7:
+            r.i32()
+        d["replicas"] = r.array(lambda r: r.i32())
+        d["isr"] = r.array(lambda r: r.i32())
+        if v >= 5:
+            r.array(lambda r: r.i32())
+        return d
+
+    def topic(r):
+        err, name, _internal = r.i16(), r.string(), r.bool()
+        parts = r.array(part)
+        if v >= 8:
+            r.i32()
+        return name, {"error_code": err, "partitions": {p["partition"]: p for p in parts}}
+
+    return {"brokers": brokers, "controller_id": controller, "topics": dict(r.array(topic))}
