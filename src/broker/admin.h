@@ -62,6 +62,9 @@ int16_t broker_admin_set_configs(broker *b, bool cluster_default, const topic_kv
                                  const int *ops, int n, bool replace_all, bool validate_only,
                                  char *msg, size_t msglen);
 
+/* Publish the dynamic broker config loaded from the metadata store. */
+int broker_admin_apply_dynamic_at_start(broker *b, char *err, size_t errlen);
+
 /* Producer ids for InitProducerId: blocks reserved durably in the
  * metadata store, so ids are never reused across restarts. */
 int64_t producer_id_allocate(broker *b);

@@ -57,6 +57,12 @@ typedef struct broker {
      * config changes on the admin thread.  Old versions are kept until
      * shutdown so readers never see freed memory. */
     _Atomic(const struct broker_config *) config;
+    const struct broker_config *static_config;   /* file + overrides, as started */
+    /* Dynamic broker config layers (admin thread only): the cluster
+     * default (resource "") and this broker's own (resource "<id>"). */
+    struct topic_overrides *dyn_default, *dyn_broker;
+    struct broker_config **retired_configs;      /* freed at exit */
+    int nretired_configs;
     char cluster_id[64];
     char metadata_dir[4096];            /* where samsa-metadata.json lives */
 

@@ -10,6 +10,7 @@
  * then attached by topic_admin_load().
  */
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -167,6 +168,30 @@ static void config_for(void *ctx, const char *topic_name, log_config *out)
     log_config_for_overrides(cfg, NULL, 0, out, NULL, NULL, 0);
 }
 
+static int load_dynamic_layers(broker *b, char *err, size_t errlen)
+{
+    b->dyn_default = calloc(1, sizeof *b->dyn_default);
+    b->dyn_broker = calloc(1, sizeof *b->dyn_broker);
+    if (!b->dyn_default || !b->dyn_broker) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    topic_overrides_init(b->dyn_default);
+    topic_overrides_init(b->dyn_broker);
+    for (int i = 0; i < g_loaded.broker_default.n; i++)
+        if (topic_overrides_put(b->dyn_default, g_loaded.broker_default.v[i].key,
+                                g_loaded.broker_default.v[i].value))
+            goto nomem;
+    for (int i = 0; i < g_loaded.broker_own.n; i++)
+        if (topic_overrides_put(b->dyn_broker, g_loaded.broker_own.v[i].key,
+                                g_loaded.broker_own.v[i].value))
+            goto nomem;
+    return broker_admin_apply_dynamic_at_start(b, err, errlen);
+nomem:
+    snprintf(err, errlen, "out of memory");
+    return -1;
+}
+
 int broker_storage_open(broker *b, const struct broker_config *cfg, char *err, size_t errlen)
 {
     if (cfg->nlog_dirs == 0) {
@@ -178,6 +203,16 @@ int broker_storage_open(broker *b, const struct broker_config *cfg, char *err, s
             return -1;
     snprintf(b->metadata_dir, sizeof b->metadata_dir, "%s", cfg->log_dir_list[0]);
 
+    /* Topic configs and dynamic broker configs are needed while the logs
+     * load (config_for), so the metadata comes first. */
+    if (metadata_load(b->metadata_dir, &g_loaded, err, errlen) < 0)
+        return -1;
+    b->next_producer_id_block = g_loaded.next_producer_id_block;
+    b->next_producer_id = b->next_producer_id_block;
+    if (load_dynamic_layers(b, err, errlen) < 0)
+        goto fail_meta;
+    cfg = broker_config_current(b);
+
     log_manager_config lc;
     log_manager_config_defaults(&lc);
     lc.dirs = (const char *const *)cfg->log_dir_list;
@@ -185,7 +220,7 @@ int broker_storage_open(broker *b, const struct broker_config *cfg, char *err, s
     char cerr[256];
     if (log_config_for_overrides(cfg, NULL, 0, &lc.defaults, NULL, cerr, sizeof cerr) != 0) {
         snprintf(err, errlen, "config error: %s", cerr);
-        return -1;
+        goto fail_meta;
     }
     lc.config_for = config_for;
     lc.config_ctx = b;
@@ -195,34 +230,80 @@ int broker_storage_open(broker *b, const struct broker_config *cfg, char *err, s
     if (cfg->log_flush_scheduler_interval_ms > 0 && cfg->log_flush_scheduler_interval_ms < lc.flush_check_interval_ms)
         lc.flush_check_interval_ms = cfg->log_flush_scheduler_interval_ms;
     lc.start_threads = true;
-
-    /* Topic configs are needed while the logs load (config_for). */
-    if (metadata_load(b->metadata_dir, &g_loaded, err, errlen) < 0)
-        return -1;
-    b->next_producer_id_block = g_loaded.next_producer_id_block;
-    int rc = log_manager_open(&lc, &b->logs, err, errlen);
-    if (rc != 0) {
-        meta_state_free(&g_loaded);
-        return -1;
-    }
+    if (log_manager_open(&lc, &b->logs, err, errlen) != 0)
+        goto fail_meta;
     if (identity(b, cfg, err, errlen) < 0)
         goto fail;
     return 0;
 fail:
     log_manager_shutdown(b->logs);
     b->logs = NULL;
+fail_meta:
+    meta_state_free(&g_loaded);
     return -1;
 }
 
-/* Flush everything so produces waiting for durability are answered, then
- * give parked requests a moment to finish before the loops stop. */
+typedef struct latch {
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    int left;
+} latch;
+
+static void expire_on_loop(loop *lp, void *arg)
+{
+    latch *l = arg;
+    delayed_expire_all(lp);
+    pthread_mutex_lock(&l->mu);
+    l->left--;
+    pthread_cond_signal(&l->cv);
+    pthread_mutex_unlock(&l->mu);
+}
+
+/* Flush every log (answering produces that wait for durability), then
+ * complete whatever is still parked, so in-flight requests are answered
+ * before the network threads stop. */
 void broker_quiesce(broker *b)
 {
-    (void)b;
+    topic **list = NULL;
+    int n = registry_list(&b->topics, &list);
+    for (int i = 0; i < n; i++) {
+        for (int32_t k = 0; k < topic_nparts(list[i]); k++) {
+            partition *p = topic_partition(list[i], k);
+            if (p && p->log && plog_flush(p->log) == KERR_NONE)
+                partition_notify(p);
+        }
+    }
+    if (n >= 0)
+        registry_list_free(list, n);
+    latch l = { PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0 };
+    pthread_mutex_lock(&l.mu);
+    for (int i = 0; i < b->nloops; i++)
+        if (loop_post(b->loops[i], expire_on_loop, &l) == 0)
+            l.left++;
+    while (l.left > 0)
+        pthread_cond_wait(&l.cv, &l.mu);
+    pthread_mutex_unlock(&l.mu);
 }
 
 int broker_storage_close(broker *b, bool clean)
 {
+    for (int i = 0; i < b->nretired_configs; i++) {
+        broker_config_free(b->retired_configs[i]);
+        free(b->retired_configs[i]);
+    }
+    free(b->retired_configs);
+    b->retired_configs = NULL;
+    b->nretired_configs = 0;
+    if (b->dyn_default) {
+        topic_overrides_free(b->dyn_default);
+        free(b->dyn_default);
+        b->dyn_default = NULL;
+    }
+    if (b->dyn_broker) {
+        topic_overrides_free(b->dyn_broker);
+        free(b->dyn_broker);
+        b->dyn_broker = NULL;
+    }
     /* Drop the registry's topics (and with them the partitions' log
      * references) before the manager closes every log. */
     registry_destroy(&b->topics);

@@ -634,13 +634,43 @@ static int resolve_limits(struct broker_config *cfg, char *err, size_t errlen)
     return 0;
 }
 
-/* Keys that still work but deserve a note when set. */
+/* Keys that deserve a note when set: deprecated ones, and ones accepted
+ * without effect (yet). */
 static const struct {
     const char *key, *why;
 } deprecated[] = {
     { "log.message.timestamp.difference.max.ms",
       "deprecated since Kafka 3.6; prefer log.message.timestamp.before.max.ms/after.max.ms" },
     { "log.message.format.version", "deprecated and ignored: Samsa always writes record batch v2" },
+    /* Accepted (so Kafka files start) but without effect yet: each entry
+     * goes away when the feature lands. */
+    { "num.io.threads", "has no effect: Samsa handles requests on its network threads" },
+    { "log.cleaner.enable", "has no effect yet: log compaction is not implemented" },
+    { "log.cleaner.threads", "has no effect yet: log compaction is not implemented" },
+    { "log.cleaner.backoff.ms", "has no effect yet: log compaction is not implemented" },
+    { "log.cleaner.dedupe.buffer.size", "has no effect yet: log compaction is not implemented" },
+    { "log.cleaner.delete.retention.ms", "has no effect yet: log compaction is not implemented" },
+    { "log.cleaner.min.cleanable.ratio", "has no effect yet: log compaction is not implemented" },
+    { "log.cleaner.min.compaction.lag.ms", "has no effect yet: log compaction is not implemented" },
+    { "log.cleaner.max.compaction.lag.ms", "has no effect yet: log compaction is not implemented" },
+    { "log.preallocate", "has no effect: index files are written at their used size" },
+    { "num.replica.fetchers", "has no effect yet: replication is not implemented" },
+    { "replica.lag.time.max.ms", "has no effect yet: replication is not implemented" },
+    { "replica.fetch.wait.max.ms", "has no effect yet: replication is not implemented" },
+    { "replica.fetch.min.bytes", "has no effect yet: replication is not implemented" },
+    { "replica.fetch.max.bytes", "has no effect yet: replication is not implemented" },
+    { "transaction.max.timeout.ms", "has no effect yet: transactions are not implemented" },
+    { "transaction.state.log.num.partitions", "has no effect yet: transactions are not implemented" },
+    { "transaction.state.log.replication.factor", "has no effect yet: transactions are not implemented" },
+    { "transaction.state.log.min.isr", "has no effect yet: transactions are not implemented" },
+    { "transaction.state.log.segment.bytes", "has no effect yet: transactions are not implemented" },
+    { "transactional.id.expiration.ms", "has no effect yet: transactions are not implemented" },
+    { "max.connections", "has no effect yet: connection limits are not implemented" },
+    { "max.connections.per.ip", "has no effect yet: connection limits are not implemented" },
+    { "max.connections.per.ip.overrides", "has no effect yet: connection limits are not implemented" },
+    { "queued.max.requests", "has no effect: flow control is per connection (see docs/threading.md)" },
+    { "queued.max.request.bytes", "has no effect: flow control is per connection (see docs/threading.md)" },
+    { "compression.type", "only 'producer' is implemented: batches are stored as the producer compressed them" },
 };
 
 int broker_config_finish(struct broker_config *cfg, char *err, size_t errlen)
@@ -657,7 +687,8 @@ int broker_config_finish(struct broker_config *cfg, char *err, size_t errlen)
         WARN(cfg, "zookeeper.connect=%s: ZooKeeper coordination is not implemented yet; running "
                   "as a single-node cluster", cfg->zookeeper_connect);
     for (size_t i = 0; i < sizeof deprecated / sizeof *deprecated; i++)
-        if (IS_SET(cfg, deprecated[i].key))
+        if (IS_SET(cfg, deprecated[i].key) &&
+            (strcmp(deprecated[i].key, "compression.type") || strcmp(cfg->compression_type, "producer")))
             WARN(cfg, "%s: %s", deprecated[i].key, deprecated[i].why);
     return 0;
 }

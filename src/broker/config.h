@@ -498,8 +498,9 @@ struct topic_settings {
 int topic_cfg_effective(const struct broker_config *cfg, const cfg_kv *kv, size_t n,
                         struct topic_settings *out, char *err, size_t errlen);
 
-/* ---- Dynamic broker configs (AlterConfigs on BROKER resources) --------
+/* ---- Dynamic broker configs (AlterConfigs on BROKER resources) --------- */
 
+/*
  * Kafka's two dynamic layers above the static config: the per-broker
  * layer (resource name = this broker's id, source DYNAMIC_BROKER_CONFIG)
  * and the cluster-wide default (resource name "", source
@@ -569,7 +570,8 @@ int broker_cfg_replace(enum cfg_dyn_layer layer, struct topic_overrides *layer_s
  * --override values, replayed in their original order; any dynamic
  * values base has are ignored) + cluster_default + per_broker (either may
  * be NULL = empty), then broker_config_finish (derived fields such as
- * retention_ms recomputed).  base is not modified.  out is initialised
+ * retention_ms recomputed).  base is not modified (out must be a
+ * different struct; base may itself come from this function).  out is initialised
  * here; on success the caller owns it (broker_config_free); on error it is
  * left empty (freeing it is harmless) and err holds one client-facing line.
  *

@@ -155,3 +155,10 @@ void delayed_cancel(delayed_op *op)
     unlink_op(op);
     op->complete(op, DELAYED_CANCELLED);
 }
+
+void delayed_expire_all(loop *lp)
+{
+    delayed_list *l = &g_lists[loop_id(lp)];
+    while (l->head)
+        run_op(l->head, true);
+}

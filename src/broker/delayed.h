@@ -47,6 +47,9 @@ void delayed_park(delayed_op *op, kreq *rq, partition **parts, int nparts, int64
 void delayed_cancel(delayed_op *op);
 /* Any thread: something changed on p. */
 void partition_notify(partition *p);
+/* Complete every parked operation of this loop now, as if its deadline
+ * had passed (shutdown).  Call on the loop's thread. */
+void delayed_expire_all(loop *lp);
 /* Install the per-loop hook that runs dirty operations (once per loop). */
 void delayed_loop_init(loop *lp);
 

@@ -135,7 +135,8 @@ void handle_describe_configs(kreq *rq)
                 res->error_message = kstr_c("Unexpected broker id: this broker is the only one");
                 continue;
             }
-            rc = broker_config_describe(broker_config_current(b), keys, nkeys, &d);
+            rc = is_default ? broker_config_describe_default(broker_config_current(b), keys, nkeys, &d)
+                            : broker_config_describe(broker_config_current(b), keys, nkeys, &d);
         } else {
             res->error_code = KERR_INVALID_REQUEST;
             res->error_message = kstr_c("Unsupported resource type");

@@ -22,6 +22,7 @@
 #include "broker/dispatch.h"
 #include "broker/lookup.h"
 #include "core/clock.h"
+#include "core/endian.h"
 #include "core/errors.h"
 #include "core/log.h"
 #include "proto/codec.h"
@@ -88,6 +89,21 @@ static void produce_complete(delayed_op *op, enum delayed_reason why)
         kreq_respond(rq, po->resp);
 }
 
+/* Kafka's ProduceRequest rule for v3+: exactly one record batch per
+ * partition.  NULL if fine (the log validates the batch itself). */
+static const char *records_shape_error(const krecords *r, int version)
+{
+    if (r->len <= 0)
+        return "Produce requests with version 3+ must have at least one record batch per partition";
+    if (r->len >= 12) {
+        int64_t batch_len = (int32_t)be32_load(r->p + 8);
+        if (batch_len >= 0 && batch_len + 12 < r->len)
+            return "Produce requests with version 3+ are only allowed to contain exactly one record batch per partition";
+    }
+    (void)version;
+    return NULL;
+}
+
 void handle_produce(kreq *rq)
 {
     broker *b = g_broker;
@@ -145,9 +161,10 @@ void handle_produce(kreq *rq)
                 any_error = true;
                 continue;
             }
-            if (pd->records.len <= 0) {
+            const char *shape = records_shape_error(&pd->records, rq->hdr.api_version);
+            if (shape) {
                 rp->error_code = KERR_INVALID_RECORD;
-                rp->error_message = kstr_c("produce request without record batches");
+                rp->error_message = kstr_c(shape);
                 topic_unref(t);
                 any_error = true;
                 continue;

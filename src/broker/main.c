@@ -109,6 +109,7 @@ int main(int argc, char **argv)
     log_set_level((enum log_level)cfg.log_level);
     broker_config_log_warnings(&cfg);
     atomic_store(&b.config, &cfg);
+    b.static_config = &cfg;
     if (settings_from_config(&b, &cfg, err, sizeof err) < 0) {
         fprintf(stderr, "%s\n", err);
         return 2;

@@ -79,12 +79,28 @@ static int save_metadata(broker *b, const topic *skip, const topic *extra, char 
     }
     registry_unlock(&b->topics);
     st.next_producer_id_block = b->next_producer_id_block;
+    topic_kv *dd = calloc(b->dyn_default->n + 1, sizeof *dd);
+    topic_kv *db = calloc(b->dyn_broker->n + 1, sizeof *db);
+    if (!dd || !db) {
+        free(dd);
+        free(db);
+        snprintf(msg, msglen, "out of memory");
+        goto out;
+    }
+    for (size_t i = 0; i < b->dyn_default->n; i++)
+        dd[i] = (topic_kv){ b->dyn_default->v[i].key, b->dyn_default->v[i].value };
+    for (size_t i = 0; i < b->dyn_broker->n; i++)
+        db[i] = (topic_kv){ b->dyn_broker->v[i].key, b->dyn_broker->v[i].value };
+    st.broker_default = (meta_kvs){ dd, (int)b->dyn_default->n };
+    st.broker_own = (meta_kvs){ db, (int)b->dyn_broker->n };
     char err[512];
     rc = metadata_save(b->metadata_dir, &st, err, sizeof err);
     if (rc < 0) {
         LOG_ERR("admin", "%s", err);
         snprintf(msg, msglen, "could not persist metadata: %s", err);
     }
+    free(dd);
+    free(db);
 out:
     free(st.topics);              /* entries are borrowed: not meta_state_free */
     registry_list_free(list, n);
@@ -554,13 +570,100 @@ out:
     return code;
 }
 
+/* Build and publish the config for the given dynamic layers. */
+static int publish_config(broker *b, const struct topic_overrides *def,
+                          const struct topic_overrides *own, bool dry_run, char *msg, size_t msglen)
+{
+    struct broker_config *next = calloc(1, sizeof *next);
+    struct broker_config **ret = realloc(b->retired_configs,
+                                         (size_t)(b->nretired_configs + 1) * sizeof *ret);
+    if (!next || !ret) {
+        free(next);
+        if (ret)
+            b->retired_configs = ret;
+        snprintf(msg, msglen, "out of memory");
+        return KERR_UNKNOWN_SERVER_ERROR;
+    }
+    b->retired_configs = ret;
+    int rc = broker_config_with_dynamic(b->static_config, def, own, next, msg, msglen);
+    if (rc || dry_run) {
+        broker_config_free(next);
+        free(next);
+        return rc;
+    }
+    /* Readers may still hold the old config: keep it until exit. */
+    b->retired_configs[b->nretired_configs++] = next;
+    atomic_store_explicit(&b->config, next, memory_order_release);
+    b->set.message_max_bytes = next->message_max_bytes;
+    return 0;
+}
+
+int broker_admin_apply_dynamic_at_start(broker *b, char *err, size_t errlen)
+{
+    if (b->dyn_default->n == 0 && b->dyn_broker->n == 0)
+        return 0;
+    if (publish_config(b, b->dyn_default, b->dyn_broker, false, err, errlen))
+        return -1;
+    LOG_INF("admin", "applied %zu cluster-default and %zu per-broker dynamic config(s)",
+            b->dyn_default->n, b->dyn_broker->n);
+    return 0;
+}
+
 int16_t broker_admin_set_configs(broker *b, bool cluster_default, const topic_kv *kv,
                                  const int *ops, int n, bool replace_all, bool validate_only,
                                  char *msg, size_t msglen)
 {
-    (void)b; (void)cluster_default; (void)kv; (void)ops; (void)n; (void)replace_all; (void)validate_only;
-    snprintf(msg, msglen, "dynamic broker configs are not available yet");
-    return KERR_INVALID_REQUEST;
+    enum cfg_dyn_layer layer = cluster_default ? CFG_DYN_CLUSTER_DEFAULT : CFG_DYN_BROKER;
+    struct topic_overrides *cur = cluster_default ? b->dyn_default : b->dyn_broker;
+    struct topic_overrides set;
+    topic_overrides_init(&set);
+    int rc = 0;
+    if (replace_all) {
+        cfg_kv *items = calloc((size_t)n + 1, sizeof *items);
+        if (!items) {
+            snprintf(msg, msglen, "out of memory");
+            return KERR_UNKNOWN_SERVER_ERROR;
+        }
+        for (int i = 0; i < n; i++)
+            items[i] = (cfg_kv){ kv[i].key, kv[i].value };
+        rc = broker_cfg_replace(layer, &set, items, (size_t)n, msg, msglen);
+        free(items);
+    } else {
+        rc = topic_overrides_assign(&set, cur->v, cur->n);
+        for (int i = 0; i < n && !rc; i++)
+            rc = broker_cfg_alter(broker_config_current(b), layer, &set, kv[i].key, ops[i],
+                                  kv[i].value, msg, msglen);
+    }
+    if (!rc)
+        rc = publish_config(b, cluster_default ? &set : b->dyn_default,
+                            cluster_default ? b->dyn_broker : &set, true, msg, msglen);
+    if (rc || validate_only) {
+        topic_overrides_free(&set);
+        return (int16_t)rc;
+    }
+    struct topic_overrides old;
+    topic_overrides_init(&old);
+    topic_overrides_assign(&old, cur->v, cur->n);
+    topic_overrides_assign(cur, set.v, set.n);
+    topic_overrides_free(&set);
+    if (save_metadata(b, NULL, NULL, msg, msglen) < 0) {
+        topic_overrides_assign(cur, old.v, old.n);
+        topic_overrides_free(&old);
+        return KERR_KAFKA_STORAGE_ERROR;
+    }
+    topic_overrides_free(&old);
+    rc = publish_config(b, b->dyn_default, b->dyn_broker, false, msg, msglen);
+    if (rc)
+        return (int16_t)rc;
+    /* Topics without their own overrides follow the new broker defaults. */
+    topic **list = NULL;
+    int nt = registry_list(&b->topics, &list);
+    for (int i = 0; i < nt; i++)
+        refresh_topic_settings(b, list[i]);
+    if (nt >= 0)
+        registry_list_free(list, nt);
+    LOG_INF("admin", "dynamic broker config (%s layer) updated", cluster_default ? "cluster default" : "broker");
+    return KERR_NONE;
 }
 
 /* ----------------------------------------------------------- producer ids */

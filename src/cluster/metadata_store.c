@@ -13,8 +13,57 @@
 
 #include "core/crc32c.h"
 
+static void kvs_free(meta_kvs *k)
+{
+    for (int i = 0; i < k->n; i++) {
+        free(k->v[i].key);
+        free(k->v[i].value);
+    }
+    free(k->v);
+    k->v = NULL;
+    k->n = 0;
+}
+
+static int kvs_from_json(const cJSON *obj, topic_kv **out, int *n)
+{
+    *out = NULL;
+    *n = 0;
+    if (!cJSON_IsObject(obj))
+        return 0;
+    int cnt = cJSON_GetArraySize(obj);
+    topic_kv *v = calloc((size_t)(cnt ? cnt : 1), sizeof *v);
+    if (!v)
+        return -1;
+    const cJSON *kv;
+    cJSON_ArrayForEach(kv, obj) {
+        if (!cJSON_IsString(kv))
+            continue;
+        v[*n].key = strdup(kv->string);
+        v[*n].value = strdup(kv->valuestring);
+        if (!v[*n].key || !v[*n].value) {
+            free(v[*n].key);
+            free(v[*n].value);
+            *out = v;
+            return -1;
+        }
+        (*n)++;
+    }
+    *out = v;
+    return 0;
+}
+
+static cJSON *kvs_to_json(cJSON *parent, const char *name, const topic_kv *v, int n)
+{
+    cJSON *o = cJSON_AddObjectToObject(parent, name);
+    for (int k = 0; o && k < n; k++)
+        cJSON_AddStringToObject(o, v[k].key, v[k].value);
+    return o;
+}
+
 void meta_state_free(meta_state *st)
 {
+    kvs_free(&st->broker_default);
+    kvs_free(&st->broker_own);
     for (int i = 0; i < st->ntopics; i++) {
         meta_topic *t = &st->topics[i];
         free(t->name);
@@ -131,18 +180,18 @@ int metadata_load(const char *dir, meta_state *out, char *err, size_t errlen)
             snprintf(err, errlen, "out of memory");
             goto out;
         }
-        if (cJSON_IsObject(cfg)) {
-            int nc = cJSON_GetArraySize(cfg);
-            t->configs = calloc((size_t)(nc ? nc : 1), sizeof *t->configs);
-            cJSON *kv;
-            cJSON_ArrayForEach(kv, cfg) {
-                if (!t->configs || !cJSON_IsString(kv))
-                    continue;
-                t->configs[t->nconfigs].key = strdup(kv->string);
-                t->configs[t->nconfigs].value = strdup(kv->valuestring);
-                t->nconfigs++;
-            }
+        if (kvs_from_json(cfg, &t->configs, &t->nconfigs) < 0) {
+            snprintf(err, errlen, "out of memory");
+            goto out;
         }
+    }
+    cJSON *bc = cJSON_GetObjectItemCaseSensitive(root, "broker_configs");
+    if (kvs_from_json(cJSON_GetObjectItemCaseSensitive(bc, "default"), &out->broker_default.v,
+                      &out->broker_default.n) < 0 ||
+        kvs_from_json(cJSON_GetObjectItemCaseSensitive(bc, "broker"), &out->broker_own.v,
+                      &out->broker_own.n) < 0) {
+        snprintf(err, errlen, "out of memory");
+        goto out;
     }
     rc = 0;
 out:
@@ -186,12 +235,13 @@ int metadata_save(const char *dir, const meta_state *st, char *err, size_t errle
         cJSON_AddStringToObject(o, "id", ids);
         cJSON_AddNumberToObject(o, "partitions", t->partitions);
         cJSON_AddBoolToObject(o, "internal", t->internal);
-        cJSON *cfg = cJSON_AddObjectToObject(o, "configs");
-        for (int k = 0; k < t->nconfigs; k++)
-            cJSON_AddStringToObject(cfg, t->configs[k].key, t->configs[k].value);
+        kvs_to_json(o, "configs", t->configs, t->nconfigs);
         cJSON_AddItemToArray(topics, o);
     }
     cJSON_AddNumberToObject(root, "next_producer_id_block", (double)st->next_producer_id_block);
+    cJSON *bc = cJSON_AddObjectToObject(root, "broker_configs");
+    kvs_to_json(bc, "default", st->broker_default.v, st->broker_default.n);
+    kvs_to_json(bc, "broker", st->broker_own.v, st->broker_own.n);
     body = cJSON_Print(root);
     if (!body) {
         snprintf(err, errlen, "out of memory serialising metadata");

@@ -8,7 +8,9 @@
  *   rest:   a JSON body (see docs/storage-format.md):
  *     { "topics": [ { "name": "t", "id": "<base64 uuid>", "partitions": 3,
  *                     "internal": false, "configs": { "retention.ms": "1000" } } ],
- *       "next_producer_id_block": 2000 }
+ *       "next_producer_id_block": 2000,
+ *       "broker_configs": { "default": { "log.retention.ms": "1000" },
+ *                           "broker": { } } }
  * Replaced atomically: write to .tmp, fsync, rename, fsync the directory.
  * A file whose CRC does not match is refused at startup with an error
  * naming it; nothing is silently dropped.
@@ -36,10 +38,19 @@ typedef struct meta_topic {
     int nconfigs;
 } meta_topic;
 
+typedef struct meta_kvs {
+    topic_kv *v;
+    int n;
+} meta_kvs;
+
 typedef struct meta_state {
     meta_topic *topics;
     int ntopics;
     int64_t next_producer_id_block;
+    /* Dynamic broker configs: the cluster-wide default layer (resource
+     * "") and this broker's layer (resource "<node id>"). */
+    meta_kvs broker_default;
+    meta_kvs broker_own;
 } meta_state;
 
 #define METADATA_FILE "samsa-metadata.json"

@@ -766,6 +766,23 @@ int plog_retention(plog *l, int64_t now_ms, int *deleted_segments)
     if (l->deleted || l->closed)
         goto out;
     const log_config *c = &l->cfg;
+    /* Like Kafka, an active segment that retention would delete (wholly
+     * expired, or over the size limit, and all below the HW) is first
+     * rolled, so idle topics expire too; the new empty active segment is
+     * never deleted. */
+    segment *act = active(l);
+    if (c->delete_retention && act->size > 0 && l->hw >= l->leo && !l->failed) {
+        int64_t total = 0;
+        for (int i = 0; i < l->nsegs; i++)
+            total += l->segs[i]->size;
+        bool expired = c->retention_ms >= 0 && now_ms - segment_retention_ts(act) > c->retention_ms;
+        /* Size retention deletes oldest first while the excess covers a
+         * whole segment; it reaches the active one only if everything is
+         * excess (retention.bytes 0). */
+        bool too_big = c->retention_bytes >= 0 && total - c->retention_bytes >= total;
+        if ((expired || too_big) && roll(l, now_ms) < 0)
+            LOG_WRN("storage", "%s: could not roll an expired active segment", l->dir);
+    }
     /* Candidates: sealed segments whose successor starts at or below the HW. */
     int max_del = 0;
     while (max_del < l->nsegs - 1 && l->segs[max_del + 1]->base_offset <= l->hw)

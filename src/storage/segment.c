@@ -290,6 +290,14 @@ int segment_load_active(segment *s, int32_t index_interval, int64_t *next_offset
             rc = SEGR_CORRUPT;
             break;
         }
+        /* The batches after the last index entry are read anyway to find
+         * the log end: check their CRC too, so a tail damaged while the
+         * broker was down is caught even after a clean shutdown. */
+        int crc = segr_check_crc(&rd, &h, at);
+        if (crc <= 0) {
+            rc = crc < 0 ? SEGR_IOERR : SEGR_CORRUPT;
+            break;
+        }
         note_batch_ts(s, &h);
         next = rb_last_offset(&h) + 1;
         if (at == 0) {
