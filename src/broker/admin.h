@@ -44,6 +44,9 @@ int16_t topic_admin_create(broker *b, const char *name, int32_t partitions, int1
 int16_t topic_admin_delete(broker *b, const char *name, kuuid *id_out, char *msg, size_t msglen);
 int16_t topic_admin_add_partitions(broker *b, const char *name, int32_t total, bool validate_only,
                                    char *msg, size_t msglen);
+/* Create __consumer_offsets (compacted, offsets.topic.* settings) unless
+ * it exists, and tell the group coordinator.  KERR_NONE when it exists. */
+int16_t topic_admin_ensure_offsets_topic(broker *b, char *msg, size_t msglen);
 /* Replace (incremental=false) or edit a topic's overrides; validates all
  * first, applies none on error. */
 int16_t topic_admin_set_configs(broker *b, const char *name, const topic_kv *set, int nset,

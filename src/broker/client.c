@@ -90,22 +90,34 @@ static void encode_response(kreq *rq, const kf_struct *schema, int version, bool
     be32_store(size, (uint32_t)(rq->resp.total - 4));
 }
 
+void kreq_encode(kreq *rq, const void *resp)
+{
+    if (resp)
+        encode_response(rq, rq->api->resp, rq->hdr.api_version, rq->flex, resp);
+    rq->encode_failed = !resp || rq->resp.oom;
+}
+
+void kreq_finish_encoded(kreq *rq)
+{
+    if (rq->done)
+        return;
+    rq->done = true;
+    if (rq->encode_failed) {
+        LOG_ERR("broker", "could not build %s response for %s", kapi_name(rq->hdr.api_key),
+                kreq_peer(rq));
+        rq->no_response = true;
+        if (!rq->cl->closed)
+            conn_close(rq->cl->c, "response could not be built");
+    }
+    client_release(rq->cl);
+}
+
 void kreq_respond(kreq *rq, const void *resp)
 {
     if (rq->done)
         return;
-    if (resp)
-        encode_response(rq, rq->api->resp, rq->hdr.api_version, rq->flex, resp);
-    if (!resp || rq->resp.oom) {
-        LOG_ERR("broker", "could not build %s response for %s", kapi_name(rq->hdr.api_key), kreq_peer(rq));
-        rq->done = true;
-        if (!rq->cl->closed)
-            conn_close(rq->cl->c, "response could not be built");
-        client_release(rq->cl);
-        return;
-    }
-    rq->done = true;
-    client_release(rq->cl);
+    kreq_encode(rq, resp);
+    kreq_finish_encoded(rq);
 }
 
 void kreq_complete_silently(kreq *rq)

@@ -15,7 +15,7 @@ typedef struct delayed_list {
 #define MAX_LOOPS 256
 static delayed_list g_lists[MAX_LOOPS];
 
-static void watch_add(partition *p, delayed_op *op)
+void partition_watch(partition *p, delayed_op *op)
 {
     pthread_mutex_lock(&p->watch_lock);
     int n = atomic_load(&p->nwatchers);
@@ -35,7 +35,7 @@ static void watch_add(partition *p, delayed_op *op)
     pthread_mutex_unlock(&p->watch_lock);
 }
 
-static void watch_del(partition *p, delayed_op *op)
+void partition_unwatch(partition *p, delayed_op *op)
 {
     pthread_mutex_lock(&p->watch_lock);
     int n = atomic_load(&p->nwatchers);
@@ -69,7 +69,7 @@ static void unlink_op(delayed_op *op)
     op->finished = true;
     loop_timer_cancel(op->lp, &op->timer);
     for (int i = 0; i < op->nwatched; i++)
-        watch_del(op->watched[i], op);
+        partition_unwatch(op->watched[i], op);
     if (op->prev)
         op->prev->next = op->next;
     else if (l->head == op)
@@ -140,7 +140,7 @@ void delayed_park(delayed_op *op, kreq *rq, partition **parts, int nparts, int64
         l->head->prev = op;
     l->head = op;
     for (int i = 0; i < nparts; i++)
-        watch_add(parts[i], op);
+        partition_watch(parts[i], op);
     if (timeout_ms < 0)
         timeout_ms = 0;
     loop_timer_arm(op->lp, &op->timer, loop_now_us(op->lp) + timeout_ms * 1000);

@@ -45,6 +45,11 @@ struct delayed_op {
 void delayed_park(delayed_op *op, kreq *rq, partition **parts, int nparts, int64_t timeout_ms);
 /* The connection went away: complete without answering. */
 void delayed_cancel(delayed_op *op);
+/* Register/unregister a watcher on p directly (the group coordinator keeps
+ * one permanently on each offsets partition; only op->lp and op->dirty are
+ * used).  Any thread. */
+void partition_watch(partition *p, delayed_op *op);
+void partition_unwatch(partition *p, delayed_op *op);
 /* Any thread: something changed on p. */
 void partition_notify(partition *p);
 /* Complete every parked operation of this loop now, as if its deadline

@@ -46,5 +46,16 @@ void handle_delete_records(kreq *rq);
 void handle_describe_cluster(kreq *rq);
 void handle_init_producer_id(kreq *rq);
 void handle_offset_for_leader_epoch(kreq *rq);
+void handle_find_coordinator(kreq *rq);
+void handle_join_group(kreq *rq);
+void handle_sync_group(kreq *rq);
+void handle_heartbeat(kreq *rq);
+void handle_leave_group(kreq *rq);
+void handle_offset_commit(kreq *rq);
+void handle_offset_fetch(kreq *rq);
+void handle_offset_delete(kreq *rq);
+void handle_describe_groups(kreq *rq);
+void handle_list_groups(kreq *rq);
+void handle_delete_groups(kreq *rq);
 
 #endif

@@ -17,6 +17,7 @@
 #include "broker/broker.h"
 #include "broker/dispatch.h"
 #include "core/errors.h"
+#include "group/coordinator.h"
 #include "proto/codec.h"
 #include "proto/messages/metadata.h"
 
@@ -127,11 +128,12 @@ static void auto_create(admin_job *job)
         }
         char msg[256];
         char *name = strndup(n.p, (size_t)n.len);
-        if (name) {
+        if (name && !strcmp(name, OFFSETS_TOPIC))
+            topic_admin_ensure_offsets_topic(b, msg, sizeof msg);   /* internal settings */
+        else if (name)
             topic_admin_create(b, name, b->set.num_partitions, b->set.default_replication_factor,
                                NULL, 0, false, NULL, msg, sizeof msg);
-            free(name);
-        }
+        free(name);
     }
 }
 

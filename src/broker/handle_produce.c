@@ -153,6 +153,13 @@ void handle_produce(kreq *rq)
                 any_error = true;
                 continue;
             }
+            if (t->internal) {
+                rp->error_code = KERR_INVALID_TOPIC_EXCEPTION;
+                rp->error_message = kstr_c("Cannot append to internal topic");
+                topic_unref(t);
+                any_error = true;
+                continue;
+            }
             if (req->acks == -1 && atomic_load(&t->min_insync_replicas) > 1) {
                 /* A single broker's ISR has one member. */
                 rp->error_code = KERR_NOT_ENOUGH_REPLICAS;

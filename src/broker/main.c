@@ -19,6 +19,7 @@
 #include "broker/config.h"
 #include "broker/fetch_session.h"
 #include "broker/net_threads.h"
+#include "group/coordinator.h"
 #include "core/log.h"
 
 #define SAMSA_VERSION "0.1.0"
@@ -137,6 +138,10 @@ int main(int argc, char **argv)
         LOG_ERR("main", "out of memory");
         goto out_storage;
     }
+    if (coordinator_start(&b, err, sizeof err) < 0) {
+        LOG_ERR("main", "%s", err);
+        goto out_storage;
+    }
     if (net_threads_init(&b, err, sizeof err) < 0) {
         LOG_ERR("main", "%s", err);
         goto out_storage;
@@ -157,10 +162,12 @@ int main(int argc, char **argv)
     LOG_INF("main", "received %s: shutting down", sig == SIGTERM ? "SIGTERM" : "SIGINT");
     atomic_store(&b.shutting_down, true);
     broker_quiesce(&b);
+    coordinator_stop(&b);
     net_threads_stop(&b);
     admin_worker_stop(&b);
     rc = 0;
 out_storage:
+    coordinator_stop(&b);
     if (broker_storage_close(&b, rc == 0) < 0)
         rc = 1;
     fetch_sessions_free(b.sessions);

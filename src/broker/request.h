@@ -36,6 +36,7 @@ typedef struct kreq {
     obuf resp;                   /* encoded response, once done */
     bool done;
     bool no_response;            /* acks=0 produce */
+    bool encode_failed;
     struct delayed_op *delayed;  /* set while parked */
     struct kreq *next;           /* client queue */
     int64_t recv_us;
@@ -44,6 +45,11 @@ typedef struct kreq {
 /* Encode `resp` (schema = the API's response) as this request's answer and
  * release it in order.  The response struct may live in rq->arena. */
 void kreq_respond(kreq *rq, const void *resp);
+/* The same in two steps, for work done on another thread (the group
+ * coordinator): kreq_encode() on the thread that owns the request at the
+ * moment, then kreq_finish_encoded() on the request's loop. */
+void kreq_encode(kreq *rq, const void *resp);
+void kreq_finish_encoded(kreq *rq);
 /* Complete without a response (acks=0). */
 void kreq_complete_silently(kreq *rq);
 /* The request was malformed or unanswerable: close the connection. */

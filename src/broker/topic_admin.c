@@ -28,6 +28,7 @@
 #include "cluster/metadata_store.h"
 #include "core/errors.h"
 #include "core/log.h"
+#include "group/coordinator.h"
 #include "storage/log_manager.h"
 
 #define MAX_PARTITIONS_PER_TOPIC 100000
@@ -421,6 +422,31 @@ int16_t topic_admin_create(broker *b, const char *name, int32_t partitions, int1
         *id_out = id;
     registry_add(&b->topics, t);
     LOG_INF("admin", "created topic %s with %d partition(s)", name, partitions);
+    return KERR_NONE;
+}
+
+int16_t topic_admin_ensure_offsets_topic(broker *b, char *msg, size_t msglen)
+{
+    topic *t = registry_get(&b->topics, OFFSETS_TOPIC, strlen(OFFSETS_TOPIC));
+    if (!t) {
+        const struct broker_config *cfg = broker_config_current(b);
+        char seg[32];
+        snprintf(seg, sizeof seg, "%d", cfg->offsets_topic_segment_bytes);
+        topic_kv cfgs[] = { { "cleanup.policy", "compact" }, { "segment.bytes", seg },
+                            { "compression.type", "producer" } };
+        /* offsets.topic.replication.factor is capped at the live brokers. */
+        int16_t code = topic_admin_create(b, OFFSETS_TOPIC, cfg->offsets_topic_num_partitions, 1,
+                                          cfgs, 3, false, NULL, msg, msglen);
+        if (code && code != KERR_TOPIC_ALREADY_EXISTS) {
+            LOG_ERR("admin", "cannot create %s: %s", OFFSETS_TOPIC, msg);
+            return code;
+        }
+        t = registry_get(&b->topics, OFFSETS_TOPIC, strlen(OFFSETS_TOPIC));
+        if (!t)
+            return KERR_COORDINATOR_NOT_AVAILABLE;
+    }
+    coordinator_offsets_topic_created(b, t);
+    topic_unref(t);
     return KERR_NONE;
 }
 

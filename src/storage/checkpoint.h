@@ -6,7 +6,8 @@
  *     N                    <- entry count
  *     N entry lines
  * Offset checkpoints (recovery-point-offset-checkpoint,
- * log-start-offset-checkpoint, replication-offset-checkpoint, per log dir)
+ * log-start-offset-checkpoint, replication-offset-checkpoint,
+ * cleaner-offset-checkpoint, per log dir)
  * have entry lines "topic partition offset"; the per-partition
  * leader-epoch-checkpoint has "epoch startOffset" (see leader_epoch.h).
  * Files are replaced atomically: <name>.tmp, fsync, rename, fsync dir.
@@ -25,6 +26,7 @@
 #define CKPT_RECOVERY_POINT "recovery-point-offset-checkpoint"
 #define CKPT_LOG_START "log-start-offset-checkpoint"
 #define CKPT_REPLICATION "replication-offset-checkpoint"
+#define CKPT_CLEANER "cleaner-offset-checkpoint"   /* first dirty (not yet compacted) offset */
 
 typedef struct ckpt_entry {
     char *topic;                /* owned */

@@ -44,6 +44,10 @@ void log_config_defaults(log_config *c)
     c->producer_id_expiration_ms = 86400000;
     c->compact = false;
     c->delete_retention = true;
+    c->min_cleanable_ratio = 0.5;
+    c->min_compaction_lag_ms = 0;
+    c->max_compaction_lag_ms = INT64_MAX;
+    c->delete_retention_ms = 86400000;
 }
 
 /* ---------------------------------------------------------------- basics */
@@ -56,6 +60,8 @@ plog *plog_alloc(const char *dir, const char *topic, int32_t partition, const lo
     atomic_init(&l->refs, 1);
     pthread_mutex_init(&l->flush_mu, NULL);
     pthread_rwlock_init(&l->lock, NULL);
+    pthread_mutex_init(&l->clean_mu, NULL);
+    l->first_dirty = -1;
     l->dir = strdup(dir);
     l->topic = strdup(topic);
     l->partition = partition;
@@ -80,6 +86,7 @@ void plog_free_mem(plog *l)
     free(l->dir);
     free(l->topic);
     pthread_rwlock_destroy(&l->lock);
+    pthread_mutex_destroy(&l->clean_mu);
     pthread_mutex_destroy(&l->flush_mu);
     free(l);
 }
@@ -139,6 +146,7 @@ void plog_retire_segment(plog *l, segment *s)
     if (segment_rename_deleted(s) < 0)
         LOG_WRN("storage", "could not rename %s for deletion: %s", s->log_path, strerror(errno));
     l->dir_dirty = true;
+    l->seg_gen++;
     if (l->retire) {
         l->retire(l->retire_ctx, s, l->cfg.file_delete_delay_ms);
     } else {
@@ -282,6 +290,39 @@ static int roll(plog *l, int64_t now)
     return 0;
 }
 
+static size_t decompress_cap(const plog *l, size_t batch_size);
+
+/* Compacted topics need a key on every record.  rb_validate_client_batch
+ * walks uncompressed records; a compressed batch is decompressed here
+ * (bounded, like ListOffsets) so the rule holds for it too, as in Kafka's
+ * LogValidator.  Only compacted topics pay for this. */
+static void check_compressed_keys(const plog *l, const uint8_t *p, const rb_header *h, rb_verdict *v)
+{
+    rb_iter it;
+    rb_iter_record rec;
+    int e = rb_iter_init(&it, p, rb_size(h), decompress_cap(l, rb_size(h)));
+    if (e) {
+        v->error = e == KERR__NOMEM ? KERR_KAFKA_STORAGE_ERROR : (int16_t)e;
+        v->message = "Compressed record batch could not be decompressed";
+        return;
+    }
+    int r;
+    while ((r = rb_iter_next(&it, &rec)) == 1) {
+        if (!rec.r.key) {
+            v->error = KERR_INVALID_RECORD;
+            v->record_index = it.index - 1;
+            v->message = "Compacted topic cannot accept message without key";
+            break;
+        }
+    }
+    if (r < 0) {
+        v->error = KERR_CORRUPT_MESSAGE;
+        v->record_index = -1;
+        v->message = "Record framing is inconsistent with its length";
+    }
+    rb_iter_free(&it);
+}
+
 typedef struct batch_ref {
     uint8_t *p;
     rb_header h;
@@ -324,6 +365,8 @@ int plog_append(plog *l, uint8_t *data, size_t len, int32_t leader_epoch, int64_
         batch_ref *r = &b[nb];
         r->p = data + pos;
         rb_validate_client_batch(r->p, len - pos, &lim, now_ms, &r->h, &v);
+        if (!v.error && c->compact && rb_codec(&r->h) != RB_CODEC_NONE)
+            check_compressed_keys(l, r->p, &r->h, &v);
         if (v.error) {
             res->bad_batch_index = v.record_index;
             FAILR(v.error, v.message);
@@ -1016,6 +1059,8 @@ int plog_truncate_to(plog *l, int64_t offset)
         lec_truncate_from_end(&l->lec, l->leo);
     }
     l->dir_dirty = true;
+    if (l->first_dirty > offset)       /* Kafka's maybeTruncateCheckpoint */
+        l->first_dirty = offset;
     if (l->hw > l->leo)
         l->hw = l->leo;
     if (l->recovery_point > l->leo)

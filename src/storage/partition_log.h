@@ -52,8 +52,13 @@ typedef struct log_config {      /* effective per-partition config (topic overri
     int64_t timestamp_before_max_ms, timestamp_after_max_ms; /* INT64_MAX: no limit */
     int64_t file_delete_delay_ms; /* file.delete.delay.ms 60000 */
     int64_t producer_id_expiration_ms; /* producer.id.expiration.ms 86400000 */
-    bool compact;                 /* cleanup.policy contains compact (records need keys) */
+    bool compact;                 /* cleanup.policy contains compact (records need keys; the cleaner compacts the log) */
     bool delete_retention;        /* cleanup.policy contains delete (default true) */
+    /* Compaction (used only when compact; see log_cleaner.h): */
+    double min_cleanable_ratio;   /* min.cleanable.dirty.ratio 0.5 */
+    int64_t min_compaction_lag_ms;/* min.compaction.lag.ms 0 */
+    int64_t max_compaction_lag_ms;/* max.compaction.lag.ms INT64_MAX */
+    int64_t delete_retention_ms;  /* delete.retention.ms 86400000: tombstones live this long after their segment was cleaned */
 } log_config;
 
 void log_config_defaults(log_config *c);

@@ -53,11 +53,18 @@ struct plog {
     void (*retire)(void *ctx, segment *s, int64_t delay_ms);
     void *retire_ctx;
 
+    /* compaction (log_cleaner.c) */
+    int64_t first_dirty;             /* cleaner checkpoint: first offset not cleaned yet; -1 unknown (= log start) */
+    uint64_t seg_gen;                /* bumped whenever a segment leaves segs[] (the cleaner's swap checks it) */
+    pthread_mutex_t clean_mu;        /* one cleaning of this log at a time (taken before `lock`) */
+
     /* log manager bookkeeping (guarded by the manager's mutex) */
     void (*lm_on_flushed)(void *owner, int64_t flushed_offset);
     void *lm_owner;
     bool lm_flush_queued;
     struct plog *lm_flush_next;
+    bool lm_cleaning;                /* a cleaner thread holds it */
+    bool lm_uncleanable;             /* cleaning failed (corrupt data, I/O): skipped until reload */
 };
 
 /* partition_log.c helpers used by partition_load.c */

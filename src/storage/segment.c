@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "core/endian.h"
+#include "core/errors.h"
 #include "core/log.h"
 #include "storage/offset_index.h"
 #include "storage/segment_reader.h"
@@ -428,6 +429,74 @@ int segment_append(segment *s, const uint8_t *data, size_t len, int64_t largest_
         s->bytes_since_index = 0;
     }
     s->bytes_since_index += (int32_t)len;
+    return 0;
+}
+
+int segment_append_batches(segment *s, const uint8_t *data, size_t len)
+{
+    fileref *f = segment_file(s);
+    if (!f)
+        return -1;
+    /* Check the framing first: nothing is written unless it is whole batches. */
+    for (size_t off = 0; off < len;) {
+        rb_header h;
+        if (rb_parse_header(data + off, len - off, &h) != KERR_NONE || rb_size(&h) > len - off) {
+            errno = EINVAL;
+            return -1;
+        }
+        off += rb_size(&h);
+    }
+    int64_t pos0 = s->size;
+    if (sio_pwrite_all(f->fd, data, len, pos0) < 0)
+        return -1;
+    idx_builder b = { s, s->size - s->bytes_since_index };
+    for (size_t off = 0; off < len;) {
+        rb_header h;
+        rb_parse_header(data + off, len - off, &h);
+        int64_t pos = pos0 + (int64_t)off;
+        build_index_entry(&b, &h, pos);
+        if (pos == 0) {
+            s->first_batch_ts = h.max_timestamp;
+            s->first_ts_known = true;
+        }
+        off += rb_size(&h);
+    }
+    s->size += (int64_t)len;
+    s->bytes_since_index = (int32_t)(s->size - b.last_entry_pos);
+    s->unflushed = true;
+    return 0;
+}
+
+int segment_set_suffix(segment *s, const char *suffix, bool rename_files)
+{
+    char lp[4200], ip[4200], tp[4200];
+    snprintf(lp, sizeof lp, "%s/%020" PRId64 ".log%s", s->dir, s->base_offset, suffix);
+    snprintf(ip, sizeof ip, "%s/%020" PRId64 ".index%s", s->dir, s->base_offset, suffix);
+    snprintf(tp, sizeof tp, "%s/%020" PRId64 ".timeindex%s", s->dir, s->base_offset, suffix);
+    char *nl = strdup(lp);
+    if (!nl)
+        return -1;
+    if (rename_files) {
+        if (idxf_rename(&s->oidx, ip) < 0 || idxf_rename(&s->tidx, tp) < 0 ||
+            sio_rename(s->log_path, lp) < 0) {
+            free(nl);
+            return -1;
+        }
+    } else {
+        char *ni = strdup(ip), *nt = strdup(tp);
+        if (!ni || !nt) {
+            free(ni);
+            free(nt);
+            free(nl);
+            return -1;
+        }
+        free(s->oidx.path);
+        s->oidx.path = ni;
+        free(s->tidx.path);
+        s->tidx.path = nt;
+    }
+    free(s->log_path);
+    s->log_path = nl;
     return 0;
 }
 

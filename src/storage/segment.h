@@ -100,6 +100,22 @@ int segment_recover(segment *s, int32_t index_interval, int64_t min_offset,
 int segment_append(segment *s, const uint8_t *data, size_t len, int64_t largest_offset,
                    int64_t largest_ts, int64_t offset_of_max_ts, int32_t index_interval, bool *fatal);
 
+/* Append whole, final batches (offsets, CRC already right) at the end with
+ * ONE pwrite, and index each batch with the recovery rule (an entry once
+ * more than index.interval bytes precede it since the last entry), so the
+ * index is as dense as a recovered segment's.  Used by the log cleaner to
+ * fill a new segment; no truncate-back on failure (the caller discards the
+ * whole file).  0, or -1 (errno; EINVAL if data is not whole batches). */
+int segment_append_batches(segment *s, const uint8_t *data, size_t len);
+
+/* Point the segment's three files at "<base>.log<suffix>",
+ * "<base>.index<suffix>", "<base>.timeindex<suffix>" (Kafka's
+ * changeFileSuffixes: "" / ".cleaned" / ".swap").  With rename_files the
+ * files are renamed (index files first, the .log last); without, only the
+ * names in memory change (before segment_create).  0, or -1 (errno); on
+ * failure some files may already carry the new suffix. */
+int segment_set_suffix(segment *s, const char *suffix, bool rename_files);
+
 /* Find the first batch whose last offset >= offset and which starts before
  * limit.  1 found, 0 none, -1 I/O error or corrupt data. */
 int segment_find(segment *s, int64_t offset, int64_t limit, segment_pos *out);

@@ -1,0 +1,494 @@
+/*
+ * coord_offsets.c - OffsetCommit, OffsetFetch (single and multi-group) and
+ * OffsetDelete.
+ *
+ * Commits from group members are checked against the group (member,
+ * generation, static instance); a commit with generation -1 and no member
+ * id is a standalone commit (consumers that assign partitions themselves),
+ * allowed while the group has no members, creating the group if needed.
+ * Each accepted offset becomes one record in the group's partition of
+ * __consumer_offsets (one batch per request); the in-memory map changes
+ * only once the append succeeded, and the answer waits for an fsync when
+ * flush.messages asks for one.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/errors.h"
+#include "core/log.h"
+#include "group/coordinator_int.h"
+#include "proto/codec.h"
+#include "proto/messages/offset_commit.h"
+#include "proto/messages/offset_delete.h"
+#include "proto/messages/offset_fetch.h"
+
+/* ------------------------------------------------------------ OffsetCommit */
+
+typedef struct commit_item {
+    offset_commit_resp_partitions *out;
+    char *key;
+    size_t klen;
+    offset_entry *e;
+} commit_item;
+
+typedef struct commit_ctx {
+    kreq *rq;
+    offset_commit_resp *resp;
+    char *group_id;
+    commit_item *items;
+    int n;
+} commit_ctx;
+
+static void commit_ctx_free(commit_ctx *cc)
+{
+    for (int i = 0; i < cc->n; i++) {
+        free(cc->items[i].key);
+        offset_entry_free(cc->items[i].e);
+    }
+    free(cc->items);
+    free(cc->group_id);
+    free(cc);
+}
+
+/* The records are durable (as configured): publish the new offsets in
+ * memory and answer.  Completions run in append order, so the map always
+ * ends with the newest commit per partition. */
+static void commit_done(coordinator *co, void *arg, int16_t err)
+{
+    commit_ctx *cc = arg;
+    int16_t code = coord_map_store_error(err, true);
+    group *g = err ? NULL : coord_group(co, cc->group_id);
+    for (int i = 0; i < cc->n; i++) {
+        commit_item *it = &cc->items[i];
+        it->out->error_code = code;
+        if (g && it->key) {
+            offset_entry_free(strmap_put(&g->offsets, it->key, it->klen, it->e, NULL));
+            it->e = NULL;
+        }
+    }
+    coord_respond(cc->rq, cc->resp);
+    commit_ctx_free(cc);
+}
+
+static int16_t validate_commit(coordinator *co, group **gp, const offset_commit_req *req, int ver)
+{
+    char *gid = coord_strdup_k(req->group_id);
+    group *g = gid ? coord_group(co, gid) : NULL;
+    int16_t err = KERR_NONE;
+    int32_t gen = ver >= 1 ? req->generation_id_or_member_epoch : -1;
+    bool standalone = gen < 0 && req->member_id.len <= 0 && req->group_instance_id.len < 0;
+    if (!gid || !gid[0]) {
+        err = KERR_INVALID_GROUP_ID;
+        goto out;
+    }
+    if (!g) {
+        if (!standalone) {
+            err = KERR_ILLEGAL_GENERATION;
+            goto out;
+        }
+        if (!(g = coord_group_create(co, gid)))
+            err = KERR_UNKNOWN_SERVER_ERROR;
+        goto out;
+    }
+    if (g->state == GROUP_DEAD) {
+        err = KERR_COORDINATOR_NOT_AVAILABLE;
+        goto out;
+    }
+    if (standalone && g->state == GROUP_EMPTY)
+        goto out;
+    char *mid = coord_strdup_k(req->member_id);
+    char *iid = req->group_instance_id.len >= 0 ? coord_strdup_k(req->group_instance_id) : NULL;
+    member *m = mid ? group_find_member(g, mid) : NULL;
+    if (iid) {
+        member *owner = group_find_instance(g, iid);
+        if (owner && owner != m)
+            err = KERR_FENCED_INSTANCE_ID;
+    }
+    if (!err && !m)
+        err = KERR_UNKNOWN_MEMBER_ID;
+    if (!err && m->instance_id && (!iid || strcmp(iid, m->instance_id)))
+        err = KERR_FENCED_INSTANCE_ID;
+    if (!err && gen != g->generation)
+        err = KERR_ILLEGAL_GENERATION;
+    if (!err && g->state == GROUP_COMPLETING_REBALANCE)
+        err = KERR_REBALANCE_IN_PROGRESS;
+    if (!err)
+        coord_schedule_session(co, m);
+    free(mid);
+    free(iid);
+out:
+    free(gid);
+    *gp = g;
+    return err;
+}
+
+void coord_offset_commit(coordinator *co, kreq *rq)
+{
+    offset_commit_req *req = rq->body;
+    offset_commit_resp *r = kreq_new_response(rq);
+    int ver = rq->hdr.api_version;
+    int total = 0;
+    offset_commit_resp_topics *ts = KARRAY_ALLOC(&rq->arena, &r->topics, req->topics.n);
+    for (int32_t i = 0; ts && i < req->topics.n; i++) {
+        ts[i].name = req->topics.v[i].name;
+        offset_commit_resp_partitions *ps =
+            KARRAY_ALLOC(&rq->arena, &ts[i].partitions, req->topics.v[i].partitions.n);
+        for (int32_t j = 0; ps && j < req->topics.v[i].partitions.n; j++)
+            ps[j].partition_index = req->topics.v[i].partitions.v[j].partition_index;
+        total += req->topics.v[i].partitions.n;
+    }
+    group *g = NULL;
+    int16_t err = co->offsets ? validate_commit(co, &g, req, ver) : KERR_COORDINATOR_NOT_AVAILABLE;
+    if (err) {
+        for (int32_t i = 0; ts && i < r->topics.n; i++)
+            for (int32_t j = 0; j < ts[i].partitions.n; j++)
+                ts[i].partitions.v[j].error_code = err;
+        coord_respond(rq, r);
+        return;
+    }
+    commit_ctx *cc = calloc(1, sizeof *cc);
+    bb_record *recs = calloc((size_t)total + 1, sizeof *recs);
+    if (cc)
+        cc->items = calloc((size_t)total + 1, sizeof *cc->items);
+    if (!cc || !recs || !cc->items || !(cc->group_id = strdup(g->id))) {
+        if (cc)
+            commit_ctx_free(cc);
+        free(recs);
+        coord_respond(rq, NULL);          /* closes the connection */
+        return;
+    }
+    cc->rq = rq;
+    cc->resp = r;
+    int64_t now = coord_now_ms();
+    for (int32_t i = 0; ts && i < req->topics.n; i++) {
+        offset_commit_req_topics *qt = &req->topics.v[i];
+        topic *t = registry_get(&co->b->topics, qt->name.p ? qt->name.p : "", (size_t)(qt->name.len > 0 ? qt->name.len : 0));
+        char *tname = coord_strdup_k(qt->name);
+        for (int32_t j = 0; j < qt->partitions.n; j++) {
+            offset_commit_req_partitions *qp = &qt->partitions.v[j];
+            offset_commit_resp_partitions *rp = &ts[i].partitions.v[j];
+            if (!t || !topic_partition(t, qp->partition_index)) {
+                rp->error_code = KERR_UNKNOWN_TOPIC_OR_PARTITION;
+                continue;
+            }
+            if (qp->committed_metadata.len > co->max_metadata_bytes) {
+                rp->error_code = KERR_OFFSET_METADATA_TOO_LARGE;
+                continue;
+            }
+            offset_entry *e = calloc(1, sizeof *e);
+            if (!e || !tname) {
+                free(e);
+                rp->error_code = KERR_UNKNOWN_SERVER_ERROR;
+                continue;
+            }
+            e->offset = qp->committed_offset;
+            e->leader_epoch = qp->committed_leader_epoch;
+            e->metadata = coord_strdup_k(qp->committed_metadata);
+            e->commit_ts = ver == 1 && qp->commit_timestamp >= 0 ? qp->commit_timestamp : now;
+            e->expire_ts = -1;
+            if (ver >= 2 && ver <= 4 && req->retention_time_ms > 0)
+                e->expire_ts = e->commit_ts + req->retention_time_ms;
+            char key[512];
+            size_t kl = offset_key(key, sizeof key, tname, qt->name.len, qp->partition_index);
+            commit_item *it = &cc->items[cc->n];
+            if (!kl || coord_offset_record(g->id, tname, qp->partition_index, e, &recs[cc->n]) < 0) {
+                offset_entry_free(e);
+                rp->error_code = KERR_UNKNOWN_SERVER_ERROR;
+                continue;
+            }
+            it->out = rp;
+            it->key = malloc(kl);
+            if (it->key)
+                memcpy(it->key, key, kl);
+            it->klen = kl;
+            it->e = e;
+            cc->n++;
+        }
+        free(tname);
+        if (t)
+            topic_unref(t);
+    }
+    if (cc->n == 0) {
+        free(recs);
+        coord_respond(rq, r);
+        commit_ctx_free(cc);
+        return;
+    }
+    int nrec = cc->n;
+    int16_t serr = coord_persist(co, g->partition, recs, nrec, commit_done, cc);
+    for (int i = 0; i < nrec; i++)
+        coord_record_free(&recs[i]);
+    free(recs);
+    if (serr)
+        commit_done(co, cc, serr);
+}
+
+/* ------------------------------------------------------------- OffsetFetch */
+
+static void fill_partition(group *g, const char *tname, int32_t tlen, int32_t part, int64_t *off,
+                           int32_t *epoch, kstr *meta, kreq *rq)
+{
+    *off = -1;
+    *epoch = -1;
+    *meta = kstr_c("");
+    if (!g)
+        return;
+    char key[512];
+    size_t kl = offset_key(key, sizeof key, tname, tlen, part);
+    offset_entry *e = kl ? strmap_get(&g->offsets, key, kl) : NULL;
+    if (!e)
+        return;
+    *off = e->offset;
+    *epoch = e->leader_epoch;
+    *meta = kstr_c(e->metadata ? e->metadata : "");
+    (void)rq;
+}
+
+/* Every (topic, partition) committed by g, grouped by topic. */
+typedef struct topic_list {
+    char **names;
+    int32_t **parts;
+    int *nparts;
+    int n;
+} topic_list;
+
+static void collect_all(group *g, topic_list *tl)
+{
+    memset(tl, 0, sizeof *tl);
+    if (!g)
+        return;
+    size_t it = 0;
+    const char *k;
+    size_t kl;
+    void *v;
+    while (strmap_next(&g->offsets, &it, &k, &kl, &v)) {
+        int32_t part = (int32_t)be32_load(k + strlen(k) + 1);
+        int ti = -1;
+        for (int i = 0; i < tl->n; i++)
+            if (!strcmp(tl->names[i], k)) {
+                ti = i;
+                break;
+            }
+        if (ti < 0) {
+            tl->names = realloc(tl->names, (size_t)(tl->n + 1) * sizeof *tl->names);
+            tl->parts = realloc(tl->parts, (size_t)(tl->n + 1) * sizeof *tl->parts);
+            tl->nparts = realloc(tl->nparts, (size_t)(tl->n + 1) * sizeof *tl->nparts);
+            if (!tl->names || !tl->parts || !tl->nparts)
+                return;
+            ti = tl->n++;
+            tl->names[ti] = strdup(k);
+            tl->parts[ti] = NULL;
+            tl->nparts[ti] = 0;
+        }
+        int32_t *np = realloc(tl->parts[ti], (size_t)(tl->nparts[ti] + 1) * sizeof *np);
+        if (!np)
+            return;
+        tl->parts[ti] = np;
+        np[tl->nparts[ti]++] = part;
+    }
+}
+
+static void topic_list_free(topic_list *tl)
+{
+    for (int i = 0; i < tl->n; i++) {
+        free(tl->names[i]);
+        free(tl->parts[i]);
+    }
+    free(tl->names);
+    free(tl->parts);
+    free(tl->nparts);
+}
+
+static group *lookup_group(coordinator *co, kstr id)
+{
+    char *gid = coord_strdup_k(id);
+    group *g = gid ? coord_group(co, gid) : NULL;
+    free(gid);
+    return g;
+}
+
+static void fetch_v0_7(coordinator *co, kreq *rq, offset_fetch_req *req, offset_fetch_resp *r)
+{
+    group *g = lookup_group(co, req->group_id);
+    if (req->topics.n < 0) {
+        topic_list tl;
+        collect_all(g, &tl);
+        offset_fetch_resp_topics *ts = KARRAY_ALLOC(&rq->arena, &r->topics, tl.n);
+        for (int i = 0; ts && i < tl.n; i++) {
+            ts[i].name = kstr_c(arena_strndup(&rq->arena, tl.names[i], strlen(tl.names[i])));
+            offset_fetch_resp_partitions *ps = KARRAY_ALLOC(&rq->arena, &ts[i].partitions, tl.nparts[i]);
+            for (int j = 0; ps && j < tl.nparts[i]; j++) {
+                ps[j].partition_index = tl.parts[i][j];
+                fill_partition(g, tl.names[i], (int32_t)strlen(tl.names[i]), tl.parts[i][j],
+                               &ps[j].committed_offset, &ps[j].committed_leader_epoch, &ps[j].metadata, rq);
+            }
+        }
+        topic_list_free(&tl);
+        return;
+    }
+    offset_fetch_resp_topics *ts = KARRAY_ALLOC(&rq->arena, &r->topics, req->topics.n);
+    for (int32_t i = 0; ts && i < req->topics.n; i++) {
+        offset_fetch_req_topics *qt = &req->topics.v[i];
+        ts[i].name = qt->name;
+        offset_fetch_resp_partitions *ps = KARRAY_ALLOC(&rq->arena, &ts[i].partitions, qt->partition_indexes.n);
+        char *tn = coord_strdup_k(qt->name);
+        for (int32_t j = 0; ps && tn && j < qt->partition_indexes.n; j++) {
+            ps[j].partition_index = qt->partition_indexes.v[j];
+            fill_partition(g, tn, qt->name.len, ps[j].partition_index, &ps[j].committed_offset,
+                           &ps[j].committed_leader_epoch, &ps[j].metadata, rq);
+        }
+        free(tn);
+    }
+}
+
+static void fetch_v8(coordinator *co, kreq *rq, offset_fetch_req *req, offset_fetch_resp *r)
+{
+    offset_fetch_resp_groups *gs = KARRAY_ALLOC(&rq->arena, &r->groups, req->groups.n);
+    for (int32_t gi = 0; gs && gi < req->groups.n; gi++) {
+        offset_fetch_req_groups *qg = &req->groups.v[gi];
+        offset_fetch_resp_groups *rg = &gs[gi];
+        rg->group_id = qg->group_id;
+        group *g = lookup_group(co, qg->group_id);
+        if (qg->topics.n < 0) {
+            topic_list tl;
+            collect_all(g, &tl);
+            offset_fetch_resp_groups_topics *ts = KARRAY_ALLOC(&rq->arena, &rg->topics, tl.n);
+            for (int i = 0; ts && i < tl.n; i++) {
+                ts[i].name = kstr_c(arena_strndup(&rq->arena, tl.names[i], strlen(tl.names[i])));
+                offset_fetch_resp_groups_topics_partitions *ps =
+                    KARRAY_ALLOC(&rq->arena, &ts[i].partitions, tl.nparts[i]);
+                for (int j = 0; ps && j < tl.nparts[i]; j++) {
+                    ps[j].partition_index = tl.parts[i][j];
+                    fill_partition(g, tl.names[i], (int32_t)strlen(tl.names[i]), tl.parts[i][j],
+                                   &ps[j].committed_offset, &ps[j].committed_leader_epoch,
+                                   &ps[j].metadata, rq);
+                }
+            }
+            topic_list_free(&tl);
+            continue;
+        }
+        offset_fetch_resp_groups_topics *ts = KARRAY_ALLOC(&rq->arena, &rg->topics, qg->topics.n);
+        for (int32_t i = 0; ts && i < qg->topics.n; i++) {
+            offset_fetch_req_groups_topics *qt = &qg->topics.v[i];
+            ts[i].name = qt->name;
+            offset_fetch_resp_groups_topics_partitions *ps =
+                KARRAY_ALLOC(&rq->arena, &ts[i].partitions, qt->partition_indexes.n);
+            char *tn = coord_strdup_k(qt->name);
+            for (int32_t j = 0; ps && tn && j < qt->partition_indexes.n; j++) {
+                ps[j].partition_index = qt->partition_indexes.v[j];
+                fill_partition(g, tn, qt->name.len, ps[j].partition_index, &ps[j].committed_offset,
+                               &ps[j].committed_leader_epoch, &ps[j].metadata, rq);
+            }
+            free(tn);
+        }
+    }
+}
+
+void coord_offset_fetch(coordinator *co, kreq *rq)
+{
+    offset_fetch_req *req = rq->body;
+    offset_fetch_resp *r = kreq_new_response(rq);
+    if (rq->hdr.api_version >= 8)
+        fetch_v8(co, rq, req, r);
+    else
+        fetch_v0_7(co, rq, req, r);
+    coord_respond(rq, r);
+}
+
+/* ------------------------------------------------------------ OffsetDelete */
+
+/* Topics the group's members subscribe to, from their consumer protocol
+ * metadata (ConsumerProtocolSubscription: INT16 version, ARRAY of STRING
+ * topics, ...).  Unreadable metadata counts as subscribing to nothing. */
+static bool subscribed(const group *g, const char *tname)
+{
+    if (!g->protocol_type || strcmp(g->protocol_type, "consumer") || !g->protocol)
+        return false;
+    size_t tl = strlen(tname);
+    for (int i = 0; i < g->nmembers; i++) {
+        const group_protocol *pr = member_protocol(g->members[i], g->protocol);
+        if (!pr || pr->meta_len < 6)
+            continue;
+        kreader r;
+        kr_init(&r, pr->meta, (size_t)pr->meta_len);
+        kr_i16(&r);
+        int32_t n = kr_i32(&r);
+        for (int32_t k = 0; k < n && !r.err; k++) {
+            int16_t len = kr_i16(&r);
+            const uint8_t *p = len >= 0 ? kr_bytes(&r, (size_t)len) : NULL;
+            if (p && (size_t)len == tl && !memcmp(p, tname, tl))
+                return true;
+        }
+    }
+    return false;
+}
+
+void coord_offset_delete(coordinator *co, kreq *rq)
+{
+    offset_delete_req *req = rq->body;
+    offset_delete_resp *r = kreq_new_response(rq);
+    group *g = lookup_group(co, req->group_id);
+    if (!g || g->state == GROUP_DEAD) {
+        r->error_code = KERR_GROUP_ID_NOT_FOUND;
+        coord_respond(rq, r);
+        return;
+    }
+    if (g->state != GROUP_EMPTY && (!g->protocol_type || strcmp(g->protocol_type, "consumer"))) {
+        r->error_code = KERR_NON_EMPTY_GROUP;
+        coord_respond(rq, r);
+        return;
+    }
+    int total = 0;
+    for (int32_t i = 0; i < req->topics.n; i++)
+        total += req->topics.v[i].partitions.n;
+    bb_record *recs = calloc((size_t)total + 1, sizeof *recs);
+    char **keys = calloc((size_t)total + 1, sizeof *keys);
+    size_t *klens = calloc((size_t)total + 1, sizeof *klens);
+    int n = 0;
+    offset_delete_resp_topics *ts = KARRAY_ALLOC(&rq->arena, &r->topics, req->topics.n);
+    for (int32_t i = 0; ts && recs && keys && klens && i < req->topics.n; i++) {
+        offset_delete_req_topics *qt = &req->topics.v[i];
+        ts[i].name = qt->name;
+        offset_delete_resp_partitions *ps = KARRAY_ALLOC(&rq->arena, &ts[i].partitions, qt->partitions.n);
+        char *tn = coord_strdup_k(qt->name);
+        bool sub = tn && g->state != GROUP_EMPTY && subscribed(g, tn);
+        for (int32_t j = 0; ps && tn && j < qt->partitions.n; j++) {
+            ps[j].partition_index = qt->partitions.v[j].partition_index;
+            if (sub) {
+                ps[j].error_code = KERR_GROUP_SUBSCRIBED_TO_TOPIC;
+                continue;
+            }
+            char key[512];
+            size_t kl = offset_key(key, sizeof key, tn, qt->name.len, ps[j].partition_index);
+            if (!kl || !strmap_get(&g->offsets, key, kl))
+                continue;            /* nothing to delete: fine */
+            if (coord_offset_record(g->id, tn, ps[j].partition_index, NULL, &recs[n]) < 0) {
+                ps[j].error_code = KERR_UNKNOWN_SERVER_ERROR;
+                continue;
+            }
+            keys[n] = malloc(kl);
+            if (keys[n])
+                memcpy(keys[n], key, kl);
+            klens[n] = kl;
+            n++;
+        }
+        free(tn);
+    }
+    if (n > 0) {
+        int16_t err = coord_persist(co, g->partition, recs, n, NULL, NULL);
+        if (err)
+            r->error_code = coord_map_store_error(err, true);
+        else
+            for (int i = 0; i < n; i++)
+                if (keys[i])
+                    offset_entry_free(strmap_del(&g->offsets, keys[i], klens[i]));
+    }
+    for (int i = 0; i < n; i++) {
+        coord_record_free(&recs[i]);
+        free(keys[i]);
+    }
+    free(recs);
+    free(keys);
+    free(klens);
+    coord_respond(rq, r);
+}
