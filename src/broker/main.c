@@ -24,7 +24,7 @@
 
 #define SAMSA_VERSION "0.1.0"
 
-broker *g_broker;
+
 
 static void raise_fd_limit(void)
 {

@@ -2,6 +2,7 @@
  * synonyms), incremental alter on lists, effective settings; and the
  * generated docs in docs/configuration.md being current. */
 #include "test.h"
+#include "docs_check.h"
 
 #include <stdbool.h>
 #include <stdlib.h>
@@ -293,61 +294,7 @@ TEST(config_topic_effective_settings)
 #define BEGIN_MARK "<!-- BEGIN GENERATED CONFIG TABLES (config_print_markdown) -->\n"
 #define END_MARK "<!-- END GENERATED CONFIG TABLES -->\n"
 
-static char *slurp(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    char *buf = NULL;
-    size_t cap = 0, n = 0;
-    for (;;) {
-        if (n + 4096 + 1 > cap) {
-            cap = cap ? cap * 2 : 65536;
-            char *nb = realloc(buf, cap);
-            if (!nb)
-                break;
-            buf = nb;
-        }
-        size_t r = fread(buf + n, 1, cap - n - 1, f);
-        n += r;
-        if (!r)
-            break;
-    }
-    fclose(f);
-    if (buf)
-        buf[n] = 0;
-    *len = n;
-    return buf;
-}
-
 TEST(config_docs_generated_current)
 {
-    size_t dlen = 0, glen = 0;
-    char *doc = slurp(DOC_PATH, &dlen);
-    if (!doc)
-        return;                         /* not run from the repository root */
-    char *gen = NULL;
-    FILE *m = open_memstream(&gen, &glen);
-    REQUIRE(m != NULL);
-    config_print_markdown(m);
-    fclose(m);
-    char *b = strstr(doc, BEGIN_MARK), *e = b ? strstr(b, END_MARK) : NULL;
-    REQUIRE(b && e);
-    b += strlen(BEGIN_MARK);
-    bool same = (size_t)(e - b) == glen && !memcmp(b, gen, glen);
-    const char *regen = getenv("SAMSA_REGEN_DOCS");
-    if (!same && regen && !strcmp(regen, "1")) {
-        FILE *f = fopen(DOC_PATH, "wb");
-        REQUIRE(f != NULL);
-        fwrite(doc, 1, (size_t)(b - doc), f);
-        fwrite(gen, 1, glen, f);
-        fwrite(e, 1, dlen - (size_t)(e - doc), f);
-        fclose(f);
-        fprintf(stderr, "    regenerated %s\n", DOC_PATH);
-    } else if (!same) {
-        test_fail(__FILE__, __LINE__, "%s is stale: run SAMSA_REGEN_DOCS=1 unit-tests config_docs",
-                  DOC_PATH);
-    }
-    free(gen);
-    free(doc);
+    docs_check_section(DOC_PATH, BEGIN_MARK, END_MARK, config_print_markdown, "config_docs");
 }
