@@ -277,5 +277,8 @@ int32_t group_partition_for(const char *id, size_t len, int32_t nparts)
             h = h * 31u + cp;
         }
     }
-    return (int32_t)((h & 0x7fffffffu) % (uint32_t)nparts);
+    /* Kafka's Utils.abs: |h|, with INT32_MIN mapped to 0. */
+    int32_t hs = (int32_t)h;
+    uint32_t a = hs == INT32_MIN ? 0 : (uint32_t)(hs < 0 ? -hs : hs);
+    return (int32_t)(a % (uint32_t)nparts);
 }

@@ -122,7 +122,7 @@ size_t group_record_size(const group *g);
 size_t offset_key(char *buf, size_t cap, const char *topic, int32_t tlen, int32_t partition);
 void offset_entry_free(offset_entry *e);
 
-/* Kafka's partition for a group id: abs(Java String.hashCode) % n. */
+/* Kafka's partition for a group id: Utils.abs(Java String.hashCode) % n. */
 int32_t group_partition_for(const char *id, size_t len, int32_t nparts);
 
 #endif
