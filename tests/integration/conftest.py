@@ -338,17 +338,16 @@ def consumer(bs, **conf):
     return ck.Consumer(base)
 
 
-# librdkafka local errors that a group-less assign() consumer may report while
-# the coordinator lookup fails (consumer groups are out of scope here).
+# Consumer events that are not errors for these tests.
 _BENIGN_CONSUMER_ERRORS = {ck.KafkaError._PARTITION_EOF}
 
 
 def consume_exact(bs, topic, counts, start=None, timeout=60, **conf):
     """Consume by assign() until `counts[partition]` messages were read from
-    each partition (from `start[partition]`, default beginning). Returns
-    {partition: [Message...]} in offset order. Fails on extra messages seen
-    before the deadline only if they arrive in the same batch; callers compare
-    against watermarks for exactness."""
+    each partition (from `start[partition]`, default the beginning). Returns
+    {partition: [Message...]} in offset order; fails on consumer errors, on a
+    shortfall at the deadline, or on more than counts[p] messages in the
+    batches read (callers compare watermarks to rule out extra records)."""
     c = consumer(bs, **conf)
     start = start or {}
     try:

@@ -718,7 +718,8 @@ def metadata(conn, topics=None, version=None, allow_auto_create=False):
         return d
 
     def topic(r):
-        err, name, _internal = r.i16(), r.string(), r.bool()
+        err, name = r.i16(), r.string()
+        r.bool()  # is_internal
         parts = r.array(part)
         if v >= 8:
             r.i32()

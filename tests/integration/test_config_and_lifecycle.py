@@ -110,7 +110,7 @@ def test_shutdown_with_connected_idle_and_busy_clients(broker, request):
     t = unique_topic(request)
     p = producer(broker.bootstrap)
     produce_all(p, t, [dict(value=b"x")])  # p stays connected
-    c = consumer(broker.bootstrap, **{"fetch.wait.max.ms": 30000})
+    c = consumer(broker.bootstrap, **{"fetch.wait.max.ms": 30000, "socket.timeout.ms": 60000})
     c.assign([ck.TopicPartition(t, 0, 1)])
     c.consume(num_messages=1, timeout=0.5)
     try:
@@ -140,5 +140,6 @@ def test_properties_file_and_override_precedence(broker_factory, tmp_path, reque
     assert len(md.partitions) == 3, "--override must win over the properties file"
     assert (datadir / f"{t}-0").is_dir()
     res = ConfigResource(ConfigResource.Type.BROKER, "0")
-    cfg = admin(b.bootstrap).describe_configs([res])[res].result(15)
+    a = admin(b.bootstrap)  # keep the client alive while its future is pending
+    cfg = a.describe_configs([res])[res].result(15)
     assert cfg["log.retention.hours"].value == "100"

@@ -22,7 +22,8 @@ def test_restart_keeps_all_data(broker_factory, request):
         msgs = [dict(value=b"%s-%d-" % (codec.encode(), i) + b"x" * (i % 300),
                      key=b"k%d" % i, partition=i % 3, headers=[("codec", codec.encode())])
                 for i in range(600)]
-        produce_all(producer(bs, **{"compression.codec": codec}), t, msgs)
+        # batches must fit a segment (else RECORD_LIST_TOO_LARGE, as in Kafka)
+        produce_all(producer(bs, **{"compression.codec": codec, "batch.size": 8000}), t, msgs)
         for m in msgs:
             sent[m["partition"]].append((m["key"], m["value"]))
     assert len(b.segments(t, 0)) > 2, "expected the data to span several segments"
@@ -40,7 +41,8 @@ def test_restart_keeps_all_data(broker_factory, request):
     assert len(md.topics[t_empty].partitions) == 2
     assert watermarks(bs, t_empty, 1) == (0, 0)
     res = ConfigResource(ConfigResource.Type.TOPIC, t)
-    cfg = admin(bs).describe_configs([res])[res].result(15)
+    a = admin(bs)  # keep the client alive while its future is pending
+    cfg = a.describe_configs([res])[res].result(15)
     assert cfg["retention.ms"].value == "86400000"
 
     # writes continue at the right offsets

@@ -9,9 +9,8 @@ session errors and closing a session.
 
 import uuid
 
-import kproto
 from conftest import create_topic, produce_all, producer, raw_conn, unique_topic
-from kproto import FETCH, METADATA, R, W, is_flexible
+from kproto import FETCH, METADATA, W, is_flexible
 
 FETCH_SESSION_ID_NOT_FOUND = 70
 INVALID_FETCH_SESSION_EPOCH = 71

@@ -32,6 +32,8 @@ def make_messages(n, ts_base, headers=True, null_values=True):
             value = None  # tombstone
         else:
             value = b"value-%06d-" % i + rnd.randbytes(rnd.randrange(0, 200))
+        if key is None and value is None:
+            key = b"tombstone-key"  # a record needs a key or a value (kafka-python insists)
         hdrs = None
         if headers:
             if i % 3 == 1:

@@ -90,8 +90,10 @@ export class Broker {
     const proc = this.proc;
     this.proc = null;
     if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGTERM');
-    const timer = sleep(timeoutMs).then(() => 'timeout');
-    let res = await Promise.race([this.exit, timer]);
+    let timer;
+    const timeout = new Promise((r) => { timer = setTimeout(() => r('timeout'), timeoutMs); });
+    const res = await Promise.race([this.exit, timeout]);
+    clearTimeout(timer);
     if (res === 'timeout') {
       proc.kill('SIGKILL');
       await this.exit;
