@@ -9,9 +9,11 @@
 #include "broker/broker.h"
 #include "broker/delayed.h"
 #include "broker/dispatch.h"
+#include "broker/net_threads.h"
 #include "core/clock.h"
 #include "core/errors.h"
 #include "core/log.h"
+#include "core/strbuf.h"
 #include "proto/codec.h"
 #include "proto/messages/api_versions.h"
 
@@ -234,6 +236,7 @@ static void on_close(conn *c)
 {
     client *cl = c->user;
     cl->closed = true;
+    net_threads_connection_closed(cl->ip);
     /* Parked requests will never be answered: finish them now.  Each
      * cancel may release (free) requests, so rescan from the head. */
     cl->refs++;
@@ -256,7 +259,7 @@ static void on_drained(conn *c)
 
 const conn_ops client_conn_ops = { on_frame, on_close, on_drained };
 
-void client_accept(loop *lp, int fd, int listener_idx)
+void client_accept(loop *lp, int fd, int listener_idx, const char *ip)
 {
     broker *b = g_broker;
     conn_limits lim = { .max_frame = b->set.socket_request_max_bytes,
@@ -264,11 +267,14 @@ void client_accept(loop *lp, int fd, int listener_idx)
     client *cl = calloc(1, sizeof *cl);
     if (!cl) {
         close(fd);
+        net_threads_connection_closed(ip);
         return;
     }
+    str_copy(cl->ip, sizeof cl->ip, ip);
     conn *c = conn_new(lp, fd, &client_conn_ops, &lim);
     if (!c) {
         free(cl);
+        net_threads_connection_closed(ip);
         return;
     }
     cl->c = c;

@@ -19,13 +19,14 @@ struct client {
     kreq *head, *tail;        /* requests not yet answered, in order */
     int inflight;
     int listener;             /* index into broker_settings.listen */
+    char ip[64];              /* peer address, for max.connections.per.ip */
     bool closed;
 };
 
 extern const conn_ops client_conn_ops;
 
 /* Adopt a new socket on this loop as a Kafka client connection. */
-void client_accept(loop *lp, int fd, int listener_idx);
+void client_accept(loop *lp, int fd, int listener_idx, const char *ip);
 /* A request finished: release whatever responses are now in order. */
 void client_release(client *cl);
 

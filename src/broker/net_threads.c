@@ -6,24 +6,76 @@
 #include <unistd.h>
 
 #include "broker/client.h"
+#include "broker/conn_limits.h"
 #include "broker/delayed.h"
+#include "core/clock.h"
 #include "core/log.h"
 #include "net/listener.h"
 
-/* The fd and the listener index travel in one pointer-sized value. */
+typedef struct adoption {
+    int fd;
+    int listener;
+    char ip[CONN_IP_LEN];
+} adoption;
+
 static void adopt(loop *lp, void *arg)
 {
-    intptr_t v = (intptr_t)arg;
-    client_accept(lp, (int)(v >> 8), (int)(v & 0xff));
+    adoption *a = arg;
+    client_accept(lp, a->fd, a->listener, a->ip);
+    free(a);
 }
 
 static void on_accept(listener *ls, int fd, void *arg)
 {
     broker *b = g_broker;
-    int idx = (int)(intptr_t)arg;
-    unsigned i = atomic_fetch_add(&b->next_loop, 1) % (unsigned)b->nloops;
-    if (loop_post(b->loops[i], adopt, (void *)(((intptr_t)fd << 8) | idx)) < 0)
+    adoption *a = malloc(sizeof *a);
+    if (!a) {
         close(fd);
+        return;
+    }
+    a->fd = fd;
+    a->listener = (int)(intptr_t)arg;
+    int ok = conn_limits_admit(fd, a->ip);
+    if (ok <= 0) {
+        static _Atomic int64_t last_log_ms;
+        int64_t now = mono_ms();
+        if (now - atomic_load(&last_log_ms) >= 1000) {
+            atomic_store(&last_log_ms, now);
+            if (ok == 0)
+                LOG_WRN("net", "refusing a connection from %s: max.connections.per.ip reached", a->ip);
+            else
+                LOG_WRN("net", "max.connections (%d) reached: not accepting until one closes",
+                        conn_limits_count());
+        }
+        close(fd);
+        free(a);
+        if (ok < 0)
+            for (int i = 0; i < b->set.nlisteners; i++)
+                if (b->listeners[i])
+                    listener_pause(b->listeners[i]);
+        return;
+    }
+    unsigned i = atomic_fetch_add(&b->next_loop, 1) % (unsigned)b->nloops;
+    if (loop_post(b->loops[i], adopt, a) < 0) {
+        conn_limits_release(a->ip);
+        close(fd);
+        free(a);
+    }
+}
+
+static void resume_accepting(loop *lp, void *arg)
+{
+    broker *b = arg;
+    for (int i = 0; i < b->set.nlisteners; i++)
+        if (b->listeners[i])
+            listener_resume(b->listeners[i]);
+}
+
+void net_threads_connection_closed(const char *ip)
+{
+    broker *b = g_broker;
+    if (conn_limits_release(ip) && b->nloops > 0)
+        loop_post(b->loops[0], resume_accepting, b);
 }
 
 int net_threads_init(broker *b, char *err, size_t errlen)
@@ -44,6 +96,7 @@ int net_threads_init(broker *b, char *err, size_t errlen)
         delayed_loop_init(b->loops[i]);
     }
     b->nloops = n;
+    conn_limits_init(b);
     for (int i = 0; i < b->set.nlisteners; i++) {
         endpoint *e = &b->set.listen[i];
         b->listeners[i] = listener_open(b->loops[0], e->host, e->port, on_accept,

@@ -15,6 +15,8 @@
 /* Create loops and bind the listener; errors name the address. */
 int net_threads_init(broker *b, char *err, size_t errlen);
 int net_threads_start(broker *b);
+/* A client connection from ip is gone (any network thread). */
+void net_threads_connection_closed(const char *ip);
 /* Stop accepting, stop loops and join threads. */
 void net_threads_stop(broker *b);
 

@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <netdb.h>
 #include <netinet/in.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,12 +22,13 @@ struct listener {
     ktimer backoff;
     void (*on_accept)(listener *, int, void *);
     void *arg;
+    bool paused;
 };
 
 static void accept_ready(loop *lp, io_watch *w, uint32_t events)
 {
     listener *ls = (listener *)w;
-    for (int i = 0; i < 256; i++) {
+    for (int i = 0; i < 256 && !ls->paused; i++) {
         int fd = accept4(ls->w.fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
         if (fd < 0) {
             if (errno == EAGAIN || errno == EWOULDBLOCK)
@@ -45,7 +47,8 @@ static void accept_ready(loop *lp, io_watch *w, uint32_t events)
 static void backoff_done(loop *lp, ktimer *t)
 {
     listener *ls = (listener *)((char *)t - offsetof(listener, backoff));
-    loop_rewatch(lp, &ls->w, EPOLLIN);
+    if (!ls->paused)
+        loop_rewatch(lp, &ls->w, EPOLLIN);
 }
 
 listener *listener_open(loop *lp, const char *host, int port,
@@ -118,6 +121,23 @@ fail:
 }
 
 int listener_port(const listener *ls) { return ls->port; }
+
+void listener_pause(listener *ls)
+{
+    if (!ls->paused) {
+        ls->paused = true;
+        loop_rewatch(ls->lp, &ls->w, 0);
+    }
+}
+
+void listener_resume(listener *ls)
+{
+    if (ls->paused) {
+        ls->paused = false;
+        if (!ktimer_armed(&ls->backoff))
+            loop_rewatch(ls->lp, &ls->w, EPOLLIN);
+    }
+}
 
 void listener_close(listener *ls)
 {

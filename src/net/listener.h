@@ -20,6 +20,10 @@ listener *listener_open(loop *lp, const char *host, int port,
                         void (*on_accept)(listener *ls, int fd, void *arg), void *arg,
                         char *err, size_t errlen);
 int listener_port(const listener *ls);
+/* Stop / restart accepting (max.connections); loop thread only.  A pause
+ * from inside on_accept also ends the current accept batch. */
+void listener_pause(listener *ls);
+void listener_resume(listener *ls);
 void listener_close(listener *ls);
 
 #endif

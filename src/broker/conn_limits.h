@@ -1,0 +1,32 @@
+/*
+ * conn_limits.h - max.connections and max.connections.per.ip(.overrides).
+ *
+ * Kafka's semantics: a connection from an address already at its per-IP
+ * limit is closed as soon as it is accepted; when the whole broker is at
+ * max.connections the acceptor stops accepting (clients wait in the
+ * listen backlog) until a connection closes.  The counts live behind one
+ * mutex: admissions happen on loop 0, releases on any network thread.
+ */
+#ifndef SAMSA_BROKER_CONN_LIMITS_H
+#define SAMSA_BROKER_CONN_LIMITS_H
+
+#include <stdbool.h>
+#include <sys/socket.h>
+
+struct broker;
+
+#define CONN_IP_LEN 64
+
+int conn_limits_init(struct broker *b);
+void conn_limits_free(void);
+/* Decide on a just-accepted socket.  Fills ip (text form).  Returns 1 to
+ * admit, 0 to refuse (per-IP limit), -1 when the broker is full (the
+ * caller stops accepting until conn_limits_release reports room). */
+int conn_limits_admit(int fd, char ip[CONN_IP_LEN]);
+/* A connection from ip closed.  Returns true if the broker was full and
+ * accepting may resume. */
+bool conn_limits_release(const char *ip);
+/* Live connection count (for logs and tests). */
+int conn_limits_count(void);
+
+#endif
