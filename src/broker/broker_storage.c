@@ -49,6 +49,10 @@ void log_config_from_topic(const struct broker_config *cfg, const struct topic_s
     c->producer_id_expiration_ms = cfg->producer_id_expiration_ms;
     c->compact = s->compact;
     c->delete_retention = s->delete_;
+    c->min_cleanable_ratio = s->min_cleanable_dirty_ratio;
+    c->min_compaction_lag_ms = s->min_compaction_lag_ms;
+    c->max_compaction_lag_ms = s->max_compaction_lag_ms;
+    c->delete_retention_ms = s->delete_retention_ms;
 }
 
 int log_config_for_overrides(const struct broker_config *cfg, const topic_kv *kv, int n,
@@ -230,6 +234,10 @@ int broker_storage_open(broker *b, const struct broker_config *cfg, char *err, s
     if (cfg->log_flush_scheduler_interval_ms > 0 && cfg->log_flush_scheduler_interval_ms < lc.flush_check_interval_ms)
         lc.flush_check_interval_ms = cfg->log_flush_scheduler_interval_ms;
     lc.start_threads = true;
+    lc.cleaner_enable = cfg->log_cleaner_enable;
+    lc.cleaner_threads = cfg->log_cleaner_threads;
+    lc.cleaner_dedupe_buffer_size = cfg->log_cleaner_dedupe_buffer_size;
+    lc.cleaner_backoff_ms = cfg->log_cleaner_backoff_ms;
     if (log_manager_open(&lc, &b->logs, err, errlen) != 0)
         goto fail_meta;
     if (identity(b, cfg, err, errlen) < 0)

@@ -645,14 +645,6 @@ static const struct {
     /* Accepted (so Kafka files start) but without effect yet: each entry
      * goes away when the feature lands. */
     { "num.io.threads", "has no effect: Samsa handles requests on its network threads" },
-    { "log.cleaner.enable", "has no effect yet: log compaction is not implemented" },
-    { "log.cleaner.threads", "has no effect yet: log compaction is not implemented" },
-    { "log.cleaner.backoff.ms", "has no effect yet: log compaction is not implemented" },
-    { "log.cleaner.dedupe.buffer.size", "has no effect yet: log compaction is not implemented" },
-    { "log.cleaner.delete.retention.ms", "has no effect yet: log compaction is not implemented" },
-    { "log.cleaner.min.cleanable.ratio", "has no effect yet: log compaction is not implemented" },
-    { "log.cleaner.min.compaction.lag.ms", "has no effect yet: log compaction is not implemented" },
-    { "log.cleaner.max.compaction.lag.ms", "has no effect yet: log compaction is not implemented" },
     { "log.preallocate", "has no effect: index files are written at their used size" },
     { "num.replica.fetchers", "has no effect yet: replication is not implemented" },
     { "replica.lag.time.max.ms", "has no effect yet: replication is not implemented" },

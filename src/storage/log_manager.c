@@ -2,7 +2,8 @@
  *
  * Locking: lm->mu guards the registry (parts/map), the per-dir partition
  * counts, the flush queue and the plogs' lm_* fields; lm->del_mu guards only
- * the deletion queue.  The retire hook runs under a plog's write lock and
+ * the deletion queue; lm->ckpt_mu serializes checkpoint file writers (the
+ * scheduler and the cleaner threads both write them).  The retire hook runs under a plog's write lock and
  * takes del_mu (a leaf lock: nothing is called while holding it).  While
  * holding lm->mu this file never waits for a shared plog's lock: it
  * collects references (plog_ref is atomic), drops lm->mu, then works on
@@ -26,6 +27,7 @@
 #include "core/log.h"
 #include "core/strmap.h"
 #include "storage/checkpoint.h"
+#include "storage/log_cleaner.h"
 #include "storage/log_dir.h"
 #include "storage/partition_log_int.h"
 #include "storage/sio.h"
@@ -62,6 +64,11 @@ struct log_manager {
     bool stop;
     bool threads;
     pthread_t sched_thr, flush_thr;
+    pthread_mutex_t ckpt_mu;    /* serializes checkpoint file writers */
+    pthread_cond_t cleaner_cond;/* cleaner backoff / stop */
+    pthread_t *cleaner_thr;
+    int ncleaners;
+    atomic_bool cleaner_abort;  /* set at shutdown: in-flight cleanings stop */
 };
 
 static size_t part_key(char *buf, size_t cap, const char *topic, int32_t partition)
@@ -84,6 +91,10 @@ void log_manager_config_defaults(log_manager_config *c)
     c->recovery_checkpoint_interval_ms = 60000;
     c->start_offset_checkpoint_interval_ms = 60000;
     c->start_threads = true;
+    c->cleaner_enable = true;
+    c->cleaner_threads = 1;
+    c->cleaner_dedupe_buffer_size = LOG_CLEANER_DEFAULT_DEDUPE_BYTES;
+    c->cleaner_backoff_ms = 15000;
 }
 
 /* ---------------------------------------------------------------- registry */
@@ -292,11 +303,12 @@ static int load_dir(log_manager *lm, int di, char *err, size_t errlen)
 {
     const char *dir = lm->dirs[di];
     bool clean = log_dir_clean_shutdown(dir);
-    ckpt_entry *rp = NULL, *ls = NULL;
-    size_t nrp = 0, nls = 0;
-    strmap rpm, lsm;
+    ckpt_entry *rp = NULL, *ls = NULL, *cl = NULL;
+    size_t nrp = 0, nls = 0, ncl = 0;
+    strmap rpm, lsm, clm;
     strmap_init(&rpm);
     strmap_init(&lsm);
+    strmap_init(&clm);
     if (ckpt_read(dir, CKPT_RECOVERY_POINT, &rp, &nrp) < 0 && errno != ENOENT) {
         LOG_WRN("storage", "%s/%s is unreadable (%s): recovering every log in the dir",
                 dir, CKPT_RECOVERY_POINT, strerror(errno));
@@ -305,10 +317,15 @@ static int load_dir(log_manager *lm, int di, char *err, size_t errlen)
     if (ckpt_read(dir, CKPT_LOG_START, &ls, &nls) < 0 && errno != ENOENT)
         LOG_WRN("storage", "%s/%s is unreadable (%s): log starts default to the first segment",
                 dir, CKPT_LOG_START, strerror(errno));
+    if (ckpt_read(dir, CKPT_CLEANER, &cl, &ncl) < 0 && errno != ENOENT)
+        LOG_WRN("storage", "%s/%s is unreadable (%s): compacted logs will be cleaned from their start",
+                dir, CKPT_CLEANER, strerror(errno));
     ckpt_to_map(&rpm, rp, nrp);
     ckpt_to_map(&lsm, ls, nls);
+    ckpt_to_map(&clm, cl, ncl);
     ckpt_free(rp, nrp);
     ckpt_free(ls, nls);
+    ckpt_free(cl, ncl);
 
     int rc = KERR_NONE;
     DIR *d = opendir(dir);
@@ -352,6 +369,9 @@ static int load_dir(log_manager *lm, int di, char *err, size_t errlen)
             continue;
         }
         plog_set_retire_hook(l, retire_hook, lm);
+        int64_t first_dirty = ckpt_map_get(&clm, topic, part);
+        if (first_dirty >= 0)
+            plog_set_cleaner_offset(l, first_dirty);
         pthread_mutex_lock(&lm->mu);
         char key[300];
         size_t kl = part_key(key, sizeof key, topic, part);
@@ -372,6 +392,7 @@ static int load_dir(log_manager *lm, int di, char *err, size_t errlen)
 out:
     strmap_free(&rpm);
     strmap_free(&lsm);
+    strmap_free(&clm);
     return rc;
 }
 
@@ -475,6 +496,174 @@ static void *scheduler_main(void *arg)
     return NULL;
 }
 
+/* ---------------------------------------------------------------- cleaner */
+
+static int64_t cleaner_map_bytes(const log_manager *lm)
+{
+    int t = lm->cfg.cleaner_threads > 0 ? lm->cfg.cleaner_threads : 1;
+    int64_t b = lm->cfg.cleaner_dedupe_buffer_size > 0 ? lm->cfg.cleaner_dedupe_buffer_size
+                                                       : LOG_CLEANER_DEFAULT_DEDUPE_BYTES;
+    return b / t;
+}
+
+/* cleaner-offset-checkpoint of one dir: every log there with a known
+ * first dirty offset. */
+static int write_cleaner_checkpoint(log_manager *lm, int dir)
+{
+    plog **v;
+    int *dirs;
+    size_t n = snapshot_logs(lm, &v, &dirs), k = 0;
+    int rc = KERR_NONE;
+    ckpt_entry *e = malloc(sizeof *e * (n ? n : 1));
+    if (!e) {
+        release_logs(v, n, dirs);
+        return KERR_KAFKA_STORAGE_ERROR;
+    }
+    for (size_t i = 0; i < n; i++) {
+        int64_t off;
+        if (dirs[i] != dir || (off = plog_cleaner_offset(v[i])) < 0)
+            continue;
+        e[k++] = (ckpt_entry){ v[i]->topic, v[i]->partition, off };
+    }
+    pthread_mutex_lock(&lm->ckpt_mu);
+    if (ckpt_write(lm->dirs[dir], CKPT_CLEANER, e, k) < 0) {
+        LOG_ERR("storage", "cannot write %s/%s: %s", lm->dirs[dir], CKPT_CLEANER, strerror(errno));
+        rc = KERR_KAFKA_STORAGE_ERROR;
+    }
+    pthread_mutex_unlock(&lm->ckpt_mu);
+    free(e);
+    release_logs(v, n, dirs);
+    return rc;
+}
+
+/* Clean l (already marked lm_cleaning), then update the bookkeeping. */
+static int clean_marked(log_manager *lm, plog *l, int dir, int64_t now, bool force, log_cleaner_stats *st)
+{
+    log_cleaner_opts o;
+    log_cleaner_opts_init(&o);
+    o.dedupe_buffer_size = cleaner_map_bytes(lm);
+    o.force = force;
+    o.abort = &lm->cleaner_abort;
+    int rc = plog_clean_ex(l, now, &o, st);
+    pthread_mutex_lock(&lm->mu);
+    l->lm_cleaning = false;
+    if (rc != KERR_NONE && rc != KERR_UNKNOWN_TOPIC_OR_PARTITION)
+        l->lm_uncleanable = true;
+    else if (rc == KERR_NONE && st->cleaned)
+        l->lm_uncleanable = false;     /* a forced pass (admin) succeeded */
+    pthread_mutex_unlock(&lm->mu);
+    if (rc != KERR_NONE && rc != KERR_UNKNOWN_TOPIC_OR_PARTITION)
+        LOG_WRN("storage", "cleaning %s-%d failed (%s): it is marked uncleanable until the log is reloaded",
+                l->topic, l->partition, kerr_name(rc));
+    if (st->cleaned)
+        write_cleaner_checkpoint(lm, dir);
+    return rc;
+}
+
+/* Kafka's grabFilthiestCompactedLog + clean: the log with the highest
+ * dirty ratio among those that should be cleaned.  1 if a log was
+ * cleaned, 0 if none needed it.  `skip` (optional, n_skip entries) lists
+ * logs not to pick. */
+static int clean_filthiest(log_manager *lm, int64_t now, plog **skip, size_t n_skip, plog **picked)
+{
+    plog **v;
+    int *dirs;
+    size_t n = snapshot_logs(lm, &v, &dirs);
+    int best = -1, done = 0;
+    double best_ratio = -1;
+    for (size_t i = 0; i < n; i++) {
+        bool busy = false;
+        for (size_t j = 0; j < n_skip; j++)
+            busy |= skip[j] == v[i];
+        pthread_mutex_lock(&lm->mu);
+        busy |= v[i]->lm_cleaning || v[i]->lm_uncleanable;
+        pthread_mutex_unlock(&lm->mu);
+        log_cleaner_info in;
+        if (busy || plog_cleaner_info(v[i], now, &in) != KERR_NONE || !in.should_clean)
+            continue;
+        if (in.dirty_ratio > best_ratio) {
+            best = (int)i;
+            best_ratio = in.dirty_ratio;
+        }
+    }
+    if (best >= 0) {
+        plog *l = v[best];
+        pthread_mutex_lock(&lm->mu);
+        bool mine = !l->lm_cleaning;
+        l->lm_cleaning = true;
+        pthread_mutex_unlock(&lm->mu);
+        if (mine) {
+            log_cleaner_stats st;
+            clean_marked(lm, l, dirs[best], now, true, &st);
+            done = st.cleaned;
+            if (picked)
+                *picked = l;
+        }
+    }
+    release_logs(v, n, dirs);
+    return done;
+}
+
+static void *cleaner_main(void *arg)
+{
+    log_manager *lm = arg;
+    pthread_mutex_lock(&lm->mu);
+    while (!lm->stop) {
+        pthread_mutex_unlock(&lm->mu);
+        int done = clean_filthiest(lm, wall_ms(), NULL, 0, NULL);
+        pthread_mutex_lock(&lm->mu);
+        if (lm->stop || done)
+            continue;
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        int64_t ns = ts.tv_nsec + (lm->cfg.cleaner_backoff_ms % 1000) * 1000000L;
+        ts.tv_sec += (time_t)(lm->cfg.cleaner_backoff_ms / 1000 + ns / 1000000000L);
+        ts.tv_nsec = (long)(ns % 1000000000L);
+        pthread_cond_timedwait(&lm->cleaner_cond, &lm->mu, &ts);
+    }
+    pthread_mutex_unlock(&lm->mu);
+    return NULL;
+}
+
+int log_manager_run_cleaner(log_manager *lm, int64_t now_ms)
+{
+    size_t n = log_manager_count(lm), k = 0;
+    plog **done = malloc(sizeof *done * (n ? n : 1));
+    if (!done)
+        return 0;
+    int cleaned = 0;
+    while (k < n) {
+        plog *p = NULL;
+        int r = clean_filthiest(lm, now_ms, done, k, &p);
+        if (!p)
+            break;
+        done[k++] = p;               /* identity only: each log at most once per pass */
+        cleaned += r;
+    }
+    free(done);
+    return cleaned;
+}
+
+int log_manager_clean_log(log_manager *lm, plog *l, int64_t now_ms, log_cleaner_stats *st)
+{
+    log_cleaner_stats dummy;
+    char key[300];
+    size_t kl = part_key(key, sizeof key, l->topic, l->partition);
+    pthread_mutex_lock(&lm->mu);
+    lm_part *p = strmap_get(&lm->map, key, kl);
+    int dir = p && p->l == l ? p->dir : -1;
+    bool was = l->lm_cleaning;
+    l->lm_cleaning = true;           /* keep the threads off it (plog_clean serializes anyway) */
+    pthread_mutex_unlock(&lm->mu);
+    if (dir < 0) {
+        pthread_mutex_lock(&lm->mu);
+        l->lm_cleaning = was;
+        pthread_mutex_unlock(&lm->mu);
+        return KERR_UNKNOWN_TOPIC_OR_PARTITION;
+    }
+    return clean_marked(lm, l, dir, now_ms, true, st ? st : &dummy);
+}
+
 /* ---------------------------------------------------------------- public */
 
 static void lm_free(log_manager *lm)
@@ -492,10 +681,13 @@ static void lm_free(log_manager *lm)
     free(lm->dirs);
     free(lm->lock_fds);
     free(lm->dir_parts);
+    free(lm->cleaner_thr);
     pthread_mutex_destroy(&lm->mu);
     pthread_mutex_destroy(&lm->del_mu);
+    pthread_mutex_destroy(&lm->ckpt_mu);
     pthread_cond_destroy(&lm->cond);
     pthread_cond_destroy(&lm->flush_cond);
+    pthread_cond_destroy(&lm->cleaner_cond);
     free(lm);
 }
 
@@ -513,8 +705,11 @@ int log_manager_open(const log_manager_config *cfg, log_manager **out, char *err
     lm->cfg = *cfg;
     pthread_mutex_init(&lm->mu, NULL);
     pthread_mutex_init(&lm->del_mu, NULL);
+    pthread_mutex_init(&lm->ckpt_mu, NULL);
     pthread_cond_init(&lm->cond, NULL);
     pthread_cond_init(&lm->flush_cond, NULL);
+    pthread_cond_init(&lm->cleaner_cond, NULL);
+    atomic_init(&lm->cleaner_abort, false);
     strmap_init(&lm->map);
     lm->dirs = calloc((size_t)cfg->ndirs, sizeof *lm->dirs);
     lm->lock_fds = malloc(sizeof *lm->lock_fds * (size_t)cfg->ndirs);
@@ -556,6 +751,16 @@ int log_manager_open(const log_manager_config *cfg, log_manager **out, char *err
             return KERR__NOMEM;
         }
         lm->threads = true;
+        int nc = cfg->cleaner_enable && cfg->cleaner_threads > 0 ? cfg->cleaner_threads : 0;
+        if (nc && (lm->cleaner_thr = calloc((size_t)nc, sizeof *lm->cleaner_thr))) {
+            for (int i = 0; i < nc; i++) {
+                if (pthread_create(&lm->cleaner_thr[i], NULL, cleaner_main, lm) != 0) {
+                    LOG_ERR("storage", "cannot start log cleaner thread %d", i);
+                    break;
+                }
+                lm->ncleaners++;
+            }
+        }
     }
     *out = lm;
     return KERR_NONE;
@@ -568,9 +773,13 @@ int log_manager_shutdown(log_manager *lm)
     if (lm->threads) {
         pthread_mutex_lock(&lm->mu);
         lm->stop = true;
+        atomic_store(&lm->cleaner_abort, true);
         pthread_cond_broadcast(&lm->cond);
         pthread_cond_broadcast(&lm->flush_cond);
+        pthread_cond_broadcast(&lm->cleaner_cond);
         pthread_mutex_unlock(&lm->mu);
+        for (int i = 0; i < lm->ncleaners; i++)
+            pthread_join(lm->cleaner_thr[i], NULL);
         pthread_join(lm->sched_thr, NULL);
         pthread_join(lm->flush_thr, NULL);   /* drains queued flushes first */
     }
@@ -766,12 +975,14 @@ int log_manager_write_checkpoints(log_manager *lm)
     size_t n = snapshot_logs(lm, &v, &dirs);
     int rc = KERR_NONE;
     ckpt_entry *rp = malloc(sizeof *rp * (n ? n : 1)), *ls = malloc(sizeof *ls * (n ? n : 1));
-    if (!rp || !ls) {
+    ckpt_entry *cl = malloc(sizeof *cl * (n ? n : 1));
+    if (!rp || !ls || !cl) {
         rc = KERR_KAFKA_STORAGE_ERROR;
         goto out;
     }
+    pthread_mutex_lock(&lm->ckpt_mu);
     for (int d = 0; d < lm->ndirs; d++) {
-        size_t k = 0;
+        size_t k = 0, kc = 0;
         for (size_t i = 0; i < n; i++) {
             if (dirs[i] != d)
                 continue;
@@ -780,16 +991,22 @@ int log_manager_write_checkpoints(log_manager *lm)
             rp[k].offset = plog_recovery_point(v[i]);
             ls[k].offset = plog_log_start_offset(v[i]);
             k++;
+            int64_t co = plog_cleaner_offset(v[i]);
+            if (co >= 0)
+                cl[kc++] = (ckpt_entry){ v[i]->topic, v[i]->partition, co };
         }
         if (ckpt_write(lm->dirs[d], CKPT_RECOVERY_POINT, rp, k) < 0 ||
-            ckpt_write(lm->dirs[d], CKPT_LOG_START, ls, k) < 0) {
+            ckpt_write(lm->dirs[d], CKPT_LOG_START, ls, k) < 0 ||
+            ckpt_write(lm->dirs[d], CKPT_CLEANER, cl, kc) < 0) {
             LOG_ERR("storage", "cannot write checkpoints in %s: %s", lm->dirs[d], strerror(errno));
             rc = KERR_KAFKA_STORAGE_ERROR;
         }
     }
+    pthread_mutex_unlock(&lm->ckpt_mu);
 out:
     free(rp);
     free(ls);
+    free(cl);
     release_logs(v, n, dirs);
     return rc;
 }

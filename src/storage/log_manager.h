@@ -12,7 +12,13 @@
  *   - "flusher": performs requested flushes.  Requests for a log that is
  *     already queued coalesce (group commit: many acks, one fsync); after
  *     the flush it calls the log's on_flushed(owner, recovery point) so the
- *     broker can complete acks waiting for durability.
+ *     broker can complete acks waiting for durability;
+ *   - log.cleaner.threads "cleaner" threads (log_cleaner.h): each picks the
+ *     compacted log with the highest dirty ratio that should be cleaned
+ *     (Kafka's grabFilthiestCompactedLog), cleans it, writes the dir's
+ *     cleaner-offset-checkpoint, and sleeps log.cleaner.backoff.ms when no
+ *     log needs cleaning.  A log whose cleaning fails (corrupt data, I/O)
+ *     is marked uncleanable and skipped until it is loaded again.
  *
  * Startup (log_manager_open): lock every dir (flock on <dir>/.lock; the
  * error names the dir), note the clean-shutdown marker, read the
@@ -50,6 +56,11 @@ typedef struct log_manager_config {
     int64_t recovery_checkpoint_interval_ms;    /* log.flush.offset.checkpoint.interval.ms 60000 */
     int64_t start_offset_checkpoint_interval_ms;/* log.flush.start.offset.checkpoint.interval.ms 60000 */
     bool start_threads;                         /* false: no background threads (tests) */
+    /* compaction */
+    bool cleaner_enable;                        /* log.cleaner.enable true */
+    int cleaner_threads;                        /* log.cleaner.threads 1 */
+    int64_t cleaner_dedupe_buffer_size;         /* log.cleaner.dedupe.buffer.size 134217728, shared by the threads */
+    int64_t cleaner_backoff_ms;                 /* log.cleaner.backoff.ms 15000 */
 } log_manager_config;
 
 void log_manager_config_defaults(log_manager_config *c);
@@ -96,5 +107,14 @@ void log_manager_run_retention(log_manager *lm, int64_t now_ms);
 int log_manager_write_checkpoints(log_manager *lm);
 /* Unlink deleted segments/dirs whose delay expired (all when force). */
 void log_manager_run_deletions(log_manager *lm, int64_t now_ms, bool force);
+
+/* Compaction, synchronously (tests, admin).  run_cleaner: what the cleaner
+ * threads do, until no log should be cleaned (each log at most once);
+ * returns how many logs were cleaned.  clean_log: one forced pass over one
+ * registered log (log_cleaner.h: plog_clean), then its dir's
+ * cleaner-offset-checkpoint is written.  st may be NULL. */
+struct log_cleaner_stats;
+int log_manager_run_cleaner(log_manager *lm, int64_t now_ms);
+int log_manager_clean_log(log_manager *lm, plog *l, int64_t now_ms, struct log_cleaner_stats *st);
 
 #endif

@@ -8,6 +8,9 @@
  *   from the last index entry to the end of the file to learn the LEO and
  *   max timestamp.  Older segments stay untouched until first used.
  *   Producer state comes from the snapshot at the LEO (written at close).
+ * Load, either way: a compaction the broker crashed in is finished first
+ *   (complete_swaps: *.cleaned deleted, a *.log.swap replaces the segments
+ *   in its offset range, its indexes are rebuilt), like Kafka's LogLoader.
  * Load, unclean shutdown:
  *   every segment from the one holding the recovery point onwards is
  *   re-validated batch by batch (size, magic, CRC, offsets increasing); the
@@ -21,6 +24,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,6 +34,7 @@
 
 #include "core/errors.h"
 #include "core/log.h"
+#include "storage/segment_reader.h"
 #include "storage/sio.h"
 
 /* ---------------------------------------------------------------- create */
@@ -160,8 +165,210 @@ static int cmp_i64(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
-/* One pass over the dir: segments, snapshots, leftovers. */
-static int scan_dir(plog *l, scan_result *r)
+/* ---------------------------------------------------------------- interrupted compaction */
+
+typedef struct name_list {
+    char **v;
+    int n, cap;
+} name_list;
+
+static int names_add(name_list *nl, const char *name)
+{
+    if (nl->n == nl->cap) {
+        int nc = nl->cap ? nl->cap * 2 : 8;
+        char **nv = realloc(nl->v, sizeof *nv * (size_t)nc);
+        if (!nv)
+            return -1;
+        nl->v = nv;
+        nl->cap = nc;
+    }
+    if (!(nl->v[nl->n] = strdup(name)))
+        return -1;
+    nl->n++;
+    return 0;
+}
+
+static void names_free(name_list *nl)
+{
+    for (int i = 0; i < nl->n; i++)
+        free(nl->v[i]);
+    free(nl->v);
+}
+
+/* Offset prefix of "<20 digits>.<anything>", or -1. */
+static int64_t name_offset(const char *n)
+{
+    if (strlen(n) < 21 || n[20] != '.')
+        return -1;
+    int64_t v = 0;
+    for (int i = 0; i < 20; i++) {
+        if (n[i] < '0' || n[i] > '9' || v > (INT64_MAX - (n[i] - '0')) / 10)
+            return -1;
+        v = v * 10 + (n[i] - '0');
+    }
+    return v;
+}
+
+/* Offset after the last whole batch of a .log file (its base if none). */
+static int64_t log_next_offset(const char *path, int64_t base)
+{
+    int64_t next = base;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    struct stat st;
+    if (fd < 0)
+        return next;
+    if (fstat(fd, &st) == 0) {
+        seg_reader rd;
+        rb_header h;
+        int64_t at;
+        const char *why;
+        segr_init(&rd, fd, 0, st.st_size);
+        while (segr_next(&rd, &h, &at, &why) == SEGR_BATCH)
+            if (rb_last_offset(&h) + 1 > next)
+                next = rb_last_offset(&h) + 1;
+        segr_free(&rd);
+    }
+    close(fd);
+    return next;
+}
+
+static void unlink_logged(plog *l, const char *name, const char *why)
+{
+    char path[4200];
+    snprintf(path, sizeof path, "%s/%s", l->dir, name);
+    if (unlink(path) == 0)
+        LOG_INF("storage", "%s: deleted %s (%s)", l->dir, name, why);
+}
+
+/* Finish what a crash interrupted in the log cleaner's swap (Kafka's
+ * LogLoader: removeTempFilesAndCollectSwapFiles, then the swap passes):
+ *   1. *.cleaned files were never complete: delete them.  A *.swap whose
+ *      offset is >= the smallest *.cleaned offset belongs to an unfinished
+ *      multi-segment operation: delete it too.
+ *   2. A <base>.log.swap was complete and fsynced before it got that name:
+ *      it replaces every segment file whose offset lies in [base, offset
+ *      after its last batch), so delete those (they may still be there, or
+ *      already be *.deleted).
+ *   3. Rename <base>.log.swap to <base>.log.  Its index files are rebuilt
+ *      from the .log (whatever state their renames were in), and the
+ *      segment is checked like recovery checks one.  Orphan index *.swap
+ *      files (no .log.swap) are deleted: their segment was never replaced. */
+static int complete_swaps(plog *l)
+{
+    name_list cleaned = { 0 }, swaps = { 0 }, all = { 0 };
+    int64_t min_cleaned = INT64_MAX, min_swap = INT64_MAX, max_swap = INT64_MIN;
+    int64_t *bases = NULL;
+    int nbases = 0, rc = -1;
+    char path[4200], np[4200];
+    DIR *d = opendir(l->dir);
+    if (!d)
+        return -1;
+    struct dirent *de;
+    while ((de = readdir(d))) {
+        const char *n = de->d_name;
+        int e = 0;
+        if (ends_with(n, ".cleaned")) {
+            e = names_add(&cleaned, n);
+            int64_t off = name_offset(n);
+            if (off >= 0 && off < min_cleaned)
+                min_cleaned = off;
+        } else if (ends_with(n, ".swap")) {
+            e = names_add(&swaps, n);
+        } else if (n[0] != '.') {
+            e = names_add(&all, n);
+        }
+        if (e < 0) {
+            closedir(d);
+            goto out;
+        }
+    }
+    closedir(d);
+    if (swaps.n && !(bases = malloc(sizeof *bases * (size_t)swaps.n)))
+        goto out;
+    for (int i = 0; i < swaps.n; i++) {
+        const char *n = swaps.v[i];
+        int64_t off = name_offset(n), base = parse_offset_name(n, ".log.swap");
+        if (off < 0 || off >= min_cleaned) {
+            unlink_logged(l, n, "swap file of an unfinished operation");
+            continue;
+        }
+        if (base < 0)
+            continue;                       /* index swaps: handled below */
+        snprintf(path, sizeof path, "%s/%s", l->dir, n);
+        int64_t next = log_next_offset(path, base);
+        LOG_WRN("storage", "%s: finishing an interrupted compaction swap: %s covers offsets [%" PRId64
+                ", %" PRId64 ")", l->dir, n, base, next);
+        if (base < min_swap)
+            min_swap = base;
+        if (next > max_swap)
+            max_swap = next;
+        bases[nbases++] = base;
+    }
+    for (int i = 0; i < cleaned.n; i++)
+        unlink_logged(l, cleaned.v[i], "unfinished compaction output");
+    /* 2. the replaced segments */
+    for (int i = 0; i < all.n && nbases; i++) {
+        const char *n = all.v[i];
+        int64_t off = parse_offset_name(n, ".log");
+        if (off < 0)
+            off = parse_offset_name(n, ".index");
+        if (off < 0)
+            off = parse_offset_name(n, ".timeindex");
+        if (off < 0)
+            off = parse_offset_name(n, ".txnindex");
+        if (off >= min_swap && off < max_swap)
+            unlink_logged(l, n, "replaced by a compacted segment");
+    }
+    /* 3. rename the logs, drop every other swap file and stale indexes */
+    for (int i = 0; i < swaps.n; i++) {
+        const char *n = swaps.v[i];
+        int64_t off = name_offset(n), base = parse_offset_name(n, ".log.swap");
+        if (off < 0 || off >= min_cleaned)
+            continue;
+        snprintf(path, sizeof path, "%s/%s", l->dir, n);
+        if (base < 0) {
+            unlink(path);                   /* indexes are rebuilt */
+            continue;
+        }
+        segment_name(np, sizeof np, l->dir, base, ".log");
+        if (sio_rename(path, np) < 0) {
+            LOG_ERR("storage", "%s: cannot rename %s: %s", l->dir, n, strerror(errno));
+            goto out;
+        }
+    }
+    for (int i = 0; i < nbases; i++) {
+        segment *s = segment_new(l->dir, bases[i], l->last_flush_ms);
+        if (!s)
+            goto out;
+        unlink(s->oidx.path);
+        unlink(s->tidx.path);
+        int64_t cut, bad, next;
+        const char *why;
+        int r = segment_open_existing(s) < 0 ? -1
+                : segment_recover(s, l->cfg.index_interval_bytes, bases[i], NULL, NULL, &cut, &bad, &why, &next);
+        if (r == 0 && why)
+            LOG_WRN("storage", "recovery: %s: truncated at position %" PRId64 ", cut %" PRId64 " bytes: %s",
+                    s->log_path, bad, cut, why);
+        if (r == 0 && (segment_seal(s) < 0 || segment_flush(s) < 0))
+            r = -1;
+        if (r < 0)
+            LOG_ERR("storage", "%s: cannot rebuild the indexes of %s: %s", l->dir, s->log_path, strerror(errno));
+        segment_free(s);
+        if (r < 0)
+            goto out;
+    }
+    rc = sio_fsync_dir(l->dir);
+out:
+    free(bases);
+    names_free(&cleaned);
+    names_free(&swaps);
+    names_free(&all);
+    return rc;
+}
+
+/* One pass over the dir: segments, snapshots, leftovers.  *swaps is set
+ * when compaction left *.cleaned or *.swap files (complete_swaps first). */
+static int scan_dir_once(plog *l, scan_result *r, bool *swaps, bool second)
 {
     DIR *d = opendir(l->dir);
     if (!d)
@@ -184,11 +391,13 @@ static int scan_dir(plog *l, scan_result *r)
                    parse_offset_name(n, ".txnindex") >= 0 ||
                    !strcmp(n, PARTITION_METADATA_FILE) || !strcmp(n, "leader-epoch-checkpoint")) {
             /* known */
-        } else if (ends_with(n, ".deleted") || ends_with(n, ".cleaned") || ends_with(n, ".tmp")) {
+        } else if (ends_with(n, ".deleted") || ends_with(n, ".tmp") || (second && ends_with(n, ".cleaned"))) {
             snprintf(path, sizeof path, "%s/%s", l->dir, n);
-            unlink(path);                       /* leftovers of an interrupted delete/clean/replace */
-        } else if (ends_with(n, ".swap")) {
-            LOG_WRN("storage", "%s: ignoring %s (compaction swap files are not supported)", l->dir, n);
+            unlink(path);                       /* leftovers of an interrupted delete/replace */
+        } else if (ends_with(n, ".cleaned") || ends_with(n, ".swap")) {
+            if (second)
+                LOG_WRN("storage", "%s: ignoring %s (the interrupted swap could not be finished)", l->dir, n);
+            *swaps = true;
         } else {
             LOG_WRN("storage", "%s: ignoring unknown file %s", l->dir, n);
         }
@@ -196,6 +405,20 @@ static int scan_dir(plog *l, scan_result *r)
     closedir(d);
     qsort(r->bases, (size_t)r->nbases, sizeof *r->bases, cmp_i64);
     return 0;
+}
+
+static int scan_dir(plog *l, scan_result *r)
+{
+    bool swaps = false;
+    if (scan_dir_once(l, r, &swaps, false) < 0)
+        return -1;
+    if (!swaps)
+        return 0;
+    if (complete_swaps(l) < 0)
+        LOG_ERR("storage", "%s: could not finish an interrupted compaction swap: %s", l->dir, strerror(errno));
+    r->nbases = 0;
+    l->nsnaps = 0;
+    return scan_dir_once(l, r, &swaps, true);
 }
 
 typedef struct load_ctx {

@@ -6,7 +6,8 @@
  * leader-epoch-checkpoint (leader_epoch.h) and partition.metadata.  It
  * appends validated client batches, serves reads as file ranges (for
  * sendfile), answers ListOffsets, moves the log start (DeleteRecords,
- * retention), truncates (replication) and flushes.
+ * retention), truncates (replication) and flushes.  Compaction of logs
+ * with cleanup.policy=compact is in log_cleaner.h (plog_clean).
  *
  * Invariants:
  *   1. log_start <= high watermark <= log end offset (LEO); recovery point
@@ -32,6 +33,7 @@
 #define SAMSA_STORAGE_PARTITION_LOG_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "core/fileref.h"
