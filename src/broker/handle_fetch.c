@@ -216,18 +216,6 @@ static void fetch_complete(delayed_op *op, enum delayed_reason why)
     respond(rq, fo);
 }
 
-static int16_t check_epoch(partition *p, int32_t requested)
-{
-    if (requested < 0)
-        return KERR_NONE;
-    int32_t ours = atomic_load(&p->leader_epoch);
-    if (requested > ours)
-        return KERR_UNKNOWN_LEADER_EPOCH;
-    if (requested < ours)
-        return KERR_FENCED_LEADER_EPOCH;
-    return KERR_NONE;
-}
-
 void handle_fetch(kreq *rq)
 {
     broker *b = g_broker;
@@ -290,7 +278,7 @@ void handle_fetch(kreq *rq)
         kstr name = fp->sp->topic[0] ? kstr_c(fp->sp->topic) : (kstr){ NULL, -1 };
         fp->error = lookup_partition(b, name, fp->sp->topic_id, fp->sp->partition, &fp->t, &fp->p);
         if (!fp->error)
-            fp->error = check_epoch(fp->p, fp->sp->current_leader_epoch);
+            fp->error = partition_check_epoch(fp->p, fp->sp->current_leader_epoch);
         if (!fp->error)
             fo->watch[fo->nwatch++] = fp->p;
         else if (fp->t) {

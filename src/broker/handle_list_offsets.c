@@ -50,9 +50,7 @@ void handle_list_offsets(kreq *rq)
             if (rp->error_code)
                 continue;
             int32_t ours = atomic_load(&p->leader_epoch);
-            if (qp->current_leader_epoch >= 0 && qp->current_leader_epoch != ours) {
-                rp->error_code = qp->current_leader_epoch > ours ? KERR_UNKNOWN_LEADER_EPOCH
-                                                                 : KERR_FENCED_LEADER_EPOCH;
+            if ((rp->error_code = partition_check_epoch(p, qp->current_leader_epoch))) {
                 topic_unref(t);
                 continue;
             }

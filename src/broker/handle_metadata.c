@@ -111,21 +111,28 @@ static void build_response(kreq *rq)
     kreq_respond(rq, r);
 }
 
+/* Requested topic i if it should be auto-created: valid name, missing. */
+static bool wants_creation(broker *b, const metadata_req *req, int32_t i)
+{
+    kstr n = req->topics.v[i].name;
+    const char *why;
+    if (n.len < 0 || !topic_name_valid(n.p, (size_t)n.len, &why))
+        return false;
+    topic *t = registry_get(&b->topics, n.p, (size_t)n.len);
+    if (t)
+        topic_unref(t);
+    return t == NULL;
+}
+
 /* Runs on the admin worker: create the missing, valid, requested topics. */
 static void auto_create(admin_job *job)
 {
     broker *b = g_broker;
     metadata_req *req = job->rq->body;
     for (int32_t i = 0; i < req->topics.n; i++) {
+        if (!wants_creation(b, req, i))
+            continue;
         kstr n = req->topics.v[i].name;
-        const char *why;
-        if (n.len < 0 || !topic_name_valid(n.p, (size_t)n.len, &why))
-            continue;
-        topic *t = registry_get(&b->topics, n.p, (size_t)n.len);
-        if (t) {
-            topic_unref(t);
-            continue;
-        }
         char msg[256];
         char *name = strndup(n.p, (size_t)n.len);
         if (name && !strcmp(name, OFFSETS_TOPIC))
@@ -147,19 +154,12 @@ void handle_metadata(kreq *rq)
     broker *b = g_broker;
     metadata_req *req = rq->body;
     bool allow = rq->hdr.api_version < 4 || req->allow_auto_topic_creation;
-    if (allow && b->set.auto_create_topics && req->topics.n > 0) {
+    if (allow && b->set.auto_create_topics) {
         for (int32_t i = 0; i < req->topics.n; i++) {
-            kstr n = req->topics.v[i].name;
-            const char *why;
-            if (n.len < 0 || !topic_name_valid(n.p, (size_t)n.len, &why))
-                continue;
-            topic *t = registry_get(&b->topics, n.p, (size_t)n.len);
-            if (t) {
-                topic_unref(t);
-                continue;
+            if (wants_creation(b, req, i)) {
+                admin_submit(b, rq, auto_create, auto_create_done, NULL);
+                return;
             }
-            admin_submit(b, rq, auto_create, auto_create_done, NULL);
-            return;
         }
     }
     build_response(rq);

@@ -38,10 +38,8 @@ void handle_offset_for_leader_epoch(kreq *rq)
             if (rp->error_code)
                 continue;
             int32_t ours = atomic_load(&p->leader_epoch);
-            if (qp->current_leader_epoch >= 0 && qp->current_leader_epoch != ours) {
-                rp->error_code = qp->current_leader_epoch > ours ? KERR_UNKNOWN_LEADER_EPOCH
-                                                                 : KERR_FENCED_LEADER_EPOCH;
-            } else if (qp->leader_epoch >= 0 && qp->leader_epoch <= ours) {
+            rp->error_code = partition_check_epoch(p, qp->current_leader_epoch);
+            if (!rp->error_code && qp->leader_epoch >= 0 && qp->leader_epoch <= ours) {
                 rp->leader_epoch = ours;
                 rp->end_offset = plog_log_end_offset(p->log);
             }

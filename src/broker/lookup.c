@@ -24,3 +24,15 @@ int16_t lookup_partition(broker *b, kstr name, kuuid id, int32_t index, topic **
     *p = pp;
     return KERR_NONE;
 }
+
+int16_t partition_check_epoch(partition *p, int32_t requested)
+{
+    if (requested < 0)
+        return KERR_NONE;
+    int32_t ours = atomic_load(&p->leader_epoch);
+    if (requested > ours)
+        return KERR_UNKNOWN_LEADER_EPOCH;
+    if (requested < ours)
+        return KERR_FENCED_LEADER_EPOCH;
+    return KERR_NONE;
+}

@@ -14,4 +14,9 @@
  * selects lookup by id), KAFKA_STORAGE_ERROR for a partition without a log. */
 int16_t lookup_partition(broker *b, kstr name, kuuid id, int32_t index, topic **t, partition **p);
 
+/* A client's current_leader_epoch against ours: NONE when it is -1 (not
+ * sent) or equal, UNKNOWN_LEADER_EPOCH when newer, FENCED_LEADER_EPOCH when
+ * older. */
+int16_t partition_check_epoch(partition *p, int32_t requested);
+
 #endif

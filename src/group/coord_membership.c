@@ -748,9 +748,8 @@ static void sync_stored(coordinator *co, void *arg, int16_t err)
     free(sc);
 }
 
-/* Common member checks of Sync/Heartbeat/Commit; 0 = fine. */
-static int16_t check_member(group *g, kstr member_id, kstr instance_id, int32_t generation,
-                            member **out)
+int16_t coord_check_member(group *g, kstr member_id, kstr instance_id, int32_t generation,
+                           member **out)
 {
     *out = NULL;
     char *mid = coord_strdup_k(member_id);
@@ -790,7 +789,7 @@ void coord_sync_group(coordinator *co, kreq *rq)
         return;
     }
     member *m;
-    int16_t err = check_member(g, req->member_id, req->group_instance_id, req->generation_id, &m);
+    int16_t err = coord_check_member(g, req->member_id, req->group_instance_id, req->generation_id, &m);
     if (!err && rq->hdr.api_version >= 5 &&
         ((req->protocol_type.len >= 0 && !kstr_is(req->protocol_type, g->protocol_type)) ||
          (req->protocol_name.len >= 0 && !kstr_is(req->protocol_name, g->protocol))))
@@ -867,7 +866,7 @@ void coord_heartbeat(coordinator *co, kreq *rq)
     else if (g->state == GROUP_DEAD)
         r->error_code = KERR_COORDINATOR_NOT_AVAILABLE;
     else
-        r->error_code = check_member(g, req->member_id, req->group_instance_id, req->generation_id, &m);
+        r->error_code = coord_check_member(g, req->member_id, req->group_instance_id, req->generation_id, &m);
     if (!r->error_code) {
         coord_schedule_session(co, m);
         if (g->state == GROUP_PREPARING_REBALANCE)

@@ -96,26 +96,12 @@ static int16_t validate_commit(coordinator *co, group **gp, const offset_commit_
     }
     if (standalone && g->state == GROUP_EMPTY)
         goto out;
-    char *mid = coord_strdup_k(req->member_id);
-    char *iid = req->group_instance_id.len >= 0 ? coord_strdup_k(req->group_instance_id) : NULL;
-    member *m = mid ? group_find_member(g, mid) : NULL;
-    if (iid) {
-        member *owner = group_find_instance(g, iid);
-        if (owner && owner != m)
-            err = KERR_FENCED_INSTANCE_ID;
-    }
-    if (!err && !m)
-        err = KERR_UNKNOWN_MEMBER_ID;
-    if (!err && m->instance_id && (!iid || strcmp(iid, m->instance_id)))
-        err = KERR_FENCED_INSTANCE_ID;
-    if (!err && gen != g->generation)
-        err = KERR_ILLEGAL_GENERATION;
+    member *m;
+    err = coord_check_member(g, req->member_id, req->group_instance_id, gen, &m);
     if (!err && g->state == GROUP_COMPLETING_REBALANCE)
         err = KERR_REBALANCE_IN_PROGRESS;
     if (!err)
         coord_schedule_session(co, m);
-    free(mid);
-    free(iid);
 out:
     free(gid);
     *gp = g;

@@ -404,16 +404,8 @@ static void load_group_record(coordinator *co, kreader *kr, const rb_iter_record
     if (!r->r.value) {
         /* Group deleted: drop its membership; offsets have their own
          * tombstones. */
-        if (g) {
-            for (int i = 0; i < g->nmembers; i++)
-                member_free(g->members[i]);
-            g->nmembers = 0;
-            free(g->protocol_type);
-            free(g->protocol);
-            free(g->leader);
-            g->protocol_type = g->protocol = g->leader = NULL;
-            g->generation = 0;
-        }
+        if (g)
+            group_clear_membership(g);
         goto out;
     }
     if (r->r.value_len < 2)
@@ -430,12 +422,7 @@ static void load_group_record(coordinator *co, kreader *kr, const rb_iter_record
     }
     if (!g && !(g = coord_group_create(co, gid)))
         goto out;
-    for (int i = 0; i < g->nmembers; i++)
-        member_free(g->members[i]);
-    g->nmembers = 0;
-    free(g->protocol_type);
-    free(g->protocol);
-    free(g->leader);
+    group_clear_membership(g);
     g->protocol_type = v.protocol_type.len > 0 ? coord_strdup_k(v.protocol_type) : NULL;
     g->protocol = v.protocol.len >= 0 ? coord_strdup_k(v.protocol) : NULL;
     g->leader = v.leader.len >= 0 ? coord_strdup_k(v.leader) : NULL;

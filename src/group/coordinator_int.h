@@ -75,6 +75,12 @@ void coord_record_free(bb_record *rec);
 /* Map an append error to what group/offset APIs answer (as Kafka does). */
 int16_t coord_map_store_error(int16_t err, bool for_offsets);
 
+/* The checks Sync/Heartbeat/OffsetCommit share: the member exists, its
+ * static instance id (if any) matches, the generation is current.
+ * Returns the error or NONE; *out is the member when found. */
+int16_t coord_check_member(group *g, kstr member_id, kstr instance_id, int32_t generation,
+                           member **out);
+
 /* Membership internals used across files. */
 void coord_remove_member(coordinator *co, group *g, member *m, int16_t reply_err);
 void coord_schedule_session(coordinator *co, member *m);

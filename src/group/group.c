@@ -133,6 +133,18 @@ int group_add_member(group *g, member *m)
     return 0;
 }
 
+void group_clear_membership(group *g)
+{
+    for (int i = 0; i < g->nmembers; i++)
+        member_free(g->members[i]);
+    g->nmembers = 0;
+    free(g->protocol_type);
+    free(g->protocol);
+    free(g->leader);
+    g->protocol_type = g->protocol = g->leader = NULL;
+    g->generation = 0;
+}
+
 void group_remove_member(group *g, member *m)
 {
     for (int i = 0; i < g->nmembers; i++) {

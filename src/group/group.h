@@ -103,6 +103,9 @@ member *group_find_member(const group *g, const char *id);
 member *group_find_instance(const group *g, const char *instance_id);
 int group_find_pending(const group *g, const char *id);
 int group_add_member(group *g, member *m);
+/* Forget every member, the protocol and the leader (group metadata
+ * replaced or deleted while loading). */
+void group_clear_membership(group *g);
 /* Unlink (does not free). */
 void group_remove_member(group *g, member *m);
 void member_free(member *m);
