@@ -17,7 +17,9 @@
  *   cmd_produce.c   samsa produce
  *   cmd_consume.c   samsa consume
  *   cmd_group.c     samsa group list|describe|reset-offsets|delete
- *   perf.c          samsa perf produce|consume|e2e (perf_hist.c: latency histogram)
+ *   perf.c          samsa perf: options, topic setup, producer threads, reports
+ *   perf_consume.c  samsa perf consume and perf e2e
+ *   perf_hist.c     latency histogram (perf.h: what the perf files share)
  *
  * Threads: everything runs on the main thread except `perf` (one thread per
  * producer instance, one consumer thread for e2e) and librdkafka's own
@@ -84,7 +86,7 @@ struct cli_cmd {
     const cli_opt_t *opts;    /* terminated by an entry with lname == NULL */
     int min_args, max_args;   /* positional count; max -1 = unlimited */
     cli_run_fn run;           /* leaf commands */
-    const cli_cmd_t *subs;    /* command groups: terminated by name == NULL */
+    const cli_cmd_t *const *subs; /* command groups: NULL-terminated */
 };
 
 /* Global options (main.c), valid before or after the command words. */
@@ -117,8 +119,10 @@ void cli_list_free(cli_list_t *l);
  * error, or 0 after printing help). */
 int cli_dispatch(int argc, char **argv);
 void cli_print_help(FILE *f, const cli_cmd_t *const *path, int depth);
-/* `samsa help-all --markdown`: the option tables as docs (hidden command). */
-void cli_print_reference(FILE *f);
+/* main.c: set by -h/--help and --version; defaults after parsing. */
+extern int cli_opt_help, cli_opt_version;
+int cli_globals_finish(void);
+void cli_print_version(void);
 
 /* Usage error: prints "samsa: <msg> (see 'samsa x --help')", returns 2. */
 int cli_usage(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -169,6 +173,9 @@ rd_kafka_AdminOptions_t *cli_admin_options(cli_client_t *c, rd_kafka_admin_op_t 
 /* Metadata of one topic. Returns 0 with *mdp set, or an exit code after
  * printing ("topic 'x' does not exist" -> 4). */
 int cli_topic_metadata(cli_client_t *c, const char *topic, const struct rd_kafka_metadata **mdp);
+/* Poll metadata until `topic` shows at least `partitions` partitions, each
+ * with a leader, or --timeout passes. Returns 0 when ready, -1 if not. */
+int cli_wait_topic(cli_client_t *c, const char *topic, int partitions);
 /* ListOffsets for every partition of `list`: timestamp ts (-2 earliest,
  * -1 latest, else ms). Offsets written into list (per-partition .err). */
 rd_kafka_resp_err_t cli_list_offsets(cli_client_t *c, rd_kafka_topic_partition_list_t *list, int64_t ts);
