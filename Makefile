@@ -29,9 +29,13 @@ LIB_OBJ    := $(LIB_SRC:%.c=$(OBJDIR)/%.o)
 BROKER_OBJ := $(OBJDIR)/src/broker/main.o
 UNIT_SRC   := $(sort $(wildcard tests/unit/*.c))
 UNIT_OBJ   := $(UNIT_SRC:%.c=$(OBJDIR)/%.o)
+# The samsa CLI: src/cli/*.c on librdkafka (not part of libsamsa.a).
+CLI_SRC    := $(sort $(wildcard src/cli/*.c))
+CLI_OBJ    := $(CLI_SRC:%.c=$(OBJDIR)/%.o)
+CLI_LIBS   := -lrdkafka -lpthread -lm
 
-.PHONY: all deps test unit-test unit-tests integration-test run clean bench docs
-all: $(BUILD)/samsa-broker
+.PHONY: all deps test unit-test unit-tests integration-test cli-test run clean bench docs
+all: $(BUILD)/samsa-broker $(BUILD)/samsa
 unit-tests: $(BUILD)/unit-tests
 
 # Binaries are relinked when the mode changes (the stamp records it).
@@ -52,14 +56,22 @@ $(BUILD)/samsa-broker: $(BROKER_OBJ) $(OBJDIR)/libsamsa.a $(BUILD)/.mode-$(MODE)
 $(BUILD)/unit-tests: $(UNIT_OBJ) $(OBJDIR)/libsamsa.a $(BUILD)/.mode-$(MODE)
 	$(CC) $(LDFLAGS) $(UNIT_OBJ) $(OBJDIR)/libsamsa.a $(LDLIBS) -o $@
 
+$(BUILD)/samsa: $(CLI_OBJ) $(BUILD)/.mode-$(MODE)
+	$(CC) $(LDFLAGS) $(CLI_OBJ) $(CLI_LIBS) -o $@
+
 deps:
 	@scripts/deps.sh
 
 unit-test: $(BUILD)/unit-tests
 	$(BUILD)/unit-tests
 
-integration-test: $(BUILD)/samsa-broker
-	SAMSA_BROKER="$${SAMSA_BROKER:-$(BUILD)/samsa-broker}" scripts/integration.sh
+integration-test: $(BUILD)/samsa-broker $(BUILD)/samsa
+	SAMSA_BROKER="$${SAMSA_BROKER:-$(BUILD)/samsa-broker}" SAMSA_CLI="$${SAMSA_CLI:-$(BUILD)/samsa}" scripts/integration.sh
+
+# Only the CLI's integration tests (tests/integration/test_cli_*.py).
+cli-test: $(BUILD)/samsa-broker $(BUILD)/samsa
+	SAMSA_BROKER="$${SAMSA_BROKER:-$(BUILD)/samsa-broker}" SAMSA_CLI="$${SAMSA_CLI:-$(BUILD)/samsa}" \
+	  /usr/bin/python3 -m pytest tests/integration/test_cli_*.py -q -p no:cacheprovider
 
 test: deps
 	$(MAKE) all $(BUILD)/unit-tests
@@ -73,4 +85,4 @@ run: deps
 clean:
 	rm -rf $(BUILD)
 
--include $(LIB_OBJ:.o=.d) $(BROKER_OBJ:.o=.d) $(UNIT_OBJ:.o=.d)
+-include $(LIB_OBJ:.o=.d) $(BROKER_OBJ:.o=.d) $(UNIT_OBJ:.o=.d) $(CLI_OBJ:.o=.d)
