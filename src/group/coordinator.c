@@ -404,8 +404,10 @@ static void load_group_record(coordinator *co, kreader *kr, const rb_iter_record
     if (!r->r.value) {
         /* Group deleted: drop its membership; offsets have their own
          * tombstones. */
-        if (g)
+        if (g) {
             group_clear_membership(g);
+            g->has_metadata = false;
+        }
         goto out;
     }
     if (r->r.value_len < 2)
@@ -423,6 +425,7 @@ static void load_group_record(coordinator *co, kreader *kr, const rb_iter_record
     if (!g && !(g = coord_group_create(co, gid)))
         goto out;
     group_clear_membership(g);
+    g->has_metadata = true;
     g->protocol_type = v.protocol_type.len > 0 ? coord_strdup_k(v.protocol_type) : NULL;
     g->protocol = v.protocol.len >= 0 ? coord_strdup_k(v.protocol) : NULL;
     g->leader = v.leader.len >= 0 ? coord_strdup_k(v.leader) : NULL;
@@ -579,10 +582,27 @@ static void load_all(coordinator *co)
     load_stats st = { 0 };
     for (int32_t i = 0; i < co->nparts; i++)
         load_partition(co, topic_partition(co->offsets, i), &st);
+    /* As Kafka, a group exists after loading only if it has offsets left or
+     * metadata that was not deleted: deleted groups stay deleted. */
+    group **gone = NULL;
+    int ngone = 0;
     size_t it = 0;
     void *v;
-    while (strmap_next(&co->groups, &it, NULL, NULL, &v))
-        on_member_loaded(co, v);
+    while (strmap_next(&co->groups, &it, NULL, NULL, &v)) {
+        group *g = v;
+        if (!g->has_metadata && g->offsets.count == 0) {
+            group **ng = realloc(gone, (size_t)(ngone + 1) * sizeof *ng);
+            if (ng) {
+                gone = ng;
+                gone[ngone++] = g;
+            }
+            continue;
+        }
+        on_member_loaded(co, g);
+    }
+    for (int i = 0; i < ngone; i++)
+        coord_group_delete(co, gone[i]);
+    free(gone);
     LOG_INF("group", "loaded %zu group(s) from %s: %" PRId64 " records, %" PRId64
             " offset and %" PRId64 " group records in %.1f ms", co->groups.count, OFFSETS_TOPIC,
             st.records, st.offsets, st.groups, (double)(mono_us() - t0) / 1000.0);

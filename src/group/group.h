@@ -90,6 +90,7 @@ struct group {
     bool initial_delay;           /* the first join of an Empty group is delayed */
     bool new_member_added;        /* someone joined during the initial delay */
     strmap offsets;               /* topic NUL partition(4 bytes) -> offset_entry* */
+    bool has_metadata;            /* loading: the last group record was not a tombstone */
 };
 
 const char *group_state_name(group_state s);

@@ -726,3 +726,436 @@ def metadata(conn, topics=None, version=None, allow_auto_create=False):
         return name, {"error_code": err, "partitions": {p["partition"]: p for p in parts}}
 
     return {"brokers": brokers, "controller_id": controller, "topics": dict(r.array(topic))}
+
+
+# --- consumer groups ----------------------------------------------------------------
+# Field layouts from Kafka's FindCoordinator/JoinGroup/SyncGroup/Heartbeat/
+# LeaveGroup/OffsetCommit/OffsetFetch/DescribeGroups/ListGroups/DeleteGroups/
+# OffsetDelete *.json message specs.
+OFFSET_COMMIT, OFFSET_FETCH, FIND_COORDINATOR, JOIN_GROUP = 8, 9, 10, 11
+HEARTBEAT, LEAVE_GROUP, SYNC_GROUP, DESCRIBE_GROUPS, LIST_GROUPS = 12, 13, 14, 15, 16
+DELETE_GROUPS, OFFSET_DELETE = 42, 47
+
+FLEX_FROM.update({
+    OFFSET_COMMIT: 8, OFFSET_FETCH: 6, FIND_COORDINATOR: 3, JOIN_GROUP: 6, HEARTBEAT: 4,
+    LEAVE_GROUP: 4, SYNC_GROUP: 4, DESCRIBE_GROUPS: 5, LIST_GROUPS: 3, DELETE_GROUPS: 2,
+})
+
+COORDINATOR_NOT_AVAILABLE = 15
+OFFSET_METADATA_TOO_LARGE = 12
+ILLEGAL_GENERATION = 22
+INCONSISTENT_GROUP_PROTOCOL = 23
+INVALID_GROUP_ID = 24
+UNKNOWN_MEMBER_ID = 25
+INVALID_SESSION_TIMEOUT = 26
+REBALANCE_IN_PROGRESS = 27
+NON_EMPTY_GROUP = 68
+GROUP_ID_NOT_FOUND = 69
+MEMBER_ID_REQUIRED = 79
+FENCED_INSTANCE_ID = 82
+GROUP_SUBSCRIBED_TO_TOPIC = 86
+
+
+def consumer_subscription(topics, user_data=None, owned=None, version=0):
+    """ConsumerProtocolSubscription bytes (v0; v1 adds owned partitions)."""
+    w = W().i16(version).array(list(topics), lambda w, t: w.string(t)).bytes(user_data)
+    if version >= 1:
+        w.array(sorted((owned or {}).items()),
+                lambda w, tp: w.string(tp[0]).array(list(tp[1]), lambda w, p: w.i32(p)))
+    return w.done()
+
+
+def consumer_assignment(assigned, user_data=None, version=0):
+    """ConsumerProtocolAssignment bytes; assigned: {topic: [partitions]}."""
+    return (W().i16(version).array(sorted(assigned.items()), lambda w, tp: w.string(tp[0]).array(
+        list(tp[1]), lambda w, p: w.i32(p))).bytes(user_data).done())
+
+
+def parse_consumer_subscription(data):
+    r = R(data)
+    d = {"version": r.i16(), "topics": r.array(lambda r: r.string())}
+    d["user_data"] = r.bytes() if r.remaining() >= 4 else None
+    if d["version"] >= 1 and r.remaining() >= 4:
+        d["owned"] = dict(r.array(lambda r: (r.string(), r.array(lambda r: r.i32()))))
+    return d
+
+
+def parse_consumer_assignment(data):
+    """{"version", "assigned": {topic: [partitions]}, "user_data"}; empty bytes -> {}."""
+    if not data:
+        return {"version": None, "assigned": {}, "user_data": None}
+    r = R(data)
+    d = {"version": r.i16(),
+         "assigned": dict(r.array(lambda r: (r.string(), r.array(lambda r: r.i32()))) or [])}
+    d["user_data"] = r.bytes() if r.remaining() >= 4 else None
+    return d
+
+
+def find_coordinator(conn, key, key_type=0, version=None):
+    v = version if version is not None else conn.pick(FIND_COORDINATOR, 0, 4)
+    flex = is_flexible(FIND_COORDINATOR, v)
+    w = W(flex)
+    if v >= 4:
+        w.i8(key_type).array([key], lambda w, k: w.string(k))
+    else:
+        w.string(key)
+        if v >= 1:
+            w.i8(key_type)
+    w.tags()
+    r = conn.call(FIND_COORDINATOR, v, w.done())
+    if v >= 1:
+        r.i32()
+    if v >= 4:
+        cs = r.array(lambda r: ({"key": r.string(), "node_id": r.i32(), "host": r.string(),
+                                 "port": r.i32(), "error_code": r.i16(),
+                                 "error_message": r.string()}, r.tags())[0])
+        return cs[0]
+    d = {"error_code": r.i16()}
+    d["error_message"] = r.string() if v >= 1 else None
+    d.update(node_id=r.i32(), host=r.string(), port=r.i32())
+    return d
+
+
+def join_group(conn, group_id, member_id="", protocols=(("range", b""),),
+               protocol_type="consumer", session_timeout_ms=30000, rebalance_timeout_ms=30000,
+               group_instance_id=None, reason=None, version=None, timeout=None):
+    """protocols: [(name, metadata bytes)]. Returns the response dict (members:
+    [{member_id, group_instance_id, metadata}], only the leader's is non-empty)."""
+    corr, v = send_join_group(conn, group_id, member_id, protocols, protocol_type,
+                              session_timeout_ms, rebalance_timeout_ms, group_instance_id,
+                              reason, version)
+    return recv_join_group(conn, corr, v, timeout)
+
+
+def send_join_group(conn, group_id, member_id="", protocols=(("range", b""),),
+                    protocol_type="consumer", session_timeout_ms=30000,
+                    rebalance_timeout_ms=30000, group_instance_id=None, reason=None,
+                    version=None):
+    """Send only (JoinGroup may be parked for a while); returns (corr, version)."""
+    v = version if version is not None else conn.pick(JOIN_GROUP, 0, 9)
+    flex = is_flexible(JOIN_GROUP, v)
+    w = W(flex).string(group_id).i32(session_timeout_ms)
+    if v >= 1:
+        w.i32(rebalance_timeout_ms)
+    w.string(member_id)
+    if v >= 5:
+        w.string(group_instance_id)
+    w.string(protocol_type)
+    w.array(list(protocols), lambda w, p: w.string(p[0]).bytes(p[1]).tags())
+    if v >= 8:
+        w.string(reason)
+    w.tags()
+    return conn.send_request(JOIN_GROUP, v, w.done()), v
+
+
+def recv_join_group(conn, corr, v, timeout=None):
+    r = conn.recv_response(JOIN_GROUP, v, corr, timeout)
+    d = {"throttle_time_ms": r.i32() if v >= 2 else 0, "error_code": r.i16(),
+         "generation_id": r.i32()}
+    d["protocol_type"] = r.string() if v >= 7 else None
+    d["protocol_name"] = r.string()
+    d["leader"] = r.string()
+    d["skip_assignment"] = r.bool() if v >= 9 else False
+    d["member_id"] = r.string()
+
+    def member(r):
+        m = {"member_id": r.string()}
+        m["group_instance_id"] = r.string() if v >= 5 else None
+        m["metadata"] = r.bytes()
+        r.tags()
+        return m
+
+    d["members"] = r.array(member)
+    r.tags()
+    return d
+
+
+def sync_group(conn, group_id, generation_id, member_id, assignments=None,
+               group_instance_id=None, protocol_type=None, protocol_name=None, version=None,
+               timeout=None):
+    """assignments: {member_id: bytes} (leader) or None/{} (followers)."""
+    corr, v = send_sync_group(conn, group_id, generation_id, member_id, assignments,
+                              group_instance_id, protocol_type, protocol_name, version)
+    return recv_sync_group(conn, corr, v, timeout)
+
+
+def send_sync_group(conn, group_id, generation_id, member_id, assignments=None,
+                    group_instance_id=None, protocol_type=None, protocol_name=None,
+                    version=None):
+    v = version if version is not None else conn.pick(SYNC_GROUP, 0, 5)
+    flex = is_flexible(SYNC_GROUP, v)
+    w = W(flex).string(group_id).i32(generation_id).string(member_id)
+    if v >= 3:
+        w.string(group_instance_id)
+    if v >= 5:
+        w.string(protocol_type).string(protocol_name)
+    w.array(sorted((assignments or {}).items()),
+            lambda w, a: w.string(a[0]).bytes(a[1]).tags())
+    w.tags()
+    return conn.send_request(SYNC_GROUP, v, w.done()), v
+
+
+def recv_sync_group(conn, corr, v, timeout=None):
+    r = conn.recv_response(SYNC_GROUP, v, corr, timeout)
+    d = {"throttle_time_ms": r.i32() if v >= 1 else 0, "error_code": r.i16()}
+    if v >= 5:
+        d["protocol_type"] = r.string()
+        d["protocol_name"] = r.string()
+    d["assignment"] = r.bytes()
+    r.tags()
+    return d
+
+
+def heartbeat(conn, group_id, generation_id, member_id, group_instance_id=None, version=None):
+    """Returns the error code."""
+    v = version if version is not None else conn.pick(HEARTBEAT, 0, 4)
+    flex = is_flexible(HEARTBEAT, v)
+    w = W(flex).string(group_id).i32(generation_id).string(member_id)
+    if v >= 3:
+        w.string(group_instance_id)
+    w.tags()
+    r = conn.call(HEARTBEAT, v, w.done())
+    if v >= 1:
+        r.i32()
+    err = r.i16()
+    r.tags()
+    return err
+
+
+def leave_group(conn, group_id, members, version=None):
+    """members: [(member_id, group_instance_id)] (v0-2: exactly one, instance
+    ignored). Returns {"error_code", "members": [(member_id, instance, error)]}."""
+    v = version if version is not None else conn.pick(LEAVE_GROUP, 0, 5)
+    flex = is_flexible(LEAVE_GROUP, v)
+    w = W(flex).string(group_id)
+    if v >= 3:
+        def mem(w, m):
+            w.string(m[0]).string(m[1])
+            if v >= 5:
+                w.string(None)
+            w.tags()
+        w.array(list(members), mem)
+    else:
+        assert len(members) == 1
+        w.string(members[0][0])
+    w.tags()
+    r = conn.call(LEAVE_GROUP, v, w.done())
+    if v >= 1:
+        r.i32()
+    d = {"error_code": r.i16(), "members": []}
+    if v >= 3:
+        d["members"] = r.array(lambda r: (r.string(), r.string(), r.i16(), r.tags())[:3])
+    r.tags()
+    return d
+
+
+def offset_commit(conn, group_id, offsets, generation_id=-1, member_id="",
+                  group_instance_id=None, retention_time_ms=-1, version=None, send_only=False):
+    """offsets: {(topic, partition): offset or (offset, metadata) or
+    (offset, metadata, leader_epoch)}. Returns {(topic, partition): error_code}
+    (send_only: the correlation id and version, for pipelining)."""
+    v = version if version is not None else conn.pick(OFFSET_COMMIT, 0, 9)
+    flex = is_flexible(OFFSET_COMMIT, v)
+    w = W(flex).string(group_id)
+    if v >= 1:
+        w.i32(generation_id).string(member_id)
+    if v >= 7:
+        w.string(group_instance_id)
+    if 2 <= v <= 4:
+        w.i64(retention_time_ms)
+    by_topic = {}
+    for (t, p), o in offsets.items():
+        if not isinstance(o, tuple):
+            o = (o,)
+        by_topic.setdefault(t, []).append((p,) + tuple(o))
+
+    def part(w, e):
+        p, off = e[0], e[1]
+        meta = e[2] if len(e) > 2 else ""
+        epoch = e[3] if len(e) > 3 else -1
+        w.i32(p).i64(off)
+        if v >= 6:
+            w.i32(epoch)
+        if v == 1:
+            w.i64(-1)
+        w.string(meta).tags()
+
+    w.array(sorted(by_topic.items()), lambda w, t: w.string(t[0]).array(t[1], part).tags())
+    w.tags()
+    corr = conn.send_request(OFFSET_COMMIT, v, w.done())
+    if send_only:
+        return corr, v
+    return recv_offset_commit(conn, corr, v)
+
+
+def recv_offset_commit(conn, corr, v, timeout=None):
+    r = conn.recv_response(OFFSET_COMMIT, v, corr, timeout)
+    if v >= 3:
+        r.i32()
+    out = {}
+    for t, parts in r.array(lambda r: (r.string(), r.array(
+            lambda r: (r.i32(), r.i16(), r.tags())[:2]), r.tags())[:2]):
+        for p, err in parts:
+            out[(t, p)] = err
+    return out
+
+
+def offset_fetch(conn, group_id, topics=None, require_stable=False, version=None):
+    """topics: {topic: [partitions]} or None (all). v0-7 form. Returns
+    {"error_code", "offsets": {(topic, partition): (offset, leader_epoch, metadata, error)}}."""
+    v = version if version is not None else conn.pick(OFFSET_FETCH, 1, 7)
+    assert v < 8, "use offset_fetch_groups for v8+"
+    flex = is_flexible(OFFSET_FETCH, v)
+    w = W(flex).string(group_id)
+    w.array(None if topics is None else sorted(topics.items()),
+            lambda w, t: w.string(t[0]).array(list(t[1]), lambda w, p: w.i32(p)).tags())
+    if v >= 7:
+        w.bool(require_stable)
+    w.tags()
+    r = conn.call(OFFSET_FETCH, v, w.done())
+    if v >= 3:
+        r.i32()
+    offs = _parse_fetched_topics(r, v)
+    err = r.i16() if v >= 2 else 0
+    r.tags()
+    return {"error_code": err, "offsets": offs}
+
+
+def _parse_fetched_topics(r, v):
+    out = {}
+
+    def part(r):
+        p, off = r.i32(), r.i64()
+        epoch = r.i32() if v >= 5 else -1
+        meta, err = r.string(), r.i16()
+        r.tags()
+        return p, (off, epoch, meta, err)
+
+    for t, parts in r.array(lambda r: (r.string(), r.array(part), r.tags())[:2]) or []:
+        for p, e in parts:
+            out[(t, p)] = e
+    return out
+
+
+def offset_fetch_groups(conn, groups, require_stable=False, version=None):
+    """v8+ multi-group form. groups: {group_id: {topic: [partitions]} or None}.
+    Returns {group_id: {"error_code", "offsets": {...}}}."""
+    v = version if version is not None else conn.pick(OFFSET_FETCH, 8, 9)
+    w = W(True)
+
+    def grp(w, g):
+        w.string(g[0])
+        if v >= 9:
+            w.string(None).i32(-1)
+        w.array(None if g[1] is None else sorted(g[1].items()),
+                lambda w, t: w.string(t[0]).array(list(t[1]), lambda w, p: w.i32(p)).tags())
+        w.tags()
+
+    w.array(list(groups.items()), grp).bool(require_stable).tags()
+    r = conn.call(OFFSET_FETCH, v, w.done())
+    r.i32()
+    out = {}
+    for _ in range(r.uvarint() - 1):
+        gid = r.string()
+        offs = _parse_fetched_topics(r, v)
+        err = r.i16()
+        r.tags()
+        out[gid] = {"error_code": err, "offsets": offs}
+    r.tags()
+    return out
+
+
+def describe_groups(conn, groups, version=None):
+    """Returns [{error_code, group_id, group_state, protocol_type, protocol_data,
+    members: [{member_id, group_instance_id, client_id, client_host,
+    member_metadata, member_assignment}]}]."""
+    v = version if version is not None else conn.pick(DESCRIBE_GROUPS, 0, 5)
+    flex = is_flexible(DESCRIBE_GROUPS, v)
+    w = W(flex).array(list(groups), lambda w, g: w.string(g))
+    if v >= 3:
+        w.bool(False)
+    w.tags()
+    r = conn.call(DESCRIBE_GROUPS, v, w.done())
+    if v >= 1:
+        r.i32()
+
+    def member(r):
+        m = {"member_id": r.string()}
+        m["group_instance_id"] = r.string() if v >= 4 else None
+        m.update(client_id=r.string(), client_host=r.string(), member_metadata=r.bytes(),
+                 member_assignment=r.bytes())
+        r.tags()
+        return m
+
+    def group(r):
+        g = {"error_code": r.i16(), "group_id": r.string(), "group_state": r.string(),
+             "protocol_type": r.string(), "protocol_data": r.string(),
+             "members": r.array(member)}
+        if v >= 3:
+            g["authorized_operations"] = r.i32()
+        r.tags()
+        return g
+
+    out = r.array(group)
+    r.tags()
+    return out
+
+
+def list_groups(conn, states=None, types=None, version=None):
+    """Returns {"error_code", "groups": {group_id: {protocol_type, group_state, group_type}}}."""
+    v = version if version is not None else conn.pick(LIST_GROUPS, 0, 5)
+    flex = is_flexible(LIST_GROUPS, v)
+    w = W(flex)
+    if v >= 4:
+        w.array(list(states or []), lambda w, s: w.string(s))
+    else:
+        assert not states, "states filter needs ListGroups v4+"
+    if v >= 5:
+        w.array(list(types or []), lambda w, s: w.string(s))
+    w.tags()
+    r = conn.call(LIST_GROUPS, v, w.done())
+    if v >= 1:
+        r.i32()
+    err = r.i16()
+
+    def group(r):
+        gid, ptype = r.string(), r.string()
+        d = {"protocol_type": ptype}
+        if v >= 4:
+            d["group_state"] = r.string()
+        if v >= 5:
+            d["group_type"] = r.string()
+        r.tags()
+        return gid, d
+
+    gs = dict(r.array(group) or [])
+    r.tags()
+    return {"error_code": err, "groups": gs}
+
+
+def delete_groups(conn, groups, version=None):
+    """Returns {group_id: error_code}."""
+    v = version if version is not None else conn.pick(DELETE_GROUPS, 0, 2)
+    flex = is_flexible(DELETE_GROUPS, v)
+    w = W(flex).array(list(groups), lambda w, g: w.string(g)).tags()
+    r = conn.call(DELETE_GROUPS, v, w.done())
+    r.i32()
+    out = dict(r.array(lambda r: (r.string(), r.i16(), r.tags())[:2]))
+    r.tags()
+    return out
+
+
+def offset_delete(conn, group_id, topics, version=0):
+    """topics: {topic: [partitions]}. Returns {"error_code",
+    "partitions": {(topic, partition): error_code}}."""
+    w = W(False).string(group_id)
+    w.array(sorted(topics.items()),
+            lambda w, t: w.string(t[0]).array(list(t[1]), lambda w, p: w.i32(p)))
+    r = conn.call(OFFSET_DELETE, version, w.done())
+    d = {"error_code": r.i16()}
+    r.i32()
+    d["partitions"] = {}
+    for t, parts in r.array(lambda r: (r.string(), r.array(lambda r: (r.i32(), r.i16())))):
+        for p, err in parts:
+            d["partitions"][(t, p)] = err
+    return d
