@@ -1,7 +1,8 @@
 # Samsa build. Plain make; every .c under src/ is compiled automatically.
 #   make              build build/samsa-broker (and unit tests binary on demand)
 #   make SANITIZE=1   same tree with ASan + UBSan (objects kept apart per mode)
-#   make test         install missing deps, build, run unit + integration tests
+#   make test         install missing deps, build, run unit tests, fuzz regression
+#                     replay (make fuzz-regress) and integration tests
 #   make run          install missing deps, build, start a broker on :9092, data in ./data
 
 CC       ?= cc
@@ -76,6 +77,7 @@ cli-test: $(BUILD)/samsa-broker $(BUILD)/samsa
 test: deps
 	$(MAKE) all $(BUILD)/unit-tests
 	$(MAKE) unit-test
+	$(MAKE) fuzz-regress
 	$(MAKE) integration-test
 
 run: deps
@@ -86,3 +88,79 @@ clean:
 	rm -rf $(BUILD)
 
 -include $(LIB_OBJ:.o=.d) $(BROKER_OBJ:.o=.d) $(UNIT_OBJ:.o=.d) $(CLI_OBJ:.o=.d)
+
+# ------------------------------------------------------------------ fuzzing
+# libFuzzer harnesses tests/fuzz/fuzz_*.c, built with clang + ASan + UBSan
+# against an instrumented copy of libsamsa.a in $(BUILD)/fuzz/ (see
+# docs/reliability.md, "Fuzzing"; the runner is tests/fuzz/run.sh).
+#   make fuzz [FUZZ_SECONDS=600]   run each target that long (default 30 s)
+#   make fuzz-ci                   each target FUZZ_CI_SECONDS (default 20 s)
+#   make fuzz-regress              replay tests/fuzz/regressions + corpus once
+#   make fuzz FUZZ_TARGETS=fuzz_frame   only some targets
+FUZZ_CC         ?= clang
+FUZZ_SECONDS    ?= 30
+FUZZ_CI_SECONDS ?= 20
+FUZZ_DIR        := $(BUILD)/fuzz
+FUZZ_OBJDIR     := $(FUZZ_DIR)/obj
+FUZZ_SAN        := -fsanitize=address,undefined -fno-sanitize-recover=undefined
+FUZZ_CFLAGS     := $(CFLAGS_BASE) -O1 -fno-omit-frame-pointer $(FUZZ_SAN)
+FUZZ_ALL        := $(sort $(patsubst tests/fuzz/%.c,%,$(wildcard tests/fuzz/fuzz_*.c)))
+FUZZ_TARGETS    ?= $(FUZZ_ALL)
+FUZZ_BINS       := $(FUZZ_ALL:%=$(FUZZ_DIR)/%)
+FUZZ_LIB_OBJ    := $(LIB_SRC:%.c=$(FUZZ_OBJDIR)/%.o)
+FUZZ_HARN_OBJ   := $(FUZZ_ALL:%=$(FUZZ_OBJDIR)/tests/fuzz/%.o)
+
+.PHONY: fuzz fuzz-ci fuzz-regress fuzz-build
+fuzz-build: $(FUZZ_BINS)
+
+$(FUZZ_OBJDIR)/%.o: %.c
+	@mkdir -p $(dir $@)
+	@echo "  FUZZCC $<"
+	@$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c $< -o $@
+
+$(FUZZ_OBJDIR)/libsamsa.a: $(FUZZ_LIB_OBJ)
+	@rm -f $@ && ar rcs $@ $^
+
+$(FUZZ_BINS): $(FUZZ_DIR)/%: $(FUZZ_OBJDIR)/tests/fuzz/%.o $(FUZZ_OBJDIR)/libsamsa.a
+	$(FUZZ_CC) -fsanitize=fuzzer $(FUZZ_SAN) $< $(FUZZ_OBJDIR)/libsamsa.a $(LDLIBS) -o $@
+
+fuzz: fuzz-build
+	tests/fuzz/run.sh run $(FUZZ_DIR) $(FUZZ_SECONDS) $(FUZZ_TARGETS)
+
+fuzz-ci: fuzz-build
+	tests/fuzz/run.sh run $(FUZZ_DIR) $(FUZZ_CI_SECONDS) $(FUZZ_TARGETS)
+
+fuzz-regress: fuzz-build
+	tests/fuzz/run.sh regress $(FUZZ_DIR) 0 $(FUZZ_TARGETS)
+
+-include $(FUZZ_LIB_OBJ:.o=.d) $(FUZZ_HARN_OBJ:.o=.d)
+
+# --------------------------------------------------------------- benchmarks
+# make bench: Samsa against librdkafka's mock cluster, Redis Streams and NATS
+# JetStream on loopback (bench/run.py, bench/README.md); prints the tables and
+# writes docs/benchmarks.md + docs/benchmarks-throughput.svg. BENCH_QUICK=1:
+# ~2-minute smoke run (report in $(BUILD)/bench/). Not part of make test.
+BENCH_DIR    := $(BUILD)/bench
+BENCH_CFLAGS := -std=c11 -D_GNU_SOURCE -O2 -g -pthread -Wall -Wextra -Werror -Wshadow \
+                -Wformat=2 -Wvla
+BENCH_BINS   := $(BENCH_DIR)/mock_cluster $(BENCH_DIR)/redis_bench $(BENCH_DIR)/nats_bench
+
+.PHONY: bench bench-build
+bench-build: $(BUILD)/samsa-broker $(BUILD)/samsa $(BENCH_BINS)
+
+$(BENCH_DIR)/mock_cluster: bench/mock_cluster.c
+	@mkdir -p $(dir $@)
+	$(CC) $(BENCH_CFLAGS) $< -o $@ -lrdkafka
+
+$(BENCH_DIR)/redis_bench: bench/redis_bench.c bench/bench_util.h
+	@mkdir -p $(dir $@)
+	$(CC) $(BENCH_CFLAGS) $< -o $@ -lhiredis
+
+$(BENCH_DIR)/nats_bench: bench/nats_bench.c bench/bench_util.h
+	@mkdir -p $(dir $@)
+	$(CC) $(BENCH_CFLAGS) $< -o $@
+
+bench:
+	@scripts/deps.sh --bench
+	$(MAKE) bench-build
+	/usr/bin/python3 bench/run.py --build $(BUILD) --no-build

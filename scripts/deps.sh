@@ -4,6 +4,7 @@
 # present. Safe without a terminal (CI=true, no stdin), as root or via sudo.
 #
 #   scripts/deps.sh            build + test dependencies
+#   scripts/deps.sh --bench    benchmark-only packages (make bench), nothing else
 #
 # Debian packages are checked with one dpkg-query call; `apt-get update` runs
 # only when something is missing. The kafkajs tests' node_modules is
@@ -15,11 +16,13 @@ NODE_DIR="$ROOT/tests/integration/node"
 
 # --- Debian packages --------------------------------------------------------
 # Build: compiler + the libraries the Makefile links (LDLIBS), librdkafka for
-# the CLI, the ZooKeeper C client for later issues.
+# the CLI, the ZooKeeper C client for later issues, clang + libFuzzer's
+# runtime for the fuzz targets (make fuzz, fuzz-regress).
 BUILD_PKGS=(
   build-essential
   libisal-dev libcjson-dev zlib1g-dev libsnappy-dev liblz4-dev libzstd-dev
   librdkafka-dev libzookeeper-mt-dev
+  clang libclang-rt-14-dev
 )
 # Tests: real Kafka clients. Python packages run under /usr/bin/python3.
 # python3-lz4/-snappy/-zstandard give kafka-python its compression codecs.
@@ -32,14 +35,27 @@ TEST_PKGS=(
 # Not installed here on purpose: zookeeperd (its postinst starts a daemon;
 # later issues' scripts start ZooKeeper themselves), redis-server/nats-server
 # (benchmarks only).
+# Benchmarks only (--bench): the systems `make bench` compares Samsa with, and
+# hiredis for bench/redis_bench.c. bench/run.py starts its own servers on free
+# ports (a redis started by the package's postinst is not used).
+BENCH_PKGS=(redis-server nats-server libhiredis-dev)
+MODE="${1:-}"
+case "$MODE" in
+  ""|--bench) ;;
+  *) printf 'usage: scripts/deps.sh [--bench]\n' >&2; exit 2 ;;
+esac
 
 say() { printf 'deps: %s\n' "$*"; }
 
-want=("${BUILD_PKGS[@]}" "${TEST_PKGS[@]}")
-# Node: the machine may carry a nodesource nodejs that bundles npm; Debian's
-# `npm` package conflicts with it, so ask for packages only for missing commands.
-command -v node >/dev/null 2>&1 || want+=(nodejs)
-command -v npm  >/dev/null 2>&1 || want+=(npm)
+if [[ "$MODE" == --bench ]]; then
+  want=("${BENCH_PKGS[@]}")
+else
+  want=("${BUILD_PKGS[@]}" "${TEST_PKGS[@]}")
+  # Node: the machine may carry a nodesource nodejs that bundles npm; Debian's
+  # `npm` package conflicts with it, so ask for packages only for missing commands.
+  command -v node >/dev/null 2>&1 || want+=(nodejs)
+  command -v npm  >/dev/null 2>&1 || want+=(npm)
+fi
 
 missing=()
 # One dpkg-query for all; packages it doesn't know are reported on stderr.
@@ -75,7 +91,7 @@ else
 fi
 
 # --- npm (kafkajs) ----------------------------------------------------------
-if [[ -f "$NODE_DIR/package-lock.json" ]]; then
+if [[ "$MODE" != --bench && -f "$NODE_DIR/package-lock.json" ]]; then
   stamp="$NODE_DIR/node_modules/.samsa-lock.sha256"
   want_sum="$(sha256sum "$NODE_DIR/package-lock.json" | cut -d' ' -f1)"
   have_sum="$(cat "$stamp" 2>/dev/null || true)"

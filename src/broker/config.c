@@ -54,6 +54,11 @@ static int fail(char *err, size_t errlen, int code, const char *fmt, ...)
         if (n >= 0 && (size_t)n < errlen)
             vsnprintf(err + n, errlen - (size_t)n, fmt, ap);
         va_end(ap);
+        /* Keys and values may hold escaped line breaks or other control
+         * characters (\n in .properties): keep the message one line. */
+        for (char *p = err; *p; p++)
+            if ((unsigned char)*p < 0x20 || *p == 0x7f)
+                *p = '?';
     }
     return code;
 }

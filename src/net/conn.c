@@ -284,6 +284,8 @@ static void consume_bytes(conn *c, const uint8_t *p, size_t n)
                 return;
             if (frame_begin(c, (int32_t)be32_load(c->size_buf)) < 0)
                 return;
+            if (n == 0)
+                return;     /* no body bytes yet: c->frame is still NULL */
         }
         size_t k = c->frame_len - c->frame_have;
         if (k > n)

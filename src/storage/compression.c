@@ -90,6 +90,9 @@ static int snappy_block(const uint8_t *in, size_t n, gbuf *b)
      * length beyond that ratio is a lie, refuse before allocating. */
     if (ulen / 32 > n + 64)
         return KERR_CORRUPT_MESSAGE;
+    if (ulen == 0)      /* nothing to write, and b->p may still be NULL */
+        return snappy_validate_compressed_buffer((const char *)in, n) == SNAPPY_OK ? KERR_NONE
+                                                                                 : KERR_CORRUPT_MESSAGE;
     int e = gbuf_reserve(b, ulen);
     if (e)
         return e;

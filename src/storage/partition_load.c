@@ -451,14 +451,23 @@ static int recover_from(plog *l, int from, int64_t *leo)
             return -1;
         }
         next = seg_next > s->base_offset ? seg_next : s->base_offset;
-        if (why) {
-            LOG_WRN("storage", "recovery: %s: truncated at position %" PRId64 ", cut %" PRId64
-                    " bytes: %s", s->log_path, bad_pos, cut, why);
+        /* Segments never overlap: a later one named below the end of this
+         * one's data is as untrustworthy as the segments after a cut (kept,
+         * it would become the active segment and a clean load would take
+         * its base as the LEO, reusing offsets). */
+        bool overlap = !why && i + 1 < l->nsegs && l->segs[i + 1]->base_offset < next;
+        if (overlap)
+            LOG_WRN("storage", "recovery: %s starts at offset %" PRId64 ", below the end (%" PRId64
+                    ") of %s", l->segs[i + 1]->log_path, l->segs[i + 1]->base_offset, next, s->log_path);
+        if (why || overlap) {
+            if (why)
+                LOG_WRN("storage", "recovery: %s: truncated at position %" PRId64 ", cut %" PRId64
+                        " bytes: %s", s->log_path, bad_pos, cut, why);
             l->dir_dirty = true;
             while (l->nsegs - 1 > i) {
                 segment *gone = l->segs[--l->nsegs];
-                LOG_WRN("storage", "recovery: deleting segment %s (%" PRId64
-                        " bytes) after the truncation of %s", gone->log_path, gone->size, s->log_path);
+                LOG_WRN("storage", "recovery: deleting segment %s (%" PRId64 " bytes) after the %s of %s",
+                        gone->log_path, gone->size, why ? "truncation" : "overlap", s->log_path);
                 segment_unlink(gone);
                 segment_free(gone);
             }

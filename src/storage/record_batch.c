@@ -8,9 +8,13 @@
 
 int32_t rb_seq_add(int32_t seq, int32_t delta)
 {
-    if (seq > INT32_MAX - delta)
-        return delta - (INT32_MAX - seq) - 1;
-    return seq + delta;
+    /* Kafka's incrementSequence with Java's wrapping int arithmetic: delta
+     * is a batch's lastOffsetDelta, which a damaged segment read at load
+     * can make negative (INT32_MAX - delta would overflow). */
+    int32_t lim = (int32_t)((uint32_t)INT32_MAX - (uint32_t)delta);
+    if (seq > lim)
+        return (int32_t)((uint32_t)delta - ((uint32_t)INT32_MAX - (uint32_t)seq) - 1u);
+    return (int32_t)((uint32_t)seq + (uint32_t)delta);
 }
 
 int32_t rb_last_sequence(const rb_header *h)
