@@ -1,6 +1,8 @@
 /* run.c - the unit-test runner (see test.h). */
 #include "test.h"
 
+#include "core/log.h"
+
 #include <stdarg.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -52,6 +54,10 @@ const char *test_tmpdir(void)
 int main(int argc, char **argv)
 {
     int passed = 0, failed = 0;
+    /* The code under test logs what it does; keep the run readable unless
+     * SAMSA_TEST_VERBOSE is set. */
+    if (!getenv("SAMSA_TEST_VERBOSE"))
+        log_set_level(LOG_WARN);
     for (int i = 0; i < g_ntests; i++) {
         if (argc > 1 && !strstr(g_tests[i].name, argv[1]) && !strstr(g_tests[i].file, argv[1]))
             continue;
