@@ -12,24 +12,27 @@
 #include "broker/config.h"
 #include "core/strmap.h"
 
+/* The limits are read from the current config at every decision, so a
+ * dynamic update (the three keys are cluster-wide dynamic) applies to the
+ * next connection; see conn_limits_changed for a raised max.connections. */
 static struct {
     pthread_mutex_t mu;           /* guards everything below */
     strmap per_ip;                /* ip -> (intptr) count */
     int total;
-    int max_total;
-    int max_per_ip;
-    const struct broker_config *cfg;
+    broker *b;
     bool full;
 } g_cl = { .mu = PTHREAD_MUTEX_INITIALIZER };
 
 int conn_limits_init(broker *b)
 {
-    const struct broker_config *cfg = broker_config_current(b);
     strmap_init(&g_cl.per_ip);
-    g_cl.cfg = cfg;
-    g_cl.max_total = cfg->max_connections;
-    g_cl.max_per_ip = cfg->max_connections_per_ip;
+    g_cl.b = b;
     return 0;
+}
+
+static int max_total(void)
+{
+    return broker_config_current(g_cl.b)->max_connections;
 }
 
 void conn_limits_free(void)
@@ -39,11 +42,11 @@ void conn_limits_free(void)
 
 static int limit_for(const char *ip)
 {
-    const struct broker_config *cfg = g_cl.cfg;
-    for (size_t i = 0; cfg && i < cfg->nconn_overrides; i++)
+    const struct broker_config *cfg = broker_config_current(g_cl.b);
+    for (size_t i = 0; i < cfg->nconn_overrides; i++)
         if (!strcmp(cfg->conn_overrides[i].host, ip))
             return cfg->conn_overrides[i].max;
-    return g_cl.max_per_ip;
+    return cfg->max_connections_per_ip;
 }
 
 static void peer_ip(int fd, char ip[CONN_IP_LEN])
@@ -72,7 +75,7 @@ int conn_limits_admit(int fd, char ip[CONN_IP_LEN])
     intptr_t n = (intptr_t)strmap_get(&g_cl.per_ip, ip, strlen(ip));
     if (n >= limit_for(ip)) {
         rc = 0;
-    } else if (g_cl.total >= g_cl.max_total) {
+    } else if (g_cl.total >= max_total()) {
         g_cl.full = true;
         rc = -1;
     } else {
@@ -98,7 +101,19 @@ bool conn_limits_release(const char *ip)
         strmap_del(&g_cl.per_ip, ip, strlen(ip));
     if (n > 0)
         g_cl.total--;
-    if (g_cl.full && g_cl.total < g_cl.max_total) {
+    if (g_cl.full && g_cl.total < max_total()) {
+        g_cl.full = false;
+        resume = true;
+    }
+    pthread_mutex_unlock(&g_cl.mu);
+    return resume;
+}
+
+bool conn_limits_changed(void)
+{
+    bool resume = false;
+    pthread_mutex_lock(&g_cl.mu);
+    if (g_cl.b && g_cl.full && g_cl.total < max_total()) {
         g_cl.full = false;
         resume = true;
     }

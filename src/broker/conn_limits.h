@@ -26,6 +26,9 @@ int conn_limits_admit(int fd, char ip[CONN_IP_LEN]);
 /* A connection from ip closed.  Returns true if the broker was full and
  * accepting may resume. */
 bool conn_limits_release(const char *ip);
+/* The config changed: true if the broker was full and the new
+ * max.connections leaves room (the caller resumes accepting). */
+bool conn_limits_changed(void);
 /* Live connection count (for logs and tests). */
 int conn_limits_count(void);
 

@@ -70,6 +70,10 @@ static void create_topics_work(admin_job *job)
             continue;
         }
         char *name = arena_strndup(&rq->arena, qt->name.p ? qt->name.p : "", (size_t)(qt->name.len > 0 ? qt->name.len : 0));
+        if (!name) {                    /* request arena exhausted */
+            rt->error_code = KERR_UNKNOWN_SERVER_ERROR;
+            continue;
+        }
         int32_t nparts = qt->num_partitions;
         int16_t rf = qt->replication_factor;
         if (qt->assignments.n > 0) {
@@ -96,6 +100,10 @@ static void create_topics_work(admin_job *job)
             }
         }
         topic_kv *cfgs = arena_alloc(&rq->arena, (size_t)(qt->configs.n + 1) * sizeof *cfgs);
+        if (!cfgs) {                    /* never create the topic without its configs */
+            rt->error_code = KERR_UNKNOWN_SERVER_ERROR;
+            continue;
+        }
         int ncfg = 0;
         bool null_value = false;
         for (int32_t c = 0; cfgs && c < qt->configs.n; c++) {
@@ -108,7 +116,13 @@ static void create_topics_work(admin_job *job)
             }
             cfgs[ncfg].key = arena_strndup(&rq->arena, cv->name.p, (size_t)cv->name.len);
             cfgs[ncfg].value = arena_strndup(&rq->arena, cv->value.p, (size_t)cv->value.len);
+            if (!cfgs[ncfg].key || !cfgs[ncfg].value)
+                break;                  /* arena exhausted: refuse below, don't drop it */
             ncfg++;
+        }
+        if (!null_value && ncfg < qt->configs.n) {
+            rt->error_code = KERR_UNKNOWN_SERVER_ERROR;
+            continue;
         }
         if (null_value) {
             rt->error_code = KERR_INVALID_CONFIG;
@@ -152,8 +166,18 @@ static void respond_job(admin_job *job)
 void handle_create_topics(kreq *rq)
 {
     create_topics_req *req = rq->body;
+    /* The response describes each created topic's configs (v5+): ~40
+     * entries per topic, more than the request-size-based arena cap
+     * leaves for a request naming many topics.  Budget them per topic (the
+     * count is bounded by the request size). */
+    if (rq->arena.cap && req->topics.n > 0)
+        rq->arena.cap += (size_t)req->topics.n * 16384;
     create_topics_resp *r = kreq_new_response(rq);
-    create_topics_resp_topics *ts = KARRAY_ALLOC(&rq->arena, &r->topics, req->topics.n);
+    create_topics_resp_topics *ts = r ? KARRAY_ALLOC(&rq->arena, &r->topics, req->topics.n) : NULL;
+    if (!ts && req->topics.n > 0) {
+        kreq_fail_close(rq, "out of memory");
+        return;
+    }
     for (int32_t i = 0; ts && i < req->topics.n; i++) {
         kcodec_defaults(&create_topics_resp_topics_schema, &ts[i]);
         ts[i].configs.n = -1;

@@ -78,6 +78,12 @@ void net_threads_connection_closed(const char *ip)
         loop_post(b->loops[0], resume_accepting, b);
 }
 
+void net_threads_limits_changed(broker *b)
+{
+    if (b->nloops > 0 && conn_limits_changed())
+        loop_post(b->loops[0], resume_accepting, b);
+}
+
 int net_threads_init(broker *b, char *err, size_t errlen)
 {
     int n = b->set.num_network_threads > 0 ? b->set.num_network_threads : 1;

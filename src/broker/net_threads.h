@@ -17,6 +17,9 @@ int net_threads_init(broker *b, char *err, size_t errlen);
 int net_threads_start(broker *b);
 /* A client connection from ip is gone (any network thread). */
 void net_threads_connection_closed(const char *ip);
+/* A dynamic config update: resume accepting if max.connections was raised
+ * while the broker was full. */
+void net_threads_limits_changed(broker *b);
 /* Stop accepting, stop loops and join threads. */
 void net_threads_stop(broker *b);
 

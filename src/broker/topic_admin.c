@@ -25,6 +25,7 @@
 #include "broker/broker.h"
 #include "broker/config.h"
 #include "broker/delayed.h"
+#include "broker/net_threads.h"
 #include "cluster/metadata_store.h"
 #include "core/errors.h"
 #include "core/log.h"
@@ -621,6 +622,7 @@ static int publish_config(broker *b, const struct topic_overrides *def,
     b->retired_configs[b->nretired_configs++] = next;
     atomic_store_explicit(&b->config, next, memory_order_release);
     b->set.message_max_bytes = next->message_max_bytes;
+    net_threads_limits_changed(b);
     return 0;
 }
 

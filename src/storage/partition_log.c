@@ -606,18 +606,22 @@ static int list_by_timestamp(plog *l, int64_t target, int64_t *off, int64_t *ts,
         if (segment_ensure_indexes(s) < 0)
             return KERR_KAFKA_STORAGE_ERROR;
         int64_t tts;
-        int32_t trel, orel, opos;
+        int32_t trel;
         int64_t start = s->base_offset;
         if (tidx_lookup(&s->tidx, target, &tts, &trel))
             start = s->base_offset + trel;
         if (start < l->log_start)
             start = l->log_start;
-        int64_t r64 = start - s->base_offset;
-        oidx_lookup(&s->oidx, r64 > INT32_MAX ? INT32_MAX : (int32_t)r64, &orel, &opos);
+        /* segment_find, not a bare index lookup: it falls back to a scan
+         * from the segment start if an index entry disagrees with the log */
         int64_t limit = seg_limit(l, s);
-        if (opos >= limit)
-            opos = 0;
-        int r = search_ts(l, s, opos, limit, target, false, l->log_start, off, ts, ep);
+        segment_pos p;
+        int r = segment_find(s, start, limit, &p);
+        if (r < 0)
+            return KERR_KAFKA_STORAGE_ERROR;
+        if (r == 0)
+            return KERR_NONE;
+        r = search_ts(l, s, p.pos, limit, target, false, l->log_start, off, ts, ep);
         if (r < 0)
             return -r;
         return KERR_NONE;            /* like Kafka: only the first candidate segment */

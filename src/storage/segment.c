@@ -170,46 +170,77 @@ static int rebuild_indexes(segment *s)
     segr_free(&r);
     if (rc != SEGR_END)
         return -1;
+    /* The entry segment_seal adds: the time index's last entry must be the
+     * segment's largest timestamp (retention and ListOffsets read only it). */
+    if (s->max_ts >= 0)
+        tidx_maybe_append(&s->tidx, s->max_ts, (int32_t)(s->max_ts_offset - s->base_offset));
     s->ts_known = true;
     s->bytes_since_index = (int32_t)(s->size - b.last_entry_pos);
     return idxf_persist(&s->oidx) < 0 || idxf_persist(&s->tidx) < 0 ? -1 : 0;
 }
 
-/* O(1) sanity check, like Kafka's AbstractIndex.sanityCheck. */
+/* A segment holding data must have both index files: a missing one (deleted
+ * while the broker was down) is rebuilt, as Kafka's LogLoader does, instead
+ * of being taken for "no entries". */
+static bool index_files_missing(const segment *s)
+{
+    if (s->size <= 0)
+        return false;
+    return (access(s->oidx.path, F_OK) != 0 && errno == ENOENT) ||
+           (access(s->tidx.path, F_OK) != 0 && errno == ENOENT);
+}
+
+/* Structural check of both indexes, one pass over the entries (Kafka's
+ * AbstractIndex.sanityCheck looks at the last entry only).  Offset index:
+ * relative offsets and positions strictly increase and every position lies
+ * inside the log.  Time index: timestamps strictly increase (they are never
+ * negative) and relative offsets never decrease.  Zeroed or garbled files
+ * fail this and are rebuilt from the .log. */
 static bool indexes_sane(segment *s)
 {
-    if (s->oidx.n) {
+    int32_t pr = -1, pp = -1;
+    for (size_t i = 0; i < s->oidx.n; i++) {
         int32_t r, p;
-        oidx_get(&s->oidx, s->oidx.n - 1, &r, &p);
-        if (r < 0 || p < 0 || p >= s->size)
+        oidx_get(&s->oidx, i, &r, &p);
+        if (r <= pr || p <= pp || p >= s->size)
             return false;
-        oidx_get(&s->oidx, 0, &r, &p);
-        if (r < 0 || p < 0)
-            return false;
+        pr = r;
+        pp = p;
     }
-    if (s->tidx.n) {
+    int64_t pt = -1;
+    int32_t prr = 0;
+    for (size_t i = 0; i < s->tidx.n; i++) {
         int64_t t;
         int32_t r;
-        tidx_get(&s->tidx, s->tidx.n - 1, &t, &r);
-        if (r < 0)
+        tidx_get(&s->tidx, i, &t, &r);
+        if (t <= pt || r < prr)
             return false;
+        pt = t;
+        prr = r;
     }
     return true;
 }
 
-int segment_ensure_indexes(segment *s)
+/* Caller holds lazy_mu. */
+static int ensure_indexes_locked(segment *s)
 {
     int rc = 0;
-    pthread_mutex_lock(&s->lazy_mu);
     if (s->indexes_checked)
-        goto out;
-    if (idxf_map(&s->oidx) < 0 || idxf_map(&s->tidx) < 0 || !indexes_sane(s)) {
-        LOG_WRN("storage", "index files of %s are corrupt, rebuilding them", s->log_path);
+        return 0;
+    if (index_files_missing(s) || idxf_map(&s->oidx) < 0 || idxf_map(&s->tidx) < 0 ||
+        !indexes_sane(s)) {
+        LOG_WRN("storage", "index files of %s are missing or corrupt, rebuilding them", s->log_path);
         rc = rebuild_indexes(s);
     }
     if (rc == 0)
         s->indexes_checked = true;
-out:
+    return rc;
+}
+
+int segment_ensure_indexes(segment *s)
+{
+    pthread_mutex_lock(&s->lazy_mu);
+    int rc = ensure_indexes_locked(s);
     pthread_mutex_unlock(&s->lazy_mu);
     return rc;
 }
@@ -219,8 +250,24 @@ int segment_max_timestamp(segment *s, int64_t *ts, int64_t *offset)
     pthread_mutex_lock(&s->lazy_mu);
     if (!s->ts_known) {
         uint8_t e[TIDX_ENTRY];
-        bool found;
-        if (idxf_read_last(&s->tidx, e, &found) == 0) {
+        bool found = false;
+        int rc = s->tidx.state == IDXF_UNLOADED && index_files_missing(s)
+                 ? -1 : idxf_read_last(&s->tidx, e, &found);
+        /* A missing or misaligned time index: check both indexes, which
+         * rebuilds them (and sets max_ts) - never trust "no entries". */
+        if (rc < 0 && !s->indexes_checked && ensure_indexes_locked(s) == 0 && !s->ts_known)
+            rc = idxf_read_last(&s->tidx, e, &found);
+        /* An empty time index for a segment holding data: truncated (e.g. a
+         * zero-length file after a crash).  Rebuild rather than report "no
+         * timestamp", which would hide the segment from ListOffsets. */
+        if (rc == 0 && !found && !s->ts_known && !s->indexes_checked && s->size > 0) {
+            LOG_WRN("storage", "time index of %s is empty, rebuilding the indexes", s->log_path);
+            if (rebuild_indexes(s) == 0)
+                s->indexes_checked = true;
+            else
+                rc = -1;
+        }
+        if (rc == 0 && !s->ts_known) {
             if (found) {
                 s->max_ts = (int64_t)be64_load(e);
                 s->max_ts_offset = s->base_offset + (int32_t)be32_load(e + 8);
@@ -264,7 +311,8 @@ int segment_load_active(segment *s, int32_t index_interval, int64_t *next_offset
     fileref *f = segment_file(s);
     if (!f)
         return -1;
-    if (idxf_load_mem(&s->oidx) < 0 || idxf_load_mem(&s->tidx) < 0 || !indexes_sane(s))
+    if (index_files_missing(s) || idxf_load_mem(&s->oidx) < 0 || idxf_load_mem(&s->tidx) < 0 ||
+        !indexes_sane(s))
         return 1;
     s->indexes_checked = true;
     s->max_ts = -1;
@@ -511,15 +559,26 @@ int segment_find(segment *s, int64_t offset, int64_t limit, segment_pos *out)
     int32_t rel = rel64 < 0 ? 0 : rel64 > INT32_MAX ? INT32_MAX : (int32_t)rel64;
     int32_t er, ep;
     oidx_lookup(&s->oidx, rel, &er, &ep);
-    if (ep >= limit)
+    if (ep >= limit || __atomic_load_n(&s->index_suspect, __ATOMIC_RELAXED))
         ep = 0;
     seg_reader rd;
-    segr_init(&rd, f->fd, ep, limit);
     rb_header h;
     int64_t at;
     const char *why;
-    int rc, found = 0;
+    int rc, found;
+again:
+    found = 0;
+    segr_init(&rd, f->fd, ep, limit);
+    bool first = ep > 0;
     while ((rc = segr_next(&rd, &h, &at, &why)) == SEGR_BATCH) {
+        /* The entry (er, ep) says an append ending at offset base+er starts
+         * at ep; a batch starting later than that means the entry is wrong. */
+        if (first && h.base_offset > s->base_offset + er) {
+            rc = SEGR_CORRUPT;
+            why = "batch offsets do not match the index entry";
+            break;
+        }
+        first = false;
         if (rb_last_offset(&h) >= offset) {
             out->pos = at;
             out->size = (int32_t)rb_size(&h);
@@ -531,6 +590,17 @@ int segment_find(segment *s, int64_t offset, int64_t limit, segment_pos *out)
         }
     }
     segr_free(&rd);
+    if (rc == SEGR_CORRUPT && ep > 0) {
+        /* A damaged index entry that passed the structural check (the .log
+         * itself is checked by load/recovery): look up from the start of
+         * the segment instead, now and from now on, rather than failing. */
+        if (!__atomic_exchange_n(&s->index_suspect, true, __ATOMIC_RELAXED))
+            LOG_WRN("storage", "%s: offset index entry (%" PRId32 ", %" PRId32 ") for offset %" PRId64
+                    " does not match the log (%s); scanning this segment from its start",
+                    s->log_path, er, ep, offset, why);
+        ep = 0;
+        goto again;
+    }
     if (rc == SEGR_IOERR || rc == SEGR_CORRUPT) {
         LOG_ERR("storage", "%s: %s at position %" PRId64 " while looking up offset %" PRId64,
                 s->log_path, rc == SEGR_IOERR ? strerror(errno) : why, rd.pos, offset);

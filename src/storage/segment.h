@@ -51,6 +51,8 @@ typedef struct segment {
     int32_t index_interval;     /* index.interval.bytes, set by the owner */
     bool unflushed;             /* .log written since its last fsync */
     bool indexes_checked;       /* sealed: mapped indexes passed the sanity check */
+    bool index_suspect;         /* an offset-index entry disagreed with the log: lookups
+                                 * scan from the segment start (atomic access) */
 } segment;
 
 /* Where a batch lies in a segment. */
