@@ -21,6 +21,8 @@
 #define RESUME_INFLIGHT 64
 #define MAX_OUT_BYTES (32u << 20)
 #define RESUME_OUT_BYTES (8u << 20)
+/* Arena room for building a response, on top of the decoding cap. */
+#define RESPONSE_ARENA_ROOM ((size_t)64 << 20)
 
 static void client_unref(client *cl)
 {
@@ -225,6 +227,11 @@ static void on_frame(conn *c, uint8_t *frame, size_t len)
                                               : "malformed request body");
         return;
     }
+    /* The response is sized by the broker's own state (Metadata for a
+     * 10,000-partition topic is ~1.5 MB of structs), not by the request:
+     * give it room beyond the decoding cap.  Handlers that echo request
+     * arrays are bounded by the decoded counts. */
+    rq->arena.cap += RESPONSE_ARENA_ROOM;
     LOG_DBG("req", "%s %s v%d corr %d", c->peer, kapi_name(rq->hdr.api_key), peek.api_version,
             peek.correlation_id);
     e->handle(rq);

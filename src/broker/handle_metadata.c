@@ -17,15 +17,20 @@
 #include "broker/broker.h"
 #include "broker/dispatch.h"
 #include "core/errors.h"
+#include "core/strmap.h"
 #include "group/coordinator.h"
 #include "proto/codec.h"
 #include "proto/messages/metadata.h"
 
-static void fill_partitions(kreq *rq, metadata_resp_topics *rt, topic *t)
+/* false if the arena ran out: the caller fails the request rather than
+ * answer with a topic whose partitions are missing. */
+static bool fill_partitions(kreq *rq, metadata_resp_topics *rt, topic *t)
 {
     broker *b = g_broker;
     int32_t n = topic_nparts(t);
     metadata_resp_partitions *ps = KARRAY_ALLOC(&rq->arena, &rt->partitions, n);
+    if (!ps && n > 0)
+        return false;
     for (int32_t i = 0; ps && i < n; i++) {
         partition *p = topic_partition(t, i);
         metadata_resp_partitions *rp = &ps[i];
@@ -34,22 +39,32 @@ static void fill_partitions(kreq *rq, metadata_resp_topics *rt, topic *t)
         rp->leader_epoch = p ? atomic_load(&p->leader_epoch) : 0;
         int32_t *rep = KARRAY_ALLOC(&rq->arena, &rp->replica_nodes, 1);
         int32_t *isr = KARRAY_ALLOC(&rq->arena, &rp->isr_nodes, 1);
-        if (rep)
-            rep[0] = b->set.node_id;
-        if (isr)
-            isr[0] = b->set.node_id;
+        if (!rep || !isr)
+            return false;
+        rep[0] = b->set.node_id;
+        isr[0] = b->set.node_id;
         rp->offline_replicas.n = 0;
     }
+    return true;
 }
 
-static void fill_topic(kreq *rq, metadata_resp_topics *rt, topic *t)
+static bool fill_topic(kreq *rq, metadata_resp_topics *rt, topic *t)
 {
     rt->error_code = KERR_NONE;
     rt->name = (kstr){ t->name, (int32_t)t->name_len };
     rt->topic_id = t->id;
     rt->is_internal = t->internal;
     rt->topic_authorized_operations = INT32_MIN;
-    fill_partitions(rq, rt, t);
+    return fill_partitions(rq, rt, t);
+}
+
+/* Answer or, if the response did not fit in memory, close. */
+static void finish(kreq *rq, metadata_resp *r, bool complete)
+{
+    if (complete)
+        kreq_respond(rq, r);
+    else
+        kreq_fail_close(rq, "Metadata response does not fit in the request's memory cap");
 }
 
 static void build_response(kreq *rq)
@@ -73,20 +88,30 @@ static void build_response(kreq *rq)
     if (all) {
         topic **list = NULL;
         int n = registry_list(&b->topics, &list);
-        int k = 0;
         metadata_resp_topics *ts = KARRAY_ALLOC(&rq->arena, &r->topics, n > 0 ? n : 0);
-        for (int i = 0; ts && i < n; i++)
-            fill_topic(rq, &ts[k++], list[i]);
-        r->topics.n = k;
+        bool ok = ts || n <= 0;
+        for (int i = 0; ok && i < n; i++)
+            ok = fill_topic(rq, &ts[i], list[i]);
         if (n >= 0)
             registry_list_free(list, n);
-        kreq_respond(rq, r);
+        finish(rq, r, ok);
         return;
     }
+    /* Like Kafka (a set of names), a topic named twice is answered once. */
     metadata_resp_topics *ts = KARRAY_ALLOC(&rq->arena, &r->topics, req->topics.n);
-    for (int32_t i = 0; ts && i < req->topics.n; i++) {
+    bool ok = ts || req->topics.n <= 0;
+    strmap seen;
+    strmap_init(&seen);
+    int32_t k = 0;
+    for (int32_t i = 0; ok && i < req->topics.n; i++) {
         metadata_req_topics *qt = &req->topics.v[i];
-        metadata_resp_topics *rt = &ts[i];
+        if (qt->name.len >= 0) {
+            int err = 0;
+            if (strmap_get(&seen, qt->name.p, (size_t)qt->name.len))
+                continue;
+            strmap_put(&seen, qt->name.p, (size_t)qt->name.len, (void *)1, &err);
+        }
+        metadata_resp_topics *rt = &ts[k++];
         rt->topic_authorized_operations = INT32_MIN;
         topic *t = NULL;
         if (qt->name.len >= 0)
@@ -94,7 +119,7 @@ static void build_response(kreq *rq)
         else if (!kuuid_is_zero(qt->topic_id))
             t = registry_get_id(&b->topics, qt->topic_id);
         if (t) {
-            fill_topic(rq, rt, t);
+            ok = fill_topic(rq, rt, t);
             topic_unref(t);
             continue;
         }
@@ -108,7 +133,10 @@ static void build_response(kreq *rq)
         else
             rt->error_code = KERR_UNKNOWN_TOPIC_OR_PARTITION;
     }
-    kreq_respond(rq, r);
+    strmap_free(&seen);
+    if (ts)
+        r->topics.n = k;
+    finish(rq, r, ok);
 }
 
 /* Requested topic i if it should be auto-created: valid name, missing. */

@@ -167,9 +167,10 @@ void handle_create_topics(kreq *rq)
 {
     create_topics_req *req = rq->body;
     /* The response describes each created topic's configs (v5+): ~40
-     * entries per topic, more than the request-size-based arena cap
-     * leaves for a request naming many topics.  Budget them per topic (the
-     * count is bounded by the request size). */
+     * entries per topic.  The request-size-based arena cap (plus the
+     * fixed response room) may not cover a request naming thousands of
+     * topics: budget them per topic (the count is bounded by the request
+     * size). */
     if (rq->arena.cap && req->topics.n > 0)
         rq->arena.cap += (size_t)req->topics.n * 16384;
     create_topics_resp *r = kreq_new_response(rq);

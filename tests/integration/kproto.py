@@ -725,7 +725,9 @@ def metadata(conn, topics=None, version=None, allow_auto_create=False):
             r.i32()
         return name, {"error_code": err, "partitions": {p["partition"]: p for p in parts}}
 
-    return {"brokers": brokers, "controller_id": controller, "topics": dict(r.array(topic))}
+    topics = r.array(topic)
+    return {"brokers": brokers, "controller_id": controller, "topics": dict(topics),
+            "topic_count": len(topics)}
 
 
 # --- consumer groups ----------------------------------------------------------------

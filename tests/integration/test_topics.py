@@ -296,3 +296,22 @@ def test_kcat_metadata_lists_topics(broker, request):
                          timeout=30, stdin=subprocess.DEVNULL, text=True)
     assert out.returncode == 0, out.stderr
     assert f'topic "{t}" with 3 partitions' in out.stdout, out.stdout
+
+
+def test_metadata_of_a_topic_with_2000_partitions(broker, request):
+    """A large topic comes back whole (the response is sized by the broker's
+    state, not capped by the small request), and a topic named twice in one
+    request is answered once, like Kafka's set of names."""
+    bs, t = broker.bootstrap, unique_topic(request)
+    create_topic(bs, t, 2000, timeout=60)
+    out = subprocess.run(["kcat", "-b", bs, "-L", "-t", t, "-m", "10"], capture_output=True,
+                         timeout=30, stdin=subprocess.DEVNULL, text=True)
+    assert out.returncode == 0, out.stderr
+    assert f'topic "{t}" with 2000 partitions' in out.stdout, out.stdout[:300]
+    with raw_conn(broker) as c:
+        raw = kproto.metadata(c, [t, t])
+        assert list(raw["topics"]) == [t] and raw["topic_count"] == 1, raw["topic_count"]
+        parts = raw["topics"][t]["partitions"]
+        assert sorted(parts) == list(range(2000))
+        everything = kproto.metadata(c, None)
+        assert len(everything["topics"][t]["partitions"]) == 2000
