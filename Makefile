@@ -35,7 +35,7 @@ CLI_SRC    := $(sort $(wildcard src/cli/*.c))
 CLI_OBJ    := $(CLI_SRC:%.c=$(OBJDIR)/%.o)
 CLI_LIBS   := -lrdkafka -lpthread -lm
 
-.PHONY: all deps test unit-test unit-tests integration-test cli-test run clean bench docs
+.PHONY: all deps test sanitize-test unit-test unit-tests integration-test cli-test run clean bench docs
 all: $(BUILD)/samsa-broker $(BUILD)/samsa
 unit-tests: $(BUILD)/unit-tests
 
@@ -74,11 +74,25 @@ cli-test: $(BUILD)/samsa-broker $(BUILD)/samsa
 	SAMSA_BROKER="$${SAMSA_BROKER:-$(BUILD)/samsa-broker}" SAMSA_CLI="$${SAMSA_CLI:-$(BUILD)/samsa}" \
 	  /usr/bin/python3 -m pytest tests/integration/test_cli_*.py -q -p no:cacheprovider
 
+# The sanitizer pass: unit and integration tests against an ASan + UBSan
+# build in $(SAN_BUILD) (the integration fixtures fail a test on any
+# sanitizer report in a broker's log).
+SAN_BUILD ?= build-san
+sanitize-test:
+	$(MAKE) BUILD=$(SAN_BUILD) SANITIZE=1 all $(SAN_BUILD)/unit-tests
+	$(MAKE) BUILD=$(SAN_BUILD) SANITIZE=1 unit-test
+	SAMSA_BROKER=$(SAN_BUILD)/samsa-broker SAMSA_CLI=$(SAN_BUILD)/samsa scripts/integration.sh
+
+# Everything CI runs: release unit + integration tests, the fuzz corpora and
+# regressions replayed, each fuzz target for a bounded time, then the
+# sanitizer pass.
 test: deps
 	$(MAKE) all $(BUILD)/unit-tests
 	$(MAKE) unit-test
 	$(MAKE) fuzz-regress
+	$(MAKE) fuzz-ci FUZZ_CI_SECONDS=$(TEST_FUZZ_SECONDS)
 	$(MAKE) integration-test
+	$(MAKE) sanitize-test
 
 run: deps
 	$(MAKE) all
@@ -100,6 +114,8 @@ clean:
 FUZZ_CC         ?= clang
 FUZZ_SECONDS    ?= 30
 FUZZ_CI_SECONDS ?= 20
+# Per target, in make test (CI).
+TEST_FUZZ_SECONDS ?= 10
 FUZZ_DIR        := $(BUILD)/fuzz
 FUZZ_OBJDIR     := $(FUZZ_DIR)/obj
 FUZZ_SAN        := -fsanitize=address,undefined -fno-sanitize-recover=undefined

@@ -28,7 +28,7 @@ BUILD_PKGS=(
 # python3-lz4/-snappy/-zstandard give kafka-python its compression codecs.
 TEST_PKGS=(
   kcat
-  python3-pytest python3-pytest-timeout
+  python3-pytest python3-pytest-timeout python3-pytest-xdist
   python3-confluent-kafka python3-kafka
   python3-lz4 python3-snappy python3-zstandard
 )

@@ -8,6 +8,7 @@
 #   SAMSA_BROKER=build-san/samsa-broker scripts/integration.sh
 #   SAMSA_IT_NODE=0 scripts/integration.sh  skip the kafkajs tests
 #   SAMSA_IT_PYTEST=0 scripts/integration.sh  only the kafkajs tests
+#   SAMSA_IT_JOBS=0 scripts/integration.sh    pytest in one process (default: 2 xdist workers)
 #
 # Ends with one line "integration: N passed, N failed, N skipped" (both parts).
 set -uo pipefail
@@ -31,7 +32,13 @@ py_rc=0 node_rc=0
 
 if [[ "${SAMSA_IT_PYTEST:-1}" != 0 ]]; then
   echo "== pytest tests/integration"
-  "$PY" -m pytest tests/integration -q -p no:cacheprovider --tb=short -ra \
+  # Tests spend most of their time waiting on clients and timers, so two
+  # pytest-xdist workers halve the wall time on 2 cores; each worker has its
+  # own port block (conftest.free_port).  SAMSA_IT_JOBS=0: one process.
+  jobs=(); if [[ "${SAMSA_IT_JOBS:-2}" != 0 ]] && "$PY" -c 'import xdist' 2>/dev/null; then
+    jobs=(-n "${SAMSA_IT_JOBS:-2}")
+  fi
+  "$PY" -m pytest tests/integration -q -p no:cacheprovider --tb=short -ra "${jobs[@]}" \
       --durations=15 --junitxml="$tmp/pytest.xml" "$@" </dev/null
   py_rc=$?
   echo "   pytest exit $py_rc after $((SECONDS - start)) s"

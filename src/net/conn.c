@@ -221,6 +221,13 @@ void conn_send(conn *c, obuf *ob)
 
 /* ------------------------------------------------------------------- input */
 
+/* A frame's buffer is allocated when its size is known, up to this much:
+ * a request up to 1 MiB (librdkafka's default batch limit) is read into
+ * one buffer without growing it.  Pages are only touched as bytes arrive,
+ * so a client announcing a big frame and sending nothing costs no memory;
+ * bigger frames grow by doubling as their bytes arrive. */
+#define FRAME_PREALLOC ((size_t)1 << 20)
+
 static int frame_begin(conn *c, int32_t size)
 {
     if (size <= 0 || size > c->lim.max_frame) {
@@ -230,10 +237,15 @@ static int frame_begin(conn *c, int32_t size)
         do_close(c, LOG_WARN, why);
         return -1;
     }
+    size_t cap = (size_t)size < FRAME_PREALLOC ? (size_t)size : FRAME_PREALLOC;
+    c->frame = malloc(cap);
+    if (!c->frame) {
+        do_close(c, LOG_ERROR, "out of memory reading request");
+        return -1;
+    }
     c->frame_len = (size_t)size;
     c->frame_have = 0;
-    c->frame_cap = 0;
-    c->frame = NULL;
+    c->frame_cap = cap;
     return 0;
 }
 
@@ -243,7 +255,7 @@ static int frame_reserve(conn *c, size_t want)
     size_t need = c->frame_have + want;
     if (need <= c->frame_cap)
         return 0;
-    size_t cap = c->frame_cap ? c->frame_cap * 2 : 4096;
+    size_t cap = c->frame_cap * 2;
     if (cap < need)
         cap = need;
     if (cap > c->frame_len)
@@ -285,7 +297,7 @@ static void consume_bytes(conn *c, const uint8_t *p, size_t n)
             if (frame_begin(c, (int32_t)be32_load(c->size_buf)) < 0)
                 return;
             if (n == 0)
-                return;     /* no body bytes yet: c->frame is still NULL */
+                return;     /* no body bytes yet */
         }
         size_t k = c->frame_len - c->frame_have;
         if (k > n)
@@ -306,21 +318,34 @@ static void do_read(conn *c)
     /* Bounded work per wake-up so one busy client can't starve others. */
     for (int rounds = 0; rounds < 16 && !c->closed && !c->reads_paused; rounds++) {
         ssize_t n;
-        if (c->size_have == 4 && c->frame_len - c->frame_have > READ_CHUNK) {
-            /* Large frame in progress: read straight into its buffer. */
+        size_t asked;
+        if (c->size_have == 4) {
+            /* A frame in progress: its bytes go straight into its buffer
+             * (no copy), anything after it into the scratch buffer, in one
+             * readv. */
             size_t want = c->frame_len - c->frame_have;
-            if (want > (1u << 20))
-                want = 1u << 20;
-            if (frame_reserve(c, want) < 0)
+            if (frame_reserve(c, want < FRAME_PREALLOC ? want : FRAME_PREALLOC) < 0)
                 return;
             size_t room = c->frame_cap - c->frame_have;
-            n = read(c->w.fd, c->frame + c->frame_have, room);
+            if (room > want)
+                room = want;
+            struct iovec iov[2] = {
+                { c->frame + c->frame_have, room },
+                { t_scratch, sizeof t_scratch },
+            };
+            int niov = room == want ? 2 : 1;
+            asked = room + (niov == 2 ? sizeof t_scratch : 0);
+            n = readv(c->w.fd, iov, niov);
             if (n > 0) {
-                c->frame_have += (size_t)n;
+                size_t k = (size_t)n < room ? (size_t)n : room;
+                c->frame_have += k;
                 if (c->frame_have == c->frame_len)
                     frame_deliver(c);
+                if ((size_t)n > k)
+                    consume_bytes(c, t_scratch, (size_t)n - k);
             }
         } else {
+            asked = sizeof t_scratch;
             n = read(c->w.fd, t_scratch, sizeof t_scratch);
             if (n > 0)
                 consume_bytes(c, t_scratch, (size_t)n);
@@ -338,7 +363,7 @@ static void do_read(conn *c)
             return;
         }
         c->last_active_us = loop_now_us(c->lp);
-        if ((size_t)n < READ_CHUNK)
+        if ((size_t)n < asked)
             return;
     }
 }

@@ -9,6 +9,7 @@ sanitizer report. Broker logs are attached to the report of a failing test.
 Binary: $SAMSA_BROKER, else build/samsa-broker.
 """
 
+import itertools
 import os
 import re
 import shutil
@@ -32,10 +33,25 @@ _SETPRIV = shutil.which("setpriv")
 
 
 # --- generic helpers -----------------------------------------------------------
+# Ports for the servers tests start: each pytest-xdist worker owns its own
+# block below the kernel's ephemeral range (32768+), so two workers never
+# pick the same port and no client's outgoing connection holds one.
+_XDIST_WORKER = os.environ.get("PYTEST_XDIST_WORKER", "gw0")
+_PORT_BLOCK = 1500
+_PORT_BASE = 20000 + _PORT_BLOCK * (int(_XDIST_WORKER[2:]) if _XDIST_WORKER[2:].isdigit() else 0)
+_port_seq = itertools.count()
+
+
 def free_port():
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    for _ in range(_PORT_BLOCK):
+        port = _PORT_BASE + next(_port_seq) % _PORT_BLOCK
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue        # in use (or in TIME_WAIT): take the next one
+            return port
+    raise RuntimeError(f"no free port in {_PORT_BASE}..{_PORT_BASE + _PORT_BLOCK - 1}")
 
 
 def wait_until(cond, timeout=10.0, interval=0.02, desc=None):
