@@ -78,8 +78,10 @@ cli-test: $(BUILD)/samsa-broker $(BUILD)/samsa
 # build in $(SAN_BUILD) (the integration fixtures fail a test on any
 # sanitizer report in a broker's log).
 SAN_BUILD ?= build-san
+# Builds inside make test use every core (a plain `make test` has no -j).
+NPROC := $(shell nproc 2>/dev/null || echo 2)
 sanitize-test:
-	$(MAKE) BUILD=$(SAN_BUILD) SANITIZE=1 all $(SAN_BUILD)/unit-tests
+	$(MAKE) -j$(NPROC) BUILD=$(SAN_BUILD) SANITIZE=1 all $(SAN_BUILD)/unit-tests
 	$(MAKE) BUILD=$(SAN_BUILD) SANITIZE=1 unit-test
 	SAMSA_BROKER=$(SAN_BUILD)/samsa-broker SAMSA_CLI=$(SAN_BUILD)/samsa scripts/integration.sh
 
@@ -87,8 +89,9 @@ sanitize-test:
 # regressions replayed, each fuzz target for a bounded time, then the
 # sanitizer pass.
 test: deps
-	$(MAKE) all $(BUILD)/unit-tests
+	$(MAKE) -j$(NPROC) all $(BUILD)/unit-tests
 	$(MAKE) unit-test
+	$(MAKE) -j$(NPROC) fuzz-build
 	$(MAKE) fuzz-regress
 	$(MAKE) fuzz-ci FUZZ_CI_SECONDS=$(TEST_FUZZ_SECONDS)
 	$(MAKE) integration-test
