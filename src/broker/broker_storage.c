@@ -25,6 +25,7 @@
 #include "core/errors.h"
 #include "core/log.h"
 #include "core/strbuf.h"
+#include "storage/fd_cache.h"
 #include "storage/log_dir.h"
 #include "storage/log_manager.h"
 
@@ -216,6 +217,10 @@ int broker_storage_open(broker *b, const struct broker_config *cfg, char *err, s
     if (load_dynamic_layers(b, err, errlen) < 0)
         goto fail_meta;
     cfg = broker_config_current(b);
+
+    /* Segment files kept open (main raised RLIMIT_NOFILE to its hard limit). */
+    fdc_set_cap(cfg->samsa_max_open_files > 0 ? (size_t)cfg->samsa_max_open_files : fdc_auto_cap());
+    LOG_INF("storage", "keeping at most %zu segment files open (samsa.max.open.files)", fdc_cap());
 
     log_manager_config lc;
     log_manager_config_defaults(&lc);

@@ -56,6 +56,15 @@ static int check_gzip_level(const char *v, char *why, size_t n)
     return -1;
 }
 
+static int check_max_open_files(const char *v, char *why, size_t n)
+{
+    int64_t x;
+    if (cfgv_parse_i64(v, &x) == 0 && (x == -1 || (x >= 16 && x <= INT32_MAX)))
+        return 0;
+    snprintf(why, n, "out of range (expected -1, or an int >= 16)");
+    return -1;
+}
+
 static int check_log_level(const char *v, char *why, size_t n)
 {
     if (log_level_parse(v) >= 0)
@@ -402,6 +411,13 @@ const struct cfg_def cfg_broker_defs[] = {
     { K("samsa.unknown.config.policy", STRING, "error"), RO, LOW, F(samsa_unknown_config_policy),
       .enums = unknown_policies,
       .doc = "Samsa: what an unknown (non-Kafka) key does: error stops startup, warn logs and ignores it." },
+    { K("samsa.max.open.files", INT, "-1"), RO, MED, F(samsa_max_open_files), .check = check_max_open_files,
+      .valid = "-1 or [16,...]",
+      .doc = "Samsa: most segment (.log) files kept open; files open on first use and the least recently "
+             "used are closed beyond this. -1 = half of the open-file limit (RLIMIT_NOFILE, which the broker "
+             "raises to its hard limit at startup); the other half is left to sockets.",
+      .note = "Kafka keeps every segment's files open (3 per segment) and needs ulimit -n above that; Samsa "
+              "bounds its descriptors. Index files are not held open at all." },
 };
 
 const size_t cfg_broker_ndefs = sizeof cfg_broker_defs / sizeof *cfg_broker_defs;

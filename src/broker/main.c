@@ -26,12 +26,17 @@
 
 
 
+/* Kafka operators raise ulimit -n; do it for them up to the hard limit.
+ * Half of it goes to segment files (samsa.max.open.files = -1). */
 static void raise_fd_limit(void)
 {
     struct rlimit rl;
     if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+        rlim_t old = rl.rlim_cur;
         rl.rlim_cur = rl.rlim_max;
-        setrlimit(RLIMIT_NOFILE, &rl);
+        if (setrlimit(RLIMIT_NOFILE, &rl) < 0)
+            LOG_WRN("main", "cannot raise the open-file limit from %llu to %llu: %s",
+                    (unsigned long long)old, (unsigned long long)rl.rlim_max, strerror(errno));
     }
 }
 

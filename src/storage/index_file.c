@@ -14,7 +14,6 @@
 int idxf_init(index_file *f, const char *path, size_t esz)
 {
     memset(f, 0, sizeof *f);
-    f->fd = -1;
     f->esz = esz;
     f->path = strdup(path);
     return f->path ? 0 : -1;
@@ -38,28 +37,41 @@ static void drop_view(index_file *f)
 void idxf_free(index_file *f)
 {
     drop_view(f);
-    if (f->fd >= 0)
-        close(f->fd);
-    f->fd = -1;
     free(f->path);
     f->path = NULL;
 }
 
-static int open_rw(index_file *f)
+static int open_rw(const index_file *f)
 {
-    if (f->fd >= 0)
-        return 0;
-    f->fd = open(f->path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-    return f->fd < 0 ? -1 : 0;
+    return open(f->path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+}
+
+/* close() that keeps errno (the error being reported is the earlier one). */
+static void close_keep_errno(int fd)
+{
+    int e = errno;
+    close(fd);
+    errno = e;
 }
 
 int idxf_create(index_file *f)
 {
+    struct stat st;
     drop_view(f);
-    if (open_rw(f) < 0 || sio_ftruncate(f->fd, 0) < 0)
+    int fd = open_rw(f);
+    if (fd < 0)
         return -1;
+    /* A new, empty file needs no fsync of its own (the dir fsync after the
+     * create covers its entry); emptying one that held entries does. */
+    if (fstat(fd, &st) < 0 || st.st_size > 0) {
+        if (sio_ftruncate(fd, 0) < 0) {
+            close_keep_errno(fd);
+            return -1;
+        }
+        f->dirty_sync = true;
+    }
+    close(fd);
     f->state = IDXF_MEM;
-    f->dirty_sync = true;
     return 0;
 }
 
@@ -149,7 +161,9 @@ int idxf_append(index_file *f, const uint8_t *entry)
     if (f->state != IDXF_MEM && idxf_to_mem(f) < 0)
         return -1;
     if ((f->n + 1) * f->esz > f->cap) {
-        size_t ncap = f->cap ? f->cap * 2 : 64 * f->esz;
+        /* Start small: most partitions' active segments hold few entries
+         * (Kafka preallocates segment.index.bytes per index instead). */
+        size_t ncap = f->cap ? f->cap * 2 : 8 * f->esz;
         uint8_t *m = realloc(f->mem, ncap);
         if (!m)
             return -1;
@@ -171,20 +185,23 @@ int idxf_truncate(index_file *f, size_t n)
     f->n = n;
     if (f->persisted > n) {
         f->persisted = n;
-        if (open_rw(f) < 0 || sio_ftruncate(f->fd, (off_t)(n * f->esz)) < 0)
+        int fd = open_rw(f);
+        if (fd < 0)
             return -1;
+        if (sio_ftruncate(fd, (off_t)(n * f->esz)) < 0) {
+            close_keep_errno(fd);
+            return -1;
+        }
+        close(fd);
         f->dirty_sync = true;
     }
     return 0;
 }
 
-int idxf_persist(index_file *f)
+/* pwrite entries [persisted, n) through fd. */
+static int write_tail(index_file *f, int fd)
 {
-    if (f->state != IDXF_MEM || f->persisted >= f->n)
-        return 0;
-    if (open_rw(f) < 0)
-        return -1;
-    if (sio_pwrite_all(f->fd, f->e + f->persisted * f->esz, (f->n - f->persisted) * f->esz,
+    if (sio_pwrite_all(fd, f->e + f->persisted * f->esz, (f->n - f->persisted) * f->esz,
                        (off_t)(f->persisted * f->esz)) < 0)
         return -1;
     f->persisted = f->n;
@@ -192,25 +209,59 @@ int idxf_persist(index_file *f)
     return 0;
 }
 
+static bool has_tail(const index_file *f)
+{
+    return f->state == IDXF_MEM && f->persisted < f->n;
+}
+
+int idxf_persist(index_file *f)
+{
+    if (!has_tail(f))
+        return 0;
+    int fd = open_rw(f);
+    if (fd < 0)
+        return -1;
+    int rc = write_tail(f, fd);
+    if (rc < 0)
+        close_keep_errno(fd);
+    else
+        close(fd);
+    return rc;
+}
+
+int idxf_sync_prepare(index_file *f, int *fd_out)
+{
+    *fd_out = -1;
+    if (!has_tail(f) && !f->dirty_sync)
+        return 0;
+    bool tail = has_tail(f);
+    int fd = tail ? open_rw(f) : open(f->path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return errno == ENOENT ? 0 : -1;       /* gone (deleted by hand): nothing to sync */
+    if (tail && write_tail(f, fd) < 0) {
+        close_keep_errno(fd);
+        return -1;
+    }
+    f->dirty_sync = false;
+    *fd_out = fd;
+    return 0;
+}
+
 int idxf_sync(index_file *f)
 {
-    if (idxf_persist(f) < 0)
+    int fd;
+    if (idxf_sync_prepare(f, &fd) < 0)
         return -1;
-    if (!f->dirty_sync)
+    if (fd < 0)
         return 0;
-    int fd = f->fd, own = 0;
-    if (fd < 0) {
-        fd = open(f->path, O_RDONLY | O_CLOEXEC);
-        if (fd < 0)
-            return errno == ENOENT ? 0 : -1;
-        own = 1;
-    }
     int r = sio_fsync(fd);
-    if (own)
-        close(fd);
-    if (r == 0)
-        f->dirty_sync = false;
-    return r;
+    if (r < 0) {
+        f->dirty_sync = true;
+        close_keep_errno(fd);
+        return -1;
+    }
+    close(fd);
+    return 0;
 }
 
 int idxf_unload(index_file *f)
@@ -218,10 +269,6 @@ int idxf_unload(index_file *f)
     if (idxf_persist(f) < 0)
         return -1;
     drop_view(f);
-    if (f->fd >= 0 && !f->dirty_sync) {
-        close(f->fd);
-        f->fd = -1;
-    }
     return 0;
 }
 

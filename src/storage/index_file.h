@@ -1,7 +1,10 @@
 /*
  * index_file.h - a file of fixed-size big-endian entries (.index, .timeindex).
  *
- * Owns: the entries of one index file and its file descriptor.  Two modes:
+ * Owns: the entries of one index file.  No descriptor is kept open: the
+ * file is opened for each write (persist, truncate, create) and sync, which
+ * happen on flush, roll and close only, and closed again; a mapping needs
+ * no descriptor once made.  Modes:
  *   MEM    - entries live in a growable malloc'd array (the active segment,
  *            or a segment being recovered); new entries are written to the
  *            file by idxf_persist (pwrite of the not-yet-written tail) and
@@ -36,7 +39,6 @@ typedef struct index_file {
     void *map;                  /* MAPPED */
     size_t map_len;
     size_t persisted;           /* entries known to be in the file */
-    int fd;                     /* -1 unless open for writing */
     bool dirty_sync;            /* written since last fsync */
 } index_file;
 
@@ -56,9 +58,14 @@ int idxf_append(index_file *f, const uint8_t *entry);
 int idxf_truncate(index_file *f, size_t n);
 /* pwrite entries [persisted, n) to the file. */
 int idxf_persist(index_file *f);
-/* persist + fsync (opens the file by path if needed). */
+/* persist + fsync. */
 int idxf_sync(index_file *f);
-/* persist, close the fd, drop memory: back to UNLOADED. */
+/* For an fsync outside the owner's lock: persist, and if the file was
+ * written since its last fsync, open it and hand the descriptor to the
+ * caller (*fd; -1 when nothing needs syncing), clearing the dirty flag.
+ * The caller fsyncs and closes it. */
+int idxf_sync_prepare(index_file *f, int *fd);
+/* persist, drop memory: back to UNLOADED. */
 int idxf_unload(index_file *f);
 /* Read only the last entry from disk without loading (0 = none). */
 int idxf_read_last(index_file *f, uint8_t *entry, bool *found);

@@ -224,10 +224,10 @@ static int seg_floor(const plog *l, int64_t offset)
 static int64_t first_batch_ts(segment *s)
 {
     uint8_t h[RB_HEADER_SIZE];
-    fileref *f = s->size >= RB_HEADER_SIZE ? segment_file(s) : NULL;
-    if (!f || sio_pread_full(f->fd, h, sizeof h, 0) != (ssize_t)sizeof h)
-        return -1;
-    return (int64_t)be64_load(h + RB_OFF_MAX_TIMESTAMP);
+    fileref *f = s->size >= RB_HEADER_SIZE ? segment_file_get(s) : NULL;
+    bool ok = f && sio_pread_full(f->fd, h, sizeof h, 0) == (ssize_t)sizeof h;
+    fileref_unref(f);
+    return ok ? (int64_t)be64_load(h + RB_OFF_MAX_TIMESTAMP) : -1;
 }
 
 /* Kafka's cleanableOffsets + calculateCleanableBytes + maxCompactionDelay.
@@ -443,13 +443,13 @@ static int plan(cleaner *c, bool force, bool *go)
     for (int i = 0; i < fui; i++) {
         segment *s = l->segs[i];
         src_seg *d = &c->src[i];
-        fileref *f = segment_file(s);
+        fileref *f = segment_file_get(s);
         if (!f) {
             LOG_ERR("storage", "%s: cleaner cannot open %s: %s", l->dir, s->log_path, strerror(errno));
             rc = KERR_KAFKA_STORAGE_ERROR;
             goto out;
         }
-        d->file = fileref_ref(f);
+        d->file = f;
         c->nsrc = i + 1;
         d->seg = s;
         d->base = s->base_offset;
@@ -953,12 +953,13 @@ static int clean_group(cleaner *c, int gi, int gj, bool last_group)
         LOG_ERR("storage", "%s: cannot flush %s: %s", c->dir, out->log_path, strerror(errno));
         goto fail;
     }
-    idxf_unload(&out->oidx);                       /* synced: close the index fds */
+    idxf_unload(&out->oidx);                       /* synced: drop the entries */
     idxf_unload(&out->tidx);
-    fileref *f = segment_file(out);
+    fileref *f = segment_file_get(out);
     struct timespec times[2] = { { 0, UTIME_OMIT }, c->src[gj - 1].mtime };
     if (f && c->src[gj - 1].mtime.tv_sec)
         futimens(f->fd, times);
+    fileref_unref(f);
     if (segment_set_suffix(out, ".swap", true) < 0 || sio_fsync_dir(c->dir) < 0) {
         LOG_ERR("storage", "%s: cannot rename %s: %s", c->dir, out->log_path, strerror(errno));
         goto fail;

@@ -62,6 +62,7 @@ plog *plog_alloc(const char *dir, const char *topic, int32_t partition, const lo
     pthread_rwlock_init(&l->lock, NULL);
     pthread_mutex_init(&l->clean_mu, NULL);
     l->first_dirty = -1;
+    l->snap_synced = -1;
     l->dir = strdup(dir);
     l->topic = strdup(topic);
     l->partition = partition;
@@ -190,6 +191,9 @@ static void snap_delete_at(plog *l, int i)
     char path[4200];
     pstate_snapshot_path(path, sizeof path, l->dir, l->snaps[i]);
     unlink(path);
+    if (l->snaps[i] == l->snap_synced)
+        l->snap_synced = -1;
+    l->dir_dirty = true;
     memmove(l->snaps + i, l->snaps + i + 1, sizeof *l->snaps * (size_t)(l->nsnaps - i - 1));
     l->nsnaps--;
 }
@@ -504,12 +508,12 @@ int plog_read(plog *l, int64_t offset, int32_t max_bytes, bool min_one_batch, in
         int64_t n = want < avail ? want : avail;
         if (n <= 0)
             break;
-        fileref *f = segment_file(s);
+        fileref *f = segment_file_get(s);
         if (!f) {
             res->error = KERR_KAFKA_STORAGE_ERROR;
             goto out;
         }
-        res->file = fileref_ref(f);
+        res->file = f;
         res->file_pos = p.pos;
         res->len = (int32_t)n;
         break;
@@ -536,7 +540,7 @@ static size_t decompress_cap(const plog *l, size_t batch_size)
 static int search_ts(plog *l, segment *s, int64_t from, int64_t limit, int64_t target, bool exact,
                      int64_t min_offset, int64_t *off, int64_t *ts, int32_t *epoch)
 {
-    fileref *f = segment_file(s);
+    fileref *f = segment_file_get(s);
     if (!f)
         return -KERR_KAFKA_STORAGE_ERROR;
     seg_reader rd;
@@ -560,8 +564,8 @@ static int search_ts(plog *l, segment *s, int64_t from, int64_t limit, int64_t t
             LOG_WRN("storage", "%s: cannot read the records of the batch at %" PRId64 ": %s",
                     s->log_path, at, kerr_name(e));
             rb_iter_free(&it);
-            segr_free(&rd);
-            return -KERR_CORRUPT_MESSAGE;
+            found = -KERR_CORRUPT_MESSAGE;
+            break;
         }
         rb_iter_record r;
         int n;
@@ -578,11 +582,12 @@ static int search_ts(plog *l, segment *s, int64_t from, int64_t limit, int64_t t
         }
         rb_iter_free(&it);
         if (n < 0) {
-            segr_free(&rd);
-            return -KERR_CORRUPT_MESSAGE;
+            found = -KERR_CORRUPT_MESSAGE;
+            break;
         }
     }
     segr_free(&rd);
+    fileref_unref(f);
     if (!found && (rc == SEGR_IOERR || rc == SEGR_CORRUPT))
         return -KERR_KAFKA_STORAGE_ERROR;
     return found;
@@ -884,7 +889,7 @@ bool plog_flush_due(plog *l, int64_t now_ms)
 int plog_flush_locked_io(plog *l)
 {
     int cap = 16, n = 0, rc = KERR_NONE;
-    int *fds = malloc(sizeof *fds * (size_t)cap);
+    fileref **fds = malloc(sizeof *fds * (size_t)cap);
     char *dir = NULL;
     if (!fds)
         return KERR_KAFKA_STORAGE_ERROR;
@@ -902,7 +907,7 @@ int plog_flush_locked_io(plog *l)
     for (int i = first; i < l->nsegs && rc == KERR_NONE; i++) {
         if (n + 3 > cap) {
             cap *= 2;
-            int *nf = realloc(fds, sizeof *fds * (size_t)cap);
+            fileref **nf = realloc(fds, sizeof *fds * (size_t)cap);
             if (!nf) {
                 rc = KERR_KAFKA_STORAGE_ERROR;
                 break;
@@ -926,9 +931,9 @@ int plog_flush_locked_io(plog *l)
     pthread_rwlock_unlock(&l->lock);
 
     for (int i = 0; i < n; i++) {
-        if (sio_fdatasync(fds[i]) < 0)
+        if (sio_fdatasync(fds[i]->fd) < 0)
             rc = KERR_KAFKA_STORAGE_ERROR;
-        close(fds[i]);
+        fileref_unref(fds[i]);
     }
     free(fds);
     if (snap >= 0 && dir) {
@@ -1063,6 +1068,7 @@ int plog_truncate_to(plog *l, int64_t offset)
         lec_truncate_from_end(&l->lec, l->leo);
     }
     l->dir_dirty = true;
+    l->snap_synced = -1;
     if (l->first_dirty > offset)       /* Kafka's maybeTruncateCheckpoint */
         l->first_dirty = offset;
     if (l->hw > l->leo)
@@ -1115,6 +1121,11 @@ void plog_mark_deleted(plog *l, const char *new_dir)
     if (d) {
         free(l->dir);
         l->dir = d;
+        /* Files closed by the fd cache are reopened by path (a flush still
+         * in the queue): follow the rename. */
+        for (int i = 0; i < l->nsegs; i++)
+            if (segment_set_dir(l->segs[i], d) < 0)
+                LOG_WRN("storage", "%s: out of memory renaming segment paths", d);
     }
     pthread_rwlock_unlock(&l->lock);
 }

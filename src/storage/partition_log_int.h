@@ -39,8 +39,10 @@ struct plog {
     int64_t appended_msgs;           /* records appended since open */
     int64_t flushed_msgs;            /* appended_msgs covered by the last flush */
     int64_t last_flush_ms;
-    bool dir_dirty;                  /* entries created/renamed since last dir fsync */
+    bool dir_dirty;                  /* entries created/renamed/removed since last dir fsync */
     bool snap_unsynced;              /* a snapshot written without fsync */
+    int64_t snap_synced;             /* offset of a snapshot known durable (fsynced, or read at a
+                                      * clean load) and matching the producer state there; -1 none */
     bool failed;                     /* storage error: refuse writes */
     bool closed;
     bool deleted;

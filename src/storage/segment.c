@@ -35,8 +35,8 @@ segment *segment_new(const char *dir, int64_t base_offset, int64_t now_ms)
     s->max_ts_offset = base_offset;
     s->first_batch_ts = -1;
     s->index_interval = 4096;
-    s->oidx.fd = s->tidx.fd = -1;
     pthread_mutex_init(&s->lazy_mu, NULL);
+    fdc_entry_init(&s->fde);
     s->dir = strdup(dir);
     segment_name(path, sizeof path, dir, base_offset, ".log");
     s->log_path = strdup(path);
@@ -58,7 +58,7 @@ void segment_free(segment *s)
 {
     if (!s)
         return;
-    fileref_unref(s->file);
+    fdc_entry_destroy(&s->fde);
     idxf_free(&s->oidx);
     idxf_free(&s->tidx);
     pthread_mutex_destroy(&s->lazy_mu);
@@ -69,17 +69,22 @@ void segment_free(segment *s)
 
 int segment_create(segment *s)
 {
+    struct stat st;
     int fd = open(s->log_path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
     if (fd < 0)
         return -1;
-    if (sio_ftruncate(fd, 0) < 0) {
+    /* A new file is empty and needs no fsync of its own (the dir fsync that
+     * follows every create makes its entry durable); only emptying a file
+     * that held data is a change to sync. */
+    bool had_data = fstat(fd, &st) < 0 || st.st_size > 0;
+    if (had_data && sio_ftruncate(fd, 0) < 0) {
         close(fd);
         return -1;
     }
-    fileref_unref(s->file);
-    s->file = fileref_new(fd);
-    if (!s->file)
+    fileref *f = fdc_install(&s->fde, fd);
+    if (!f)
         return -1;
+    fileref_unref(f);
     if (idxf_create(&s->oidx) < 0 || idxf_create(&s->tidx) < 0)
         return -1;
     s->size = 0;
@@ -88,7 +93,7 @@ int segment_create(segment *s)
     s->max_ts_offset = s->base_offset;
     s->first_ts_known = false;
     s->bytes_since_index = 0;
-    s->unflushed = true;
+    s->unflushed = had_data;
     s->indexes_checked = true;
     return 0;
 }
@@ -102,22 +107,11 @@ int segment_open_existing(segment *s)
     return 0;
 }
 
-/* Caller holds lazy_mu (or has exclusive access). */
-static fileref *file_locked(segment *s)
+fileref *segment_file_get(segment *s)
 {
-    if (!s->file) {
-        int fd = open(s->log_path, O_RDWR | O_CLOEXEC);
-        if (fd >= 0)
-            s->file = fileref_new(fd);
-    }
-    return s->file;
-}
-
-fileref *segment_file(segment *s)
-{
-    pthread_mutex_lock(&s->lazy_mu);
-    fileref *f = file_locked(s);
-    pthread_mutex_unlock(&s->lazy_mu);
+    fileref *f = fdc_get(&s->fde, s->log_path);
+    if (!f)
+        LOG_ERR("storage", "cannot open %s: %s", s->log_path, strerror(errno));
     return f;
 }
 
@@ -151,11 +145,13 @@ static void build_index_entry(idx_builder *b, const rb_header *h, int64_t pos)
 /* Caller holds lazy_mu. */
 static int rebuild_indexes(segment *s)
 {
-    fileref *f = file_locked(s);
+    fileref *f = segment_file_get(s);
     if (!f)
         return -1;
-    if (idxf_create(&s->oidx) < 0 || idxf_create(&s->tidx) < 0)
+    if (idxf_create(&s->oidx) < 0 || idxf_create(&s->tidx) < 0) {
+        fileref_unref(f);
         return -1;
+    }
     s->max_ts = -1;
     s->max_ts_offset = s->base_offset;
     idx_builder b = { s, 0 };
@@ -168,6 +164,7 @@ static int rebuild_indexes(segment *s)
     while ((rc = segr_next(&r, &h, &at, &why)) == SEGR_BATCH)
         build_index_entry(&b, &h, at);
     segr_free(&r);
+    fileref_unref(f);
     if (rc != SEGR_END)
         return -1;
     /* The entry segment_seal adds: the time index's last entry must be the
@@ -287,11 +284,12 @@ int64_t segment_first_batch_ts(segment *s)
         return s->size < RB_HEADER_SIZE ? -1 : s->first_batch_ts;
     uint8_t h[RB_HEADER_SIZE];
     pthread_mutex_lock(&s->lazy_mu);
-    fileref *f = file_locked(s);
-    if (!s->first_ts_known && f && sio_pread_full(f->fd, h, sizeof h, 0) == (ssize_t)sizeof h) {
+    fileref *f = s->first_ts_known ? NULL : segment_file_get(s);
+    if (f && sio_pread_full(f->fd, h, sizeof h, 0) == (ssize_t)sizeof h) {
         s->first_batch_ts = (int64_t)be64_load(h + RB_OFF_MAX_TIMESTAMP);
         s->first_ts_known = true;
     }
+    fileref_unref(f);
     pthread_mutex_unlock(&s->lazy_mu);
     return s->first_batch_ts;
 }
@@ -308,12 +306,12 @@ int segment_load_active(segment *s, int32_t index_interval, int64_t *next_offset
                         segment_batch_cb cb, void *ctx)
 {
     s->index_interval = index_interval;
-    fileref *f = segment_file(s);
-    if (!f)
-        return -1;
     if (index_files_missing(s) || idxf_load_mem(&s->oidx) < 0 || idxf_load_mem(&s->tidx) < 0 ||
         !indexes_sane(s))
         return 1;
+    fileref *f = segment_file_get(s);
+    if (!f)
+        return -1;
     s->indexes_checked = true;
     s->max_ts = -1;
     s->max_ts_offset = s->base_offset;
@@ -357,6 +355,7 @@ int segment_load_active(segment *s, int32_t index_interval, int64_t *next_offset
             cb(ctx, &h, at);
     }
     segr_free(&rd);
+    fileref_unref(f);
     if (rc == SEGR_IOERR)
         return -1;
     if (rc == SEGR_CORRUPT)
@@ -375,11 +374,15 @@ int segment_recover(segment *s, int32_t index_interval, int64_t min_offset,
     *truncated = 0;
     *bad_pos = -1;
     *why = NULL;
-    fileref *f = segment_file(s);
-    if (!f || segment_open_existing(s) < 0)
+    if (segment_open_existing(s) < 0)
         return -1;
-    if (idxf_create(&s->oidx) < 0 || idxf_create(&s->tidx) < 0)
+    fileref *f = segment_file_get(s);
+    if (!f)
         return -1;
+    if (idxf_create(&s->oidx) < 0 || idxf_create(&s->tidx) < 0) {
+        fileref_unref(f);
+        return -1;
+    }
     s->max_ts = -1;
     s->max_ts_offset = s->base_offset;
     s->first_ts_known = false;
@@ -423,16 +426,22 @@ int segment_recover(segment *s, int32_t index_interval, int64_t min_offset,
             cb(ctx, &h, at);
     }
     segr_free(&rd);
-    if (rc == SEGR_IOERR)
-        return -1;
     if (rc == SEGR_CORRUPT) {
         *bad_pos = valid;
         *truncated = s->size - valid;
         if (sio_ftruncate(f->fd, valid) < 0)
-            return -1;
-        s->size = valid;
-        s->unflushed = true;
+            rc = SEGR_IOERR;
+        else
+            s->size = valid;
     }
+    /* What was kept may have been read from the page cache of a crashed
+     * process: it must reach the disk before the recovery point passes it
+     * (the load's flush fsyncs it; a clean file costs little). */
+    if (s->size > 0)
+        s->unflushed = true;
+    fileref_unref(f);
+    if (rc == SEGR_IOERR)
+        return -1;
     s->ts_known = true;
     s->indexes_checked = true;
     s->bytes_since_index = (int32_t)(s->size - b.last_entry_pos);
@@ -448,7 +457,7 @@ int segment_append(segment *s, const uint8_t *data, size_t len, int64_t largest_
                    int64_t largest_ts, int64_t offset_of_max_ts, int32_t index_interval, bool *fatal)
 {
     *fatal = false;
-    fileref *f = segment_file(s);
+    fileref *f = segment_file_get(s);
     if (!f)
         return -1;
     int64_t pos = s->size;
@@ -456,9 +465,11 @@ int segment_append(segment *s, const uint8_t *data, size_t len, int64_t largest_
         int e = errno;
         if (sio_ftruncate(f->fd, pos) < 0)
             *fatal = true;
+        fileref_unref(f);
         errno = e;
         return -1;
     }
+    fileref_unref(f);
     s->size += (int64_t)len;
     s->unflushed = true;
     s->index_interval = index_interval;
@@ -482,9 +493,6 @@ int segment_append(segment *s, const uint8_t *data, size_t len, int64_t largest_
 
 int segment_append_batches(segment *s, const uint8_t *data, size_t len)
 {
-    fileref *f = segment_file(s);
-    if (!f)
-        return -1;
     /* Check the framing first: nothing is written unless it is whole batches. */
     for (size_t off = 0; off < len;) {
         rb_header h;
@@ -494,8 +502,13 @@ int segment_append_batches(segment *s, const uint8_t *data, size_t len)
         }
         off += rb_size(&h);
     }
+    fileref *f = segment_file_get(s);
+    if (!f)
+        return -1;
     int64_t pos0 = s->size;
-    if (sio_pwrite_all(f->fd, data, len, pos0) < 0)
+    int w = sio_pwrite_all(f->fd, data, len, pos0);
+    fileref_unref(f);
+    if (w < 0)
         return -1;
     idx_builder b = { s, s->size - s->bytes_since_index };
     for (size_t off = 0; off < len;) {
@@ -552,7 +565,7 @@ int segment_find(segment *s, int64_t offset, int64_t limit, segment_pos *out)
 {
     if (segment_ensure_indexes(s) < 0)
         return -1;
-    fileref *f = segment_file(s);
+    fileref *f = segment_file_get(s);
     if (!f)
         return -1;
     int64_t rel64 = offset - s->base_offset;
@@ -604,14 +617,15 @@ again:
     if (rc == SEGR_IOERR || rc == SEGR_CORRUPT) {
         LOG_ERR("storage", "%s: %s at position %" PRId64 " while looking up offset %" PRId64,
                 s->log_path, rc == SEGR_IOERR ? strerror(errno) : why, rd.pos, offset);
-        return -1;
+        found = -1;
     }
+    fileref_unref(f);
     return found;
 }
 
 int segment_scan(segment *s, int64_t start_pos, int64_t limit, segment_batch_cb cb, void *ctx)
 {
-    fileref *f = segment_file(s);
+    fileref *f = segment_file_get(s);
     if (!f)
         return -1;
     seg_reader rd;
@@ -624,6 +638,7 @@ int segment_scan(segment *s, int64_t start_pos, int64_t limit, segment_batch_cb 
         if (cb(ctx, &h, at))
             break;
     segr_free(&rd);
+    fileref_unref(f);
     return rc == SEGR_IOERR || rc == SEGR_CORRUPT ? -1 : 0;
 }
 
@@ -644,7 +659,7 @@ static void recompute_tail_state(segment *s)
         oidx_get(&s->oidx, s->oidx.n - 1, &r, &p);
         start = p;
     }
-    fileref *f = segment_file(s);
+    fileref *f = segment_file_get(s);
     if (f) {
         seg_reader rd;
         segr_init(&rd, f->fd, start, s->size);
@@ -654,6 +669,7 @@ static void recompute_tail_state(segment *s)
         while (segr_next(&rd, &h, &at, &why) == SEGR_BATCH)
             note_batch_ts(s, &h);
         segr_free(&rd);
+        fileref_unref(f);
     }
     s->ts_known = true;
     s->bytes_since_index = (int32_t)(s->size - start);
@@ -673,8 +689,10 @@ int segment_truncate_to(segment *s, int64_t offset)
         return 0;
     if (idxf_to_mem(&s->oidx) < 0 || idxf_to_mem(&s->tidx) < 0)
         return -1;
-    fileref *f = segment_file(s);
-    if (!f || sio_ftruncate(f->fd, p.pos) < 0)
+    fileref *f = segment_file_get(s);
+    int t = f ? sio_ftruncate(f->fd, p.pos) : -1;
+    fileref_unref(f);
+    if (t < 0)
         return -1;
     s->size = p.pos;
     s->unflushed = true;
@@ -688,8 +706,10 @@ int segment_truncate_to(segment *s, int64_t offset)
 
 int segment_truncate_all(segment *s)
 {
-    fileref *f = segment_file(s);
-    if (!f || sio_ftruncate(f->fd, 0) < 0)
+    fileref *f = segment_file_get(s);
+    int t = f ? sio_ftruncate(f->fd, 0) : -1;
+    fileref_unref(f);
+    if (t < 0)
         return -1;
     s->size = 0;
     s->unflushed = true;
@@ -702,51 +722,45 @@ int segment_truncate_all(segment *s)
 
 int segment_flush(segment *s)
 {
-    int fds[3];
-    int n = segment_flush_prepare(s, fds);
+    fileref *fs[3];
+    int n = segment_flush_prepare(s, fs);
     if (n < 0)
         return -1;
     int rc = 0;
     for (int i = 0; i < n; i++) {
-        if (sio_fdatasync(fds[i]) < 0)
+        if (sio_fdatasync(fs[i]->fd) < 0)
             rc = -1;
-        close(fds[i]);
+        fileref_unref(fs[i]);
     }
     return rc;
 }
 
-int segment_flush_prepare(segment *s, int fds[3])
+int segment_flush_prepare(segment *s, fileref *out[3])
 {
     int n = 0;
     if (s->unflushed) {
-        fileref *f = segment_file(s);
-        if (!f)
-            return -1;
-        if ((fds[n] = fcntl(f->fd, F_DUPFD_CLOEXEC, 0)) < 0)
+        /* An fd the cache closed since the write is reopened: fsync covers
+         * the file's dirty pages whichever descriptor wrote them. */
+        if (!(out[n] = segment_file_get(s)))
             return -1;
         n++;
         s->unflushed = false;
     }
     index_file *ix[2] = { &s->oidx, &s->tidx };
     for (int i = 0; i < 2; i++) {
-        if (idxf_persist(ix[i]) < 0)
+        int fd;
+        if (idxf_sync_prepare(ix[i], &fd) < 0)
             goto fail;
-        if (!ix[i]->dirty_sync)
+        if (fd < 0)
             continue;
-        int fd = ix[i]->fd >= 0 ? fcntl(ix[i]->fd, F_DUPFD_CLOEXEC, 0)
-                                : open(ix[i]->path, O_RDONLY | O_CLOEXEC);
-        if (fd < 0) {
-            if (errno == ENOENT)
-                continue;
+        if (!(out[n] = fileref_new(fd)))
             goto fail;
-        }
-        fds[n++] = fd;
-        ix[i]->dirty_sync = false;
+        n++;
     }
     return n;
 fail:
     while (n > 0)
-        close(fds[--n]);
+        fileref_unref(out[--n]);
     return -1;
 }
 
@@ -776,6 +790,41 @@ int segment_rename_deleted(segment *s)
     idxf_rename(&s->oidx, np);
     snprintf(np, sizeof np, "%s.deleted", s->tidx.path);
     idxf_rename(&s->tidx, np);
+    fdc_close(&s->fde);              /* never read through the cache again */
+    return 0;
+}
+
+/* dir + the part of `path` after its last '/' (malloc'd). */
+static char *rebase(const char *new_dir, const char *path)
+{
+    const char *name = strrchr(path, '/');
+    name = name ? name + 1 : path;
+    size_t n = strlen(new_dir) + strlen(name) + 2;
+    char *p = malloc(n);
+    if (p)
+        snprintf(p, n, "%s/%s", new_dir, name);
+    return p;
+}
+
+int segment_set_dir(segment *s, const char *new_dir)
+{
+    char *d = strdup(new_dir), *lp = rebase(new_dir, s->log_path);
+    char *ip = rebase(new_dir, s->oidx.path), *tp = rebase(new_dir, s->tidx.path);
+    if (!d || !lp || !ip || !tp) {
+        free(d);
+        free(lp);
+        free(ip);
+        free(tp);
+        return -1;
+    }
+    free(s->dir);
+    s->dir = d;
+    free(s->log_path);
+    s->log_path = lp;
+    free(s->oidx.path);
+    s->oidx.path = ip;
+    free(s->tidx.path);
+    s->tidx.path = tp;
     return 0;
 }
 

@@ -2,8 +2,13 @@
  * segment.h - one log segment: <base>.log + <base>.index + <base>.timeindex.
  *
  * Owns: the segment's files and in-memory state (size, indexes, max
- * timestamp).  The .log file is held as a fileref so a Fetch response can
- * keep sendfile'ing a range after the segment is deleted or closed.
+ * timestamp).  The .log file is opened lazily through the process-wide
+ * fd cache (fd_cache.h), which may close it again when it has not been
+ * used for a while; every use takes its own fileref reference
+ * (segment_file_get), so a Fetch response can keep sendfile'ing a range
+ * after the segment is deleted, closed or evicted from the cache.  Index
+ * files hold no descriptor: they are opened for the few writes they get
+ * (flush, roll, close) and mapped read-only when sealed.
  *
  * Invariants:
  *   1. [0, size) of the .log holds whole, valid batches with increasing
@@ -16,9 +21,10 @@
  *      always; a sealed one after its time index's last entry was read).
  *
  * Threads: the owning partition log serializes mutation under its write
- * lock.  Lazy state (opening the fd, mapping indexes, reading the last
- * time-index entry or the first batch timestamp) may be filled in by
- * readers holding the partition's read lock; `lazy_mu` serializes that.
+ * lock.  Lazy state (mapping indexes, reading the last time-index entry or
+ * the first batch timestamp) may be filled in by readers holding the
+ * partition's read lock; `lazy_mu` serializes that.  The .log descriptor
+ * is the fd cache's business (its own locks; any thread).
  */
 #ifndef SAMSA_STORAGE_SEGMENT_H
 #define SAMSA_STORAGE_SEGMENT_H
@@ -28,6 +34,7 @@
 #include <stdint.h>
 
 #include "core/fileref.h"
+#include "storage/fd_cache.h"
 #include "storage/index_file.h"
 #include "storage/record_batch.h"
 
@@ -35,7 +42,7 @@ typedef struct segment {
     int64_t base_offset;
     char *dir;                  /* owned copy of the partition dir */
     char *log_path;             /* owned */
-    fileref *file;              /* lazily opened (segment_file) */
+    fdc_entry fde;              /* the .log in the fd cache (opened lazily) */
     int64_t size;               /* valid bytes in .log */
     index_file oidx, tidx;
     pthread_mutex_t lazy_mu;
@@ -76,8 +83,10 @@ void segment_free(segment *s);          /* drops the fileref, frees memory; file
 int segment_create(segment *s);
 /* Existing files: size from stat.  Indexes stay unloaded. */
 int segment_open_existing(segment *s);
-/* The .log fileref (borrowed; fileref_ref it to keep it).  NULL on error. */
-fileref *segment_file(segment *s);
+/* A NEW reference to the .log file (fileref_unref it when done), opened by
+ * its current path if the fd cache does not hold it.  NULL on error (errno;
+ * ENOENT if the file is gone). */
+fileref *segment_file_get(segment *s);
 
 /* Clean-load of the active segment: load indexes in memory (rebuilding them
  * if they fail the sanity check), then walk batch headers from the last
@@ -142,13 +151,18 @@ int segment_truncate_all(segment *s);
 /* fsync .log (if written) and both index files. */
 int segment_flush(segment *s);
 /* For flushing outside the owner's lock: persist index entries, then
- * return dup'ed fds (up to 3) that still need an fsync, clearing the
- * dirty flags.  The caller fsyncs and closes them.  -1 on error. */
-int segment_flush_prepare(segment *s, int fds[3]);
+ * return references to the files (up to 3) that were written since their
+ * last fsync, clearing the dirty flags.  The caller fdatasyncs and
+ * fileref_unrefs them.  A segment with nothing new returns 0 and makes no
+ * syscall.  -1 on error. */
+int segment_flush_prepare(segment *s, fileref *out[3]);
 /* Becoming inactive: final time-index entry, persist indexes, free them. */
 int segment_seal(segment *s);
-/* Rename files to *.deleted (Kafka's async delete). 0 / -1. */
+/* Rename files to *.deleted (Kafka's async delete) and drop the fd cache's
+ * reference (readers holding one keep reading).  0 / -1. */
 int segment_rename_deleted(segment *s);
+/* The partition dir was renamed (deletion): point every path at new_dir. */
+int segment_set_dir(segment *s, const char *new_dir);
 /* Unlink all files of the segment (whatever their current names). */
 void segment_unlink(segment *s);
 
