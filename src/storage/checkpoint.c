@@ -13,6 +13,18 @@
 
 int ckpt_write(const char *dir, const char *name, const ckpt_entry *e, size_t n)
 {
+    return ckpt_write_cached(dir, name, e, n, NULL);
+}
+
+void ckpt_cache_free(ckpt_cache *c)
+{
+    free(c->buf);
+    c->buf = NULL;
+    c->len = 0;
+}
+
+int ckpt_write_cached(const char *dir, const char *name, const ckpt_entry *e, size_t n, ckpt_cache *c)
+{
     size_t cap = 64, len = 0;
     for (size_t i = 0; i < n; i++)
         cap += strlen(e[i].topic) + 48;
@@ -25,8 +37,20 @@ int ckpt_write(const char *dir, const char *name, const ckpt_entry *e, size_t n)
     for (size_t i = 0; i < n; i++)
         len += (size_t)snprintf(buf + len, cap - len, "%s %" PRId32 " %" PRId64 "\n",
                                 e[i].topic, e[i].partition, e[i].offset);
+    if (c && c->buf && c->len == len && !memcmp(c->buf, buf, len)) {
+        free(buf);
+        return 0;                    /* the file already holds these bytes, durably */
+    }
     int rc = sio_write_file_atomic(dir, name, buf, len, 1);
     int err = errno;
+    if (c) {
+        ckpt_cache_free(c);
+        if (rc == 0) {               /* a failed write leaves the file unknown: no cache */
+            c->buf = buf;
+            c->len = len;
+            buf = NULL;
+        }
+    }
     free(buf);
     errno = err;
     return rc;

@@ -36,6 +36,18 @@ typedef struct ckpt_entry {
 
 /* Atomically replace dir/name.  0 / -1 (errno). */
 int ckpt_write(const char *dir, const char *name, const ckpt_entry *e, size_t n);
+
+/* The bytes last written (and fsynced) to one checkpoint file by this
+ * process.  ckpt_write_cached skips the write - and its two fsyncs - when
+ * the new content is the same, so a periodic checkpoint of an idle broker
+ * costs nothing.  Every writer of that file must go through the same cache
+ * (callers serialize them).  Zero-initialize; ckpt_cache_free releases. */
+typedef struct ckpt_cache {
+    char *buf;
+    size_t len;
+} ckpt_cache;
+int ckpt_write_cached(const char *dir, const char *name, const ckpt_entry *e, size_t n, ckpt_cache *c);
+void ckpt_cache_free(ckpt_cache *c);
 /* 0 with the entries; -1 with errno (ENOENT: no file; EINVAL: corrupt). */
 int ckpt_read(const char *dir, const char *name, ckpt_entry **out, size_t *n);
 void ckpt_free(ckpt_entry *e, size_t n);

@@ -13,6 +13,7 @@
 void lec_init(leader_epoch_cache *c)
 {
     memset(c, 0, sizeof *c);
+    c->synced = true;               /* empty, no file */
 }
 
 void lec_free(leader_epoch_cache *c)
@@ -115,8 +116,10 @@ int lec_write(leader_epoch_cache *c, const char *dir, bool sync)
                                 c->e[i].epoch, c->e[i].start_offset);
     int rc = sio_write_file_atomic(dir, LEADER_EPOCH_FILE, buf, len, sync);
     free(buf);
-    if (rc == 0)
+    if (rc == 0) {
         c->dirty = false;
+        c->synced = sync;
+    }
     return rc;
 }
 
@@ -144,12 +147,17 @@ int lec_read(leader_epoch_cache *c, const char *dir)
     size_t len;
     c->n = 0;
     snprintf(path, sizeof path, "%s/%s", dir, LEADER_EPOCH_FILE);
-    if (sio_read_file(path, 64u << 20, &buf, &len) < 0)
-        return errno == ENOENT ? 0 : -1;
+    if (sio_read_file(path, 64u << 20, &buf, &len) < 0) {
+        bool none = errno == ENOENT;
+        c->dirty = false;
+        c->synced = none;            /* no file = the empty cache */
+        return none ? 0 : -1;
+    }
     int rc = ckpt_parse(buf, len, epoch_line, c);
     free(buf);
     if (rc < 0)
         c->n = 0;
     c->dirty = false;
+    c->synced = rc == 0;
     return rc;
 }

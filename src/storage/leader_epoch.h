@@ -25,6 +25,8 @@ typedef struct leader_epoch_cache {
     lec_entry *e;
     int n, cap;
     bool dirty;                 /* differs from the file */
+    bool synced;                /* the file matched the cache when last fsynced (or was
+                                 * read at a clean load); an empty cache counts as no file */
 } leader_epoch_cache;
 
 void lec_init(leader_epoch_cache *c);
@@ -44,7 +46,11 @@ void lec_end_offset_for(const leader_epoch_cache *c, int32_t epoch, int64_t leo,
                         int32_t *epoch_out, int64_t *end_offset);
 
 int lec_write(leader_epoch_cache *c, const char *dir, bool sync);
-/* Missing file = empty cache (0); corrupt = -1 and empty cache. */
+/* The file must be (re)written and fsynced for the cache to be durable. */
+static inline bool lec_needs_sync(const leader_epoch_cache *c) { return c->dirty || !c->synced; }
+/* Missing file = empty cache (0); corrupt = -1 and empty cache.  Marks the
+ * cache synced; a caller that cannot vouch for the file's durability (an
+ * unclean shutdown) clears `synced`. */
 int lec_read(leader_epoch_cache *c, const char *dir);
 
 #endif

@@ -65,6 +65,7 @@ struct log_manager {
     bool threads;
     pthread_t sched_thr, flush_thr;
     pthread_mutex_t ckpt_mu;    /* serializes checkpoint file writers */
+    ckpt_cache (*ckpt_last)[3]; /* per dir: recovery point, log start, cleaner (ckpt_mu) */
     pthread_cond_t cleaner_cond;/* cleaner backoff / stop */
     pthread_t *cleaner_thr;
     int ncleaners;
@@ -526,7 +527,7 @@ static int write_cleaner_checkpoint(log_manager *lm, int dir)
         e[k++] = (ckpt_entry){ v[i]->topic, v[i]->partition, off };
     }
     pthread_mutex_lock(&lm->ckpt_mu);
-    if (ckpt_write(lm->dirs[dir], CKPT_CLEANER, e, k) < 0) {
+    if (ckpt_write_cached(lm->dirs[dir], CKPT_CLEANER, e, k, &lm->ckpt_last[dir][2]) < 0) {
         LOG_ERR("storage", "cannot write %s/%s: %s", lm->dirs[dir], CKPT_CLEANER, strerror(errno));
         rc = KERR_KAFKA_STORAGE_ERROR;
     }
@@ -681,6 +682,10 @@ static void lm_free(log_manager *lm)
     free(lm->dirs);
     free(lm->lock_fds);
     free(lm->dir_parts);
+    for (int i = 0; lm->ckpt_last && i < lm->ndirs; i++)
+        for (int k = 0; k < 3; k++)
+            ckpt_cache_free(&lm->ckpt_last[i][k]);
+    free(lm->ckpt_last);
     free(lm->cleaner_thr);
     pthread_mutex_destroy(&lm->mu);
     pthread_mutex_destroy(&lm->del_mu);
@@ -714,7 +719,8 @@ int log_manager_open(const log_manager_config *cfg, log_manager **out, char *err
     lm->dirs = calloc((size_t)cfg->ndirs, sizeof *lm->dirs);
     lm->lock_fds = malloc(sizeof *lm->lock_fds * (size_t)cfg->ndirs);
     lm->dir_parts = calloc((size_t)cfg->ndirs, sizeof *lm->dir_parts);
-    if (!lm->dirs || !lm->lock_fds || !lm->dir_parts) {
+    lm->ckpt_last = calloc((size_t)cfg->ndirs, sizeof *lm->ckpt_last);
+    if (!lm->dirs || !lm->lock_fds || !lm->dir_parts || !lm->ckpt_last) {
         lm_free(lm);
         return KERR__NOMEM;
     }
@@ -995,9 +1001,11 @@ int log_manager_write_checkpoints(log_manager *lm)
             if (co >= 0)
                 cl[kc++] = (ckpt_entry){ v[i]->topic, v[i]->partition, co };
         }
-        if (ckpt_write(lm->dirs[d], CKPT_RECOVERY_POINT, rp, k) < 0 ||
-            ckpt_write(lm->dirs[d], CKPT_LOG_START, ls, k) < 0 ||
-            ckpt_write(lm->dirs[d], CKPT_CLEANER, cl, kc) < 0) {
+        /* Unchanged files are not rewritten (no fsync for an idle broker). */
+        ckpt_cache *last = lm->ckpt_last[d];
+        if (ckpt_write_cached(lm->dirs[d], CKPT_RECOVERY_POINT, rp, k, &last[0]) < 0 ||
+            ckpt_write_cached(lm->dirs[d], CKPT_LOG_START, ls, k, &last[1]) < 0 ||
+            ckpt_write_cached(lm->dirs[d], CKPT_CLEANER, cl, kc, &last[2]) < 0) {
             LOG_ERR("storage", "cannot write checkpoints in %s: %s", lm->dirs[d], strerror(errno));
             rc = KERR_KAFKA_STORAGE_ERROR;
         }

@@ -394,6 +394,7 @@ static int scan_dir_once(plog *l, scan_result *r, bool *swaps, bool second)
         } else if (ends_with(n, ".deleted") || ends_with(n, ".tmp") || (second && ends_with(n, ".cleaned"))) {
             snprintf(path, sizeof path, "%s/%s", l->dir, n);
             unlink(path);                       /* leftovers of an interrupted delete/replace */
+            l->dir_dirty = true;
         } else if (ends_with(n, ".cleaned") || ends_with(n, ".swap")) {
             if (second)
                 LOG_WRN("storage", "%s: ignoring %s (the interrupted swap could not be finished)", l->dir, n);
@@ -493,26 +494,30 @@ static int replay_cb(void *vctx, const rb_header *h, int64_t pos)
     return 0;
 }
 
-/* Producer state: newest valid snapshot <= LEO, then replay after it. */
-static void load_producer_state(plog *l, int64_t now_ms)
+/* Producer state: newest valid snapshot <= LEO, then replay after it.
+ * Returns the offset of the snapshot used, -1 if none. */
+static int64_t load_producer_state(plog *l, int64_t now_ms)
 {
+    int64_t used = -1;
     while (l->nsnaps && l->snaps[l->nsnaps - 1] > l->leo) {
         char path[4200];
         pstate_snapshot_path(path, sizeof path, l->dir, l->snaps[l->nsnaps - 1]);
         unlink(path);                            /* beyond the log: stale */
+        l->dir_dirty = true;
         l->nsnaps--;
     }
     int64_t from = -1;
     while (l->nsnaps) {
         int64_t off = l->snaps[l->nsnaps - 1];
         if (pstate_snapshot_load(&l->ps, l->dir, off) == 0) {
-            from = off;
+            from = used = off;
             break;
         }
         LOG_WRN("storage", "%s: producer snapshot %020" PRId64 ".snapshot is corrupt, deleting it", l->dir, off);
         char path[4200];
         pstate_snapshot_path(path, sizeof path, l->dir, off);
         unlink(path);
+        l->dir_dirty = true;
         l->nsnaps--;
     }
     if (from < 0) {
@@ -538,6 +543,7 @@ static void load_producer_state(plog *l, int64_t now_ms)
         }
     }
     pstate_expire(&l->ps, now_ms, l->cfg.producer_id_expiration_ms);
+    return used;
 }
 
 int plog_load(const char *dir, const char *topic, int32_t partition, const log_config *cfg,
@@ -557,6 +563,8 @@ int plog_load(const char *dir, const char *topic, int32_t partition, const log_c
     read_partition_metadata(l);
     if (lec_read(&l->lec, dir) < 0)
         LOG_WRN("storage", "%s: leader-epoch-checkpoint is corrupt, rebuilding it from the log", dir);
+    if (!lp->clean_shutdown)
+        l->lec.synced = false;       /* read back after a crash: maybe never reached the disk */
 
     if (sr.nbases == 0) {
         int64_t base = lp->log_start_offset > 0 ? lp->log_start_offset : 0;
@@ -622,7 +630,10 @@ int plog_load(const char *dir, const char *topic, int32_t partition, const log_c
         l->log_start = l->leo;
     lec_truncate_from_end(&l->lec, l->leo);
     lec_truncate_from_start(&l->lec, l->log_start);
-    load_producer_state(l, lp->now_ms);
+    /* After a clean shutdown the snapshot at the LEO was fsynced by close:
+     * the next close need not write it again if nothing changes. */
+    if (load_producer_state(l, lp->now_ms) == l->leo && !need_recovery)
+        l->snap_synced = l->leo;
     l->hw = l->leo;
     plog_update_hw_pos(l);
     /* After recovery, make what was kept (and cut) durable before trusting
@@ -655,20 +666,33 @@ int plog_close(plog *l)
     rc = plog_flush_locked_io(l);
     pthread_rwlock_wrlock(&l->lock);
     if (rc == KERR_NONE && !l->failed) {
-        /* Producer state at the LEO, so a clean load needs no replay. */
-        if (pstate_snapshot_write(&l->ps, l->dir, l->leo, true) == 0) {
-            plog_snap_add(l, l->leo);
-            plog_snap_prune(l);
-        } else {
-            rc = KERR_KAFKA_STORAGE_ERROR;
+        /* Producer state at the LEO, so a clean load needs no replay.  Not
+         * rewritten when a durable one is there already (nothing appended
+         * since it was written or loaded), nor for a log without a single
+         * batch (a load has nothing to replay).  Likewise the epoch file
+         * and the dir are synced only if they changed: closing an unchanged
+         * log costs no fsync. */
+        bool empty = l->leo == l->segs[0]->base_offset && pstate_count(&l->ps) == 0;
+        if (l->snap_synced != l->leo && !empty) {
+            if (pstate_snapshot_write(&l->ps, l->dir, l->leo, true) == 0) {
+                plog_snap_add(l, l->leo);
+                plog_snap_prune(l);
+                l->snap_synced = l->leo;
+            } else {
+                rc = KERR_KAFKA_STORAGE_ERROR;
+            }
         }
-        if (lec_write(&l->lec, l->dir, true) < 0)
+        if (lec_needs_sync(&l->lec) && lec_write(&l->lec, l->dir, true) < 0)
             rc = KERR_KAFKA_STORAGE_ERROR;
         segment *a = l->segs[l->nsegs - 1];
         if (idxf_sync(&a->oidx) < 0 || idxf_sync(&a->tidx) < 0)
             rc = KERR_KAFKA_STORAGE_ERROR;
-        if (sio_fsync_dir(l->dir) < 0)
-            rc = KERR_KAFKA_STORAGE_ERROR;
+        if (l->dir_dirty) {
+            if (sio_fsync_dir(l->dir) < 0)
+                rc = KERR_KAFKA_STORAGE_ERROR;
+            else
+                l->dir_dirty = false;
+        }
     }
     l->closed = true;
     pthread_rwlock_unlock(&l->lock);
