@@ -89,15 +89,15 @@ int plog_create(const char *log_dir, const char *topic, int32_t partition, kuuid
     if (!(l = plog_alloc(dir, topic, partition, cfg)))
         goto out;
     l->topic_id = topic_id;
-    if (write_partition_metadata(dir, topic_id) < 0)
-        goto out;
     if (!(s = segment_new(dir, 0, now_ms)))
         goto out;
     s->index_interval = cfg->index_interval_bytes;
     if (segment_create(s) < 0 || plog_push_segment(l, s) < 0)
         goto out;
     s = NULL;
-    if (sio_fsync_dir(dir) < 0 || sio_fsync_dir(log_dir) < 0)
+    /* Written last: its dir fsync (after the rename) also makes the
+     * segment files' entries durable. */
+    if (write_partition_metadata(dir, topic_id) < 0 || sio_fsync_dir(log_dir) < 0)
         goto out;
     l->last_flush_ms = now_ms;
     plog_update_hw_pos(l);
@@ -473,8 +473,13 @@ static int recover_from(plog *l, int from, int64_t *leo)
                 segment_free(gone);
             }
         }
-        if (i < l->nsegs - 1 && segment_seal(s) < 0)
+        /* A sealed segment is synced now, one at a time, rather than all
+         * together by the flush that ends the load: that keeps the
+         * descriptors a long recovery holds at once to one segment's. */
+        if (i < l->nsegs - 1 && (segment_seal(s) < 0 || segment_flush(s) < 0)) {
+            LOG_ERR("storage", "%s: cannot sync the recovered %s: %s", l->dir, s->log_path, strerror(errno));
             return -1;
+        }
     }
     *leo = next;
     return 0;

@@ -79,6 +79,15 @@ static bool read_matches(plog *l, const expect *e)
     return ok;
 }
 
+/* Partitions 0..n-1 of topic "fc", each with one batch if ex is set. */
+static bool mk_parts(const char *dir, const log_config *cfg, plog **logs, int n, expect *ex)
+{
+    for (int i = 0; i < n; i++)
+        if (!(logs[i] = mk_part(dir, i, cfg)) || (ex && put(logs[i], i, 0, &ex[i]) != KERR_NONE))
+            return false;
+    return true;
+}
+
 static void close_all(plog **v, int n)
 {
     for (int i = 0; i < n; i++) {
@@ -156,10 +165,7 @@ TEST(fdcache_evicted_file_stays_valid_for_reader)
     fdc_set_cap(16);
     plog *logs[40] = { 0 };
     expect ex[40];
-    for (int i = 0; i < 40; i++) {
-        REQUIRE((logs[i] = mk_part(dir, i, &cfg)) != NULL);
-        REQUIRE_EQ(put(logs[i], i, 0, &ex[i]), KERR_NONE);
-    }
+    REQUIRE(mk_parts(dir, &cfg, logs, 40, ex));
     /* A Fetch takes partition 0's file ... */
     plog_read_result r;
     REQUIRE_EQ(plog_read(logs[0], 0, 1 << 20, true, 0, &r), KERR_NONE);
@@ -291,8 +297,7 @@ TEST(fdcache_hot_segments_cost_no_open)
     test_cfg(&cfg);
     fdc_set_cap(64);
     plog *logs[16] = { 0 };
-    for (int i = 0; i < 16; i++)
-        REQUIRE((logs[i] = mk_part(dir, i, &cfg)) != NULL);
+    REQUIRE(mk_parts(dir, &cfg, logs, 16, NULL));
     fdc_stats a, b;
     fdc_get_stats(&a);
     for (int k = 0; k < 200; k++) {
@@ -319,11 +324,9 @@ TEST(fdcache_out_of_descriptors_makes_room)
     fdc_set_cap(100000);                         /* the cap never triggers here */
     plog *logs[50] = { 0 };
     expect ex[50];
-    for (int i = 0; i < 50; i++) {
-        REQUIRE((logs[i] = mk_part(dir, i, &cfg)) != NULL);
-        REQUIRE_EQ(put(logs[i], i, 0, &ex[i]), KERR_NONE);
+    REQUIRE(mk_parts(dir, &cfg, logs, 50, ex));
+    for (int i = 0; i < 50; i++)
         evict_log(logs[i]);
-    }
     struct rlimit old, low;
     REQUIRE(getrlimit(RLIMIT_NOFILE, &old) == 0);
     low = old;
@@ -387,8 +390,7 @@ TEST(fdcache_concurrent_use_with_tiny_cap)
     cfg.segment_bytes = 2000;
     fdc_set_cap(16);
     plog *logs[64] = { 0 };
-    for (int i = 0; i < 64; i++)
-        REQUIRE((logs[i] = mk_part(dir, i, &cfg)) != NULL);
+    REQUIRE(mk_parts(dir, &cfg, logs, 64, NULL));
     stress_ctx c[4];
     pthread_t t[4];
     for (int k = 0; k < 4; k++) {
@@ -405,5 +407,43 @@ TEST(fdcache_concurrent_use_with_tiny_cap)
     fdc_get_stats(&st);
     CHECK(st.open <= 16);
     close_all(logs, 64);
+    fdc_set_cap(0);
+}
+
+/* Recovering a log of many segments (kill -9) syncs them one at a time: it
+ * succeeds with only a couple of dozen descriptors to spare. */
+TEST(fdcache_recovery_of_many_segments_with_few_descriptors)
+{
+    const char *dir = test_tmpdir();
+    log_config cfg;
+    test_cfg(&cfg);
+    cfg.segment_bytes = 200;
+    fdc_set_cap(16);
+    plog *l = mk_part(dir, 0, &cfg);
+    REQUIRE(l);
+    static expect ex[150];
+    for (int k = 0; k < 150; k++)
+        REQUIRE_EQ(put(l, 0, k, &ex[k]), KERR_NONE);
+    CHECK(plog_segment_count(l) >= 50);
+    plog_unref(l);                               /* a crash: no close */
+    struct rlimit old, low;
+    REQUIRE(getrlimit(RLIMIT_NOFILE, &old) == 0);
+    low = old;
+    low.rlim_cur = (rlim_t)count_fds() + 24;
+    REQUIRE(setrlimit(RLIMIT_NOFILE, &low) == 0);
+    char path[700];
+    snprintf(path, sizeof path, "%s/fc-0", dir);
+    plog_load_params lp = { false, 0, -1, T0 };
+    int rc = plog_load(path, "fc", 0, &cfg, &lp, &l);
+    int ok = 0;
+    for (int k = 0; rc == KERR_NONE && k < 150; k++)
+        ok += read_matches(l, &ex[k]);
+    setrlimit(RLIMIT_NOFILE, &old);
+    REQUIRE_EQ(rc, KERR_NONE);
+    CHECK_EQ(ok, 150);
+    for (int k = 0; k < 150; k++)
+        free(ex[k].b);
+    plog_close(l);
+    plog_unref(l);
     fdc_set_cap(0);
 }
