@@ -41,6 +41,7 @@ Environment
   BENCH_TMPDIR=DIR  where the data directories go (default /var/tmp)
   BENCH_KEEP=1      keep the temporary directory (logs, data)
   BENCH_SCALE_PARTITIONS=N         total partitions of the scale test (10000)
+  BENCH_SCALE_MAX_OPEN_FILES=N     samsa.max.open.files of the scale broker (2000)
   BENCH_SCALE_TOPIC_PARTITIONS=N   partitions per topic in the scale and
                     start-up tests (default 10000: one topic, one producer);
                     one `samsa perf produce` per topic
@@ -89,6 +90,7 @@ if os.environ.get("BENCH_REPS"):
 if os.environ.get("BENCH_SCALE_PARTITIONS"):
     CFG["scale_parts"] = int(os.environ["BENCH_SCALE_PARTITIONS"])
 TOPIC_PARTS = int(os.environ.get("BENCH_SCALE_TOPIC_PARTITIONS", "10000"))
+SCALE_MAX_OPEN_FILES = int(os.environ.get("BENCH_SCALE_MAX_OPEN_FILES", "2000"))
 
 ALL_SYSTEMS = ["samsa", "samsa-flush1000", "mock", "redis", "redis-aof", "nats"]
 KAFKA = {"samsa", "samsa-flush1000", "mock"}
@@ -641,15 +643,18 @@ class Bench:
         visible, _ = self.topic_stats(srv, topics)
         return topics, secs, error, visible, visible_all
 
-    def produce_many(self, srv, topics, secs=None, count=None, size=100):
-        """One `samsa perf produce` per topic, all at once; keyless messages
-        spread per message (sticky.partitioning.linger.ms=0) so every
-        partition gets data. Samples the broker's RSS and fds meanwhile."""
+    def produce_many(self, srv, topics, secs=None, count=None, size=100, spread=True):
+        """One `samsa perf produce` per topic, all at once. spread: keyless
+        messages spread per message (sticky.partitioning.linger.ms=0), so
+        every partition gets data all the time, in batches of about one
+        message; otherwise the client's default sticky partitioner (each
+        batch to another partition). Samples the broker's RSS and fds."""
         procs = []
         for name, n in topics:
             argv = [self.samsa_cli, "-b", srv.bootstrap, "--timeout", "60", "--json", "-q", "perf", "produce",
-                    name, "-P", n, "-s", size, "-a", "1", "-X", "sticky.partitioning.linger.ms=0",
-                    "-n", count or 1_000_000_000] + (["-d", f"{secs}s"] if secs else [])
+                    name, "-P", n, "-s", size, "-a", "1"]
+            argv += ["-X", "sticky.partitioning.linger.ms=0"] if spread else []
+            argv += ["-n", count or 1_000_000_000] + (["-d", f"{secs}s"] if secs else [])
             argv = [str(a) for a in argv]
             procs.append((argv, subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                                                  stderr=subprocess.PIPE, text=True,
@@ -733,8 +738,10 @@ class Bench:
         rec["idle_command"] = srv.command()
         log(f"  scale: idle RSS (empty) {[i.get('VmRSS') for i in idle]} kB")
 
-        # 2. Many partitions, all producing.
-        srv = Samsa("samsa-scale", self.tmp, self.broker)
+        # 2. Many partitions, all producing, with the open-file cache capped
+        # well below the partition count (LRU at work).
+        srv = Samsa("samsa-scale", self.tmp, self.broker,
+                    overrides={"samsa.max.open.files": SCALE_MAX_OPEN_FILES})
         srv.start()
         self.servers["samsa-scale"] = srv
         total = CFG["scale_parts"]
@@ -744,16 +751,19 @@ class Bench:
         rec["many"] = dict(target_partitions=total, created_partitions=created, visible_partitions=visible,
                            visible_all_topics=visible_all,
                            topics=len(topics), create_s=round(secs, 2), create_error=error,
-                           after_create=st, broker_command=srv.command(), runs=[])
+                           after_create=st, broker_command=srv.command(), runs=[],
+                           spread_runs=[], max_open_files=SCALE_MAX_OPEN_FILES)
         log(f"  scale: created {created}/{total} partitions in {secs:.1f}s (visible {visible}); "
             f"rss {st.get('VmRSS')} kB fds {st.get('fds')}; error: {error}")
         if topics and srv.running():
             for rep in range(CFG["reps"]):
-                r = self.produce_many(srv, topics, secs=CFG["scale_s"])
-                r["rep"] = rep
-                rec["many"]["runs"].append(r)
-                log(f"  scale: {len(topics)} producers over {created} partitions: {r['msgs_per_sec']:,.0f} msg/s, "
-                    f"peak rss {r['peak_rss_kb']} kB, peak fds {r['peak_fds']} {r['errors'] or ''}")
+                for spread, key in ((False, "runs"), (True, "spread_runs")):
+                    r = self.produce_many(srv, topics, secs=CFG["scale_s"], spread=spread)
+                    r["rep"] = rep
+                    rec["many"][key].append(r)
+                    log(f"  scale ({'spread' if spread else 'sticky'}): {len(topics)} producers over "
+                        f"{created} partitions: {r['msgs_per_sec']:,.0f} msg/s, peak rss "
+                        f"{r['peak_rss_kb']} kB, peak fds {r['peak_fds']} {r['errors'] or ''}")
             rec["many"]["partitions_with_data"] = self.partitions_with_data(srv, topics)
         rec["many"]["alive"] = srv.running()
         rec["many"]["broker_errors"] = srv.error_lines()
