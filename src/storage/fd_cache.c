@@ -125,17 +125,25 @@ void fdc_entry_destroy(fdc_entry *e)
     pthread_mutex_destroy(&e->mu);
 }
 
-/* Caller holds e->mu; f is the new file (the cache's reference). */
-static void install_locked(fdc_entry *e, fileref *f)
+/* Caller holds e->mu, which this releases: f (the cache's reference)
+ * becomes the entry's file, at the front of the list, and whatever the
+ * entry held is dropped.  Returns a new reference to f for the caller. */
+static fileref *install_unlock(fdc_entry *e, fileref *f)
 {
+    fileref *old = e->file;
     pthread_mutex_lock(&g.mu);
-    if (e->file)
+    if (old)
         list_unlink(e);
     else
         g.open++;
     list_push_front(e);
     pthread_mutex_unlock(&g.mu);
     e->file = f;
+    fileref_ref(f);
+    pthread_mutex_unlock(&e->mu);
+    fileref_unref(old);
+    evict(e, 0);
+    return f;
 }
 
 fileref *fdc_install(fdc_entry *e, int fd)
@@ -144,13 +152,7 @@ fileref *fdc_install(fdc_entry *e, int fd)
     if (!f)
         return NULL;
     pthread_mutex_lock(&e->mu);
-    fileref *old = e->file;
-    install_locked(e, f);
-    fileref_ref(f);
-    pthread_mutex_unlock(&e->mu);
-    fileref_unref(old);
-    evict(e, 0);
-    return f;
+    return install_unlock(e, f);
 }
 
 /* open(2), making room when the process is out of descriptors. */
@@ -196,11 +198,7 @@ fileref *fdc_get(fdc_entry *e, const char *path)
         errno = ENOMEM;
         return NULL;
     }
-    install_locked(e, f);
-    fileref_ref(f);
-    pthread_mutex_unlock(&e->mu);
-    evict(e, 0);
-    return f;
+    return install_unlock(e, f);
 }
 
 /* ---- cap and stats ---- */

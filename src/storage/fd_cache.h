@@ -4,7 +4,7 @@
  *
  * Why: Kafka keeps every segment's files open, so 10,000 partitions need
  * 30,000+ descriptors and an operator who raised ulimit -n.  Samsa keeps at
- * most `cap` segment files open (samsa.log.max.open.files; by default half
+ * most `cap` segment files open (samsa.max.open.files; by default half
  * of RLIMIT_NOFILE), opens them lazily on first use and closes the least
  * recently used one when a new open goes over the cap.  Index files hold no
  * descriptor at all (index_file.h).

@@ -246,23 +246,22 @@ int segment_max_timestamp(segment *s, int64_t *ts, int64_t *offset)
 {
     pthread_mutex_lock(&s->lazy_mu);
     if (!s->ts_known) {
+        /* The last time-index entry, read without mapping the index (the
+         * retention pass asks this of every sealed segment). */
         uint8_t e[TIDX_ENTRY];
         bool found = false;
-        int rc = s->tidx.state == IDXF_UNLOADED && index_files_missing(s)
-                 ? -1 : idxf_read_last(&s->tidx, e, &found);
-        /* A missing or misaligned time index: check both indexes, which
-         * rebuilds them (and sets max_ts) - never trust "no entries". */
-        if (rc < 0 && !s->indexes_checked && ensure_indexes_locked(s) == 0 && !s->ts_known)
-            rc = idxf_read_last(&s->tidx, e, &found);
-        /* An empty time index for a segment holding data: truncated (e.g. a
-         * zero-length file after a crash).  Rebuild rather than report "no
-         * timestamp", which would hide the segment from ListOffsets. */
-        if (rc == 0 && !found && !s->ts_known && !s->indexes_checked && s->size > 0) {
-            LOG_WRN("storage", "time index of %s is empty, rebuilding the indexes", s->log_path);
-            if (rebuild_indexes(s) == 0)
+        int rc = idxf_read_last(&s->tidx, e, &found);
+        /* An unchecked time index that is missing, misaligned or empty while
+         * the segment holds data is taken as damaged (a sealed segment with
+         * timestamps always has an entry): trusting it would hide the segment
+         * from retention and ListOffsets.  Rebuild both indexes from the .log
+         * (once: that sets max_ts and indexes_checked). */
+        if (!s->indexes_checked && s->size > 0 && (rc < 0 || !found)) {
+            LOG_WRN("storage", "time index of %s is missing or damaged, rebuilding the indexes",
+                    s->log_path);
+            rc = rebuild_indexes(s);
+            if (rc == 0)
                 s->indexes_checked = true;
-            else
-                rc = -1;
         }
         if (rc == 0 && !s->ts_known) {
             if (found) {
