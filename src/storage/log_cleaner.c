@@ -916,6 +916,7 @@ static int swap_in(cleaner *c, int gi, int gj, segment *out, bool last_group)
         rc = KERR_KAFKA_STORAGE_ERROR;
     }
     l->segs[k] = out;
+    plog_tail_reset(l);
     memmove(l->segs + k + 1, l->segs + k + n, sizeof *l->segs * (size_t)(l->nsegs - k - n));
     l->nsegs -= n - 1;
     c->gen = l->seg_gen;

@@ -109,8 +109,53 @@ int32_t plog_partition(const plog *l) { return l->partition; }
 const char *plog_dir(const plog *l) { return l->dir; }
 kuuid plog_topic_id(const plog *l) { return l->topic_id; }
 
+void plog_tail_reset(plog *l)
+{
+    l->tail_seg = NULL;
+    l->tail_n = l->tail_next = 0;
+}
+
+/* Remember a batch just written at pos of the active segment. */
+static void tail_add(plog *l, const rb_header *h, int64_t pos)
+{
+    segment *s = l->segs[l->nsegs - 1];
+    if (l->tail_seg != s) {
+        plog_tail_reset(l);
+        l->tail_seg = s;
+    }
+    struct plog_tail_batch *e = &l->tail[l->tail_next];
+    e->base = h->base_offset;
+    e->last = rb_last_offset(h);
+    e->pos = pos;
+    e->size = (int32_t)rb_size(h);
+    e->epoch = h->leader_epoch;
+    l->tail_next = (l->tail_next + 1) % (int)(sizeof l->tail / sizeof l->tail[0]);
+    if (l->tail_n < (int)(sizeof l->tail / sizeof l->tail[0]))
+        l->tail_n++;
+}
+
+/* segment_find for a batch still in the tail entries: 1 found, 0 not. */
+static int tail_find(const plog *l, const segment *s, int64_t offset, int64_t limit, segment_pos *out)
+{
+    if (s != l->tail_seg)
+        return 0;
+    for (int i = 0; i < l->tail_n; i++) {
+        const struct plog_tail_batch *e = &l->tail[i];
+        if (e->base <= offset && offset <= e->last && e->pos + e->size <= limit) {
+            out->pos = e->pos;
+            out->size = e->size;
+            out->base_offset = e->base;
+            out->last_offset = e->last;
+            out->leader_epoch = e->epoch;
+            return 1;
+        }
+    }
+    return 0;
+}
+
 int plog_push_segment(plog *l, segment *s)
 {
+    plog_tail_reset(l);
     if (l->nsegs == l->segs_cap) {
         int nc = l->segs_cap ? l->segs_cap * 2 : 8;
         segment **ns = realloc(l->segs, sizeof *ns * (size_t)nc);
@@ -144,6 +189,7 @@ static int seg_index_for(plog *l, int64_t offset)
 
 void plog_retire_segment(plog *l, segment *s)
 {
+    plog_tail_reset(l);
     if (segment_rename_deleted(s) < 0)
         LOG_WRN("storage", "could not rename %s for deletion: %s", s->log_path, strerror(errno));
     l->dir_dirty = true;
@@ -437,6 +483,9 @@ int plog_append(plog *l, uint8_t *data, size_t len, int32_t leader_epoch, int64_
             l->failed = true;
         FAILR(KERR_KAFKA_STORAGE_ERROR, "Write to the log failed");
     }
+    int64_t written_at = active(l)->size - (int64_t)len;
+    for (int i = 0; i < nb; i++)
+        tail_add(l, &b[i].h, written_at + (int64_t)(b[i].p - data));
 
     /* 5. publish */
     pstate_commit(&l->ps, &st);
@@ -494,7 +543,9 @@ int plog_read(plog *l, int64_t offset, int32_t max_bytes, bool min_one_batch, in
             break;
         int64_t limit = s->base_offset == l->hw_seg_base ? l->hw_pos : s->size;
         segment_pos p;
-        int r = segment_find(s, offset, limit, &p);
+        int r = tail_find(l, s, offset, limit, &p);
+        if (r == 0)
+            r = segment_find(s, offset, limit, &p);
         if (r < 0) {
             res->error = KERR_KAFKA_STORAGE_ERROR;
             goto out;
@@ -1028,6 +1079,7 @@ int plog_truncate_to(plog *l, int64_t offset)
     if (offset >= l->leo)
         goto out;
     LOG_INF("storage", "%s: truncating from offset %" PRId64 " to %" PRId64, l->dir, l->leo, offset);
+    plog_tail_reset(l);
     if (offset < l->log_start || offset < l->segs[0]->base_offset) {
         segment *s = segment_new(l->dir, offset, wall_ms());
         if (!s) {

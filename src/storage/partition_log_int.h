@@ -36,6 +36,18 @@ struct plog {
 
     int64_t log_start, leo, hw, recovery_point;
     int64_t hw_seg_base, hw_pos;     /* file position of the HW */
+
+    /* The newest batches appended to the active segment: a consumer at the
+     * tail fetches from one of them, and plog_read then needs neither the
+     * offset index nor a read of batch headers from the file.  Written
+     * under the write lock, read under the read lock; forgotten whenever a
+     * segment enters or leaves segs[] and on truncation (plog_tail_reset). */
+    segment *tail_seg;               /* the segment the entries are in; NULL = none */
+    int tail_n, tail_next;
+    struct plog_tail_batch {
+        int64_t base, last, pos;
+        int32_t size, epoch;
+    } tail[4];
     int64_t appended_msgs;           /* records appended since open */
     int64_t flushed_msgs;            /* appended_msgs covered by the last flush */
     int64_t last_flush_ms;
@@ -77,6 +89,7 @@ void plog_retire_segment(plog *l, segment *s);
 void plog_snap_add(plog *l, int64_t off);
 void plog_snap_prune(plog *l);          /* keep the newest 2, none below log start */
 void plog_update_hw_pos(plog *l);
+void plog_tail_reset(plog *l);
 int plog_flush_locked_io(plog *l);      /* flush without taking flush_mu (close/load) */
 
 #endif

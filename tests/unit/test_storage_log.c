@@ -759,6 +759,92 @@ TEST(storage_truncate_to)
     plog_unref(l);
 }
 
+/* plog_read answers a read at the tail from the batches it remembers
+ * (partition_log_int.h, tail[]); every such answer must be the one the index
+ * lookup gives, across appends of several batches at once, rolls and
+ * truncations (which rewrite the tail at the same positions). */
+static void read_both_ways(plog *l, int64_t off, int *tail_hits)
+{
+    plog_read_result a, b;
+    REQUIRE_EQ(plog_read(l, off, 1 << 20, true, 0, &a), KERR_NONE);
+    segment *seg = l->tail_seg;                    /* set the tail entries aside ... */
+    int n = l->tail_n, next = l->tail_next;
+    struct plog_tail_batch saved[sizeof l->tail / sizeof l->tail[0]];
+    memcpy(saved, l->tail, sizeof saved);
+    for (int i = 0; i < n; i++)
+        *tail_hits += saved[i].base <= off && off <= saved[i].last;
+    plog_tail_reset(l);                            /* ... so only the index path can answer */
+    REQUIRE_EQ(plog_read(l, off, 1 << 20, true, 0, &b), KERR_NONE);
+    l->tail_seg = seg;
+    l->tail_n = n;
+    l->tail_next = next;
+    memcpy(l->tail, saved, sizeof saved);
+    REQUIRE(a.file && b.file);
+    CHECK_EQ(a.file_pos, b.file_pos);
+    CHECK_EQ(a.len, b.len);
+    struct stat sa, sb;
+    REQUIRE(fstat(a.file->fd, &sa) == 0 && fstat(b.file->fd, &sb) == 0);
+    CHECK(sa.st_ino == sb.st_ino);                 /* the same segment file */
+    uint8_t hb[RB_HEADER_SIZE];
+    REQUIRE(pread(a.file->fd, hb, sizeof hb, a.file_pos) == (ssize_t)sizeof hb);
+    rb_header h;
+    REQUIRE(rb_parse_header(hb, sizeof hb, &h) == KERR_NONE);
+    CHECK(h.base_offset <= off && rb_last_offset(&h) >= off);
+    fileref_unref(a.file);
+    fileref_unref(b.file);
+}
+
+TEST(storage_tail_reads_match_index_reads)
+{
+    const char *dir = tdir();
+    log_config cfg;
+    test_cfg(&cfg);
+    cfg.segment_bytes = 700;
+    cfg.index_interval_bytes = 50;
+    plog *l = new_log(dir, &cfg);
+    REQUIRE(l);
+    uint64_t x = 88172645463325252ULL;
+    int hits = 0;
+    for (int step = 0; step < 300; step++) {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        int64_t leo = plog_log_end_offset(l);
+        if (step % 37 == 36 && leo > 5) {
+            REQUIRE_EQ(plog_truncate_to(l, leo - 1 - (int64_t)(x % 5)), KERR_NONE);
+        } else if (step % 11 == 10) {
+            /* two batches in one append (one produce request, one write) */
+            size_t l1, l2;
+            uint8_t *b1 = mkbatch_ex(1 + (int)(x % 3), T0, 1, RB_CODEC_NONE, -1, -1, -1, 20, &l1);
+            uint8_t *b2 = mkbatch_ex(2, T0, 1, RB_CODEC_NONE, -1, -1, -1, 40, &l2);
+            uint8_t *both = malloc(l1 + l2);
+            memcpy(both, b1, l1);
+            memcpy(both + l1, b2, l2);
+            plog_append_result ar;
+            REQUIRE_EQ(plog_append(l, both, l1 + l2, 0, T0, &ar), KERR_NONE);
+            plog_set_high_watermark(l, plog_log_end_offset(l));
+            free(b1);
+            free(b2);
+            free(both);
+        } else {
+            size_t len;
+            uint8_t *b = mkbatch_ex(1 + (int)(x % 4), T0, 1, RB_CODEC_NONE, -1, -1, -1,
+                                    (int)(x % 90), &len);
+            plog_append_result ar;
+            REQUIRE_EQ(plog_append(l, b, len, 0, T0, &ar), KERR_NONE);
+            plog_set_high_watermark(l, plog_log_end_offset(l));
+            free(b);
+        }
+        leo = plog_log_end_offset(l);
+        for (int64_t off = leo > 6 ? leo - 6 : 0; off < leo; off++)
+            read_both_ways(l, off, &hits);
+    }
+    CHECK(hits > 500);
+    CHECK(plog_segment_count(l) > 5);
+    plog_close(l);
+    plog_unref(l);
+}
+
 TEST(storage_flush_advances_recovery_point)
 {
     const char *dir = tdir();
