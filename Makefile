@@ -162,7 +162,8 @@ fuzz-regress: fuzz-build
 BENCH_DIR    := $(BUILD)/bench
 BENCH_CFLAGS := -std=c11 -D_GNU_SOURCE -O2 -g -pthread -Wall -Wextra -Werror -Wshadow \
                 -Wformat=2 -Wvla
-BENCH_BINS   := $(BENCH_DIR)/mock_cluster $(BENCH_DIR)/redis_bench $(BENCH_DIR)/nats_bench
+BENCH_BINS   := $(BENCH_DIR)/mock_cluster $(BENCH_DIR)/redis_bench $(BENCH_DIR)/nats_bench \
+                $(BENCH_DIR)/stall_probe
 
 .PHONY: bench bench-build
 bench-build: $(BUILD)/samsa-broker $(BUILD)/samsa $(BENCH_BINS)
@@ -176,6 +177,10 @@ $(BENCH_DIR)/redis_bench: bench/redis_bench.c bench/bench_util.h
 	$(CC) $(BENCH_CFLAGS) $< -o $@ -lhiredis
 
 $(BENCH_DIR)/nats_bench: bench/nats_bench.c bench/bench_util.h
+	@mkdir -p $(dir $@)
+	$(CC) $(BENCH_CFLAGS) $< -o $@
+
+$(BENCH_DIR)/stall_probe: bench/stall_probe.c bench/bench_util.h
 	@mkdir -p $(dir $@)
 	$(CC) $(BENCH_CFLAGS) $< -o $@
 

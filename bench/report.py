@@ -204,6 +204,33 @@ class Report:
                 rows.append(row)
         return md_table(["system", "rate", "p50 ms", "p99 ms", "p99.9 ms", "max ms", "notes"], rows)
 
+    def t_stalls(self):
+        """The machine's own stalls (bench/stall_probe.c, every server idle)."""
+        rs = self.runs("stalls", "machine")
+        if not rs:
+            return None
+        secs = rs[0]["summary"]["duration_s"]
+        rows = [["wake-ups more than 1 ms late, per second (all CPUs)",
+                 cell(self.metric("stalls", "machine", "stalls_per_s"))],
+                ["longest stall (ms)", cell(self.metric("stalls", "machine", "max_stall_ms"))]]
+        ncpu = len(rs[0]["summary"]["cpus"])
+        for c in range(ncpu):
+            per = [r["summary"]["cpus"][c] for r in rs if len(r["summary"]["cpus"]) > c]
+            rows.append([f"CPU {c}: stalls over 1 ms / p99.9 lateness (ms)",
+                         f"{cell(agg([x['stalls'] for x in per]))} / "
+                         f"{cell(agg([(x.get('late_ms') or {}).get('p99_9') for x in per]))}"])
+        busy = {}
+        for r in rs:
+            for k, v in (r.get("kernel_threads_cpu_s") or {}).items():
+                busy[k] = busy.get(k, 0.0) + v
+        top = ", ".join(f"{k} {v / len(rs):.3f} s" for k, v in sorted(busy.items(), key=lambda kv: -kv[1])[:4])
+        rows.append(["kernel threads that ran meanwhile (CPU s per run)", top or "none measurable"])
+        return (f"A thread pinned to each CPU sleeps 200 µs at a time for {secs:.0f} s while every "
+                "server is idle (`bench/stall_probe`); a wake-up more than 1 ms late means the CPU was "
+                "taken by something else (a kernel thread, or the hypervisor, which no process shows). "
+                "Any message crossing that CPU then waits as long.\n\n"
+                + md_table(["figure", "machine, no load"], rows))
+
     def eff_ingest(self, s):
         if s in KAFKA:
             return self.metric("efficiency", s, "cpu_s_per_gb", size=1024)
@@ -372,10 +399,13 @@ class Report:
                       self.metric("consume", "samsa", "mb_per_sec", size=size),
                       self.metric("consume", "mock", "mb_per_sec", size=size), 1.5,
                       "MB/s; the mock serves only what it retains (5 MiB per partition)")
+        st, sm = (self.metric("stalls", "machine", k) for k in ("stalls_per_s", "max_stall_ms"))
+        stall_note = (f"; the idle machine itself stalls a CPU for over 1 ms {st['med']:.1f} times a second "
+                      f"(longest {sm['med']:.1f} ms; table 3)") if st and sm else ""
         for p, lim in (("p50", 0.2), ("p99", 0.5), ("p99_9", 2.0)):
             abs_row(f"e2e latency at 1,000 msg/s, {p.replace('_', '.')}: Samsa",
                     self.metric("e2e", "samsa", "lat_" + p, rate_label="1000"), lim, "ms", False,
-                    fmt=lambda x: f"{x:.3f}", detail="fetch.wait.max.ms=500, linger.ms=0")
+                    fmt=lambda x: f"{x:.3f}", detail="fetch.wait.max.ms=500, linger.ms=0" + stall_note)
         floor = self.metric("floor", "kernel", "cpu_s_per_gb")
         abs_row("broker CPU per GB ingested (1 KiB, 64 KiB batches): Samsa",
                 self.metric("efficiency", "samsa", "cpu_s_per_gb", size=1024), 0.3, "CPU-s/GB", False,
@@ -494,7 +524,8 @@ class Report:
             "### 1. Produce, one producer (MB/s)\n\n" + prod_mb
             + "\n\n† Redis and NATS have no acks setting: the acks=1 measurement is shown again.",
             "### 2. Consume from the page cache (32 partitions)\n\n" + self.t_consume(),
-            "### 3. End-to-end latency (100 B, 1 partition)\n\n" + self.t_e2e(),
+            "### 3. End-to-end latency (100 B, 1 partition)\n\n" + self.t_e2e()
+            + ("\n\n#### The machine's own stalls\n\n" + self.t_stalls() if self.t_stalls() else ""),
             "### 4. Broker efficiency (server CPU seconds per GB of payload)\n\n" + self.t_eff(),
             "### 5. Scale (Samsa)\n\n" + self.t_scale(),
         ]
@@ -604,7 +635,10 @@ METHOD = """
   fetch.wait.max.ms=0 (the consumer polls). Redis: XREAD BLOCK; NATS: waiting pull requests. "50% peak"
   is half of the system's own median produce figure (100 B, 1 partition, acks=1). With a rate near
   saturation the latency is mostly queueing. The mock drops data beyond 5 MiB per partition, so
-  at high rates its consumer can miss messages (reported as "missing").
+  at high rates its consumer can miss messages (reported as "missing"). Before each repetition of
+  the e2e runs, `bench/stall_probe` measures the machine's own stalls with every server idle (one
+  sleeping thread pinned to each CPU, wake-ups more than 1 ms late counted) and the CPU time of the
+  kernel threads meanwhile, so the latency tails can be read against the machine's.
 - **Efficiency**: CPU time of the server process before and after each run (the sum of its
   threads' on-CPU nanoseconds from /proc/PID/task/*/schedstat; utime + stime from /proc/PID/stat
   when that is clearly larger, i.e. threads exited), divided by the payload bytes moved

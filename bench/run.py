@@ -149,6 +149,25 @@ def proc_cpu(pid):
     return (precise / 1e9 if precise else None, ticks, sys_ticks)
 
 
+def kernel_thread_cpu():
+    """{pid: (comm, CPU seconds)} of every kernel thread (PF_KTHREAD)."""
+    tck = os.sysconf("SC_CLK_TCK")
+    out = {}
+    for pid in os.listdir("/proc"):
+        if not pid.isdigit():
+            continue
+        try:
+            with open(f"/proc/{pid}/stat") as f:
+                st = f.read()
+        except OSError:
+            continue
+        comm = st[st.index("(") + 1:st.rindex(")")]
+        fields = st[st.rindex(")") + 2:].split()
+        if int(fields[6]) & 0x00200000:
+            out[pid] = (comm, (int(fields[11]) + int(fields[12])) / tck)
+    return out
+
+
 def cpu_delta(a, b):
     """Seconds between two proc_cpu() samples: the precise figure, unless
     the tick count grew clearly more (threads exited in between)."""
@@ -355,6 +374,7 @@ class Bench:
         self.redis_bench = str(self.build / "bench" / "redis_bench")
         self.nats_bench = str(self.build / "bench" / "nats_bench")
         self.mock_bin = str(self.build / "bench" / "mock_cluster")
+        self.stall_probe = str(self.build / "bench" / "stall_probe")
         self.servers = {}
         self.results = []
         self.names = 0
@@ -574,6 +594,32 @@ class Bench:
              and r["size"] == 100 and r["partitions"] == 1 and r["acks"] in ("1", "n/a")]
         return statistics.median(v) if v else None
 
+    def machine_stalls(self, rep, secs):
+        """The machine's own latency floor, with every server idle: a thread
+        pinned to each CPU sleeps 200 us at a time (bench/stall_probe.c) and
+        counts wake-ups more than 1 ms late.  Kernel threads' CPU time over
+        the same window names what ran instead (when it was the guest's own
+        kernel; time the hypervisor takes shows up in no process)."""
+        before = kernel_thread_cpu()
+        rc, out, err, _ = self.run([self.stall_probe, secs], secs + 60)
+        after = kernel_thread_cpu()
+        s = self.summary(out) if rc == 0 else None
+        rec = dict(workload="stalls", system="machine", rep=rep, summary=s, ok=s is not None)
+        if s is None:
+            rec["error"] = (err.strip().splitlines() or [f"exit {rc}"])[-1][:300]
+            log(f"  stalls   FAILED ({rec['error']})")
+        else:
+            busy = {}
+            for pid, (comm, t) in after.items():
+                if pid in before and t > before[pid][1]:
+                    key = comm.split("/")[0] if comm.startswith("kworker") else comm
+                    busy[key] = busy.get(key, 0.0) + t - before[pid][1]
+            rec["kernel_threads_cpu_s"] = {k: round(v, 3) for k, v in
+                                           sorted(busy.items(), key=lambda kv: -kv[1])[:5]}
+            log(f"  stalls   {s['stalls_per_s']:.2f}/s over 1 ms, longest {s['max_stall_ms']:.2f} ms; "
+                f"kernel threads {rec['kernel_threads_cpu_s']}")
+        self.results.append(rec)
+
     def w_e2e(self, systems):
         rates = {}
         for system in systems:
@@ -590,6 +636,7 @@ class Bench:
             rates[system] = [("1000", 1000, CFG["e2e_low_s"]),
                              ("50% peak", max(1000, int(pk * 0.5)), CFG["e2e_high_s"])]
         for rep in range(CFG["reps"]):
+            self.machine_stalls(rep, CFG["e2e_low_s"])
             for idx in range(2):
                 for system in systems:
                     label, rate, secs = rates[system][idx]
