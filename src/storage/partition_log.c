@@ -129,8 +129,8 @@ static void tail_add(plog *l, const rb_header *h, int64_t pos)
     e->pos = pos;
     e->size = (int32_t)rb_size(h);
     e->epoch = h->leader_epoch;
-    l->tail_next = (l->tail_next + 1) % (int)(sizeof l->tail / sizeof l->tail[0]);
-    if (l->tail_n < (int)(sizeof l->tail / sizeof l->tail[0]))
+    l->tail_next = (l->tail_next + 1) % PLOG_TAIL_BATCHES;
+    if (l->tail_n < PLOG_TAIL_BATCHES)
         l->tail_n++;
 }
 

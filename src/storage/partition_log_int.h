@@ -20,6 +20,8 @@
 
 #define PARTITION_METADATA_FILE "partition.metadata"
 
+#define PLOG_TAIL_BATCHES 4          /* newest batches remembered for reads at the tail */
+
 struct plog {
     atomic_int refs;
     pthread_mutex_t flush_mu;
@@ -43,11 +45,11 @@ struct plog {
      * under the write lock, read under the read lock; forgotten whenever a
      * segment enters or leaves segs[] and on truncation (plog_tail_reset). */
     segment *tail_seg;               /* the segment the entries are in; NULL = none */
-    int tail_n, tail_next;
+    int tail_n, tail_next;           /* entries in use; the one to overwrite next */
     struct plog_tail_batch {
         int64_t base, last, pos;
         int32_t size, epoch;
-    } tail[4];
+    } tail[PLOG_TAIL_BATCHES];
     int64_t appended_msgs;           /* records appended since open */
     int64_t flushed_msgs;            /* appended_msgs covered by the last flush */
     int64_t last_flush_ms;
