@@ -624,7 +624,10 @@ METHOD = """
   of 1,000). Payloads: the same random printable bytes for every system, 100 B or 1,024 B, no
   compression. Redis and NATS have no acks setting: a reply/PubAck is their ack, measured once and
   shown in both acks rows; 32 partitions are 32 streams there.
-- **Produce**: one producer, unlimited rate, a fresh topic per run, fixed duration.
+- **Produce**: one producer, unlimited rate, a fresh topic per run, fixed duration. Each
+  repetition runs the six configurations and the systems in a different order (reversed
+  configurations on odd repetitions, systems rotated by one), so no figure always follows the
+  same run.
 - **Consume**: a fresh 32-partition topic (32 streams) is filled once with the same number of
   messages on every system, then read to the end 3 times (first to last message). The mock holds
   only 5 MiB per partition, so it serves fewer messages (see "messages read").
