@@ -234,9 +234,14 @@ static void on_frame(conn *c, uint8_t *frame, size_t len)
     rq->arena.cap += RESPONSE_ARENA_ROOM;
     LOG_DBG("req", "%s %s v%d corr %d", c->peer, kapi_name(rq->hdr.api_key), peek.api_version,
             peek.correlation_id);
+    /* Answering may find the peer gone (EPIPE/ECONNRESET on the send): the
+     * connection closes and drops its reference, and finishing the request
+     * drops the request's.  Hold one of our own until we are done here. */
+    cl->refs++;
     e->handle(rq);
     if (!cl->closed && (cl->inflight >= MAX_INFLIGHT || conn_out_pending(c) >= MAX_OUT_BYTES))
         conn_pause_reads(c);
+    client_unref(cl);
 }
 
 static void on_close(conn *c)

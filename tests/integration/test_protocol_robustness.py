@@ -22,6 +22,7 @@ socket.request.max.bytes and one byte more. This file adds:
 """
 
 import re
+import socket
 import struct
 
 import pytest
@@ -317,3 +318,25 @@ def test_batch_exactly_at_message_max_bytes(env):
         r = kproto.produce(c, victim, 0, batch_of(MSG_MAX))
         assert r["error_code"] == 0 and r["base_offset"] == 0, r
     after(b, by)
+
+
+# --- the peer resets the connection before the answer -------------------------------------
+def test_client_gone_before_the_answer(broker):
+    """A client that sends a request and resets the connection at once: the
+    answer meets EPIPE/ECONNRESET, so the connection closes while its request
+    is still being handled.  The request handler then must not touch the
+    client again (it did: a use-after-free, found by the sanitizer pass during
+    a test's teardown; this loop makes the window routine).  Under ASan any
+    such access is a report in the broker log, which fails the teardown."""
+    w = kproto.W()
+    w.array(None, lambda w, t: w.string(t))           # Metadata v1: all topics
+    body = w.done()
+    linger_rst = struct.pack("ii", 1, 0)
+    for _ in range(300):
+        c = raw_conn(broker)
+        c.send_request(kproto.METADATA, 1, body)
+        c.sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, linger_rst)
+        c.close()                                      # RST, not FIN
+    assert broker.running(), "broker died"
+    with raw_conn(broker) as c:                        # and it still answers
+        assert kproto.API_VERSIONS in c.versions()
