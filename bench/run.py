@@ -606,6 +606,7 @@ class Bench:
         the same window names what ran instead (when it was the guest's own
         kernel; time the hypervisor takes shows up in no process)."""
         before = kernel_thread_cpu()
+        self.commands.setdefault(("stalls", "machine"), f"{self.stall_probe} {secs}")
         rc, out, err, _ = self.run([self.stall_probe, secs], secs + 60)
         after = kernel_thread_cpu()
         s = self.summary(out) if rc == 0 else None
