@@ -1,7 +1,7 @@
 /*
  * bench_util.h - helpers shared by the C load generators in bench/
- * (redis_bench.c, nats_bench.c): clock, payloads, latency samples and the
- * JSON summary line.
+ * (redis_bench.c, nats_bench.c): clock, payloads, latency samples, the
+ * JSON summary line and their common command-line options.
  *
  * The payload is built the way `samsa perf` builds its own: `size` random
  * printable bytes ('A' + x % 58 from an xorshift64 generator), so every
@@ -18,6 +18,7 @@
 #ifndef BENCH_UTIL_H
 #define BENCH_UTIL_H
 
+#include <getopt.h>
 #include <inttypes.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -142,6 +143,53 @@ static inline void print_summary(const char *system, const char *mode, const cha
     lat_json(stdout, lat);
     printf("%s}\n", extra ? extra : "");
     fflush(stdout);
+}
+
+/* The options both load generators take (bench/run.py passes the same flags
+ * to each); every field points at the tool's own variable, set to its
+ * default beforehand.  `chunk` is -c: NATS's pull batch, Redis's XRANGE page. */
+typedef struct {
+    const char **host, **name;
+    int *port, *nstreams, *window, *chunk;
+    size_t *size;
+    uint64_t *count;
+    double *duration, *rate;
+    const char *chunk_long;          /* long name of -c */
+    void (*usage)(FILE *);
+} bench_opts;
+
+/* Parses argv.  Returns the mode (the one operand), or NULL after printing
+ * the usage, with *exit_code 0 for --help and 2 for wrong usage. */
+static inline const char *bench_parse_opts(int argc, char **argv, const bench_opts *o, int *exit_code)
+{
+    const struct option opts[] = {
+        {"host", 1, 0, 'H'}, {"port", 1, 0, 'p'}, {"key", 1, 0, 'k'}, {"streams", 1, 0, 'S'},
+        {"size", 1, 0, 's'}, {"count", 1, 0, 'n'}, {"duration", 1, 0, 'd'}, {"window", 1, 0, 'w'},
+        {"rate", 1, 0, 'r'}, {o->chunk_long, 1, 0, 'c'}, {"help", 0, 0, 'h'}, {0, 0, 0, 0}};
+    int c;
+    *exit_code = 2;
+    while ((c = getopt_long(argc, argv, "H:p:k:S:s:n:d:w:r:c:h", opts, NULL)) != -1) {
+        switch (c) {
+        case 'H': *o->host = optarg; break;
+        case 'p': *o->port = atoi(optarg); break;
+        case 'k': *o->name = optarg; break;
+        case 'S': *o->nstreams = atoi(optarg); break;
+        case 's': *o->size = (size_t)strtoull(optarg, NULL, 10); break;
+        case 'n': *o->count = strtoull(optarg, NULL, 10); break;
+        case 'd': *o->duration = atof(optarg); break;
+        case 'w': *o->window = atoi(optarg); break;
+        case 'r': *o->rate = atof(optarg); break;
+        case 'c': *o->chunk = atoi(optarg); break;
+        case 'h': o->usage(stdout); *exit_code = 0; return NULL;
+        default: o->usage(stderr); return NULL;
+        }
+    }
+    if (optind != argc - 1 || *o->nstreams < 1 || *o->window < 2 || *o->chunk < 1 || *o->rate <= 0 ||
+        *o->size < 1) {
+        o->usage(stderr);
+        return NULL;
+    }
+    return argv[optind];
 }
 
 #endif

@@ -50,7 +50,6 @@
  * Exit status 1 on an error or a lost message.
  */
 #include <errno.h>
-#include <getopt.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <arpa/inet.h>
@@ -682,33 +681,13 @@ static void usage(FILE *f)
 
 int main(int argc, char **argv)
 {
-    static const struct option opts[] = {
-        {"host", 1, 0, 'H'}, {"port", 1, 0, 'p'}, {"key", 1, 0, 'k'}, {"streams", 1, 0, 'S'},
-        {"size", 1, 0, 's'}, {"count", 1, 0, 'n'}, {"duration", 1, 0, 'd'}, {"window", 1, 0, 'w'},
-        {"rate", 1, 0, 'r'}, {"batch", 1, 0, 'c'}, {"help", 0, 0, 'h'}, {0, 0, 0, 0}};
-    int o;
-    while ((o = getopt_long(argc, argv, "H:p:k:S:s:n:d:w:r:c:h", opts, NULL)) != -1) {
-        switch (o) {
-        case 'H': host = optarg; break;
-        case 'p': port = atoi(optarg); break;
-        case 'k': name = optarg; break;
-        case 'S': nstreams = atoi(optarg); break;
-        case 's': size = (size_t)strtoull(optarg, NULL, 10); break;
-        case 'n': count = strtoull(optarg, NULL, 10); break;
-        case 'd': duration = atof(optarg); break;
-        case 'w': window = atoi(optarg); break;
-        case 'r': rate = atof(optarg); break;
-        case 'c': batch = atoi(optarg); break;
-        case 'h': usage(stdout); return 0;
-        default: usage(stderr); return 2;
-        }
-    }
-    if (optind != argc - 1 || nstreams < 1 || window < 2 || batch < 1 || rate <= 0 || size < 1) {
-        usage(stderr);
-        return 2;
-    }
+    const bench_opts o = {&host, &name, &port, &nstreams, &window, &batch, &size, &count,
+                          &duration, &rate, "batch", usage};
+    int rc;
+    const char *mode = bench_parse_opts(argc, argv, &o, &rc);
+    if (!mode)
+        return rc;
     signal(SIGPIPE, SIG_IGN);
-    const char *mode = argv[optind];
     if (!strcmp(mode, "produce"))
         return do_produce();
     if (!strcmp(mode, "consume"))
