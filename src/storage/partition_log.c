@@ -123,12 +123,8 @@ static void tail_add(plog *l, const rb_header *h, int64_t pos)
         plog_tail_reset(l);
         l->tail_seg = s;
     }
-    struct plog_tail_batch *e = &l->tail[l->tail_next];
-    e->base = h->base_offset;
-    e->last = rb_last_offset(h);
-    e->pos = pos;
-    e->size = (int32_t)rb_size(h);
-    e->epoch = h->leader_epoch;
+    l->tail[l->tail_next] = (segment_pos){ pos, (int32_t)rb_size(h), h->base_offset, rb_last_offset(h),
+                                           h->leader_epoch };
     l->tail_next = (l->tail_next + 1) % PLOG_TAIL_BATCHES;
     if (l->tail_n < PLOG_TAIL_BATCHES)
         l->tail_n++;
@@ -140,13 +136,9 @@ static int tail_find(const plog *l, const segment *s, int64_t offset, int64_t li
     if (s != l->tail_seg)
         return 0;
     for (int i = 0; i < l->tail_n; i++) {
-        const struct plog_tail_batch *e = &l->tail[i];
-        if (e->base <= offset && offset <= e->last && e->pos + e->size <= limit) {
-            out->pos = e->pos;
-            out->size = e->size;
-            out->base_offset = e->base;
-            out->last_offset = e->last;
-            out->leader_epoch = e->epoch;
+        const segment_pos *e = &l->tail[i];
+        if (e->base_offset <= offset && offset <= e->last_offset && e->pos + e->size <= limit) {
+            *out = *e;
             return 1;
         }
     }

@@ -46,10 +46,7 @@ struct plog {
      * segment enters or leaves segs[] and on truncation (plog_tail_reset). */
     segment *tail_seg;               /* the segment the entries are in; NULL = none */
     int tail_n, tail_next;           /* entries in use; the one to overwrite next */
-    struct plog_tail_batch {
-        int64_t base, last, pos;
-        int32_t size, epoch;
-    } tail[PLOG_TAIL_BATCHES];
+    segment_pos tail[PLOG_TAIL_BATCHES];
     int64_t appended_msgs;           /* records appended since open */
     int64_t flushed_msgs;            /* appended_msgs covered by the last flush */
     int64_t last_flush_ms;

@@ -769,10 +769,10 @@ static void read_both_ways(plog *l, int64_t off, int *tail_hits)
     REQUIRE_EQ(plog_read(l, off, 1 << 20, true, 0, &a), KERR_NONE);
     segment *seg = l->tail_seg;                    /* set the tail entries aside ... */
     int n = l->tail_n, next = l->tail_next;
-    struct plog_tail_batch saved[PLOG_TAIL_BATCHES];
+    segment_pos saved[PLOG_TAIL_BATCHES];
     memcpy(saved, l->tail, sizeof saved);
     for (int i = 0; i < n; i++)
-        *tail_hits += saved[i].base <= off && off <= saved[i].last;
+        *tail_hits += saved[i].base_offset <= off && off <= saved[i].last_offset;
     plog_tail_reset(l);                            /* ... so only the index path can answer */
     REQUIRE_EQ(plog_read(l, off, 1 << 20, true, 0, &b), KERR_NONE);
     l->tail_seg = seg;
