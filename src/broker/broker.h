@@ -5,7 +5,7 @@
  * struct only ties them together and is immutable after startup except
  * where a field names its lock or is atomic.  `broker_settings` is the typed
  * view of the configuration the request path needs; main.c fills it from
- * the config module (broker/config.h) so the core never parses strings.
+ * the config module (config/config.h) so the core never parses strings.
  */
 #ifndef SAMSA_BROKER_BROKER_H
 #define SAMSA_BROKER_BROKER_H

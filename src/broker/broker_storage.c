@@ -19,7 +19,7 @@
 
 #include "broker/admin.h"
 #include "broker/broker.h"
-#include "broker/config.h"
+#include "config/config.h"
 #include "broker/delayed.h"
 #include "cluster/metadata_store.h"
 #include "core/errors.h"

@@ -9,7 +9,7 @@
 #include <string.h>
 
 #include "broker/broker.h"
-#include "broker/config.h"
+#include "config/config.h"
 #include "core/strmap.h"
 
 /* The limits are read from the current config at every decision, so a

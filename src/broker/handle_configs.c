@@ -5,7 +5,7 @@
  * Resource types: 2 = TOPIC, 4 = BROKER (name = this node id for the
  * per-broker layer, "" for the cluster-wide default layer), 8 =
  * BROKER_LOGGER (not supported: INVALID_REQUEST).  Describing reads the
- * live config tables (broker/config.h); altering runs on the admin thread,
+ * live config tables (config/config.h); altering runs on the admin thread,
  * validates every entry first and applies all-or-nothing, persists the
  * new overrides in the metadata store and pushes the effective settings to
  * the affected partition logs.  AlterConfigs replaces a resource's whole
@@ -18,7 +18,7 @@
 
 #include "broker/admin.h"
 #include "broker/broker.h"
-#include "broker/config.h"
+#include "config/config.h"
 #include "broker/dispatch.h"
 #include "core/errors.h"
 #include "proto/codec.h"

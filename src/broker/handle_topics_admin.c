@@ -22,7 +22,7 @@
 
 #include "broker/admin.h"
 #include "broker/broker.h"
-#include "broker/config.h"
+#include "config/config.h"
 #include "broker/dispatch.h"
 #include "core/errors.h"
 #include "proto/codec.h"

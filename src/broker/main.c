@@ -16,7 +16,7 @@
 
 #include "broker/admin.h"
 #include "broker/broker.h"
-#include "broker/config.h"
+#include "config/config.h"
 #include "broker/fetch_session.h"
 #include "broker/net_threads.h"
 #include "group/coordinator.h"

@@ -23,7 +23,7 @@
 
 #include "broker/admin.h"
 #include "broker/broker.h"
-#include "broker/config.h"
+#include "config/config.h"
 #include "broker/delayed.h"
 #include "broker/net_threads.h"
 #include "cluster/metadata_store.h"

@@ -11,7 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "broker/config.h"
+#include "config/config.h"
 #include "core/clock.h"
 #include "core/errors.h"
 #include "core/log.h"

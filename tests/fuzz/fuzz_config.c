@@ -22,8 +22,8 @@
 #include <stdbool.h>
 #include <string.h>
 
-#include "broker/config.h"
-#include "broker/config_int.h"
+#include "config/config.h"
+#include "config/config_int.h"
 #include "core/errors.h"
 #include "fuzz_util.h"
 

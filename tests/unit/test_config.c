@@ -6,8 +6,8 @@
 #include <stdlib.h>
 #include <unistd.h>
 
-#include "broker/config.h"
-#include "broker/config_int.h"
+#include "config/config.h"
+#include "config/config_int.h"
 #include "core/errors.h"
 
 static char g_err[1024];

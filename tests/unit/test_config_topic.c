@@ -7,7 +7,7 @@
 #include <stdbool.h>
 #include <stdlib.h>
 
-#include "broker/config.h"
+#include "config/config.h"
 #include "core/errors.h"
 
 static char g_err[1024];

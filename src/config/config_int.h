@@ -1,5 +1,5 @@
 /*
- * config_int.h - private to src/broker/config*.c: the row type shared by
+ * config_int.h - private to src/config/config*.c: the row type shared by
  * the broker and topic tables, the value codec, the .properties reader
  * and the list of Kafka keys Samsa does not implement.
  *
@@ -17,7 +17,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "broker/config.h"
+#include "config/config.h"
 
 enum cfg_importance { CFG_HIGH, CFG_MEDIUM, CFG_LOW };
 /* Kafka's "Update Mode"; READ_ONLY keys are read_only in DescribeConfigs. */

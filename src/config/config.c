@@ -25,7 +25,7 @@
  *
  * Main thread only, before the broker starts (see config.h).
  */
-#include "broker/config.h"
+#include "config/config.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -35,7 +35,7 @@
 #include <strings.h>
 #include <unistd.h>
 
-#include "broker/config_int.h"
+#include "config/config_int.h"
 #include "core/errors.h"
 #include "core/log.h"
 

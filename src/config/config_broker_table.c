@@ -16,7 +16,7 @@
  * Rows are grouped in documentation order (the sections of
  * config/server.properties).  Static const data; no threads involved.
  */
-#include "broker/config_int.h"
+#include "config/config_int.h"
 
 #include <stddef.h>
 #include <stdio.h>

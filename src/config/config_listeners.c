@@ -12,7 +12,7 @@
  *
  * Pure functions; arrays returned are malloc'd and owned by the caller.
  */
-#include "broker/config_int.h"
+#include "config/config_int.h"
 
 #include <ctype.h>
 #include <stdio.h>

@@ -21,7 +21,7 @@
  *
  * Pure functions over their arguments; see config.h for ownership.
  */
-#include "broker/config_int.h"
+#include "config/config_int.h"
 
 #include <stddef.h>
 #include <stdio.h>

@@ -13,7 +13,7 @@
  *
  * Pure functions; returned strings are malloc'd and owned by the caller.
  */
-#include "broker/config_int.h"
+#include "config/config_int.h"
 
 #include <ctype.h>
 #include <errno.h>

@@ -22,7 +22,7 @@
  *
  * Pure; the entries are malloc'd and owned by the struct props.
  */
-#include "broker/config_int.h"
+#include "config/config_int.h"
 
 #include <stdbool.h>
 #include <stdio.h>

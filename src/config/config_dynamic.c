@@ -27,14 +27,14 @@
  * Errors are client-facing single lines (see config.h for the codes).
  * Pure functions over their arguments, like the rest of the module.
  */
-#include "broker/config.h"
+#include "config/config.h"
 
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "broker/config_int.h"
+#include "config/config_int.h"
 #include "core/errors.h"
 
 #define DEF(i) (&cfg_broker_defs[i])

@@ -16,7 +16,7 @@
  * Invariant: kafka_keys[] is sorted by strcmp (binary search).
  * Pure lookups over static data.
  */
-#include "broker/config_int.h"
+#include "config/config_int.h"
 
 #include <stdlib.h>
 #include <string.h>
