@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "storage/sio.h"
+#include "os/sio.h"
 
 #define CKPT_MAX_FILE (256u << 20)
 

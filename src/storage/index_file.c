@@ -9,7 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "storage/sio.h"
+#include "os/sio.h"
 
 int idxf_init(index_file *f, const char *path, size_t esz)
 {

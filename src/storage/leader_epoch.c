@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "storage/checkpoint.h"
-#include "storage/sio.h"
+#include "os/sio.h"
 
 void lec_init(leader_epoch_cache *c)
 {

@@ -31,7 +31,7 @@
 #include "storage/partition_log_int.h"
 #include "storage/record_iter.h"
 #include "storage/segment_reader.h"
-#include "storage/sio.h"
+#include "os/sio.h"
 
 #define WBUF_FLUSH (1u << 20)                       /* write the output in ~1 MiB pwrites */
 #define MAX_BATCH ((size_t)INT32_MAX + RB_LOG_OVERHEAD)

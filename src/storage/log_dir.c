@@ -12,7 +12,7 @@
 #include <unistd.h>
 
 #include "core/errors.h"
-#include "storage/sio.h"
+#include "os/sio.h"
 
 int log_dir_lock(const char *dir, char *err, size_t errlen)
 {

@@ -30,7 +30,7 @@
 #include "storage/log_cleaner.h"
 #include "storage/log_dir.h"
 #include "storage/partition_log_int.h"
-#include "storage/sio.h"
+#include "os/sio.h"
 
 typedef struct lm_part {
     plog *l;

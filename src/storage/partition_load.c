@@ -35,7 +35,7 @@
 #include "core/errors.h"
 #include "core/log.h"
 #include "storage/segment_reader.h"
-#include "storage/sio.h"
+#include "os/sio.h"
 
 /* ---------------------------------------------------------------- create */
 

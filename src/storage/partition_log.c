@@ -22,7 +22,7 @@
 #include "storage/offset_index.h"
 #include "storage/record_iter.h"
 #include "storage/segment_reader.h"
-#include "storage/sio.h"
+#include "os/sio.h"
 #include "storage/time_index.h"
 
 void log_config_defaults(log_config *c)

@@ -10,7 +10,7 @@
 #include "core/crc32c.h"
 #include "core/endian.h"
 #include "core/errors.h"
-#include "storage/sio.h"
+#include "os/sio.h"
 
 void pstate_init(producer_state *ps)
 {

@@ -15,7 +15,7 @@
 #include "core/log.h"
 #include "storage/offset_index.h"
 #include "storage/segment_reader.h"
-#include "storage/sio.h"
+#include "os/sio.h"
 #include "storage/time_index.h"
 
 void segment_name(char *out, size_t cap, const char *dir, int64_t base, const char *suffix)

@@ -6,7 +6,7 @@
 
 #include "core/crc32c.h"
 #include "core/errors.h"
-#include "storage/sio.h"
+#include "os/sio.h"
 
 #define SEGR_WINDOW (64 * 1024)
 

@@ -15,7 +15,7 @@
 #include "storage/log_dir.h"
 #include "storage/offset_index.h"
 #include "storage/record_iter.h"
-#include "storage/sio.h"
+#include "os/sio.h"
 #include "storage/time_index.h"
 
 static rb_limits lim_default(void)

@@ -19,7 +19,7 @@
 #include "storage/log_manager.h"
 #include "storage/partition_log_int.h"
 #include "storage/record_iter.h"
-#include "storage/sio.h"
+#include "os/sio.h"
 
 static char g_dir[512];
 

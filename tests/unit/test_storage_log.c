@@ -10,7 +10,7 @@
 
 #include "core/endian.h"
 #include "storage/partition_log_int.h"
-#include "storage/sio.h"
+#include "os/sio.h"
 
 static char g_dir[512];
 

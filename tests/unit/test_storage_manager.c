@@ -11,7 +11,7 @@
 #include "storage/checkpoint.h"
 #include "storage/log_dir.h"
 #include "storage/log_manager.h"
-#include "storage/sio.h"
+#include "os/sio.h"
 
 static log_manager *open_lm(const char *const *dirs, int n, bool threads)
 {

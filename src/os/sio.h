@@ -1,5 +1,6 @@
 /*
- * sio.h - the storage layer's one door to the file system.
+ * sio.h - the one door to the file system for everything durable (storage
+ * and cluster metadata alike).
  *
  * Owns: every write-side syscall the storage layer makes on segment, index,
  * snapshot and checkpoint files (pwrite, pwritev, fsync, ftruncate, rename),
@@ -18,8 +19,8 @@
  * Threads: all functions are safe from any thread.  The fault hook is a
  * process-wide pointer meant for tests; set it while no I/O is running.
  */
-#ifndef SAMSA_STORAGE_SIO_H
-#define SAMSA_STORAGE_SIO_H
+#ifndef SAMSA_OS_SIO_H
+#define SAMSA_OS_SIO_H
 
 #include <stddef.h>
 #include <stdint.h>

@@ -1,5 +1,5 @@
 /* sio.c - see sio.h. */
-#include "storage/sio.h"
+#include "os/sio.h"
 
 #include <dirent.h>
 #include <errno.h>
