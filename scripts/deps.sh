@@ -26,14 +26,18 @@ BUILD_PKGS=(
 )
 # Tests: real Kafka clients. Python packages run under /usr/bin/python3.
 # python3-lz4/-snappy/-zstandard give kafka-python its compression codecs.
+# zookeeper: the real server cluster-mode tests start (tests/integration/zk.py
+# runs its jar on a free port; the package starts no daemon), python3-kazoo
+# to read what the brokers wrote there.
 TEST_PKGS=(
   kcat
   python3-pytest python3-pytest-timeout python3-pytest-xdist
   python3-confluent-kafka python3-kafka
   python3-lz4 python3-snappy python3-zstandard
+  zookeeper python3-kazoo
 )
-# Not installed here on purpose: zookeeperd (its postinst starts a daemon;
-# later issues' scripts start ZooKeeper themselves), redis-server/nats-server
+# Not installed here on purpose: zookeeperd (its postinst starts a system
+# daemon on 2181; tests start their own servers), redis-server/nats-server
 # (benchmarks only).
 # Benchmarks only (--bench): the systems `make bench` compares Samsa with, and
 # hiredis for bench/redis_bench.c. bench/run.py starts its own servers on free
