@@ -1,0 +1,250 @@
+/* test_zk_session.c - the ZooKeeper session layer against a real
+ * ZooKeeper server (Debian's zookeeper jar, started here on a free
+ * loopback port and stopped by PID): chroot creation, ephemeral nodes,
+ * compare-and-set, children, watches, session loss, and a clear error
+ * when nothing listens. */
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cluster/zk_session.h"
+#include "test.h"
+
+#define ZK_JAR "/usr/share/java/zookeeper.jar"
+
+static int free_port(void)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+    socklen_t l = sizeof a;
+    int port = -1;
+    if (fd >= 0 && bind(fd, (struct sockaddr *)&a, sizeof a) == 0 &&
+        getsockname(fd, (struct sockaddr *)&a, &l) == 0)
+        port = ntohs(a.sin_port);
+    if (fd >= 0)
+        close(fd);
+    return port;
+}
+
+static bool ruok(int port)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port),
+                             .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+    char buf[8] = { 0 };
+    bool ok = fd >= 0 && connect(fd, (struct sockaddr *)&a, sizeof a) == 0 &&
+              write(fd, "ruok", 4) == 4 && read(fd, buf, 4) == 4 && !memcmp(buf, "imok", 4);
+    if (fd >= 0)
+        close(fd);
+    return ok;
+}
+
+typedef struct zk_server { pid_t pid; int port; char connect[64]; } zk_server;
+
+/* Start a standalone server; false (with a test failure) if it does not
+ * answer "ruok" within 30 s. */
+static bool zk_server_start(zk_server *z)
+{
+    char cfg[512], data[512];
+    const char *dir = test_tmpdir();
+    z->port = free_port();
+    snprintf(data, sizeof data, "%s/zk-data", dir);
+    snprintf(cfg, sizeof cfg, "%s/zoo.cfg", dir);
+    FILE *f = fopen(cfg, "w");
+    if (!f || z->port < 0)
+        return false;
+    fprintf(f, "tickTime=500\ndataDir=%s\nclientPort=%d\nclientPortAddress=127.0.0.1\n"
+               "admin.enableServer=false\n4lw.commands.whitelist=ruok\n"
+               "minSessionTimeout=1000\nmaxSessionTimeout=60000\n", data, z->port);
+    fclose(f);
+    snprintf(z->connect, sizeof z->connect, "127.0.0.1:%d", z->port);
+    z->pid = fork();
+    if (z->pid == 0) {
+        char log[600];
+        snprintf(log, sizeof log, "%s/zk.log", dir);
+        if (!freopen(log, "w", stdout) || !freopen(log, "a", stderr))
+            _exit(126);
+        execlp("java", "java", "-Xmx128m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
+               "-cp", ZK_JAR ":/etc/zookeeper/conf_example",
+               "org.apache.zookeeper.server.ZooKeeperServerMain", cfg, (char *)NULL);
+        _exit(127);
+    }
+    for (int i = 0; i < 600; i++) {
+        if (ruok(z->port))
+            return true;
+        int st;
+        if (waitpid(z->pid, &st, WNOHANG) == z->pid) {
+            test_fail(__FILE__, __LINE__, "zookeeper exited (is Debian's zookeeper installed?)");
+            z->pid = 0;
+            return false;
+        }
+        usleep(50000);
+    }
+    test_fail(__FILE__, __LINE__, "zookeeper not ready on %s within 30 s", z->connect);
+    return false;
+}
+
+static void zk_server_stop(zk_server *z, int sig)
+{
+    if (z->pid > 0) {
+        kill(z->pid, sig);
+        waitpid(z->pid, NULL, 0);
+        z->pid = 0;
+    }
+}
+
+typedef struct events { atomic_int changed, child, expired, deleted; } events;
+
+static void on_event(zk_session *s, enum zk_event ev, const char *path, void *ctx)
+{
+    (void)s;
+    (void)path;
+    events *e = ctx;
+    if (ev == ZKE_CHANGED)
+        atomic_fetch_add(&e->changed, 1);
+    else if (ev == ZKE_CHILD)
+        atomic_fetch_add(&e->child, 1);
+    else if (ev == ZKE_EXPIRED)
+        atomic_fetch_add(&e->expired, 1);
+    else if (ev == ZKE_DELETED)
+        atomic_fetch_add(&e->deleted, 1);
+}
+
+static bool wait_for(atomic_int *v, int want, int ms)
+{
+    for (int i = 0; i < ms / 10; i++) {
+        if (atomic_load(v) >= want)
+            return true;
+        usleep(10000);
+    }
+    return atomic_load(v) >= want;
+}
+
+TEST(zk_session_against_a_real_zookeeper)
+{
+    zk_server z = { 0 };
+    if (!zk_server_start(&z)) {
+        zk_server_stop(&z, SIGKILL);
+        return;
+    }
+    char err[256], conn[128];
+    events ev = { 0 };
+    /* A chroot that does not exist yet is created, as Kafka does. */
+    snprintf(conn, sizeof conn, "%s/samsa/test", z.connect);
+    zk_session *s = zk_open(conn, 6000, 10000, on_event, &ev, err, sizeof err);
+    if (!s) {
+        test_fail(__FILE__, __LINE__, "zk_open: %s", err);
+        goto out;
+    }
+    CHECK(zk_session_id(s) != 0);
+    CHECK(zk_session_timeout_ms(s) > 0);
+
+    /* Persistent node, ancestors made by ensure_path. */
+    CHECK_EQ(zk_ensure_path(s, "/brokers/ids"), ZKR_OK);
+    CHECK_EQ(zk_ensure_path(s, "/brokers/ids"), ZKR_OK);           /* idempotent */
+    int64_t czxid = 0;
+    CHECK_EQ(zk_create(s, "/brokers/ids/1", "{\"v\":1}", 7, ZKC_EPHEMERAL, NULL, 0, &czxid),
+             ZKR_OK);
+    CHECK(czxid > 0);
+    CHECK_EQ(zk_create(s, "/brokers/ids/1", "x", 1, ZKC_EPHEMERAL, NULL, 0, NULL),
+             ZKR_NODEEXISTS);
+    CHECK_EQ(zk_create(s, "/no/parent", "x", 1, 0, NULL, 0, NULL), ZKR_NONODE);
+
+    /* Get with version; compare-and-set wins once, then loses. */
+    char *data;
+    size_t len;
+    zk_stat st;
+    REQUIRE(zk_get(s, "/brokers/ids/1", true, &data, &len, &st) == ZKR_OK);
+    CHECK_EQ(len, 7);
+    CHECK_STR(data, "{\"v\":1}");
+    CHECK(st.ephemeral_owner == zk_session_id(s));
+    CHECK_EQ(st.czxid, czxid);
+    free(data);
+    int32_t v2 = -1;
+    CHECK_EQ(zk_set(s, "/brokers/ids/1", "{\"v\":2}", 7, st.version, &v2), ZKR_OK);
+    CHECK_EQ(v2, st.version + 1);
+    CHECK_EQ(zk_set(s, "/brokers/ids/1", "{\"v\":3}", 7, st.version, NULL), ZKR_BADVERSION);
+    CHECK(wait_for(&ev.changed, 1, 5000));                      /* the watch fired */
+
+    /* Large bodies are read whole (beyond the first 4 KiB guess). */
+    size_t big = 100000;
+    char *buf = malloc(big);
+    REQUIRE(buf);
+    memset(buf, 'a', big);
+    CHECK_EQ(zk_create(s, "/big", buf, big, 0, NULL, 0, NULL), ZKR_OK);
+    REQUIRE(zk_get(s, "/big", false, &data, &len, NULL) == ZKR_OK);
+    CHECK_EQ(len, big);
+    CHECK(len == big && !memcmp(data, buf, big));
+    free(data);
+    free(buf);
+
+    /* Sequential nodes and children with a watch. */
+    char created[128];
+    CHECK_EQ(zk_ensure_path(s, "/config/changes"), ZKR_OK);
+    char **names;
+    int n;
+    REQUIRE(zk_children(s, "/config/changes", true, &names, &n) == ZKR_OK);
+    CHECK_EQ(n, 0);
+    zk_free_strings(names, n);
+    CHECK_EQ(zk_create(s, "/config/changes/config_change_", "{}", 2, ZKC_SEQUENTIAL, created,
+                       sizeof created, NULL), ZKR_OK);
+    CHECK_STR(created, "/config/changes/config_change_0000000000");
+    CHECK(wait_for(&ev.child, 1, 5000));
+    REQUIRE(zk_children(s, "/config/changes", false, &names, &n) == ZKR_OK);
+    REQUIRE_EQ(n, 1);
+    CHECK_STR(names[0], "config_change_0000000000");
+    zk_free_strings(names, n);
+
+    CHECK_EQ(zk_delete(s, "/config", -1), ZKR_NOTEMPTY);
+    CHECK_EQ(zk_delete(s, "/big", 5), ZKR_BADVERSION);
+    CHECK_EQ(zk_delete(s, "/big", -1), ZKR_OK);
+    CHECK_EQ(zk_exists(s, "/big", false, NULL), ZKR_NONODE);
+
+    /* The ephemeral node lives with the session: another session sees it
+     * vanish when this one closes. */
+    events ev2 = { 0 };
+    zk_session *s2 = zk_open(conn, 6000, 10000, on_event, &ev2, err, sizeof err);
+    REQUIRE(s2);
+    CHECK_EQ(zk_exists(s2, "/brokers/ids/1", true, NULL), ZKR_OK);
+    zk_close(s);
+    s = NULL;
+    CHECK(wait_for(&ev2.deleted, 1, 5000));
+    CHECK_EQ(zk_exists(s2, "/brokers/ids/1", false, NULL), ZKR_NONODE);
+    /* The chroot is real: seen from the root it is /samsa/test/... */
+    zk_session *root = zk_open(z.connect, 6000, 10000, NULL, NULL, err, sizeof err);
+    REQUIRE(root);
+    CHECK_EQ(zk_exists(root, "/samsa/test/brokers/ids", false, NULL), ZKR_OK);
+    zk_close(root);
+
+    /* The server dies: operations fail as "connection lost", not hang. */
+    zk_server_stop(&z, SIGKILL);
+    CHECK_EQ(zk_exists(s2, "/brokers", false, NULL), ZKR_CONNLOSS);
+    zk_close(s2);
+out:
+    zk_close(s);
+    zk_server_stop(&z, SIGKILL);
+}
+
+TEST(zk_open_names_the_address_it_could_not_reach)
+{
+    char err[256] = "", conn[64];
+    snprintf(conn, sizeof conn, "127.0.0.1:%d", free_port());   /* nobody listens */
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    zk_session *s = zk_open(conn, 6000, 1500, NULL, NULL, err, sizeof err);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    CHECK(s == NULL);
+    zk_close(s);
+    CHECK(strstr(err, conn) != NULL);
+    CHECK(strstr(err, "1500 ms") != NULL);
+    double took = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+    CHECK(took >= 1.4);          /* it waited the connection timeout, no less */
+}
