@@ -1,0 +1,57 @@
+/*
+ * kclient.h - the broker's own Kafka-protocol client, for calls from one
+ * broker to another: the controller's LeaderAndIsr / UpdateMetadata /
+ * StopReplica, a follower's Fetch and OffsetForLeaderEpoch to its leader.
+ *
+ * One TCP connection, one request in flight, every wait bounded by the
+ * caller's timeout.  Requests and responses go through the same schema
+ * tables and codec the broker serves clients with (proto/), so an
+ * inter-broker message is encoded exactly as a Kafka broker would.
+ *
+ * Threads: blocking (poll with a deadline), so it runs on a thread of its
+ * own (the controller's, a replica fetcher's), never on a network loop.
+ * A kclient belongs to one thread at a time.
+ *
+ * Memory: a response frame is at most max_response bytes (a frame that
+ * claims more closes the connection); it is kept by the client until the
+ * next call or close, and a decoded response points into it (record sets,
+ * strings) and into the caller's arena (arrays).
+ *
+ * Errors: 0, or KERR__IO (the connection failed or timed out: it is
+ * closed, reconnect before the next call) or KERR__PARSE (the answer did
+ * not decode or did not match the request: closed too), with a message
+ * naming the peer.
+ */
+#ifndef SAMSA_RPC_KCLIENT_H
+#define SAMSA_RPC_KCLIENT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/arena.h"
+
+typedef struct kclient {
+    int fd;                      /* -1 when not connected */
+    char peer[300];              /* "host:port", for messages */
+    char client_id[64];
+    int32_t next_correlation;
+    size_t max_response;
+    uint8_t *frame;              /* the last response frame (owned) */
+    size_t frame_len;
+} kclient;
+
+void kclient_init(kclient *c, const char *client_id, size_t max_response);
+/* Connect (closing any previous connection), at most timeout_ms. */
+int kclient_connect(kclient *c, const char *host, int port, int timeout_ms, char *err,
+                    size_t errlen);
+bool kclient_connected(const kclient *c);
+void kclient_close(kclient *c);   /* also frees the last frame; init again to reuse */
+
+/* Send `req` (the API's request struct) at `version` and decode the answer
+ * into `resp` (the API's response struct, zeroed by the caller), arrays
+ * from arena `a`.  The whole exchange takes at most timeout_ms. */
+int kclient_call(kclient *c, int16_t api_key, int16_t version, const void *req, arena *a,
+                 void *resp, int timeout_ms, char *err, size_t errlen);
+
+#endif
