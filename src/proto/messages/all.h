@@ -8,6 +8,9 @@
 #include "proto/messages/fetch.h"
 #include "proto/messages/list_offsets.h"
 #include "proto/messages/metadata.h"
+#include "proto/messages/stop_replica.h"
+#include "proto/messages/update_metadata.h"
+#include "proto/messages/controlled_shutdown.h"
 #include "proto/messages/offset_commit.h"
 #include "proto/messages/offset_fetch.h"
 #include "proto/messages/find_coordinator.h"
@@ -34,6 +37,7 @@
 #include "proto/messages/offset_delete.h"
 #include "proto/messages/describe_cluster.h"
 #include "proto/messages/describe_producers.h"
+#include "proto/messages/alter_partition.h"
 
 /* X(key, snake_name, UPPER_NAME) for each API with definitions. */
 #define KAPI_LIST(X) \
@@ -41,6 +45,9 @@
     X(1, fetch, FETCH) \
     X(2, list_offsets, LIST_OFFSETS) \
     X(3, metadata, METADATA) \
+    X(5, stop_replica, STOP_REPLICA) \
+    X(6, update_metadata, UPDATE_METADATA) \
+    X(7, controlled_shutdown, CONTROLLED_SHUTDOWN) \
     X(8, offset_commit, OFFSET_COMMIT) \
     X(9, offset_fetch, OFFSET_FETCH) \
     X(10, find_coordinator, FIND_COORDINATOR) \
@@ -66,6 +73,7 @@
     X(44, incremental_alter_configs, INCREMENTAL_ALTER_CONFIGS) \
     X(47, offset_delete, OFFSET_DELETE) \
     X(60, describe_cluster, DESCRIBE_CLUSTER) \
+    X(56, alter_partition, ALTER_PARTITION) \
     X(61, describe_producers, DESCRIBE_PRODUCERS)
 
 #endif
