@@ -543,6 +543,10 @@ enum cfg_dyn_layer { CFG_DYN_CLUSTER_DEFAULT = 0, CFG_DYN_BROKER = 1 };
 /* Can key be altered dynamically (at either layer)?  False for unknown,
  * unimplemented and read-only keys. */
 bool broker_cfg_is_dynamic(const char *key);
+/* A Kafka key Samsa does not implement that Kafka changes at runtime: the
+ * dynamic layers accept it, keep its value as given and DescribeConfigs
+ * returns it, but nothing acts on it (callers log that). */
+bool broker_cfg_is_stored_only(const char *key);
 
 /*
  * Apply one IncrementalAlterConfigs op (enum cfg_alter_op) to layer_set,
