@@ -16,6 +16,10 @@
  *       or Empty when nobody is left
  *   CompletingRebalance --leader's SyncGroup, its assignment stored
  *       durably--> Stable (every parked SyncGroup answered)
+ * The rules these transitions keep (parked members stay alive, rebalance
+ * and session timeouts, pending and static members, leaving in each state)
+ * are numbered G1..G9 in docs/groups.md, each with its test; "Gn" comments
+ * below mark the code that keeps them.
  * The coordinator never looks inside protocol metadata or assignments:
  * range, round-robin and cooperative-sticky assignors all work as the
  * clients run them.
@@ -309,6 +313,7 @@ static void prepare_rebalance(group *g, const char *reason)
             m->assignment_len = 0;
         }
     }
+    /* G4: the first rebalance of an Empty group waits for more members. */
     bool initial = g->state == GROUP_EMPTY && co->initial_delay_ms > 0;
     LOG_INF("group", "group %s: preparing to rebalance (generation %d): %s", g->id, g->generation,
             reason);
@@ -335,7 +340,7 @@ static void complete_join(group *g)
     coordinator *co = co_of(g);
     loop_timer_cancel(co->lp, &g->join_timer);
     g->initial_delay = false;
-    /* Dynamic members that did not rejoin in time are out; static ones
+    /* G3/G6: dynamic members that did not rejoin in time are out; static ones
      * keep their place until their session expires. */
     for (int i = g->nmembers - 1; i >= 0; i--) {
         member *m = g->members[i];
@@ -368,7 +373,7 @@ static void complete_join(group *g)
     const char *proto = group_select_protocol(g);
     g->protocol = proto ? strdup(proto) : NULL;
     if (!g->leader || !group_find_member(g, g->leader)) {
-        /* Keep the old leader if it rejoined, else the first that did. */
+        /* G8: keep the old leader if it rejoined, else the first that did. */
         member *lead = g->members[0];
         for (int i = 0; i < g->nmembers; i++)
             if (g->members[i]->join) {
@@ -397,6 +402,8 @@ static void complete_join(group *g)
     loop_timer_arm(co->lp, &g->sync_timer, loop_now_us(co->lp) + (int64_t)(rt > 0 ? rt : 1) * 1000);
 }
 
+/* G7: a member leaves or is removed - the same in every state, whatever
+ * the cause (LeaveGroup, session, rebalance timeouts). */
 void coord_remove_member(coordinator *co, group *g, member *m, int16_t reply_err)
 {
     g_co = co;
@@ -538,7 +545,7 @@ static void add_and_join(coordinator *co, group *g, kreq *rq, const join_group_r
         prepare_rebalance(g, why);
 }
 
-/* A static member restarting under a new member id (KIP-345). */
+/* G6: a static member restarting under a new member id (KIP-345). */
 static void replace_static_member(coordinator *co, group *g, member *old, kreq *rq,
                                   const join_group_req *req, int32_t rebalance_ms)
 {
@@ -623,8 +630,8 @@ static void join_new_member(coordinator *co, group *g, kreq *rq, const join_grou
         return;
     }
     if (rq->hdr.api_version >= 4) {
-        /* KIP-394: hand out the id and expect the member to rejoin with
-         * it; until then it only holds a pending slot. */
+        /* G5 (KIP-394): hand out the id and expect the member to rejoin
+         * with it; until then it only holds a pending slot. */
         if (g->npending == g->cappending) {
             int cap = g->cappending ? g->cappending * 2 : 8;
             pending_member **np = realloc(g->pending, (size_t)cap * sizeof *np);
@@ -804,6 +811,7 @@ typedef struct sync_ctx {
     int32_t generation;
 } sync_ctx;
 
+/* G8: SyncGroups are answered once the leader's assignment is durable. */
 static void sync_stored(coordinator *co, void *arg, int16_t err)
 {
     sync_ctx *sc = arg;

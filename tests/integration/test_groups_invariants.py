@@ -214,6 +214,93 @@ def test_g3_member_without_sync_removed_after_rebalance_timeout(broker_factory, 
         m.close()
 
 
+# --- G7: a member that leaves or is fenced, in each state -------------------------------
+def new_member_parked(b, g, t, name):
+    """A new raw member whose JoinGroup (with its KIP-394 id) is parked:
+    returns (member, pending join)."""
+    m = RawMember(b, g, t, nparts=2, client_id=name)
+    m.member_id = m.send_join()["member_id"]
+    return m, m.send_join(wait=False)
+
+
+def test_g7_leave_in_each_state(broker_factory, request):
+    """PreparingRebalance: the leaving member's place is no longer awaited, the
+    join phase completes with the others. CompletingRebalance: the parked
+    SyncGroups are answered REBALANCE_IN_PROGRESS and a new rebalance starts.
+    Stable: the last member leaving empties the group at once."""
+    b = broker_factory(GROUP_BROKER)
+    t, g = unique_topic(request), "g-leave"
+    create_topic(b.bootstrap, t, 2)
+    a = RawMember(b, g, t, nparts=2, client_id="a")
+    a.join_and_sync()
+    bm, jb = new_member_parked(b, g, t, "b")
+    wait_until(lambda: a.heartbeat() == kproto.REBALANCE_IN_PROGRESS, 10, desc="rebalance")
+    with group_conn(b) as rc:
+        assert kproto.leave_group(rc, g, [(a.member_id, None)])["error_code"] == 0
+        rb = bm.joined(kproto.recv_join_group(bm.conn, *jb, timeout=10))
+        assert (rb["generation_id"], rb["leader"]) == (2, bm.member_id), rb
+        assert bm.sync() == {t: [0, 1]}
+
+        c, jc = new_member_parked(b, g, t, "c")
+        wait_until(lambda: bm.heartbeat() == kproto.REBALANCE_IN_PROGRESS, 10, desc="rebalance")
+        bm.join()
+        c.joined(kproto.recv_join_group(c.conn, *jc, timeout=10))
+        sc = c.send_sync()
+        assert kproto.describe_groups(rc, [g])[0]["group_state"] == "CompletingRebalance"
+        assert kproto.leave_group(rc, g, [(bm.member_id, None)])["error_code"] == 0
+        r = kproto.recv_sync_group(c.conn, *sc, timeout=10)
+        assert r["error_code"] == kproto.REBALANCE_IN_PROGRESS, r
+        r = c.join()
+        assert (r["generation_id"], r["leader"]) == (4, c.member_id), r
+        assert c.sync() == {t: [0, 1]}
+
+        assert kproto.leave_group(rc, g, [(c.member_id, None)])["error_code"] == 0
+        (d,) = kproto.describe_groups(rc, [g])
+        assert (d["group_state"], d["members"]) == ("Empty", []), d
+    for m in (a, bm, c):
+        m.close()
+
+
+def test_g6_static_member_fenced_while_parked(broker_factory, request):
+    """A static member restarting under a new member id fences the old
+    incarnation: its parked JoinGroup (PreparingRebalance) or SyncGroup
+    (CompletingRebalance) is answered FENCED_INSTANCE_ID, and the new
+    incarnation takes its place in the generation being formed."""
+    b = broker_factory(GROUP_BROKER)
+    t, g = unique_topic(request), "g-fence-parked"
+    create_topic(b.bootstrap, t, 2)
+    s1 = RawMember(b, g, t, nparts=2, instance_id="i1", client_id="s1")
+    s1.join_and_sync()
+    p = RawMember(b, g, t, nparts=2, instance_id="ip", client_id="p")
+    jp = p.send_join(wait=False)               # generation 2: s1 must rejoin too
+    wait_until(lambda: s1.heartbeat() == kproto.REBALANCE_IN_PROGRESS, 10, desc="rebalance")
+    s1.join()
+    p.joined(kproto.recv_join_group(p.conn, *jp, timeout=10))
+    s1.sync()
+    p.sync()
+    o, jo = new_member_parked(b, g, t, "o")    # a rebalance begins
+    wait_until(lambda: s1.heartbeat() == kproto.REBALANCE_IN_PROGRESS, 10, desc="rebalance")
+    js = s1.send_join(wait=False)              # parked: p has not rejoined
+    s2 = RawMember(b, g, t, nparts=2, instance_id="i1", client_id="s2")
+    j2 = s2.send_join(wait=False)
+    r = kproto.recv_join_group(s1.conn, *js, timeout=10)
+    assert r["error_code"] == kproto.FENCED_INSTANCE_ID, r
+    p.join()
+    r2 = s2.joined(kproto.recv_join_group(s2.conn, *j2, timeout=10))
+    o.joined(kproto.recv_join_group(o.conn, *jo, timeout=10))
+    assert r2["generation_id"] == p.generation == o.generation == 3
+    assert r2["leader"] == s2.member_id, "the leader's new incarnation stays leader"
+    # CompletingRebalance: p's SyncGroup parks, then instance ip restarts
+    sp = p.send_sync()
+    p2 = RawMember(b, g, t, nparts=2, instance_id="ip", client_id="p2")
+    j2 = p2.send_join(wait=False)
+    r = kproto.recv_sync_group(p.conn, *sp, timeout=10)
+    assert r["error_code"] == kproto.FENCED_INSTANCE_ID, r
+    assert p.heartbeat() == kproto.FENCED_INSTANCE_ID
+    for m in (s1, s2, p, p2, o):
+        m.close()
+
+
 # --- DeleteGroups against a session that has just expired -------------------------------
 def test_g9_delete_groups_after_static_session_deadline(broker_factory, request):
     """A DeleteGroups sent after the last static member's session deadline
