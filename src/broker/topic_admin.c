@@ -690,6 +690,10 @@ int16_t broker_admin_set_configs(broker *b, bool cluster_default, const topic_kv
         refresh_topic_settings(b, list[i]);
     if (nt >= 0)
         registry_list_free(list, nt);
+    for (int i = 0; i < n; i++)
+        if (broker_cfg_is_stored_only(kv[i].key) && (replace_all || ops[i] != CFG_OP_DELETE))
+            LOG_WRN("admin", "dynamic broker config %s: a Kafka config that Samsa does not "
+                    "implement; stored and returned by DescribeConfigs, not acted on", kv[i].key);
     LOG_INF("admin", "dynamic broker config (%s layer) updated", cluster_default ? "cluster default" : "broker");
     return KERR_NONE;
 }

@@ -136,6 +136,8 @@ void broker_config_free(struct broker_config *cfg)
             free(st->extra[i].key);
             free(st->extra[i].value);
             free(st->extra[i].origin);
+            free(st->extra[i].dyn[0]);
+            free(st->extra[i].dyn[1]);
         }
         free(st->extra);
         for (size_t i = 0; i < st->nlog; i++) {
@@ -209,6 +211,44 @@ static int log_set(struct cfg_state *st, const char *key, const char *value,
     return 0;
 }
 
+/* The extra entry for key, created (empty) if needed; NULL on OOM. */
+static struct cfg_extra *extra_for(struct cfg_state *st, const char *key)
+{
+    for (size_t i = 0; i < st->nextra; i++)
+        if (!strcmp(st->extra[i].key, key))
+            return &st->extra[i];
+    if (st->nextra == st->capextra) {
+        size_t nc = st->capextra ? st->capextra * 2 : 16;
+        struct cfg_extra *nv = realloc(st->extra, nc * sizeof *nv);
+        if (!nv)
+            return NULL;
+        st->extra = nv;
+        st->capextra = nc;
+    }
+    struct cfg_extra *x = &st->extra[st->nextra];
+    memset(x, 0, sizeof *x);
+    if (!(x->key = cfg_strdup(key)))
+        return NULL;
+    st->nextra++;
+    return x;
+}
+
+int cfg_extra_set_dynamic(struct broker_config *cfg, const char *key, int kind, int layer,
+                          const char *value)
+{
+    struct cfg_extra *x = extra_for(cfg->st, key);
+    char *v = value ? cfg_strdup(value) : NULL;
+    if (!x || (value && !v)) {
+        free(v);
+        return -1;
+    }
+    if (!x->value)
+        x->kind = (uint8_t)kind;
+    free(x->dyn[layer]);
+    x->dyn[layer] = v;
+    return 0;
+}
+
 static int set_extra(struct broker_config *cfg, const char *key, const char *value, int kind,
                      enum cfg_layer layer, const char *origin)
 {
@@ -220,21 +260,8 @@ static int set_extra(struct broker_config *cfg, const char *key, const char *val
     if (x && x->layer == layer)
         WARN(cfg, "%s is set more than once (%s, then %s); the last value wins", key, x->origin,
              origin);
-    if (!x) {
-        if (st->nextra == st->capextra) {
-            size_t nc = st->capextra ? st->capextra * 2 : 16;
-            struct cfg_extra *nv = realloc(st->extra, nc * sizeof *nv);
-            if (!nv)
-                return -1;
-            st->extra = nv;
-            st->capextra = nc;
-        }
-        x = &st->extra[st->nextra];
-        memset(x, 0, sizeof *x);
-        if (!(x->key = cfg_strdup(key)))
-            return -1;
-        st->nextra++;
-    }
+    if (!x && !(x = extra_for(st, key)))
+        return -1;
     char *v = cfg_strdup(value), *o = cfg_strdup(origin);
     if (!v || !o) {
         free(v);
@@ -912,16 +939,31 @@ int broker_config_describe(const struct broker_config *cfg, const char *const *k
         const struct cfg_extra *x = &st->extra[i];
         if (x->kind == CFG_KNOWN_NONE || !wanted(x->key, keys, nkeys))
             continue;
+        if (!x->value && !x->dyn[CFG_DYN_BROKER] && !x->dyn[CFG_DYN_CLUSTER_DEFAULT])
+            continue;
+        int kdyn = cfg_kafka_dynamic(x->key) & CFG_KDYN_MODE;
         struct cfg_entry *e = &out->v[out->n++];
         e->name = x->key;
         e->is_sensitive = cfg_key_is_sensitive(x->key);
         e->config_type = e->is_sensitive ? CFG_T_PASSWORD : CFG_T_UNKNOWN;
-        e->read_only = true;
-        e->source = CFG_SRC_STATIC_BROKER;
-        e->doc = "Kafka config accepted but not implemented by Samsa (ignored).";
-        if (!e->is_sensitive && dup_or_null(x->value, &e->value) < 0)
+        e->read_only = kdyn == CFG_KDYN_NONE || kdyn == CFG_KDYN_LISTENER_ONLY;
+        e->doc = e->read_only ? "Kafka config accepted but not implemented by Samsa (ignored)."
+                              : "Kafka config accepted and stored but not implemented by Samsa "
+                                "(not acted on).";
+        /* Synonyms in precedence order: per-broker, cluster default, static. */
+        static const struct { int layer; int8_t src; } dl[] = {
+            { CFG_DYN_BROKER, CFG_SRC_DYNAMIC_BROKER },
+            { CFG_DYN_CLUSTER_DEFAULT, CFG_SRC_DYNAMIC_DEFAULT_BROKER },
+        };
+        for (size_t k = 0; k < 2; k++)
+            if (x->dyn[dl[k].layer] &&
+                cfg_entry_add_synonym(e, x->key, x->dyn[dl[k].layer], dl[k].src, e->is_sensitive) < 0)
+                goto oom;
+        if (x->value &&
+            cfg_entry_add_synonym(e, x->key, x->value, CFG_SRC_STATIC_BROKER, e->is_sensitive) < 0)
             goto oom;
-        if (cfg_entry_add_synonym(e, x->key, x->value, CFG_SRC_STATIC_BROKER, e->is_sensitive) < 0)
+        e->source = e->synonyms[0].source;
+        if (!e->is_sensitive && dup_or_null(e->synonyms[0].value, &e->value) < 0)
             goto oom;
     }
     return 0;

@@ -515,7 +515,11 @@ int topic_cfg_effective(const struct broker_config *cfg, const cfg_kv *kv, size_
  * cannot apply to a running broker (thread pool sizes, listeners); see
  * the "Update mode" column of docs/configuration.md.  log.retention.hours
  * /.minutes, log.roll.hours etc. are read-only, as in Kafka: set the .ms
- * key, which wins over them.
+ * key, which wins over them.  A real Kafka key Samsa does not implement
+ * follows Kafka's update mode too (broker_cfg_is_stored_only): when Kafka
+ * changes it at runtime it is stored as given, described and logged as
+ * not acted on - the start-up rule (accept real Kafka keys with a
+ * warning) applied to dynamic changes.
  *
  * Request flow in a handler (one resource):
  *     copy the layer's current set (AlterConfigs: start from an empty one)
@@ -528,10 +532,10 @@ int topic_cfg_effective(const struct broker_config *cfg, const cfg_kv *kv, size_
  *       still hold the old config: free it only when none can)
  *
  * Error codes: a key that cannot be updated dynamically, a per-broker key
- * on the cluster default, APPEND/SUBTRACT on a non-list key and an unknown
- * op are KERR_INVALID_REQUEST with Kafka's messages ("Cannot update these
- * configs dynamically: Set(listeners)").  An unknown key or a Kafka key
- * Samsa does not implement, and a bad value (also cross-key, from
+ * on the cluster default, an SSL store key without its listener prefix,
+ * APPEND/SUBTRACT on a non-list key and an unknown op are
+ * KERR_INVALID_REQUEST with Kafka's messages ("Cannot update these
+ * configs dynamically: Set(listeners)").  An unknown key and a bad value (also cross-key, from
  * broker_config_with_dynamic) are KERR_INVALID_CONFIG ("Invalid value x
  * for configuration k: why").  Kafka answers INVALID_REQUEST for bad
  * values too (KAFKA-13609) and stores unknown keys; Samsa does neither.
@@ -543,6 +547,10 @@ enum cfg_dyn_layer { CFG_DYN_CLUSTER_DEFAULT = 0, CFG_DYN_BROKER = 1 };
 /* Can key be altered dynamically (at either layer)?  False for unknown,
  * unimplemented and read-only keys. */
 bool broker_cfg_is_dynamic(const char *key);
+/* A Kafka key Samsa does not implement that Kafka changes at runtime: the
+ * dynamic layers accept it, keep its value as given and DescribeConfigs
+ * returns it, but nothing acts on it (callers log that). */
+bool broker_cfg_is_stored_only(const char *key);
 
 /*
  * Apply one IncrementalAlterConfigs op (enum cfg_alter_op) to layer_set,

@@ -69,28 +69,68 @@ bool broker_cfg_is_dynamic(const char *key)
     return i >= 0 && DEF(i)->mode != CFG_READ_ONLY && !DEF(i)->static_only;
 }
 
+/* A Kafka key Samsa does not implement but Kafka updates dynamically:
+ * stored and described, not acted on (Kafka's rule for what may change at
+ * runtime applies to it all the same). */
+static bool stored_only(const char *key)
+{
+    const char *why;
+    return cfg_broker_find(key) < 0 && cfg_kafka_known(key, &why) != CFG_KNOWN_NONE &&
+           (cfg_kafka_dynamic(key) & CFG_KDYN_MODE) != CFG_KDYN_NONE;
+}
+
+bool broker_cfg_is_stored_only(const char *key)
+{
+    return key && stored_only(key);
+}
+
+/* Which of Kafka's refusals applies to key in layer l (0: none).  Kafka
+ * checks these for every key of a request before any value. */
+enum key_refusal { KEY_OK, KEY_UNKNOWN, KEY_READ_ONLY, KEY_PER_BROKER, KEY_LISTENER_ONLY };
+
+static enum key_refusal key_refusal(enum cfg_dyn_layer l, const char *key)
+{
+    int i = cfg_broker_find(key);
+    int mode;
+    if (i >= 0) {
+        if (!broker_cfg_is_dynamic(key))
+            return KEY_READ_ONLY;
+        mode = DEF(i)->mode == CFG_PER_BROKER ? CFG_KDYN_PER_BROKER : CFG_KDYN_CLUSTER_WIDE;
+    } else {
+        const char *why;
+        if (cfg_kafka_known(key, &why) == CFG_KNOWN_NONE)
+            return KEY_UNKNOWN;
+        mode = cfg_kafka_dynamic(key) & CFG_KDYN_MODE;
+    }
+    if (mode == CFG_KDYN_NONE)
+        return KEY_READ_ONLY;
+    if (mode == CFG_KDYN_LISTENER_ONLY)
+        return KEY_LISTENER_ONLY;
+    if (l == CFG_DYN_CLUSTER_DEFAULT && mode == CFG_KDYN_PER_BROKER)
+        return KEY_PER_BROKER;
+    return KEY_OK;
+}
+
+static const char *const refusal_text[] = {
+    [KEY_READ_ONLY] = "Cannot update these configs dynamically",
+    [KEY_PER_BROKER] = "Cannot update these configs at default cluster level, broker id must be "
+                       "specified",
+    [KEY_LISTENER_ONLY] = "These security configs can be dynamically updated only per-listener "
+                          "using the listener prefix",
+};
+
 /* May key be set in layer l?  0, or an error code with the message. */
 static int check_key(enum cfg_dyn_layer l, const char *key, char *err, size_t errlen)
 {
-    int i = cfg_broker_find(key);
-    if (i < 0) {
-        const char *why;
-        if (cfg_kafka_known(key, &why) != CFG_KNOWN_NONE)
-            return msg(err, errlen, KERR_INVALID_CONFIG,
-                       "Broker config %s is not implemented by Samsa and cannot be set dynamically",
-                       key);
+    enum key_refusal r = key_refusal(l, key);
+    if (r == KEY_OK)
+        return 0;
+    if (r == KEY_UNKNOWN) {
         const char *s = cfg_suggest(key);
         return msg(err, errlen, KERR_INVALID_CONFIG, "Unknown broker config name: %s%s%s%s", key,
                    s ? " (did you mean " : "", s ? s : "", s ? "?)" : "");
     }
-    if (!broker_cfg_is_dynamic(key))
-        return msg(err, errlen, KERR_INVALID_REQUEST,
-                   "Cannot update these configs dynamically: Set(%s)", key);
-    if (l == CFG_DYN_CLUSTER_DEFAULT && DEF(i)->mode == CFG_PER_BROKER)
-        return msg(err, errlen, KERR_INVALID_REQUEST,
-                   "Cannot update these configs at default cluster level, broker id must be "
-                   "specified: Set(%s)", key);
-    return 0;
+    return msg(err, errlen, KERR_INVALID_REQUEST, "%s: Set(%s)", refusal_text[r], key);
 }
 
 /* Validate value for row d; *canon receives its canonical form. */
@@ -119,6 +159,49 @@ static const char *value_below(const struct broker_config *cur, enum cfg_dyn_lay
     return st->stat[i] ? st->stat[i] : DEF(i)->dflt;
 }
 
+/* The value of stored-only key in effect below layer l in cur (NULL: none). */
+static const char *extra_below(const struct broker_config *cur, enum cfg_dyn_layer l,
+                               const char *key)
+{
+    const struct cfg_state *st = cur->st;
+    for (size_t k = 0; st && k < st->nextra; k++) {
+        const struct cfg_extra *x = &st->extra[k];
+        if (strcmp(x->key, key))
+            continue;
+        if (l == CFG_DYN_BROKER && x->dyn[CFG_DYN_CLUSTER_DEFAULT])
+            return x->dyn[CFG_DYN_CLUSTER_DEFAULT];
+        return x->value;
+    }
+    return NULL;
+}
+
+/* broker_cfg_alter for a stored-only key: Samsa knows no type for it, so
+ * the value is kept as given (Kafka's list keys take APPEND/SUBTRACT). */
+static int alter_stored_only(const struct broker_config *cur, enum cfg_dyn_layer layer,
+                             struct topic_overrides *layer_set, const char *key, int op,
+                             const char *value, char *err, size_t errlen)
+{
+    char *nv;
+    if (op == CFG_OP_SET) {
+        if (!value)
+            return msg(err, errlen, KERR_INVALID_CONFIG,
+                       "Invalid value null for configuration %s: a value is required", key);
+        nv = cfg_strdup(value);
+    } else {
+        if (!(cfg_kafka_dynamic(key) & CFG_KDYN_LIST))
+            return msg(err, errlen, KERR_INVALID_REQUEST,
+                       "Config value %s is not allowed for config key: %s",
+                       op == CFG_OP_APPEND ? "append" : "subtract", key);
+        const char *curv = topic_overrides_get(layer_set, key);
+        if (!curv)
+            curv = extra_below(cur, layer, key);
+        nv = cfg_list_edit(curv ? curv : "", value ? value : "", op == CFG_OP_APPEND);
+    }
+    int rc = !nv || topic_overrides_put(layer_set, key, nv);
+    free(nv);
+    return rc ? msg(err, errlen, KERR__NOMEM, "out of memory") : 0;
+}
+
 int broker_cfg_alter(const struct broker_config *cur, enum cfg_dyn_layer layer,
                      struct topic_overrides *layer_set, const char *key, int op,
                      const char *value, char *err, size_t errlen)
@@ -141,6 +224,8 @@ int broker_cfg_alter(const struct broker_config *cur, enum cfg_dyn_layer layer,
     int rc = check_key(layer, key, err, errlen);
     if (rc)
         return rc;
+    if (stored_only(key))
+        return alter_stored_only(cur, layer, layer_set, key, op, value, err, errlen);
     int i = cfg_broker_find(key);
     const struct cfg_def *d = DEF(i);
     char *nv = NULL;
@@ -184,23 +269,26 @@ int broker_cfg_replace(enum cfg_dyn_layer layer, struct topic_overrides *layer_s
     char ro[1024] = "", pb[1024] = "";
     if (!valid_layer((int)layer))
         return msg(err, errlen, KERR_INVALID_REQUEST, "Unknown dynamic config layer %d", (int)layer);
-    /* Kafka checks every key's update mode before any value. */
+    /* Kafka checks every key's update mode before any value, in this
+     * order: read-only keys, then SSL stores without a listener prefix,
+     * then per-broker keys at the cluster default. */
+    char ls[1024] = "";
     for (size_t k = 0; k < n; k++) {
-        int i = kv[k].key && kv[k].value ? cfg_broker_find(kv[k].key) : -1;
-        if (i < 0)
+        if (!kv[k].key || !kv[k].value)
             continue;
-        if (!broker_cfg_is_dynamic(kv[k].key))
+        enum key_refusal r = key_refusal(layer, kv[k].key);
+        if (r == KEY_READ_ONLY)
             list_add(ro, sizeof ro, kv[k].key);
-        else if (layer == CFG_DYN_CLUSTER_DEFAULT && DEF(i)->mode == CFG_PER_BROKER)
+        else if (r == KEY_LISTENER_ONLY)
+            list_add(ls, sizeof ls, kv[k].key);
+        else if (r == KEY_PER_BROKER)
             list_add(pb, sizeof pb, kv[k].key);
     }
-    if (ro[0])
-        return msg(err, errlen, KERR_INVALID_REQUEST,
-                   "Cannot update these configs dynamically: Set(%s)", ro);
-    if (pb[0])
-        return msg(err, errlen, KERR_INVALID_REQUEST,
-                   "Cannot update these configs at default cluster level, broker id must be "
-                   "specified: Set(%s)", pb);
+    const char *first = ro[0] ? ro : ls[0] ? ls : pb[0] ? pb : NULL;
+    if (first)
+        return msg(err, errlen, KERR_INVALID_REQUEST, "%s: Set(%s)",
+                   refusal_text[first == ro ? KEY_READ_ONLY
+                                : first == ls ? KEY_LISTENER_ONLY : KEY_PER_BROKER], first);
     struct topic_overrides t;
     topic_overrides_init(&t);
     int rc = 0;
@@ -208,9 +296,13 @@ int broker_cfg_replace(enum cfg_dyn_layer layer, struct topic_overrides *layer_s
         if (!kv[k].key || !kv[k].value)
             continue;
         char *canon = NULL;
-        if (!(rc = check_key(layer, kv[k].key, err, errlen)) &&
-            !(rc = check_value(DEF(cfg_broker_find(kv[k].key)), kv[k].value, &canon, err, errlen)) &&
-            topic_overrides_put(&t, kv[k].key, canon))
+        if ((rc = check_key(layer, kv[k].key, err, errlen)))
+            break;
+        if (stored_only(kv[k].key))
+            canon = cfg_strdup(kv[k].value);
+        else if ((rc = check_value(DEF(cfg_broker_find(kv[k].key)), kv[k].value, &canon, err, errlen)))
+            break;
+        if (!canon || topic_overrides_put(&t, kv[k].key, canon))
             rc = msg(err, errlen, KERR__NOMEM, "out of memory");
         free(canon);
     }
@@ -235,6 +327,15 @@ static int apply_layer(struct broker_config *cfg, enum cfg_dyn_layer l,
         const char *key = set->v[k].key, *value = set->v[k].value;
         char *canon = NULL;
         int rc = check_key(l, key, why, sizeof why);
+        if (!rc && stored_only(key)) {
+            const char *fam;
+            if (cfg_extra_set_dynamic(cfg, key, cfg_kafka_known(key, &fam), (int)l, value) < 0)
+                return -1;
+            WARN(cfg, "%s=%s [%s]: a Kafka config that Samsa does not implement; stored and "
+                 "described, not acted on", key,
+                 cfg_key_is_sensitive(key) ? "****" : value ? value : "null", origin);
+            continue;
+        }
         int i = rc ? -1 : cfg_broker_find(key);
         if (!rc)
             rc = check_value(DEF(i), value, &canon, why, sizeof why);
@@ -311,6 +412,13 @@ int broker_config_dynamic_layer(const struct broker_config *cfg, enum cfg_dyn_la
             return KERR__NOMEM;
         }
     }
+    for (size_t k = 0; cfg->st && k < cfg->st->nextra; k++) {
+        const struct cfg_extra *x = &cfg->st->extra[k];
+        if (x->dyn[layer] && topic_overrides_put(&t, x->key, x->dyn[layer])) {
+            topic_overrides_free(&t);
+            return KERR__NOMEM;
+        }
+    }
     topic_overrides_free(out);
     *out = t;
     return 0;
@@ -331,7 +439,7 @@ int broker_config_describe_default(const struct broker_config *cfg, const char *
 {
     const struct cfg_state *st = cfg->st;
     out->n = 0;
-    out->v = calloc(cfg_broker_ndefs + 1, sizeof *out->v);
+    out->v = calloc(cfg_broker_ndefs + st->nextra + 1, sizeof *out->v);
     if (!out->v)
         return KERR__NOMEM;
     for (size_t i = 0; i < cfg_broker_ndefs; i++) {
@@ -351,6 +459,22 @@ int broker_config_describe_default(const struct broker_config *cfg, const char *
         const char *self[1] = { d->name };
         if (cfg_broker_synonyms_of(cfg, d->syn[0] ? d->syn : self, d->syn[0] ? 3 : 1,
                                    CFG_SYN_DYN_DEFAULT, e) < 0)
+            goto oom;
+    }
+    for (size_t k = 0; k < st->nextra; k++) {
+        const struct cfg_extra *x = &st->extra[k];
+        const char *v = x->dyn[CFG_DYN_CLUSTER_DEFAULT];
+        if (!v || !wanted(x->key, keys, nkeys))
+            continue;
+        struct cfg_entry *e = &out->v[out->n++];
+        e->name = x->key;
+        e->is_sensitive = cfg_key_is_sensitive(x->key);
+        e->config_type = e->is_sensitive ? CFG_T_PASSWORD : CFG_T_UNKNOWN;
+        e->doc = "Kafka config accepted and stored but not implemented by Samsa (not acted on).";
+        e->source = CFG_SRC_DYNAMIC_DEFAULT_BROKER;
+        if (!e->is_sensitive && !(e->value = cfg_strdup(v)))
+            goto oom;
+        if (cfg_entry_add_synonym(e, x->key, v, CFG_SRC_DYNAMIC_DEFAULT_BROKER, e->is_sensitive) < 0)
             goto oom;
     }
     return 0;

@@ -96,10 +96,16 @@ int cfg_entry_add_synonym(struct cfg_entry *e, const char *name, const char *val
 #define CFG_LAYER_DYN_BROKER 4      /* per-broker dynamic value */
 
 struct cfg_extra {                  /* a key that is not a table row */
-    char *key, *value, *origin;
+    char *key, *value, *origin;     /* value: static (NULL when only dynamic) */
+    char *dyn[2];                   /* Kafka-dynamic keys: value per enum cfg_dyn_layer */
     uint8_t kind;                   /* enum cfg_known_kind; NONE = unknown key */
     uint8_t layer;
 };
+
+/* Record the dynamic-layer value of a Kafka key Samsa does not implement
+ * (config_dynamic.c, when building a config).  -1 on OOM. */
+int cfg_extra_set_dynamic(struct broker_config *cfg, const char *key, int kind, int layer,
+                          const char *value);
 
 struct cfg_logent {                 /* one successful broker_config_set() */
     char *key, *value, *origin;
@@ -185,6 +191,21 @@ enum cfg_known_kind {
 int cfg_kafka_known(const char *key, const char **why);
 /* Sensitive by name (passwords, keys, JAAS), also behind listener prefixes. */
 bool cfg_key_is_sensitive(const char *key);
+/* Kafka's dynamic update mode of a Kafka key Samsa does not implement (a
+ * CFG_KDYN_* mode, plus CFG_KDYN_LIST when its values are lists);
+ * CFG_KDYN_NONE when Kafka cannot change it at runtime.  listener.name.*
+ * keys count as Kafka counts them. */
+enum {
+    CFG_KDYN_NONE = 0,
+    CFG_KDYN_PER_BROKER = 1,
+    CFG_KDYN_CLUSTER_WIDE = 2,
+    CFG_KDYN_LISTENER_ONLY = 3,  /* only as listener.name.<l>.<key> (SSL stores) */
+    CFG_KDYN_MODE = 3,           /* mask of the mode */
+    CFG_KDYN_LIST = 4,
+};
+int cfg_kafka_dynamic(const char *key);
+/* The i-th key of that table, NULL past its end (unit tests). */
+const char *cfg_kafka_dynamic_at(size_t i);
 /* Visit every known Kafka key name (for suggestions). */
 void cfg_kafka_foreach(void (*fn)(const char *name, void *arg), void *arg);
 

@@ -194,6 +194,112 @@ static const struct {
     { "group.streams.", "streams group (KIP-1071) setting" },
 };
 
+/* The keys above that Kafka updates dynamically (its "dynamic update mode"
+ * column; DynamicBrokerConfig.AllDynamicConfigs) and Samsa does not
+ * implement.  AlterConfigs stores them, as Kafka would, and DescribeConfigs
+ * returns them; nothing acts on them (a warning says so).  Every key not
+ * here nor in the broker table is read-only in Kafka.  Sorted by strcmp. */
+#define CW CFG_KDYN_CLUSTER_WIDE
+#define PB CFG_KDYN_PER_BROKER
+#define LS CFG_KDYN_LISTENER_ONLY
+#define LIST CFG_KDYN_LIST
+static const struct kafka_dyn {
+    const char *name;
+    int flags;
+} kafka_dynamic[] = {
+    { "background.threads", CW },
+    { "config.providers", CW | LIST },
+    { "follower.replication.throttled.rate", CW },
+    { "leader.replication.throttled.rate", CW },
+    { "log.cleaner.io.buffer.load.factor", CW },
+    { "log.cleaner.io.buffer.size", CW },
+    { "log.cleaner.io.max.bytes.per.second", CW },
+    { "max.connection.creation.rate", CW },
+    { "metric.reporters", CW | LIST },
+    { "principal.builder.class", PB },
+    { "remote.fetch.max.wait.ms", CW },
+    { "remote.list.offsets.request.timeout.ms", CW },
+    { "remote.log.index.file.cache.total.size.bytes", CW },
+    { "remote.log.manager.copier.thread.pool.size", CW },
+    { "remote.log.manager.copy.max.bytes.per.second", CW },
+    { "remote.log.manager.expiration.thread.pool.size", CW },
+    { "remote.log.manager.fetch.max.bytes.per.second", CW },
+    { "remote.log.manager.follower.thread.pool.size", CW },
+    { "remote.log.reader.threads", CW },
+    { "replica.alter.log.dirs.io.max.bytes.per.second", CW },
+    { "sasl.enabled.mechanisms", PB | LIST },
+    { "sasl.jaas.config", PB },
+    { "sasl.kerberos.kinit.cmd", PB },
+    { "sasl.kerberos.min.time.before.relogin", PB },
+    { "sasl.kerberos.principal.to.local.rules", PB | LIST },
+    { "sasl.kerberos.service.name", PB },
+    { "sasl.kerberos.ticket.renew.jitter", PB },
+    { "sasl.kerberos.ticket.renew.window.factor", PB },
+    { "sasl.login.refresh.buffer.seconds", PB },
+    { "sasl.login.refresh.min.period.seconds", PB },
+    { "sasl.login.refresh.window.factor", PB },
+    { "sasl.login.refresh.window.jitter", PB },
+    { "sasl.mechanism.inter.broker.protocol", PB },
+    { "ssl.cipher.suites", PB | LIST },
+    { "ssl.client.auth", PB },
+    { "ssl.enabled.protocols", PB | LIST },
+    { "ssl.endpoint.identification.algorithm", PB },
+    { "ssl.engine.factory.class", PB },
+    { "ssl.key.password", LS },
+    { "ssl.keymanager.algorithm", PB },
+    { "ssl.keystore.certificate.chain", LS },
+    { "ssl.keystore.key", LS },
+    { "ssl.keystore.location", LS },
+    { "ssl.keystore.password", LS },
+    { "ssl.keystore.type", LS },
+    { "ssl.protocol", PB },
+    { "ssl.provider", PB },
+    { "ssl.secure.random.implementation", PB },
+    { "ssl.trustmanager.algorithm", PB },
+    { "ssl.truststore.certificates", LS },
+    { "ssl.truststore.location", LS },
+    { "ssl.truststore.password", LS },
+    { "ssl.truststore.type", LS },
+    { "transaction.partition.verification.enable", CW },
+};
+#undef CW
+#undef PB
+#undef LS
+#undef LIST
+
+static int cmp_dyn(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, ((const struct kafka_dyn *)b)->name);
+}
+
+/* Listener configs Kafka keeps cluster-wide even behind listener.name.<l>. */
+static bool cluster_level_listener_key(const char *base)
+{
+    return !strcmp(base, "max.connections") || !strcmp(base, "max.connection.creation.rate") ||
+           !strcmp(base, "num.network.threads");
+}
+
+int cfg_kafka_dynamic(const char *key)
+{
+    static const char lp[] = "listener.name.";
+    if (!strncmp(key, lp, sizeof lp - 1)) {
+        /* listener.name.<listener>.<config>: Kafka takes any of these
+         * dynamically, per broker unless the config is cluster-level. */
+        const char *dot = strchr(key + sizeof lp - 1, '.');
+        if (!dot || dot == key + sizeof lp - 1 || !dot[1])
+            return CFG_KDYN_NONE;
+        return cluster_level_listener_key(dot + 1) ? CFG_KDYN_CLUSTER_WIDE : CFG_KDYN_PER_BROKER;
+    }
+    const struct kafka_dyn *d = bsearch(&key, kafka_dynamic, sizeof kafka_dynamic / sizeof *kafka_dynamic,
+                                        sizeof *kafka_dynamic, cmp_dyn);
+    return d ? d->flags : CFG_KDYN_NONE;
+}
+
+const char *cfg_kafka_dynamic_at(size_t i)
+{
+    return i < sizeof kafka_dynamic / sizeof *kafka_dynamic ? kafka_dynamic[i].name : NULL;
+}
+
 static int cmp_key(const void *a, const void *b)
 {
     return strcmp(*(const char *const *)a, *(const char *const *)b);

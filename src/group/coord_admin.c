@@ -42,6 +42,8 @@ void coord_describe_groups(coordinator *co, kreq *rq)
             continue;
         }
         group *g = find(co, req->groups.v[i]);
+        if (g)
+            coord_expire_overdue(co, g);
         if (!g || g->state == GROUP_DEAD) {
             o->group_state = kstr_c("Dead");
             continue;
@@ -120,6 +122,8 @@ void coord_delete_groups(coordinator *co, kreq *rq)
             continue;
         }
         group *g = find(co, req->groups_names.v[i]);
+        if (g)
+            coord_expire_overdue(co, g);    /* G9: a deadline that passed counts */
         if (!g || g->state == GROUP_DEAD) {
             rs[i].error_code = KERR_GROUP_ID_NOT_FOUND;
             continue;

@@ -114,6 +114,7 @@ group *coord_group_create(coordinator *co, const char *id)
 void coord_group_delete(coordinator *co, group *g)
 {
     loop_timer_cancel(co->lp, &g->join_timer);
+    loop_timer_cancel(co->lp, &g->sync_timer);
     for (int i = 0; i < g->nmembers; i++)
         loop_timer_cancel(co->lp, &g->members[i]->session);
     for (int i = 0; i < g->npending; i++)
@@ -790,6 +791,7 @@ static void shutdown_on_loop(loop *lp, void *arg)
         for (int i = 0; i < g->npending; i++)
             loop_timer_cancel(lp, &g->pending[i]->expiry);
         loop_timer_cancel(lp, &g->join_timer);
+        loop_timer_cancel(lp, &g->sync_timer);
     }
     /* Commits waiting for a flush: the final flush has run by now. */
     check_waits(co);

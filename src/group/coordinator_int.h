@@ -84,6 +84,9 @@ int16_t coord_check_member(group *g, kstr member_id, kstr instance_id, int32_t g
 /* Membership internals used across files. */
 void coord_remove_member(coordinator *co, group *g, member *m, int16_t reply_err);
 void coord_schedule_session(coordinator *co, member *m);
+/* Expire the group's members and pending members whose deadline has passed
+ * but whose timer has not run yet (G9). */
+void coord_expire_overdue(coordinator *co, group *g);
 void coord_set_state(group *g, group_state s);
 void coord_store_group(coordinator *co, group *g);   /* fire-and-forget metadata write */
 

@@ -42,6 +42,7 @@ group *group_new(const char *id, int32_t partition)
     g->state = GROUP_EMPTY;
     strmap_init(&g->offsets);
     ktimer_init(&g->join_timer, NULL);
+    ktimer_init(&g->sync_timer, NULL);
     return g;
 }
 

@@ -55,6 +55,7 @@ typedef struct member {
     struct kreq *sync;            /* parked SyncGroup (awaiting the leader) */
     int join_version;             /* JoinGroup version of the parked join */
     ktimer session;               /* expires the member unless it heartbeats */
+    bool owes_sync;               /* answered a JoinGroup, no SyncGroup yet (G3) */
 } member;
 
 /* A member id handed out with MEMBER_ID_REQUIRED that has not rejoined. */
@@ -87,6 +88,7 @@ struct group {
     int npending, cappending;
     ktimer join_timer;            /* completes the join phase */
     int64_t join_deadline_us;     /* hard limit: max rebalance timeout */
+    ktimer sync_timer;            /* drops members that never send SyncGroup (G3) */
     bool initial_delay;           /* the first join of an Empty group is delayed */
     bool new_member_added;        /* someone joined during the initial delay */
     strmap offsets;               /* topic NUL partition(4 bytes) -> offset_entry* */

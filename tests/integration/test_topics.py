@@ -150,6 +150,47 @@ def test_broker_configs_describe_and_incremental_alter(broker):
     assert source(cfg["log.retention.ms"]) == ConfigSource.DYNAMIC_BROKER_CONFIG
 
 
+def test_alter_configs_unimplemented_dynamic_kafka_key(broker):
+    """Issue 12: AlterConfigs with a Kafka broker key Samsa does not implement
+    but Kafka changes at runtime (sasl.kerberos.min.time.before.relogin) is
+    accepted as Kafka accepts it: stored, described as a dynamic broker
+    config, kept across a restart and logged as not acted on. Keys Kafka
+    cannot change at runtime get Kafka's error; typos stay refused."""
+    bs, key = broker.bootstrap, "sasl.kerberos.min.time.before.relogin"
+    a = admin(bs)
+    res = ConfigResource(BROKER, "0", set_config={key: "58000"})
+    a.alter_configs([res], request_timeout=10)[res].result(timeout=15)
+    cfg = describe(a, BROKER, "0")
+    assert cfg[key].value == "58000"
+    assert source(cfg[key]) == ConfigSource.DYNAMIC_BROKER_CONFIG
+    assert not cfg[key].is_read_only
+    broker.wait_for_log(rf"dynamic broker config {key}: a Kafka config that Samsa does not "
+                        r"implement; stored", 5)
+    with raw_conn(broker) as c:
+        # IncrementalAlterConfigs: a cluster-wide key at the cluster default
+        err, msg = kproto.incremental_alter_configs(
+            c, kproto.RESOURCE_BROKER, "", [("background.threads", kproto.OP_SET, "4")])
+        assert err == 0, msg
+        # a per-broker key at the cluster default: Kafka's refusal
+        err, msg = kproto.incremental_alter_configs(
+            c, kproto.RESOURCE_BROKER, "", [(key, kproto.OP_SET, "1")])
+        assert err == kproto.INVALID_REQUEST and "broker id must be specified" in msg, (err, msg)
+        # read-only in Kafka
+        err, msg = kproto.incremental_alter_configs(
+            c, kproto.RESOURCE_BROKER, "0", [("zookeeper.sync.time.ms", kproto.OP_SET, "1")])
+        assert (err, msg) == (kproto.INVALID_REQUEST,
+                              "Cannot update these configs dynamically: Set(zookeeper.sync.time.ms)")
+        # a typo
+        err, msg = kproto.incremental_alter_configs(
+            c, kproto.RESOURCE_BROKER, "0", [(key[:-1], kproto.OP_SET, "1")])
+        assert err == 40 and "Unknown broker config name" in msg, (err, msg)
+    broker.restart()
+    cfg = describe(admin(bs), BROKER, "0")
+    assert cfg[key].value == "58000"
+    assert cfg["background.threads"].value == "4"
+    assert source(cfg["background.threads"]) == ConfigSource.DYNAMIC_DEFAULT_BROKER_CONFIG
+
+
 def test_create_twice_is_topic_already_exists(broker, request):
     bs, t = broker.bootstrap, unique_topic(request)
     create_topic(bs, t, 1)

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 
 #include "config/config.h"
+#include "config/config_int.h"
 #include "core/errors.h"
 
 static char g_err[1024];
@@ -313,8 +314,10 @@ TEST(config_dyn_errors)
     CHECK_STR(g_err, "Unknown broker config name: frobnicate");
     CHECK_EQ(ALTER(&base, CFG_DYN_BROKER, &set, "log.retention.mss", CFG_OP_SET, "1"), KERR_INVALID_CONFIG);
     CHECK_STR(g_err, "Unknown broker config name: log.retention.mss (did you mean log.retention.ms?)");
-    CHECK_EQ(ALTER(&base, CFG_DYN_BROKER, &set, "background.threads", CFG_OP_SET, "4"), KERR_INVALID_CONFIG);
-    CHECK_MSG("background.threads is not implemented by Samsa");
+    /* a real Kafka key Kafka cannot change at runtime: Kafka's refusal */
+    CHECK_EQ(ALTER(&base, CFG_DYN_BROKER, &set, "zookeeper.sync.time.ms", CFG_OP_SET, "4"),
+             KERR_INVALID_REQUEST);
+    CHECK_STR(g_err, "Cannot update these configs dynamically: Set(zookeeper.sync.time.ms)");
     CHECK_EQ(ALTER(&base, CFG_DYN_BROKER, &set, "retention.ms", CFG_OP_SET, "1"), KERR_INVALID_CONFIG);
 
     CHECK_EQ(ALTER(&base, CFG_DYN_BROKER, &set, "log.segment.bytes", CFG_OP_SET, "abc"), KERR_INVALID_CONFIG);
@@ -624,5 +627,107 @@ TEST(config_dyn_describe_topic)
     topic_overrides_free(&o);
 
     broker_config_free(&c);
+    broker_config_free(&base);
+}
+
+/* Issue 12: a Kafka key Samsa does not implement but Kafka changes at
+ * runtime is accepted by AlterConfigs / IncrementalAlterConfigs, stored,
+ * described and warned about; Kafka's refusals (read-only, per-broker at
+ * the cluster default, SSL stores without a listener prefix) and typos are
+ * refused. */
+TEST(config_dyn_kafka_keys_not_implemented)
+{
+    struct broker_config base, c;
+    struct topic_overrides def, brk;
+    topic_overrides_init(&def);
+    topic_overrides_init(&brk);
+    REQUIRE_EQ(load(&base, "background.threads=8\n"), 0);
+
+    char kerb[] = "sasl.kerberos.min.time.before.relogin";
+    CHECK(broker_cfg_is_stored_only(kerb));
+    CHECK(!broker_cfg_is_stored_only("message.max.bytes"));
+    CHECK(!broker_cfg_is_stored_only("zookeeper.sync.time.ms"));
+    CHECK(!broker_cfg_is_stored_only("frobnicate"));
+    CHECK_EQ(ALTER(&base, CFG_DYN_BROKER, &brk, kerb, CFG_OP_SET, "58000"), 0);
+    CHECK_STR(topic_overrides_get(&brk, kerb), "58000");
+    CHECK_EQ(ALTER(&base, CFG_DYN_CLUSTER_DEFAULT, &def, kerb, CFG_OP_SET, "1"), KERR_INVALID_REQUEST);
+    CHECK_STR(g_err, "Cannot update these configs at default cluster level, broker id must be "
+                     "specified: Set(sasl.kerberos.min.time.before.relogin)");
+    CHECK_EQ(ALTER(&base, CFG_DYN_CLUSTER_DEFAULT, &def, "background.threads", CFG_OP_SET, "4"), 0);
+    CHECK_EQ(ALTER(&base, CFG_DYN_BROKER, &brk, "ssl.keystore.location", CFG_OP_SET, "/k"),
+             KERR_INVALID_REQUEST);
+    CHECK_STR(g_err, "These security configs can be dynamically updated only per-listener using "
+                     "the listener prefix: Set(ssl.keystore.location)");
+    CHECK_EQ(ALTER(&base, CFG_DYN_BROKER, &brk, "listener.name.ext.ssl.keystore.location",
+                   CFG_OP_SET, "/k"), 0);
+    CHECK_EQ(ALTER(&base, CFG_DYN_CLUSTER_DEFAULT, &def, "listener.name.ext.ssl.keystore.location",
+                   CFG_OP_SET, "/k"), KERR_INVALID_REQUEST);
+    CHECK_EQ(ALTER(&base, CFG_DYN_CLUSTER_DEFAULT, &def, "listener.name.ext.max.connection.creation.rate",
+                   CFG_OP_SET, "5"), 0);
+    CHECK_EQ(ALTER(&base, CFG_DYN_CLUSTER_DEFAULT, &def, "listener.name.ext", CFG_OP_SET, "5"),
+             KERR_INVALID_REQUEST);
+    CHECK_EQ(ALTER(&base, CFG_DYN_CLUSTER_DEFAULT, &def, "confluent.x", CFG_OP_SET, "5"),
+             KERR_INVALID_REQUEST);
+    CHECK_EQ(ALTER(&base, CFG_DYN_BROKER, &brk, "sasl.kerberos.min.time.before.relogn",
+                   CFG_OP_SET, "1"), KERR_INVALID_CONFIG);
+    CHECK_MSG("Unknown broker config name: sasl.kerberos.min.time.before.relogn (did you mean "
+              "sasl.kerberos.min.time.before.relogin?)");
+    CHECK_EQ(ALTER(&base, CFG_DYN_BROKER, &brk, kerb, CFG_OP_SET, NULL), KERR_INVALID_CONFIG);
+    /* list keys take APPEND/SUBTRACT, the others refuse them */
+    CHECK_EQ(ALTER(&base, CFG_DYN_CLUSTER_DEFAULT, &def, "metric.reporters", CFG_OP_APPEND, "a"), 0);
+    CHECK_EQ(ALTER(&base, CFG_DYN_CLUSTER_DEFAULT, &def, "metric.reporters", CFG_OP_APPEND, "b"), 0);
+    CHECK_STR(topic_overrides_get(&def, "metric.reporters"), "a,b");
+    CHECK_EQ(ALTER(&base, CFG_DYN_CLUSTER_DEFAULT, &def, "background.threads", CFG_OP_APPEND, "1"),
+             KERR_INVALID_REQUEST);
+    CHECK_STR(topic_overrides_get(&def, "background.threads"), "4");
+
+    /* the built config stores, describes and warns */
+    REQUIRE_EQ(BUILD(&base, &def, &brk, &c), 0);
+    CHECK(has_warning(&c, "sasl.kerberos.min.time.before.relogin=58000 [dynamic broker config]: "
+                          "a Kafka config that Samsa does not implement; stored and described, "
+                          "not acted on"));
+    struct cfg_description d;
+    const struct cfg_entry *e;
+    REQUIRE_EQ(broker_config_describe(&c, NULL, 0, &d), 0);
+    REQUIRE((e = find(&d, kerb)));
+    CHECK_STR(e->value, "58000");
+    CHECK_EQ(e->source, CFG_SRC_DYNAMIC_BROKER);
+    CHECK(!e->read_only);
+    REQUIRE((e = find(&d, "background.threads")));
+    CHECK_STR(e->value, "4");
+    CHECK_EQ(e->source, CFG_SRC_DYNAMIC_DEFAULT_BROKER);
+    REQUIRE_EQ(e->nsynonyms, 2);
+    SYN(e, 0, "background.threads", "4", CFG_SRC_DYNAMIC_DEFAULT_BROKER);
+    SYN(e, 1, "background.threads", "8", CFG_SRC_STATIC_BROKER);
+    cfg_description_free(&d);
+    REQUIRE_EQ(broker_config_describe_default(&c, NULL, 0, &d), 0);
+    CHECK_STR(find(&d, "background.threads")->value, "4");
+    CHECK(cfg_description_find(&d, kerb) == NULL);
+    cfg_description_free(&d);
+    struct topic_overrides back;
+    topic_overrides_init(&back);
+    REQUIRE_EQ(broker_config_dynamic_layer(&c, CFG_DYN_BROKER, &back), 0);
+    CHECK_STR(topic_overrides_get(&back, kerb), "58000");
+    topic_overrides_free(&back);
+    broker_config_free(&c);
+
+    /* replace (AlterConfigs): read-only keys are named before anything else */
+    cfg_kv kv[] = { { kerb, "1" }, { "zookeeper.sync.time.ms", "1" }, { "ssl.keystore.type", "x" } };
+    CHECK_EQ(broker_cfg_replace(CFG_DYN_BROKER, &brk, kv, 3, g_err, sizeof g_err), KERR_INVALID_REQUEST);
+    CHECK_STR(g_err, "Cannot update these configs dynamically: Set(zookeeper.sync.time.ms)");
+    CHECK_EQ(broker_cfg_replace(CFG_DYN_BROKER, &brk, kv, 1, g_err, sizeof g_err), 0);
+    CHECK_STR(topic_overrides_get(&brk, kerb), "1");
+
+    /* the table: real Kafka keys, none implemented, sorted */
+    const char *prev = "";
+    for (size_t i = 0; cfg_kafka_dynamic_at(i); i++) {
+        const char *k = cfg_kafka_dynamic_at(i), *why;
+        CHECK_EQ(cfg_kafka_known(k, &why), CFG_KNOWN_KAFKA);
+        CHECK(cfg_broker_find(k) < 0);
+        CHECK(strcmp(prev, k) < 0);
+        prev = k;
+    }
+    topic_overrides_free(&def);
+    topic_overrides_free(&brk);
     broker_config_free(&base);
 }

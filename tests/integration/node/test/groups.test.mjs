@@ -256,3 +256,64 @@ test('kafkajs admin: listGroups, describeGroups, setOffsets, fetchOffsets, delet
     await admin.disconnect();
   }
 }));
+
+// docs/groups.md G1 (issue 12): members that join an empty group together
+// form it although the initial rebalance delay (Kafka's default 3 s,
+// extended while members arrive) outlasts their 2.5 s session timeout: a
+// member whose JoinGroup or SyncGroup is parked is kept alive. One member
+// of each group joins but never fetches (paused), the others must receive
+// every message of the partitions they were given.
+test('G1: 2 and 5 kafkajs members joining together, one not fetching, form the group', () => withDiagnostics(async () => {
+  const b = await new Broker({ 'group.initial.rebalance.delay.ms': '3000',
+                               'group.min.session.timeout.ms': '1000' }).start();
+  const k = new Kafka({ clientId: 'samsa-it-kafkajs-together', brokers: [b.bootstrap],
+                        connectionTimeout: 5000, requestTimeout: 30000, logLevel: logLevel.NOTHING });
+  const admin = k.admin();
+  const producer = k.producer({ allowAutoTopicCreation: false });
+  const consumers = [];
+  try {
+    await admin.connect();
+    await producer.connect();
+    for (const n of [2, 5]) {
+      const topic = `kafkajs-together-${n}`;
+      const groupId = `kafkajs-together-${n}`;
+      await admin.createTopics({ topics: [{ topic, numPartitions: 4 }], waitForLeaders: true });
+      const expected = await produceSeq(producer, topic, 0, 100, [0, 1, 2, 3]);
+      const mark = b.logText().length;
+      const members = await Promise.all([...Array(n).keys()].map(async (i) => {
+        const m = { name: `t${n}-${i}`, idle: i === 0, assignment: [], received: [] };
+        m.consumer = k.consumer({ groupId, sessionTimeout: 2500, heartbeatInterval: 300,
+                                  rebalanceTimeout: 30000, maxWaitTimeInMs: 100 });
+        consumers.push(m.consumer);
+        m.consumer.on(m.consumer.events.GROUP_JOIN, (e) => {
+          m.assignment = [...(e.payload.memberAssignment[topic] || [])];
+        });
+        await m.consumer.connect();
+        await m.consumer.subscribe({ topics: [topic], fromBeginning: true });
+        await m.consumer.run({
+          eachMessage: async ({ partition, message }) => {
+            m.received.push({ partition, value: message.value.toString() });
+          },
+        });
+        if (m.idle) m.consumer.pause([{ topic }]);
+        return m;
+      }));
+      const pollers = members.filter((m) => !m.idle);
+      const delivered = () => {
+        const owned = new Set(pollers.flatMap((m) => m.assignment));
+        const got = new Set(pollers.flatMap((m) => m.received.map((r) => r.value)));
+        return owned.size > 0 && [...expected].every(([v, p]) => !owned.has(p) || got.has(v));
+      };
+      await waitUntil(delivered, 45000,
+        `${n} members: the fetching ones receiving their partitions' messages`);
+      const expired = b.logText().slice(mark).match(new RegExp(`group ${groupId}: member \\S+ left \\(session timeout`, 'g'));
+      assert.equal(expired, null, `members expired while their join was parked:\n${b.logTail(40)}`);
+    }
+  } finally {
+    for (const c of consumers) await c.disconnect();
+    await producer.disconnect();
+    await admin.disconnect();
+    await b.stop();
+    b.cleanup();
+  }
+}));
