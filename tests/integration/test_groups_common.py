@@ -80,10 +80,13 @@ class Member:
     (monotonic time, "assign"/"revoke", sorted partitions). received: list of
     (partition, offset, seq). commit_each: commit every message's offset
     synchronously after receiving it (at-least-once -> exactly-once here).
+    max_messages: process (and commit) at most that many; later messages are
+    polled and dropped, so rebalances still complete (a consumer that "stops
+    half-way" deterministically, however fast the machine).
     """
 
     def __init__(self, bs, group, topic, name="m", cooperative=False, commit_each=False,
-                 commit_on_revoke=False, start=True, **conf):
+                 commit_on_revoke=False, start=True, max_messages=None, **conf):
         base = {"bootstrap.servers": bs, "group.id": group, "client.id": name,
                 "enable.auto.commit": False, "auto.offset.reset": "earliest",
                 "enable.partition.eof": False, "session.timeout.ms": 6000,
@@ -94,6 +97,7 @@ class Member:
         base.update(conf)
         self.name, self.topic, self.cooperative = name, topic, cooperative
         self.commit_each, self.commit_on_revoke = commit_each, commit_on_revoke
+        self.max_messages = max_messages
         self.lock = threading.Lock()
         self.assignment = set()
         self.events = []
@@ -158,6 +162,8 @@ class Member:
                 m = self.c.poll(0.1)
                 if m is None:
                     continue
+                if self.max_messages is not None and len(self.received) >= self.max_messages:
+                    continue    # keep polling (rebalances need it), process nothing more
                 if m.error():
                     with self.lock:
                         self.errors.append(("consume", str(m.error())))
