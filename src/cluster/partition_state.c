@@ -101,3 +101,11 @@ int16_t partition_set_state(partition *p, partition_state *s)
     pstate_unref(old);
     return rc;
 }
+
+bool partition_led_by(partition *p, int32_t broker)
+{
+    partition_state *s = partition_state_get(p);
+    bool led = s && s->leader == broker;
+    pstate_unref(s);
+    return led;
+}

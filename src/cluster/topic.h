@@ -109,6 +109,8 @@ partition_state *partition_state_get(partition *p);
  * thread; callers that must order several changes serialise themselves
  * (the admin thread does). */
 int16_t partition_set_state(partition *p, partition_state *s);
+/* True when `broker` leads p now.  Any thread. */
+bool partition_led_by(partition *p, int32_t broker);
 
 /* Override access (caller holds the registry lock). */
 const char *topic_config_get(const topic *t, const char *key);
