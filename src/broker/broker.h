@@ -86,6 +86,9 @@ typedef struct broker {
     int64_t next_producer_id;
     int64_t next_producer_id_block;     /* end of the block being handed out */
 
+    /* Highest controller epoch a LeaderAndIsr carried (admin thread). */
+    int32_t controller_epoch;
+
     atomic_bool shutting_down;
 } broker;
 

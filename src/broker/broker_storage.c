@@ -234,8 +234,10 @@ int broker_storage_open(broker *b, const struct broker_config *cfg, char *err, s
         return -1;
     if (md_load(b->md, &g_loaded, err, errlen) < 0)
         goto fail_meta;
-    b->next_producer_id_block = 0;      /* the first InitProducerId reserves a block */
-    b->next_producer_id = 0;
+    /* Nothing to hand out until the first InitProducerId reserves a block;
+     * ids below this one may belong to producers of earlier runs. */
+    b->next_producer_id_block = g_loaded.next_producer_id_block;
+    b->next_producer_id = b->next_producer_id_block;
     if (load_dynamic_layers(b, err, errlen) < 0)
         goto fail_meta;
     cfg = broker_config_current(b);

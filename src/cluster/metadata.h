@@ -73,6 +73,10 @@ typedef struct meta_state {
      * "") and this broker's layer (resource "<node id>"). */
     meta_kvs broker_default;
     meta_kvs broker_own;
+    /* As loaded: the first producer id never reserved (ids below it may
+     * belong to producers from earlier runs).  md_store ignores it: only
+     * md_reserve_producer_ids moves it. */
+    int64_t next_producer_id_block;
 } meta_state;
 
 void meta_state_free(meta_state *st);

@@ -70,6 +70,7 @@ static int parse_body(md_local *l, cJSON *root, meta_state *out, char *err, size
     }
     cJSON *pid = cJSON_GetObjectItemCaseSensitive(root, "next_producer_id_block");
     l->next_pid_block = cJSON_IsNumber(pid) && pid->valuedouble > 0 ? (int64_t)pid->valuedouble : 0;
+    out->next_producer_id_block = l->next_pid_block;
     int n = cJSON_GetArraySize(topics);
     out->topics = calloc((size_t)(n ? n : 1), sizeof *out->topics);
     if (!out->topics)

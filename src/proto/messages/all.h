@@ -8,6 +8,7 @@
 #include "proto/messages/fetch.h"
 #include "proto/messages/list_offsets.h"
 #include "proto/messages/metadata.h"
+#include "proto/messages/leader_and_isr.h"
 #include "proto/messages/offset_commit.h"
 #include "proto/messages/offset_fetch.h"
 #include "proto/messages/find_coordinator.h"
@@ -41,6 +42,7 @@
     X(1, fetch, FETCH) \
     X(2, list_offsets, LIST_OFFSETS) \
     X(3, metadata, METADATA) \
+    X(4, leader_and_isr, LEADER_AND_ISR) \
     X(8, offset_commit, OFFSET_COMMIT) \
     X(9, offset_fetch, OFFSET_FETCH) \
     X(10, find_coordinator, FIND_COORDINATOR) \
