@@ -208,7 +208,7 @@ static int write_doc(md_local *l, const cJSON *doc, char *err, size_t errlen)
     } else {
         memcpy(file, hdr, (size_t)hl);
         memcpy(file + hl, body, blen);
-        rc = sio_write_file_atomic(l->dir, METADATA_FILE, file, (size_t)hl + blen, 1);
+        rc = sio_write_file_atomic(l->dir, METADATA_FILE, file, (size_t)hl + blen, 1);   /* M7 */
         if (rc < 0)
             snprintf(err, errlen, "cannot write %s: %s", l->path, strerror(errno));
     }
@@ -257,7 +257,7 @@ static int local_reserve_pids(cluster_md *m, int64_t count, int64_t *first, char
         return -1;
     }
     l->next_pid_block = start + count;
-    *first = start;
+    *first = start;                      /* M8: durable before any id of it is handed out */
     return 0;
 }
 

@@ -15,6 +15,7 @@ static bool list_ok(const int32_t *v, int32_t n)
     return n >= 0 && n <= PSTATE_MAX_REPLICAS && (n == 0 || v);
 }
 
+/* M3: the only code that fills a snapshot; nothing writes one once published. */
 partition_state *pstate_new(const pstate_spec *s)
 {
     if (!list_ok(s->replicas, s->nreplicas) || !list_ok(s->isr, s->nisr) ||

@@ -734,6 +734,28 @@ def leader_and_isr(conn, controller_epoch, topics, live_leaders=(), controller_i
     return res
 
 
+OFFSET_FOR_LEADER_EPOCH = 23
+FLEX_FROM[OFFSET_FOR_LEADER_EPOCH] = 4
+
+
+def offset_for_leader_epoch(conn, topic, partition, leader_epoch, current_leader_epoch=-1,
+                            version=None):
+    """One partition's {error_code, leader_epoch, end_offset} (v2-4)."""
+    v = version if version is not None else conn.pick(OFFSET_FOR_LEADER_EPOCH, 2, 4)
+    w = W(is_flexible(OFFSET_FOR_LEADER_EPOCH, v))
+    if v >= 3:
+        w.i32(-1)  # replica id: a consumer
+    w.array([topic], lambda w, t: w.string(t).array(
+        [partition], lambda w, p: w.i32(p).i32(current_leader_epoch).i32(leader_epoch).tags()).tags())
+    w.tags()
+    r = conn.call(OFFSET_FOR_LEADER_EPOCH, v, w.done())
+    r.i32()
+    topics = r.array(lambda r: (r.string(), r.array(
+        lambda r: ({"error_code": r.i16(), "partition": r.i32(), "leader_epoch": r.i32(),
+                    "end_offset": r.i64()}, r.tags())[0]), r.tags())[:2])
+    return topics[0][1][0]
+
+
 # IncrementalAlterConfigs ops
 OP_SET, OP_DELETE, OP_APPEND, OP_SUBTRACT = 0, 1, 2, 3
 RESOURCE_TOPIC, RESOURCE_BROKER = 2, 4

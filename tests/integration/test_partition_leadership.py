@@ -74,6 +74,7 @@ def test_led_elsewhere_refuses_data_requests(broker_factory, request):
         assert kproto.fetch(c, t, 0, 0, max_wait_ms=0)["error_code"] == NL
         assert kproto.list_offsets(c, t, 0, kproto.LATEST_TIMESTAMP)["error_code"] == NL
         assert kproto.delete_records(c, t, 0, 0)["error_code"] == NL
+        assert kproto.offset_for_leader_epoch(c, t, 0, 0)["error_code"] == NL
 
         # KIP-951: the current leader and its endpoint.
         r = kproto.produce(c, t, 0, one_batch(), version=10)
@@ -95,7 +96,8 @@ def test_current_leader_epoch_fencing(broker_factory, request):
         lead_elsewhere(c, t, port2, epoch=3)
         for fn in (lambda e: kproto.fetch(c, t, 0, 0, max_wait_ms=0, current_leader_epoch=e),
                    lambda e: kproto.list_offsets(c, t, 0, kproto.LATEST_TIMESTAMP,
-                                                 current_leader_epoch=e)):
+                                                 current_leader_epoch=e),
+                   lambda e: kproto.offset_for_leader_epoch(c, t, 0, 0, current_leader_epoch=e)):
             assert fn(2)["error_code"] == kproto.FENCED_LEADER_EPOCH
             assert fn(4)["error_code"] == kproto.UNKNOWN_LEADER_EPOCH
             assert fn(3)["error_code"] == kproto.NOT_LEADER_OR_FOLLOWER
