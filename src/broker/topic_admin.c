@@ -19,7 +19,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "broker/admin.h"
 #include "broker/broker.h"
@@ -27,7 +26,6 @@
 #include "broker/delayed.h"
 #include "broker/net_threads.h"
 #include "cluster/metadata.h"
-#include "cluster/metadata_store.h"
 #include "core/errors.h"
 #include "core/log.h"
 #include "group/coordinator.h"
@@ -340,9 +338,7 @@ static int load_topic(broker *b, const meta_topic *m, char *err, size_t errlen)
 int topic_admin_load(broker *b, char *err, size_t errlen)
 {
     meta_state *st = broker_loaded_metadata();
-    char path[4200];
-    snprintf(path, sizeof path, "%s/%s", b->metadata_dir, METADATA_FILE);
-    bool have_file = access(path, F_OK) == 0;
+    bool have_file = st->found;
     for (int i = 0; i < st->ntopics; i++)
         if (load_topic(b, &st->topics[i], err, errlen) < 0)
             return -1;

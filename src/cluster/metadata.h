@@ -77,6 +77,10 @@ typedef struct meta_state {
      * belong to producers from earlier runs).  md_store ignores it: only
      * md_reserve_producer_ids moves it. */
     int64_t next_producer_id_block;
+    /* As loaded: false when the store held no metadata at all (a fresh
+     * install, or logs written by another tool: the caller may adopt
+     * what it finds on disk). */
+    bool found;
 } meta_state;
 
 void meta_state_free(meta_state *st);

@@ -146,6 +146,7 @@ static int local_load(cluster_md *m, meta_state *out, char *err, size_t errlen)
     cJSON_Delete(l->doc);
     l->doc = root;
     root = NULL;
+    out->found = true;
     rc = 0;
 out:
     cJSON_Delete(root);

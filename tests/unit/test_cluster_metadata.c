@@ -43,6 +43,7 @@ TEST(metadata_local_round_trip_through_reopen)
     meta_state empty;
     REQUIRE_EQ(md_load(m, &empty, err, sizeof err), 0);      /* no file: empty */
     CHECK_EQ(empty.ntopics, 0);
+    CHECK(!empty.found);
     meta_state_free(&empty);
 
     topic_kv tcfg[] = { kv("retention.ms", "1000") };
@@ -65,6 +66,7 @@ TEST(metadata_local_round_trip_through_reopen)
     meta_state got;
     REQUIRE_EQ(md_load(m, &got, err, sizeof err), 0);
     REQUIRE_EQ(got.ntopics, 2);
+    CHECK(got.found);
     CHECK_STR(got.topics[0].name, "orders");
     CHECK(kuuid_eq(got.topics[0].id, topics[0].id));
     CHECK_EQ(got.topics[0].partitions, 3);
