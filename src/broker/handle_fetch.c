@@ -74,6 +74,9 @@ static void read_pass(fetch_op *fo)
     fo->any_error = false;
     for (int i = 0; i < fo->nparts; i++) {
         fetch_part *fp = &fo->parts[i];
+        /* Leadership may have moved while parked (Kafka's DelayedFetch case A). */
+        if (!fp->error)
+            fp->error = lookup_recheck(g_broker, fp->p, fp->sp->current_leader_epoch, &fp->leader);
         if (fp->error) {
             fo->any_error = true;
             continue;

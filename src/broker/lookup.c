@@ -23,8 +23,22 @@ int16_t lookup_partition(broker *b, kstr name, kuuid id, int32_t index,
         topic_unref(tp);
         return KERR_UNKNOWN_TOPIC_OR_PARTITION;
     }
+    int16_t err = lookup_recheck(b, pp, current_leader_epoch, hint);
+    if (!err && !pp->log)
+        err = KERR_KAFKA_STORAGE_ERROR;
+    if (err) {
+        topic_unref(tp);
+        return err;
+    }
+    *t = tp;
+    *p = pp;
+    return KERR_NONE;
+}
+
+int16_t lookup_recheck(broker *b, partition *p, int32_t current_leader_epoch, leader_hint *hint)
+{
     /* One snapshot answers both checks, so they agree with each other. */
-    partition_state *st = partition_state_get(pp);
+    partition_state *st = partition_state_get(p);
     int16_t err = KERR_NONE;
     if (st && hint)
         *hint = (leader_hint){ st->leader, st->leader_epoch };
@@ -33,16 +47,8 @@ int16_t lookup_partition(broker *b, kstr name, kuuid id, int32_t index,
                                                       : KERR_UNKNOWN_LEADER_EPOCH;
     else if (!st || st->leader != b->set.node_id)
         err = KERR_NOT_LEADER_OR_FOLLOWER;                  /* M4: only the leader serves data */
-    else if (!pp->log)
-        err = KERR_KAFKA_STORAGE_ERROR;
     pstate_unref(st);
-    if (err) {
-        topic_unref(tp);
-        return err;
-    }
-    *t = tp;
-    *p = pp;
-    return KERR_NONE;
+    return err;
 }
 
 int16_t partition_check_epoch(partition *p, int32_t requested)

@@ -34,6 +34,10 @@ typedef struct leader_hint {
 int16_t lookup_partition(broker *b, kstr name, kuuid id, int32_t index,
                          int32_t current_leader_epoch, leader_hint *hint, topic **t, partition **p);
 
+/* The epoch and leadership checks of lookup_partition alone, for a
+ * partition already resolved (a parked Fetch re-checks them when woken). */
+int16_t lookup_recheck(broker *b, partition *p, int32_t current_leader_epoch, leader_hint *hint);
+
 /* A client's current_leader_epoch against ours: NONE when it is -1 (not
  * sent) or equal, UNKNOWN_LEADER_EPOCH when newer, FENCED_LEADER_EPOCH when
  * older. */

@@ -218,3 +218,31 @@ def test_replication_factor_against_live_brokers(broker_factory, request):
     with raw_conn(b) as c:
         p = kproto.metadata(c, [t + "-rf2"], version=8)["topics"][t + "-rf2"]["partitions"][0]
         assert (p["leader"], p["replicas"], p["isr"]) == (0, [0, 2], [0]), p
+
+
+def test_parked_fetch_answers_when_leadership_moves(broker_factory, request):
+    """A long-poll Fetch parked at the log end is answered NOT_LEADER_OR_FOLLOWER
+    as soon as another broker becomes leader (Kafka's DelayedFetch), not at
+    its max wait."""
+    import threading
+    b = broker_factory(HOOKS)
+    t, port2 = unique_topic(request), free_port()
+    create_topic(b.bootstrap, t, 1)
+    out = {}
+
+    def long_poll():
+        with raw_conn(b, timeout=30) as c:
+            start = time.monotonic()
+            out["resp"] = kproto.fetch(c, t, 0, 0, max_wait_ms=20000, version=12)
+            out["took"] = time.monotonic() - start
+
+    th = threading.Thread(target=long_poll)
+    th.start()
+    time.sleep(0.5)  # let it park
+    assert "resp" not in out, out
+    with raw_conn(b) as c:
+        lead_elsewhere(c, t, port2, epoch=2)
+    th.join(25)
+    assert out["resp"]["error_code"] == kproto.NOT_LEADER_OR_FOLLOWER, out
+    assert out["resp"]["current_leader"] == {"leader_id": 2, "leader_epoch": 2}, out
+    assert out["took"] < 10, out
