@@ -143,6 +143,10 @@ def test_client_produces_again_once_led_here(broker_factory, request):
     create_topic(b.bootstrap, t, 1)
     with raw_conn(b) as c:
         lead_elsewhere(c, t, port2)
+    md = ck.admin.AdminClient({"bootstrap.servers": b.bootstrap}).list_topics(t, timeout=10)
+    assert sorted(md.brokers) == [0, 2] and md.brokers[2].port == port2
+    part = md.topics[t].partitions[0]
+    assert (part.leader, part.replicas, part.isrs) == (2, [2, 0], [2, 0])
     p = producer(b.bootstrap, **{"topic.metadata.refresh.interval.ms": 500,
                                  "message.timeout.ms": 60000})
     delivered = []
