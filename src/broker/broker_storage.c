@@ -157,6 +157,19 @@ static int identity(broker *b, const struct broker_config *cfg, char *err, size_
 
 /* ---------------------------------------------------------- log manager */
 
+/* Changes the metadata store reports (admin thread).  Requests read the
+ * store's state directly, so today this only logs; the ZooKeeper store
+ * will report partition changes here for partition_set_state. */
+static void on_metadata_change(void *ctx, const md_event *ev)
+{
+    broker *b = ctx;
+    if (ev->kind != MD_EV_BROKERS)
+        return;
+    md_brokers *live = md_live_brokers(b->md);
+    LOG_INF("cluster", "live brokers changed: %d live", live ? live->n : -1);
+    md_brokers_unref(live);
+}
+
 void broker_self_description(const broker *b, md_broker *out)
 {
     memset(out, 0, sizeof *out);
@@ -232,6 +245,7 @@ int broker_storage_open(broker *b, const struct broker_config *cfg, char *err, s
     broker_self_description(b, &self);
     if (!(b->md = md_local_open(b->metadata_dir, &self, err, errlen)))
         return -1;
+    md_set_listener(b->md, on_metadata_change, b);
     if (md_load(b->md, &g_loaded, err, errlen) < 0)
         goto fail_meta;
     /* Nothing to hand out until the first InitProducerId reserves a block;

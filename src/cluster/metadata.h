@@ -30,7 +30,8 @@
  *   md_set_listener
  *       before the network threads start.  The listener runs on the thread
  *       that caused the change (admin thread for the local store; a
- *       ZooKeeper event thread later) and must not call back into the store.
+ *       ZooKeeper event thread later), after the store dropped its locks;
+ *       it may call the any-thread reads, never the writers.
  */
 #ifndef SAMSA_CLUSTER_METADATA_H
 #define SAMSA_CLUSTER_METADATA_H
