@@ -24,6 +24,7 @@ struct fetch_sessions;
 struct admin_worker;
 struct listener;
 struct broker_config;
+struct cluster_md;
 
 #define MAX_LISTENERS 8
 
@@ -66,6 +67,9 @@ typedef struct broker {
     char cluster_id[64];
     char metadata_dir[4096];            /* where samsa-metadata.json lives */
 
+    /* The cluster metadata (cluster/metadata.h; the local store today).
+     * Writes on the admin thread; live brokers readable anywhere. */
+    struct cluster_md *md;
     topic_registry topics;
     struct log_manager *logs;
     struct fetch_sessions *sessions;
@@ -80,7 +84,10 @@ typedef struct broker {
     /* Producer ids: handed out from blocks reserved durably in the
      * metadata store (admin thread only). */
     int64_t next_producer_id;
-    int64_t next_producer_id_block;     /* first id NOT yet reserved */
+    int64_t next_producer_id_block;     /* end of the block being handed out */
+
+    /* Highest controller epoch a LeaderAndIsr carried (admin thread). */
+    int32_t controller_epoch;
 
     atomic_bool shutting_down;
 } broker;
@@ -99,6 +106,9 @@ static inline const struct broker_config *broker_config_current(broker *b)
  * work before the network threads stop. */
 int broker_storage_open(broker *b, const struct broker_config *cfg, char *err, size_t errlen);
 int broker_storage_close(broker *b, bool clean);
+/* This broker as the metadata lists it: id, rack, advertised endpoints. */
+struct md_broker;
+void broker_self_description(const broker *b, struct md_broker *out);
 void broker_quiesce(broker *b);
 
 /* The endpoint advertised for connections accepted on listener `idx`. */

@@ -133,6 +133,11 @@ static int identity(broker *b, const struct broker_config *cfg, char *err, size_
         kuuid_to_str(kuuid_random(), b->cluster_id);
         LOG_INF("main", "new cluster id %s", b->cluster_id);
     }
+    /* The metadata store has the last word (ZooKeeper's /cluster/id later). */
+    if (md_cluster_id(b->md, b->cluster_id, b->cluster_id, sizeof b->cluster_id) < 0) {
+        snprintf(err, errlen, "cluster id does not fit");
+        return -1;
+    }
     for (size_t i = 0; i < cfg->nlog_dirs; i++) {
         meta_properties mp;
         if (meta_properties_read(cfg->log_dir_list[i], &mp) == KERR_NONE && mp.cluster_id[0])
@@ -151,6 +156,32 @@ static int identity(broker *b, const struct broker_config *cfg, char *err, size_
 }
 
 /* ---------------------------------------------------------- log manager */
+
+/* Changes the metadata store reports (admin thread).  Requests read the
+ * store's state directly, so today this only logs; the ZooKeeper store
+ * will report partition changes here for partition_set_state. */
+static void on_metadata_change(void *ctx, const md_event *ev)
+{
+    broker *b = ctx;
+    if (ev->kind != MD_EV_BROKERS)
+        return;
+    md_brokers *live = md_live_brokers(b->md);
+    LOG_INF("cluster", "live brokers changed: %d live", live ? live->n : -1);
+    md_brokers_unref(live);
+}
+
+void broker_self_description(const broker *b, md_broker *out)
+{
+    memset(out, 0, sizeof *out);
+    out->id = b->set.node_id;
+    str_copy(out->rack, sizeof out->rack, b->set.rack);
+    for (int i = 0; i < b->set.nlisteners && i < MD_MAX_ENDPOINTS; i++) {
+        md_endpoint *e = &out->ep[out->nendpoints++];
+        str_copy(e->listener, sizeof e->listener, b->set.adv[i].name);
+        str_copy(e->host, sizeof e->host, b->set.adv[i].host);
+        e->port = b->set.adv[i].port;
+    }
+}
 
 static meta_state g_loaded;     /* metadata read at startup, for topic_admin_load */
 
@@ -210,8 +241,15 @@ int broker_storage_open(broker *b, const struct broker_config *cfg, char *err, s
 
     /* Topic configs and dynamic broker configs are needed while the logs
      * load (config_for), so the metadata comes first. */
-    if (metadata_load(b->metadata_dir, &g_loaded, err, errlen) < 0)
+    md_broker self;
+    broker_self_description(b, &self);
+    if (!(b->md = md_local_open(b->metadata_dir, &self, err, errlen)))
         return -1;
+    md_set_listener(b->md, on_metadata_change, b);
+    if (md_load(b->md, &g_loaded, err, errlen) < 0)
+        goto fail_meta;
+    /* Nothing to hand out until the first InitProducerId reserves a block;
+     * ids below this one may belong to producers of earlier runs. */
     b->next_producer_id_block = g_loaded.next_producer_id_block;
     b->next_producer_id = b->next_producer_id_block;
     if (load_dynamic_layers(b, err, errlen) < 0)
@@ -253,6 +291,8 @@ fail:
     b->logs = NULL;
 fail_meta:
     meta_state_free(&g_loaded);
+    md_close(b->md);
+    b->md = NULL;
     return -1;
 }
 
@@ -321,6 +361,8 @@ int broker_storage_close(broker *b, bool clean)
      * references) before the manager closes every log. */
     registry_destroy(&b->topics);
     meta_state_free(&g_loaded);
+    md_close(b->md);
+    b->md = NULL;
     if (!b->logs)
         return 0;
     int rc = log_manager_shutdown(b->logs);

@@ -8,6 +8,9 @@ static const api_entry g_table[] = {
     {  1, 4, 17, handle_fetch, "zero-copy (sendfile); long poll; sessions (KIP-227); topic ids v13+" },
     {  2, 0, 10, handle_list_offsets, "earliest, latest, by timestamp, max timestamp (v7+)" },
     {  3, 0, 12, handle_metadata, "topic ids (v10+); auto-creation per auto.create.topics.enable" },
+    {  4, 0, 7, handle_leader_and_isr,
+       "TEST HOOK only (samsa.test.hooks.enable): sets partition state, registers live leaders",
+       .test_hook = true },
     {  8, 0, 9, handle_offset_commit, "group members and standalone (generation -1) commits" },
     {  9, 0, 9, handle_offset_fetch, "all topics (null); multi-group form (v8+)" },
     { 10, 0, 4, handle_find_coordinator, "groups; batched keys (v4); creates __consumer_offsets" },
@@ -34,27 +37,41 @@ static const api_entry g_table[] = {
 
 #define NROWS ((int)(sizeof g_table / sizeof g_table[0]))
 
-const api_entry *dispatch_get(int key)
+static api_entry g_active[NROWS];
+static int g_nactive = -1;
+
+void dispatch_init(bool test_hooks)
 {
+    g_nactive = 0;
     for (int i = 0; i < NROWS; i++)
-        if (g_table[i].key == key)
-            return &g_table[i];
-    return NULL;
+        if (!g_table[i].test_hook || test_hooks)
+            g_active[g_nactive++] = g_table[i];
 }
 
 const api_entry *dispatch_table(int *n)
 {
-    *n = NROWS;
-    return g_table;
+    if (g_nactive < 0)
+        dispatch_init(false);
+    *n = g_nactive;
+    return g_active;
+}
+
+const api_entry *dispatch_get(int key)
+{
+    int n;
+    const api_entry *tab = dispatch_table(&n);
+    for (int i = 0; i < n; i++)
+        if (tab[i].key == key)
+            return &tab[i];
+    return NULL;
 }
 
 void dispatch_print_markdown(FILE *out)
 {
     fprintf(out, "| Key | API | Versions | Notes |\n|---:|---|---|---|\n");
-    for (int k = 0; k <= KAPI_KEY_MAX; k++) {
-        const api_entry *e = dispatch_get(k);
-        if (e)
-            fprintf(out, "| %d | %s | %d-%d | %s |\n", e->key, kapi_name(e->key), e->min_version,
-                    e->max_version, e->notes ? e->notes : "");
+    for (int i = 0; i < NROWS; i++) {
+        const api_entry *e = &g_table[i];
+        fprintf(out, "| %d | %s | %d-%d | %s |\n", e->key, kapi_name(e->key), e->min_version,
+                e->max_version, e->notes ? e->notes : "");
     }
 }

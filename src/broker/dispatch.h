@@ -11,6 +11,7 @@
 #ifndef SAMSA_BROKER_DISPATCH_H
 #define SAMSA_BROKER_DISPATCH_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 
@@ -23,16 +24,21 @@ typedef struct api_entry {
     int16_t min_version, max_version;
     api_handler handle;
     const char *notes;         /* for the coverage doc */
+    bool test_hook;            /* served only with samsa.test.hooks.enable */
 } api_entry;
 
+/* Choose the served rows: test-hook rows only when enabled.  Call once
+ * before the network threads start; without it, test-hook rows are off. */
+void dispatch_init(bool test_hooks);
 const api_entry *dispatch_get(int key);
-/* Rows in key order. */
+/* Served rows in key order. */
 const api_entry *dispatch_table(int *n);
 void dispatch_print_markdown(FILE *out);
 
 /* Handlers (one file per API or API family). */
 void handle_api_versions(kreq *rq);
 void handle_metadata(kreq *rq);
+void handle_leader_and_isr(kreq *rq);
 void handle_produce(kreq *rq);
 void handle_fetch(kreq *rq);
 void handle_list_offsets(kreq *rq);

@@ -30,7 +30,7 @@ static void work(admin_job *job)
             rp->low_watermark = -1;
             topic *t;
             partition *p;
-            rp->error_code = lookup_partition(b, qt->name, (kuuid){ { 0 } }, qp->partition_index, &t, &p);
+            rp->error_code = lookup_partition(b, qt->name, (kuuid){ { 0 } }, qp->partition_index, -1, NULL, &t, &p);
             if (rp->error_code)
                 continue;
             if (qp->offset < -1) {

@@ -3,9 +3,11 @@
  * controller and the cluster id.  Without ZooKeeper this broker is its own
  * controller.  EndpointType (v1) 2 = controllers: we run none, so asking
  * for controllers gets UNSUPPORTED_ENDPOINT_TYPE as Kafka brokers answer.
+ * The brokers are the metadata store's live brokers.
  */
 #include "broker/broker.h"
 #include "broker/dispatch.h"
+#include "broker/lookup.h"
 #include "core/errors.h"
 #include "proto/codec.h"
 #include "proto/messages/describe_cluster.h"
@@ -25,13 +27,15 @@ void handle_describe_cluster(kreq *rq)
         kreq_respond(rq, r);
         return;
     }
-    describe_cluster_resp_brokers *br = KARRAY_ALLOC(&rq->arena, &r->brokers, 1);
-    if (br) {
-        const endpoint *ep = broker_advertised(b, kreq_listener(rq));
-        br->broker_id = b->set.node_id;
-        br->host = kstr_c(ep->host);
-        br->port = ep->port;
-        br->rack = b->set.rack[0] ? kstr_c(b->set.rack) : (kstr){ NULL, -1 };
+    broker_view *v;
+    int n = lookup_live_brokers(b, rq, &v);
+    describe_cluster_resp_brokers *br = n > 0 ? KARRAY_ALLOC(&rq->arena, &r->brokers, n) : NULL;
+    if (!br) {
+        kreq_fail_close(rq, "out of memory");
+        return;
     }
+    for (int i = 0; i < n; i++)
+        br[i] = (describe_cluster_resp_brokers){ .broker_id = v[i].id, .host = v[i].host,
+                                                 .port = v[i].port, .rack = v[i].rack };
     kreq_respond(rq, r);
 }

@@ -39,6 +39,7 @@ typedef struct fetch_part {
     topic *t;                    /* referenced until the response is built */
     partition *p;
     int16_t error;
+    leader_hint leader;          /* for CurrentLeader when error names it */
     plog_read_result rr;         /* rr.file referenced when set */
 } fetch_part;
 
@@ -73,6 +74,9 @@ static void read_pass(fetch_op *fo)
     fo->any_error = false;
     for (int i = 0; i < fo->nparts; i++) {
         fetch_part *fp = &fo->parts[i];
+        /* Leadership may have moved while parked (Kafka's DelayedFetch case A). */
+        if (!fp->error)
+            fp->error = lookup_recheck(g_broker, fp->p, fp->sp->current_leader_epoch, &fp->leader);
         if (fp->error) {
             fo->any_error = true;
             continue;
@@ -97,6 +101,17 @@ static bool fetch_ready(delayed_op *op)
     return fo->any_error || fo->bytes >= fo->min_bytes;
 }
 
+/* v16+: the leaders named in CurrentLeader fields, as NodeEndpoints. */
+static void add_node_endpoints(kreq *rq, fetch_resp *resp, const int32_t *leaders, int n)
+{
+    broker_view *v;
+    int k = n > 0 ? lookup_brokers_named(g_broker, rq, leaders, n, &v) : 0;
+    fetch_resp_node_endpoints *ne = k > 0 ? KARRAY_ALLOC(&rq->arena, &resp->node_endpoints, k) : NULL;
+    for (int i = 0; ne && i < k; i++)
+        ne[i] = (fetch_resp_node_endpoints){ .node_id = v[i].id, .host = v[i].host,
+                                             .port = v[i].port, .rack = v[i].rack };
+}
+
 /* Build and send the response; releases every reference the op holds. */
 static void respond(kreq *rq, fetch_op *fo)
 {
@@ -110,7 +125,9 @@ static void respond(kreq *rq, fetch_op *fo)
     int nfiles = 0, ntop = 0;
     int64_t *hw = arena_alloc(&rq->arena, (size_t)(n + 1) * 3 * sizeof(int64_t));
     bool *flag = arena_alloc(&rq->arena, (size_t)(n + 1) * 2 * sizeof(bool));
-    if (!resp || !files || !topics || !hw || !flag) {
+    int32_t *leaders = arena_alloc(&rq->arena, (size_t)(n + 1) * sizeof *leaders);
+    int nleaders = 0;
+    if (!resp || !files || !topics || !hw || !flag || !leaders) {
         free(files);
         free(topics);
         drop_reads(fo);
@@ -189,7 +206,17 @@ static void respond(kreq *rq, fetch_op *fo)
         }
         if (rp->error_code == KERR_UNKNOWN_TOPIC_ID)
             rp->records.len = 0;
+        if (rq->hdr.api_version >= 12 && lookup_error_names_leader(rp->error_code)) {
+            fetch_resp_current_leader *cl = arena_alloc(&rq->arena, sizeof *cl);
+            if (cl) {
+                *cl = (fetch_resp_current_leader){ fp->leader.leader_id, fp->leader.leader_epoch };
+                rp->current_leader = cl;
+                leaders[nleaders++] = fp->leader.leader_id;
+            }
+        }
     }
+    if (rq->hdr.api_version >= 16)
+        add_node_endpoints(rq, resp, leaders, nleaders);
     kreq_respond(rq, resp);
     for (int i = 0; i < nfiles; i++)
         fileref_unref(files[i]);
@@ -276,9 +303,8 @@ void handle_fetch(kreq *rq)
         fetch_part *fp = &fo->parts[i];
         fp->sp = &fo->ctx.parts[i];
         kstr name = fp->sp->topic[0] ? kstr_c(fp->sp->topic) : (kstr){ NULL, -1 };
-        fp->error = lookup_partition(b, name, fp->sp->topic_id, fp->sp->partition, &fp->t, &fp->p);
-        if (!fp->error)
-            fp->error = partition_check_epoch(fp->p, fp->sp->current_leader_epoch);
+        fp->error = lookup_partition(b, name, fp->sp->topic_id, fp->sp->partition,
+                                     fp->sp->current_leader_epoch, &fp->leader, &fp->t, &fp->p);
         if (!fp->error)
             fo->watch[fo->nwatch++] = fp->p;
         else if (fp->t) {

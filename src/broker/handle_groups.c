@@ -5,8 +5,10 @@
  * DeleteGroups to the group coordinator thread (group/coordinator.h).
  *
  * FindCoordinator for a group creates __consumer_offsets on first use (as
- * Kafka does), on the admin thread, and answers once it exists: this
- * broker coordinates every group.  Transactions are not implemented: a
+ * Kafka does), on the admin thread, and answers once it exists: a group's
+ * coordinator is the leader of its __consumer_offsets partition (this
+ * broker on a single node), COORDINATOR_NOT_AVAILABLE while that leader is
+ * not live.  Transactions are not implemented: a
  * transactional coordinator lookup gets TRANSACTIONAL_ID_AUTHORIZATION_FAILED,
  * which clients treat as fatal, instead of an endless retry.
  */
@@ -17,38 +19,64 @@
 #include "broker/admin.h"
 #include "broker/broker.h"
 #include "broker/dispatch.h"
+#include "broker/lookup.h"
 #include "core/errors.h"
 #include "core/log.h"
 #include "group/coordinator.h"
+#include "group/group.h"
 #include "proto/codec.h"
 #include "proto/messages/find_coordinator.h"
 
 #define KEY_GROUP 0
 #define KEY_TXN 1
 
-static void fill(kreq *rq, find_coordinator_resp *r, int16_t err, const char *msg)
+/* The coordinator of group `key`: the leader of its offsets partition. */
+static int16_t coordinator_of(kreq *rq, kstr key, broker_view *out)
 {
     broker *b = g_broker;
+    topic *t = registry_get(&b->topics, OFFSETS_TOPIC, strlen(OFFSETS_TOPIC));
+    if (!t)
+        return KERR_COORDINATOR_NOT_AVAILABLE;
+    int32_t n = topic_nparts(t);
+    partition *p = n > 0 ? topic_partition(t, group_partition_for(key.p, key.len > 0 ? (size_t)key.len : 0, n))
+                         : NULL;
+    partition_state *st = p ? partition_state_get(p) : NULL;
+    bool ok = st && lookup_broker(b, rq, st->leader, out);
+    pstate_unref(st);
+    topic_unref(t);
+    return ok ? KERR_NONE : KERR_COORDINATOR_NOT_AVAILABLE;
+}
+
+/* One answer: the coordinator of key, or err (when set) for every key. */
+static void answer(kreq *rq, kstr key, int16_t err, const char *msg, int16_t *code, kstr *m,
+                   int32_t *node, kstr *host, int32_t *port)
+{
+    broker_view v;
+    if (!err)
+        err = coordinator_of(rq, key, &v);
+    *code = err;
+    *m = msg ? kstr_c(msg) : (kstr){ NULL, -1 };
+    *node = err ? -1 : v.id;
+    *host = err ? kstr_c("") : v.host;
+    *port = err ? -1 : v.port;
+}
+
+static void fill(kreq *rq, find_coordinator_resp *r, int16_t err, const char *msg)
+{
     find_coordinator_req *req = rq->body;
-    const endpoint *ep = broker_advertised(b, kreq_listener(rq));
-    int32_t node = err ? -1 : b->set.node_id;
-    kstr host = err ? kstr_c("") : kstr_c(ep->host);
-    int32_t port = err ? -1 : ep->port;
-    kstr m = msg ? kstr_c(msg) : (kstr){ NULL, -1 };
     if (rq->hdr.api_version < 4) {
-        r->error_code = err;
-        r->error_message = m;
-        r->node_id = node;
-        r->host = host;
-        r->port = port;
+        answer(rq, req->key, err, msg, &r->error_code, &r->error_message, &r->node_id, &r->host,
+               &r->port);
         return;
     }
     find_coordinator_resp_coordinators *cs =
         KARRAY_ALLOC(&rq->arena, &r->coordinators, req->coordinator_keys.n);
-    for (int32_t i = 0; cs && i < req->coordinator_keys.n; i++)
-        cs[i] = (find_coordinator_resp_coordinators){ .key = req->coordinator_keys.v[i],
-                                                      .node_id = node, .host = host, .port = port,
-                                                      .error_code = err, .error_message = m };
+    for (int32_t i = 0; cs && i < req->coordinator_keys.n; i++) {
+        find_coordinator_resp_coordinators *c = &cs[i];
+        c->key = req->coordinator_keys.v[i];
+        answer(rq, c->key, err, msg, &c->error_code, &c->error_message, &c->node_id, &c->host,
+               &c->port);
+    }
 }
 
 static void create_work(admin_job *job)

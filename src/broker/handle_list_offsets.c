@@ -46,14 +46,11 @@ void handle_list_offsets(kreq *rq)
             rp->partition_index = qp->partition_index;
             topic *t;
             partition *p;
-            rp->error_code = lookup_partition(b, qt->name, (kuuid){ { 0 } }, qp->partition_index, &t, &p);
+            rp->error_code = lookup_partition(b, qt->name, (kuuid){ { 0 } }, qp->partition_index,
+                                              qp->current_leader_epoch, NULL, &t, &p);
             if (rp->error_code)
                 continue;
             int32_t ours = atomic_load(&p->leader_epoch);
-            if ((rp->error_code = partition_check_epoch(p, qp->current_leader_epoch))) {
-                topic_unref(t);
-                continue;
-            }
             if (qp->timestamp < -5 || ver < min_version_for(qp->timestamp)) {
                 rp->error_code = KERR_UNSUPPORTED_VERSION;
                 topic_unref(t);

@@ -9,6 +9,11 @@
  * done.  A newly created topic is returned with NONE and full partition
  * data, because creation here is synchronous (Kafka would say
  * LEADER_NOT_AVAILABLE until its controller caught up).
+ *
+ * Brokers are the live brokers of the metadata store; each partition's
+ * leader, epoch, replicas, ISR and offline replicas are its current state
+ * (cluster/partition_state.h).  A partition whose leader is not live (or
+ * that has no state) is LEADER_NOT_AVAILABLE with leader -1, as Kafka.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +21,8 @@
 #include "broker/admin.h"
 #include "broker/broker.h"
 #include "broker/dispatch.h"
+#include "broker/lookup.h"
+#include "cluster/metadata.h"
 #include "core/errors.h"
 #include "core/strmap.h"
 #include "group/coordinator.h"
@@ -24,38 +31,47 @@
 
 /* false if the arena ran out: the caller fails the request rather than
  * answer with a topic whose partitions are missing. */
-static bool fill_partitions(kreq *rq, metadata_resp_topics *rt, topic *t)
+static bool copy_ids(kreq *rq, karr_i32 *dst, const int32_t *src, int32_t n)
 {
-    broker *b = g_broker;
+    int32_t *v = KARRAY_ALLOC(&rq->arena, dst, n);
+    if (!v && n > 0)
+        return false;
+    for (int32_t i = 0; i < n; i++)
+        v[i] = src[i];
+    return true;
+}
+
+static bool fill_partitions(kreq *rq, metadata_resp_topics *rt, topic *t, const md_brokers *live)
+{
     int32_t n = topic_nparts(t);
     metadata_resp_partitions *ps = KARRAY_ALLOC(&rq->arena, &rt->partitions, n);
     if (!ps && n > 0)
         return false;
-    for (int32_t i = 0; ps && i < n; i++) {
+    bool ok = true;
+    for (int32_t i = 0; ok && ps && i < n; i++) {
         partition *p = topic_partition(t, i);
+        partition_state *st = p ? partition_state_get(p) : NULL;
         metadata_resp_partitions *rp = &ps[i];
         rp->partition_index = i;
-        rp->leader_id = b->set.node_id;
-        rp->leader_epoch = p ? atomic_load(&p->leader_epoch) : 0;
-        int32_t *rep = KARRAY_ALLOC(&rq->arena, &rp->replica_nodes, 1);
-        int32_t *isr = KARRAY_ALLOC(&rq->arena, &rp->isr_nodes, 1);
-        if (!rep || !isr)
-            return false;
-        rep[0] = b->set.node_id;
-        isr[0] = b->set.node_id;
-        rp->offline_replicas.n = 0;
+        rp->leader_id = st && md_brokers_find(live, st->leader) ? st->leader : -1;
+        rp->error_code = rp->leader_id < 0 ? KERR_LEADER_NOT_AVAILABLE : KERR_NONE;
+        rp->leader_epoch = st ? st->leader_epoch : -1;
+        ok = copy_ids(rq, &rp->replica_nodes, st ? st->replicas : NULL, st ? st->nreplicas : 0) &&
+             copy_ids(rq, &rp->isr_nodes, st ? st->isr : NULL, st ? st->nisr : 0) &&
+             copy_ids(rq, &rp->offline_replicas, st ? st->offline : NULL, st ? st->noffline : 0);
+        pstate_unref(st);
     }
-    return true;
+    return ok;
 }
 
-static bool fill_topic(kreq *rq, metadata_resp_topics *rt, topic *t)
+static bool fill_topic(kreq *rq, metadata_resp_topics *rt, topic *t, const md_brokers *live)
 {
     rt->error_code = KERR_NONE;
     rt->name = (kstr){ t->name, (int32_t)t->name_len };
     rt->topic_id = t->id;
     rt->is_internal = t->internal;
     rt->topic_authorized_operations = INT32_MIN;
-    return fill_partitions(rq, rt, t);
+    return fill_partitions(rq, rt, t, live);
 }
 
 /* Answer or, if the response did not fit in memory, close. */
@@ -72,14 +88,17 @@ static void build_response(kreq *rq)
     broker *b = g_broker;
     metadata_req *req = rq->body;
     metadata_resp *r = kreq_new_response(rq);
-    metadata_resp_brokers *br = KARRAY_ALLOC(&rq->arena, &r->brokers, 1);
-    if (br) {
-        const endpoint *ep = broker_advertised(b, kreq_listener(rq));
-        br->node_id = b->set.node_id;
-        br->host = kstr_c(ep->host);
-        br->port = ep->port;
-        br->rack = b->set.rack[0] ? kstr_c(b->set.rack) : (kstr){ NULL, -1 };
+    broker_view *views;
+    int nb = lookup_live_brokers(b, rq, &views);
+    metadata_resp_brokers *br = nb > 0 ? KARRAY_ALLOC(&rq->arena, &r->brokers, nb) : NULL;
+    for (int i = 0; br && i < nb; i++)
+        br[i] = (metadata_resp_brokers){ .node_id = views[i].id, .host = views[i].host,
+                                         .port = views[i].port, .rack = views[i].rack };
+    if (!br) {
+        finish(rq, r, false);
+        return;
     }
+    md_brokers *live = md_live_brokers(b->md);
     r->cluster_id = kstr_c(b->cluster_id);
     r->controller_id = b->set.node_id;
 
@@ -91,9 +110,10 @@ static void build_response(kreq *rq)
         metadata_resp_topics *ts = KARRAY_ALLOC(&rq->arena, &r->topics, n > 0 ? n : 0);
         bool ok = ts || n <= 0;
         for (int i = 0; ok && i < n; i++)
-            ok = fill_topic(rq, &ts[i], list[i]);
+            ok = fill_topic(rq, &ts[i], list[i], live);
         if (n >= 0)
             registry_list_free(list, n);
+        md_brokers_unref(live);
         finish(rq, r, ok);
         return;
     }
@@ -119,7 +139,7 @@ static void build_response(kreq *rq)
         else if (!kuuid_is_zero(qt->topic_id))
             t = registry_get_id(&b->topics, qt->topic_id);
         if (t) {
-            ok = fill_topic(rq, rt, t);
+            ok = fill_topic(rq, rt, t, live);
             topic_unref(t);
             continue;
         }
@@ -134,6 +154,7 @@ static void build_response(kreq *rq)
             rt->error_code = KERR_UNKNOWN_TOPIC_OR_PARTITION;
     }
     strmap_free(&seen);
+    md_brokers_unref(live);
     if (ts)
         r->topics.n = k;
     finish(rq, r, ok);

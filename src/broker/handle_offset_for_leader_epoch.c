@@ -34,7 +34,8 @@ void handle_offset_for_leader_epoch(kreq *rq)
             rp->end_offset = -1;
             topic *t;
             partition *p;
-            rp->error_code = lookup_partition(b, qt->topic, (kuuid){ { 0 } }, qp->partition, &t, &p);
+            rp->error_code = lookup_partition(b, qt->topic, (kuuid){ { 0 } }, qp->partition,
+                                              qp->current_leader_epoch, NULL, &t, &p);
             if (rp->error_code)
                 continue;
             int32_t ours = atomic_load(&p->leader_epoch);

@@ -10,6 +10,9 @@
  *   - for acks=-1, the high watermark covers the data (immediately on a
  *     single node; replicas later), with at least min.insync.replicas in
  *     the ISR (else NOT_ENOUGH_REPLICAS, checked before appending).
+ * Only the partition's leader appends (lookup_partition): any other broker
+ * answers NOT_LEADER_OR_FOLLOWER and, from v10, names the current leader
+ * and its endpoint (KIP-951).
  * acks=0 gets no response; if any partition failed, the connection is
  * closed instead, as Kafka does, so the producer notices.
  */
@@ -65,6 +68,14 @@ static bool produce_ready(delayed_op *op)
     return true;
 }
 
+static int32_t isr_size(partition *p)
+{
+    partition_state *st = partition_state_get(p);
+    int32_t n = st ? st->nisr : 0;
+    pstate_unref(st);
+    return n;
+}
+
 static void release_parts(produce_part *parts, int n)
 {
     for (int i = 0; i < n; i++)
@@ -104,6 +115,17 @@ static const char *records_shape_error(const krecords *r, int version)
     return NULL;
 }
 
+/* v10+: the leaders named in CurrentLeader fields, as NodeEndpoints. */
+static void add_node_endpoints(kreq *rq, produce_resp *resp, const int32_t *leaders, int n)
+{
+    broker_view *v;
+    int k = n > 0 ? lookup_brokers_named(g_broker, rq, leaders, n, &v) : 0;
+    produce_resp_node_endpoints *ne = k > 0 ? KARRAY_ALLOC(&rq->arena, &resp->node_endpoints, k) : NULL;
+    for (int i = 0; ne && i < k; i++)
+        ne[i] = (produce_resp_node_endpoints){ .node_id = v[i].id, .host = v[i].host,
+                                               .port = v[i].port, .rack = v[i].rack };
+}
+
 void handle_produce(kreq *rq)
 {
     broker *b = g_broker;
@@ -118,8 +140,10 @@ void handle_produce(kreq *rq)
         total += req->topic_data.v[i].partition_data.n;
     produce_part *parts = arena_alloc(&rq->arena, (size_t)(total ? total : 1) * sizeof *parts);
     partition **watch = arena_alloc(&rq->arena, (size_t)(total ? total : 1) * sizeof *watch);
+    int32_t *leaders = arena_alloc(&rq->arena, (size_t)(total ? total : 1) * sizeof *leaders);
+    int nleaders = 0;
     produce_resp_responses *rts = KARRAY_ALLOC(&rq->arena, &resp->responses, req->topic_data.n);
-    if (!parts || !watch || (req->topic_data.n > 0 && !rts)) {
+    if (!parts || !watch || !leaders || (req->topic_data.n > 0 && !rts)) {
         kreq_fail_close(rq, "out of memory");
         return;
     }
@@ -148,8 +172,17 @@ void handle_produce(kreq *rq)
             }
             topic *t;
             partition *p;
-            rp->error_code = lookup_partition(b, td->name, (kuuid){ { 0 } }, pd->index, &t, &p);
+            leader_hint lh;
+            rp->error_code = lookup_partition(b, td->name, (kuuid){ { 0 } }, pd->index, -1, &lh, &t, &p);
             if (rp->error_code) {
+                if (rq->hdr.api_version >= 10 && lookup_error_names_leader(rp->error_code)) {
+                    produce_resp_current_leader *cl = arena_alloc(&rq->arena, sizeof *cl);
+                    if (cl) {
+                        *cl = (produce_resp_current_leader){ lh.leader_id, lh.leader_epoch };
+                        rp->current_leader = cl;
+                        leaders[nleaders++] = lh.leader_id;
+                    }
+                }
                 any_error = true;
                 continue;
             }
@@ -160,8 +193,7 @@ void handle_produce(kreq *rq)
                 any_error = true;
                 continue;
             }
-            if (req->acks == -1 && atomic_load(&t->min_insync_replicas) > 1) {
-                /* A single broker's ISR has one member. */
+            if (req->acks == -1 && atomic_load(&t->min_insync_replicas) > isr_size(p)) {
                 rp->error_code = KERR_NOT_ENOUGH_REPLICAS;
                 rp->error_message = kstr_c("the in-sync replica set is smaller than min.insync.replicas");
                 topic_unref(t);
@@ -212,6 +244,7 @@ void handle_produce(kreq *rq)
                 watch[nwatch++] = p;
         }
     }
+    add_node_endpoints(rq, resp, leaders, nleaders);
 
     if (req->acks == 0) {
         release_parts(parts, np);

@@ -16,6 +16,7 @@
 
 #include "broker/admin.h"
 #include "broker/broker.h"
+#include "broker/dispatch.h"
 #include "config/config.h"
 #include "broker/fetch_session.h"
 #include "broker/net_threads.h"
@@ -128,6 +129,9 @@ int main(int argc, char **argv)
     sigaddset(&ss, SIGINT);
     pthread_sigmask(SIG_BLOCK, &ss, NULL);   /* every thread inherits this */
 
+    dispatch_init(cfg.samsa_test_hooks_enable);
+    if (cfg.samsa_test_hooks_enable)
+        LOG_WRN("main", "samsa.test.hooks.enable=true: LeaderAndIsr is served to any client (tests only)");
     registry_init(&b.topics);
     int rc = 1;
     if (broker_storage_open(&b, &cfg, err, sizeof err) < 0) {

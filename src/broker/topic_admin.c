@@ -19,14 +19,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "broker/admin.h"
 #include "broker/broker.h"
 #include "config/config.h"
 #include "broker/delayed.h"
 #include "broker/net_threads.h"
-#include "cluster/metadata_store.h"
+#include "cluster/metadata.h"
 #include "core/errors.h"
 #include "core/log.h"
 #include "group/coordinator.h"
@@ -48,6 +47,13 @@ static void on_flushed(void *owner, int64_t flushed_offset)
 static void attach_partition(broker *b, partition *p)
 {
     log_manager_set_flush_callback(b->logs, p->log, on_flushed, p);
+}
+
+static void free_states(partition_state **v, int32_t n)
+{
+    for (int32_t i = 0; v && i < n; i++)
+        pstate_unref(v[i]);
+    free(v);
 }
 
 /* Snapshot of every live topic (plus optional changes) for the store. */
@@ -80,7 +86,6 @@ static int save_metadata(broker *b, const topic *skip, const topic *extra, char 
         m->nconfigs = t->nconfigs;
     }
     registry_unlock(&b->topics);
-    st.next_producer_id_block = b->next_producer_id_block;
     topic_kv *dd = calloc(b->dyn_default->n + 1, sizeof *dd);
     topic_kv *db = calloc(b->dyn_broker->n + 1, sizeof *db);
     if (!dd || !db) {
@@ -96,7 +101,7 @@ static int save_metadata(broker *b, const topic *skip, const topic *extra, char 
     st.broker_default = (meta_kvs){ dd, (int)b->dyn_default->n };
     st.broker_own = (meta_kvs){ db, (int)b->dyn_broker->n };
     char err[512];
-    rc = metadata_save(b->metadata_dir, &st, err, sizeof err);
+    rc = md_store(b->md, &st, err, sizeof err);
     if (rc < 0) {
         LOG_ERR("admin", "%s", err);
         snprintf(msg, msglen, "could not persist metadata: %s", err);
@@ -107,6 +112,41 @@ out:
     free(st.topics);              /* entries are borrowed: not meta_state_free */
     registry_list_free(list, n);
     return rc;
+}
+
+/* The starting state of partitions [from, from+n) of m, from the metadata
+ * store; NULL when out of memory (the references are released). */
+static partition_state **initial_states(broker *b, const meta_topic *m, int32_t from, int32_t n)
+{
+    partition_state **v = calloc((size_t)(n > 0 ? n : 1), sizeof *v);
+    for (int32_t i = 0; v && i < n; i++) {
+        if (!(v[i] = md_partition_state(b->md, m, from + i))) {
+            free_states(v, i);
+            return NULL;
+        }
+    }
+    return v;
+}
+
+/* Replicas for a new topic: this broker first (it leads what it creates),
+ * then the other live brokers by id; NULL for rf 1 (the local shape) or
+ * when out of memory. */
+static int32_t *assign_replicas(broker *b, int32_t partitions, int16_t rf)
+{
+    if (rf <= 1)
+        return NULL;
+    md_brokers *live = md_live_brokers(b->md);
+    int32_t *v = live ? calloc((size_t)partitions * (size_t)rf, sizeof *v) : NULL;
+    for (int32_t p = 0; v && p < partitions; p++) {
+        int32_t *row = &v[(size_t)p * (size_t)rf];
+        int k = 0;
+        row[k++] = b->set.node_id;
+        for (int i = 0; i < live->n && k < rf; i++)
+            if (live->v[i].id != b->set.node_id)
+                row[k++] = live->v[i].id;
+    }
+    md_brokers_unref(live);
+    return v;
 }
 
 static bool collides(broker *b, const char *name, char *other, size_t cap)
@@ -273,7 +313,17 @@ static int load_topic(broker *b, const meta_topic *m, char *err, size_t errlen)
                     m->name, i, a, c);
         }
     }
-    topic_grow(t, m->partitions, logs);
+    partition_state **states = initial_states(b, m, 0, m->partitions);
+    if (!states || topic_grow(t, m->partitions, logs, states) < 0) {
+        snprintf(err, errlen, "out of memory loading topic %s", m->name);
+        free_states(states, m->partitions);
+        for (int32_t k = 0; k < m->partitions; k++)
+            plog_unref(logs[k]);
+        free(logs);
+        topic_unref(t);
+        return -1;
+    }
+    free(states);
     free(logs);
     for (int32_t i = 0; i < m->partitions; i++)
         attach_partition(b, topic_partition(t, i));
@@ -288,9 +338,7 @@ static int load_topic(broker *b, const meta_topic *m, char *err, size_t errlen)
 int topic_admin_load(broker *b, char *err, size_t errlen)
 {
     meta_state *st = broker_loaded_metadata();
-    char path[4200];
-    snprintf(path, sizeof path, "%s/%s", b->metadata_dir, METADATA_FILE);
-    bool have_file = access(path, F_OK) == 0;
+    bool have_file = st->found;
     for (int i = 0; i < st->ntopics; i++)
         if (load_topic(b, &st->topics[i], err, errlen) < 0)
             return -1;
@@ -354,8 +402,12 @@ int16_t topic_admin_create(broker *b, const char *name, int32_t partitions, int1
         snprintf(msg, msglen, "Replication factor must be larger than 0.");
         return KERR_INVALID_REPLICATION_FACTOR;
     }
-    if (replication > 1) {
-        snprintf(msg, msglen, "Replication factor: %d larger than available brokers: 1.", replication);
+    md_brokers *live = md_live_brokers(b->md);
+    int nlive = live ? live->n : 1;
+    md_brokers_unref(live);
+    if (replication > nlive) {
+        snprintf(msg, msglen, "Replication factor: %d larger than available brokers: %d.",
+                 replication, nlive);
         return KERR_INVALID_REPLICATION_FACTOR;
     }
     topic *t = registry_get(&b->topics, name, strlen(name));
@@ -406,7 +458,20 @@ int16_t topic_admin_create(broker *b, const char *name, int32_t partitions, int1
         topic_unref(t);
         return code;
     }
-    topic_grow(t, partitions, logs);
+    int32_t *replicas = assign_replicas(b, partitions, replication);
+    meta_topic m = { .name = t->name, .id = id, .partitions = partitions, .internal = t->internal,
+                     .replication_factor = replicas ? replication : 1, .replicas = replicas };
+    partition_state **states = initial_states(b, &m, 0, partitions);
+    free(replicas);
+    if (!states || topic_grow(t, partitions, logs, states) < 0) {
+        free_states(states, partitions);
+        delete_logs(b, logs, partitions);
+        free(logs);
+        topic_unref(t);
+        snprintf(msg, msglen, "out of memory");
+        return KERR_UNKNOWN_SERVER_ERROR;
+    }
+    free(states);
     if (save_metadata(b, NULL, t, msg, msglen) < 0) {
         for (int32_t i = 0; i < partitions; i++) {
             partition *p = topic_partition(t, i);
@@ -527,11 +592,16 @@ int16_t topic_admin_add_partitions(broker *b, const char *name, int32_t total, b
     if (code)
         goto out;
     /* Publish, then persist (save_metadata reads the new count). */
-    if (topic_grow(t, total, logs) < 0) {
+    meta_topic m = { .name = t->name, .id = t->id, .partitions = total, .internal = t->internal,
+                     .replication_factor = 1 };
+    partition_state **states = initial_states(b, &m, cur, total - cur);
+    if (!states || topic_grow(t, total, logs, states) < 0) {
+        free_states(states, total - cur);
         delete_logs(b, logs, total - cur);
         code = KERR_UNKNOWN_SERVER_ERROR;
         goto out;
     }
+    free(states);
     if (save_metadata(b, NULL, NULL, msg, msglen) < 0) {
         /* The partitions are visible but not durable: report the failure;
          * they will be dropped (not served) after a restart. */
@@ -703,16 +773,14 @@ int16_t broker_admin_set_configs(broker *b, bool cluster_default, const topic_kv
 int64_t producer_id_allocate(broker *b)
 {
     if (b->next_producer_id >= b->next_producer_id_block) {
-        int64_t start = b->next_producer_id_block > b->next_producer_id ? b->next_producer_id_block
-                                                                        : b->next_producer_id;
-        int64_t saved = b->next_producer_id_block;
-        b->next_producer_id_block = start + PRODUCER_ID_BLOCK;
-        char msg[256];
-        if (save_metadata(b, NULL, NULL, msg, sizeof msg) < 0) {
-            b->next_producer_id_block = saved;
+        int64_t first;
+        char err[256];
+        if (md_reserve_producer_ids(b->md, PRODUCER_ID_BLOCK, &first, err, sizeof err) < 0) {
+            LOG_ERR("admin", "%s", err);
             return -1;
         }
-        b->next_producer_id = start;
+        b->next_producer_id = first;
+        b->next_producer_id_block = first + PRODUCER_ID_BLOCK;
     }
     return b->next_producer_id++;
 }

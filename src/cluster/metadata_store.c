@@ -1,28 +1,37 @@
-/* metadata_store.c - see metadata_store.h. */
+/*
+ * metadata_store.c - the local metadata store (see metadata_store.h).
+ *
+ * The admin thread owns `doc` (the JSON document as last loaded or
+ * written) and `next_pid_block`; `mu` guards what network threads read:
+ * the live-broker snapshot and the cluster id.
+ */
 #include "cluster/metadata_store.h"
 
 #include <cjson/cJSON.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <inttypes.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "core/crc32c.h"
+#include "os/sio.h"
 
-static void kvs_free(meta_kvs *k)
-{
-    for (int i = 0; i < k->n; i++) {
-        free(k->v[i].key);
-        free(k->v[i].value);
-    }
-    free(k->v);
-    k->v = NULL;
-    k->n = 0;
-}
+typedef struct md_local {
+    cluster_md base;
+    char dir[4096];
+    char path[4200];
+    cJSON *doc;                  /* admin thread */
+    int64_t next_pid_block;      /* admin thread: first producer id not reserved */
+    pthread_mutex_t mu;
+    md_brokers *brokers;         /* mu */
+    char cluster_id[64];         /* mu */
+} md_local;
+
+#define L(m) ((md_local *)(m))
+
+/* -------------------------------------------------------------- reading */
 
 static int kvs_from_json(const cJSON *obj, topic_kv **out, int *n)
 {
@@ -34,6 +43,7 @@ static int kvs_from_json(const cJSON *obj, topic_kv **out, int *n)
     topic_kv *v = calloc((size_t)(cnt ? cnt : 1), sizeof *v);
     if (!v)
         return -1;
+    *out = v;
     const cJSON *kv;
     cJSON_ArrayForEach(kv, obj) {
         if (!cJSON_IsString(kv))
@@ -43,122 +53,28 @@ static int kvs_from_json(const cJSON *obj, topic_kv **out, int *n)
         if (!v[*n].key || !v[*n].value) {
             free(v[*n].key);
             free(v[*n].value);
-            *out = v;
             return -1;
         }
         (*n)++;
     }
-    *out = v;
     return 0;
 }
 
-static cJSON *kvs_to_json(cJSON *parent, const char *name, const topic_kv *v, int n)
+/* Parse a body already checked against its CRC into out. */
+static int parse_body(md_local *l, cJSON *root, meta_state *out, char *err, size_t errlen)
 {
-    cJSON *o = cJSON_AddObjectToObject(parent, name);
-    for (int k = 0; o && k < n; k++)
-        cJSON_AddStringToObject(o, v[k].key, v[k].value);
-    return o;
-}
-
-void meta_state_free(meta_state *st)
-{
-    kvs_free(&st->broker_default);
-    kvs_free(&st->broker_own);
-    for (int i = 0; i < st->ntopics; i++) {
-        meta_topic *t = &st->topics[i];
-        free(t->name);
-        for (int k = 0; k < t->nconfigs; k++) {
-            free(t->configs[k].key);
-            free(t->configs[k].value);
-        }
-        free(t->configs);
-    }
-    free(st->topics);
-    memset(st, 0, sizeof *st);
-}
-
-static char *read_file(const char *path, size_t *len, int *err)
-{
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) {
-        *err = errno;
-        return NULL;
-    }
-    struct stat sb;
-    char *buf = NULL;
-    if (fstat(fd, &sb) < 0 || sb.st_size > (64 << 20)) {
-        *err = fstat(fd, &sb) < 0 ? errno : EFBIG;
-        goto out;
-    }
-    buf = malloc((size_t)sb.st_size + 1);
-    if (!buf) {
-        *err = ENOMEM;
-        goto out;
-    }
-    size_t got = 0;
-    while (got < (size_t)sb.st_size) {
-        ssize_t n = read(fd, buf + got, (size_t)sb.st_size - got);
-        if (n <= 0) {
-            *err = n < 0 ? errno : EIO;
-            free(buf);
-            buf = NULL;
-            goto out;
-        }
-        got += (size_t)n;
-    }
-    buf[got] = 0;
-    *len = got;
-out:
-    close(fd);
-    return buf;
-}
-
-int metadata_load(const char *dir, meta_state *out, char *err, size_t errlen)
-{
-    char path[4096];
-    snprintf(path, sizeof path, "%s/%s", dir, METADATA_FILE);
-    memset(out, 0, sizeof *out);
-    size_t len = 0;
-    int e = 0;
-    char *buf = read_file(path, &len, &e);
-    cJSON *root = NULL;
-    int rc = -1;
-    if (!buf) {
-        if (e == ENOENT)
-            return 0;
-        snprintf(err, errlen, "cannot read %s: %s", path, strerror(e));
-        return -1;
-    }
-    char *nl = memchr(buf, '\n', len);
-    unsigned ver = 0, crc = 0;
-    if (!nl || sscanf(buf, "samsa-metadata %u %8x", &ver, &crc) != 2) {
-        snprintf(err, errlen, "%s: bad header line (expected 'samsa-metadata <version> <crc>')", path);
-        goto out;
-    }
-    if (ver != METADATA_VERSION) {
-        snprintf(err, errlen, "%s: unsupported version %u", path, ver);
-        goto out;
-    }
-    const char *body = nl + 1;
-    size_t blen = len - (size_t)(body - buf);
-    if (crc32c(0, body, blen) != crc) {
-        snprintf(err, errlen, "%s: checksum mismatch; the file is corrupt", path);
-        goto out;
-    }
-    root = cJSON_ParseWithLength(body, blen);
     cJSON *topics = root ? cJSON_GetObjectItemCaseSensitive(root, "topics") : NULL;
     if (!cJSON_IsArray(topics)) {
-        snprintf(err, errlen, "%s: malformed JSON body", path);
-        goto out;
+        snprintf(err, errlen, "%s: malformed JSON body", l->path);
+        return -1;
     }
     cJSON *pid = cJSON_GetObjectItemCaseSensitive(root, "next_producer_id_block");
-    out->next_producer_id_block = cJSON_IsNumber(pid) ? (int64_t)pid->valuedouble : 0;
+    l->next_pid_block = cJSON_IsNumber(pid) && pid->valuedouble > 0 ? (int64_t)pid->valuedouble : 0;
+    out->next_producer_id_block = l->next_pid_block;
     int n = cJSON_GetArraySize(topics);
     out->topics = calloc((size_t)(n ? n : 1), sizeof *out->topics);
-    if (!out->topics) {
-        snprintf(err, errlen, "out of memory");
-        goto out;
-    }
+    if (!out->topics)
+        goto nomem;
     cJSON *it;
     cJSON_ArrayForEach(it, topics) {
         cJSON *name = cJSON_GetObjectItemCaseSensitive(it, "name");
@@ -168,31 +84,69 @@ int metadata_load(const char *dir, meta_state *out, char *err, size_t errlen)
         cJSON *cfg = cJSON_GetObjectItemCaseSensitive(it, "configs");
         meta_topic *t = &out->topics[out->ntopics];
         if (!cJSON_IsString(name) || !cJSON_IsString(id) || !cJSON_IsNumber(np) ||
-            !kuuid_from_str(id->valuestring, &t->id) || np->valueint < 1) {
-            snprintf(err, errlen, "%s: malformed topic entry %d", path, out->ntopics);
-            goto out;
+            !kuuid_from_str(id->valuestring, &t->id) || np->valuedouble < 1 ||
+            np->valuedouble > INT32_MAX) {
+            snprintf(err, errlen, "%s: malformed topic entry %d", l->path, out->ntopics);
+            return -1;
         }
         t->name = strdup(name->valuestring);
         t->partitions = np->valueint;
         t->internal = cJSON_IsTrue(internal);
+        t->replication_factor = 1;
         out->ntopics++;
-        if (!t->name) {
-            snprintf(err, errlen, "out of memory");
-            goto out;
-        }
-        if (kvs_from_json(cfg, &t->configs, &t->nconfigs) < 0) {
-            snprintf(err, errlen, "out of memory");
-            goto out;
-        }
+        if (!t->name || kvs_from_json(cfg, &t->configs, &t->nconfigs) < 0)
+            goto nomem;
     }
     cJSON *bc = cJSON_GetObjectItemCaseSensitive(root, "broker_configs");
     if (kvs_from_json(cJSON_GetObjectItemCaseSensitive(bc, "default"), &out->broker_default.v,
                       &out->broker_default.n) < 0 ||
         kvs_from_json(cJSON_GetObjectItemCaseSensitive(bc, "broker"), &out->broker_own.v,
-                      &out->broker_own.n) < 0) {
-        snprintf(err, errlen, "out of memory");
+                      &out->broker_own.n) < 0)
+        goto nomem;
+    return 0;
+nomem:
+    snprintf(err, errlen, "%s: out of memory loading it", l->path);
+    return -1;
+}
+
+static int local_load(cluster_md *m, meta_state *out, char *err, size_t errlen)
+{
+    md_local *l = L(m);
+    memset(out, 0, sizeof *out);
+    char *buf = NULL;
+    size_t len = 0;
+    if (sio_read_file(l->path, METADATA_MAX_BYTES, &buf, &len) < 0) {
+        if (errno == ENOENT)
+            return 0;
+        snprintf(err, errlen, "cannot read %s: %s", l->path, strerror(errno));
+        return -1;
+    }
+    cJSON *root = NULL;
+    int rc = -1;
+    char *nl = memchr(buf, '\n', len);
+    unsigned ver = 0, crc = 0;
+    if (!nl || sscanf(buf, "samsa-metadata %u %8x", &ver, &crc) != 2) {
+        snprintf(err, errlen, "%s: bad header line (expected 'samsa-metadata <version> <crc>')",
+                 l->path);
         goto out;
     }
+    if (ver != METADATA_VERSION) {
+        snprintf(err, errlen, "%s: unsupported version %u", l->path, ver);
+        goto out;
+    }
+    const char *body = nl + 1;
+    size_t blen = len - (size_t)(body - buf);
+    if (crc32c(0, body, blen) != crc) {
+        snprintf(err, errlen, "%s: checksum mismatch; the file is corrupt", l->path);
+        goto out;
+    }
+    root = cJSON_ParseWithLength(body, blen);
+    if (parse_body(l, root, out, err, errlen) < 0)
+        goto out;
+    cJSON_Delete(l->doc);
+    l->doc = root;
+    root = NULL;
+    out->found = true;
     rc = 0;
 out:
     cJSON_Delete(root);
@@ -202,31 +156,20 @@ out:
     return rc;
 }
 
-static int write_all(int fd, const char *p, size_t n)
+/* -------------------------------------------------------------- writing */
+
+static void kvs_to_json(cJSON *parent, const char *name, const topic_kv *v, int n)
 {
-    while (n > 0) {
-        ssize_t w = write(fd, p, n);
-        if (w < 0) {
-            if (errno == EINTR)
-                continue;
-            return -1;
-        }
-        p += w;
-        n -= (size_t)w;
-    }
-    return 0;
+    cJSON *o = cJSON_AddObjectToObject(parent, name);
+    for (int k = 0; o && k < n; k++)
+        cJSON_AddStringToObject(o, v[k].key, v[k].value);
 }
 
-int metadata_save(const char *dir, const meta_state *st, char *err, size_t errlen)
+static cJSON *build_doc(const meta_state *st, int64_t pid_block)
 {
-    char path[4096], tmp[4200];
-    snprintf(path, sizeof path, "%s/%s", dir, METADATA_FILE);
-    snprintf(tmp, sizeof tmp, "%s.tmp", path);
-    int rc = -1, fd = -1, dfd = -1;
-    char *body = NULL;
     cJSON *root = cJSON_CreateObject();
     cJSON *topics = cJSON_AddArrayToObject(root, "topics");
-    for (int i = 0; i < st->ntopics; i++) {
+    for (int i = 0; st && i < st->ntopics; i++) {
         const meta_topic *t = &st->topics[i];
         cJSON *o = cJSON_CreateObject();
         char ids[KUUID_STR_LEN + 1];
@@ -238,45 +181,198 @@ int metadata_save(const char *dir, const meta_state *st, char *err, size_t errle
         kvs_to_json(o, "configs", t->configs, t->nconfigs);
         cJSON_AddItemToArray(topics, o);
     }
-    cJSON_AddNumberToObject(root, "next_producer_id_block", (double)st->next_producer_id_block);
+    cJSON_AddNumberToObject(root, "next_producer_id_block", (double)pid_block);
     cJSON *bc = cJSON_AddObjectToObject(root, "broker_configs");
-    kvs_to_json(bc, "default", st->broker_default.v, st->broker_default.n);
-    kvs_to_json(bc, "broker", st->broker_own.v, st->broker_own.n);
-    body = cJSON_Print(root);
+    if (st) {
+        kvs_to_json(bc, "default", st->broker_default.v, st->broker_default.n);
+        kvs_to_json(bc, "broker", st->broker_own.v, st->broker_own.n);
+    }
+    return root;
+}
+
+/* Header + body through the durable-file door. */
+static int write_doc(md_local *l, const cJSON *doc, char *err, size_t errlen)
+{
+    char *body = cJSON_Print(doc);
     if (!body) {
-        snprintf(err, errlen, "out of memory serialising metadata");
-        goto out;
+        snprintf(err, errlen, "out of memory serialising %s", l->path);
+        return -1;
     }
     size_t blen = strlen(body);
     char hdr[64];
     int hl = snprintf(hdr, sizeof hdr, "samsa-metadata %d %08x\n", METADATA_VERSION,
                       crc32c(0, body, blen));
-    fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (fd < 0 || write_all(fd, hdr, (size_t)hl) < 0 || write_all(fd, body, blen) < 0 ||
-        fsync(fd) < 0) {
-        snprintf(err, errlen, "cannot write %s: %s", tmp, strerror(errno));
-        goto out;
+    char *file = malloc((size_t)hl + blen);
+    int rc = -1;
+    if (!file) {
+        snprintf(err, errlen, "out of memory writing %s", l->path);
+    } else {
+        memcpy(file, hdr, (size_t)hl);
+        memcpy(file + hl, body, blen);
+        rc = sio_write_file_atomic(l->dir, METADATA_FILE, file, (size_t)hl + blen, 1);   /* M7 */
+        if (rc < 0)
+            snprintf(err, errlen, "cannot write %s: %s", l->path, strerror(errno));
     }
-    close(fd);
-    fd = -1;
-    if (rename(tmp, path) < 0) {
-        snprintf(err, errlen, "cannot rename %s: %s", tmp, strerror(errno));
-        goto out;
-    }
-    dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (dfd < 0 || fsync(dfd) < 0) {
-        snprintf(err, errlen, "cannot fsync %s: %s", dir, strerror(errno));
-        goto out;
-    }
-    rc = 0;
-out:
-    if (fd >= 0) {
-        close(fd);
-        unlink(tmp);
-    }
-    if (dfd >= 0)
-        close(dfd);
+    free(file);
     cJSON_free(body);
-    cJSON_Delete(root);
     return rc;
+}
+
+static int local_store(cluster_md *m, const meta_state *st, char *err, size_t errlen)
+{
+    md_local *l = L(m);
+    cJSON *doc = build_doc(st, l->next_pid_block);
+    if (!doc || write_doc(l, doc, err, errlen) < 0) {
+        if (!doc)
+            snprintf(err, errlen, "out of memory serialising %s", l->path);
+        cJSON_Delete(doc);
+        return -1;
+    }
+    cJSON_Delete(l->doc);
+    l->doc = doc;
+    md_notify(m, &(md_event){ .kind = MD_EV_TOPICS });
+    return 0;
+}
+
+static int local_reserve_pids(cluster_md *m, int64_t count, int64_t *first, char *err,
+                              size_t errlen)
+{
+    md_local *l = L(m);
+    if (count <= 0 || l->next_pid_block > INT64_MAX - count) {
+        snprintf(err, errlen, "producer ids exhausted");
+        return -1;
+    }
+    if (!l->doc && !(l->doc = build_doc(NULL, l->next_pid_block))) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    int64_t start = l->next_pid_block;
+    cJSON *num = cJSON_GetObjectItemCaseSensitive(l->doc, "next_producer_id_block");
+    if (!num && !(num = cJSON_AddNumberToObject(l->doc, "next_producer_id_block", 0))) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    cJSON_SetNumberValue(num, (double)(start + count));
+    if (write_doc(l, l->doc, err, errlen) < 0) {
+        cJSON_SetNumberValue(num, (double)start);
+        return -1;
+    }
+    l->next_pid_block = start + count;
+    *first = start;                      /* M8: durable before any id of it is handed out */
+    return 0;
+}
+
+/* ------------------------------------------------- derived and in memory */
+
+static partition_state *local_partition_state(cluster_md *m, const meta_topic *t, int32_t p)
+{
+    if (!t->replicas || t->replication_factor < 1 || p < 0 || p >= t->partitions)
+        return pstate_local(m->self, 0);
+    pstate_spec s = { .leader = m->self, .leader_epoch = 0, .controller_epoch = -1,
+                      .replicas = &t->replicas[(size_t)p * (size_t)t->replication_factor],
+                      .nreplicas = t->replication_factor, .isr = &m->self, .nisr = 1 };
+    return pstate_new(&s);
+}
+
+static md_brokers *local_live_brokers(cluster_md *m)
+{
+    md_local *l = L(m);
+    pthread_mutex_lock(&l->mu);
+    md_brokers *bs = l->brokers;
+    atomic_fetch_add_explicit(&bs->refs, 1, memory_order_relaxed);
+    pthread_mutex_unlock(&l->mu);
+    return bs;
+}
+
+static int local_register_broker(cluster_md *m, const md_broker *br, char *err, size_t errlen)
+{
+    md_local *l = L(m);
+    if (br->id == m->self || br->id < 0) {
+        snprintf(err, errlen, "broker id %d: not another broker", br->id);
+        return -1;
+    }
+    pthread_mutex_lock(&l->mu);
+    md_brokers *cur = l->brokers;
+    bool replace = md_brokers_find(cur, br->id) != NULL;
+    int n = cur->n + (replace ? 0 : 1);
+    md_brokers *next = n <= MD_MAX_BROKERS ? malloc(sizeof *next + (size_t)n * sizeof(md_broker)) : NULL;
+    if (!next) {
+        pthread_mutex_unlock(&l->mu);
+        snprintf(err, errlen, n > MD_MAX_BROKERS ? "more than %d live brokers" : "out of memory",
+                 MD_MAX_BROKERS);
+        return -1;
+    }
+    atomic_init(&next->refs, 1);
+    int k = 0;
+    bool placed = false;
+    for (int i = 0; i < cur->n; i++) {
+        if (!placed && br->id <= cur->v[i].id) {
+            next->v[k++] = *br;
+            placed = true;
+        }
+        if (cur->v[i].id != br->id)
+            next->v[k++] = cur->v[i];
+    }
+    if (!placed)
+        next->v[k++] = *br;
+    next->n = k;
+    l->brokers = next;
+    pthread_mutex_unlock(&l->mu);
+    md_brokers_unref(cur);
+    md_notify(m, &(md_event){ .kind = MD_EV_BROKERS });
+    return 0;
+}
+
+static int local_cluster_id(cluster_md *m, const char *proposed, char *out, size_t cap)
+{
+    md_local *l = L(m);
+    pthread_mutex_lock(&l->mu);
+    if (!l->cluster_id[0] && proposed)
+        snprintf(l->cluster_id, sizeof l->cluster_id, "%s", proposed);
+    int n = snprintf(out, cap, "%s", l->cluster_id);
+    pthread_mutex_unlock(&l->mu);
+    return n < 0 || (size_t)n >= cap ? -1 : 0;
+}
+
+static void local_destroy(cluster_md *m)
+{
+    md_local *l = L(m);
+    cJSON_Delete(l->doc);
+    md_brokers_unref(l->brokers);
+    pthread_mutex_destroy(&l->mu);
+    free(l);
+}
+
+static const cluster_md_ops local_ops = {
+    .name = "local",
+    .load = local_load,
+    .store = local_store,
+    .partition_state = local_partition_state,
+    .reserve_producer_ids = local_reserve_pids,
+    .live_brokers = local_live_brokers,
+    .register_broker = local_register_broker,
+    .cluster_id = local_cluster_id,
+    .destroy = local_destroy,
+};
+
+cluster_md *md_local_open(const char *dir, const md_broker *self, char *err, size_t errlen)
+{
+    md_local *l = calloc(1, sizeof *l);
+    md_brokers *bs = malloc(sizeof *bs + sizeof(md_broker));
+    if (!l || !bs) {
+        free(l);
+        free(bs);
+        snprintf(err, errlen, "out of memory opening the metadata store");
+        return NULL;
+    }
+    l->base.ops = &local_ops;
+    l->base.self = self->id;
+    snprintf(l->dir, sizeof l->dir, "%s", dir);
+    snprintf(l->path, sizeof l->path, "%s/%s", dir, METADATA_FILE);
+    pthread_mutex_init(&l->mu, NULL);
+    atomic_init(&bs->refs, 1);
+    bs->n = 1;
+    bs->v[0] = *self;
+    l->brokers = bs;
+    return &l->base;
 }

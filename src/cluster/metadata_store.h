@@ -1,9 +1,9 @@
 /*
- * metadata_store.h - durable cluster metadata for the embedded (single
- * broker, no ZooKeeper) mode: topics with ids, partition counts and config
- * overrides, and the producer-id block high-water mark.
+ * metadata_store.h - the local metadata store: the cluster_md
+ * implementation (cluster/metadata.h) for the embedded mode, one broker and
+ * no ZooKeeper.
  *
- * File `<metadata dir>/samsa-metadata.json`:
+ * Durable part: `<metadata dir>/samsa-metadata.json`, format version 1:
  *   line 1: "samsa-metadata <version> <crc32c of the body, 8 hex digits>"
  *   rest:   a JSON body (see docs/storage-format.md):
  *     { "topics": [ { "name": "t", "id": "<base64 uuid>", "partitions": 3,
@@ -11,55 +11,31 @@
  *       "next_producer_id_block": 2000,
  *       "broker_configs": { "default": { "log.retention.ms": "1000" },
  *                           "broker": { } } }
- * Replaced atomically: write to .tmp, fsync, rename, fsync the directory.
- * A file whose CRC does not match is refused at startup with an error
- * naming it; nothing is silently dropped.
+ * Written only through src/os/sio.h (sio_write_file_atomic: .tmp, fsync,
+ * rename, fsync of the directory) and read with sio_read_file.  A file
+ * whose header or CRC does not match is refused with an error naming it;
+ * nothing is silently dropped.
  *
- * With ZooKeeper (a later issue) the same records live in znodes; callers
- * use only this interface.  Not thread-safe: the admin worker serialises
- * all saves.
+ * Derived, not stored: every partition is assigned to this broker alone,
+ * which leads it with ISR = {self} at leader epoch 0 (a single broker has
+ * no other shape; assignments a caller passes are not persisted).
+ * In memory only: the live-broker list (this broker, plus brokers
+ * registered by the test hook) and the cluster id (meta.properties keeps
+ * it durably in the log directories).
  */
 #ifndef SAMSA_CLUSTER_METADATA_STORE_H
 #define SAMSA_CLUSTER_METADATA_STORE_H
 
-#include <stdbool.h>
 #include <stddef.h>
-#include <stdint.h>
 
-#include "cluster/topic.h"
-#include "core/uuid.h"
-
-typedef struct meta_topic {
-    char *name;
-    kuuid id;
-    int32_t partitions;
-    bool internal;
-    topic_kv *configs;
-    int nconfigs;
-} meta_topic;
-
-typedef struct meta_kvs {
-    topic_kv *v;
-    int n;
-} meta_kvs;
-
-typedef struct meta_state {
-    meta_topic *topics;
-    int ntopics;
-    int64_t next_producer_id_block;
-    /* Dynamic broker configs: the cluster-wide default layer (resource
-     * "") and this broker's layer (resource "<node id>"). */
-    meta_kvs broker_default;
-    meta_kvs broker_own;
-} meta_state;
+#include "cluster/metadata.h"
 
 #define METADATA_FILE "samsa-metadata.json"
 #define METADATA_VERSION 1
+#define METADATA_MAX_BYTES (64 << 20)
 
-/* Missing file = empty state (returns 0).  -1 with a message otherwise. */
-int metadata_load(const char *dir, meta_state *out, char *err, size_t errlen);
-/* Persist `st` durably.  -1 with a message on failure (nothing changed). */
-int metadata_save(const char *dir, const meta_state *st, char *err, size_t errlen);
-void meta_state_free(meta_state *st);
+/* A local store keeping its file in `dir`, for the broker `self` (its id
+ * and advertised endpoints).  NULL with a message when out of memory. */
+cluster_md *md_local_open(const char *dir, const md_broker *self, char *err, size_t errlen);
 
 #endif

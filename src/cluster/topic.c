@@ -14,6 +14,7 @@ static partition *partition_new(topic *t, int32_t index)
     p->topic = t;
     p->index = index;
     pthread_mutex_init(&p->watch_lock, NULL);
+    pthread_mutex_init(&p->state_lock, NULL);
     return p;
 }
 
@@ -21,7 +22,9 @@ static void partition_free(partition *p)
 {
     if (p->log)
         plog_unref(p->log);
+    pstate_unref(p->state);
     pthread_mutex_destroy(&p->watch_lock);
+    pthread_mutex_destroy(&p->state_lock);
     free(p->watchers);
     free(p);
 }
@@ -48,7 +51,7 @@ topic *topic_new(const char *name, size_t len, kuuid id, bool internal)
     return t;
 }
 
-int topic_grow(topic *t, int32_t n, plog **logs)
+int topic_grow(topic *t, int32_t n, plog **logs, partition_state **states)
 {
     int32_t old = topic_nparts(t);
     if (n <= old)
@@ -76,8 +79,11 @@ int topic_grow(topic *t, int32_t n, plog **logs)
             return -1;
         }
     }
-    for (int32_t i = old; i < n; i++)
+    for (int32_t i = old; i < n; i++) {
         arr[i]->log = logs ? logs[i - old] : NULL;
+        if (states && states[i - old])
+            partition_set_state(arr[i], states[i - old]);   /* not yet visible: cannot be refused */
+    }
     if (cur)
         t->retired[t->nretired++] = cur;
     atomic_store_explicit(&t->parts, arr, memory_order_release);

@@ -9,9 +9,11 @@
  * while the topic is live, and every lookup returns one the caller drops
  * with topic_unref().
  *
- * A partition links the metadata to its log (storage/partition_log.h) and
- * carries the list of delayed operations (long-poll fetches, produces
- * waiting for a flush) that want to hear when the log changes.
+ * A partition links the metadata to its log (storage/partition_log.h),
+ * carries its replication state (leader, epoch, replicas, ISR: an immutable
+ * snapshot, cluster/partition_state.h) and the list of delayed operations
+ * (long-poll fetches, produces waiting for a flush) that want to hear when
+ * the log changes.
  */
 #ifndef SAMSA_CLUSTER_TOPIC_H
 #define SAMSA_CLUSTER_TOPIC_H
@@ -21,6 +23,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "cluster/partition_state.h"
 #include "core/uuid.h"
 
 typedef struct plog plog;
@@ -32,7 +35,12 @@ typedef struct partition {
     int32_t index;
     plog *log;                       /* a reference, set before the partition is
                                         published; dropped when the topic is freed */
-    atomic_int leader_epoch;         /* 0 on a single node */
+    /* Replication state: read with partition_state_get(), changed only
+     * with partition_set_state() (M2).  leader_epoch mirrors
+     * state->leader_epoch for the append path, which stamps batches. */
+    pthread_mutex_t state_lock;      /* guards the state pointer only */
+    partition_state *state;          /* NULL until the first set: no leader */
+    atomic_int leader_epoch;
 
     pthread_mutex_t watch_lock;      /* guards watchers */
     atomic_int nwatchers;            /* cheap "anyone listening?" check */
@@ -73,9 +81,11 @@ topic *topic_new(const char *name, size_t len, kuuid id, bool internal);
 void topic_ref(topic *t);
 void topic_unref(topic *t);
 /* Grow to n partitions (n > current), attaching logs[i - current] (each a
- * reference the partition takes over) before the new partitions become
- * visible.  Caller serialises growth. */
-int topic_grow(topic *t, int32_t n, plog **logs);
+ * reference the partition takes over) and states[i - current] (likewise;
+ * states may be NULL: no leader yet) before the new partitions become
+ * visible.  On failure the caller keeps its references.  Caller serialises
+ * growth. */
+int topic_grow(topic *t, int32_t n, plog **logs, partition_state **states);
 
 static inline int32_t topic_nparts(const topic *t)
 {
@@ -88,6 +98,19 @@ static inline partition *topic_partition(const topic *t, int32_t i)
         return NULL;
     return atomic_load_explicit(&((topic *)t)->parts, memory_order_acquire)[i];
 }
+
+/* The partition's current state, referenced (drop it with pstate_unref),
+ * or NULL if none was set yet.  Any thread. */
+partition_state *partition_state_get(partition *p);
+/* The one way to change a partition's state (M2).  Takes over the
+ * caller's reference to s.  Refuses a state whose leader epoch is older
+ * than the current one (M1) with KERR_STALE_CONTROLLER_EPOCH, as Kafka
+ * ignores such a LeaderAndIsr entry; KERR_NONE when installed.  Any
+ * thread; callers that must order several changes serialise themselves
+ * (the admin thread does). */
+int16_t partition_set_state(partition *p, partition_state *s);
+/* True when `broker` leads p now.  Any thread. */
+bool partition_led_by(partition *p, int32_t broker);
 
 /* Override access (caller holds the registry lock). */
 const char *topic_config_get(const topic *t, const char *key);

@@ -271,6 +271,7 @@ struct broker_config {
     char *samsa_log_level;
     char *samsa_unknown_config_policy;  /* "error" or "warn" */
     int32_t samsa_max_open_files;       /* segment files kept open; -1 = half of RLIMIT_NOFILE */
+    bool samsa_test_hooks_enable;       /* test only: serve LeaderAndIsr from any client */
 
     /* -- derived by broker_config_finish() -- */
     int64_t retention_ms;               /* ms > minutes > hours; -1 = unlimited */

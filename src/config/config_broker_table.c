@@ -418,6 +418,11 @@ const struct cfg_def cfg_broker_defs[] = {
              "raises to its hard limit at startup); the other half is left to sockets.",
       .note = "Kafka keeps every segment's files open (3 per segment) and needs ulimit -n above that; Samsa "
               "bounds its descriptors. Index files are not held open at all." },
+    { K("samsa.test.hooks.enable", BOOLEAN, "false"), RO, LOW, F(samsa_test_hooks_enable),
+      .doc = "Samsa, TEST ONLY: serve LeaderAndIsr (API key 4) from any client, so tests can mark a "
+             "partition as led by another broker and register that broker's endpoint. Never enable "
+             "it in production: any client could move leadership. Off, the API is not advertised and "
+             "a request for it closes the connection like any unknown API." },
 };
 
 const size_t cfg_broker_ndefs = sizeof cfg_broker_defs / sizeof *cfg_broker_defs;

@@ -745,8 +745,9 @@ void coord_join_group(coordinator *co, kreq *rq)
         reply_join_error(rq, KERR_INVALID_GROUP_ID, NULL);
         goto out;
     }
-    if (!co->offsets) {
-        reply_join_error(rq, KERR_COORDINATOR_NOT_AVAILABLE, NULL);
+    int16_t owner = coord_check_owner(co, gid);
+    if (owner) {
+        reply_join_error(rq, owner, NULL);
         goto out;
     }
     if (req->session_timeout_ms < co->min_session_ms || req->session_timeout_ms > co->max_session_ms) {

@@ -81,6 +81,8 @@ static int16_t validate_commit(coordinator *co, group **gp, const offset_commit_
         err = KERR_INVALID_GROUP_ID;
         goto out;
     }
+    if ((err = coord_check_owner(co, gid)))
+        goto out;
     if (!g) {
         if (!standalone) {
             err = KERR_ILLEGAL_GENERATION;

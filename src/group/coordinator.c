@@ -111,6 +111,14 @@ group *coord_group_create(coordinator *co, const char *id)
     return g;
 }
 
+int16_t coord_check_owner(coordinator *co, const char *id)
+{
+    if (!co->offsets)
+        return KERR_COORDINATOR_NOT_AVAILABLE;
+    partition *p = topic_partition(co->offsets, group_partition_for(id, strlen(id), co->nparts > 0 ? co->nparts : 1));
+    return p && partition_led_by(p, co->b->set.node_id) ? KERR_NONE : KERR_NOT_COORDINATOR;
+}
+
 void coord_group_delete(coordinator *co, group *g)
 {
     loop_timer_cancel(co->lp, &g->join_timer);
@@ -295,6 +303,8 @@ int16_t coord_persist(coordinator *co, int32_t partno, const bb_record *recs, in
     partition *p = co->offsets ? topic_partition(co->offsets, partno) : NULL;
     if (!p || !p->log)
         return KERR_COORDINATOR_NOT_AVAILABLE;
+    if (!partition_led_by(p, co->b->set.node_id))
+        return KERR_NOT_COORDINATOR;           /* M4: only the leader appends */
     bb_params bp;
     bb_params_init(&bp);
     uint8_t *batch = NULL;

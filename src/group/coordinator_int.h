@@ -61,6 +61,11 @@ group *coord_group(coordinator *co, const char *id);
 group *coord_group_create(coordinator *co, const char *id);
 void coord_group_delete(coordinator *co, group *g);
 
+/* Whether this broker coordinates group `id`: NOT_COORDINATOR when another
+ * broker leads its __consumer_offsets partition, COORDINATOR_NOT_AVAILABLE
+ * when that topic does not exist yet, else NONE. */
+int16_t coord_check_owner(coordinator *co, const char *id);
+
 /* Append records to the offsets partition; done() runs when they are
  * durable as configured (maybe at once).  Returns the append error (done
  * is then not called) or 0. */

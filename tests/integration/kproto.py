@@ -535,12 +535,33 @@ def produce(conn, topic, partition, records, acks=-1, timeout_ms=10000, version=
         if v >= 8:
             d["record_errors"] = r.array(lambda r: (r.i32(), r.string(), r.tags())[:2])
             d["error_message"] = r.string()
-        r.tags()
+        d["tags"] = r.tags()
+        if 0 in d["tags"]:  # v10+ CurrentLeader (KIP-951)
+            d["current_leader"] = parse_leader_id_and_epoch(d["tags"][0])
         return d
 
     topics = r.array(lambda r: (r.string(), r.array(part), r.tags())[:2])
     assert len(topics) == 1 and len(topics[0][1]) == 1, topics
-    return topics[0][1][0]
+    res = topics[0][1][0]
+    if v >= 1:
+        r.i32()  # throttle_time_ms
+    top = r.tags()
+    if 0 in top:  # v10+ NodeEndpoints
+        res["node_endpoints"] = parse_node_endpoints(top[0])
+    return res
+
+
+def parse_leader_id_and_epoch(data):
+    """A CurrentLeader tagged struct (Produce v10+ / Fetch v12+)."""
+    r = R(data, flexible=True)
+    return {"leader_id": r.i32(), "leader_epoch": r.i32()}
+
+
+def parse_node_endpoints(data):
+    """A NodeEndpoints tagged array (Produce v10+ / Fetch v16+)."""
+    r = R(data, flexible=True)
+    return r.array(lambda r: ({"node_id": r.i32(), "host": r.string(), "port": r.i32(),
+                               "rack": r.string()}, r.tags())[0])
 
 
 def init_producer_id(conn, transactional_id=None, timeout_ms=60000, version=None):
@@ -556,7 +577,8 @@ def init_producer_id(conn, transactional_id=None, timeout_ms=60000, version=None
 
 
 def fetch(conn, topic, partition, offset, max_wait_ms=500, min_bytes=1,
-          max_bytes=50 << 20, partition_max_bytes=10 << 20, version=None, timeout=None):
+          max_bytes=50 << 20, partition_max_bytes=10 << 20, version=None, timeout=None,
+          current_leader_epoch=-1):
     v = version if version is not None else conn.pick(FETCH, 4, 12)
     flex = is_flexible(FETCH, v)
     w = W(flex).i32(-1).i32(max_wait_ms).i32(min_bytes).i32(max_bytes).i8(0)
@@ -566,7 +588,7 @@ def fetch(conn, topic, partition, offset, max_wait_ms=500, min_bytes=1,
     def part(w, p):
         w.i32(p)
         if v >= 9:
-            w.i32(-1)
+            w.i32(current_leader_epoch)
         w.i64(offset)
         if v >= 12:
             w.i32(-1)
@@ -596,7 +618,9 @@ def fetch(conn, topic, partition, offset, max_wait_ms=500, min_bytes=1,
         if v >= 11:
             d["preferred_read_replica"] = r.i32()
         d["records"] = r.bytes() or b""
-        r.tags()
+        d["tags"] = r.tags()
+        if 1 in d["tags"]:  # v12+ CurrentLeader (KIP-951)
+            d["current_leader"] = parse_leader_id_and_epoch(d["tags"][1])
         return d
 
     topics = r.array(lambda r: (r.string(), r.array(presp), r.tags())[:2])
@@ -605,7 +629,7 @@ def fetch(conn, topic, partition, offset, max_wait_ms=500, min_bytes=1,
     return res
 
 
-def list_offsets(conn, topic, partition, timestamp, version=None, lo=1):
+def list_offsets(conn, topic, partition, timestamp, version=None, lo=1, current_leader_epoch=-1):
     v = version if version is not None else conn.pick(LIST_OFFSETS, lo, 8)
     flex = is_flexible(LIST_OFFSETS, v)
     w = W(flex).i32(-1)
@@ -615,7 +639,7 @@ def list_offsets(conn, topic, partition, timestamp, version=None, lo=1):
     def part(w, p):
         w.i32(p)
         if v >= 4:
-            w.i32(-1)
+            w.i32(current_leader_epoch)
         w.i64(timestamp).tags()
 
     w.array([topic], lambda w, t: w.string(t).array([partition], part).tags()).tags()
@@ -647,6 +671,88 @@ def delete_records(conn, topic, partition, offset, timeout_ms=10000, version=Non
     topics = r.array(lambda r: (r.string(), r.array(
         lambda r: ({"partition": r.i32(), "low_watermark": r.i64(),
                     "error_code": r.i16()}, r.tags())[0]), r.tags())[:2])
+    return topics[0][1][0]
+
+
+LEADER_AND_ISR = 4
+FLEX_FROM[LEADER_AND_ISR] = 4
+NOT_LEADER_OR_FOLLOWER = 6
+STALE_CONTROLLER_EPOCH = 11
+NOT_COORDINATOR = 16
+FENCED_LEADER_EPOCH = 74
+UNKNOWN_LEADER_EPOCH = 75
+
+
+def leader_and_isr(conn, controller_epoch, topics, live_leaders=(), controller_id=0,
+                   version=4):
+    """LeaderAndIsr v2-7 (a Samsa test hook). topics: {name: [partition state
+    dicts: partition, leader, leader_epoch, isr, replicas, optional
+    partition_epoch / controller_epoch]}; live_leaders: [(id, host, port)].
+    Returns {"error_code", "partitions": {(topic or topic id, partition): error}}."""
+    v = version
+    flex = is_flexible(LEADER_AND_ISR, v)
+    w = W(flex).i32(controller_id)
+    if v >= 7:
+        w.bool(False)
+    w.i32(controller_epoch).i64(-1)
+    if v >= 5:
+        w.i8(0)
+
+    def pstate(w, ps):
+        w.i32(ps["partition"]).i32(ps.get("controller_epoch", controller_epoch))
+        w.i32(ps["leader"]).i32(ps["leader_epoch"])
+        w.array(ps["isr"], lambda w, x: w.i32(x)).i32(ps.get("partition_epoch", 0))
+        w.array(ps["replicas"], lambda w, x: w.i32(x))
+        if v >= 3:
+            w.array([], None).array([], None)
+        w.bool(False)
+        if v >= 6:
+            w.i8(0)
+        w.tags()
+
+    def tstate(w, item):
+        name, parts = item
+        w.string(name)
+        if v >= 5:
+            w.raw(b"\0" * 16)
+        w.array(parts, pstate).tags()
+
+    w.array(sorted(topics.items()), tstate)
+    w.array(list(live_leaders), lambda w, ll: w.i32(ll[0]).string(ll[1]).i32(ll[2]).tags())
+    w.tags()
+    r = conn.call(LEADER_AND_ISR, v, w.done())
+    res = {"error_code": r.i16(), "partitions": {}}
+    if v < 5:
+        for name, p, err in r.array(lambda r: (r.string(), r.i32(), r.i16(), r.tags())[:3]):
+            res["partitions"][(name, p)] = err
+    else:
+        for tid, parts in r.array(lambda r: (r._take(16), r.array(
+                lambda r: (r.i32(), r.i16(), r.tags())[:2]), r.tags())[:2]):
+            for p, err in parts:
+                res["partitions"][(tid, p)] = err
+    r.tags()
+    return res
+
+
+OFFSET_FOR_LEADER_EPOCH = 23
+FLEX_FROM[OFFSET_FOR_LEADER_EPOCH] = 4
+
+
+def offset_for_leader_epoch(conn, topic, partition, leader_epoch, current_leader_epoch=-1,
+                            version=None):
+    """One partition's {error_code, leader_epoch, end_offset} (v2-4)."""
+    v = version if version is not None else conn.pick(OFFSET_FOR_LEADER_EPOCH, 2, 4)
+    w = W(is_flexible(OFFSET_FOR_LEADER_EPOCH, v))
+    if v >= 3:
+        w.i32(-1)  # replica id: a consumer
+    w.array([topic], lambda w, t: w.string(t).array(
+        [partition], lambda w, p: w.i32(p).i32(current_leader_epoch).i32(leader_epoch).tags()).tags())
+    w.tags()
+    r = conn.call(OFFSET_FOR_LEADER_EPOCH, v, w.done())
+    r.i32()
+    topics = r.array(lambda r: (r.string(), r.array(
+        lambda r: ({"error_code": r.i16(), "partition": r.i32(), "leader_epoch": r.i32(),
+                    "end_offset": r.i64()}, r.tags())[0]), r.tags())[:2])
     return topics[0][1][0]
 
 
@@ -710,11 +816,11 @@ def metadata(conn, topics=None, version=None, allow_auto_create=False):
     def part(r):
         d = {"error_code": r.i16(), "partition": r.i32(), "leader": r.i32()}
         if v >= 7:
-            r.i32()
+            d["leader_epoch"] = r.i32()
         d["replicas"] = r.array(lambda r: r.i32())
         d["isr"] = r.array(lambda r: r.i32())
         if v >= 5:
-            r.array(lambda r: r.i32())
+            d["offline"] = r.array(lambda r: r.i32())
         return d
 
     def topic(r):

@@ -8,6 +8,7 @@
 #include "proto/messages/fetch.h"
 #include "proto/messages/list_offsets.h"
 #include "proto/messages/metadata.h"
+#include "proto/messages/leader_and_isr.h"
 #include "proto/messages/stop_replica.h"
 #include "proto/messages/update_metadata.h"
 #include "proto/messages/controlled_shutdown.h"
@@ -45,6 +46,7 @@
     X(1, fetch, FETCH) \
     X(2, list_offsets, LIST_OFFSETS) \
     X(3, metadata, METADATA) \
+    X(4, leader_and_isr, LEADER_AND_ISR) \
     X(5, stop_replica, STOP_REPLICA) \
     X(6, update_metadata, UPDATE_METADATA) \
     X(7, controlled_shutdown, CONTROLLED_SHUTDOWN) \

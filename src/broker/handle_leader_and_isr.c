@@ -1,0 +1,179 @@
+/*
+ * handle_leader_and_isr.c - LeaderAndIsr (key 4): a controller tells this
+ * broker who leads each partition, at which leader epoch, with which
+ * replicas and ISR.
+ *
+ * Today only tests send it (the dispatch row is served only with
+ * samsa.test.hooks.enable=true); the ZooKeeper controller of a later issue
+ * will use the same path.  Rules, as Kafka's ReplicaManager:
+ *   - a controller epoch older than the newest seen refuses the whole
+ *     request with STALE_CONTROLLER_EPOCH, applying nothing (M6);
+ *   - per partition, a leader epoch older than the partition's is ignored
+ *     with STALE_CONTROLLER_EPOCH (M1, kept by partition_set_state);
+ *   - a partition whose replicas do not include this broker, or that this
+ *     broker does not have, gets UNKNOWN_TOPIC_OR_PARTITION.
+ * LiveLeaders registers each other broker's endpoint in the metadata
+ * store's live-broker list (an unnamed endpoint: clients on every listener
+ * are sent there), so Metadata and FindCoordinator can name it.  This is
+ * the smallest way to have a second broker for tests; the ZooKeeper store
+ * will learn live brokers from /brokers/ids instead.
+ *
+ * The work runs on the admin thread, the single writer of cluster
+ * metadata, so concurrent requests apply in a serial order.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "broker/admin.h"
+#include "broker/broker.h"
+#include "broker/delayed.h"
+#include "broker/dispatch.h"
+#include "cluster/metadata.h"
+#include "core/errors.h"
+#include "core/log.h"
+#include "core/strbuf.h"
+#include "proto/codec.h"
+#include "proto/messages/leader_and_isr.h"
+
+typedef leader_and_isr_req_partition_state lisr_state;
+
+static void register_live_leaders(broker *b, const leader_and_isr_req *req)
+{
+    for (int32_t i = 0; i < req->live_leaders.n; i++) {
+        const leader_and_isr_req_live_leaders *ll = &req->live_leaders.v[i];
+        if (ll->broker_id == b->set.node_id)
+            continue;
+        md_broker br = { .id = ll->broker_id, .nendpoints = 1 };
+        br.ep[0].port = ll->port;
+        if (ll->host_name.len < 0 || (size_t)ll->host_name.len >= sizeof br.ep[0].host) {
+            LOG_WRN("cluster", "LeaderAndIsr: live leader %d: host name too long; ignored", ll->broker_id);
+            continue;
+        }
+        memcpy(br.ep[0].host, ll->host_name.p, (size_t)ll->host_name.len);
+        char err[256];
+        if (md_register_broker(b->md, &br, err, sizeof err) < 0)
+            LOG_WRN("cluster", "LeaderAndIsr: live leader %d: %s", ll->broker_id, err);
+    }
+}
+
+static bool has(const karr_i32 *v, int32_t id)
+{
+    for (int32_t i = 0; i < v->n; i++)
+        if (v->v[i] == id)
+            return true;
+    return false;
+}
+
+/* Apply one partition's state; the partition error. */
+static int16_t apply(broker *b, kstr topic_name, const lisr_state *ps)
+{
+    if (!has(&ps->replicas, b->set.node_id))
+        return KERR_UNKNOWN_TOPIC_OR_PARTITION;
+    topic *t = topic_name.len >= 0 ? registry_get(&b->topics, topic_name.p, (size_t)topic_name.len) : NULL;
+    partition *p = t ? topic_partition(t, ps->partition_index) : NULL;
+    int16_t err = KERR_UNKNOWN_TOPIC_OR_PARTITION;
+    if (p) {
+        pstate_spec spec = { .leader = ps->leader, .leader_epoch = ps->leader_epoch,
+                             .partition_epoch = ps->partition_epoch,
+                             .controller_epoch = ps->controller_epoch,
+                             .replicas = ps->replicas.v, .nreplicas = ps->replicas.n,
+                             .isr = ps->isr.v, .nisr = ps->isr.n };
+        partition_state *st = pstate_new(&spec);
+        err = st ? partition_set_state(p, st) : KERR_INVALID_REQUEST;   /* M2 */
+        if (err == KERR_STALE_CONTROLLER_EPOCH)
+            LOG_INF("cluster", "LeaderAndIsr for %s-%d ignored: leader epoch %d is older than ours",
+                    t->name, ps->partition_index, ps->leader_epoch);
+        else if (!err)
+            partition_notify(p);         /* parked requests re-check the partition */
+    }
+    topic_unref(t);
+    return err;
+}
+
+/* Each partition state of the request with its response entry, in
+ * request order (v0-1 ungrouped, v2+ per topic). */
+typedef struct lisr_item {
+    kstr topic_name;
+    const lisr_state *ps;
+    int16_t *error;
+} lisr_item;
+
+typedef struct lisr_job {
+    leader_and_isr_resp *resp;
+    lisr_item *items;
+    int32_t n;
+} lisr_job;
+
+static void work(admin_job *job)
+{
+    broker *b = g_broker;
+    leader_and_isr_req *req = job->rq->body;
+    lisr_job *lj = job->arg;
+    if (req->controller_epoch < b->controller_epoch) {
+        lj->resp->error_code = KERR_STALE_CONTROLLER_EPOCH;   /* M6: nothing applied */
+        for (int32_t i = 0; i < lj->n; i++)
+            *lj->items[i].error = KERR_STALE_CONTROLLER_EPOCH;
+        return;
+    }
+    b->controller_epoch = req->controller_epoch;
+    register_live_leaders(b, req);
+    for (int32_t i = 0; i < lj->n; i++)
+        *lj->items[i].error = apply(b, lj->items[i].topic_name, lj->items[i].ps);
+}
+
+static void done(admin_job *job)
+{
+    lisr_job *lj = job->arg;
+    kreq_respond(job->rq, lj->resp);
+}
+
+/* Lay out the response (v0-4: one flat list; v5+: per topic id) on the
+ * request's thread; the admin thread only fills in error codes. */
+void handle_leader_and_isr(kreq *rq)
+{
+    leader_and_isr_req *req = rq->body;
+    int ver = rq->hdr.api_version;
+    leader_and_isr_resp *r = kreq_new_response(rq);
+    lisr_job *lj = arena_alloc(&rq->arena, sizeof *lj);
+    int32_t total = req->ungrouped_partition_states.n > 0 ? req->ungrouped_partition_states.n : 0;
+    for (int32_t i = 0; i < req->topic_states.n; i++)
+        total += req->topic_states.v[i].partition_states.n;
+    lisr_item *items = arena_alloc(&rq->arena, (size_t)(total + 1) * sizeof *items);
+    leader_and_isr_resp_partition_errors *flat =
+        ver < 5 ? KARRAY_ALLOC(&rq->arena, &r->partition_errors, total) : NULL;
+    leader_and_isr_resp_topics *ts =
+        ver >= 5 ? KARRAY_ALLOC(&rq->arena, &r->topics, req->topic_states.n) : NULL;
+    if (!r || !lj || !items || (ver < 5 && total > 0 && !flat) ||
+        (ver >= 5 && req->topic_states.n > 0 && !ts)) {
+        kreq_fail_close(rq, "out of memory");
+        return;
+    }
+    int32_t n = 0;
+    for (int32_t i = 0; i < req->ungrouped_partition_states.n; i++) {
+        const lisr_state *ps = &req->ungrouped_partition_states.v[i];
+        flat[n] = (leader_and_isr_resp_partition_errors){ .topic_name = ps->topic_name,
+                                                         .partition_index = ps->partition_index };
+        items[n] = (lisr_item){ ps->topic_name, ps, &flat[n].error_code };
+        n++;
+    }
+    for (int32_t i = 0; i < req->topic_states.n; i++) {
+        const leader_and_isr_req_topic_states *tst = &req->topic_states.v[i];
+        leader_and_isr_resp_partition_errors *pe = flat ? flat + n : NULL;
+        if (ts) {
+            ts[i].topic_id = tst->topic_id;
+            pe = KARRAY_ALLOC(&rq->arena, &ts[i].partition_errors, tst->partition_states.n);
+            if (!pe && tst->partition_states.n > 0) {
+                kreq_fail_close(rq, "out of memory");
+                return;
+            }
+        }
+        for (int32_t j = 0; j < tst->partition_states.n; j++) {
+            const lisr_state *ps = &tst->partition_states.v[j];
+            pe[j] = (leader_and_isr_resp_partition_errors){ .topic_name = tst->topic_name,
+                                                           .partition_index = ps->partition_index };
+            items[n++] = (lisr_item){ tst->topic_name, ps, &pe[j].error_code };
+        }
+    }
+    *lj = (lisr_job){ .resp = r, .items = items, .n = n };
+    admin_submit(g_broker, rq, work, done, lj);
+}

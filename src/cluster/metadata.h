@@ -1,0 +1,185 @@
+/*
+ * metadata.h - the cluster's metadata as one interface.
+ *
+ * What it covers (and where Kafka's ZooKeeper layout keeps it, which a
+ * ZooKeeper-backed store will implement; /work/shared/kafka-protocol/
+ * ZOOKEEPER-LAYOUT.md):
+ *   topics: name, id, internal flag, partition count     /brokers/topics/T
+ *   partition assignments (replica list per partition)   /brokers/topics/T
+ *   partition state: leader, leader epoch, ISR, and the
+ *     partition epoch (the znode version, for CAS)      .../partitions/P/state
+ *   topic config overrides                               /config/topics/T
+ *   dynamic broker configs (cluster default, this broker) /config/brokers/..
+ *   live brokers: id, rack, endpoints                    /brokers/ids/N
+ *   the cluster id                                       /cluster/id
+ *   producer-id blocks                                   /latest_producer_id_block
+ * and a listener told of changes (ZooKeeper watches later).
+ *
+ * A store is a `cluster_md` whose `ops` table implements the operations;
+ * callers use only the md_* wrappers below.  The first implementation is
+ * the local store (metadata_store.h): one broker, one JSON file, every
+ * partition's replicas = ISR = {self}, leader = self.
+ *
+ * Threads:
+ *   md_load, md_store, md_partition_state, md_reserve_producer_ids,
+ *   md_register_broker, md_close
+ *       the admin worker thread (the single writer of cluster metadata),
+ *       or startup/shutdown before/after the network threads run;
+ *   md_live_brokers, md_cluster_id
+ *       any thread (the store guards its own copy);
+ *   md_set_listener
+ *       before the network threads start.  The listener runs on the thread
+ *       that caused the change (admin thread for the local store; a
+ *       ZooKeeper event thread later), after the store dropped its locks;
+ *       it may call the any-thread reads, never the writers.
+ */
+#ifndef SAMSA_CLUSTER_METADATA_H
+#define SAMSA_CLUSTER_METADATA_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "cluster/partition_state.h"
+#include "cluster/topic.h"
+#include "core/uuid.h"
+
+/* ------------------------------------------------------------- records */
+
+typedef struct meta_topic {
+    char *name;
+    kuuid id;
+    int32_t partitions;
+    bool internal;
+    topic_kv *configs;
+    int nconfigs;
+    /* Replica assignment: partitions x replication_factor broker ids, row
+     * by row; NULL = every partition on this broker alone (the local
+     * store's only shape). */
+    int32_t replication_factor;
+    int32_t *replicas;
+} meta_topic;
+
+typedef struct meta_kvs {
+    topic_kv *v;
+    int n;
+} meta_kvs;
+
+/* The durable part of the metadata, as loaded and stored whole. */
+typedef struct meta_state {
+    meta_topic *topics;
+    int ntopics;
+    /* Dynamic broker configs: the cluster-wide default layer (resource
+     * "") and this broker's layer (resource "<node id>"). */
+    meta_kvs broker_default;
+    meta_kvs broker_own;
+    /* As loaded: the first producer id never reserved (ids below it may
+     * belong to producers from earlier runs).  md_store ignores it: only
+     * md_reserve_producer_ids moves it. */
+    int64_t next_producer_id_block;
+    /* As loaded: false when the store held no metadata at all (a fresh
+     * install, or logs written by another tool: the caller may adopt
+     * what it finds on disk). */
+    bool found;
+} meta_state;
+
+void meta_state_free(meta_state *st);
+
+#define MD_MAX_ENDPOINTS 8
+#define MD_MAX_BROKERS 64
+
+typedef struct md_endpoint {
+    char listener[64];           /* listener name; "" = unnamed (any) */
+    char host[256];
+    int32_t port;
+} md_endpoint;
+
+typedef struct md_broker {
+    int32_t id;
+    char rack[128];              /* "" = none */
+    int nendpoints;
+    md_endpoint ep[MD_MAX_ENDPOINTS];
+} md_broker;
+
+/* Immutable, referenced snapshot of the live brokers, sorted by id. */
+typedef struct md_brokers {
+    atomic_int refs;
+    int n;
+    md_broker v[];
+} md_brokers;
+
+void md_brokers_unref(md_brokers *bs);
+const md_broker *md_brokers_find(const md_brokers *bs, int32_t id);
+/* The endpoint of `br` on the named listener, else its first one. */
+const md_endpoint *md_broker_endpoint(const md_broker *br, const char *listener);
+
+/* --------------------------------------------------------------- events */
+
+enum md_event_kind { MD_EV_BROKERS, MD_EV_TOPICS, MD_EV_PARTITION };
+typedef struct md_event {
+    enum md_event_kind kind;
+    const char *topic;           /* MD_EV_PARTITION */
+    int32_t partition;
+} md_event;
+typedef void (*md_listener_fn)(void *ctx, const md_event *ev);
+
+/* ------------------------------------------------------------ interface */
+
+typedef struct cluster_md cluster_md;
+
+typedef struct cluster_md_ops {
+    const char *name;
+    int (*load)(cluster_md *m, meta_state *out, char *err, size_t errlen);
+    int (*store)(cluster_md *m, const meta_state *st, char *err, size_t errlen);
+    partition_state *(*partition_state)(cluster_md *m, const meta_topic *t, int32_t partition);
+    int (*reserve_producer_ids)(cluster_md *m, int64_t count, int64_t *first, char *err,
+                                size_t errlen);
+    md_brokers *(*live_brokers)(cluster_md *m);
+    int (*register_broker)(cluster_md *m, const md_broker *br, char *err, size_t errlen);
+    int (*cluster_id)(cluster_md *m, const char *proposed, char *out, size_t cap);
+    void (*destroy)(cluster_md *m);
+} cluster_md_ops;
+
+struct cluster_md {
+    const cluster_md_ops *ops;
+    int32_t self;                /* this broker's id */
+    md_listener_fn listener;
+    void *listener_ctx;
+};
+
+/* Everything durable.  A store with nothing yet loads an empty state
+ * (returns 0); -1 with a message naming the file/znode otherwise. */
+static inline int md_load(cluster_md *m, meta_state *out, char *err, size_t errlen)
+{ return m->ops->load(m, out, err, errlen); }
+/* Replace topics, assignments, topic configs and dynamic broker configs
+ * durably; -1 with a message and nothing changed on failure. */
+static inline int md_store(cluster_md *m, const meta_state *st, char *err, size_t errlen)
+{ return m->ops->store(m, st, err, errlen); }
+/* The state a partition starts with at load or creation (referenced), or
+ * NULL when out of memory. */
+static inline partition_state *md_partition_state(cluster_md *m, const meta_topic *t, int32_t p)
+{ return m->ops->partition_state(m, t, p); }
+/* Durably reserve `count` producer ids, never handed out before; the first
+ * in *first. */
+static inline int md_reserve_producer_ids(cluster_md *m, int64_t count, int64_t *first, char *err,
+                                          size_t errlen)
+{ return m->ops->reserve_producer_ids(m, count, first, err, errlen); }
+/* The live brokers (referenced; md_brokers_unref), NULL when out of memory. */
+static inline md_brokers *md_live_brokers(cluster_md *m) { return m->ops->live_brokers(m); }
+/* Add or replace a live broker (not this one); MD_EV_BROKERS follows. */
+static inline int md_register_broker(cluster_md *m, const md_broker *br, char *err, size_t errlen)
+{ return m->ops->register_broker(m, br, err, errlen); }
+/* The cluster id: the store's if it has one, else `proposed`, which it
+ * keeps.  Copies into out; -1 if it does not fit. */
+static inline int md_cluster_id(cluster_md *m, const char *proposed, char *out, size_t cap)
+{ return m->ops->cluster_id(m, proposed, out, cap); }
+static inline void md_set_listener(cluster_md *m, md_listener_fn fn, void *ctx)
+{ m->listener = fn; m->listener_ctx = ctx; }
+static inline void md_close(cluster_md *m) { if (m) m->ops->destroy(m); }
+
+/* Tell the listener (implementations call this after a change). */
+static inline void md_notify(cluster_md *m, const md_event *ev)
+{ if (m->listener) m->listener(m->listener_ctx, ev); }
+
+#endif
