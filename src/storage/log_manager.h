@@ -5,8 +5,9 @@
  * Owns: the dir locks, the registry (topic, partition) -> plog (one
  * reference each), the delayed-deletion queue, and two threads:
  *   - "scheduler": retention every log.retention.check.interval.ms,
- *     time-based flush (flush.ms) checks, recovery-point and log-start
- *     checkpoints every log.flush.offset.checkpoint.interval.ms /
+ *     time-based flush (flush.ms) checks, recovery-point, log-start and
+ *     high-watermark (replication-offset-checkpoint) checkpoints every
+ *     log.flush.offset.checkpoint.interval.ms /
  *     log.flush.start.offset.checkpoint.interval.ms, and unlinking of
  *     deleted segments / partition dirs after file.delete.delay.ms;
  *   - "flusher": performs requested flushes.  Requests for a log that is

@@ -640,6 +640,8 @@ int plog_load(const char *dir, const char *topic, int32_t partition, const log_c
     if (load_producer_state(l, lp->now_ms) == l->leo && !need_recovery)
         l->snap_synced = l->leo;
     l->hw = l->leo;
+    if (lp->hw_known && lp->high_watermark < l->leo)   /* S1: clamped to [log start, LEO] */
+        l->hw = lp->high_watermark > l->log_start ? lp->high_watermark : l->log_start;
     plog_update_hw_pos(l);
     /* After recovery, make what was kept (and cut) durable before trusting
      * it; after a clean shutdown everything already is. */

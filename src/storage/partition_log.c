@@ -516,7 +516,6 @@ static void read_res_init(plog *l, plog_read_result *res)
 int plog_read(plog *l, int64_t offset, int32_t max_bytes, bool min_one_batch, int isolation,
               plog_read_result *res)
 {
-    (void)isolation;                 /* LSO == HW until transactions exist */
     pthread_rwlock_rdlock(&l->lock);
     read_res_init(l, res);
     if (l->deleted) {
@@ -527,13 +526,21 @@ int plog_read(plog *l, int64_t offset, int32_t max_bytes, bool min_one_batch, in
         res->error = KERR_OFFSET_OUT_OF_RANGE;
         goto out;
     }
-    if (offset >= l->hw)
+    /* S3: consumers stop at the HW (the LSO equals it until transactions
+     * exist); replica fetches read on to the LEO. */
+    int64_t end = l->hw, end_base = l->hw_seg_base, end_pos = l->hw_pos;
+    if (isolation == PLOG_ISOLATION_LOG_END) {
+        end = l->leo;
+        end_base = active(l)->base_offset;
+        end_pos = active(l)->size;
+    }
+    if (offset >= end)
         goto out;
     for (int i = seg_index_for(l, offset); i >= 0 && i < l->nsegs; i++) {
         segment *s = l->segs[i];
-        if (s->base_offset > l->hw_seg_base)
+        if (s->base_offset > end_base)
             break;
-        int64_t limit = s->base_offset == l->hw_seg_base ? l->hw_pos : s->size;
+        int64_t limit = s->base_offset == end_base ? end_pos : s->size;
         segment_pos p;
         int r = tail_find(l, s, offset, limit, &p);
         if (r == 0)
@@ -789,11 +796,9 @@ int plog_segment_count(plog *l)
 void plog_set_high_watermark(plog *l, int64_t hw)
 {
     pthread_rwlock_wrlock(&l->lock);
-    if (hw < l->log_start)
-        hw = l->log_start;
     if (hw > l->leo)
-        hw = l->leo;
-    if (hw != l->hw || hw == l->leo) {
+        hw = l->leo;                 /* S1: the HW never exceeds the LEO */
+    if (hw > l->hw || hw == l->leo) {    /* S2: monotone (truncation alone lowers it) */
         l->hw = hw;
         plog_update_hw_pos(l);
     }

@@ -9,12 +9,13 @@
  * retention), truncates (replication) and flushes.  Compaction of logs
  * with cleanup.policy=compact is in log_cleaner.h (plog_clean).
  *
- * Invariants:
- *   1. log_start <= high watermark <= log end offset (LEO); recovery point
- *      <= LEO and every byte below it has been fsynced.
+ * Invariants (the S-numbers are docs/storage-format.md §11's):
+ *   1. log_start <= high watermark <= log end offset (LEO) (S1); recovery
+ *      point <= LEO and every byte below it has been fsynced.
  *   2. Segments are in ascending base offset order; only the last (active)
  *      one is appended to; segments never overlap.
- *   3. Reads never return bytes past the file position of the HW.
+ *   3. Consumer reads never return bytes past the file position of the HW;
+ *      only replica reads (PLOG_ISOLATION_LOG_END) go on to the LEO (S3).
  *   4. After any failed write the log is as before the call; if it cannot
  *      be restored (truncate failed) or an fsync failed, the log enters a
  *      failed state and every later append/flush returns
@@ -81,6 +82,10 @@ typedef struct plog_load_params {
     int64_t recovery_point;     /* from recovery-point-offset-checkpoint, -1 unknown */
     int64_t log_start_offset;   /* from log-start-offset-checkpoint, -1 unknown */
     int64_t now_ms;
+    /* From replication-offset-checkpoint, clamped to [log start, LEO].
+     * hw_known false (a log opened on its own: tests, tools): HW = LEO. */
+    bool hw_known;
+    int64_t high_watermark;
 } plog_load_params;
 
 /* Open an existing partition dir (path to <topic>-<partition>), running
@@ -142,9 +147,17 @@ typedef struct plog_read_result {
     int64_t high_watermark, last_stable_offset, log_start_offset, log_end_offset;
 } plog_read_result;
 
+/* Upper bounds of a read (Kafka's FetchIsolation).  0 and 1 are the wire's
+ * isolation_level values, so a consumer Fetch passes its own. */
+enum {
+    PLOG_ISOLATION_HW = 0,          /* READ_UNCOMMITTED: up to the high watermark */
+    PLOG_ISOLATION_COMMITTED = 1,   /* READ_COMMITTED: up to the last stable offset */
+    PLOG_ISOLATION_LOG_END = 2,     /* replica fetch (followers): up to the LEO */
+};
+
 /* Read from `offset`: OFFSET_OUT_OF_RANGE unless log_start <= offset <= LEO.
- * The upper bound is the HW (isolation 0) or the last stable offset (1;
- * equal to the HW until transactions exist); at or above it there is no
+ * The upper bound is set by `isolation` (above; the last stable offset
+ * equals the HW until transactions exist); at or above it there is no
  * data and no error.  With min_one_batch the whole first batch is returned
  * even if larger than max_bytes (KIP-74).  One segment per call.  The first
  * batch may start below `offset` (the client skips records). */
@@ -173,8 +186,11 @@ int plog_list_offset(plog *l, int64_t timestamp, int64_t *offset, int64_t *ts_ou
 int64_t plog_log_start_offset(plog *l);
 int64_t plog_log_end_offset(plog *l);
 int64_t plog_high_watermark(plog *l);
-/* Clamped to [log start, LEO].  Single node: call with the LEO after each
- * append.  Loading sets HW = LEO. */
+/* Raise the HW to min(hw, LEO) (Kafka's maybeUpdateHighWatermark): it
+ * never moves down here (S2); only plog_truncate_to lowers it.  The leader
+ * calls it as followers catch up; a single node with the LEO after each
+ * append and after loading.  Loading restores it from
+ * replication-offset-checkpoint (plog_load_params). */
 void plog_set_high_watermark(plog *l, int64_t hw);
 int64_t plog_recovery_point(plog *l);   /* everything below is fsynced */
 int64_t plog_size_bytes(plog *l);       /* sum of segment sizes */

@@ -9,7 +9,7 @@
 #include <stdatomic.h>
 
 #include "core/endian.h"
-#include "storage/partition_log_int.h"
+#include "test_storage_int.h"
 #include "os/sio.h"
 
 static char g_dir[512];
@@ -83,7 +83,7 @@ TEST(storage_log_offsets_and_read)
     CHECK_EQ(plog_read(l, -1, 1000, true, 0, &r), KERR_OFFSET_OUT_OF_RANGE);
 
     /* HW bound: reads never pass the HW's position */
-    plog_set_high_watermark(l, 3);
+    test_lower_hw(l, 3);
     REQUIRE_EQ(plog_read(l, 0, 1 << 20, true, 0, &r), KERR_NONE);
     b = slurp(&r);
     REQUIRE(rb_parse_header(b, (size_t)r.len, &h) == KERR_NONE);
@@ -520,7 +520,7 @@ static void list_offsets_codec(int codec)
     REQUIRE(plog_list_offset(l, PLOG_TS_LATEST_TIERED, &off, &ts, &ep) == KERR_NONE);
     CHECK_EQ(off, -1);
     /* results at/above the HW are hidden */
-    plog_set_high_watermark(l, 40);
+    test_lower_hw(l, 40);
     REQUIRE(plog_list_offset(l, T0 + 4035, &off, &ts, &ep) == KERR_NONE);
     CHECK_EQ(off, -1);
     plog_close(l);
@@ -574,7 +574,7 @@ TEST(storage_log_append_time)
     plog_append_result ar;
     REQUIRE(plog_append(l, b, len, 0, T0 + 77, &ar) == KERR_NONE);
     CHECK_EQ(ar.log_append_time, T0 + 77);
-    plog_set_high_watermark(l, 3);
+    test_lower_hw(l, 3);
     plog_read_result r;
     REQUIRE(plog_read(l, 0, 1 << 20, true, 0, &r) == KERR_NONE);
     uint8_t *d = slurp(&r);
