@@ -137,6 +137,21 @@ typedef struct plog_append_result {
 int plog_append(plog *l, uint8_t *data, size_t len, int32_t leader_epoch, int64_t now_ms,
                 plog_append_result *res);
 
+/* Append as a follower (Kafka's appendAsFollower): `data` holds whole v2
+ * batches fetched from the leader (a trailing partial batch is ignored),
+ * carrying the leader's base offsets and partition leader epochs, which are
+ * kept (nothing is rewritten).  Checks framing, magic and CRC
+ * (CORRUPT_MESSAGE), that the first offset is not below the LEO
+ * (KERR__APPEND_OFFSET: the caller truncates or, for an empty log, restarts
+ * it at that offset) and that offsets strictly increase (KERR__OFFSETS_
+ * OUT_OF_ORDER).  A gap above the LEO is kept as in Kafka (a compacted
+ * leader).  No producer-sequence checks, but the producer state and the
+ * epoch cache are updated from every batch.  Same steps, single write,
+ * failure handling and flush accounting as plog_append; the HW is not
+ * touched (the caller sets the leader's).  An empty `data` is a no-op.
+ * Returns res->error. */
+int plog_append_follower(plog *l, uint8_t *data, size_t len, int64_t now_ms, plog_append_result *res);
+
 /* ---- fetch ---- */
 
 typedef struct plog_read_result {

@@ -4,6 +4,8 @@
 #include "test.h"
 #include "test_storage_util.h"
 
+#include "test_storage_int.h"
+
 #include "storage/checkpoint.h"
 #include "storage/leader_epoch.h"
 #include "storage/log_manager.h"
@@ -56,6 +58,236 @@ static log_manager *lm_with_ten(const char *d, plog **l)
 static void write_text(const char *dir, const char *name, const char *text)
 {
     REQUIRE(sio_write_file_atomic(dir, name, text, strlen(text), true) == 0);
+}
+
+/* Append one batch of n records from producer pid (seq) as a leader in `epoch`. */
+static int lead_append_pid(plog *l, int n, int32_t epoch, int64_t pid, int32_t seq)
+{
+    size_t len;
+    uint8_t *b = mkbatch_ex(n, T0, 1, RB_CODEC_NONE, pid, 0, seq, 0, &len);
+    plog_append_result r;
+    int e = plog_append(l, b, len, epoch, T0, &r);
+    free(b);
+    return e;
+}
+
+/* Every byte of the log from `from` to the LEO, as a replica fetch reads it
+ * (whole batches, segment after segment).  Malloc'd; *len set. */
+static uint8_t *log_bytes(plog *l, int64_t from, size_t *len)
+{
+    uint8_t *out = NULL;
+    *len = 0;
+    for (int64_t off = from; off < plog_log_end_offset(l);) {
+        plog_read_result r;
+        if (plog_read(l, off, 1 << 20, true, PLOG_ISOLATION_LOG_END, &r) != KERR_NONE || !r.file)
+            break;
+        uint8_t *n = realloc(out, *len + (size_t)r.len);
+        if (!n || pread(r.file->fd, n + *len, (size_t)r.len, r.file_pos) != r.len) {
+            fileref_unref(r.file);
+            free(n ? n : out);
+            return NULL;
+        }
+        fileref_unref(r.file);
+        out = n;
+        /* next offset: after the last whole batch read */
+        size_t p = *len;
+        *len += (size_t)r.len;
+        rb_header h;
+        while (p < *len && rb_parse_header(out + p, *len - p, &h) == KERR_NONE && rb_size(&h) <= *len - p) {
+            off = rb_last_offset(&h) + 1;
+            p += rb_size(&h);
+        }
+        *len = p;
+    }
+    return out;
+}
+
+static void lec_expect(plog *l, const lec_entry *want, int n)
+{
+    pthread_rwlock_rdlock(&l->lock);
+    CHECK_EQ(l->lec.n, n);
+    for (int i = 0; i < n && i < l->lec.n; i++) {
+        CHECK_EQ(l->lec.e[i].epoch, want[i].epoch);
+        CHECK_EQ(l->lec.e[i].start_offset, want[i].start_offset);
+    }
+    pthread_rwlock_unlock(&l->lock);
+}
+
+typedef struct pid_seen { int64_t pid; int16_t epoch; int32_t last_seq; } pid_seen;
+static void see_pid(void *ctx, const plog_producer_info *p)
+{
+    pid_seen *s = ctx;
+    if (p->producer_id == s->pid) {
+        s->epoch = p->producer_epoch;
+        s->last_seq = p->last_sequence;
+    }
+}
+
+/* ---------------------------------------------------------------- follower append */
+
+/* A leader with batches in epochs 1, 1, 3 (the middle one idempotent). */
+static plog *mixed_epoch_leader(log_config *cfg)
+{
+    plog *ld = new_log(test_tmpdir(), cfg);
+    if (!ld || lead_append(ld, 3, 1) || lead_append_pid(ld, 2, 1, 77, 0) || lead_append(ld, 4, 3) ||
+        lead_append_pid(ld, 1, 3, 77, 2))
+        return NULL;
+    plog_set_high_watermark(ld, plog_log_end_offset(ld));
+    return ld;
+}
+
+TEST(storage_repl_follower_append_keeps_offsets_and_epochs)
+{
+    log_config cfg;
+    test_cfg(&cfg);
+    plog *ld = mixed_epoch_leader(&cfg);
+    REQUIRE(ld);
+    REQUIRE_EQ(plog_log_end_offset(ld), 10);
+    size_t len;
+    uint8_t *bytes = log_bytes(ld, 0, &len);
+    REQUIRE(bytes);
+    uint8_t *copy = malloc(len);
+    memcpy(copy, bytes, len);
+
+    plog *f = new_log(test_tmpdir(), &cfg);
+    REQUIRE(f);
+    plog_append_result ar;
+    REQUIRE_EQ(plog_append_follower(f, bytes, len, T0, &ar), KERR_NONE);
+    CHECK(memcmp(bytes, copy, len) == 0);          /* nothing rewritten */
+    CHECK_EQ(ar.base_offset, 0);
+    CHECK_EQ(ar.last_offset, 9);
+    CHECK_EQ(ar.record_count, 10);
+    CHECK_EQ(ar.end_offset, 10);
+    CHECK_EQ(plog_log_end_offset(f), 10);
+    CHECK_EQ(plog_high_watermark(f), 0);           /* the caller moves the HW */
+    size_t flen;
+    uint8_t *fb = log_bytes(f, 0, &flen);
+    REQUIRE(fb);
+    CHECK_EQ(flen, len);
+    CHECK(flen == len && memcmp(fb, copy, len) == 0);   /* byte for byte the leader's log */
+    free(fb);
+    lec_expect(f, (lec_entry[]){ { 1, 0 }, { 3, 5 } }, 2);
+    /* producer state came along: the follower, made leader, knows pid 77 */
+    pid_seen ps = { 77, -1, -1 };
+    plog_foreach_producer(f, see_pid, &ps);
+    CHECK_EQ(ps.epoch, 0);
+    CHECK_EQ(ps.last_seq, 2);
+    /* ...and as the new leader (epoch 4) it rejects that producer's gap */
+    size_t bl;
+    uint8_t *b = mkbatch_ex(1, T0, 1, RB_CODEC_NONE, 77, 0, 9, 0, &bl);
+    CHECK_EQ(plog_append(f, b, bl, 4, T0, &ar), KERR_OUT_OF_ORDER_SEQUENCE_NUMBER);
+    free(b);
+    /* the leader's next append continues at the same offset on both */
+    REQUIRE_EQ(lead_append(f, 2, 4), KERR_NONE);
+    CHECK_EQ(plog_log_end_offset(f), 12);
+    lec_expect(f, (lec_entry[]){ { 1, 0 }, { 3, 5 }, { 4, 10 } }, 3);
+    free(bytes);
+    free(copy);
+    plog_close(ld);
+    plog_unref(ld);
+    plog_close(f);
+    plog_unref(f);
+}
+
+TEST(storage_repl_follower_append_refuses_overlap_and_disorder)
+{
+    log_config cfg;
+    test_cfg(&cfg);
+    plog *ld = mixed_epoch_leader(&cfg);
+    REQUIRE(ld);
+    size_t len;
+    uint8_t *bytes = log_bytes(ld, 0, &len);
+    REQUIRE(bytes);
+    rb_header h1, h2;
+    REQUIRE(rb_parse_header(bytes, len, &h1) == KERR_NONE);          /* offsets 0..2 */
+    size_t s1 = rb_size(&h1);
+    REQUIRE(rb_parse_header(bytes + s1, len - s1, &h2) == KERR_NONE); /* 3..4 */
+    size_t s2 = rb_size(&h2);
+
+    plog *f = new_log(test_tmpdir(), &cfg);
+    REQUIRE(f);
+    plog_append_result ar;
+    REQUIRE_EQ(plog_append_follower(f, bytes, s1 + s2, T0, &ar), KERR_NONE);
+    CHECK_EQ(plog_log_end_offset(f), 5);
+    /* overlap: the same batches again (first offset 0 < LEO 5) */
+    CHECK_EQ(plog_append_follower(f, bytes, s1 + s2, T0, &ar), KERR__APPEND_OFFSET);
+    /* overlap inside: a batch at the LEO, then one going back */
+    size_t rest = len - s1 - s2;
+    uint8_t *bad = malloc(rest + s1);
+    memcpy(bad, bytes + s1 + s2, rest);
+    memcpy(bad + rest, bytes, s1);
+    CHECK_EQ(plog_append_follower(f, bad, rest + s1, T0, &ar), KERR__OFFSETS_OUT_OF_ORDER);
+    /* a corrupt batch (flipped payload byte: CRC mismatch) */
+    memcpy(bad, bytes + s1 + s2, rest);
+    bad[rest - 1] ^= 0x40;
+    CHECK_EQ(plog_append_follower(f, bad, rest, T0, &ar), KERR_CORRUPT_MESSAGE);
+    /* a bad magic */
+    memcpy(bad, bytes + s1 + s2, rest);
+    bad[RB_OFF_MAGIC] = 1;
+    CHECK(plog_append_follower(f, bad, rest, T0, &ar) != KERR_NONE);
+    /* none of those touched the log */
+    CHECK_EQ(plog_log_end_offset(f), 5);
+    size_t flen;
+    uint8_t *fb = log_bytes(f, 0, &flen);
+    REQUIRE(fb);
+    CHECK(flen == s1 + s2 && memcmp(fb, bytes, flen) == 0);
+    free(fb);
+    /* a trailing partial batch (fetch cut by max_bytes) is left out */
+    REQUIRE_EQ(plog_append_follower(f, bytes + s1 + s2, rest - 7, T0, &ar), KERR_NONE);
+    CHECK(ar.last_offset < 9);
+    CHECK_EQ(plog_log_end_offset(f), ar.last_offset + 1);
+    int64_t leo = plog_log_end_offset(f);
+    rb_header hl;
+    size_t off = 0;
+    while (rb_parse_header(bytes + off, len - off, &hl) == KERR_NONE && hl.base_offset < leo)
+        off += rb_size(&hl);
+    REQUIRE_EQ(plog_append_follower(f, bytes + off, len - off, T0, &ar), KERR_NONE);
+    CHECK_EQ(plog_log_end_offset(f), 10);
+    fb = log_bytes(f, 0, &flen);
+    REQUIRE(fb);
+    CHECK(flen == len && memcmp(fb, bytes, len) == 0);
+    free(fb);
+    /* empty: nothing to do */
+    CHECK_EQ(plog_append_follower(f, bytes, 0, T0, &ar), KERR_NONE);
+    CHECK_EQ(plog_log_end_offset(f), 10);
+    free(bad);
+    free(bytes);
+    plog_close(ld);
+    plog_unref(ld);
+    plog_close(f);
+    plog_unref(f);
+}
+
+TEST(storage_repl_follower_append_gap_from_compacted_leader)
+{
+    /* Kafka keeps a gap above the LEO (a compacted leader's offsets): the
+     * LEO jumps past it and reads in the gap return the next batch. */
+    log_config cfg;
+    test_cfg(&cfg);
+    plog *f = new_log(test_tmpdir(), &cfg);
+    REQUIRE(f);
+    REQUIRE_EQ(lead_append(f, 3, 2), KERR_NONE);
+    size_t len;
+    uint8_t *b = mkbatch(2, T0, &len);
+    rb_set_base_offset(b, 20);
+    rb_set_leader_epoch(b, 5);                     /* the CRC does not cover these fields */
+    plog_append_result ar;
+    REQUIRE_EQ(plog_append_follower(f, b, len, T0, &ar), KERR_NONE);
+    CHECK_EQ(ar.base_offset, 20);
+    CHECK_EQ(plog_log_end_offset(f), 22);
+    lec_expect(f, (lec_entry[]){ { 2, 0 }, { 5, 20 } }, 2);
+    plog_read_result r;
+    REQUIRE_EQ(plog_read(f, 10, 1 << 20, true, PLOG_ISOLATION_LOG_END, &r), KERR_NONE);
+    REQUIRE(r.file);
+    uint8_t hdr[RB_HEADER_SIZE];
+    REQUIRE(pread(r.file->fd, hdr, sizeof hdr, r.file_pos) == (ssize_t)sizeof hdr);
+    rb_header h;
+    REQUIRE(rb_parse_header(hdr, sizeof hdr, &h) == KERR_NONE);
+    CHECK_EQ(h.base_offset, 20);
+    fileref_unref(r.file);
+    free(b);
+    plog_close(f);
+    plog_unref(f);
 }
 
 /* ---------------------------------------------------------------- HW */
