@@ -1272,10 +1272,17 @@ out:
     return rc;
 }
 
-void plog_epoch_end_offset(plog *l, int32_t epoch, int32_t *epoch_out, int64_t *end_offset)
+void plog_epoch_end_offset(plog *l, int32_t epoch, int32_t leader_epoch, int32_t *epoch_out, int64_t *end_offset)
 {
     pthread_rwlock_rdlock(&l->lock);
-    lec_end_offset_for(&l->lec, epoch, l->leo, epoch_out, end_offset);
+    lec_end_offset_for(&l->lec, epoch, l->leo, leader_epoch, epoch_out, end_offset);
+    pthread_rwlock_unlock(&l->lock);
+}
+
+void plog_assign_leader_epoch(plog *l, int32_t epoch)
+{
+    pthread_rwlock_wrlock(&l->lock);
+    lec_assign(&l->lec, epoch, l->leo);     /* S4 */
     pthread_rwlock_unlock(&l->lock);
 }
 

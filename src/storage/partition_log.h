@@ -234,8 +234,16 @@ int plog_truncate_to(plog *l, int64_t offset);
  * expires idle producer ids.  Returns KERR_NONE; *deleted_segments set. */
 int plog_retention(plog *l, int64_t now_ms, int *deleted_segments);
 
-/* OffsetForLeaderEpoch: end offset of `epoch`. */
-void plog_epoch_end_offset(plog *l, int32_t epoch, int32_t *epoch_out, int64_t *end_offset);
+/* OffsetForLeaderEpoch from the leader-epoch cache: the largest epoch <=
+ * `epoch` and its end offset, or UNDEFINED (-1, -1); the rules (KIP-101,
+ * KIP-279) are lec_end_offset_for's in leader_epoch.h.  leader_epoch is the
+ * partition's current leader epoch (-1 if unknown), which counts as started
+ * at the LEO when nothing was appended in it yet. */
+void plog_epoch_end_offset(plog *l, int32_t epoch, int32_t leader_epoch, int32_t *epoch_out, int64_t *end_offset);
+/* Becoming leader in `epoch`: record (epoch, LEO) in the epoch cache if the
+ * epoch is newer than its latest (Kafka's maybeAssignEpochStartOffset).
+ * Written to leader-epoch-checkpoint at the next roll, flush or close. */
+void plog_assign_leader_epoch(plog *l, int32_t epoch);
 
 /* DescribeProducers: calls fn for each active producer id. */
 typedef struct plog_producer_info {

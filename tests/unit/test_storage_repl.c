@@ -102,13 +102,20 @@ static uint8_t *log_bytes(plog *l, int64_t from, size_t *len)
     return out;
 }
 
-static void lec_expect(plog *l, const lec_entry *want, int n)
+/* The epoch cache holds exactly want[0..n). */
+#define lec_expect(...) lec_expect_at(__LINE__, __VA_ARGS__)
+static void lec_expect_at(int line, plog *l, const lec_entry *want, int n)
 {
     pthread_rwlock_rdlock(&l->lock);
-    CHECK_EQ(l->lec.n, n);
-    for (int i = 0; i < n && i < l->lec.n; i++) {
-        CHECK_EQ(l->lec.e[i].epoch, want[i].epoch);
-        CHECK_EQ(l->lec.e[i].start_offset, want[i].start_offset);
+    bool same = l->lec.n == n;
+    for (int i = 0; same && i < n; i++)
+        same = l->lec.e[i].epoch == want[i].epoch && l->lec.e[i].start_offset == want[i].start_offset;
+    if (!same) {
+        char got[256] = "";
+        for (int i = 0; i < l->lec.n && strlen(got) < 200; i++)
+            snprintf(got + strlen(got), sizeof got - strlen(got), " (%d,%lld)", l->lec.e[i].epoch,
+                     (long long)l->lec.e[i].start_offset);
+        test_fail(__FILE__, line, "epoch cache is%s, want %d entries", got, n);
     }
     pthread_rwlock_unlock(&l->lock);
 }
@@ -420,4 +427,157 @@ TEST(storage_repl_hw_checkpoint_missing_or_damaged)
     REQUIRE(ckpt_read(d, CKPT_REPLICATION, &e, &n) == 0);
     CHECK_EQ(ckpt_lookup(e, n, "t", 0), 3);
     ckpt_free(e, n);
+}
+
+/* ---------------------------------------------------------------- epoch cache */
+
+/* A log with epochs 1 (offsets 0-4), 3 (5-9) and 6 (10-11): LEO 12. */
+static plog *three_epochs(const char *dir, const log_config *cfg)
+{
+    plog *l = new_log(dir, cfg);
+    if (!l || lead_append(l, 5, 1) || lead_append(l, 2, 3) || lead_append(l, 3, 3) || lead_append(l, 2, 6))
+        return NULL;
+    plog_set_high_watermark(l, plog_log_end_offset(l));
+    return l;
+}
+
+static const char *plog_dir_path(char *buf, size_t cap, const char *dir)
+{
+    snprintf(buf, cap, "%s/t-0", dir);
+    return buf;
+}
+
+static const lec_entry three[] = { { 1, 0 }, { 3, 5 }, { 6, 10 } };
+
+TEST(storage_repl_epoch_cache_appends_restart_truncation)
+{
+    const char *dir = test_tmpdir();
+    log_config cfg;
+    test_cfg(&cfg);
+    plog *l = three_epochs(dir, &cfg);
+    REQUIRE(l);
+    lec_expect(l, three, 3);                       /* one entry per new epoch, at its first offset */
+    REQUIRE_EQ(plog_close(l), KERR_NONE);
+    plog_unref(l);
+    /* the file, in Kafka's format */
+    char path[700], *text;
+    size_t len;
+    snprintf(path, sizeof path, "%s/t-0/%s", dir, LEADER_EPOCH_FILE);
+    REQUIRE(sio_read_file(path, 4096, &text, &len) == 0);
+    CHECK_STR(text, "0\n3\n1 0\n3 5\n6 10\n");
+    free(text);
+
+    /* clean restart: read back */
+    REQUIRE((l = reopen_log(dir, &cfg, 1, -1)));
+    lec_expect(l, three, 3);
+    plog_unref(l);
+    /* unclean restart without the file: rebuilt from the batch headers */
+    REQUIRE(unlink(path) == 0);
+    REQUIRE((l = reopen_log(dir, &cfg, 0, 0)));
+    lec_expect(l, three, 3);
+    plog_unref(l);
+    /* a file that names epochs past the log's end: trimmed at load */
+    const char *stale = "0\n4\n1 0\n3 5\n6 10\n9 40\n";
+    REQUIRE(sio_write_file_atomic(plog_dir_path(path, sizeof path, dir), LEADER_EPOCH_FILE, stale,
+                                  strlen(stale), true) == 0);
+    REQUIRE((l = reopen_log(dir, &cfg, 1, -1)));
+    lec_expect(l, three, 3);
+
+    /* truncation trims the end: to 7 keeps (1,0) (3,5); to 5 keeps (1,0) */
+    REQUIRE_EQ(plog_truncate_to(l, 7), KERR_NONE);
+    lec_expect(l, three, 2);
+    REQUIRE_EQ(plog_truncate_to(l, 5), KERR_NONE);
+    lec_expect(l, three, 1);
+    /* a new epoch after truncation starts at the new end */
+    REQUIRE_EQ(lead_append(l, 1, 7), KERR_NONE);
+    lec_expect(l, (lec_entry[]){ { 1, 0 }, { 7, 5 } }, 2);
+    /* an older epoch never adds an entry (S4) */
+    REQUIRE_EQ(lead_append(l, 1, 2), KERR_NONE);
+    lec_expect(l, (lec_entry[]){ { 1, 0 }, { 7, 5 } }, 2);
+    /* becoming leader records the epoch at the LEO */
+    plog_assign_leader_epoch(l, 9);
+    plog_assign_leader_epoch(l, 8);
+    lec_expect(l, (lec_entry[]){ { 1, 0 }, { 7, 5 }, { 9, 7 } }, 3);
+    /* a log-start move trims the front: the epoch holding it starts there */
+    plog_set_high_watermark(l, plog_log_end_offset(l));
+    int64_t start;
+    REQUIRE_EQ(plog_delete_records(l, 6, &start), KERR_NONE);
+    lec_expect(l, (lec_entry[]){ { 7, 6 }, { 9, 7 } }, 2);
+    REQUIRE_EQ(plog_close(l), KERR_NONE);
+    plog_unref(l);
+    /* Reloaded, an entry starting at the LEO (epoch 9 wrote nothing) is
+     * dropped as Kafka's load does (truncateFromEnd(LEO)); the leader
+     * assigns it again when it becomes leader. */
+    REQUIRE((l = reopen_log(dir, &cfg, 1, -1)));
+    lec_expect(l, (lec_entry[]){ { 7, 6 } }, 1);
+    plog_unref(l);
+}
+
+/* ---------------------------------------------------------------- OffsetForLeaderEpoch */
+
+static void expect_end(plog *l, int32_t asked, int32_t leader_epoch, int32_t want_epoch, int64_t want_end)
+{
+    int32_t ep;
+    int64_t end;
+    plog_epoch_end_offset(l, asked, leader_epoch, &ep, &end);
+    if (ep != want_epoch || end != want_end)
+        test_fail(__FILE__, __LINE__, "epoch %d (leader %d): got (%d, %lld), want (%d, %lld)", asked,
+                  leader_epoch, ep, (long long)end, want_epoch, (long long)want_end);
+}
+
+TEST(storage_repl_offset_for_leader_epoch)
+{
+    /* Expected values are Kafka's (KIP-101, KIP-279; LeaderEpochFileCache
+     * .endOffsetFor): the latest epoch ends at the LEO; otherwise the
+     * answer is the largest epoch <= the requested one with the start
+     * offset of the next higher epoch; an epoch older than every known one
+     * answers itself with the first known start offset; an epoch newer than
+     * every known one, or -1, answers UNDEFINED (-1, -1). */
+    const char *dir = test_tmpdir();
+    log_config cfg;
+    test_cfg(&cfg);
+    plog *l = three_epochs(dir, &cfg);             /* (1,0) (3,5) (6,10), LEO 12 */
+    REQUIRE(l);
+    expect_end(l, -1, -1, -1, -1);                 /* UNDEFINED asked */
+    expect_end(l, 0, -1, 0, 0);                    /* before the cache */
+    expect_end(l, 1, -1, 1, 5);                    /* inside */
+    expect_end(l, 2, -1, 1, 5);                    /* a gap between epochs: the one below */
+    expect_end(l, 3, -1, 3, 10);
+    expect_end(l, 5, -1, 3, 10);
+    expect_end(l, 6, -1, 6, 12);                   /* the latest: the LEO */
+    expect_end(l, 7, -1, -1, -1);                  /* after the cache */
+    /* the partition's current epoch 8, nothing written in it yet */
+    expect_end(l, 6, 8, 6, 12);
+    expect_end(l, 7, 8, 6, 12);
+    expect_end(l, 8, 8, 8, 12);
+    expect_end(l, 9, 8, -1, -1);
+    expect_end(l, 6, 6, 6, 12);                    /* the current epoch is the cache's latest */
+    /* after a restart: the same answers */
+    REQUIRE_EQ(plog_close(l), KERR_NONE);
+    plog_unref(l);
+    REQUIRE((l = reopen_log(dir, &cfg, 0, 0)));
+    expect_end(l, 2, -1, 1, 5);
+    expect_end(l, 6, -1, 6, 12);
+    /* after truncation to 7: epoch 6 is gone, 3 is the latest */
+    REQUIRE_EQ(plog_truncate_to(l, 7), KERR_NONE);
+    expect_end(l, 3, -1, 3, 7);
+    expect_end(l, 6, -1, -1, -1);
+    expect_end(l, 0, -1, 0, 0);
+    /* after the log start moves to 6: the first epoch starts there */
+    plog_set_high_watermark(l, plog_log_end_offset(l));
+    int64_t start;
+    REQUIRE_EQ(plog_delete_records(l, 6, &start), KERR_NONE);
+    expect_end(l, 1, -1, 1, 6);                    /* older than (3,6): itself, the first start */
+    expect_end(l, 3, -1, 3, 7);
+    plog_close(l);
+    plog_unref(l);
+
+    /* an empty log: UNDEFINED, unless the current leader epoch is asked */
+    l = new_log(test_tmpdir(), &cfg);
+    REQUIRE(l);
+    expect_end(l, 0, -1, -1, -1);
+    expect_end(l, 0, 0, 0, 0);
+    expect_end(l, 1, 0, -1, -1);
+    plog_close(l);
+    plog_unref(l);
 }
