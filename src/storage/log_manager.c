@@ -987,6 +987,14 @@ void log_manager_run_retention(log_manager *lm, int64_t now_ms)
     release_logs(v, n, NULL);
 }
 
+int log_manager_truncate_to(log_manager *lm, plog *l, int64_t offset)
+{
+    int rc = plog_truncate_to(l, offset);
+    if (rc == KERR_NONE && log_manager_write_checkpoints(lm) != KERR_NONE)   /* S7 */
+        rc = KERR_KAFKA_STORAGE_ERROR;
+    return rc;
+}
+
 int log_manager_write_checkpoints(log_manager *lm)
 {
     plog **v;

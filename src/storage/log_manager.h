@@ -103,6 +103,12 @@ void log_manager_set_flush_callback(log_manager *lm, plog *l,
  * Without threads, flushes synchronously. */
 void log_manager_request_flush(log_manager *lm, plog *l);
 
+/* plog_truncate_to, then the dir's checkpoints (as Kafka's
+ * LogManager.truncateTo): a recovery point left above the new end in the
+ * file would let a crash skip the recovery of data appended after the
+ * truncation. */
+int log_manager_truncate_to(log_manager *lm, plog *l, int64_t offset);
+
 /* Run one pass of the periodic jobs now (tests, admin). */
 void log_manager_run_retention(log_manager *lm, int64_t now_ms);
 int log_manager_write_checkpoints(log_manager *lm);

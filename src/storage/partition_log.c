@@ -1242,28 +1242,38 @@ int plog_truncate_to(plog *l, int64_t offset)
         lec_truncate_from_end(&l->lec, 0);
     } else {
         int i = seg_index_for(l, offset);
+        bool dropped = l->nsegs - 1 > i;
         while (l->nsegs - 1 > i)
             plog_retire_segment(l, l->segs[--l->nsegs]);
         segment *s = active(l);
-        if (segment_ensure_indexes(s) < 0 || idxf_to_mem(&s->oidx) < 0 || idxf_to_mem(&s->tidx) < 0 ||
-            segment_truncate_to(s, offset) < 0) {
+        /* S6: the later segments are gone on disk before the cut, so a crash
+         * at any point leaves a prefix of the old log no shorter than
+         * `offset`.  Should that fsync or the cut fail, the log goes
+         * offline, ending where its active segment now ends. */
+        if ((dropped && sio_fsync_dir(l->dir) < 0) || segment_ensure_indexes(s) < 0 ||
+            idxf_to_mem(&s->oidx) < 0 || idxf_to_mem(&s->tidx) < 0 || segment_truncate_to(s, offset) < 0) {
+            LOG_ERR("storage", "%s: truncation to %" PRId64 " failed: %s; the log is now offline", l->dir,
+                    offset, strerror(errno));
             l->failed = true;
             rc = KERR_KAFKA_STORAGE_ERROR;
-            goto out;
+        } else {
+            s->indexes_checked = true;
         }
-        s->indexes_checked = true;
         l->leo = segment_next_offset(s);
-        pstate_truncate(&l->ps, l->leo);
         while (l->nsnaps && l->snaps[l->nsnaps - 1] > l->leo)
             snap_delete_at(l, l->nsnaps - 1);
-        lec_truncate_from_end(&l->lec, l->leo);
+        /* Like Kafka's truncateTo: producer state from the newest snapshot
+         * at or below the new end plus a replay, so epochs and sequences
+         * are those of the kept batches only. */
+        plog_rebuild_producer_state(l, wall_ms());
+        lec_truncate_from_end(&l->lec, l->leo);    /* S4 */
     }
     l->dir_dirty = true;
     l->snap_synced = -1;
     if (l->first_dirty > offset)       /* Kafka's maybeTruncateCheckpoint */
         l->first_dirty = offset;
     if (l->hw > l->leo)
-        l->hw = l->leo;
+        l->hw = l->leo;              /* S1, S2: truncation alone lowers the HW */
     if (l->recovery_point > l->leo)
         l->recovery_point = l->leo;
     plog_update_hw_pos(l);

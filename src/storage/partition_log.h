@@ -225,8 +225,18 @@ int64_t plog_unflushed_messages(plog *l);
 void plog_set_config(plog *l, const log_config *cfg);
 void plog_get_config(plog *l, log_config *cfg);
 
-/* Remove every batch at or after `offset` (replication).  An offset below
- * the log start empties the log and restarts it at `offset`. */
+/* Remove every batch at or after `offset` (a follower after
+ * OffsetForLeaderEpoch; Kafka's truncateTo).  A batch holding `offset` goes
+ * whole, so the new LEO is the end of the last batch kept (<= offset).
+ * Later segments are retired, the active one is cut (indexes and tail
+ * entries follow), the producer state is rebuilt from a snapshot plus a
+ * replay, epoch-cache entries at or after the new LEO are dropped, and the
+ * HW and recovery point come down to the LEO.  Crash-safe (S6).  An offset
+ * below the first segment empties the log and restarts it at `offset`
+ * (truncateFullyAndStartAt).  Replication calls it through
+ * log_manager_truncate_to, which also rewrites the checkpoints.
+ * KERR_NONE, OFFSET_OUT_OF_RANGE (offset < 0) or KAFKA_STORAGE_ERROR (the
+ * log is then offline). */
 int plog_truncate_to(plog *l, int64_t offset);
 
 /* Retention by time and size (and segments wholly below the log start);

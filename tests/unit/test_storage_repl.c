@@ -6,6 +6,7 @@
 
 #include "test_storage_int.h"
 
+#include "core/clock.h"
 #include "storage/checkpoint.h"
 #include "storage/leader_epoch.h"
 #include "storage/log_manager.h"
@@ -578,6 +579,120 @@ TEST(storage_repl_offset_for_leader_epoch)
     expect_end(l, 0, -1, -1, -1);
     expect_end(l, 0, 0, 0, 0);
     expect_end(l, 1, 0, -1, -1);
+    plog_close(l);
+    plog_unref(l);
+}
+
+/* ---------------------------------------------------------------- truncation */
+
+/* One step of the script shared by the truncation tests: n records, as
+ * producer pid (or none when pid < 0) in producer epoch pe from sequence
+ * seq, written by the leader in `epoch`, with timestamps from now + ts0. */
+typedef struct step { int n; int32_t epoch; int64_t pid; int16_t pe; int32_t seq; int64_t ts0; } step;
+
+static int run_steps(plog *l, const step *st, int n)
+{
+    /* Producer state is rebuilt with the wall clock as "now" (expiry), so
+     * the records are recent; the same base keeps both logs' bytes equal. */
+    static int64_t base;
+    if (!base)
+        base = wall_ms();
+    for (int i = 0; i < n; i++) {
+        size_t len;
+        uint8_t *b = mkbatch_ex(st[i].n, base + st[i].ts0, 1, RB_CODEC_NONE, st[i].pid, st[i].pe, st[i].seq, 40, &len);
+        plog_append_result r;
+        int e = b ? plog_append(l, b, len, st[i].epoch, T0, &r) : KERR__NOMEM;
+        free(b);
+        if (e)
+            return e;
+    }
+    plog_set_high_watermark(l, plog_log_end_offset(l));
+    return KERR_NONE;
+}
+
+/* Kept: 0-2 (epoch 1, pid 5 seq 0-2), 3-5 (epoch 1), 6-7 (epoch 2, pid 5
+ * seq 3-4).  The tail: 8-10 (epoch 3, pid 5 bumped to producer epoch 1),
+ * 11-12 (epoch 3, pid 6).  Segments of 400 bytes: a roll every batch or two. */
+static const step kept[] = {
+    { 3, 1, 5, 0, 0, 0 }, { 3, 1, -1, 0, -1, 10 }, { 2, 2, 5, 0, 3, 20 },
+};
+static const step tail[] = { { 3, 3, 5, 1, 0, 30 }, { 2, 3, 6, 0, 0, 40 } };
+static const step other[] = { { 4, 4, 5, 0, 5, 50 }, { 1, 4, 7, 0, 0, 60 } };
+
+static void small_segments(log_config *cfg)
+{
+    test_cfg(cfg);
+    cfg->segment_bytes = 400;
+}
+
+/* The log's bytes equal those of a fresh log that ran `a` then `b`. */
+static void expect_same_log(plog *l, const step *a, int na, const step *b, int nb)
+{
+    log_config cfg;
+    small_segments(&cfg);
+    plog *ref = new_log(test_tmpdir(), &cfg);
+    REQUIRE(ref);
+    REQUIRE_EQ(run_steps(ref, a, na), KERR_NONE);
+    REQUIRE_EQ(run_steps(ref, b, nb), KERR_NONE);
+    size_t la, lb;
+    uint8_t *x = log_bytes(l, 0, &la), *y = log_bytes(ref, 0, &lb);
+    CHECK_EQ(plog_log_end_offset(l), plog_log_end_offset(ref));
+    CHECK_EQ(la, lb);
+    CHECK(x && y && la == lb && memcmp(x, y, la) == 0);
+    CHECK_EQ(plog_segment_count(l), plog_segment_count(ref));
+    free(x);
+    free(y);
+    plog_close(ref);
+    plog_unref(ref);
+}
+
+TEST(storage_repl_truncate_then_reappend_matches_a_log_without_the_tail)
+{
+    char dir[512];                   /* test_tmpdir() reuses its buffer */
+    snprintf(dir, sizeof dir, "%s", test_tmpdir());
+    log_config cfg;
+    small_segments(&cfg);
+    plog *l = new_log(dir, &cfg);
+    REQUIRE(l);
+    REQUIRE_EQ(run_steps(l, kept, 3), KERR_NONE);
+    REQUIRE_EQ(run_steps(l, tail, 2), KERR_NONE);
+    REQUIRE_EQ(plog_log_end_offset(l), 13);
+    REQUIRE(plog_segment_count(l) >= 3);
+    REQUIRE_EQ(plog_flush(l), KERR_NONE);
+    CHECK_EQ(plog_recovery_point(l), 13);
+
+    REQUIRE_EQ(plog_truncate_to(l, 8), KERR_NONE);
+    CHECK_EQ(plog_log_end_offset(l), 8);
+    CHECK_EQ(plog_high_watermark(l), 8);           /* min(HW, new end) */
+    CHECK_EQ(plog_recovery_point(l), 8);
+    lec_expect(l, (lec_entry[]){ { 1, 0 }, { 2, 6 } }, 2);
+    /* producer state as the kept batches left it: pid 5 back in producer
+     * epoch 0 at sequence 4; pid 6 (only in the tail) gone */
+    pid_seen p5 = { 5, -1, -1 }, p6 = { 6, -1, -1 };
+    plog_foreach_producer(l, see_pid, &p5);
+    plog_foreach_producer(l, see_pid, &p6);
+    CHECK_EQ(p5.epoch, 0);
+    CHECK_EQ(p5.last_seq, 4);
+    CHECK_EQ(p6.epoch, -1);
+    /* reads stop at the new end */
+    plog_read_result r;
+    CHECK_EQ(plog_read(l, 9, 100, true, PLOG_ISOLATION_LOG_END, &r), KERR_OFFSET_OUT_OF_RANGE);
+    /* the producer continues where the kept log left it */
+    REQUIRE_EQ(run_steps(l, other, 2), KERR_NONE);
+    expect_same_log(l, kept, 3, other, 2);
+    lec_expect(l, (lec_entry[]){ { 1, 0 }, { 2, 6 }, { 4, 8 } }, 3);
+
+    /* and after restarts, clean and unclean */
+    for (int clean = 1; clean >= 0; clean--) {
+        REQUIRE_EQ(plog_close(l), KERR_NONE);
+        plog_unref(l);
+        REQUIRE((l = reopen_log(dir, &cfg, clean, 0)));
+        expect_same_log(l, kept, 3, other, 2);
+        lec_expect(l, (lec_entry[]){ { 1, 0 }, { 2, 6 }, { 4, 8 } }, 3);
+        pid_seen p7 = { 7, -1, -1 };
+        plog_foreach_producer(l, see_pid, &p7);
+        CHECK_EQ(p7.last_seq, 0);
+    }
     plog_close(l);
     plog_unref(l);
 }
