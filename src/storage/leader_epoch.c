@@ -44,7 +44,7 @@ void lec_assign(leader_epoch_cache *c, int32_t epoch, int64_t offset)
     if (epoch < 0)
         return;
     if (c->n && c->e[c->n - 1].epoch >= epoch)
-        return;
+        return;                      /* S4: epochs strictly increase */
     while (c->n && c->e[c->n - 1].start_offset >= offset) {
         c->n--;
         c->dirty = true;
@@ -52,6 +52,7 @@ void lec_assign(leader_epoch_cache *c, int32_t epoch, int64_t offset)
     push(c, epoch, offset);
 }
 
+/* S5: no entry starts at or after the end of the log it describes. */
 void lec_truncate_from_end(leader_epoch_cache *c, int64_t end_offset)
 {
     while (c->n && c->e[c->n - 1].start_offset >= end_offset) {
@@ -60,6 +61,7 @@ void lec_truncate_from_end(leader_epoch_cache *c, int64_t end_offset)
     }
 }
 
+/* S5: no entry starts below the log start. */
 void lec_truncate_from_start(leader_epoch_cache *c, int64_t start_offset)
 {
     int keep_from = 0;

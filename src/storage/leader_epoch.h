@@ -5,7 +5,8 @@
  * Owns: an ascending list of (epoch, start offset): the first offset
  * written in each leader epoch.  File format: Kafka checkpoint text
  * ("0", count, then "epoch startOffset" lines), replaced atomically.
- * Invariants: epochs and start offsets strictly increase.  Like Kafka the
+ * Invariants (docs/storage-format.md §11): epochs and start offsets
+ * strictly increase (S4); entries lie in [log start, LEO] (S5).  Like Kafka the
  * cache is rebuilt from batch headers (partitionLeaderEpoch) for every
  * batch that recovery re-reads, so the file may lag behind the log.
  *

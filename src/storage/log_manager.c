@@ -990,7 +990,7 @@ void log_manager_run_retention(log_manager *lm, int64_t now_ms)
 int log_manager_truncate_to(log_manager *lm, plog *l, int64_t offset)
 {
     int rc = plog_truncate_to(l, offset);
-    if (rc == KERR_NONE && log_manager_write_checkpoints(lm) != KERR_NONE)   /* S7 */
+    if (rc == KERR_NONE && log_manager_write_checkpoints(lm) != KERR_NONE)   /* S8 */
         rc = KERR_KAFKA_STORAGE_ERROR;
     return rc;
 }

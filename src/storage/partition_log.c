@@ -581,7 +581,7 @@ int plog_append_follower(plog *l, uint8_t *data, size_t len, int64_t now_ms, plo
 
     /* 1. validate every batch as Kafka's appendAsFollower does: framing,
      *    magic 2, CRC, offsets not below the LEO and strictly increasing
-     *    (S5).  No size, timestamp or record-level checks: the leader made
+     *    (S6).  No size, timestamp or record-level checks: the leader made
      *    them.  A trailing partial batch (a fetch cut by max_bytes) is left
      *    out, like Kafka's trimInvalidBytes. */
     append_info ai = { -1, -1, -1, -1, 0 };
@@ -1246,7 +1246,7 @@ int plog_truncate_to(plog *l, int64_t offset)
         while (l->nsegs - 1 > i)
             plog_retire_segment(l, l->segs[--l->nsegs]);
         segment *s = active(l);
-        /* S6: the later segments are gone on disk before the cut, so a crash
+        /* S7: the later segments are gone on disk before the cut, so a crash
          * at any point leaves a prefix of the old log no shorter than
          * `offset`.  Should that fsync or the cut fail, the log goes
          * offline, ending where its active segment now ends. */
@@ -1266,7 +1266,7 @@ int plog_truncate_to(plog *l, int64_t offset)
          * at or below the new end plus a replay, so epochs and sequences
          * are those of the kept batches only. */
         plog_rebuild_producer_state(l, wall_ms());
-        lec_truncate_from_end(&l->lec, l->leo);    /* S4 */
+        lec_truncate_from_end(&l->lec, l->leo);    /* S5 */
     }
     l->dir_dirty = true;
     l->snap_synced = -1;

@@ -231,7 +231,7 @@ void plog_get_config(plog *l, log_config *cfg);
  * Later segments are retired, the active one is cut (indexes and tail
  * entries follow), the producer state is rebuilt from a snapshot plus a
  * replay, epoch-cache entries at or after the new LEO are dropped, and the
- * HW and recovery point come down to the LEO.  Crash-safe (S6).  An offset
+ * HW and recovery point come down to the LEO.  Crash-safe (S7).  An offset
  * below the first segment empties the log and restarts it at `offset`
  * (truncateFullyAndStartAt).  Replication calls it through
  * log_manager_truncate_to, which also rewrites the checkpoints.

@@ -4,6 +4,8 @@
 #include "test.h"
 #include "test_storage_util.h"
 
+#include <sys/wait.h>
+
 #include "test_storage_int.h"
 
 #include "core/clock.h"
@@ -695,4 +697,78 @@ TEST(storage_repl_truncate_then_reappend_matches_a_log_without_the_tail)
     }
     plog_close(l);
     plog_unref(l);
+}
+
+/* kill -9 during truncation: the child process builds the log, flushes it
+ * and truncates, dying just before its k-th durable operation (rename,
+ * fsync, ftruncate, write); the parent loads what is on disk as after a
+ * crash.  For every k the log must load and be a prefix of the old log no
+ * shorter than the target (S6), with an epoch cache inside it. */
+static int g_ops_left;
+static int die_at_op(enum sio_op op, size_t len, size_t *allow, void *ctx)
+{
+    (void)op, (void)len, (void)allow, (void)ctx;
+    if (--g_ops_left == 0)
+        _exit(0);                    /* no atexit handlers: the parent owns the temp dirs */
+    return 0;
+}
+
+TEST(storage_repl_truncate_crash_at_every_step_leaves_a_loadable_prefix)
+{
+    log_config cfg;
+    small_segments(&cfg);
+    plog *ref = new_log(test_tmpdir(), &cfg);
+    REQUIRE(ref);
+    REQUIRE_EQ(run_steps(ref, kept, 3), KERR_NONE);
+    REQUIRE_EQ(run_steps(ref, tail, 2), KERR_NONE);
+    size_t rlen;
+    uint8_t *rbytes = log_bytes(ref, 0, &rlen);
+    REQUIRE(rbytes);
+    int done = 0;
+    for (int k = 1; k < 50 && !done; k++) {
+        char dir[512];
+        snprintf(dir, sizeof dir, "%s", test_tmpdir());
+        fflush(NULL);
+        pid_t pid = fork();
+        REQUIRE(pid >= 0);
+        if (pid == 0) {
+            plog *l = new_log(dir, &cfg);
+            if (!l || run_steps(l, kept, 3) || run_steps(l, tail, 2) || plog_flush(l))
+                _exit(2);
+            g_ops_left = k;
+            sio_set_fault(die_at_op, NULL);
+            _exit(plog_truncate_to(l, 4) == KERR_NONE ? 3 : 4);   /* 3: finished before op k */
+        }
+        int st;
+        REQUIRE(waitpid(pid, &st, 0) == pid && WIFEXITED(st));
+        REQUIRE(WEXITSTATUS(st) == 0 || WEXITSTATUS(st) == 3);
+        done = WEXITSTATUS(st) == 3;
+        /* recovery point as the last checkpoint could have it: the old LEO */
+        plog *l = reopen_log(dir, &cfg, 0, 13);
+        if (!l)
+            test_fail(__FILE__, __LINE__, "crash before operation %d: the log does not load", k);
+        REQUIRE(l);
+        int64_t leo = plog_log_end_offset(l);
+        size_t len;
+        uint8_t *b = log_bytes(l, 0, &len);
+        if (leo < 3 || (done && leo != 3) || !b || len > rlen || memcmp(b, rbytes, len) != 0)
+            test_fail(__FILE__, __LINE__, "crash before operation %d: LEO %lld, %zu bytes: not a prefix of "
+                      "the old log ending at or after 3", k, (long long)leo, len);
+        free(b);
+        pthread_rwlock_rdlock(&l->lock);
+        CHECK(l->lec.n == 0 || l->lec.e[l->lec.n - 1].start_offset < leo);
+        pthread_rwlock_unlock(&l->lock);
+        /* the follower goes on: truncating again then appending works */
+        CHECK_EQ(plog_truncate_to(l, 4), KERR_NONE);
+        CHECK_EQ(plog_log_end_offset(l), 3);
+        static const step more[] = { { 2, 4, 5, 0, 3, 50 } };     /* pid 5 continues after seq 2 */
+        CHECK_EQ(run_steps(l, more, 1), KERR_NONE);
+        CHECK_EQ(plog_log_end_offset(l), 5);
+        plog_close(l);
+        plog_unref(l);
+    }
+    CHECK(done);
+    free(rbytes);
+    plog_close(ref);
+    plog_unref(ref);
 }
