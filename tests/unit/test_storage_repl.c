@@ -772,3 +772,29 @@ TEST(storage_repl_truncate_crash_at_every_step_leaves_a_loadable_prefix)
     plog_close(ref);
     plog_unref(ref);
 }
+
+TEST(storage_repl_truncate_through_manager_rewrites_checkpoints)
+{
+    /* S8: a recovery point left above the new end would skip the recovery
+     * of what is appended after the truncation. */
+    char d[512];
+    snprintf(d, sizeof d, "%s", test_tmpdir());
+    plog *l;
+    log_manager *lm = lm_with_ten(d, &l);
+    REQUIRE(lm);
+    plog_set_high_watermark(l, 10);
+    REQUIRE_EQ(plog_flush(l), KERR_NONE);
+    REQUIRE_EQ(log_manager_write_checkpoints(lm), KERR_NONE);
+    REQUIRE_EQ(log_manager_truncate_to(lm, l, 4), KERR_NONE);
+    int64_t leo = plog_log_end_offset(l);
+    CHECK(leo <= 4);
+    const char *files[] = { CKPT_RECOVERY_POINT, CKPT_REPLICATION };
+    for (int i = 0; i < 2; i++) {
+        ckpt_entry *e;
+        size_t n;
+        REQUIRE(ckpt_read(d, files[i], &e, &n) == 0);
+        CHECK_EQ(ckpt_lookup(e, n, "t", 0), leo);
+        ckpt_free(e, n);
+    }
+    REQUIRE_EQ(log_manager_shutdown(lm), KERR_NONE);
+}
