@@ -722,6 +722,59 @@ TEST(storage_fsync_failure_takes_log_offline)
     plog_unref(l);
 }
 
+static int enospc_writes(enum sio_op op, size_t len, size_t *allow, void *ctx)
+{
+    (void)len;
+    (void)allow;
+    (void)ctx;
+    return op == SIO_WRITE ? ENOSPC : 0;
+}
+
+TEST(storage_flush_on_a_full_disk_keeps_index_entries_pending)
+{
+    /* Regression: an index tail that found no space at flush took the log
+     * offline, and a produce waiting for that flush was never answered.
+     * The data is synced; the entries are written by the next flush. */
+    const char *dir = tdir();
+    log_config cfg;
+    test_cfg(&cfg);
+    cfg.index_interval_bytes = 1;                  /* an index entry per append */
+    plog *l = new_log(dir, &cfg);
+    REQUIRE(l);
+    REQUIRE(append_n(l, 2, T0, NULL) == KERR_NONE);
+    REQUIRE_EQ(plog_flush(l), KERR_NONE);           /* the epoch file is written: only indexes are left */
+    for (int i = 1; i < 4; i++)
+        REQUIRE(append_n(l, 2, T0 + i, NULL) == KERR_NONE);
+    char ip[700];
+    seg_path(ip, sizeof ip, dir, 0, ".index");
+    sio_set_fault(enospc_writes, NULL);
+    cap_state cs;
+    cap_begin(&cs, dir);
+    int e = plog_flush(l);
+    char *log = cap_end(&cs);
+    sio_set_fault(NULL, NULL);
+    CHECK_EQ(e, KERR_NONE);
+    CHECK(strstr(log, "no space to write index entries") != NULL);
+    free(log);
+    CHECK_EQ(plog_recovery_point(l), 8);
+    int64_t isize = file_size(ip);                  /* the entries of the first flush only */
+    CHECK(isize >= 0 && isize < 4 * 8);
+    CHECK_EQ(append_n(l, 1, T0, NULL), KERR_NONE);    /* still online */
+    REQUIRE_EQ(plog_flush(l), KERR_NONE);
+    CHECK(file_size(ip) >= 4 * 8);                  /* the pending entries made it */
+    plog_close(l);
+    plog_unref(l);
+    l = reopen_log(dir, &cfg, 1, -1);
+    REQUIRE(l);
+    CHECK_EQ(plog_log_end_offset(l), 9);
+    plog_read_result r;
+    REQUIRE(plog_read(l, 5, 1 << 20, true, 0, &r) == KERR_NONE);
+    CHECK(r.file != NULL);
+    fileref_unref(r.file);
+    plog_close(l);
+    plog_unref(l);
+}
+
 TEST(storage_truncate_to)
 {
     const char *dir = tdir();
