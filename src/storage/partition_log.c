@@ -418,7 +418,10 @@ typedef struct append_info {
 static int write_batches(plog *l, uint8_t *data, size_t len, const batch_list *bl, const append_info *ai,
                          int64_t now_ms, plog_append_result *res)
 {
-    if (should_roll(l, len, ai->max_ts, ai->last, now_ms) && active(l)->size > 0 &&
+    /* Offsets must fit the index relative to the segment base: a follower
+     * append far above the LEO rolls even an empty active segment. */
+    bool overflow = ai->last - active(l)->base_offset > INT32_MAX;
+    if ((overflow || (active(l)->size > 0 && should_roll(l, len, ai->max_ts, ai->last, now_ms))) &&
         roll(l, ai->first > l->leo ? ai->first : l->leo, now_ms) < 0) {
         res->error_message = "Could not roll a new segment";
         return KERR_KAFKA_STORAGE_ERROR;
@@ -624,6 +627,8 @@ int plog_append_follower(plog *l, uint8_t *data, size_t len, int64_t now_ms, plo
     len = pos;
     if ((int64_t)len > l->cfg.segment_bytes)
         FAILR(KERR_RECORD_LIST_TOO_LARGE, "Record batch is larger than the segment size");
+    if (ai.last - ai.first > INT32_MAX)
+        FAILR(KERR_RECORD_LIST_TOO_LARGE, "Offsets of one append span more than one segment can index");
     /* 3. producer state: no sequence checks (the leader made them); it is
      *    updated at step 5, after the write. */
 

@@ -295,9 +295,29 @@ TEST(storage_repl_follower_append_gap_from_compacted_leader)
     REQUIRE(rb_parse_header(hdr, sizeof hdr, &h) == KERR_NONE);
     CHECK_EQ(h.base_offset, 20);
     fileref_unref(r.file);
-    free(b);
+    /* a gap wider than a segment's relative offsets: a new segment at the batch */
+    rb_set_base_offset(b, 22 + (int64_t)INT32_MAX + 100);
+    REQUIRE_EQ(plog_append_follower(f, b, len, T0, &ar), KERR_NONE);
+    CHECK_EQ(plog_segment_count(f), 2);
+    CHECK_EQ(plog_log_end_offset(f), 22 + (int64_t)INT32_MAX + 102);
+    REQUIRE_EQ(plog_read(f, 30, 1 << 20, true, PLOG_ISOLATION_LOG_END, &r), KERR_NONE);
+    REQUIRE(r.file);
+    REQUIRE(pread(r.file->fd, hdr, sizeof hdr, r.file_pos) == (ssize_t)sizeof hdr);
+    REQUIRE(rb_parse_header(hdr, sizeof hdr, &h) == KERR_NONE);
+    CHECK_EQ(h.base_offset, 22 + (int64_t)INT32_MAX + 100);
+    fileref_unref(r.file);
     plog_close(f);
     plog_unref(f);
+    /* the same on an empty log: its empty active segment cannot index it */
+    f = new_log(test_tmpdir(), &cfg);
+    REQUIRE(f);
+    rb_set_base_offset(b, (int64_t)INT32_MAX + 5);
+    REQUIRE_EQ(plog_append_follower(f, b, len, T0, &ar), KERR_NONE);
+    CHECK_EQ(plog_log_end_offset(f), (int64_t)INT32_MAX + 7);
+    CHECK_EQ(plog_segment_count(f), 2);
+    REQUIRE_EQ(plog_close(f), KERR_NONE);
+    plog_unref(f);
+    free(b);
 }
 
 /* ---------------------------------------------------------------- HW */
