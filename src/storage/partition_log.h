@@ -4,9 +4,12 @@
  * A plog is a partition directory <topic>-<partition> holding segments
  * (segment.h), producer-state snapshots (producer_state.h), the
  * leader-epoch-checkpoint (leader_epoch.h) and partition.metadata.  It
- * appends validated client batches, serves reads as file ranges (for
- * sendfile), answers ListOffsets, moves the log start (DeleteRecords,
- * retention), truncates (replication) and flushes.  Compaction of logs
+ * appends validated client batches (a leader) or the leader's batches as
+ * they are (a follower), keeps the high watermark, serves reads as file
+ * ranges (for sendfile) up to the HW or, for replicas, the LEO, answers
+ * ListOffsets and OffsetForLeaderEpoch, moves the log start (DeleteRecords,
+ * retention), truncates (replication) and flushes.  docs/storage-format.md
+ * §11 describes the replication side and its invariants S1-S8.  Compaction of logs
  * with cleanup.policy=compact is in log_cleaner.h (plog_clean).
  *
  * Invariants (the S-numbers are docs/storage-format.md §11's):
