@@ -228,6 +228,12 @@ nomem:
     return -1;
 }
 
+static void hw_to_log_end(void *ctx, const lm_partition_info *p)
+{
+    (void)ctx;
+    plog_set_high_watermark(p->log, plog_log_end_offset(p->log));
+}
+
 int broker_storage_open(broker *b, const struct broker_config *cfg, char *err, size_t errlen)
 {
     if (cfg->nlog_dirs == 0) {
@@ -283,6 +289,10 @@ int broker_storage_open(broker *b, const struct broker_config *cfg, char *err, s
     lc.cleaner_backoff_ms = cfg->log_cleaner_backoff_ms;
     if (log_manager_open(&lc, &b->logs, err, errlen) != 0)
         goto fail_meta;
+    /* A single node is every partition's only in-sync replica, so its HW
+     * is its LEO (Kafka's maybeIncrementLeaderHW with ISR = {self}); the
+     * checkpointed HW can lag after a crash. */
+    log_manager_foreach(b->logs, hw_to_log_end, NULL);
     if (identity(b, cfg, err, errlen) < 0)
         goto fail;
     return 0;

@@ -2,10 +2,11 @@
  * handle_offset_for_leader_epoch.c - OffsetForLeaderEpoch (key 23).
  *
  * Consumers use it (KIP-320) to check that their position is still on the
- * log after a leader change.  A single broker has led every partition
- * since epoch 0, so the end offset of epoch 0 is the log end; an epoch we
- * have not reached answers UNDEFINED (-1, -1), as Kafka's epoch cache does.
- * Replication (a later issue) replaces this with the leader-epoch cache.
+ * log after a leader change, followers (KIP-101, KIP-279) to find where to
+ * truncate.  The answer comes from the partition's leader-epoch cache
+ * (plog_epoch_end_offset): the largest epoch <= the requested one and its
+ * end offset, the LEO for the current epoch, UNDEFINED (-1, -1) for an
+ * epoch newer than any known.
  */
 #include "broker/broker.h"
 #include "broker/dispatch.h"
@@ -40,10 +41,8 @@ void handle_offset_for_leader_epoch(kreq *rq)
                 continue;
             int32_t ours = atomic_load(&p->leader_epoch);
             rp->error_code = partition_check_epoch(p, qp->current_leader_epoch);
-            if (!rp->error_code && qp->leader_epoch >= 0 && qp->leader_epoch <= ours) {
-                rp->leader_epoch = ours;
-                rp->end_offset = plog_log_end_offset(p->log);
-            }
+            if (!rp->error_code)
+                plog_epoch_end_offset(p->log, qp->leader_epoch, ours, &rp->leader_epoch, &rp->end_offset);
             topic_unref(t);
         }
     }

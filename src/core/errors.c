@@ -14,6 +14,8 @@ const char *kerr_name(int code)
     case KERR__IO: return "_IO";
     case KERR__AGAIN: return "_AGAIN";
     case KERR__NOENT: return "_NOENT";
+    case KERR__APPEND_OFFSET: return "_APPEND_OFFSET";
+    case KERR__OFFSETS_OUT_OF_ORDER: return "_OFFSETS_OUT_OF_ORDER";
     }
     static _Thread_local char buf[24];
     snprintf(buf, sizeof buf, "KERR_%d", code);

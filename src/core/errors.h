@@ -156,6 +156,10 @@ typedef enum kerr {
     KERR__IO = -1003,        /* I/O failure below the storage layer */
     KERR__AGAIN = -1004,     /* operation would block; retry when woken */
     KERR__NOENT = -1005,     /* object does not exist (mapped per caller) */
+    /* Follower appends (storage, Kafka's exceptions of the same names; the
+     * replica fetcher handles them, clients never see them): */
+    KERR__APPEND_OFFSET = -1020,        /* first offset below the log end (UnexpectedAppendOffset) */
+    KERR__OFFSETS_OUT_OF_ORDER = -1021, /* offsets not increasing inside one append (OffsetsOutOfOrder) */
 } kerr_t;
 
 /* "UNKNOWN_TOPIC_OR_PARTITION", or "KERR_<n>" for codes we do not know. */

@@ -44,7 +44,7 @@ void lec_assign(leader_epoch_cache *c, int32_t epoch, int64_t offset)
     if (epoch < 0)
         return;
     if (c->n && c->e[c->n - 1].epoch >= epoch)
-        return;
+        return;                      /* S4: epochs strictly increase */
     while (c->n && c->e[c->n - 1].start_offset >= offset) {
         c->n--;
         c->dirty = true;
@@ -52,6 +52,7 @@ void lec_assign(leader_epoch_cache *c, int32_t epoch, int64_t offset)
     push(c, epoch, offset);
 }
 
+/* S5: no entry starts at or after the end of the log it describes. */
 void lec_truncate_from_end(leader_epoch_cache *c, int64_t end_offset)
 {
     while (c->n && c->e[c->n - 1].start_offset >= end_offset) {
@@ -60,6 +61,7 @@ void lec_truncate_from_end(leader_epoch_cache *c, int64_t end_offset)
     }
 }
 
+/* S5: no entry starts below the log start. */
 void lec_truncate_from_start(leader_epoch_cache *c, int64_t start_offset)
 {
     int keep_from = 0;
@@ -90,18 +92,32 @@ int32_t lec_latest_epoch(const leader_epoch_cache *c)
     return c->n ? c->e[c->n - 1].epoch : -1;
 }
 
-void lec_end_offset_for(const leader_epoch_cache *c, int32_t epoch, int64_t leo,
+void lec_end_offset_for(const leader_epoch_cache *c, int32_t epoch, int64_t leo, int32_t leader_epoch,
                         int32_t *epoch_out, int64_t *end_offset)
 {
+    /* The cache, plus (leader_epoch, leo) when that epoch is newer: Kafka's
+     * leader has that entry from the moment it became leader. */
+    int n = c->n, total = n + (leader_epoch >= 0 && leader_epoch > lec_latest_epoch(c));
+#define EP(i) ((i) < n ? c->e[i].epoch : leader_epoch)
+#define START(i) ((i) < n ? c->e[i].start_offset : leo)
     *epoch_out = -1;
     *end_offset = -1;
-    for (int i = c->n - 1; i >= 0; i--) {
-        if (c->e[i].epoch <= epoch) {
-            *epoch_out = c->e[i].epoch;
-            *end_offset = i + 1 < c->n ? c->e[i + 1].start_offset : leo;
-            return;
-        }
+    if (epoch < 0 || total == 0)
+        return;                              /* UNDEFINED epoch asked, or nothing known */
+    if (EP(total - 1) == epoch) {            /* the latest: still being written, ends at the LEO */
+        *epoch_out = epoch;
+        *end_offset = leo;
+        return;
     }
+    int hi = 0;                              /* the first epoch above the requested one */
+    while (hi < total && EP(hi) <= epoch)
+        hi++;
+    if (hi == total)
+        return;                              /* newer than every known epoch: UNDEFINED */
+    *epoch_out = hi == 0 ? epoch : EP(hi - 1);   /* older than all: (requested, first start) */
+    *end_offset = START(hi);
+#undef EP
+#undef START
 }
 
 int lec_write(leader_epoch_cache *c, const char *dir, bool sync)

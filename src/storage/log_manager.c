@@ -65,7 +65,7 @@ struct log_manager {
     bool threads;
     pthread_t sched_thr, flush_thr;
     pthread_mutex_t ckpt_mu;    /* serializes checkpoint file writers */
-    ckpt_cache (*ckpt_last)[3]; /* per dir: recovery point, log start, cleaner (ckpt_mu) */
+    ckpt_cache (*ckpt_last)[4]; /* per dir: recovery point, log start, cleaner, HW (ckpt_mu) */
     pthread_cond_t cleaner_cond;/* cleaner backoff / stop */
     pthread_t *cleaner_thr;
     int ncleaners;
@@ -304,12 +304,13 @@ static int load_dir(log_manager *lm, int di, char *err, size_t errlen)
 {
     const char *dir = lm->dirs[di];
     bool clean = log_dir_clean_shutdown(dir);
-    ckpt_entry *rp = NULL, *ls = NULL, *cl = NULL;
-    size_t nrp = 0, nls = 0, ncl = 0;
-    strmap rpm, lsm, clm;
+    ckpt_entry *rp = NULL, *ls = NULL, *cl = NULL, *hw = NULL;
+    size_t nrp = 0, nls = 0, ncl = 0, nhw = 0;
+    strmap rpm, lsm, clm, hwm;
     strmap_init(&rpm);
     strmap_init(&lsm);
     strmap_init(&clm);
+    strmap_init(&hwm);
     if (ckpt_read(dir, CKPT_RECOVERY_POINT, &rp, &nrp) < 0 && errno != ENOENT) {
         LOG_WRN("storage", "%s/%s is unreadable (%s): recovering every log in the dir",
                 dir, CKPT_RECOVERY_POINT, strerror(errno));
@@ -321,12 +322,19 @@ static int load_dir(log_manager *lm, int di, char *err, size_t errlen)
     if (ckpt_read(dir, CKPT_CLEANER, &cl, &ncl) < 0 && errno != ENOENT)
         LOG_WRN("storage", "%s/%s is unreadable (%s): compacted logs will be cleaned from their start",
                 dir, CKPT_CLEANER, strerror(errno));
+    /* Like Kafka, a bad high-watermark file is ignored with a warning: every
+     * HW then starts at its log start (the leader moves it on). */
+    if (ckpt_read(dir, CKPT_REPLICATION, &hw, &nhw) < 0 && errno != ENOENT)
+        LOG_WRN("storage", "%s/%s is unreadable (%s): ignoring it, high watermarks start at the log start",
+                dir, CKPT_REPLICATION, strerror(errno));
     ckpt_to_map(&rpm, rp, nrp);
     ckpt_to_map(&lsm, ls, nls);
     ckpt_to_map(&clm, cl, ncl);
+    ckpt_to_map(&hwm, hw, nhw);
     ckpt_free(rp, nrp);
     ckpt_free(ls, nls);
     ckpt_free(cl, ncl);
+    ckpt_free(hw, nhw);
 
     int rc = KERR_NONE;
     DIR *d = opendir(dir);
@@ -362,7 +370,11 @@ static int load_dir(log_manager *lm, int di, char *err, size_t errlen)
         log_config cfg = lm->cfg.defaults;
         if (lm->cfg.config_for)
             lm->cfg.config_for(lm->cfg.config_ctx, topic, &cfg);
-        plog_load_params lp = { clean, ckpt_map_get(&rpm, topic, part), ckpt_map_get(&lsm, topic, part), now };
+        /* A partition missing from the HW file starts at 0 as in Kafka
+         * (plog_load clamps it to [log start, LEO]). */
+        int64_t hw_off = ckpt_map_get(&hwm, topic, part);
+        plog_load_params lp = { clean, ckpt_map_get(&rpm, topic, part), ckpt_map_get(&lsm, topic, part), now,
+                                true, hw_off >= 0 ? hw_off : 0 };
         plog *l;
         int e = plog_load(path, topic, part, &cfg, &lp, &l);
         if (e) {
@@ -394,6 +406,7 @@ out:
     strmap_free(&rpm);
     strmap_free(&lsm);
     strmap_free(&clm);
+    strmap_free(&hwm);
     return rc;
 }
 
@@ -683,7 +696,7 @@ static void lm_free(log_manager *lm)
     free(lm->lock_fds);
     free(lm->dir_parts);
     for (int i = 0; lm->ckpt_last && i < lm->ndirs; i++)
-        for (int k = 0; k < 3; k++)
+        for (int k = 0; k < 4; k++)
             ckpt_cache_free(&lm->ckpt_last[i][k]);
     free(lm->ckpt_last);
     free(lm->cleaner_thr);
@@ -974,6 +987,14 @@ void log_manager_run_retention(log_manager *lm, int64_t now_ms)
     release_logs(v, n, NULL);
 }
 
+int log_manager_truncate_to(log_manager *lm, plog *l, int64_t offset)
+{
+    int rc = plog_truncate_to(l, offset);
+    if (rc == KERR_NONE && log_manager_write_checkpoints(lm) != KERR_NONE)   /* S8 */
+        rc = KERR_KAFKA_STORAGE_ERROR;
+    return rc;
+}
+
 int log_manager_write_checkpoints(log_manager *lm)
 {
     plog **v;
@@ -981,8 +1002,8 @@ int log_manager_write_checkpoints(log_manager *lm)
     size_t n = snapshot_logs(lm, &v, &dirs);
     int rc = KERR_NONE;
     ckpt_entry *rp = malloc(sizeof *rp * (n ? n : 1)), *ls = malloc(sizeof *ls * (n ? n : 1));
-    ckpt_entry *cl = malloc(sizeof *cl * (n ? n : 1));
-    if (!rp || !ls || !cl) {
+    ckpt_entry *cl = malloc(sizeof *cl * (n ? n : 1)), *hw = malloc(sizeof *hw * (n ? n : 1));
+    if (!rp || !ls || !cl || !hw) {
         rc = KERR_KAFKA_STORAGE_ERROR;
         goto out;
     }
@@ -992,10 +1013,11 @@ int log_manager_write_checkpoints(log_manager *lm)
         for (size_t i = 0; i < n; i++) {
             if (dirs[i] != d)
                 continue;
-            rp[k].topic = ls[k].topic = v[i]->topic;
-            rp[k].partition = ls[k].partition = v[i]->partition;
+            rp[k].topic = ls[k].topic = hw[k].topic = v[i]->topic;
+            rp[k].partition = ls[k].partition = hw[k].partition = v[i]->partition;
             rp[k].offset = plog_recovery_point(v[i]);
             ls[k].offset = plog_log_start_offset(v[i]);
+            hw[k].offset = plog_high_watermark(v[i]);
             k++;
             int64_t co = plog_cleaner_offset(v[i]);
             if (co >= 0)
@@ -1005,7 +1027,8 @@ int log_manager_write_checkpoints(log_manager *lm)
         ckpt_cache *last = lm->ckpt_last[d];
         if (ckpt_write_cached(lm->dirs[d], CKPT_RECOVERY_POINT, rp, k, &last[0]) < 0 ||
             ckpt_write_cached(lm->dirs[d], CKPT_LOG_START, ls, k, &last[1]) < 0 ||
-            ckpt_write_cached(lm->dirs[d], CKPT_CLEANER, cl, kc, &last[2]) < 0) {
+            ckpt_write_cached(lm->dirs[d], CKPT_CLEANER, cl, kc, &last[2]) < 0 ||
+            ckpt_write_cached(lm->dirs[d], CKPT_REPLICATION, hw, k, &last[3]) < 0) {
             LOG_ERR("storage", "cannot write checkpoints in %s: %s", lm->dirs[d], strerror(errno));
             rc = KERR_KAFKA_STORAGE_ERROR;
         }
@@ -1015,6 +1038,7 @@ out:
     free(rp);
     free(ls);
     free(cl);
+    free(hw);
     release_logs(v, n, dirs);
     return rc;
 }

@@ -5,8 +5,9 @@
  * Owns: the dir locks, the registry (topic, partition) -> plog (one
  * reference each), the delayed-deletion queue, and two threads:
  *   - "scheduler": retention every log.retention.check.interval.ms,
- *     time-based flush (flush.ms) checks, recovery-point and log-start
- *     checkpoints every log.flush.offset.checkpoint.interval.ms /
+ *     time-based flush (flush.ms) checks, recovery-point, log-start and
+ *     high-watermark (replication-offset-checkpoint) checkpoints every
+ *     log.flush.offset.checkpoint.interval.ms /
  *     log.flush.start.offset.checkpoint.interval.ms, and unlinking of
  *     deleted segments / partition dirs after file.delete.delay.ms;
  *   - "flusher": performs requested flushes.  Requests for a log that is
@@ -101,6 +102,12 @@ void log_manager_set_flush_callback(log_manager *lm, plog *l,
 /* Ask the flusher to fsync this log (coalesces with pending requests).
  * Without threads, flushes synchronously. */
 void log_manager_request_flush(log_manager *lm, plog *l);
+
+/* plog_truncate_to, then the dir's checkpoints (as Kafka's
+ * LogManager.truncateTo): a recovery point left above the new end in the
+ * file would let a crash skip the recovery of data appended after the
+ * truncation. */
+int log_manager_truncate_to(log_manager *lm, plog *l, int64_t offset);
 
 /* Run one pass of the periodic jobs now (tests, admin). */
 void log_manager_run_retention(log_manager *lm, int64_t now_ms);

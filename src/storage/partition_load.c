@@ -499,11 +499,10 @@ static int replay_cb(void *vctx, const rb_header *h, int64_t pos)
     return 0;
 }
 
-/* Producer state: newest valid snapshot <= LEO, then replay after it.
- * Returns the offset of the snapshot used, -1 if none. */
-static int64_t load_producer_state(plog *l, int64_t now_ms)
+int64_t plog_rebuild_producer_state(plog *l, int64_t now_ms)
 {
     int64_t used = -1;
+    pstate_clear(&l->ps);
     while (l->nsnaps && l->snaps[l->nsnaps - 1] > l->leo) {
         char path[4200];
         pstate_snapshot_path(path, sizeof path, l->dir, l->snaps[l->nsnaps - 1]);
@@ -637,9 +636,11 @@ int plog_load(const char *dir, const char *topic, int32_t partition, const log_c
     lec_truncate_from_start(&l->lec, l->log_start);
     /* After a clean shutdown the snapshot at the LEO was fsynced by close:
      * the next close need not write it again if nothing changes. */
-    if (load_producer_state(l, lp->now_ms) == l->leo && !need_recovery)
+    if (plog_rebuild_producer_state(l, lp->now_ms) == l->leo && !need_recovery)
         l->snap_synced = l->leo;
     l->hw = l->leo;
+    if (lp->hw_known && lp->high_watermark < l->leo)   /* S1: clamped to [log start, LEO] */
+        l->hw = lp->high_watermark > l->log_start ? lp->high_watermark : l->log_start;
     plog_update_hw_pos(l);
     /* After recovery, make what was kept (and cut) durable before trusting
      * it; after a clean shutdown everything already is. */

@@ -302,17 +302,20 @@ static int64_t jitter(const log_config *c)
     return max > 0 ? (int64_t)((uint64_t)random() % (uint64_t)max) : 0;
 }
 
-static int roll(plog *l, int64_t now)
+/* Start a new active segment at `base` (the LEO; a follower append whose
+ * first batch is beyond the LEO - the leader's log has a gap there - rolls
+ * at that batch, as Kafka does). */
+static int roll(plog *l, int64_t base, int64_t now)
 {
     segment *old = active(l);
-    segment *s = segment_new(l->dir, l->leo, now);
+    segment *s = segment_new(l->dir, base, now);
     if (!s)
         return -1;
     s->index_interval = l->cfg.index_interval_bytes;
     s->roll_jitter_ms = jitter(&l->cfg);
     if (segment_create(s) < 0 || plog_push_segment(l, s) < 0) {
         LOG_ERR("storage", "%s: cannot roll a new segment at offset %" PRId64 ": %s",
-                l->dir, l->leo, strerror(errno));
+                l->dir, base, strerror(errno));
         segment_unlink(s);
         segment_free(s);
         return -1;
@@ -322,8 +325,8 @@ static int roll(plog *l, int64_t now)
         LOG_WRN("storage", "%s: could not persist the index of %s: %s", l->dir, old->log_path, strerror(errno));
     /* Producer snapshot at the new segment's base (written without fsync:
      * the CRC catches a torn file; plog_flush makes it durable). */
-    if (pstate_snapshot_write(&l->ps, l->dir, l->leo, false) == 0) {
-        plog_snap_add(l, l->leo);
+    if (pstate_snapshot_write(&l->ps, l->dir, base, false) == 0) {
+        plog_snap_add(l, base);
         l->snap_unsynced = true;
         plog_snap_prune(l);
     }
@@ -370,41 +373,132 @@ typedef struct batch_ref {
     rb_header h;
 } batch_ref;
 
+/* The batches of one append: b starts as the caller's one-entry array and
+ * grows on the heap. */
+typedef struct batch_list {
+    batch_ref *b, one[1];
+    int n, cap;
+} batch_list;
+
+static batch_ref *batch_list_next(batch_list *bl)
+{
+    if (!bl->b) {
+        bl->b = bl->one;
+        bl->cap = 1;
+    }
+    if (bl->n == bl->cap) {
+        int nc = bl->cap * 4;
+        batch_ref *nb = malloc(sizeof *nb * (size_t)nc);
+        if (!nb)
+            return NULL;
+        memcpy(nb, bl->b, sizeof *nb * (size_t)bl->n);
+        if (bl->b != bl->one)
+            free(bl->b);
+        bl->b = nb;
+        bl->cap = nc;
+    }
+    return &bl->b[bl->n];
+}
+
+static void batch_list_free(batch_list *bl)
+{
+    if (bl->b != bl->one)
+        free(bl->b);
+}
+
+/* What validation learnt about the batches of one append. */
+typedef struct append_info {
+    int64_t first, last;             /* first and last offsets */
+    int64_t max_ts, offset_of_max;
+    int32_t records;
+} append_info;
+
+/* Step "roll if needed, then ONE write" of both appends, and the tail
+ * entries.  KERR_NONE or the error (res->error_message set). */
+static int write_batches(plog *l, uint8_t *data, size_t len, const batch_list *bl, const append_info *ai,
+                         int64_t now_ms, plog_append_result *res)
+{
+    /* Offsets must fit the index relative to the segment base: a follower
+     * append far above the LEO rolls even an empty active segment. */
+    bool overflow = ai->last - active(l)->base_offset > INT32_MAX;
+    if ((overflow || (active(l)->size > 0 && should_roll(l, len, ai->max_ts, ai->last, now_ms))) &&
+        roll(l, ai->first > l->leo ? ai->first : l->leo, now_ms) < 0) {
+        res->error_message = "Could not roll a new segment";
+        return KERR_KAFKA_STORAGE_ERROR;
+    }
+    bool fatal;
+    if (segment_append(active(l), data, len, ai->last, ai->max_ts, ai->offset_of_max,
+                       l->cfg.index_interval_bytes, &fatal) < 0) {
+        LOG_ERR("storage", "%s: append of %zu bytes at offset %" PRId64 " failed: %s%s",
+                l->dir, len, l->leo, strerror(errno),
+                fatal ? " (and the file could not be truncated back: log is now offline)" : "");
+        if (fatal)
+            l->failed = true;
+        res->error_message = "Write to the log failed";
+        return KERR_KAFKA_STORAGE_ERROR;
+    }
+    int64_t written_at = active(l)->size - (int64_t)len;
+    for (int i = 0; i < bl->n; i++)
+        tail_add(l, &bl->b[i].h, written_at + (int64_t)(bl->b[i].p - data));
+    return KERR_NONE;
+}
+
+/* The common start of both appends: take the write lock, refuse a log
+ * that cannot be written.  Returns res->error. */
+static int append_enter(plog *l, plog_append_result *res)
+{
+    pthread_rwlock_wrlock(&l->lock);
+    res_init(l, res);
+    if (l->deleted || l->closed) {
+        res->error = KERR_UNKNOWN_TOPIC_OR_PARTITION;
+        res->error_message = "Partition is being deleted or closed";
+    } else if (l->failed) {
+        res->error = KERR_KAFKA_STORAGE_ERROR;
+        res->error_message = "Log is offline after a storage error";
+    }
+    return res->error;
+}
+
+static void append_leave(plog *l, plog_append_result *res)
+{
+    res->end_offset = l->leo;
+    res->log_start_offset = l->log_start;
+    pthread_rwlock_unlock(&l->lock);
+}
+
+/* The common end of both appends: the LEO and the flush accounting. */
+static void publish_end(plog *l, const append_info *ai, plog_append_result *res)
+{
+    res->base_offset = ai->first;
+    res->last_offset = ai->last;
+    res->record_count = ai->records;
+    l->leo = ai->last + 1;
+    l->appended_msgs += ai->records;
+    res->flush_needed = l->cfg.flush_messages != INT64_MAX &&
+                        l->appended_msgs - l->flushed_msgs >= l->cfg.flush_messages;
+}
+
 int plog_append(plog *l, uint8_t *data, size_t len, int32_t leader_epoch, int64_t now_ms,
                 plog_append_result *res)
 {
-    batch_ref one[1], *b = one;
-    int nb = 0, cap = 1;
+    batch_list bl = { 0 };
     pstate_stage st = { 0 };
-    pthread_rwlock_wrlock(&l->lock);
-    res_init(l, res);
     const log_config *c = &l->cfg;
     rb_limits lim = { c->max_message_bytes, c->timestamp_type, c->timestamp_before_max_ms,
                       c->timestamp_after_max_ms, c->compact };
 #define FAILR(code, msg) do { res->error = (code); res->error_message = (msg); goto out; } while (0)
-    if (l->deleted || l->closed)
-        FAILR(KERR_UNKNOWN_TOPIC_OR_PARTITION, "Partition is being deleted or closed");
-    if (l->failed)
-        FAILR(KERR_KAFKA_STORAGE_ERROR, "Log is offline after a storage error");
+    if (append_enter(l, res))
+        goto out;
 
     /* 1. validate every batch */
-    int64_t max_ts = -1, offset_of_max = -1, next = l->leo;
-    int32_t records = 0;
+    append_info ai = { l->leo, -1, -1, -1, 0 };
+    int64_t next = l->leo;
     size_t pos = 0;
     while (pos < len) {
         rb_verdict v;
-        if (nb == cap) {
-            int nc = cap * 4;
-            batch_ref *nbuf = malloc(sizeof *nbuf * (size_t)nc);
-            if (!nbuf)
-                FAILR(KERR_KAFKA_STORAGE_ERROR, "Out of memory");
-            memcpy(nbuf, b, sizeof *b * (size_t)nb);
-            if (b != one)
-                free(b);
-            b = nbuf;
-            cap = nc;
-        }
-        batch_ref *r = &b[nb];
+        batch_ref *r = batch_list_next(&bl);
+        if (!r)
+            FAILR(KERR_KAFKA_STORAGE_ERROR, "Out of memory");
         r->p = data + pos;
         rb_validate_client_batch(r->p, len - pos, &lim, now_ms, &r->h, &v);
         if (!v.error && c->compact && rb_codec(&r->h) != RB_CODEC_NONE)
@@ -428,24 +522,25 @@ int plog_append(plog *l, uint8_t *data, size_t len, int32_t leader_epoch, int64_
             bts = v.max_timestamp;
         }
         r->h.max_timestamp = bts;
-        if (bts > max_ts) {
-            max_ts = bts;
-            offset_of_max = rb_last_offset(&r->h);
+        if (bts > ai.max_ts) {
+            ai.max_ts = bts;
+            ai.offset_of_max = rb_last_offset(&r->h);
         }
         next = rb_last_offset(&r->h) + 1;
-        records += r->h.records_count;
+        ai.records += r->h.records_count;
         pos += sz;
-        nb++;
+        bl.n++;
     }
-    if (nb == 0)
+    if (bl.n == 0)
         FAILR(KERR_INVALID_RECORD, "Produce request has no record batch for the partition");
     if ((int64_t)len > c->segment_bytes)
         FAILR(KERR_RECORD_LIST_TOO_LARGE, "Record batch is larger than the segment size");
+    ai.last = next - 1;
 
     /* 3. idempotence */
-    for (int i = 0; i < nb; i++) {
+    for (int i = 0; i < bl.n; i++) {
         pstate_batch dup;
-        int e = pstate_check(&l->ps, &st, &b[i].h, &dup);
+        int e = pstate_check(&l->ps, &st, &bl.b[i].h, &dup);
         if (e == KERR_DUPLICATE_SEQUENCE_NUMBER) {
             res->duplicate = true;
             res->base_offset = dup.first_offset;
@@ -463,42 +558,94 @@ int plog_append(plog *l, uint8_t *data, size_t len, int32_t leader_epoch, int64_
     }
 
     /* 4. roll if needed, then ONE write */
-    if (should_roll(l, len, max_ts, next - 1, now_ms) && active(l)->size > 0 && roll(l, now_ms) < 0)
-        FAILR(KERR_KAFKA_STORAGE_ERROR, "Could not roll a new segment");
-    bool fatal;
-    if (segment_append(active(l), data, len, next - 1, max_ts, offset_of_max,
-                       c->index_interval_bytes, &fatal) < 0) {
-        LOG_ERR("storage", "%s: append of %zu bytes at offset %" PRId64 " failed: %s%s",
-                l->dir, len, l->leo, strerror(errno),
-                fatal ? " (and the file could not be truncated back: log is now offline)" : "");
-        if (fatal)
-            l->failed = true;
-        FAILR(KERR_KAFKA_STORAGE_ERROR, "Write to the log failed");
-    }
-    int64_t written_at = active(l)->size - (int64_t)len;
-    for (int i = 0; i < nb; i++)
-        tail_add(l, &b[i].h, written_at + (int64_t)(b[i].p - data));
+    if ((res->error = (int16_t)write_batches(l, data, len, &bl, &ai, now_ms, res)))
+        goto out;
 
     /* 5. publish */
     pstate_commit(&l->ps, &st);
-    lec_assign(&l->lec, leader_epoch, b[0].h.base_offset);
-    res->base_offset = l->leo;
-    res->last_offset = next - 1;
-    res->record_count = records;
+    lec_assign(&l->lec, leader_epoch, ai.first);     /* S4: only a newer epoch adds an entry */
     if (c->timestamp_type == 1)
         res->log_append_time = now_ms;
-    l->leo = next;
-    l->appended_msgs += records;
-    res->flush_needed = c->flush_messages != INT64_MAX &&
-                        l->appended_msgs - l->flushed_msgs >= c->flush_messages;
+    publish_end(l, &ai, res);
 out:
 #undef FAILR
-    res->end_offset = l->leo;
-    res->log_start_offset = l->log_start;
-    pthread_rwlock_unlock(&l->lock);
+    append_leave(l, res);
     pstate_stage_free(&st);
-    if (b != one)
-        free(b);
+    batch_list_free(&bl);
+    return res->error;
+}
+
+int plog_append_follower(plog *l, uint8_t *data, size_t len, int64_t now_ms, plog_append_result *res)
+{
+    batch_list bl = { 0 };
+#define FAILR(code, msg) do { res->error = (code); res->error_message = (msg); goto out; } while (0)
+    if (append_enter(l, res))
+        goto out;
+
+    /* 1. validate every batch as Kafka's appendAsFollower does: framing,
+     *    magic 2, CRC, offsets not below the LEO and strictly increasing
+     *    (S6).  No size, timestamp or record-level checks: the leader made
+     *    them.  A trailing partial batch (a fetch cut by max_bytes) is left
+     *    out, like Kafka's trimInvalidBytes. */
+    append_info ai = { -1, -1, -1, -1, 0 };
+    size_t pos = 0;
+    while (pos < len) {
+        batch_ref *r = batch_list_next(&bl);
+        if (!r)
+            FAILR(KERR_KAFKA_STORAGE_ERROR, "Out of memory");
+        r->p = data + pos;
+        int e = rb_parse_header(r->p, len - pos, &r->h);
+        if (e == KERR__AGAIN || (e == KERR_NONE && rb_size(&r->h) > len - pos))
+            break;
+        if (e)
+            FAILR(KERR_CORRUPT_MESSAGE, "Record batch header is invalid");
+        if (r->h.magic != 2)
+            FAILR(KERR_CORRUPT_MESSAGE, "Record batch is not magic v2");
+        if (!rb_crc_ok(r->p, &r->h))
+            FAILR(KERR_CORRUPT_MESSAGE, "Record batch CRC mismatch");
+        if (r->h.last_offset_delta < 0 || r->h.base_offset < 0 ||
+            r->h.base_offset > INT64_MAX - 1 - r->h.last_offset_delta)
+            FAILR(KERR_CORRUPT_MESSAGE, "Record batch offsets are invalid");
+        /* 2. no offset assignment: the leader's offsets and epochs stay */
+        if (bl.n == 0 && r->h.base_offset < l->leo)
+            FAILR(KERR__APPEND_OFFSET, "First offset is below the log end offset");
+        if (bl.n > 0 && r->h.base_offset <= ai.last)
+            FAILR(KERR__OFFSETS_OUT_OF_ORDER, "Offsets are not increasing inside the append");
+        if (bl.n == 0)
+            ai.first = r->h.base_offset;
+        if (r->h.max_timestamp > ai.max_ts) {
+            ai.max_ts = r->h.max_timestamp;
+            ai.offset_of_max = rb_last_offset(&r->h);
+        }
+        ai.last = rb_last_offset(&r->h);
+        ai.records += r->h.records_count > 0 ? r->h.records_count : 0;
+        pos += rb_size(&r->h);
+        bl.n++;
+    }
+    if (bl.n == 0)
+        goto out;                    /* nothing whole to append (Kafka returns early too) */
+    len = pos;
+    if ((int64_t)len > l->cfg.segment_bytes)
+        FAILR(KERR_RECORD_LIST_TOO_LARGE, "Record batch is larger than the segment size");
+    if (ai.last - ai.first > INT32_MAX)
+        FAILR(KERR_RECORD_LIST_TOO_LARGE, "Offsets of one append span more than one segment can index");
+    /* 3. producer state: no sequence checks (the leader made them); it is
+     *    updated at step 5, after the write. */
+
+    /* 4. roll if needed, then ONE write */
+    if ((res->error = (int16_t)write_batches(l, data, len, &bl, &ai, now_ms, res)))
+        goto out;
+
+    /* 5. publish: producer state and epoch cache from every batch */
+    for (int i = 0; i < bl.n; i++) {
+        pstate_replay(&l->ps, &bl.b[i].h);
+        lec_assign(&l->lec, bl.b[i].h.leader_epoch, bl.b[i].h.base_offset);   /* S4 */
+    }
+    publish_end(l, &ai, res);
+out:
+#undef FAILR
+    append_leave(l, res);
+    batch_list_free(&bl);
     return res->error;
 }
 
@@ -516,7 +663,6 @@ static void read_res_init(plog *l, plog_read_result *res)
 int plog_read(plog *l, int64_t offset, int32_t max_bytes, bool min_one_batch, int isolation,
               plog_read_result *res)
 {
-    (void)isolation;                 /* LSO == HW until transactions exist */
     pthread_rwlock_rdlock(&l->lock);
     read_res_init(l, res);
     if (l->deleted) {
@@ -527,13 +673,21 @@ int plog_read(plog *l, int64_t offset, int32_t max_bytes, bool min_one_batch, in
         res->error = KERR_OFFSET_OUT_OF_RANGE;
         goto out;
     }
-    if (offset >= l->hw)
+    /* S3: consumers stop at the HW (the LSO equals it until transactions
+     * exist); replica fetches read on to the LEO. */
+    int64_t end = l->hw, end_base = l->hw_seg_base, end_pos = l->hw_pos;
+    if (isolation == PLOG_ISOLATION_LOG_END) {
+        end = l->leo;
+        end_base = active(l)->base_offset;
+        end_pos = active(l)->size;
+    }
+    if (offset >= end)
         goto out;
     for (int i = seg_index_for(l, offset); i >= 0 && i < l->nsegs; i++) {
         segment *s = l->segs[i];
-        if (s->base_offset > l->hw_seg_base)
+        if (s->base_offset > end_base)
             break;
-        int64_t limit = s->base_offset == l->hw_seg_base ? l->hw_pos : s->size;
+        int64_t limit = s->base_offset == end_base ? end_pos : s->size;
         segment_pos p;
         int r = tail_find(l, s, offset, limit, &p);
         if (r == 0)
@@ -789,11 +943,9 @@ int plog_segment_count(plog *l)
 void plog_set_high_watermark(plog *l, int64_t hw)
 {
     pthread_rwlock_wrlock(&l->lock);
-    if (hw < l->log_start)
-        hw = l->log_start;
     if (hw > l->leo)
-        hw = l->leo;
-    if (hw != l->hw || hw == l->leo) {
+        hw = l->leo;                 /* S1: the HW never exceeds the LEO */
+    if (hw > l->hw || hw == l->leo) {    /* S2: monotone (truncation alone lowers it) */
         l->hw = hw;
         plog_update_hw_pos(l);
     }
@@ -875,7 +1027,7 @@ int plog_retention(plog *l, int64_t now_ms, int *deleted_segments)
          * whole segment; it reaches the active one only if everything is
          * excess (retention.bytes 0). */
         bool too_big = c->retention_bytes >= 0 && total - c->retention_bytes >= total;
-        if ((expired || too_big) && roll(l, now_ms) < 0)
+        if ((expired || too_big) && roll(l, l->leo, now_ms) < 0)
             LOG_WRN("storage", "%s: could not roll an expired active segment", l->dir);
     }
     /* Candidates: sealed segments whose successor starts at or below the HW. */
@@ -1095,28 +1247,38 @@ int plog_truncate_to(plog *l, int64_t offset)
         lec_truncate_from_end(&l->lec, 0);
     } else {
         int i = seg_index_for(l, offset);
+        bool dropped = l->nsegs - 1 > i;
         while (l->nsegs - 1 > i)
             plog_retire_segment(l, l->segs[--l->nsegs]);
         segment *s = active(l);
-        if (segment_ensure_indexes(s) < 0 || idxf_to_mem(&s->oidx) < 0 || idxf_to_mem(&s->tidx) < 0 ||
-            segment_truncate_to(s, offset) < 0) {
+        /* S7: the later segments are gone on disk before the cut, so a crash
+         * at any point leaves a prefix of the old log no shorter than
+         * `offset`.  Should that fsync or the cut fail, the log goes
+         * offline, ending where its active segment now ends. */
+        if ((dropped && sio_fsync_dir(l->dir) < 0) || segment_ensure_indexes(s) < 0 ||
+            idxf_to_mem(&s->oidx) < 0 || idxf_to_mem(&s->tidx) < 0 || segment_truncate_to(s, offset) < 0) {
+            LOG_ERR("storage", "%s: truncation to %" PRId64 " failed: %s; the log is now offline", l->dir,
+                    offset, strerror(errno));
             l->failed = true;
             rc = KERR_KAFKA_STORAGE_ERROR;
-            goto out;
+        } else {
+            s->indexes_checked = true;
         }
-        s->indexes_checked = true;
         l->leo = segment_next_offset(s);
-        pstate_truncate(&l->ps, l->leo);
         while (l->nsnaps && l->snaps[l->nsnaps - 1] > l->leo)
             snap_delete_at(l, l->nsnaps - 1);
-        lec_truncate_from_end(&l->lec, l->leo);
+        /* Like Kafka's truncateTo: producer state from the newest snapshot
+         * at or below the new end plus a replay, so epochs and sequences
+         * are those of the kept batches only. */
+        plog_rebuild_producer_state(l, wall_ms());
+        lec_truncate_from_end(&l->lec, l->leo);    /* S5 */
     }
     l->dir_dirty = true;
     l->snap_synced = -1;
     if (l->first_dirty > offset)       /* Kafka's maybeTruncateCheckpoint */
         l->first_dirty = offset;
     if (l->hw > l->leo)
-        l->hw = l->leo;
+        l->hw = l->leo;              /* S1, S2: truncation alone lowers the HW */
     if (l->recovery_point > l->leo)
         l->recovery_point = l->leo;
     plog_update_hw_pos(l);
@@ -1125,10 +1287,17 @@ out:
     return rc;
 }
 
-void plog_epoch_end_offset(plog *l, int32_t epoch, int32_t *epoch_out, int64_t *end_offset)
+void plog_epoch_end_offset(plog *l, int32_t epoch, int32_t leader_epoch, int32_t *epoch_out, int64_t *end_offset)
 {
     pthread_rwlock_rdlock(&l->lock);
-    lec_end_offset_for(&l->lec, epoch, l->leo, epoch_out, end_offset);
+    lec_end_offset_for(&l->lec, epoch, l->leo, leader_epoch, epoch_out, end_offset);
+    pthread_rwlock_unlock(&l->lock);
+}
+
+void plog_assign_leader_epoch(plog *l, int32_t epoch)
+{
+    pthread_rwlock_wrlock(&l->lock);
+    lec_assign(&l->lec, epoch, l->leo);     /* S4 */
     pthread_rwlock_unlock(&l->lock);
 }
 

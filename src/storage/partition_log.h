@@ -4,17 +4,21 @@
  * A plog is a partition directory <topic>-<partition> holding segments
  * (segment.h), producer-state snapshots (producer_state.h), the
  * leader-epoch-checkpoint (leader_epoch.h) and partition.metadata.  It
- * appends validated client batches, serves reads as file ranges (for
- * sendfile), answers ListOffsets, moves the log start (DeleteRecords,
- * retention), truncates (replication) and flushes.  Compaction of logs
+ * appends validated client batches (a leader) or the leader's batches as
+ * they are (a follower), keeps the high watermark, serves reads as file
+ * ranges (for sendfile) up to the HW or, for replicas, the LEO, answers
+ * ListOffsets and OffsetForLeaderEpoch, moves the log start (DeleteRecords,
+ * retention), truncates (replication) and flushes.  docs/storage-format.md
+ * §11 describes the replication side and its invariants S1-S8.  Compaction of logs
  * with cleanup.policy=compact is in log_cleaner.h (plog_clean).
  *
- * Invariants:
- *   1. log_start <= high watermark <= log end offset (LEO); recovery point
- *      <= LEO and every byte below it has been fsynced.
+ * Invariants (the S-numbers are docs/storage-format.md §11's):
+ *   1. log_start <= high watermark <= log end offset (LEO) (S1); recovery
+ *      point <= LEO and every byte below it has been fsynced.
  *   2. Segments are in ascending base offset order; only the last (active)
  *      one is appended to; segments never overlap.
- *   3. Reads never return bytes past the file position of the HW.
+ *   3. Consumer reads never return bytes past the file position of the HW;
+ *      only replica reads (PLOG_ISOLATION_LOG_END) go on to the LEO (S3).
  *   4. After any failed write the log is as before the call; if it cannot
  *      be restored (truncate failed) or an fsync failed, the log enters a
  *      failed state and every later append/flush returns
@@ -81,6 +85,10 @@ typedef struct plog_load_params {
     int64_t recovery_point;     /* from recovery-point-offset-checkpoint, -1 unknown */
     int64_t log_start_offset;   /* from log-start-offset-checkpoint, -1 unknown */
     int64_t now_ms;
+    /* From replication-offset-checkpoint, clamped to [log start, LEO].
+     * hw_known false (a log opened on its own: tests, tools): HW = LEO. */
+    bool hw_known;
+    int64_t high_watermark;
 } plog_load_params;
 
 /* Open an existing partition dir (path to <topic>-<partition>), running
@@ -132,6 +140,21 @@ typedef struct plog_append_result {
 int plog_append(plog *l, uint8_t *data, size_t len, int32_t leader_epoch, int64_t now_ms,
                 plog_append_result *res);
 
+/* Append as a follower (Kafka's appendAsFollower): `data` holds whole v2
+ * batches fetched from the leader (a trailing partial batch is ignored),
+ * carrying the leader's base offsets and partition leader epochs, which are
+ * kept (nothing is rewritten).  Checks framing, magic and CRC
+ * (CORRUPT_MESSAGE), that the first offset is not below the LEO
+ * (KERR__APPEND_OFFSET: the caller truncates or, for an empty log, restarts
+ * it at that offset) and that offsets strictly increase (KERR__OFFSETS_
+ * OUT_OF_ORDER).  A gap above the LEO is kept as in Kafka (a compacted
+ * leader).  No producer-sequence checks, but the producer state and the
+ * epoch cache are updated from every batch.  Same steps, single write,
+ * failure handling and flush accounting as plog_append; the HW is not
+ * touched (the caller sets the leader's).  An empty `data` is a no-op.
+ * Returns res->error. */
+int plog_append_follower(plog *l, uint8_t *data, size_t len, int64_t now_ms, plog_append_result *res);
+
 /* ---- fetch ---- */
 
 typedef struct plog_read_result {
@@ -142,9 +165,17 @@ typedef struct plog_read_result {
     int64_t high_watermark, last_stable_offset, log_start_offset, log_end_offset;
 } plog_read_result;
 
+/* Upper bounds of a read (Kafka's FetchIsolation).  0 and 1 are the wire's
+ * isolation_level values, so a consumer Fetch passes its own. */
+enum {
+    PLOG_ISOLATION_HW = 0,          /* READ_UNCOMMITTED: up to the high watermark */
+    PLOG_ISOLATION_COMMITTED = 1,   /* READ_COMMITTED: up to the last stable offset */
+    PLOG_ISOLATION_LOG_END = 2,     /* replica fetch (followers): up to the LEO */
+};
+
 /* Read from `offset`: OFFSET_OUT_OF_RANGE unless log_start <= offset <= LEO.
- * The upper bound is the HW (isolation 0) or the last stable offset (1;
- * equal to the HW until transactions exist); at or above it there is no
+ * The upper bound is set by `isolation` (above; the last stable offset
+ * equals the HW until transactions exist); at or above it there is no
  * data and no error.  With min_one_batch the whole first batch is returned
  * even if larger than max_bytes (KIP-74).  One segment per call.  The first
  * batch may start below `offset` (the client skips records). */
@@ -173,8 +204,11 @@ int plog_list_offset(plog *l, int64_t timestamp, int64_t *offset, int64_t *ts_ou
 int64_t plog_log_start_offset(plog *l);
 int64_t plog_log_end_offset(plog *l);
 int64_t plog_high_watermark(plog *l);
-/* Clamped to [log start, LEO].  Single node: call with the LEO after each
- * append.  Loading sets HW = LEO. */
+/* Raise the HW to min(hw, LEO) (Kafka's maybeUpdateHighWatermark): it
+ * never moves down here (S2); only plog_truncate_to lowers it.  The leader
+ * calls it as followers catch up; a single node with the LEO after each
+ * append and after loading.  Loading restores it from
+ * replication-offset-checkpoint (plog_load_params). */
 void plog_set_high_watermark(plog *l, int64_t hw);
 int64_t plog_recovery_point(plog *l);   /* everything below is fsynced */
 int64_t plog_size_bytes(plog *l);       /* sum of segment sizes */
@@ -194,8 +228,18 @@ int64_t plog_unflushed_messages(plog *l);
 void plog_set_config(plog *l, const log_config *cfg);
 void plog_get_config(plog *l, log_config *cfg);
 
-/* Remove every batch at or after `offset` (replication).  An offset below
- * the log start empties the log and restarts it at `offset`. */
+/* Remove every batch at or after `offset` (a follower after
+ * OffsetForLeaderEpoch; Kafka's truncateTo).  A batch holding `offset` goes
+ * whole, so the new LEO is the end of the last batch kept (<= offset).
+ * Later segments are retired, the active one is cut (indexes and tail
+ * entries follow), the producer state is rebuilt from a snapshot plus a
+ * replay, epoch-cache entries at or after the new LEO are dropped, and the
+ * HW and recovery point come down to the LEO.  Crash-safe (S7).  An offset
+ * below the first segment empties the log and restarts it at `offset`
+ * (truncateFullyAndStartAt).  Replication calls it through
+ * log_manager_truncate_to, which also rewrites the checkpoints.
+ * KERR_NONE, OFFSET_OUT_OF_RANGE (offset < 0) or KAFKA_STORAGE_ERROR (the
+ * log is then offline). */
 int plog_truncate_to(plog *l, int64_t offset);
 
 /* Retention by time and size (and segments wholly below the log start);
@@ -203,8 +247,16 @@ int plog_truncate_to(plog *l, int64_t offset);
  * expires idle producer ids.  Returns KERR_NONE; *deleted_segments set. */
 int plog_retention(plog *l, int64_t now_ms, int *deleted_segments);
 
-/* OffsetForLeaderEpoch: end offset of `epoch`. */
-void plog_epoch_end_offset(plog *l, int32_t epoch, int32_t *epoch_out, int64_t *end_offset);
+/* OffsetForLeaderEpoch from the leader-epoch cache: the largest epoch <=
+ * `epoch` and its end offset, or UNDEFINED (-1, -1); the rules (KIP-101,
+ * KIP-279) are lec_end_offset_for's in leader_epoch.h.  leader_epoch is the
+ * partition's current leader epoch (-1 if unknown), which counts as started
+ * at the LEO when nothing was appended in it yet. */
+void plog_epoch_end_offset(plog *l, int32_t epoch, int32_t leader_epoch, int32_t *epoch_out, int64_t *end_offset);
+/* Becoming leader in `epoch`: record (epoch, LEO) in the epoch cache if the
+ * epoch is newer than its latest (Kafka's maybeAssignEpochStartOffset).
+ * Written to leader-epoch-checkpoint at the next roll, flush or close. */
+void plog_assign_leader_epoch(plog *l, int32_t epoch);
 
 /* DescribeProducers: calls fn for each active producer id. */
 typedef struct plog_producer_info {

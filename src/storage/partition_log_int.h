@@ -91,4 +91,11 @@ void plog_update_hw_pos(plog *l);
 void plog_tail_reset(plog *l);
 int plog_flush_locked_io(plog *l);      /* flush without taking flush_mu (close/load) */
 
+/* partition_load.c helper used by truncation: the producer state from the
+ * newest valid snapshot <= LEO plus a replay of the batches after it (no
+ * snapshot: of the last two segments), as Kafka's loadProducerState.
+ * Snapshots above the LEO are deleted.  Returns the offset of the snapshot
+ * used, -1 if none.  Under the write lock (or before the log is shared). */
+int64_t plog_rebuild_producer_state(plog *l, int64_t now_ms);
+
 #endif

@@ -198,24 +198,6 @@ int pstate_expire(producer_state *ps, int64_t now_ms, int64_t expiration_ms)
     return n;
 }
 
-void pstate_truncate(producer_state *ps, int64_t offset)
-{
-    const char *k;
-    size_t kl;
-    void *v;
-    for (size_t it = 0; strmap_next(&ps->map, &it, &k, &kl, &v);) {
-        pstate_entry *e = v;
-        while (e->nbatches > 0 && e->b[e->nbatches - 1].last_offset >= offset)
-            e->nbatches--;
-        if (e->nbatches == 0) {
-            strmap_del(&ps->map, k, kl);
-            free(e);
-        } else {
-            e->last_timestamp = e->b[e->nbatches - 1].timestamp;
-        }
-    }
-}
-
 void pstate_snapshot_path(char *out, size_t cap, const char *dir, int64_t offset)
 {
     snprintf(out, cap, "%s/%020" PRId64 ".snapshot", dir, offset);

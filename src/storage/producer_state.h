@@ -91,8 +91,6 @@ void pstate_stage_free(pstate_stage *st);
 void pstate_replay(producer_state *ps, const rb_header *h);
 /* Drop entries idle for expiration_ms. Returns how many. */
 int pstate_expire(producer_state *ps, int64_t now_ms, int64_t expiration_ms);
-/* Drop entries whose last offset is >= offset (log truncation). */
-void pstate_truncate(producer_state *ps, int64_t offset);
 
 /* Write dir/<offset>.snapshot (temp + rename; fsync when sync). 0 / -1. */
 int pstate_snapshot_write(const producer_state *ps, const char *dir, int64_t offset, bool sync);

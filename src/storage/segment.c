@@ -748,8 +748,18 @@ int segment_flush_prepare(segment *s, fileref *out[3])
     index_file *ix[2] = { &s->oidx, &s->tidx };
     for (int i = 0; i < 2; i++) {
         int fd;
-        if (idxf_sync_prepare(ix[i], &fd) < 0)
+        if (idxf_sync_prepare(ix[i], &fd) < 0) {
+            /* A full disk: the new entries stay in memory and the next
+             * flush writes them.  An index that lacks its newest entries
+             * is still a valid, sparser one (lookups scan further), so the
+             * data can be made durable without them. */
+            if (errno == ENOSPC || errno == EDQUOT) {
+                LOG_WRN("storage", "%s: no space to write index entries, retrying at the next flush",
+                        ix[i]->path);
+                continue;
+            }
             goto fail;
+        }
         if (fd < 0)
             continue;
         if (!(out[n] = fileref_new(fd)))

@@ -154,7 +154,8 @@ int segment_flush(segment *s);
  * return references to the files (up to 3) that were written since their
  * last fsync, clearing the dirty flags.  The caller fdatasyncs and
  * fileref_unrefs them.  A segment with nothing new returns 0 and makes no
- * syscall.  -1 on error. */
+ * syscall.  Index entries that find no space (ENOSPC, EDQUOT) stay pending
+ * for the next call.  -1 on error. */
 int segment_flush_prepare(segment *s, fileref *out[3]);
 /* Becoming inactive: final time-index entry, persist indexes, free them. */
 int segment_seal(segment *s);

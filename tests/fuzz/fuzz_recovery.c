@@ -289,7 +289,7 @@ static void read_through(plog *l, bool strict, int32_t max_bytes, summary *sm)
         }
     }
     int64_t end;
-    plog_epoch_end_offset(l, 0, &ep, &end);
+    plog_epoch_end_offset(l, 0, -1, &ep, &end);
 }
 
 static int cmp_name(const void *a, const void *b)

@@ -378,10 +378,10 @@ TEST(storage_leader_epoch_cache)
     CHECK_EQ(lec_latest_epoch(&c), 5);
     int32_t ep;
     int64_t end;
-    lec_end_offset_for(&c, 3, 100, &ep, &end);
+    lec_end_offset_for(&c, 3, 100, -1, &ep, &end);
     CHECK_EQ(ep, 2);
     CHECK_EQ(end, 80);
-    lec_end_offset_for(&c, 5, 100, &ep, &end);
+    lec_end_offset_for(&c, 5, 100, -1, &ep, &end);
     CHECK_EQ(end, 100);
     REQUIRE(lec_write(&c, dir, true) == 0);
     leader_epoch_cache d;

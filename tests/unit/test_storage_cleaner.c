@@ -17,7 +17,7 @@
 #include "storage/checkpoint.h"
 #include "storage/log_cleaner.h"
 #include "storage/log_manager.h"
-#include "storage/partition_log_int.h"
+#include "test_storage_int.h"
 #include "storage/record_iter.h"
 #include "os/sio.h"
 
@@ -452,7 +452,7 @@ TEST(storage_cleaner_respects_active_segment_hw_and_min_lag)
     cfg.min_compaction_lag_ms = 0;
     plog_set_config(l, &cfg);
     /* ...but not past the segment holding the HW. */
-    plog_set_high_watermark(l, young + 3);
+    test_lower_hw(l, young + 3);
     int64_t hw_seg = l->segs[l->nsegs - 1 - 2]->base_offset;     /* base of the segment holding young+3 */
     REQUIRE_EQ(hw_seg, young + 3);
     REQUIRE_EQ(plog_clean(l, T0, &st), KERR_NONE);

@@ -9,7 +9,7 @@
 #include <stdatomic.h>
 
 #include "core/endian.h"
-#include "storage/partition_log_int.h"
+#include "test_storage_int.h"
 #include "os/sio.h"
 
 static char g_dir[512];
@@ -83,7 +83,7 @@ TEST(storage_log_offsets_and_read)
     CHECK_EQ(plog_read(l, -1, 1000, true, 0, &r), KERR_OFFSET_OUT_OF_RANGE);
 
     /* HW bound: reads never pass the HW's position */
-    plog_set_high_watermark(l, 3);
+    test_lower_hw(l, 3);
     REQUIRE_EQ(plog_read(l, 0, 1 << 20, true, 0, &r), KERR_NONE);
     b = slurp(&r);
     REQUIRE(rb_parse_header(b, (size_t)r.len, &h) == KERR_NONE);
@@ -520,7 +520,7 @@ static void list_offsets_codec(int codec)
     REQUIRE(plog_list_offset(l, PLOG_TS_LATEST_TIERED, &off, &ts, &ep) == KERR_NONE);
     CHECK_EQ(off, -1);
     /* results at/above the HW are hidden */
-    plog_set_high_watermark(l, 40);
+    test_lower_hw(l, 40);
     REQUIRE(plog_list_offset(l, T0 + 4035, &off, &ts, &ep) == KERR_NONE);
     CHECK_EQ(off, -1);
     plog_close(l);
@@ -574,7 +574,7 @@ TEST(storage_log_append_time)
     plog_append_result ar;
     REQUIRE(plog_append(l, b, len, 0, T0 + 77, &ar) == KERR_NONE);
     CHECK_EQ(ar.log_append_time, T0 + 77);
-    plog_set_high_watermark(l, 3);
+    test_lower_hw(l, 3);
     plog_read_result r;
     REQUIRE(plog_read(l, 0, 1 << 20, true, 0, &r) == KERR_NONE);
     uint8_t *d = slurp(&r);
@@ -718,6 +718,59 @@ TEST(storage_fsync_failure_takes_log_offline)
     REQUIRE(l);
     CHECK_EQ(plog_log_end_offset(l), 3);
     CHECK_EQ(append_n(l, 1, T0, NULL), KERR_NONE);
+    plog_close(l);
+    plog_unref(l);
+}
+
+static int enospc_writes(enum sio_op op, size_t len, size_t *allow, void *ctx)
+{
+    (void)len;
+    (void)allow;
+    (void)ctx;
+    return op == SIO_WRITE ? ENOSPC : 0;
+}
+
+TEST(storage_flush_on_a_full_disk_keeps_index_entries_pending)
+{
+    /* Regression: an index tail that found no space at flush took the log
+     * offline, and a produce waiting for that flush was never answered.
+     * The data is synced; the entries are written by the next flush. */
+    const char *dir = tdir();
+    log_config cfg;
+    test_cfg(&cfg);
+    cfg.index_interval_bytes = 1;                  /* an index entry per append */
+    plog *l = new_log(dir, &cfg);
+    REQUIRE(l);
+    REQUIRE(append_n(l, 2, T0, NULL) == KERR_NONE);
+    REQUIRE_EQ(plog_flush(l), KERR_NONE);           /* the epoch file is written: only indexes are left */
+    for (int i = 1; i < 4; i++)
+        REQUIRE(append_n(l, 2, T0 + i, NULL) == KERR_NONE);
+    char ip[700];
+    seg_path(ip, sizeof ip, dir, 0, ".index");
+    sio_set_fault(enospc_writes, NULL);
+    cap_state cs;
+    cap_begin(&cs, dir);
+    int e = plog_flush(l);
+    char *log = cap_end(&cs);
+    sio_set_fault(NULL, NULL);
+    CHECK_EQ(e, KERR_NONE);
+    CHECK(strstr(log, "no space to write index entries") != NULL);
+    free(log);
+    CHECK_EQ(plog_recovery_point(l), 8);
+    int64_t isize = file_size(ip);                  /* the entries of the first flush only */
+    CHECK(isize >= 0 && isize < 4 * 8);
+    CHECK_EQ(append_n(l, 1, T0, NULL), KERR_NONE);    /* still online */
+    REQUIRE_EQ(plog_flush(l), KERR_NONE);
+    CHECK(file_size(ip) >= 4 * 8);                  /* the pending entries made it */
+    plog_close(l);
+    plog_unref(l);
+    l = reopen_log(dir, &cfg, 1, -1);
+    REQUIRE(l);
+    CHECK_EQ(plog_log_end_offset(l), 9);
+    plog_read_result r;
+    REQUIRE(plog_read(l, 5, 1 << 20, true, 0, &r) == KERR_NONE);
+    CHECK(r.file != NULL);
+    fileref_unref(r.file);
     plog_close(l);
     plog_unref(l);
 }
