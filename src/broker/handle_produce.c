@@ -59,11 +59,19 @@ static bool part_satisfied(const produce_part *pp)
     return true;
 }
 
+/* A part whose log went offline while it waited (a failed flush) will
+ * never be satisfied: it is answered KAFKA_STORAGE_ERROR now instead of
+ * REQUEST_TIMED_OUT when the producer's timeout runs out. */
+static bool part_failed(const produce_part *pp)
+{
+    return !part_satisfied(pp) && plog_offline(pp->p->log);
+}
+
 static bool produce_ready(delayed_op *op)
 {
     produce_op *po = (produce_op *)op;
     for (int i = 0; i < po->nparts; i++)
-        if (!part_satisfied(&po->parts[i]))
+        if (!part_satisfied(&po->parts[i]) && !part_failed(&po->parts[i]))
             return false;
     return true;
 }
@@ -89,7 +97,9 @@ static void produce_complete(delayed_op *op, enum delayed_reason why)
     kreq *rq = op->rq;
     for (int i = 0; i < po->nparts; i++) {
         produce_part *pp = &po->parts[i];
-        if (!part_satisfied(pp))
+        if (part_failed(pp))
+            pp->out->error_code = KERR_KAFKA_STORAGE_ERROR;
+        else if (!part_satisfied(pp))
             pp->out->error_code = KERR_REQUEST_TIMED_OUT;
     }
     release_parts(po->parts, po->nparts);

@@ -914,6 +914,14 @@ GETTER(plog_high_watermark, hw)
 GETTER(plog_recovery_point, recovery_point)
 #undef GETTER
 
+bool plog_offline(plog *l)
+{
+    pthread_rwlock_rdlock(&l->lock);
+    bool v = l->failed;
+    pthread_rwlock_unlock(&l->lock);
+    return v;
+}
+
 int64_t plog_unflushed_messages(plog *l)
 {
     pthread_rwlock_rdlock(&l->lock);

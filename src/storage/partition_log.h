@@ -211,6 +211,10 @@ int64_t plog_high_watermark(plog *l);
  * replication-offset-checkpoint (plog_load_params). */
 void plog_set_high_watermark(plog *l, int64_t hw);
 int64_t plog_recovery_point(plog *l);   /* everything below is fsynced */
+/* The log is in the failed state of invariant 4 (a write could not be
+ * undone or an fsync failed): it refuses appends and flushes until reopened,
+ * so nothing parked on its recovery point or HW will ever be satisfied. */
+bool plog_offline(plog *l);
 int64_t plog_size_bytes(plog *l);       /* sum of segment sizes */
 int plog_segment_count(plog *l);
 
