@@ -22,6 +22,9 @@ struct zk_session {
     pthread_cond_t cond;
     int state;                   /* last ZOO_*_STATE seen */
     atomic_bool expired;
+    pthread_mutex_t listeners_lock;  /* guards listeners[]; held while they run */
+    struct { zk_event_fn fn; void *ctx; } listeners[ZK_MAX_LISTENERS];
+    int nlisteners;
 };
 
 const char *zk_rc_str(zk_rc rc)
@@ -112,6 +115,36 @@ static void watcher(zhandle_t *zh, int type, int state, const char *path, void *
     }
     if (s->fn)
         s->fn(s, ev, path ? path : "", s->ctx);
+    pthread_mutex_lock(&s->listeners_lock);
+    for (int i = 0; i < s->nlisteners; i++)
+        s->listeners[i].fn(s, ev, path ? path : "", s->listeners[i].ctx);
+    pthread_mutex_unlock(&s->listeners_lock);
+}
+
+int zk_add_listener(zk_session *s, zk_event_fn fn, void *ctx)
+{
+    pthread_mutex_lock(&s->listeners_lock);
+    int rc = -1;
+    if (s->nlisteners < ZK_MAX_LISTENERS) {
+        s->listeners[s->nlisteners].fn = fn;
+        s->listeners[s->nlisteners].ctx = ctx;
+        s->nlisteners++;
+        rc = 0;
+    }
+    pthread_mutex_unlock(&s->listeners_lock);
+    return rc;
+}
+
+void zk_remove_listener(zk_session *s, zk_event_fn fn, void *ctx)
+{
+    pthread_mutex_lock(&s->listeners_lock);
+    for (int i = 0; i < s->nlisteners; i++) {
+        if (s->listeners[i].fn == fn && s->listeners[i].ctx == ctx) {
+            s->listeners[i] = s->listeners[--s->nlisteners];
+            break;
+        }
+    }
+    pthread_mutex_unlock(&s->listeners_lock);
 }
 
 static pthread_once_t g_log_once = PTHREAD_ONCE_INIT;
@@ -131,6 +164,7 @@ static zk_session *open_one(const char *connect, int session_ms, int connect_ms,
     s->fn = fn;
     s->ctx = ctx;
     pthread_mutex_init(&s->lock, NULL);
+    pthread_mutex_init(&s->listeners_lock, NULL);
     pthread_condattr_t ca;
     pthread_condattr_init(&ca);
     pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
@@ -204,6 +238,7 @@ void zk_close(zk_session *s)
         zookeeper_close(s->zh);
     pthread_cond_destroy(&s->cond);
     pthread_mutex_destroy(&s->lock);
+    pthread_mutex_destroy(&s->listeners_lock);
     free(s);
 }
 
@@ -377,4 +412,71 @@ void zk_free_strings(char **names, int n)
     for (int i = 0; names && i < n; i++)
         free(names[i]);
     free(names);
+}
+
+zk_rc zk_multi(zk_session *s, zk_op *ops, int n, int *failed)
+{
+    if (failed)
+        *failed = -1;
+    if (n <= 0 || n > ZK_MAX_MULTI)
+        return ZKR_ERROR;
+    zoo_op_t *zops = calloc((size_t)n, sizeof *zops);
+    zoo_op_result_t *res = calloc((size_t)n, sizeof *res);
+    struct Stat *stats = calloc((size_t)n, sizeof *stats);
+    zk_rc out = ZKR_ERROR;
+    if (!zops || !res || !stats)
+        goto done;
+    for (int i = 0; i < n; i++) {
+        const zk_op *o = &ops[i];
+        if ((o->type == ZKOP_CREATE || o->type == ZKOP_SET) && !len_ok(o->len)) {
+            out = ZKR_TOOBIG;
+            if (failed)
+                *failed = i;
+            goto done;
+        }
+        const char *d = o->data ? o->data : "";
+        int dl = o->data ? (int)o->len : 0;
+        switch (o->type) {
+        case ZKOP_CHECK:
+            zoo_check_op_init(&zops[i], o->path, o->version);
+            break;
+        case ZKOP_CREATE: {
+            int mode = (o->flags & ZKC_EPHEMERAL) ? ZOO_EPHEMERAL : ZOO_PERSISTENT;
+            if (o->flags & ZKC_SEQUENTIAL)
+                goto done;       /* the created name would be lost: not offered */
+            zoo_create_op_init(&zops[i], o->path, d, dl, &ZOO_OPEN_ACL_UNSAFE, mode, NULL, 0);
+            break;
+        }
+        case ZKOP_SET:
+            zoo_set_op_init(&zops[i], o->path, d, dl, o->version, &stats[i]);
+            break;
+        case ZKOP_DELETE:
+            zoo_delete_op_init(&zops[i], o->path, o->version);
+            break;
+        default:
+            goto done;
+        }
+    }
+    int rc = zoo_multi(s->zh, n, zops, res);
+    for (int i = 0; i < n; i++) {
+        /* ZRUNTIMEINCONSISTENCY: this op was fine but another failed. */
+        ops[i].rc = (res[i].err == ZRUNTIMEINCONSISTENCY) ? ZKR_OK : map_rc(res[i].err);
+        ops[i].new_version = ops[i].type == ZKOP_SET ? stats[i].version : 0;
+    }
+    out = map_rc(rc);
+    if (out != ZKR_OK) {
+        for (int i = 0; i < n; i++) {
+            if (res[i].err != ZOK && res[i].err != ZRUNTIMEINCONSISTENCY) {
+                out = map_rc(res[i].err);
+                if (failed)
+                    *failed = i;
+                break;
+            }
+        }
+    }
+done:
+    free(zops);
+    free(res);
+    free(stats);
+    return out;
 }

@@ -101,4 +101,38 @@ zk_rc zk_delete(zk_session *s, const char *path, int32_t expected_version);
 zk_rc zk_children(zk_session *s, const char *path, bool watch, char ***names, int *n);
 void zk_free_strings(char **names, int n);
 
+/* One operation of an atomic zk_multi.  ZKOP_CHECK fails the whole multi
+ * unless path's version is `version` (-1: any); ZKOP_SET and ZKOP_DELETE
+ * compare-and-set on `version` likewise; ZKOP_CREATE takes data/len/flags.
+ * Outputs: rc, this op's own result (ZKR_OK for the ops that would have
+ * succeeded when another failed); new_version (SET: the version after it;
+ * CREATE: 0). */
+enum zk_op_type { ZKOP_CHECK, ZKOP_CREATE, ZKOP_SET, ZKOP_DELETE };
+typedef struct zk_op {
+    enum zk_op_type type;
+    const char *path;
+    const void *data;
+    size_t len;
+    int32_t version;
+    int flags;                   /* ZKOP_CREATE: enum zk_create_flags */
+    zk_rc rc;
+    int32_t new_version;
+} zk_op;
+#define ZK_MAX_MULTI 1024
+
+/* Run ops[0..n) as one transaction: all apply or none does.  Returns
+ * ZKR_OK, or the first failing op's code with *failed (when non-NULL) its
+ * index; -1 when the failure is not any one op's (connection, session).
+ * n is at most ZK_MAX_MULTI. */
+zk_rc zk_multi(zk_session *s, zk_op *ops, int n, int *failed);
+
+/* More receivers of this session's events, besides the one given to
+ * zk_open (a controller and a metadata store can share a session; each
+ * watch event goes to every receiver, which filters by path).  At most
+ * ZK_MAX_LISTENERS; -1 when full.  After zk_remove_listener returns, fn is
+ * not running and will not be called again. */
+#define ZK_MAX_LISTENERS 8
+int zk_add_listener(zk_session *s, zk_event_fn fn, void *ctx);
+void zk_remove_listener(zk_session *s, zk_event_fn fn, void *ctx);
+
 #endif

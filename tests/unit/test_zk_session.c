@@ -208,15 +208,59 @@ TEST(zk_session_against_a_real_zookeeper)
     CHECK_EQ(zk_delete(s, "/big", -1), ZKR_OK);
     CHECK_EQ(zk_exists(s, "/big", false, NULL), ZKR_NONODE);
 
+    /* zk_multi: a version check plus a write apply together or not at
+     * all, and the failing op is named. */
+    zk_stat est;
+    CHECK_EQ(zk_create(s, "/epoch", "1", 1, 0, NULL, 0, NULL), ZKR_OK);
+    REQUIRE(zk_exists(s, "/epoch", false, &est) == ZKR_OK);
+    zk_op ops[3] = {
+        { .type = ZKOP_CHECK, .path = "/epoch", .version = est.version },
+        { .type = ZKOP_CREATE, .path = "/state", .data = "a", .len = 1 },
+    };
+    int failed = 7;
+    CHECK_EQ(zk_multi(s, ops, 2, &failed), ZKR_OK);
+    CHECK_EQ(failed, -1);
+    ops[1] = (zk_op){ .type = ZKOP_SET, .path = "/state", .data = "b", .len = 1, .version = 0 };
+    CHECK_EQ(zk_multi(s, ops, 2, &failed), ZKR_OK);
+    CHECK_EQ(ops[1].new_version, 1);
+    /* Someone moves /epoch on: the next conditioned write fails whole. */
+    CHECK_EQ(zk_set(s, "/epoch", "2", 1, est.version, NULL), ZKR_OK);
+    ops[1].data = "c";
+    ops[1].version = 1;
+    CHECK_EQ(zk_multi(s, ops, 2, &failed), ZKR_BADVERSION);
+    CHECK_EQ(failed, 0);
+    CHECK_EQ(ops[0].rc, ZKR_BADVERSION);
+    REQUIRE(zk_get(s, "/state", false, &data, &len, &st) == ZKR_OK);
+    CHECK_STR(data, "b");
+    CHECK_EQ(st.version, 1);
+    free(data);
+    /* A stale version on the second op: named as index 1. */
+    ops[0].version = est.version + 1;
+    ops[1].version = 0;
+    ops[2] = (zk_op){ .type = ZKOP_DELETE, .path = "/epoch", .version = -1 };
+    CHECK_EQ(zk_multi(s, ops, 3, &failed), ZKR_BADVERSION);
+    CHECK_EQ(failed, 1);
+    CHECK_EQ(zk_exists(s, "/epoch", false, NULL), ZKR_OK);    /* the delete did not apply */
+    ops[1].version = 1;
+    CHECK_EQ(zk_multi(s, ops, 3, &failed), ZKR_OK);
+    CHECK_EQ(zk_exists(s, "/epoch", false, NULL), ZKR_NONODE);
+    CHECK_EQ(zk_multi(s, ops, 0, &failed), ZKR_ERROR);
+
     /* The ephemeral node lives with the session: another session sees it
      * vanish when this one closes. */
-    events ev2 = { 0 };
+    events ev2 = { 0 }, ev3 = { 0 }, ev4 = { 0 };
     zk_session *s2 = zk_open(conn, 6000, 10000, on_event, &ev2, err, sizeof err);
     REQUIRE(s2);
+    /* Extra listeners see the same events; a removed one no longer does. */
+    CHECK_EQ(zk_add_listener(s2, on_event, &ev3), 0);
+    CHECK_EQ(zk_add_listener(s2, on_event, &ev4), 0);
+    zk_remove_listener(s2, on_event, &ev4);
     CHECK_EQ(zk_exists(s2, "/brokers/ids/1", true, NULL), ZKR_OK);
     zk_close(s);
     s = NULL;
     CHECK(wait_for(&ev2.deleted, 1, 5000));
+    CHECK(wait_for(&ev3.deleted, 1, 5000));
+    CHECK_EQ(atomic_load(&ev4.deleted), 0);
     CHECK_EQ(zk_exists(s2, "/brokers/ids/1", false, NULL), ZKR_NONODE);
     /* The chroot is real: seen from the root it is /samsa/test/... */
     zk_session *root = zk_open(z.connect, 6000, 10000, NULL, NULL, err, sizeof err);
