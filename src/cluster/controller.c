@@ -1,0 +1,1359 @@
+/*
+ * controller.c - see controller.h; the design is docs/controller.md.
+ *
+ * One thread runs handle() for one event at a time.  The ZooKeeper
+ * listener (on libzookeeper's completion thread) and
+ * controller_alter_partition (on a request thread) only post events.
+ * Everything below the "controller thread" line is owned by that thread.
+ *
+ * Rules kept here (numbered as in docs/cluster-design.md §7 and
+ * docs/controller.md):
+ *   C1  every partition-state write is one zoo_multi: a version check of
+ *       /controller_epoch (the version this controller wrote when it won)
+ *       plus the create/compare-and-set of the state znode.  A failed
+ *       epoch check means a newer controller exists: resign.  A failed
+ *       state version means the znode moved: re-read and recompute.
+ *   C4  the leader epoch is bumped on every leader change, and on every
+ *       ISR change the controller makes itself (a broker died), so the
+ *       leader, which ignores LeaderAndIsr at an epoch it holds, hears it.
+ *   C5  a new leader comes from the ISR (election_offline) unless unclean
+ *       election is enabled; an unclean leader's ISR is just itself.
+ *   C10 the last ISR member is kept when it dies, and the partition goes
+ *       offline (leader -1) so a clean election can happen when it
+ *       returns (election_isr_without).
+ *   C11 the controller acts only while active: every event but ELECT,
+ *       STOP and ALTER is dropped otherwise, and ALTER gets NOT_CONTROLLER.
+ */
+#include "cluster/controller.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "cluster/election.h"
+#include "core/arena.h"
+#include "core/errors.h"
+#include "core/log.h"
+
+#define MOD "controller"
+#define ELECT_RETRY_MS 500
+#define WRITE_ATTEMPTS 3
+#define CTL_MAX_BROKERS 4096      /* live brokers the controller tracks */
+/* Kafka's markers in UpdateMetadata/StopReplica for a topic being deleted. */
+#define LEADER_DURING_DELETE (-2)
+#define EPOCH_DURING_DELETE (-2)
+
+enum ev_type { EV_ELECT, EV_BROKERS, EV_TOPICS, EV_TOPIC_CHANGED, EV_DELETES, EV_EXPIRED,
+               EV_ALTER, EV_STOP };
+
+typedef struct alter_req {
+    int32_t broker_id, partition, leader_epoch, partition_epoch;
+    int64_t broker_epoch;
+    const char *topic;
+    const int32_t *isr;
+    int nisr;
+    controller_partition_state *out;
+    int16_t error;
+    bool done;
+} alter_req;
+
+typedef struct ev {
+    enum ev_type type;
+    char *arg;                   /* EV_TOPIC_CHANGED: the topic */
+    alter_req *alter;            /* EV_ALTER */
+    struct ev *next;
+} ev;
+
+typedef struct cbroker {
+    int32_t id;
+    int64_t epoch;               /* czxid of /brokers/ids/N */
+    zkl_broker reg;
+} cbroker;
+
+typedef struct cpart {
+    bool has_state;              /* the state znode exists (st is valid) */
+    bool bad;                    /* its state znode does not decode: left alone */
+    bool dirty;                  /* written since the last flush */
+    bool is_new;                 /* created since the last flush */
+    zkl_partition_state st;
+} cpart;
+
+typedef struct ctopic {
+    char *name;
+    bool unclean;                /* unclean.leader.election.enable for the topic */
+    zkl_assignment a;
+    cpart *parts;                /* [a.npartitions] */
+} ctopic;
+
+struct controller {
+    controller_cfg cfg;
+    controller_channel ch;
+    zk_session *zs;
+    pthread_t thread;
+    pthread_mutex_t lock;        /* guards the queue and alter_req.done */
+    pthread_cond_t cond;         /* queue not empty */
+    pthread_cond_t done_cond;    /* an alter_req is done */
+    ev *head, *tail;
+    atomic_bool active;
+    atomic_int epoch;
+    atomic_int resignations;
+    /* ---- controller thread only ---- */
+    bool retry_elect;            /* run the election again after ELECT_RETRY_MS */
+    int32_t epoch_zkv;           /* /controller_epoch version we wrote (C1) */
+    cbroker *brokers;
+    int nbrokers;
+    ctopic *topics;
+    int ntopics;
+};
+
+/* ---- events (any thread) ------------------------------------------------ */
+
+static bool post(controller *c, enum ev_type type, const char *arg, alter_req *alter)
+{
+    ev *e = calloc(1, sizeof *e);
+    if (!e || (arg && !(e->arg = strdup(arg)))) {
+        free(e);
+        LOG_ERR(MOD, "out of memory: a controller event is lost");
+        return false;
+    }
+    e->type = type;
+    e->alter = alter;
+    pthread_mutex_lock(&c->lock);
+    if (c->tail)
+        c->tail->next = e;
+    else
+        c->head = e;
+    c->tail = e;
+    pthread_cond_signal(&c->cond);
+    pthread_mutex_unlock(&c->lock);
+    return true;
+}
+
+static void on_zk_event(zk_session *s, enum zk_event what, const char *path, void *ctx)
+{
+    (void)s;
+    controller *c = ctx;
+    static const char topics_prefix[] = ZK_PATH_BROKER_TOPICS "/";
+    if (what == ZKE_EXPIRED)
+        post(c, EV_EXPIRED, NULL, NULL);
+    else if (!strcmp(path, ZK_PATH_CONTROLLER) && (what == ZKE_DELETED || what == ZKE_CREATED ||
+                                                   what == ZKE_CHANGED))
+        post(c, EV_ELECT, NULL, NULL);
+    else if (!strcmp(path, ZK_PATH_BROKER_IDS) && what == ZKE_CHILD)
+        post(c, EV_BROKERS, NULL, NULL);
+    else if (!strcmp(path, ZK_PATH_BROKER_TOPICS) && what == ZKE_CHILD)
+        post(c, EV_TOPICS, NULL, NULL);
+    else if (!strcmp(path, ZK_PATH_DELETE_TOPICS) && what == ZKE_CHILD)
+        post(c, EV_DELETES, NULL, NULL);
+    else if (what == ZKE_CHANGED && !strncmp(path, topics_prefix, sizeof topics_prefix - 1) &&
+             !strchr(path + sizeof topics_prefix - 1, '/'))
+        post(c, EV_TOPIC_CHANGED, path + sizeof topics_prefix - 1, NULL);
+}
+
+/* ---- controller thread -------------------------------------------------- */
+
+static int64_t now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void free_topic(ctopic *t)
+{
+    free(t->name);
+    zkl_assignment_free(&t->a);
+    free(t->parts);
+}
+
+static void forget_all(controller *c)
+{
+    for (int i = 0; i < c->ntopics; i++)
+        free_topic(&c->topics[i]);
+    free(c->topics);
+    free(c->brokers);
+    c->topics = NULL;
+    c->ntopics = 0;
+    c->brokers = NULL;
+    c->nbrokers = 0;
+}
+
+static const cbroker *live_broker(const controller *c, int32_t id)
+{
+    for (int i = 0; i < c->nbrokers; i++)
+        if (c->brokers[i].id == id)
+            return &c->brokers[i];
+    return NULL;
+}
+
+static ctopic *find_topic(controller *c, const char *name)
+{
+    for (int i = 0; i < c->ntopics; i++)
+        if (!strcmp(c->topics[i].name, name))
+            return &c->topics[i];
+    return NULL;
+}
+
+static void remove_topic(controller *c, ctopic *t)
+{
+    int i = (int)(t - c->topics);
+    free_topic(t);
+    c->topics[i] = c->topics[--c->ntopics];
+}
+
+/* Stop acting as controller.  Our /controller node is deleted (so an
+ * election can happen) unless someone else holds it; retry: run for
+ * election again shortly (a newer controller, if any, keeps the node). */
+static void resign(controller *c, const char *why, bool retry)
+{
+    if (atomic_load(&c->active)) {
+        LOG_WRN(MOD, "broker %d resigns as controller (epoch %d): %s", c->cfg.broker_id,
+                atomic_load(&c->epoch), why);
+        atomic_store(&c->active, false);
+        atomic_fetch_add(&c->resignations, 1);
+        zk_stat st;
+        if (zk_exists(c->zs, ZK_PATH_CONTROLLER, false, &st) == ZKR_OK &&
+            st.ephemeral_owner == zk_session_id(c->zs))
+            zk_delete(c->zs, ZK_PATH_CONTROLLER, st.version);
+    }
+    forget_all(c);
+    c->retry_elect = retry;
+}
+
+static void zk_trouble(controller *c, const char *what, zk_rc rc)
+{
+    char why[256];
+    snprintf(why, sizeof why, "ZooKeeper %s failed: %s", what, zk_rc_str(rc));
+    resign(c, why, rc != ZKR_EXPIRED);
+}
+
+/* live ids, in registration order */
+static int live_ids(const controller *c, int32_t *out)
+{
+    for (int i = 0; i < c->nbrokers; i++)
+        out[i] = c->brokers[i].id;
+    return c->nbrokers;
+}
+
+/* -- reading ZooKeeper -- */
+
+/* Re-read /brokers/ids (watch armed).  joined/left: ids whose registration
+ * is new or gone (a re-registered broker, new czxid, is in both).  Returns
+ * 0, or -1 after resigning on ZooKeeper trouble. */
+static int load_brokers(controller *c, int32_t *joined, int *njoined, int32_t *left, int *nleft)
+{
+    char **names;
+    int n;
+    zk_rc rc = zk_children(c->zs, ZK_PATH_BROKER_IDS, true, &names, &n);
+    if (rc != ZKR_OK) {
+        zk_trouble(c, "read of " ZK_PATH_BROKER_IDS, rc);
+        return -1;
+    }
+    cbroker *nb = calloc((size_t)(n > 0 ? n : 1), sizeof *nb);
+    if (!nb) {
+        zk_free_strings(names, n);
+        resign(c, "out of memory", true);
+        return -1;
+    }
+    int k = 0;
+    int use = n;
+    if (use > CTL_MAX_BROKERS) {
+        LOG_ERR(MOD, "%d registered brokers: only the first %d are used", n, CTL_MAX_BROKERS);
+        use = CTL_MAX_BROKERS;
+    }
+    for (int i = 0; i < use; i++) {
+        char *end;
+        errno = 0;
+        long id = strtol(names[i], &end, 10);
+        if (errno || *end || end == names[i] || id < 0 || id > INT32_MAX) {
+            LOG_WRN(MOD, "ignoring %s/%s: not a broker id", ZK_PATH_BROKER_IDS, names[i]);
+            continue;
+        }
+        char path[ZKL_MAX_PATH], *data, err[160];
+        size_t len;
+        zk_stat st;
+        zkl_path_broker(path, sizeof path, (int32_t)id);
+        rc = zk_get(c->zs, path, false, &data, &len, &st);
+        if (rc == ZKR_NONODE)
+            continue;            /* gone meanwhile: the child watch tells us again */
+        if (rc != ZKR_OK) {
+            free(nb);
+            zk_free_strings(names, n);
+            zk_trouble(c, "read of a broker registration", rc);
+            return -1;
+        }
+        if (zkl_broker_decode(data, len, &nb[k].reg, err, sizeof err) < 0) {
+            LOG_WRN(MOD, "ignoring %s: %s", path, err);
+            free(data);
+            continue;
+        }
+        free(data);
+        nb[k].id = (int32_t)id;
+        nb[k].reg.id = (int32_t)id;
+        nb[k].epoch = st.czxid;
+        k++;
+    }
+    zk_free_strings(names, n);
+    *njoined = *nleft = 0;
+    for (int i = 0; i < k; i++) {
+        const cbroker *old = live_broker(c, nb[i].id);
+        if (!old || old->epoch != nb[i].epoch)
+            joined[(*njoined)++] = nb[i].id;
+    }
+    for (int i = 0; i < c->nbrokers; i++) {
+        bool same = false;
+        for (int j = 0; j < k; j++)
+            same |= nb[j].id == c->brokers[i].id && nb[j].epoch == c->brokers[i].epoch;
+        if (!same)
+            left[(*nleft)++] = c->brokers[i].id;
+    }
+    free(c->brokers);
+    c->brokers = nb;
+    c->nbrokers = k;
+    return 0;
+}
+
+/* Read one partition's state znode into *p. */
+static int load_state(controller *c, const ctopic *t, int32_t i, cpart *p)
+{
+    char path[ZKL_MAX_PATH], *data, err[160];
+    size_t len;
+    zk_stat st;
+    zkl_path_partition_state(path, sizeof path, t->name, i);
+    memset(p, 0, sizeof *p);
+    zk_rc rc = zk_get(c->zs, path, false, &data, &len, &st);
+    if (rc == ZKR_NONODE)
+        return 0;
+    if (rc != ZKR_OK) {
+        zk_trouble(c, "read of a partition state", rc);
+        return -1;
+    }
+    if (zkl_partition_state_decode(data, len, &p->st, err, sizeof err) < 0) {
+        LOG_ERR(MOD, "%s does not decode (%s): partition left alone", path, err);
+        p->bad = true;
+    } else {
+        p->has_state = true;
+        p->st.zk_version = st.version;
+    }
+    free(data);
+    return 0;
+}
+
+/* The topic's unclean.leader.election.enable: its /config/topics/T entry,
+ * else the broker default. */
+static bool topic_unclean(controller *c, const char *name)
+{
+    char path[ZKL_MAX_PATH], *data, err[160];
+    size_t len;
+    bool v = c->cfg.unclean_leader_election;
+    if (zkl_path_topic_config(path, sizeof path, name) < 0 ||
+        zk_get(c->zs, path, false, &data, &len, NULL) != ZKR_OK)
+        return v;
+    zkl_config cfg;
+    if (zkl_config_decode(data, len, &cfg, err, sizeof err) == 0) {
+        for (int i = 0; i < cfg.n; i++)
+            if (!strcmp(cfg.keys[i], "unclean.leader.election.enable"))
+                v = !strcmp(cfg.values[i], "true");
+        zkl_config_free(&cfg);
+    } else {
+        LOG_WRN(MOD, "%s: %s", path, err);
+    }
+    free(data);
+    return v;
+}
+
+/* (Re)load topic `name`: assignment (data watch armed), configs, and the
+ * state of every partition not known yet.  *t: the topic, NULL when its
+ * znode is gone or does not decode.  -1 after resigning. */
+static int load_topic(controller *c, const char *name, ctopic **out)
+{
+    char path[ZKL_MAX_PATH], *data, err[160];
+    size_t len;
+    *out = NULL;
+    if (zkl_path_topic(path, sizeof path, name) < 0) {
+        LOG_WRN(MOD, "ignoring topic \"%.64s...\": name too long", name);
+        return 0;
+    }
+    zk_rc rc = zk_get(c->zs, path, true, &data, &len, NULL);
+    if (rc == ZKR_NONODE)
+        return 0;
+    if (rc != ZKR_OK) {
+        zk_trouble(c, "read of a topic assignment", rc);
+        return -1;
+    }
+    zkl_assignment a;
+    int drc = zkl_assignment_decode(data, len, &a, err, sizeof err);
+    free(data);
+    if (drc < 0) {
+        LOG_ERR(MOD, "%s does not decode (%s): topic left alone", path, err);
+        return 0;
+    }
+    ctopic *t = find_topic(c, name);
+    int32_t known = 0;
+    if (!t) {
+        ctopic *nt = realloc(c->topics, (size_t)(c->ntopics + 1) * sizeof *nt);
+        char *nm = strdup(name);
+        if (!nt || !nm) {
+            if (nt)
+                c->topics = nt;
+            free(nm);
+            zkl_assignment_free(&a);
+            resign(c, "out of memory", true);
+            return -1;
+        }
+        c->topics = nt;
+        t = &c->topics[c->ntopics++];
+        memset(t, 0, sizeof *t);
+        t->name = nm;
+    } else {
+        known = t->a.npartitions < a.npartitions ? t->a.npartitions : a.npartitions;
+        zkl_assignment_free(&t->a);
+    }
+    cpart *np = calloc((size_t)a.npartitions, sizeof *np);
+    if (!np) {
+        t->a = a;
+        remove_topic(c, t);
+        resign(c, "out of memory", true);
+        return -1;
+    }
+    if (known)
+        memcpy(np, t->parts, (size_t)known * sizeof *np);
+    free(t->parts);
+    t->parts = np;
+    t->a = a;
+    t->unclean = topic_unclean(c, name);
+    for (int32_t i = known; i < a.npartitions; i++)
+        if (load_state(c, t, i, &t->parts[i]) < 0)
+            return -1;
+    *out = t;
+    return 0;
+}
+
+/* -- deciding ---- */
+
+static id_set assigned(const ctopic *t, int32_t i)
+{
+    return (id_set){ t->a.replicas[i], t->a.nreplicas[i] };
+}
+
+/* The ISR without every member that is not live (C10: the last is kept). */
+static int isr_without_dead(const controller *c, const zkl_partition_state *st, int32_t *out)
+{
+    int32_t tmp[ZKL_MAX_REPLICAS];
+    int n = st->nisr;
+    memcpy(out, st->isr, (size_t)n * sizeof *out);
+    for (int i = 0; i < st->nisr; i++) {
+        if (!live_broker(c, st->isr[i])) {
+            n = election_isr_without((id_set){ out, n }, st->isr[i], tmp);
+            memcpy(out, tmp, (size_t)n * sizeof *out);
+        }
+    }
+    return n;
+}
+
+/* The state partition i should have given the live brokers: true (and
+ * *ns) when it differs from the current one.
+ *   no state znode  -> New: leader = first live assigned replica, ISR = the
+ *                      live assigned replicas, leader epoch 0
+ *   leader not live -> offline election (C5); a leader: epoch + 1 (C4),
+ *                      ISR = the live ISR, or {leader} if unclean; none:
+ *                      leader -1, ISR without the dead (C10), epoch + 1
+ *   leader live, dead ISR members -> ISR without them, epoch + 1 (C4) */
+static bool compute(const controller *c, const ctopic *t, int32_t i, zkl_partition_state *ns)
+{
+    const cpart *p = &t->parts[i];
+    /* the live brokers that matter: the live assigned replicas */
+    int32_t live[ZKL_MAX_REPLICAS];
+    int nlive = 0;
+    id_set as0 = assigned(t, i);
+    for (int k = 0; k < as0.n && nlive < ZKL_MAX_REPLICAS; k++)
+        if (live_broker(c, as0.v[k]))
+            live[nlive++] = as0.v[k];
+    id_set lv = { live, nlive };
+    if (p->bad)
+        return false;
+    if (!p->has_state) {
+        memset(ns, 0, sizeof *ns);
+        id_set as = assigned(t, i);
+        for (int k = 0; k < as.n; k++)
+            if (id_set_has(lv, as.v[k]))
+                ns->isr[ns->nisr++] = as.v[k];
+        if (!ns->nisr)
+            return false;        /* no live replica: stays New until one joins */
+        ns->leader = ns->isr[0];
+        ns->leader_epoch = 0;
+        return true;
+    }
+    const zkl_partition_state *st = &p->st;
+    *ns = *st;
+    if (st->leader >= 0 && id_set_has(lv, st->leader)) {
+        ns->nisr = isr_without_dead(c, st, ns->isr);
+        if (ns->nisr == st->nisr)
+            return false;
+        ns->leader_epoch = st->leader_epoch + 1;
+        return true;
+    }
+    bool unclean = false;
+    int32_t leader = election_offline(assigned(t, i), (id_set){ st->isr, st->nisr }, lv,
+                                      t->unclean, &unclean);
+    if (leader < 0) {
+        ns->nisr = isr_without_dead(c, st, ns->isr);
+        if (st->leader < 0 && ns->nisr == st->nisr)
+            return false;        /* offline already */
+        ns->leader = -1;
+    } else if (unclean) {
+        LOG_WRN(MOD, "unclean election: %s-%d led by %d, out of its ISR; records may be lost",
+                t->name, i, leader);
+        ns->leader = leader;
+        ns->isr[0] = leader;
+        ns->nisr = 1;
+    } else {
+        ns->leader = leader;
+        ns->nisr = isr_without_dead(c, st, ns->isr);
+    }
+    ns->leader_epoch = st->leader_epoch + 1;
+    return true;
+}
+
+/* -- writing (C1) -- */
+
+/* Write partition i's state ns.  0: written; 1: the state znode had moved
+ * (re-read: recompute); -1: fenced or ZooKeeper trouble (resigned). */
+static int write_state(controller *c, ctopic *t, int32_t i, zkl_partition_state *ns)
+{
+    cpart *p = &t->parts[i];
+    char path[ZKL_MAX_PATH];
+    if (zkl_path_partition_state(path, sizeof path, t->name, i) < 0)
+        return -1;
+    ns->controller_epoch = atomic_load(&c->epoch);
+    if (!p->has_state) {
+        /* parents first: persistent and empty, harmless if left behind */
+        char parent[ZKL_MAX_PATH];
+        snprintf(parent, sizeof parent, "%.*s", (int)(strrchr(path, '/') - path), path);
+        zk_rc rc = zk_ensure_path(c->zs, parent);
+        if (rc != ZKR_OK) {
+            zk_trouble(c, "create of a partition path", rc);
+            return -1;
+        }
+    }
+    char *body = zkl_partition_state_encode(ns);
+    if (!body) {
+        resign(c, "out of memory", true);
+        return -1;
+    }
+    zk_op ops[2] = {
+        { .type = ZKOP_CHECK, .path = ZK_PATH_CONTROLLER_EPOCH, .version = c->epoch_zkv },
+        { .type = p->has_state ? ZKOP_SET : ZKOP_CREATE, .path = path, .data = body,
+          .len = strlen(body), .version = p->has_state ? p->st.zk_version : -1 },
+    };
+    int failed;
+    zk_rc rc = zk_multi(c->zs, ops, 2, &failed);
+    free(body);
+    if (rc == ZKR_OK) {
+        ns->zk_version = p->has_state ? ops[1].new_version : 0;
+        p->is_new |= !p->has_state;
+        p->st = *ns;
+        p->has_state = true;
+        p->dirty = true;
+        return 0;
+    }
+    if (failed == 0) {
+        /* C1: /controller_epoch moved on: a newer controller exists. */
+        resign(c, "fenced: /controller_epoch changed since this controller won", true);
+        return -1;
+    }
+    if (failed == 1 && (rc == ZKR_BADVERSION || rc == ZKR_NODEEXISTS || rc == ZKR_NONODE)) {
+        LOG_WRN(MOD, "%s changed behind the controller (%s): re-reading", path, zk_rc_str(rc));
+        return load_state(c, t, i, p) < 0 ? -1 : 1;
+    }
+    zk_trouble(c, "partition state write", rc);
+    return -1;
+}
+
+/* Bring partition i to the state compute() wants; -1 after resigning. */
+static int reconcile_partition(controller *c, ctopic *t, int32_t i)
+{
+    for (int attempt = 0; attempt < WRITE_ATTEMPTS; attempt++) {
+        zkl_partition_state ns;
+        if (!compute(c, t, i, &ns))
+            return 0;
+        int r = write_state(c, t, i, &ns);
+        if (r <= 0)
+            return r;
+    }
+    LOG_WRN(MOD, "%s-%d: state kept changing; left for the next event", t->name, i);
+    return 0;
+}
+
+/* t NULL: every topic. */
+static int reconcile(controller *c, ctopic *t)
+{
+    for (int k = 0; k < c->ntopics; k++) {
+        ctopic *tt = &c->topics[k];
+        if (t && tt != t)
+            continue;
+        for (int32_t i = 0; i < tt->a.npartitions; i++)
+            if (reconcile_partition(c, tt, i) < 0)
+                return -1;
+    }
+    return 0;
+}
+
+/* -- telling the brokers -- */
+
+static kstr ks(const char *s)
+{
+    return (kstr){ s, (int32_t)strlen(s) };
+}
+
+static karr_i32 ids(int32_t *v, int n)
+{
+    return (karr_i32){ n, v };
+}
+
+static int16_t security_protocol_id(const char *name)
+{
+    static const char *const names[] = { "PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL" };
+    for (int16_t i = 0; i < 4; i++)
+        if (!strcmp(name, names[i]))
+            return i;
+    return 0;
+}
+
+/* LeaderAndIsr to broker b for its partitions: all of them (full) or
+ * those written since the last flush. */
+static void send_leader_and_isr(controller *c, const cbroker *b, bool full, arena *ar)
+{
+    leader_and_isr_req req = { .controller_id = c->cfg.broker_id,
+                               .controller_epoch = atomic_load(&c->epoch),
+                               .broker_epoch = b->epoch, .type = full ? 1 : 0 };
+    req.topic_states.v = arena_alloc(ar, (size_t)(c->ntopics + 1) * sizeof *req.topic_states.v);
+    req.live_leaders.v = arena_alloc(ar, (size_t)(c->nbrokers + 1) * sizeof *req.live_leaders.v);
+    if (!req.topic_states.v || !req.live_leaders.v)
+        return;
+    int total = 0;
+    for (int k = 0; k < c->ntopics; k++) {
+        ctopic *t = &c->topics[k];
+        leader_and_isr_req_topic_states *ts = &req.topic_states.v[req.topic_states.n];
+        ts->topic_name = ks(t->name);
+        ts->topic_id = t->a.topic_id;
+        for (int32_t i = 0; i < t->a.npartitions; i++) {
+            cpart *p = &t->parts[i];
+            if (!p->has_state || !(full || p->dirty) || !id_set_has(assigned(t, i), b->id))
+                continue;
+            if (!ts->partition_states.v) {
+                ts->partition_states.v = arena_alloc(
+                    ar, (size_t)t->a.npartitions * sizeof *ts->partition_states.v);
+                if (!ts->partition_states.v)
+                    return;
+            }
+            leader_and_isr_req_partition_state *ps =
+                &ts->partition_states.v[ts->partition_states.n++];
+            ps->topic_name = ks(t->name);
+            ps->partition_index = i;
+            ps->controller_epoch = p->st.controller_epoch;
+            ps->leader = p->st.leader;
+            ps->leader_epoch = p->st.leader_epoch;
+            ps->isr = ids(p->st.isr, p->st.nisr);
+            ps->partition_epoch = p->st.zk_version;
+            ps->replicas = ids(t->a.replicas[i], t->a.nreplicas[i]);
+            ps->adding_replicas = ids(NULL, 0);
+            ps->removing_replicas = ids(NULL, 0);
+            ps->is_new = p->is_new;
+            const cbroker *l = live_broker(c, p->st.leader);
+            bool listed = false;
+            for (int j = 0; j < req.live_leaders.n; j++)
+                listed |= req.live_leaders.v[j].broker_id == p->st.leader;
+            if (l && !listed) {
+                leader_and_isr_req_live_leaders *ll = &req.live_leaders.v[req.live_leaders.n++];
+                ll->broker_id = l->id;
+                ll->host_name = ks(l->reg.nep ? l->reg.ep[0].host : "");
+                ll->port = l->reg.nep ? l->reg.ep[0].port : -1;
+            }
+            total++;
+        }
+        if (ts->partition_states.n)
+            req.topic_states.n++;
+    }
+    if (total)
+        c->ch.leader_and_isr(c->ch.ctx, b->id, &req);
+}
+
+static void fill_um_partition(update_metadata_partition_state *ps, const controller *c,
+                              const ctopic *t, int32_t i, arena *ar)
+{
+    const cpart *p = &t->parts[i];
+    ps->topic_name = ks(t->name);
+    ps->partition_index = i;
+    ps->controller_epoch = p->st.controller_epoch;
+    ps->leader = p->st.leader;
+    ps->leader_epoch = p->st.leader_epoch;
+    ps->isr = ids((int32_t *)p->st.isr, p->st.nisr);
+    ps->zk_version = p->st.zk_version;
+    ps->replicas = ids(t->a.replicas[i], t->a.nreplicas[i]);
+    int32_t *off = arena_alloc(ar, (size_t)t->a.nreplicas[i] * sizeof *off + 1);
+    int noff = 0;
+    for (int k = 0; off && k < t->a.nreplicas[i]; k++)
+        if (!live_broker(c, t->a.replicas[i][k]))
+            off[noff++] = t->a.replicas[i][k];
+    ps->offline_replicas = ids(off, noff);
+}
+
+/* UpdateMetadata to broker b: every partition (full) or those written
+ * since the last flush; `deleting`, when set, is a topic being deleted,
+ * sent with leader LEADER_DURING_DELETE. */
+static void send_update_metadata(controller *c, const cbroker *b, bool full,
+                                 const ctopic *deleting, arena *ar)
+{
+    update_metadata_req req = { .controller_id = c->cfg.broker_id,
+                                .controller_epoch = atomic_load(&c->epoch),
+                                .broker_epoch = b->epoch };
+    req.topic_states.v = arena_alloc(ar, (size_t)(c->ntopics + 1) * sizeof *req.topic_states.v);
+    req.live_brokers.v = arena_alloc(ar, (size_t)(c->nbrokers + 1) * sizeof *req.live_brokers.v);
+    if (!req.topic_states.v || !req.live_brokers.v)
+        return;
+    for (int k = 0; k < c->ntopics; k++) {
+        const ctopic *t = &c->topics[k];
+        update_metadata_req_topic_states *ts = &req.topic_states.v[req.topic_states.n];
+        ts->topic_name = ks(t->name);
+        ts->topic_id = t->a.topic_id;
+        ts->partition_states.v =
+            arena_alloc(ar, (size_t)t->a.npartitions * sizeof *ts->partition_states.v);
+        if (!ts->partition_states.v)
+            return;
+        for (int32_t i = 0; i < t->a.npartitions; i++) {
+            const cpart *p = &t->parts[i];
+            if (!p->has_state || !(full || p->dirty || t == deleting))
+                continue;
+            update_metadata_partition_state *ps =
+                &ts->partition_states.v[ts->partition_states.n++];
+            fill_um_partition(ps, c, t, i, ar);
+            if (t == deleting)
+                ps->leader = LEADER_DURING_DELETE;
+        }
+        if (ts->partition_states.n)
+            req.topic_states.n++;
+    }
+    for (int k = 0; k < c->nbrokers; k++) {
+        const cbroker *lb = &c->brokers[k];
+        update_metadata_req_live_brokers *l = &req.live_brokers.v[req.live_brokers.n++];
+        l->id = lb->id;
+        l->rack = lb->reg.rack[0] ? ks(lb->reg.rack) : (kstr){ NULL, -1 };
+        l->endpoints.v = arena_alloc(ar, (size_t)(lb->reg.nep + 1) * sizeof *l->endpoints.v);
+        if (!l->endpoints.v)
+            return;
+        for (int e = 0; e < lb->reg.nep; e++) {
+            update_metadata_req_endpoints *ep = &l->endpoints.v[l->endpoints.n++];
+            ep->port = lb->reg.ep[e].port;
+            ep->host = ks(lb->reg.ep[e].host);
+            ep->listener = ks(lb->reg.ep[e].listener);
+            ep->security_protocol = security_protocol_id(lb->reg.ep[e].protocol);
+        }
+        if (lb->reg.nep) {
+            l->v0_host = ks(lb->reg.ep[0].host);
+            l->v0_port = lb->reg.ep[0].port;
+        }
+    }
+    c->ch.update_metadata(c->ch.ctx, b->id, &req);
+}
+
+enum flush_flags {
+    FL_LAI = 1,                  /* LeaderAndIsr for written partitions */
+    FL_UM_ALL = 2,               /* UpdateMetadata to every live broker even if nothing was written */
+};
+
+/* Tell the brokers what changed: LeaderAndIsr to the live replicas of
+ * each written partition (full to the brokers in `fresh`: just joined, or
+ * everyone after a failover), UpdateMetadata to every live broker (full
+ * to `fresh`).  Then nothing is dirty any more. */
+static void flush(controller *c, const int32_t *fresh, int nfresh, int flags)
+{
+    bool any_dirty = false;
+    for (int k = 0; k < c->ntopics; k++)
+        for (int32_t i = 0; i < c->topics[k].a.npartitions; i++)
+            any_dirty |= c->topics[k].parts[i].dirty;
+    arena ar;
+    arena_init(&ar, 0);
+    for (int k = 0; k < c->nbrokers; k++) {
+        const cbroker *b = &c->brokers[k];
+        bool full = id_set_has((id_set){ fresh, nfresh }, b->id);
+        if ((flags & FL_LAI) || full)
+            send_leader_and_isr(c, b, full, &ar);
+        if (full || any_dirty || (flags & FL_UM_ALL))
+            send_update_metadata(c, b, full, NULL, &ar);
+        arena_reset(&ar);
+    }
+    for (int k = 0; k < c->ntopics; k++)
+        for (int32_t i = 0; i < c->topics[k].a.npartitions; i++)
+            c->topics[k].parts[i].dirty = c->topics[k].parts[i].is_new = false;
+}
+
+/* -- topic deletion -- */
+
+static void send_stop_replicas(controller *c, const ctopic *t, arena *ar)
+{
+    for (int k = 0; k < c->nbrokers; k++) {
+        const cbroker *b = &c->brokers[k];
+        stop_replica_req req = { .controller_id = c->cfg.broker_id,
+                                 .controller_epoch = atomic_load(&c->epoch),
+                                 .broker_epoch = b->epoch, .delete_partitions = true };
+        stop_replica_req_topic_states *ts = arena_alloc(ar, sizeof *ts);
+        stop_replica_req_topics *tp = arena_alloc(ar, sizeof *tp);
+        stop_replica_req_partition_states *ps =
+            arena_alloc(ar, (size_t)t->a.npartitions * sizeof *ps + 1);
+        int32_t *idx = arena_alloc(ar, (size_t)t->a.npartitions * sizeof *idx + 1);
+        if (!ts || !tp || !ps || !idx)
+            return;
+        int n = 0;
+        for (int32_t i = 0; i < t->a.npartitions; i++) {
+            if (!id_set_has(assigned(t, i), b->id))
+                continue;
+            ps[n] = (stop_replica_req_partition_states){ .partition_index = i,
+                                                         .leader_epoch = EPOCH_DURING_DELETE,
+                                                         .delete_partition = true };
+            idx[n++] = i;
+        }
+        if (!n)
+            continue;
+        ts->topic_name = ks(t->name);
+        ts->partition_states.v = ps;
+        ts->partition_states.n = n;
+        tp->name = ks(t->name);
+        tp->partition_indexes = ids(idx, n);
+        req.topic_states.v = ts;
+        req.topic_states.n = 1;
+        req.topics.v = tp;
+        req.topics.n = 1;
+        c->ch.stop_replica(c->ch.ctx, b->id, &req);
+    }
+}
+
+/* A multi conditioned on our epoch (C1): ops[0] is filled in here. */
+static int multi_c1(controller *c, zk_op *ops, int n, const char *what)
+{
+    ops[0] = (zk_op){ .type = ZKOP_CHECK, .path = ZK_PATH_CONTROLLER_EPOCH,
+                      .version = c->epoch_zkv };
+    int failed;
+    zk_rc rc = zk_multi(c->zs, ops, n, &failed);
+    if (rc == ZKR_OK || (failed > 0 && rc == ZKR_NONODE))
+        return 0;                /* done, or gone already */
+    if (failed == 0)
+        resign(c, "fenced: /controller_epoch changed since this controller won", true);
+    else
+        zk_trouble(c, what, rc);
+    return -1;
+}
+
+/* Delete topic `name` (marker /admin/delete_topics/name): StopReplica
+ * (delete) to its live replicas, UpdateMetadata (leader -2) to every live
+ * broker, then its znodes, each removal conditioned on our epoch (C1),
+ * the marker last. */
+static int delete_topic(controller *c, const char *name)
+{
+    char marker[ZKL_MAX_PATH], path[ZKL_MAX_PATH], dir[ZKL_MAX_PATH];
+    if (snprintf(marker, sizeof marker, "%s/%s", ZK_PATH_DELETE_TOPICS, name) >=
+        (int)sizeof marker)
+        return 0;
+    ctopic *t = find_topic(c, name);
+    if (t) {
+        LOG_INF(MOD, "deleting topic %s (%d partitions)", name, t->a.npartitions);
+        arena ar;
+        arena_init(&ar, 0);
+        send_stop_replicas(c, t, &ar);
+        arena_reset(&ar);
+        for (int k = 0; k < c->nbrokers; k++) {
+            send_update_metadata(c, &c->brokers[k], false, t, &ar);
+            arena_reset(&ar);
+        }
+        for (int32_t i = 0; i < t->a.npartitions; i++) {
+            zkl_path_partition_state(path, sizeof path, name, i);
+            snprintf(dir, sizeof dir, "%.*s", (int)(strrchr(path, '/') - path), path);
+            zk_op ops[3] = { [1] = { .type = ZKOP_DELETE, .path = path, .version = -1 },
+                             [2] = { .type = ZKOP_DELETE, .path = dir, .version = -1 } };
+            if (zk_exists(c->zs, path, false, NULL) == ZKR_OK &&
+                multi_c1(c, ops, 3, "delete of a partition state") < 0)
+                return -1;
+            if (zk_exists(c->zs, dir, false, NULL) == ZKR_OK &&
+                multi_c1(c, (zk_op[2]){ [1] = ops[2] }, 2, "delete of a partition") < 0)
+                return -1;
+        }
+        zkl_path_partitions(dir, sizeof dir, name);
+        zkl_path_topic(path, sizeof path, name);
+        zk_op ops[3] = { [1] = { .type = ZKOP_DELETE, .path = dir, .version = -1 },
+                         [2] = { .type = ZKOP_DELETE, .path = path, .version = -1 } };
+        bool has_dir = zk_exists(c->zs, dir, false, NULL) == ZKR_OK;
+        if (multi_c1(c, has_dir ? ops : (zk_op[2]){ [1] = ops[2] }, has_dir ? 3 : 2,
+                     "delete of a topic") < 0)
+            return -1;
+        if (zkl_path_topic_config(path, sizeof path, name) == 0)
+            zk_delete(c->zs, path, -1);          /* its configs, if any */
+        remove_topic(c, t);
+    }
+    zk_op ops[2] = { [1] = { .type = ZKOP_DELETE, .path = marker, .version = -1 } };
+    return multi_c1(c, ops, 2, "delete of a topic deletion marker");
+}
+
+static int handle_deletes(controller *c)
+{
+    char **names;
+    int n;
+    zk_rc rc = zk_children(c->zs, ZK_PATH_DELETE_TOPICS, true, &names, &n);
+    if (rc != ZKR_OK) {
+        zk_trouble(c, "read of " ZK_PATH_DELETE_TOPICS, rc);
+        return -1;
+    }
+    int r = 0;
+    for (int i = 0; i < n && r == 0; i++)
+        r = delete_topic(c, names[i]);
+    zk_free_strings(names, n);
+    return r;
+}
+
+/* -- events -- */
+
+static int handle_topics(controller *c)
+{
+    char **names;
+    int n;
+    zk_rc rc = zk_children(c->zs, ZK_PATH_BROKER_TOPICS, true, &names, &n);
+    if (rc != ZKR_OK) {
+        zk_trouble(c, "read of " ZK_PATH_BROKER_TOPICS, rc);
+        return -1;
+    }
+    /* topics removed behind our back: forget them */
+    for (int k = c->ntopics - 1; k >= 0; k--) {
+        bool still = false;
+        for (int i = 0; i < n && !still; i++)
+            still = !strcmp(names[i], c->topics[k].name);
+        if (!still)
+            remove_topic(c, &c->topics[k]);
+    }
+    int r = 0;
+    for (int i = 0; i < n && r == 0; i++) {
+        if (find_topic(c, names[i]))
+            continue;
+        ctopic *t;
+        r = load_topic(c, names[i], &t);
+        if (r == 0 && t) {
+            LOG_INF(MOD, "new topic %s: %d partitions", t->name, t->a.npartitions);
+            r = reconcile(c, t);
+        }
+    }
+    zk_free_strings(names, n);
+    return r;
+}
+
+static int handle_topic_changed(controller *c, const char *name)
+{
+    ctopic *t;
+    if (!find_topic(c, name))
+        return 0;                /* not ours to know yet: the child watch brings it */
+    if (load_topic(c, name, &t) < 0)
+        return -1;
+    return t ? reconcile(c, t) : 0;
+}
+
+static int become_controller(controller *c)
+{
+    int32_t joined[CTL_MAX_BROKERS], left[CTL_MAX_BROKERS];
+    int njoined, nleft;
+    forget_all(c);
+    if (load_brokers(c, joined, &njoined, left, &nleft) < 0)
+        return -1;
+    char **names;
+    int n;
+    zk_rc rc = zk_children(c->zs, ZK_PATH_BROKER_TOPICS, true, &names, &n);
+    if (rc != ZKR_OK) {
+        zk_trouble(c, "read of " ZK_PATH_BROKER_TOPICS, rc);
+        return -1;
+    }
+    int r = 0;
+    for (int i = 0; i < n && r == 0; i++) {
+        ctopic *t;
+        r = load_topic(c, names[i], &t);
+    }
+    zk_free_strings(names, n);
+    if (r < 0 || reconcile(c, NULL) < 0)
+        return -1;
+    int32_t all[CTL_MAX_BROKERS];
+    int nall = live_ids(c, all);
+    flush(c, all, nall, FL_LAI);
+    return handle_deletes(c);
+}
+
+static int handle_brokers(controller *c)
+{
+    int32_t joined[CTL_MAX_BROKERS], left[CTL_MAX_BROKERS];
+    int njoined, nleft;
+    if (load_brokers(c, joined, &njoined, left, &nleft) < 0)
+        return -1;
+    for (int i = 0; i < njoined; i++)
+        LOG_INF(MOD, "broker %d registered", joined[i]);
+    for (int i = 0; i < nleft; i++)
+        LOG_INF(MOD, "broker %d is gone", left[i]);
+    if (reconcile(c, NULL) < 0)
+        return -1;
+    flush(c, joined, njoined, FL_LAI | ((njoined || nleft) ? FL_UM_ALL : 0));
+    return 0;
+}
+
+static void handle_elect(controller *c)
+{
+    zk_stat st;
+    if (atomic_load(&c->active)) {
+        /* /controller changed: still ours? (C11) */
+        zk_rc rc = zk_exists(c->zs, ZK_PATH_CONTROLLER, true, &st);
+        if (rc == ZKR_OK && st.ephemeral_owner == zk_session_id(c->zs))
+            return;
+        resign(c, "/controller is no longer this broker's", true);
+        return;
+    }
+    c->retry_elect = false;
+    const char *paths[] = { ZK_PATH_BROKER_IDS, ZK_PATH_BROKER_TOPICS, ZK_PATH_DELETE_TOPICS };
+    for (size_t i = 0; i < sizeof paths / sizeof *paths; i++) {
+        zk_rc rc = zk_ensure_path(c->zs, paths[i]);
+        if (rc != ZKR_OK) {
+            c->retry_elect = rc != ZKR_EXPIRED;
+            return;
+        }
+    }
+    char *body = zkl_controller_encode(c->cfg.broker_id, now_ms());
+    if (!body) {
+        c->retry_elect = true;
+        return;
+    }
+    zk_rc rc = zk_create(c->zs, ZK_PATH_CONTROLLER, body, strlen(body), ZKC_EPHEMERAL, NULL, 0,
+                         NULL);
+    free(body);
+    if (rc == ZKR_NODEEXISTS || rc == ZKR_CONNLOSS) {
+        /* Someone holds it (watch it), or our create's fate is unknown. */
+        zk_rc erc = zk_exists(c->zs, ZK_PATH_CONTROLLER, true, &st);
+        if (erc == ZKR_NONODE || (erc != ZKR_OK && erc != ZKR_EXPIRED))
+            c->retry_elect = true;
+        if (erc != ZKR_OK || st.ephemeral_owner != zk_session_id(c->zs))
+            return;
+        rc = ZKR_OK;             /* it is ours after all */
+    }
+    if (rc != ZKR_OK) {
+        c->retry_elect = rc != ZKR_EXPIRED;
+        return;
+    }
+    zk_exists(c->zs, ZK_PATH_CONTROLLER, true, NULL);   /* watch: moved away from us? */
+    /* Won: compare-and-set increment /controller_epoch (create at 1). */
+    int32_t epoch = 0, zkv = -1;
+    for (int attempt = 0; attempt < 5 && zkv < 0; attempt++) {
+        char *data, err[160];
+        size_t len;
+        rc = zk_get(c->zs, ZK_PATH_CONTROLLER_EPOCH, false, &data, &len, &st);
+        if (rc == ZKR_NONODE) {
+            char *one = zkl_controller_epoch_encode(1);
+            rc = one ? zk_create(c->zs, ZK_PATH_CONTROLLER_EPOCH, one, strlen(one), 0, NULL, 0,
+                                 NULL) : ZKR_ERROR;
+            free(one);
+            if (rc == ZKR_OK) {
+                epoch = 1;
+                zkv = 0;
+            } else if (rc != ZKR_NODEEXISTS) {
+                break;
+            }
+            continue;
+        }
+        if (rc != ZKR_OK)
+            break;
+        int32_t cur;
+        int drc = zkl_controller_epoch_decode(data, len, &cur, err, sizeof err);
+        free(data);
+        if (drc < 0 || cur == INT32_MAX) {
+            LOG_ERR(MOD, "%s: %s", ZK_PATH_CONTROLLER_EPOCH, drc < 0 ? err : "at its maximum");
+            rc = ZKR_ERROR;
+            break;
+        }
+        char *next = zkl_controller_epoch_encode(cur + 1);
+        int32_t nv = -1;
+        rc = next ? zk_set(c->zs, ZK_PATH_CONTROLLER_EPOCH, next, strlen(next), st.version, &nv)
+                  : ZKR_ERROR;
+        free(next);
+        if (rc == ZKR_OK) {
+            epoch = cur + 1;
+            zkv = nv;
+        } else if (rc != ZKR_BADVERSION) {
+            break;
+        }
+    }
+    atomic_store(&c->active, true);
+    if (zkv < 0) {
+        zk_trouble(c, "increment of " ZK_PATH_CONTROLLER_EPOCH, rc == ZKR_OK ? ZKR_ERROR : rc);
+        return;
+    }
+    c->epoch_zkv = zkv;
+    atomic_store(&c->epoch, epoch);
+    LOG_INF(MOD, "broker %d is the controller, epoch %d", c->cfg.broker_id, epoch);
+    become_controller(c);
+}
+
+static bool isr_equal(const int32_t *a, int na, const int32_t *b, int nb)
+{
+    if (na != nb)
+        return false;
+    for (int i = 0; i < na; i++) {
+        bool found = false;
+        for (int j = 0; j < nb && !found; j++)
+            found = a[i] == b[j];
+        if (!found)
+            return false;
+    }
+    return true;
+}
+
+static void fill_out(controller_partition_state *out, const zkl_partition_state *st)
+{
+    out->leader = st->leader;
+    out->leader_epoch = st->leader_epoch;
+    out->partition_epoch = st->zk_version;
+    out->nisr = st->nisr;
+    memcpy(out->isr, st->isr, (size_t)st->nisr * sizeof *st->isr);
+}
+
+static int16_t handle_alter(controller *c, alter_req *r)
+{
+    if (!atomic_load(&c->active))
+        return KERR_NOT_CONTROLLER;
+    const cbroker *b = live_broker(c, r->broker_id);
+    if (!b || (r->broker_epoch != -1 && r->broker_epoch != b->epoch))
+        return KERR_STALE_BROKER_EPOCH;
+    ctopic *t = find_topic(c, r->topic);
+    if (!t || r->partition < 0 || r->partition >= t->a.npartitions ||
+        !t->parts[r->partition].has_state)
+        return KERR_UNKNOWN_TOPIC_OR_PARTITION;
+    cpart *p = &t->parts[r->partition];
+    if (p->st.leader != r->broker_id)
+        return KERR_NOT_LEADER_OR_FOLLOWER;
+    if (r->leader_epoch != p->st.leader_epoch)
+        return KERR_FENCED_LEADER_EPOCH;
+    if (isr_equal(r->isr, r->nisr, p->st.isr, p->st.nisr)) {
+        fill_out(r->out, &p->st);
+        return KERR_NONE;
+    }
+    if (r->partition_epoch != p->st.zk_version)
+        return KERR_INVALID_UPDATE_VERSION;
+    if (r->nisr < 1 || r->nisr > ZKL_MAX_REPLICAS)
+        return KERR_INVALID_REQUEST;
+    bool has_leader = false;
+    for (int i = 0; i < r->nisr; i++) {
+        for (int j = 0; j < i; j++)
+            if (r->isr[i] == r->isr[j])
+                return KERR_INVALID_REQUEST;
+        if (!id_set_has(assigned(t, r->partition), r->isr[i]))
+            return KERR_INVALID_REQUEST;
+        if (!live_broker(c, r->isr[i]))
+            return KERR_INELIGIBLE_REPLICA;       /* C7's other half: only live members */
+        has_leader |= r->isr[i] == r->broker_id;
+    }
+    if (!has_leader)
+        return KERR_INVALID_REQUEST;
+    zkl_partition_state ns = p->st;
+    memcpy(ns.isr, r->isr, (size_t)r->nisr * sizeof *r->isr);
+    ns.nisr = r->nisr;
+    int w = write_state(c, t, r->partition, &ns);
+    if (w < 0)
+        return KERR_NOT_CONTROLLER;
+    if (w > 0)
+        return KERR_INVALID_UPDATE_VERSION;       /* re-read; the leader learns by LeaderAndIsr */
+    fill_out(r->out, &p->st);
+    LOG_INF(MOD, "%s-%d: ISR now has %d members (AlterPartition from %d)", t->name,
+            r->partition, ns.nisr, r->broker_id);
+    flush(c, NULL, 0, 0);        /* UpdateMetadata only: the leader has the answer */
+    return KERR_NONE;
+}
+
+static void finish_alter(controller *c, alter_req *r, int16_t error)
+{
+    pthread_mutex_lock(&c->lock);
+    r->error = error;
+    r->done = true;
+    pthread_cond_broadcast(&c->done_cond);
+    pthread_mutex_unlock(&c->lock);
+}
+
+static void handle(controller *c, ev *e)
+{
+    bool active = atomic_load(&c->active);
+    switch (e->type) {
+    case EV_ELECT:
+        handle_elect(c);
+        break;
+    case EV_EXPIRED:
+        resign(c, "ZooKeeper session expired", false);
+        break;
+    case EV_ALTER:
+        finish_alter(c, e->alter, handle_alter(c, e->alter));
+        break;
+    case EV_BROKERS:
+        if (active)
+            handle_brokers(c);
+        break;
+    case EV_TOPICS:
+        if (active && handle_topics(c) == 0)
+            flush(c, NULL, 0, FL_LAI);
+        break;
+    case EV_TOPIC_CHANGED:
+        if (active && handle_topic_changed(c, e->arg) == 0)
+            flush(c, NULL, 0, FL_LAI);
+        break;
+    case EV_DELETES:
+        if (active)
+            handle_deletes(c);
+        break;
+    case EV_STOP:
+        break;
+    }
+}
+
+static void *run(void *arg)
+{
+    controller *c = arg;
+    for (;;) {
+        pthread_mutex_lock(&c->lock);
+        bool timed_out = false;
+        while (!c->head && !timed_out) {
+            if (c->retry_elect) {
+                struct timespec until;
+                clock_gettime(CLOCK_MONOTONIC, &until);
+                until.tv_nsec += ELECT_RETRY_MS * 1000000L;
+                until.tv_sec += until.tv_nsec / 1000000000L;
+                until.tv_nsec %= 1000000000L;
+                timed_out = pthread_cond_timedwait(&c->cond, &c->lock, &until) == ETIMEDOUT;
+            } else {
+                pthread_cond_wait(&c->cond, &c->lock);
+            }
+        }
+        ev *e = c->head;
+        if (e) {
+            c->head = e->next;
+            if (!c->head)
+                c->tail = NULL;
+        }
+        pthread_mutex_unlock(&c->lock);
+        if (!e) {
+            handle_elect(c);     /* the retry timer */
+            continue;
+        }
+        bool stop = e->type == EV_STOP;
+        handle(c, e);
+        free(e->arg);
+        free(e);
+        if (stop)
+            break;
+    }
+    resign(c, "stopping", false);
+    /* Nothing is posted after EV_STOP but ZooKeeper events, which are
+     * dropped, and no AlterPartition (the caller's contract). */
+    return NULL;
+}
+
+/* ---- public (any thread) ------------------------------------------------ */
+
+controller *controller_start(const controller_cfg *cfg, zk_session *zs,
+                             const controller_channel *ch, char *err, size_t errlen)
+{
+    controller *c = calloc(1, sizeof *c);
+    if (!c) {
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    c->cfg = *cfg;
+    c->ch = *ch;
+    c->zs = zs;
+    pthread_mutex_init(&c->lock, NULL);
+    pthread_condattr_t ca;
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    pthread_cond_init(&c->cond, &ca);
+    pthread_condattr_destroy(&ca);
+    pthread_cond_init(&c->done_cond, NULL);
+    if (zk_add_listener(zs, on_zk_event, c) < 0) {
+        snprintf(err, errlen, "the ZooKeeper session has no room for another listener");
+        goto fail;
+    }
+    c->retry_elect = true;       /* the first election, at once or by the timer */
+    post(c, EV_ELECT, NULL, NULL);
+    int rc = pthread_create(&c->thread, NULL, run, c);
+    if (rc) {
+        zk_remove_listener(zs, on_zk_event, c);
+        snprintf(err, errlen, "cannot start the controller thread: %s", strerror(rc));
+        goto fail;
+    }
+    return c;
+fail:
+    while (c->head) {
+        ev *e = c->head;
+        c->head = e->next;
+        free(e);
+    }
+    pthread_cond_destroy(&c->cond);
+    pthread_cond_destroy(&c->done_cond);
+    pthread_mutex_destroy(&c->lock);
+    free(c);
+    return NULL;
+}
+
+void controller_stop(controller *c)
+{
+    if (!c)
+        return;
+    while (!post(c, EV_STOP, NULL, NULL))
+        nanosleep(&(struct timespec){ 0, 10000000L }, NULL);
+    pthread_join(c->thread, NULL);
+    zk_remove_listener(c->zs, on_zk_event, c);
+    /* events posted after EV_STOP (watches) are dropped unhandled */
+    while (c->head) {
+        ev *e = c->head;
+        c->head = e->next;
+        if (e->alter)
+            finish_alter(c, e->alter, KERR_NOT_CONTROLLER);
+        free(e->arg);
+        free(e);
+    }
+    pthread_cond_destroy(&c->cond);
+    pthread_cond_destroy(&c->done_cond);
+    pthread_mutex_destroy(&c->lock);
+    free(c);
+}
+
+bool controller_is_active(const controller *c)
+{
+    return atomic_load(&c->active);
+}
+
+int32_t controller_epoch(const controller *c)
+{
+    return atomic_load(&c->epoch);
+}
+
+int controller_resignations(const controller *c)
+{
+    return atomic_load(&c->resignations);
+}
+
+int16_t controller_alter_partition(controller *c, int32_t broker_id, int64_t broker_epoch,
+                                   const char *topic, int32_t partition, int32_t leader_epoch,
+                                   int32_t partition_epoch, const int32_t *new_isr, int nisr,
+                                   controller_partition_state *out)
+{
+    alter_req r = { .broker_id = broker_id, .broker_epoch = broker_epoch, .topic = topic,
+                    .partition = partition, .leader_epoch = leader_epoch,
+                    .partition_epoch = partition_epoch, .isr = new_isr, .nisr = nisr,
+                    .out = out };
+    memset(out, 0, sizeof *out);
+    if (!post(c, EV_ALTER, NULL, &r))
+        return KERR_NOT_CONTROLLER;
+    pthread_mutex_lock(&c->lock);
+    while (!r.done)
+        pthread_cond_wait(&c->done_cond, &c->lock);
+    pthread_mutex_unlock(&c->lock);
+    return r.error;
+}
