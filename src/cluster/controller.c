@@ -46,6 +46,9 @@
 /* Kafka's markers in UpdateMetadata/StopReplica for a topic being deleted. */
 #define LEADER_DURING_DELETE (-2)
 #define EPOCH_DURING_DELETE (-2)
+/* LeaderAndIsr v5+ `type` (Kafka's AbstractControlRequest.Type). */
+#define LAI_TYPE_INCREMENTAL 1
+#define LAI_TYPE_FULL 2
 
 enum ev_type { EV_ELECT, EV_BROKERS, EV_TOPICS, EV_TOPIC_CHANGED, EV_DELETES, EV_EXPIRED,
                EV_ALTER, EV_STOP };
@@ -630,7 +633,8 @@ static void send_leader_and_isr(controller *c, const cbroker *b, bool full, aren
 {
     leader_and_isr_req req = { .controller_id = c->cfg.broker_id,
                                .controller_epoch = atomic_load(&c->epoch),
-                               .broker_epoch = b->epoch, .type = full ? 1 : 0 };
+                               .broker_epoch = b->epoch,
+                               .type = full ? LAI_TYPE_FULL : LAI_TYPE_INCREMENTAL };
     req.topic_states.v = arena_alloc(ar, (size_t)(c->ntopics + 1) * sizeof *req.topic_states.v);
     req.live_leaders.v = arena_alloc(ar, (size_t)(c->nbrokers + 1) * sizeof *req.live_leaders.v);
     if (!req.topic_states.v || !req.live_leaders.v)
@@ -832,29 +836,37 @@ static void send_stop_replicas(controller *c, const ctopic *t, arena *ar)
     }
 }
 
-/* A multi conditioned on our epoch (C1): ops[0] is filled in here. */
-static int multi_c1(controller *c, zk_op *ops, int n, const char *what)
+/* Delete path, conditioned on our epoch (C1).  0: deleted or gone
+ * already; 1: it has children; -1: fenced or ZooKeeper trouble (resigned). */
+static int delete_c1(controller *c, const char *path)
 {
-    ops[0] = (zk_op){ .type = ZKOP_CHECK, .path = ZK_PATH_CONTROLLER_EPOCH,
-                      .version = c->epoch_zkv };
+    zk_op ops[2] = {
+        { .type = ZKOP_CHECK, .path = ZK_PATH_CONTROLLER_EPOCH, .version = c->epoch_zkv },
+        { .type = ZKOP_DELETE, .path = path, .version = -1 },
+    };
     int failed;
-    zk_rc rc = zk_multi(c->zs, ops, n, &failed);
-    if (rc == ZKR_OK || (failed > 0 && rc == ZKR_NONODE))
-        return 0;                /* done, or gone already */
+    zk_rc rc = zk_multi(c->zs, ops, 2, &failed);
+    if (rc == ZKR_OK || (failed == 1 && rc == ZKR_NONODE))
+        return 0;
+    if (failed == 1 && rc == ZKR_NOTEMPTY) {
+        LOG_ERR(MOD, "cannot delete %s: it has children the controller did not make", path);
+        return 1;
+    }
     if (failed == 0)
         resign(c, "fenced: /controller_epoch changed since this controller won", true);
     else
-        zk_trouble(c, what, rc);
+        zk_trouble(c, "delete", rc);
     return -1;
 }
 
 /* Delete topic `name` (marker /admin/delete_topics/name): StopReplica
  * (delete) to its live replicas, UpdateMetadata (leader -2) to every live
- * broker, then its znodes, each removal conditioned on our epoch (C1),
- * the marker last. */
+ * broker, then its znodes leaf first, each removal conditioned on our
+ * epoch (C1), the marker last.  A znode that will not go (foreign
+ * children) leaves the marker in place: the next deletion event retries. */
 static int delete_topic(controller *c, const char *name)
 {
-    char marker[ZKL_MAX_PATH], path[ZKL_MAX_PATH], dir[ZKL_MAX_PATH];
+    char marker[ZKL_MAX_PATH], path[ZKL_MAX_PATH];
     if (snprintf(marker, sizeof marker, "%s/%s", ZK_PATH_DELETE_TOPICS, name) >=
         (int)sizeof marker)
         return 0;
@@ -869,32 +881,25 @@ static int delete_topic(controller *c, const char *name)
             send_update_metadata(c, &c->brokers[k], false, t, &ar);
             arena_reset(&ar);
         }
-        for (int32_t i = 0; i < t->a.npartitions; i++) {
+        int r = 0;
+        for (int32_t i = 0; i < t->a.npartitions && r == 0; i++) {
             zkl_path_partition_state(path, sizeof path, name, i);
-            snprintf(dir, sizeof dir, "%.*s", (int)(strrchr(path, '/') - path), path);
-            zk_op ops[3] = { [1] = { .type = ZKOP_DELETE, .path = path, .version = -1 },
-                             [2] = { .type = ZKOP_DELETE, .path = dir, .version = -1 } };
-            if (zk_exists(c->zs, path, false, NULL) == ZKR_OK &&
-                multi_c1(c, ops, 3, "delete of a partition state") < 0)
-                return -1;
-            if (zk_exists(c->zs, dir, false, NULL) == ZKR_OK &&
-                multi_c1(c, (zk_op[2]){ [1] = ops[2] }, 2, "delete of a partition") < 0)
-                return -1;
+            r = delete_c1(c, path);
+            *strrchr(path, '/') = 0;             /* .../partitions/P */
+            if (r == 0)
+                r = delete_c1(c, path);
         }
-        zkl_path_partitions(dir, sizeof dir, name);
-        zkl_path_topic(path, sizeof path, name);
-        zk_op ops[3] = { [1] = { .type = ZKOP_DELETE, .path = dir, .version = -1 },
-                         [2] = { .type = ZKOP_DELETE, .path = path, .version = -1 } };
-        bool has_dir = zk_exists(c->zs, dir, false, NULL) == ZKR_OK;
-        if (multi_c1(c, has_dir ? ops : (zk_op[2]){ [1] = ops[2] }, has_dir ? 3 : 2,
-                     "delete of a topic") < 0)
-            return -1;
+        if (r == 0 && zkl_path_partitions(path, sizeof path, name) == 0)
+            r = delete_c1(c, path);
+        if (r == 0 && zkl_path_topic(path, sizeof path, name) == 0)
+            r = delete_c1(c, path);
+        if (r != 0)
+            return r < 0 ? -1 : 0;
         if (zkl_path_topic_config(path, sizeof path, name) == 0)
             zk_delete(c->zs, path, -1);          /* its configs, if any */
         remove_topic(c, t);
     }
-    zk_op ops[2] = { [1] = { .type = ZKOP_DELETE, .path = marker, .version = -1 } };
-    return multi_c1(c, ops, 2, "delete of a topic deletion marker");
+    return delete_c1(c, marker) < 0 ? -1 : 0;
 }
 
 static int handle_deletes(controller *c)

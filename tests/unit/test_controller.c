@@ -55,6 +55,7 @@ typedef struct rec {
     int32_t to, controller_epoch, leader, leader_epoch, partition_epoch, isr[8];
     int64_t broker_epoch;
     int nisr, nlive;
+    int8_t type;                 /* LeaderAndIsr: 1 incremental, 2 full */
     char topic[64];
     int32_t partition;
     bool del;
@@ -88,7 +89,7 @@ static void on_lai(void *ctx, int32_t to, const leader_and_isr_req *q)
             rec e = { .kind = R_LAI, .to = to, .controller_epoch = q->controller_epoch,
                       .broker_epoch = q->broker_epoch, .leader = ps->leader,
                       .leader_epoch = ps->leader_epoch, .partition_epoch = ps->partition_epoch,
-                      .partition = ps->partition_index };
+                      .partition = ps->partition_index, .type = q->type };
             snprintf(e.topic, sizeof e.topic, "%.*s", q->topic_states.v[t].topic_name.len,
                      q->topic_states.v[t].topic_name.p);
             set_isr(&e, ps->isr);
@@ -420,6 +421,8 @@ TEST(controller_new_topics_get_leaders_and_brokers_are_told)
                 CHECK_EQ(e.broker_epoch, k.epoch[id]);
                 CHECK_EQ(e.nisr, 3);
                 CHECK_EQ(e.partition_epoch, 0);
+                /* full after the election ("a"), incremental for a new topic */
+                CHECK_EQ(e.type, t == 0 ? 2 : 1);
                 CHECK(EVENTUALLY(last(k.r, R_UM, id, topics[t], p, &e)));
                 CHECK_EQ(e.leader, rep[0]);
             }
