@@ -23,6 +23,8 @@
  *       returns (election_isr_without).
  *   C11 the controller acts only while active: every event but ELECT,
  *       STOP and ALTER is dropped otherwise, and ALTER gets NOT_CONTROLLER.
+ *   C12 a broker that re-registered (new broker epoch) is first handled
+ *       as failed (leaders move away, it leaves the ISR), then as joined.
  */
 #include "cluster/controller.h"
 
@@ -443,15 +445,20 @@ static id_set assigned(const ctopic *t, int32_t i)
     return (id_set){ t->a.replicas[i], t->a.nreplicas[i] };
 }
 
-/* The ISR without every member that is not live (C10: the last is kept). */
+/* The ISR without every member that is not live (C10: the last is kept).
+ * The leader goes last, so when every member died at once the one kept is
+ * the leader, which has every acknowledged record (acks=1 included). */
 static int isr_without_dead(const controller *c, const zkl_partition_state *st, int32_t *out)
 {
     int32_t tmp[ZKL_MAX_REPLICAS];
     int n = st->nisr;
     memcpy(out, st->isr, (size_t)n * sizeof *out);
-    for (int i = 0; i < st->nisr; i++) {
-        if (!live_broker(c, st->isr[i])) {
-            n = election_isr_without((id_set){ out, n }, st->isr[i], tmp);
+    for (int pass = 0; pass < 2; pass++) {
+        for (int i = 0; i < st->nisr; i++) {
+            int32_t id = st->isr[i];
+            if ((id == st->leader) != (pass == 1) || live_broker(c, id))
+                continue;
+            n = election_isr_without((id_set){ out, n }, id, tmp);
             memcpy(out, tmp, (size_t)n * sizeof *out);
         }
     }
@@ -1000,6 +1007,33 @@ static int handle_brokers(controller *c)
         LOG_INF(MOD, "broker %d registered", joined[i]);
     for (int i = 0; i < nleft; i++)
         LOG_INF(MOD, "broker %d is gone", left[i]);
+    /* C12: a broker that re-registered (its old registration gone, a new
+     * one there: in both lists) lost its state with its previous life.
+     * As in Kafka, it first counts as failed: leadership moves away and it
+     * leaves the ISR; then, live again, it is a follower that must catch
+     * up (C7) to come back into the ISR. */
+    int nb = c->nbrokers;
+    for (int i = 0; i < nb;) {
+        if (id_set_has((id_set){ joined, njoined }, c->brokers[i].id) &&
+            id_set_has((id_set){ left, nleft }, c->brokers[i].id)) {
+            cbroker tmp = c->brokers[i];             /* park it past the end */
+            c->brokers[i] = c->brokers[nb - 1];
+            c->brokers[nb - 1] = tmp;
+            nb--;
+        } else {
+            i++;
+        }
+    }
+    if (nb != c->nbrokers) {
+        int all = c->nbrokers;
+        c->nbrokers = nb;
+        int r = reconcile(c, NULL);
+        if (!atomic_load(&c->active))
+            return -1;           /* resigned: brokers already forgotten */
+        c->nbrokers = all;
+        if (r < 0)
+            return -1;
+    }
     if (reconcile(c, NULL) < 0)
         return -1;
     flush(c, joined, njoined, FL_LAI | ((njoined || nleft) ? FL_UM_ALL : 0));

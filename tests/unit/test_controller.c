@@ -483,6 +483,38 @@ out:
     cluster3_down(&k);
 }
 
+TEST(controller_restarted_broker_is_handled_as_failed_first)
+{
+    cluster3 k;
+    if (!cluster3_up(&k, false))
+        goto out;
+    /* Broker 1 restarts at once: the controller may see the old and the
+     * new registration in one read; either way (C12) leadership of p0
+     * moves to 2 and 1 leaves the ISR, and 1 hears it in its new life. */
+    int64_t old_epoch = k.epoch[1];
+    zk_close(k.b[1]);
+    REQUIRE((k.b[1] = fake_broker(k.conn, 1, &k.epoch[1])));
+    CHECK(k.epoch[1] != old_epoch);
+    zkl_partition_state st;
+    CHECK(state_reaches(k.admin, "a", 0, 2, 1, &st));
+    CHECK(isr_is(&st, 2, (int32_t[]){ 2, 3 }));
+    rec e;
+    CHECK(EVENTUALLY(last(k.r, R_LAI, 1, "a", 0, &e) && e.broker_epoch == k.epoch[1] &&
+                     e.leader == 2));
+    /* a topic partition grown by CreatePartitions gets its leader too */
+    int32_t nrep[4] = { 3, 3, 3, 3 }, *rep[4] = { (int32_t *)k_rot, (int32_t *)k_rot + 3,
+                                                 (int32_t *)k_rot + 6, (int32_t *)k_rot + 3 };
+    zkl_assignment a = { .npartitions = 4, .nreplicas = nrep, .replicas = rep };
+    a.topic_id.b[0] = 1;
+    char *body = zkl_assignment_encode(&a);
+    CHECK_EQ(zk_set(k.admin, "/brokers/topics/a", body, strlen(body), -1, NULL), ZKR_OK);
+    free(body);
+    CHECK(state_reaches(k.admin, "a", 3, 2, 0, &st));
+    CHECK(isr_is(&st, 3, (int32_t[]){ 2, 3, 1 }));
+out:
+    cluster3_down(&k);
+}
+
 TEST(controller_last_isr_member_lost_goes_offline_unclean_only_when_enabled)
 {
     cluster3 k;
@@ -525,6 +557,27 @@ TEST(controller_last_isr_member_lost_goes_offline_unclean_only_when_enabled)
     REQUIRE((k.b[1] = fake_broker(k.conn, 1, &k.epoch[1])));
     CHECK(state_reaches(k.admin, "a", 0, 1, 4, &st));
     CHECK(isr_is(&st, 1, (int32_t[]){ 1 }));
+out:
+    cluster3_down(&k);
+}
+
+TEST(controller_unclean_election_by_the_broker_default)
+{
+    cluster3 k;
+    if (!cluster3_up(&k, true))
+        goto out;
+    zkl_partition_state st;
+    for (int32_t id = 3; id >= 1; id--) {
+        zk_close(k.b[id]);
+        k.b[id] = NULL;
+    }
+    /* the deaths may be seen one by one or together: any epoch */
+    CHECK(EVENTUALLY(read_state(k.admin, "a", 0, &st) && st.leader == -1));
+    CHECK(isr_is(&st, 1, (int32_t[]){ 1 }));
+    int32_t offline_epoch = st.leader_epoch;
+    REQUIRE((k.b[3] = fake_broker(k.conn, 3, &k.epoch[3])));
+    CHECK(state_reaches(k.admin, "a", 0, 3, offline_epoch + 1, &st));
+    CHECK(isr_is(&st, 1, (int32_t[]){ 3 }));
 out:
     cluster3_down(&k);
 }
