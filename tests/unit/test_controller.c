@@ -325,6 +325,24 @@ TEST(controller_election_one_active_the_other_takes_over)
     REQUIRE(zk_get(s2, ZK_PATH_CONTROLLER_EPOCH, false, &data, &len, NULL) == ZKR_OK);
     CHECK_STR(data, "2");
     free(data);
+    /* /controller taken over behind its back (deleted and re-created by
+     * another session): it stops acting, and runs again when that goes. */
+    zk_stat cst;
+    REQUIRE(zk_exists(s1, ZK_PATH_CONTROLLER, false, &cst) == ZKR_OK);
+    char *other = zkl_controller_encode(9, 0);
+    zk_op swap[2] = {
+        { .type = ZKOP_DELETE, .path = ZK_PATH_CONTROLLER, .version = cst.version },
+        { .type = ZKOP_CREATE, .path = ZK_PATH_CONTROLLER, .data = other, .len = strlen(other),
+          .flags = ZKC_EPHEMERAL },
+    };
+    CHECK_EQ(zk_multi(s1, swap, 2, NULL), ZKR_OK);
+    free(other);
+    CHECK(EVENTUALLY(!controller_is_active(c2)));
+    CHECK_EQ(controller_resignations(c2), 1);
+    zk_close(s1);                /* the usurper's session ends */
+    s1 = NULL;
+    CHECK(active_for(c2, 5000));
+    CHECK_EQ(controller_epoch(c2), 3);
 out:
     controller_stop(c1);
     controller_stop(c2);
@@ -488,12 +506,28 @@ TEST(controller_restarted_broker_is_handled_as_failed_first)
     cluster3 k;
     if (!cluster3_up(&k, false))
         goto out;
-    /* Broker 1 restarts at once: the controller may see the old and the
-     * new registration in one read; either way (C12) leadership of p0
-     * moves to 2 and 1 leaves the ISR, and 1 hears it in its new life. */
+    /* Broker 1 restarts so fast that the controller sees only a changed
+     * registration (old node replaced atomically by a new session's):
+     * (C12) leadership of p0 still moves to 2 and 1 leaves the ISR, and 1
+     * hears it in its new life. */
     int64_t old_epoch = k.epoch[1];
+    zk_session *nb = session(k.conn);
+    REQUIRE(nb);
+    char *body1;
+    size_t len1;
+    REQUIRE(zk_get(k.admin, "/brokers/ids/1", false, &body1, &len1, NULL) == ZKR_OK);
+    zk_op swap[2] = {
+        { .type = ZKOP_DELETE, .path = "/brokers/ids/1", .version = -1 },
+        { .type = ZKOP_CREATE, .path = "/brokers/ids/1", .data = body1, .len = len1,
+          .flags = ZKC_EPHEMERAL },
+    };
+    CHECK_EQ(zk_multi(nb, swap, 2, NULL), ZKR_OK);
+    free(body1);
     zk_close(k.b[1]);
-    REQUIRE((k.b[1] = fake_broker(k.conn, 1, &k.epoch[1])));
+    k.b[1] = nb;
+    zk_stat bst;
+    REQUIRE(zk_exists(k.admin, "/brokers/ids/1", false, &bst) == ZKR_OK);
+    k.epoch[1] = bst.czxid;
     CHECK(k.epoch[1] != old_epoch);
     zkl_partition_state st;
     CHECK(state_reaches(k.admin, "a", 0, 2, 1, &st));
