@@ -76,7 +76,8 @@ int controller_resignations(const controller *c);
  * INVALID_REQUEST when the ISR is empty, has duplicates or non-replicas,
  * or lacks the leader.  A request whose ISR equals the current one
  * answers the current state.  Blocks until the controller thread has
- * handled it; `out` receives the state written (or the current one). */
+ * handled it; `out` receives the state written (or the current one).
+ * Not to be called once controller_stop has begun. */
 typedef struct controller_partition_state {
     int32_t leader, leader_epoch, partition_epoch;
     int32_t isr[ZKL_MAX_REPLICAS];

@@ -103,7 +103,8 @@ void zk_free_strings(char **names, int n);
 
 /* One operation of an atomic zk_multi.  ZKOP_CHECK fails the whole multi
  * unless path's version is `version` (-1: any); ZKOP_SET and ZKOP_DELETE
- * compare-and-set on `version` likewise; ZKOP_CREATE takes data/len/flags.
+ * compare-and-set on `version` likewise; ZKOP_CREATE takes data/len/flags
+ * (persistent or ephemeral; sequential is refused: its name would be lost).
  * Outputs: rc, this op's own result (ZKR_OK for the ops that would have
  * succeeded when another failed); new_version (SET: the version after it;
  * CREATE: 0). */
