@@ -504,14 +504,15 @@ static bool compute(const controller *c, const ctopic *t, int32_t i, zkl_partiti
         ns->nisr = isr_without_dead(c, st, ns->isr);
         if (ns->nisr == st->nisr)
             return false;
-        ns->leader_epoch = st->leader_epoch + 1;
+        ns->leader_epoch = st->leader_epoch + 1;     /* C4: so the leader hears it */
         return true;
     }
     bool unclean = false;
+    /* C5: from the ISR unless the topic allows unclean election */
     int32_t leader = election_offline(assigned(t, i), (id_set){ st->isr, st->nisr }, lv,
                                       t->unclean, &unclean);
     if (leader < 0) {
-        ns->nisr = isr_without_dead(c, st, ns->isr);
+        ns->nisr = isr_without_dead(c, st, ns->isr);     /* C10 */
         if (st->leader < 0 && ns->nisr == st->nisr)
             return false;        /* offline already */
         ns->leader = -1;
@@ -525,7 +526,7 @@ static bool compute(const controller *c, const ctopic *t, int32_t i, zkl_partiti
         ns->leader = leader;
         ns->nisr = isr_without_dead(c, st, ns->isr);
     }
-    ns->leader_epoch = st->leader_epoch + 1;
+    ns->leader_epoch = st->leader_epoch + 1;         /* C4 */
     return true;
 }
 
@@ -555,6 +556,7 @@ static int write_state(controller *c, ctopic *t, int32_t i, zkl_partition_state 
         resign(c, "out of memory", true);
         return -1;
     }
+    /* C1: the epoch check and the state write, atomically */
     zk_op ops[2] = {
         { .type = ZKOP_CHECK, .path = ZK_PATH_CONTROLLER_EPOCH, .version = c->epoch_zkv },
         { .type = p->has_state ? ZKOP_SET : ZKOP_CREATE, .path = path, .data = body,
