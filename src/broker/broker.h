@@ -15,23 +15,17 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "cluster/metadata_store.h"
 #include "cluster/topic_registry.h"
 #include "core/uuid.h"
 #include "net/loop.h"
+#include "server/request.h"
+#include "server/server.h"
 
 struct log_manager;
 struct fetch_sessions;
 struct admin_worker;
-struct listener;
 struct broker_config;
-
-#define MAX_LISTENERS 8
-
-typedef struct endpoint {
-    char name[64];                      /* listener name, e.g. PLAINTEXT */
-    char host[256];                     /* "" = all interfaces (bind only) */
-    int port;
-} endpoint;
 
 typedef struct broker_settings {
     int32_t node_id;
@@ -65,17 +59,18 @@ typedef struct broker {
     int nretired_configs;
     char cluster_id[64];
     char metadata_dir[4096];            /* where samsa-metadata.json lives */
+    /* samsa-metadata.json as read at startup (topic configs while the logs
+     * load, then topic_admin_load); freed when storage closes. */
+    meta_state loaded;
 
     topic_registry topics;
     struct log_manager *logs;
     struct fetch_sessions *sessions;
     struct admin_worker *admin;
 
-    loop **loops;                       /* one per network thread */
-    pthread_t *threads;
-    int nloops;
-    atomic_uint next_loop;              /* round-robin for new connections */
-    struct listener *listeners[MAX_LISTENERS];
+    /* The request pipeline: network threads, listeners, connection
+     * limits; its ctx is this broker (broker_of). */
+    server srv;
 
     /* Producer ids: handed out from blocks reserved durably in the
      * metadata store (admin thread only). */
@@ -85,8 +80,11 @@ typedef struct broker {
     atomic_bool shutting_down;
 } broker;
 
-/* The process-wide broker (set once in main before threads start). */
-extern broker *g_broker;
+/* The broker a request's handler works for (the server's context). */
+static inline broker *broker_of(const kreq *rq)
+{
+    return kreq_ctx(rq);
+}
 
 static inline const struct broker_config *broker_config_current(broker *b)
 {

@@ -20,11 +20,12 @@
 #include "broker/admin.h"
 #include "broker/broker.h"
 #include "config/config.h"
-#include "broker/delayed.h"
 #include "cluster/metadata_store.h"
 #include "core/errors.h"
 #include "core/log.h"
 #include "core/strbuf.h"
+#include "server/delayed.h"
+#include "server/net_threads.h"
 #include "storage/fd_cache.h"
 #include "storage/log_dir.h"
 #include "storage/log_manager.h"
@@ -152,19 +153,15 @@ static int identity(broker *b, const struct broker_config *cfg, char *err, size_
 
 /* ---------------------------------------------------------- log manager */
 
-static meta_state g_loaded;     /* metadata read at startup, for topic_admin_load */
-
-meta_state *broker_loaded_metadata(void) { return &g_loaded; }
-
 static void config_for(void *ctx, const char *topic_name, log_config *out)
 {
     broker *b = ctx;
     const struct broker_config *cfg = broker_config_current(b);
-    for (int i = 0; i < g_loaded.ntopics; i++) {
-        if (strcmp(g_loaded.topics[i].name, topic_name))
+    for (int i = 0; i < b->loaded.ntopics; i++) {
+        if (strcmp(b->loaded.topics[i].name, topic_name))
             continue;
         char err[256];
-        if (log_config_for_overrides(cfg, g_loaded.topics[i].configs, g_loaded.topics[i].nconfigs,
+        if (log_config_for_overrides(cfg, b->loaded.topics[i].configs, b->loaded.topics[i].nconfigs,
                                      out, NULL, err, sizeof err) == 0)
             return;
         LOG_WRN("main", "topic %s: stored config rejected (%s); using broker defaults", topic_name, err);
@@ -183,13 +180,13 @@ static int load_dynamic_layers(broker *b, char *err, size_t errlen)
     }
     topic_overrides_init(b->dyn_default);
     topic_overrides_init(b->dyn_broker);
-    for (int i = 0; i < g_loaded.broker_default.n; i++)
-        if (topic_overrides_put(b->dyn_default, g_loaded.broker_default.v[i].key,
-                                g_loaded.broker_default.v[i].value))
+    for (int i = 0; i < b->loaded.broker_default.n; i++)
+        if (topic_overrides_put(b->dyn_default, b->loaded.broker_default.v[i].key,
+                                b->loaded.broker_default.v[i].value))
             goto nomem;
-    for (int i = 0; i < g_loaded.broker_own.n; i++)
-        if (topic_overrides_put(b->dyn_broker, g_loaded.broker_own.v[i].key,
-                                g_loaded.broker_own.v[i].value))
+    for (int i = 0; i < b->loaded.broker_own.n; i++)
+        if (topic_overrides_put(b->dyn_broker, b->loaded.broker_own.v[i].key,
+                                b->loaded.broker_own.v[i].value))
             goto nomem;
     return broker_admin_apply_dynamic_at_start(b, err, errlen);
 nomem:
@@ -210,9 +207,9 @@ int broker_storage_open(broker *b, const struct broker_config *cfg, char *err, s
 
     /* Topic configs and dynamic broker configs are needed while the logs
      * load (config_for), so the metadata comes first. */
-    if (metadata_load(b->metadata_dir, &g_loaded, err, errlen) < 0)
+    if (metadata_load(b->metadata_dir, &b->loaded, err, errlen) < 0)
         return -1;
-    b->next_producer_id_block = g_loaded.next_producer_id_block;
+    b->next_producer_id_block = b->loaded.next_producer_id_block;
     b->next_producer_id = b->next_producer_id_block;
     if (load_dynamic_layers(b, err, errlen) < 0)
         goto fail_meta;
@@ -252,24 +249,13 @@ fail:
     log_manager_shutdown(b->logs);
     b->logs = NULL;
 fail_meta:
-    meta_state_free(&g_loaded);
+    meta_state_free(&b->loaded);
     return -1;
 }
 
-typedef struct latch {
-    pthread_mutex_t mu;
-    pthread_cond_t cv;
-    int left;
-} latch;
-
 static void expire_on_loop(loop *lp, void *arg)
 {
-    latch *l = arg;
     delayed_expire_all(lp);
-    pthread_mutex_lock(&l->mu);
-    l->left--;
-    pthread_cond_signal(&l->cv);
-    pthread_mutex_unlock(&l->mu);
 }
 
 /* Flush every log (answering produces that wait for durability), then
@@ -288,14 +274,7 @@ void broker_quiesce(broker *b)
     }
     if (n >= 0)
         registry_list_free(list, n);
-    latch l = { PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0 };
-    pthread_mutex_lock(&l.mu);
-    for (int i = 0; i < b->nloops; i++)
-        if (loop_post(b->loops[i], expire_on_loop, &l) == 0)
-            l.left++;
-    while (l.left > 0)
-        pthread_cond_wait(&l.cv, &l.mu);
-    pthread_mutex_unlock(&l.mu);
+    net_threads_run_on_each(&b->srv, expire_on_loop, NULL);
 }
 
 int broker_storage_close(broker *b, bool clean)
@@ -320,7 +299,7 @@ int broker_storage_close(broker *b, bool clean)
     /* Drop the registry's topics (and with them the partitions' log
      * references) before the manager closes every log. */
     registry_destroy(&b->topics);
-    meta_state_free(&g_loaded);
+    meta_state_free(&b->loaded);
     if (!b->logs)
         return 0;
     int rc = log_manager_shutdown(b->logs);

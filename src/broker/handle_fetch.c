@@ -21,7 +21,7 @@
 #include <string.h>
 
 #include "broker/broker.h"
-#include "broker/delayed.h"
+#include "server/delayed.h"
 #include "broker/dispatch.h"
 #include "broker/fetch_session.h"
 #include "broker/lookup.h"
@@ -100,7 +100,7 @@ static bool fetch_ready(delayed_op *op)
 /* Build and send the response; releases every reference the op holds. */
 static void respond(kreq *rq, fetch_op *fo)
 {
-    broker *b = g_broker;
+    broker *b = broker_of(rq);
     fetch_resp *resp = kreq_new_response(rq);
     int n = fo->nparts;
     /* Things to release after the response has been encoded (the op and
@@ -218,7 +218,7 @@ static void fetch_complete(delayed_op *op, enum delayed_reason why)
 
 void handle_fetch(kreq *rq)
 {
-    broker *b = g_broker;
+    broker *b = broker_of(rq);
     fetch_req *req = rq->body;
     int ver = rq->hdr.api_version;
     bool by_id = ver >= 13;

@@ -28,7 +28,7 @@
 
 static void fill(kreq *rq, find_coordinator_resp *r, int16_t err, const char *msg)
 {
-    broker *b = g_broker;
+    broker *b = broker_of(rq);
     find_coordinator_req *req = rq->body;
     const endpoint *ep = broker_advertised(b, kreq_listener(rq));
     int32_t node = err ? -1 : b->set.node_id;
@@ -55,7 +55,7 @@ static void create_work(admin_job *job)
 {
     char msg[256];
     int16_t *code = job->arg;
-    *code = topic_admin_ensure_offsets_topic(g_broker, msg, sizeof msg);
+    *code = topic_admin_ensure_offsets_topic(broker_of(job->rq), msg, sizeof msg);
 }
 
 static void create_done(admin_job *job)
@@ -68,7 +68,7 @@ static void create_done(admin_job *job)
 
 void handle_find_coordinator(kreq *rq)
 {
-    broker *b = g_broker;
+    broker *b = broker_of(rq);
     find_coordinator_req *req = rq->body;
     find_coordinator_resp *r = kreq_new_response(rq);
     if (req->key_type == KEY_TXN) {
@@ -98,7 +98,7 @@ void handle_find_coordinator(kreq *rq)
 }
 
 #define FORWARD(name, fn) \
-    void name(kreq *rq) { coordinator_submit(g_broker, rq, fn); }
+    void name(kreq *rq) { coordinator_submit(broker_of(rq), rq, fn); }
 
 FORWARD(handle_join_group, coord_join_group)
 FORWARD(handle_sync_group, coord_sync_group)

@@ -26,7 +26,7 @@
  * answer with a topic whose partitions are missing. */
 static bool fill_partitions(kreq *rq, metadata_resp_topics *rt, topic *t)
 {
-    broker *b = g_broker;
+    broker *b = broker_of(rq);
     int32_t n = topic_nparts(t);
     metadata_resp_partitions *ps = KARRAY_ALLOC(&rq->arena, &rt->partitions, n);
     if (!ps && n > 0)
@@ -69,7 +69,7 @@ static void finish(kreq *rq, metadata_resp *r, bool complete)
 
 static void build_response(kreq *rq)
 {
-    broker *b = g_broker;
+    broker *b = broker_of(rq);
     metadata_req *req = rq->body;
     metadata_resp *r = kreq_new_response(rq);
     metadata_resp_brokers *br = KARRAY_ALLOC(&rq->arena, &r->brokers, 1);
@@ -155,7 +155,7 @@ static bool wants_creation(broker *b, const metadata_req *req, int32_t i)
 /* Runs on the admin worker: create the missing, valid, requested topics. */
 static void auto_create(admin_job *job)
 {
-    broker *b = g_broker;
+    broker *b = broker_of(job->rq);
     metadata_req *req = job->rq->body;
     for (int32_t i = 0; i < req->topics.n; i++) {
         if (!wants_creation(b, req, i))
@@ -179,7 +179,7 @@ static void auto_create_done(admin_job *job)
 
 void handle_metadata(kreq *rq)
 {
-    broker *b = g_broker;
+    broker *b = broker_of(rq);
     metadata_req *req = rq->body;
     bool allow = rq->hdr.api_version < 4 || req->allow_auto_topic_creation;
     if (allow && b->set.auto_create_topics) {

@@ -18,7 +18,7 @@
 #include <string.h>
 
 #include "broker/broker.h"
-#include "broker/delayed.h"
+#include "server/delayed.h"
 #include "broker/dispatch.h"
 #include "broker/lookup.h"
 #include "core/clock.h"
@@ -106,7 +106,7 @@ static const char *records_shape_error(const krecords *r, int version)
 
 void handle_produce(kreq *rq)
 {
-    broker *b = g_broker;
+    broker *b = broker_of(rq);
     produce_req *req = rq->body;
     produce_resp *resp = kreq_new_response(rq);
     int64_t now = wall_ms();

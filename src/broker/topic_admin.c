@@ -24,8 +24,8 @@
 #include "broker/admin.h"
 #include "broker/broker.h"
 #include "config/config.h"
-#include "broker/delayed.h"
-#include "broker/net_threads.h"
+#include "server/delayed.h"
+#include "server/net_threads.h"
 #include "cluster/metadata_store.h"
 #include "core/errors.h"
 #include "core/log.h"
@@ -34,8 +34,6 @@
 
 #define MAX_PARTITIONS_PER_TOPIC 100000
 #define PRODUCER_ID_BLOCK 1000
-
-meta_state *broker_loaded_metadata(void);
 
 /* --------------------------------------------------------------- helpers */
 
@@ -287,7 +285,7 @@ static int load_topic(broker *b, const meta_topic *m, char *err, size_t errlen)
 
 int topic_admin_load(broker *b, char *err, size_t errlen)
 {
-    meta_state *st = broker_loaded_metadata();
+    meta_state *st = &b->loaded;
     char path[4200];
     snprintf(path, sizeof path, "%s/%s", b->metadata_dir, METADATA_FILE);
     bool have_file = access(path, F_OK) == 0;
@@ -622,7 +620,7 @@ static int publish_config(broker *b, const struct topic_overrides *def,
     b->retired_configs[b->nretired_configs++] = next;
     atomic_store_explicit(&b->config, next, memory_order_release);
     b->set.message_max_bytes = next->message_max_bytes;
-    net_threads_limits_changed(b);
+    net_threads_limits_changed(&b->srv);
     return 0;
 }
 

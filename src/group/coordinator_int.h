@@ -10,8 +10,8 @@
 #include <pthread.h>
 
 #include "broker/broker.h"
-#include "broker/delayed.h"
-#include "broker/request.h"
+#include "server/delayed.h"
+#include "server/request.h"
 #include "cluster/topic.h"
 #include "core/strmap.h"
 #include "group/coordinator.h"

@@ -9,8 +9,8 @@
  * one that is still pending (a long-poll fetch, a produce awaiting flush).
  * All of this happens on the connection's loop thread.
  */
-#ifndef SAMSA_BROKER_REQUEST_H
-#define SAMSA_BROKER_REQUEST_H
+#ifndef SAMSA_SERVER_REQUEST_H
+#define SAMSA_SERVER_REQUEST_H
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -61,5 +61,7 @@ bool kreq_client_open(const kreq *rq);
 const char *kreq_peer(const kreq *rq);
 /* Index of the listener the request's connection came in on. */
 int kreq_listener(const kreq *rq);
+/* The handlers' context the server's owner registered (server.ctx). */
+void *kreq_ctx(const kreq *rq);
 
 #endif
