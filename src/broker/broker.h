@@ -25,6 +25,7 @@
 struct log_manager;
 struct fetch_sessions;
 struct admin_worker;
+struct coordinator;
 struct broker_config;
 
 typedef struct broker_settings {
@@ -67,6 +68,7 @@ typedef struct broker {
     struct log_manager *logs;
     struct fetch_sessions *sessions;
     struct admin_worker *admin;
+    struct coordinator *coord;          /* the group coordinator (its own thread) */
 
     /* The request pipeline: network threads, listeners, connection
      * limits; its ctx is this broker (broker_of). */

@@ -98,7 +98,7 @@ void handle_find_coordinator(kreq *rq)
 }
 
 #define FORWARD(name, fn) \
-    void name(kreq *rq) { coordinator_submit(broker_of(rq), rq, fn); }
+    void name(kreq *rq) { coordinator_submit(broker_of(rq)->coord, rq, fn); }
 
 FORWARD(handle_join_group, coord_join_group)
 FORWARD(handle_sync_group, coord_sync_group)

@@ -164,7 +164,9 @@ int main(int argc, char **argv)
         LOG_ERR("main", "out of memory");
         goto out_storage;
     }
-    if (coordinator_start(&b, err, sizeof err) < 0) {
+    coord_ctx cctx = { .topics = &b.topics, .logs = b.logs, .config = server_config, .config_arg = &b };
+    b.coord = coordinator_start(&cctx, err, sizeof err);
+    if (!b.coord) {
         LOG_ERR("main", "%s", err);
         goto out_storage;
     }
@@ -188,12 +190,13 @@ int main(int argc, char **argv)
     LOG_INF("main", "received %s: shutting down", sig == SIGTERM ? "SIGTERM" : "SIGINT");
     atomic_store(&b.shutting_down, true);
     broker_quiesce(&b);
-    coordinator_stop(&b);
+    coordinator_stop(b.coord);
+    b.coord = NULL;
     net_threads_stop(&b.srv);
     admin_worker_stop(&b);
     rc = 0;
 out_storage:
-    coordinator_stop(&b);
+    coordinator_stop(b.coord);
     if (broker_storage_close(&b, rc == 0) < 0)
         rc = 1;
     fetch_sessions_free(b.sessions);

@@ -444,7 +444,7 @@ int16_t topic_admin_ensure_offsets_topic(broker *b, char *msg, size_t msglen)
         if (!t)
             return KERR_COORDINATOR_NOT_AVAILABLE;
     }
-    coordinator_offsets_topic_created(b, t);
+    coordinator_offsets_topic_created(b->coord, t);
     topic_unref(t);
     return KERR_NONE;
 }

@@ -9,14 +9,14 @@
 
 #include <pthread.h>
 
-#include "broker/broker.h"
-#include "server/delayed.h"
-#include "server/request.h"
 #include "cluster/topic.h"
+#include "cluster/topic_registry.h"
 #include "core/strmap.h"
 #include "group/coordinator.h"
 #include "group/group.h"
 #include "net/loop.h"
+#include "server/delayed.h"
+#include "server/request.h"
 #include "storage/batch_builder.h"
 
 /* Continuation after records are durable (or failed: err != 0). */
@@ -30,7 +30,7 @@ typedef struct flush_wait {
 } flush_wait;
 
 struct coordinator {
-    broker *b;
+    coord_ctx ctx;                 /* what it uses of the process (copied at start) */
     loop *lp;
     pthread_t thread;
     bool running;
