@@ -32,7 +32,7 @@
 #include "group/coordinator.h"
 #include "storage/log_manager.h"
 
-#define MAX_PARTITIONS_PER_TOPIC 100000
+#define MAX_PARTITIONS_PER_TOPIC CFG_MAX_PARTITIONS_PER_TOPIC
 #define PRODUCER_ID_BLOCK 1000
 
 /* --------------------------------------------------------------- helpers */
