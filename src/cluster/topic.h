@@ -90,7 +90,6 @@ static inline partition *topic_partition(const topic *t, int32_t i)
 }
 
 /* Override access (caller holds the registry lock). */
-const char *topic_config_get(const topic *t, const char *key);
 int topic_config_set(topic *t, const char *key, const char *value);  /* value NULL = remove */
 void topic_config_clear(topic *t);
 

@@ -66,7 +66,6 @@ void client_release(client *cl)
 
 /* ----------------------------------------------------------- kreq helpers */
 
-bool kreq_client_open(const kreq *rq) { return !rq->cl->closed; }
 const char *kreq_peer(const kreq *rq) { return rq->cl->c->peer; }
 int kreq_listener(const kreq *rq) { return rq->cl->listener; }
 void *kreq_ctx(const kreq *rq) { return rq->cl->srv->ctx; }

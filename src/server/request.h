@@ -56,8 +56,6 @@ void kreq_complete_silently(kreq *rq);
 void kreq_fail_close(kreq *rq, const char *why);
 /* Allocate a zeroed response struct with the schema defaults applied. */
 void *kreq_new_response(kreq *rq);
-/* Is the client connection still open? */
-bool kreq_client_open(const kreq *rq);
 const char *kreq_peer(const kreq *rq);
 /* Index of the listener the request's connection came in on. */
 int kreq_listener(const kreq *rq);

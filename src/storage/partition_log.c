@@ -34,7 +34,7 @@ void log_config_defaults(log_config *c)
     c->index_interval_bytes = 4096;
     c->retention_ms = 604800000;
     c->retention_bytes = -1;
-    c->max_message_bytes = 1048588;
+    c->max_message_bytes = PLOG_DEFAULT_MAX_MESSAGE_BYTES;
     c->flush_messages = INT64_MAX;
     c->flush_ms = INT64_MAX;
     c->timestamp_type = 0;
@@ -571,7 +571,7 @@ out:
 static size_t decompress_cap(const plog *l, size_t batch_size)
 {
     size_t cap = batch_size * 64;
-    size_t floor = (size_t)(l->cfg.max_message_bytes > 0 ? l->cfg.max_message_bytes : 1048588) * 16;
+    size_t floor = (size_t)(l->cfg.max_message_bytes > 0 ? l->cfg.max_message_bytes : PLOG_DEFAULT_MAX_MESSAGE_BYTES) * 16;
     if (cap < floor)
         cap = floor;
     return cap > COMPRESSION_HARD_CAP ? COMPRESSION_HARD_CAP : cap;

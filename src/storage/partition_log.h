@@ -39,6 +39,9 @@
 #include "core/fileref.h"
 #include "core/uuid.h"
 
+/* Kafka's default max.message.bytes (1 MiB plus the record batch overhead). */
+#define PLOG_DEFAULT_MAX_MESSAGE_BYTES 1048588
+
 typedef struct log_config {      /* effective per-partition config (topic overrides already applied by the caller) */
     int64_t segment_bytes;        /* segment.bytes, default 1073741824 */
     int64_t segment_ms;           /* segment.ms (log.roll.ms/hours), default 604800000 */
@@ -47,7 +50,7 @@ typedef struct log_config {      /* effective per-partition config (topic overri
     int32_t index_interval_bytes; /* index.interval.bytes, 4096 */
     int64_t retention_ms;         /* retention.ms; -1 = unlimited; default 604800000 */
     int64_t retention_bytes;      /* retention.bytes; -1 = unlimited (default) */
-    int32_t max_message_bytes;    /* max.message.bytes 1048588 */
+    int32_t max_message_bytes;    /* max.message.bytes, PLOG_DEFAULT_MAX_MESSAGE_BYTES */
     int64_t flush_messages;       /* flush.messages; INT64_MAX = leave to OS (default) */
     int64_t flush_ms;             /* flush.ms; INT64_MAX default */
     int timestamp_type;           /* message.timestamp.type: 0 CreateTime (default), 1 LogAppendTime */
