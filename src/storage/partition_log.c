@@ -104,9 +104,6 @@ void plog_unref(plog *l)
         plog_free_mem(l);
 }
 
-const char *plog_topic(const plog *l) { return l->topic; }
-int32_t plog_partition(const plog *l) { return l->partition; }
-const char *plog_dir(const plog *l) { return l->dir; }
 kuuid plog_topic_id(const plog *l) { return l->topic_id; }
 
 void plog_tail_reset(plog *l)
@@ -1129,23 +1126,6 @@ void plog_epoch_end_offset(plog *l, int32_t epoch, int32_t *epoch_out, int64_t *
 {
     pthread_rwlock_rdlock(&l->lock);
     lec_end_offset_for(&l->lec, epoch, l->leo, epoch_out, end_offset);
-    pthread_rwlock_unlock(&l->lock);
-}
-
-void plog_foreach_producer(plog *l, void (*fn)(void *ctx, const plog_producer_info *p), void *ctx)
-{
-    pthread_rwlock_rdlock(&l->lock);
-    const char *k;
-    size_t kl;
-    void *v;
-    for (size_t it = 0; strmap_next(&l->ps.map, &it, &k, &kl, &v);) {
-        const pstate_entry *e = v;
-        plog_producer_info pi = {
-            e->producer_id, e->epoch, e->nbatches ? e->b[e->nbatches - 1].last_seq : -1,
-            e->last_timestamp, e->txn_first_offset,
-        };
-        fn(ctx, &pi);
-    }
     pthread_rwlock_unlock(&l->lock);
 }
 

@@ -100,9 +100,6 @@ void plog_unref(plog *l);
  * KAFKA_STORAGE_ERROR. */
 int plog_close(plog *l);
 
-const char *plog_topic(const plog *l);
-int32_t plog_partition(const plog *l);
-const char *plog_dir(const plog *l);      /* changes when the partition is deleted (renamed) */
 kuuid plog_topic_id(const plog *l);
 
 /* ---- produce ---- */
@@ -208,16 +205,6 @@ int plog_retention(plog *l, int64_t now_ms, int *deleted_segments);
 
 /* OffsetForLeaderEpoch: end offset of `epoch`. */
 void plog_epoch_end_offset(plog *l, int32_t epoch, int32_t *epoch_out, int64_t *end_offset);
-
-/* DescribeProducers: calls fn for each active producer id. */
-typedef struct plog_producer_info {
-    int64_t producer_id;
-    int16_t producer_epoch;
-    int32_t last_sequence;
-    int64_t last_timestamp;
-    int64_t current_txn_start_offset;
-} plog_producer_info;
-void plog_foreach_producer(plog *l, void (*fn)(void *ctx, const plog_producer_info *p), void *ctx);
 
 /* ---- hooks used by the log manager ---- */
 
