@@ -264,7 +264,7 @@ static void expire_on_loop(loop *lp, void *arg)
 void broker_quiesce(broker *b)
 {
     topic **list = NULL;
-    int n = registry_list(&b->topics, &list);
+    int n = topic_registry_list(&b->topics, &list);
     for (int i = 0; i < n; i++) {
         for (int32_t k = 0; k < topic_nparts(list[i]); k++) {
             partition *p = topic_partition(list[i], k);
@@ -273,7 +273,7 @@ void broker_quiesce(broker *b)
         }
     }
     if (n >= 0)
-        registry_list_free(list, n);
+        topic_registry_list_free(list, n);
     net_threads_run_on_each(&b->srv, expire_on_loop, NULL);
 }
 
@@ -298,7 +298,7 @@ int broker_storage_close(broker *b, bool clean)
     }
     /* Drop the registry's topics (and with them the partitions' log
      * references) before the manager closes every log. */
-    registry_destroy(&b->topics);
+    topic_registry_destroy(&b->topics);
     meta_state_free(&b->loaded);
     if (!b->logs)
         return 0;

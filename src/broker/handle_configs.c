@@ -112,18 +112,18 @@ void handle_describe_configs(kreq *rq)
         struct cfg_description d = { 0 };
         int rc;
         if (q->resource_type == RES_TOPIC) {
-            topic *t = registry_get(&b->topics, q->resource_name.p, (size_t)q->resource_name.len);
+            topic *t = topic_registry_get(&b->topics, q->resource_name.p, (size_t)q->resource_name.len);
             if (!t) {
                 res->error_code = KERR_UNKNOWN_TOPIC_OR_PARTITION;
                 res->error_message = kstr_c("Topic does not exist");
                 continue;
             }
-            registry_rdlock(&b->topics);
+            topic_registry_rdlock(&b->topics);
             cfg_kv *kv = arena_alloc(&rq->arena, (size_t)(t->nconfigs + 1) * sizeof *kv);
             int n = 0;
             for (int k = 0; kv && k < t->nconfigs; k++, n++)
                 kv[k] = (cfg_kv){ (char *)adup(rq, t->configs[k].key), (char *)adup(rq, t->configs[k].value) };
-            registry_unlock(&b->topics);
+            topic_registry_unlock(&b->topics);
             topic_unref(t);
             rc = topic_cfg_describe(broker_config_current(b), kv, (size_t)n, keys ? keys : NULL,
                                     nkeys, &d);
@@ -165,7 +165,7 @@ static int16_t alter_resource(kreq *rq, int8_t type, kstr name, const alter_item
     broker *b = broker_of(rq);
     if (type == RES_TOPIC) {
         char *tname = arena_strndup(&rq->arena, name.p ? name.p : "", (size_t)(name.len > 0 ? name.len : 0));
-        topic *t = registry_get(&b->topics, tname, strlen(tname));
+        topic *t = topic_registry_get(&b->topics, tname, strlen(tname));
         if (!t) {
             snprintf(msg, msglen, "Topic %s does not exist", tname);
             return KERR_UNKNOWN_TOPIC_OR_PARTITION;
@@ -175,11 +175,11 @@ static int16_t alter_resource(kreq *rq, int8_t type, kstr name, const alter_item
         topic_overrides_init(&o);
         int16_t code = KERR_NONE;
         if (incremental) {
-            registry_rdlock(&b->topics);
+            topic_registry_rdlock(&b->topics);
             for (int k = 0; k < t->nconfigs && !code; k++)
                 if (topic_overrides_put(&o, t->configs[k].key, t->configs[k].value))
                     code = KERR_UNKNOWN_SERVER_ERROR;
-            registry_unlock(&b->topics);
+            topic_registry_unlock(&b->topics);
         }
         topic_unref(t);
         for (int i = 0; i < n && !code; i++) {

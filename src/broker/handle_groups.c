@@ -82,7 +82,7 @@ void handle_find_coordinator(kreq *rq)
         kreq_respond(rq, r);
         return;
     }
-    topic *t = registry_get(&b->topics, OFFSETS_TOPIC, strlen(OFFSETS_TOPIC));
+    topic *t = topic_registry_get(&b->topics, OFFSETS_TOPIC, strlen(OFFSETS_TOPIC));
     if (t) {
         topic_unref(t);
         fill(rq, r, KERR_NONE, NULL);

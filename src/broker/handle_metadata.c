@@ -87,13 +87,13 @@ static void build_response(kreq *rq)
     bool all = req->topics.n < 0 || (rq->hdr.api_version == 0 && req->topics.n == 0);
     if (all) {
         topic **list = NULL;
-        int n = registry_list(&b->topics, &list);
+        int n = topic_registry_list(&b->topics, &list);
         metadata_resp_topics *ts = KARRAY_ALLOC(&rq->arena, &r->topics, n > 0 ? n : 0);
         bool ok = ts || n <= 0;
         for (int i = 0; ok && i < n; i++)
             ok = fill_topic(rq, &ts[i], list[i]);
         if (n >= 0)
-            registry_list_free(list, n);
+            topic_registry_list_free(list, n);
         finish(rq, r, ok);
         return;
     }
@@ -115,9 +115,9 @@ static void build_response(kreq *rq)
         rt->topic_authorized_operations = INT32_MIN;
         topic *t = NULL;
         if (qt->name.len >= 0)
-            t = registry_get(&b->topics, qt->name.p, (size_t)qt->name.len);
+            t = topic_registry_get(&b->topics, qt->name.p, (size_t)qt->name.len);
         else if (!kuuid_is_zero(qt->topic_id))
-            t = registry_get_id(&b->topics, qt->topic_id);
+            t = topic_registry_get_id(&b->topics, qt->topic_id);
         if (t) {
             ok = fill_topic(rq, rt, t);
             topic_unref(t);
@@ -146,7 +146,7 @@ static bool wants_creation(broker *b, const metadata_req *req, int32_t i)
     const char *why;
     if (n.len < 0 || !topic_name_valid(n.p, (size_t)n.len, &why))
         return false;
-    topic *t = registry_get(&b->topics, n.p, (size_t)n.len);
+    topic *t = topic_registry_get(&b->topics, n.p, (size_t)n.len);
     if (t)
         topic_unref(t);
     return t == NULL;

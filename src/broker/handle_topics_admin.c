@@ -210,7 +210,7 @@ static void delete_topics_work(admin_job *job)
         }
         char *cname = NULL;
         if (name.len < 0) {
-            topic *t = registry_get_id(&b->topics, id);
+            topic *t = topic_registry_get_id(&b->topics, id);
             if (!t) {
                 rt->error_code = KERR_UNKNOWN_TOPIC_ID;
                 continue;

@@ -149,7 +149,7 @@ int main(int argc, char **argv)
     sigaddset(&ss, SIGINT);
     pthread_sigmask(SIG_BLOCK, &ss, NULL);   /* every thread inherits this */
 
-    registry_init(&b.topics);
+    topic_registry_init(&b.topics);
     int rc = 1;
     if (broker_storage_open(&b, &cfg, err, sizeof err) < 0) {
         LOG_ERR("main", "%s", err);

@@ -574,7 +574,7 @@ static void attach_offsets_topic(coordinator *co, topic *t)
 
 static void load_all(coordinator *co)
 {
-    topic *t = registry_get(co->ctx.topics, OFFSETS_TOPIC, strlen(OFFSETS_TOPIC));
+    topic *t = topic_registry_get(co->ctx.topics, OFFSETS_TOPIC, strlen(OFFSETS_TOPIC));
     if (!t)
         return;
     attach_offsets_topic(co, t);
