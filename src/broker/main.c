@@ -190,13 +190,13 @@ int main(int argc, char **argv)
     LOG_INF("main", "received %s: shutting down", sig == SIGTERM ? "SIGTERM" : "SIGINT");
     atomic_store(&b.shutting_down, true);
     broker_quiesce(&b);
-    coordinator_stop(b.coord);
-    b.coord = NULL;
+    coordinator_stop(b.coord);          /* network threads may still submit: refused */
     net_threads_stop(&b.srv);
     admin_worker_stop(&b);
     rc = 0;
 out_storage:
-    coordinator_stop(b.coord);
+    coordinator_free(b.coord);
+    b.coord = NULL;
     if (broker_storage_close(&b, rc == 0) < 0)
         rc = 1;
     fetch_sessions_free(b.sessions);

@@ -82,7 +82,7 @@ void coordinator_submit(coordinator *co, kreq *rq, void (*fn)(coordinator *, kre
         m->rq = rq;
         m->fn = fn;
     }
-    if (!m || !co || loop_post(co->lp, run_submitted, m) < 0) {
+    if (!m || !co || atomic_load(&co->stopped) || loop_post(co->lp, run_submitted, m) < 0) {
         free(m);
         kreq_fail_close(rq, "group coordinator unavailable");
     }
@@ -723,7 +723,7 @@ static void created_on_loop(loop *lp, void *arg)
 
 void coordinator_offsets_topic_created(coordinator *co, topic *t)
 {
-    created_msg *m = co ? malloc(sizeof *m) : NULL;
+    created_msg *m = co && !atomic_load(&co->stopped) ? malloc(sizeof *m) : NULL;
     if (!m)
         return;
     topic_ref(t);
@@ -811,7 +811,7 @@ static void shutdown_on_loop(loop *lp, void *arg)
 
 void coordinator_stop(coordinator *co)
 {
-    if (!co || !co->running)
+    if (!co || !co->running || atomic_exchange(&co->stopped, true))
         return;
     loop_post(co->lp, shutdown_on_loop, co);
     pthread_join(co->thread, NULL);
@@ -826,6 +826,15 @@ void coordinator_stop(coordinator *co)
         topic_unref(co->offsets);
     }
     free(co->waits);
+    co->waits = NULL;
+    co->offsets = NULL;
+}
+
+void coordinator_free(coordinator *co)
+{
+    if (!co)
+        return;
+    coordinator_stop(co);
     loop_free(co->lp);
     free(co);
 }

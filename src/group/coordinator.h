@@ -46,8 +46,12 @@ typedef struct coord_ctx {
 /* Start the thread; if the offsets topic exists it is loaded first.
  * NULL with a message in err on failure. */
 coordinator *coordinator_start(const coord_ctx *ctx, char *err, size_t errlen);
-/* Answer what is parked, stop the thread, free everything (NULL: no-op). */
+/* Answer what is parked, stop the thread and free the groups; from then on
+ * submissions are refused (the connection is closed).  The struct stays
+ * valid for threads that may still hold the pointer: coordinator_free it
+ * once they are stopped.  NULL: no-op. */
 void coordinator_stop(coordinator *co);
+void coordinator_free(coordinator *co);    /* stops first if needed */
 
 /* Run fn(co, rq) on the coordinator thread (co NULL: the request's
  * connection is closed, "group coordinator unavailable"). */

@@ -8,6 +8,7 @@
 #define SAMSA_GROUP_COORDINATOR_INT_H
 
 #include <pthread.h>
+#include <stdatomic.h>
 
 #include "cluster/topic.h"
 #include "cluster/topic_registry.h"
@@ -33,7 +34,8 @@ struct coordinator {
     coord_ctx ctx;                 /* what it uses of the process (copied at start) */
     loop *lp;
     pthread_t thread;
-    bool running;
+    bool running;                  /* the thread was started (main thread only) */
+    atomic_bool stopped;           /* coordinator_stop ran: submissions are refused */
 
     strmap groups;                 /* id -> group* */
     topic *offsets;                /* referenced; NULL until it exists */
