@@ -197,7 +197,7 @@ void handle_produce(kreq *rq)
             /* A single broker is the whole ISR: the high watermark is the
              * log end.  (Replication moves this to the replica manager.) */
             if (!ar.duplicate)
-                plog_set_high_watermark(p->log, ar.end_offset);
+                plog_advance_high_watermark(p->log, ar.end_offset);
             rp->base_offset = ar.base_offset;
             rp->log_append_time_ms = ar.log_append_time;
             rp->log_start_offset = ar.log_start_offset;

@@ -306,7 +306,7 @@ int16_t coord_persist(coordinator *co, int32_t partno, const bb_record *recs, in
     free(batch);
     if (ar.error)
         return ar.error;
-    plog_set_high_watermark(p->log, ar.end_offset);
+    plog_advance_high_watermark(p->log, ar.end_offset);
     partition_notify(p);                 /* consumers of the topic itself */
     if (!ar.flush_needed) {
         if (done)

@@ -783,9 +783,9 @@ int plog_segment_count(plog *l)
     return n;
 }
 
-void plog_set_high_watermark(plog *l, int64_t hw)
+/* Clamp hw to [log start, LEO] and publish it (write lock held). */
+static void set_hw_locked(plog *l, int64_t hw)
 {
-    pthread_rwlock_wrlock(&l->lock);
     if (hw < l->log_start)
         hw = l->log_start;
     if (hw > l->leo)
@@ -794,6 +794,20 @@ void plog_set_high_watermark(plog *l, int64_t hw)
         l->hw = hw;
         plog_update_hw_pos(l);
     }
+}
+
+void plog_advance_high_watermark(plog *l, int64_t hw)
+{
+    pthread_rwlock_wrlock(&l->lock);
+    /* Another append may have moved it past us meanwhile: keep the larger. */
+    set_hw_locked(l, hw > l->hw ? hw : l->hw);
+    pthread_rwlock_unlock(&l->lock);
+}
+
+void plog_set_high_watermark(plog *l, int64_t hw)
+{
+    pthread_rwlock_wrlock(&l->lock);
+    set_hw_locked(l, hw);
     pthread_rwlock_unlock(&l->lock);
 }
 

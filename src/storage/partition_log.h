@@ -176,6 +176,10 @@ int64_t plog_high_watermark(plog *l);
 /* Clamped to [log start, LEO].  Single node: call with the LEO after each
  * append.  Loading sets HW = LEO. */
 void plog_set_high_watermark(plog *l, int64_t hw);
+/* The same, but never moves the HW back: what appenders call.  Two appends
+ * on different threads finish in either order; the later end must win, or
+ * an acks=-1 produce waits for a HW that regressed below its offset. */
+void plog_advance_high_watermark(plog *l, int64_t hw);
 int64_t plog_recovery_point(plog *l);   /* everything below is fsynced */
 int64_t plog_size_bytes(plog *l);       /* sum of segment sizes */
 int plog_segment_count(plog *l);
