@@ -1,14 +1,17 @@
 #!/bin/sh
-# check-layers.sh - fail on any #include that points up the layer order.
+# check-layers.sh - fail on any #include that points up (or across) the
+# layer order.
 #
 # The order is read from ONE place: the line starting with "LAYERS:" in
-# docs/architecture.md (lowest layer first).  A file in src/Y/ may include
-# "X/..." only when X is Y or a layer below Y.  Folders in SEPARATE (the
-# CLI, built on librdkafka) may include only themselves, and nothing else
-# may include them.  A folder under src/ that is in neither list fails too,
-# so a new layer has to be placed in the order before it can be used.
+# docs/architecture.md, lowest layer first, layers separated by "<" and
+# peers of one rank by "," (e.g. "server < group, repl < broker": group and
+# repl both sit on server, and neither may include the other).  A file in
+# src/Y/ may include "X/..." only when X is Y or of a lower rank than Y.
+# Folders in SEPARATE (the CLI, built on librdkafka) may include only
+# themselves, and nothing may include them.  A folder under src/ that is in
+# neither list fails too, so a new layer is placed in the order before use.
 #
-# Usage: scripts/check-layers.sh [ROOT]   (ROOT defaults to the checkout)
+# Usage: scripts/check-layers.sh [ROOT]   (ROOT defaults to this checkout)
 # Exit 0 when clean; 1 with one line per violation otherwise.
 set -eu
 root=${1:-$(cd "$(dirname "$0")/.." && pwd)}
@@ -20,15 +23,18 @@ if [ -z "$line" ]; then
     echo "check-layers: no 'LAYERS:' line in $doc" >&2
     exit 1
 fi
-layers=$(echo "${line#LAYERS:}" | tr "<" " " | xargs)
+# "name:rank" pairs, rank 1 = lowest.
+ranks=$(echo "${line#LAYERS:}" | awk -F'<' '{
+    for (i = 1; i <= NF; i++) {
+        n = split($i, peers, ",")
+        for (j = 1; j <= n; j++) { gsub(/[[:space:]]/, "", peers[j]); if (peers[j] != "") print peers[j] ":" i }
+    }
+}')
+order=$(echo "${line#LAYERS:}" | sed -E 's/[[:space:]]+/ /g; s/^ //; s/ $//')
 
-rank() {   # rank NAME -> position in the order (1 = lowest), 0 if not a layer
-    i=0
-    for l in $layers; do
-        i=$((i + 1))
-        [ "$l" = "$1" ] && { echo $i; return; }
-    done
-    echo 0
+rank() {   # rank NAME -> its rank (1 = lowest), 0 if not a layer
+    r=$(echo "$ranks" | awk -F: -v n="$1" '$1 == n { print $2; exit }')
+    echo "${r:-0}"
 }
 
 is_separate() {
@@ -60,13 +66,16 @@ for dir in "$root"/src/*/; do
         elif [ "$rx" -eq 0 ]; then
             echo "$loc: src/$y/ includes \"$x/...\", which is not a layer"
             bad=1
+        elif [ "$rx" -eq "$ry" ]; then
+            echo "$loc: src/$y/ includes \"$x/...\": $x and $y are peers of one rank ($order)"
+            bad=1
         elif [ "$rx" -gt "$ry" ]; then
-            echo "$loc: src/$y/ includes \"$x/...\": $x is above $y (layers, lowest first: $layers)"
+            echo "$loc: src/$y/ includes \"$x/...\": $x is above $y ($order)"
             bad=1
         fi
     done <<EOT
 $out
 EOT
 done
-[ "$bad" -eq 0 ] && echo "check-layers: ok ($(echo $layers | tr ' ' '<'))"
+[ "$bad" -eq 0 ] && echo "check-layers: ok ($order)"
 exit $bad
