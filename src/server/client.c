@@ -47,7 +47,8 @@ static void maybe_resume(client *cl)
         conn_resume_reads(cl->c);
 }
 
-void client_release(client *cl)
+/* A request finished: release whatever responses are now in order. */
+static void client_release(client *cl)
 {
     cl->refs++;
     while (cl->head && cl->head->done) {

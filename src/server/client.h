@@ -29,7 +29,5 @@ extern const conn_ops client_conn_ops;
 
 /* Adopt a new socket on this loop as a Kafka client connection. */
 void client_accept(server *s, loop *lp, int fd, int listener_idx, const char *ip);
-/* A request finished: release whatever responses are now in order. */
-void client_release(client *cl);
 
 #endif
