@@ -1,7 +1,8 @@
 /*
  * broker.h - the broker's shared context and the settings its core reads.
  *
- * One `broker` exists per process.  Subsystems keep their own locks; this
+ * One `broker` exists per process, owned by main() and passed to whoever
+ * needs it (handlers: broker_of(rq)); there is no global pointer to it.  Subsystems keep their own locks; this
  * struct only ties them together and is immutable after startup except
  * where a field names its lock or is atomic.  `broker_settings` is the typed
  * view of the configuration the request path needs; main.c fills it from
@@ -78,8 +79,6 @@ typedef struct broker {
      * metadata store (admin thread only). */
     int64_t next_producer_id;
     int64_t next_producer_id_block;     /* first id NOT yet reserved */
-
-    atomic_bool shutting_down;
 } broker;
 
 /* The broker a request's handler works for (the server's context). */

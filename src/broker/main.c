@@ -188,7 +188,6 @@ int main(int argc, char **argv)
     int sig = 0;
     sigwait(&ss, &sig);
     LOG_INF("main", "received %s: shutting down", sig == SIGTERM ? "SIGTERM" : "SIGINT");
-    atomic_store(&b.shutting_down, true);
     broker_quiesce(&b);
     coordinator_stop(b.coord);          /* network threads may still submit: refused */
     net_threads_stop(&b.srv);
