@@ -2,9 +2,10 @@
  * broker.h - the broker's shared context and the settings its core reads.
  *
  * One `broker` exists per process, owned by main() and passed to whoever
- * needs it (handlers: broker_of(rq)); there is no global pointer to it.  Subsystems keep their own locks; this
- * struct only ties them together and is immutable after startup except
- * where a field names its lock or is atomic.  `broker_settings` is the typed
+ * needs it (handlers: broker_of(rq)); there is no global pointer to it.
+ * Subsystems keep their own locks; this struct only ties them together and
+ * is immutable after startup except where a field names its lock or is
+ * atomic.  `broker_settings` is the typed
  * view of the configuration the request path needs; main.c fills it from
  * the config module (config/config.h) so the core never parses strings.
  */
