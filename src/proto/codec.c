@@ -388,10 +388,12 @@ static void encode_str(const kstr *v, bool flex, bool nullable, obuf *ob)
     w_raw(ob, v->p, (size_t)v->len);
 }
 
-/* Kafka names every error field ErrorCode (error_code here). */
+/* Kafka names every error field ...ErrorCode (error_code,
+ * topic_config_error_code here). */
 static bool is_error_code(const kf_field *f)
 {
-    return f->name[0] == 'e' && !strcmp(f->name, "error_code");
+    size_t n = strlen(f->name);
+    return n >= 10 && !memcmp(f->name + n - 10, "error_code", 10);
 }
 
 static void encode_value(const kf_field *f, int ver, bool flex, const void *src, obuf *ob)
