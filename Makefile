@@ -1,8 +1,11 @@
 # Samsa build. Plain make; every .c under src/ is compiled automatically.
 #   make              build build/samsa-broker (and unit tests binary on demand)
 #   make SANITIZE=1   same tree with ASan + UBSan (objects kept apart per mode)
-#   make test         install missing deps, build, run unit tests, fuzz regression
-#                     replay (make fuzz-regress) and integration tests
+#   make test         check the layer order (make check-layers), install missing
+#                     deps, build, run unit tests, fuzz regression replay
+#                     (make fuzz-regress) and integration tests
+#   make check-layers fail on an #include that points up the layer order
+#                     (docs/architecture.md, the LAYERS: line)
 #   make run          install missing deps, build, start a broker on :9092, data in ./data
 
 CC       ?= cc
@@ -35,7 +38,8 @@ CLI_SRC    := $(sort $(wildcard src/cli/*.c))
 CLI_OBJ    := $(CLI_SRC:%.c=$(OBJDIR)/%.o)
 CLI_LIBS   := -lrdkafka -lpthread -lm
 
-.PHONY: all deps test sanitize-test unit-test unit-tests integration-test cli-test run clean bench docs
+.PHONY: all deps test sanitize-test unit-test unit-tests integration-test cli-test run clean bench docs \
+        check-layers
 all: $(BUILD)/samsa-broker $(BUILD)/samsa
 unit-tests: $(BUILD)/unit-tests
 
@@ -63,6 +67,11 @@ $(BUILD)/samsa: $(CLI_OBJ) $(BUILD)/.mode-$(MODE)
 deps:
 	@scripts/deps.sh
 
+# Layers only point down: src/Y/ may include "X/..." only for X at or below Y
+# in the order written once in docs/architecture.md (scripts/check-layers.sh).
+check-layers:
+	@scripts/check-layers.sh
+
 unit-test: $(BUILD)/unit-tests
 	$(BUILD)/unit-tests
 
@@ -88,7 +97,7 @@ sanitize-test:
 # Everything CI runs: release unit + integration tests, the fuzz corpora and
 # regressions replayed, each fuzz target for a bounded time, then the
 # sanitizer pass.
-test: deps
+test: check-layers deps
 	$(MAKE) -j$(NPROC) all $(BUILD)/unit-tests
 	$(MAKE) unit-test
 	$(MAKE) -j$(NPROC) fuzz-build

@@ -18,7 +18,7 @@
 #include <stdint.h>
 
 #include "broker/broker.h"
-#include "broker/request.h"
+#include "server/request.h"
 
 typedef struct admin_job admin_job;
 struct admin_job {

@@ -1,9 +1,11 @@
 /*
  * broker.h - the broker's shared context and the settings its core reads.
  *
- * One `broker` exists per process.  Subsystems keep their own locks; this
- * struct only ties them together and is immutable after startup except
- * where a field names its lock or is atomic.  `broker_settings` is the typed
+ * One `broker` exists per process, owned by main() and passed to whoever
+ * needs it (handlers: broker_of(rq)); there is no global pointer to it.
+ * Subsystems keep their own locks; this struct only ties them together and
+ * is immutable after startup except where a field names its lock or is
+ * atomic.  `broker_settings` is the typed
  * view of the configuration the request path needs; main.c fills it from
  * the config module (config/config.h) so the core never parses strings.
  */
@@ -15,24 +17,19 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "cluster/metadata_store.h"
 #include "cluster/topic_registry.h"
 #include "core/uuid.h"
 #include "net/loop.h"
+#include "server/request.h"
+#include "server/server.h"
 
 struct log_manager;
 struct fetch_sessions;
 struct admin_worker;
-struct listener;
+struct coordinator;
 struct broker_config;
 struct cluster_md;
-
-#define MAX_LISTENERS 8
-
-typedef struct endpoint {
-    char name[64];                      /* listener name, e.g. PLAINTEXT */
-    char host[256];                     /* "" = all interfaces (bind only) */
-    int port;
-} endpoint;
 
 typedef struct broker_settings {
     int32_t node_id;
@@ -66,6 +63,9 @@ typedef struct broker {
     int nretired_configs;
     char cluster_id[64];
     char metadata_dir[4096];            /* where samsa-metadata.json lives */
+    /* samsa-metadata.json as read at startup (topic configs while the logs
+     * load, then topic_admin_load); freed when storage closes. */
+    meta_state loaded;
 
     /* The cluster metadata (cluster/metadata.h; the local store today).
      * Writes on the admin thread; live brokers readable anywhere. */
@@ -74,12 +74,11 @@ typedef struct broker {
     struct log_manager *logs;
     struct fetch_sessions *sessions;
     struct admin_worker *admin;
+    struct coordinator *coord;          /* the group coordinator (its own thread) */
 
-    loop **loops;                       /* one per network thread */
-    pthread_t *threads;
-    int nloops;
-    atomic_uint next_loop;              /* round-robin for new connections */
-    struct listener *listeners[MAX_LISTENERS];
+    /* The request pipeline: network threads, listeners, connection
+     * limits; its ctx is this broker (broker_of). */
+    server srv;
 
     /* Producer ids: handed out from blocks reserved durably in the
      * metadata store (admin thread only). */
@@ -88,12 +87,13 @@ typedef struct broker {
 
     /* Highest controller epoch a LeaderAndIsr carried (admin thread). */
     int32_t controller_epoch;
-
-    atomic_bool shutting_down;
 } broker;
 
-/* The process-wide broker (set once in main before threads start). */
-extern broker *g_broker;
+/* The broker a request's handler works for (the server's context). */
+static inline broker *broker_of(const kreq *rq)
+{
+    return kreq_ctx(rq);
+}
 
 static inline const struct broker_config *broker_config_current(broker *b)
 {

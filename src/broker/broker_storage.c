@@ -20,11 +20,12 @@
 #include "broker/admin.h"
 #include "broker/broker.h"
 #include "config/config.h"
-#include "broker/delayed.h"
 #include "cluster/metadata_store.h"
 #include "core/errors.h"
 #include "core/log.h"
 #include "core/strbuf.h"
+#include "server/delayed.h"
+#include "server/net_threads.h"
 #include "storage/fd_cache.h"
 #include "storage/log_dir.h"
 #include "storage/log_manager.h"
@@ -183,19 +184,15 @@ void broker_self_description(const broker *b, md_broker *out)
     }
 }
 
-static meta_state g_loaded;     /* metadata read at startup, for topic_admin_load */
-
-meta_state *broker_loaded_metadata(void) { return &g_loaded; }
-
 static void config_for(void *ctx, const char *topic_name, log_config *out)
 {
     broker *b = ctx;
     const struct broker_config *cfg = broker_config_current(b);
-    for (int i = 0; i < g_loaded.ntopics; i++) {
-        if (strcmp(g_loaded.topics[i].name, topic_name))
+    for (int i = 0; i < b->loaded.ntopics; i++) {
+        if (strcmp(b->loaded.topics[i].name, topic_name))
             continue;
         char err[256];
-        if (log_config_for_overrides(cfg, g_loaded.topics[i].configs, g_loaded.topics[i].nconfigs,
+        if (log_config_for_overrides(cfg, b->loaded.topics[i].configs, b->loaded.topics[i].nconfigs,
                                      out, NULL, err, sizeof err) == 0)
             return;
         LOG_WRN("main", "topic %s: stored config rejected (%s); using broker defaults", topic_name, err);
@@ -214,13 +211,13 @@ static int load_dynamic_layers(broker *b, char *err, size_t errlen)
     }
     topic_overrides_init(b->dyn_default);
     topic_overrides_init(b->dyn_broker);
-    for (int i = 0; i < g_loaded.broker_default.n; i++)
-        if (topic_overrides_put(b->dyn_default, g_loaded.broker_default.v[i].key,
-                                g_loaded.broker_default.v[i].value))
+    for (int i = 0; i < b->loaded.broker_default.n; i++)
+        if (topic_overrides_put(b->dyn_default, b->loaded.broker_default.v[i].key,
+                                b->loaded.broker_default.v[i].value))
             goto nomem;
-    for (int i = 0; i < g_loaded.broker_own.n; i++)
-        if (topic_overrides_put(b->dyn_broker, g_loaded.broker_own.v[i].key,
-                                g_loaded.broker_own.v[i].value))
+    for (int i = 0; i < b->loaded.broker_own.n; i++)
+        if (topic_overrides_put(b->dyn_broker, b->loaded.broker_own.v[i].key,
+                                b->loaded.broker_own.v[i].value))
             goto nomem;
     return broker_admin_apply_dynamic_at_start(b, err, errlen);
 nomem:
@@ -252,11 +249,11 @@ int broker_storage_open(broker *b, const struct broker_config *cfg, char *err, s
     if (!(b->md = md_local_open(b->metadata_dir, &self, err, errlen)))
         return -1;
     md_set_listener(b->md, on_metadata_change, b);
-    if (md_load(b->md, &g_loaded, err, errlen) < 0)
+    if (md_load(b->md, &b->loaded, err, errlen) < 0)
         goto fail_meta;
     /* Nothing to hand out until the first InitProducerId reserves a block;
      * ids below this one may belong to producers of earlier runs. */
-    b->next_producer_id_block = g_loaded.next_producer_id_block;
+    b->next_producer_id_block = b->loaded.next_producer_id_block;
     b->next_producer_id = b->next_producer_id_block;
     if (load_dynamic_layers(b, err, errlen) < 0)
         goto fail_meta;
@@ -300,26 +297,15 @@ fail:
     log_manager_shutdown(b->logs);
     b->logs = NULL;
 fail_meta:
-    meta_state_free(&g_loaded);
+    meta_state_free(&b->loaded);
     md_close(b->md);
     b->md = NULL;
     return -1;
 }
 
-typedef struct latch {
-    pthread_mutex_t mu;
-    pthread_cond_t cv;
-    int left;
-} latch;
-
 static void expire_on_loop(loop *lp, void *arg)
 {
-    latch *l = arg;
     delayed_expire_all(lp);
-    pthread_mutex_lock(&l->mu);
-    l->left--;
-    pthread_cond_signal(&l->cv);
-    pthread_mutex_unlock(&l->mu);
 }
 
 /* Flush every log (answering produces that wait for durability), then
@@ -328,7 +314,7 @@ static void expire_on_loop(loop *lp, void *arg)
 void broker_quiesce(broker *b)
 {
     topic **list = NULL;
-    int n = registry_list(&b->topics, &list);
+    int n = topic_registry_list(&b->topics, &list);
     for (int i = 0; i < n; i++) {
         for (int32_t k = 0; k < topic_nparts(list[i]); k++) {
             partition *p = topic_partition(list[i], k);
@@ -337,15 +323,8 @@ void broker_quiesce(broker *b)
         }
     }
     if (n >= 0)
-        registry_list_free(list, n);
-    latch l = { PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0 };
-    pthread_mutex_lock(&l.mu);
-    for (int i = 0; i < b->nloops; i++)
-        if (loop_post(b->loops[i], expire_on_loop, &l) == 0)
-            l.left++;
-    while (l.left > 0)
-        pthread_cond_wait(&l.cv, &l.mu);
-    pthread_mutex_unlock(&l.mu);
+        topic_registry_list_free(list, n);
+    net_threads_run_on_each(&b->srv, expire_on_loop, NULL);
 }
 
 int broker_storage_close(broker *b, bool clean)
@@ -369,8 +348,8 @@ int broker_storage_close(broker *b, bool clean)
     }
     /* Drop the registry's topics (and with them the partitions' log
      * references) before the manager closes every log. */
-    registry_destroy(&b->topics);
-    meta_state_free(&g_loaded);
+    topic_registry_destroy(&b->topics);
+    meta_state_free(&b->loaded);
     md_close(b->md);
     b->md = NULL;
     if (!b->logs)

@@ -15,17 +15,11 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "broker/request.h"
+#include "server/request.h"
+#include "server/server.h"
 
-typedef void (*api_handler)(kreq *rq);
-
-typedef struct api_entry {
-    int16_t key;
-    int16_t min_version, max_version;
-    api_handler handle;
-    const char *notes;         /* for the coverage doc */
-    bool test_hook;            /* served only with samsa.test.hooks.enable */
-} api_entry;
+/* The rows are the server's api_entry (server/server.h); the broker
+ * registers dispatch_get and dispatch_table with its server. */
 
 /* Choose the served rows: test-hook rows only when enabled.  Call once
  * before the network threads start; without it, test-hook rows are off. */

@@ -42,9 +42,8 @@ static kstr astr(kreq *rq, const char *s)
 }
 
 /* Is `name` this broker's resource name?  "" = cluster default layer. */
-static int broker_resource(kstr name, bool *is_default)
+static int broker_resource(const broker *b, kstr name, bool *is_default)
 {
-    broker *b = g_broker;
     *is_default = name.len == 0;
     if (name.len <= 0)
         return name.len == 0 ? 0 : -1;
@@ -90,7 +89,7 @@ static void fill_described(kreq *rq, describe_configs_resp_results *res,
 
 void handle_describe_configs(kreq *rq)
 {
-    broker *b = g_broker;
+    broker *b = broker_of(rq);
     describe_configs_req *req = rq->body;
     describe_configs_resp *r = kreq_new_response(rq);
     bool synonyms = rq->hdr.api_version >= 1 && req->include_synonyms;
@@ -113,24 +112,24 @@ void handle_describe_configs(kreq *rq)
         struct cfg_description d = { 0 };
         int rc;
         if (q->resource_type == RES_TOPIC) {
-            topic *t = registry_get(&b->topics, q->resource_name.p, (size_t)q->resource_name.len);
+            topic *t = topic_registry_get(&b->topics, q->resource_name.p, (size_t)q->resource_name.len);
             if (!t) {
                 res->error_code = KERR_UNKNOWN_TOPIC_OR_PARTITION;
                 res->error_message = kstr_c("Topic does not exist");
                 continue;
             }
-            registry_rdlock(&b->topics);
+            topic_registry_rdlock(&b->topics);
             cfg_kv *kv = arena_alloc(&rq->arena, (size_t)(t->nconfigs + 1) * sizeof *kv);
             int n = 0;
             for (int k = 0; kv && k < t->nconfigs; k++, n++)
                 kv[k] = (cfg_kv){ (char *)adup(rq, t->configs[k].key), (char *)adup(rq, t->configs[k].value) };
-            registry_unlock(&b->topics);
+            topic_registry_unlock(&b->topics);
             topic_unref(t);
             rc = topic_cfg_describe(broker_config_current(b), kv, (size_t)n, keys ? keys : NULL,
                                     nkeys, &d);
         } else if (q->resource_type == RES_BROKER) {
             bool is_default;
-            if (broker_resource(q->resource_name, &is_default) < 0) {
+            if (broker_resource(b, q->resource_name, &is_default) < 0) {
                 res->error_code = KERR_INVALID_REQUEST;
                 res->error_message = kstr_c("Unexpected broker id: this broker is the only one");
                 continue;
@@ -163,10 +162,10 @@ typedef struct alter_item {
 static int16_t alter_resource(kreq *rq, int8_t type, kstr name, const alter_item *items, int n,
                               bool incremental, bool validate_only, char *msg, size_t msglen)
 {
-    broker *b = g_broker;
+    broker *b = broker_of(rq);
     if (type == RES_TOPIC) {
         char *tname = arena_strndup(&rq->arena, name.p ? name.p : "", (size_t)(name.len > 0 ? name.len : 0));
-        topic *t = registry_get(&b->topics, tname, strlen(tname));
+        topic *t = topic_registry_get(&b->topics, tname, strlen(tname));
         if (!t) {
             snprintf(msg, msglen, "Topic %s does not exist", tname);
             return KERR_UNKNOWN_TOPIC_OR_PARTITION;
@@ -176,11 +175,11 @@ static int16_t alter_resource(kreq *rq, int8_t type, kstr name, const alter_item
         topic_overrides_init(&o);
         int16_t code = KERR_NONE;
         if (incremental) {
-            registry_rdlock(&b->topics);
+            topic_registry_rdlock(&b->topics);
             for (int k = 0; k < t->nconfigs && !code; k++)
                 if (topic_overrides_put(&o, t->configs[k].key, t->configs[k].value))
                     code = KERR_UNKNOWN_SERVER_ERROR;
-            registry_unlock(&b->topics);
+            topic_registry_unlock(&b->topics);
         }
         topic_unref(t);
         for (int i = 0; i < n && !code; i++) {
@@ -221,7 +220,7 @@ static int16_t alter_resource(kreq *rq, int8_t type, kstr name, const alter_item
     }
     if (type == RES_BROKER) {
         bool is_default;
-        if (broker_resource(name, &is_default) < 0) {
+        if (broker_resource(b, name, &is_default) < 0) {
             snprintf(msg, msglen, "Unexpected broker id: this broker is the only one");
             return KERR_INVALID_REQUEST;
         }
@@ -309,7 +308,7 @@ void handle_alter_configs(kreq *rq)
     alter_configs_req *req = rq->body;
     alter_configs_resp *r = kreq_new_response(rq);
     KARRAY_ALLOC(&rq->arena, &r->responses, req->resources.n);
-    admin_submit(g_broker, rq, alter_work, respond_job, r);
+    admin_submit(broker_of(rq), rq, alter_work, respond_job, r);
 }
 
 void handle_incremental_alter_configs(kreq *rq)
@@ -317,5 +316,5 @@ void handle_incremental_alter_configs(kreq *rq)
     incremental_alter_configs_req *req = rq->body;
     incremental_alter_configs_resp *r = kreq_new_response(rq);
     KARRAY_ALLOC(&rq->arena, &r->responses, req->resources.n);
-    admin_submit(g_broker, rq, incremental_work, respond_job, r);
+    admin_submit(broker_of(rq), rq, incremental_work, respond_job, r);
 }

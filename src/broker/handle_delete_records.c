@@ -17,7 +17,7 @@
 
 static void work(admin_job *job)
 {
-    broker *b = g_broker;
+    broker *b = broker_of(job->rq);
     delete_records_req *req = job->rq->body;
     delete_records_resp *r = job->arg;
     for (int32_t i = 0; i < req->topics.n; i++) {
@@ -59,5 +59,5 @@ void handle_delete_records(kreq *rq)
         ts[i].name = req->topics.v[i].name;
         KARRAY_ALLOC(&rq->arena, &ts[i].partitions, req->topics.v[i].partitions.n);
     }
-    admin_submit(g_broker, rq, work, done, r);
+    admin_submit(broker_of(rq), rq, work, done, r);
 }

@@ -14,7 +14,7 @@
 
 void handle_describe_cluster(kreq *rq)
 {
-    broker *b = g_broker;
+    broker *b = broker_of(rq);
     describe_cluster_req *req = rq->body;
     describe_cluster_resp *r = kreq_new_response(rq);
     r->cluster_id = kstr_c(b->cluster_id);

@@ -21,7 +21,7 @@
 #include <string.h>
 
 #include "broker/broker.h"
-#include "broker/delayed.h"
+#include "server/delayed.h"
 #include "broker/dispatch.h"
 #include "broker/fetch_session.h"
 #include "broker/lookup.h"
@@ -76,7 +76,7 @@ static void read_pass(fetch_op *fo)
         fetch_part *fp = &fo->parts[i];
         /* Leadership may have moved while parked (Kafka's DelayedFetch case A). */
         if (!fp->error)
-            fp->error = lookup_recheck(g_broker, fp->p, fp->sp->current_leader_epoch, &fp->leader);
+            fp->error = lookup_recheck(broker_of(fo->op.rq), fp->p, fp->sp->current_leader_epoch, &fp->leader);
         if (fp->error) {
             fo->any_error = true;
             continue;
@@ -105,7 +105,7 @@ static bool fetch_ready(delayed_op *op)
 static void add_node_endpoints(kreq *rq, fetch_resp *resp, const int32_t *leaders, int n)
 {
     broker_view *v;
-    int k = n > 0 ? lookup_brokers_named(g_broker, rq, leaders, n, &v) : 0;
+    int k = n > 0 ? lookup_brokers_named(broker_of(rq), rq, leaders, n, &v) : 0;
     fetch_resp_node_endpoints *ne = k > 0 ? KARRAY_ALLOC(&rq->arena, &resp->node_endpoints, k) : NULL;
     for (int i = 0; ne && i < k; i++)
         ne[i] = (fetch_resp_node_endpoints){ .node_id = v[i].id, .host = v[i].host,
@@ -115,7 +115,7 @@ static void add_node_endpoints(kreq *rq, fetch_resp *resp, const int32_t *leader
 /* Build and send the response; releases every reference the op holds. */
 static void respond(kreq *rq, fetch_op *fo)
 {
-    broker *b = g_broker;
+    broker *b = broker_of(rq);
     fetch_resp *resp = kreq_new_response(rq);
     int n = fo->nparts;
     /* Things to release after the response has been encoded (the op and
@@ -245,7 +245,7 @@ static void fetch_complete(delayed_op *op, enum delayed_reason why)
 
 void handle_fetch(kreq *rq)
 {
-    broker *b = g_broker;
+    broker *b = broker_of(rq);
     fetch_req *req = rq->body;
     int ver = rq->hdr.api_version;
     bool by_id = ver >= 13;

@@ -33,8 +33,8 @@
 /* The coordinator of group `key`: the leader of its offsets partition. */
 static int16_t coordinator_of(kreq *rq, kstr key, broker_view *out)
 {
-    broker *b = g_broker;
-    topic *t = registry_get(&b->topics, OFFSETS_TOPIC, strlen(OFFSETS_TOPIC));
+    broker *b = broker_of(rq);
+    topic *t = topic_registry_get(&b->topics, OFFSETS_TOPIC, strlen(OFFSETS_TOPIC));
     if (!t)
         return KERR_COORDINATOR_NOT_AVAILABLE;
     int32_t n = topic_nparts(t);
@@ -83,7 +83,7 @@ static void create_work(admin_job *job)
 {
     char msg[256];
     int16_t *code = job->arg;
-    *code = topic_admin_ensure_offsets_topic(g_broker, msg, sizeof msg);
+    *code = topic_admin_ensure_offsets_topic(broker_of(job->rq), msg, sizeof msg);
 }
 
 static void create_done(admin_job *job)
@@ -96,7 +96,7 @@ static void create_done(admin_job *job)
 
 void handle_find_coordinator(kreq *rq)
 {
-    broker *b = g_broker;
+    broker *b = broker_of(rq);
     find_coordinator_req *req = rq->body;
     find_coordinator_resp *r = kreq_new_response(rq);
     if (req->key_type == KEY_TXN) {
@@ -110,7 +110,7 @@ void handle_find_coordinator(kreq *rq)
         kreq_respond(rq, r);
         return;
     }
-    topic *t = registry_get(&b->topics, OFFSETS_TOPIC, strlen(OFFSETS_TOPIC));
+    topic *t = topic_registry_get(&b->topics, OFFSETS_TOPIC, strlen(OFFSETS_TOPIC));
     if (t) {
         topic_unref(t);
         fill(rq, r, KERR_NONE, NULL);
@@ -126,7 +126,7 @@ void handle_find_coordinator(kreq *rq)
 }
 
 #define FORWARD(name, fn) \
-    void name(kreq *rq) { coordinator_submit(g_broker, rq, fn); }
+    void name(kreq *rq) { coordinator_submit(broker_of(rq)->coord, rq, fn); }
 
 FORWARD(handle_join_group, coord_join_group)
 FORWARD(handle_sync_group, coord_sync_group)

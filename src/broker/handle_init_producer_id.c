@@ -21,7 +21,7 @@
 
 static void work(admin_job *job)
 {
-    broker *b = g_broker;
+    broker *b = broker_of(job->rq);
     init_producer_id_req *req = job->rq->body;
     init_producer_id_resp *r = job->arg;
     if (req->producer_id >= 0 && req->producer_epoch >= 0 && req->producer_epoch < 32766 &&
@@ -60,5 +60,5 @@ void handle_init_producer_id(kreq *rq)
         kreq_respond(rq, r);
         return;
     }
-    admin_submit(g_broker, rq, work, done, r);
+    admin_submit(broker_of(rq), rq, work, done, r);
 }

@@ -26,7 +26,7 @@
 
 #include "broker/admin.h"
 #include "broker/broker.h"
-#include "broker/delayed.h"
+#include "server/delayed.h"
 #include "broker/dispatch.h"
 #include "cluster/metadata.h"
 #include "core/errors.h"
@@ -69,7 +69,7 @@ static int16_t apply(broker *b, kstr topic_name, const lisr_state *ps)
 {
     if (!has(&ps->replicas, b->set.node_id))
         return KERR_UNKNOWN_TOPIC_OR_PARTITION;
-    topic *t = topic_name.len >= 0 ? registry_get(&b->topics, topic_name.p, (size_t)topic_name.len) : NULL;
+    topic *t = topic_name.len >= 0 ? topic_registry_get(&b->topics, topic_name.p, (size_t)topic_name.len) : NULL;
     partition *p = t ? topic_partition(t, ps->partition_index) : NULL;
     int16_t err = KERR_UNKNOWN_TOPIC_OR_PARTITION;
     if (p) {
@@ -106,7 +106,7 @@ typedef struct lisr_job {
 
 static void work(admin_job *job)
 {
-    broker *b = g_broker;
+    broker *b = broker_of(job->rq);
     leader_and_isr_req *req = job->rq->body;
     lisr_job *lj = job->arg;
     if (req->controller_epoch < b->controller_epoch) {
@@ -175,5 +175,5 @@ void handle_leader_and_isr(kreq *rq)
         }
     }
     *lj = (lisr_job){ .resp = r, .items = items, .n = n };
-    admin_submit(g_broker, rq, work, done, lj);
+    admin_submit(broker_of(rq), rq, work, done, lj);
 }

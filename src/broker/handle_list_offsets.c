@@ -29,7 +29,7 @@ static int16_t min_version_for(int64_t ts)
 
 void handle_list_offsets(kreq *rq)
 {
-    broker *b = g_broker;
+    broker *b = broker_of(rq);
     list_offsets_req *req = rq->body;
     list_offsets_resp *r = kreq_new_response(rq);
     int ver = rq->hdr.api_version;

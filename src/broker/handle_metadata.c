@@ -85,7 +85,7 @@ static void finish(kreq *rq, metadata_resp *r, bool complete)
 
 static void build_response(kreq *rq)
 {
-    broker *b = g_broker;
+    broker *b = broker_of(rq);
     metadata_req *req = rq->body;
     metadata_resp *r = kreq_new_response(rq);
     broker_view *views;
@@ -106,13 +106,13 @@ static void build_response(kreq *rq)
     bool all = req->topics.n < 0 || (rq->hdr.api_version == 0 && req->topics.n == 0);
     if (all) {
         topic **list = NULL;
-        int n = registry_list(&b->topics, &list);
+        int n = topic_registry_list(&b->topics, &list);
         metadata_resp_topics *ts = KARRAY_ALLOC(&rq->arena, &r->topics, n > 0 ? n : 0);
         bool ok = ts || n <= 0;
         for (int i = 0; ok && i < n; i++)
             ok = fill_topic(rq, &ts[i], list[i], live);
         if (n >= 0)
-            registry_list_free(list, n);
+            topic_registry_list_free(list, n);
         md_brokers_unref(live);
         finish(rq, r, ok);
         return;
@@ -135,9 +135,9 @@ static void build_response(kreq *rq)
         rt->topic_authorized_operations = INT32_MIN;
         topic *t = NULL;
         if (qt->name.len >= 0)
-            t = registry_get(&b->topics, qt->name.p, (size_t)qt->name.len);
+            t = topic_registry_get(&b->topics, qt->name.p, (size_t)qt->name.len);
         else if (!kuuid_is_zero(qt->topic_id))
-            t = registry_get_id(&b->topics, qt->topic_id);
+            t = topic_registry_get_id(&b->topics, qt->topic_id);
         if (t) {
             ok = fill_topic(rq, rt, t, live);
             topic_unref(t);
@@ -167,7 +167,7 @@ static bool wants_creation(broker *b, const metadata_req *req, int32_t i)
     const char *why;
     if (n.len < 0 || !topic_name_valid(n.p, (size_t)n.len, &why))
         return false;
-    topic *t = registry_get(&b->topics, n.p, (size_t)n.len);
+    topic *t = topic_registry_get(&b->topics, n.p, (size_t)n.len);
     if (t)
         topic_unref(t);
     return t == NULL;
@@ -176,7 +176,7 @@ static bool wants_creation(broker *b, const metadata_req *req, int32_t i)
 /* Runs on the admin worker: create the missing, valid, requested topics. */
 static void auto_create(admin_job *job)
 {
-    broker *b = g_broker;
+    broker *b = broker_of(job->rq);
     metadata_req *req = job->rq->body;
     for (int32_t i = 0; i < req->topics.n; i++) {
         if (!wants_creation(b, req, i))
@@ -200,7 +200,7 @@ static void auto_create_done(admin_job *job)
 
 void handle_metadata(kreq *rq)
 {
-    broker *b = g_broker;
+    broker *b = broker_of(rq);
     metadata_req *req = rq->body;
     bool allow = rq->hdr.api_version < 4 || req->allow_auto_topic_creation;
     if (allow && b->set.auto_create_topics) {

@@ -18,7 +18,7 @@
 
 void handle_offset_for_leader_epoch(kreq *rq)
 {
-    broker *b = g_broker;
+    broker *b = broker_of(rq);
     offset_for_leader_epoch_req *req = rq->body;
     offset_for_leader_epoch_resp *r = kreq_new_response(rq);
     offset_for_leader_epoch_resp_topics *ts = KARRAY_ALLOC(&rq->arena, &r->topics, req->topics.n);

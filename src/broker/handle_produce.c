@@ -21,7 +21,7 @@
 #include <string.h>
 
 #include "broker/broker.h"
-#include "broker/delayed.h"
+#include "server/delayed.h"
 #include "broker/dispatch.h"
 #include "broker/lookup.h"
 #include "core/clock.h"
@@ -129,7 +129,7 @@ static const char *records_shape_error(const krecords *r, int version)
 static void add_node_endpoints(kreq *rq, produce_resp *resp, const int32_t *leaders, int n)
 {
     broker_view *v;
-    int k = n > 0 ? lookup_brokers_named(g_broker, rq, leaders, n, &v) : 0;
+    int k = n > 0 ? lookup_brokers_named(broker_of(rq), rq, leaders, n, &v) : 0;
     produce_resp_node_endpoints *ne = k > 0 ? KARRAY_ALLOC(&rq->arena, &resp->node_endpoints, k) : NULL;
     for (int i = 0; ne && i < k; i++)
         ne[i] = (produce_resp_node_endpoints){ .node_id = v[i].id, .host = v[i].host,
@@ -138,7 +138,7 @@ static void add_node_endpoints(kreq *rq, produce_resp *resp, const int32_t *lead
 
 void handle_produce(kreq *rq)
 {
-    broker *b = g_broker;
+    broker *b = broker_of(rq);
     produce_req *req = rq->body;
     produce_resp *resp = kreq_new_response(rq);
     int64_t now = wall_ms();

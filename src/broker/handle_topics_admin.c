@@ -51,7 +51,7 @@ static bool dup_name(const kstr *names, int stride_unused, int32_t n, int32_t i)
 
 static void create_topics_work(admin_job *job)
 {
-    broker *b = g_broker;
+    broker *b = broker_of(job->rq);
     kreq *rq = job->rq;
     create_topics_req *req = rq->body;
     create_topics_resp *r = job->arg;
@@ -183,14 +183,14 @@ void handle_create_topics(kreq *rq)
         kcodec_defaults(&create_topics_resp_topics_schema, &ts[i]);
         ts[i].configs.n = -1;
     }
-    admin_submit(g_broker, rq, create_topics_work, respond_job, r);
+    admin_submit(broker_of(rq), rq, create_topics_work, respond_job, r);
 }
 
 /* ----------------------------------------------------------- DeleteTopics */
 
 static void delete_topics_work(admin_job *job)
 {
-    broker *b = g_broker;
+    broker *b = broker_of(job->rq);
     kreq *rq = job->rq;
     delete_topics_req *req = rq->body;
     delete_topics_resp *r = job->arg;
@@ -210,7 +210,7 @@ static void delete_topics_work(admin_job *job)
         }
         char *cname = NULL;
         if (name.len < 0) {
-            topic *t = registry_get_id(&b->topics, id);
+            topic *t = topic_registry_get_id(&b->topics, id);
             if (!t) {
                 rt->error_code = KERR_UNKNOWN_TOPIC_ID;
                 continue;
@@ -238,14 +238,14 @@ void handle_delete_topics(kreq *rq)
     delete_topics_resp_responses *ts = KARRAY_ALLOC(&rq->arena, &r->responses, n);
     for (int32_t i = 0; ts && i < n; i++)
         kcodec_defaults(&delete_topics_resp_responses_schema, &ts[i]);
-    admin_submit(g_broker, rq, delete_topics_work, respond_job, r);
+    admin_submit(broker_of(rq), rq, delete_topics_work, respond_job, r);
 }
 
 /* ------------------------------------------------------- CreatePartitions */
 
 static void create_partitions_work(admin_job *job)
 {
-    broker *b = g_broker;
+    broker *b = broker_of(job->rq);
     kreq *rq = job->rq;
     create_partitions_req *req = rq->body;
     create_partitions_resp *r = job->arg;
@@ -288,5 +288,5 @@ void handle_create_partitions(kreq *rq)
     create_partitions_resp_results *ts = KARRAY_ALLOC(&rq->arena, &r->results, req->topics.n);
     for (int32_t i = 0; ts && i < req->topics.n; i++)
         kcodec_defaults(&create_partitions_resp_results_schema, &ts[i]);
-    admin_submit(g_broker, rq, create_partitions_work, respond_job, r);
+    admin_submit(broker_of(rq), rq, create_partitions_work, respond_job, r);
 }

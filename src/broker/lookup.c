@@ -14,8 +14,8 @@ int16_t lookup_partition(broker *b, kstr name, kuuid id, int32_t index,
     *p = NULL;
     if (hint)
         *hint = (leader_hint){ -1, -1 };
-    topic *tp = name.len >= 0 ? registry_get(&b->topics, name.p, (size_t)name.len)
-                              : registry_get_id(&b->topics, id);
+    topic *tp = name.len >= 0 ? topic_registry_get(&b->topics, name.p, (size_t)name.len)
+                              : topic_registry_get_id(&b->topics, id);
     if (!tp)
         return name.len >= 0 ? KERR_UNKNOWN_TOPIC_OR_PARTITION : KERR_UNKNOWN_TOPIC_ID;
     partition *pp = topic_partition(tp, index);

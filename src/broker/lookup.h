@@ -8,7 +8,7 @@
 #define SAMSA_BROKER_LOOKUP_H
 
 #include "broker/broker.h"
-#include "broker/request.h"
+#include "server/request.h"
 #include "core/errors.h"
 #include "proto/schema.h"
 

@@ -17,15 +17,13 @@
 #include "broker/admin.h"
 #include "broker/broker.h"
 #include "broker/dispatch.h"
-#include "config/config.h"
 #include "broker/fetch_session.h"
-#include "broker/net_threads.h"
-#include "group/coordinator.h"
+#include "config/config.h"
 #include "core/log.h"
+#include "group/coordinator.h"
+#include "server/net_threads.h"
 
 #define SAMSA_VERSION "0.1.0"
-
-
 
 /* Kafka operators raise ulimit -n; do it for them up to the hard limit.
  * Half of it goes to segment files (samsa.max.open.files = -1). */
@@ -87,13 +85,34 @@ static int settings_from_config(broker *b, const struct broker_config *cfg, char
     return 0;
 }
 
+static const struct broker_config *server_config(void *ctx)
+{
+    return broker_config_current(ctx);
+}
+
+/* The request pipeline serves the dispatch table with this broker as the
+ * handlers' context (broker_of). */
+static const server_ops broker_server_ops = { dispatch_get, dispatch_table, server_config };
+
+static void server_setup(broker *b)
+{
+    server *s = &b->srv;
+    s->ops = &broker_server_ops;
+    s->ctx = b;
+    s->nthreads = b->set.num_network_threads;
+    s->max_frame = b->set.socket_request_max_bytes;
+    s->idle_ms = b->set.connections_max_idle_ms;
+    s->listen = b->set.listen;
+    s->adv = b->set.adv;
+    s->nlisteners = b->set.nlisteners;
+}
+
 int main(int argc, char **argv)
 {
     static broker b;
     static struct broker_config cfg;
     char err[1024];
     enum cfg_cli_action action = CFG_CLI_RUN;
-    g_broker = &b;
 
     if (broker_config_from_argv(&cfg, argc, argv, &action, err, sizeof err) != 0) {
         fprintf(stderr, "%s\n", err);
@@ -121,6 +140,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "%s\n", err);
         return 2;
     }
+    server_setup(&b);
     raise_fd_limit();
     signal(SIGPIPE, SIG_IGN);
     sigset_t ss;
@@ -132,7 +152,7 @@ int main(int argc, char **argv)
     dispatch_init(cfg.samsa_test_hooks_enable);
     if (cfg.samsa_test_hooks_enable)
         LOG_WRN("main", "samsa.test.hooks.enable=true: LeaderAndIsr is served to any client (tests only)");
-    registry_init(&b.topics);
+    topic_registry_init(&b.topics);
     int rc = 1;
     if (broker_storage_open(&b, &cfg, err, sizeof err) < 0) {
         LOG_ERR("main", "%s", err);
@@ -147,15 +167,17 @@ int main(int argc, char **argv)
         LOG_ERR("main", "out of memory");
         goto out_storage;
     }
-    if (coordinator_start(&b, err, sizeof err) < 0) {
+    coord_ctx cctx = { .node_id = b.set.node_id, .topics = &b.topics, .logs = b.logs, .config = server_config, .config_arg = &b };
+    b.coord = coordinator_start(&cctx, err, sizeof err);
+    if (!b.coord) {
         LOG_ERR("main", "%s", err);
         goto out_storage;
     }
-    if (net_threads_init(&b, err, sizeof err) < 0) {
+    if (net_threads_init(&b.srv, err, sizeof err) < 0) {
         LOG_ERR("main", "%s", err);
         goto out_storage;
     }
-    if (admin_worker_start(&b) < 0 || net_threads_start(&b) < 0) {
+    if (admin_worker_start(&b) < 0 || net_threads_start(&b.srv) < 0) {
         LOG_ERR("main", "cannot start threads: %s", strerror(errno));
         goto out_storage;
     }
@@ -169,14 +191,14 @@ int main(int argc, char **argv)
     int sig = 0;
     sigwait(&ss, &sig);
     LOG_INF("main", "received %s: shutting down", sig == SIGTERM ? "SIGTERM" : "SIGINT");
-    atomic_store(&b.shutting_down, true);
     broker_quiesce(&b);
-    coordinator_stop(&b);
-    net_threads_stop(&b);
+    coordinator_stop(b.coord);          /* network threads may still submit: refused */
+    net_threads_stop(&b.srv);
     admin_worker_stop(&b);
     rc = 0;
 out_storage:
-    coordinator_stop(&b);
+    coordinator_free(b.coord);
+    b.coord = NULL;
     if (broker_storage_close(&b, rc == 0) < 0)
         rc = 1;
     fetch_sessions_free(b.sessions);

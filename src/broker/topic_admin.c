@@ -23,18 +23,16 @@
 #include "broker/admin.h"
 #include "broker/broker.h"
 #include "config/config.h"
-#include "broker/delayed.h"
-#include "broker/net_threads.h"
+#include "server/delayed.h"
+#include "server/net_threads.h"
 #include "cluster/metadata.h"
 #include "core/errors.h"
 #include "core/log.h"
 #include "group/coordinator.h"
 #include "storage/log_manager.h"
 
-#define MAX_PARTITIONS_PER_TOPIC 100000
+#define MAX_PARTITIONS_PER_TOPIC CFG_MAX_PARTITIONS_PER_TOPIC
 #define PRODUCER_ID_BLOCK 1000
-
-meta_state *broker_loaded_metadata(void);
 
 /* --------------------------------------------------------------- helpers */
 
@@ -60,7 +58,7 @@ static void free_states(partition_state **v, int32_t n)
 static int save_metadata(broker *b, const topic *skip, const topic *extra, char *msg, size_t msglen)
 {
     topic **list = NULL;
-    int n = registry_list(&b->topics, &list);
+    int n = topic_registry_list(&b->topics, &list);
     if (n < 0) {
         snprintf(msg, msglen, "out of memory");
         return -1;
@@ -72,7 +70,7 @@ static int save_metadata(broker *b, const topic *skip, const topic *extra, char 
         snprintf(msg, msglen, "out of memory");
         goto out;
     }
-    registry_rdlock(&b->topics);
+    topic_registry_rdlock(&b->topics);
     for (int i = 0; i <= n; i++) {
         const topic *t = i < n ? list[i] : extra;
         if (!t || t == skip)
@@ -85,7 +83,7 @@ static int save_metadata(broker *b, const topic *skip, const topic *extra, char 
         m->configs = t->configs;
         m->nconfigs = t->nconfigs;
     }
-    registry_unlock(&b->topics);
+    topic_registry_unlock(&b->topics);
     topic_kv *dd = calloc(b->dyn_default->n + 1, sizeof *dd);
     topic_kv *db = calloc(b->dyn_broker->n + 1, sizeof *db);
     if (!dd || !db) {
@@ -110,7 +108,7 @@ static int save_metadata(broker *b, const topic *skip, const topic *extra, char 
     free(db);
 out:
     free(st.topics);              /* entries are borrowed: not meta_state_free */
-    registry_list_free(list, n);
+    topic_registry_list_free(list, n);
     return rc;
 }
 
@@ -154,7 +152,7 @@ static bool collides(broker *b, const char *name, char *other, size_t cap)
     /* Kafka refuses topics whose names differ only in '.' vs '_' (they
      * clash in metric names). */
     topic **list = NULL;
-    int n = registry_list(&b->topics, &list);
+    int n = topic_registry_list(&b->topics, &list);
     bool hit = false;
     for (int i = 0; i < n && !hit; i++) {
         const char *a = list[i]->name;
@@ -172,7 +170,7 @@ static bool collides(broker *b, const char *name, char *other, size_t cap)
             snprintf(other, cap, "%s", a);
     }
     if (n >= 0)
-        registry_list_free(list, n);
+        topic_registry_list_free(list, n);
     return hit;
 }
 
@@ -181,10 +179,10 @@ static void refresh_topic_settings(broker *b, topic *t)
     log_config lc;
     int32_t min_isr = 1;
     char err[256];
-    registry_rdlock(&b->topics);
+    topic_registry_rdlock(&b->topics);
     int rc = log_config_for_overrides(broker_config_current(b), t->configs, t->nconfigs, &lc,
                                       &min_isr, err, sizeof err);
-    registry_unlock(&b->topics);
+    topic_registry_unlock(&b->topics);
     if (rc) {
         LOG_WRN("admin", "topic %s: %s", t->name, err);
         return;
@@ -243,7 +241,7 @@ typedef struct orphan_scan {
 static void scan_orphan(void *ctx, const lm_partition_info *pi)
 {
     orphan_scan *s = ctx;
-    topic *t = registry_get(&s->b->topics, pi->topic, strlen(pi->topic));
+    topic *t = topic_registry_get(&s->b->topics, pi->topic, strlen(pi->topic));
     if (t) {
         topic_unref(t);
         return;
@@ -327,7 +325,7 @@ static int load_topic(broker *b, const meta_topic *m, char *err, size_t errlen)
     free(logs);
     for (int32_t i = 0; i < m->partitions; i++)
         attach_partition(b, topic_partition(t, i));
-    if (registry_add(&b->topics, t) < 0) {
+    if (topic_registry_add(&b->topics, t) < 0) {
         snprintf(err, errlen, "duplicate topic %s in metadata", m->name);
         topic_unref(t);
         return -1;
@@ -337,7 +335,7 @@ static int load_topic(broker *b, const meta_topic *m, char *err, size_t errlen)
 
 int topic_admin_load(broker *b, char *err, size_t errlen)
 {
-    meta_state *st = broker_loaded_metadata();
+    meta_state *st = &b->loaded;
     bool have_file = st->found;
     for (int i = 0; i < st->ntopics; i++)
         if (load_topic(b, &st->topics[i], err, errlen) < 0)
@@ -363,12 +361,12 @@ int topic_admin_load(broker *b, char *err, size_t errlen)
         }
     }
     topic **list = NULL;
-    int n = registry_list(&b->topics, &list);
+    int n = topic_registry_list(&b->topics, &list);
     int nparts = 0;
     for (int i = 0; i < n; i++)
         nparts += topic_nparts(list[i]);
     if (n >= 0)
-        registry_list_free(list, n);
+        topic_registry_list_free(list, n);
     LOG_INF("admin", "loaded %d topic(s), %d partition(s)", n, nparts);
     return 0;
 }
@@ -410,7 +408,7 @@ int16_t topic_admin_create(broker *b, const char *name, int32_t partitions, int1
                  replication, nlive);
         return KERR_INVALID_REPLICATION_FACTOR;
     }
-    topic *t = registry_get(&b->topics, name, strlen(name));
+    topic *t = topic_registry_get(&b->topics, name, strlen(name));
     if (t) {
         topic_unref(t);
         snprintf(msg, msglen, "Topic '%s' already exists.", name);
@@ -486,14 +484,14 @@ int16_t topic_admin_create(broker *b, const char *name, int32_t partitions, int1
         attach_partition(b, topic_partition(t, i));
     if (id_out)
         *id_out = id;
-    registry_add(&b->topics, t);
+    topic_registry_add(&b->topics, t);
     LOG_INF("admin", "created topic %s with %d partition(s)", name, partitions);
     return KERR_NONE;
 }
 
 int16_t topic_admin_ensure_offsets_topic(broker *b, char *msg, size_t msglen)
 {
-    topic *t = registry_get(&b->topics, OFFSETS_TOPIC, strlen(OFFSETS_TOPIC));
+    topic *t = topic_registry_get(&b->topics, OFFSETS_TOPIC, strlen(OFFSETS_TOPIC));
     if (!t) {
         const struct broker_config *cfg = broker_config_current(b);
         char seg[32];
@@ -507,11 +505,11 @@ int16_t topic_admin_ensure_offsets_topic(broker *b, char *msg, size_t msglen)
             LOG_ERR("admin", "cannot create %s: %s", OFFSETS_TOPIC, msg);
             return code;
         }
-        t = registry_get(&b->topics, OFFSETS_TOPIC, strlen(OFFSETS_TOPIC));
+        t = topic_registry_get(&b->topics, OFFSETS_TOPIC, strlen(OFFSETS_TOPIC));
         if (!t)
             return KERR_COORDINATOR_NOT_AVAILABLE;
     }
-    coordinator_offsets_topic_created(b, t);
+    coordinator_offsets_topic_created(b->coord, t);
     topic_unref(t);
     return KERR_NONE;
 }
@@ -520,14 +518,14 @@ int16_t topic_admin_ensure_offsets_topic(broker *b, char *msg, size_t msglen)
 
 int16_t topic_admin_delete(broker *b, const char *name, kuuid *id_out, char *msg, size_t msglen)
 {
-    topic *t = registry_remove(&b->topics, name, strlen(name));
+    topic *t = topic_registry_remove(&b->topics, name, strlen(name));
     if (!t) {
         snprintf(msg, msglen, "Topic '%s' does not exist.", name);
         return KERR_UNKNOWN_TOPIC_OR_PARTITION;
     }
     if (save_metadata(b, t, NULL, msg, msglen) < 0) {
         atomic_store(&t->deleted, false);
-        registry_add(&b->topics, t);
+        topic_registry_add(&b->topics, t);
         return KERR_KAFKA_STORAGE_ERROR;
     }
     if (id_out)
@@ -547,7 +545,7 @@ int16_t topic_admin_delete(broker *b, const char *name, kuuid *id_out, char *msg
 int16_t topic_admin_add_partitions(broker *b, const char *name, int32_t total, bool validate_only,
                                    char *msg, size_t msglen)
 {
-    topic *t = registry_get(&b->topics, name, strlen(name));
+    topic *t = topic_registry_get(&b->topics, name, strlen(name));
     if (!t) {
         snprintf(msg, msglen, "The topic '%s' does not exist.", name);
         return KERR_UNKNOWN_TOPIC_OR_PARTITION;
@@ -575,10 +573,10 @@ int16_t topic_admin_add_partitions(broker *b, const char *name, int32_t total, b
     if (validate_only)
         goto out;
     log_config lc;
-    registry_rdlock(&b->topics);
+    topic_registry_rdlock(&b->topics);
     int rc = log_config_for_overrides(broker_config_current(b), t->configs, t->nconfigs, &lc, NULL,
                                       msg, msglen);
-    registry_unlock(&b->topics);
+    topic_registry_unlock(&b->topics);
     if (rc) {
         code = KERR_INVALID_CONFIG;
         goto out;
@@ -622,7 +620,7 @@ out:
 int16_t topic_admin_set_configs(broker *b, const char *name, const topic_kv *set, int nset,
                                 bool replace_all, bool validate_only, char *msg, size_t msglen)
 {
-    topic *t = registry_get(&b->topics, name, strlen(name));
+    topic *t = topic_registry_get(&b->topics, name, strlen(name));
     if (!t) {
         snprintf(msg, msglen, "Topic %s does not exist", name);
         return KERR_UNKNOWN_TOPIC_OR_PARTITION;
@@ -638,20 +636,20 @@ int16_t topic_admin_set_configs(broker *b, const char *name, const topic_kv *set
     /* Keep the old set to roll back if persisting fails. */
     topic_kv *old = calloc((size_t)t->nconfigs + 1, sizeof *old);
     int nold = 0;
-    registry_wrlock(&b->topics);
+    topic_registry_wrlock(&b->topics);
     for (int i = 0; old && i < t->nconfigs; i++, nold++)
         old[i] = (topic_kv){ strdup(t->configs[i].key), strdup(t->configs[i].value) };
     if (replace_all)
         topic_config_clear(t);
     for (int i = 0; i < nset; i++)
         topic_config_set(t, set[i].key, set[i].value);
-    registry_unlock(&b->topics);
+    topic_registry_unlock(&b->topics);
     if (save_metadata(b, NULL, NULL, msg, msglen) < 0) {
-        registry_wrlock(&b->topics);
+        topic_registry_wrlock(&b->topics);
         topic_config_clear(t);
         for (int i = 0; i < nold; i++)
             topic_config_set(t, old[i].key, old[i].value);
-        registry_unlock(&b->topics);
+        topic_registry_unlock(&b->topics);
         code = KERR_KAFKA_STORAGE_ERROR;
     } else {
         refresh_topic_settings(b, t);
@@ -692,7 +690,7 @@ static int publish_config(broker *b, const struct topic_overrides *def,
     b->retired_configs[b->nretired_configs++] = next;
     atomic_store_explicit(&b->config, next, memory_order_release);
     b->set.message_max_bytes = next->message_max_bytes;
-    net_threads_limits_changed(b);
+    net_threads_limits_changed(&b->srv);
     return 0;
 }
 
@@ -755,11 +753,11 @@ int16_t broker_admin_set_configs(broker *b, bool cluster_default, const topic_kv
         return (int16_t)rc;
     /* Topics without their own overrides follow the new broker defaults. */
     topic **list = NULL;
-    int nt = registry_list(&b->topics, &list);
+    int nt = topic_registry_list(&b->topics, &list);
     for (int i = 0; i < nt; i++)
         refresh_topic_settings(b, list[i]);
     if (nt >= 0)
-        registry_list_free(list, nt);
+        topic_registry_list_free(list, nt);
     for (int i = 0; i < n; i++)
         if (broker_cfg_is_stored_only(kv[i].key) && (replace_all || ops[i] != CFG_OP_DELETE))
             LOG_WRN("admin", "dynamic broker config %s: a Kafka config that Samsa does not "

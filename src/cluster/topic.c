@@ -113,14 +113,6 @@ void topic_unref(topic *t)
     free(t);
 }
 
-const char *topic_config_get(const topic *t, const char *key)
-{
-    for (int i = 0; i < t->nconfigs; i++)
-        if (!strcmp(t->configs[i].key, key))
-            return t->configs[i].value;
-    return NULL;
-}
-
 int topic_config_set(topic *t, const char *key, const char *value)
 {
     for (int i = 0; i < t->nconfigs; i++) {

@@ -113,7 +113,6 @@ int16_t partition_set_state(partition *p, partition_state *s);
 bool partition_led_by(partition *p, int32_t broker);
 
 /* Override access (caller holds the registry lock). */
-const char *topic_config_get(const topic *t, const char *key);
 int topic_config_set(topic *t, const char *key, const char *value);  /* value NULL = remove */
 void topic_config_clear(topic *t);
 

@@ -4,14 +4,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-void registry_init(topic_registry *r)
+void topic_registry_init(topic_registry *r)
 {
     pthread_rwlock_init(&r->lock, NULL);
     strmap_init(&r->by_name);
     strmap_init(&r->by_id);
 }
 
-void registry_destroy(topic_registry *r)
+void topic_registry_destroy(topic_registry *r)
 {
     size_t it = 0;
     void *v;
@@ -22,7 +22,7 @@ void registry_destroy(topic_registry *r)
     pthread_rwlock_destroy(&r->lock);
 }
 
-topic *registry_get(topic_registry *r, const char *name, size_t len)
+topic *topic_registry_get(topic_registry *r, const char *name, size_t len)
 {
     pthread_rwlock_rdlock(&r->lock);
     topic *t = strmap_get(&r->by_name, name, len);
@@ -32,7 +32,7 @@ topic *registry_get(topic_registry *r, const char *name, size_t len)
     return t;
 }
 
-topic *registry_get_id(topic_registry *r, kuuid id)
+topic *topic_registry_get_id(topic_registry *r, kuuid id)
 {
     pthread_rwlock_rdlock(&r->lock);
     topic *t = strmap_get(&r->by_id, (const char *)id.b, 16);
@@ -42,7 +42,7 @@ topic *registry_get_id(topic_registry *r, kuuid id)
     return t;
 }
 
-int registry_add(topic_registry *r, topic *t)
+int topic_registry_add(topic_registry *r, topic *t)
 {
     int rc = -1, err = 0;
     pthread_rwlock_wrlock(&r->lock);
@@ -63,7 +63,7 @@ out:
     return rc;
 }
 
-topic *registry_remove(topic_registry *r, const char *name, size_t len)
+topic *topic_registry_remove(topic_registry *r, const char *name, size_t len)
 {
     pthread_rwlock_wrlock(&r->lock);
     topic *t = strmap_del(&r->by_name, name, len);
@@ -81,7 +81,7 @@ static int cmp_topic(const void *a, const void *b)
     return strcmp(x->name, y->name);
 }
 
-int registry_list(topic_registry *r, topic ***out)
+int topic_registry_list(topic_registry *r, topic ***out)
 {
     pthread_rwlock_rdlock(&r->lock);
     size_t n = r->by_name.count;
@@ -102,7 +102,7 @@ int registry_list(topic_registry *r, topic ***out)
     return (int)k;
 }
 
-void registry_list_free(topic **list, int n)
+void topic_registry_list_free(topic **list, int n)
 {
     for (int i = 0; i < n; i++)
         topic_unref(list[i]);

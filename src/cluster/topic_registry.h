@@ -21,22 +21,22 @@ typedef struct topic_registry {
     strmap by_id;         /* 16 raw id bytes -> topic* (same reference) */
 } topic_registry;
 
-void registry_init(topic_registry *r);
-void registry_destroy(topic_registry *r);   /* drops every reference */
+void topic_registry_init(topic_registry *r);
+void topic_registry_destroy(topic_registry *r);   /* drops every reference */
 
 /* Referenced topic, or NULL. */
-topic *registry_get(topic_registry *r, const char *name, size_t len);
-topic *registry_get_id(topic_registry *r, kuuid id);
+topic *topic_registry_get(topic_registry *r, const char *name, size_t len);
+topic *topic_registry_get_id(topic_registry *r, kuuid id);
 /* Takes over the caller's reference.  -1 if the name or id exists. */
-int registry_add(topic_registry *r, topic *t);
+int topic_registry_add(topic_registry *r, topic *t);
 /* Unlinks and returns the registry's reference (or NULL). */
-topic *registry_remove(topic_registry *r, const char *name, size_t len);
-/* All topics sorted by name, each referenced; free with registry_list_free. */
-int registry_list(topic_registry *r, topic ***out);
-void registry_list_free(topic **list, int n);
+topic *topic_registry_remove(topic_registry *r, const char *name, size_t len);
+/* All topics sorted by name, each referenced; free with topic_registry_list_free. */
+int topic_registry_list(topic_registry *r, topic ***out);
+void topic_registry_list_free(topic **list, int n);
 
-static inline void registry_rdlock(topic_registry *r) { pthread_rwlock_rdlock(&r->lock); }
-static inline void registry_wrlock(topic_registry *r) { pthread_rwlock_wrlock(&r->lock); }
-static inline void registry_unlock(topic_registry *r) { pthread_rwlock_unlock(&r->lock); }
+static inline void topic_registry_rdlock(topic_registry *r) { pthread_rwlock_rdlock(&r->lock); }
+static inline void topic_registry_wrlock(topic_registry *r) { pthread_rwlock_wrlock(&r->lock); }
+static inline void topic_registry_unlock(topic_registry *r) { pthread_rwlock_unlock(&r->lock); }
 
 #endif

@@ -59,6 +59,15 @@
 #include <stdint.h>
 #include <stdio.h>
 
+/* ---- Bounds of keys that size a thread pool or an array ----------------
+ * Far above anything an operator needs (Kafka's defaults are 3, 1 and a
+ * few thousand partitions), low enough that nothing sized by them can
+ * exhaust the process.  A larger value stops startup with "KEY must be at
+ * most N".  Listed in docs/configuration.md ("Bounds"). */
+#define CFG_MAX_NETWORK_THREADS 256          /* num.network.threads */
+#define CFG_MAX_CLEANER_THREADS 256          /* log.cleaner.threads */
+#define CFG_MAX_PARTITIONS_PER_TOPIC 100000  /* num.partitions, offsets.topic.num.partitions, CreateTopics */
+
 /* ---- Kafka's enums, with their wire numbers ---------------------------- */
 
 /* DescribeConfigs ConfigSource. */

@@ -301,6 +301,13 @@ int cfgv_check(const struct cfg_def *d, const char *v, char *why, size_t n)
             return -1;
         }
         type_bounds(d->type, &lo, &hi);
+        if (r != -2 && d->has_range && d->max < hi && x > d->max && x <= hi) {
+            /* Above a bound of the table (often a pool or array size):
+             * say which, in words an operator can act on. */
+            snprintf(why, n, "out of range (expected %s): %s must be at most %lld", exp, d->name,
+                     (long long)d->max);
+            return -1;
+        }
         if (r == -2 || x < lo || x > hi || (d->has_range && (x < d->min || x > d->max))) {
             snprintf(why, n, "out of range (expected %s)", exp);
             return -1;

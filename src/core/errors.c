@@ -22,16 +22,6 @@ const char *kerr_name(int code)
     return buf;
 }
 
-bool kerr_retriable(int code)
-{
-    switch (code) {
-#define KERR_RETR_(c, name, r) case c: return r;
-        KERR_LIST(KERR_RETR_)
-#undef KERR_RETR_
-    }
-    return false;
-}
-
 int16_t kerr_to_wire(int code)
 {
     switch (code) {

@@ -13,7 +13,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-/* X(code, NAME, retriable) */
+/* X(code, NAME, retriable): retriable marks what Kafka documents as a
+ * RetriableException (a reference for handlers; clients decide retries). */
 #define KERR_LIST(X) \
     X(-1, UNKNOWN_SERVER_ERROR, 0) \
     X(0, NONE, 0) \
@@ -164,8 +165,8 @@ typedef enum kerr {
 
 /* "UNKNOWN_TOPIC_OR_PARTITION", or "KERR_<n>" for codes we do not know. */
 const char *kerr_name(int code);
-bool kerr_retriable(int code);
-/* Map internal codes to the wire code a client should see. */
+/* Map internal codes to the wire code a client should see.  The encoder
+ * (proto/codec.c) applies it to every error_code field of a response. */
 int16_t kerr_to_wire(int code);
 
 #endif

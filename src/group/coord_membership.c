@@ -39,14 +39,11 @@
 #include "proto/messages/leave_group.h"
 #include "proto/messages/sync_group.h"
 
-/* Timer callbacks get only the group or member; the coordinator is one
- * per process and is recorded here on first use. */
-static coordinator *g_co;
-
+/* Timer callbacks get only the group or member; the group knows its
+ * coordinator. */
 static coordinator *co_of(group *g)
 {
-    (void)g;
-    return g_co;
+    return g->co;
 }
 
 void coord_set_state(group *g, group_state s)
@@ -152,7 +149,6 @@ static void session_expired(loop *lp, ktimer *t)
  * this afterwards), or at its heartbeat. */
 void coord_schedule_session(coordinator *co, member *m)
 {
-    g_co = co;
     if (!m->session.cb)
         ktimer_init(&m->session, session_expired);
     if (m->join || m->sync) {
@@ -406,7 +402,6 @@ static void complete_join(group *g)
  * the cause (LeaveGroup, session, rebalance timeouts). */
 void coord_remove_member(coordinator *co, group *g, member *m, int16_t reply_err)
 {
-    g_co = co;
     loop_timer_cancel(co->lp, &m->session);
     if (m->join) {
         reply_join_error(m->join, reply_err, m->id);
@@ -735,7 +730,6 @@ out:
 
 void coord_join_group(coordinator *co, kreq *rq)
 {
-    g_co = co;
     join_group_req *req = rq->body;
     int ver = rq->hdr.api_version;
     int32_t rebalance_ms = ver >= 1 && req->rebalance_timeout_ms > 0 ? req->rebalance_timeout_ms
@@ -877,7 +871,6 @@ int16_t coord_check_member(group *g, kstr member_id, kstr instance_id, int32_t g
 
 void coord_sync_group(coordinator *co, kreq *rq)
 {
-    g_co = co;
     sync_group_req *req = rq->body;
     char *gid = coord_strdup_k(req->group_id);
     group *g = gid && co->offsets ? coord_group(co, gid) : NULL;
@@ -958,7 +951,6 @@ void coord_sync_group(coordinator *co, kreq *rq)
 
 void coord_heartbeat(coordinator *co, kreq *rq)
 {
-    g_co = co;
     heartbeat_req *req = rq->body;
     heartbeat_resp *r = kreq_new_response(rq);
     char *gid = coord_strdup_k(req->group_id);
@@ -985,7 +977,6 @@ void coord_heartbeat(coordinator *co, kreq *rq)
 
 void coord_leave_group(coordinator *co, kreq *rq)
 {
-    g_co = co;
     leave_group_req *req = rq->body;
     leave_group_resp *r = kreq_new_response(rq);
     bool batched = rq->hdr.api_version >= 3;

@@ -150,7 +150,7 @@ void coord_offset_commit(coordinator *co, kreq *rq)
     int64_t now = coord_now_ms();
     for (int32_t i = 0; ts && i < req->topics.n; i++) {
         offset_commit_req_topics *qt = &req->topics.v[i];
-        topic *t = registry_get(&co->b->topics, qt->name.p ? qt->name.p : "", (size_t)(qt->name.len > 0 ? qt->name.len : 0));
+        topic *t = topic_registry_get(co->ctx.topics, qt->name.p ? qt->name.p : "", (size_t)(qt->name.len > 0 ? qt->name.len : 0));
         char *tname = coord_strdup_k(qt->name);
         for (int32_t j = 0; j < qt->partitions.n; j++) {
             offset_commit_req_partitions *qp = &qt->partitions.v[j];

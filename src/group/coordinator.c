@@ -23,10 +23,8 @@
 #include "storage/partition_log.h"
 #include "storage/record_iter.h"
 
-#define COORD_LOOP_ID 255           /* distinct from network loops (delayed ops) */
+#define COORD_LOOP_ID -1            /* not a network loop (it parks no delayed ops) */
 #define LOAD_CHUNK (8u << 20)
-
-static coordinator *g_coord;         /* one per process */
 
 int64_t coord_now_ms(void) { return wall_ms(); }
 
@@ -64,6 +62,7 @@ void coord_respond(kreq *rq, const void *resp)
 }
 
 typedef struct submit_msg {
+    coordinator *co;
     kreq *rq;
     void (*fn)(coordinator *, kreq *);
 } submit_msg;
@@ -71,18 +70,19 @@ typedef struct submit_msg {
 static void run_submitted(loop *lp, void *arg)
 {
     submit_msg *m = arg;
-    m->fn(g_coord, m->rq);
+    m->fn(m->co, m->rq);
     free(m);
 }
 
-void coordinator_submit(broker *b, kreq *rq, void (*fn)(coordinator *, kreq *))
+void coordinator_submit(coordinator *co, kreq *rq, void (*fn)(coordinator *, kreq *))
 {
     submit_msg *m = malloc(sizeof *m);
     if (m) {
+        m->co = co;
         m->rq = rq;
         m->fn = fn;
     }
-    if (!m || !g_coord || loop_post(g_coord->lp, run_submitted, m) < 0) {
+    if (!m || !co || atomic_load(&co->stopped) || loop_post(co->lp, run_submitted, m) < 0) {
         free(m);
         kreq_fail_close(rq, "group coordinator unavailable");
     }
@@ -101,6 +101,7 @@ group *coord_group_create(coordinator *co, const char *id)
     group *g = group_new(id, part);
     if (!g)
         return NULL;
+    g->co = co;
     g->state_ts_ms = coord_now_ms();
     int err = 0;
     strmap_put(&co->groups, id, strlen(id), g, &err);
@@ -116,7 +117,7 @@ int16_t coord_check_owner(coordinator *co, const char *id)
     if (!co->offsets)
         return KERR_COORDINATOR_NOT_AVAILABLE;
     partition *p = topic_partition(co->offsets, group_partition_for(id, strlen(id), co->nparts > 0 ? co->nparts : 1));
-    return p && partition_led_by(p, co->b->set.node_id) ? KERR_NONE : KERR_NOT_COORDINATOR;
+    return p && partition_led_by(p, co->ctx.node_id) ? KERR_NONE : KERR_NOT_COORDINATOR;
 }
 
 void coord_group_delete(coordinator *co, group *g)
@@ -303,7 +304,7 @@ int16_t coord_persist(coordinator *co, int32_t partno, const bb_record *recs, in
     partition *p = co->offsets ? topic_partition(co->offsets, partno) : NULL;
     if (!p || !p->log)
         return KERR_COORDINATOR_NOT_AVAILABLE;
-    if (!partition_led_by(p, co->b->set.node_id))
+    if (!partition_led_by(p, co->ctx.node_id))
         return KERR_NOT_COORDINATOR;           /* M4: only the leader appends */
     bb_params bp;
     bb_params_init(&bp);
@@ -323,7 +324,7 @@ int16_t coord_persist(coordinator *co, int32_t partno, const bb_record *recs, in
             done(co, arg, KERR_NONE);
         return KERR_NONE;
     }
-    log_manager_request_flush(co->b->logs, p->log);
+    log_manager_request_flush(co->ctx.logs, p->log);
     if (co->nwaits == co->capwaits) {
         int cap = co->capwaits ? co->capwaits * 2 : 64;
         flush_wait *nw = realloc(co->waits, (size_t)cap * sizeof *nw);
@@ -584,7 +585,7 @@ static void attach_offsets_topic(coordinator *co, topic *t)
 
 static void load_all(coordinator *co)
 {
-    topic *t = registry_get(&co->b->topics, OFFSETS_TOPIC, strlen(OFFSETS_TOPIC));
+    topic *t = topic_registry_get(co->ctx.topics, OFFSETS_TOPIC, strlen(OFFSETS_TOPIC));
     if (!t)
         return;
     attach_offsets_topic(co, t);
@@ -623,7 +624,7 @@ static void load_all(coordinator *co)
 
 static void expire_offsets(loop *lp, ktimer *t)
 {
-    coordinator *co = g_coord;
+    coordinator *co = (coordinator *)((char *)t - offsetof(coordinator, expire_timer));
     int64_t now = coord_now_ms();
     size_t it = 0;
     void *v;
@@ -718,35 +719,48 @@ static void *coord_main(void *arg)
     return NULL;
 }
 
+typedef struct created_msg {
+    coordinator *co;
+    topic *t;
+} created_msg;
+
 static void created_on_loop(loop *lp, void *arg)
 {
-    topic *t = arg;
-    attach_offsets_topic(g_coord, t);
-    topic_unref(t);
+    created_msg *m = arg;
+    attach_offsets_topic(m->co, m->t);
+    topic_unref(m->t);
+    free(m);
 }
 
-void coordinator_offsets_topic_created(broker *b, topic *t)
+void coordinator_offsets_topic_created(coordinator *co, topic *t)
 {
+    created_msg *m = co && !atomic_load(&co->stopped) ? malloc(sizeof *m) : NULL;
+    if (!m)
+        return;
     topic_ref(t);
-    if (!g_coord || loop_post(g_coord->lp, created_on_loop, t) < 0)
+    m->co = co;
+    m->t = t;
+    if (loop_post(co->lp, created_on_loop, m) < 0) {
         topic_unref(t);
+        free(m);
+    }
 }
 
-int coordinator_start(broker *b, char *err, size_t errlen)
+coordinator *coordinator_start(const coord_ctx *ctx, char *err, size_t errlen)
 {
-    const struct broker_config *cfg = broker_config_current(b);
+    const struct broker_config *cfg = ctx->config(ctx->config_arg);
     coordinator *co = calloc(1, sizeof *co);
     if (!co) {
         snprintf(err, errlen, "out of memory");
-        return -1;
+        return NULL;
     }
-    co->b = b;
+    co->ctx = *ctx;
     strmap_init(&co->groups);
     co->lp = loop_new(COORD_LOOP_ID);
     if (!co->lp) {
         free(co);
         snprintf(err, errlen, "cannot create the coordinator loop");
-        return -1;
+        return NULL;
     }
     co->watcher.lp = co->lp;
     atomic_init(&co->watcher.dirty, false);
@@ -760,17 +774,15 @@ int coordinator_start(broker *b, char *err, size_t errlen)
     co->retention_ms = (int64_t)cfg->offsets_retention_minutes * 60000;
     co->retention_check_ms = cfg->offsets_retention_check_interval_ms;
     co->max_record_bytes = (size_t)cfg->message_max_bytes;
-    g_coord = co;
     if (pthread_create(&co->thread, NULL, coord_main, co) != 0) {
-        g_coord = NULL;
         loop_free(co->lp);
         free(co);
         snprintf(err, errlen, "cannot start the group coordinator thread");
-        return -1;
+        return NULL;
     }
     pthread_setname_np(co->thread, "samsa-groups");
     co->running = true;
-    return 0;
+    return co;
 }
 
 static void shutdown_on_loop(loop *lp, void *arg)
@@ -809,10 +821,9 @@ static void shutdown_on_loop(loop *lp, void *arg)
     loop_stop(lp);
 }
 
-void coordinator_stop(broker *b)
+void coordinator_stop(coordinator *co)
 {
-    coordinator *co = g_coord;
-    if (!co || !co->running)
+    if (!co || !co->running || atomic_exchange(&co->stopped, true))
         return;
     loop_post(co->lp, shutdown_on_loop, co);
     pthread_join(co->thread, NULL);
@@ -827,7 +838,15 @@ void coordinator_stop(broker *b)
         topic_unref(co->offsets);
     }
     free(co->waits);
+    co->waits = NULL;
+    co->offsets = NULL;
+}
+
+void coordinator_free(coordinator *co)
+{
+    if (!co)
+        return;
+    coordinator_stop(co);
     loop_free(co->lp);
-    g_coord = NULL;
     free(co);
 }

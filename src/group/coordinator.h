@@ -22,22 +22,43 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-struct broker;
+struct broker_config;
 struct kreq;
+struct log_manager;
 struct topic;
+struct topic_registry;
 typedef struct coordinator coordinator;
 
 #define OFFSETS_TOPIC "__consumer_offsets"
 
-/* Start the thread; if the offsets topic exists it is loaded first. */
-int coordinator_start(struct broker *b, char *err, size_t errlen);
-/* Answer what is parked, stop the thread, free everything. */
-void coordinator_stop(struct broker *b);
+/* What the coordinator uses of the process, given at start instead of the
+ * broker itself (group/ sits below broker/).  Every pointer outlives the
+ * coordinator. */
+typedef struct coord_ctx {
+    int32_t node_id;                 /* this broker: groups are ours where it leads */
+    struct topic_registry *topics;   /* where __consumer_offsets is found */
+    struct log_manager *logs;        /* flush requests for durable commits */
+    /* The current configuration snapshot (group.*, offsets.*,
+     * offset.metadata.max.bytes, message.max.bytes are read at start). */
+    const struct broker_config *(*config)(void *arg);
+    void *config_arg;
+} coord_ctx;
 
-/* Run fn(co, rq) on the coordinator thread. */
-void coordinator_submit(struct broker *b, struct kreq *rq, void (*fn)(coordinator *co, struct kreq *rq));
+/* Start the thread; if the offsets topic exists it is loaded first.
+ * NULL with a message in err on failure. */
+coordinator *coordinator_start(const coord_ctx *ctx, char *err, size_t errlen);
+/* Answer what is parked, stop the thread and free the groups; from then on
+ * submissions are refused (the connection is closed).  The struct stays
+ * valid for threads that may still hold the pointer: coordinator_free it
+ * once they are stopped.  NULL: no-op. */
+void coordinator_stop(coordinator *co);
+void coordinator_free(coordinator *co);    /* stops first if needed */
+
+/* Run fn(co, rq) on the coordinator thread (co NULL: the request's
+ * connection is closed, "group coordinator unavailable"). */
+void coordinator_submit(coordinator *co, struct kreq *rq, void (*fn)(coordinator *co, struct kreq *rq));
 /* The offsets topic now exists (created by FindCoordinator); any thread. */
-void coordinator_offsets_topic_created(struct broker *b, struct topic *t);
+void coordinator_offsets_topic_created(coordinator *co, struct topic *t);
 
 /* Request handlers, run on the coordinator thread. */
 void coord_join_group(coordinator *co, struct kreq *rq);

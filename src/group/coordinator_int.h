@@ -8,15 +8,16 @@
 #define SAMSA_GROUP_COORDINATOR_INT_H
 
 #include <pthread.h>
+#include <stdatomic.h>
 
-#include "broker/broker.h"
-#include "broker/delayed.h"
-#include "broker/request.h"
 #include "cluster/topic.h"
+#include "cluster/topic_registry.h"
 #include "core/strmap.h"
 #include "group/coordinator.h"
 #include "group/group.h"
 #include "net/loop.h"
+#include "server/delayed.h"
+#include "server/request.h"
 #include "storage/batch_builder.h"
 
 /* Continuation after records are durable (or failed: err != 0). */
@@ -30,10 +31,11 @@ typedef struct flush_wait {
 } flush_wait;
 
 struct coordinator {
-    broker *b;
+    coord_ctx ctx;                 /* what it uses of the process (copied at start) */
     loop *lp;
     pthread_t thread;
-    bool running;
+    bool running;                  /* the thread was started (main thread only) */
+    atomic_bool stopped;           /* coordinator_stop ran: submissions are refused */
 
     strmap groups;                 /* id -> group* */
     topic *offsets;                /* referenced; NULL until it exists */

@@ -22,6 +22,7 @@
 #include "net/loop.h"
 
 struct kreq;
+struct coordinator;
 
 typedef enum group_state {
     GROUP_EMPTY,
@@ -74,6 +75,7 @@ typedef struct offset_entry {
 } offset_entry;
 
 struct group {
+    struct coordinator *co;       /* its coordinator (timer callbacks get only the group) */
     char *id;
     int32_t partition;            /* its __consumer_offsets partition */
     group_state state;

@@ -119,13 +119,6 @@ void conn_close(conn *c, const char *reason)
     do_close(c, LOG_WARN, reason);
 }
 
-void conn_close_after_flush(conn *c)
-{
-    c->close_after_flush = true;
-    if (c->out.total == 0)
-        do_close(c, LOG_DEBUG, NULL);
-}
-
 static void update_interest(conn *c)
 {
     if (c->closed)
@@ -196,14 +189,8 @@ static int flush_out(conn *c)
         obuf_consume(&c->out, (size_t)n);
     }
     update_interest(c);
-    if (c->out.total == 0) {
-        if (c->close_after_flush) {
-            do_close(c, LOG_DEBUG, NULL);
-            return -1;
-        }
-        if (c->ops->on_drained)
-            c->ops->on_drained(c);
-    }
+    if (c->out.total == 0 && c->ops->on_drained)
+        c->ops->on_drained(c);
     return 0;
 }
 

@@ -60,7 +60,6 @@ struct conn {
     obuf out;
     bool closed;
     bool reads_paused;
-    bool close_after_flush;
     int refs;
     int64_t last_active_us;
     ktimer idle_timer;
@@ -72,9 +71,8 @@ void conn_ref(conn *c);
 void conn_unref(conn *c);
 /* Queue a response; takes every chunk of ob (ob is left empty). */
 void conn_send(conn *c, obuf *ob);
-/* Close now (logged at the given level with reason), or after output drains. */
+/* Close now (logged as a warning with reason). */
 void conn_close(conn *c, const char *reason);
-void conn_close_after_flush(conn *c);
 void conn_pause_reads(conn *c);
 void conn_resume_reads(conn *c);
 static inline size_t conn_out_pending(const conn *c) { return c->out.total; }

@@ -238,6 +238,11 @@ void loop_set_kick(loop *lp, void (*kick)(loop *, void *), void *arg)
     lp->kick_arg = arg;
 }
 
+void *loop_kick_arg(const loop *lp, void (*kick)(loop *, void *))
+{
+    return lp->kick == kick ? lp->kick_arg : NULL;
+}
+
 static void drain_mailbox(loop *lp)
 {
     pthread_mutex_lock(&lp->mbox_lock);

@@ -50,6 +50,9 @@ int loop_post(loop *lp, void (*fn)(loop *, void *), void *arg);
  * loop_set_kick) soon.  Many kicks before it runs collapse into one. */
 void loop_kick(loop *lp);
 void loop_set_kick(loop *lp, void (*kick)(loop *, void *), void *arg);
+/* The arg given to loop_set_kick if the loop's hook is `kick`, else NULL
+ * (per-loop state a layer above keeps with its hook: delayed operations). */
+void *loop_kick_arg(const loop *lp, void (*kick)(loop *, void *));
 
 /* Run fn(arg) on this loop's thread after the current batch of events has
  * been handled (used to free objects other pending events may name). */

@@ -388,10 +388,23 @@ static void encode_str(const kstr *v, bool flex, bool nullable, obuf *ob)
     w_raw(ob, v->p, (size_t)v->len);
 }
 
+/* Kafka names every error field ...ErrorCode (error_code,
+ * topic_config_error_code here). */
+static bool is_error_code(const kf_field *f)
+{
+    size_t n = strlen(f->name);
+    return n >= 10 && !memcmp(f->name + n - 10, "error_code", 10);
+}
+
 static void encode_value(const kf_field *f, int ver, bool flex, const void *src, obuf *ob)
 {
     bool nullable = is_nullable(f, ver);
     switch (f->type) {
+    case KT_I16:
+        /* The one door to the wire: an internal code (KERR__*) a handler
+         * left in an error field becomes the code a client understands. */
+        w_i16(ob, is_error_code(f) ? kerr_to_wire(*(const int16_t *)src) : *(const int16_t *)src);
+        return;
     case KT_STR:
         encode_str(src, flex, nullable, ob);
         return;

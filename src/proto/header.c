@@ -3,6 +3,7 @@
 
 #include "core/errors.h"
 #include "proto/api.h"
+#include "proto/messages/api_versions.h"
 
 int kreq_header_peek(const uint8_t *p, size_t n, kreq_header *h)
 {
@@ -24,7 +25,7 @@ int kreq_header_version(int16_t api_key, int16_t api_version)
 
 int kresp_header_version(int16_t api_key, int16_t api_version)
 {
-    if (api_key == 18)
+    if (api_key == API_VERSIONS_API_KEY)   /* always header v0, so old clients can read it */
         return 0;
     const kapi_schema *a = kapi_schema_get(api_key);
     return a && kapi_flexible(a, api_version) ? 1 : 0;

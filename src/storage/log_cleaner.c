@@ -378,7 +378,7 @@ static bool aborted(const cleaner *c)
 static size_t dec_cap(const cleaner *c, size_t batch_size)
 {
     size_t cap = batch_size * 64;
-    size_t floor = (size_t)(c->cfg.max_message_bytes > 0 ? c->cfg.max_message_bytes : 1048588) * 16;
+    size_t floor = (size_t)(c->cfg.max_message_bytes > 0 ? c->cfg.max_message_bytes : PLOG_DEFAULT_MAX_MESSAGE_BYTES) * 16;
     if (cap < floor)
         cap = floor;
     return cap > COMPRESSION_HARD_CAP ? COMPRESSION_HARD_CAP : cap;

@@ -70,16 +70,3 @@ int oidx_truncate_to_pos(index_file *f, int64_t target_pos)
     return idxf_truncate(f, keep);
 }
 
-bool oidx_sane(const index_file *f, int64_t log_size)
-{
-    int32_t pr = -1, pp = -1;
-    for (size_t i = 0; i < f->n; i++) {
-        int32_t r, p;
-        oidx_get(f, i, &r, &p);
-        if (r <= pr || p <= pp || r < 0 || p < 0 || p >= log_size)
-            return false;
-        pr = r;
-        pp = p;
-    }
-    return true;
-}

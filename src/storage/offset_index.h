@@ -23,7 +23,5 @@ int oidx_append(index_file *f, int32_t rel, int32_t pos);
 int oidx_truncate_to(index_file *f, int32_t target_rel);
 /* Drop entries with pos >= target_pos. */
 int oidx_truncate_to_pos(index_file *f, int64_t target_pos);
-/* Entries increase and point inside [0, log_size). */
-bool oidx_sane(const index_file *f, int64_t log_size);
 
 #endif

@@ -34,7 +34,7 @@ void log_config_defaults(log_config *c)
     c->index_interval_bytes = 4096;
     c->retention_ms = 604800000;
     c->retention_bytes = -1;
-    c->max_message_bytes = 1048588;
+    c->max_message_bytes = PLOG_DEFAULT_MAX_MESSAGE_BYTES;
     c->flush_messages = INT64_MAX;
     c->flush_ms = INT64_MAX;
     c->timestamp_type = 0;
@@ -104,9 +104,6 @@ void plog_unref(plog *l)
         plog_free_mem(l);
 }
 
-const char *plog_topic(const plog *l) { return l->topic; }
-int32_t plog_partition(const plog *l) { return l->partition; }
-const char *plog_dir(const plog *l) { return l->dir; }
 kuuid plog_topic_id(const plog *l) { return l->topic_id; }
 
 void plog_tail_reset(plog *l)
@@ -725,7 +722,7 @@ out:
 static size_t decompress_cap(const plog *l, size_t batch_size)
 {
     size_t cap = batch_size * 64;
-    size_t floor = (size_t)(l->cfg.max_message_bytes > 0 ? l->cfg.max_message_bytes : 1048588) * 16;
+    size_t floor = (size_t)(l->cfg.max_message_bytes > 0 ? l->cfg.max_message_bytes : PLOG_DEFAULT_MAX_MESSAGE_BYTES) * 16;
     if (cap < floor)
         cap = floor;
     return cap > COMPRESSION_HARD_CAP ? COMPRESSION_HARD_CAP : cap;
@@ -948,15 +945,25 @@ int plog_segment_count(plog *l)
     return n;
 }
 
-void plog_set_high_watermark(plog *l, int64_t hw)
+/* Clamp hw to [log start, LEO] and publish it if it moves forward (write
+ * lock held).  Concurrent appenders publish their ends in either order, so
+ * a later call may carry a smaller value: it is ignored (S2). */
+static void set_hw_locked(plog *l, int64_t hw)
 {
-    pthread_rwlock_wrlock(&l->lock);
+    if (hw < l->log_start)
+        hw = l->log_start;
     if (hw > l->leo)
         hw = l->leo;                 /* S1: the HW never exceeds the LEO */
     if (hw > l->hw || hw == l->leo) {    /* S2: monotone (truncation alone lowers it) */
         l->hw = hw;
         plog_update_hw_pos(l);
     }
+}
+
+void plog_set_high_watermark(plog *l, int64_t hw)
+{
+    pthread_rwlock_wrlock(&l->lock);
+    set_hw_locked(l, hw);
     pthread_rwlock_unlock(&l->lock);
 }
 

@@ -43,6 +43,9 @@
 #include "core/fileref.h"
 #include "core/uuid.h"
 
+/* Kafka's default max.message.bytes (1 MiB plus the record batch overhead). */
+#define PLOG_DEFAULT_MAX_MESSAGE_BYTES 1048588
+
 typedef struct log_config {      /* effective per-partition config (topic overrides already applied by the caller) */
     int64_t segment_bytes;        /* segment.bytes, default 1073741824 */
     int64_t segment_ms;           /* segment.ms (log.roll.ms/hours), default 604800000 */
@@ -51,7 +54,7 @@ typedef struct log_config {      /* effective per-partition config (topic overri
     int32_t index_interval_bytes; /* index.interval.bytes, 4096 */
     int64_t retention_ms;         /* retention.ms; -1 = unlimited; default 604800000 */
     int64_t retention_bytes;      /* retention.bytes; -1 = unlimited (default) */
-    int32_t max_message_bytes;    /* max.message.bytes 1048588 */
+    int32_t max_message_bytes;    /* max.message.bytes, PLOG_DEFAULT_MAX_MESSAGE_BYTES */
     int64_t flush_messages;       /* flush.messages; INT64_MAX = leave to OS (default) */
     int64_t flush_ms;             /* flush.ms; INT64_MAX default */
     int timestamp_type;           /* message.timestamp.type: 0 CreateTime (default), 1 LogAppendTime */
@@ -105,9 +108,6 @@ void plog_unref(plog *l);
  * KAFKA_STORAGE_ERROR. */
 int plog_close(plog *l);
 
-const char *plog_topic(const plog *l);
-int32_t plog_partition(const plog *l);
-const char *plog_dir(const plog *l);      /* changes when the partition is deleted (renamed) */
 kuuid plog_topic_id(const plog *l);
 
 /* ---- produce ---- */
@@ -207,7 +207,9 @@ int64_t plog_high_watermark(plog *l);
 /* Raise the HW to min(hw, LEO) (Kafka's maybeUpdateHighWatermark): it
  * never moves down here (S2); only plog_truncate_to lowers it.  The leader
  * calls it as followers catch up; a single node with the LEO after each
- * append and after loading.  Loading restores it from
+ * append and after loading.  Two appends on different threads publish
+ * their ends in either order: the smaller, later call changes nothing, so
+ * an acks=-1 produce never waits on a HW that went back.  Loading restores it from
  * replication-offset-checkpoint (plog_load_params). */
 void plog_set_high_watermark(plog *l, int64_t hw);
 int64_t plog_recovery_point(plog *l);   /* everything below is fsynced */
@@ -257,12 +259,9 @@ int plog_retention(plog *l, int64_t now_ms, int *deleted_segments);
  * partition's current leader epoch (-1 if unknown), which counts as started
  * at the LEO when nothing was appended in it yet. */
 void plog_epoch_end_offset(plog *l, int32_t epoch, int32_t leader_epoch, int32_t *epoch_out, int64_t *end_offset);
-/* Becoming leader in `epoch`: record (epoch, LEO) in the epoch cache if the
- * epoch is newer than its latest (Kafka's maybeAssignEpochStartOffset).
- * Written to leader-epoch-checkpoint at the next roll, flush or close. */
-void plog_assign_leader_epoch(plog *l, int32_t epoch);
 
-/* DescribeProducers: calls fn for each active producer id. */
+/* Calls fn for each active producer id (DescribeProducers later; tests of
+ * the follower's producer-state replay now). */
 typedef struct plog_producer_info {
     int64_t producer_id;
     int16_t producer_epoch;
@@ -271,6 +270,10 @@ typedef struct plog_producer_info {
     int64_t current_txn_start_offset;
 } plog_producer_info;
 void plog_foreach_producer(plog *l, void (*fn)(void *ctx, const plog_producer_info *p), void *ctx);
+/* Becoming leader in `epoch`: record (epoch, LEO) in the epoch cache if the
+ * epoch is newer than its latest (Kafka's maybeAssignEpochStartOffset).
+ * Written to leader-epoch-checkpoint at the next roll, flush or close. */
+void plog_assign_leader_epoch(plog *l, int32_t epoch);
 
 /* ---- hooks used by the log manager ---- */
 

@@ -703,22 +703,6 @@ int segment_truncate_to(segment *s, int64_t offset)
     return 0;
 }
 
-int segment_truncate_all(segment *s)
-{
-    fileref *f = segment_file_get(s);
-    int t = f ? sio_ftruncate(f->fd, 0) : -1;
-    fileref_unref(f);
-    if (t < 0)
-        return -1;
-    s->size = 0;
-    s->unflushed = true;
-    if (idxf_create(&s->oidx) < 0 || idxf_create(&s->tidx) < 0)
-        return -1;
-    s->indexes_checked = true;
-    recompute_tail_state(s);
-    return 0;
-}
-
 int segment_flush(segment *s)
 {
     fileref *fs[3];

@@ -145,8 +145,6 @@ bool segment_index_full(segment *s, int32_t segment_index_bytes);
 /* Drop every batch whose last offset >= offset (truncates at that batch's
  * start).  Returns 0 / -1. */
 int segment_truncate_to(segment *s, int64_t offset);
-/* Drop everything (used when truncating a whole log). */
-int segment_truncate_all(segment *s);
 
 /* fsync .log (if written) and both index files. */
 int segment_flush(segment *s);

@@ -12,7 +12,7 @@
  * is cut into writes, and so into reads); bytes 1.. are the stream: any
  * number of [INT32 size][frame] records, as a client sends them.
  *
- * Every delivered frame goes through what broker/client.c on_frame does
+ * Every delivered frame goes through what server/client.c on_frame does
  * before calling a handler: kreq_header_peek, the dispatch table lookup
  * (unknown key or unsupported version closes the connection; ApiVersions
  * above our range is answered in the v0 form), kreq_header_parse with the
@@ -120,7 +120,7 @@ static bool ref_next(const harness *h, size_t *start, size_t *len)
     return true;
 }
 
-/* broker/client.c answer_unsupported_api_versions, minus the send. */
+/* server/client.c answer_unsupported_api_versions, minus the send. */
 static void encode_unsupported_api_versions(arena *a, int32_t corr)
 {
     api_versions_resp *r = arena_alloc(a, sizeof *r);
@@ -159,7 +159,7 @@ static void on_frame(conn *c, uint8_t *frame, size_t len)
     h->ref_pos = start + rlen;
     h->frames++;
 
-    /* --- broker/client.c on_frame, up to the handler call --- */
+    /* --- server/client.c on_frame, up to the handler call --- */
     size_t cap = 16 * len + 65536;
     arena a;
     arena_init(&a, cap > (256u << 20) ? (256u << 20) : cap);

@@ -49,7 +49,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 
 static size_t arena_cap_for(size_t len)
 {
-    size_t cap = 16 * len + 65536;       /* broker/client.c on_frame */
+    size_t cap = 16 * len + 65536;       /* server/client.c on_frame */
     return cap > (256u << 20) ? (256u << 20) : cap;
 }
 

@@ -325,6 +325,34 @@ TEST(codec_defaults_for_absent_fields)
     arena_reset(&a);
 }
 
+/* Internal codes (KERR__*) never reach the wire: the encoder maps every
+ * error_code field through kerr_to_wire; wire codes pass unchanged. */
+TEST(codec_internal_error_codes_are_mapped_on_encode)
+{
+    static const struct { int16_t in, wire; } cases[] = {
+        { KERR__IO, KERR_KAFKA_STORAGE_ERROR },
+        { KERR__PARSE, KERR_INVALID_REQUEST },
+        { KERR__NOENT, KERR_UNKNOWN_TOPIC_OR_PARTITION },
+        { KERR__NOMEM, KERR_UNKNOWN_SERVER_ERROR },
+        { KERR_NOT_COORDINATOR, KERR_NOT_COORDINATOR },
+        { KERR_NONE, KERR_NONE },
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        heartbeat_resp resp;
+        kcodec_defaults(&heartbeat_resp_schema, &resp);
+        resp.throttle_time_ms = -7;          /* an int16-sized neighbour stays as is */
+        resp.error_code = cases[i].in;
+        obuf ob;
+        obuf_init(&ob);
+        REQUIRE_EQ(kcodec_encode(&heartbeat_resp_schema, 1, false, &resp, &ob), 0);
+        uint8_t wire[6];
+        REQUIRE_EQ(obuf_flatten(&ob, wire, sizeof wire), (long)sizeof wire);
+        CHECK_EQ((int32_t)be32_load(wire), -7);
+        CHECK_EQ((int16_t)((wire[4] << 8) | wire[5]), cases[i].wire);
+        obuf_free(&ob);
+    }
+}
+
 TEST(request_header_versions)
 {
     CHECK_EQ(kreq_header_version(18, 3), 2);

@@ -233,6 +233,16 @@ TEST(config_error_out_of_range)
     CHECK_ERR("offsets.topic.replication.factor=40000", "out of range (expected short >= 1)");
     CHECK_ERR("log.flush.interval.messages=99999999999999999999", "out of range (expected long >= 1)");
     CHECK_ERR("compression.lz4.level=18", "out of range (expected int in [1, 17])");
+    /* Keys that size a thread pool or an array: the bound is named. */
+    CHECK_ERR("num.network.threads=257", "num.network.threads must be at most 256");
+    CHECK_ERR("num.network.threads=300", "num.network.threads must be at most 256");
+    CHECK_ERR("log.cleaner.threads=257", "log.cleaner.threads must be at most 256");
+    CHECK_ERR("num.partitions=100001", "num.partitions must be at most 100000");
+    CHECK_ERR("offsets.topic.num.partitions=100001", "offsets.topic.num.partitions must be at most 100000");
+    struct broker_config at_bound;
+    CHECK_EQ(load(&at_bound, "num.network.threads=256\nlog.cleaner.threads=256\nnum.partitions=100000\n"), 0);
+    CHECK_EQ(at_bound.num_network_threads, 256);
+    broker_config_free(&at_bound);
     CHECK_ERR("compression.gzip.level=0", "expected int in [1, 9] or -1");
     CHECK_ERR("log.cleaner.min.cleanable.ratio=1.5", "out of range (expected double in [0, 1])");
     /* Surrounding blanks are fine, like Kafka's trim(). */
@@ -634,7 +644,7 @@ TEST(config_argv_overrides_win)
     broker_config_free(&c);
     char *argv10[] = { "samsa-broker", "--override", "num.partitions=x" };
     CHECK_EQ(run_argv(&c, &act, 3, argv10), KERR_INVALID_CONFIG);
-    CHECK_STR(g_err, "config error: num.partitions=x: not a number (expected int >= 1) [--override]");
+    CHECK_STR(g_err, "config error: num.partitions=x: not a number (expected int in [1, 100000]) [--override]");
     broker_config_free(&c);
     char *argv11[] = { "samsa-broker", "/nonexistent/server.properties" };
     CHECK_EQ(run_argv(&c, &act, 2, argv11), KERR__IO);

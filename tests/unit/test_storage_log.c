@@ -99,6 +99,35 @@ TEST(storage_log_offsets_and_read)
     plog_unref(l);
 }
 
+/* Appenders on different threads publish their ends in either order: the
+ * HW they move only goes forward (an acks=-1 produce waiting for its end
+ * would otherwise time out behind a regressed HW). */
+TEST(storage_log_high_watermark_never_regresses)
+{
+    const char *dir = tdir();
+    log_config cfg;
+    test_cfg(&cfg);
+    plog *l = new_log(dir, &cfg);
+    REQUIRE(l);
+    size_t len;
+    uint8_t *b = mkbatch(2, T0, &len);
+    plog_append_result first, second;
+    REQUIRE_EQ(plog_append(l, b, len, 0, T0, &first), KERR_NONE);
+    REQUIRE_EQ(plog_append(l, b, len, 0, T0, &second), KERR_NONE);
+    free(b);
+    CHECK_EQ(plog_high_watermark(l), 0);
+    plog_set_high_watermark(l, second.end_offset);   /* the later append publishes first */
+    CHECK_EQ(plog_high_watermark(l), 4);
+    plog_set_high_watermark(l, first.end_offset);
+    CHECK_EQ(plog_high_watermark(l), 4);
+    plog_set_high_watermark(l, 100);                 /* clamped to the LEO */
+    CHECK_EQ(plog_high_watermark(l), 4);
+    plog_set_high_watermark(l, 1);                   /* S2: only truncation lowers it */
+    CHECK_EQ(plog_high_watermark(l), 4);
+    plog_close(l);
+    plog_unref(l);
+}
+
 TEST(storage_log_index_lookup_many_batches)
 {
     const char *dir = tdir();

@@ -11,15 +11,15 @@
  * before the final check, so a change between check and park is never
  * missed.
  */
-#ifndef SAMSA_BROKER_DELAYED_H
-#define SAMSA_BROKER_DELAYED_H
+#ifndef SAMSA_SERVER_DELAYED_H
+#define SAMSA_SERVER_DELAYED_H
 
 #include <stdatomic.h>
 #include <stdbool.h>
 
-#include "broker/request.h"
 #include "cluster/topic.h"
 #include "net/loop.h"
+#include "server/request.h"
 
 typedef struct delayed_op delayed_op;
 enum delayed_reason { DELAYED_READY, DELAYED_EXPIRED, DELAYED_CANCELLED };
@@ -55,7 +55,9 @@ void partition_notify(partition *p);
 /* Complete every parked operation of this loop now, as if its deadline
  * had passed (shutdown).  Call on the loop's thread. */
 void delayed_expire_all(loop *lp);
-/* Install the per-loop hook that runs dirty operations (once per loop). */
-void delayed_loop_init(loop *lp);
+/* Give a loop its list of parked operations and the hook that runs the
+ * dirty ones (once per loop, before it runs; -1 = out of memory).  Only
+ * such a loop may park operations.  The list lives as long as the loop. */
+int delayed_loop_init(loop *lp);
 
 #endif

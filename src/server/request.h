@@ -9,8 +9,8 @@
  * one that is still pending (a long-poll fetch, a produce awaiting flush).
  * All of this happens on the connection's loop thread.
  */
-#ifndef SAMSA_BROKER_REQUEST_H
-#define SAMSA_BROKER_REQUEST_H
+#ifndef SAMSA_SERVER_REQUEST_H
+#define SAMSA_SERVER_REQUEST_H
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -56,10 +56,10 @@ void kreq_complete_silently(kreq *rq);
 void kreq_fail_close(kreq *rq, const char *why);
 /* Allocate a zeroed response struct with the schema defaults applied. */
 void *kreq_new_response(kreq *rq);
-/* Is the client connection still open? */
-bool kreq_client_open(const kreq *rq);
 const char *kreq_peer(const kreq *rq);
 /* Index of the listener the request's connection came in on. */
 int kreq_listener(const kreq *rq);
+/* The handlers' context the server's owner registered (server.ctx). */
+void *kreq_ctx(const kreq *rq);
 
 #endif

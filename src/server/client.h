@@ -1,5 +1,5 @@
 /*
- * client.h - the broker's side of one connection: turns frames into
+ * client.h - the server's side of one connection: turns frames into
  * requests, dispatches them, and releases responses in request order.
  *
  * Flow control: while too many requests are pending or too many response
@@ -7,18 +7,20 @@
  * that never reads its responses cannot make the broker buffer without
  * bound.  Lives on the connection's loop thread.
  */
-#ifndef SAMSA_BROKER_CLIENT_H
-#define SAMSA_BROKER_CLIENT_H
+#ifndef SAMSA_SERVER_CLIENT_H
+#define SAMSA_SERVER_CLIENT_H
 
-#include "broker/request.h"
 #include "net/conn.h"
+#include "server/request.h"
+#include "server/server.h"
 
 struct client {
+    server *srv;
     conn *c;
     int refs;                 /* the conn + every live kreq */
     kreq *head, *tail;        /* requests not yet answered, in order */
     int inflight;
-    int listener;             /* index into broker_settings.listen */
+    int listener;             /* index into server.listen */
     char ip[64];              /* peer address, for max.connections.per.ip */
     bool closed;
 };
@@ -26,8 +28,6 @@ struct client {
 extern const conn_ops client_conn_ops;
 
 /* Adopt a new socket on this loop as a Kafka client connection. */
-void client_accept(loop *lp, int fd, int listener_idx, const char *ip);
-/* A request finished: release whatever responses are now in order. */
-void client_release(client *cl);
+void client_accept(server *s, loop *lp, int fd, int listener_idx, const char *ip);
 
 #endif

@@ -1,19 +1,25 @@
 /* delayed.c - see delayed.h. */
-#include "broker/delayed.h"
+#include "server/delayed.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-#include "broker/client.h"
 #include "core/log.h"
+#include "server/client.h"
 
-/* Per-loop list of parked operations (loop thread only). */
+/* A loop's list of parked operations (that loop's thread only).  It lives
+ * with the loop, as the argument of its kick hook (delayed_loop_init), so
+ * there is no table indexed by loop id. */
 typedef struct delayed_list {
     delayed_op *head;
 } delayed_list;
 
-#define MAX_LOOPS 256
-static delayed_list g_lists[MAX_LOOPS];
+static void on_kick(loop *lp, void *arg);
+
+static delayed_list *list_of(loop *lp)
+{
+    return loop_kick_arg(lp, on_kick);
+}
 
 void partition_watch(partition *p, delayed_op *op)
 {
@@ -65,7 +71,7 @@ void partition_notify(partition *p)
 
 static void unlink_op(delayed_op *op)
 {
-    delayed_list *l = &g_lists[loop_id(op->lp)];
+    delayed_list *l = list_of(op->lp);
     op->finished = true;
     loop_timer_cancel(op->lp, &op->timer);
     for (int i = 0; i < op->nwatched; i++)
@@ -116,16 +122,18 @@ static void on_kick(loop *lp, void *arg)
     }
 }
 
-void delayed_loop_init(loop *lp)
+int delayed_loop_init(loop *lp)
 {
-    int id = loop_id(lp);
-    if (id >= 0 && id < MAX_LOOPS)
-        loop_set_kick(lp, on_kick, &g_lists[id]);
+    delayed_list *l = calloc(1, sizeof *l);
+    if (!l)
+        return -1;
+    loop_set_kick(lp, on_kick, l);
+    return 0;
 }
 
 void delayed_park(delayed_op *op, kreq *rq, partition **parts, int nparts, int64_t timeout_ms)
 {
-    delayed_list *l = &g_lists[loop_id(rq->lp)];
+    delayed_list *l = list_of(rq->lp);
     op->rq = rq;
     op->lp = rq->lp;
     op->watched = parts;
@@ -158,7 +166,7 @@ void delayed_cancel(delayed_op *op)
 
 void delayed_expire_all(loop *lp)
 {
-    delayed_list *l = &g_lists[loop_id(lp)];
-    while (l->head)
+    delayed_list *l = list_of(lp);
+    while (l && l->head)
         run_op(l->head, true);
 }

@@ -1,21 +1,19 @@
 /* client.c - see client.h. */
-#include "broker/client.h"
+#include "server/client.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-#include "broker/broker.h"
-#include "broker/delayed.h"
-#include "broker/dispatch.h"
-#include "broker/net_threads.h"
 #include "core/clock.h"
 #include "core/errors.h"
 #include "core/log.h"
 #include "core/strbuf.h"
 #include "proto/codec.h"
 #include "proto/messages/api_versions.h"
+#include "server/delayed.h"
+#include "server/net_threads.h"
 
 #define MAX_INFLIGHT 128
 #define RESUME_INFLIGHT 64
@@ -49,7 +47,8 @@ static void maybe_resume(client *cl)
         conn_resume_reads(cl->c);
 }
 
-void client_release(client *cl)
+/* A request finished: release whatever responses are now in order. */
+static void client_release(client *cl)
 {
     cl->refs++;
     while (cl->head && cl->head->done) {
@@ -68,9 +67,9 @@ void client_release(client *cl)
 
 /* ----------------------------------------------------------- kreq helpers */
 
-bool kreq_client_open(const kreq *rq) { return !rq->cl->closed; }
 const char *kreq_peer(const kreq *rq) { return rq->cl->c->peer; }
 int kreq_listener(const kreq *rq) { return rq->cl->listener; }
+void *kreq_ctx(const kreq *rq) { return rq->cl->srv->ctx; }
 
 void *kreq_new_response(kreq *rq)
 {
@@ -151,7 +150,7 @@ static void answer_unsupported_api_versions(kreq *rq)
     kcodec_defaults(&api_versions_resp_schema, r);
     r->error_code = KERR_UNSUPPORTED_VERSION;
     int n = 0;
-    const api_entry *tab = dispatch_table(&n);
+    const api_entry *tab = rq->cl->srv->ops->api_table(&n);
     api_versions_resp_api_keys *keys = KARRAY_ALLOC(&rq->arena, &r->api_keys, n);
     for (int i = 0; keys && i < n; i++)
         keys[i] = (api_versions_resp_api_keys){ .api_key = tab[i].key,
@@ -196,7 +195,7 @@ static void on_frame(conn *c, uint8_t *frame, size_t len)
         return;
     }
     rq->hdr = peek;
-    const api_entry *e = dispatch_get(peek.api_key);
+    const api_entry *e = cl->srv->ops->api_get(peek.api_key);
     rq->api = kapi_schema_get(peek.api_key);
     if (!e || !rq->api) {
         kreq_fail_close(rq, "unknown or unsupported API key");
@@ -204,7 +203,7 @@ static void on_frame(conn *c, uint8_t *frame, size_t len)
     }
     kreader r;
     kr_init(&r, frame, len);
-    if (peek.api_key == 18 && peek.api_version > e->max_version) {
+    if (peek.api_key == API_VERSIONS_API_KEY && peek.api_version > e->max_version) {
         /* Parse what a v1 header would hold; the body is not ours to read. */
         kreq_header_parse(&r, 1, &rq->hdr);
         answer_unsupported_api_versions(rq);
@@ -248,7 +247,7 @@ static void on_close(conn *c)
 {
     client *cl = c->user;
     cl->closed = true;
-    net_threads_connection_closed(cl->ip);
+    net_threads_connection_closed(cl->srv, cl->ip);
     /* Parked requests will never be answered: finish them now.  Each
      * cancel may release (free) requests, so rescan from the head. */
     cl->refs++;
@@ -271,24 +270,23 @@ static void on_drained(conn *c)
 
 const conn_ops client_conn_ops = { on_frame, on_close, on_drained };
 
-void client_accept(loop *lp, int fd, int listener_idx, const char *ip)
+void client_accept(server *s, loop *lp, int fd, int listener_idx, const char *ip)
 {
-    broker *b = g_broker;
-    conn_limits lim = { .max_frame = b->set.socket_request_max_bytes,
-                        .idle_ms = b->set.connections_max_idle_ms };
+    conn_limits lim = { .max_frame = s->max_frame, .idle_ms = s->idle_ms };
     client *cl = calloc(1, sizeof *cl);
     if (!cl) {
         close(fd);
-        net_threads_connection_closed(ip);
+        net_threads_connection_closed(s, ip);
         return;
     }
     str_copy(cl->ip, sizeof cl->ip, ip);
     conn *c = conn_new(lp, fd, &client_conn_ops, &lim);
     if (!c) {
         free(cl);
-        net_threads_connection_closed(ip);
+        net_threads_connection_closed(s, ip);
         return;
     }
+    cl->srv = s;
     cl->c = c;
     cl->refs = 1;
     cl->listener = listener_idx;
