@@ -3,103 +3,17 @@
  * loopback port and stopped by PID): chroot creation, ephemeral nodes,
  * compare-and-set, children, watches, session loss, and a clear error
  * when nothing listens. */
-#include <arpa/inet.h>
-#include <netinet/in.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "cluster/zk_session.h"
 #include "test.h"
-
-#define ZK_JAR "/usr/share/java/zookeeper.jar"
-
-static int free_port(void)
-{
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-    socklen_t l = sizeof a;
-    int port = -1;
-    if (fd >= 0 && bind(fd, (struct sockaddr *)&a, sizeof a) == 0 &&
-        getsockname(fd, (struct sockaddr *)&a, &l) == 0)
-        port = ntohs(a.sin_port);
-    if (fd >= 0)
-        close(fd);
-    return port;
-}
-
-static bool ruok(int port)
-{
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port),
-                             .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-    char buf[8] = { 0 };
-    bool ok = fd >= 0 && connect(fd, (struct sockaddr *)&a, sizeof a) == 0 &&
-              write(fd, "ruok", 4) == 4 && read(fd, buf, 4) == 4 && !memcmp(buf, "imok", 4);
-    if (fd >= 0)
-        close(fd);
-    return ok;
-}
-
-typedef struct zk_server { pid_t pid; int port; char connect[64]; } zk_server;
-
-/* Start a standalone server; false (with a test failure) if it does not
- * answer "ruok" within 30 s. */
-static bool zk_server_start(zk_server *z)
-{
-    char cfg[512], data[512];
-    const char *dir = test_tmpdir();
-    z->port = free_port();
-    snprintf(data, sizeof data, "%s/zk-data", dir);
-    snprintf(cfg, sizeof cfg, "%s/zoo.cfg", dir);
-    FILE *f = fopen(cfg, "w");
-    if (!f || z->port < 0)
-        return false;
-    fprintf(f, "tickTime=500\ndataDir=%s\nclientPort=%d\nclientPortAddress=127.0.0.1\n"
-               "admin.enableServer=false\n4lw.commands.whitelist=ruok\n"
-               "minSessionTimeout=1000\nmaxSessionTimeout=60000\n", data, z->port);
-    fclose(f);
-    snprintf(z->connect, sizeof z->connect, "127.0.0.1:%d", z->port);
-    z->pid = fork();
-    if (z->pid == 0) {
-        char log[600];
-        snprintf(log, sizeof log, "%s/zk.log", dir);
-        if (!freopen(log, "w", stdout) || !freopen(log, "a", stderr))
-            _exit(126);
-        execlp("java", "java", "-Xmx128m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
-               "-cp", ZK_JAR ":/etc/zookeeper/conf_example",
-               "org.apache.zookeeper.server.ZooKeeperServerMain", cfg, (char *)NULL);
-        _exit(127);
-    }
-    for (int i = 0; i < 600; i++) {
-        if (ruok(z->port))
-            return true;
-        int st;
-        if (waitpid(z->pid, &st, WNOHANG) == z->pid) {
-            test_fail(__FILE__, __LINE__, "zookeeper exited (is Debian's zookeeper installed?)");
-            z->pid = 0;
-            return false;
-        }
-        usleep(50000);
-    }
-    test_fail(__FILE__, __LINE__, "zookeeper not ready on %s within 30 s", z->connect);
-    return false;
-}
-
-static void zk_server_stop(zk_server *z, int sig)
-{
-    if (z->pid > 0) {
-        kill(z->pid, sig);
-        waitpid(z->pid, NULL, 0);
-        z->pid = 0;
-    }
-}
+#include "zk_server.h"
 
 typedef struct events { atomic_int changed, child, expired, deleted; } events;
 
@@ -116,16 +30,6 @@ static void on_event(zk_session *s, enum zk_event ev, const char *path, void *ct
         atomic_fetch_add(&e->expired, 1);
     else if (ev == ZKE_DELETED)
         atomic_fetch_add(&e->deleted, 1);
-}
-
-static bool wait_for(atomic_int *v, int want, int ms)
-{
-    for (int i = 0; i < ms / 10; i++) {
-        if (atomic_load(v) >= want)
-            return true;
-        usleep(10000);
-    }
-    return atomic_load(v) >= want;
 }
 
 TEST(zk_session_against_a_real_zookeeper)
@@ -172,7 +76,7 @@ TEST(zk_session_against_a_real_zookeeper)
     CHECK_EQ(zk_set(s, "/brokers/ids/1", "{\"v\":2}", 7, st.version, &v2), ZKR_OK);
     CHECK_EQ(v2, st.version + 1);
     CHECK_EQ(zk_set(s, "/brokers/ids/1", "{\"v\":3}", 7, st.version, NULL), ZKR_BADVERSION);
-    CHECK(wait_for(&ev.changed, 1, 5000));                      /* the watch fired */
+    CHECK(zk_wait_for(&ev.changed, 1, 5000));                      /* the watch fired */
 
     /* Large bodies are read whole (beyond the first 4 KiB guess). */
     size_t big = 100000;
@@ -197,7 +101,7 @@ TEST(zk_session_against_a_real_zookeeper)
     CHECK_EQ(zk_create(s, "/config/changes/config_change_", "{}", 2, ZKC_SEQUENTIAL, created,
                        sizeof created, NULL), ZKR_OK);
     CHECK_STR(created, "/config/changes/config_change_0000000000");
-    CHECK(wait_for(&ev.child, 1, 5000));
+    CHECK(zk_wait_for(&ev.child, 1, 5000));
     REQUIRE(zk_children(s, "/config/changes", false, &names, &n) == ZKR_OK);
     REQUIRE_EQ(n, 1);
     CHECK_STR(names[0], "config_change_0000000000");
@@ -216,7 +120,7 @@ TEST(zk_session_against_a_real_zookeeper)
     CHECK_EQ(zk_exists(s2, "/brokers/ids/1", true, NULL), ZKR_OK);
     zk_close(s);
     s = NULL;
-    CHECK(wait_for(&ev2.deleted, 1, 5000));
+    CHECK(zk_wait_for(&ev2.deleted, 1, 5000));
     CHECK_EQ(zk_exists(s2, "/brokers/ids/1", false, NULL), ZKR_NONODE);
     /* The chroot is real: seen from the root it is /samsa/test/... */
     zk_session *root = zk_open(z.connect, 6000, 10000, NULL, NULL, err, sizeof err);
@@ -236,7 +140,7 @@ out:
 TEST(zk_open_names_the_address_it_could_not_reach)
 {
     char err[256] = "", conn[64];
-    snprintf(conn, sizeof conn, "127.0.0.1:%d", free_port());   /* nobody listens */
+    snprintf(conn, sizeof conn, "127.0.0.1:%d", zk_free_port());   /* nobody listens */
     struct timespec t0, t1;
     clock_gettime(CLOCK_MONOTONIC, &t0);
     zk_session *s = zk_open(conn, 6000, 1500, NULL, NULL, err, sizeof err);
