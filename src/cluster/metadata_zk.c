@@ -89,7 +89,7 @@ static int64_t now_ms(clockid_t clk)
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* Wait on qcv until `pending` has bits / self_gone (per `what`) or ms pass. */
+/* Wait on qcv (qmu held) for a signal or ms, whichever comes first. */
 static void qwait_ms(md_zk *z, int ms)
 {
     struct timespec until;
@@ -484,11 +484,12 @@ static int load_config(md_zk *z, zk_session *s, const char *path, topic_kv **out
             v = NULL;
         }
     }
+    int cnt = c.n;
     zkl_config_free(&c);
     if (!v)
         return zfail(z, err, errlen, "out of memory reading %s", path);
     *out = v;
-    *n = c.n;
+    *n = cnt;
     return MD_OK;
 }
 

@@ -80,6 +80,7 @@ bool zk_server_start(zk_server *z)
         usleep(50000);
     }
     test_fail(__FILE__, __LINE__, "zookeeper not ready on %s within 30 s", z->connect);
+    zk_server_stop(z, SIGKILL);
     return false;
 }
 

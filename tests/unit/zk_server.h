@@ -12,8 +12,8 @@ typedef struct zk_server { pid_t pid; int port; char connect[64]; } zk_server;
 
 /* A free loopback TCP port (-1 if none). */
 int zk_free_port(void);
-/* Start a server; false (with a test failure) if it does not answer
- * "ruok" within 30 s. */
+/* Start a server; false (with a test failure, nothing left running) if
+ * it does not answer "ruok" within 30 s. */
 bool zk_server_start(zk_server *z);
 /* Send sig to the server and reap it; safe on a stopped server. */
 void zk_server_stop(zk_server *z, int sig);
