@@ -37,7 +37,8 @@
  *   md_live_brokers, md_cluster_id
  *       any thread (the store guards its own copy);
  *   md_set_listener
- *       before the network threads start.  The listener runs on the thread
+ *       before the network threads start (once; a store's own thread may
+ *       notify concurrently, so the pair is stored atomically).  The listener runs on the thread
  *       that caused the change (admin thread for the local store; the
  *       store's own event thread for changes the ZooKeeper store learns
  *       from its watches), after the store dropped its locks; it may call
@@ -169,8 +170,10 @@ typedef struct cluster_md_ops {
 struct cluster_md {
     const cluster_md_ops *ops;
     int32_t self;                /* this broker's id */
-    md_listener_fn listener;
-    void *listener_ctx;
+    /* Atomic: a store with a thread of its own (ZooKeeper) may notify
+     * while the listener is being set. */
+    _Atomic(md_listener_fn) listener;
+    _Atomic(void *) listener_ctx;
 };
 
 /* Everything durable.  A store with nothing yet loads an empty state
@@ -228,11 +231,18 @@ static inline int md_set_broker_configs(cluster_md *m, bool cluster_default, con
 { return m->ops->set_broker_configs(m, cluster_default, v, n, err, errlen); }
 
 static inline void md_set_listener(cluster_md *m, md_listener_fn fn, void *ctx)
-{ m->listener = fn; m->listener_ctx = ctx; }
+{
+    atomic_store_explicit(&m->listener_ctx, ctx, memory_order_relaxed);
+    atomic_store_explicit(&m->listener, fn, memory_order_release);
+}
 static inline void md_close(cluster_md *m) { if (m) m->ops->destroy(m); }
 
 /* Tell the listener (implementations call this after a change). */
 static inline void md_notify(cluster_md *m, const md_event *ev)
-{ if (m->listener) m->listener(m->listener_ctx, ev); }
+{
+    md_listener_fn fn = atomic_load_explicit(&m->listener, memory_order_acquire);
+    if (fn)
+        fn(atomic_load_explicit(&m->listener_ctx, memory_order_relaxed), ev);
+}
 
 #endif

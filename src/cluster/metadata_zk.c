@@ -318,19 +318,18 @@ static unsigned handle(md_zk *z, unsigned bits)
     zk_session *s = z->zs;
     if ((bits & Q_EXPIRED) && zk_is_expired(s) && !atomic_exchange(&z->expired, true))
         lost = true;
-    if (!atomic_load(&z->expired) && !zk_is_expired(s)) {
-        if (bits & Q_BROKERS) {
-            if (refresh_brokers(z, s) == ZKR_OK)
-                tell |= Q_BROKERS;
-            else
-                retry |= Q_BROKERS;
-        }
-        if (bits & Q_TOPICS)
-            (arm_children(s, ZK_PATH_BROKER_TOPICS) == ZKR_OK ? (tell |= Q_TOPICS)
-                                                             : (retry |= Q_TOPICS));
-        if (bits & Q_CONFIG)
-            (arm_children(s, ZK_PATH_CONFIG_CHANGES) == ZKR_OK ? (tell |= Q_CONFIG)
-                                                              : (retry |= Q_CONFIG));
+    /* While expired the bits are dropped: md_zk_reconnect posts them all. */
+    for (unsigned bit = Q_BROKERS; bit <= Q_CONFIG && !atomic_load(&z->expired) &&
+                                   !zk_is_expired(s); bit <<= 1) {
+        if (!(bits & bit))
+            continue;
+        zk_rc rc = bit == Q_BROKERS  ? refresh_brokers(z, s)
+                   : bit == Q_TOPICS ? arm_children(s, ZK_PATH_BROKER_TOPICS)
+                                     : arm_children(s, ZK_PATH_CONFIG_CHANGES);
+        if (rc == ZKR_OK)
+            tell |= bit;
+        else
+            retry |= bit;
     }
     pthread_rwlock_unlock(&z->sess_lock);
     if (lost) {
@@ -1087,8 +1086,10 @@ int md_zk_reconnect(cluster_md *m, char *err, size_t errlen)
     pthread_rwlock_rdlock(&z->sess_lock);
     int rc = setup_session(z, ns, err, errlen);
     pthread_rwlock_unlock(&z->sess_lock);
-    if (rc != MD_OK)
+    if (rc != MD_OK) {
+        atomic_store(&z->expired, true);     /* not registered: still refuse service */
         return rc;
+    }
     atomic_store(&z->expired, false);
     post(z, Q_ALL_WATCHES);
     LOG_INF("metadata", "ZooKeeper at %s: broker %d registered again (broker epoch %" PRId64 ")",
