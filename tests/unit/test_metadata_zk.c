@@ -462,6 +462,16 @@ TEST(metadata_zk_producer_id_blocks_never_overlap)
     CHECK_EQ(st.next_producer_id_block, (int64_t)n * PID_BLOCK);
     CHECK(st.found);
     meta_state_free(&st);
+    /* ZooKeeper down: a clear error naming it, not a hang or a made-up id;
+     * the last live-broker snapshot stays readable. */
+    zk_server_stop(&zs, SIGKILL);
+    int64_t t0 = mono_ms();
+    CHECK_EQ(md_reserve_producer_ids(a, PID_BLOCK, &first, err, sizeof err), MD_ERR);
+    CHECK(strstr(err, conn) && strstr(err, "connection lost"));
+    CHECK(mono_ms() - t0 < 10000);
+    md_brokers *bs = md_live_brokers(a);
+    CHECK(bs && bs->n == 2);
+    md_brokers_unref(bs);
 out:
     md_close(a);
     md_close(b);
