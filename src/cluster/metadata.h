@@ -1,9 +1,8 @@
 /*
  * metadata.h - the cluster's metadata as one interface.
  *
- * What it covers (and where Kafka's ZooKeeper layout keeps it, which a
- * ZooKeeper-backed store will implement; /work/shared/kafka-protocol/
- * ZOOKEEPER-LAYOUT.md):
+ * What it covers (and where Kafka's ZooKeeper layout keeps it;
+ * /work/shared/kafka-protocol/ZOOKEEPER-LAYOUT.md):
  *   topics: name, id, internal flag, partition count     /brokers/topics/T
  *   partition assignments (replica list per partition)   /brokers/topics/T
  *   partition state: leader, leader epoch, ISR, and the
@@ -13,17 +12,15 @@
  *   live brokers: id, rack, endpoints                    /brokers/ids/N
  *   the cluster id                                       /cluster/id
  *   producer-id blocks                                   /latest_producer_id_block
- * and a listener told of changes (ZooKeeper watches later).
+ * and a listener told of changes.
  *
  * A store is a `cluster_md` whose `ops` table implements the operations;
- * callers use only the md_* wrappers below.  The first implementation is
- * the local store (metadata_store.h): one broker, one JSON file, every
- * partition's replicas = ISR = {self}, leader = self.
- *
- * Two implementations: the local store (metadata_store.h) and the
- * ZooKeeper store (metadata_zk.h), shared by every broker of a cluster.
- * Because a shared store has several writers, changes go through the
- * per-entity writes (md_create_topic, md_delete_topic,
+ * callers use only the md_* wrappers below.  Two implementations: the
+ * local store (metadata_store.h: one broker, one JSON file, every
+ * partition's replicas = ISR = {self}, leader = self) and the ZooKeeper
+ * store (metadata_zk.h, docs/cluster-zookeeper.md), shared by every broker
+ * of a cluster.  Because a shared store has several writers, changes go
+ * through the per-entity writes (md_create_topic, md_delete_topic,
  * md_set_topic_configs, md_set_broker_configs), each of which touches one
  * entity and nothing else; md_store (replace everything) remains for the
  * local store only (the ZooKeeper store refuses it).
@@ -37,13 +34,13 @@
  *   md_live_brokers, md_cluster_id
  *       any thread (the store guards its own copy);
  *   md_set_listener
- *       before the network threads start (once; a store's own thread may
- *       notify concurrently, so the pair is stored atomically).  The listener runs on the thread
- *       that caused the change (admin thread for the local store; the
- *       store's own event thread for changes the ZooKeeper store learns
- *       from its watches), after the store dropped its locks; it may call
- *       the any-thread reads, never the writers (post work to the admin
- *       thread instead).
+ *       before the network threads start, once (a store's own thread may
+ *       notify meanwhile, so the pair is stored atomically).  The listener
+ *       runs on the thread that caused the change (admin thread for the
+ *       local store; the store's own event thread for changes the
+ *       ZooKeeper store learns from its watches), after the store dropped
+ *       its locks; it may call the any-thread reads, never the writers
+ *       (post work to the admin thread instead).
  */
 #ifndef SAMSA_CLUSTER_METADATA_H
 #define SAMSA_CLUSTER_METADATA_H
