@@ -138,6 +138,10 @@ typedef struct md_event {
     enum md_event_kind kind;
     const char *topic;           /* MD_EV_PARTITION */
     int32_t partition;
+    /* MD_EV_CONFIG: the entity that changed, Kafka's entity path
+     * ("topics/T", "brokers/<default>", "brokers/N"), valid during the
+     * call; NULL = unknown (reload every config). */
+    const char *entity;
 } md_event;
 typedef void (*md_listener_fn)(void *ctx, const md_event *ev);
 

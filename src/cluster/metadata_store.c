@@ -274,7 +274,8 @@ static cJSON *doc_copy(md_local *l)
 }
 
 /* Write the changed copy durably and make it current; frees it on failure. */
-static int doc_commit(md_local *l, cJSON *doc, enum md_event_kind ev, char *err, size_t errlen)
+static int doc_commit(md_local *l, cJSON *doc, enum md_event_kind ev, const char *entity,
+                      char *err, size_t errlen)
 {
     if (write_doc(l, doc, err, errlen) < 0) {
         cJSON_Delete(doc);
@@ -282,7 +283,7 @@ static int doc_commit(md_local *l, cJSON *doc, enum md_event_kind ev, char *err,
     }
     cJSON_Delete(l->doc);
     l->doc = doc;
-    md_notify(&l->base, &(md_event){ .kind = ev });
+    md_notify(&l->base, &(md_event){ .kind = ev, .entity = entity });
     return MD_OK;
 }
 
@@ -338,7 +339,7 @@ static int local_create_topic(cluster_md *m, const meta_topic *t, char *err, siz
         snprintf(err, errlen, "out of memory writing %s", l->path);
         return MD_ERR;
     }
-    return doc_commit(l, doc, MD_EV_TOPICS, err, errlen);
+    return doc_commit(l, doc, MD_EV_TOPICS, NULL, err, errlen);
 }
 
 static int local_delete_topic(cluster_md *m, const char *name, char *err, size_t errlen)
@@ -355,7 +356,7 @@ static int local_delete_topic(cluster_md *m, const char *name, char *err, size_t
         return MD_ERR;
     }
     cJSON_DeleteItemFromArray(cJSON_GetObjectItemCaseSensitive(doc, "topics"), index);
-    return doc_commit(l, doc, MD_EV_TOPICS, err, errlen);
+    return doc_commit(l, doc, MD_EV_TOPICS, NULL, err, errlen);
 }
 
 static int local_set_topic_configs(cluster_md *m, const char *name, const topic_kv *v, int n,
@@ -372,7 +373,9 @@ static int local_set_topic_configs(cluster_md *m, const char *name, const topic_
         snprintf(err, errlen, "out of memory writing %s", l->path);
         return MD_ERR;
     }
-    return doc_commit(l, doc, MD_EV_CONFIG, err, errlen);
+    char entity[300];
+    snprintf(entity, sizeof entity, "topics/%s", name);
+    return doc_commit(l, doc, MD_EV_CONFIG, entity, err, errlen);
 }
 
 static int local_set_broker_configs(cluster_md *m, bool cluster_default, const topic_kv *v, int n,
@@ -388,7 +391,12 @@ static int local_set_broker_configs(cluster_md *m, bool cluster_default, const t
         snprintf(err, errlen, "out of memory writing %s", l->path);
         return MD_ERR;
     }
-    return doc_commit(l, doc, MD_EV_CONFIG, err, errlen);
+    char entity[32];
+    if (cluster_default)
+        snprintf(entity, sizeof entity, "brokers/<default>");
+    else
+        snprintf(entity, sizeof entity, "brokers/%d", m->self);
+    return doc_commit(l, doc, MD_EV_CONFIG, entity, err, errlen);
 }
 
 /* ------------------------------------------------- derived and in memory */

@@ -20,11 +20,25 @@
 #include "test.h"
 #include "zk_server.h"
 
-typedef struct counts { atomic_int ev[MD_EV_SESSION_LOST + 1]; } counts;
+/* Events by kind; config changes also by entity (two the tests watch,
+ * and any other). */
+typedef struct counts {
+    atomic_int ev[MD_EV_SESSION_LOST + 1];
+    atomic_int cfg_orders, cfg_default, cfg_other;
+} counts;
 
 static void on_md(void *ctx, const md_event *ev)
 {
-    atomic_fetch_add(&((counts *)ctx)->ev[ev->kind], 1);
+    counts *c = ctx;
+    atomic_fetch_add(&c->ev[ev->kind], 1);
+    if (ev->kind != MD_EV_CONFIG)
+        return;
+    if (ev->entity && !strcmp(ev->entity, "topics/orders"))
+        atomic_fetch_add(&c->cfg_orders, 1);
+    else if (ev->entity && !strcmp(ev->entity, "brokers/<default>"))
+        atomic_fetch_add(&c->cfg_default, 1);
+    else
+        atomic_fetch_add(&c->cfg_other, 1);
 }
 
 static md_broker broker(int32_t id)
@@ -352,6 +366,7 @@ TEST(metadata_zk_topics_and_configs_shared_between_brokers)
     }
     zk_free_strings(names, n);
     CHECK(zk_wait_for(&cb.ev[MD_EV_CONFIG], before + 1, 5000));
+    CHECK_EQ(atomic_load(&cb.cfg_orders), 1);           /* told which entity */
     CHECK_EQ(md_set_topic_configs(a, "nope", c2, 1, err, sizeof err), MD_NOT_FOUND);
 
     /* Dynamic broker configs: the default layer is shared, each broker's
@@ -371,6 +386,15 @@ TEST(metadata_zk_topics_and_configs_shared_between_brokers)
     body = get_str(r, "/config/changes/config_change_0000000001");
     CHECK(body && strstr(body, "\"entity_path\":\"brokers/<default>\""));
     free(body);
+    /* Broker 2 hears both, in order, each once; a damaged notification
+     * still tells it to reload (entity unknown). */
+    CHECK(zk_wait_for(&cb.cfg_default, 1, 5000));
+    CHECK(zk_wait_for(&cb.cfg_other, 1, 5000));        /* brokers/2 */
+    CHECK_EQ(zk_create(r, "/config/changes/config_change_", "junk", 4, ZKC_SEQUENTIAL, NULL, 0,
+                       NULL), ZKR_OK);
+    CHECK(zk_wait_for(&cb.cfg_other, 2, 5000));
+    CHECK_EQ(atomic_load(&cb.cfg_orders), 1);
+    CHECK_EQ(atomic_load(&cb.cfg_default), 1);
     REQUIRE(md_load(b, &st, err, sizeof err) == MD_OK);
     CHECK(st.broker_default.n == 1 && !strcmp(st.broker_default.v[0].value, "60000"));
     CHECK(st.broker_own.n == 1 && !strcmp(st.broker_own.v[0].key, "num.io.threads"));
@@ -590,12 +614,19 @@ TEST(metadata_zk_session_expiry_reported_then_reconnect)
     CHECK_EQ(md_create_topic(a, &(meta_topic){ .name = "x", .partitions = 1 }, err, sizeof err),
              MD_ERR);
     CHECK_EQ(atomic_load(&cb.ev[MD_EV_SESSION_LOST]), 0);
+    /* A config changed while it was away is reported once it is back. */
+    CHECK_EQ(md_create_topic(b, &(meta_topic){ .name = "during", .partitions = 1 }, err,
+                             sizeof err), MD_OK);
+    topic_kv c[] = { kv("retention.ms", "1") };
+    CHECK_EQ(md_set_topic_configs(b, "during", c, 1, err, sizeof err), MD_OK);
+    CHECK_EQ(atomic_load(&ca.cfg_other), 0);
     /* Reconnect: registered again with a new broker epoch, watches back. */
     CHECK_EQ(md_zk_reconnect(a, err, sizeof err), MD_OK);
     CHECK(!md_zk_expired(a));
     CHECK(md_zk_broker_epoch(a) > epoch);
     CHECK(wait_brokers(b, 2, 5000));
     CHECK(wait_brokers(a, 2, 5000));
+    CHECK(zk_wait_for(&ca.cfg_other, 1, 5000));
     REQUIRE(md_load(a, &st, err, sizeof err) == MD_OK);
     meta_state_free(&st);
     int before = atomic_load(&ca.ev[MD_EV_TOPICS]);
