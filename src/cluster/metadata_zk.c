@@ -50,6 +50,9 @@ typedef struct md_zk {
     zk_session *zs;              /* sess_lock */
     atomic_llong broker_epoch;
     atomic_bool expired;
+    /* Highest /config/changes sequence number already reported (event
+     * thread; set at open as the baseline). */
+    atomic_llong last_change;
 
     pthread_mutex_t qmu;
     pthread_cond_t qcv;
@@ -286,6 +289,85 @@ static zk_rc arm_children(zk_session *s, const char *path)
     return rc;
 }
 
+#define CHANGE_PREFIX "config_change_"
+
+typedef struct change { int64_t seq; const char *name; } change;
+
+static int cmp_change(const void *a, const void *b)
+{
+    int64_t x = ((const change *)a)->seq, y = ((const change *)b)->seq;
+    return (x > y) - (x < y);
+}
+
+/* Read /config/changes (re-arming its child watch).  report: the entity
+ * path of every notification newer than the last one reported, in order,
+ * into *out (malloc'd strings, "" when the body is damaged: a warning names
+ * it); else only record the newest as the baseline.  On failure nothing is
+ * recorded, so a retry reports the same ones. */
+static zk_rc scan_changes(md_zk *z, zk_session *s, bool report, char ***out, int *nout)
+{
+    *out = NULL;
+    *nout = 0;
+    char **names = NULL;
+    int n = 0;
+    zk_rc rc = zk_children(s, ZK_PATH_CONFIG_CHANGES, true, &names, &n);
+    if (rc != ZKR_OK)
+        return rc;
+    int64_t last = atomic_load(&z->last_change), newest = last;
+    change *cs = calloc((size_t)(n ? n : 1), sizeof *cs);
+    char **ents = calloc((size_t)(n ? n : 1), sizeof *ents);
+    int k = 0;
+    for (int i = 0; cs && i < n; i++) {
+        char *end;
+        if (strncmp(names[i], CHANGE_PREFIX, strlen(CHANGE_PREFIX)))
+            continue;
+        errno = 0;
+        long long seq = strtoll(names[i] + strlen(CHANGE_PREFIX), &end, 10);
+        if (errno || *end || seq <= last)
+            continue;
+        cs[k++] = (change){ seq, names[i] };
+        if (seq > newest)
+            newest = seq;
+    }
+    if (!cs || !ents)
+        rc = ZKR_ERROR;
+    else
+        qsort(cs, (size_t)k, sizeof *cs, cmp_change);
+    for (int i = 0; report && rc == ZKR_OK && i < k; i++) {
+        char path[ZKL_MAX_PATH], entity[ZKL_MAX_PATH] = "", derr[512], *data = NULL;
+        size_t len = 0;
+        snprintf(path, sizeof path, "%s/%s", ZK_PATH_CONFIG_CHANGES, cs[i].name);
+        zk_rc g = zk_get(s, path, false, &data, &len, NULL);
+        if (g == ZKR_NONODE)
+            continue;                    /* purged already */
+        if (g != ZKR_OK) {
+            rc = g;
+            break;
+        }
+        if (zkl_config_change_decode(data, len, entity, sizeof entity, derr, sizeof derr) < 0) {
+            LOG_WRN("metadata", "ZooKeeper at %s: %s: %s; reloading every config", z->connect,
+                    path, derr);
+            entity[0] = 0;
+        }
+        free(data);
+        if (!(ents[*nout] = strdup(entity))) {
+            rc = ZKR_ERROR;
+            break;
+        }
+        (*nout)++;
+    }
+    free(cs);
+    zk_free_strings(names, n);
+    if (rc != ZKR_OK) {
+        zk_free_strings(ents, *nout);
+        *nout = 0;
+        return rc;
+    }
+    atomic_store(&z->last_change, newest);
+    *out = ents;
+    return ZKR_OK;
+}
+
 /* ----------------------------------------------------------- event thread */
 
 static void on_zk_event(zk_session *s, enum zk_event ev, const char *path, void *ctx)
@@ -314,6 +396,8 @@ static unsigned handle(md_zk *z, unsigned bits)
 {
     unsigned retry = 0, tell = 0;
     bool lost = false;
+    char **ents = NULL;
+    int nents = 0;
     pthread_rwlock_rdlock(&z->sess_lock);
     zk_session *s = z->zs;
     if ((bits & Q_EXPIRED) && zk_is_expired(s) && !atomic_exchange(&z->expired, true))
@@ -325,7 +409,7 @@ static unsigned handle(md_zk *z, unsigned bits)
             continue;
         zk_rc rc = bit == Q_BROKERS  ? refresh_brokers(z, s)
                    : bit == Q_TOPICS ? arm_children(s, ZK_PATH_BROKER_TOPICS)
-                                     : arm_children(s, ZK_PATH_CONFIG_CHANGES);
+                                     : scan_changes(z, s, true, &ents, &nents);
         if (rc == ZKR_OK)
             tell |= bit;
         else
@@ -341,8 +425,10 @@ static unsigned handle(md_zk *z, unsigned bits)
         md_notify(&z->base, &(md_event){ .kind = MD_EV_BROKERS });
     if (tell & Q_TOPICS)
         md_notify(&z->base, &(md_event){ .kind = MD_EV_TOPICS });
-    if (tell & Q_CONFIG)
-        md_notify(&z->base, &(md_event){ .kind = MD_EV_CONFIG });
+    for (int i = 0; (tell & Q_CONFIG) && i < nents; i++)
+        md_notify(&z->base, &(md_event){ .kind = MD_EV_CONFIG,
+                                         .entity = ents[i][0] ? ents[i] : NULL });
+    zk_free_strings(ents, nents);
     return retry;
 }
 
@@ -429,8 +515,10 @@ static int register_self(md_zk *z, zk_session *s, char *err, size_t errlen)
 }
 
 /* Everything a new session needs: Kafka's persistent paths, this broker's
- * registration, the live-broker snapshot and the three watches. */
-static int setup_session(md_zk *z, zk_session *s, char *err, size_t errlen)
+ * registration, the live-broker snapshot and the three watches.  first:
+ * the store's first session, whose config changes so far are the baseline
+ * (a later session reports those made while it was away). */
+static int setup_session(md_zk *z, zk_session *s, bool first, char *err, size_t errlen)
 {
     static const char *const persistent[] = {
         ZK_PATH_BROKER_IDS, ZK_PATH_BROKER_TOPICS, ZK_PATH_CONFIG_TOPICS,
@@ -446,8 +534,14 @@ static int setup_session(md_zk *z, zk_session *s, char *err, size_t errlen)
     zk_rc rc = refresh_brokers(z, s);
     if (rc == ZKR_OK)
         rc = arm_children(s, ZK_PATH_BROKER_TOPICS);
-    if (rc == ZKR_OK)
+    if (rc == ZKR_OK && first) {
+        char **none;
+        int nnone;
+        rc = scan_changes(z, s, false, &none, &nnone);
+        zk_free_strings(none, nnone);
+    } else if (rc == ZKR_OK) {
         rc = arm_children(s, ZK_PATH_CONFIG_CHANGES);
+    }
     if (rc != ZKR_OK)
         return zfail(z, err, errlen, "cannot watch %s, %s and %s: %s", ZK_PATH_BROKER_IDS,
                      ZK_PATH_BROKER_TOPICS, ZK_PATH_CONFIG_CHANGES, zk_rc_str(rc));
@@ -1040,7 +1134,8 @@ cluster_md *md_zk_open(const char *connect, int session_timeout_ms, int connecti
     }
     z->zs = zk_open(connect, session_timeout_ms, connection_timeout_ms, on_zk_event, z, err,
                     errlen);
-    if (!z->zs || setup_session(z, z->zs, err, errlen) < 0)
+    atomic_init(&z->last_change, -1);
+    if (!z->zs || setup_session(z, z->zs, true, err, errlen) < 0)
         goto fail;
     if (pthread_create(&z->thread, NULL, event_main, z) != 0) {
         zfail(z, err, errlen, "cannot start the metadata event thread");
@@ -1084,7 +1179,7 @@ int md_zk_reconnect(cluster_md *m, char *err, size_t errlen)
     pthread_rwlock_unlock(&z->sess_lock);
     zk_close(old);
     pthread_rwlock_rdlock(&z->sess_lock);
-    int rc = setup_session(z, ns, err, errlen);
+    int rc = setup_session(z, ns, false, err, errlen);
     pthread_rwlock_unlock(&z->sess_lock);
     if (rc != MD_OK) {
         atomic_store(&z->expired, true);     /* not registered: still refuse service */
