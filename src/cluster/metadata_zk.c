@@ -704,7 +704,7 @@ static int zk_store(cluster_md *m, const meta_state *st, char *err, size_t errle
 static partition_state *zk_partition_state(cluster_md *m, const meta_topic *t, int32_t p)
 {
     md_zk *z = Z(m);
-    char path[ZKL_MAX_PATH], err[768];
+    char path[ZKL_MAX_PATH], err[768] = "topic name too long for a znode path";
     pstate_spec spec = { .leader = -1, .leader_epoch = -1, .partition_epoch = -1,
                          .controller_epoch = -1 };
     if (t->replicas && t->replication_factor > 0 && p >= 0 && p < t->partitions) {
