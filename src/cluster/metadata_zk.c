@@ -14,6 +14,10 @@
  * `zs` is used under sess_lock held for reading by every user (admin and
  * event thread); md_zk_reconnect alone takes it for writing to swap in a
  * new session.
+ *
+ * This file is the session side (registration, watches, the event thread,
+ * open, reconnect, close); metadata_zk_data.c reads and writes the
+ * metadata itself.
  */
 #include "cluster/metadata_zk.h"
 
@@ -26,6 +30,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "cluster/metadata_zk_int.h"
 #include "cluster/zk_layout.h"
 #include "core/log.h"
 
@@ -36,45 +41,13 @@
 #define Q_STOP    16u
 #define Q_ALL_WATCHES (Q_BROKERS | Q_TOPICS | Q_CONFIG)
 #define RETRY_MS 500
-/* Bound on compare-and-set retries (producer ids, cluster id). */
-#define CAS_ATTEMPTS 1000
-
-typedef struct md_zk {
-    cluster_md base;
-    char connect[1024];
-    int session_ms, conn_ms;
-    md_broker self;
-    char self_path[64];
-
-    pthread_rwlock_t sess_lock;
-    zk_session *zs;              /* sess_lock */
-    atomic_llong broker_epoch;
-    atomic_bool expired;
-    /* Highest /config/changes sequence number already reported (event
-     * thread; set at open as the baseline). */
-    atomic_llong last_change;
-
-    pthread_mutex_t qmu;
-    pthread_cond_t qcv;
-    unsigned pending;            /* qmu: Q_* bits for the event thread */
-    bool self_gone;              /* qmu: a watch saw self_path deleted */
-    pthread_t thread;
-    bool thread_started;
-
-    pthread_mutex_t mu;
-    md_brokers *brokers;         /* mu */
-    char cluster_id[64];         /* mu; "" = not read yet */
-} md_zk;
-
-#define Z(m) ((md_zk *)(m))
 
 static const cluster_md_ops zk_ops;
 
 /* ---------------------------------------------------------------- helpers */
 
 /* "ZooKeeper at <connect>: <message>" into err; returns MD_ERR. */
-__attribute__((format(printf, 4, 5)))
-static int zfail(const md_zk *z, char *err, size_t errlen, const char *fmt, ...)
+int mdzk_fail(const md_zk *z, char *err, size_t errlen, const char *fmt, ...)
 {
     char msg[768];
     va_list ap;
@@ -116,59 +89,28 @@ static void post(md_zk *z, unsigned bits)
 
 /* The session for one operation, read-locked; NULL (lock released, err
  * set) when it has expired. */
-static zk_session *sess_begin(md_zk *z, char *err, size_t errlen)
+zk_session *mdzk_sess_begin(md_zk *z, char *err, size_t errlen)
 {
     pthread_rwlock_rdlock(&z->sess_lock);
     if (atomic_load(&z->expired) || zk_is_expired(z->zs)) {
         pthread_rwlock_unlock(&z->sess_lock);
-        zfail(z, err, errlen, "the session expired; broker %d must reconnect to ZooKeeper "
+        mdzk_fail(z, err, errlen, "the session expired; broker %d must reconnect to ZooKeeper "
                               "(register again) before it reads or writes metadata", z->base.self);
         return NULL;
     }
     return z->zs;
 }
 
-static void sess_end(md_zk *z) { pthread_rwlock_unlock(&z->sess_lock); }
+void mdzk_sess_end(md_zk *z) { pthread_rwlock_unlock(&z->sess_lock); }
 
 /* Read a znode; on anything but OK and NONODE, err names it. */
-static zk_rc zread(md_zk *z, zk_session *s, const char *path, char **data, size_t *len,
+zk_rc mdzk_read(md_zk *z, zk_session *s, const char *path, char **data, size_t *len,
                    zk_stat *st, char *err, size_t errlen)
 {
     zk_rc rc = zk_get(s, path, false, data, len, st);
     if (rc != ZKR_OK && rc != ZKR_NONODE)
-        zfail(z, err, errlen, "cannot read %s: %s", path, zk_rc_str(rc));
+        mdzk_fail(z, err, errlen, "cannot read %s: %s", path, zk_rc_str(rc));
     return rc;
-}
-
-/* Write data whatever the version, creating the node if missing. */
-static zk_rc set_or_create(zk_session *s, const char *path, const char *data)
-{
-    size_t len = strlen(data);
-    for (int i = 0; i < 3; i++) {
-        zk_rc rc = zk_set(s, path, data, len, -1, NULL);
-        if (rc != ZKR_NONODE)
-            return rc;
-        rc = zk_create(s, path, data, len, ZKC_PERSISTENT, NULL, 0, NULL);
-        if (rc != ZKR_NODEEXISTS)
-            return rc;
-    }
-    return ZKR_BADVERSION;
-}
-
-/* A topic name that is one path component. */
-static bool topic_name_ok(const char *name)
-{
-    return name && name[0] && !strchr(name, '/') && strcmp(name, ".") && strcmp(name, "..") &&
-           strlen(name) <= 249;
-}
-
-static void kvs_free(topic_kv *v, int n)
-{
-    for (int i = 0; i < n; i++) {
-        free(v[i].key);
-        free(v[i].value);
-    }
-    free(v);
 }
 
 /* ------------------------------------------------------------ live brokers */
@@ -462,7 +404,7 @@ static int register_self(md_zk *z, zk_session *s, char *err, size_t errlen)
 {
     char *body = self_registration(&z->self);
     if (!body)
-        return zfail(z, err, errlen, "out of memory registering broker %d", z->base.self);
+        return mdzk_fail(z, err, errlen, "out of memory registering broker %d", z->base.self);
     int64_t deadline = now_ms(CLOCK_MONOTONIC) + z->session_ms;
     int rc = MD_ERR;
     for (;;) {
@@ -493,7 +435,7 @@ static int register_self(md_zk *z, zk_session *s, char *err, size_t errlen)
                 break;
             }
             if (e != ZKR_OK && e != ZKR_CONNLOSS) {
-                zfail(z, err, errlen, "cannot read %s: %s", z->self_path, zk_rc_str(e));
+                mdzk_fail(z, err, errlen, "cannot read %s: %s", z->self_path, zk_rc_str(e));
                 break;
             }
             pthread_mutex_lock(&z->qmu);
@@ -505,7 +447,7 @@ static int register_self(md_zk *z, zk_session *s, char *err, size_t errlen)
             qwait_ms(z, RETRY_MS / 5);
             pthread_mutex_unlock(&z->qmu);
         } else {
-            zfail(z, err, errlen, "cannot register broker %d as %s: %s", z->base.self,
+            mdzk_fail(z, err, errlen, "cannot register broker %d as %s: %s", z->base.self,
                   z->self_path, zk_rc_str(c));
             break;
         }
@@ -527,7 +469,7 @@ static int setup_session(md_zk *z, zk_session *s, bool first, char *err, size_t 
     for (size_t i = 0; i < sizeof persistent / sizeof *persistent; i++) {
         zk_rc rc = zk_ensure_path(s, persistent[i]);
         if (rc != ZKR_OK)
-            return zfail(z, err, errlen, "cannot create %s: %s", persistent[i], zk_rc_str(rc));
+            return mdzk_fail(z, err, errlen, "cannot create %s: %s", persistent[i], zk_rc_str(rc));
     }
     if (register_self(z, s, err, errlen) < 0)
         return MD_ERR;
@@ -543,509 +485,9 @@ static int setup_session(md_zk *z, zk_session *s, bool first, char *err, size_t 
         rc = arm_children(s, ZK_PATH_CONFIG_CHANGES);
     }
     if (rc != ZKR_OK)
-        return zfail(z, err, errlen, "cannot watch %s, %s and %s: %s", ZK_PATH_BROKER_IDS,
+        return mdzk_fail(z, err, errlen, "cannot watch %s, %s and %s: %s", ZK_PATH_BROKER_IDS,
                      ZK_PATH_BROKER_TOPICS, ZK_PATH_CONFIG_CHANGES, zk_rc_str(rc));
     return MD_OK;
-}
-
-/* ------------------------------------------------------------------- load */
-
-/* A config znode's keys and values; NONODE = none. */
-static int load_config(md_zk *z, zk_session *s, const char *path, topic_kv **out, int *n,
-                       char *err, size_t errlen)
-{
-    *out = NULL;
-    *n = 0;
-    char *data = NULL, derr[512];
-    size_t len = 0;
-    zk_rc rc = zread(z, s, path, &data, &len, NULL, err, errlen);
-    if (rc == ZKR_NONODE)
-        return MD_OK;
-    if (rc != ZKR_OK)
-        return MD_ERR;
-    zkl_config c = { 0 };
-    int res = zkl_config_decode(data, len, &c, derr, sizeof derr);
-    free(data);
-    if (res < 0)
-        return zfail(z, err, errlen, "%s: %s", path, derr);
-    topic_kv *v = calloc((size_t)(c.n ? c.n : 1), sizeof *v);
-    for (int i = 0; v && i < c.n; i++) {
-        v[i].key = strdup(c.keys[i]);
-        v[i].value = strdup(c.values[i]);
-        if (!v[i].key || !v[i].value) {
-            kvs_free(v, i + 1);
-            v = NULL;
-        }
-    }
-    int cnt = c.n;
-    zkl_config_free(&c);
-    if (!v)
-        return zfail(z, err, errlen, "out of memory reading %s", path);
-    *out = v;
-    *n = cnt;
-    return MD_OK;
-}
-
-/* One topic into t (name set first, so meta_state_free cleans a partial
- * one); MD_NOT_FOUND when it went between listing and reading. */
-static int load_topic(md_zk *z, zk_session *s, const char *name, meta_topic *t, char *err,
-                      size_t errlen)
-{
-    char path[ZKL_MAX_PATH], cpath[ZKL_MAX_PATH], derr[512];
-    if (!(t->name = strdup(name)))
-        return zfail(z, err, errlen, "out of memory loading topic %s", name);
-    if (zkl_path_topic(path, sizeof path, name) < 0 ||
-        zkl_path_topic_config(cpath, sizeof cpath, name) < 0)
-        return zfail(z, err, errlen, "%s/%s: topic name too long", ZK_PATH_BROKER_TOPICS, name);
-    char *data = NULL;
-    size_t len = 0;
-    zk_rc rc = zread(z, s, path, &data, &len, NULL, err, errlen);
-    if (rc == ZKR_NONODE)
-        return MD_NOT_FOUND;
-    if (rc != ZKR_OK)
-        return MD_ERR;
-    zkl_assignment a = { 0 };
-    int res = zkl_assignment_decode(data, len, &a, derr, sizeof derr);
-    free(data);
-    if (res < 0)
-        return zfail(z, err, errlen, "%s: %s", path, derr);
-    int32_t rf = a.nreplicas[0];
-    for (int32_t p = 1; p < a.npartitions; p++)
-        if (a.nreplicas[p] != rf) {
-            zkl_assignment_free(&a);
-            return zfail(z, err, errlen, "%s: partitions have different replica counts "
-                         "(a reassignment in progress is not supported yet)", path);
-        }
-    t->replicas = malloc((size_t)a.npartitions * (size_t)rf * sizeof *t->replicas);
-    if (!t->replicas) {
-        zkl_assignment_free(&a);
-        return zfail(z, err, errlen, "out of memory loading %s", path);
-    }
-    for (int32_t p = 0; p < a.npartitions; p++)
-        memcpy(&t->replicas[(size_t)p * (size_t)rf], a.replicas[p], (size_t)rf * sizeof(int32_t));
-    t->id = a.topic_id;
-    t->partitions = a.npartitions;
-    t->replication_factor = rf;
-    t->internal = !strcmp(name, "__consumer_offsets") || !strcmp(name, "__transaction_state");
-    zkl_assignment_free(&a);
-    return load_config(z, s, cpath, &t->configs, &t->nconfigs, err, errlen);
-}
-
-static int zk_load(cluster_md *m, meta_state *out, char *err, size_t errlen)
-{
-    md_zk *z = Z(m);
-    memset(out, 0, sizeof *out);
-    zk_session *s = sess_begin(z, err, errlen);
-    if (!s)
-        return MD_ERR;
-    char **names = NULL;
-    int n = 0, rc = MD_ERR;
-    char path[ZKL_MAX_PATH];
-    zk_rc c = zk_children(s, ZK_PATH_BROKER_TOPICS, false, &names, &n);
-    if (c != ZKR_OK) {
-        zfail(z, err, errlen, "cannot list %s: %s", ZK_PATH_BROKER_TOPICS, zk_rc_str(c));
-        goto out;
-    }
-    if (!(out->topics = calloc((size_t)(n ? n : 1), sizeof *out->topics))) {
-        zfail(z, err, errlen, "out of memory loading %s", ZK_PATH_BROKER_TOPICS);
-        goto out;
-    }
-    for (int i = 0; i < n; i++) {
-        meta_topic *t = &out->topics[out->ntopics++];
-        int r = load_topic(z, s, names[i], t, err, errlen);
-        if (r == MD_NOT_FOUND) {
-            out->ntopics--;
-            free(t->name);
-            memset(t, 0, sizeof *t);
-        } else if (r != MD_OK) {
-            goto out;
-        }
-    }
-    zkl_path_broker_config(path, sizeof path, -1);
-    if (load_config(z, s, path, &out->broker_default.v, &out->broker_default.n, err, errlen))
-        goto out;
-    zkl_path_broker_config(path, sizeof path, m->self);
-    if (load_config(z, s, path, &out->broker_own.v, &out->broker_own.n, err, errlen))
-        goto out;
-    char *data = NULL, derr[512];
-    size_t len = 0;
-    c = zread(z, s, ZK_PATH_PID_BLOCK, &data, &len, NULL, err, errlen);
-    if (c == ZKR_OK) {
-        zkl_pid_block b;
-        int d = zkl_pid_block_decode(data, len, &b, derr, sizeof derr);
-        free(data);
-        if (d < 0) {
-            zfail(z, err, errlen, "%s: %s", ZK_PATH_PID_BLOCK, derr);
-            goto out;
-        }
-        out->next_producer_id_block = b.block_end < INT64_MAX ? b.block_end + 1 : INT64_MAX;
-    } else if (c != ZKR_NONODE) {
-        goto out;
-    }
-    out->found = out->ntopics > 0 || c == ZKR_OK;
-    rc = MD_OK;
-out:
-    sess_end(z);
-    zk_free_strings(names, n);
-    if (rc != MD_OK)
-        meta_state_free(out);
-    return rc;
-}
-
-static int zk_store(cluster_md *m, const meta_state *st, char *err, size_t errlen)
-{
-    (void)st;
-    return zfail(Z(m), err, errlen, "a shared store takes per-entity writes only "
-                 "(md_create_topic, md_delete_topic, md_set_*_configs), not md_store");
-}
-
-/* -------------------------------------------------------- partition state */
-
-static partition_state *zk_partition_state(cluster_md *m, const meta_topic *t, int32_t p)
-{
-    md_zk *z = Z(m);
-    char path[ZKL_MAX_PATH], err[768] = "topic name too long for a znode path";
-    pstate_spec spec = { .leader = -1, .leader_epoch = -1, .partition_epoch = -1,
-                         .controller_epoch = -1 };
-    if (t->replicas && t->replication_factor > 0 && p >= 0 && p < t->partitions) {
-        spec.replicas = &t->replicas[(size_t)p * (size_t)t->replication_factor];
-        spec.nreplicas = t->replication_factor;
-    }
-    zkl_partition_state ps;
-    zk_session *s = zkl_path_partition_state(path, sizeof path, t->name, p) < 0 ? NULL
-                    : sess_begin(z, err, sizeof err);
-    if (s) {
-        char *data = NULL;
-        size_t len = 0;
-        zk_stat st;
-        zk_rc rc = zread(z, s, path, &data, &len, &st, err, sizeof err);
-        sess_end(z);
-        if (rc == ZKR_OK) {
-            char derr[512];
-            if (zkl_partition_state_decode(data, len, &ps, derr, sizeof derr) < 0) {
-                LOG_WRN("metadata", "ZooKeeper at %s: %s: %s; partition has no leader",
-                        z->connect, path, derr);
-            } else {
-                spec.leader = ps.leader;
-                spec.leader_epoch = ps.leader_epoch;
-                spec.controller_epoch = ps.controller_epoch;
-                spec.partition_epoch = st.version;
-                spec.isr = ps.isr;
-                spec.nisr = ps.nisr;
-            }
-            free(data);
-        } else if (rc != ZKR_NONODE) {
-            LOG_WRN("metadata", "%s; partition has no leader", err);
-        }
-    } else {
-        LOG_WRN("metadata", "%s/%d: %s; partition has no leader", t->name, p, err);
-    }
-    return pstate_new(&spec);
-}
-
-/* ----------------------------------------------------------- producer ids */
-
-static int zk_reserve_pids(cluster_md *m, int64_t count, int64_t *first, char *err, size_t errlen)
-{
-    md_zk *z = Z(m);
-    if (count <= 0)
-        return zfail(z, err, errlen, "bad producer-id block size %" PRId64, count);
-    zk_session *s = sess_begin(z, err, errlen);
-    if (!s)
-        return MD_ERR;
-    int rc = MD_ERR;
-    for (int attempt = 0; attempt < CAS_ATTEMPTS; attempt++) {
-        char *data = NULL, derr[512];
-        size_t len = 0;
-        zk_stat st;
-        zk_rc g = zread(z, s, ZK_PATH_PID_BLOCK, &data, &len, &st, err, errlen);
-        zkl_pid_block next = { .broker = m->self, .block_start = 0 };
-        if (g == ZKR_OK) {
-            zkl_pid_block cur;
-            int d = zkl_pid_block_decode(data, len, &cur, derr, sizeof derr);
-            free(data);
-            if (d < 0) {
-                zfail(z, err, errlen, "%s: %s", ZK_PATH_PID_BLOCK, derr);
-                goto out;
-            }
-            next.block_start = cur.block_end + 1;
-        } else if (g != ZKR_NONODE) {
-            goto out;
-        }
-        if (next.block_start > INT64_MAX - count) {
-            zfail(z, err, errlen, "%s: producer ids exhausted", ZK_PATH_PID_BLOCK);
-            goto out;
-        }
-        next.block_end = next.block_start + count - 1;
-        char *body = zkl_pid_block_encode(&next);
-        if (!body) {
-            zfail(z, err, errlen, "out of memory writing %s", ZK_PATH_PID_BLOCK);
-            goto out;
-        }
-        zk_rc w = g == ZKR_NONODE
-                      ? zk_create(s, ZK_PATH_PID_BLOCK, body, strlen(body), ZKC_PERSISTENT, NULL,
-                                  0, NULL)
-                      : zk_set(s, ZK_PATH_PID_BLOCK, body, strlen(body), st.version, NULL);
-        free(body);
-        if (w == ZKR_OK) {
-            *first = next.block_start;
-            rc = MD_OK;
-            goto out;
-        }
-        /* Lost the race (or the answer): read again.  A write that did land
-         * without its answer only wastes its block. */
-        if (w != ZKR_BADVERSION && w != ZKR_NODEEXISTS && w != ZKR_CONNLOSS) {
-            zfail(z, err, errlen, "cannot write %s: %s", ZK_PATH_PID_BLOCK, zk_rc_str(w));
-            goto out;
-        }
-    }
-    zfail(z, err, errlen, "%s: gave up after %d compare-and-set attempts", ZK_PATH_PID_BLOCK,
-          CAS_ATTEMPTS);
-out:
-    sess_end(z);
-    return rc;
-}
-
-/* ------------------------------------------------------------- cluster id */
-
-static int zk_cluster_id(cluster_md *m, const char *proposed, char *out, size_t cap)
-{
-    md_zk *z = Z(m);
-    char err[768], id[64] = "";
-    pthread_mutex_lock(&z->mu);
-    snprintf(id, sizeof id, "%s", z->cluster_id);
-    pthread_mutex_unlock(&z->mu);
-    zk_session *s = id[0] ? NULL : sess_begin(z, err, sizeof err);
-    if (!id[0] && !s) {
-        LOG_ERR("metadata", "%s", err);
-        return -1;
-    }
-    for (int attempt = 0; s && attempt < CAS_ATTEMPTS; attempt++) {
-        char *data = NULL;
-        size_t len = 0;
-        zk_rc rc = zread(z, s, ZK_PATH_CLUSTER_ID, &data, &len, NULL, err, sizeof err);
-        if (rc == ZKR_OK) {
-            char derr[512];
-            int d = zkl_cluster_id_decode(data, len, id, derr, sizeof derr);
-            free(data);
-            if (d < 0) {
-                id[0] = 0;
-                LOG_ERR("metadata", "ZooKeeper at %s: %s: %s", z->connect, ZK_PATH_CLUSTER_ID,
-                        derr);
-            }
-            break;
-        }
-        if (rc != ZKR_NONODE || !proposed || !proposed[0]) {
-            if (rc != ZKR_NONODE)
-                LOG_ERR("metadata", "%s", err);
-            break;
-        }
-        /* None yet: propose ours; whoever loses the race reads the winner's. */
-        char *body = zkl_cluster_id_encode(proposed);
-        zk_rc c = body ? zk_ensure_path(s, "/cluster") : ZKR_ERROR;
-        if (c == ZKR_OK)
-            c = zk_create(s, ZK_PATH_CLUSTER_ID, body, strlen(body), ZKC_PERSISTENT, NULL, 0,
-                          NULL);
-        free(body);
-        if (c == ZKR_OK) {
-            snprintf(id, sizeof id, "%s", proposed);
-            break;
-        }
-        if (c != ZKR_NODEEXISTS && c != ZKR_CONNLOSS) {
-            LOG_ERR("metadata", "ZooKeeper at %s: cannot create %s: %s", z->connect,
-                    ZK_PATH_CLUSTER_ID, zk_rc_str(c));
-            break;
-        }
-    }
-    if (s)
-        sess_end(z);
-    if (!id[0])
-        return -1;
-    pthread_mutex_lock(&z->mu);
-    snprintf(z->cluster_id, sizeof z->cluster_id, "%s", id);
-    pthread_mutex_unlock(&z->mu);
-    int n = snprintf(out, cap, "%s", id);
-    return n < 0 || (size_t)n >= cap ? -1 : 0;
-}
-
-/* ------------------------------------------------------ per-entity writes */
-
-/* A sequential /config/changes/config_change_ node naming the entity. */
-static int notify_change(md_zk *z, zk_session *s, const char *entity_path, char *err,
-                         size_t errlen)
-{
-    char *body = zkl_config_change_encode(entity_path);
-    char path[ZKL_MAX_PATH];
-    snprintf(path, sizeof path, "%s/config_change_", ZK_PATH_CONFIG_CHANGES);
-    zk_rc rc = body ? zk_create(s, path, body, strlen(body), ZKC_SEQUENTIAL, NULL, 0, NULL)
-                    : ZKR_ERROR;
-    free(body);
-    if (rc != ZKR_OK)
-        return zfail(z, err, errlen, "cannot create %s for %s: %s", path, entity_path,
-                     zk_rc_str(rc));
-    return MD_OK;
-}
-
-/* Write a config entity whole (set or create). */
-static int write_config(md_zk *z, zk_session *s, const char *path, const topic_kv *v, int n,
-                        char *err, size_t errlen)
-{
-    if (n < 0 || n > ZKL_MAX_CONFIGS)
-        return zfail(z, err, errlen, "%s: %d configs (at most %d)", path, n, ZKL_MAX_CONFIGS);
-    char **keys = calloc((size_t)(n ? n : 1), sizeof *keys);
-    char **vals = calloc((size_t)(n ? n : 1), sizeof *vals);
-    for (int i = 0; keys && vals && i < n; i++) {
-        keys[i] = v[i].key;
-        vals[i] = v[i].value;
-    }
-    zkl_config c = { .keys = keys, .values = vals, .n = n };
-    char *body = keys && vals ? zkl_config_encode(&c) : NULL;
-    free(keys);
-    free(vals);
-    if (!body)
-        return zfail(z, err, errlen, "out of memory writing %s", path);
-    zk_rc rc = set_or_create(s, path, body);
-    free(body);
-    if (rc != ZKR_OK)
-        return zfail(z, err, errlen, "cannot write %s: %s", path, zk_rc_str(rc));
-    return MD_OK;
-}
-
-/* MD_OK when /brokers/topics/<name> exists, MD_NOT_FOUND, or MD_ERR. */
-static int topic_exists(md_zk *z, zk_session *s, const char *name, char *err, size_t errlen)
-{
-    char path[ZKL_MAX_PATH];
-    if (!topic_name_ok(name) || zkl_path_topic(path, sizeof path, name) < 0)
-        return zfail(z, err, errlen, "bad topic name \"%s\"", name ? name : "");
-    zk_rc rc = zk_exists(s, path, false, NULL);
-    if (rc == ZKR_NONODE)
-        return MD_NOT_FOUND;
-    if (rc != ZKR_OK)
-        return zfail(z, err, errlen, "cannot read %s: %s", path, zk_rc_str(rc));
-    return MD_OK;
-}
-
-static int create_topic_in(md_zk *z, zk_session *s, const meta_topic *t, char *err,
-                           size_t errlen)
-{
-    char path[ZKL_MAX_PATH], cpath[ZKL_MAX_PATH];
-    int r = topic_exists(z, s, t->name, err, errlen);
-    if (r == MD_OK) {
-        zfail(z, err, errlen, "topic \"%s\" exists", t->name);
-        return MD_EXISTS;
-    }
-    if (r != MD_NOT_FOUND)
-        return r;
-    if (t->partitions < 1 || t->partitions > ZKL_MAX_PARTITIONS ||
-        (t->replicas && (t->replication_factor < 1 || t->replication_factor > ZKL_MAX_REPLICAS)))
-        return zfail(z, err, errlen, "topic \"%s\": bad partition count %d or replication "
-                     "factor %d", t->name, t->partitions, t->replication_factor);
-    zkl_path_topic(path, sizeof path, t->name);
-    if (zkl_path_topic_config(cpath, sizeof cpath, t->name) < 0)
-        return zfail(z, err, errlen, "bad topic name \"%s\"", t->name);
-    int32_t rf = t->replicas ? t->replication_factor : 1;
-    int32_t *nrep = malloc((size_t)t->partitions * sizeof *nrep);
-    int32_t **rows = malloc((size_t)t->partitions * sizeof *rows);
-    int32_t *self_row = &z->base.self;
-    char *body = NULL;
-    if (nrep && rows) {
-        for (int32_t p = 0; p < t->partitions; p++) {
-            nrep[p] = rf;
-            rows[p] = t->replicas ? &t->replicas[(size_t)p * (size_t)rf] : self_row;
-        }
-        zkl_assignment a = { .topic_id = t->id, .npartitions = t->partitions,
-                             .nreplicas = nrep, .replicas = rows };
-        body = zkl_assignment_encode(&a);
-    }
-    free(nrep);
-    free(rows);
-    if (!body)
-        return zfail(z, err, errlen, "out of memory writing %s", path);
-    /* Kafka's order: the config first, so whoever sees the topic finds it. */
-    r = write_config(z, s, cpath, t->configs, t->nconfigs, err, errlen);
-    zk_rc rc = r == MD_OK ? zk_create(s, path, body, strlen(body), ZKC_PERSISTENT, NULL, 0, NULL)
-                          : ZKR_OK;
-    free(body);
-    if (r != MD_OK)
-        return r;
-    if (rc == ZKR_NODEEXISTS) {
-        zfail(z, err, errlen, "topic \"%s\" exists", t->name);
-        return MD_EXISTS;
-    }
-    if (rc != ZKR_OK)
-        return zfail(z, err, errlen, "cannot create %s: %s", path, zk_rc_str(rc));
-    return MD_OK;
-}
-
-static int zk_create_topic(cluster_md *m, const meta_topic *t, char *err, size_t errlen)
-{
-    md_zk *z = Z(m);
-    zk_session *s = sess_begin(z, err, errlen);
-    if (!s)
-        return MD_ERR;
-    int r = create_topic_in(z, s, t, err, errlen);
-    sess_end(z);
-    return r;
-}
-
-static int zk_delete_topic(cluster_md *m, const char *name, char *err, size_t errlen)
-{
-    md_zk *z = Z(m);
-    zk_session *s = sess_begin(z, err, errlen);
-    if (!s)
-        return MD_ERR;
-    int r = topic_exists(z, s, name, err, errlen);
-    if (r == MD_NOT_FOUND)
-        zfail(z, err, errlen, "no topic \"%s\"", name);
-    if (r == MD_OK) {
-        char path[ZKL_MAX_PATH];
-        snprintf(path, sizeof path, "%s/%s", ZK_PATH_DELETE_TOPICS, name);
-        zk_rc rc = zk_create(s, path, "", 0, ZKC_PERSISTENT, NULL, 0, NULL);
-        if (rc != ZKR_OK && rc != ZKR_NODEEXISTS)   /* already marked: same request */
-            r = zfail(z, err, errlen, "cannot create %s: %s", path, zk_rc_str(rc));
-    }
-    sess_end(z);
-    return r;
-}
-
-static int zk_set_topic_configs(cluster_md *m, const char *name, const topic_kv *v, int n,
-                                char *err, size_t errlen)
-{
-    md_zk *z = Z(m);
-    zk_session *s = sess_begin(z, err, errlen);
-    if (!s)
-        return MD_ERR;
-    char path[ZKL_MAX_PATH], entity[ZKL_MAX_PATH];
-    int r = topic_exists(z, s, name, err, errlen);
-    if (r == MD_NOT_FOUND)
-        zfail(z, err, errlen, "no topic \"%s\"", name);
-    if (r == MD_OK) {
-        zkl_path_topic_config(path, sizeof path, name);
-        snprintf(entity, sizeof entity, "topics/%s", name);
-        r = write_config(z, s, path, v, n, err, errlen);
-        if (r == MD_OK)
-            r = notify_change(z, s, entity, err, errlen);
-    }
-    sess_end(z);
-    return r;
-}
-
-static int zk_set_broker_configs(cluster_md *m, bool cluster_default, const topic_kv *v, int n,
-                                 char *err, size_t errlen)
-{
-    md_zk *z = Z(m);
-    zk_session *s = sess_begin(z, err, errlen);
-    if (!s)
-        return MD_ERR;
-    char path[ZKL_MAX_PATH], entity[ZKL_MAX_PATH];
-    zkl_path_broker_config(path, sizeof path, cluster_default ? -1 : m->self);
-    /* "brokers/<default>" or "brokers/N": the path under /config. */
-    snprintf(entity, sizeof entity, "%s", path + strlen("/config/"));
-    int r = write_config(z, s, path, v, n, err, errlen);
-    if (r == MD_OK)
-        r = notify_change(z, s, entity, err, errlen);
-    sess_end(z);
-    return r;
 }
 
 /* --------------------------------------------------------- the rest of it */
@@ -1062,7 +504,7 @@ static md_brokers *zk_live_brokers(cluster_md *m)
 
 static int zk_register_broker(cluster_md *m, const md_broker *br, char *err, size_t errlen)
 {
-    return zfail(Z(m), err, errlen, "broker %d: live brokers come from %s, not from "
+    return mdzk_fail(Z(m), err, errlen, "broker %d: live brokers come from %s, not from "
                  "md_register_broker", br->id, ZK_PATH_BROKER_IDS);
 }
 
@@ -1084,17 +526,17 @@ static void zk_destroy(cluster_md *m)
 
 static const cluster_md_ops zk_ops = {
     .name = "zookeeper",
-    .load = zk_load,
-    .store = zk_store,
-    .partition_state = zk_partition_state,
-    .reserve_producer_ids = zk_reserve_pids,
+    .load = mdzk_load,
+    .store = mdzk_store,
+    .partition_state = mdzk_partition_state,
+    .reserve_producer_ids = mdzk_reserve_pids,
     .live_brokers = zk_live_brokers,
     .register_broker = zk_register_broker,
-    .cluster_id = zk_cluster_id,
-    .create_topic = zk_create_topic,
-    .delete_topic = zk_delete_topic,
-    .set_topic_configs = zk_set_topic_configs,
-    .set_broker_configs = zk_set_broker_configs,
+    .cluster_id = mdzk_cluster_id,
+    .create_topic = mdzk_create_topic,
+    .delete_topic = mdzk_delete_topic,
+    .set_topic_configs = mdzk_set_topic_configs,
+    .set_broker_configs = mdzk_set_broker_configs,
     .destroy = zk_destroy,
 };
 
@@ -1129,7 +571,7 @@ cluster_md *md_zk_open(const char *connect, int session_timeout_ms, int connecti
     pthread_condattr_destroy(&ca);
     pthread_mutex_init(&z->mu, NULL);
     if (self->id < 0 || zkl_path_broker(z->self_path, sizeof z->self_path, self->id) < 0) {
-        zfail(z, err, errlen, "bad broker id %d", self->id);
+        mdzk_fail(z, err, errlen, "bad broker id %d", self->id);
         goto fail;
     }
     z->zs = zk_open(connect, session_timeout_ms, connection_timeout_ms, on_zk_event, z, err,
@@ -1138,7 +580,7 @@ cluster_md *md_zk_open(const char *connect, int session_timeout_ms, int connecti
     if (!z->zs || setup_session(z, z->zs, true, err, errlen) < 0)
         goto fail;
     if (pthread_create(&z->thread, NULL, event_main, z) != 0) {
-        zfail(z, err, errlen, "cannot start the metadata event thread");
+        mdzk_fail(z, err, errlen, "cannot start the metadata event thread");
         goto fail;
     }
     z->thread_started = true;
