@@ -1,9 +1,8 @@
 /*
  * metadata.h - the cluster's metadata as one interface.
  *
- * What it covers (and where Kafka's ZooKeeper layout keeps it, which a
- * ZooKeeper-backed store will implement; /work/shared/kafka-protocol/
- * ZOOKEEPER-LAYOUT.md):
+ * What it covers (and where Kafka's ZooKeeper layout keeps it;
+ * /work/shared/kafka-protocol/ZOOKEEPER-LAYOUT.md):
  *   topics: name, id, internal flag, partition count     /brokers/topics/T
  *   partition assignments (replica list per partition)   /brokers/topics/T
  *   partition state: leader, leader epoch, ISR, and the
@@ -13,25 +12,35 @@
  *   live brokers: id, rack, endpoints                    /brokers/ids/N
  *   the cluster id                                       /cluster/id
  *   producer-id blocks                                   /latest_producer_id_block
- * and a listener told of changes (ZooKeeper watches later).
+ * and a listener told of changes.
  *
  * A store is a `cluster_md` whose `ops` table implements the operations;
- * callers use only the md_* wrappers below.  The first implementation is
- * the local store (metadata_store.h): one broker, one JSON file, every
- * partition's replicas = ISR = {self}, leader = self.
+ * callers use only the md_* wrappers below.  Two implementations: the
+ * local store (metadata_store.h: one broker, one JSON file, every
+ * partition's replicas = ISR = {self}, leader = self) and the ZooKeeper
+ * store (metadata_zk.h, docs/cluster-zookeeper.md), shared by every broker
+ * of a cluster.  Because a shared store has several writers, changes go
+ * through the per-entity writes (md_create_topic, md_delete_topic,
+ * md_set_topic_configs, md_set_broker_configs), each of which touches one
+ * entity and nothing else; md_store (replace everything) remains for the
+ * local store only (the ZooKeeper store refuses it).
  *
  * Threads:
  *   md_load, md_store, md_partition_state, md_reserve_producer_ids,
- *   md_register_broker, md_close
+ *   md_register_broker, md_create_topic, md_delete_topic,
+ *   md_set_topic_configs, md_set_broker_configs, md_close
  *       the admin worker thread (the single writer of cluster metadata),
  *       or startup/shutdown before/after the network threads run;
  *   md_live_brokers, md_cluster_id
  *       any thread (the store guards its own copy);
  *   md_set_listener
- *       before the network threads start.  The listener runs on the thread
- *       that caused the change (admin thread for the local store; a
- *       ZooKeeper event thread later), after the store dropped its locks;
- *       it may call the any-thread reads, never the writers.
+ *       before the network threads start, once (a store's own thread may
+ *       notify meanwhile, so the pair is stored atomically).  The listener
+ *       runs on the thread that caused the change (admin thread for the
+ *       local store; the store's own event thread for changes the
+ *       ZooKeeper store learns from its watches), after the store dropped
+ *       its locks; it may call the any-thread reads, never the writers
+ *       (post work to the admin thread instead).
  */
 #ifndef SAMSA_CLUSTER_METADATA_H
 #define SAMSA_CLUSTER_METADATA_H
@@ -116,11 +125,23 @@ const md_endpoint *md_broker_endpoint(const md_broker *br, const char *listener)
 
 /* --------------------------------------------------------------- events */
 
-enum md_event_kind { MD_EV_BROKERS, MD_EV_TOPICS, MD_EV_PARTITION };
+/* MD_EV_BROKERS    the live brokers changed (md_live_brokers);
+ * MD_EV_TOPICS     topics were created or deleted (md_load to see them);
+ * MD_EV_PARTITION  one partition's state changed;
+ * MD_EV_CONFIG     a topic or dynamic broker config changed (md_load);
+ * MD_EV_SESSION_LOST  the ZooKeeper session expired: this broker is no
+ *                  longer registered, the store refuses reads and writes
+ *                  until md_zk_reconnect (metadata_zk.h) succeeds. */
+enum md_event_kind { MD_EV_BROKERS, MD_EV_TOPICS, MD_EV_PARTITION, MD_EV_CONFIG,
+                     MD_EV_SESSION_LOST };
 typedef struct md_event {
     enum md_event_kind kind;
     const char *topic;           /* MD_EV_PARTITION */
     int32_t partition;
+    /* MD_EV_CONFIG: the entity that changed, Kafka's entity path
+     * ("topics/T", "brokers/<default>", "brokers/N"), valid during the
+     * call; NULL = unknown (reload every config). */
+    const char *entity;
 } md_event;
 typedef void (*md_listener_fn)(void *ctx, const md_event *ev);
 
@@ -138,14 +159,22 @@ typedef struct cluster_md_ops {
     md_brokers *(*live_brokers)(cluster_md *m);
     int (*register_broker)(cluster_md *m, const md_broker *br, char *err, size_t errlen);
     int (*cluster_id)(cluster_md *m, const char *proposed, char *out, size_t cap);
+    int (*create_topic)(cluster_md *m, const meta_topic *t, char *err, size_t errlen);
+    int (*delete_topic)(cluster_md *m, const char *name, char *err, size_t errlen);
+    int (*set_topic_configs)(cluster_md *m, const char *name, const topic_kv *v, int n,
+                             char *err, size_t errlen);
+    int (*set_broker_configs)(cluster_md *m, bool cluster_default, const topic_kv *v, int n,
+                              char *err, size_t errlen);
     void (*destroy)(cluster_md *m);
 } cluster_md_ops;
 
 struct cluster_md {
     const cluster_md_ops *ops;
     int32_t self;                /* this broker's id */
-    md_listener_fn listener;
-    void *listener_ctx;
+    /* Atomic: a store with a thread of its own (ZooKeeper) may notify
+     * while the listener is being set. */
+    _Atomic(md_listener_fn) listener;
+    _Atomic(void *) listener_ctx;
 };
 
 /* Everything durable.  A store with nothing yet loads an empty state
@@ -174,12 +203,47 @@ static inline int md_register_broker(cluster_md *m, const md_broker *br, char *e
  * keeps.  Copies into out; -1 if it does not fit. */
 static inline int md_cluster_id(cluster_md *m, const char *proposed, char *out, size_t cap)
 { return m->ops->cluster_id(m, proposed, out, cap); }
+
+/* Per-entity writes.  Return MD_OK, MD_EXISTS, MD_NOT_FOUND or MD_ERR
+ * (with a message naming the file or znode and, for ZooKeeper, the
+ * connect string).  Each is durable when it returns MD_OK, and changes
+ * nothing on any other result (the ZooKeeper store: see metadata_zk.h for
+ * the one window a crash can leave).  A listener hears MD_EV_TOPICS or
+ * MD_EV_CONFIG afterwards (ZooKeeper: from its watch, on the event thread). */
+enum { MD_OK = 0, MD_ERR = -1, MD_EXISTS = -2, MD_NOT_FOUND = -3 };
+/* Create topic t (name, id, partitions, internal, configs, assignment;
+ * replicas NULL = every partition on this broker alone); MD_EXISTS when a
+ * topic of that name exists. */
+static inline int md_create_topic(cluster_md *m, const meta_topic *t, char *err, size_t errlen)
+{ return m->ops->create_topic(m, t, err, errlen); }
+/* Delete a topic (local: at once; ZooKeeper: mark it in
+ * /admin/delete_topics for the controller, which removes it later);
+ * MD_NOT_FOUND when no such topic. */
+static inline int md_delete_topic(cluster_md *m, const char *name, char *err, size_t errlen)
+{ return m->ops->delete_topic(m, name, err, errlen); }
+/* Replace a topic's config overrides with v[0..n) (n = 0: none). */
+static inline int md_set_topic_configs(cluster_md *m, const char *name, const topic_kv *v, int n,
+                                       char *err, size_t errlen)
+{ return m->ops->set_topic_configs(m, name, v, n, err, errlen); }
+/* Replace one layer of dynamic broker configs: the cluster-wide default
+ * (cluster_default) or this broker's own. */
+static inline int md_set_broker_configs(cluster_md *m, bool cluster_default, const topic_kv *v,
+                                        int n, char *err, size_t errlen)
+{ return m->ops->set_broker_configs(m, cluster_default, v, n, err, errlen); }
+
 static inline void md_set_listener(cluster_md *m, md_listener_fn fn, void *ctx)
-{ m->listener = fn; m->listener_ctx = ctx; }
+{
+    atomic_store_explicit(&m->listener_ctx, ctx, memory_order_relaxed);
+    atomic_store_explicit(&m->listener, fn, memory_order_release);
+}
 static inline void md_close(cluster_md *m) { if (m) m->ops->destroy(m); }
 
 /* Tell the listener (implementations call this after a change). */
 static inline void md_notify(cluster_md *m, const md_event *ev)
-{ if (m->listener) m->listener(m->listener_ctx, ev); }
+{
+    md_listener_fn fn = atomic_load_explicit(&m->listener, memory_order_acquire);
+    if (fn)
+        fn(atomic_load_explicit(&m->listener_ctx, memory_order_relaxed), ev);
+}
 
 #endif

@@ -262,6 +262,143 @@ static int local_reserve_pids(cluster_md *m, int64_t count, int64_t *first, char
     return 0;
 }
 
+/* ------------------------------------------------------ per-entity writes */
+
+/* A copy of the current document to change (the current one stays until
+ * the copy is durable); NULL when out of memory. */
+static cJSON *doc_copy(md_local *l)
+{
+    if (!l->doc)
+        return build_doc(NULL, l->next_pid_block);
+    return cJSON_Duplicate(l->doc, 1);
+}
+
+/* Write the changed copy durably and make it current; frees it on failure. */
+static int doc_commit(md_local *l, cJSON *doc, enum md_event_kind ev, const char *entity,
+                      char *err, size_t errlen)
+{
+    if (write_doc(l, doc, err, errlen) < 0) {
+        cJSON_Delete(doc);
+        return MD_ERR;
+    }
+    cJSON_Delete(l->doc);
+    l->doc = doc;
+    md_notify(&l->base, &(md_event){ .kind = ev, .entity = entity });
+    return MD_OK;
+}
+
+/* The entry of topic `name` in doc's topic array, or NULL. */
+static cJSON *doc_topic(cJSON *doc, const char *name, int *index)
+{
+    cJSON *it;
+    int i = 0;
+    cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(doc, "topics")) {
+        cJSON *n = cJSON_GetObjectItemCaseSensitive(it, "name");
+        if (cJSON_IsString(n) && !strcmp(n->valuestring, name)) {
+            if (index)
+                *index = i;
+            return it;
+        }
+        i++;
+    }
+    return NULL;
+}
+
+/* Replace parent[key] with an object of v[0..n); -1 when out of memory. */
+static int doc_set_kvs(cJSON *parent, const char *key, const topic_kv *v, int n)
+{
+    cJSON *o = cJSON_CreateObject();
+    for (int k = 0; o && k < n; k++)
+        if (!cJSON_AddStringToObject(o, v[k].key, v[k].value)) {
+            cJSON_Delete(o);
+            o = NULL;
+        }
+    if (!o)
+        return -1;
+    if (cJSON_GetObjectItemCaseSensitive(parent, key))
+        return cJSON_ReplaceItemInObjectCaseSensitive(parent, key, o) ? 0 : (cJSON_Delete(o), -1);
+    return cJSON_AddItemToObject(parent, key, o) ? 0 : (cJSON_Delete(o), -1);
+}
+
+static int local_create_topic(cluster_md *m, const meta_topic *t, char *err, size_t errlen)
+{
+    md_local *l = L(m);
+    if (l->doc && doc_topic(l->doc, t->name, NULL)) {
+        snprintf(err, errlen, "%s: topic \"%s\" exists", l->path, t->name);
+        return MD_EXISTS;
+    }
+    meta_state one = { .topics = (meta_topic *)t, .ntopics = 1 };
+    cJSON *doc = doc_copy(l), *entry = build_doc(&one, 0);
+    cJSON *topics = cJSON_GetObjectItemCaseSensitive(doc, "topics");
+    cJSON *item = entry ? cJSON_DetachItemFromArray(
+                              cJSON_GetObjectItemCaseSensitive(entry, "topics"), 0) : NULL;
+    cJSON_Delete(entry);
+    if (!doc || !topics || !item || !cJSON_AddItemToArray(topics, item)) {
+        cJSON_Delete(doc);
+        cJSON_Delete(item);
+        snprintf(err, errlen, "out of memory writing %s", l->path);
+        return MD_ERR;
+    }
+    return doc_commit(l, doc, MD_EV_TOPICS, NULL, err, errlen);
+}
+
+static int local_delete_topic(cluster_md *m, const char *name, char *err, size_t errlen)
+{
+    md_local *l = L(m);
+    int index = -1;
+    if (!l->doc || !doc_topic(l->doc, name, &index)) {
+        snprintf(err, errlen, "%s: no topic \"%s\"", l->path, name);
+        return MD_NOT_FOUND;
+    }
+    cJSON *doc = doc_copy(l);
+    if (!doc) {
+        snprintf(err, errlen, "out of memory writing %s", l->path);
+        return MD_ERR;
+    }
+    cJSON_DeleteItemFromArray(cJSON_GetObjectItemCaseSensitive(doc, "topics"), index);
+    return doc_commit(l, doc, MD_EV_TOPICS, NULL, err, errlen);
+}
+
+static int local_set_topic_configs(cluster_md *m, const char *name, const topic_kv *v, int n,
+                                   char *err, size_t errlen)
+{
+    md_local *l = L(m);
+    if (!l->doc || !doc_topic(l->doc, name, NULL)) {
+        snprintf(err, errlen, "%s: no topic \"%s\"", l->path, name);
+        return MD_NOT_FOUND;
+    }
+    cJSON *doc = doc_copy(l);
+    if (!doc || doc_set_kvs(doc_topic(doc, name, NULL), "configs", v, n) < 0) {
+        cJSON_Delete(doc);
+        snprintf(err, errlen, "out of memory writing %s", l->path);
+        return MD_ERR;
+    }
+    char entity[300];
+    snprintf(entity, sizeof entity, "topics/%s", name);
+    return doc_commit(l, doc, MD_EV_CONFIG, entity, err, errlen);
+}
+
+static int local_set_broker_configs(cluster_md *m, bool cluster_default, const topic_kv *v, int n,
+                                    char *err, size_t errlen)
+{
+    md_local *l = L(m);
+    cJSON *doc = doc_copy(l);
+    cJSON *bc = doc ? cJSON_GetObjectItemCaseSensitive(doc, "broker_configs") : NULL;
+    if (doc && !bc)
+        bc = cJSON_AddObjectToObject(doc, "broker_configs");
+    if (!bc || doc_set_kvs(bc, cluster_default ? "default" : "broker", v, n) < 0) {
+        cJSON_Delete(doc);
+        snprintf(err, errlen, "out of memory writing %s", l->path);
+        return MD_ERR;
+    }
+    char entity[32];
+    if (cluster_default)
+        snprintf(entity, sizeof entity, "brokers/<default>");
+    else
+        snprintf(entity, sizeof entity, "brokers/%d", m->self);
+    return doc_commit(l, doc, MD_EV_CONFIG, entity, err, errlen);
+}
+
 /* ------------------------------------------------- derived and in memory */
 
 static partition_state *local_partition_state(cluster_md *m, const meta_topic *t, int32_t p)
@@ -352,6 +489,10 @@ static const cluster_md_ops local_ops = {
     .live_brokers = local_live_brokers,
     .register_broker = local_register_broker,
     .cluster_id = local_cluster_id,
+    .create_topic = local_create_topic,
+    .delete_topic = local_delete_topic,
+    .set_topic_configs = local_set_topic_configs,
+    .set_broker_configs = local_set_broker_configs,
     .destroy = local_destroy,
 };
 

@@ -608,6 +608,28 @@ char *zkl_config_change_encode(const char *entity_path)
     return print_and_free(root);
 }
 
+int zkl_config_change_decode(const char *json, size_t len, char *entity_out, size_t cap,
+                             char *err, size_t errlen)
+{
+    const char *what = "config change notification";
+    cJSON *root = parse(json, len, what, err, errlen);
+    if (!root)
+        return -1;
+    int64_t version;
+    int rc = -1;
+    const cJSON *ep = cJSON_GetObjectItemCaseSensitive(root, "entity_path");
+    if (get_int(root, "version", 2, 2, false, &version, what, err, errlen) < 0)
+        goto out;
+    if (!cJSON_IsString(ep) || ep->valuestring[0] == '/' || !strchr(ep->valuestring, '/')) {
+        fail(err, errlen, "%s: field \"entity_path\" must be a string \"<type>/<name>\"", what);
+        goto out;
+    }
+    rc = copy_str(entity_out, cap, ep->valuestring, "entity_path", what, err, errlen);
+out:
+    cJSON_Delete(root);
+    return rc;
+}
+
 /* ------------------------------------------------------ producer-id block */
 char *zkl_pid_block_encode(const zkl_pid_block *b)
 {

@@ -134,6 +134,10 @@ int zkl_config_decode(const char *json, size_t len, zkl_config *out, char *err, 
 void zkl_config_free(zkl_config *c);
 /* {"version":2,"entity_path":"topics/T"} */
 char *zkl_config_change_encode(const char *entity_path);
+/* Version 2 only (Kafka 2.0+); the entity path "<type>/<name>" into
+ * entity_out (cap bytes). */
+int zkl_config_change_decode(const char *json, size_t len, char *entity_out, size_t cap,
+                             char *err, size_t errlen);
 
 /* ---- /latest_producer_id_block ------------------------------------------ */
 typedef struct zkl_pid_block {

@@ -248,6 +248,15 @@ int64_t zk_session_id(const zk_session *s)
     return id ? id->client_id : 0;
 }
 
+void zk_session_password(const zk_session *s, char out[ZK_PASSWD_LEN])
+{
+    const clientid_t *id = zoo_client_id(s->zh);
+    memset(out, 0, ZK_PASSWD_LEN);
+    if (id)
+        memcpy(out, id->passwd, ZK_PASSWD_LEN < sizeof id->passwd ? ZK_PASSWD_LEN
+                                                                   : sizeof id->passwd);
+}
+
 int zk_session_timeout_ms(const zk_session *s)
 {
     return zoo_recv_timeout(s->zh);

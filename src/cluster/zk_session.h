@@ -66,6 +66,10 @@ void zk_close(zk_session *s);
 /* The session id (0 before connected) and the timeout the server granted. */
 int64_t zk_session_id(const zk_session *s);
 int zk_session_timeout_ms(const zk_session *s);
+/* The session's password (with its id, what a client needs to resume the
+ * session; tests use it to expire a session as ZooKeeper's own tests do). */
+#define ZK_PASSWD_LEN 16
+void zk_session_password(const zk_session *s, char out[ZK_PASSWD_LEN]);
 bool zk_is_expired(const zk_session *s);
 const char *zk_rc_str(zk_rc rc);
 

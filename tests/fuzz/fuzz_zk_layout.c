@@ -90,7 +90,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     default: {
         int32_t id, e2;
-        char cid[KUUID_STR_LEN + 1];
+        char cid[KUUID_STR_LEN + 1], entity[ZKL_MAX_PATH], entity2[ZKL_MAX_PATH];
+        if (zkl_config_change_decode(js, len, entity, sizeof entity, err, sizeof err) == 0) {
+            must((enc = zkl_config_change_encode(entity)) != NULL);
+            must(zkl_config_change_decode(enc, strlen(enc), entity2, sizeof entity2, err,
+                                          sizeof err) == 0 && !strcmp(entity, entity2));
+            free(enc);
+            enc = NULL;
+        }
         (void)zkl_controller_decode(js, len, &id, err, sizeof err);
         (void)zkl_cluster_id_decode(js, len, cid, err, sizeof err);
         if (zkl_controller_epoch_decode(js, len, &id, err, sizeof err) == 0) {

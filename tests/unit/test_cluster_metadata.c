@@ -92,6 +92,56 @@ TEST(metadata_local_round_trip_through_reopen)
     md_close(m);
 }
 
+static const meta_topic *find_topic(const meta_state *st, const char *name)
+{
+    for (int i = 0; i < st->ntopics; i++)
+        if (!strcmp(st->topics[i].name, name))
+            return &st->topics[i];
+    return NULL;
+}
+
+/* The per-entity writes touch one entity each and survive a reopen. */
+TEST(metadata_local_per_entity_writes)
+{
+    const char *dir = test_tmpdir();
+    char err[512];
+    cluster_md *m = open_local(dir, 1);
+    REQUIRE(m);
+    meta_state st;
+    REQUIRE(md_load(m, &st, err, sizeof err) == 0);
+    meta_state_free(&st);
+    topic_kv c1[] = { kv("retention.ms", "1000") };
+    meta_topic a = { .name = "a", .partitions = 2, .configs = c1, .nconfigs = 1 };
+    meta_topic b = { .name = "b", .partitions = 1 };
+    kuuid_from_str("AAAAAAAAAAAAAAAAAAAAAQ", &a.id);
+    CHECK_EQ(md_create_topic(m, &a, err, sizeof err), MD_OK);
+    CHECK_EQ(md_create_topic(m, &b, err, sizeof err), MD_OK);
+    CHECK_EQ(md_create_topic(m, &a, err, sizeof err), MD_EXISTS);
+    CHECK(strstr(err, "\"a\" exists") != NULL);
+    topic_kv c2[] = { kv("cleanup.policy", "compact") };
+    CHECK_EQ(md_set_topic_configs(m, "b", c2, 1, err, sizeof err), MD_OK);
+    CHECK_EQ(md_set_topic_configs(m, "zz", c2, 1, err, sizeof err), MD_NOT_FOUND);
+    topic_kv d[] = { kv("log.retention.ms", "5") };
+    CHECK_EQ(md_set_broker_configs(m, true, d, 1, err, sizeof err), MD_OK);
+    CHECK_EQ(md_delete_topic(m, "a", err, sizeof err), MD_OK);
+    CHECK_EQ(md_delete_topic(m, "a", err, sizeof err), MD_NOT_FOUND);
+    md_close(m);
+
+    m = open_local(dir, 1);
+    REQUIRE(m);
+    REQUIRE(md_load(m, &st, err, sizeof err) == 0);
+    CHECK_EQ(st.ntopics, 1);
+    const meta_topic *tb = find_topic(&st, "b");
+    REQUIRE(tb);
+    REQUIRE_EQ(tb->nconfigs, 1);
+    CHECK_STR(tb->configs[0].value, "compact");
+    REQUIRE_EQ(st.broker_default.n, 1);
+    CHECK_STR(st.broker_default.v[0].key, "log.retention.ms");
+    CHECK_EQ(st.broker_own.n, 0);
+    meta_state_free(&st);
+    md_close(m);
+}
+
 TEST(metadata_local_damaged_file_refused_naming_it)
 {
     const char *dir = test_tmpdir();

@@ -224,4 +224,16 @@ TEST(zk_controller_epoch_cluster_id_pid_block_config)
     js = zkl_config_change_encode("topics/orders");
     CHECK_STR(js, "{\"version\":2,\"entity_path\":\"topics/orders\"}");
     free(js);
+    char entity[64];
+    CHECK_EQ(DEC(zkl_config_change_decode, "{\"version\":2,\"entity_path\":\"topics/orders\"}",
+                 entity, sizeof entity, err, sizeof err), 0);
+    CHECK_STR(entity, "topics/orders");
+    CHECK(DEC(zkl_config_change_decode, "{\"version\":1,\"entity_name\":\"x\"}", entity,
+              sizeof entity, err, sizeof err) < 0);
+    CHECK(strstr(err, "\"version\""));
+    CHECK(DEC(zkl_config_change_decode, "{\"version\":2,\"entity_path\":\"orders\"}", entity,
+              sizeof entity, err, sizeof err) < 0);
+    CHECK(strstr(err, "entity_path"));
+    CHECK(DEC(zkl_config_change_decode, "{\"version\":2,\"entity_path\":\"topics/a-long-one\"}",
+              entity, 8, err, sizeof err) < 0);
 }

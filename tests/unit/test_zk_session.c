@@ -32,23 +32,11 @@ static void on_event(zk_session *s, enum zk_event ev, const char *path, void *ct
         atomic_fetch_add(&e->deleted, 1);
 }
 
-static bool wait_for(atomic_int *v, int want, int ms)
-{
-    for (int i = 0; i < ms / 10; i++) {
-        if (atomic_load(v) >= want)
-            return true;
-        usleep(10000);
-    }
-    return atomic_load(v) >= want;
-}
-
 TEST(zk_session_against_a_real_zookeeper)
 {
     zk_server z = { 0 };
-    if (!zk_server_start(&z)) {
-        zk_server_stop(&z, SIGKILL);
+    if (!zk_server_start(&z))
         return;
-    }
     char err[256], conn[128];
     events ev = { 0 };
     /* A chroot that does not exist yet is created, as Kafka does. */
@@ -86,7 +74,7 @@ TEST(zk_session_against_a_real_zookeeper)
     CHECK_EQ(zk_set(s, "/brokers/ids/1", "{\"v\":2}", 7, st.version, &v2), ZKR_OK);
     CHECK_EQ(v2, st.version + 1);
     CHECK_EQ(zk_set(s, "/brokers/ids/1", "{\"v\":3}", 7, st.version, NULL), ZKR_BADVERSION);
-    CHECK(wait_for(&ev.changed, 1, 5000));                      /* the watch fired */
+    CHECK(zk_wait_for(&ev.changed, 1, 5000));                      /* the watch fired */
 
     /* Large bodies are read whole (beyond the first 4 KiB guess). */
     size_t big = 100000;
@@ -111,7 +99,7 @@ TEST(zk_session_against_a_real_zookeeper)
     CHECK_EQ(zk_create(s, "/config/changes/config_change_", "{}", 2, ZKC_SEQUENTIAL, created,
                        sizeof created, NULL), ZKR_OK);
     CHECK_STR(created, "/config/changes/config_change_0000000000");
-    CHECK(wait_for(&ev.child, 1, 5000));
+    CHECK(zk_wait_for(&ev.child, 1, 5000));
     REQUIRE(zk_children(s, "/config/changes", false, &names, &n) == ZKR_OK);
     REQUIRE_EQ(n, 1);
     CHECK_STR(names[0], "config_change_0000000000");
@@ -172,8 +160,8 @@ TEST(zk_session_against_a_real_zookeeper)
     CHECK_EQ(zk_exists(s2, "/brokers/ids/1", true, NULL), ZKR_OK);
     zk_close(s);
     s = NULL;
-    CHECK(wait_for(&ev2.deleted, 1, 5000));
-    CHECK(wait_for(&ev3.deleted, 1, 5000));
+    CHECK(zk_wait_for(&ev2.deleted, 1, 5000));
+    CHECK(zk_wait_for(&ev3.deleted, 1, 5000));
     CHECK_EQ(atomic_load(&ev4.deleted), 0);
     CHECK_EQ(zk_exists(s2, "/brokers/ids/1", false, NULL), ZKR_NONODE);
     /* The chroot is real: seen from the root it is /samsa/test/... */
@@ -194,7 +182,7 @@ out:
 TEST(zk_open_names_the_address_it_could_not_reach)
 {
     char err[256] = "", conn[64];
-    snprintf(conn, sizeof conn, "127.0.0.1:%d", free_port());   /* nobody listens */
+    snprintf(conn, sizeof conn, "127.0.0.1:%d", zk_free_port());   /* nobody listens */
     struct timespec t0, t1;
     clock_gettime(CLOCK_MONOTONIC, &t0);
     zk_session *s = zk_open(conn, 6000, 1500, NULL, NULL, err, sizeof err);

@@ -15,7 +15,7 @@
 
 #define ZK_JAR "/usr/share/java/zookeeper.jar"
 
-int free_port(void)
+int zk_free_port(void)
 {
     int fd = socket(AF_INET, SOCK_STREAM, 0);
     struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
@@ -46,7 +46,7 @@ bool zk_server_start(zk_server *z)
 {
     char cfg[512], data[512];
     const char *dir = test_tmpdir();
-    z->port = free_port();
+    z->port = zk_free_port();
     snprintf(data, sizeof data, "%s/zk-data", dir);
     snprintf(cfg, sizeof cfg, "%s/zoo.cfg", dir);
     FILE *f = fopen(cfg, "w");
@@ -80,6 +80,7 @@ bool zk_server_start(zk_server *z)
         usleep(50000);
     }
     test_fail(__FILE__, __LINE__, "zookeeper not ready on %s within 30 s", z->connect);
+    zk_server_stop(z, SIGKILL);
     return false;
 }
 
@@ -90,4 +91,14 @@ void zk_server_stop(zk_server *z, int sig)
         waitpid(z->pid, NULL, 0);
         z->pid = 0;
     }
+}
+
+bool zk_wait_for(atomic_int *v, int want, int ms)
+{
+    for (int i = 0; i < ms / 10; i++) {
+        if (atomic_load(v) >= want)
+            return true;
+        usleep(10000);
+    }
+    return atomic_load(v) >= want;
 }

@@ -1,0 +1,70 @@
+/*
+ * metadata_zk_int.h - what the two halves of the ZooKeeper metadata store
+ * share (metadata_zk.c: session, registration, watches; metadata_zk_data.c:
+ * load, partition state, producer ids, cluster id, per-entity writes).
+ * Private to them; everyone else uses metadata_zk.h.
+ */
+#ifndef SAMSA_CLUSTER_METADATA_ZK_INT_H
+#define SAMSA_CLUSTER_METADATA_ZK_INT_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+
+#include "cluster/metadata_zk.h"
+
+typedef struct md_zk {
+    cluster_md base;
+    char connect[1024];
+    int session_ms, conn_ms;
+    md_broker self;
+    char self_path[64];
+
+    pthread_rwlock_t sess_lock;
+    zk_session *zs;              /* sess_lock */
+    atomic_llong broker_epoch;
+    atomic_bool expired;
+    /* Highest /config/changes sequence number already reported (event
+     * thread; set at open as the baseline). */
+    atomic_llong last_change;
+
+    pthread_mutex_t qmu;
+    pthread_cond_t qcv;
+    unsigned pending;            /* qmu: Q_* bits for the event thread */
+    bool self_gone;              /* qmu: a watch saw self_path deleted */
+    pthread_t thread;
+    bool thread_started;
+
+    pthread_mutex_t mu;
+    md_brokers *brokers;         /* mu */
+    char cluster_id[64];         /* mu; "" = not read yet */
+} md_zk;
+
+#define Z(m) ((md_zk *)(m))
+
+/* "ZooKeeper at <connect>: <message>" into err; returns MD_ERR. */
+int mdzk_fail(const md_zk *z, char *err, size_t errlen, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+/* The session for one operation, read-locked; NULL (lock released, err
+ * set) when it has expired.  Every non-NULL return is paired with
+ * mdzk_sess_end. */
+zk_session *mdzk_sess_begin(md_zk *z, char *err, size_t errlen);
+void mdzk_sess_end(md_zk *z);
+/* Read a znode; on anything but OK and NONODE, err names it. */
+zk_rc mdzk_read(md_zk *z, zk_session *s, const char *path, char **data, size_t *len,
+                zk_stat *st, char *err, size_t errlen);
+
+/* The data operations of the ops table (metadata_zk_data.c; admin thread
+ * but cluster_id, which any thread may call). */
+int mdzk_load(cluster_md *m, meta_state *out, char *err, size_t errlen);
+int mdzk_store(cluster_md *m, const meta_state *st, char *err, size_t errlen);
+partition_state *mdzk_partition_state(cluster_md *m, const meta_topic *t, int32_t p);
+int mdzk_reserve_pids(cluster_md *m, int64_t count, int64_t *first, char *err, size_t errlen);
+int mdzk_cluster_id(cluster_md *m, const char *proposed, char *out, size_t cap);
+int mdzk_create_topic(cluster_md *m, const meta_topic *t, char *err, size_t errlen);
+int mdzk_delete_topic(cluster_md *m, const char *name, char *err, size_t errlen);
+int mdzk_set_topic_configs(cluster_md *m, const char *name, const topic_kv *v, int n, char *err,
+                           size_t errlen);
+int mdzk_set_broker_configs(cluster_md *m, bool cluster_default, const topic_kv *v, int n,
+                            char *err, size_t errlen);
+
+#endif
