@@ -44,7 +44,8 @@ typedef struct fetch_part {
 } fetch_part;
 
 typedef struct fetch_op {
-    delayed_op op;
+    delayed_op op;               /* op.rq is set only once it parks */
+    broker *b;
     fs_context ctx;
     fetch_part *parts;
     int nparts;
@@ -76,7 +77,7 @@ static void read_pass(fetch_op *fo)
         fetch_part *fp = &fo->parts[i];
         /* Leadership may have moved while parked (Kafka's DelayedFetch case A). */
         if (!fp->error)
-            fp->error = lookup_recheck(broker_of(fo->op.rq), fp->p, fp->sp->current_leader_epoch, &fp->leader);
+            fp->error = lookup_recheck(fo->b, fp->p, fp->sp->current_leader_epoch, &fp->leader);
         if (fp->error) {
             fo->any_error = true;
             continue;
@@ -293,6 +294,7 @@ void handle_fetch(kreq *rq)
         kreq_fail_close(rq, "out of memory");
         return;
     }
+    fo->b = b;
     fo->min_bytes = req->min_bytes;
     fo->max_bytes = req->max_bytes < BROKER_FETCH_MAX_BYTES ? req->max_bytes : BROKER_FETCH_MAX_BYTES;
     if (fo->max_bytes < 0)
