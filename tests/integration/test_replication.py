@@ -11,7 +11,8 @@ import time
 import confluent_kafka as ck
 
 import kproto
-from conftest import create_topic, free_port, producer, raw_conn, unique_topic, wait_until
+from conftest import (admin, create_topic, free_port, producer, raw_conn, unique_topic,
+                      wait_until)
 
 HOOKS = {"samsa.test.hooks.enable": "true"}
 REQUEST_TIMED_OUT = 7
@@ -39,7 +40,13 @@ def start_pair(broker_factory, request):
     a.node, b.node = A_ID, B_ID
     t = unique_topic(request)
     create_topic(a.bootstrap, t, 1)
-    create_topic(b.bootstrap, t, 1)   # B's replica (the controller will create it later)
+    # B's replica: B creates the topic itself (the controller will create
+    # replicas from LeaderAndIsr later); B leads it until told otherwise.
+    adm = admin(b.bootstrap)
+    adm.create_topics([ck.admin.NewTopic(t, 1, 1)], request_timeout=15)[t].result(15)
+    with raw_conn(b) as c:
+        wait_until(lambda: kproto.metadata(c, [t], version=8)["topics"][t]["partitions"]
+                   [0]["leader"] == B_ID, desc="B's replica of t-0")
     return a, b, t
 
 
