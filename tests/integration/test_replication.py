@@ -236,3 +236,36 @@ def test_consumer_reads_only_committed_data(broker_factory, request):
         cons.close()
     follow(b, a, t)
     wait_until(lambda: high_watermark(a, t) == 3, timeout=15, desc="HW after B fetched")
+
+
+def test_fenced_follower_stops_and_survives_a_leader_restart(broker_factory, request):
+    """A follower fenced by a newer leader epoch stops (logged) until told
+    the new epoch; a restarted leader costs it a reconnect and retries
+    (UNKNOWN_LEADER_EPOCH until the leader hears of its epoch again); made
+    leader, it stops fetching and takes writes."""
+    a, b, t = start_pair(broker_factory, request)
+    lead(a, b, t)
+    follow(b, a, t)
+    with raw_conn(a) as c:
+        assert kproto.produce(c, t, 0, batch(0), acks=-1, timeout_ms=15000)["error_code"] == 0
+    lead(a, b, t, epoch=2)                     # B is not told: its epoch 1 is fenced
+    b.wait_for_log(r"stopped fetching from leader 0 at epoch 1: FENCED_LEADER_EPOCH", timeout=15)
+    with raw_conn(a) as c:
+        r = kproto.produce(c, t, 0, batch(1), acks=-1, timeout_ms=1000)
+        assert r["error_code"] == REQUEST_TIMED_OUT, r
+    follow(b, a, t, epoch=2)
+    wait_until(lambda: high_watermark(a, t) == 6, timeout=15, desc="HW once B follows epoch 2")
+
+    a.restart()                                # comes back leading at its local epoch 0
+    with raw_conn(a) as c:
+        assert kproto.produce(c, t, 0, batch(2), acks=1)["error_code"] == 0
+    time.sleep(1)                              # B retries: connection lost, then epoch unknown
+    lead(a, b, t, epoch=2)
+    wait_until(lambda: high_watermark(a, t) == 9, timeout=15, desc="HW after A's restart")
+    wait_identical(a, b, t)
+
+    lisr(b, t, state(B_ID, 3, (B_ID,)), live(b))   # B leads: its fetcher lets go first
+    with raw_conn(b) as c:
+        r = kproto.produce(c, t, 0, batch(3), acks=-1, timeout_ms=5000)
+        assert (r["error_code"], r["base_offset"]) == (0, 9), r
+    assert high_watermark(b, t) == 12
