@@ -30,6 +30,7 @@ struct admin_worker;
 struct coordinator;
 struct broker_config;
 struct cluster_md;
+struct repl_fetchers;
 
 typedef struct broker_settings {
     int32_t node_id;
@@ -75,6 +76,7 @@ typedef struct broker {
     struct fetch_sessions *sessions;
     struct admin_worker *admin;
     struct coordinator *coord;          /* the group coordinator (its own thread) */
+    struct repl_fetchers *fetchers;     /* follower fetcher threads (repl/fetcher.h) */
 
     /* The request pipeline: network threads, listeners, connection
      * limits; its ctx is this broker (broker_of). */

@@ -16,6 +16,13 @@
  * Fetch sessions (KIP-227) are resolved first (fetch_session.h); the read
  * works on the resulting partition list and the session decides which
  * partitions an incremental response includes.
+ *
+ * A follower fetch (replica_id >= 0: the v0-14 field, replica_state from
+ * v15) is the same read up to the log end instead of the high watermark
+ * (PLOG_ISOLATION_LOG_END), from a replica of the partition only.  Before
+ * reading, the leader records the follower's position (its fetch offset)
+ * and advances the high watermark (C6, docs/replication.md), waking parked
+ * acks=-1 produces and consumer fetches when it moves.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -100,6 +107,42 @@ static bool fetch_ready(delayed_op *op)
     fetch_op *fo = (fetch_op *)op;
     read_pass(fo);
     return fo->any_error || fo->bytes >= fo->min_bytes;
+}
+
+/* The follower's id, or -1 for a consumer: the v0-14 field, replica_state
+ * (a tagged struct) from v15. */
+static int32_t fetch_replica_id(const fetch_req *req, int ver)
+{
+    if (ver < 15)
+        return req->replica_id;
+    return req->replica_state ? req->replica_state->replica_id : -1;
+}
+
+static bool is_replica(partition *p, int32_t id)
+{
+    partition_state *st = partition_state_get(p);
+    bool found = false;
+    for (int32_t i = 0; st && i < st->nreplicas && !found; i++)
+        found = st->replicas[i] == id;
+    pstate_unref(st);
+    return found;
+}
+
+/* A follower fetched p at fetch_offset: record its position, then move the
+ * high watermark (C6); the partition error (a fetch from a broker that is
+ * not a replica of p is refused, as Kafka's updateFollowerFetchState). */
+static int16_t follower_fetched(broker *b, partition *p, int32_t replica_id, int64_t fetch_offset)
+{
+    if (!is_replica(p, replica_id) || replica_id == b->set.node_id)
+        return KERR_NOT_LEADER_OR_FOLLOWER;
+    int64_t leo = plog_log_end_offset(p->log);
+    if (fetch_offset < 0 || fetch_offset > leo)
+        return KERR_NONE;            /* plog_read answers OFFSET_OUT_OF_RANGE */
+    if (replica_progress_record(&p->progress, replica_id, fetch_offset, leo, wall_ms()) < 0)
+        return KERR_KAFKA_STORAGE_ERROR;
+    if (partition_advance_hw(p, b->set.node_id))
+        partition_notify(p);         /* acks=-1 produces and consumer fetches waiting on the HW */
+    return KERR_NONE;
 }
 
 /* v16+: the leaders named in CurrentLeader fields, as NodeEndpoints. */
@@ -287,6 +330,7 @@ void handle_fetch(kreq *rq)
     fetch_sessions_begin(b->sessions, ver >= 7 ? req->session_id : 0, ver >= 7 ? req->session_epoch : -1,
                          upd, nupd, fgt, nfgt, mono_ms(), &rq->arena, &fo->ctx);
 
+    fo->op.rq = rq;                      /* read_pass finds the broker through it, parked or not */
     fo->nparts = fo->ctx.error ? 0 : fo->ctx.nparts;
     fo->parts = arena_alloc(&rq->arena, (size_t)(fo->nparts + 1) * sizeof *fo->parts);
     fo->watch = arena_alloc(&rq->arena, (size_t)(fo->nparts + 1) * sizeof *fo->watch);
@@ -299,7 +343,9 @@ void handle_fetch(kreq *rq)
     fo->max_bytes = req->max_bytes < BROKER_FETCH_MAX_BYTES ? req->max_bytes : BROKER_FETCH_MAX_BYTES;
     if (fo->max_bytes < 0)
         fo->max_bytes = 0;
-    fo->isolation = req->isolation_level == 1 ? 1 : 0;
+    int32_t replica_id = fetch_replica_id(req, ver);
+    /* A follower reads to the log end; a consumer to the HW (or the LSO). */
+    fo->isolation = replica_id >= 0 ? PLOG_ISOLATION_LOG_END : req->isolation_level == 1 ? 1 : 0;
     fo->min_one_allowed = ver >= 3;
     for (int i = 0; i < fo->nparts; i++) {
         fetch_part *fp = &fo->parts[i];
@@ -307,6 +353,8 @@ void handle_fetch(kreq *rq)
         kstr name = fp->sp->topic[0] ? kstr_c(fp->sp->topic) : (kstr){ NULL, -1 };
         fp->error = lookup_partition(b, name, fp->sp->topic_id, fp->sp->partition,
                                      fp->sp->current_leader_epoch, &fp->leader, &fp->t, &fp->p);
+        if (!fp->error && replica_id >= 0)
+            fp->error = follower_fetched(b, fp->p, replica_id, fp->sp->fetch_offset);
         if (!fp->error)
             fo->watch[fo->nwatch++] = fp->p;
         else if (fp->t) {

@@ -12,6 +12,12 @@
  *     with STALE_CONTROLLER_EPOCH (M1, kept by partition_set_state);
  *   - a partition whose replicas do not include this broker, or that this
  *     broker does not have, gets UNKNOWN_TOPIC_OR_PARTITION.
+ * Replication (docs/replication.md): a partition this broker now follows
+ * is handed to the replica fetchers (repl_follow: truncate, then fetch
+ * from the leader's endpoint in the live-broker list); one it now leads is
+ * taken from them first (repl_unfollow returns once no follower append can
+ * run), its followers' positions are forgotten and its high watermark is
+ * recomputed from the new ISR (C6).
  * LiveLeaders registers each other broker's endpoint in the metadata
  * store's live-broker list (an unnamed endpoint: clients on every listener
  * are sent there), so Metadata and FindCoordinator can name it.  This is
@@ -34,6 +40,8 @@
 #include "core/strbuf.h"
 #include "proto/codec.h"
 #include "proto/messages/leader_and_isr.h"
+#include "repl/fetcher.h"
+#include "storage/partition_log.h"
 
 typedef leader_and_isr_req_partition_state lisr_state;
 
@@ -64,6 +72,36 @@ static bool has(const karr_i32 *v, int32_t id)
     return false;
 }
 
+/* This broker follows p now: fetch it from its leader's endpoint. */
+static void follow(broker *b, topic *t, partition *p, const lisr_state *ps)
+{
+    md_brokers *live = md_live_brokers(b->md);
+    const md_broker *br = ps->leader >= 0 ? md_brokers_find(live, ps->leader) : NULL;
+    const md_endpoint *ep = br ? md_broker_endpoint(br, b->set.listen[0].name) : NULL;
+    if (!ep) {
+        repl_unfollow(b->fetchers, p);
+        if (ps->leader >= 0)
+            LOG_WRN("cluster", "%s-%d: leader %d is not a live broker; not fetching", t->name,
+                    ps->partition_index, ps->leader);
+    } else if (repl_follow(b->fetchers, t, p, ps->leader, ep->host, ep->port, ps->leader_epoch) < 0) {
+        LOG_WRN("cluster", "%s-%d: cannot start fetching from leader %d", t->name,
+                ps->partition_index, ps->leader);
+    }
+    md_brokers_unref(live);
+}
+
+/* This broker leads p now (state installed): a new leadership forgets
+ * the followers' positions and starts its epoch in the log; the HW
+ * follows the new ISR (C6). */
+static void lead(broker *b, partition *p, bool new_leadership, int32_t epoch)
+{
+    if (new_leadership) {
+        replica_progress_reset(&p->progress);
+        plog_assign_leader_epoch(p->log, epoch);
+    }
+    partition_advance_hw(p, b->set.node_id);
+}
+
 /* Apply one partition's state; the partition error. */
 static int16_t apply(broker *b, kstr topic_name, const lisr_state *ps)
 {
@@ -79,11 +117,24 @@ static int16_t apply(broker *b, kstr topic_name, const lisr_state *ps)
                              .replicas = ps->replicas.v, .nreplicas = ps->replicas.n,
                              .isr = ps->isr.v, .nisr = ps->isr.n };
         partition_state *st = pstate_new(&spec);
+        partition_state *old = partition_state_get(p);
+        bool here = ps->leader == b->set.node_id;
+        bool newer = !old || ps->leader_epoch >= old->leader_epoch;
+        bool new_leadership = !old || old->leader != ps->leader || old->leader_epoch != ps->leader_epoch;
+        pstate_unref(old);
+        if (st && here && newer && p->log)
+            repl_unfollow(b->fetchers, p);   /* no follower append once we serve as leader */
         err = st ? partition_set_state(p, st) : KERR_INVALID_REQUEST;   /* M2 */
         if (err == KERR_STALE_CONTROLLER_EPOCH)
             LOG_INF("cluster", "LeaderAndIsr for %s-%d ignored: leader epoch %d is older than ours",
                     t->name, ps->partition_index, ps->leader_epoch);
-        else if (!err)
+        if (!err && p->log) {
+            if (here)
+                lead(b, p, new_leadership, ps->leader_epoch);
+            else
+                follow(b, t, p, ps);
+        }
+        if (!err)
             partition_notify(p);         /* parked requests re-check the partition */
     }
     topic_unref(t);

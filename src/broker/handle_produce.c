@@ -7,9 +7,10 @@
  *   - the data is fsynced, when the topic's flush.messages threshold was
  *     reached (the flush runs on the log manager's flusher thread, which
  *     group-commits concurrent requests), and
- *   - for acks=-1, the high watermark covers the data (immediately on a
- *     single node; replicas later), with at least min.insync.replicas in
- *     the ISR (else NOT_ENOUGH_REPLICAS, checked before appending).
+ *   - for acks=-1, the high watermark covers the data (immediately when
+ *     the ISR is this broker alone; else once every ISR member has fetched
+ *     past it, C6), with at least min.insync.replicas in the ISR (else
+ *     NOT_ENOUGH_REPLICAS, checked before appending).
  * Only the partition's leader appends (lookup_partition): any other broker
  * answers NOT_LEADER_OR_FOLLOWER and, from v10, names the current leader
  * and its endpoint (KIP-951).
@@ -236,9 +237,10 @@ void handle_produce(kreq *rq)
                 any_error = true;
                 continue;
             }
-            /* A single broker is the whole ISR: the high watermark is the
-             * log end.  (Replication moves this to the replica manager.) */
-            if (!ar.duplicate)
+            /* C6: the leader alone is the whole ISR, so the high watermark
+             * is the log end.  With followers in the ISR it moves when they
+             * fetch (handle_fetch.c), never here. */
+            if (!ar.duplicate && atomic_load_explicit(&p->isr_solo, memory_order_relaxed))
                 plog_set_high_watermark(p->log, ar.end_offset);
             rp->base_offset = ar.base_offset;
             rp->log_append_time_ms = ar.log_append_time;

@@ -21,6 +21,7 @@
 #include "config/config.h"
 #include "core/log.h"
 #include "group/coordinator.h"
+#include "repl/fetcher.h"
 #include "server/net_threads.h"
 
 #define SAMSA_VERSION "0.1.0"
@@ -173,6 +174,12 @@ int main(int argc, char **argv)
         LOG_ERR("main", "%s", err);
         goto out_storage;
     }
+    repl_ctx rctx = { .node_id = b.set.node_id, .logs = b.logs, .config = server_config, .config_arg = &b };
+    b.fetchers = repl_fetchers_new(&rctx);
+    if (!b.fetchers) {
+        LOG_ERR("main", "out of memory");
+        goto out_storage;
+    }
     if (net_threads_init(&b.srv, err, sizeof err) < 0) {
         LOG_ERR("main", "%s", err);
         goto out_storage;
@@ -191,6 +198,7 @@ int main(int argc, char **argv)
     int sig = 0;
     sigwait(&ss, &sig);
     LOG_INF("main", "received %s: shutting down", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+    repl_fetchers_stop(b.fetchers);     /* no follower append after this */
     broker_quiesce(&b);
     coordinator_stop(b.coord);          /* network threads may still submit: refused */
     net_threads_stop(&b.srv);
@@ -199,6 +207,8 @@ int main(int argc, char **argv)
 out_storage:
     coordinator_free(b.coord);
     b.coord = NULL;
+    repl_fetchers_free(b.fetchers);     /* the admin thread, its only caller, is stopped */
+    b.fetchers = NULL;
     if (broker_storage_close(&b, rc == 0) < 0)
         rc = 1;
     fetch_sessions_free(b.sessions);

@@ -97,6 +97,7 @@ int16_t partition_set_state(partition *p, partition_state *s)
         old = p->state;
         p->state = s;                            /* M2: the only store to p->state */
         atomic_store(&p->leader_epoch, s->leader_epoch);
+        atomic_store(&p->isr_solo, s->nisr <= 1);
     }
     pthread_mutex_unlock(&p->state_lock);
     pstate_unref(old);

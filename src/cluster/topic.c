@@ -15,6 +15,8 @@ static partition *partition_new(topic *t, int32_t index)
     p->index = index;
     pthread_mutex_init(&p->watch_lock, NULL);
     pthread_mutex_init(&p->state_lock, NULL);
+    atomic_init(&p->isr_solo, true);
+    replica_progress_init(&p->progress);
     return p;
 }
 
@@ -25,6 +27,7 @@ static void partition_free(partition *p)
     pstate_unref(p->state);
     pthread_mutex_destroy(&p->watch_lock);
     pthread_mutex_destroy(&p->state_lock);
+    replica_progress_destroy(&p->progress);
     free(p->watchers);
     free(p);
 }

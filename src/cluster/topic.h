@@ -24,6 +24,7 @@
 #include <stdint.h>
 
 #include "cluster/partition_state.h"
+#include "cluster/replica_progress.h"
 #include "core/uuid.h"
 
 typedef struct plog plog;
@@ -41,6 +42,12 @@ typedef struct partition {
     pthread_mutex_t state_lock;      /* guards the state pointer only */
     partition_state *state;          /* NULL until the first set: no leader */
     atomic_int leader_epoch;
+    /* The ISR is one broker (the leader alone): the high watermark is the
+     * log end after every append, and the follower tracking below is never
+     * touched (the single-broker hot path).  Set with the state. */
+    atomic_bool isr_solo;
+    /* The leader's view of its followers (replica_progress.h). */
+    replica_progress progress;
 
     pthread_mutex_t watch_lock;      /* guards watchers */
     atomic_int nwatchers;            /* cheap "anyone listening?" check */
@@ -109,6 +116,12 @@ partition_state *partition_state_get(partition *p);
  * thread; callers that must order several changes serialise themselves
  * (the admin thread does). */
 int16_t partition_set_state(partition *p, partition_state *s);
+/* The leader's high watermark rule (C6, replica_progress.h): when `self`
+ * leads p, raise its HW to the smallest log end offset in the ISR (the LEO
+ * when the ISR is the leader alone).  True when the HW moved: the caller
+ * then calls partition_notify so parked acks=-1 produces and fetches
+ * wake.  Any thread. */
+bool partition_advance_hw(partition *p, int32_t self);
 /* True when `broker` leads p now.  Any thread. */
 bool partition_led_by(partition *p, int32_t broker);
 

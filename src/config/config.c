@@ -678,11 +678,8 @@ static const struct {
      * goes away when the feature lands. */
     { "num.io.threads", "has no effect: Samsa handles requests on its network threads" },
     { "log.preallocate", "has no effect: index files are written at their used size" },
-    { "num.replica.fetchers", "has no effect yet: replication is not implemented" },
-    { "replica.lag.time.max.ms", "has no effect yet: replication is not implemented" },
-    { "replica.fetch.wait.max.ms", "has no effect yet: replication is not implemented" },
-    { "replica.fetch.min.bytes", "has no effect yet: replication is not implemented" },
-    { "replica.fetch.max.bytes", "has no effect yet: replication is not implemented" },
+    { "num.replica.fetchers", "has no effect yet: one fetcher thread per leader broker (docs/replication.md)" },
+    { "replica.lag.time.max.ms", "has no effect yet: ISR shrink needs the controller (docs/replication.md)" },
     { "transaction.max.timeout.ms", "has no effect yet: transactions are not implemented" },
     { "transaction.state.log.num.partitions", "has no effect yet: transactions are not implemented" },
     { "transaction.state.log.replication.factor", "has no effect yet: transactions are not implemented" },

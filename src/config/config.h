@@ -265,6 +265,7 @@ struct broker_config {
     int32_t replica_fetch_wait_max_ms;
     int32_t replica_fetch_min_bytes;
     int32_t replica_fetch_max_bytes;
+    int32_t replica_fetch_backoff_ms;
     int32_t fetch_max_bytes;
     int32_t max_incremental_fetch_session_cache_slots;
     int32_t fetch_purgatory_purge_interval_requests;

@@ -380,6 +380,8 @@ const struct cfg_def cfg_broker_defs[] = {
       .doc = "Min bytes of follower fetch responses." },
     { K("replica.fetch.max.bytes", INT, "1048576"), MIN(0), RO, MED, F(replica_fetch_max_bytes),
       .doc = "Bytes per partition a follower fetch asks for." },
+    { K("replica.fetch.backoff.ms", INT, "1000"), MIN(0), RO, MED, F(replica_fetch_backoff_ms),
+      .doc = "Wait after a failed follower fetch (or a lost connection) before the next." },
     { K("fetch.max.bytes", INT, "57671680"), MIN(1024), RO, MED, F(fetch_max_bytes),
       .doc = "Most bytes returned by one fetch request." },
     { K("max.incremental.fetch.session.cache.slots", INT, "1000"), MIN(0), RO, MED,

@@ -1309,6 +1309,14 @@ void plog_epoch_end_offset(plog *l, int32_t epoch, int32_t leader_epoch, int32_t
     pthread_rwlock_unlock(&l->lock);
 }
 
+int32_t plog_latest_epoch(plog *l)
+{
+    pthread_rwlock_rdlock(&l->lock);
+    int32_t e = lec_latest_epoch(&l->lec);
+    pthread_rwlock_unlock(&l->lock);
+    return e;
+}
+
 void plog_assign_leader_epoch(plog *l, int32_t epoch)
 {
     pthread_rwlock_wrlock(&l->lock);

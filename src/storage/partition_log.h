@@ -260,6 +260,10 @@ int plog_retention(plog *l, int64_t now_ms, int *deleted_segments);
  * at the LEO when nothing was appended in it yet. */
 void plog_epoch_end_offset(plog *l, int32_t epoch, int32_t leader_epoch, int32_t *epoch_out, int64_t *end_offset);
 
+/* The latest leader epoch in the epoch cache, -1 when empty (what a
+ * follower asks its leader about before fetching: KIP-101, cluster.md C8). */
+int32_t plog_latest_epoch(plog *l);
+
 /* Calls fn for each active producer id (DescribeProducers later; tests of
  * the follower's producer-state replay now). */
 typedef struct plog_producer_info {

@@ -578,10 +578,11 @@ def init_producer_id(conn, transactional_id=None, timeout_ms=60000, version=None
 
 def fetch(conn, topic, partition, offset, max_wait_ms=500, min_bytes=1,
           max_bytes=50 << 20, partition_max_bytes=10 << 20, version=None, timeout=None,
-          current_leader_epoch=-1):
+          current_leader_epoch=-1, replica_id=-1):
+    """One partition's fetch (v4-12); replica_id >= 0 is a follower's fetch."""
     v = version if version is not None else conn.pick(FETCH, 4, 12)
     flex = is_flexible(FETCH, v)
-    w = W(flex).i32(-1).i32(max_wait_ms).i32(min_bytes).i32(max_bytes).i8(0)
+    w = W(flex).i32(replica_id).i32(max_wait_ms).i32(min_bytes).i32(max_bytes).i8(0)
     if v >= 7:
         w.i32(0).i32(-1)  # no fetch session
 
