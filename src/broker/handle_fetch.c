@@ -330,7 +330,6 @@ void handle_fetch(kreq *rq)
     fetch_sessions_begin(b->sessions, ver >= 7 ? req->session_id : 0, ver >= 7 ? req->session_epoch : -1,
                          upd, nupd, fgt, nfgt, mono_ms(), &rq->arena, &fo->ctx);
 
-    fo->op.rq = rq;                      /* read_pass finds the broker through it, parked or not */
     fo->nparts = fo->ctx.error ? 0 : fo->ctx.nparts;
     fo->parts = arena_alloc(&rq->arena, (size_t)(fo->nparts + 1) * sizeof *fo->parts);
     fo->watch = arena_alloc(&rq->arena, (size_t)(fo->nparts + 1) * sizeof *fo->watch);
