@@ -75,15 +75,17 @@ static void drop_reads(fetch_op *fo)
     }
 }
 
-static void read_pass(fetch_op *fo)
+/* recheck: the op was parked, so leadership may have moved since
+ * lookup_partition checked it (Kafka's DelayedFetch case A); the first
+ * pass, right after that check, skips it. */
+static void read_pass(fetch_op *fo, bool recheck)
 {
     drop_reads(fo);
     fo->bytes = 0;
     fo->any_error = false;
     for (int i = 0; i < fo->nparts; i++) {
         fetch_part *fp = &fo->parts[i];
-        /* Leadership may have moved while parked (Kafka's DelayedFetch case A). */
-        if (!fp->error)
+        if (recheck && !fp->error)
             fp->error = lookup_recheck(fo->b, fp->p, fp->sp->current_leader_epoch, &fp->leader);
         if (fp->error) {
             fo->any_error = true;
@@ -105,7 +107,7 @@ static void read_pass(fetch_op *fo)
 static bool fetch_ready(delayed_op *op)
 {
     fetch_op *fo = (fetch_op *)op;
-    read_pass(fo);
+    read_pass(fo, true);
     return fo->any_error || fo->bytes >= fo->min_bytes;
 }
 
@@ -283,7 +285,7 @@ static void fetch_complete(delayed_op *op, enum delayed_reason why)
         return;
     }
     if (why == DELAYED_EXPIRED)
-        read_pass(fo);
+        read_pass(fo, true);
     respond(rq, fo);
 }
 
@@ -361,7 +363,7 @@ void handle_fetch(kreq *rq)
             fp->t = NULL;
         }
     }
-    read_pass(fo);
+    read_pass(fo, false);
     if (fo->ctx.error || fo->any_error || fo->bytes >= fo->min_bytes || req->max_wait_ms <= 0 ||
         fo->nwatch == 0) {
         respond(rq, fo);

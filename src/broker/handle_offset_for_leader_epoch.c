@@ -39,10 +39,9 @@ void handle_offset_for_leader_epoch(kreq *rq)
                                               qp->current_leader_epoch, NULL, &t, &p);
             if (rp->error_code)
                 continue;
-            int32_t ours = atomic_load(&p->leader_epoch);
-            rp->error_code = partition_check_epoch(p, qp->current_leader_epoch);
-            if (!rp->error_code)
-                plog_epoch_end_offset(p->log, qp->leader_epoch, ours, &rp->leader_epoch, &rp->end_offset);
+            /* lookup_partition checked leadership and current_leader_epoch. */
+            plog_epoch_end_offset(p->log, qp->leader_epoch, atomic_load(&p->leader_epoch),
+                                  &rp->leader_epoch, &rp->end_offset);
             topic_unref(t);
         }
     }

@@ -51,18 +51,6 @@ int16_t lookup_recheck(broker *b, partition *p, int32_t current_leader_epoch, le
     return err;
 }
 
-int16_t partition_check_epoch(partition *p, int32_t requested)
-{
-    if (requested < 0)
-        return KERR_NONE;
-    int32_t ours = atomic_load(&p->leader_epoch);
-    if (requested > ours)
-        return KERR_UNKNOWN_LEADER_EPOCH;
-    if (requested < ours)
-        return KERR_FENCED_LEADER_EPOCH;
-    return KERR_NONE;
-}
-
 static bool view_of(broker *b, kreq *rq, const md_broker *br, broker_view *out)
 {
     int li = kreq_listener(rq);

@@ -38,10 +38,6 @@ int16_t lookup_partition(broker *b, kstr name, kuuid id, int32_t index,
  * partition already resolved (a parked Fetch re-checks them when woken). */
 int16_t lookup_recheck(broker *b, partition *p, int32_t current_leader_epoch, leader_hint *hint);
 
-/* A client's current_leader_epoch against ours: NONE when it is -1 (not
- * sent) or equal, UNKNOWN_LEADER_EPOCH when newer, FENCED_LEADER_EPOCH when
- * older. */
-int16_t partition_check_epoch(partition *p, int32_t requested);
 
 /* True for the errors after which Kafka tells the client the current
  * leader (Produce v10+, Fetch v12+; KIP-951). */

@@ -809,7 +809,7 @@ int broker_config_from_argv(struct broker_config *cfg, int argc, char *const arg
 
 /* ---- DescribeConfigs ---- */
 
-static bool wanted(const char *name, const char *const *keys, size_t nkeys)
+bool cfg_key_wanted(const char *name, const char *const *keys, size_t nkeys)
 {
     if (!keys)
         return true;
@@ -917,7 +917,7 @@ int broker_config_describe(const struct broker_config *cfg, const char *const *k
         return KERR__NOMEM;
     for (size_t i = 0; i < cfg_broker_ndefs; i++) {
         const struct cfg_def *d = DEF(i);
-        if (!wanted(d->name, keys, nkeys))
+        if (!cfg_key_wanted(d->name, keys, nkeys))
             continue;
         struct cfg_entry *e = &out->v[out->n++];
         e->name = d->name;
@@ -934,7 +934,7 @@ int broker_config_describe(const struct broker_config *cfg, const char *const *k
     }
     for (size_t i = 0; i < st->nextra; i++) {
         const struct cfg_extra *x = &st->extra[i];
-        if (x->kind == CFG_KNOWN_NONE || !wanted(x->key, keys, nkeys))
+        if (x->kind == CFG_KNOWN_NONE || !cfg_key_wanted(x->key, keys, nkeys))
             continue;
         if (!x->value && !x->dyn[CFG_DYN_BROKER] && !x->dyn[CFG_DYN_CLUSTER_DEFAULT])
             continue;

@@ -424,16 +424,6 @@ int broker_config_dynamic_layer(const struct broker_config *cfg, enum cfg_dyn_la
     return 0;
 }
 
-static bool wanted(const char *name, const char *const *keys, size_t nkeys)
-{
-    if (!keys)
-        return true;
-    for (size_t i = 0; i < nkeys; i++)
-        if (keys[i] && !strcmp(keys[i], name))
-            return true;
-    return false;
-}
-
 int broker_config_describe_default(const struct broker_config *cfg, const char *const *keys,
                                    size_t nkeys, struct cfg_description *out)
 {
@@ -445,7 +435,7 @@ int broker_config_describe_default(const struct broker_config *cfg, const char *
     for (size_t i = 0; i < cfg_broker_ndefs; i++) {
         const struct cfg_def *d = DEF(i);
         const char *v = st->dyn[CFG_DYN_CLUSTER_DEFAULT][i];
-        if (!v || !wanted(d->name, keys, nkeys))
+        if (!v || !cfg_key_wanted(d->name, keys, nkeys))
             continue;
         struct cfg_entry *e = &out->v[out->n++];
         e->name = d->name;
@@ -464,7 +454,7 @@ int broker_config_describe_default(const struct broker_config *cfg, const char *
     for (size_t k = 0; k < st->nextra; k++) {
         const struct cfg_extra *x = &st->extra[k];
         const char *v = x->dyn[CFG_DYN_CLUSTER_DEFAULT];
-        if (!v || !wanted(x->key, keys, nkeys))
+        if (!v || !cfg_key_wanted(x->key, keys, nkeys))
             continue;
         struct cfg_entry *e = &out->v[out->n++];
         e->name = x->key;

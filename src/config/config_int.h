@@ -224,6 +224,9 @@ struct props {
 int props_parse(const char *text, size_t len, struct props *out, char *err, size_t errlen);
 void props_free(struct props *p);
 
+/* DescribeConfigs: is `name` among the requested keys (keys NULL: all)? */
+bool cfg_key_wanted(const char *name, const char *const *keys, size_t nkeys);
+
 /* ---- listeners (config_listeners.c) ---- */
 
 /* Parse a listeners-style list ("NAME://HOST:PORT,...").  Listener names
