@@ -89,6 +89,16 @@ typedef struct broker {
 
     /* Highest controller epoch a LeaderAndIsr carried (admin thread). */
     int32_t controller_epoch;
+
+    /* Cluster mode (zookeeper.connect set; docs/cluster.md).  Immutable
+     * after startup. */
+    bool cluster_mode;
+    /* This broker's controller candidate (cluster/controller.h); NULL in
+     * embedded mode.  Active on at most one broker of the cluster. */
+    struct controller *controller;
+    /* The active controller as the last controller request named it (-1:
+     * not known yet); any thread. */
+    _Atomic int32_t controller_id;
 } broker;
 
 /* The broker a request's handler works for (the server's context). */
