@@ -110,6 +110,14 @@ run: deps
 	$(MAKE) all
 	$(BUILD)/samsa-broker config/server.properties
 
+# make cluster: ZooKeeper (127.0.0.1:2181) and three brokers in cluster mode
+# (127.0.0.1:9092, 9093, 9094), data and generated configs in ./data/cluster,
+# in the foreground; Ctrl-C stops them all (scripts/cluster.sh).
+.PHONY: cluster
+cluster: deps
+	$(MAKE) all
+	SAMSA_BROKER=$(BUILD)/samsa-broker scripts/cluster.sh
+
 clean:
 	rm -rf $(BUILD)
 
