@@ -98,7 +98,7 @@ static const cli_opt_t info_opts[] = {{0}};
 
 static const cli_cmd_t cluster_info = {
     .name = "info",
-    .summary = "show brokers, controller, cluster id, and topic, partition and replica health counts",
+    .summary = "show brokers, controller, cluster id, and under-replicated and offline partitions",
     .description = "A partition is under-replicated when its ISR is smaller than its replica set, and\n"
                    "offline when it has no leader; 'samsa topic describe' shows which. Racks come\n"
                    "from broker.rack ('-' when unset).\n",

@@ -852,7 +852,7 @@ static const cli_cmd_t topic_list = {
 static const cli_cmd_t topic_describe = {
     .name = "describe",
     .args = "NAME",
-    .summary = "show partitions (leader, replicas, ISR, log start and end offsets) and configs",
+    .summary = "show partitions (leader, epoch, replicas, ISR, offline, log start and end) and configs",
     .description = "Per partition: leader, leader epoch, replicas, in-sync replicas (ISR) and offline\n"
                    "replicas. '?' marks what is unknown when the metadata came from librdkafka\n"
                    "(TLS/SASL connections; see docs/cli.md).\n"
