@@ -58,8 +58,10 @@ $(OBJDIR)/libsamsa.a: $(LIB_OBJ)
 $(BUILD)/samsa-broker: $(BROKER_OBJ) $(OBJDIR)/libsamsa.a $(BUILD)/.mode-$(MODE)
 	$(CC) $(LDFLAGS) $(BROKER_OBJ) $(OBJDIR)/libsamsa.a $(LDLIBS) -o $@
 
-$(BUILD)/unit-tests: $(UNIT_OBJ) $(OBJDIR)/libsamsa.a $(BUILD)/.mode-$(MODE)
-	$(CC) $(LDFLAGS) $(UNIT_OBJ) $(OBJDIR)/libsamsa.a $(LDLIBS) -o $@
+# The unit tests also cover the CLI's pure Metadata codec (no librdkafka in it).
+UNIT_CLI_OBJ := $(OBJDIR)/src/cli/meta_wire.o
+$(BUILD)/unit-tests: $(UNIT_OBJ) $(UNIT_CLI_OBJ) $(OBJDIR)/libsamsa.a $(BUILD)/.mode-$(MODE)
+	$(CC) $(LDFLAGS) $(UNIT_OBJ) $(UNIT_CLI_OBJ) $(OBJDIR)/libsamsa.a $(LDLIBS) -o $@
 
 $(BUILD)/samsa: $(CLI_OBJ) $(BUILD)/.mode-$(MODE)
 	$(CC) $(LDFLAGS) $(CLI_OBJ) $(CLI_LIBS) -o $@
