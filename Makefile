@@ -152,7 +152,10 @@ $(FUZZ_OBJDIR)/libsamsa.a: $(FUZZ_LIB_OBJ)
 	@rm -f $@ && ar rcs $@ $^
 
 $(FUZZ_BINS): $(FUZZ_DIR)/%: $(FUZZ_OBJDIR)/tests/fuzz/%.o $(FUZZ_OBJDIR)/libsamsa.a
-	$(FUZZ_CC) -fsanitize=fuzzer $(FUZZ_SAN) $< $(FUZZ_OBJDIR)/libsamsa.a $(LDLIBS) -o $@
+	$(FUZZ_CC) -fsanitize=fuzzer $(FUZZ_SAN) $(filter %.o,$^) $(FUZZ_OBJDIR)/libsamsa.a $(LDLIBS) -o $@
+
+# The CLI's Metadata decoder is not in libsamsa.a.
+$(FUZZ_DIR)/fuzz_cli_meta: $(FUZZ_OBJDIR)/src/cli/meta_wire.o
 
 fuzz: fuzz-build
 	tests/fuzz/run.sh run $(FUZZ_DIR) $(FUZZ_SECONDS) $(FUZZ_TARGETS)
