@@ -302,12 +302,48 @@ static int cmp_entry(const void *a, const void *b)
                   rd_kafka_ConfigEntry_name(*(const rd_kafka_ConfigEntry_t *const *)b));
 }
 
+static int cmp_mpart_id(const void *key, const void *elem)
+{
+    int32_t id = *(const int32_t *)key, e = ((const cli_mpart_t *)elem)->id;
+    return (id > e) - (id < e);
+}
+
+/* Log start and end offsets per partition (-1: unknown). Partitions without
+ * a leader are not asked: librdkafka would wait for a leader until
+ * --timeout, and then fail the whole request. */
+static void log_offsets(cli_client_t *c, const cli_mtopic_t *t, int64_t *start, int64_t *end)
+{
+    static const int64_t ts[2] = {-2, -1};   /* earliest, latest */
+    int64_t *dst[2] = {start, end};
+    for (int32_t k = 0; k < t->nparts; k++)
+        start[k] = end[k] = -1;
+    for (int i = 0; i < 2; i++) {
+        rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(t->nparts);
+        for (int32_t k = 0; k < t->nparts; k++)
+            if (t->parts[k].leader >= 0)
+                rd_kafka_topic_partition_list_add(l, t->name, t->parts[k].id);
+        rd_kafka_resp_err_t err = cli_list_offsets(c, l, ts[i]);
+        if (err) {
+            cli_warn("log %s offsets of '%s': %s", i ? "end" : "start", t->name, cli_err_str(err));
+        } else {
+            for (int j = 0; j < l->cnt; j++) {
+                const rd_kafka_topic_partition_t *e = &l->elems[j];
+                const cli_mpart_t *p = bsearch(&e->partition, t->parts, (size_t)t->nparts,
+                                               sizeof *t->parts, cmp_mpart_id);
+                if (p && !e->err && e->offset >= 0)
+                    dst[i][p - t->parts] = e->offset;
+            }
+        }
+        rd_kafka_topic_partition_list_destroy(l);
+    }
+}
+
 static int run_describe(int argc, char **argv)
 {
     const char *name = argv[0];
     int rc;
     cli_meta_t *md = NULL;
-    rd_kafka_topic_partition_list_t *lowl = NULL, *highl = NULL;
+    int64_t *lso = NULL, *leo = NULL;
     rd_kafka_event_t *cev = NULL;
     const rd_kafka_ConfigEntry_t **entries = NULL;
     cli_client_t *c = cli_admin_open(&rc);
@@ -318,14 +354,13 @@ static int run_describe(int argc, char **argv)
     const cli_mtopic_t *t = &md->topics[0];
     const cli_mpart_t *parts = t->parts;
 
-    lowl = rd_kafka_topic_partition_list_new(t->nparts);
-    for (int k = 0; k < t->nparts; k++)
-        rd_kafka_topic_partition_list_add(lowl, name, parts[k].id);
-    highl = rd_kafka_topic_partition_list_copy(lowl);
-    rd_kafka_resp_err_t e1 = cli_list_offsets(c, lowl, -2);
-    rd_kafka_resp_err_t e2 = cli_list_offsets(c, highl, -1);
-    if (e1 || e2)
-        cli_warn("log offsets of '%s': %s", name, cli_err_str(e1 ? e1 : e2));
+    lso = calloc((size_t)t->nparts + 1, sizeof *lso);
+    leo = calloc((size_t)t->nparts + 1, sizeof *leo);
+    if (!lso || !leo) {
+        rc = cli_fail(CLI_EFAIL, "out of memory");
+        goto out;
+    }
+    log_offsets(c, t, lso, leo);
 
     const rd_kafka_ConfigResource_t *res = NULL;
     size_t nent = 0, nshow = 0;
@@ -342,9 +377,8 @@ static int run_describe(int argc, char **argv)
     int64_t records = 0;
     int rf = t->nparts ? parts[0].nreplicas : 0;
     for (int k = 0; k < t->nparts; k++) {
-        const rd_kafka_topic_partition_t *lo_ = &lowl->elems[k], *hi = &highl->elems[k];
-        if (!e1 && !e2 && !lo_->err && !hi->err && lo_->offset >= 0 && hi->offset >= lo_->offset)
-            records += hi->offset - lo_->offset;
+        if (lso[k] >= 0 && leo[k] >= lso[k])
+            records += leo[k] - lso[k];
     }
 
     if (G.json) {
@@ -357,7 +391,6 @@ static int run_describe(int argc, char **argv)
         jw_arr(&w);
         for (int k = 0; k < t->nparts; k++) {
             const cli_mpart_t *p = &parts[k];
-            const rd_kafka_topic_partition_t *lo_ = &lowl->elems[k], *hi = &highl->elems[k];
             jw_obj(&w);
             jw_kint(&w, "partition", p->id);
             jw_kint(&w, "leader", p->leader);
@@ -370,9 +403,9 @@ static int run_describe(int argc, char **argv)
             jw_key(&w, "offline_replicas");
             md->detailed ? jw_ids(&w, p->offline, p->noffline) : jw_null(&w);
             jw_key(&w, "log_start_offset");
-            !e1 && !lo_->err && lo_->offset >= 0 ? jw_int(&w, lo_->offset) : jw_null(&w);
+            lso[k] >= 0 ? jw_int(&w, lso[k]) : jw_null(&w);
             jw_key(&w, "log_end_offset");
-            !e2 && !hi->err && hi->offset >= 0 ? jw_int(&w, hi->offset) : jw_null(&w);
+            leo[k] >= 0 ? jw_int(&w, leo[k]) : jw_null(&w);
             jw_key(&w, "error");
             p->err ? jw_str(&w, cli_err_str((rd_kafka_resp_err_t)p->err)) : jw_null(&w);
             jw_obj_end(&w);
@@ -403,7 +436,6 @@ static int run_describe(int argc, char **argv)
                                         ">LOG-START", ">LOG-END");
         for (int k = 0; k < t->nparts; k++) {
             const cli_mpart_t *p = &parts[k];
-            const rd_kafka_topic_partition_t *lo_ = &lowl->elems[k], *hi = &highl->elems[k];
             char rep[256], isr[256], off[256];
             fmt_ids(rep, sizeof rep, p->replicas, p->nreplicas);
             fmt_ids(isr, sizeof isr, p->isr, p->nisr);
@@ -421,12 +453,12 @@ static int run_describe(int argc, char **argv)
             cli_table_cell(tb, "%s", rep);
             cli_table_cell(tb, "%s", isr);
             cli_table_cell(tb, "%s", *off ? off : (md->detailed ? "-" : "?"));
-            if (!e1 && !lo_->err && lo_->offset >= 0)
-                cli_table_cell(tb, "%lld", (long long)lo_->offset);
+            if (lso[k] >= 0)
+                cli_table_cell(tb, "%lld", (long long)lso[k]);
             else
                 cli_table_cell(tb, "-");
-            if (!e2 && !hi->err && hi->offset >= 0)
-                cli_table_cell(tb, "%lld", (long long)hi->offset);
+            if (leo[k] >= 0)
+                cli_table_cell(tb, "%lld", (long long)leo[k]);
             else
                 cli_table_cell(tb, "-");
         }
@@ -454,10 +486,8 @@ out:
     free(entries);
     if (cev)
         rd_kafka_event_destroy(cev);
-    if (lowl)
-        rd_kafka_topic_partition_list_destroy(lowl);
-    if (highl)
-        rd_kafka_topic_partition_list_destroy(highl);
+    free(lso);
+    free(leo);
     cli_meta_free(md);
     cli_client_free(c);
     return rc;
