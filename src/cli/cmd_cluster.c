@@ -6,7 +6,8 @@
  *
  * JSON: {"cluster_id", "controller_id", "brokers": [{"id","host","port",
  * "rack","controller"}], "topics", "partitions", "internal_topics",
- * "under_replicated_partitions", "offline_partitions"}. Internal topics
+ * "under_replicated_partitions", "offline_partitions", "under_replicated":
+ * [{"topic","partition"}], "offline": [{"topic","partition"}]}. Internal topics
  * are those the broker flags is_internal (Metadata v7); in the librdkafka
  * fallback (meta.h), names starting with "__".
  */
@@ -14,6 +15,39 @@
 #include <string.h>
 
 #include "cli/cli.h"
+
+/* Human output names at most this many partitions per health line. */
+#define NAMED_MAX 8
+
+/* JSON: [{"topic","partition"}] of every partition for which bad() holds. */
+static void json_parts(jw_t *w, const cli_meta_t *m, int (*bad)(const cli_mpart_t *))
+{
+    jw_arr(w);
+    for (int32_t k = 0; k < m->ntopics; k++)
+        for (int32_t j = 0; j < m->topics[k].nparts; j++)
+            if (bad(&m->topics[k].parts[j])) {
+                jw_obj(w);
+                jw_kstr(w, "topic", m->topics[k].name);
+                jw_kint(w, "partition", m->topics[k].parts[j].id);
+                jw_obj_end(w);
+            }
+    jw_arr_end(w);
+}
+
+/* "  3 (orders-0, orders-1, ... and 1 more)\n", or "  0\n". */
+static void print_parts(const char *label, const cli_meta_t *m, int64_t count,
+                        int (*bad)(const cli_mpart_t *))
+{
+    int named = 0;
+    printf("%-30s%lld", label, (long long)count);
+    for (int32_t k = 0; k < m->ntopics && named < NAMED_MAX; k++)
+        for (int32_t j = 0; j < m->topics[k].nparts && named < NAMED_MAX; j++)
+            if (bad(&m->topics[k].parts[j]))
+                printf("%s%s-%d", named++ ? ", " : " (", m->topics[k].name, m->topics[k].parts[j].id);
+    if (count > named)
+        printf(", ... and %lld more", (long long)(count - named));
+    printf("%s\n", named ? ")" : "");
+}
 
 static void print_json(const cli_meta_t *m, const cli_meta_counts_t *n)
 {
@@ -41,6 +75,10 @@ static void print_json(const cli_meta_t *m, const cli_meta_counts_t *n)
     jw_kint(&w, "internal_topics", n->internal_topics);
     jw_kint(&w, "under_replicated_partitions", n->under_replicated);
     jw_kint(&w, "offline_partitions", n->offline);
+    jw_key(&w, "under_replicated");
+    json_parts(&w, m, cli_mpart_under_replicated);
+    jw_key(&w, "offline");
+    json_parts(&w, m, cli_mpart_offline);
     jw_obj_end(&w);
     jw_flush(&w, stdout);
     jw_free(&w);
@@ -58,8 +96,9 @@ static void print_human(const cli_meta_t *m, const cli_meta_counts_t *n)
     printf("Topics:                       %lld (%lld internal)\n", (long long)n->topics,
            (long long)n->internal_topics);
     printf("Partitions:                   %lld\n", (long long)n->partitions);
-    printf("Under-replicated partitions:  %lld\n", (long long)n->under_replicated);
-    printf("Offline partitions:           %lld\n\n", (long long)n->offline);
+    print_parts("Under-replicated partitions:", m, n->under_replicated, cli_mpart_under_replicated);
+    print_parts("Offline partitions:", m, n->offline, cli_mpart_offline);
+    printf("\n");
     cli_table_t *t = cli_table_new(5, ">ID", "HOST", ">PORT", "RACK", "CONTROLLER");
     for (int32_t k = 0; k < m->nbrokers; k++) {
         const cli_mbroker_t *b = &m->brokers[k];
@@ -100,8 +139,9 @@ static const cli_cmd_t cluster_info = {
     .name = "info",
     .summary = "show brokers, controller, cluster id, and under-replicated and offline partitions",
     .description = "A partition is under-replicated when its ISR is smaller than its replica set, and\n"
-                   "offline when it has no leader; 'samsa topic describe' shows which. Racks come\n"
-                   "from broker.rack ('-' when unset).\n",
+                   "offline when it has no leader. The first 8 of each are named (--json lists all;\n"
+                   "'samsa topic describe' shows their replicas and ISR). Racks come from\n"
+                   "broker.rack ('-' when unset).\n",
     .examples = "samsa cluster info\n"
                 "samsa cluster info --json | jq .brokers\n"
                 "samsa -b kafka1:9092,kafka2:9092 cluster info",

@@ -80,6 +80,10 @@ void cli_meta_free(cli_meta_t *m);
  * conversion both call it). */
 void cli_meta_sort(cli_meta_t *m);
 
+/* Partition health, as Kafka's tools define it. */
+static inline int cli_mpart_under_replicated(const cli_mpart_t *p) { return p->nisr < p->nreplicas; }
+static inline int cli_mpart_offline(const cli_mpart_t *p) { return p->leader < 0; }
+
 /* Counts over every topic: partitions, under-replicated (ISR smaller than
  * the replica set) and offline (no leader). */
 typedef struct cli_meta_counts {

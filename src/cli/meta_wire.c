@@ -311,8 +311,8 @@ void cli_meta_count(const cli_meta_t *m, cli_meta_counts_t *out)
         for (int32_t j = 0; j < t->nparts; j++) {
             const cli_mpart_t *pp = &t->parts[j];
             out->partitions++;
-            out->under_replicated += pp->nisr < pp->nreplicas;
-            out->offline += pp->leader < 0;
+            out->under_replicated += cli_mpart_under_replicated(pp);
+            out->offline += cli_mpart_offline(pp);
         }
     }
 }

@@ -72,6 +72,7 @@ def test_under_replicated_after_a_broker_dies(cluster, request):
     assert j["controller_id"] == ctrl
     # both partitions have the victim as a replica: both under-replicated, none offline
     assert (j["under_replicated_partitions"], j["offline_partitions"]) == (2, 0), j
+    assert j["under_replicated"] == [{"topic": t, "partition": 0}, {"topic": t, "partition": 1}], j
 
     d = samsa(cluster, "topic", "describe", t, "--json").json()
     for p in d["partitions"]:

@@ -52,9 +52,12 @@ def test_cluster_info_counts_under_replicated_and_offline(broker_factory, reques
     assert j["controller_id"] == 0
     assert (j["topics"], j["partitions"]) == (1, 3)
     assert (j["under_replicated_partitions"], j["offline_partitions"]) == (2, 1), j
+    assert j["under_replicated"] == [{"topic": t, "partition": 1}, {"topic": t, "partition": 2}]
+    assert j["offline"] == [{"topic": t, "partition": 2}]
     human = cli.ok("cluster", "info").out
     assert "Brokers:                      3\n" in human
-    assert "Under-replicated partitions:  2\n" in human and "Offline partitions:           1\n" in human
+    assert f"Under-replicated partitions:  2 ({t}-1, {t}-2)\n" in human, human
+    assert f"Offline partitions:           1 ({t}-2)\n" in human, human
     assert re.search(rf"^\s*2\s+127\.0\.0\.1\s+{ports[2]}\s+-\s*$", human, re.M), human
 
 

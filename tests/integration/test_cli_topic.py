@@ -41,6 +41,7 @@ def test_cluster_info(cli, broker):
     assert re.fullmatch(r"[A-Za-z0-9_-]{22}", j["cluster_id"]), j
     assert j["topics"] == 2 and j["partitions"] == 5 and j["internal_topics"] == 0
     assert j["under_replicated_partitions"] == 0 and j["offline_partitions"] == 0
+    assert j["under_replicated"] == [] and j["offline"] == []
     human = cli.ok("cluster", "info").out
     assert f"Cluster id:                   {j['cluster_id']}" in human
     assert "Controller:                   0\n" in human and "Topics:                       2 (0 internal)" in human
