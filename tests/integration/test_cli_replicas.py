@@ -88,3 +88,18 @@ def test_topic_describe_shows_epochs_replicas_and_isr(broker_factory, request):
                     ["0", "0", "3", "0,1,2", "0,1,2", "-", "0", "2"],
                     ["1", "0", "7", "0,1,2", "0,1", "-", "0", "1"],
                     ["2", "none", "2", "3,0", "3", "-", "-", "-"]], human
+
+
+def test_cluster_info_names_at_most_eight_partitions(broker_factory, request):
+    b = broker_factory(HOOKS)
+    t = unique_topic(request)
+    create_topic(b.bootstrap, t, 10)
+    with raw_conn(b) as c:
+        res = kproto.leader_and_isr(c, 1, {t: [state(p, 0, 1, [0, 1], [0]) for p in range(10)]},
+                                    live_leaders=[(1, "127.0.0.1", free_port())])
+        assert res["error_code"] == 0, res
+    cli = Cli(b)
+    names = ", ".join(f"{t}-{p}" for p in range(8))
+    assert f"Under-replicated partitions:  10 ({names}, ... and 2 more)\n" in cli.ok("cluster", "info").out
+    j = cli.ok("cluster", "info", "--json").json()
+    assert j["under_replicated"] == [{"topic": t, "partition": p} for p in range(10)]
