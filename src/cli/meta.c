@@ -202,23 +202,28 @@ static cli_meta_t *from_rdkafka(cli_client_t *c, const struct rd_kafka_metadata 
     m->topics = calloc((size_t)md->topic_cnt + 1, sizeof *m->topics);
     if (!m->brokers || !m->topics)
         goto oom;
-    for (int k = 0; k < md->broker_cnt; k++, m->nbrokers++) {
+    /* Each count is raised before its element is filled, so cli_meta_free
+     * releases a partly converted one. */
+    for (int k = 0; k < md->broker_cnt; k++) {
+        m->nbrokers = k + 1;
         m->brokers[k].id = md->brokers[k].id;
         m->brokers[k].port = md->brokers[k].port;
         if (!(m->brokers[k].host = strdup(md->brokers[k].host)))
             goto oom;
     }
-    for (int k = 0; k < md->topic_cnt; k++, m->ntopics++) {
+    for (int k = 0; k < md->topic_cnt; k++) {
         const struct rd_kafka_metadata_topic *st = &md->topics[k];
         cli_mtopic_t *t = &m->topics[k];
+        m->ntopics = k + 1;
         t->err = (int16_t)st->err;
         t->internal = !strncmp(st->topic, "__", 2);
         if (!(t->name = strdup(st->topic)) ||
             !(t->parts = calloc((size_t)st->partition_cnt + 1, sizeof *t->parts)))
             goto oom;
-        for (int j = 0; j < st->partition_cnt; j++, t->nparts++) {
+        for (int j = 0; j < st->partition_cnt; j++) {
             const rd_kafka_metadata_partition_t *sp = &st->partitions[j];
             cli_mpart_t *p = &t->parts[j];
+            t->nparts = j + 1;
             p->id = sp->id;
             p->err = (int16_t)sp->err;
             p->leader = sp->leader;
