@@ -35,12 +35,23 @@ void admin_worker_stop(broker *b);
 void admin_submit(broker *b, kreq *rq, void (*work)(admin_job *), void (*done)(admin_job *),
                   void *arg);
 
+/* Queue work of the broker's own (no request, no response): job->rq is
+ * NULL, the job is freed after work() returns.  -1 when out of memory or
+ * the worker is stopping (work never runs; arg stays the caller's). */
+int admin_post(broker *b, void (*work)(admin_job *), void *arg);
+
 /* Load topics from the metadata store and attach their logs (startup). */
 int topic_admin_load(broker *b, char *err, size_t errlen);
 
 int16_t topic_admin_create(broker *b, const char *name, int32_t partitions, int16_t replication,
                            const topic_kv *configs, int nconfigs, bool validate_only,
                            kuuid *id_out, char *msg, size_t msglen);
+/* The same with an explicit assignment (partitions x replication broker
+ * ids, row by row; cluster mode only: NULL = placed over live brokers). */
+int16_t topic_admin_create_assigned(broker *b, const char *name, int32_t partitions,
+                                    int16_t replication, const int32_t *assignment,
+                                    const topic_kv *configs, int nconfigs, bool validate_only,
+                                    kuuid *id_out, char *msg, size_t msglen);
 int16_t topic_admin_delete(broker *b, const char *name, kuuid *id_out, char *msg, size_t msglen);
 int16_t topic_admin_add_partitions(broker *b, const char *name, int32_t total, bool validate_only,
                                    char *msg, size_t msglen);
@@ -65,8 +76,18 @@ int16_t broker_admin_set_configs(broker *b, bool cluster_default, const topic_kv
                                  const int *ops, int n, bool replace_all, bool validate_only,
                                  char *msg, size_t msglen);
 
+/* Cluster mode: take the dynamic broker layers another broker changed
+ * (as read back from the store), if they differ from ours. */
+void broker_admin_follow_dynamic(broker *b, const meta_state *st);
 /* Publish the dynamic broker config loaded from the metadata store. */
 int broker_admin_apply_dynamic_at_start(broker *b, char *err, size_t errlen);
+
+/* Register p's log with the flush scheduler (its flushes wake p's
+ * watchers), once, when the partition is published. */
+void topic_admin_attach_partition(broker *b, partition *p);
+/* Recompute t's effective settings (log configs, min.insync.replicas)
+ * after its overrides or the broker defaults changed. */
+void topic_admin_refresh_settings(broker *b, topic *t);
 
 /* Producer ids for InitProducerId: blocks reserved durably in the
  * metadata store, so ids are never reused across restarts. */
