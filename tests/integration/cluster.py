@@ -80,19 +80,22 @@ class Cluster:
 
     # --- processes ------------------------------------------------------------
     def start(self, i, wait=True):
-        """Start broker i; with wait, until it accepts connections and its
-        /brokers/ids/i registration is in ZooKeeper."""
+        """Start broker i; with wait, until it accepts connections, its
+        /brokers/ids/i registration is in ZooKeeper and it has heard from
+        the controller (wait_metadata)."""
         self.brokers[i].start(wait=wait)
         if wait:
             self.wait_registered([i])
+            self.wait_metadata([i])
         return self.brokers[i]
 
     def start_all(self):
-        for b in self.brokers:       # all at once: their JVM-free start-ups overlap
+        for b in self.brokers:       # all at once: their start-ups overlap
             b.start(wait=False)
         for b in self.brokers:
             b.wait_ready()
         self.wait_registered(range(len(self.brokers)))
+        self.wait_metadata(range(len(self.brokers)))
         return self
 
     def kill(self, i):
@@ -177,6 +180,21 @@ class Cluster:
         wait_until(done, timeout, interval=0.05,
                    desc=f"/brokers/ids registrations of {ids} under {self.connect} "
                         f"(have {self.registered()})")
+
+    def wait_metadata(self, ids, timeout=FAILOVER_TIMEOUT):
+        """Wait until each broker in ids answers Metadata with the controller
+        that holds /controller and every registered broker. A broker learns
+        both from the controller's UpdateMetadata, a moment after it starts
+        listening; until then it says controller -1, and librdkafka's admin
+        client, told so once, waits out its whole timeout for a controller."""
+        def ready(i):
+            md = self.metadata(i)
+            return (md["controller_id"] == self.controller() and
+                    sorted(b[0] for b in md["brokers"]) == self.registered())
+        for i in ids:
+            wait_until(lambda: ready(i), timeout, interval=0.05,
+                       desc=f"broker {i}'s Metadata naming controller {self.controller()} "
+                            f"and brokers {self.registered()}")
 
     def wait_unregistered(self, i, timeout=FAILOVER_TIMEOUT):
         wait_until(lambda: i not in self.registered(), timeout, interval=0.05,
@@ -282,6 +300,21 @@ class Cluster:
         for p in range(partitions):
             self.wait_isr(name, p, n=rf, timeout=timeout)
         return name
+
+    def ensure_offsets_topic(self, group="samsa-harness", timeout=FAILOVER_TIMEOUT):
+        """Have __consumer_offsets created now (a FindCoordinator does it) and
+        wait until each of its partitions has a full ISR: created later, with
+        a broker down, it would need offsets.topic.replication.factor live
+        brokers (Kafka's rule) and groups would have no coordinator."""
+        def found():
+            with kproto.Conn("127.0.0.1", self.brokers[self.live()[0]].port) as c:
+                return kproto.find_coordinator(c, group)["error_code"] == 0
+        wait_until(found, timeout, interval=0.1, desc="a coordinator for group " + group)
+        md = self.metadata(self.live()[0], ["__consumer_offsets"])
+        parts = md["topics"]["__consumer_offsets"]["partitions"]
+        for p, st in parts.items():
+            self.wait_isr("__consumer_offsets", p, n=len(st["replicas"]), timeout=timeout)
+        return len(parts)
 
     # --- logs --------------------------------------------------------------------
     def grep_logs(self, pattern):

@@ -57,11 +57,15 @@ def test_kafka_python_producer_through_leader_kill9(cluster, request):
 
 
 @pytest.mark.skipif(not shutil.which("node"), reason="node is not installed")
-def test_kafkajs_through_leader_kill9(cluster, request):
+def test_kafkajs_through_leader_kill9(cluster_factory, request):
     if not (NODE_DIR / "node_modules" / "kafkajs").is_dir():
         pytest.fail("kafkajs not installed; run scripts/deps.sh")
+    cluster = cluster_factory(overrides={"offsets.topic.num.partitions": 3,
+                                         "group.initial.rebalance.delay.ms": 0})
     t = unique_topic(request)
     cluster.create_topic(t, partitions=1, rf=3, config={"min.insync.replicas": "2"})
+    # the consumer group runs after the kill: its offsets topic must exist before
+    cluster.ensure_offsets_topic()
     old = cluster.leader_of(t, 0)
     env = dict(os.environ, SAMSA_CLUSTER_BOOTSTRAP=cluster.bootstrap, SAMSA_CLUSTER_TOPIC=t)
     proc = subprocess.Popen(["node", str(NODE_TEST)], cwd=NODE_DIR, env=env, text=True,
@@ -91,12 +95,15 @@ def test_kafkajs_through_leader_kill9(cluster, request):
                    desc="100 more messages acknowledged by the new leader")
         proc.stdin.write("stop\n")
         proc.stdin.flush()
-        rc = proc.wait(timeout=90)
+        try:
+            rc = proc.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            rc = "still running after 60 s"
     finally:
         if proc.poll() is None:
             proc.kill()
             proc.wait()
         rd.join(5)
-    assert rc == 0, f"node exited {rc}:\n{''.join(out[-80:])}"
+    assert rc == 0, f"node: {rc}:\n{''.join(out[-80:])}"
     total = next(r["acked"] for r in reports if r.get("stopped"))
     assert read_values(cluster.bootstrap, t) == [b"js-%d" % s for s in range(total)]

@@ -128,8 +128,7 @@ def test_group_offsets_survive_the_coordinators_broker(cluster_factory, request)
         _coordinator(cluster, g, 0)), timeout=FAILOVER_TIMEOUT, desc="coordinator of the group")
     dead = coord["node_id"]
     # the offsets partitions are replicated to every broker before the kill
-    for p in range(3):
-        cluster.wait_isr("__consumer_offsets", p, n=3)
+    assert cluster.ensure_offsets_topic(g) == 3
     cluster.kill(dead)
 
     survivor = next(i for i in cluster.live())
