@@ -210,3 +210,12 @@ bench:
 	@scripts/deps.sh --bench
 	$(MAKE) bench-build
 	/usr/bin/python3 bench/run.py --build $(BUILD) --no-build
+
+# make bench-cluster: issue 13's cluster figures on a three-broker loopback
+# cluster (bench/cluster_bench.py): RF=3 vs RF=1 produce throughput, latency
+# at 10,000 msg/s, failover time after kill -9 and SIGTERM of a leader
+# (~6 minutes; BENCH_QUICK=1 ~1 minute). Not part of make bench or make test.
+.PHONY: bench-cluster
+bench-cluster: deps
+	$(MAKE) $(BUILD)/samsa-broker $(BUILD)/samsa
+	/usr/bin/python3 bench/cluster_bench.py --build $(BUILD)
