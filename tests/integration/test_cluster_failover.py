@@ -100,6 +100,27 @@ def test_returning_leader_truncates_its_divergent_tail(cluster, request):
     assert read_values(f"127.0.0.1:{cluster.broker_port(old)}", t) == log
 
 
+def test_acks_all_parked_across_a_follower_death_is_answered_once(cluster, request):
+    """A follower dies while an acks=all produce waits for it. The leader
+    stays leader; once the controller drops the follower from the ISR the
+    high watermark covers the batch and the produce succeeds (Kafka's
+    DelayedProduce). An error here makes every non-idempotent client write
+    the batch a second time (seen with `samsa produce` in make cluster)."""
+    t = unique_topic(request)
+    cluster.create_topic(t, partitions=1, rf=3, config=MIN_ISR_2)
+    leader = cluster.leader_of(t, 0)
+    follower = next(i for i in range(3) if i != leader)
+    with kproto.Conn("127.0.0.1", cluster.broker_port(leader), timeout=60) as c:
+        assert kproto.produce(c, t, 0, kproto.record_batch([b"first"]))["error_code"] == 0
+        cluster.kill(follower)
+        r = kproto.produce(c, t, 0, kproto.record_batch([b"parked"]), acks=-1,
+                           timeout_ms=45000)
+    st = cluster.wait_isr(t, 0, n=2)
+    assert st["leader"] == leader, st
+    assert r["error_code"] == 0, r
+    assert read_values(cluster.bootstrap, t) == [b"first", b"parked"]
+
+
 def _coordinator(cluster, group, via):
     with kproto.Conn("127.0.0.1", cluster.broker_port(via)) as c:
         return kproto.find_coordinator(c, group)
