@@ -75,9 +75,6 @@ class Cluster:
     def live(self):
         return [i for i, b in enumerate(self.brokers) if b.running()]
 
-    def index_of_port(self, port):
-        return next(i for i, b in enumerate(self.brokers) if b.port == port)
-
     # --- processes ------------------------------------------------------------
     def start(self, i, wait=True):
         """Start broker i; with wait, until it accepts connections, its
