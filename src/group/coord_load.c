@@ -396,9 +396,9 @@ static int attach_offsets_topic(coordinator *co, topic *t, bool load_led)
     free(co->load_buf);
     co->load_buf = NULL;
     co->load_cap = 0;
-    LOG_INF("group", "loaded %zu group(s) from %d of %d %s partition(s): %" PRId64 " records, %" PRId64
-            " offset and %" PRId64 " group records in %.1f ms", co->groups.count, nled, n, OFFSETS_TOPIC,
-            st.records, st.offsets, st.groups, (double)(mono_us() - t0) / 1000.0);
+    LOG_INF("group", "loaded %zu group(s) from %s: %" PRId64 " records, %" PRId64 " offset and %" PRId64
+            " group records in %.1f ms (%d of its %d partitions led here)", co->groups.count, OFFSETS_TOPIC,
+            st.records, st.offsets, st.groups, (double)(mono_us() - t0) / 1000.0, nled, n);
     return 0;
 }
 
