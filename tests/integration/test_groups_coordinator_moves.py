@@ -9,8 +9,10 @@ watermark of an offsets partition moves exactly when the test says."""
 
 import select
 
+import confluent_kafka as ck
+
 import kproto
-from conftest import create_topic, free_port, raw_conn, wait_until
+from conftest import admin, create_topic, free_port, raw_conn, wait_until
 from test_groups_common import GROUP_BROKER
 
 HOOKS = {"samsa.test.hooks.enable": "true"}
@@ -219,3 +221,52 @@ def test_g13_commit_waits_for_the_high_watermark(broker_factory, request):
         assert kproto.recv_offset_commit(cc, corr, v, timeout=10) == \
             {(t, 0): kproto.NOT_COORDINATOR}
         assert kproto.offset_fetch(c, g, {t: [0]})["error_code"] == kproto.NOT_COORDINATOR
+
+
+def test_g10_g13_coordinator_fails_over_to_a_real_follower(broker_factory, request):
+    """Two brokers: A leads an offsets partition with B as a real follower
+    (replica fetchers). A member's SyncGroup and a commit on A are answered
+    once B has them; then leadership moves to B, which loads the group and
+    the offsets it replicated and serves them, while A answers NOT_COORDINATOR
+    and points at B."""
+    a = broker_factory({**BROKER, "node.id": ME}, name="A")
+    b = broker_factory({**BROKER, "node.id": FOLLOWER, "replica.fetch.backoff.ms": 200}, name="B")
+    t = "t-" + request.node.name[:40]
+    create_topic(a.bootstrap, t, 1)
+    adm = admin(b.bootstrap)                    # B leads its own copy until told
+    adm.create_topics([ck.admin.NewTopic(t, 1, 1)], request_timeout=15)[t].result(15)
+    for br in (a, b):
+        with raw_conn(br) as c:
+            assert kproto.find_coordinator(c, "any")["error_code"] == 0   # creates the topic
+    part = 4
+    g = groups_on("failover", part, 1)[0]
+    live = [(ME, "127.0.0.1", a.port), (FOLLOWER, "127.0.0.1", b.port)]
+    with raw_conn(a) as ca, raw_conn(b) as cb:
+        lisr(ca, part, ME, 1, [ME, FOLLOWER], live=live)
+        lisr(cb, part, ME, 1, [ME, FOLLOWER], live=live)
+        mid, gen = form_group(ca, g, b"assigned")      # SyncGroup: waits for B
+        assert kproto.offset_commit(ca, g, {(t, 0): 17}, generation_id=gen, member_id=mid) == \
+            {(t, 0): 0}
+        assert kproto.find_coordinator(cb, g)["node_id"] == ME
+        assert kproto.offset_fetch(cb, g, {t: [0]})["error_code"] == kproto.NOT_COORDINATOR
+
+        # Failover: B leads at epoch 2, A follows it.
+        lisr(cb, part, FOLLOWER, 2, [ME, FOLLOWER], [FOLLOWER, ME], live=live)
+        lisr(ca, part, FOLLOWER, 2, [ME, FOLLOWER], [FOLLOWER, ME], live=live)
+
+        def loaded():
+            err, offs = fetched(cb, g, t, [0])
+            assert err in (0, LOAD_IN_PROGRESS), err
+            return err == 0 and offs
+        assert wait_until(loaded, 10, desc="B loaded the group") == {0: 17}
+        d = kproto.describe_groups(cb, [g])[0]
+        assert (d["group_state"], [m["member_id"] for m in d["members"]],
+                d["members"][0]["member_assignment"]) == ("Stable", [mid], b"assigned"), d
+        fc = kproto.find_coordinator(ca, g)
+        assert (fc["node_id"], fc["port"]) == (FOLLOWER, b.port), fc
+        assert kproto.offset_fetch(ca, g, {t: [0]})["error_code"] == kproto.NOT_COORDINATOR
+        # The member carries on with B; B's commits wait for A, now its follower.
+        assert kproto.heartbeat(cb, g, gen, mid) == 0
+        assert kproto.offset_commit(cb, g, {(t, 0): 18}, generation_id=gen, member_id=mid) == \
+            {(t, 0): 0}
+        assert fetched(cb, g, t, [0]) == (0, {0: 18})
