@@ -112,8 +112,6 @@ void coord_list_groups(coordinator *co, kreq *rq)
      * with COORDINATOR_LOAD_IN_PROGRESS while some partition loads. */
     if (co->nloading > 0)
         r->error_code = KERR_COORDINATOR_LOAD_IN_PROGRESS;
-    else if (!co->offsets)
-        r->error_code = KERR_COORDINATOR_NOT_AVAILABLE;
     coord_respond(rq, r);
 }
 

@@ -506,6 +506,7 @@ static void elect_on_loop(coordinator *co, int32_t part, int32_t epoch)
     loop_kick(co->lp);       /* the first chunk runs after the requests queued now */
 }
 
+/* G11: drop what this broker no longer coordinates; nothing is written. */
 static void resign_on_loop(coordinator *co, int32_t part, int32_t epoch)
 {
     coord_part *cp = &co->parts[part];
