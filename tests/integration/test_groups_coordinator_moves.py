@@ -70,7 +70,7 @@ def form_group(c, g, assignment=b"a1"):
 
 def fetched(c, g, t, parts):
     f = kproto.offset_fetch(c, g, {t: list(parts)})
-    return f["error_code"], {p: f["offsets"][(t, p)][0] for p in parts}
+    return f["error_code"], {p: f["offsets"][(t, p)][0] for p in parts if (t, p) in f["offsets"]}
 
 
 def every_group_api(c, g, mid, gen, t):
@@ -270,3 +270,29 @@ def test_g10_g13_coordinator_fails_over_to_a_real_follower(broker_factory, reque
         assert kproto.offset_commit(cb, g, {(t, 0): 18}, generation_id=gen, member_id=mid) == \
             {(t, 0): 0}
         assert fetched(cb, g, t, [0]) == (0, {0: 18})
+
+
+def test_g12_load_spans_many_chunks(broker_factory, request):
+    """Small segments make the load of the partition many passes of the
+    coordinator loop (one segment per read); everything comes back, and a
+    request answered meanwhile is LOAD_IN_PROGRESS or exact."""
+    b, t = start(broker_factory, request, {"offsets.topic.segment.bytes": 4096})
+    part = 0
+    gs = groups_on("many", part, 20)
+    with raw_conn(b) as c, raw_conn(b) as c2:
+        for rnd in range(5):                    # newest per key wins
+            for i, g in enumerate(gs):
+                assert kproto.offset_commit(c, g, {(t, 0): (rnd * 100 + i, "m" * 300)}) == \
+                    {(t, 0): 0}
+        assert len(b.segments(OFFSETS, part)) > 10
+        port2 = free_port()
+        lisr(c, part, OTHER, 1, [OTHER, ME], live=[(OTHER, "127.0.0.1", port2)])
+        assert fetched(c, gs[0], t, [0])[0] == kproto.NOT_COORDINATOR
+        lisr(c, part, ME, 2, [ME, OTHER], [ME], live=[(OTHER, "127.0.0.1", port2)])
+        for i, g in enumerate(gs):
+            def loaded():
+                err, offs = fetched(c2, g, t, [0])
+                assert err in (0, LOAD_IN_PROGRESS), err
+                return err == 0 and offs
+            assert wait_until(loaded, 10, desc=f"{g} loaded") == {0: 400 + i}
+    b.wait_for_log(rf"{OFFSETS}-{part} \(leader epoch 2\): loaded 100 records")
