@@ -296,3 +296,20 @@ def test_g12_load_spans_many_chunks(broker_factory, request):
                 return err == 0 and offs
             assert wait_until(loaded, 10, desc=f"{g} loaded") == {0: 400 + i}
     b.wait_for_log(rf"{OFFSETS}-{part} \(leader epoch 2\): loaded 100 records")
+
+
+def test_g10_find_coordinator_without_a_live_leader(broker_factory, request):
+    """FindCoordinator: COORDINATOR_NOT_AVAILABLE while the group's partition
+    has no leader, or a leader that is not a live broker."""
+    b, t = start(broker_factory, request)
+    part = 3
+    g = groups_on("leaderless", part, 1)[0]
+    with raw_conn(b) as c:
+        lisr(c, part, 7, 1, [7, ME])                 # broker 7 was never registered
+        fc = kproto.find_coordinator(c, g)
+        assert (fc["error_code"], fc["node_id"]) == (kproto.COORDINATOR_NOT_AVAILABLE, -1), fc
+        assert kproto.offset_fetch(c, g, {t: [0]})["error_code"] == kproto.NOT_COORDINATOR
+        lisr(c, part, -1, 2, [7, ME], [])            # no leader at all
+        fc = kproto.find_coordinator(c, g)
+        assert (fc["error_code"], fc["node_id"]) == (kproto.COORDINATOR_NOT_AVAILABLE, -1), fc
+        assert kproto.find_coordinator(c, groups_on("led", 0, 1)[0])["node_id"] == ME
