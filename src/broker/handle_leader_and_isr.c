@@ -195,18 +195,19 @@ typedef struct lisr_job {
     int32_t n;
 } lisr_job;
 
-/* Cluster mode: a topic the controller names that this broker has not
- * read from ZooKeeper yet (its watch is behind the controller) is read
- * now, once per request. */
+/* Cluster mode: a topic or partition the controller names that this
+ * broker has not read from ZooKeeper yet (its watch is behind the
+ * controller, or partitions were added: no broker watches a topic's
+ * znode data) is read now, once per request. */
 static void learn_topics(broker *b, const lisr_job *lj)
 {
     for (int32_t i = 0; i < lj->n; i++) {
         kstr n = lj->items[i].topic_name;
         topic *t = n.len >= 0 ? topic_registry_get(&b->topics, n.p, (size_t)n.len) : NULL;
-        if (t) {
-            topic_unref(t);
+        bool known = t && lj->items[i].ps->partition_index < topic_nparts(t);
+        topic_unref(t);
+        if (known)
             continue;
-        }
         char err[512];
         if (cluster_topics_sync(b, err, sizeof err) < 0)
             LOG_WRN("cluster", "LeaderAndIsr: reading topics from ZooKeeper: %s", err);
