@@ -388,7 +388,7 @@ static void *run(void *arg)
     return NULL;
 }
 
-isr_manager *isr_manager_start(const isr_ctx *ctx)
+isr_manager *isr_manager_new(const isr_ctx *ctx)
 {
     isr_manager *m = calloc(1, sizeof *m);
     if (!m)
@@ -404,6 +404,14 @@ isr_manager *isr_manager_start(const isr_ctx *ctx)
     pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);   /* mono_ms() deadlines */
     pthread_cond_init(&m->cond, &ca);
     pthread_condattr_destroy(&ca);
+    return m;
+}
+
+isr_manager *isr_manager_start(const isr_ctx *ctx)
+{
+    isr_manager *m = isr_manager_new(ctx);
+    if (!m)
+        return NULL;
     if (pthread_create(&m->thread, NULL, run, m) != 0) {
         isr_manager_stop(m);
         return NULL;

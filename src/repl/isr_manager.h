@@ -77,7 +77,10 @@ typedef struct isr_manager isr_manager;
 
 /* Start the thread.  NULL when out of memory or the thread cannot start. */
 isr_manager *isr_manager_start(const isr_ctx *ctx);
-/* Stop and join the thread, free.  NULL: no-op. */
+/* A manager without a thread: it scans only when isr_manager_scan is
+ * called (tests).  NULL when out of memory. */
+isr_manager *isr_manager_new(const isr_ctx *ctx);
+/* Stop and join the thread (if any), free.  NULL: no-op. */
 void isr_manager_stop(isr_manager *m);
 
 /* Scan soon (rate-limited to one scan per ISR_POKE_GAP_MS).  NULL: no-op. */
@@ -89,8 +92,8 @@ void isr_manager_poke(isr_manager *m);
 void isr_manager_follower_fetched(isr_manager *m, struct partition *p, int32_t replica_id,
                                   int64_t fetch_offset);
 
-/* One scan now, on the caller's thread (tests).  How many partitions got
- * a new ISR installed. */
+/* One scan now, on the caller's thread (serialised with the thread's
+ * scans).  How many partitions got a new ISR installed. */
 int isr_manager_scan(isr_manager *m);
 
 #define ISR_POKE_GAP_MS 50
