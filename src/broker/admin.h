@@ -35,6 +35,11 @@ void admin_worker_stop(broker *b);
 void admin_submit(broker *b, kreq *rq, void (*work)(admin_job *), void (*done)(admin_job *),
                   void *arg);
 
+/* Queue work of the broker's own (no request, no response): job->rq is
+ * NULL, the job is freed after work() returns.  -1 when out of memory or
+ * the worker is stopping (work never runs; arg stays the caller's). */
+int admin_post(broker *b, void (*work)(admin_job *), void *arg);
+
 /* Load topics from the metadata store and attach their logs (startup). */
 int topic_admin_load(broker *b, char *err, size_t errlen);
 
@@ -67,6 +72,13 @@ int16_t broker_admin_set_configs(broker *b, bool cluster_default, const topic_kv
 
 /* Publish the dynamic broker config loaded from the metadata store. */
 int broker_admin_apply_dynamic_at_start(broker *b, char *err, size_t errlen);
+
+/* Register p's log with the flush scheduler (its flushes wake p's
+ * watchers), once, when the partition is published. */
+void topic_admin_attach_partition(broker *b, partition *p);
+/* Recompute t's effective settings (log configs, min.insync.replicas)
+ * after its overrides or the broker defaults changed. */
+void topic_admin_refresh_settings(broker *b, topic *t);
 
 /* Producer ids for InitProducerId: blocks reserved durably in the
  * metadata store, so ids are never reused across restarts. */

@@ -38,7 +38,9 @@ static void *worker_main(void *arg)
         pthread_mutex_unlock(&w->lock);
         if (job->work)
             job->work(job);
-        if (loop_post(job->rq->lp, job_done, job) < 0) {
+        if (!job->rq) {                     /* admin_post: no response */
+            free(job);
+        } else if (loop_post(job->rq->lp, job_done, job) < 0) {
             LOG_ERR("admin", "cannot hand an admin result back; dropping the response");
             free(job);
         }
@@ -78,25 +80,48 @@ void admin_worker_stop(broker *b)
     b->admin = NULL;
 }
 
+/* Append a job; false (job not queued) once the worker is stopping. */
+static bool enqueue(admin_worker *w, admin_job *job)
+{
+    pthread_mutex_lock(&w->lock);
+    bool ok = !w->stop;
+    if (ok) {
+        if (w->tail)
+            w->tail->next = job;
+        else
+            w->head = job;
+        w->tail = job;
+        pthread_cond_signal(&w->cond);
+    }
+    pthread_mutex_unlock(&w->lock);
+    return ok;
+}
+
 void admin_submit(broker *b, kreq *rq, void (*work)(admin_job *), void (*done)(admin_job *),
                   void *arg)
 {
-    admin_worker *w = b->admin;
     admin_job *job = calloc(1, sizeof *job);
     if (!job) {
         kreq_fail_close(rq, "out of memory queueing admin work");
         return;
     }
-    job->rq = rq;
-    job->work = work;
-    job->done = done;
-    job->arg = arg;
-    pthread_mutex_lock(&w->lock);
-    if (w->tail)
-        w->tail->next = job;
-    else
-        w->head = job;
-    w->tail = job;
-    pthread_cond_signal(&w->cond);
-    pthread_mutex_unlock(&w->lock);
+    *job = (admin_job){ .rq = rq, .work = work, .done = done, .arg = arg };
+    if (!enqueue(b->admin, job)) {
+        free(job);
+        kreq_fail_close(rq, "shutting down");
+    }
+}
+
+int admin_post(broker *b, void (*work)(admin_job *), void *arg)
+{
+    admin_worker *w = b->admin;
+    admin_job *job = w ? calloc(1, sizeof *job) : NULL;
+    if (!job)
+        return -1;
+    *job = (admin_job){ .work = work, .arg = arg };
+    if (!enqueue(w, job)) {
+        free(job);
+        return -1;
+    }
+    return 0;
 }

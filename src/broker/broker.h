@@ -31,6 +31,8 @@ struct coordinator;
 struct broker_config;
 struct cluster_md;
 struct repl_fetchers;
+struct controller;
+struct controller_link;
 
 typedef struct broker_settings {
     int32_t node_id;
@@ -98,6 +100,11 @@ typedef struct broker {
     /* This broker's controller candidate (cluster/controller.h); NULL in
      * embedded mode.  Active on at most one broker of the cluster. */
     struct controller *controller;
+    struct controller_link *ctl_link;   /* its channel to the brokers */
+    /* Set at the start of shutdown: this broker stops leading (every data
+     * request gets NOT_LEADER_OR_FOLLOWER) before it leaves ZooKeeper, so
+     * clients move to the new leaders the controller elects. */
+    atomic_bool stopping;
     /* The active controller as the last controller request named it (-1:
      * not known yet); any thread. */
     _Atomic int32_t controller_id;

@@ -20,7 +20,10 @@
 #include "broker/admin.h"
 #include "broker/broker.h"
 #include "config/config.h"
+#include "broker/cluster_mode.h"
+#include "broker/cluster_topics.h"
 #include "cluster/metadata_store.h"
+#include "cluster/metadata_zk.h"
 #include "core/errors.h"
 #include "core/log.h"
 #include "core/strbuf.h"
@@ -128,6 +131,15 @@ static int identity(broker *b, const struct broker_config *cfg, char *err, size_
             found_in = dir;
         }
     }
+    if (found[0] && b->cluster_mode) {
+        char zk_id[64];
+        if (md_cluster_id(b->md, found, zk_id, sizeof zk_id) < 0 || strcmp(zk_id, found)) {
+            snprintf(err, errlen, "%s/meta.properties: cluster.id %s does not match the cluster id "
+                     "%s in ZooKeeper (/cluster/id at zookeeper.connect): these logs belong to "
+                     "another cluster", found_in, found, zk_id);
+            return -1;
+        }
+    }
     if (found[0]) {
         str_copy(b->cluster_id, sizeof b->cluster_id, found);
     } else {
@@ -158,17 +170,40 @@ static int identity(broker *b, const struct broker_config *cfg, char *err, size_
 
 /* ---------------------------------------------------------- log manager */
 
-/* Changes the metadata store reports (admin thread).  Requests read the
- * store's state directly, so today this only logs; the ZooKeeper store
- * will report partition changes here for partition_set_state. */
+/* Changes the metadata store reports: on the admin thread (local store)
+ * or the ZooKeeper store's event thread.  Topic and config changes are
+ * applied on the admin thread (cluster_topics_sync); a lost ZooKeeper
+ * session is handled there too (cluster_session_lost). */
+static void sync_job(admin_job *job)
+{
+    broker *b = job->arg;
+    char err[512];
+    if (cluster_topics_sync(b, err, sizeof err) < 0)
+        LOG_WRN("cluster", "re-reading topics from ZooKeeper: %s", err);
+}
+
 static void on_metadata_change(void *ctx, const md_event *ev)
 {
     broker *b = ctx;
-    if (ev->kind != MD_EV_BROKERS)
-        return;
-    md_brokers *live = md_live_brokers(b->md);
-    LOG_INF("cluster", "live brokers changed: %d live", live ? live->n : -1);
-    md_brokers_unref(live);
+    switch (ev->kind) {
+    case MD_EV_BROKERS: {
+        md_brokers *live = md_live_brokers(b->md);
+        LOG_INF("cluster", "live brokers changed: %d live", live ? live->n : -1);
+        md_brokers_unref(live);
+        break;
+    }
+    case MD_EV_TOPICS:
+    case MD_EV_CONFIG:
+        if (b->cluster_mode && admin_post(b, sync_job, b) < 0)
+            LOG_WRN("cluster", "cannot queue a topic re-read (stopping or out of memory)");
+        break;
+    case MD_EV_SESSION_LOST:
+        if (b->cluster_mode)
+            cluster_session_lost(b);
+        break;
+    case MD_EV_PARTITION:
+        break;
+    }
 }
 
 void broker_self_description(const broker *b, md_broker *out)
@@ -246,8 +281,21 @@ int broker_storage_open(broker *b, const struct broker_config *cfg, char *err, s
      * load (config_for), so the metadata comes first. */
     md_broker self;
     broker_self_description(b, &self);
-    if (!(b->md = md_local_open(b->metadata_dir, &self, err, errlen)))
+    if (b->cluster_mode) {
+        char zerr[768];
+        LOG_INF("cluster", "cluster mode: connecting to ZooKeeper at %s (zookeeper.connect)",
+                cfg->zookeeper_connect);
+        b->md = md_zk_open(cfg->zookeeper_connect, cfg->zookeeper_session_timeout_ms,
+                           cfg->zookeeper_connection_timeout_eff_ms, &self, zerr, sizeof zerr);
+        if (!b->md) {
+            snprintf(err, errlen, "zookeeper.connect=%s: %s", cfg->zookeeper_connect, zerr);
+            return -1;
+        }
+        LOG_INF("cluster", "registered as broker %d (broker epoch %lld)", self.id,
+                (long long)md_zk_broker_epoch(b->md));
+    } else if (!(b->md = md_local_open(b->metadata_dir, &self, err, errlen))) {
         return -1;
+    }
     md_set_listener(b->md, on_metadata_change, b);
     if (md_load(b->md, &b->loaded, err, errlen) < 0)
         goto fail_meta;
@@ -288,8 +336,11 @@ int broker_storage_open(broker *b, const struct broker_config *cfg, char *err, s
         goto fail_meta;
     /* A single node is every partition's only in-sync replica, so its HW
      * is its LEO (Kafka's maybeIncrementLeaderHW with ISR = {self}); the
-     * checkpointed HW can lag after a crash. */
-    log_manager_foreach(b->logs, hw_to_log_end, NULL);
+     * checkpointed HW can lag after a crash.  In a cluster the HW is the
+     * checkpointed one until this broker leads (then C6 moves it) or its
+     * leader tells it (follower fetches). */
+    if (!b->cluster_mode)
+        log_manager_foreach(b->logs, hw_to_log_end, NULL);
     if (identity(b, cfg, err, errlen) < 0)
         goto fail;
     return 0;

@@ -33,6 +33,8 @@ void dispatch_print_markdown(FILE *out);
 void handle_api_versions(kreq *rq);
 void handle_metadata(kreq *rq);
 void handle_leader_and_isr(kreq *rq);
+void handle_stop_replica(kreq *rq);
+void handle_update_metadata(kreq *rq);
 void handle_produce(kreq *rq);
 void handle_fetch(kreq *rq);
 void handle_list_offsets(kreq *rq);

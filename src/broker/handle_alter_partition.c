@@ -5,8 +5,10 @@
  * this broker's own manager calls controller_alter_partition directly.
  *
  * Served on every broker: when this broker's controller is not the active
- * one the whole request gets NOT_CONTROLLER (top level), so the leader
- * tries again once it has heard of the new controller.  Otherwise each
+ * one (or the broker is leaving the cluster) the whole request gets
+ * NOT_CONTROLLER (top level), so the leader tries again once it has heard
+ * of the new controller.  Its own ISR manager sends it here too, over the
+ * loopback: only the admin thread may call into b->controller.  Otherwise each
  * partition goes through controller_alter_partition (cluster/controller.h:
  * leader, leader epoch, partition epoch and eligibility checks; a
  * compare-and-set of the state znode, C1), which blocks until the
@@ -47,9 +49,11 @@ typedef struct ap_job {
     int32_t n;
 } ap_job;
 
+/* b->controller is replaced on the admin thread (session loss) and
+ * stopped when the broker leaves the cluster (`stopping` set first). */
 static bool controller_active(const broker *b)
 {
-    return b->controller && controller_is_active(b->controller);
+    return !atomic_load(&b->stopping) && b->controller && controller_is_active(b->controller);
 }
 
 /* Admin thread: one blocking controller call per partition. */

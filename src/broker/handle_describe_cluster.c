@@ -18,7 +18,7 @@ void handle_describe_cluster(kreq *rq)
     describe_cluster_req *req = rq->body;
     describe_cluster_resp *r = kreq_new_response(rq);
     r->cluster_id = kstr_c(b->cluster_id);
-    r->controller_id = b->set.node_id;
+    r->controller_id = atomic_load(&b->controller_id);
     r->endpoint_type = req->endpoint_type;
     r->cluster_authorized_operations = INT32_MIN;
     if (rq->hdr.api_version >= 1 && req->endpoint_type != 1) {

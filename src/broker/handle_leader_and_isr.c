@@ -32,6 +32,8 @@
 
 #include "broker/admin.h"
 #include "broker/broker.h"
+#include "broker/cluster_mode.h"
+#include "broker/cluster_topics.h"
 #include "server/delayed.h"
 #include "broker/dispatch.h"
 #include "cluster/metadata.h"
@@ -72,22 +74,47 @@ static bool has(const karr_i32 *v, int32_t id)
     return false;
 }
 
-/* This broker follows p now: fetch it from its leader's endpoint. */
-static void follow(broker *b, topic *t, partition *p, const lisr_state *ps)
+/* The leader's endpoint: the live-broker list, else the request's
+ * LiveLeaders (the list is fed by a ZooKeeper watch that may be behind
+ * the controller). */
+static bool leader_endpoint(broker *b, const leader_and_isr_req *req, int32_t leader, char *host,
+                            size_t cap, int *port)
 {
     md_brokers *live = md_live_brokers(b->md);
-    const md_broker *br = ps->leader >= 0 ? md_brokers_find(live, ps->leader) : NULL;
+    const md_broker *br = leader >= 0 ? md_brokers_find(live, leader) : NULL;
     const md_endpoint *ep = br ? md_broker_endpoint(br, b->set.listen[0].name) : NULL;
-    if (!ep) {
+    if (ep) {
+        snprintf(host, cap, "%s", ep->host);
+        *port = ep->port;
+    }
+    md_brokers_unref(live);
+    for (int32_t i = 0; !ep && i < req->live_leaders.n; i++) {
+        const leader_and_isr_req_live_leaders *ll = &req->live_leaders.v[i];
+        if (ll->broker_id != leader || ll->host_name.len < 0 || (size_t)ll->host_name.len >= cap)
+            continue;
+        memcpy(host, ll->host_name.p, (size_t)ll->host_name.len);
+        host[ll->host_name.len] = 0;
+        *port = ll->port;
+        return true;
+    }
+    return ep != NULL;
+}
+
+/* This broker follows p now: fetch it from its leader's endpoint. */
+static void follow(broker *b, const leader_and_isr_req *req, topic *t, partition *p,
+                   const lisr_state *ps)
+{
+    char host[256];
+    int port = -1;
+    if (!leader_endpoint(b, req, ps->leader, host, sizeof host, &port)) {
         repl_unfollow(b->fetchers, p);
         if (ps->leader >= 0)
             LOG_WRN("cluster", "%s-%d: leader %d is not a live broker; not fetching", t->name,
                     ps->partition_index, ps->leader);
-    } else if (repl_follow(b->fetchers, t, p, ps->leader, ep->host, ep->port, ps->leader_epoch) < 0) {
+    } else if (repl_follow(b->fetchers, t, p, ps->leader, host, port, ps->leader_epoch) < 0) {
         LOG_WRN("cluster", "%s-%d: cannot start fetching from leader %d", t->name,
                 ps->partition_index, ps->leader);
     }
-    md_brokers_unref(live);
 }
 
 /* This broker leads p now (state installed): a new leadership forgets
@@ -103,14 +130,20 @@ static void lead(broker *b, partition *p, bool new_leadership, int32_t epoch)
 }
 
 /* Apply one partition's state; the partition error. */
-static int16_t apply(broker *b, kstr topic_name, const lisr_state *ps)
+static int16_t apply(broker *b, const leader_and_isr_req *req, kstr topic_name,
+                     const lisr_state *ps)
 {
     if (!has(&ps->replicas, b->set.node_id))
         return KERR_UNKNOWN_TOPIC_OR_PARTITION;
     topic *t = topic_name.len >= 0 ? topic_registry_get(&b->topics, topic_name.p, (size_t)topic_name.len) : NULL;
     partition *p = t ? topic_partition(t, ps->partition_index) : NULL;
     int16_t err = KERR_UNKNOWN_TOPIC_OR_PARTITION;
-    if (p) {
+    if (p && !p->log) {
+        /* Assigned here by the controller but not by the assignment this
+         * broker read (a reassignment: issue 14). */
+        LOG_WRN("cluster", "LeaderAndIsr for %s-%d: no local log here", t->name, ps->partition_index);
+        err = KERR_KAFKA_STORAGE_ERROR;
+    } else if (p) {
         pstate_spec spec = { .leader = ps->leader, .leader_epoch = ps->leader_epoch,
                              .partition_epoch = ps->partition_epoch,
                              .controller_epoch = ps->controller_epoch,
@@ -132,7 +165,7 @@ static int16_t apply(broker *b, kstr topic_name, const lisr_state *ps)
             if (here)
                 lead(b, p, new_leadership, ps->leader_epoch);
             else
-                follow(b, t, p, ps);
+                follow(b, req, t, p, ps);
         }
         if (!err)
             partition_notify(p);         /* parked requests re-check the partition */
@@ -155,21 +188,44 @@ typedef struct lisr_job {
     int32_t n;
 } lisr_job;
 
+/* Cluster mode: a topic the controller names that this broker has not
+ * read from ZooKeeper yet (its watch is behind the controller) is read
+ * now, once per request. */
+static void learn_topics(broker *b, const lisr_job *lj)
+{
+    for (int32_t i = 0; i < lj->n; i++) {
+        kstr n = lj->items[i].topic_name;
+        topic *t = n.len >= 0 ? topic_registry_get(&b->topics, n.p, (size_t)n.len) : NULL;
+        if (t) {
+            topic_unref(t);
+            continue;
+        }
+        char err[512];
+        if (cluster_topics_sync(b, err, sizeof err) < 0)
+            LOG_WRN("cluster", "LeaderAndIsr: reading topics from ZooKeeper: %s", err);
+        return;
+    }
+}
+
 static void work(admin_job *job)
 {
     broker *b = broker_of(job->rq);
     leader_and_isr_req *req = job->rq->body;
     lisr_job *lj = job->arg;
-    if (req->controller_epoch < b->controller_epoch) {
-        lj->resp->error_code = KERR_STALE_CONTROLLER_EPOCH;   /* M6: nothing applied */
+    int16_t fenced = cluster_accept_controller(b, req->controller_id, req->controller_epoch,
+                                               req->broker_epoch);
+    if (fenced) {
+        lj->resp->error_code = fenced;      /* M6, C2, C3: nothing applied */
         for (int32_t i = 0; i < lj->n; i++)
-            *lj->items[i].error = KERR_STALE_CONTROLLER_EPOCH;
+            *lj->items[i].error = fenced;
         return;
     }
-    b->controller_epoch = req->controller_epoch;
-    register_live_leaders(b, req);
+    if (b->cluster_mode)
+        learn_topics(b, lj);
+    else
+        register_live_leaders(b, req);      /* test hook: no ZooKeeper to list them */
     for (int32_t i = 0; i < lj->n; i++)
-        *lj->items[i].error = apply(b, lj->items[i].topic_name, lj->items[i].ps);
+        *lj->items[i].error = apply(b, req, lj->items[i].topic_name, lj->items[i].ps);
 }
 
 static void done(admin_job *job)

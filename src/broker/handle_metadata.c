@@ -100,7 +100,7 @@ static void build_response(kreq *rq)
     }
     md_brokers *live = md_live_brokers(b->md);
     r->cluster_id = kstr_c(b->cluster_id);
-    r->controller_id = b->set.node_id;
+    r->controller_id = atomic_load(&b->controller_id);
 
     /* v0: empty array means all topics; v1+: null means all topics. */
     bool all = req->topics.n < 0 || (rq->hdr.api_version == 0 && req->topics.n == 0);

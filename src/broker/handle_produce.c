@@ -45,6 +45,7 @@ typedef struct produce_part {
     partition *p;
     produce_resp_partition_responses *out;
     int64_t need_offset;         /* exclusive end of what we appended */
+    int32_t leader_epoch;        /* ours when we appended (acks=-1) */
     bool need_flush, need_hw;
 } produce_part;
 
@@ -66,12 +67,24 @@ static bool part_satisfied(const produce_part *pp)
     return true;
 }
 
+/* C9: an acks=-1 append waits for the high watermark of the leadership
+ * it was appended in.  Once the leader epoch moved (this broker lost the
+ * partition, or lost and regained it), the batch may have been truncated
+ * and the HW may pass its offsets with other data, so it is never
+ * answered as written: NOT_LEADER_OR_FOLLOWER, and the producer retries
+ * on the new leader (an idempotent producer's retry is deduplicated). */
+static bool part_lost(const produce_part *pp)
+{
+    return pp->need_hw &&
+           atomic_load_explicit(&pp->p->leader_epoch, memory_order_acquire) != pp->leader_epoch;
+}
+
 /* A part whose log went offline while it waited (a failed flush) will
  * never be satisfied: it is answered KAFKA_STORAGE_ERROR now instead of
  * REQUEST_TIMED_OUT when the producer's timeout runs out. */
 static bool part_failed(const produce_part *pp)
 {
-    return !part_satisfied(pp) && plog_offline(pp->p->log);
+    return part_lost(pp) || (!part_satisfied(pp) && plog_offline(pp->p->log));
 }
 
 static bool produce_ready(delayed_op *op)
@@ -113,7 +126,9 @@ static void produce_complete(delayed_op *op, enum delayed_reason why)
     kreq *rq = op->rq;
     for (int i = 0; i < po->nparts; i++) {
         produce_part *pp = &po->parts[i];
-        if (part_failed(pp))
+        if (part_lost(pp))
+            pp->out->error_code = KERR_NOT_LEADER_OR_FOLLOWER;
+        else if (part_failed(pp))
             pp->out->error_code = KERR_KAFKA_STORAGE_ERROR;
         else if (!part_satisfied(pp))
             pp->out->error_code = KERR_REQUEST_TIMED_OUT;
@@ -237,6 +252,7 @@ void handle_produce(kreq *rq)
                 continue;
             }
             plog_append_result ar;
+            int32_t epoch = atomic_load_explicit(&p->leader_epoch, memory_order_acquire);
             plog_append(p->log, (uint8_t *)pd->records.p, (size_t)pd->records.len,
                         atomic_load(&p->leader_epoch), now, &ar);
             rp->error_code = ar.error;
@@ -266,7 +282,7 @@ void handle_produce(kreq *rq)
                 partition_notify(p);            /* wake long-poll fetches */
             produce_part *pp = &parts[np++];
             *pp = (produce_part){ .t = t, .p = p, .out = rp, .need_offset = ar.last_offset + 1,
-                                  .need_flush = ar.flush_needed, .need_hw = req->acks == -1 };
+                                  .leader_epoch = epoch, .need_flush = ar.flush_needed, .need_hw = req->acks == -1 };
             if (pp->need_flush)
                 log_manager_request_flush(b->logs, p->log);
             if (!part_satisfied(pp))

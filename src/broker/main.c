@@ -16,6 +16,8 @@
 
 #include "broker/admin.h"
 #include "broker/broker.h"
+#include "broker/cluster_topics.h"
+#include "broker/cluster_mode.h"
 #include "broker/dispatch.h"
 #include "broker/fetch_session.h"
 #include "cluster/metadata_zk.h"
@@ -111,7 +113,7 @@ static int isr_start(broker *b)
     if (!b->cluster_mode)
         return 0;
     isr_ctx ictx = { .node_id = b->set.node_id, .topics = &b->topics, .config = server_config,
-                     .arg = b, .controller = b->controller, .md = b->md,
+                     .arg = b, .md = b->md,
                      .listener = b->set.listen[0].name, .controller_id = isr_controller_id,
                      .broker_epoch = isr_broker_epoch };
     b->isr = isr_manager_start(&ictx);
@@ -177,8 +179,12 @@ int main(int argc, char **argv)
     sigaddset(&ss, SIGINT);
     pthread_sigmask(SIG_BLOCK, &ss, NULL);   /* every thread inherits this */
 
-    dispatch_init(cfg.samsa_test_hooks_enable);
-    if (cfg.samsa_test_hooks_enable)
+    b.cluster_mode = cfg.zookeeper_connect && cfg.zookeeper_connect[0];
+    atomic_store(&b.controller_id, b.cluster_mode ? -1 : b.set.node_id);
+    /* Inter-broker APIs (LeaderAndIsr, UpdateMetadata, StopReplica...)
+     * exist in cluster mode; a single broker serves them only to tests. */
+    dispatch_init(b.cluster_mode || cfg.samsa_test_hooks_enable);
+    if (cfg.samsa_test_hooks_enable && !b.cluster_mode)
         LOG_WRN("main", "samsa.test.hooks.enable=true: LeaderAndIsr is served to any client (tests only)");
     topic_registry_init(&b.topics);
     int rc = 1;
@@ -219,6 +225,19 @@ int main(int argc, char **argv)
         LOG_ERR("main", "cannot start threads: %s", strerror(errno));
         goto out_storage;
     }
+    if (b.cluster_mode) {
+        char sync_err[512];
+        /* Topic changes made between the first read and the admin thread's
+         * start were not queued: read once more. */
+        if (cluster_topics_sync(&b, sync_err, sizeof sync_err) < 0)
+            LOG_WRN("main", "%s", sync_err);
+        if (cluster_mode_start(&b, err, sizeof err) < 0) {
+            LOG_ERR("main", "%s", err);
+            net_threads_stop(&b.srv);
+            admin_worker_stop(&b);
+            goto out_storage;
+        }
+    }
     for (int i = 0; i < b.set.nlisteners; i++)
         LOG_INF("main", "listening on %s://%s:%d (advertised as %s:%d)", b.set.listen[i].name,
                 b.set.listen[i].host[0] ? b.set.listen[i].host : "*", b.set.listen[i].port,
@@ -229,6 +248,8 @@ int main(int argc, char **argv)
     int sig = 0;
     sigwait(&ss, &sig);
     LOG_INF("main", "received %s: shutting down", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+    if (b.cluster_mode)
+        cluster_mode_leave(&b);         /* leaders move elsewhere now */
     repl_fetchers_stop(b.fetchers);     /* no follower append after this */
     isr_manager_stop(b.isr);            /* no ISR change after this */
     b.isr = NULL;
@@ -238,8 +259,9 @@ int main(int argc, char **argv)
     admin_worker_stop(&b);
     rc = 0;
 out_storage:
-    isr_manager_stop(b.isr);
+    isr_manager_stop(b.isr);            /* before the controller it may call */
     b.isr = NULL;
+    cluster_mode_stop(&b);
     coordinator_free(b.coord);
     b.coord = NULL;
     repl_fetchers_free(b.fetchers);     /* the admin thread, its only caller, is stopped */

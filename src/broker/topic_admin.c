@@ -22,6 +22,7 @@
 
 #include "broker/admin.h"
 #include "broker/broker.h"
+#include "broker/cluster_topics.h"
 #include "config/config.h"
 #include "server/delayed.h"
 #include "server/net_threads.h"
@@ -42,7 +43,7 @@ static void on_flushed(void *owner, int64_t flushed_offset)
     partition_notify(owner);
 }
 
-static void attach_partition(broker *b, partition *p)
+void topic_admin_attach_partition(broker *b, partition *p)
 {
     log_manager_set_flush_callback(b->logs, p->log, on_flushed, p);
 }
@@ -174,7 +175,7 @@ static bool collides(broker *b, const char *name, char *other, size_t cap)
     return hit;
 }
 
-static void refresh_topic_settings(broker *b, topic *t)
+void topic_admin_refresh_settings(broker *b, topic *t)
 {
     log_config lc;
     int32_t min_isr = 1;
@@ -324,7 +325,7 @@ static int load_topic(broker *b, const meta_topic *m, char *err, size_t errlen)
     free(states);
     free(logs);
     for (int32_t i = 0; i < m->partitions; i++)
-        attach_partition(b, topic_partition(t, i));
+        topic_admin_attach_partition(b, topic_partition(t, i));
     if (topic_registry_add(&b->topics, t) < 0) {
         snprintf(err, errlen, "duplicate topic %s in metadata", m->name);
         topic_unref(t);
@@ -335,6 +336,15 @@ static int load_topic(broker *b, const meta_topic *m, char *err, size_t errlen)
 
 int topic_admin_load(broker *b, char *err, size_t errlen)
 {
+    if (b->cluster_mode) {
+        /* ZooKeeper has the topics; local logs of topics it does not know
+         * are reported and left alone. */
+        if (cluster_topics_sync(b, err, errlen) < 0)
+            return -1;
+        orphan_scan s = { .b = b };
+        log_manager_foreach(b->logs, scan_orphan, &s);
+        return 0;
+    }
     meta_state *st = &b->loaded;
     bool have_file = st->found;
     for (int i = 0; i < st->ntopics; i++)
@@ -436,6 +446,9 @@ int16_t topic_admin_create(broker *b, const char *name, int32_t partitions, int1
         return KERR_INVALID_CONFIG;
     if (validate_only)
         return KERR_NONE;
+    if (b->cluster_mode)
+        return cluster_topic_create(b, name, partitions, replication, configs, nconfigs, id_out,
+                                    msg, msglen);
 
     kuuid id = kuuid_random();
     t = topic_new(name, strlen(name), id, name[0] == '_' && name[1] == '_');
@@ -481,7 +494,7 @@ int16_t topic_admin_create(broker *b, const char *name, int32_t partitions, int1
     }
     free(logs);
     for (int32_t i = 0; i < partitions; i++)
-        attach_partition(b, topic_partition(t, i));
+        topic_admin_attach_partition(b, topic_partition(t, i));
     if (id_out)
         *id_out = id;
     topic_registry_add(&b->topics, t);
@@ -498,8 +511,11 @@ int16_t topic_admin_ensure_offsets_topic(broker *b, char *msg, size_t msglen)
         snprintf(seg, sizeof seg, "%d", cfg->offsets_topic_segment_bytes);
         topic_kv cfgs[] = { { "cleanup.policy", "compact" }, { "segment.bytes", seg },
                             { "compression.type", "producer" } };
-        /* offsets.topic.replication.factor is capped at the live brokers. */
-        int16_t code = topic_admin_create(b, OFFSETS_TOPIC, cfg->offsets_topic_num_partitions, 1,
+        /* One broker: one replica.  A cluster: offsets.topic.replication.factor,
+         * refused (and retried at the next FindCoordinator) while fewer
+         * brokers are live, as Kafka does. */
+        int16_t rf = b->cluster_mode ? (int16_t)cfg->offsets_topic_replication_factor : 1;
+        int16_t code = topic_admin_create(b, OFFSETS_TOPIC, cfg->offsets_topic_num_partitions, rf,
                                           cfgs, 3, false, NULL, msg, msglen);
         if (code && code != KERR_TOPIC_ALREADY_EXISTS) {
             LOG_ERR("admin", "cannot create %s: %s", OFFSETS_TOPIC, msg);
@@ -518,6 +534,8 @@ int16_t topic_admin_ensure_offsets_topic(broker *b, char *msg, size_t msglen)
 
 int16_t topic_admin_delete(broker *b, const char *name, kuuid *id_out, char *msg, size_t msglen)
 {
+    if (b->cluster_mode)
+        return cluster_topic_delete(b, name, id_out, msg, msglen);
     topic *t = topic_registry_remove(&b->topics, name, strlen(name));
     if (!t) {
         snprintf(msg, msglen, "Topic '%s' does not exist.", name);
@@ -572,6 +590,10 @@ int16_t topic_admin_add_partitions(broker *b, const char *name, int32_t total, b
     }
     if (validate_only)
         goto out;
+    if (b->cluster_mode) {
+        code = cluster_topic_add_partitions(b, t, total, msg, msglen);
+        goto out;
+    }
     log_config lc;
     topic_registry_rdlock(&b->topics);
     int rc = log_config_for_overrides(broker_config_current(b), t->configs, t->nconfigs, &lc, NULL,
@@ -607,7 +629,7 @@ int16_t topic_admin_add_partitions(broker *b, const char *name, int32_t total, b
         goto out;
     }
     for (int32_t i = cur; i < total; i++)
-        attach_partition(b, topic_partition(t, i));
+        topic_admin_attach_partition(b, topic_partition(t, i));
     LOG_INF("admin", "topic %s now has %d partitions", name, total);
 out:
     free(logs);
@@ -616,6 +638,43 @@ out:
 }
 
 /* --------------------------------------------------------------- configs */
+
+/* Cluster mode: the full new override set (edited or replaced) goes to
+ * ZooKeeper; the registry follows when it is read back. */
+static int16_t cluster_set_configs(broker *b, topic *t, const topic_kv *set, int nset,
+                                   bool replace_all, char *msg, size_t msglen)
+{
+    topic_registry_rdlock(&b->topics);
+    int cap = (replace_all ? 0 : t->nconfigs) + nset + 1;
+    topic_kv *v = calloc((size_t)cap, sizeof *v);
+    int n = 0;
+    bool ok = v != NULL;
+    for (int i = 0; ok && !replace_all && i < t->nconfigs; i++, n++)
+        ok = (v[n].key = strdup(t->configs[i].key)) && (v[n].value = strdup(t->configs[i].value));
+    topic_registry_unlock(&b->topics);     /* the sync after the write takes it */
+    for (int i = 0; ok && i < nset; i++) {
+        int k = 0;
+        while (k < n && strcmp(v[k].key, set[i].key))
+            k++;
+        if (k < n) {
+            free(v[k].key);
+            free(v[k].value);
+            v[k] = v[--n];
+            v[n] = (topic_kv){ 0 };
+        }
+        if (set[i].value)                  /* NULL: remove */
+            ok = (v[n].key = strdup(set[i].key)) && (v[n++].value = strdup(set[i].value));
+    }
+    int16_t code = ok ? cluster_topic_set_configs(b, t, v, n, msg, msglen) : KERR_UNKNOWN_SERVER_ERROR;
+    if (!ok)
+        snprintf(msg, msglen, "out of memory");
+    for (int i = 0; v && i < cap; i++) {
+        free(v[i].key);
+        free(v[i].value);
+    }
+    free(v);
+    return code;
+}
 
 int16_t topic_admin_set_configs(broker *b, const char *name, const topic_kv *set, int nset,
                                 bool replace_all, bool validate_only, char *msg, size_t msglen)
@@ -633,6 +692,10 @@ int16_t topic_admin_set_configs(broker *b, const char *name, const topic_kv *set
     }
     if (validate_only)
         goto out;
+    if (b->cluster_mode) {
+        code = cluster_set_configs(b, t, set, nset, replace_all, msg, msglen);
+        goto out;
+    }
     /* Keep the old set to roll back if persisting fails. */
     topic_kv *old = calloc((size_t)t->nconfigs + 1, sizeof *old);
     int nold = 0;
@@ -652,7 +715,7 @@ int16_t topic_admin_set_configs(broker *b, const char *name, const topic_kv *set
         topic_registry_unlock(&b->topics);
         code = KERR_KAFKA_STORAGE_ERROR;
     } else {
-        refresh_topic_settings(b, t);
+        topic_admin_refresh_settings(b, t);
         LOG_INF("admin", "topic %s: configs updated", name);
     }
     for (int i = 0; i < nold; i++) {
@@ -705,6 +768,31 @@ int broker_admin_apply_dynamic_at_start(broker *b, char *err, size_t errlen)
     return 0;
 }
 
+/* Write one dynamic broker layer: the whole local metadata file, or in
+ * cluster mode that layer's znode (/config/brokers/<default> or /N). */
+static int persist_broker_layer(broker *b, bool cluster_default, const struct topic_overrides *cur,
+                                char *msg, size_t msglen)
+{
+    if (!b->cluster_mode)
+        return save_metadata(b, NULL, NULL, msg, msglen);
+    topic_kv *v = calloc(cur->n + 1, sizeof *v);
+    if (!v) {
+        snprintf(msg, msglen, "out of memory");
+        return -1;
+    }
+    for (size_t i = 0; i < cur->n; i++)
+        v[i] = (topic_kv){ cur->v[i].key, cur->v[i].value };
+    char err[512];
+    int r = md_set_broker_configs(b->md, cluster_default, v, (int)cur->n, err, sizeof err);
+    free(v);
+    if (r != MD_OK) {
+        LOG_ERR("admin", "%s", err);
+        snprintf(msg, msglen, "could not persist the broker config: %s", err);
+        return -1;
+    }
+    return 0;
+}
+
 int16_t broker_admin_set_configs(broker *b, bool cluster_default, const topic_kv *kv,
                                  const int *ops, int n, bool replace_all, bool validate_only,
                                  char *msg, size_t msglen)
@@ -742,7 +830,7 @@ int16_t broker_admin_set_configs(broker *b, bool cluster_default, const topic_kv
     topic_overrides_assign(&old, cur->v, cur->n);
     topic_overrides_assign(cur, set.v, set.n);
     topic_overrides_free(&set);
-    if (save_metadata(b, NULL, NULL, msg, msglen) < 0) {
+    if (persist_broker_layer(b, cluster_default, cur, msg, msglen) < 0) {
         topic_overrides_assign(cur, old.v, old.n);
         topic_overrides_free(&old);
         return KERR_KAFKA_STORAGE_ERROR;
@@ -755,7 +843,7 @@ int16_t broker_admin_set_configs(broker *b, bool cluster_default, const topic_kv
     topic **list = NULL;
     int nt = topic_registry_list(&b->topics, &list);
     for (int i = 0; i < nt; i++)
-        refresh_topic_settings(b, list[i]);
+        topic_admin_refresh_settings(b, list[i]);
     if (nt >= 0)
         topic_registry_list_free(list, nt);
     for (int i = 0; i < n; i++)

@@ -49,6 +49,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "cluster/partition_state.h"
 #include "cluster/topic.h"
@@ -161,6 +162,8 @@ typedef struct cluster_md_ops {
     int (*cluster_id)(cluster_md *m, const char *proposed, char *out, size_t cap);
     int (*create_topic)(cluster_md *m, const meta_topic *t, char *err, size_t errlen);
     int (*delete_topic)(cluster_md *m, const char *name, char *err, size_t errlen);
+    int (*add_partitions)(cluster_md *m, const char *name, int32_t total, int32_t rf,
+                          const int32_t *replicas, char *err, size_t errlen);
     int (*set_topic_configs)(cluster_md *m, const char *name, const topic_kv *v, int n,
                              char *err, size_t errlen);
     int (*set_broker_configs)(cluster_md *m, bool cluster_default, const topic_kv *v, int n,
@@ -221,6 +224,20 @@ static inline int md_create_topic(cluster_md *m, const meta_topic *t, char *err,
  * MD_NOT_FOUND when no such topic. */
 static inline int md_delete_topic(cluster_md *m, const char *name, char *err, size_t errlen)
 { return m->ops->delete_topic(m, name, err, errlen); }
+/* Grow topic `name` to `total` partitions; the new ones get rf replicas
+ * each, row by row in `replicas`.  MD_NOT_FOUND when no such topic; MD_ERR
+ * when the store has no per-entity growth (the local store grows through
+ * md_store) or the assignment changed meanwhile. */
+static inline int md_add_partitions(cluster_md *m, const char *name, int32_t total, int32_t rf,
+                                    const int32_t *replicas, char *err, size_t errlen)
+{
+    if (!m->ops->add_partitions) {
+        snprintf(err, errlen, "the %s metadata store cannot add partitions one topic at a time",
+                 m->ops->name);
+        return MD_ERR;
+    }
+    return m->ops->add_partitions(m, name, total, rf, replicas, err, errlen);
+}
 /* Replace a topic's config overrides with v[0..n) (n = 0: none). */
 static inline int md_set_topic_configs(cluster_md *m, const char *name, const topic_kv *v, int n,
                                        char *err, size_t errlen)

@@ -529,6 +529,7 @@ static const cluster_md_ops zk_ops = {
     .load = mdzk_load,
     .store = mdzk_store,
     .partition_state = mdzk_partition_state,
+    .add_partitions = mdzk_add_partitions,
     .reserve_producer_ids = mdzk_reserve_pids,
     .live_brokers = zk_live_brokers,
     .register_broker = zk_register_broker,
@@ -632,4 +633,25 @@ int md_zk_reconnect(cluster_md *m, char *err, size_t errlen)
     LOG_INF("metadata", "ZooKeeper at %s: broker %d registered again (broker epoch %" PRId64 ")",
             z->connect, m->self, md_zk_broker_epoch(m));
     return MD_OK;
+}
+
+int md_zk_leave(cluster_md *m, char *err, size_t errlen)
+{
+    md_zk *z = Z(m);
+    zk_session *s = mdzk_sess_begin(z, err, errlen);
+    if (!s)
+        return -1;
+    zk_stat st;
+    zk_rc rc = zk_exists(s, z->self_path, false, &st);
+    /* Only our own registration: a node of another session (this id
+     * restarted elsewhere) is not ours to remove. */
+    if (rc == ZKR_OK && st.ephemeral_owner == zk_session_id(s))
+        rc = zk_delete(s, z->self_path, st.version);
+    else if (rc == ZKR_OK || rc == ZKR_NONODE)
+        rc = ZKR_OK;
+    int r = rc == ZKR_OK || rc == ZKR_NONODE
+                ? 0
+                : mdzk_fail(z, err, errlen, "cannot remove %s: %s", z->self_path, zk_rc_str(rc));
+    mdzk_sess_end(z);
+    return r;
 }

@@ -62,6 +62,11 @@ bool md_zk_expired(cluster_md *m);
  * events follow on the event thread).  Admin thread; 0, or -1 with a
  * message (the store stays expired; the caller may retry). */
 int md_zk_reconnect(cluster_md *m, char *err, size_t errlen);
+/* Leave the cluster ahead of closing (clean shutdown): delete this
+ * broker's own /brokers/ids/<id> now, so the controller moves leadership
+ * away at once instead of after the session timeout.  Reads keep working
+ * until md_close.  0, or -1 with a message. */
+int md_zk_leave(cluster_md *m, char *err, size_t errlen);
 /* The current session (tests: to expire it), valid until md_zk_reconnect
  * or md_close. */
 zk_session *md_zk_session(cluster_md *m);

@@ -524,3 +524,57 @@ int mdzk_set_broker_configs(cluster_md *m, bool cluster_default, const topic_kv 
     mdzk_sess_end(z);
     return r;
 }
+
+int mdzk_add_partitions(cluster_md *m, const char *name, int32_t total, int32_t rf,
+                        const int32_t *replicas, char *err, size_t errlen)
+{
+    md_zk *z = Z(m);
+    char path[ZKL_MAX_PATH];
+    if (!topic_name_ok(name) || zkl_path_topic(path, sizeof path, name) < 0)
+        return mdzk_fail(z, err, errlen, "bad topic name \"%s\"", name ? name : "");
+    if (rf < 1 || rf > ZKL_MAX_REPLICAS || total < 1 || total > ZKL_MAX_PARTITIONS)
+        return mdzk_fail(z, err, errlen, "%s: bad partition count %d or replication factor %d",
+                         path, total, rf);
+    zk_session *s = mdzk_sess_begin(z, err, errlen);
+    if (!s)
+        return MD_ERR;
+    zkl_assignment a = { 0 };
+    zk_stat st;
+    int r = read_node(z, s, path, dec_assignment, &a, &st, err, errlen);
+    int32_t *nrep = NULL, **rows = NULL;
+    char *body = NULL;
+    if (r == MD_OK && total <= a.npartitions)
+        r = mdzk_fail(z, err, errlen, "%s already has %d partitions", path, a.npartitions);
+    if (r == MD_OK) {
+        nrep = malloc((size_t)total * sizeof *nrep);
+        rows = malloc((size_t)total * sizeof *rows);
+        if (nrep && rows) {
+            for (int32_t p = 0; p < total; p++) {
+                bool old = p < a.npartitions;
+                nrep[p] = old ? a.nreplicas[p] : rf;
+                rows[p] = old ? a.replicas[p]
+                              : (int32_t *)&replicas[(size_t)(p - a.npartitions) * (size_t)rf];
+            }
+            zkl_assignment na = { .topic_id = a.topic_id, .npartitions = total,
+                                  .nreplicas = nrep, .replicas = rows };
+            body = zkl_assignment_encode(&na);
+        }
+        if (!body)
+            r = mdzk_fail(z, err, errlen, "out of memory writing %s", path);
+    }
+    if (r == MD_OK) {
+        /* Compare-and-set: a concurrent change of the assignment wins and
+         * this one fails (the caller reports it; the client retries). */
+        zk_rc rc = zk_set(s, path, body, strlen(body), st.version, NULL);
+        if (rc == ZKR_BADVERSION)
+            r = mdzk_fail(z, err, errlen, "%s changed concurrently; try again", path);
+        else if (rc != ZKR_OK)
+            r = mdzk_fail(z, err, errlen, "cannot write %s: %s", path, zk_rc_str(rc));
+    }
+    free(body);
+    free(nrep);
+    free(rows);
+    zkl_assignment_free(&a);
+    mdzk_sess_end(z);
+    return r;
+}

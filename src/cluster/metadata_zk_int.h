@@ -62,6 +62,8 @@ int mdzk_reserve_pids(cluster_md *m, int64_t count, int64_t *first, char *err, s
 int mdzk_cluster_id(cluster_md *m, const char *proposed, char *out, size_t cap);
 int mdzk_create_topic(cluster_md *m, const meta_topic *t, char *err, size_t errlen);
 int mdzk_delete_topic(cluster_md *m, const char *name, char *err, size_t errlen);
+int mdzk_add_partitions(cluster_md *m, const char *name, int32_t total, int32_t rf,
+                        const int32_t *replicas, char *err, size_t errlen);
 int mdzk_set_topic_configs(cluster_md *m, const char *name, const topic_kv *v, int n, char *err,
                            size_t errlen);
 int mdzk_set_broker_configs(cluster_md *m, bool cluster_default, const topic_kv *v, int n,

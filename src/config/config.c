@@ -700,9 +700,6 @@ int broker_config_finish(struct broker_config *cfg, char *err, size_t errlen)
         (rc = resolve_listeners(cfg, err, errlen)) || (rc = resolve_limits(cfg, err, errlen)))
         return rc;
     cfg->log_level = log_level_parse(cfg->samsa_log_level);
-    if (cfg->zookeeper_connect && cfg->zookeeper_connect[0])
-        WARN(cfg, "zookeeper.connect=%s: ZooKeeper coordination is not implemented yet; running "
-                  "as a single-node cluster", cfg->zookeeper_connect);
     for (size_t i = 0; i < sizeof deprecated / sizeof *deprecated; i++)
         if (IS_SET(cfg, deprecated[i].key) &&
             (strcmp(deprecated[i].key, "compression.type") || strcmp(cfg->compression_type, "producer")))

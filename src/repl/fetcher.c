@@ -224,16 +224,37 @@ static void apply_epoch_answer(fetcher *f, fpart *fp, int32_t leader_epoch, int6
     }
 }
 
-/* The errors after which a partition waits for a new LeaderAndIsr. */
+/* The error after which a partition waits for a new LeaderAndIsr: our
+ * leader epoch is older than the leader's, so the controller has news
+ * for us that has not arrived yet. */
 static bool fatal_for_partition(int err)
 {
-    return err == KERR_NOT_LEADER_OR_FOLLOWER || err == KERR_FENCED_LEADER_EPOCH ||
+    return err == KERR_FENCED_LEADER_EPOCH;
+}
+
+/* Errors of a leader that has not applied its own LeaderAndIsr yet (the
+ * controller tells every replica at once, and a follower may ask first):
+ * NOT_LEADER_OR_FOLLOWER, UNKNOWN_LEADER_EPOCH (our epoch is newer than
+ * its), UNKNOWN_TOPIC_OR_PARTITION (it has not read the topic yet).  Asked
+ * again soon, not after replica.fetch.backoff.ms, since acks=all produces
+ * wait for this follower; if the leader really moved on, the controller's
+ * next LeaderAndIsr moves this partition. */
+#define LEADER_NOT_READY_RETRY_MS 50
+static bool leader_not_ready(int err)
+{
+    return err == KERR_NOT_LEADER_OR_FOLLOWER || err == KERR_UNKNOWN_LEADER_EPOCH ||
            err == KERR_UNKNOWN_TOPIC_OR_PARTITION;
 }
 
 static void retry_later(fpart *fp, int backoff_ms)
 {
     fp->retry_at_ms = mono_ms() + backoff_ms;
+}
+
+static void retry_after_error(fpart *fp, int err, int backoff_ms)
+{
+    retry_later(fp, leader_not_ready(err) && backoff_ms > LEADER_NOT_READY_RETRY_MS
+                        ? LEADER_NOT_READY_RETRY_MS : backoff_ms);
 }
 
 /* Step 1 (C8) for the truncating partitions of s: one OffsetForLeaderEpoch
@@ -306,7 +327,7 @@ static int truncate_round(fetcher *f, snap *s, int n, const struct broker_config
                 else if (fatal_for_partition(rp->error_code))
                     stop_part(f, fp, rp->error_code);
                 else
-                    retry_later(fp, cfg->replica_fetch_backoff_ms);
+                    retry_after_error(fp, rp->error_code, cfg->replica_fetch_backoff_ms);
             }
         }
     }
@@ -340,7 +361,7 @@ static void apply_fetched(fetcher *f, fpart *fp, const snap *sn, const fetch_res
         return;
     }
     if (err) {
-        retry_later(fp, cfg->replica_fetch_backoff_ms);
+        retry_after_error(fp, err, cfg->replica_fetch_backoff_ms);
         return;
     }
     if (rp->records.len > 0 && rp->records.p) {

@@ -12,9 +12,11 @@
  *      (the leader's offsets and epochs kept), then the local high
  *      watermark becomes min(the leader's, local LEO).
  * Errors, per partition: OFFSET_OUT_OF_RANGE and a batch below the LEO
- * go back to step 1; NOT_LEADER_OR_FOLLOWER, FENCED_LEADER_EPOCH and
- * UNKNOWN_TOPIC_OR_PARTITION stop the partition (logged) until the next
- * repl_follow; anything else is retried after replica.fetch.backoff.ms.
+ * go back to step 1; FENCED_LEADER_EPOCH stops the partition (logged)
+ * until the next repl_follow; NOT_LEADER_OR_FOLLOWER, UNKNOWN_LEADER_EPOCH
+ * and UNKNOWN_TOPIC_OR_PARTITION (a leader that has not applied its own
+ * LeaderAndIsr yet) are retried after 50 ms; anything else after
+ * replica.fetch.backoff.ms.
  * A lost connection is re-established after the same backoff.
  *
  * One thread per leader broker ("samsa-fetch-<leader id>"), created the

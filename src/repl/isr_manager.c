@@ -93,7 +93,7 @@ static int16_t alter_remote(isr_manager *m, const isr_alter *a, int64_t broker_e
     int32_t cid = m->ctx.controller_id ? m->ctx.controller_id(m->ctx.arg) : -1;
     char host[256], err[512];
     int port;
-    if (cid < 0 || cid == m->ctx.node_id || !controller_endpoint(m, cid, host, sizeof host, &port))
+    if (cid < 0 || !controller_endpoint(m, cid, host, sizeof host, &port))
         return KERR_NOT_CONTROLLER;
     if (!kclient_connected(&m->kc) || cid != m->kc_target || port != m->kc_port ||
         strcmp(host, m->kc_host)) {
@@ -163,19 +163,16 @@ out:
     return rc;
 }
 
-/* AlterPartition to the active controller: this broker's own when it is
- * active (a direct call: it blocks on the controller thread), else over
- * the network. */
+/* AlterPartition to the active controller, over the network even when it
+ * is this broker: the broker's controller candidate is replaced on the
+ * admin thread (session loss) and stopped at shutdown, so only the admin
+ * thread, where handle_alter_partition runs, may call into it. */
 static int16_t send_alter(isr_manager *m, const isr_alter *a, controller_partition_state *out)
 {
     memset(out, 0, sizeof *out);
     if (m->ctx.alter)
         return m->ctx.alter(m->ctx.arg, a, out);
     int64_t epoch = m->ctx.broker_epoch ? m->ctx.broker_epoch(m->ctx.arg) : -1;
-    if (m->ctx.controller && controller_is_active(m->ctx.controller))
-        return controller_alter_partition(m->ctx.controller, m->ctx.node_id, epoch, a->topic,
-                                          a->partition, a->leader_epoch, a->partition_epoch,
-                                          a->isr, a->nisr, out);
     return alter_remote(m, a, epoch, out);
 }
 

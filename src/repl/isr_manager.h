@@ -10,10 +10,11 @@
  * the ISR to propose with isr_decide (repl/isr_decide.h: shrink members
  * lagging beyond replica.lag.time.max.ms, add replicas that reached the HW,
  * C7).  A change is sent as AlterPartition with the state's leader epoch
- * and partition epoch (the state znode version): to this broker's own
- * controller when it is the active one (controller_alter_partition), else
- * over a kclient connection to the active controller's endpoint (v1, topic
- * names).  The answer:
+ * and partition epoch (the state znode version) over a kclient connection
+ * to the active controller's endpoint (v1, topic names), this broker's own
+ * included: the controller candidate is replaced on the admin thread after
+ * a session loss and stopped at shutdown, so only the admin thread calls
+ * into it (broker/handle_alter_partition.c).  The answer:
  *   NONE                      the new state (same leader epoch, new ISR and
  *                             partition epoch) is installed with
  *                             partition_set_state, the HW recomputed (C6:
@@ -59,8 +60,6 @@ typedef struct isr_ctx {
     /* The current configuration (replica.lag.time.max.ms). */
     const struct broker_config *(*config)(void *arg);
     void *arg;                       /* for every callback */
-    /* This broker's controller candidate; NULL when none. */
-    struct controller *controller;
     /* The live brokers (the controller's endpoint on `listener`). */
     struct cluster_md *md;
     const char *listener;

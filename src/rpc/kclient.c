@@ -189,8 +189,49 @@ static int recv_all(kclient *c, uint8_t *p, size_t n, int64_t deadline, char *er
     return 0;
 }
 
+int kclient_encode(int16_t api_key, int16_t version, const void *req, uint8_t **out,
+                   size_t *len)
+{
+    const kapi_schema *api = kapi_schema_get(api_key);
+    *out = NULL;
+    *len = 0;
+    if (!api || version < 0 || version > api->max_version)
+        return KERR__PARSE;
+    obuf ob;
+    obuf_init(&ob);
+    int rc = kcodec_encode(api->req, version, kapi_flexible(api, version), req, &ob);
+    uint8_t *buf = NULL;
+    long total = -1;
+    if (rc == 0 && !ob.oom && ob.total <= INT32_MAX - 1024 && (buf = malloc(ob.total + 1)))
+        total = obuf_flatten(&ob, buf, ob.total);
+    obuf_free(&ob);
+    if (total < 0) {
+        free(buf);
+        return KERR__PARSE;
+    }
+    *out = buf;
+    *len = (size_t)total;
+    return 0;
+}
+
 int kclient_call(kclient *c, int16_t api_key, int16_t version, const void *req, arena *a,
                  void *resp, int timeout_ms, char *err, size_t errlen)
+{
+    uint8_t *body;
+    size_t len;
+    if (kclient_encode(api_key, version, req, &body, &len) != 0) {
+        const kapi_schema *api = kapi_schema_get(api_key);
+        return fail(c, KERR__PARSE, err, errlen, "cannot encode %s v%d",
+                    api ? api->name : "request", version);
+    }
+    int rc = kclient_call_encoded(c, api_key, version, body, len, a, resp, timeout_ms, err, errlen);
+    free(body);
+    return rc;
+}
+
+int kclient_call_encoded(kclient *c, int16_t api_key, int16_t version, const uint8_t *body,
+                         size_t body_len, arena *a, void *resp, int timeout_ms, char *err,
+                         size_t errlen)
 {
     const kapi_schema *api = kapi_schema_get(api_key);
     if (c->fd < 0)
@@ -205,8 +246,6 @@ int kclient_call(kclient *c, int16_t api_key, int16_t version, const void *req, 
 
     /* Size prefix, request header (v1, or v2 with its empty tag section
      * for flexible versions), body. */
-    obuf ob;
-    obuf_init(&ob);
     uint8_t hdr[4 + 8 + 2 + sizeof c->client_id + 1];
     size_t idlen = strlen(c->client_id), h = 4;
     be16_store(hdr + h, (uint16_t)api_key);
@@ -217,18 +256,18 @@ int kclient_call(kclient *c, int16_t api_key, int16_t version, const void *req, 
     h += 10 + idlen;
     if (kreq_header_version(api_key, version) >= 2)
         hdr[h++] = 0;
-    obuf_append(&ob, hdr, h);
-    int rc = kcodec_encode(api->req, version, flex, req, &ob);
-    uint8_t *buf = NULL;
-    long total = -1;
-    if (rc == 0 && !ob.oom && ob.total <= INT32_MAX && (buf = malloc(ob.total)))
-        total = obuf_flatten(&ob, buf, ob.total);
-    obuf_free(&ob);
-    if (total < 4) {
-        free(buf);
-        return fail(c, KERR__PARSE, err, errlen, "cannot encode %s v%d", api->name, version);
-    }
+    if (body_len > (size_t)INT32_MAX - h)
+        return fail(c, KERR__PARSE, err, errlen, "%s v%d of %zu bytes is too large", api->name,
+                    version, body_len);
+    size_t total = h + body_len;
+    uint8_t *buf = malloc(total);
+    if (!buf)
+        return fail(c, KERR__IO, err, errlen, "out of memory for a %zu-byte request", total);
+    memcpy(buf, hdr, h);
+    if (body_len)
+        memcpy(buf + h, body, body_len);
     be32_store(buf, (uint32_t)(total - 4));
+    int rc;
     rc = send_all(c, buf, (size_t)total, deadline, err, errlen);
     free(buf);
     if (rc)

@@ -54,4 +54,14 @@ void kclient_close(kclient *c);   /* also frees the last frame; init again to re
 int kclient_call(kclient *c, int16_t api_key, int16_t version, const void *req, arena *a,
                  void *resp, int timeout_ms, char *err, size_t errlen);
 
+/* The two halves of kclient_call, for a caller that encodes on one thread
+ * and sends on another (the controller's per-broker senders): the body of
+ * `req` (no header, no size prefix) in a malloc'd buffer (*out, *len), 0
+ * or KERR__PARSE; then one exchange with that body. */
+int kclient_encode(int16_t api_key, int16_t version, const void *req, uint8_t **out,
+                   size_t *len);
+int kclient_call_encoded(kclient *c, int16_t api_key, int16_t version, const uint8_t *body,
+                         size_t body_len, arena *a, void *resp, int timeout_ms, char *err,
+                         size_t errlen);
+
 #endif

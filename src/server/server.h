@@ -44,7 +44,8 @@ typedef struct api_entry {
     int16_t min_version, max_version;
     api_handler handle;
     const char *notes;         /* for the coverage doc */
-    bool test_hook;            /* served only with samsa.test.hooks.enable */
+    bool test_hook;            /* inter-broker API: served only in cluster mode
+                                  or with samsa.test.hooks.enable */
 } api_entry;
 
 typedef struct server_ops {

@@ -574,8 +574,9 @@ TEST(config_connection_limits)
     REQUIRE_EQ(c.nlog_dirs, 1);
     CHECK_STR(c.log_dir_list[0], "/x");
     broker_config_free(&c);
-    REQUIRE_EQ(load(&c, "zookeeper.connect=localhost:2181"), 0);
-    CHECK(has_warning(&c, "zookeeper.connect=localhost:2181: ZooKeeper coordination is not implemented"));
+    REQUIRE_EQ(load(&c, "zookeeper.connect=localhost:2181"), 0);   /* cluster mode: no warning */
+    CHECK_STR(c.zookeeper_connect, "localhost:2181");
+    CHECK_EQ(c.nwarnings, 0);
     broker_config_free(&c);
 }
 
@@ -734,10 +735,10 @@ TEST(config_kafka_sample_files_load)
         "group.initial.rebalance.delay.ms=0\n";
     struct broker_config c;
     REQUIRE_EQ(load(&c, zk), 0);
-    /* Notes for ZooKeeper and for the keys accepted without effect
-     * (num.io.threads and two transaction-log keys); nothing else. */
-    CHECK_EQ(c.nwarnings, 4);
-    if (c.nwarnings != 4)
+    /* Notes for the keys accepted without effect (num.io.threads and two
+     * transaction-log keys); nothing else (zookeeper.connect is cluster mode). */
+    CHECK_EQ(c.nwarnings, 3);
+    if (c.nwarnings != 3)
         dump_warnings(&c);
     CHECK_EQ(c.transaction_state_log_replication_factor, 1);
     CHECK_EQ(c.group_initial_rebalance_delay_ms, 0);

@@ -1,0 +1,23 @@
+/*
+ * controller_link.h - how this broker's controller (cluster/controller.h)
+ * reaches the brokers: a controller_channel whose requests are queued per
+ * target broker and sent, in order, by a sender thread per broker over the
+ * Kafka protocol (controller_link.c says how delivery and retries work).
+ */
+#ifndef SAMSA_BROKER_CONTROLLER_LINK_H
+#define SAMSA_BROKER_CONTROLLER_LINK_H
+
+#include "cluster/controller.h"
+
+struct cluster_md;
+typedef struct controller_link controller_link;
+
+/* Targets are looked up in md's live brokers, on the endpoint of the
+ * named listener (else their first).  NULL when out of memory. */
+controller_link *controller_link_new(struct cluster_md *md, const char *listener);
+controller_channel controller_link_channel(controller_link *l);
+/* Stop the senders (queued requests are dropped) and free.  Call after
+ * controller_stop.  NULL: no-op. */
+void controller_link_free(controller_link *l);
+
+#endif

@@ -1,0 +1,124 @@
+/*
+ * handle_stop_replica.c - StopReplica (key 5): the controller tells a
+ * broker to stop replicating partitions and, when a topic is deleted, to
+ * delete them (cluster mode; docs/cluster.md §5).
+ *
+ * Fenced like every controller request (C2, C3).  Stopping a partition
+ * stops its fetcher (no follower append after this returns); deleting one
+ * drops its whole topic here (the controller deletes topics whole: every
+ * partition of the topic this broker holds is in the same request), which
+ * also deletes the local logs.  Per partition, a leader epoch older than
+ * the one held is refused with FENCED_LEADER_EPOCH, as Kafka does; -2 (a
+ * deletion) and -1 (not sent) always apply.
+ *
+ * Runs on the admin thread, in order with LeaderAndIsr and UpdateMetadata.
+ */
+#include <string.h>
+
+#include "broker/admin.h"
+#include "broker/broker.h"
+#include "broker/cluster_mode.h"
+#include "broker/cluster_topics.h"
+#include "broker/dispatch.h"
+#include "core/errors.h"
+#include "core/log.h"
+#include "proto/codec.h"
+#include "proto/messages/stop_replica.h"
+#include "repl/fetcher.h"
+
+typedef struct sr_item {
+    kstr topic;
+    int32_t partition, leader_epoch;
+    bool del;
+} sr_item;
+
+typedef struct sr_job {
+    stop_replica_resp *resp;
+    sr_item *items;
+    int32_t n;
+} sr_job;
+
+static int16_t stop_one(broker *b, const sr_item *it, char *deleted, size_t cap)
+{
+    topic *t = it->topic.len >= 0 ? topic_registry_get(&b->topics, it->topic.p, (size_t)it->topic.len)
+                                  : NULL;
+    partition *p = t ? topic_partition(t, it->partition) : NULL;
+    if (!p) {
+        topic_unref(t);
+        return it->del ? KERR_NONE : KERR_UNKNOWN_TOPIC_OR_PARTITION;   /* gone already */
+    }
+    partition_state *st = partition_state_get(p);
+    bool stale = st && it->leader_epoch >= 0 && it->leader_epoch < st->leader_epoch;
+    pstate_unref(st);
+    if (stale) {
+        topic_unref(t);
+        return KERR_FENCED_LEADER_EPOCH;
+    }
+    repl_unfollow(b->fetchers, p);
+    if (it->del && strcmp(deleted, t->name)) {
+        snprintf(deleted, cap, "%s", t->name);
+        cluster_topic_drop(b, t->name);
+    }
+    topic_unref(t);
+    return KERR_NONE;
+}
+
+static void work(admin_job *job)
+{
+    broker *b = broker_of(job->rq);
+    stop_replica_req *req = job->rq->body;
+    sr_job *sj = job->arg;
+    int16_t fenced = cluster_accept_controller(b, req->controller_id, req->controller_epoch,
+                                               req->broker_epoch);
+    char deleted[256] = "";
+    for (int32_t i = 0; i < sj->n; i++)
+        sj->resp->partition_errors.v[i].error_code =
+            fenced ? fenced : stop_one(b, &sj->items[i], deleted, sizeof deleted);
+    sj->resp->error_code = fenced;
+}
+
+static void done(admin_job *job)
+{
+    sr_job *sj = job->arg;
+    kreq_respond(job->rq, sj->resp);
+}
+
+void handle_stop_replica(kreq *rq)
+{
+    stop_replica_req *req = rq->body;
+    stop_replica_resp *r = kreq_new_response(rq);
+    sr_job *sj = arena_alloc(&rq->arena, sizeof *sj);
+    int32_t total = req->ungrouped_partitions.n > 0 ? req->ungrouped_partitions.n : 0;
+    for (int32_t i = 0; i < req->topics.n; i++)
+        total += req->topics.v[i].partition_indexes.n > 0 ? req->topics.v[i].partition_indexes.n : 0;
+    for (int32_t i = 0; i < req->topic_states.n; i++)
+        total += req->topic_states.v[i].partition_states.n;
+    sr_item *items = arena_alloc(&rq->arena, (size_t)(total + 1) * sizeof *items);
+    stop_replica_resp_partition_errors *pe =
+        r ? KARRAY_ALLOC(&rq->arena, &r->partition_errors, total) : NULL;
+    if (!r || !sj || !items || (total > 0 && !pe)) {
+        kreq_fail_close(rq, "out of memory");
+        return;
+    }
+    int32_t n = 0;
+    for (int32_t i = 0; i < req->ungrouped_partitions.n; i++, n++)
+        items[n] = (sr_item){ req->ungrouped_partitions.v[i].topic_name,
+                              req->ungrouped_partitions.v[i].partition_index, -1,
+                              req->delete_partitions };
+    for (int32_t i = 0; i < req->topics.n; i++)
+        for (int32_t k = 0; k < req->topics.v[i].partition_indexes.n; k++, n++)
+            items[n] = (sr_item){ req->topics.v[i].name, req->topics.v[i].partition_indexes.v[k],
+                                  -1, req->delete_partitions };
+    for (int32_t i = 0; i < req->topic_states.n; i++) {
+        const stop_replica_req_topic_states *ts = &req->topic_states.v[i];
+        for (int32_t k = 0; k < ts->partition_states.n; k++, n++)
+            items[n] = (sr_item){ ts->topic_name, ts->partition_states.v[k].partition_index,
+                                  ts->partition_states.v[k].leader_epoch,
+                                  ts->partition_states.v[k].delete_partition };
+    }
+    for (int32_t i = 0; i < n; i++)
+        pe[i] = (stop_replica_resp_partition_errors){ .topic_name = items[i].topic,
+                                                      .partition_index = items[i].partition };
+    *sj = (sr_job){ .resp = r, .items = items, .n = n };
+    admin_submit(broker_of(rq), rq, work, done, sj);
+}
