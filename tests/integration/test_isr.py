@@ -19,11 +19,11 @@ def batch(i):
     return kproto.record_batch([b"v%d-%d" % (i, k) for k in range(3)])
 
 
-def set_state(a, t, epoch, isr):
+def set_state(a, t, epoch, isr, partition_epoch=0):
     """A leads t-0 with replicas [A, B] and this ISR; B is a port nobody
     listens on (it never fetches)."""
     st = {"partition": 0, "leader": A_ID, "leader_epoch": epoch,
-          "replicas": [A_ID, B_ID], "isr": list(isr)}
+          "partition_epoch": partition_epoch, "replicas": [A_ID, B_ID], "isr": list(isr)}
     with raw_conn(a) as c:
         res = kproto.leader_and_isr(c, 1, {t: [st]},
                                     live_leaders=[(B_ID, "127.0.0.1", free_port())])
@@ -82,10 +82,12 @@ def test_not_enough_replicas_before_append(broker_factory, request):
 
 def test_not_enough_replicas_after_append(broker_factory, request):
     """An acks=-1 produce parked on ISR {A, B} (B never fetches); the ISR
-    shrinks to {A} (a LeaderAndIsr here; the ISR manager's shrink in
-    cluster mode): the HW reaches the batch, and the produce is answered
+    shrinks to {A} at the same leader epoch, a new partition epoch (what the
+    ISR manager installs after AlterPartition; a LeaderAndIsr here): the HW
+    reaches the batch, and the produce is answered
     NOT_ENOUGH_REPLICAS_AFTER_APPEND: the data is in the log, on too few
-    replicas. With min.insync.replicas=1 the same shrink answers NONE."""
+    replicas. With min.insync.replicas=1 the same shrink answers NONE. (A
+    new leader epoch would answer NOT_LEADER_OR_FOLLOWER instead, C9.)"""
     a = broker_factory(HOOKS)
     t = create_topic(a.bootstrap, unique_topic(request), 1, config=MIN2)
     t1 = create_topic(a.bootstrap, unique_topic(request, "-one"), 1)
@@ -104,7 +106,7 @@ def test_not_enough_replicas_after_append(broker_factory, request):
         wait_until(lambda: log_size(a, topic) > 0, desc=f"{topic}: the batch appended")
     assert out == {}, out                      # both parked: B holds the HW
     for topic in (t, t1):
-        set_state(a, topic, 2, [A_ID])
+        set_state(a, topic, 1, [A_ID], partition_epoch=1)
     for th in threads:
         th.join(25)
     assert out[t]["error_code"] == kproto.NOT_ENOUGH_REPLICAS_AFTER_APPEND, out
