@@ -64,6 +64,7 @@ struct isr_manager {
     int nfenced, fenced_cap;
     kclient kc;                      /* to the active controller */
     int32_t kc_target;               /* broker the connection goes to; -1 none */
+    bool kc_failing;                 /* the last call failed: log the next quietly */
     char kc_host[256];
     int kc_port;
 };
@@ -87,6 +88,18 @@ static bool controller_endpoint(isr_manager *m, int32_t id, char *host, size_t h
     return ep != NULL;
 }
 
+/* A failed connection or call: warned once per streak (retried every
+ * round while the controller is unreachable). */
+static void call_failed(isr_manager *m, const isr_alter *a, int32_t cid, const char *err)
+{
+    if (!m->kc_failing)
+        LOG_WRN(MOD, "AlterPartition for %s-%d: controller %d: %s (retrying each round)", a->topic,
+                a->partition, cid, err);
+    else
+        LOG_DBG(MOD, "AlterPartition for %s-%d: controller %d: %s", a->topic, a->partition, cid, err);
+    m->kc_failing = true;
+}
+
 static int16_t alter_remote(isr_manager *m, const isr_alter *a, int64_t broker_epoch,
                             controller_partition_state *out)
 {
@@ -101,7 +114,7 @@ static int16_t alter_remote(isr_manager *m, const isr_alter *a, int64_t broker_e
         kclient_init(&m->kc, "samsa-isr", RESPONSE_MAX_BYTES);
         m->kc_target = -1;
         if (kclient_connect(&m->kc, host, port, CONNECT_TIMEOUT_MS, err, sizeof err)) {
-            LOG_WRN(MOD, "AlterPartition for %s-%d: controller %d: %s", a->topic, a->partition, cid, err);
+            call_failed(m, a, cid, err);
             return KERR__IO;
         }
         m->kc_target = cid;
@@ -131,11 +144,12 @@ static int16_t alter_remote(isr_manager *m, const isr_alter *a, int64_t broker_e
     memcpy(isr, a->isr, (size_t)a->nisr * sizeof *isr);
     if (kclient_call(&m->kc, ALTER_PARTITION_API_KEY, ALTER_VERSION, &req, &ar, &resp,
                      ALTER_TIMEOUT_MS, err, sizeof err)) {
-        LOG_WRN(MOD, "AlterPartition for %s-%d: controller %d: %s", a->topic, a->partition, cid, err);
+        call_failed(m, a, cid, err);
         m->kc_target = -1;
         rc = KERR__IO;
         goto out;
     }
+    m->kc_failing = false;
     rc = resp.error_code;
     if (rc)
         goto out;
