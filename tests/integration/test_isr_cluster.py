@@ -95,9 +95,10 @@ def test_paused_follower_leaves_the_isr_and_rejoins(cluster, request):
     # Meanwhile acks=all waits for the paused follower (still in the ISR)...
     r = produce(leader, t, 1, timeout_ms=20000)
     took = time.monotonic() - stopped_at
-    # ...and is answered once the leader removed it: no earlier than the lag.
+    # ...and is answered once the leader removed it: not before the lag
+    # (less the follower's last long-poll, replica.fetch.wait.max.ms 500).
     assert r["error_code"] == 0, r
-    assert took >= LAG_MS / 1000 - 0.5, took
+    assert took >= LAG_MS / 1000 - 1.0, took
     wait_until(lambda: isr(kz, t) == others, timeout=10, desc=f"ISR without {fid}")
     left_after = time.monotonic() - stopped_at
     assert left_after <= LAG_MS / 1000 + 8, left_after
