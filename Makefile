@@ -58,8 +58,10 @@ $(OBJDIR)/libsamsa.a: $(LIB_OBJ)
 $(BUILD)/samsa-broker: $(BROKER_OBJ) $(OBJDIR)/libsamsa.a $(BUILD)/.mode-$(MODE)
 	$(CC) $(LDFLAGS) $(BROKER_OBJ) $(OBJDIR)/libsamsa.a $(LDLIBS) -o $@
 
-$(BUILD)/unit-tests: $(UNIT_OBJ) $(OBJDIR)/libsamsa.a $(BUILD)/.mode-$(MODE)
-	$(CC) $(LDFLAGS) $(UNIT_OBJ) $(OBJDIR)/libsamsa.a $(LDLIBS) -o $@
+# The unit tests also cover the CLI's pure Metadata codec (no librdkafka in it).
+UNIT_CLI_OBJ := $(OBJDIR)/src/cli/meta_wire.o
+$(BUILD)/unit-tests: $(UNIT_OBJ) $(UNIT_CLI_OBJ) $(OBJDIR)/libsamsa.a $(BUILD)/.mode-$(MODE)
+	$(CC) $(LDFLAGS) $(UNIT_OBJ) $(UNIT_CLI_OBJ) $(OBJDIR)/libsamsa.a $(LDLIBS) -o $@
 
 $(BUILD)/samsa: $(CLI_OBJ) $(BUILD)/.mode-$(MODE)
 	$(CC) $(LDFLAGS) $(CLI_OBJ) $(CLI_LIBS) -o $@
@@ -150,7 +152,10 @@ $(FUZZ_OBJDIR)/libsamsa.a: $(FUZZ_LIB_OBJ)
 	@rm -f $@ && ar rcs $@ $^
 
 $(FUZZ_BINS): $(FUZZ_DIR)/%: $(FUZZ_OBJDIR)/tests/fuzz/%.o $(FUZZ_OBJDIR)/libsamsa.a
-	$(FUZZ_CC) -fsanitize=fuzzer $(FUZZ_SAN) $< $(FUZZ_OBJDIR)/libsamsa.a $(LDLIBS) -o $@
+	$(FUZZ_CC) -fsanitize=fuzzer $(FUZZ_SAN) $(filter %.o,$^) $(FUZZ_OBJDIR)/libsamsa.a $(LDLIBS) -o $@
+
+# The CLI's Metadata decoder is not in libsamsa.a.
+$(FUZZ_DIR)/fuzz_cli_meta: $(FUZZ_OBJDIR)/src/cli/meta_wire.o
 
 fuzz: fuzz-build
 	tests/fuzz/run.sh run $(FUZZ_DIR) $(FUZZ_SECONDS) $(FUZZ_TARGETS)

@@ -46,6 +46,12 @@ int topic_admin_load(broker *b, char *err, size_t errlen);
 int16_t topic_admin_create(broker *b, const char *name, int32_t partitions, int16_t replication,
                            const topic_kv *configs, int nconfigs, bool validate_only,
                            kuuid *id_out, char *msg, size_t msglen);
+/* The same with an explicit assignment (partitions x replication broker
+ * ids, row by row; cluster mode only: NULL = placed over live brokers). */
+int16_t topic_admin_create_assigned(broker *b, const char *name, int32_t partitions,
+                                    int16_t replication, const int32_t *assignment,
+                                    const topic_kv *configs, int nconfigs, bool validate_only,
+                                    kuuid *id_out, char *msg, size_t msglen);
 int16_t topic_admin_delete(broker *b, const char *name, kuuid *id_out, char *msg, size_t msglen);
 int16_t topic_admin_add_partitions(broker *b, const char *name, int32_t total, bool validate_only,
                                    char *msg, size_t msglen);
@@ -70,6 +76,9 @@ int16_t broker_admin_set_configs(broker *b, bool cluster_default, const topic_kv
                                  const int *ops, int n, bool replace_all, bool validate_only,
                                  char *msg, size_t msglen);
 
+/* Cluster mode: take the dynamic broker layers another broker changed
+ * (as read back from the store), if they differ from ours. */
+void broker_admin_follow_dynamic(broker *b, const meta_state *st);
 /* Publish the dynamic broker config loaded from the metadata store. */
 int broker_admin_apply_dynamic_at_start(broker *b, char *err, size_t errlen);
 

@@ -144,13 +144,17 @@ static int identity(broker *b, const struct broker_config *cfg, char *err, size_
         str_copy(b->cluster_id, sizeof b->cluster_id, found);
     } else {
         kuuid_to_str(kuuid_random(), b->cluster_id);
-        LOG_INF("main", "new cluster id %s", b->cluster_id);
     }
-    /* The metadata store has the last word (ZooKeeper's /cluster/id later). */
-    if (md_cluster_id(b->md, b->cluster_id, b->cluster_id, sizeof b->cluster_id) < 0) {
+    /* The metadata store has the last word (ZooKeeper's /cluster/id: the
+     * first broker's proposal wins). */
+    char proposed[64];
+    str_copy(proposed, sizeof proposed, b->cluster_id);
+    if (md_cluster_id(b->md, proposed, b->cluster_id, sizeof b->cluster_id) < 0) {
         snprintf(err, errlen, "cluster id does not fit");
         return -1;
     }
+    if (!found[0] && !strcmp(proposed, b->cluster_id))
+        LOG_INF("main", "new cluster id %s", b->cluster_id);
     for (size_t i = 0; i < cfg->nlog_dirs; i++) {
         meta_properties mp;
         if (meta_properties_read(cfg->log_dir_list[i], &mp) == KERR_NONE && mp.cluster_id[0])

@@ -2,6 +2,9 @@
  * cluster_topics.c - topics in cluster mode: the broker's topic registry
  * follows the topics ZooKeeper holds (docs/cluster.md §5).
  *
+ * The dynamic broker configs (/config/brokers/<default> and /N) are
+ * taken from the same read.
+ *
  * Every broker knows every topic and every partition (Metadata answers
  * for all of them), but holds a log only for the partitions whose replica
  * list names it.  Those logs are opened (or created) when the topic first
@@ -224,6 +227,7 @@ int cluster_topics_sync(broker *b, char *err, size_t errlen)
     }
     if (n >= 0)
         topic_registry_list_free(list, n);
+    broker_admin_follow_dynamic(b, &st);
     meta_state_free(&st);
     return rc;
 }
@@ -268,15 +272,19 @@ static void sync_after_write(broker *b)
 }
 
 int16_t cluster_topic_create(broker *b, const char *name, int32_t partitions, int16_t rf,
-                             const topic_kv *configs, int nconfigs, kuuid *id_out, char *msg,
-                             size_t msglen)
+                             const int32_t *assignment, const topic_kv *configs, int nconfigs,
+                             kuuid *id_out, char *msg, size_t msglen)
 {
     int32_t *replicas = calloc((size_t)partitions * (size_t)rf, sizeof *replicas);
     if (!replicas) {
         snprintf(msg, msglen, "out of memory");
         return KERR_UNKNOWN_SERVER_ERROR;
     }
-    int16_t code = place(b, 0, partitions, rf, replicas, msg, msglen);
+    int16_t code = KERR_NONE;
+    if (assignment)
+        memcpy(replicas, assignment, (size_t)partitions * (size_t)rf * sizeof *replicas);
+    else
+        code = place(b, 0, partitions, rf, replicas, msg, msglen);
     if (code) {
         free(replicas);
         return code;

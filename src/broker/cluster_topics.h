@@ -19,9 +19,11 @@ void cluster_topic_drop(broker *b, const char *name);
 
 /* The admin operations of admin.h in cluster mode, after their shared
  * validation: they write ZooKeeper, then sync. */
+/* assignment: partitions x rf broker ids (validated by the caller), or
+ * NULL to place the replicas over the live brokers. */
 int16_t cluster_topic_create(broker *b, const char *name, int32_t partitions, int16_t rf,
-                             const topic_kv *configs, int nconfigs, kuuid *id_out, char *msg,
-                             size_t msglen);
+                             const int32_t *assignment, const topic_kv *configs, int nconfigs,
+                             kuuid *id_out, char *msg, size_t msglen);
 int16_t cluster_topic_delete(broker *b, const char *name, kuuid *id_out, char *msg,
                              size_t msglen);
 int16_t cluster_topic_add_partitions(broker *b, topic *t, int32_t total, char *msg,

@@ -4,12 +4,14 @@
  * delete them (cluster mode; docs/cluster.md §5).
  *
  * Fenced like every controller request (C2, C3).  Stopping a partition
- * stops its fetcher (no follower append after this returns); deleting one
- * drops its whole topic here (the controller deletes topics whole: every
- * partition of the topic this broker holds is in the same request), which
- * also deletes the local logs.  Per partition, a leader epoch older than
- * the one held is refused with FENCED_LEADER_EPOCH, as Kafka does; -2 (a
- * deletion) and -1 (not sent) always apply.
+ * stops its fetcher (no follower append after this returns).  A deletion
+ * (delete_partition) stops it the same way; the topic and its local logs
+ * are dropped when its /brokers/topics znode goes, which the controller
+ * removes right after (cluster_topics_sync on the watch), so this broker's
+ * registry, DeleteTopics' wait and ZooKeeper agree on when a topic is
+ * gone.  Per partition, a leader epoch older than the one held is refused
+ * with FENCED_LEADER_EPOCH, as Kafka does; -2 (a deletion) and -1 (not
+ * sent) always apply.
  *
  * Runs on the admin thread, in order with LeaderAndIsr and UpdateMetadata.
  */
@@ -18,7 +20,6 @@
 #include "broker/admin.h"
 #include "broker/broker.h"
 #include "broker/cluster_mode.h"
-#include "broker/cluster_topics.h"
 #include "broker/dispatch.h"
 #include "core/errors.h"
 #include "core/log.h"
@@ -38,7 +39,7 @@ typedef struct sr_job {
     int32_t n;
 } sr_job;
 
-static int16_t stop_one(broker *b, const sr_item *it, char *deleted, size_t cap)
+static int16_t stop_one(broker *b, const sr_item *it)
 {
     topic *t = it->topic.len >= 0 ? topic_registry_get(&b->topics, it->topic.p, (size_t)it->topic.len)
                                   : NULL;
@@ -55,10 +56,6 @@ static int16_t stop_one(broker *b, const sr_item *it, char *deleted, size_t cap)
         return KERR_FENCED_LEADER_EPOCH;
     }
     repl_unfollow(b->fetchers, p);
-    if (it->del && strcmp(deleted, t->name)) {
-        snprintf(deleted, cap, "%s", t->name);
-        cluster_topic_drop(b, t->name);
-    }
     topic_unref(t);
     return KERR_NONE;
 }
@@ -70,10 +67,8 @@ static void work(admin_job *job)
     sr_job *sj = job->arg;
     int16_t fenced = cluster_accept_controller(b, req->controller_id, req->controller_epoch,
                                                req->broker_epoch);
-    char deleted[256] = "";
     for (int32_t i = 0; i < sj->n; i++)
-        sj->resp->partition_errors.v[i].error_code =
-            fenced ? fenced : stop_one(b, &sj->items[i], deleted, sizeof deleted);
+        sj->resp->partition_errors.v[i].error_code = fenced ? fenced : stop_one(b, &sj->items[i]);
     sj->resp->error_code = fenced;
 }
 

@@ -22,6 +22,7 @@
 
 #include "broker/admin.h"
 #include "broker/broker.h"
+#include "server/delayed.h"
 #include "config/config.h"
 #include "broker/dispatch.h"
 #include "core/errors.h"
@@ -76,6 +77,7 @@ static void create_topics_work(admin_job *job)
         }
         int32_t nparts = qt->num_partitions;
         int16_t rf = qt->replication_factor;
+        int32_t *assignment = NULL;
         if (qt->assignments.n > 0) {
             if (nparts != -1 || rf != -1) {
                 rt->error_code = KERR_INVALID_REQUEST;
@@ -85,16 +87,29 @@ static void create_topics_work(admin_job *job)
             }
             nparts = qt->assignments.n;
             rf = (int16_t)qt->assignments.v[0].broker_ids.n;
-            bool ok = true;
+            bool ok = rf > 0 && qt->assignments.v[0].broker_ids.n <= INT16_MAX;
+            if (ok && b->cluster_mode)
+                assignment = arena_alloc(&rq->arena, (size_t)nparts * (size_t)rf * sizeof *assignment);
             for (int32_t a = 0; a < qt->assignments.n && ok; a++) {
                 create_topics_req_assignments *as = &qt->assignments.v[a];
-                if (as->partition_index != a || as->broker_ids.n != 1 ||
-                    as->broker_ids.v[0] != b->set.node_id)
+                if (as->partition_index != a || as->broker_ids.n != rf)
                     ok = false;
+                else if (!b->cluster_mode)
+                    ok = rf == 1 && as->broker_ids.v[0] == b->set.node_id;
+                else if (assignment)
+                    memcpy(&assignment[(size_t)a * (size_t)rf], as->broker_ids.v,
+                           (size_t)rf * sizeof *assignment);
+            }
+            if (ok && b->cluster_mode && !assignment) {
+                rt->error_code = KERR_UNKNOWN_SERVER_ERROR;     /* request arena exhausted */
+                continue;
             }
             if (!ok) {
                 rt->error_code = KERR_INVALID_REPLICA_ASSIGNMENT;
-                snprintf(msg, sizeof msg, "Replica assignments must name partitions 0..n-1 in order, each on broker %d only (the only broker).", b->set.node_id);
+                if (b->cluster_mode)
+                    snprintf(msg, sizeof msg, "Replica assignments must name partitions 0..n-1 in order, each with the same number of brokers.");
+                else
+                    snprintf(msg, sizeof msg, "Replica assignments must name partitions 0..n-1 in order, each on broker %d only (the only broker).", b->set.node_id);
                 rt->error_message = kstr_c(arena_msg(rq, msg));
                 continue;
             }
@@ -130,8 +145,8 @@ static void create_topics_work(admin_job *job)
             continue;
         }
         kuuid id = { { 0 } };
-        rt->error_code = topic_admin_create(b, name, nparts, rf, cfgs, ncfg, req->validate_only,
-                                            &id, msg, sizeof msg);
+        rt->error_code = topic_admin_create_assigned(b, name, nparts, rf, assignment, cfgs, ncfg,
+                                                     req->validate_only, &id, msg, sizeof msg);
         if (rt->error_code) {
             rt->error_message = kstr_c(arena_msg(rq, msg));
             continue;
@@ -163,6 +178,137 @@ static void respond_job(admin_job *job)
     kreq_respond(job->rq, job->arg);
 }
 
+/* Cluster mode: CreateTopics answers once every partition of the topics it
+ * created has a leader known here (the controller's UpdateMetadata reached
+ * this broker), as Kafka's DelayedCreatePartitions does, so a client that
+ * produces right after creating finds the leaders; DeleteTopics answers
+ * once the controller has deleted the topics (this broker dropped them),
+ * as Kafka's DelayedDeleteTopics, so a client may create the name again.
+ * Topics not there yet at timeout_ms get REQUEST_TIMED_OUT (the operation
+ * still completes later, as in Kafka).  Partition changes wake the wait:
+ * UpdateMetadata and the drop both call partition_notify. */
+typedef struct topics_wait {
+    delayed_op op;
+    broker *b;
+    void *resp;
+    bool deleting;
+    topic **topics;              /* referenced; per response entry, NULL = skip */
+    int ntopics;
+} topics_wait;
+
+static bool topic_settled(const topics_wait *w, topic *t)
+{
+    if (w->deleting) {
+        topic *cur = topic_registry_get_id(&w->b->topics, t->id);
+        topic_unref(cur);
+        return cur == NULL;
+    }
+    bool all = true;
+    for (int32_t i = 0; all && i < topic_nparts(t); i++) {
+        partition_state *st = partition_state_get(topic_partition(t, i));
+        all = st && st->leader >= 0;
+        pstate_unref(st);
+    }
+    return all;
+}
+
+static bool topics_ready(delayed_op *op)
+{
+    topics_wait *w = (topics_wait *)op;
+    for (int i = 0; i < w->ntopics; i++)
+        if (w->topics[i] && !topic_settled(w, w->topics[i]))
+            return false;
+    return true;
+}
+
+static void topics_complete(delayed_op *op, enum delayed_reason why)
+{
+    topics_wait *w = (topics_wait *)op;
+    for (int i = 0; i < w->ntopics; i++) {
+        if (!w->topics[i])
+            continue;
+        if (!topic_settled(w, w->topics[i])) {
+            int16_t *code = w->deleting
+                                ? &((delete_topics_resp *)w->resp)->responses.v[i].error_code
+                                : &((create_topics_resp *)w->resp)->topics.v[i].error_code;
+            *code = KERR_REQUEST_TIMED_OUT;
+        }
+        topic_unref(w->topics[i]);
+    }
+    if (why == DELAYED_CANCELLED)
+        kreq_complete_silently(op->rq);
+    else
+        kreq_respond(op->rq, w->resp);
+}
+
+/* Park rq until the topics named by the successful entries settle;
+ * names[i] / codes[i] per response entry. */
+static void wait_for_topics(kreq *rq, void *resp, bool deleting, const kstr *names,
+                            const int16_t *codes, int32_t n, int32_t timeout_ms)
+{
+    broker *b = broker_of(rq);
+    topics_wait *w = arena_alloc(&rq->arena, sizeof *w);
+    topic **ts = arena_alloc(&rq->arena, (size_t)(n + 1) * sizeof *ts);
+    int32_t nparts = 0;
+    for (int32_t i = 0; ts && i < n; i++) {
+        ts[i] = codes[i] || names[i].len < 0
+                    ? NULL : topic_registry_get(&b->topics, names[i].p, (size_t)names[i].len);
+        nparts += ts[i] ? topic_nparts(ts[i]) : 0;
+    }
+    partition **parts = ts ? arena_alloc(&rq->arena, (size_t)(nparts + 1) * sizeof *parts) : NULL;
+    if (!w || !ts || !parts) {
+        for (int32_t i = 0; ts && i < n; i++)
+            topic_unref(ts[i]);
+        kreq_respond(rq, resp);         /* done; just not waited for */
+        return;
+    }
+    int k = 0;
+    for (int32_t i = 0; i < n; i++)
+        for (int32_t p = 0; ts[i] && p < topic_nparts(ts[i]) && k < nparts; p++)
+            parts[k++] = topic_partition(ts[i], p);
+    *w = (topics_wait){ .b = b, .resp = resp, .deleting = deleting, .topics = ts, .ntopics = n };
+    w->op.ready = topics_ready;
+    w->op.complete = topics_complete;
+    delayed_park(&w->op, rq, parts, k, timeout_ms);
+}
+
+static void create_topics_done(admin_job *job)
+{
+    kreq *rq = job->rq;
+    create_topics_req *req = rq->body;
+    create_topics_resp *r = job->arg;
+    kstr *names = arena_alloc(&rq->arena, (size_t)(r->topics.n + 1) * sizeof *names);
+    int16_t *codes = arena_alloc(&rq->arena, (size_t)(r->topics.n + 1) * sizeof *codes);
+    if (!broker_of(rq)->cluster_mode || req->validate_only || req->timeout_ms <= 0 || !names ||
+        !codes) {
+        kreq_respond(rq, r);
+        return;
+    }
+    for (int32_t i = 0; i < r->topics.n; i++) {
+        names[i] = r->topics.v[i].name;
+        codes[i] = r->topics.v[i].error_code;
+    }
+    wait_for_topics(rq, r, false, names, codes, r->topics.n, req->timeout_ms);
+}
+
+static void delete_topics_done(admin_job *job)
+{
+    kreq *rq = job->rq;
+    delete_topics_req *req = rq->body;
+    delete_topics_resp *r = job->arg;
+    kstr *names = arena_alloc(&rq->arena, (size_t)(r->responses.n + 1) * sizeof *names);
+    int16_t *codes = arena_alloc(&rq->arena, (size_t)(r->responses.n + 1) * sizeof *codes);
+    if (!broker_of(rq)->cluster_mode || req->timeout_ms <= 0 || !names || !codes) {
+        kreq_respond(rq, r);
+        return;
+    }
+    for (int32_t i = 0; i < r->responses.n; i++) {
+        names[i] = r->responses.v[i].name;
+        codes[i] = r->responses.v[i].error_code;
+    }
+    wait_for_topics(rq, r, true, names, codes, r->responses.n, req->timeout_ms);
+}
+
 void handle_create_topics(kreq *rq)
 {
     create_topics_req *req = rq->body;
@@ -183,7 +329,7 @@ void handle_create_topics(kreq *rq)
         kcodec_defaults(&create_topics_resp_topics_schema, &ts[i]);
         ts[i].configs.n = -1;
     }
-    admin_submit(broker_of(rq), rq, create_topics_work, respond_job, r);
+    admin_submit(broker_of(rq), rq, create_topics_work, create_topics_done, r);
 }
 
 /* ----------------------------------------------------------- DeleteTopics */
@@ -238,7 +384,7 @@ void handle_delete_topics(kreq *rq)
     delete_topics_resp_responses *ts = KARRAY_ALLOC(&rq->arena, &r->responses, n);
     for (int32_t i = 0; ts && i < n; i++)
         kcodec_defaults(&delete_topics_resp_responses_schema, &ts[i]);
-    admin_submit(broker_of(rq), rq, delete_topics_work, respond_job, r);
+    admin_submit(broker_of(rq), rq, delete_topics_work, delete_topics_done, r);
 }
 
 /* ------------------------------------------------------- CreatePartitions */

@@ -387,6 +387,41 @@ int16_t topic_admin_create(broker *b, const char *name, int32_t partitions, int1
                            const topic_kv *configs, int nconfigs, bool validate_only,
                            kuuid *id_out, char *msg, size_t msglen)
 {
+    return topic_admin_create_assigned(b, name, partitions, replication, NULL, configs, nconfigs,
+                                       validate_only, id_out, msg, msglen);
+}
+
+/* Every id of an explicit assignment is a live broker, once per row. */
+static int16_t check_assignment(broker *b, const int32_t *a, int32_t partitions, int16_t rf,
+                                char *msg, size_t msglen)
+{
+    md_brokers *live = md_live_brokers(b->md);
+    int16_t code = KERR_NONE;
+    for (int32_t p = 0; p < partitions && !code; p++) {
+        const int32_t *row = &a[(size_t)p * (size_t)rf];
+        for (int k = 0; k < rf && !code; k++) {
+            for (int j = 0; j < k; j++)
+                if (row[j] == row[k]) {
+                    snprintf(msg, msglen, "Duplicate brokers not allowed in replica assignment: "
+                             "partition %d names broker %d twice.", p, row[k]);
+                    code = KERR_INVALID_REPLICA_ASSIGNMENT;
+                }
+            if (!code && !md_brokers_find(live, row[k])) {
+                snprintf(msg, msglen, "Unknown broker %d in replica assignment of partition %d.",
+                         row[k], p);
+                code = KERR_INVALID_REPLICA_ASSIGNMENT;
+            }
+        }
+    }
+    md_brokers_unref(live);
+    return code;
+}
+
+int16_t topic_admin_create_assigned(broker *b, const char *name, int32_t partitions,
+                                    int16_t replication, const int32_t *assignment,
+                                    const topic_kv *configs, int nconfigs, bool validate_only,
+                                    kuuid *id_out, char *msg, size_t msglen)
+{
     const struct broker_config *cfg = broker_config_current(b);
     const char *why;
     if (!topic_name_valid(name, strlen(name), &why)) {
@@ -413,7 +448,11 @@ int16_t topic_admin_create(broker *b, const char *name, int32_t partitions, int1
     md_brokers *live = md_live_brokers(b->md);
     int nlive = live ? live->n : 1;
     md_brokers_unref(live);
-    if (replication > nlive) {
+    if (assignment) {
+        int16_t code = check_assignment(b, assignment, partitions, replication, msg, msglen);
+        if (code)
+            return code;
+    } else if (replication > nlive) {
         snprintf(msg, msglen, "Replication factor: %d larger than available brokers: %d.",
                  replication, nlive);
         return KERR_INVALID_REPLICATION_FACTOR;
@@ -447,8 +486,8 @@ int16_t topic_admin_create(broker *b, const char *name, int32_t partitions, int1
     if (validate_only)
         return KERR_NONE;
     if (b->cluster_mode)
-        return cluster_topic_create(b, name, partitions, replication, configs, nconfigs, id_out,
-                                    msg, msglen);
+        return cluster_topic_create(b, name, partitions, replication, assignment, configs,
+                                    nconfigs, id_out, msg, msglen);
 
     kuuid id = kuuid_random();
     t = topic_new(name, strlen(name), id, name[0] == '_' && name[1] == '_');
@@ -766,6 +805,51 @@ int broker_admin_apply_dynamic_at_start(broker *b, char *err, size_t errlen)
     LOG_INF("admin", "applied %zu cluster-default and %zu per-broker dynamic config(s)",
             b->dyn_default->n, b->dyn_broker->n);
     return 0;
+}
+
+static bool layer_equals(const struct topic_overrides *o, const meta_kvs *kv)
+{
+    if (o->n != (size_t)kv->n)
+        return false;
+    for (int i = 0; i < kv->n; i++) {
+        const char *v = topic_overrides_get(o, kv->v[i].key);
+        if (!v || strcmp(v, kv->v[i].value))
+            return false;
+    }
+    return true;
+}
+
+static int assign_layer(struct topic_overrides *o, const meta_kvs *kv)
+{
+    cfg_kv *tmp = calloc((size_t)kv->n + 1, sizeof *tmp);
+    if (!tmp)
+        return -1;
+    for (int i = 0; i < kv->n; i++)
+        tmp[i] = (cfg_kv){ kv->v[i].key, kv->v[i].value };
+    int rc = topic_overrides_assign(o, tmp, (size_t)kv->n);
+    free(tmp);
+    return rc ? -1 : 0;
+}
+
+void broker_admin_follow_dynamic(broker *b, const meta_state *st)
+{
+    if (layer_equals(b->dyn_default, &st->broker_default) &&
+        layer_equals(b->dyn_broker, &st->broker_own))
+        return;
+    char msg[512];
+    if (assign_layer(b->dyn_default, &st->broker_default) < 0 ||
+        assign_layer(b->dyn_broker, &st->broker_own) < 0 ||
+        publish_config(b, b->dyn_default, b->dyn_broker, false, msg, sizeof msg)) {
+        LOG_WRN("admin", "dynamic broker config from the metadata store not applied");
+        return;
+    }
+    topic **list = NULL;
+    int nt = topic_registry_list(&b->topics, &list);
+    for (int i = 0; i < nt; i++)
+        topic_admin_refresh_settings(b, list[i]);
+    if (nt >= 0)
+        topic_registry_list_free(list, nt);
+    LOG_INF("admin", "dynamic broker config changed elsewhere in the cluster: applied");
 }
 
 /* Write one dynamic broker layer: the whole local metadata file, or in

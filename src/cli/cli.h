@@ -12,6 +12,9 @@
  *                   "can we reach the cluster" probe, admin request helper,
  *                   metadata and offset helpers, error -> exit code mapping
  *   out.c           aligned tables, a streaming JSON writer, number format
+ *   meta.c          cluster metadata snapshot (leader epochs, racks, offline
+ *                   replicas) from our own Metadata v7 request (meta.h)
+ *   meta_wire.c     its request encoder and response decoder (pure)
  *   cmd_cluster.c   samsa cluster info
  *   cmd_topic.c     samsa topic create|list|describe|delete|alter-config|add-partitions
  *   cmd_produce.c   samsa produce
@@ -37,6 +40,8 @@
 #include <stdio.h>
 
 #include <librdkafka/rdkafka.h>
+
+#include "cli/meta.h"
 
 #define SAMSA_CLI_VERSION "0.1.0"
 
@@ -180,6 +185,13 @@ int cli_wait_topic(cli_client_t *c, const char *topic, int partitions);
  * -1 latest, else ms). Offsets written into list (per-partition .err). */
 rd_kafka_resp_err_t cli_list_offsets(cli_client_t *c, rd_kafka_topic_partition_list_t *list, int64_t ts);
 
+/* ---- meta.c ------------------------------------------------------------------- */
+
+/* Metadata snapshot of every topic (topic NULL) or of one topic (exit 4 if
+ * it does not exist). Returns 0 with *out set (caller frees with
+ * cli_meta_free), or an exit code after printing the error. */
+int cli_meta_get(cli_client_t *c, const char *topic, cli_meta_t **out);
+
 /* Exit code for a librdkafka error (3 for transport-class, 4 for unknown
  * topic/group, else 1). */
 int cli_err_code(rd_kafka_resp_err_t err);
@@ -229,6 +241,7 @@ void jw_int(jw_t *w, int64_t v);
 void jw_num(jw_t *w, double v);
 void jw_bool(jw_t *w, int v);
 void jw_null(jw_t *w);
+void jw_ids(jw_t *w, const int32_t *ids, int32_t n);   /* [1,2,3] (broker ids) */
 /* Bytes as a JSON string when valid UTF-8, else base64; writes the key and,
  * for base64, "<key>_encoding":"base64". NULL -> null. */
 void jw_kbytes(jw_t *w, const char *key, const void *p, size_t n);

@@ -1,110 +1,134 @@
 /*
- * cmd_cluster.c - `samsa cluster info`: brokers, controller, cluster id and
- * topic/partition counts, from one Metadata request (all topics) plus
- * librdkafka's cached cluster and controller ids.
+ * cmd_cluster.c - `samsa cluster info`: brokers (id, address, rack), the
+ * controller, the cluster id, and counts of topics, partitions,
+ * under-replicated partitions (ISR smaller than the replica set) and
+ * offline partitions (no leader), from one metadata snapshot (meta.c).
  *
  * JSON: {"cluster_id", "controller_id", "brokers": [{"id","host","port",
- * "controller"}], "topics", "partitions", "internal_topics"}. A topic is
- * counted as internal when its name starts with "__" (__consumer_offsets,
- * __transaction_state); Metadata v0 as exposed by librdkafka 2.0 does not
- * carry the is_internal flag.
+ * "rack","controller"}], "topics", "partitions", "internal_topics",
+ * "under_replicated_partitions", "offline_partitions", "under_replicated":
+ * [{"topic","partition"}], "offline": [{"topic","partition"}]}. Internal topics
+ * are those the broker flags is_internal (Metadata v7); in the librdkafka
+ * fallback (meta.h), names starting with "__".
  */
 #include <stdlib.h>
 #include <string.h>
 
 #include "cli/cli.h"
 
-static int cmp_broker(const void *a, const void *b)
+/* Human output names at most this many partitions per health line. */
+#define NAMED_MAX 8
+
+/* JSON: [{"topic","partition"}] of every partition for which bad() holds. */
+static void json_parts(jw_t *w, const cli_meta_t *m, int (*bad)(const cli_mpart_t *))
 {
-    const struct rd_kafka_metadata_broker *x = a, *y = b;
-    return (x->id > y->id) - (x->id < y->id);
+    jw_arr(w);
+    for (int32_t k = 0; k < m->ntopics; k++)
+        for (int32_t j = 0; j < m->topics[k].nparts; j++)
+            if (bad(&m->topics[k].parts[j])) {
+                jw_obj(w);
+                jw_kstr(w, "topic", m->topics[k].name);
+                jw_kint(w, "partition", m->topics[k].parts[j].id);
+                jw_obj_end(w);
+            }
+    jw_arr_end(w);
+}
+
+/* "  3 (orders-0, orders-1, ... and 1 more)\n", or "  0\n". */
+static void print_parts(const char *label, const cli_meta_t *m, int64_t count,
+                        int (*bad)(const cli_mpart_t *))
+{
+    int named = 0;
+    printf("%-30s%lld", label, (long long)count);
+    for (int32_t k = 0; k < m->ntopics && named < NAMED_MAX; k++)
+        for (int32_t j = 0; j < m->topics[k].nparts && named < NAMED_MAX; j++)
+            if (bad(&m->topics[k].parts[j]))
+                printf("%s%s-%d", named++ ? ", " : " (", m->topics[k].name, m->topics[k].parts[j].id);
+    if (count > named)
+        printf(", ... and %lld more", (long long)(count - named));
+    printf("%s\n", named ? ")" : "");
+}
+
+static void print_json(const cli_meta_t *m, const cli_meta_counts_t *n)
+{
+    jw_t w;
+    jw_init(&w);
+    jw_obj(&w);
+    jw_kstr(&w, "cluster_id", m->cluster_id);
+    jw_key(&w, "controller_id");
+    m->controller_id >= 0 ? jw_int(&w, m->controller_id) : jw_null(&w);
+    jw_key(&w, "brokers");
+    jw_arr(&w);
+    for (int32_t k = 0; k < m->nbrokers; k++) {
+        const cli_mbroker_t *b = &m->brokers[k];
+        jw_obj(&w);
+        jw_kint(&w, "id", b->id);
+        jw_kstr(&w, "host", b->host);
+        jw_kint(&w, "port", b->port);
+        jw_kstr(&w, "rack", b->rack);
+        jw_kbool(&w, "controller", b->id == m->controller_id);
+        jw_obj_end(&w);
+    }
+    jw_arr_end(&w);
+    jw_kint(&w, "topics", n->topics);
+    jw_kint(&w, "partitions", n->partitions);
+    jw_kint(&w, "internal_topics", n->internal_topics);
+    jw_kint(&w, "under_replicated_partitions", n->under_replicated);
+    jw_kint(&w, "offline_partitions", n->offline);
+    jw_key(&w, "under_replicated");
+    json_parts(&w, m, cli_mpart_under_replicated);
+    jw_key(&w, "offline");
+    json_parts(&w, m, cli_mpart_offline);
+    jw_obj_end(&w);
+    jw_flush(&w, stdout);
+    jw_free(&w);
+}
+
+static void print_human(const cli_meta_t *m, const cli_meta_counts_t *n)
+{
+    const char *unknown = m->detailed ? "-" : "?";
+    printf("Cluster id:                   %s\n", m->cluster_id ? m->cluster_id : "(unknown)");
+    if (m->controller_id >= 0)
+        printf("Controller:                   %d\n", m->controller_id);
+    else
+        printf("Controller:                   (unknown)\n");
+    printf("Brokers:                      %d\n", m->nbrokers);
+    printf("Topics:                       %lld (%lld internal)\n", (long long)n->topics,
+           (long long)n->internal_topics);
+    printf("Partitions:                   %lld\n", (long long)n->partitions);
+    print_parts("Under-replicated partitions:", m, n->under_replicated, cli_mpart_under_replicated);
+    print_parts("Offline partitions:", m, n->offline, cli_mpart_offline);
+    printf("\n");
+    cli_table_t *t = cli_table_new(5, ">ID", "HOST", ">PORT", "RACK", "CONTROLLER");
+    for (int32_t k = 0; k < m->nbrokers; k++) {
+        const cli_mbroker_t *b = &m->brokers[k];
+        cli_table_row(t);
+        cli_table_cell(t, "%d", b->id);
+        cli_table_cell(t, "%s", b->host);
+        cli_table_cell(t, "%d", b->port);
+        cli_table_cell(t, "%s", b->rack ? b->rack : unknown);
+        cli_table_cell(t, "%s", b->id == m->controller_id ? "yes" : "");
+    }
+    cli_table_print(t, stdout);
+    cli_table_free(t);
 }
 
 static int run_info(int argc, char **argv)
 {
     int rc;
+    cli_meta_t *m = NULL;
     cli_client_t *c = cli_admin_open(&rc);
-    const struct rd_kafka_metadata *md = NULL;
-    char *cluster_id = NULL;
     if (!c)
         return rc;
-    int ms = (int)(G.timeout_s * 1000);
-    rd_kafka_resp_err_t err = rd_kafka_metadata(c->rk, 1, NULL, &md, ms);
-    if (err) {
-        rc = cli_fail(cli_err_code(err), "metadata: %s", cli_err_str(err));
-        goto out;
-    }
-    cluster_id = rd_kafka_clusterid(c->rk, ms);
-    int32_t controller = rd_kafka_controllerid(c->rk, ms);
-
-    size_t partitions = 0, internal = 0;
-    for (int k = 0; k < md->topic_cnt; k++) {
-        partitions += (size_t)md->topics[k].partition_cnt;
-        if (!strncmp(md->topics[k].topic, "__", 2))
-            internal++;
-    }
-    struct rd_kafka_metadata_broker *brokers = calloc((size_t)md->broker_cnt + 1, sizeof *brokers);
-    if (!brokers) {
-        rc = cli_fail(CLI_EFAIL, "out of memory");
-        goto out;
-    }
-    memcpy(brokers, md->brokers, (size_t)md->broker_cnt * sizeof *brokers);
-    qsort(brokers, (size_t)md->broker_cnt, sizeof *brokers, cmp_broker);
-
-    if (G.json) {
-        jw_t w;
-        jw_init(&w);
-        jw_obj(&w);
-        jw_kstr(&w, "cluster_id", cluster_id);
-        jw_key(&w, "controller_id");
-        if (controller >= 0)
-            jw_int(&w, controller);
+    if ((rc = cli_meta_get(c, NULL, &m)) == CLI_OK) {
+        cli_meta_counts_t n;
+        cli_meta_count(m, &n);
+        if (G.json)
+            print_json(m, &n);
         else
-            jw_null(&w);
-        jw_key(&w, "brokers");
-        jw_arr(&w);
-        for (int k = 0; k < md->broker_cnt; k++) {
-            jw_obj(&w);
-            jw_kint(&w, "id", brokers[k].id);
-            jw_kstr(&w, "host", brokers[k].host);
-            jw_kint(&w, "port", brokers[k].port);
-            jw_kbool(&w, "controller", brokers[k].id == controller);
-            jw_obj_end(&w);
-        }
-        jw_arr_end(&w);
-        jw_kint(&w, "topics", md->topic_cnt);
-        jw_kint(&w, "partitions", (int64_t)partitions);
-        jw_kint(&w, "internal_topics", (int64_t)internal);
-        jw_obj_end(&w);
-        jw_flush(&w, stdout);
-        jw_free(&w);
-    } else {
-        printf("Cluster id:  %s\n", cluster_id ? cluster_id : "(unknown)");
-        if (controller >= 0)
-            printf("Controller:  %d\n", controller);
-        else
-            printf("Controller:  (unknown)\n");
-        printf("Brokers:     %d\n", md->broker_cnt);
-        printf("Topics:      %d (%zu internal)\n", md->topic_cnt, internal);
-        printf("Partitions:  %zu\n\n", partitions);
-        cli_table_t *t = cli_table_new(4, ">ID", "HOST", ">PORT", "CONTROLLER");
-        for (int k = 0; k < md->broker_cnt; k++) {
-            cli_table_row(t);
-            cli_table_cell(t, "%d", brokers[k].id);
-            cli_table_cell(t, "%s", brokers[k].host);
-            cli_table_cell(t, "%d", brokers[k].port);
-            cli_table_cell(t, "%s", brokers[k].id == controller ? "yes" : "");
-        }
-        cli_table_print(t, stdout);
-        cli_table_free(t);
+            print_human(m, &n);
     }
-    free(brokers);
-    rc = CLI_OK;
-out:
-    if (cluster_id)
-        rd_kafka_mem_free(c->rk, cluster_id);
-    if (md)
-        rd_kafka_metadata_destroy(md);
+    cli_meta_free(m);
     cli_client_free(c);
     return rc;
 }
@@ -113,7 +137,11 @@ static const cli_opt_t info_opts[] = {{0}};
 
 static const cli_cmd_t cluster_info = {
     .name = "info",
-    .summary = "show brokers, controller, cluster id, and topic and partition counts",
+    .summary = "show brokers, controller, cluster id, and under-replicated and offline partitions",
+    .description = "A partition is under-replicated when its ISR is smaller than its replica set, and\n"
+                   "offline when it has no leader. The first 8 of each are named (--json lists all;\n"
+                   "'samsa topic describe' shows their replicas and ISR). Racks come from\n"
+                   "broker.rack ('-' when unset).\n",
     .examples = "samsa cluster info\n"
                 "samsa cluster info --json | jq .brokers\n"
                 "samsa -b kafka1:9092,kafka2:9092 cluster info",

@@ -40,12 +40,6 @@ static const char *source_label(rd_kafka_ConfigSource_t s)
     }
 }
 
-static int cmp_part(const void *a, const void *b)
-{
-    const rd_kafka_metadata_partition_t *x = a, *y = b;
-    return (x->id > y->id) - (x->id < y->id);
-}
-
 /* DescribeConfigs of one topic. Returns the event (owner of *resp). */
 static rd_kafka_event_t *describe_configs(cli_client_t *c, const char *topic,
                                           const rd_kafka_ConfigResource_t **resp, int *rc)
@@ -94,8 +88,9 @@ static struct {
 
 static const cli_opt_t create_opts[] = {
     {"partitions", 'p', OPT_INT, "N", "number of partitions (default: the broker's num.partitions)", &co.partitions},
-    {"replicas", 'r', OPT_INT, "N", "replication factor (default: the broker's default.replication.factor)",
-     &co.replicas},
+    {"replication-factor", 'r', OPT_INT, "N",
+     "replication factor (default: the broker's default.replication.factor)", &co.replicas},
+    {"replicas", 0, OPT_INT, "N", "same as --replication-factor", &co.replicas},
     {"config", 'c', OPT_LIST, "KEY=VALUE", "topic config, repeatable (e.g. -c cleanup.policy=compact)", &co.configs},
     {"if-not-exists", 0, OPT_FLAG, NULL, "succeed (exit 0) if the topic already exists", &co.if_not_exists},
     {"dry-run", 0, OPT_FLAG, NULL, "let the broker validate the request without creating the topic", &co.dry_run},
@@ -110,7 +105,7 @@ static int run_create(int argc, char **argv)
     if (co.partitions == 0 || co.partitions < -1 || co.partitions > 1000000)
         return cli_usage("bad --partitions %lld (at least 1)", (long long)co.partitions);
     if (co.replicas == 0 || co.replicas < -1 || co.replicas > 32767)
-        return cli_usage("bad --replicas %lld (at least 1)", (long long)co.replicas);
+        return cli_usage("bad --replication-factor %lld (at least 1)", (long long)co.replicas);
     rd_kafka_NewTopic_t *nt = rd_kafka_NewTopic_new(name, (int)co.partitions, (int)co.replicas, errstr,
                                                     sizeof errstr);
     if (!nt)
@@ -307,40 +302,71 @@ static int cmp_entry(const void *a, const void *b)
                   rd_kafka_ConfigEntry_name(*(const rd_kafka_ConfigEntry_t *const *)b));
 }
 
+static int cmp_mpart_id(const void *key, const void *elem)
+{
+    int32_t id = *(const int32_t *)key, e = ((const cli_mpart_t *)elem)->id;
+    return (id > e) - (id < e);
+}
+
+/* Log start and end offsets per partition (-1: unknown). Partitions without
+ * a leader are not asked: librdkafka would wait for a leader until
+ * --timeout, and then fail the whole request. */
+static void log_offsets(cli_client_t *c, const cli_mtopic_t *t, int64_t *start, int64_t *end)
+{
+    static const int64_t ts[2] = {-2, -1};   /* earliest, latest */
+    int64_t *dst[2] = {start, end};
+    for (int32_t k = 0; k < t->nparts; k++)
+        start[k] = end[k] = -1;
+    for (int i = 0; i < 2; i++) {
+        rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(t->nparts);
+        for (int32_t k = 0; k < t->nparts; k++)
+            if (t->parts[k].leader >= 0)
+                rd_kafka_topic_partition_list_add(l, t->name, t->parts[k].id);
+        rd_kafka_resp_err_t err = cli_list_offsets(c, l, ts[i]);
+        if (err) {
+            cli_warn("log %s offsets of '%s': %s", i ? "end" : "start", t->name, cli_err_str(err));
+        } else {
+            for (int j = 0; j < l->cnt; j++) {
+                const rd_kafka_topic_partition_t *e = &l->elems[j];
+                const cli_mpart_t *p = bsearch(&e->partition, t->parts, (size_t)t->nparts,
+                                               sizeof *t->parts, cmp_mpart_id);
+                if (p && !e->err && e->offset >= 0)
+                    dst[i][p - t->parts] = e->offset;
+            }
+        }
+        rd_kafka_topic_partition_list_destroy(l);
+    }
+}
+
 static int run_describe(int argc, char **argv)
 {
     const char *name = argv[0];
     int rc;
-    const struct rd_kafka_metadata *md = NULL;
-    rd_kafka_topic_partition_list_t *lowl = NULL, *highl = NULL;
+    cli_meta_t *md = NULL;
+    int64_t *lso = NULL, *leo = NULL;
     rd_kafka_event_t *cev = NULL;
     const rd_kafka_ConfigEntry_t **entries = NULL;
     cli_client_t *c = cli_admin_open(&rc);
     if (!c)
         return rc;
-    if ((rc = cli_topic_metadata(c, name, &md)) != CLI_OK)
+    if ((rc = cli_meta_get(c, name, &md)) != CLI_OK)
         goto out;
-    const struct rd_kafka_metadata_topic *t = &md->topics[0];
-    rd_kafka_metadata_partition_t *parts = calloc((size_t)t->partition_cnt + 1, sizeof *parts);
-    memcpy(parts, t->partitions, (size_t)t->partition_cnt * sizeof *parts);
-    qsort(parts, (size_t)t->partition_cnt, sizeof *parts, cmp_part);
+    const cli_mtopic_t *t = &md->topics[0];
+    const cli_mpart_t *parts = t->parts;
 
-    lowl = rd_kafka_topic_partition_list_new(t->partition_cnt);
-    for (int k = 0; k < t->partition_cnt; k++)
-        rd_kafka_topic_partition_list_add(lowl, name, parts[k].id);
-    highl = rd_kafka_topic_partition_list_copy(lowl);
-    rd_kafka_resp_err_t e1 = cli_list_offsets(c, lowl, -2);
-    rd_kafka_resp_err_t e2 = cli_list_offsets(c, highl, -1);
-    if (e1 || e2)
-        cli_warn("log offsets of '%s': %s", name, cli_err_str(e1 ? e1 : e2));
+    lso = calloc((size_t)t->nparts + 1, sizeof *lso);
+    leo = calloc((size_t)t->nparts + 1, sizeof *leo);
+    if (!lso || !leo) {
+        rc = cli_fail(CLI_EFAIL, "out of memory");
+        goto out;
+    }
+    log_offsets(c, t, lso, leo);
 
     const rd_kafka_ConfigResource_t *res = NULL;
     size_t nent = 0, nshow = 0;
     cev = describe_configs(c, name, &res, &rc);
-    if (!cev) {
-        free(parts);
+    if (!cev)
         goto out;
-    }
     const rd_kafka_ConfigEntry_t **all = rd_kafka_ConfigResource_configs(res, &nent);
     entries = calloc(nent + 1, sizeof *entries);
     for (size_t k = 0; k < nent; k++)
@@ -349,11 +375,10 @@ static int run_describe(int argc, char **argv)
     qsort(entries, nshow, sizeof *entries, cmp_entry);
 
     int64_t records = 0;
-    int rf = t->partition_cnt ? parts[0].replica_cnt : 0;
-    for (int k = 0; k < t->partition_cnt; k++) {
-        const rd_kafka_topic_partition_t *lo_ = &lowl->elems[k], *hi = &highl->elems[k];
-        if (!e1 && !e2 && !lo_->err && !hi->err && lo_->offset >= 0 && hi->offset >= lo_->offset)
-            records += hi->offset - lo_->offset;
+    int rf = t->nparts ? parts[0].nreplicas : 0;
+    for (int k = 0; k < t->nparts; k++) {
+        if (lso[k] >= 0 && leo[k] >= lso[k])
+            records += leo[k] - lso[k];
     }
 
     if (G.json) {
@@ -364,28 +389,25 @@ static int run_describe(int argc, char **argv)
         jw_kint(&w, "replication_factor", rf);
         jw_key(&w, "partitions");
         jw_arr(&w);
-        for (int k = 0; k < t->partition_cnt; k++) {
-            const rd_kafka_metadata_partition_t *p = &parts[k];
-            const rd_kafka_topic_partition_t *lo_ = &lowl->elems[k], *hi = &highl->elems[k];
+        for (int k = 0; k < t->nparts; k++) {
+            const cli_mpart_t *p = &parts[k];
             jw_obj(&w);
             jw_kint(&w, "partition", p->id);
             jw_kint(&w, "leader", p->leader);
+            jw_key(&w, "leader_epoch");
+            p->leader_epoch >= 0 ? jw_int(&w, p->leader_epoch) : jw_null(&w);
             jw_key(&w, "replicas");
-            jw_arr(&w);
-            for (int r = 0; r < p->replica_cnt; r++)
-                jw_int(&w, p->replicas[r]);
-            jw_arr_end(&w);
+            jw_ids(&w, p->replicas, p->nreplicas);
             jw_key(&w, "isr");
-            jw_arr(&w);
-            for (int r = 0; r < p->isr_cnt; r++)
-                jw_int(&w, p->isrs[r]);
-            jw_arr_end(&w);
+            jw_ids(&w, p->isr, p->nisr);
+            jw_key(&w, "offline_replicas");
+            md->detailed ? jw_ids(&w, p->offline, p->noffline) : jw_null(&w);
             jw_key(&w, "log_start_offset");
-            !e1 && !lo_->err && lo_->offset >= 0 ? jw_int(&w, lo_->offset) : jw_null(&w);
+            lso[k] >= 0 ? jw_int(&w, lso[k]) : jw_null(&w);
             jw_key(&w, "log_end_offset");
-            !e2 && !hi->err && hi->offset >= 0 ? jw_int(&w, hi->offset) : jw_null(&w);
+            leo[k] >= 0 ? jw_int(&w, leo[k]) : jw_null(&w);
             jw_key(&w, "error");
-            p->err ? jw_str(&w, cli_err_str(p->err)) : jw_null(&w);
+            p->err ? jw_str(&w, cli_err_str((rd_kafka_resp_err_t)p->err)) : jw_null(&w);
             jw_obj_end(&w);
         }
         jw_arr_end(&w);
@@ -407,30 +429,36 @@ static int run_describe(int argc, char **argv)
         jw_free(&w);
     } else {
         printf("Topic:               %s\n", name);
-        printf("Partitions:          %d\n", t->partition_cnt);
+        printf("Partitions:          %d\n", t->nparts);
         printf("Replication factor:  %d\n", rf);
         printf("Records:             %lld (log end - log start, summed)\n\n", (long long)records);
-        cli_table_t *tb = cli_table_new(6, ">PARTITION", ">LEADER", "REPLICAS", "ISR", ">LOG-START", ">LOG-END");
-        for (int k = 0; k < t->partition_cnt; k++) {
-            const rd_kafka_metadata_partition_t *p = &parts[k];
-            const rd_kafka_topic_partition_t *lo_ = &lowl->elems[k], *hi = &highl->elems[k];
-            char rep[256], isr[256];
-            fmt_ids(rep, sizeof rep, p->replicas, p->replica_cnt);
-            fmt_ids(isr, sizeof isr, p->isrs, p->isr_cnt);
+        cli_table_t *tb = cli_table_new(8, ">PARTITION", ">LEADER", ">EPOCH", "REPLICAS", "ISR", "OFFLINE",
+                                        ">LOG-START", ">LOG-END");
+        for (int k = 0; k < t->nparts; k++) {
+            const cli_mpart_t *p = &parts[k];
+            char rep[256], isr[256], off[256];
+            fmt_ids(rep, sizeof rep, p->replicas, p->nreplicas);
+            fmt_ids(isr, sizeof isr, p->isr, p->nisr);
+            fmt_ids(off, sizeof off, p->offline, p->noffline);
             cli_table_row(tb);
             cli_table_cell(tb, "%d", p->id);
             if (p->leader >= 0)
                 cli_table_cell(tb, "%d", p->leader);
             else
                 cli_table_cell(tb, "none");
+            if (p->leader_epoch >= 0)
+                cli_table_cell(tb, "%d", p->leader_epoch);
+            else
+                cli_table_cell(tb, "?");
             cli_table_cell(tb, "%s", rep);
             cli_table_cell(tb, "%s", isr);
-            if (!e1 && !lo_->err && lo_->offset >= 0)
-                cli_table_cell(tb, "%lld", (long long)lo_->offset);
+            cli_table_cell(tb, "%s", *off ? off : (md->detailed ? "-" : "?"));
+            if (lso[k] >= 0)
+                cli_table_cell(tb, "%lld", (long long)lso[k]);
             else
                 cli_table_cell(tb, "-");
-            if (!e2 && !hi->err && hi->offset >= 0)
-                cli_table_cell(tb, "%lld", (long long)hi->offset);
+            if (leo[k] >= 0)
+                cli_table_cell(tb, "%lld", (long long)leo[k]);
             else
                 cli_table_cell(tb, "-");
         }
@@ -453,18 +481,14 @@ static int run_describe(int argc, char **argv)
             cli_table_free(tb);
         }
     }
-    free(parts);
     rc = CLI_OK;
 out:
     free(entries);
     if (cev)
         rd_kafka_event_destroy(cev);
-    if (lowl)
-        rd_kafka_topic_partition_list_destroy(lowl);
-    if (highl)
-        rd_kafka_topic_partition_list_destroy(highl);
-    if (md)
-        rd_kafka_metadata_destroy(md);
+    free(lso);
+    free(leo);
+    cli_meta_free(md);
     cli_client_free(c);
     return rc;
 }
@@ -831,8 +855,11 @@ static const cli_cmd_t topic_create = {
     .name = "create",
     .args = "NAME",
     .summary = "create a topic",
+    .description = "The broker places the replicas (spread over brokers and racks) and refuses a\n"
+                   "replication factor larger than the number of live brokers\n"
+                   "(INVALID_REPLICATION_FACTOR); its message is printed as it is.\n",
     .examples = "samsa topic create orders\n"
-                "samsa topic create orders -p 6 -r 3\n"
+                "samsa topic create orders -p 6 --replication-factor 3\n"
                 "samsa topic create compacted -p 3 -c cleanup.policy=compact -c min.compaction.lag.ms=60000\n"
                 "samsa topic create orders -p 6 --if-not-exists    # idempotent, for scripts",
     .opts = create_opts,
@@ -855,8 +882,11 @@ static const cli_cmd_t topic_list = {
 static const cli_cmd_t topic_describe = {
     .name = "describe",
     .args = "NAME",
-    .summary = "show partitions (leader, replicas, ISR, log start and end offsets) and configs",
-    .description = "Configs lists the topic's own overrides; --all-configs adds the inherited values\n"
+    .summary = "show partitions (leader, epoch, replicas, ISR, offline, log start and end) and configs",
+    .description = "Per partition: leader, leader epoch, replicas, in-sync replicas (ISR) and offline\n"
+                   "replicas. '?' marks what is unknown when the metadata came from librdkafka\n"
+                   "(TLS/SASL connections; see docs/cli.md).\n"
+                   "Configs lists the topic's own overrides; --all-configs adds the inherited values\n"
                    "with their source (default, broker (static), broker (dynamic), ...).\n",
     .examples = "samsa topic describe orders\n"
                 "samsa topic describe orders --all-configs\n"

@@ -310,6 +310,14 @@ void jw_bool(jw_t *w, int v)
     put(w, v ? "true" : "false", v ? 4 : 5);
 }
 
+void jw_ids(jw_t *w, const int32_t *ids, int32_t n)
+{
+    jw_arr(w);
+    for (int32_t k = 0; k < n; k++)
+        jw_int(w, ids[k]);
+    jw_arr_end(w);
+}
+
 void jw_null(jw_t *w)
 {
     sep(w);

@@ -8,7 +8,7 @@ import pytest
 from confluent_kafka.admin import ConfigResource, ConfigSource
 
 from conftest import admin, create_topic, produce_all, producer, wait_topic, watermarks
-from test_cli_common import EXIT_FAIL, EXIT_NOTFOUND, EXIT_USAGE, cli, one_line_error  # noqa: F401
+from test_cli_common import EXIT_FAIL, EXIT_NOTFOUND, EXIT_USAGE, Cli, cli, one_line_error  # noqa: F401
 
 
 def topic_configs(bs, name):
@@ -35,14 +35,33 @@ def test_cluster_info(cli, broker):
     create_topic(broker.bootstrap, "ci-a", 3)
     create_topic(broker.bootstrap, "ci-b", 2)
     j = cli.ok("cluster", "info", "--json").json()
-    assert j["brokers"] == [{"id": 0, "host": "127.0.0.1", "port": broker.port, "controller": True}]
+    assert j["brokers"] == [{"id": 0, "host": "127.0.0.1", "port": broker.port, "rack": None,
+                             "controller": True}]
     assert j["controller_id"] == 0
     assert re.fullmatch(r"[A-Za-z0-9_-]{22}", j["cluster_id"]), j
     assert j["topics"] == 2 and j["partitions"] == 5 and j["internal_topics"] == 0
+    assert j["under_replicated_partitions"] == 0 and j["offline_partitions"] == 0
+    assert j["under_replicated"] == [] and j["offline"] == []
     human = cli.ok("cluster", "info").out
-    assert f"Cluster id:  {j['cluster_id']}" in human
-    assert "Controller:  0" in human and "Topics:      2" in human and "Partitions:  5" in human
-    assert re.search(rf"^\s*0\s+127\.0\.0\.1\s+{broker.port}\s+yes$", human, re.M), human
+    assert f"Cluster id:                   {j['cluster_id']}" in human
+    assert "Controller:                   0\n" in human and "Topics:                       2 (0 internal)" in human
+    assert "Partitions:                   5\n" in human
+    assert "Under-replicated partitions:  0\n" in human and "Offline partitions:           0\n" in human
+    assert re.search(r"^ID\s+HOST\s+PORT\s+RACK\s+CONTROLLER$", human, re.M), human
+    assert re.search(rf"^\s*0\s+127\.0\.0\.1\s+{broker.port}\s+-\s+yes$", human, re.M), human
+
+
+def test_cluster_info_rack_and_internal_flag(cli, broker_factory):
+    b = broker_factory(overrides={"broker.rack": "eu-west-1a"})
+    c = Cli(b)
+    create_topic(b.bootstrap, "rack-t", 1)
+    c.ok("consume", "rack-t", "-g", "g-rack", "-e", "-q")   # creates __consumer_offsets
+    j = c.ok("cluster", "info", "--json").json()
+    assert j["brokers"][0]["rack"] == "eu-west-1a"
+    # is_internal comes from the broker (Metadata v7), not from the name
+    assert j["internal_topics"] == 1 and j["topics"] == 2, j
+    assert re.search(rf"^\s*0\s+127\.0\.0\.1\s+{b.port}\s+eu-west-1a\s+yes$",
+                     c.ok("cluster", "info").out, re.M)
 
 
 # --- create --------------------------------------------------------------------------------
@@ -61,6 +80,28 @@ def test_create_defaults_and_json(cli, broker):
     assert j == {"topic": "plain", "created": True, "existed": False, "dry_run": False,
                  "partitions": 1, "replication_factor": 1}
     assert partitions_of(broker.bootstrap, "plain") == 1
+
+
+def test_create_replication_factor(cli, broker):
+    bs = broker.bootstrap
+    for flag, name in (("--replication-factor", "rf-long"), ("-r", "rf-short"), ("--replicas", "rf-alias")):
+        r = cli.ok("topic", "create", name, "-p", "2", flag, "1")
+        assert r.out == f"Created topic '{name}' with 2 partitions, replication factor 1.\n"
+        md = admin(bs).list_topics(timeout=10).topics[name]
+        assert [md.partitions[p].replicas for p in (0, 1)] == [[0], [0]]
+
+
+def test_create_replication_factor_larger_than_brokers(cli, broker):
+    for args in (["--replication-factor", "2"], ["-r", "3", "--dry-run"]):
+        r = cli("topic", "create", "too-many", *args)
+        assert r.rc == EXIT_FAIL, r
+        rf = args[1]
+        one_line_error(r, "cannot create topic 'too-many'",
+                       f"Replication factor: {rf} larger than available brokers: 1.")
+    assert partitions_of(broker.bootstrap, "too-many") is None
+    r = cli("topic", "create", "zero", "--replication-factor", "0")
+    assert r.rc == EXIT_USAGE
+    one_line_error(r, "bad --replication-factor 0")
 
 
 def test_create_existing_topic(cli, broker):
@@ -135,6 +176,7 @@ def test_describe_partitions_offsets_and_configs(cli, broker):
     assert [p["partition"] for p in parts] == [0, 1, 2]
     for p in parts:
         assert p["leader"] == 0 and p["replicas"] == [0] and p["isr"] == [0] and p["error"] is None
+        assert p["leader_epoch"] == 0 and p["offline_replicas"] == []
         lo, hi = watermarks(bs, "desc", p["partition"])
         assert (p["log_start_offset"], p["log_end_offset"]) == (lo, hi)
     assert [p["log_end_offset"] for p in parts] == [4, 3, 3]
@@ -143,7 +185,10 @@ def test_describe_partitions_offsets_and_configs(cli, broker):
 
     human = cli.ok("topic", "describe", "desc").out
     assert "Partitions:          3" in human and "Records:             10" in human
-    rows = re.findall(r"^\s+(\d+)\s+0\s+0\s+0\s+0\s+(\d+)$", human, re.M)
+    assert re.search(r"^PARTITION\s+LEADER\s+EPOCH\s+REPLICAS\s+ISR\s+OFFLINE\s+LOG-START\s+LOG-END$",
+                     human, re.M), human
+    # partition, leader 0, epoch 0, replicas 0, ISR 0, no offline replica, log start 0, log end
+    rows = re.findall(r"^\s+(\d+)\s+0\s+0\s+0\s+0\s+-\s+0\s+(\d+)$", human, re.M)
     assert rows == [("0", "4"), ("1", "3"), ("2", "3")], human
     assert re.search(r"^retention\.ms\s+3600000\s+topic$", human, re.M), human
 

@@ -1,0 +1,326 @@
+/*
+ * meta_wire.c - Metadata v7 request encoder and response decoder for the
+ * CLI (see meta.h for why the CLI speaks it). Pure: no I/O, no librdkafka.
+ *
+ * Response v7 (non-flexible, big-endian), after the int32 size prefix:
+ *   correlation_id int32 | throttle_time_ms int32
+ *   brokers [node_id int32, host string, port int32, rack nullable string]
+ *   cluster_id nullable string | controller_id int32
+ *   topics [error_code int16, name string, is_internal bool,
+ *           partitions [error_code int16, partition_index int32,
+ *                       leader_id int32, leader_epoch int32,
+ *                       replica_nodes [int32], isr_nodes [int32],
+ *                       offline_replicas [int32]]]
+ *
+ * The reader is sticky: the first short read sets `bad` and every later
+ * read returns zeros, so the decoder checks once per element. Array counts
+ * are checked against the bytes left (each element needs at least `min`
+ * bytes) before anything is allocated.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/meta.h"
+
+/* ---- request ----------------------------------------------------------------------- */
+
+typedef struct wbuf {
+    uint8_t *p;
+    size_t len, cap;
+    int full;
+} wbuf_t;
+
+static void put(wbuf_t *w, const void *src, size_t n)
+{
+    if (w->full || n > w->cap - w->len) {
+        w->full = 1;
+        return;
+    }
+    memcpy(w->p + w->len, src, n);
+    w->len += n;
+}
+
+static void put16(wbuf_t *w, int16_t v)
+{
+    uint8_t b[2] = {(uint8_t)((uint16_t)v >> 8), (uint8_t)v};
+    put(w, b, 2);
+}
+
+static void put32(wbuf_t *w, int32_t v)
+{
+    uint32_t u = (uint32_t)v;
+    uint8_t b[4] = {(uint8_t)(u >> 24), (uint8_t)(u >> 16), (uint8_t)(u >> 8), (uint8_t)u};
+    put(w, b, 4);
+}
+
+static void putstr(wbuf_t *w, const char *s)
+{
+    size_t n = strlen(s);
+    if (n > INT16_MAX) {
+        w->full = 1;
+        return;
+    }
+    put16(w, (int16_t)n);
+    put(w, s, n);
+}
+
+size_t cli_meta_encode_request(uint8_t *buf, size_t cap, int32_t correlation_id,
+                               const char *client_id, const char *topic)
+{
+    wbuf_t w = {buf, 0, cap, 0};
+    put32(&w, 0);                       /* size, patched below */
+    put16(&w, 3);                       /* api key: Metadata */
+    put16(&w, CLI_META_VERSION);
+    put32(&w, correlation_id);
+    putstr(&w, client_id);
+    if (topic) {
+        put32(&w, 1);
+        putstr(&w, topic);
+    } else {
+        put32(&w, -1);                  /* null: every topic */
+    }
+    uint8_t no = 0;
+    put(&w, &no, 1);                    /* allow_auto_topic_creation */
+    if (w.full)
+        return 0;
+    uint32_t sz = (uint32_t)(w.len - 4);
+    buf[0] = (uint8_t)(sz >> 24);
+    buf[1] = (uint8_t)(sz >> 16);
+    buf[2] = (uint8_t)(sz >> 8);
+    buf[3] = (uint8_t)sz;
+    return w.len;
+}
+
+/* ---- response ---------------------------------------------------------------------- */
+
+typedef struct rbuf {
+    const uint8_t *p;
+    size_t left;
+    int bad;
+} rbuf_t;
+
+static const uint8_t *take(rbuf_t *r, size_t n)
+{
+    if (r->bad || n > r->left) {
+        r->bad = 1;
+        return NULL;
+    }
+    const uint8_t *s = r->p;
+    r->p += n;
+    r->left -= n;
+    return s;
+}
+
+static int16_t get16(rbuf_t *r)
+{
+    const uint8_t *b = take(r, 2);
+    return b ? (int16_t)(uint16_t)((b[0] << 8) | b[1]) : 0;
+}
+
+static int32_t get32(rbuf_t *r)
+{
+    const uint8_t *b = take(r, 4);
+    return b ? (int32_t)((uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 | (uint32_t)b[2] << 8 | b[3]) : 0;
+}
+
+/* A string (nullable: length -1 gives NULL without error). Malloc'd. */
+static char *getstr(rbuf_t *r, int nullable)
+{
+    int16_t n = get16(r);
+    if (r->bad)
+        return NULL;
+    if (n < 0) {
+        if (!nullable || n != -1)
+            r->bad = 1;
+        return NULL;
+    }
+    const uint8_t *s = take(r, (size_t)n);
+    if (!s)
+        return NULL;
+    char *out = malloc((size_t)n + 1);
+    if (!out) {
+        r->bad = 1;
+        return NULL;
+    }
+    memcpy(out, s, (size_t)n);
+    out[n] = 0;
+    return out;
+}
+
+/* An array count: non-negative and at most left/min elements. */
+static int32_t getcount(rbuf_t *r, size_t min)
+{
+    int32_t n = get32(r);
+    if (!r->bad && (n < 0 || (size_t)n > r->left / min))
+        r->bad = 1;
+    return r->bad ? 0 : n;
+}
+
+static int32_t *get_ids(rbuf_t *r, int32_t *n)
+{
+    *n = getcount(r, 4);
+    if (r->bad || *n == 0)
+        return NULL;
+    int32_t *v = malloc((size_t)*n * sizeof *v);
+    if (!v) {
+        r->bad = 1;
+        return NULL;
+    }
+    for (int32_t k = 0; k < *n; k++)
+        v[k] = get32(r);
+    return v;
+}
+
+/* Minimal encoded sizes: broker 4+2+4+2, topic 2+2+1+4, partition 2+4+4+4+4+4+4. */
+enum { MIN_BROKER = 12, MIN_TOPIC = 9, MIN_PART = 26 };
+
+cli_meta_t *cli_meta_decode(const uint8_t *p, size_t len, int32_t correlation_id,
+                            char *err, size_t errlen)
+{
+    rbuf_t r = {p, len, 0};
+    cli_meta_t *m = calloc(1, sizeof *m);
+    const char *what = "truncated or malformed response";
+    if (!m) {
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    m->detailed = 1;
+    int32_t cid = get32(&r);
+    if (!r.bad && cid != correlation_id) {
+        what = "response to another request (correlation id mismatch)";
+        goto bad;
+    }
+    get32(&r);   /* throttle_time_ms */
+    int32_t nb = getcount(&r, MIN_BROKER);
+    if (nb && !(m->brokers = calloc((size_t)nb, sizeof *m->brokers)))
+        goto oom;
+    for (int32_t k = 0; k < nb && !r.bad; k++) {
+        cli_mbroker_t *b = &m->brokers[k];
+        m->nbrokers = k + 1;
+        b->id = get32(&r);
+        b->host = getstr(&r, 0);
+        b->port = get32(&r);
+        b->rack = getstr(&r, 1);
+    }
+    m->cluster_id = getstr(&r, 1);
+    m->controller_id = get32(&r);
+    int32_t nt = getcount(&r, MIN_TOPIC);
+    if (nt && !(m->topics = calloc((size_t)nt, sizeof *m->topics)))
+        goto oom;
+    for (int32_t k = 0; k < nt && !r.bad; k++) {
+        cli_mtopic_t *t = &m->topics[k];
+        m->ntopics = k + 1;
+        t->err = get16(&r);
+        t->name = getstr(&r, 0);
+        const uint8_t *internal = take(&r, 1);
+        t->internal = internal && *internal;
+        int32_t np = getcount(&r, MIN_PART);
+        if (np && !(t->parts = calloc((size_t)np, sizeof *t->parts)))
+            goto oom;
+        for (int32_t j = 0; j < np && !r.bad; j++) {
+            cli_mpart_t *pp = &t->parts[j];
+            t->nparts = j + 1;
+            pp->err = get16(&r);
+            pp->id = get32(&r);
+            pp->leader = get32(&r);
+            pp->leader_epoch = get32(&r);
+            pp->replicas = get_ids(&r, &pp->nreplicas);
+            pp->isr = get_ids(&r, &pp->nisr);
+            pp->offline = get_ids(&r, &pp->noffline);
+        }
+    }
+    if (r.bad)
+        goto bad;
+    if (r.left) {
+        what = "trailing bytes after the response";
+        goto bad;
+    }
+    cli_meta_sort(m);
+    return m;
+oom:
+    what = "out of memory";
+bad:
+    snprintf(err, errlen, "Metadata v%d: %s", CLI_META_VERSION, what);
+    cli_meta_free(m);
+    return NULL;
+}
+
+/* ---- snapshot helpers ---------------------------------------------------------------- */
+
+void cli_meta_free(cli_meta_t *m)
+{
+    if (!m)
+        return;
+    for (int32_t k = 0; k < m->nbrokers; k++) {
+        free(m->brokers[k].host);
+        free(m->brokers[k].rack);
+    }
+    for (int32_t k = 0; k < m->ntopics; k++) {
+        cli_mtopic_t *t = &m->topics[k];
+        for (int32_t j = 0; j < t->nparts; j++) {
+            free(t->parts[j].replicas);
+            free(t->parts[j].isr);
+            free(t->parts[j].offline);
+        }
+        free(t->parts);
+        free(t->name);
+    }
+    free(m->brokers);
+    free(m->topics);
+    free(m->cluster_id);
+    free(m);
+}
+
+static int cmp_broker(const void *a, const void *b)
+{
+    const cli_mbroker_t *x = a, *y = b;
+    return (x->id > y->id) - (x->id < y->id);
+}
+
+static int cmp_topic(const void *a, const void *b)
+{
+    const cli_mtopic_t *x = a, *y = b;
+    return strcmp(x->name ? x->name : "", y->name ? y->name : "");
+}
+
+static int cmp_part(const void *a, const void *b)
+{
+    const cli_mpart_t *x = a, *y = b;
+    return (x->id > y->id) - (x->id < y->id);
+}
+
+void cli_meta_sort(cli_meta_t *m)
+{
+    if (m->nbrokers)
+        qsort(m->brokers, (size_t)m->nbrokers, sizeof *m->brokers, cmp_broker);
+    if (m->ntopics)
+        qsort(m->topics, (size_t)m->ntopics, sizeof *m->topics, cmp_topic);
+    for (int32_t k = 0; k < m->ntopics; k++)
+        if (m->topics[k].nparts)
+            qsort(m->topics[k].parts, (size_t)m->topics[k].nparts, sizeof *m->topics[k].parts, cmp_part);
+}
+
+void cli_meta_count(const cli_meta_t *m, cli_meta_counts_t *out)
+{
+    memset(out, 0, sizeof *out);
+    for (int32_t k = 0; k < m->ntopics; k++) {
+        const cli_mtopic_t *t = &m->topics[k];
+        out->topics++;
+        out->internal_topics += t->internal != 0;
+        for (int32_t j = 0; j < t->nparts; j++) {
+            const cli_mpart_t *pp = &t->parts[j];
+            out->partitions++;
+            out->under_replicated += cli_mpart_under_replicated(pp);
+            out->offline += cli_mpart_offline(pp);
+        }
+    }
+}
+
+const cli_mbroker_t *cli_meta_broker(const cli_meta_t *m, int32_t id)
+{
+    for (int32_t k = 0; k < m->nbrokers; k++)
+        if (m->brokers[k].id == id)
+            return &m->brokers[k];
+    return NULL;
+}
