@@ -9,8 +9,14 @@
  *     group-commits concurrent requests), and
  *   - for acks=-1, the high watermark covers the data (immediately when
  *     the ISR is this broker alone; else once every ISR member has fetched
- *     past it, C6), with at least min.insync.replicas in the ISR (else
- *     NOT_ENOUGH_REPLICAS, checked before appending).
+ *     past it, C6).
+ * acks=-1 and min.insync.replicas (the topic's effective value), as
+ * Kafka: an ISR smaller than it refuses the partition with
+ * NOT_ENOUGH_REPLICAS before anything is appended; when the high watermark
+ * reaches the batch, an ISR that shrank below it meanwhile (the leader's
+ * ISR manager removed a laggard, repl/isr_manager.h) answers
+ * NOT_ENOUGH_REPLICAS_AFTER_APPEND (the data is in the log, not on enough
+ * replicas).  acks=0/1 ignore min.insync.replicas.
  * Only the partition's leader appends (lookup_partition): any other broker
  * answers NOT_LEADER_OR_FOLLOWER and, from v10, names the current leader
  * and its endpoint (KIP-951).
@@ -98,6 +104,15 @@ static int32_t isr_size(partition *p)
     return n;
 }
 
+/* Kafka's DelayedProduce check once the HW covers the batch: the ISR
+ * must still hold min.insync.replicas (acks=-1 only). */
+static void check_min_insync_after_append(produce_part *pp)
+{
+    if (pp->need_hw && pp->out->error_code == KERR_NONE &&
+        atomic_load(&pp->t->min_insync_replicas) > isr_size(pp->p))
+        pp->out->error_code = KERR_NOT_ENOUGH_REPLICAS_AFTER_APPEND;
+}
+
 static void release_parts(produce_part *parts, int n)
 {
     for (int i = 0; i < n; i++)
@@ -117,6 +132,8 @@ static void produce_complete(delayed_op *op, enum delayed_reason why)
             pp->out->error_code = KERR_KAFKA_STORAGE_ERROR;
         else if (!part_satisfied(pp))
             pp->out->error_code = KERR_REQUEST_TIMED_OUT;
+        else
+            check_min_insync_after_append(pp);
     }
     release_parts(po->parts, po->nparts);
     /* Everything lives in the request arena: respond last. */
@@ -283,6 +300,8 @@ void handle_produce(kreq *rq)
         return;
     }
     if (nwatch == 0) {
+        for (int i = 0; i < np; i++)
+            check_min_insync_after_append(&parts[i]);
         release_parts(parts, np);
         kreq_respond(rq, resp);
         return;
