@@ -161,13 +161,27 @@ static int16_t apply(broker *b, const leader_and_isr_req *req, kstr topic_name,
         bool here = ps->leader == b->set.node_id;
         bool newer = !old || ps->leader_epoch >= old->leader_epoch;
         bool new_leadership = !old || old->leader != ps->leader || old->leader_epoch != ps->leader_epoch;
+        /* The same leadership with an older partition epoch: a delayed
+         * request, older than an ISR change the leader already installed
+         * from its AlterPartition answer.  Ignored, or it would undo it. */
+        bool stale_isr = old && ps->leader_epoch == old->leader_epoch &&
+                         ps->partition_epoch < old->partition_epoch;
         pstate_unref(old);
+        if (stale_isr) {
+            pstate_unref(st);
+            st = NULL;
+            err = KERR_STALE_CONTROLLER_EPOCH;
+        }
         if (st && here && newer && p->log)
             repl_unfollow(b->fetchers, p);   /* no follower append once we serve as leader */
-        err = st ? partition_set_state(p, st) : KERR_INVALID_REQUEST;   /* M2 */
+        if (st)
+            err = partition_set_state(p, st);   /* M2 */
+        else if (!stale_isr)
+            err = KERR_INVALID_REQUEST;
         if (err == KERR_STALE_CONTROLLER_EPOCH)
-            LOG_INF("cluster", "LeaderAndIsr for %s-%d ignored: leader epoch %d is older than ours",
-                    t->name, ps->partition_index, ps->leader_epoch);
+            LOG_INF("cluster", "LeaderAndIsr for %s-%d ignored: leader epoch %d (partition epoch "
+                    "%d) is older than ours", t->name, ps->partition_index, ps->leader_epoch,
+                    ps->partition_epoch);
         if (!err && p->log) {
             if (here)
                 lead(b, p, new_leadership, ps->leader_epoch);
