@@ -67,16 +67,28 @@ static bool part_satisfied(const produce_part *pp)
     return true;
 }
 
-/* C9: an acks=-1 append waits for the high watermark of the leadership
- * it was appended in.  Once the leader epoch moved (this broker lost the
- * partition, or lost and regained it), the batch may have been truncated
- * and the HW may pass its offsets with other data, so it is never
- * answered as written: NOT_LEADER_OR_FOLLOWER, and the producer retries
- * on the new leader (an idempotent producer's retry is deduplicated). */
+/* C9: an acks=-1 append waits for the high watermark over the batch it
+ * appended.  If the leader epoch moved meanwhile (this broker lost the
+ * partition, or lost and regained it, or the controller bumped the epoch
+ * on an ISR change), the batch may have been truncated and its offsets
+ * reused with other data, so the HW passing them proves nothing by
+ * itself.  The leader-epoch cache tells: when the offsets up to the batch's
+ * end still belong to the epoch it was appended in, they hold that batch
+ * (Kafka's log matching: same offset and epoch, same data) and the wait
+ * goes on; otherwise the part is answered NOT_LEADER_OR_FOLLOWER, never as
+ * written, and the producer retries on the new leader (an idempotent
+ * producer's retry is deduplicated). */
 static bool part_lost(const produce_part *pp)
 {
-    return pp->need_hw &&
-           atomic_load_explicit(&pp->p->leader_epoch, memory_order_acquire) != pp->leader_epoch;
+    if (!pp->need_hw)
+        return false;
+    int32_t now = atomic_load_explicit(&pp->p->leader_epoch, memory_order_acquire);
+    if (now == pp->leader_epoch)
+        return false;
+    int32_t e = -1;
+    int64_t end = -1;
+    plog_epoch_end_offset(pp->p->log, pp->leader_epoch, now, &e, &end);
+    return e != pp->leader_epoch || end < pp->need_offset;
 }
 
 /* A part whose log went offline while it waited (a failed flush) will
