@@ -685,7 +685,7 @@ UNKNOWN_LEADER_EPOCH = 75
 
 
 def leader_and_isr(conn, controller_epoch, topics, live_leaders=(), controller_id=0,
-                   version=4):
+                   version=4, broker_epoch=-1):
     """LeaderAndIsr v2-7 (a Samsa test hook). topics: {name: [partition state
     dicts: partition, leader, leader_epoch, isr, replicas, optional
     partition_epoch / controller_epoch]}; live_leaders: [(id, host, port)].
@@ -695,7 +695,7 @@ def leader_and_isr(conn, controller_epoch, topics, live_leaders=(), controller_i
     w = W(flex).i32(controller_id)
     if v >= 7:
         w.bool(False)
-    w.i32(controller_epoch).i64(-1)
+    w.i32(controller_epoch).i64(broker_epoch)
     if v >= 5:
         w.i8(0)
 

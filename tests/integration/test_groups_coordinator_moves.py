@@ -199,8 +199,9 @@ def test_g13_commit_waits_for_the_high_watermark(broker_factory, request):
         corr, v = kproto.offset_commit(cc, g, {(t, 0): 2}, send_only=True)
         # The commit is in the log but not on the follower: not answered,
         # and not visible.
-        f = follower_fetch(leo)
-        batches = list(kproto.parse_batch_headers(f["records"]))
+        # (The commit is sent without waiting: poll until it is in the log.)
+        batches = wait_until(lambda: list(kproto.parse_batch_headers(follower_fetch(leo)["records"])),
+                             10, desc="the commit appended to the offsets partition")
         assert len(batches) == 1, batches
         end = batches[0][1] + batches[0][3]["last_offset_delta"] + 1
         assert fetched(c, g, t, [0]) == (0, {0: 1})
