@@ -40,6 +40,11 @@ void admin_submit(broker *b, kreq *rq, void (*work)(admin_job *), void (*done)(a
  * the worker is stopping (work never runs; arg stays the caller's). */
 int admin_post(broker *b, void (*work)(admin_job *), void *arg);
 
+/* Run fn on the admin thread and wait for it (any other thread), so it is
+ * serialised with every admin job; inline when the worker is not running.
+ * Never from the admin thread itself. */
+void admin_run(broker *b, void (*fn)(broker *b, void *arg), void *arg);
+
 /* Load topics from the metadata store and attach their logs (startup). */
 int topic_admin_load(broker *b, char *err, size_t errlen);
 

@@ -125,3 +125,39 @@ int admin_post(broker *b, void (*work)(admin_job *), void *arg)
     }
     return 0;
 }
+
+typedef struct sync_call {
+    broker *b;
+    void (*fn)(broker *b, void *arg);
+    void *arg;
+    pthread_mutex_t lock;
+    pthread_cond_t cond;
+    bool done;
+} sync_call;
+
+static void sync_job(admin_job *job)
+{
+    sync_call *sc = job->arg;
+    sc->fn(sc->b, sc->arg);
+    pthread_mutex_lock(&sc->lock);
+    sc->done = true;
+    pthread_cond_signal(&sc->cond);
+    pthread_mutex_unlock(&sc->lock);
+}
+
+void admin_run(broker *b, void (*fn)(broker *b, void *arg), void *arg)
+{
+    sync_call sc = { .b = b, .fn = fn, .arg = arg };
+    pthread_mutex_init(&sc.lock, NULL);
+    pthread_cond_init(&sc.cond, NULL);
+    if (admin_post(b, sync_job, &sc) < 0) {
+        fn(b, arg);                 /* no admin thread (any more): nothing to race with */
+    } else {
+        pthread_mutex_lock(&sc.lock);
+        while (!sc.done)
+            pthread_cond_wait(&sc.cond, &sc.lock);
+        pthread_mutex_unlock(&sc.lock);
+    }
+    pthread_mutex_destroy(&sc.lock);
+    pthread_cond_destroy(&sc.cond);
+}

@@ -79,6 +79,8 @@ typedef struct broker {
     struct admin_worker *admin;
     struct coordinator *coord;          /* the group coordinator (its own thread) */
     struct repl_fetchers *fetchers;     /* follower fetcher threads (repl/fetcher.h) */
+    struct isr_manager *isr;            /* the leader's ISR manager (repl/isr_manager.h);
+                                           NULL in embedded mode */
 
     /* The request pipeline: network threads, listeners, connection
      * limits; its ctx is this broker (broker_of). */

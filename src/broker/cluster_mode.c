@@ -53,13 +53,21 @@ int cluster_mode_start(broker *b, char *err, size_t errlen)
     return start_controller(b, err, errlen);
 }
 
-void cluster_mode_leave(broker *b)
+/* On the admin thread, which is the only other user of b->controller
+ * (AlterPartition, reconnection): never stopped under a running call. */
+static void stop_controller(broker *b, void *arg)
 {
-    atomic_store(&b->stopping, true);     /* data requests: NOT_LEADER_OR_FOLLOWER */
+    (void)arg;
     controller_stop(b->controller);       /* resigns: /controller goes now */
     b->controller = NULL;
     controller_link_free(b->ctl_link);
     b->ctl_link = NULL;
+}
+
+void cluster_mode_leave(broker *b)
+{
+    atomic_store(&b->stopping, true);     /* data requests: NOT_LEADER_OR_FOLLOWER */
+    admin_run(b, stop_controller, NULL);
     char err[512];
     if (md_zk_leave(b->md, err, sizeof err) < 0)
         LOG_WRN(MOD, "leaving the cluster: %s (the session timeout will remove it)", err);

@@ -71,7 +71,7 @@ static plog *local_log(broker *b, const meta_topic *m, kuuid id, int32_t p, cons
         l = NULL;
     }
     if (l)
-        return plog_ref(l);
+        return l;                         /* log_manager_get's reference */
     if (log_manager_create_partition(b->logs, m->name, p, id, lc, &l) != 0) {
         LOG_ERR(MOD, "%s-%d: cannot create the local log", m->name, p);
         *failed = true;

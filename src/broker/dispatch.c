@@ -37,6 +37,8 @@ static const api_entry g_table[] = {
     { 42, 0, 2, handle_delete_groups, "" },
     { 44, 0, 1, handle_incremental_alter_configs, "SET/DELETE/APPEND/SUBTRACT" },
     { 47, 0, 0, handle_offset_delete, "" },
+    { 56, 0, 2, handle_alter_partition, "ISR changes from partition leaders, to the active controller "
+                                        "(else NOT_CONTROLLER); topic ids v2" },
     { 60, 0, 1, handle_describe_cluster, "" },
 };
 

@@ -59,5 +59,6 @@ void handle_offset_delete(kreq *rq);
 void handle_describe_groups(kreq *rq);
 void handle_list_groups(kreq *rq);
 void handle_delete_groups(kreq *rq);
+void handle_alter_partition(kreq *rq);
 
 #endif

@@ -37,6 +37,7 @@
 #include "core/log.h"
 #include "proto/codec.h"
 #include "proto/messages/fetch.h"
+#include "repl/isr_manager.h"
 #include "storage/partition_log.h"
 
 #define BROKER_FETCH_MAX_BYTES (55 << 20)   /* fetch.max.bytes, Kafka's default */
@@ -144,6 +145,7 @@ static int16_t follower_fetched(broker *b, partition *p, int32_t replica_id, int
         return KERR_KAFKA_STORAGE_ERROR;
     if (partition_advance_hw(p, b->set.node_id))
         partition_notify(p);         /* acks=-1 produces and consumer fetches waiting on the HW */
+    isr_manager_follower_fetched(b->isr, p, replica_id, fetch_offset);   /* C7: may rejoin */
     return KERR_NONE;
 }
 

@@ -6,9 +6,10 @@
  *
  * FindCoordinator for a group creates __consumer_offsets on first use (as
  * Kafka does), on the admin thread, and answers once it exists: a group's
- * coordinator is the leader of its __consumer_offsets partition (this
- * broker on a single node), COORDINATOR_NOT_AVAILABLE while that leader is
- * not live.  Transactions are not implemented: a
+ * coordinator is the current leader of its __consumer_offsets partition
+ * (this broker on a single node; docs/groups.md G10), with its endpoint for
+ * the request's listener; COORDINATOR_NOT_AVAILABLE while the partition
+ * has no leader or that leader is not live.  Transactions are not implemented: a
  * transactional coordinator lookup gets TRANSACTIONAL_ID_AUTHORIZATION_FAILED,
  * which clients treat as fatal, instead of an endless retry.
  */

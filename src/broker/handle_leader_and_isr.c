@@ -18,6 +18,8 @@
  * taken from them first (repl_unfollow returns once no follower append can
  * run), its followers' positions are forgotten and its high watermark is
  * recomputed from the new ISR (C6).
+ * A partition of __consumer_offsets also moves its groups: lead() elects
+ * the group coordinator for it, follow() makes it resign (docs/groups.md).
  * LiveLeaders registers each other broker's endpoint in the metadata
  * store's live-broker list (an unnamed endpoint: clients on every listener
  * are sent there), so Metadata and FindCoordinator can name it.  This is
@@ -40,6 +42,7 @@
 #include "core/errors.h"
 #include "core/log.h"
 #include "core/strbuf.h"
+#include "group/coordinator.h"
 #include "proto/codec.h"
 #include "proto/messages/leader_and_isr.h"
 #include "repl/fetcher.h"
@@ -115,6 +118,8 @@ static void follow(broker *b, const leader_and_isr_req *req, topic *t, partition
         LOG_WRN("cluster", "%s-%d: cannot start fetching from leader %d", t->name,
                 ps->partition_index, ps->leader);
     }
+    if (!strcmp(t->name, OFFSETS_TOPIC))
+        coordinator_resign(b->coord, ps->partition_index, ps->leader_epoch);   /* groups.md G11 */
 }
 
 /* This broker leads p now (state installed): a new leadership forgets
@@ -127,6 +132,8 @@ static void lead(broker *b, partition *p, bool new_leadership, int32_t epoch)
         plog_assign_leader_epoch(p->log, epoch);
     }
     partition_advance_hw(p, b->set.node_id);
+    if (!strcmp(p->topic->name, OFFSETS_TOPIC))
+        coordinator_elect(b->coord, p->index, epoch);   /* groups.md G11 */
 }
 
 /* Apply one partition's state; the partition error. */
@@ -154,13 +161,27 @@ static int16_t apply(broker *b, const leader_and_isr_req *req, kstr topic_name,
         bool here = ps->leader == b->set.node_id;
         bool newer = !old || ps->leader_epoch >= old->leader_epoch;
         bool new_leadership = !old || old->leader != ps->leader || old->leader_epoch != ps->leader_epoch;
+        /* The same leadership with an older partition epoch: a delayed
+         * request, older than an ISR change the leader already installed
+         * from its AlterPartition answer.  Ignored, or it would undo it. */
+        bool stale_isr = old && ps->leader_epoch == old->leader_epoch &&
+                         ps->partition_epoch < old->partition_epoch;
         pstate_unref(old);
+        if (stale_isr) {
+            pstate_unref(st);
+            st = NULL;
+            err = KERR_STALE_CONTROLLER_EPOCH;
+        }
         if (st && here && newer && p->log)
             repl_unfollow(b->fetchers, p);   /* no follower append once we serve as leader */
-        err = st ? partition_set_state(p, st) : KERR_INVALID_REQUEST;   /* M2 */
+        if (st)
+            err = partition_set_state(p, st);   /* M2 */
+        else if (!stale_isr)
+            err = KERR_INVALID_REQUEST;
         if (err == KERR_STALE_CONTROLLER_EPOCH)
-            LOG_INF("cluster", "LeaderAndIsr for %s-%d ignored: leader epoch %d is older than ours",
-                    t->name, ps->partition_index, ps->leader_epoch);
+            LOG_INF("cluster", "LeaderAndIsr for %s-%d ignored: leader epoch %d (partition epoch "
+                    "%d) is older than ours", t->name, ps->partition_index, ps->leader_epoch,
+                    ps->partition_epoch);
         if (!err && p->log) {
             if (here)
                 lead(b, p, new_leadership, ps->leader_epoch);
@@ -188,18 +209,19 @@ typedef struct lisr_job {
     int32_t n;
 } lisr_job;
 
-/* Cluster mode: a topic the controller names that this broker has not
- * read from ZooKeeper yet (its watch is behind the controller) is read
- * now, once per request. */
+/* Cluster mode: a topic or partition the controller names that this
+ * broker has not read from ZooKeeper yet (its watch is behind the
+ * controller, or partitions were added: no broker watches a topic's
+ * znode data) is read now, once per request. */
 static void learn_topics(broker *b, const lisr_job *lj)
 {
     for (int32_t i = 0; i < lj->n; i++) {
         kstr n = lj->items[i].topic_name;
         topic *t = n.len >= 0 ? topic_registry_get(&b->topics, n.p, (size_t)n.len) : NULL;
-        if (t) {
-            topic_unref(t);
+        bool known = t && lj->items[i].ps->partition_index < topic_nparts(t);
+        topic_unref(t);
+        if (known)
             continue;
-        }
         char err[512];
         if (cluster_topics_sync(b, err, sizeof err) < 0)
             LOG_WRN("cluster", "LeaderAndIsr: reading topics from ZooKeeper: %s", err);

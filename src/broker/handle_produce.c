@@ -9,8 +9,14 @@
  *     group-commits concurrent requests), and
  *   - for acks=-1, the high watermark covers the data (immediately when
  *     the ISR is this broker alone; else once every ISR member has fetched
- *     past it, C6), with at least min.insync.replicas in the ISR (else
- *     NOT_ENOUGH_REPLICAS, checked before appending).
+ *     past it, C6).
+ * acks=-1 and min.insync.replicas (the topic's effective value), as
+ * Kafka: an ISR smaller than it refuses the partition with
+ * NOT_ENOUGH_REPLICAS before anything is appended; when the high watermark
+ * reaches the batch, an ISR that shrank below it meanwhile (the leader's
+ * ISR manager removed a laggard, repl/isr_manager.h) answers
+ * NOT_ENOUGH_REPLICAS_AFTER_APPEND (the data is in the log, not on enough
+ * replicas).  acks=0/1 ignore min.insync.replicas.
  * Only the partition's leader appends (lookup_partition): any other broker
  * answers NOT_LEADER_OR_FOLLOWER and, from v10, names the current leader
  * and its endpoint (KIP-951).
@@ -61,16 +67,28 @@ static bool part_satisfied(const produce_part *pp)
     return true;
 }
 
-/* C9: an acks=-1 append waits for the high watermark of the leadership
- * it was appended in.  Once the leader epoch moved (this broker lost the
- * partition, or lost and regained it), the batch may have been truncated
- * and the HW may pass its offsets with other data, so it is never
- * answered as written: NOT_LEADER_OR_FOLLOWER, and the producer retries
- * on the new leader (an idempotent producer's retry is deduplicated). */
+/* C9: an acks=-1 append waits for the high watermark over the batch it
+ * appended.  If the leader epoch moved meanwhile (this broker lost the
+ * partition, or lost and regained it, or the controller bumped the epoch
+ * on an ISR change), the batch may have been truncated and its offsets
+ * reused with other data, so the HW passing them proves nothing by
+ * itself.  The leader-epoch cache tells: when the offsets up to the batch's
+ * end still belong to the epoch it was appended in, they hold that batch
+ * (Kafka's log matching: same offset and epoch, same data) and the wait
+ * goes on; otherwise the part is answered NOT_LEADER_OR_FOLLOWER, never as
+ * written, and the producer retries on the new leader (an idempotent
+ * producer's retry is deduplicated). */
 static bool part_lost(const produce_part *pp)
 {
-    return pp->need_hw &&
-           atomic_load_explicit(&pp->p->leader_epoch, memory_order_acquire) != pp->leader_epoch;
+    if (!pp->need_hw)
+        return false;
+    int32_t now = atomic_load_explicit(&pp->p->leader_epoch, memory_order_acquire);
+    if (now == pp->leader_epoch)
+        return false;
+    int32_t e = -1;
+    int64_t end = -1;
+    plog_epoch_end_offset(pp->p->log, pp->leader_epoch, now, &e, &end);
+    return e != pp->leader_epoch || end < pp->need_offset;
 }
 
 /* A part whose log went offline while it waited (a failed flush) will
@@ -98,6 +116,15 @@ static int32_t isr_size(partition *p)
     return n;
 }
 
+/* Kafka's DelayedProduce check once the HW covers the batch: the ISR
+ * must still hold min.insync.replicas (acks=-1 only). */
+static void check_min_insync_after_append(produce_part *pp)
+{
+    if (pp->need_hw && pp->out->error_code == KERR_NONE &&
+        atomic_load(&pp->t->min_insync_replicas) > isr_size(pp->p))
+        pp->out->error_code = KERR_NOT_ENOUGH_REPLICAS_AFTER_APPEND;
+}
+
 static void release_parts(produce_part *parts, int n)
 {
     for (int i = 0; i < n; i++)
@@ -117,6 +144,8 @@ static void produce_complete(delayed_op *op, enum delayed_reason why)
             pp->out->error_code = KERR_KAFKA_STORAGE_ERROR;
         else if (!part_satisfied(pp))
             pp->out->error_code = KERR_REQUEST_TIMED_OUT;
+        else
+            check_min_insync_after_append(pp);
     }
     release_parts(po->parts, po->nparts);
     /* Everything lives in the request arena: respond last. */
@@ -283,6 +312,8 @@ void handle_produce(kreq *rq)
         return;
     }
     if (nwatch == 0) {
+        for (int i = 0; i < np; i++)
+            check_min_insync_after_append(&parts[i]);
         release_parts(parts, np);
         kreq_respond(rq, resp);
         return;

@@ -32,12 +32,17 @@
 
 typedef update_metadata_partition_state um_state;
 
-static topic *find_topic(broker *b, kstr name, bool *synced)
+/* The topic, read from ZooKeeper first when it or its partition
+ * `max_index` is not known here yet (this broker's watch is behind the
+ * controller; partitions added to a topic change its znode's data, which
+ * no broker watches). */
+static topic *find_topic(broker *b, kstr name, int32_t max_index, bool *synced)
 {
     if (name.len < 0)
         return NULL;
     topic *t = topic_registry_get(&b->topics, name.p, (size_t)name.len);
-    if (!t && b->cluster_mode && !*synced) {
+    if ((!t || max_index >= topic_nparts(t)) && b->cluster_mode && !*synced) {
+        topic_unref(t);
         char err[512];
         *synced = true;                  /* at most one ZooKeeper read per request */
         if (cluster_topics_sync(b, err, sizeof err) < 0)
@@ -83,14 +88,18 @@ static void work(admin_job *job)
     bool synced = false;
     for (int32_t i = 0; i < req->ungrouped_partition_states.n; i++) {
         const um_state *ps = &req->ungrouped_partition_states.v[i];
-        topic *t = find_topic(b, ps->topic_name, &synced);
+        topic *t = find_topic(b, ps->topic_name, ps->partition_index, &synced);
         if (t)
             apply(b, t, ps);
         topic_unref(t);
     }
     for (int32_t i = 0; i < req->topic_states.n; i++) {
         const update_metadata_req_topic_states *ts = &req->topic_states.v[i];
-        topic *t = find_topic(b, ts->topic_name, &synced);
+        int32_t max = -1;
+        for (int32_t k = 0; k < ts->partition_states.n; k++)
+            if (ts->partition_states.v[k].partition_index > max)
+                max = ts->partition_states.v[k].partition_index;
+        topic *t = find_topic(b, ts->topic_name, max, &synced);
         for (int32_t k = 0; t && k < ts->partition_states.n; k++)
             apply(b, t, &ts->partition_states.v[k]);
         topic_unref(t);

@@ -20,10 +20,12 @@
 #include "broker/cluster_mode.h"
 #include "broker/dispatch.h"
 #include "broker/fetch_session.h"
+#include "cluster/metadata_zk.h"
 #include "config/config.h"
 #include "core/log.h"
 #include "group/coordinator.h"
 #include "repl/fetcher.h"
+#include "repl/isr_manager.h"
 #include "server/net_threads.h"
 
 #define SAMSA_VERSION "0.1.0"
@@ -91,6 +93,31 @@ static int settings_from_config(broker *b, const struct broker_config *cfg, char
 static const struct broker_config *server_config(void *ctx)
 {
     return broker_config_current(ctx);
+}
+
+static int32_t isr_controller_id(void *ctx)
+{
+    return atomic_load(&((broker *)ctx)->controller_id);
+}
+
+static int64_t isr_broker_epoch(void *ctx)
+{
+    broker *b = ctx;
+    return md_is_zk(b->md) ? md_zk_broker_epoch(b->md) : -1;
+}
+
+/* Cluster mode: the leader's ISR manager (AlterPartition to the
+ * controller).  0, or -1 when it cannot start. */
+static int isr_start(broker *b)
+{
+    if (!b->cluster_mode)
+        return 0;
+    isr_ctx ictx = { .node_id = b->set.node_id, .topics = &b->topics, .config = server_config,
+                     .arg = b, .md = b->md,
+                     .listener = b->set.listen[0].name, .controller_id = isr_controller_id,
+                     .broker_epoch = isr_broker_epoch };
+    b->isr = isr_manager_start(&ictx);
+    return b->isr ? 0 : -1;
 }
 
 /* The request pipeline serves the dispatch table with this broker as the
@@ -186,6 +213,10 @@ int main(int argc, char **argv)
         LOG_ERR("main", "out of memory");
         goto out_storage;
     }
+    if (isr_start(&b) < 0) {
+        LOG_ERR("main", "cannot start the ISR manager: %s", strerror(errno));
+        goto out_storage;
+    }
     if (net_threads_init(&b.srv, err, sizeof err) < 0) {
         LOG_ERR("main", "%s", err);
         goto out_storage;
@@ -220,12 +251,16 @@ int main(int argc, char **argv)
     if (b.cluster_mode)
         cluster_mode_leave(&b);         /* leaders move elsewhere now */
     repl_fetchers_stop(b.fetchers);     /* no follower append after this */
+    isr_manager_stop(b.isr);            /* no ISR change after this */
+    b.isr = NULL;
     broker_quiesce(&b);
     coordinator_stop(b.coord);          /* network threads may still submit: refused */
     net_threads_stop(&b.srv);
     admin_worker_stop(&b);
     rc = 0;
 out_storage:
+    isr_manager_stop(b.isr);            /* before the controller it may call */
+    b.isr = NULL;
     cluster_mode_stop(&b);
     coordinator_free(b.coord);
     b.coord = NULL;

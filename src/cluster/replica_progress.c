@@ -5,12 +5,14 @@
 #include <string.h>
 
 #include "cluster/topic.h"
+#include "core/clock.h"
 #include "storage/partition_log.h"
 
 void replica_progress_init(replica_progress *rp)
 {
     memset(rp, 0, sizeof *rp);
     pthread_mutex_init(&rp->lock, NULL);
+    rp->leader_since_ms = wall_ms();
 }
 
 void replica_progress_destroy(replica_progress *rp)
@@ -25,6 +27,7 @@ void replica_progress_reset(replica_progress *rp)
 {
     pthread_mutex_lock(&rp->lock);
     rp->n = 0;
+    rp->leader_since_ms = wall_ms();
     pthread_mutex_unlock(&rp->lock);
 }
 
@@ -77,6 +80,18 @@ bool replica_progress_get(replica_progress *rp, int32_t id, replica_follower *ou
         *out = *f;
     pthread_mutex_unlock(&rp->lock);
     return f != NULL;
+}
+
+int replica_progress_snapshot(replica_progress *rp, replica_follower *out, int cap,
+                              int64_t *leader_since_ms)
+{
+    pthread_mutex_lock(&rp->lock);
+    int n = rp->n < cap ? rp->n : cap;
+    if (n > 0)
+        memcpy(out, rp->f, (size_t)n * sizeof *out);
+    *leader_since_ms = rp->leader_since_ms;
+    pthread_mutex_unlock(&rp->lock);
+    return n;
 }
 
 int64_t replica_hw_from_isr(int64_t leader_leo, int32_t self, const int32_t *isr, int32_t nisr,

@@ -14,9 +14,9 @@
  *       leader's own included); an ISR member whose position is unknown
  *       (it has not fetched since this broker became leader) holds it
  *       where it is.  plog_set_high_watermark keeps it monotone (S2).
- *   C7  (later, with the controller) a follower enters the ISR only once
- *       its log end offset reached the high watermark: the positions kept
- *       here are what that decision will read.
+ *   C7  a follower enters the ISR only once its log end offset reached
+ *       the high watermark: the positions kept here are what the leader's
+ *       ISR manager reads (repl/isr_decide.h, repl/isr_manager.h).
  *
  * Threads: any.  `lock` guards the follower array; it is held only to
  * copy or update a few integers, never across I/O.  The single-broker path
@@ -43,11 +43,15 @@ typedef struct replica_progress {
     pthread_mutex_t lock;            /* guards f, n, cap */
     replica_follower *f;
     int n, cap;                      /* n <= PSTATE_MAX_REPLICAS */
+    int64_t leader_since_ms;         /* when the positions were last forgotten (init or
+                                        reset: a new leadership), wall clock */
 } replica_progress;
 
 void replica_progress_init(replica_progress *rp);
 void replica_progress_destroy(replica_progress *rp);
-/* Forget every follower's position (a new leadership). */
+/* Forget every follower's position (a new leadership) and restart the
+ * leadership clock (leader_since_ms = now: a follower not heard from yet
+ * counts as caught up then, for ISR shrink). */
 void replica_progress_reset(replica_progress *rp);
 
 /* A follower fetched at `fetch_offset` while the leader's LEO was
@@ -59,6 +63,10 @@ int replica_progress_record(replica_progress *rp, int32_t id, int64_t fetch_offs
                             int64_t leader_leo, int64_t now_ms);
 /* A copy of a follower's state; false when it never fetched. */
 bool replica_progress_get(replica_progress *rp, int32_t id, replica_follower *out);
+/* Copy every known follower (at most cap) into out; the count.
+ * *leader_since_ms receives the leadership clock. */
+int replica_progress_snapshot(replica_progress *rp, replica_follower *out, int cap,
+                              int64_t *leader_since_ms);
 
 /* C6, as a pure function: min(leader_leo, LEO of each ISR member other than
  * `self`), or -1 when an ISR member's position is unknown (the high

@@ -679,7 +679,6 @@ static const struct {
     { "num.io.threads", "has no effect: Samsa handles requests on its network threads" },
     { "log.preallocate", "has no effect: index files are written at their used size" },
     { "num.replica.fetchers", "has no effect yet: one fetcher thread per leader broker (docs/replication.md)" },
-    { "replica.lag.time.max.ms", "has no effect yet: ISR shrink needs the controller (docs/replication.md)" },
     { "transaction.max.timeout.ms", "has no effect yet: transactions are not implemented" },
     { "transaction.state.log.num.partitions", "has no effect yet: transactions are not implemented" },
     { "transaction.state.log.replication.factor", "has no effect yet: transactions are not implemented" },

@@ -1,8 +1,10 @@
 /*
  * coord_admin.c - DescribeGroups, ListGroups and DeleteGroups.
  *
- * A group that does not exist is described as "Dead" with no error, as
- * Kafka does.  Member metadata and assignments are shown only while the
+ * Each group is first checked to be ours (G10: NOT_COORDINATOR,
+ * COORDINATOR_LOAD_IN_PROGRESS); ListGroups lists only the groups of the
+ * partitions owned here.  A group that does not exist is described as
+ * "Dead" with no error, as Kafka does.  Member metadata and assignments are shown only while the
  * group is Stable (Kafka's summary rule).  Deleting needs an Empty group;
  * it writes tombstones for the group's metadata and every offset it
  * committed, then forgets the group.
@@ -37,10 +39,8 @@ void coord_describe_groups(coordinator *co, kreq *rq)
         kcodec_defaults(&describe_groups_resp_groups_schema, o);
         o->group_id = req->groups.v[i];
         o->authorized_operations = INT32_MIN;
-        if (!co->offsets) {
-            o->error_code = KERR_COORDINATOR_NOT_AVAILABLE;
+        if ((o->error_code = coord_check_owner_k(co, req->groups.v[i])))    /* G10 */
             continue;
-        }
         group *g = find(co, req->groups.v[i]);
         if (g)
             coord_expire_overdue(co, g);
@@ -98,7 +98,8 @@ void coord_list_groups(coordinator *co, kreq *rq)
     void *v;
     while (gs && strmap_next(&co->groups, &it, NULL, NULL, &v)) {
         group *g = v;
-        if (g->state == GROUP_DEAD || !state_wanted(req, g->state) || !type_wanted(req))
+        if (g->state == GROUP_DEAD || !coord_owns_partition(co, g->partition) ||
+            !state_wanted(req, g->state) || !type_wanted(req))
             continue;
         gs[n].group_id = kstr_c(g->id);
         gs[n].protocol_type = kstr_c(g->protocol_type ? g->protocol_type : "");
@@ -107,6 +108,10 @@ void coord_list_groups(coordinator *co, kreq *rq)
         n++;
     }
     r->groups.n = n;
+    /* G10: only the groups of owned partitions; as Kafka, the list comes
+     * with COORDINATOR_LOAD_IN_PROGRESS while some partition loads. */
+    if (co->nloading > 0)
+        r->error_code = KERR_COORDINATOR_LOAD_IN_PROGRESS;
     coord_respond(rq, r);
 }
 
@@ -117,10 +122,8 @@ void coord_delete_groups(coordinator *co, kreq *rq)
     delete_groups_resp_results *rs = KARRAY_ALLOC(&rq->arena, &r->results, req->groups_names.n);
     for (int32_t i = 0; rs && i < req->groups_names.n; i++) {
         rs[i].group_id = req->groups_names.v[i];
-        if (!co->offsets) {
-            rs[i].error_code = KERR_COORDINATOR_NOT_AVAILABLE;
+        if ((rs[i].error_code = coord_check_owner_k(co, req->groups_names.v[i])))    /* G10 */
             continue;
-        }
         group *g = find(co, req->groups_names.v[i]);
         if (g)
             coord_expire_overdue(co, g);    /* G9: a deadline that passed counts */

@@ -872,13 +872,14 @@ int16_t coord_check_member(group *g, kstr member_id, kstr instance_id, int32_t g
 void coord_sync_group(coordinator *co, kreq *rq)
 {
     sync_group_req *req = rq->body;
-    char *gid = coord_strdup_k(req->group_id);
-    group *g = gid && co->offsets ? coord_group(co, gid) : NULL;
-    free(gid);
-    if (!co->offsets) {
-        reply_sync(rq, KERR_COORDINATOR_NOT_AVAILABLE, NULL, NULL);
+    int16_t owner = coord_check_owner_k(co, req->group_id);    /* G10 */
+    if (owner) {
+        reply_sync(rq, owner, NULL, NULL);
         return;
     }
+    char *gid = coord_strdup_k(req->group_id);
+    group *g = gid ? coord_group(co, gid) : NULL;
+    free(gid);
     if (!g || g->state == GROUP_DEAD || g->state == GROUP_EMPTY) {
         reply_sync(rq, KERR_UNKNOWN_MEMBER_ID, NULL, NULL);
         return;
@@ -957,8 +958,9 @@ void coord_heartbeat(coordinator *co, kreq *rq)
     group *g = gid ? coord_group(co, gid) : NULL;
     free(gid);
     member *m = NULL;
-    if (!co->offsets)
-        r->error_code = KERR_COORDINATOR_NOT_AVAILABLE;
+    int16_t owner = coord_check_owner_k(co, req->group_id);    /* G10 */
+    if (owner)
+        r->error_code = owner;
     else if (!g || g->state == GROUP_EMPTY)
         r->error_code = KERR_UNKNOWN_MEMBER_ID;
     else if (g->state == GROUP_DEAD)
@@ -984,8 +986,9 @@ void coord_leave_group(coordinator *co, kreq *rq)
     char *gid = coord_strdup_k(req->group_id);
     group *g = gid ? coord_group(co, gid) : NULL;
     free(gid);
-    if (!co->offsets) {
-        r->error_code = KERR_COORDINATOR_NOT_AVAILABLE;
+    int16_t owner = coord_check_owner_k(co, req->group_id);    /* G10 */
+    if (owner) {
+        r->error_code = owner;
         coord_respond(rq, r);
         return;
     }

@@ -6,10 +6,11 @@
  * generation, static instance); a commit with generation -1 and no member
  * id is a standalone commit (consumers that assign partitions themselves),
  * allowed while the group has no members, creating the group if needed.
- * Each accepted offset becomes one record in the group's partition of
- * __consumer_offsets (one batch per request); the in-memory map changes
- * only once the append succeeded, and the answer waits for an fsync when
- * flush.messages asks for one.
+ * Every request first checks that the group is ours (G10).  Each accepted
+ * offset becomes one record in the group's partition of __consumer_offsets
+ * (one batch per request); the in-memory map changes only once the append
+ * succeeded, and the answer waits for an fsync when flush.messages asks for
+ * one and, with followers in the ISR, for the high watermark (G13).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -297,7 +298,14 @@ static group *lookup_group(coordinator *co, kstr id)
 
 static void fetch_v0_7(coordinator *co, kreq *rq, offset_fetch_req *req, offset_fetch_resp *r)
 {
-    group *g = lookup_group(co, req->group_id);
+    /* G10; as Kafka, v2+ carries the error once, v0-1 in every partition
+     * asked for. */
+    int16_t err = coord_check_owner_k(co, req->group_id);
+    if (err && rq->hdr.api_version >= 2) {
+        r->error_code = err;
+        return;
+    }
+    group *g = err ? NULL : lookup_group(co, req->group_id);
     if (req->topics.n < 0) {
         topic_list tl;
         collect_all(g, &tl);
@@ -322,6 +330,7 @@ static void fetch_v0_7(coordinator *co, kreq *rq, offset_fetch_req *req, offset_
         char *tn = coord_strdup_k(qt->name);
         for (int32_t j = 0; ps && tn && j < qt->partition_indexes.n; j++) {
             ps[j].partition_index = qt->partition_indexes.v[j];
+            ps[j].error_code = err;
             fill_partition(g, tn, qt->name.len, ps[j].partition_index, &ps[j].committed_offset,
                            &ps[j].committed_leader_epoch, &ps[j].metadata, rq);
         }
@@ -336,6 +345,8 @@ static void fetch_v8(coordinator *co, kreq *rq, offset_fetch_req *req, offset_fe
         offset_fetch_req_groups *qg = &req->groups.v[gi];
         offset_fetch_resp_groups *rg = &gs[gi];
         rg->group_id = qg->group_id;
+        if ((rg->error_code = coord_check_owner_k(co, qg->group_id)))    /* G10 */
+            continue;
         group *g = lookup_group(co, qg->group_id);
         if (qg->topics.n < 0) {
             topic_list tl;
@@ -415,6 +426,10 @@ void coord_offset_delete(coordinator *co, kreq *rq)
 {
     offset_delete_req *req = rq->body;
     offset_delete_resp *r = kreq_new_response(rq);
+    if ((r->error_code = coord_check_owner_k(co, req->group_id))) {    /* G10 */
+        coord_respond(rq, r);
+        return;
+    }
     group *g = lookup_group(co, req->group_id);
     if (!g || g->state == GROUP_DEAD) {
         r->error_code = KERR_GROUP_ID_NOT_FOUND;

@@ -1,7 +1,8 @@
 /*
  * coordinator.c - the coordinator thread: its loop, request hand-off,
- * loading __consumer_offsets at startup, writing records durably, and
- * offset expiration.  See coordinator.h for the model.
+ * writing records durably (and, with followers in the ISR, replicated:
+ * G13), and offset expiration.  Loading and partition ownership are in
+ * coord_load.c.  See coordinator.h for the model.
  */
 #include "group/coordinator_int.h"
 
@@ -24,7 +25,6 @@
 #include "storage/record_iter.h"
 
 #define COORD_LOOP_ID -1            /* not a network loop (it parks no delayed ops) */
-#define LOAD_CHUNK (8u << 20)
 
 int64_t coord_now_ms(void) { return wall_ms(); }
 
@@ -110,14 +110,6 @@ group *coord_group_create(coordinator *co, const char *id)
         return NULL;
     }
     return g;
-}
-
-int16_t coord_check_owner(coordinator *co, const char *id)
-{
-    if (!co->offsets)
-        return KERR_COORDINATOR_NOT_AVAILABLE;
-    partition *p = topic_partition(co->offsets, group_partition_for(id, strlen(id), co->nparts > 0 ? co->nparts : 1));
-    return p && partition_led_by(p, co->ctx.node_id) ? KERR_NONE : KERR_NOT_COORDINATOR;
 }
 
 void coord_group_delete(coordinator *co, group *g)
@@ -269,6 +261,10 @@ int16_t coord_map_store_error(int16_t err, bool for_offsets)
     case KERR_NOT_LEADER_OR_FOLLOWER:
     case KERR_KAFKA_STORAGE_ERROR:
         return KERR_NOT_COORDINATOR;
+    case KERR_REQUEST_TIMED_OUT:
+        /* Kafka: a commit passes it on (retriable); a group write asks the
+         * members to rejoin. */
+        return for_offsets ? KERR_REQUEST_TIMED_OUT : KERR_REBALANCE_IN_PROGRESS;
     case KERR_MESSAGE_TOO_LARGE:
     case KERR_RECORD_LIST_TOO_LARGE:
     case KERR_INVALID_FETCH_SIZE:
@@ -280,22 +276,97 @@ int16_t coord_map_store_error(int16_t err, bool for_offsets)
 
 /* ------------------------------------------------------------ persistence */
 
-/* Complete, in append order, every wait whose data is now durable. */
+/* Where a wait stands: 1 still waiting, else the answer (NONE or an error). */
+static int wait_status(coordinator *co, const flush_wait *w, partition *p)
+{
+    if (!p)
+        return KERR_NOT_COORDINATOR;
+    if (w->hw) {
+        /* G13: leadership lost (or lost and regained: the records may be
+         * gone) before the HW covered the append. */
+        if (atomic_load(&p->leader_epoch) != w->epoch || !partition_led_by(p, co->ctx.node_id))
+            return KERR_NOT_COORDINATOR;
+        if (plog_high_watermark(p->log) < w->need)
+            return 1;
+    }
+    if (w->flush && plog_recovery_point(p->log) < w->need)
+        return 1;
+    return KERR_NONE;
+}
+
+/* Remove waits[i] and run its continuation with err (which may add
+ * waits: the array is re-read by the caller). */
+static void finish_wait(coordinator *co, int i, int16_t err)
+{
+    flush_wait done = co->waits[i];
+    memmove(&co->waits[i], &co->waits[i + 1], (size_t)(co->nwaits - i - 1) * sizeof *co->waits);
+    co->nwaits--;
+    if (done.done)
+        done.done(co, done.arg, err);
+}
+
+/* Complete, in append order per partition, every wait whose data is now
+ * durable (and replicated, for hw waits). */
 static void check_waits(coordinator *co)
 {
     for (int i = 0; i < co->nwaits;) {
         flush_wait *w = &co->waits[i];
-        partition *p = co->offsets ? topic_partition(co->offsets, w->partition) : NULL;
-        if (p && plog_recovery_point(p->log) < w->need) {
+        int st = wait_status(co, w, co->offsets ? topic_partition(co->offsets, w->partition) : NULL);
+        if (st == 1)
             i++;
-            continue;
-        }
-        flush_wait done = *w;
-        memmove(&co->waits[i], &co->waits[i + 1], (size_t)(co->nwaits - i - 1) * sizeof *co->waits);
-        co->nwaits--;
-        if (done.done)
-            done.done(co, done.arg, p ? KERR_NONE : KERR_NOT_COORDINATOR);
+        else
+            finish_wait(co, i, (int16_t)st);
     }
+}
+
+void coord_fail_waits(coordinator *co, int32_t part, int16_t err)
+{
+    for (int i = 0; i < co->nwaits;) {
+        if (co->waits[i].partition == part)
+            finish_wait(co, i, err);
+        else
+            i++;
+    }
+}
+
+/* Arm the wait timer for the earliest hw wait, if any. */
+static void arm_wait_timer(coordinator *co)
+{
+    int64_t first = INT64_MAX;
+    for (int i = 0; i < co->nwaits; i++)
+        if (co->waits[i].hw && co->waits[i].deadline_us < first)
+            first = co->waits[i].deadline_us;
+    if (first != INT64_MAX)
+        loop_timer_arm(co->lp, &co->wait_timer, first);
+}
+
+/* G13: a replicated write the ISR did not take within
+ * offsets.commit.timeout.ms is answered REQUEST_TIMED_OUT (mapped per API
+ * by coord_map_store_error). */
+static void waits_timed_out(loop *lp, ktimer *t)
+{
+    coordinator *co = (coordinator *)((char *)t - offsetof(coordinator, wait_timer));
+    check_waits(co);
+    int64_t now = loop_now_us(lp);
+    for (int i = 0; i < co->nwaits;) {
+        flush_wait *w = &co->waits[i];
+        if (w->hw && w->deadline_us <= now) {
+            LOG_WRN("group", "%s-%d: write to offset %" PRId64 " not replicated within %d ms",
+                    OFFSETS_TOPIC, w->partition, w->need - 1, co->commit_timeout_ms);
+            finish_wait(co, i, KERR_REQUEST_TIMED_OUT);
+        } else {
+            i++;
+        }
+    }
+    arm_wait_timer(co);
+}
+
+static int32_t isr_size(partition *p)
+{
+    partition_state *st = partition_state_get(p);
+    int32_t n = st ? st->nisr : 0;
+    pstate_unref(st);
+    return n;
 }
 
 int16_t coord_persist(coordinator *co, int32_t partno, const bb_record *recs, int n,
@@ -306,25 +377,36 @@ int16_t coord_persist(coordinator *co, int32_t partno, const bb_record *recs, in
         return KERR_COORDINATOR_NOT_AVAILABLE;
     if (!partition_led_by(p, co->ctx.node_id))
         return KERR_NOT_COORDINATOR;           /* M4: only the leader appends */
+    /* Kafka appends with acks=all: min.insync.replicas applies. */
+    int min_isr = atomic_load(&co->offsets->min_insync_replicas);
+    if (min_isr > 1 && isr_size(p) < min_isr)
+        return KERR_NOT_ENOUGH_REPLICAS;
     bb_params bp;
     bb_params_init(&bp);
     uint8_t *batch = NULL;
     size_t len = 0;
     if (bb_build(&bp, recs, n, &batch, &len) != KERR_NONE)
         return KERR_UNKNOWN_SERVER_ERROR;
+    int32_t epoch = atomic_load(&p->leader_epoch);
     plog_append_result ar;
-    plog_append(p->log, batch, len, atomic_load(&p->leader_epoch), coord_now_ms(), &ar);
+    plog_append(p->log, batch, len, epoch, coord_now_ms(), &ar);
     free(batch);
     if (ar.error)
         return ar.error;
-    plog_set_high_watermark(p->log, ar.end_offset);
-    partition_notify(p);                 /* consumers of the topic itself */
-    if (!ar.flush_needed) {
+    /* C6: the leader alone is the ISR: the HW is the log end (the
+     * single-node path, unchanged).  With followers it moves when they
+     * fetch (handle_fetch.c), and the answer waits for it (G13). */
+    bool solo = atomic_load_explicit(&p->isr_solo, memory_order_relaxed);
+    if (solo)
+        plog_set_high_watermark(p->log, ar.end_offset);
+    partition_notify(p);                 /* consumers of the topic, and followers */
+    if (!ar.flush_needed && (solo || !done)) {
         if (done)
             done(co, arg, KERR_NONE);
         return KERR_NONE;
     }
-    log_manager_request_flush(co->ctx.logs, p->log);
+    if (ar.flush_needed)
+        log_manager_request_flush(co->ctx.logs, p->log);
     if (co->nwaits == co->capwaits) {
         int cap = co->capwaits ? co->capwaits * 2 : 64;
         flush_wait *nw = realloc(co->waits, (size_t)cap * sizeof *nw);
@@ -333,8 +415,15 @@ int16_t coord_persist(coordinator *co, int32_t partno, const bb_record *recs, in
         co->waits = nw;
         co->capwaits = cap;
     }
-    co->waits[co->nwaits++] = (flush_wait){ partno, ar.last_offset + 1, done, arg };
-    check_waits(co);          /* the flusher may already be done */
+    bool hw = !solo && done;
+    co->waits[co->nwaits++] = (flush_wait){
+        .partition = partno, .need = ar.last_offset + 1, .flush = ar.flush_needed, .hw = hw,
+        .epoch = epoch, .deadline_us = loop_now_us(co->lp) + (int64_t)co->commit_timeout_ms * 1000,
+        .done = done, .arg = arg,
+    };
+    if (hw && !ktimer_armed(&co->wait_timer))
+        loop_timer_arm(co->lp, &co->wait_timer, co->waits[co->nwaits - 1].deadline_us);
+    check_waits(co);          /* the flusher or the followers may already be there */
     return KERR_NONE;
 }
 
@@ -351,275 +440,6 @@ void coord_store_group(coordinator *co, group *g)
     coord_record_free(&rec);
 }
 
-/* ---------------------------------------------------------------- loading */
-
-typedef struct load_stats {
-    int64_t records, offsets, groups;
-} load_stats;
-
-static void load_offset_record(coordinator *co, kreader *kr, const rb_iter_record *r, load_stats *st)
-{
-    arena a;
-    arena_init(&a, 1 << 20);
-    orec_offset_key k;
-    if (kcodec_decode(&orec_offset_key_schema, 0, false, kr, &a, &k) != 0)
-        goto out;
-    char *gid = coord_strdup_k(k.group);
-    group *g = gid ? coord_group(co, gid) : NULL;
-    if (!g && gid && r->r.value)
-        g = coord_group_create(co, gid);
-    free(gid);
-    if (!g)
-        goto out;
-    char key[512];
-    size_t kl = offset_key(key, sizeof key, k.topic.p ? k.topic.p : "", k.topic.len > 0 ? k.topic.len : 0,
-                           k.partition);
-    if (!kl)
-        goto out;
-    if (!r->r.value) {
-        offset_entry_free(strmap_del(&g->offsets, key, kl));
-        goto out;
-    }
-    if (r->r.value_len < 2)
-        goto out;
-    int16_t ver = (int16_t)be16_load(r->r.value);
-    if (ver < 0 || ver > OREC_OFFSET_VALUE_MAX_VERSION)
-        goto out;
-    kreader vr;
-    kr_init(&vr, r->r.value + 2, (size_t)r->r.value_len - 2);
-    orec_offset_value v;
-    if (kcodec_decode(&orec_offset_value_schema, ver, ver >= OREC_FLEX_FROM, &vr, &a, &v) != 0)
-        goto out;
-    offset_entry *e = calloc(1, sizeof *e);
-    if (!e)
-        goto out;
-    e->offset = v.offset;
-    e->leader_epoch = v.leader_epoch;
-    e->metadata = coord_strdup_k(v.metadata);
-    e->commit_ts = v.commit_timestamp;
-    e->expire_ts = ver == 1 ? v.expire_timestamp : -1;
-    offset_entry_free(strmap_put(&g->offsets, key, kl, e, NULL));
-    st->offsets++;
-out:
-    arena_reset(&a);
-}
-
-static void load_group_record(coordinator *co, kreader *kr, const rb_iter_record *r, load_stats *st)
-{
-    arena a;
-    arena_init(&a, 64u << 20);
-    orec_group_key k;
-    char *gid = NULL;
-    if (kcodec_decode(&orec_group_key_schema, 0, false, kr, &a, &k) != 0 || !(gid = coord_strdup_k(k.group)))
-        goto out;
-    group *g = coord_group(co, gid);
-    if (!r->r.value) {
-        /* Group deleted: drop its membership; offsets have their own
-         * tombstones. */
-        if (g) {
-            group_clear_membership(g);
-            g->has_metadata = false;
-        }
-        goto out;
-    }
-    if (r->r.value_len < 2)
-        goto out;
-    int16_t ver = (int16_t)be16_load(r->r.value);
-    if (ver < 0 || ver > OREC_GROUP_VALUE_MAX_VERSION)
-        goto out;
-    kreader vr;
-    kr_init(&vr, r->r.value + 2, (size_t)r->r.value_len - 2);
-    orec_group_value v;
-    if (kcodec_decode(&orec_group_value_schema, ver, ver >= OREC_FLEX_FROM, &vr, &a, &v) != 0) {
-        LOG_WRN("group", "group %s: unreadable metadata record at offset %" PRId64, gid, r->offset);
-        goto out;
-    }
-    if (!g && !(g = coord_group_create(co, gid)))
-        goto out;
-    group_clear_membership(g);
-    g->has_metadata = true;
-    g->protocol_type = v.protocol_type.len > 0 ? coord_strdup_k(v.protocol_type) : NULL;
-    g->protocol = v.protocol.len >= 0 ? coord_strdup_k(v.protocol) : NULL;
-    g->leader = v.leader.len >= 0 ? coord_strdup_k(v.leader) : NULL;
-    g->generation = v.generation;
-    g->state_ts_ms = v.current_state_timestamp >= 0 ? v.current_state_timestamp : r->timestamp;
-    for (int32_t i = 0; i < v.members.n; i++) {
-        orec_group_member *om = &v.members.v[i];
-        member *m = calloc(1, sizeof *m);
-        if (!m)
-            break;
-        m->id = coord_strdup_k(om->member_id);
-        m->instance_id = om->group_instance_id.len >= 0 ? coord_strdup_k(om->group_instance_id) : NULL;
-        m->client_id = coord_strdup_k(om->client_id);
-        m->client_host = coord_strdup_k(om->client_host);
-        m->session_timeout_ms = om->session_timeout;
-        m->rebalance_timeout_ms = ver >= 1 ? om->rebalance_timeout : om->session_timeout;
-        m->protocols = calloc(1, sizeof *m->protocols);
-        if (m->protocols && g->protocol) {
-            m->nprotocols = 1;
-            m->protocols[0].name = strdup(g->protocol);
-            m->protocols[0].meta_len = om->subscription.len > 0 ? om->subscription.len : 0;
-            m->protocols[0].meta = malloc((size_t)m->protocols[0].meta_len + 1);
-            if (m->protocols[0].meta && m->protocols[0].meta_len)
-                memcpy(m->protocols[0].meta, om->subscription.p, (size_t)m->protocols[0].meta_len);
-        }
-        m->assignment_len = om->assignment.len > 0 ? om->assignment.len : 0;
-        m->assignment = malloc((size_t)m->assignment_len + 1);
-        if (m->assignment && m->assignment_len)
-            memcpy(m->assignment, om->assignment.p, (size_t)m->assignment_len);
-        ktimer_init(&m->session, NULL);
-        if (group_add_member(g, m) < 0)
-            member_free(m);
-    }
-    st->groups++;
-out:
-    free(gid);
-    arena_reset(&a);
-}
-
-static void load_batch(coordinator *co, const uint8_t *batch, size_t size, load_stats *st)
-{
-    rb_iter it;
-    if (rb_iter_init(&it, batch, size, 64u << 20) != KERR_NONE)
-        return;
-    if (rb_is_control(&it.h)) {
-        rb_iter_free(&it);
-        return;
-    }
-    rb_iter_record r;
-    while (rb_iter_next(&it, &r) == 1) {
-        st->records++;
-        if (!r.r.key || r.r.key_len < 2)
-            continue;
-        int16_t kt = (int16_t)be16_load(r.r.key);
-        kreader kr;
-        kr_init(&kr, r.r.key + 2, (size_t)r.r.key_len - 2);
-        if (kt == OREC_KEY_OFFSET_V0 || kt == OREC_KEY_OFFSET)
-            load_offset_record(co, &kr, &r, st);
-        else if (kt == OREC_KEY_GROUP)
-            load_group_record(co, &kr, &r, st);
-    }
-    rb_iter_free(&it);
-}
-
-static int load_partition(coordinator *co, partition *p, load_stats *st)
-{
-    int64_t off = plog_log_start_offset(p->log);
-    int64_t end = plog_high_watermark(p->log);
-    size_t cap = LOAD_CHUNK;
-    uint8_t *buf = malloc(cap);
-    if (!buf)
-        return -1;
-    while (off < end) {
-        plog_read_result rr;
-        memset(&rr, 0, sizeof rr);
-        plog_read(p->log, off, (int32_t)cap, true, 0, &rr);
-        if (rr.error || !rr.file || rr.len <= 0) {
-            if (rr.file)
-                fileref_unref(rr.file);
-            if (rr.error) {
-                LOG_ERR("group", "reading %s-%d at %" PRId64 ": %s", OFFSETS_TOPIC, p->index, off,
-                        kerr_name(rr.error));
-                free(buf);
-                return -1;
-            }
-            break;
-        }
-        if ((size_t)rr.len > cap) {
-            uint8_t *nb = realloc(buf, (size_t)rr.len);
-            if (!nb) {
-                fileref_unref(rr.file);
-                free(buf);
-                return -1;
-            }
-            buf = nb;
-            cap = (size_t)rr.len;
-        }
-        ssize_t got = pread(rr.file->fd, buf, (size_t)rr.len, rr.file_pos);
-        fileref_unref(rr.file);
-        if (got != rr.len) {
-            free(buf);
-            return -1;
-        }
-        size_t pos = 0;
-        int64_t next = off;
-        while (pos + RB_LOG_OVERHEAD <= (size_t)got) {
-            rb_header h;
-            if (rb_parse_header(buf + pos, (size_t)got - pos, &h) != KERR_NONE ||
-                rb_size(&h) > (size_t)got - pos)
-                break;
-            if (rb_last_offset(&h) >= off)
-                load_batch(co, buf + pos, rb_size(&h), st);
-            next = rb_last_offset(&h) + 1;
-            pos += rb_size(&h);
-        }
-        if (next <= off)
-            break;              /* no whole batch: nothing more readable */
-        off = next;
-    }
-    free(buf);
-    return 0;
-}
-
-static void on_member_loaded(coordinator *co, group *g)
-{
-    if (g->nmembers == 0) {
-        g->state = GROUP_EMPTY;
-        return;
-    }
-    g->state = GROUP_STABLE;
-    for (int i = 0; i < g->nmembers; i++)
-        coord_schedule_session(co, g->members[i]);
-}
-
-static void attach_offsets_topic(coordinator *co, topic *t)
-{
-    if (co->offsets)
-        return;
-    topic_ref(t);
-    co->offsets = t;
-    co->nparts = topic_nparts(t);
-    for (int32_t i = 0; i < co->nparts; i++)
-        partition_watch(topic_partition(t, i), &co->watcher);
-}
-
-static void load_all(coordinator *co)
-{
-    topic *t = topic_registry_get(co->ctx.topics, OFFSETS_TOPIC, strlen(OFFSETS_TOPIC));
-    if (!t)
-        return;
-    attach_offsets_topic(co, t);
-    topic_unref(t);
-    int64_t t0 = mono_us();
-    load_stats st = { 0 };
-    for (int32_t i = 0; i < co->nparts; i++)
-        load_partition(co, topic_partition(co->offsets, i), &st);
-    /* As Kafka, a group exists after loading only if it has offsets left or
-     * metadata that was not deleted: deleted groups stay deleted. */
-    group **gone = NULL;
-    int ngone = 0;
-    size_t it = 0;
-    void *v;
-    while (strmap_next(&co->groups, &it, NULL, NULL, &v)) {
-        group *g = v;
-        if (!g->has_metadata && g->offsets.count == 0) {
-            group **ng = realloc(gone, (size_t)(ngone + 1) * sizeof *ng);
-            if (ng) {
-                gone = ng;
-                gone[ngone++] = g;
-            }
-            continue;
-        }
-        on_member_loaded(co, g);
-    }
-    for (int i = 0; i < ngone; i++)
-        coord_group_delete(co, gone[i]);
-    free(gone);
-    LOG_INF("group", "loaded %zu group(s) from %s: %" PRId64 " records, %" PRId64
-            " offset and %" PRId64 " group records in %.1f ms", co->groups.count, OFFSETS_TOPIC,
-            st.records, st.offsets, st.groups, (double)(mono_us() - t0) / 1000.0);
-}
-
 /* ------------------------------------------------------ offset expiration */
 
 static void expire_offsets(loop *lp, ktimer *t)
@@ -632,8 +452,8 @@ static void expire_offsets(loop *lp, ktimer *t)
     int ndead = 0;
     while (strmap_next(&co->groups, &it, NULL, NULL, &v)) {
         group *g = v;
-        if (g->state != GROUP_EMPTY)
-            continue;
+        if (g->state != GROUP_EMPTY || !coord_owns_partition(co, g->partition))
+            continue;      /* G10: a partition being loaded is not ours yet */
         /* KIP-211: a consumer group's offsets expire once it has been empty
          * for the retention time; a group that never had members (manual
          * commits) expires each offset from its commit time. */
@@ -703,17 +523,21 @@ static void expire_offsets(loop *lp, ktimer *t)
 
 /* ------------------------------------------------------------ the thread */
 
+/* Partition watchers (a flush, a HW move, a leadership change) and the
+ * loads both run from the kick hook, after the mailbox. */
 static void on_kick(loop *lp, void *arg)
 {
     coordinator *co = arg;
     if (atomic_exchange(&co->watcher.dirty, false))
         check_waits(co);
+    if (co->nloading > 0 && coord_load_step(co))
+        loop_kick(lp);       /* next chunk after the requests that come meanwhile (G12) */
 }
 
 static void *coord_main(void *arg)
 {
     coordinator *co = arg;
-    load_all(co);
+    coord_load_all(co);
     loop_timer_arm(co->lp, &co->expire_timer, loop_now_us(co->lp) + co->retention_check_ms * 1000);
     loop_run(co->lp);
     return NULL;
@@ -727,7 +551,7 @@ typedef struct created_msg {
 static void created_on_loop(loop *lp, void *arg)
 {
     created_msg *m = arg;
-    attach_offsets_topic(m->co, m->t);
+    coord_offsets_created(m->co, m->t);
     topic_unref(m->t);
     free(m);
 }
@@ -766,6 +590,7 @@ coordinator *coordinator_start(const coord_ctx *ctx, char *err, size_t errlen)
     atomic_init(&co->watcher.dirty, false);
     loop_set_kick(co->lp, on_kick, co);
     ktimer_init(&co->expire_timer, expire_offsets);
+    ktimer_init(&co->wait_timer, waits_timed_out);
     co->min_session_ms = cfg->group_min_session_timeout_ms;
     co->max_session_ms = cfg->group_max_session_timeout_ms;
     co->initial_delay_ms = cfg->group_initial_rebalance_delay_ms;
@@ -774,6 +599,7 @@ coordinator *coordinator_start(const coord_ctx *ctx, char *err, size_t errlen)
     co->retention_ms = (int64_t)cfg->offsets_retention_minutes * 60000;
     co->retention_check_ms = cfg->offsets_retention_check_interval_ms;
     co->max_record_bytes = (size_t)cfg->message_max_bytes;
+    co->commit_timeout_ms = cfg->offsets_commit_timeout_ms;
     if (pthread_create(&co->thread, NULL, coord_main, co) != 0) {
         loop_free(co->lp);
         free(co);
@@ -793,30 +619,18 @@ static void shutdown_on_loop(loop *lp, void *arg)
     void *v;
     while (strmap_next(&co->groups, &it, NULL, NULL, &v)) {
         group *g = v;
-        for (int i = 0; i < g->nmembers; i++) {
-            member *m = g->members[i];
-            loop_timer_cancel(lp, &m->session);
-            if (m->join) {
-                join_group_resp *r = kreq_new_response(m->join);
-                r->error_code = KERR_NOT_COORDINATOR;
-                r->member_id = kstr_c(m->id);
-                coord_respond(m->join, r);
-                m->join = NULL;
-            }
-            if (m->sync) {
-                sync_group_resp *r = kreq_new_response(m->sync);
-                r->error_code = KERR_NOT_COORDINATOR;
-                coord_respond(m->sync, r);
-                m->sync = NULL;
-            }
-        }
+        coord_answer_parked(co, g, KERR_NOT_COORDINATOR);
         for (int i = 0; i < g->npending; i++)
             loop_timer_cancel(lp, &g->pending[i]->expiry);
         loop_timer_cancel(lp, &g->join_timer);
         loop_timer_cancel(lp, &g->sync_timer);
     }
-    /* Commits waiting for a flush: the final flush has run by now. */
+    /* Commits waiting for a flush: the final flush has run by now.  Those
+     * waiting for followers will not see them: NOT_COORDINATOR. */
     check_waits(co);
+    for (int32_t i = 0; i < co->nparts; i++)
+        coord_fail_waits(co, i, KERR_NOT_COORDINATOR);
+    loop_timer_cancel(lp, &co->wait_timer);
     loop_timer_cancel(lp, &co->expire_timer);
     loop_stop(lp);
 }
@@ -840,6 +654,11 @@ void coordinator_stop(coordinator *co)
     free(co->waits);
     co->waits = NULL;
     co->offsets = NULL;
+    free(co->parts);
+    co->parts = NULL;
+    co->nloading = 0;
+    free(co->load_buf);
+    co->load_buf = NULL;
 }
 
 void coordinator_free(coordinator *co)

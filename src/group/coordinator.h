@@ -12,15 +12,17 @@
  * is durable, OffsetCommit until an fsync when flush.messages asks for
  * one) are simply kept by the coordinator until then.
  *
- * Startup loads each partition of __consumer_offsets, newest record per
- * key wins; the topic is compacted, so this stays proportional to live
- * keys plus what the cleaner has not reached yet.
+ * The coordinator serves the groups of the __consumer_offsets partitions
+ * this broker leads (coord_load.c, G10-G13 in docs/groups.md): start-up
+ * loads every partition led here (embedded mode: all); later leadership
+ * changes arrive through coordinator_elect/coordinator_resign.
  */
 #ifndef SAMSA_GROUP_COORDINATOR_H
 #define SAMSA_GROUP_COORDINATOR_H
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 struct broker_config;
 struct kreq;
@@ -59,6 +61,18 @@ void coordinator_free(coordinator *co);    /* stops first if needed */
 void coordinator_submit(coordinator *co, struct kreq *rq, void (*fn)(coordinator *co, struct kreq *rq));
 /* The offsets topic now exists (created by FindCoordinator); any thread. */
 void coordinator_offsets_topic_created(coordinator *co, struct topic *t);
+
+/* LeaderAndIsr made this broker the leader of __consumer_offsets partition
+ * `part` at `leader_epoch`: load its groups and offsets (requests for
+ * them get COORDINATOR_LOAD_IN_PROGRESS meanwhile), then serve them.  An
+ * election for a partition already owned or loading changes nothing.
+ * Any thread: posts to the coordinator thread, in call order. */
+void coordinator_elect(coordinator *co, int32_t part, int32_t leader_epoch);
+/* ... made another broker (or none) its leader: drop its groups; parked
+ * and waiting requests for them are answered NOT_COORDINATOR, later ones
+ * too.  An election or resignation with a leader epoch older than the
+ * newest seen for the partition is ignored (G11).  Any thread. */
+void coordinator_resign(coordinator *co, int32_t part, int32_t leader_epoch);
 
 /* Request handlers, run on the coordinator thread. */
 void coord_join_group(coordinator *co, struct kreq *rq);

@@ -23,12 +23,40 @@
 /* Continuation after records are durable (or failed: err != 0). */
 typedef void (*persist_done)(coordinator *co, void *arg, int16_t err);
 
+/* An append waiting to be answered: for an fsync (flush.messages) and/or,
+ * when the ISR is more than the leader alone, for the high watermark to
+ * cover it (G13). */
 typedef struct flush_wait {
     int32_t partition;
-    int64_t need;                  /* recovery point must reach this */
+    int64_t need;                  /* recovery point / HW must reach this */
+    bool flush;                    /* wait for the recovery point */
+    bool hw;                       /* wait for the high watermark (ISR > 1) */
+    int32_t epoch;                 /* leader epoch of the append (hw waits) */
+    int64_t deadline_us;           /* hw waits: offsets.commit.timeout.ms */
     persist_done done;
     void *arg;
 } flush_wait;
+
+/* Whether this coordinator serves the groups of one __consumer_offsets
+ * partition (G10-G12, docs/groups.md). */
+typedef enum cpart_state {
+    CPART_UNOWNED,                 /* another broker leads it: NOT_COORDINATOR */
+    CPART_LOADING,                 /* elected, reading its log: LOAD_IN_PROGRESS */
+    CPART_OWNED,                   /* loaded: its groups are served */
+} cpart_state;
+
+typedef struct load_stats {
+    int64_t records, offsets, groups;
+} load_stats;
+
+typedef struct coord_part {
+    cpart_state state;
+    int32_t epoch;                 /* newest elect/resign leader epoch seen; -1 none (G11) */
+    /* While LOADING: the next offset to read and the log end to reach. */
+    int64_t load_next, load_end;
+    int64_t load_t0_us;
+    load_stats load_st;
+} coord_part;
 
 struct coordinator {
     coord_ctx ctx;                 /* what it uses of the process (copied at start) */
@@ -40,10 +68,15 @@ struct coordinator {
     strmap groups;                 /* id -> group* */
     topic *offsets;                /* referenced; NULL until it exists */
     int32_t nparts;
+    coord_part *parts;             /* nparts entries, with offsets */
+    int nloading;                  /* parts in CPART_LOADING */
+    uint8_t *load_buf;             /* read buffer of the loads (one at a time) */
+    size_t load_cap;
     delayed_op watcher;            /* hears flushes of the offsets partitions */
 
     flush_wait *waits;
     int nwaits, capwaits;
+    ktimer wait_timer;             /* times out hw waits (offsets.commit.timeout.ms) */
     ktimer expire_timer;
 
     /* Settings, read once at start (broker config keys). */
@@ -54,6 +87,7 @@ struct coordinator {
     int64_t retention_ms;          /* offsets.retention.minutes */
     int64_t retention_check_ms;
     size_t max_record_bytes;       /* what one offsets-topic batch may hold */
+    int32_t commit_timeout_ms;     /* offsets.commit.timeout.ms */
 };
 
 /* Encode and hand back (the response may point into group state). */
@@ -63,13 +97,30 @@ group *coord_group(coordinator *co, const char *id);
 group *coord_group_create(coordinator *co, const char *id);
 void coord_group_delete(coordinator *co, group *g);
 
-/* Whether this broker coordinates group `id`: NOT_COORDINATOR when another
- * broker leads its __consumer_offsets partition, COORDINATOR_NOT_AVAILABLE
- * when that topic does not exist yet, else NONE. */
+/* Whether this broker coordinates group `id` (G10): NOT_COORDINATOR when
+ * it does not own the group's __consumer_offsets partition (another broker
+ * leads it), COORDINATOR_LOAD_IN_PROGRESS while it loads it,
+ * COORDINATOR_NOT_AVAILABLE when that topic does not exist yet, else NONE.
+ * coord_check_owner_k: the same for a wire string. */
 int16_t coord_check_owner(coordinator *co, const char *id);
+int16_t coord_check_owner_k(coordinator *co, kstr id);
+/* Whether the groups of offsets partition `part` are served now (G10). */
+bool coord_owns_partition(const coordinator *co, int32_t part);
+
+/* coord_load.c: loading and ownership of the offsets partitions. */
+void coord_load_all(coordinator *co);                 /* start-up: attach, load what is led here */
+void coord_offsets_created(coordinator *co, topic *t);   /* created here: attach, own what is led */
+bool coord_load_step(coordinator *co);                /* one chunk per loading partition; true: more */
+/* Drop partition part's groups; parked requests and waiting writes get err. */
+void coord_drop_partition(coordinator *co, int32_t part, int16_t err);
+/* Answer g's parked JoinGroups/SyncGroups with err; stop its sessions. */
+void coord_answer_parked(coordinator *co, group *g, int16_t err);
+/* Answer every write waiting on partition part with err (coordinator.c). */
+void coord_fail_waits(coordinator *co, int32_t part, int16_t err);
 
 /* Append records to the offsets partition; done() runs when they are
- * durable as configured (maybe at once).  Returns the append error (done
+ * durable as configured and, when the ISR is more than this leader, once
+ * the high watermark covers them (G13; maybe at once).  Returns the append error (done
  * is then not called) or 0. */
 int16_t coord_persist(coordinator *co, int32_t partition, const bb_record *recs, int n,
                       persist_done done, void *arg);

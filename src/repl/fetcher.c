@@ -51,6 +51,7 @@ typedef struct fpart {
 typedef struct fetcher {
     struct repl_fetchers *rf;
     int32_t leader_id;
+    int slot;                    /* which of num.replica.fetchers for this leader */
     pthread_t th;
     pthread_mutex_t lock;            /* guards all below except kc; held to apply answers */
     pthread_cond_t cv;               /* CLOCK_MONOTONIC */
@@ -521,13 +522,14 @@ static void *fetcher_main(void *arg)
     return NULL;
 }
 
-static fetcher *fetcher_start(repl_fetchers *rf, int32_t leader_id)
+static fetcher *fetcher_start(repl_fetchers *rf, int32_t leader_id, int slot)
 {
     fetcher *f = calloc(1, sizeof *f);
     if (!f)
         return NULL;
     f->rf = rf;
     f->leader_id = leader_id;
+    f->slot = slot;
     kclient_init(&f->kc, "samsa-replica-fetcher", RESPONSE_MAX_BYTES);
     pthread_mutex_init(&f->lock, NULL);
     pthread_condattr_t ca;
@@ -542,7 +544,8 @@ static fetcher *fetcher_start(repl_fetchers *rf, int32_t leader_id)
         return NULL;
     }
     char tname[16];
-    snprintf(tname, sizeof tname, "samsa-fetch-%u", (unsigned)leader_id % 1000u);
+    snprintf(tname, sizeof tname, "samsa-f%u-%u", (unsigned)leader_id % 1000u,
+             (unsigned)slot % 100u);
     pthread_setname_np(f->th, tname);
     return f;
 }
@@ -612,6 +615,20 @@ static void remove_part(fetcher *f, partition *p)
         topic_unref(t);
 }
 
+/* Which of the leader's num.replica.fetchers threads fetches p: Kafka's
+ * abs(31 * topic.hashCode + partition) % num.replica.fetchers, so one
+ * leader's partitions spread over that many connections. */
+static int fetcher_slot(repl_fetchers *rf, const topic *t, const partition *p)
+{
+    const struct broker_config *cfg = rf->ctx.config(rf->ctx.config_arg);
+    int n = cfg->num_replica_fetchers > 0 ? cfg->num_replica_fetchers : 1;
+    uint32_t h = 0;
+    for (size_t i = 0; i < t->name_len; i++)
+        h = 31u * h + (uint8_t)t->name[i];
+    int32_t v = (int32_t)(31u * h + (uint32_t)p->index);
+    return (int)((v == INT32_MIN ? 0 : v < 0 ? -v : v) % n);
+}
+
 int repl_follow(repl_fetchers *rf, topic *t, partition *p, int32_t leader_id, const char *host,
                 int port, int32_t leader_epoch)
 {
@@ -620,14 +637,15 @@ int repl_follow(repl_fetchers *rf, topic *t, partition *p, int32_t leader_id, co
     fetcher *f = NULL;
     if (rf->stopped)
         goto out;
+    int slot = fetcher_slot(rf, t, p);
     for (fetcher *x = rf->list; x; x = x->next) {
-        if (x->leader_id == leader_id)
+        if (x->leader_id == leader_id && x->slot == slot)
             f = x;
         else
             remove_part(x, p);       /* a new leader: the old fetcher lets go first */
     }
     if (!f) {
-        f = fetcher_start(rf, leader_id);
+        f = fetcher_start(rf, leader_id, slot);
         if (!f)
             goto out;
         f->next = rf->list;

@@ -19,9 +19,10 @@
  * replica.fetch.backoff.ms.
  * A lost connection is re-established after the same backoff.
  *
- * One thread per leader broker ("samsa-fetch-<leader id>"), created the
- * first time a partition follows that leader and kept until
- * repl_fetchers_free.  Fetch v12 names topics (not ids): a follower's log
+ * num.replica.fetchers threads per leader broker ("samsa-f<leader
+ * id>-<n>"; a partition goes to Kafka's abs(31 * topic hash + partition)
+ * modulo that count), each created the first time a partition needs it
+ * and kept until repl_fetchers_free.  Fetch v12 names topics (not ids): a follower's log
  * may have been created under a topic id of its own until the controller
  * creates replicas from LeaderAndIsr's ids.
  *

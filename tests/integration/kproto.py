@@ -685,7 +685,7 @@ UNKNOWN_LEADER_EPOCH = 75
 
 
 def leader_and_isr(conn, controller_epoch, topics, live_leaders=(), controller_id=0,
-                   version=4):
+                   version=4, broker_epoch=-1):
     """LeaderAndIsr v2-7 (a Samsa test hook). topics: {name: [partition state
     dicts: partition, leader, leader_epoch, isr, replicas, optional
     partition_epoch / controller_epoch]}; live_leaders: [(id, host, port)].
@@ -695,7 +695,7 @@ def leader_and_isr(conn, controller_epoch, topics, live_leaders=(), controller_i
     w = W(flex).i32(controller_id)
     if v >= 7:
         w.bool(False)
-    w.i32(controller_epoch).i64(-1)
+    w.i32(controller_epoch).i64(broker_epoch)
     if v >= 5:
         w.i8(0)
 
@@ -731,6 +731,57 @@ def leader_and_isr(conn, controller_epoch, topics, live_leaders=(), controller_i
                 lambda r: (r.i32(), r.i16(), r.tags())[:2]), r.tags())[:2]):
             for p, err in parts:
                 res["partitions"][(tid, p)] = err
+    r.tags()
+    return res
+
+
+ALTER_PARTITION = 56
+FLEX_FROM[ALTER_PARTITION] = 0
+NOT_ENOUGH_REPLICAS = 19
+NOT_ENOUGH_REPLICAS_AFTER_APPEND = 20
+NOT_CONTROLLER = 41
+
+
+def alter_partition(conn, broker_id, broker_epoch, topics, version=1):
+    """AlterPartition v0-2 (an inter-broker API). topics: {name (v0-1) or
+    16-byte id (v2): [(partition, leader_epoch, new_isr, partition_epoch)]}.
+    Returns {"error_code", "partitions": {(topic, partition): {error_code,
+    leader_id, leader_epoch, isr, partition_epoch}}}."""
+    v = version
+    w = W(True).i32(broker_id).i64(broker_epoch)
+
+    def part(w, pt):
+        w.i32(pt[0]).i32(pt[1]).array(list(pt[2]), lambda w, x: w.i32(x))
+        if v >= 1:
+            w.i8(0)
+        w.i32(pt[3]).tags()
+
+    def top(w, item):
+        key, parts = item
+        if v >= 2:
+            w.raw(key)
+        else:
+            w.string(key)
+        w.array(parts, part).tags()
+
+    w.array(sorted(topics.items()), top).tags()
+    r = conn.call(ALTER_PARTITION, v, w.done())
+    r.i32()  # throttle_time_ms
+    res = {"error_code": r.i16(), "partitions": {}}
+
+    def rpart(r):
+        d = {"partition": r.i32(), "error_code": r.i16(), "leader_id": r.i32(),
+             "leader_epoch": r.i32(), "isr": r.array(lambda r: r.i32())}
+        if v >= 1:
+            r.i8()
+        d["partition_epoch"] = r.i32()
+        r.tags()
+        return d
+
+    for key, parts in r.array(lambda r: ((r._take(16) if v >= 2 else r.string()),
+                                         r.array(rpart), r.tags())[:2]):
+        for d in parts:
+            res["partitions"][(key, d.pop("partition"))] = d
     r.tags()
     return res
 
