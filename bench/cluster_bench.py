@@ -26,8 +26,10 @@ Environment
   BENCH_REPS=N    repetitions of the throughput and latency runs (default 3)
   BENCH_KILLS=N   failover rounds of each kind (default 20)
   BENCH_ONLY=a,b  some of: throughput, latency, failover
+  BENCH_FAILOVER=a,b  kinds of failover rounds: kill9, sigterm (default both)
   BENCH_TMPDIR    where the data directories go (default /var/tmp; never tmpfs)
   BENCH_KEEP=1    keep the temporary directory (broker and ZooKeeper logs)
+  BENCH_BROKER_OVERRIDES=k=v,k=v   broker config for every broker (diagnosis)
 
   /usr/bin/python3 bench/cluster_bench.py [--build DIR] [--out FILE.json]
 """
@@ -147,10 +149,10 @@ class Bench:
         self.c.start(leader)      # back before the next round (waits for its registration)
 
     def failover(self):
-        for k in range(KILLS):
-            self.failover_round("kill9", k)
-        for k in range(KILLS):
-            self.failover_round("sigterm", k)
+        kinds = os.environ.get("BENCH_FAILOVER", "kill9,sigterm").split(",")
+        for kind in ("kill9", "sigterm"):
+            for k in range(KILLS if kind in kinds else 0):
+                self.failover_round(kind, k)
 
 
 def med(xs):
@@ -221,9 +223,11 @@ def main():
     c = None
     started = datetime.datetime.now(datetime.timezone.utc)
     bench = None
+    overrides = dict(kv.split("=", 1) for kv in
+                     filter(None, os.environ.get("BENCH_BROKER_OVERRIDES", "").split(",")))
     try:
         zk.start()
-        c = Cluster(tmp / "cluster", zk, n=3).start_all()
+        c = Cluster(tmp / "cluster", zk, n=3, overrides=overrides).start_all()
         bench = Bench(cli, c)
         for name in ("throughput", "latency", "failover"):
             if name in ONLY:
@@ -242,7 +246,7 @@ def main():
     out = Path(args.out) if args.out else build / "bench" / "cluster-results.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps({"started": started.isoformat(), "quick": QUICK, "reps": REPS,
-                               "kills": KILLS, "summary": summary, "runs": bench.results},
+                               "kills": KILLS, "broker_overrides": overrides, "summary": summary, "runs": bench.results},
                               indent=1) + "\n")
     print_tables(summary)
     log(f"results in {out}")
