@@ -406,10 +406,7 @@ def read_values(bootstrap, topic, p=0, timeout=60):
 # --- fixtures ---------------------------------------------------------------------
 @pytest.fixture(scope="module")
 def cluster_zk(tmp_path_factory):
-    z = ZooKeeper(tmp_path_factory.mktemp("zk"), free_port())
-    if not z.available():
-        pytest.fail("ZooKeeper is not installed (scripts/deps.sh installs Debian's zookeeper)")
-    z.start()
+    z = ZooKeeper(tmp_path_factory.mktemp("zk"), free_port()).start_or_fail()
     yield z
     z.stop()
 

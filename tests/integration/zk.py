@@ -87,6 +87,13 @@ class ZooKeeper:
             self.wait_ready()
         return self
 
+    def start_or_fail(self):
+        """start(), or fail the calling test when the package is missing."""
+        if not self.available():
+            import pytest
+            pytest.fail("ZooKeeper is not installed (scripts/deps.sh installs Debian's zookeeper)")
+        return self.start()
+
     def running(self):
         return self.proc is not None and self.proc.poll() is None
 
