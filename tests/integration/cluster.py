@@ -15,7 +15,12 @@ cluster_factory, cluster  # noqa: F401`):
                    stopped (SIGTERM, exit 0, no sanitizer report) after the test
   cluster          cluster_factory() with the defaults
 
-Used by tests/integration/test_cluster_*.py and bench/cluster_bench.py.
+Helpers: SeqProducer (an idempotent producer thread sending numbered values,
+recording each acknowledgement's offset and time) and read_values (a
+partition's records up to the high watermark through a given bootstrap).
+
+Used by tests/integration/test_cluster_*.py, test_cli_cluster.py and
+bench/cluster_bench.py.
 """
 import itertools
 import re

@@ -7,12 +7,14 @@ import os
 import shutil
 import subprocess
 import threading
+import time
 from pathlib import Path
 
 import pytest
 from kafka import KafkaProducer
 
-from cluster import cluster, cluster_factory, cluster_zk, read_values  # noqa: F401 (fixtures)
+from cluster import (FAILOVER_TIMEOUT, cluster, cluster_factory, cluster_zk,  # noqa: F401
+                     read_values)
 from conftest import unique_topic, wait_until
 
 NODE_DIR = Path(__file__).resolve().parent / "node"
@@ -40,7 +42,9 @@ def test_kafka_python_producer_through_leader_kill9(cluster, request):
         seq = 100
         # keep producing, one at a time, until the new leader has taken 100
         new, n_at_failover = None, 0
+        deadline = time.monotonic() + 2 * FAILOVER_TIMEOUT
         while new is None or seq < n_at_failover + 100:
+            assert time.monotonic() < deadline, f"no new leader reported for {t}-0 ({seq} sent)"
             send(seq)
             seq += 1
             if new is None:
