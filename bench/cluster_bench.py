@@ -73,8 +73,12 @@ class Bench:
 
     def perf(self, topic, *args, timeout=300):
         """`samsa perf produce` against the cluster; its JSON summary."""
+        # Warm-up messages, not measured: a new librdkafka producer's first
+        # messages wait up to a second for its connection to the leader
+        # (librdkafka issue #1686; a client effect, seen against any broker).
         argv = [self.cli, "-b", self.c.bootstrap, "--timeout", "60", "--json", "-q", "perf",
-                "produce", topic, "-P", "1", "-s", "100", "-a", "all", *map(str, args)]
+                "produce", topic, "-P", "1", "-s", "100", "-a", "all", "--warmup-records", "1000",
+                *map(str, args)]
         p = subprocess.run(argv, stdin=subprocess.DEVNULL, capture_output=True, text=True,
                            timeout=timeout)
         for line in reversed(p.stdout.splitlines()):

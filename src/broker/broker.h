@@ -91,6 +91,10 @@ typedef struct broker {
     int64_t next_producer_id;
     int64_t next_producer_id_block;     /* end of the block being handed out */
 
+    /* When the "too few brokers for __consumer_offsets" warning was last
+     * logged (admin thread; monotonic ms). */
+    int64_t offsets_topic_warned_ms;
+
     /* Highest controller epoch a LeaderAndIsr carried (admin thread). */
     int32_t controller_epoch;
 

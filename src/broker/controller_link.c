@@ -14,7 +14,8 @@
  * target answers it, the target stops being a live broker for
  * GONE_GRACE_MS (its queue is dropped: the controller sends it a full
  * LeaderAndIsr and UpdateMetadata when it registers again, C12), or the
- * link stops.  A request the target refuses (a stale epoch) is answered,
+ * link stops (a call in flight is cut short: controller_link_free shuts
+ * its socket down).  A request the target refuses (a stale epoch) is answered,
  * so it is not retried: the broker's refusal is the fencing (C2, C3).
  */
 #include "broker/controller_link.h"
@@ -24,6 +25,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
 #include <time.h>
 
 #include "cluster/metadata.h"
@@ -59,6 +62,7 @@ typedef struct sender {
     pthread_t thread;
     bool started;
     msg *head, *tail;            /* guarded by link->lock */
+    int busy_fd;                 /* link->lock: kc's socket while a call is on it, else -1 */
     kclient kc;                  /* sender thread only */
 } sender;
 
@@ -128,6 +132,20 @@ static bool deliver(sender *s, const msg *m)
         LOG_DBG(MOD, "broker %d: %s", s->broker_id, err);
         return false;
     }
+    /* Published so controller_link_free can cut a call short: a request
+     * to this very broker waits for its admin thread, which may be the
+     * one stopping the link. */
+    int dupfd = dup(s->kc.fd);   /* published instead of kc's own: see fetcher.c */
+    pthread_mutex_lock(&l->lock);
+    bool stopping = l->stop;
+    if (!stopping)
+        s->busy_fd = dupfd;
+    pthread_mutex_unlock(&l->lock);
+    if (stopping) {
+        if (dupfd >= 0)
+            close(dupfd);
+        return false;
+    }
     arena a;
     arena_init(&a, 0);
     union {
@@ -139,6 +157,11 @@ static bool deliver(sender *s, const msg *m)
     int rc = kclient_call_encoded(&s->kc, m->api_key, m->version, m->body, m->len, &a, &resp,
                                   CALL_TIMEOUT_MS, err, sizeof err);
     arena_reset(&a);
+    pthread_mutex_lock(&l->lock);
+    s->busy_fd = -1;
+    pthread_mutex_unlock(&l->lock);
+    if (dupfd >= 0)
+        close(dupfd);
     if (rc != 0) {
         LOG_INF(MOD, "to broker %d: %s; will retry", s->broker_id, err);
         kclient_close(&s->kc);
@@ -215,6 +238,7 @@ static sender *sender_for(controller_link *l, int32_t id)
         return NULL;
     s->link = l;
     s->broker_id = id;
+    s->busy_fd = -1;
     kclient_init(&s->kc, "samsa-controller", MAX_RESPONSE);
     if (pthread_create(&s->thread, NULL, sender_main, s) != 0) {
         free(s);
@@ -298,6 +322,9 @@ void controller_link_free(controller_link *l)
     pthread_mutex_lock(&l->lock);
     l->stop = true;
     pthread_cond_broadcast(&l->cond);
+    for (int i = 0; i < l->ns; i++)
+        if (l->s[i]->busy_fd >= 0)
+            shutdown(l->s[i]->busy_fd, SHUT_RDWR);   /* the call returns at once */
     pthread_mutex_unlock(&l->lock);
     for (int i = 0; i < l->ns; i++) {
         if (l->s[i]->started)

@@ -41,6 +41,23 @@ static bool copy_ids(kreq *rq, karr_i32 *dst, const int32_t *src, int32_t n)
     return true;
 }
 
+/* Offline replicas: the assigned replicas whose broker is not live now
+ * (what Kafka's controller puts in UpdateMetadata), from this broker's own
+ * live-broker list, so every broker answers the same whoever leads. */
+static bool offline_ids(kreq *rq, karr_i32 *dst, const partition_state *st, const md_brokers *live)
+{
+    int32_t n = 0;
+    for (int32_t i = 0; st && i < st->nreplicas; i++)
+        n += !md_brokers_find(live, st->replicas[i]);
+    int32_t *v = KARRAY_ALLOC(&rq->arena, dst, n);
+    if (!v && n > 0)
+        return false;
+    for (int32_t i = 0, k = 0; st && i < st->nreplicas; i++)
+        if (!md_brokers_find(live, st->replicas[i]))
+            v[k++] = st->replicas[i];
+    return true;
+}
+
 static bool fill_partitions(kreq *rq, metadata_resp_topics *rt, topic *t, const md_brokers *live)
 {
     int32_t n = topic_nparts(t);
@@ -58,7 +75,7 @@ static bool fill_partitions(kreq *rq, metadata_resp_topics *rt, topic *t, const 
         rp->leader_epoch = st ? st->leader_epoch : -1;
         ok = copy_ids(rq, &rp->replica_nodes, st ? st->replicas : NULL, st ? st->nreplicas : 0) &&
              copy_ids(rq, &rp->isr_nodes, st ? st->isr : NULL, st ? st->nisr : 0) &&
-             copy_ids(rq, &rp->offline_replicas, st ? st->offline : NULL, st ? st->noffline : 0);
+             offline_ids(rq, &rp->offline_replicas, st, live);
         pstate_unref(st);
     }
     return ok;

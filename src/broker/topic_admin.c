@@ -27,6 +27,7 @@
 #include "server/delayed.h"
 #include "server/net_threads.h"
 #include "cluster/metadata.h"
+#include "core/clock.h"
 #include "core/errors.h"
 #include "core/log.h"
 #include "group/coordinator.h"
@@ -556,6 +557,18 @@ int16_t topic_admin_ensure_offsets_topic(broker *b, char *msg, size_t msglen)
         int16_t rf = b->cluster_mode ? (int16_t)cfg->offsets_topic_replication_factor : 1;
         int16_t code = topic_admin_create(b, OFFSETS_TOPIC, cfg->offsets_topic_num_partitions, rf,
                                           cfgs, 3, false, NULL, msg, msglen);
+        if (code == KERR_INVALID_REPLICATION_FACTOR) {
+            /* Too few brokers yet: FindCoordinator answers
+             * COORDINATOR_NOT_AVAILABLE and the client retries; said once
+             * a minute, not at every retry. */
+            int64_t now = mono_ms();
+            if (!b->offsets_topic_warned_ms || now - b->offsets_topic_warned_ms >= 60000) {
+                b->offsets_topic_warned_ms = now;
+                LOG_WRN("admin", "cannot create %s yet: %s (offsets.topic.replication.factor); "
+                        "groups wait for more brokers", OFFSETS_TOPIC, msg);
+            }
+            return KERR_COORDINATOR_NOT_AVAILABLE;
+        }
         if (code && code != KERR_TOPIC_ALREADY_EXISTS) {
             LOG_ERR("admin", "cannot create %s: %s", OFFSETS_TOPIC, msg);
             return code;

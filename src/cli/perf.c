@@ -139,6 +139,7 @@ out:
 typedef struct worker {
     pthread_t th;
     int started;
+    int warming;             /* delivery reports of warm-up messages are not counted */
     cli_client_t *c;
     rd_kafka_topic_t *rkt;
     uint64_t quota;
@@ -163,6 +164,13 @@ static void perf_dr_cb(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque
     cli_client_t *c = opaque;
     worker_t *w = c->user;
     int64_t now = cli_now_us();
+    if (w->warming) {
+        if (m->err) {
+            int zero = 0;
+            atomic_compare_exchange_strong(&w->first_err, &zero, (int)m->err);
+        }
+        return;
+    }
     if (m->err) {
         atomic_fetch_add_explicit(&w->meter.failed, 1, memory_order_relaxed);
         int zero = 0;
@@ -301,6 +309,26 @@ int perf_producers_start(perf_run_t *run, int e2e, perf_producers_t **out)
             w->quota = UINT64_MAX;
         else
             w->quota = run->count / (uint64_t)pp->n + ((uint64_t)k < run->count % (uint64_t)pp->n ? 1 : 0);
+    }
+    /* --warmup-records (KIP-1052's name): connections, metadata and the
+     * client's first-message delays are paid before the clock starts. */
+    for (int k = 0; k < pp->n && perf_o.warmup_records > 0 && !e2e; k++) {
+        worker_t *w = &pp->w[k];
+        uint64_t each = (uint64_t)perf_o.warmup_records / (uint64_t)pp->n + 1;
+        w->warming = 1;
+        for (uint64_t i = 0; i < each; i++)
+            while (rd_kafka_produce(w->rkt, RD_KAFKA_PARTITION_UA, 0, pp->payload, w->size, NULL, 0,
+                                    NULL) != 0 &&
+                   rd_kafka_last_error() == RD_KAFKA_RESP_ERR__QUEUE_FULL)
+                rd_kafka_poll(w->c->rk, 10);
+        rd_kafka_resp_err_t ferr = rd_kafka_flush(w->c->rk, (int)(G.timeout_s * 1000));
+        w->warming = 0;
+        int werr = atomic_exchange(&w->first_err, 0);
+        if (ferr || werr) {
+            rc = cli_fail(CLI_EFAIL, "warm-up messages were not acknowledged: %s",
+                          cli_err_str(ferr ? ferr : (rd_kafka_resp_err_t)werr));
+            goto out;
+        }
     }
     run->t0 = cli_now_us();   /* the clock starts when the first message can be sent */
     for (int k = 0; k < pp->n; k++) {
@@ -612,7 +640,10 @@ out:
     {"replicas", 0, OPT_INT, "N", "replication factor when creating the topic", &perf_o.replicas}, \
     {"producers", 0, OPT_INT, "N", "number of producer instances (threads, one connection set each)", &perf_o.producers}
 
-static const cli_opt_t produce_opts[] = {OPT_COUNT_N("1000000"), OPT_DURATION, OPT_PRODUCER_SET, OPT_INTERVAL, {0}};
+static const cli_opt_t produce_opts[] = {
+    OPT_COUNT_N("1000000"), OPT_DURATION, OPT_PRODUCER_SET,
+    {"warmup-records", 0, OPT_INT, "N", "send N messages first, not measured (default 0)", &perf_o.warmup_records},
+    OPT_INTERVAL, {0}};
 
 static const cli_opt_t consume_opts[] = {
     OPT_COUNT_N("without -d: up to the log end at start"),

@@ -60,6 +60,7 @@ typedef struct perf_opts {
     const char *interval;
     const char *group;
     const char *offset;
+    int64_t warmup_records;      /* produce: sent and acknowledged before the clock starts */
 } perf_opts_t;
 
 extern perf_opts_t perf_o;

@@ -6,7 +6,8 @@ on) and what each partition's leader, leader epoch, replicas and ISR are:
 
   p0: leader 0, epoch 3, replicas [0, 1, 2], ISR [0, 1, 2]   healthy
   p1: leader 0, epoch 7, replicas [0, 1, 2], ISR [0, 1]      under-replicated
-  p2: leader 3 (not live), epoch 2, replicas [3, 0], ISR [3] offline, under-replicated
+  p2: leader 3 (not live), epoch 2, replicas [3, 0], ISR [3], offline replica 3:
+      offline, under-replicated
 
 The CLI's answers are checked against the broker's own Metadata v8 answer
 read with kproto, and describe must not wait for the leaderless partition's
@@ -72,7 +73,7 @@ def test_topic_describe_shows_epochs_replicas_and_isr(broker_factory, request):
             p["offline_replicas"], p["log_end_offset"], p["error"]) for p in j["partitions"]]
     assert got == [(0, 0, 3, [0, 1, 2], [0, 1, 2], [], 2, None),
                    (1, 0, 7, [0, 1, 2], [0, 1], [], 1, None),
-                   (2, -1, 2, [3, 0], [3], [], None, "Leader not available")], got
+                   (2, -1, 2, [3, 0], [3], [3], None, "Leader not available")], got
     # the same as the broker's own Metadata answer
     want = md["topics"][t]["partitions"]
     assert sorted(want) == [0, 1, 2]
@@ -87,7 +88,7 @@ def test_topic_describe_shows_epochs_replicas_and_isr(broker_factory, request):
     assert rows == [["PARTITION", "LEADER", "EPOCH", "REPLICAS", "ISR", "OFFLINE", "LOG-START", "LOG-END"],
                     ["0", "0", "3", "0,1,2", "0,1,2", "-", "0", "2"],
                     ["1", "0", "7", "0,1,2", "0,1", "-", "0", "1"],
-                    ["2", "none", "2", "3,0", "3", "-", "-", "-"]], human
+                    ["2", "none", "2", "3,0", "3", "3", "-", "-"]], human
 
 
 def test_cluster_info_names_at_most_eight_partitions(broker_factory, request):
