@@ -265,8 +265,8 @@ void handle_produce(kreq *rq)
             }
             plog_append_result ar;
             int32_t epoch = atomic_load_explicit(&p->leader_epoch, memory_order_acquire);
-            plog_append(p->log, (uint8_t *)pd->records.p, (size_t)pd->records.len,
-                        atomic_load(&p->leader_epoch), now, &ar);
+            plog_append(p->log, (uint8_t *)pd->records.p, (size_t)pd->records.len, epoch, now,
+                        &ar);
             rp->error_code = ar.error;
             if (ar.error) {
                 if (ar.error_message)

@@ -225,7 +225,9 @@ static void *producer_main(void *arg)
                                  (void *)(uintptr_t)ts) == 0)
                 break;
             rd_kafka_resp_err_t err = rd_kafka_last_error();
-            if (err == RD_KAFKA_RESP_ERR__QUEUE_FULL && atomic_load_explicit(&w->done, memory_order_relaxed) != 2) {
+            if (err == RD_KAFKA_RESP_ERR__QUEUE_FULL) {
+                if (atomic_load_explicit(&w->done, memory_order_relaxed) == 2)
+                    break;   /* the run ended while the queue was full: never sent, not failed */
                 rd_kafka_poll(rk, 1);
                 continue;
             }
