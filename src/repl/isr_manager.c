@@ -353,8 +353,8 @@ int isr_manager_scan(isr_manager *m)
             changed += installed;
         }
     }
-    if (nt > 0)
-        topic_registry_list_free(list, nt);
+    if (nt >= 0)
+        topic_registry_list_free(list, nt);       /* also the empty list */
     fenced_free(m->fenced, m->nfenced);
     m->fenced = keep;
     m->nfenced = nkeep;

@@ -80,7 +80,10 @@ def test_controller_killed_another_takes_over(cluster, request):
     cluster.kill(old)
 
     new = cluster.wait_controller(not_in=[old])
-    assert cluster.controller_epoch() > epoch
+    # The winner creates /controller, then bumps /controller_epoch (Kafka's
+    # order): the bump may land a moment after the node is seen.
+    wait_until(lambda: cluster.controller_epoch() > epoch, 10,
+               desc=f"/controller_epoch above {epoch}")
     for p in range(3):
         st = cluster.wait_isr(t, p, members=[i for i in range(3) if i != old])
         assert st["leader"] != old
