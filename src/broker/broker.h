@@ -50,6 +50,7 @@ typedef struct broker_settings {
     int32_t message_max_bytes;
     int max_fetch_sessions;             /* max.incremental.fetch.session.cache.slots */
     int32_t offsets_topic_num_partitions;
+    int32_t zookeeper_session_timeout_ms;   /* cluster mode: the session lease (C13) */
 } broker_settings;
 
 typedef struct broker {
@@ -109,10 +110,22 @@ typedef struct broker {
      * request gets NOT_LEADER_OR_FOLLOWER) before it leaves ZooKeeper, so
      * clients move to the new leaders the controller elects. */
     atomic_bool stopping;
+    /* Cluster mode: ZooKeeper expired this broker's session, so the
+     * controller may have moved its leaderships already; until the first
+     * controller request stamped with the new registration's broker epoch
+     * is accepted, it leads nothing (data requests: NOT_LEADER_OR_FOLLOWER;
+     * Metadata does not name it leader).  docs/cluster.md C13. */
+    atomic_bool fenced;
     /* The active controller as the last controller request named it (-1:
      * not known yet); any thread. */
     _Atomic int32_t controller_id;
 } broker;
+
+/* C13: may this broker act as a leader now?  Not while stopping, not
+ * while fenced after a lost session, and in cluster mode only while its
+ * ZooKeeper session lease is fresh (confirmed within the session
+ * timeout: metadata_zk.h md_zk_session_confirmed_ms).  Any thread. */
+bool broker_may_lead(broker *b);
 
 /* The broker a request's handler works for (the server's context). */
 static inline broker *broker_of(const kreq *rq)

@@ -202,8 +202,10 @@ static void on_metadata_change(void *ctx, const md_event *ev)
             LOG_WRN("cluster", "cannot queue a topic re-read (stopping or out of memory)");
         break;
     case MD_EV_SESSION_LOST:
-        if (b->cluster_mode)
+        if (b->cluster_mode) {
+            atomic_store(&b->fenced, true);   /* C13: first, before anything else runs */
             cluster_session_lost(b);
+        }
         break;
     case MD_EV_PARTITION:
         break;

@@ -25,6 +25,7 @@
 #include "cluster/controller.h"
 #include "cluster/metadata_zk.h"
 #include "config/config.h"
+#include "core/clock.h"
 #include "core/errors.h"
 #include "core/log.h"
 
@@ -118,6 +119,17 @@ void cluster_mode_stop(broker *b)
     b->ctl_link = NULL;
 }
 
+bool broker_may_lead(broker *b)
+{
+    if (atomic_load_explicit(&b->stopping, memory_order_relaxed) ||
+        atomic_load_explicit(&b->fenced, memory_order_relaxed))
+        return false;
+    if (!b->cluster_mode)
+        return true;
+    int64_t confirmed = md_zk_session_confirmed_ms(b->md);
+    return mono_ms() - confirmed <= b->set.zookeeper_session_timeout_ms;
+}
+
 int16_t cluster_accept_controller(broker *b, int32_t controller_id, int32_t controller_epoch,
                                   int64_t broker_epoch)
 {
@@ -133,5 +145,13 @@ int16_t cluster_accept_controller(broker *b, int32_t controller_id, int32_t cont
     }
     b->controller_epoch = controller_epoch;
     atomic_store(&b->controller_id, controller_id);
+    /* C13: the controller has heard of this registration: its orders
+     * (applied in sequence on this thread) say what this broker leads. */
+    if (b->cluster_mode && atomic_load(&b->fenced) && broker_epoch >= 0 &&
+        broker_epoch == md_zk_broker_epoch(b->md) && !md_zk_expired(b->md)) {
+        atomic_store(&b->fenced, false);
+        LOG_INF(MOD, "controller %d knows broker epoch %lld: serving again", controller_id,
+                (long long)broker_epoch);
+    }
     return KERR_NONE;
 }

@@ -60,6 +60,7 @@ static bool offline_ids(kreq *rq, karr_i32 *dst, const partition_state *st, cons
 
 static bool fill_partitions(kreq *rq, metadata_resp_topics *rt, topic *t, const md_brokers *live)
 {
+    broker *b = broker_of(rq);
     int32_t n = topic_nparts(t);
     metadata_resp_partitions *ps = KARRAY_ALLOC(&rq->arena, &rt->partitions, n);
     if (!ps && n > 0)
@@ -71,6 +72,8 @@ static bool fill_partitions(kreq *rq, metadata_resp_topics *rt, topic *t, const 
         metadata_resp_partitions *rp = &ps[i];
         rp->partition_index = i;
         rp->leader_id = st && md_brokers_find(live, st->leader) ? st->leader : -1;
+        if (rp->leader_id == b->set.node_id && !broker_may_lead(b))
+            rp->leader_id = -1;          /* C13: not a leader clients should use now */
         rp->error_code = rp->leader_id < 0 ? KERR_LEADER_NOT_AVAILABLE : KERR_NONE;
         rp->leader_epoch = st ? st->leader_epoch : -1;
         ok = copy_ids(rq, &rp->replica_nodes, st ? st->replicas : NULL, st ? st->nreplicas : 0) &&

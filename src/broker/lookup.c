@@ -45,8 +45,7 @@ int16_t lookup_recheck(broker *b, partition *p, int32_t current_leader_epoch, le
     if (current_leader_epoch >= 0 && st && current_leader_epoch != st->leader_epoch)
         err = current_leader_epoch < st->leader_epoch ? KERR_FENCED_LEADER_EPOCH    /* M5 */
                                                       : KERR_UNKNOWN_LEADER_EPOCH;
-    else if (!st || st->leader != b->set.node_id ||
-             atomic_load_explicit(&b->stopping, memory_order_relaxed))
+    else if (!st || st->leader != b->set.node_id || !broker_may_lead(b))   /* C13 */
         err = KERR_NOT_LEADER_OR_FOLLOWER;                  /* M4: only the leader serves data */
     pstate_unref(st);
     return err;

@@ -87,6 +87,7 @@ static int settings_from_config(broker *b, const struct broker_config *cfg, char
     s->message_max_bytes = cfg->message_max_bytes;
     s->max_fetch_sessions = cfg->max_incremental_fetch_session_cache_slots;
     s->offsets_topic_num_partitions = cfg->offsets_topic_num_partitions;
+    s->zookeeper_session_timeout_ms = cfg->zookeeper_session_timeout_ms;
     return 0;
 }
 

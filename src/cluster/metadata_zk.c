@@ -413,6 +413,7 @@ static int register_self(md_zk *z, zk_session *s, char *err, size_t errlen)
         zk_rc c = zk_create(s, z->self_path, body, strlen(body), ZKC_EPHEMERAL, NULL, 0, &czxid);
         if (c == ZKR_OK) {
             atomic_store(&z->broker_epoch, czxid);
+            atomic_store(&z->confirmed_ms, now_ms(CLOCK_MONOTONIC));
             rc = MD_OK;
             break;
         }
@@ -508,9 +509,56 @@ static int zk_register_broker(cluster_md *m, const md_broker *br, char *err, siz
                  "md_register_broker", br->id, ZK_PATH_BROKER_IDS);
 }
 
+/* The session lease: every session timeout / 4, ask ZooKeeper for this
+ * broker's own registration; when it answers that the node is this
+ * session's, the session was alive when the question was sent.  A broker
+ * whose last confirmation is older than the session timeout cannot know
+ * it still holds its session (ZooKeeper may have expired it, and the
+ * controller moved its leaderships): the broker stops leading until the
+ * lease is renewed (docs/cluster.md C13).  A paused process (SIGSTOP, a VM
+ * freeze) finds its lease old the moment it resumes, before any request
+ * it then serves. */
+static void *lease_main(void *arg)
+{
+    md_zk *z = arg;
+    int every = z->session_ms / 4 > 50 ? z->session_ms / 4 : 50;
+    pthread_mutex_lock(&z->qmu);
+    while (!z->lease_stop) {
+        pthread_mutex_unlock(&z->qmu);
+        pthread_rwlock_rdlock(&z->sess_lock);
+        zk_session *s = z->zs;
+        int64_t sent = now_ms(CLOCK_MONOTONIC);
+        zk_stat st;
+        if (!atomic_load(&z->expired) && !zk_is_expired(s) &&
+            zk_exists(s, z->self_path, false, &st) == ZKR_OK &&
+            st.ephemeral_owner == zk_session_id(s))
+            atomic_store(&z->confirmed_ms, sent);
+        pthread_rwlock_unlock(&z->sess_lock);
+        pthread_mutex_lock(&z->qmu);
+        /* qcv is broadcast for the event thread too: wait out the period. */
+        for (int64_t now = now_ms(CLOCK_MONOTONIC); !z->lease_stop && now < sent + every;
+             now = now_ms(CLOCK_MONOTONIC))
+            qwait_ms(z, (int)(sent + every - now));
+    }
+    pthread_mutex_unlock(&z->qmu);
+    return NULL;
+}
+
+int64_t md_zk_session_confirmed_ms(cluster_md *m)
+{
+    return md_is_zk(m) ? atomic_load(&Z(m)->confirmed_ms) : -1;
+}
+
 static void zk_destroy(cluster_md *m)
 {
     md_zk *z = Z(m);
+    if (z->lease_started) {
+        pthread_mutex_lock(&z->qmu);
+        z->lease_stop = true;
+        pthread_cond_broadcast(&z->qcv);
+        pthread_mutex_unlock(&z->qmu);
+        pthread_join(z->lease_thread, NULL);
+    }
     if (z->thread_started) {
         post(z, Q_STOP);
         pthread_join(z->thread, NULL);
@@ -585,6 +633,11 @@ cluster_md *md_zk_open(const char *connect, int session_timeout_ms, int connecti
         goto fail;
     }
     z->thread_started = true;
+    if (pthread_create(&z->lease_thread, NULL, lease_main, z) != 0) {
+        mdzk_fail(z, err, errlen, "cannot start the session lease thread");
+        goto fail;
+    }
+    z->lease_started = true;
     return &z->base;
 fail:
     zk_destroy(&z->base);

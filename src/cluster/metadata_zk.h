@@ -62,6 +62,12 @@ bool md_zk_expired(cluster_md *m);
  * events follow on the event thread).  Admin thread; 0, or -1 with a
  * message (the store stays expired; the caller may retry). */
 int md_zk_reconnect(cluster_md *m, char *err, size_t errlen);
+/* The session lease: the monotonic ms (core/clock.h mono_ms) at which a
+ * request that ZooKeeper answered as this session's was last sent
+ * (renewed every session timeout / 4 by the store's lease thread; set at
+ * registration).  Older than the session timeout: the session may be gone.
+ * Any thread; -1 for a store that is not ZooKeeper's. */
+int64_t md_zk_session_confirmed_ms(cluster_md *m);
 /* Leave the cluster ahead of closing (clean shutdown): delete this
  * broker's own /brokers/ids/<id> now, so the controller moves leadership
  * away at once instead of after the session timeout.  Reads keep working

@@ -33,6 +33,11 @@ typedef struct md_zk {
     bool self_gone;              /* qmu: a watch saw self_path deleted */
     pthread_t thread;
     bool thread_started;
+    /* The session lease (md_zk_session_confirmed_ms): the monotonic time at
+     * which a request that ZooKeeper answered as this session's was sent. */
+    atomic_llong confirmed_ms;
+    pthread_t lease_thread;
+    bool lease_started, lease_stop;   /* lease_stop: qmu */
 
     pthread_mutex_t mu;
     md_brokers *brokers;         /* mu */

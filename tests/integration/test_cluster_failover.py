@@ -172,3 +172,51 @@ def test_group_offsets_survive_the_coordinators_broker(cluster_factory, request)
             sorted(b"%d-%03d" % (p, k) for p in (0, 1) for k in range(30, 100))
     finally:
         c.close()
+
+
+def test_paused_leader_loses_its_session_is_fenced_and_rejoins(cluster_factory, request):
+    """SIGSTOP of a partition leader for longer than zookeeper.session.timeout.ms
+    (docs/cluster.md §2, §9): ZooKeeper expires its session, the controller
+    elects another leader; on SIGCONT the broker finds its session gone,
+    registers again with a new broker epoch (C3), follows, truncates (C8) and
+    rejoins the ISR. Nothing the paused leader held is acknowledged after it
+    lost leadership, and every acknowledged message is present exactly once."""
+    c = cluster_factory(3, session_timeout_ms=3000)
+    t = unique_topic(request)
+    c.create_topic(t, partitions=1, rf=3, config=MIN_ISR_2)
+    old = c.leader_of(t, 0)
+    old_epoch = c.zk_client().get(f"{c.chroot}/brokers/ids/{old}")[1].czxid
+
+    sp = SeqProducer(c.bootstrap, t).start()
+    paused = False
+    try:
+        sp.wait_acked(200)
+        os.kill(c.brokers[old].pid, signal.SIGSTOP)
+        paused = True
+        other = next(i for i in range(3) if i != old)   # (the paused one cannot answer)
+
+        def moved():
+            p = c.partition(t, 0, via=other)
+            return p if p and p["leader"] not in (-1, old) else None
+        st = wait_until(moved, 30, desc="a new leader once the paused one's session expired")
+        n = sp.n_acked()
+        sp.wait_acked(n + 200)                        # the new leader acknowledges
+        os.kill(c.brokers[old].pid, signal.SIGCONT)
+        paused = False
+        wait_until(lambda: old in c.registered() and
+                   c.zk_client().get(f"{c.chroot}/brokers/ids/{old}")[1].czxid != old_epoch,
+                   30, desc=f"broker {old} registered again with a new broker epoch")
+        c.wait_isr(t, 0, n=3)
+        sp.wait_acked(sp.n_acked() + 100)
+    finally:
+        if paused:
+            os.kill(c.brokers[old].pid, signal.SIGCONT)
+        sp.stop()
+    assert not sp.errors, f"delivery errors: {sp.errors[:5]}"
+    assert st["leader"] != old, st
+    assert c.grep_logs("registered again as broker"), "no re-registration logged"
+    log = read_values(c.bootstrap, t)
+    assert log == [sp.value(s) for s in range(sp.sent)]
+    # the ex-leader, left alone, serves exactly the same log
+    make_leader(c, t, old)
+    assert read_values(f"127.0.0.1:{c.broker_port(old)}", t) == log
