@@ -25,8 +25,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <unistd.h>
 #include <time.h>
 
 #include "cluster/metadata.h"
@@ -62,8 +60,7 @@ typedef struct sender {
     pthread_t thread;
     bool started;
     msg *head, *tail;            /* guarded by link->lock */
-    int busy_fd;                 /* link->lock: kc's socket while a call is on it, else -1 */
-    kclient kc;                  /* sender thread only */
+    kclient kc;                  /* sender thread only (kclient_cut: any) */
 } sender;
 
 struct controller_link {
@@ -132,20 +129,6 @@ static bool deliver(sender *s, const msg *m)
         LOG_DBG(MOD, "broker %d: %s", s->broker_id, err);
         return false;
     }
-    /* Published so controller_link_free can cut a call short: a request
-     * to this very broker waits for its admin thread, which may be the
-     * one stopping the link. */
-    int dupfd = dup(s->kc.fd);   /* published instead of kc's own: see fetcher.c */
-    pthread_mutex_lock(&l->lock);
-    bool stopping = l->stop;
-    if (!stopping)
-        s->busy_fd = dupfd;
-    pthread_mutex_unlock(&l->lock);
-    if (stopping) {
-        if (dupfd >= 0)
-            close(dupfd);
-        return false;
-    }
     arena a;
     arena_init(&a, 0);
     union {
@@ -157,15 +140,10 @@ static bool deliver(sender *s, const msg *m)
     int rc = kclient_call_encoded(&s->kc, m->api_key, m->version, m->body, m->len, &a, &resp,
                                   CALL_TIMEOUT_MS, err, sizeof err);
     arena_reset(&a);
-    pthread_mutex_lock(&l->lock);
-    s->busy_fd = -1;
-    pthread_mutex_unlock(&l->lock);
-    if (dupfd >= 0)
-        close(dupfd);
     if (rc != 0) {
-        LOG_INF(MOD, "to broker %d: %s; will retry", s->broker_id, err);
-        kclient_close(&s->kc);
-        kclient_init(&s->kc, "samsa-controller", MAX_RESPONSE);
+        if (!kclient_was_cut(&s->kc))
+            LOG_INF(MOD, "to broker %d: %s; will retry", s->broker_id, err);
+        kclient_close(&s->kc);       /* reconnected at the next attempt */
         return false;
     }
     int16_t top = m->api_key == 4 ? resp.lai.error_code
@@ -238,7 +216,6 @@ static sender *sender_for(controller_link *l, int32_t id)
         return NULL;
     s->link = l;
     s->broker_id = id;
-    s->busy_fd = -1;
     kclient_init(&s->kc, "samsa-controller", MAX_RESPONSE);
     if (pthread_create(&s->thread, NULL, sender_main, s) != 0) {
         free(s);
@@ -322,9 +299,10 @@ void controller_link_free(controller_link *l)
     pthread_mutex_lock(&l->lock);
     l->stop = true;
     pthread_cond_broadcast(&l->cond);
+    /* A request to this very broker waits for its admin thread, which may
+     * be the one stopping the link: never wait for an answer now. */
     for (int i = 0; i < l->ns; i++)
-        if (l->s[i]->busy_fd >= 0)
-            shutdown(l->s[i]->busy_fd, SHUT_RDWR);   /* the call returns at once */
+        kclient_cut(&l->s[i]->kc);
     pthread_mutex_unlock(&l->lock);
     for (int i = 0; i < l->ns; i++) {
         if (l->s[i]->started)

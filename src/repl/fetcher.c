@@ -11,8 +11,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <unistd.h>
 #include <time.h>
 
 #include "cluster/topic.h"
@@ -60,13 +58,6 @@ typedef struct fetcher {
     char host[256];
     int port;
     bool endpoint_changed, kicked, stop;
-    /* The socket of the Fetch in flight (-1: none), so repl_follow can cut
-     * a long poll short when a partition is added or moved: the leader
-     * holds a follower's Fetch up to replica.fetch.wait.max.ms, and a new
-     * partition (acks=all produces wait for it) would wait that long to be
-     * asked for.  `cut`: it was cut (not an error: reconnect at once). */
-    int busy_fd;
-    bool cut;
     fpart *parts;
     int nparts, cap;
     kclient kc;                      /* the fetcher thread's own */
@@ -439,26 +430,11 @@ static int fetch_round(fetcher *f, snap *s, int n, const struct broker_config *c
         pp->partition_max_bytes = cfg->replica_fetch_max_bytes;
     }
     char err[512];
-    /* A duplicate of the socket is published, not the socket: kclient
-     * closes its own on error, and the number must not be reused by
-     * another socket while repl_follow may still shut it down. */
-    int dupfd = dup(f->kc.fd);
-    pthread_mutex_lock(&f->lock);
-    f->busy_fd = dupfd;
-    pthread_mutex_unlock(&f->lock);
-    int crc = kclient_call(&f->kc, FETCH_API_KEY, FETCH_VERSION, &req, &a, &resp,
-                           wait + CALL_SLACK_MS, err, sizeof err);
-    pthread_mutex_lock(&f->lock);
-    f->busy_fd = -1;
-    bool cut = f->cut;
-    f->cut = false;
-    pthread_mutex_unlock(&f->lock);
-    if (dupfd >= 0)
-        close(dupfd);
-    if (crc) {
-        if (!cut)
+    if (kclient_call(&f->kc, FETCH_API_KEY, FETCH_VERSION, &req, &a, &resp, wait + CALL_SLACK_MS,
+                     err, sizeof err)) {
+        if (!kclient_was_cut(&f->kc))
             LOG_WRN("repl", "fetcher for leader %d: Fetch: %s", f->leader_id, err);
-        rc = cut ? -2 : -1;
+        rc = -1;
         goto out;
     }
     if (resp.error_code) {
@@ -538,11 +514,11 @@ static void *fetcher_main(void *arg)
             any_trunc |= s[i].st == REPL_TRUNCATING;
         int rc = any_trunc ? truncate_round(f, s, n, cfg) : fetch_round(f, s, n, cfg);
         drop_snapshot(s, n);
-        if (rc == -2) {
-            kclient_close(&f->kc);   /* cut short by repl_follow: reconnect now */
-        } else if (rc < 0) {
-            kclient_close(&f->kc);   /* reconnect after the backoff */
-            nap(f, backoff);
+        if (rc < 0) {
+            bool cut = kclient_was_cut(&f->kc);
+            kclient_close(&f->kc);   /* reconnect: at once when repl_follow cut the call */
+            if (!cut)
+                nap(f, backoff);
         }
     }
     kclient_close(&f->kc);
@@ -557,7 +533,6 @@ static fetcher *fetcher_start(repl_fetchers *rf, int32_t leader_id, int slot)
     f->rf = rf;
     f->leader_id = leader_id;
     f->slot = slot;
-    f->busy_fd = -1;
     kclient_init(&f->kc, "samsa-replica-fetcher", RESPONSE_MAX_BYTES);
     pthread_mutex_init(&f->lock, NULL);
     pthread_condattr_t ca;
@@ -705,10 +680,10 @@ int repl_follow(repl_fetchers *rf, topic *t, partition *p, int32_t leader_id, co
         fp->gen = ++rf->gen;
         fp->retry_at_ms = 0;
         f->kicked = true;
-        if (f->busy_fd >= 0 && !f->cut) {
-            shutdown(f->busy_fd, SHUT_RDWR);   /* the long poll returns now */
-            f->cut = true;
-        }
+        /* The leader holds a follower's Fetch up to replica.fetch.wait.max.ms:
+         * cut the one in flight so this partition (acks=all produces wait
+         * for it) is asked for now. */
+        kclient_cut(&f->kc);
         pthread_cond_broadcast(&f->cv);
         rc = 0;
     }

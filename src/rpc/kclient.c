@@ -53,6 +53,7 @@ void kclient_init(kclient *c, const char *client_id, size_t max_response)
 {
     memset(c, 0, sizeof *c);
     c->fd = -1;
+    atomic_init(&c->cut_fd, -1);
     snprintf(c->client_id, sizeof c->client_id, "%s", client_id ? client_id : "");
     c->max_response = max_response;
     snprintf(c->peer, sizeof c->peer, "(not connected)");
@@ -229,9 +230,48 @@ int kclient_call(kclient *c, int16_t api_key, int16_t version, const void *req, 
     return rc;
 }
 
+#define CUT_PENDING (-2)            /* cut_fd: cut before the next call began */
+
+void kclient_cut(kclient *c)
+{
+    int fd = atomic_exchange(&c->cut_fd, CUT_PENDING);
+    if (fd >= 0) {
+        shutdown(fd, SHUT_RDWR);     /* the socket under both numbers: the call returns */
+        close(fd);
+    }
+}
+
+static int call_encoded(kclient *c, int16_t api_key, int16_t version, const uint8_t *body,
+                        size_t body_len, arena *a, void *resp, int timeout_ms, char *err,
+                        size_t errlen);
+
 int kclient_call_encoded(kclient *c, int16_t api_key, int16_t version, const uint8_t *body,
                          size_t body_len, arena *a, void *resp, int timeout_ms, char *err,
                          size_t errlen)
+{
+    c->was_cut = false;
+    int dupfd = c->fd >= 0 ? dup(c->fd) : -1;
+    if (atomic_exchange(&c->cut_fd, dupfd) == CUT_PENDING) {
+        /* Cut between calls (a cutter that checked no call ran): this one
+         * does not start, so no cut is ever lost to the gap. */
+        atomic_store(&c->cut_fd, -1);
+        if (dupfd >= 0)
+            close(dupfd);
+        c->was_cut = true;
+        return fail(c, KERR__IO, err, errlen, "call cut short");
+    }
+    int rc = call_encoded(c, api_key, version, body, body_len, a, resp, timeout_ms, err, errlen);
+    int mine = atomic_exchange(&c->cut_fd, -1);
+    if (mine >= 0)
+        close(mine);
+    else if (dupfd >= 0)
+        c->was_cut = true;           /* kclient_cut took it (and closed it) */
+    return rc;
+}
+
+static int call_encoded(kclient *c, int16_t api_key, int16_t version, const uint8_t *body,
+                        size_t body_len, arena *a, void *resp, int timeout_ms, char *err,
+                        size_t errlen)
 {
     const kapi_schema *api = kapi_schema_get(api_key);
     if (c->fd < 0)

@@ -25,6 +25,7 @@
 #ifndef SAMSA_RPC_KCLIENT_H
 #define SAMSA_RPC_KCLIENT_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -39,6 +40,12 @@ typedef struct kclient {
     size_t max_response;
     uint8_t *frame;              /* the last response frame (owned) */
     size_t frame_len;
+    /* A duplicate of fd while a call runs (-1 otherwise; -2: cut before
+     * the next call), for kclient_cut; whichever of the call and the
+     * cutter takes it (atomic exchange) closes it, so its number is never
+     * reused under the other. */
+    atomic_int cut_fd;
+    bool was_cut;                /* the last call failed because it was cut */
 } kclient;
 
 void kclient_init(kclient *c, const char *client_id, size_t max_response);
@@ -46,7 +53,16 @@ void kclient_init(kclient *c, const char *client_id, size_t max_response);
 int kclient_connect(kclient *c, const char *host, int port, int timeout_ms, char *err,
                     size_t errlen);
 bool kclient_connected(const kclient *c);
-void kclient_close(kclient *c);   /* also frees the last frame; init again to reuse */
+void kclient_close(kclient *c);   /* also frees the last frame; connect again to reuse */
+
+/* Any thread: make the call in flight on c return now, or, when none
+ * runs, the next call fail at once (either fails with KERR__IO and
+ * kclient_was_cut says so).  For a
+ * long poll that should be asked again (a follower's Fetch when a
+ * partition joins it) or a shutdown that must not wait for an answer. */
+void kclient_cut(kclient *c);
+/* Did the last call fail because kclient_cut cut it (not the peer)? */
+static inline bool kclient_was_cut(const kclient *c) { return c->was_cut; }
 
 /* Send `req` (the API's request struct) at `version` and decode the answer
  * into `resp` (the API's response struct, zeroed by the caller), arrays

@@ -249,3 +249,66 @@ TEST(kclient_misbehaving_peers_end_in_bounded_errors)
     CHECK(strstr(err, "cannot connect") != NULL);
     kclient_close(&c);
 }
+
+typedef struct cutter {
+    kclient *c;
+    int delay_ms;
+} cutter;
+
+static void *cut_after(void *arg)
+{
+    cutter *k = arg;
+    struct timespec ts = { 0, (long)k->delay_ms * 1000000L };
+    nanosleep(&ts, NULL);
+    kclient_cut(k->c);
+    return NULL;
+}
+
+/* kclient_cut from another thread ends a call to a silent peer at once
+ * (not at its 10 s deadline) and says so; a cut while no call runs makes
+ * the next call fail at once; a later call is not cut. */
+TEST(kclient_cut_ends_a_call_at_once)
+{
+    peer pe;
+    peer_start(&pe, PEER_SILENT);
+    kclient c;
+    kclient_init(&c, "t", 1 << 20);
+    arena a;
+    arena_init(&a, 1 << 20);
+    char err[256];
+    api_versions_req req;
+    api_versions_resp resp;
+    kcodec_defaults(&api_versions_req_schema, &req);
+    REQUIRE_EQ(kclient_connect(&c, "127.0.0.1", pe.port, 2000, err, sizeof err), 0);
+    cutter k = { &c, 100 };
+    pthread_t th;
+    REQUIRE_EQ(pthread_create(&th, NULL, cut_after, &k), 0);
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    CHECK_EQ(kclient_call(&c, 18, 0, &req, &a, &resp, 10000, err, sizeof err), KERR__IO);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    pthread_join(th, NULL);
+    double took = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+    CHECK(took < 5);
+    CHECK(kclient_was_cut(&c));
+
+    /* Cut between calls: the next one does not start. */
+    kclient_cut(&c);
+    CHECK_EQ(kclient_call(&c, 18, 0, &req, &a, &resp, 10000, err, sizeof err), KERR__IO);
+    CHECK(kclient_was_cut(&c));
+    CHECK(strstr(err, "cut short") != NULL);
+    kclient_close(&c);
+    arena_reset(&a);
+    peer_stop(&pe);
+
+    /* No cut pending: a call to an answering peer succeeds, not cut. */
+    peer_start(&pe, PEER_ANSWER);
+    arena_init(&a, 1 << 20);
+    REQUIRE_EQ(kclient_connect(&c, "127.0.0.1", pe.port, 2000, err, sizeof err), 0);
+    memset(&resp, 0, sizeof resp);
+    CHECK_EQ(kclient_call(&c, 18, 0, &req, &a, &resp, 5000, err, sizeof err), 0);
+    CHECK(!kclient_was_cut(&c));
+    kclient_close(&c);
+    arena_reset(&a);
+    peer_stop(&pe);
+}
