@@ -3,7 +3,8 @@
  *
  * One thread runs handle() for one event at a time.  The ZooKeeper
  * listener (on libzookeeper's completion thread) and
- * controller_alter_partition (on a request thread) only post events.
+ * ctl_call (controller_alter_partition and the admin operations, on
+ * request threads) only post events.
  * Everything below the "controller thread" line is owned by that thread.
  *
  * Rules kept here (numbered as in docs/cluster-design.md §7 and
@@ -22,11 +23,13 @@
  *       offline (leader -1) so a clean election can happen when it
  *       returns (election_isr_without).
  *   C11 the controller acts only while active: every event but ELECT,
- *       STOP and ALTER is dropped otherwise, and ALTER gets NOT_CONTROLLER.
+ *       STOP and CALL is dropped otherwise, and a CALL (AlterPartition and
+ *       the admin operations) gets NOT_CONTROLLER.
  *   C12 a broker that re-registered (new broker epoch) is first handled
  *       as failed (leaders move away, it leaves the ISR), then as joined.
  */
 #include "cluster/controller.h"
+#include "cluster/controller_int.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -44,7 +47,6 @@
 #define MOD "controller"
 #define ELECT_RETRY_MS 500
 #define WRITE_ATTEMPTS 3
-#define CTL_MAX_BROKERS 4096      /* live brokers the controller tracks */
 /* Kafka's markers in UpdateMetadata/StopReplica for a topic being deleted. */
 #define LEADER_DURING_DELETE (-2)
 #define EPOCH_DURING_DELETE (-2)
@@ -52,72 +54,9 @@
 #define LAI_TYPE_INCREMENTAL 1
 #define LAI_TYPE_FULL 2
 
-enum ev_type { EV_ELECT, EV_BROKERS, EV_TOPICS, EV_TOPIC_CHANGED, EV_DELETES, EV_EXPIRED,
-               EV_ALTER, EV_STOP };
-
-typedef struct alter_req {
-    int32_t broker_id, partition, leader_epoch, partition_epoch;
-    int64_t broker_epoch;
-    const char *topic;
-    const int32_t *isr;
-    int nisr;
-    controller_partition_state *out;
-    int16_t error;
-    bool done;
-} alter_req;
-
-typedef struct ev {
-    enum ev_type type;
-    char *arg;                   /* EV_TOPIC_CHANGED: the topic */
-    alter_req *alter;            /* EV_ALTER */
-    struct ev *next;
-} ev;
-
-typedef struct cbroker {
-    int32_t id;
-    int64_t epoch;               /* czxid of /brokers/ids/N */
-    zkl_broker reg;
-} cbroker;
-
-typedef struct cpart {
-    bool has_state;              /* the state znode exists (st is valid) */
-    bool bad;                    /* its state znode does not decode: left alone */
-    bool dirty;                  /* written since the last flush */
-    bool is_new;                 /* created since the last flush */
-    zkl_partition_state st;
-} cpart;
-
-typedef struct ctopic {
-    char *name;
-    bool unclean;                /* unclean.leader.election.enable for the topic */
-    zkl_assignment a;
-    cpart *parts;                /* [a.npartitions] */
-} ctopic;
-
-struct controller {
-    controller_cfg cfg;
-    controller_channel ch;
-    zk_session *zs;
-    pthread_t thread;
-    pthread_mutex_t lock;        /* guards the queue and alter_req.done */
-    pthread_cond_t cond;         /* queue not empty */
-    pthread_cond_t done_cond;    /* an alter_req is done */
-    ev *head, *tail;
-    atomic_bool active;
-    atomic_int epoch;
-    atomic_int resignations;
-    /* ---- controller thread only ---- */
-    bool retry_elect;            /* run the election again after ELECT_RETRY_MS */
-    int32_t epoch_zkv;           /* /controller_epoch version we wrote (C1) */
-    cbroker *brokers;
-    int nbrokers;
-    ctopic *topics;
-    int ntopics;
-};
-
 /* ---- events (any thread) ------------------------------------------------ */
 
-static bool post(controller *c, enum ev_type type, const char *arg, alter_req *alter)
+static bool post(controller *c, enum ev_type type, const char *arg, ctl_call_req *call)
 {
     ev *e = calloc(1, sizeof *e);
     if (!e || (arg && !(e->arg = strdup(arg)))) {
@@ -126,7 +65,7 @@ static bool post(controller *c, enum ev_type type, const char *arg, alter_req *a
         return false;
     }
     e->type = type;
-    e->alter = alter;
+    e->call = call;
     pthread_mutex_lock(&c->lock);
     if (c->tail)
         c->tail->next = e;
@@ -161,7 +100,7 @@ static void on_zk_event(zk_session *s, enum zk_event what, const char *path, voi
 
 /* ---- controller thread -------------------------------------------------- */
 
-static int64_t now_ms(void)
+int64_t ctl_now_ms(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
@@ -187,7 +126,7 @@ static void forget_all(controller *c)
     c->nbrokers = 0;
 }
 
-static const cbroker *live_broker(const controller *c, int32_t id)
+const cbroker *ctl_live_broker(const controller *c, int32_t id)
 {
     for (int i = 0; i < c->nbrokers; i++)
         if (c->brokers[i].id == id)
@@ -195,7 +134,7 @@ static const cbroker *live_broker(const controller *c, int32_t id)
     return NULL;
 }
 
-static ctopic *find_topic(controller *c, const char *name)
+ctopic *ctl_find_topic(controller *c, const char *name)
 {
     for (int i = 0; i < c->ntopics; i++)
         if (!strcmp(c->topics[i].name, name))
@@ -213,7 +152,7 @@ static void remove_topic(controller *c, ctopic *t)
 /* Stop acting as controller.  Our /controller node is deleted (so an
  * election can happen) unless someone else holds it; retry: run for
  * election again shortly (a newer controller, if any, keeps the node). */
-static void resign(controller *c, const char *why, bool retry)
+void ctl_resign(controller *c, const char *why, bool retry)
 {
     if (atomic_load(&c->active)) {
         LOG_WRN(MOD, "broker %d resigns as controller (epoch %d): %s", c->cfg.broker_id,
@@ -229,15 +168,15 @@ static void resign(controller *c, const char *why, bool retry)
     c->retry_elect = retry;
 }
 
-static void zk_trouble(controller *c, const char *what, zk_rc rc)
+void ctl_zk_trouble(controller *c, const char *what, zk_rc rc)
 {
     char why[256];
     snprintf(why, sizeof why, "ZooKeeper %s failed: %s", what, zk_rc_str(rc));
-    resign(c, why, rc != ZKR_EXPIRED);
+    ctl_resign(c, why, rc != ZKR_EXPIRED);
 }
 
 /* live ids, in registration order */
-static int live_ids(const controller *c, int32_t *out)
+int ctl_live_ids(const controller *c, int32_t *out)
 {
     for (int i = 0; i < c->nbrokers; i++)
         out[i] = c->brokers[i].id;
@@ -255,13 +194,13 @@ static int load_brokers(controller *c, int32_t *joined, int *njoined, int32_t *l
     int n;
     zk_rc rc = zk_children(c->zs, ZK_PATH_BROKER_IDS, true, &names, &n);
     if (rc != ZKR_OK) {
-        zk_trouble(c, "read of " ZK_PATH_BROKER_IDS, rc);
+        ctl_zk_trouble(c, "read of " ZK_PATH_BROKER_IDS, rc);
         return -1;
     }
     cbroker *nb = calloc((size_t)(n > 0 ? n : 1), sizeof *nb);
     if (!nb) {
         zk_free_strings(names, n);
-        resign(c, "out of memory", true);
+        ctl_resign(c, "out of memory", true);
         return -1;
     }
     int k = 0;
@@ -288,7 +227,7 @@ static int load_brokers(controller *c, int32_t *joined, int *njoined, int32_t *l
         if (rc != ZKR_OK) {
             free(nb);
             zk_free_strings(names, n);
-            zk_trouble(c, "read of a broker registration", rc);
+            ctl_zk_trouble(c, "read of a broker registration", rc);
             return -1;
         }
         if (zkl_broker_decode(data, len, &nb[k].reg, err, sizeof err) < 0) {
@@ -305,7 +244,7 @@ static int load_brokers(controller *c, int32_t *joined, int *njoined, int32_t *l
     zk_free_strings(names, n);
     *njoined = *nleft = 0;
     for (int i = 0; i < k; i++) {
-        const cbroker *old = live_broker(c, nb[i].id);
+        const cbroker *old = ctl_live_broker(c, nb[i].id);
         if (!old || old->epoch != nb[i].epoch)
             joined[(*njoined)++] = nb[i].id;
     }
@@ -334,7 +273,7 @@ static int load_state(controller *c, const ctopic *t, int32_t i, cpart *p)
     if (rc == ZKR_NONODE)
         return 0;
     if (rc != ZKR_OK) {
-        zk_trouble(c, "read of a partition state", rc);
+        ctl_zk_trouble(c, "read of a partition state", rc);
         return -1;
     }
     if (zkl_partition_state_decode(data, len, &p->st, err, sizeof err) < 0) {
@@ -374,7 +313,7 @@ static bool topic_unclean(controller *c, const char *name)
 /* (Re)load topic `name`: assignment (data watch armed), configs, and the
  * state of every partition not known yet.  *t: the topic, NULL when its
  * znode is gone or does not decode.  -1 after resigning. */
-static int load_topic(controller *c, const char *name, ctopic **out)
+int ctl_load_topic(controller *c, const char *name, ctopic **out)
 {
     char path[ZKL_MAX_PATH], *data, err[160];
     size_t len;
@@ -387,7 +326,7 @@ static int load_topic(controller *c, const char *name, ctopic **out)
     if (rc == ZKR_NONODE)
         return 0;
     if (rc != ZKR_OK) {
-        zk_trouble(c, "read of a topic assignment", rc);
+        ctl_zk_trouble(c, "read of a topic assignment", rc);
         return -1;
     }
     zkl_assignment a;
@@ -397,7 +336,7 @@ static int load_topic(controller *c, const char *name, ctopic **out)
         LOG_ERR(MOD, "%s does not decode (%s): topic left alone", path, err);
         return 0;
     }
-    ctopic *t = find_topic(c, name);
+    ctopic *t = ctl_find_topic(c, name);
     int32_t known = 0;
     if (!t) {
         ctopic *nt = realloc(c->topics, (size_t)(c->ntopics + 1) * sizeof *nt);
@@ -407,7 +346,7 @@ static int load_topic(controller *c, const char *name, ctopic **out)
                 c->topics = nt;
             free(nm);
             zkl_assignment_free(&a);
-            resign(c, "out of memory", true);
+            ctl_resign(c, "out of memory", true);
             return -1;
         }
         c->topics = nt;
@@ -422,7 +361,7 @@ static int load_topic(controller *c, const char *name, ctopic **out)
     if (!np) {
         t->a = a;
         remove_topic(c, t);
-        resign(c, "out of memory", true);
+        ctl_resign(c, "out of memory", true);
         return -1;
     }
     if (known)
@@ -440,7 +379,7 @@ static int load_topic(controller *c, const char *name, ctopic **out)
 
 /* -- deciding ---- */
 
-static id_set assigned(const ctopic *t, int32_t i)
+id_set ctl_assigned(const ctopic *t, int32_t i)
 {
     return (id_set){ t->a.replicas[i], t->a.nreplicas[i] };
 }
@@ -456,7 +395,7 @@ static int isr_without_dead(const controller *c, const zkl_partition_state *st, 
     for (int pass = 0; pass < 2; pass++) {
         for (int i = 0; i < st->nisr; i++) {
             int32_t id = st->isr[i];
-            if ((id == st->leader) != (pass == 1) || live_broker(c, id))
+            if ((id == st->leader) != (pass == 1) || ctl_live_broker(c, id))
                 continue;
             n = election_isr_without((id_set){ out, n }, id, tmp);
             memcpy(out, tmp, (size_t)n * sizeof *out);
@@ -479,16 +418,16 @@ static bool compute(const controller *c, const ctopic *t, int32_t i, zkl_partiti
     /* the live brokers that matter: the live assigned replicas */
     int32_t live[ZKL_MAX_REPLICAS];
     int nlive = 0;
-    id_set as0 = assigned(t, i);
+    id_set as0 = ctl_assigned(t, i);
     for (int k = 0; k < as0.n && nlive < ZKL_MAX_REPLICAS; k++)
-        if (live_broker(c, as0.v[k]))
+        if (ctl_live_broker(c, as0.v[k]))
             live[nlive++] = as0.v[k];
     id_set lv = { live, nlive };
     if (p->bad)
         return false;
     if (!p->has_state) {
         memset(ns, 0, sizeof *ns);
-        id_set as = assigned(t, i);
+        id_set as = ctl_assigned(t, i);
         for (int k = 0; k < as.n; k++)
             if (id_set_has(lv, as.v[k]))
                 ns->isr[ns->nisr++] = as.v[k];
@@ -509,7 +448,7 @@ static bool compute(const controller *c, const ctopic *t, int32_t i, zkl_partiti
     }
     bool unclean = false;
     /* C5: from the ISR unless the topic allows unclean election */
-    int32_t leader = election_offline(assigned(t, i), (id_set){ st->isr, st->nisr }, lv,
+    int32_t leader = election_offline(ctl_assigned(t, i), (id_set){ st->isr, st->nisr }, lv,
                                       t->unclean, &unclean);
     if (leader < 0) {
         ns->nisr = isr_without_dead(c, st, ns->isr);     /* C10 */
@@ -534,7 +473,7 @@ static bool compute(const controller *c, const ctopic *t, int32_t i, zkl_partiti
 
 /* Write partition i's state ns.  0: written; 1: the state znode had moved
  * (re-read: recompute); -1: fenced or ZooKeeper trouble (resigned). */
-static int write_state(controller *c, ctopic *t, int32_t i, zkl_partition_state *ns)
+int ctl_write_state(controller *c, ctopic *t, int32_t i, zkl_partition_state *ns)
 {
     cpart *p = &t->parts[i];
     char path[ZKL_MAX_PATH];
@@ -547,13 +486,13 @@ static int write_state(controller *c, ctopic *t, int32_t i, zkl_partition_state 
         snprintf(parent, sizeof parent, "%.*s", (int)(strrchr(path, '/') - path), path);
         zk_rc rc = zk_ensure_path(c->zs, parent);
         if (rc != ZKR_OK) {
-            zk_trouble(c, "create of a partition path", rc);
+            ctl_zk_trouble(c, "create of a partition path", rc);
             return -1;
         }
     }
     char *body = zkl_partition_state_encode(ns);
     if (!body) {
-        resign(c, "out of memory", true);
+        ctl_resign(c, "out of memory", true);
         return -1;
     }
     /* C1: the epoch check and the state write, atomically */
@@ -575,25 +514,25 @@ static int write_state(controller *c, ctopic *t, int32_t i, zkl_partition_state 
     }
     if (failed == 0) {
         /* C1: /controller_epoch moved on: a newer controller exists. */
-        resign(c, "fenced: /controller_epoch changed since this controller won", true);
+        ctl_resign(c, "fenced: /controller_epoch changed since this controller won", true);
         return -1;
     }
     if (failed == 1 && (rc == ZKR_BADVERSION || rc == ZKR_NODEEXISTS || rc == ZKR_NONODE)) {
         LOG_WRN(MOD, "%s changed behind the controller (%s): re-reading", path, zk_rc_str(rc));
         return load_state(c, t, i, p) < 0 ? -1 : 1;
     }
-    zk_trouble(c, "partition state write", rc);
+    ctl_zk_trouble(c, "partition state write", rc);
     return -1;
 }
 
 /* Bring partition i to the state compute() wants; -1 after resigning. */
-static int reconcile_partition(controller *c, ctopic *t, int32_t i)
+int ctl_reconcile_partition(controller *c, ctopic *t, int32_t i)
 {
     for (int attempt = 0; attempt < WRITE_ATTEMPTS; attempt++) {
         zkl_partition_state ns;
         if (!compute(c, t, i, &ns))
             return 0;
-        int r = write_state(c, t, i, &ns);
+        int r = ctl_write_state(c, t, i, &ns);
         if (r <= 0)
             return r;
     }
@@ -602,14 +541,14 @@ static int reconcile_partition(controller *c, ctopic *t, int32_t i)
 }
 
 /* t NULL: every topic. */
-static int reconcile(controller *c, ctopic *t)
+int ctl_reconcile(controller *c, ctopic *t)
 {
     for (int k = 0; k < c->ntopics; k++) {
         ctopic *tt = &c->topics[k];
         if (t && tt != t)
             continue;
         for (int32_t i = 0; i < tt->a.npartitions; i++)
-            if (reconcile_partition(c, tt, i) < 0)
+            if (ctl_reconcile_partition(c, tt, i) < 0)
                 return -1;
     }
     return 0;
@@ -656,7 +595,7 @@ static void send_leader_and_isr(controller *c, const cbroker *b, bool full, aren
         ts->topic_id = t->a.topic_id;
         for (int32_t i = 0; i < t->a.npartitions; i++) {
             cpart *p = &t->parts[i];
-            if (!p->has_state || !(full || p->dirty) || !id_set_has(assigned(t, i), b->id))
+            if (!p->has_state || !(full || p->dirty) || !id_set_has(ctl_assigned(t, i), b->id))
                 continue;
             if (!ts->partition_states.v) {
                 ts->partition_states.v = arena_alloc(
@@ -677,7 +616,7 @@ static void send_leader_and_isr(controller *c, const cbroker *b, bool full, aren
             ps->adding_replicas = ids(NULL, 0);
             ps->removing_replicas = ids(NULL, 0);
             ps->is_new = p->is_new;
-            const cbroker *l = live_broker(c, p->st.leader);
+            const cbroker *l = ctl_live_broker(c, p->st.leader);
             bool listed = false;
             for (int j = 0; j < req.live_leaders.n; j++)
                 listed |= req.live_leaders.v[j].broker_id == p->st.leader;
@@ -711,7 +650,7 @@ static void fill_um_partition(update_metadata_partition_state *ps, const control
     int32_t *off = arena_alloc(ar, (size_t)t->a.nreplicas[i] * sizeof *off + 1);
     int noff = 0;
     for (int k = 0; off && k < t->a.nreplicas[i]; k++)
-        if (!live_broker(c, t->a.replicas[i][k]))
+        if (!ctl_live_broker(c, t->a.replicas[i][k]))
             off[noff++] = t->a.replicas[i][k];
     ps->offline_replicas = ids(off, noff);
 }
@@ -719,7 +658,7 @@ static void fill_um_partition(update_metadata_partition_state *ps, const control
 /* UpdateMetadata to broker b: every partition (full) or those written
  * since the last flush; `deleting`, when set, is a topic being deleted,
  * sent with leader LEADER_DURING_DELETE. */
-static void send_update_metadata(controller *c, const cbroker *b, bool full,
+void ctl_send_update_metadata(controller *c, const cbroker *b, bool full,
                                  const ctopic *deleting, arena *ar)
 {
     update_metadata_req req = { .controller_id = c->cfg.broker_id,
@@ -774,16 +713,11 @@ static void send_update_metadata(controller *c, const cbroker *b, bool full,
     c->ch.update_metadata(c->ch.ctx, b->id, &req);
 }
 
-enum flush_flags {
-    FL_LAI = 1,                  /* LeaderAndIsr for written partitions */
-    FL_UM_ALL = 2,               /* UpdateMetadata to every live broker even if nothing was written */
-};
-
 /* Tell the brokers what changed: LeaderAndIsr to the live replicas of
  * each written partition (full to the brokers in `fresh`: just joined, or
  * everyone after a failover), UpdateMetadata to every live broker (full
  * to `fresh`).  Then nothing is dirty any more. */
-static void flush(controller *c, const int32_t *fresh, int nfresh, int flags)
+void ctl_flush(controller *c, const int32_t *fresh, int nfresh, int flags)
 {
     bool any_dirty = false;
     for (int k = 0; k < c->ntopics; k++)
@@ -797,7 +731,7 @@ static void flush(controller *c, const int32_t *fresh, int nfresh, int flags)
         if ((flags & FL_LAI) || full)
             send_leader_and_isr(c, b, full, &ar);
         if (full || any_dirty || (flags & FL_UM_ALL))
-            send_update_metadata(c, b, full, NULL, &ar);
+            ctl_send_update_metadata(c, b, full, NULL, &ar);
         arena_reset(&ar);
     }
     for (int k = 0; k < c->ntopics; k++)
@@ -823,7 +757,7 @@ static void send_stop_replicas(controller *c, const ctopic *t, arena *ar)
             return;
         int n = 0;
         for (int32_t i = 0; i < t->a.npartitions; i++) {
-            if (!id_set_has(assigned(t, i), b->id))
+            if (!id_set_has(ctl_assigned(t, i), b->id))
                 continue;
             ps[n] = (stop_replica_req_partition_states){ .partition_index = i,
                                                          .leader_epoch = EPOCH_DURING_DELETE,
@@ -862,9 +796,9 @@ static int delete_c1(controller *c, const char *path)
         return 1;
     }
     if (failed == 0)
-        resign(c, "fenced: /controller_epoch changed since this controller won", true);
+        ctl_resign(c, "fenced: /controller_epoch changed since this controller won", true);
     else
-        zk_trouble(c, "delete", rc);
+        ctl_zk_trouble(c, "delete", rc);
     return -1;
 }
 
@@ -879,7 +813,7 @@ static int delete_topic(controller *c, const char *name)
     if (snprintf(marker, sizeof marker, "%s/%s", ZK_PATH_DELETE_TOPICS, name) >=
         (int)sizeof marker)
         return 0;
-    ctopic *t = find_topic(c, name);
+    ctopic *t = ctl_find_topic(c, name);
     if (t) {
         LOG_INF(MOD, "deleting topic %s (%d partitions)", name, t->a.npartitions);
         arena ar;
@@ -887,7 +821,7 @@ static int delete_topic(controller *c, const char *name)
         send_stop_replicas(c, t, &ar);
         arena_reset(&ar);
         for (int k = 0; k < c->nbrokers; k++) {
-            send_update_metadata(c, &c->brokers[k], false, t, &ar);
+            ctl_send_update_metadata(c, &c->brokers[k], false, t, &ar);
             arena_reset(&ar);
         }
         int r = 0;
@@ -917,7 +851,7 @@ static int handle_deletes(controller *c)
     int n;
     zk_rc rc = zk_children(c->zs, ZK_PATH_DELETE_TOPICS, true, &names, &n);
     if (rc != ZKR_OK) {
-        zk_trouble(c, "read of " ZK_PATH_DELETE_TOPICS, rc);
+        ctl_zk_trouble(c, "read of " ZK_PATH_DELETE_TOPICS, rc);
         return -1;
     }
     int r = 0;
@@ -935,7 +869,7 @@ static int handle_topics(controller *c)
     int n;
     zk_rc rc = zk_children(c->zs, ZK_PATH_BROKER_TOPICS, true, &names, &n);
     if (rc != ZKR_OK) {
-        zk_trouble(c, "read of " ZK_PATH_BROKER_TOPICS, rc);
+        ctl_zk_trouble(c, "read of " ZK_PATH_BROKER_TOPICS, rc);
         return -1;
     }
     /* topics removed behind our back: forget them */
@@ -948,13 +882,13 @@ static int handle_topics(controller *c)
     }
     int r = 0;
     for (int i = 0; i < n && r == 0; i++) {
-        if (find_topic(c, names[i]))
+        if (ctl_find_topic(c, names[i]))
             continue;
         ctopic *t;
-        r = load_topic(c, names[i], &t);
+        r = ctl_load_topic(c, names[i], &t);
         if (r == 0 && t) {
             LOG_INF(MOD, "new topic %s: %d partitions", t->name, t->a.npartitions);
-            r = reconcile(c, t);
+            r = ctl_reconcile(c, t);
         }
     }
     zk_free_strings(names, n);
@@ -964,11 +898,11 @@ static int handle_topics(controller *c)
 static int handle_topic_changed(controller *c, const char *name)
 {
     ctopic *t;
-    if (!find_topic(c, name))
+    if (!ctl_find_topic(c, name))
         return 0;                /* not ours to know yet: the child watch brings it */
-    if (load_topic(c, name, &t) < 0)
+    if (ctl_load_topic(c, name, &t) < 0)
         return -1;
-    return t ? reconcile(c, t) : 0;
+    return t ? ctl_reconcile(c, t) : 0;
 }
 
 static int become_controller(controller *c)
@@ -982,20 +916,20 @@ static int become_controller(controller *c)
     int n;
     zk_rc rc = zk_children(c->zs, ZK_PATH_BROKER_TOPICS, true, &names, &n);
     if (rc != ZKR_OK) {
-        zk_trouble(c, "read of " ZK_PATH_BROKER_TOPICS, rc);
+        ctl_zk_trouble(c, "read of " ZK_PATH_BROKER_TOPICS, rc);
         return -1;
     }
     int r = 0;
     for (int i = 0; i < n && r == 0; i++) {
         ctopic *t;
-        r = load_topic(c, names[i], &t);
+        r = ctl_load_topic(c, names[i], &t);
     }
     zk_free_strings(names, n);
-    if (r < 0 || reconcile(c, NULL) < 0)
+    if (r < 0 || ctl_reconcile(c, NULL) < 0)
         return -1;
     int32_t all[CTL_MAX_BROKERS];
-    int nall = live_ids(c, all);
-    flush(c, all, nall, FL_LAI);
+    int nall = ctl_live_ids(c, all);
+    ctl_flush(c, all, nall, FL_LAI);
     return handle_deletes(c);
 }
 
@@ -1029,16 +963,16 @@ static int handle_brokers(controller *c)
     if (nb != c->nbrokers) {
         int all = c->nbrokers;
         c->nbrokers = nb;
-        int r = reconcile(c, NULL);
+        int r = ctl_reconcile(c, NULL);
         if (!atomic_load(&c->active))
             return -1;           /* resigned: brokers already forgotten */
         c->nbrokers = all;
         if (r < 0)
             return -1;
     }
-    if (reconcile(c, NULL) < 0)
+    if (ctl_reconcile(c, NULL) < 0)
         return -1;
-    flush(c, joined, njoined, FL_LAI | ((njoined || nleft) ? FL_UM_ALL : 0));
+    ctl_flush(c, joined, njoined, FL_LAI | ((njoined || nleft) ? FL_UM_ALL : 0));
     return 0;
 }
 
@@ -1050,7 +984,7 @@ static void handle_elect(controller *c)
         zk_rc rc = zk_exists(c->zs, ZK_PATH_CONTROLLER, true, &st);
         if (rc == ZKR_OK && st.ephemeral_owner == zk_session_id(c->zs))
             return;
-        resign(c, "/controller is no longer this broker's", true);
+        ctl_resign(c, "/controller is no longer this broker's", true);
         return;
     }
     c->retry_elect = false;
@@ -1062,7 +996,7 @@ static void handle_elect(controller *c)
             return;
         }
     }
-    char *body = zkl_controller_encode(c->cfg.broker_id, now_ms());
+    char *body = zkl_controller_encode(c->cfg.broker_id, ctl_now_ms());
     if (!body) {
         c->retry_elect = true;
         return;
@@ -1127,7 +1061,7 @@ static void handle_elect(controller *c)
     }
     atomic_store(&c->active, true);
     if (zkv < 0) {
-        zk_trouble(c, "increment of " ZK_PATH_CONTROLLER_EPOCH, rc == ZKR_OK ? ZKR_ERROR : rc);
+        ctl_zk_trouble(c, "increment of " ZK_PATH_CONTROLLER_EPOCH, rc == ZKR_OK ? ZKR_ERROR : rc);
         return;
     }
     c->epoch_zkv = zkv;
@@ -1159,14 +1093,24 @@ static void fill_out(controller_partition_state *out, const zkl_partition_state 
     memcpy(out->isr, st->isr, (size_t)st->nisr * sizeof *st->isr);
 }
 
-static int16_t handle_alter(controller *c, alter_req *r)
+typedef struct alter_req {
+    int32_t broker_id, partition, leader_epoch, partition_epoch;
+    int64_t broker_epoch;
+    const char *topic;
+    const int32_t *isr;
+    int nisr;
+    controller_partition_state *out;
+} alter_req;
+
+static int16_t handle_alter(controller *c, void *arg)
 {
+    alter_req *r = arg;
     if (!atomic_load(&c->active))
         return KERR_NOT_CONTROLLER;
-    const cbroker *b = live_broker(c, r->broker_id);
+    const cbroker *b = ctl_live_broker(c, r->broker_id);
     if (!b || (r->broker_epoch != -1 && r->broker_epoch != b->epoch))
         return KERR_STALE_BROKER_EPOCH;
-    ctopic *t = find_topic(c, r->topic);
+    ctopic *t = ctl_find_topic(c, r->topic);
     if (!t || r->partition < 0 || r->partition >= t->a.npartitions ||
         !t->parts[r->partition].has_state)
         return KERR_UNKNOWN_TOPIC_OR_PARTITION;
@@ -1188,9 +1132,9 @@ static int16_t handle_alter(controller *c, alter_req *r)
         for (int j = 0; j < i; j++)
             if (r->isr[i] == r->isr[j])
                 return KERR_INVALID_REQUEST;
-        if (!id_set_has(assigned(t, r->partition), r->isr[i]))
+        if (!id_set_has(ctl_assigned(t, r->partition), r->isr[i]))
             return KERR_INVALID_REQUEST;
-        if (!live_broker(c, r->isr[i]))
+        if (!ctl_live_broker(c, r->isr[i]))
             return KERR_INELIGIBLE_REPLICA;       /* C7's other half: only live members */
         has_leader |= r->isr[i] == r->broker_id;
     }
@@ -1199,7 +1143,7 @@ static int16_t handle_alter(controller *c, alter_req *r)
     zkl_partition_state ns = p->st;
     memcpy(ns.isr, r->isr, (size_t)r->nisr * sizeof *r->isr);
     ns.nisr = r->nisr;
-    int w = write_state(c, t, r->partition, &ns);
+    int w = ctl_write_state(c, t, r->partition, &ns);
     if (w < 0)
         return KERR_NOT_CONTROLLER;
     if (w > 0)
@@ -1207,11 +1151,11 @@ static int16_t handle_alter(controller *c, alter_req *r)
     fill_out(r->out, &p->st);
     LOG_INF(MOD, "%s-%d: ISR now has %d members (AlterPartition from %d)", t->name,
             r->partition, ns.nisr, r->broker_id);
-    flush(c, NULL, 0, 0);        /* UpdateMetadata only: the leader has the answer */
+    ctl_flush(c, NULL, 0, 0);        /* UpdateMetadata only: the leader has the answer */
     return KERR_NONE;
 }
 
-static void finish_alter(controller *c, alter_req *r, int16_t error)
+static void finish_call(controller *c, ctl_call_req *r, int16_t error)
 {
     pthread_mutex_lock(&c->lock);
     r->error = error;
@@ -1228,10 +1172,10 @@ static void handle(controller *c, ev *e)
         handle_elect(c);
         break;
     case EV_EXPIRED:
-        resign(c, "ZooKeeper session expired", false);
+        ctl_resign(c, "ZooKeeper session expired", false);
         break;
-    case EV_ALTER:
-        finish_alter(c, e->alter, handle_alter(c, e->alter));
+    case EV_CALL:
+        finish_call(c, e->call, e->call->fn(c, e->call->arg));
         break;
     case EV_BROKERS:
         if (active)
@@ -1239,11 +1183,11 @@ static void handle(controller *c, ev *e)
         break;
     case EV_TOPICS:
         if (active && handle_topics(c) == 0)
-            flush(c, NULL, 0, FL_LAI);
+            ctl_flush(c, NULL, 0, FL_LAI);
         break;
     case EV_TOPIC_CHANGED:
         if (active && handle_topic_changed(c, e->arg) == 0)
-            flush(c, NULL, 0, FL_LAI);
+            ctl_flush(c, NULL, 0, FL_LAI);
         break;
     case EV_DELETES:
         if (active)
@@ -1290,7 +1234,7 @@ static void *run(void *arg)
         if (stop)
             break;
     }
-    resign(c, "stopping", false);
+    ctl_resign(c, "stopping", false);
     /* Nothing is posted after EV_STOP but ZooKeeper events, which are
      * dropped, and no AlterPartition (the caller's contract). */
     return NULL;
@@ -1354,8 +1298,8 @@ void controller_stop(controller *c)
     while (c->head) {
         ev *e = c->head;
         c->head = e->next;
-        if (e->alter)
-            finish_alter(c, e->alter, KERR_NOT_CONTROLLER);
+        if (e->call)
+            finish_call(c, e->call, KERR_NOT_CONTROLLER);
         free(e->arg);
         free(e);
     }
@@ -1380,6 +1324,18 @@ int controller_resignations(const controller *c)
     return atomic_load(&c->resignations);
 }
 
+int16_t ctl_call(controller *c, ctl_call_fn fn, void *arg)
+{
+    ctl_call_req r = { .fn = fn, .arg = arg };
+    if (!post(c, EV_CALL, NULL, &r))
+        return KERR_NOT_CONTROLLER;
+    pthread_mutex_lock(&c->lock);
+    while (!r.done)
+        pthread_cond_wait(&c->done_cond, &c->lock);
+    pthread_mutex_unlock(&c->lock);
+    return r.error;
+}
+
 int16_t controller_alter_partition(controller *c, int32_t broker_id, int64_t broker_epoch,
                                    const char *topic, int32_t partition, int32_t leader_epoch,
                                    int32_t partition_epoch, const int32_t *new_isr, int nisr,
@@ -1390,11 +1346,5 @@ int16_t controller_alter_partition(controller *c, int32_t broker_id, int64_t bro
                     .partition_epoch = partition_epoch, .isr = new_isr, .nisr = nisr,
                     .out = out };
     memset(out, 0, sizeof *out);
-    if (!post(c, EV_ALTER, NULL, &r))
-        return KERR_NOT_CONTROLLER;
-    pthread_mutex_lock(&c->lock);
-    while (!r.done)
-        pthread_cond_wait(&c->done_cond, &c->lock);
-    pthread_mutex_unlock(&c->lock);
-    return r.error;
+    return ctl_call(c, handle_alter, &r);
 }

@@ -1,0 +1,130 @@
+/*
+ * controller_int.h - the controller's state and helpers, shared by the
+ * files that make up the controller (controller.c: election, events,
+ * partition states and the requests to brokers; the other controller_*.c:
+ * one operation each).  Everything here runs on the controller thread,
+ * except ctl_call, which any thread may use to run a function there.
+ * Not for use outside src/cluster/controller*.c.
+ */
+#ifndef SAMSA_CLUSTER_CONTROLLER_INT_H
+#define SAMSA_CLUSTER_CONTROLLER_INT_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "cluster/controller.h"
+#include "cluster/election.h"
+#include "cluster/zk_layout.h"
+#include "cluster/zk_session.h"
+
+#define CTL_MAX_BROKERS 4096      /* live brokers the controller tracks */
+
+enum ev_type { EV_ELECT, EV_BROKERS, EV_TOPICS, EV_TOPIC_CHANGED, EV_DELETES, EV_EXPIRED,
+               EV_CALL, EV_STOP };
+
+/* A function run on the controller thread for a caller that waits: see
+ * ctl_call. */
+typedef int16_t (*ctl_call_fn)(controller *c, void *arg);
+
+typedef struct ctl_call_req {
+    ctl_call_fn fn;
+    void *arg;
+    int16_t error;
+    bool done;
+} ctl_call_req;
+
+typedef struct ev {
+    enum ev_type type;
+    char *arg;                   /* EV_TOPIC_CHANGED: the topic */
+    ctl_call_req *call;          /* EV_CALL */
+    struct ev *next;
+} ev;
+
+typedef struct cbroker {
+    int32_t id;
+    int64_t epoch;               /* czxid of /brokers/ids/N */
+    zkl_broker reg;
+} cbroker;
+
+typedef struct cpart {
+    bool has_state;              /* the state znode exists (st is valid) */
+    bool bad;                    /* its state znode does not decode: left alone */
+    bool dirty;                  /* written since the last flush */
+    bool is_new;                 /* created since the last flush */
+    zkl_partition_state st;
+} cpart;
+
+typedef struct ctopic {
+    char *name;
+    bool unclean;                /* unclean.leader.election.enable for the topic */
+    zkl_assignment a;
+    cpart *parts;                /* [a.npartitions] */
+} ctopic;
+
+struct controller {
+    controller_cfg cfg;
+    controller_channel ch;
+    zk_session *zs;
+    pthread_t thread;
+    pthread_mutex_t lock;        /* guards the queue and ctl_call_req.done */
+    pthread_cond_t cond;         /* queue not empty */
+    pthread_cond_t done_cond;    /* a ctl_call_req is done */
+    ev *head, *tail;
+    atomic_bool active;
+    atomic_int epoch;
+    atomic_int resignations;
+    /* ---- controller thread only ---- */
+    bool retry_elect;            /* run the election again after ELECT_RETRY_MS */
+    int32_t epoch_zkv;           /* /controller_epoch version we wrote (C1) */
+    cbroker *brokers;
+    int nbrokers;
+    ctopic *topics;
+    int ntopics;
+};
+
+/* Any thread: run fn(c, arg) on the controller thread and wait for it;
+ * its result, or KERR_NOT_CONTROLLER when the controller stops first.
+ * fn must check c->active itself (C11). */
+int16_t ctl_call(controller *c, ctl_call_fn fn, void *arg);
+
+/* ---- controller thread only ---- */
+
+int64_t ctl_now_ms(void);
+/* The live broker `id` (registered), or NULL. */
+const cbroker *ctl_live_broker(const controller *c, int32_t id);
+/* Live ids in registration order into out[CTL_MAX_BROKERS]; their count. */
+int ctl_live_ids(const controller *c, int32_t *out);
+ctopic *ctl_find_topic(controller *c, const char *name);
+/* Partition i's assigned replicas. */
+id_set ctl_assigned(const ctopic *t, int32_t i);
+
+/* Stop acting as controller; retry: run for election again shortly. */
+void ctl_resign(controller *c, const char *why, bool retry);
+/* Resign because a ZooKeeper call failed (retry unless the session expired). */
+void ctl_zk_trouble(controller *c, const char *what, zk_rc rc);
+
+/* (Re)load topic `name` from ZooKeeper (assignment watched, configs, new
+ * partitions' states); *out NULL when gone or undecodable.  -1 after
+ * resigning. */
+int ctl_load_topic(controller *c, const char *name, ctopic **out);
+
+/* Write partition i's state ns under C1.  0: written (marked dirty);
+ * 1: the znode had moved (re-read: recompute); -1: resigned. */
+int ctl_write_state(controller *c, ctopic *t, int32_t i, zkl_partition_state *ns);
+/* Bring partition i (or every partition of t, or of every topic when t is
+ * NULL) to the state the live brokers call for; -1 after resigning. */
+int ctl_reconcile_partition(controller *c, ctopic *t, int32_t i);
+int ctl_reconcile(controller *c, ctopic *t);
+
+enum ctl_flush_flags {
+    FL_LAI = 1,                  /* LeaderAndIsr for written partitions */
+    FL_UM_ALL = 2,               /* UpdateMetadata to every live broker even if nothing was written */
+};
+/* Tell the brokers what was written since the last flush: LeaderAndIsr to
+ * the replicas of written partitions (FL_LAI; full to the brokers in
+ * `fresh`), UpdateMetadata to every live broker (full to `fresh`). */
+void ctl_flush(controller *c, const int32_t *fresh, int nfresh, int flags);
+
+#endif
