@@ -178,6 +178,9 @@ static void on_zk_event(zk_session *s, enum zk_event what, const char *path, voi
     else if (what == ZKE_CHANGED && !strncmp(path, topics_prefix, sizeof topics_prefix - 1) &&
              !strchr(path + sizeof topics_prefix - 1, '/'))
         post(c, EV_TOPIC_CHANGED, path + sizeof topics_prefix - 1, NULL);
+    else if (what == ZKE_CHANGED && !strncmp(path, ZK_PATH_BROKER_IDS "/",
+                                             sizeof ZK_PATH_BROKER_IDS))
+        post(c, EV_BROKERS, NULL, NULL);         /* a registration edited in place */
     else if (zk_damage_has(&c->damaged, path))
         on_damaged_event(c, path);
 }
@@ -324,7 +327,8 @@ static int load_brokers(controller *c, int32_t *joined, int *njoined, int32_t *l
         size_t len;
         zk_stat st;
         zkl_path_broker(path, sizeof path, (int32_t)id);
-        rc = zk_get(c->zs, path, false, &data, &len, &st);
+        /* data watch (Kafka's BrokerModificationHandler): an edit re-reads */
+        rc = zk_get(c->zs, path, true, &data, &len, &st);
         if (rc == ZKR_NONODE)
             continue;            /* gone meanwhile: the child watch tells us again */
         if (rc != ZKR_OK) {
@@ -481,9 +485,13 @@ static int load_topic(controller *c, const char *name, ctopic **out)
     t->parts = np;
     t->a = a;
     t->unclean = topic_unclean(c, name);
-    for (int32_t i = 0; i < a.npartitions; i++)  /* new ones, and damaged ones again */
-        if ((i >= known || t->parts[i].bad) && load_state(c, t, i, &t->parts[i]) < 0)
+    for (int32_t i = 0; i < a.npartitions; i++) {   /* new ones, and damaged ones again */
+        bool was_bad = i < known && t->parts[i].bad;
+        if ((i >= known || was_bad) && load_state(c, t, i, &t->parts[i]) < 0)
             return -1;
+        if (was_bad && t->parts[i].has_state)
+            t->parts[i].dirty = true;   /* repaired: its replicas hear it at the next flush */
+    }
     *out = t;
     return 0;
 }

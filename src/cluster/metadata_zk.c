@@ -218,7 +218,7 @@ static zk_rc refresh_brokers(md_zk *z, zk_session *s)
         char *data = NULL;
         size_t len = 0;
         zk_stat st;
-        zk_rc g = zk_get(s, path, false, &data, &len, &st);
+        zk_rc g = zk_get(s, path, true, &data, &len, &st);   /* an edit in place re-reads */
         if (g == ZKR_NONODE) {
             mdzk_repaired(z, path);
             continue;                    /* left between the two reads */
@@ -360,6 +360,9 @@ static void on_zk_event(zk_session *s, enum zk_event ev, const char *path, void 
         bits = Q_TOPICS;
     else if (ev == ZKE_CHILD && !strcmp(path, ZK_PATH_CONFIG_CHANGES))
         bits = Q_CONFIG;
+    else if (ev == ZKE_CHANGED && !strncmp(path, ZK_PATH_BROKER_IDS "/",
+                                           sizeof ZK_PATH_BROKER_IDS))
+        bits = Q_BROKERS;           /* a registration edited in place */
     else if (ev != ZKE_CHILD && path && zk_damage_has(&z->damaged, path))
         bits = damage_bits(path);   /* a damaged znode's watch (mdzk_damaged) */
     pthread_mutex_lock(&z->qmu);
