@@ -7,34 +7,18 @@ that the cluster keeps serving the other topics, and that fixing the
 input heals it."""
 
 import json
-import subprocess
 import time
 
 from cluster import cluster_factory, cluster_zk, read_values  # noqa: F401  (fixtures)
-from conftest import BROKER_BIN, free_port, port_open, producer, produce_all, wait_until
+from conftest import producer, produce_all, wait_until
+from test_cluster_startup import run_broker as run_broker_in
 
 SESSION_MS = 2000
 
 
 def run_broker(overrides, logdirs, timeout=60):
-    """Run a broker to its exit: (exit code, output, whether it listened)."""
-    port = free_port()
-    argv = [BROKER_BIN, "--override", f"listeners=PLAINTEXT://127.0.0.1:{port}",
-            "--override", "log.dirs=" + ",".join(str(d) for d in logdirs)]
-    for k, v in overrides.items():
-        argv += ["--override", f"{k}={v}"]
-    p = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                         stderr=subprocess.STDOUT, text=True)
-    listened = False
-    deadline = time.monotonic() + timeout
-    while p.poll() is None and time.monotonic() < deadline:
-        listened |= port_open(port)
-        time.sleep(0.05)
-    if p.poll() is None:
-        p.kill()
-        p.wait()
-        raise AssertionError(f"broker still running after {timeout}s:\n{p.stdout.read()}")
-    return p.returncode, p.stdout.read(), listened
+    """Run a broker on logdirs to its exit: (exit code, output, listened)."""
+    return run_broker_in(None, overrides, timeout=timeout, logdirs=logdirs)
 
 
 def snapshot(d):
