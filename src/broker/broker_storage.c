@@ -101,10 +101,17 @@ fail:
     return -1;
 }
 
-static int identity(broker *b, const struct broker_config *cfg, char *err, size_t errlen)
+/* Every log dir's meta.properties against the config and each other:
+ * *found (cap 64) the cluster id they name ("" none) and *found_in its dir.
+ * In cluster mode the open of the ZooKeeper store then compares it with
+ * /cluster/id before registering (md_zk_open_checked), as Kafka's ZooKeeper
+ * mode does (InconsistentClusterIdException).  A refusal names the file
+ * and both values; nothing is deleted or rewritten (docs/cluster.md §11). */
+static int scan_meta(const struct broker_config *cfg, char *found, const char **found_in,
+                     char *err, size_t errlen)
 {
-    char found[64] = "";
-    const char *found_in = NULL;
+    found[0] = 0;
+    *found_in = NULL;
     for (size_t i = 0; i < cfg->nlog_dirs; i++) {
         const char *dir = cfg->log_dir_list[i];
         meta_properties mp;
@@ -113,33 +120,36 @@ static int identity(broker *b, const struct broker_config *cfg, char *err, size_
             continue;
         if (rc != KERR_NONE) {
             snprintf(err, errlen, "cannot read %s/meta.properties: %s", dir,
-                     rc == KERR_CORRUPT_MESSAGE ? "malformed" : "I/O error");
+                     rc == KERR_CORRUPT_MESSAGE ? "malformed (expected version=, node.id= and "
+                     "cluster.id= lines); fix or remove the file" : "I/O error");
             return -1;
         }
         if (mp.node_id >= 0 && mp.node_id != cfg->node_id) {
-            snprintf(err, errlen, "%s/meta.properties: stored node.id %d does not match configured node.id %d",
-                     dir, mp.node_id, cfg->node_id);
+            snprintf(err, errlen, "%s/meta.properties: stored node.id %d does not match "
+                     "configured node.id %d (these logs are broker %d's): if you moved the data, "
+                     "configure node.id=%d; nothing was deleted", dir, mp.node_id, cfg->node_id,
+                     mp.node_id, mp.node_id);
             return -1;
         }
         if (mp.cluster_id[0] && found[0] && strcmp(mp.cluster_id, found)) {
-            snprintf(err, errlen, "log dirs %s and %s belong to different clusters (%s, %s)",
-                     found_in, dir, found, mp.cluster_id);
+            snprintf(err, errlen, "log dirs %s and %s belong to different clusters: "
+                     "%s/meta.properties has cluster.id %s, %s/meta.properties has cluster.id %s",
+                     *found_in, dir, *found_in, found, dir, mp.cluster_id);
             return -1;
         }
         if (mp.cluster_id[0] && !found[0]) {
-            str_copy(found, sizeof found, mp.cluster_id);
-            found_in = dir;
+            str_copy(found, 64, mp.cluster_id);
+            *found_in = dir;
         }
     }
-    if (found[0] && b->cluster_mode) {
-        char zk_id[64];
-        if (md_cluster_id(b->md, found, zk_id, sizeof zk_id) < 0 || strcmp(zk_id, found)) {
-            snprintf(err, errlen, "%s/meta.properties: cluster.id %s does not match the cluster id "
-                     "%s in ZooKeeper (/cluster/id at zookeeper.connect): these logs belong to "
-                     "another cluster", found_in, found, zk_id);
-            return -1;
-        }
-    }
+    return 0;
+}
+
+/* The cluster id (the logs', else the metadata store's, else a new one),
+ * then meta.properties written where missing. */
+static int identity(broker *b, const struct broker_config *cfg, const char *found, char *err,
+                    size_t errlen)
+{
     if (found[0]) {
         str_copy(b->cluster_id, sizeof b->cluster_id, found);
     } else {
@@ -150,7 +160,12 @@ static int identity(broker *b, const struct broker_config *cfg, char *err, size_
     char proposed[64];
     str_copy(proposed, sizeof proposed, b->cluster_id);
     if (md_cluster_id(b->md, proposed, b->cluster_id, sizeof b->cluster_id) < 0) {
-        snprintf(err, errlen, "cluster id does not fit");
+        if (b->cluster_mode)
+            snprintf(err, errlen, "cannot read or create /cluster/id at zookeeper.connect=%s "
+                     "(damaged or unreachable: see the error above); nothing was changed",
+                     cfg->zookeeper_connect);
+        else
+            snprintf(err, errlen, "cluster id does not fit");
         return -1;
     }
     if (!found[0] && !strcmp(proposed, b->cluster_id))
@@ -283,6 +298,11 @@ int broker_storage_open(broker *b, const struct broker_config *cfg, char *err, s
             return -1;
     snprintf(b->metadata_dir, sizeof b->metadata_dir, "%s", cfg->log_dir_list[0]);
 
+    /* The log dirs' identity first: a refusal touches nothing. */
+    char found[64];
+    const char *found_in = NULL;
+    if (scan_meta(cfg, found, &found_in, err, errlen) < 0)
+        return -1;
     /* Topic configs and dynamic broker configs are needed while the logs
      * load (config_for), so the metadata comes first. */
     md_broker self;
@@ -291,8 +311,27 @@ int broker_storage_open(broker *b, const struct broker_config *cfg, char *err, s
         char zerr[768];
         LOG_INF("cluster", "cluster mode: connecting to ZooKeeper at %s (zookeeper.connect)",
                 cfg->zookeeper_connect);
-        b->md = md_zk_open(cfg->zookeeper_connect, cfg->zookeeper_session_timeout_ms,
-                           cfg->zookeeper_connection_timeout_eff_ms, &self, zerr, sizeof zerr);
+        char zk_id[64] = "";
+        bool mismatch = false;
+        b->md = md_zk_open_checked(cfg->zookeeper_connect, cfg->zookeeper_session_timeout_ms,
+                                   cfg->zookeeper_connection_timeout_eff_ms, &self, found,
+                                   zk_id, sizeof zk_id, &mismatch, zerr, sizeof zerr);
+        if (!b->md && mismatch && zk_id[0]) {
+            snprintf(err, errlen, "%s/meta.properties: cluster.id %s does not match the cluster "
+                     "id %s in /cluster/id at zookeeper.connect=%s: these logs belong to another "
+                     "cluster (wrong zookeeper.connect or chroot?); refused before registering, "
+                     "nothing was deleted", found_in, found, zk_id, cfg->zookeeper_connect);
+            return -1;
+        }
+        if (!b->md && mismatch) {
+            snprintf(err, errlen, "%s/meta.properties: cluster.id %s, but /cluster/id at "
+                     "zookeeper.connect=%s is missing or damaged (%s): the chroot may be wrong "
+                     "or the cluster's ZooKeeper data lost; to adopt these logs, create "
+                     "/cluster/id as {\"version\":\"1\",\"id\":\"%s\"}; refused before "
+                     "registering, nothing was deleted", found_in, found, cfg->zookeeper_connect,
+                     zerr, found);
+            return -1;
+        }
         if (!b->md) {
             snprintf(err, errlen, "zookeeper.connect=%s: %s", cfg->zookeeper_connect, zerr);
             return -1;
@@ -303,6 +342,8 @@ int broker_storage_open(broker *b, const struct broker_config *cfg, char *err, s
         return -1;
     }
     md_set_listener(b->md, on_metadata_change, b);
+    if (identity(b, cfg, found, err, errlen) < 0)
+        goto fail_meta;
     if (md_load(b->md, &b->loaded, err, errlen) < 0)
         goto fail_meta;
     /* Nothing to hand out until the first InitProducerId reserves a block;
@@ -347,12 +388,7 @@ int broker_storage_open(broker *b, const struct broker_config *cfg, char *err, s
      * leader tells it (follower fetches). */
     if (!b->cluster_mode)
         log_manager_foreach(b->logs, hw_to_log_end, NULL);
-    if (identity(b, cfg, err, errlen) < 0)
-        goto fail;
     return 0;
-fail:
-    log_manager_shutdown(b->logs);
-    b->logs = NULL;
 fail_meta:
     meta_state_free(&b->loaded);
     md_close(b->md);

@@ -196,6 +196,8 @@ int cluster_topics_sync(broker *b, char *err, size_t errlen)
     int rc = 0;
     for (int i = 0; i < st.ntopics; i++) {
         const meta_topic *m = &st.topics[i];
+        if (m->damaged)
+            continue;     /* its znode does not decode: keep what we have (§11 Bad input) */
         topic *t = topic_registry_get(&b->topics, m->name, strlen(m->name));
         if (t && !kuuid_is_zero(m->id) && !kuuid_eq(t->id, m->id)) {
             topic_unref(t);
@@ -213,7 +215,8 @@ int cluster_topics_sync(broker *b, char *err, size_t errlen)
             snprintf(err, errlen, "cannot open the new partitions of topic %s", m->name);
             rc = -1;
         }
-        update_configs(b, t, m);
+        if (!m->configs_damaged)
+            update_configs(b, t, m);
         topic_unref(t);
     }
     topic **list = NULL;
@@ -227,7 +230,8 @@ int cluster_topics_sync(broker *b, char *err, size_t errlen)
     }
     if (n >= 0)
         topic_registry_list_free(list, n);
-    broker_admin_follow_dynamic(b, &st);
+    if (!st.broker_configs_damaged)
+        broker_admin_follow_dynamic(b, &st);
     meta_state_free(&st);
     return rc;
 }

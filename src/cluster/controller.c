@@ -40,6 +40,7 @@
 #include <time.h>
 
 #include "cluster/election.h"
+#include "cluster/zk_damage.h"
 #include "core/arena.h"
 #include "core/errors.h"
 #include "core/log.h"
@@ -77,6 +78,25 @@ static bool post(controller *c, enum ev_type type, const char *arg, ctl_call_req
     return true;
 }
 
+/* A watch armed on a damaged znode (report_damaged) fired: re-read what it
+ * feeds (bad input, docs/cluster.md §11). */
+static void on_damaged_event(controller *c, const char *path)
+{
+    static const char ids[] = ZK_PATH_BROKER_IDS "/", topics[] = ZK_PATH_BROKER_TOPICS "/";
+    if (!strcmp(path, ZK_PATH_CONTROLLER_EPOCH) || !strcmp(path, ZK_PATH_CONTROLLER)) {
+        post(c, EV_ELECT, NULL, NULL);
+    } else if (!strncmp(path, ids, sizeof ids - 1)) {
+        post(c, EV_BROKERS, NULL, NULL);
+    } else if (!strncmp(path, topics, sizeof topics - 1)) {
+        char name[ZKL_MAX_PATH];            /* /brokers/topics/T/partitions/P/state */
+        snprintf(name, sizeof name, "%s", path + sizeof topics - 1);
+        char *slash = strchr(name, '/');
+        if (slash)
+            *slash = 0;
+        post(c, EV_TOPIC_CHANGED, name, NULL);
+    }
+}
+
 static void on_zk_event(zk_session *s, enum zk_event what, const char *path, void *ctx)
 {
     (void)s;
@@ -96,6 +116,11 @@ static void on_zk_event(zk_session *s, enum zk_event what, const char *path, voi
     else if (what == ZKE_CHANGED && !strncmp(path, topics_prefix, sizeof topics_prefix - 1) &&
              !strchr(path + sizeof topics_prefix - 1, '/'))
         post(c, EV_TOPIC_CHANGED, path + sizeof topics_prefix - 1, NULL);
+    else if (what == ZKE_CHANGED && !strncmp(path, ZK_PATH_BROKER_IDS "/",
+                                             sizeof ZK_PATH_BROKER_IDS))
+        post(c, EV_BROKERS, NULL, NULL);         /* a registration edited in place */
+    else if (zk_damage_has(&c->damaged, path))
+        on_damaged_event(c, path);
 }
 
 /* ---- controller thread -------------------------------------------------- */
@@ -105,6 +130,25 @@ int64_t ctl_now_ms(void)
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* path's data does not decode: an error naming it and what is wrong, once
+ * per version (czxid, version), never a rewrite; watch: arm a data watch so
+ * its repair comes back as an event (on_damaged_event). */
+static void report_damaged(controller *c, const char *path, const zk_stat *st, const char *what,
+                           const char *effect, bool watch)
+{
+    if (zk_damage_note(&c->damaged, path, st->czxid, st->version))
+        LOG_ERR(MOD, "%s does not decode (%s): %s; left as it is, never rewritten", path, what,
+                effect);
+    if (watch)
+        zk_exists(c->zs, path, true, NULL);
+}
+
+static void report_repaired(controller *c, const char *path)
+{
+    if (zk_damage_clear(&c->damaged, path))
+        LOG_INF(MOD, "%s decodes again", path);
 }
 
 static void free_topic(ctopic *t)
@@ -221,7 +265,8 @@ static int load_brokers(controller *c, int32_t *joined, int *njoined, int32_t *l
         size_t len;
         zk_stat st;
         zkl_path_broker(path, sizeof path, (int32_t)id);
-        rc = zk_get(c->zs, path, false, &data, &len, &st);
+        /* data watch (Kafka's BrokerModificationHandler): an edit re-reads */
+        rc = zk_get(c->zs, path, true, &data, &len, &st);
         if (rc == ZKR_NONODE)
             continue;            /* gone meanwhile: the child watch tells us again */
         if (rc != ZKR_OK) {
@@ -231,10 +276,11 @@ static int load_brokers(controller *c, int32_t *joined, int *njoined, int32_t *l
             return -1;
         }
         if (zkl_broker_decode(data, len, &nb[k].reg, err, sizeof err) < 0) {
-            LOG_WRN(MOD, "ignoring %s: %s", path, err);
+            report_damaged(c, path, &st, err, "broker not counted as live", true);
             free(data);
             continue;
         }
+        report_repaired(c, path);
         free(data);
         nb[k].id = (int32_t)id;
         nb[k].reg.id = (int32_t)id;
@@ -277,9 +323,11 @@ static int load_state(controller *c, const ctopic *t, int32_t i, cpart *p)
         return -1;
     }
     if (zkl_partition_state_decode(data, len, &p->st, err, sizeof err) < 0) {
-        LOG_ERR(MOD, "%s does not decode (%s): partition left alone", path, err);
+        report_damaged(c, path, &st, err, "partition left alone (no election, no ISR change)",
+                       true);
         p->bad = true;
     } else {
+        report_repaired(c, path);
         p->has_state = true;
         p->st.zk_version = st.version;
     }
@@ -294,17 +342,20 @@ static bool topic_unclean(controller *c, const char *name)
     char path[ZKL_MAX_PATH], *data, err[160];
     size_t len;
     bool v = c->cfg.unclean_leader_election;
+    zk_stat st;
     if (zkl_path_topic_config(path, sizeof path, name) < 0 ||
-        zk_get(c->zs, path, false, &data, &len, NULL) != ZKR_OK)
+        zk_get(c->zs, path, false, &data, &len, &st) != ZKR_OK)
         return v;
     zkl_config cfg;
     if (zkl_config_decode(data, len, &cfg, err, sizeof err) == 0) {
+        report_repaired(c, path);
         for (int i = 0; i < cfg.n; i++)
             if (!strcmp(cfg.keys[i], "unclean.leader.election.enable"))
                 v = !strcmp(cfg.values[i], "true");
         zkl_config_free(&cfg);
     } else {
-        LOG_WRN(MOD, "%s: %s", path, err);
+        report_damaged(c, path, &st, err, "unclean.leader.election.enable taken from the broker",
+                       false);
     }
     free(data);
     return v;
@@ -322,7 +373,8 @@ int ctl_load_topic(controller *c, const char *name, ctopic **out)
         LOG_WRN(MOD, "ignoring topic \"%.64s...\": name too long", name);
         return 0;
     }
-    zk_rc rc = zk_get(c->zs, path, true, &data, &len, NULL);
+    zk_stat st;
+    zk_rc rc = zk_get(c->zs, path, true, &data, &len, &st);
     if (rc == ZKR_NONODE)
         return 0;
     if (rc != ZKR_OK) {
@@ -332,10 +384,11 @@ int ctl_load_topic(controller *c, const char *name, ctopic **out)
     zkl_assignment a;
     int drc = zkl_assignment_decode(data, len, &a, err, sizeof err);
     free(data);
-    if (drc < 0) {
-        LOG_ERR(MOD, "%s does not decode (%s): topic left alone", path, err);
+    if (drc < 0) {               /* its data watch is armed: a repair re-reads it */
+        report_damaged(c, path, &st, err, "topic left alone", false);
         return 0;
     }
+    report_repaired(c, path);
     ctopic *t = ctl_find_topic(c, name);
     int32_t known = 0;
     if (!t) {
@@ -370,9 +423,13 @@ int ctl_load_topic(controller *c, const char *name, ctopic **out)
     t->parts = np;
     t->a = a;
     t->unclean = topic_unclean(c, name);
-    for (int32_t i = known; i < a.npartitions; i++)
-        if (load_state(c, t, i, &t->parts[i]) < 0)
+    for (int32_t i = 0; i < a.npartitions; i++) {   /* new ones, and damaged ones again */
+        bool was_bad = i < known && t->parts[i].bad;
+        if ((i >= known || was_bad) && load_state(c, t, i, &t->parts[i]) < 0)
             return -1;
+        if (was_bad && t->parts[i].has_state)
+            t->parts[i].dirty = true;   /* repaired: its replicas hear it at the next flush */
+    }
     *out = t;
     return 0;
 }
@@ -898,7 +955,10 @@ static int handle_topics(controller *c)
 static int handle_topic_changed(controller *c, const char *name)
 {
     ctopic *t;
-    if (!ctl_find_topic(c, name))
+    char path[ZKL_MAX_PATH];
+    bool was_damaged = zkl_path_topic(path, sizeof path, name) == 0 &&
+                       zk_damage_has(&c->damaged, path);
+    if (!ctl_find_topic(c, name) && !was_damaged)
         return 0;                /* not ours to know yet: the child watch brings it */
     if (ctl_load_topic(c, name, &t) < 0)
         return -1;
@@ -976,6 +1036,29 @@ static int handle_brokers(controller *c)
     return 0;
 }
 
+/* /controller is held by someone else: if it does not decode, say so
+ * (once per version).  It is left alone, as Kafka's brokers do: no broker
+ * can be elected until an operator deletes it (its watch is armed). */
+static void check_controller_node(controller *c)
+{
+    char *data, err[160];
+    size_t len;
+    zk_stat st;
+    int32_t id;
+    if (zk_get(c->zs, ZK_PATH_CONTROLLER, false, &data, &len, &st) != ZKR_OK)
+        return;
+    if (zkl_controller_decode(data, len, &id, err, sizeof err) < 0) {
+        char effect[160];
+        snprintf(effect, sizeof effect, "no controller can be elected until it is deleted "
+                 "(%s node, session 0x%llx)", st.ephemeral_owner ? "ephemeral" : "persistent",
+                 (unsigned long long)st.ephemeral_owner);
+        report_damaged(c, ZK_PATH_CONTROLLER, &st, err, effect, false);
+    } else {
+        report_repaired(c, ZK_PATH_CONTROLLER);
+    }
+    free(data);
+}
+
 static void handle_elect(controller *c)
 {
     zk_stat st;
@@ -1009,6 +1092,8 @@ static void handle_elect(controller *c)
         zk_rc erc = zk_exists(c->zs, ZK_PATH_CONTROLLER, true, &st);
         if (erc == ZKR_NONODE || (erc != ZKR_OK && erc != ZKR_EXPIRED))
             c->retry_elect = true;
+        if (erc == ZKR_OK && st.ephemeral_owner != zk_session_id(c->zs))
+            check_controller_node(c);
         if (erc != ZKR_OK || st.ephemeral_owner != zk_session_id(c->zs))
             return;
         rc = ZKR_OK;             /* it is ours after all */
@@ -1043,10 +1128,14 @@ static void handle_elect(controller *c)
         int drc = zkl_controller_epoch_decode(data, len, &cur, err, sizeof err);
         free(data);
         if (drc < 0 || cur == INT32_MAX) {
-            LOG_ERR(MOD, "%s: %s", ZK_PATH_CONTROLLER_EPOCH, drc < 0 ? err : "at its maximum");
-            rc = ZKR_ERROR;
-            break;
+            /* Keep /controller (no election churn between the brokers), act
+             * as no controller, try again when the epoch znode changes. */
+            report_damaged(c, ZK_PATH_CONTROLLER_EPOCH, &st, drc < 0 ? err : "at its maximum",
+                           "this broker holds /controller but does not act as controller "
+                           "until it is repaired", true);
+            return;
         }
+        report_repaired(c, ZK_PATH_CONTROLLER_EPOCH);
         char *next = zkl_controller_epoch_encode(cur + 1);
         int32_t nv = -1;
         rc = next ? zk_set(c->zs, ZK_PATH_CONTROLLER_EPOCH, next, strlen(next), st.version, &nv)
@@ -1253,6 +1342,7 @@ controller *controller_start(const controller_cfg *cfg, zk_session *zs,
     c->cfg = *cfg;
     c->ch = *ch;
     c->zs = zs;
+    zk_damage_init(&c->damaged);
     pthread_mutex_init(&c->lock, NULL);
     pthread_condattr_t ca;
     pthread_condattr_init(&ca);
@@ -1282,6 +1372,7 @@ fail:
     pthread_cond_destroy(&c->cond);
     pthread_cond_destroy(&c->done_cond);
     pthread_mutex_destroy(&c->lock);
+    zk_damage_destroy(&c->damaged);
     free(c);
     return NULL;
 }
@@ -1306,6 +1397,7 @@ void controller_stop(controller *c)
     pthread_cond_destroy(&c->cond);
     pthread_cond_destroy(&c->done_cond);
     pthread_mutex_destroy(&c->lock);
+    zk_damage_destroy(&c->damaged);
     free(c);
 }
 

@@ -16,6 +16,7 @@
 
 #include "cluster/controller.h"
 #include "cluster/election.h"
+#include "cluster/zk_damage.h"
 #include "cluster/zk_layout.h"
 #include "cluster/zk_session.h"
 
@@ -82,6 +83,7 @@ struct controller {
     int nbrokers;
     ctopic *topics;
     int ntopics;
+    zk_damage damaged;           /* znodes found damaged (its own lock) */
 };
 
 /* Any thread: run fn(c, arg) on the controller thread and wait for it;

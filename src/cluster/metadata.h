@@ -69,6 +69,12 @@ typedef struct meta_topic {
      * store's only shape). */
     int32_t replication_factor;
     int32_t *replicas;
+    /* Cluster mode: its /brokers/topics/T (damaged) or /config/topics/T
+     * (configs_damaged) znode does not decode.  A damaged topic carries its
+     * name only: the broker keeps whatever it has of it (never drops it, never
+     * creates it); damaged configs: the broker keeps the configs it has
+     * (docs/cluster.md §11). */
+    bool damaged, configs_damaged;
 } meta_topic;
 
 typedef struct meta_kvs {
@@ -84,6 +90,9 @@ typedef struct meta_state {
      * "") and this broker's layer (resource "<node id>"). */
     meta_kvs broker_default;
     meta_kvs broker_own;
+    /* Cluster mode: a /config/brokers znode does not decode; the broker
+     * keeps the dynamic configs it has (both layers are then empty). */
+    bool broker_configs_damaged;
     /* As loaded: the first producer id never reserved (ids below it may
      * belong to producers from earlier runs).  md_store ignores it: only
      * md_reserve_producer_ids moves it. */

@@ -113,6 +113,37 @@ zk_rc mdzk_read(md_zk *z, zk_session *s, const char *path, char **data, size_t *
     return rc;
 }
 
+/* ------------------------------------------------------- damaged znodes */
+
+/* Bits to re-read when path changes: a registration feeds the live brokers,
+ * anything else the topics and configs (md_load). */
+static unsigned damage_bits(const char *path)
+{
+    return !strncmp(path, ZK_PATH_BROKER_IDS "/", sizeof ZK_PATH_BROKER_IDS) ? Q_BROKERS
+                                                                              : Q_TOPICS;
+}
+
+void mdzk_damaged(md_zk *z, zk_session *s, const char *path, const zk_stat *st,
+                  const char *what)
+{
+    /* Noted before the watch is armed, so the watch's event finds it. */
+    if (zk_damage_note(&z->damaged, path, st->czxid, st->version))
+        LOG_ERR("metadata", "ZooKeeper at %s: %s does not decode (%s); left as it is (Samsa "
+                "never rewrites or deletes it), watched until it is repaired", z->connect, path,
+                what);
+    zk_stat now;
+    zk_rc rc = zk_exists(s, path, true, &now);
+    if (rc == ZKR_NONODE || (rc == ZKR_OK && (now.czxid != st->czxid ||
+                                              now.version != st->version)))
+        post(z, damage_bits(path));      /* changed before the watch was armed */
+}
+
+void mdzk_repaired(md_zk *z, const char *path)
+{
+    if (zk_damage_clear(&z->damaged, path))
+        LOG_INF("metadata", "ZooKeeper at %s: %s decodes again (or is gone)", z->connect, path);
+}
+
 /* ------------------------------------------------------------ live brokers */
 
 static void broker_from_zkl(const zkl_broker *b, md_broker *out)
@@ -186,20 +217,24 @@ static zk_rc refresh_brokers(md_zk *z, zk_session *s)
         }
         char *data = NULL;
         size_t len = 0;
-        zk_rc g = zk_get(s, path, false, &data, &len, NULL);
-        if (g == ZKR_NONODE)
+        zk_stat st;
+        zk_rc g = zk_get(s, path, true, &data, &len, &st);   /* an edit in place re-reads */
+        if (g == ZKR_NONODE) {
+            mdzk_repaired(z, path);
             continue;                    /* left between the two reads */
+        }
         if (g != ZKR_OK) {
             rc = g;
             break;
         }
         zkl_broker b;
         if (zkl_broker_decode(data, len, &b, err, sizeof err) < 0) {
-            LOG_WRN("metadata", "ZooKeeper at %s: ignoring %s: %s", z->connect, path, err);
+            mdzk_damaged(z, s, path, &st, err);   /* left out of the live brokers */
         } else if (bs->n == MD_MAX_BROKERS) {
             LOG_WRN("metadata", "ZooKeeper at %s: more than %d live brokers; ignoring %s",
                     z->connect, MD_MAX_BROKERS, path);
         } else {
+            mdzk_repaired(z, path);
             b.id = (int32_t)id;
             broker_from_zkl(&b, &bs->v[bs->n++]);
         }
@@ -325,6 +360,11 @@ static void on_zk_event(zk_session *s, enum zk_event ev, const char *path, void 
         bits = Q_TOPICS;
     else if (ev == ZKE_CHILD && !strcmp(path, ZK_PATH_CONFIG_CHANGES))
         bits = Q_CONFIG;
+    else if (ev == ZKE_CHANGED && !strncmp(path, ZK_PATH_BROKER_IDS "/",
+                                           sizeof ZK_PATH_BROKER_IDS))
+        bits = Q_BROKERS;           /* a registration edited in place */
+    else if (ev != ZKE_CHILD && path && zk_damage_has(&z->damaged, path))
+        bits = damage_bits(path);   /* a damaged znode's watch (mdzk_damaged) */
     pthread_mutex_lock(&z->qmu);
     if (ev == ZKE_DELETED && !strcmp(path, z->self_path))
         z->self_gone = true;
@@ -398,6 +438,29 @@ static void *event_main(void *arg)
 
 /* ------------------------------------------------------------ registration */
 
+/* "the live broker at PLAINTEXT://h:p (ZooKeeper session 0x...)": who
+ * holds a registration, for the duplicate-id refusal. */
+static void describe_holder(zk_session *s, const char *path, const zk_stat *st, char *out,
+                            size_t cap)
+{
+    char *data = NULL, derr[160], eps[400] = "";
+    size_t len = 0, n = 0;
+    zkl_broker b;
+    if (zk_get(s, path, false, &data, &len, NULL) == ZKR_OK &&
+        zkl_broker_decode(data, len, &b, derr, sizeof derr) == 0) {
+        for (int i = 0; i < b.nep && n < sizeof eps; i++) {
+            int w = snprintf(eps + n, sizeof eps - n, "%s%s://%s:%d", i ? ", " : "",
+                             b.ep[i].listener, b.ep[i].host, (int)b.ep[i].port);
+            n = w < 0 ? sizeof eps : n + (size_t)w;
+        }
+    } else {
+        snprintf(eps, sizeof eps, "an endpoint that cannot be read");
+    }
+    free(data);
+    snprintf(out, cap, "the live broker at %s (ZooKeeper session 0x%llx)", eps,
+             (unsigned long long)st->ephemeral_owner);
+}
+
 /* Create /brokers/ids/<self> (ephemeral).  A node of another live session
  * is waited for up to the session timeout, then refused. */
 static int register_self(md_zk *z, zk_session *s, char *err, size_t errlen)
@@ -431,8 +494,12 @@ static int register_self(md_zk *z, zk_session *s, char *err, size_t errlen)
                 break;
             }
             if (e == ZKR_OK && late) {
+                char holder[600];
+                describe_holder(s, z->self_path, &st, holder, sizeof holder);
                 snprintf(err, errlen, "broker id %d is already registered in ZooKeeper at %s "
-                         "by another broker; node.id must be unique", z->base.self, z->connect);
+                         "by another broker: %s is held by %s; node.id must be unique (this "
+                         "broker exits, the other is left alone)", z->base.self, z->connect,
+                         z->self_path, holder);
                 break;
             }
             if (e != ZKR_OK && e != ZKR_CONNLOSS) {
@@ -457,6 +524,35 @@ static int register_self(md_zk *z, zk_session *s, char *err, size_t errlen)
     return rc;
 }
 
+/* md_zk_open_checked: /cluster/id against the log dirs' cluster id, before
+ * registering.  Read only: a missing id is not created here. */
+static int check_cluster_id(md_zk *z, zk_session *s, char *err, size_t errlen)
+{
+    char *data = NULL, derr[256], id[64] = "";
+    size_t len = 0;
+    zk_stat st;
+    zk_rc rc = mdzk_read(z, s, ZK_PATH_CLUSTER_ID, &data, &len, &st, err, errlen);
+    if (rc != ZKR_OK && rc != ZKR_NONODE)
+        return MD_ERR;
+    if (rc == ZKR_OK && zkl_cluster_id_decode(data, len, id, derr, sizeof derr) < 0) {
+        id[0] = 0;
+        LOG_ERR("metadata", "ZooKeeper at %s: %s does not decode (%s); left as it is",
+                z->connect, ZK_PATH_CLUSTER_ID, derr);
+    }
+    free(data);
+    snprintf(z->zk_id_out, z->zk_id_cap, "%s", id);
+    if (id[0] && !strcmp(id, z->expect_cluster_id)) {
+        pthread_mutex_lock(&z->mu);
+        snprintf(z->cluster_id, sizeof z->cluster_id, "%s", id);
+        pthread_mutex_unlock(&z->mu);
+        return MD_OK;
+    }
+    *z->mismatch = true;
+    return mdzk_fail(z, err, errlen, "%s is %s%s%s, the log dirs' is %s", ZK_PATH_CLUSTER_ID,
+                     rc == ZKR_NONODE ? "missing" : id[0] ? "\"" : "damaged", id,
+                     id[0] ? "\"" : "", z->expect_cluster_id);
+}
+
 /* Everything a new session needs: Kafka's persistent paths, this broker's
  * registration, the live-broker snapshot and the three watches.  first:
  * the store's first session, whose config changes so far are the baseline
@@ -472,6 +568,9 @@ static int setup_session(md_zk *z, zk_session *s, bool first, char *err, size_t 
         if (rc != ZKR_OK)
             return mdzk_fail(z, err, errlen, "cannot create %s: %s", persistent[i], zk_rc_str(rc));
     }
+    if (first && z->expect_cluster_id && z->expect_cluster_id[0] &&
+        check_cluster_id(z, s, err, errlen) < 0)
+        return MD_ERR;
     if (register_self(z, s, err, errlen) < 0)
         return MD_ERR;
     zk_rc rc = refresh_brokers(z, s);
@@ -569,6 +668,7 @@ static void zk_destroy(cluster_md *m)
     pthread_mutex_destroy(&z->qmu);
     pthread_cond_destroy(&z->qcv);
     pthread_mutex_destroy(&z->mu);
+    zk_damage_destroy(&z->damaged);
     free(z);
 }
 
@@ -594,6 +694,17 @@ bool md_is_zk(const cluster_md *m) { return m && m->ops == &zk_ops; }
 cluster_md *md_zk_open(const char *connect, int session_timeout_ms, int connection_timeout_ms,
                        const md_broker *self, char *err, size_t errlen)
 {
+    bool mismatch = false;
+    return md_zk_open_checked(connect, session_timeout_ms, connection_timeout_ms, self, NULL,
+                              NULL, 0, &mismatch, err, errlen);
+}
+
+cluster_md *md_zk_open_checked(const char *connect, int session_timeout_ms,
+                               int connection_timeout_ms, const md_broker *self,
+                               const char *expect_cluster_id, char *zk_id, size_t zk_id_cap,
+                               bool *mismatch, char *err, size_t errlen)
+{
+    *mismatch = false;
     md_zk *z = calloc(1, sizeof *z);
     md_brokers *bs = malloc(sizeof *bs);
     if (!z || !bs) {
@@ -607,6 +718,10 @@ cluster_md *md_zk_open(const char *connect, int session_timeout_ms, int connecti
     z->self = *self;
     z->session_ms = session_timeout_ms;
     z->conn_ms = connection_timeout_ms;
+    z->expect_cluster_id = expect_cluster_id;
+    z->zk_id_out = zk_id;
+    z->zk_id_cap = zk_id_cap;
+    z->mismatch = mismatch;
     snprintf(z->connect, sizeof z->connect, "%s", connect);
     atomic_init(&bs->refs, 1);
     bs->n = 0;
@@ -619,6 +734,7 @@ cluster_md *md_zk_open(const char *connect, int session_timeout_ms, int connecti
     pthread_cond_init(&z->qcv, &ca);
     pthread_condattr_destroy(&ca);
     pthread_mutex_init(&z->mu, NULL);
+    zk_damage_init(&z->damaged);
     if (self->id < 0 || zkl_path_broker(z->self_path, sizeof z->self_path, self->id) < 0) {
         mdzk_fail(z, err, errlen, "bad broker id %d", self->id);
         goto fail;
@@ -638,6 +754,9 @@ cluster_md *md_zk_open(const char *connect, int session_timeout_ms, int connecti
         goto fail;
     }
     z->lease_started = true;
+    z->expect_cluster_id = NULL;         /* the caller's, valid during the open only */
+    z->zk_id_out = NULL;
+    z->mismatch = NULL;
     return &z->base;
 fail:
     zk_destroy(&z->base);

@@ -51,6 +51,16 @@
  * (the caller adds the config key). */
 cluster_md *md_zk_open(const char *connect, int session_timeout_ms, int connection_timeout_ms,
                        const md_broker *self, char *err, size_t errlen);
+/* md_zk_open for a broker whose log dirs name a cluster (expect_cluster_id,
+ * from meta.properties): /cluster/id is compared with it *before* the broker
+ * registers, so a broker of another cluster never appears in this one.  A
+ * missing, damaged or different id refuses the open with *mismatch set and
+ * ZooKeeper's id ("" when missing or damaged) in zk_id; nothing is written.
+ * expect_cluster_id NULL or "": md_zk_open. */
+cluster_md *md_zk_open_checked(const char *connect, int session_timeout_ms,
+                               int connection_timeout_ms, const md_broker *self,
+                               const char *expect_cluster_id, char *zk_id, size_t zk_id_cap,
+                               bool *mismatch, char *err, size_t errlen);
 /* Is m a ZooKeeper store? */
 bool md_is_zk(const cluster_md *m);
 /* The czxid of this broker's current /brokers/ids/<id> (any thread). */

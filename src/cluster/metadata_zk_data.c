@@ -67,20 +67,32 @@ static int dec_cluster_id(const char *j, size_t n, void *o, char *e, size_t el)
 { return zkl_cluster_id_decode(j, n, o, e, el); }
 
 /* Read path and decode it into out: MD_OK, MD_NOT_FOUND (no such znode),
- * or MD_ERR with a message naming the znode (and what is wrong in it). */
+ * MDZK_DAMAGED (it does not decode: reported once and watched by
+ * mdzk_damaged) or MD_ERR; both errors with a message naming the znode. */
 static int read_node(md_zk *z, zk_session *s, const char *path, node_decoder dec, void *out,
                      zk_stat *st, char *err, size_t errlen)
 {
     char *data = NULL, derr[512];
     size_t len = 0;
+    zk_stat local;
+    if (!st)
+        st = &local;
     zk_rc rc = mdzk_read(z, s, path, &data, &len, st, err, errlen);
-    if (rc == ZKR_NONODE)
+    if (rc == ZKR_NONODE) {
+        mdzk_repaired(z, path);
         return MD_NOT_FOUND;
+    }
     if (rc != ZKR_OK)
         return MD_ERR;
     int res = dec(data, len, out, derr, sizeof derr);
     free(data);
-    return res < 0 ? mdzk_fail(z, err, errlen, "%s: %s", path, derr) : MD_OK;
+    if (res < 0) {
+        mdzk_fail(z, err, errlen, "%s: %s", path, derr);
+        mdzk_damaged(z, s, path, st, derr);
+        return MDZK_DAMAGED;
+    }
+    mdzk_repaired(z, path);
+    return MD_OK;
 }
 
 /* A config znode's keys and values; NONODE = none. */
@@ -124,28 +136,38 @@ static int load_topic(md_zk *z, zk_session *s, const char *name, meta_topic *t, 
         return mdzk_fail(z, err, errlen, "%s/%s: topic name too long", ZK_PATH_BROKER_TOPICS, name);
     zkl_assignment a = { 0 };
     int r = read_node(z, s, path, dec_assignment, &a, NULL, err, errlen);
+    if (r == MDZK_DAMAGED) {
+        t->damaged = true;               /* name only: the broker keeps what it has */
+        return MD_OK;
+    }
     if (r != MD_OK)
         return r;
-    int32_t rf = a.nreplicas[0];
-    for (int32_t p = 1; p < a.npartitions; p++)
-        if (a.nreplicas[p] != rf) {
-            zkl_assignment_free(&a);
-            return mdzk_fail(z, err, errlen, "%s: partitions have different replica counts "
-                         "(a reassignment in progress is not supported yet)", path);
-        }
+    /* Replica lists of different lengths are legal (Kafka's reassignment
+     * lists the adding and removing replicas too): rows are padded to the
+     * longest with -1, which names no broker. */
+    int32_t rf = 0;
+    for (int32_t p = 0; p < a.npartitions; p++)
+        rf = a.nreplicas[p] > rf ? a.nreplicas[p] : rf;
     t->replicas = malloc((size_t)a.npartitions * (size_t)rf * sizeof *t->replicas);
     if (!t->replicas) {
         zkl_assignment_free(&a);
         return mdzk_fail(z, err, errlen, "out of memory loading %s", path);
     }
     for (int32_t p = 0; p < a.npartitions; p++)
-        memcpy(&t->replicas[(size_t)p * (size_t)rf], a.replicas[p], (size_t)rf * sizeof(int32_t));
+        for (int32_t k = 0; k < rf; k++)
+            t->replicas[(size_t)p * (size_t)rf + (size_t)k] =
+                k < a.nreplicas[p] ? a.replicas[p][k] : -1;
     t->id = a.topic_id;
     t->partitions = a.npartitions;
     t->replication_factor = rf;
     t->internal = !strcmp(name, "__consumer_offsets") || !strcmp(name, "__transaction_state");
     zkl_assignment_free(&a);
-    return load_config(z, s, cpath, &t->configs, &t->nconfigs, err, errlen);
+    r = load_config(z, s, cpath, &t->configs, &t->nconfigs, err, errlen);
+    if (r == MDZK_DAMAGED) {
+        t->configs_damaged = true;       /* the broker keeps the configs it has */
+        r = MD_OK;
+    }
+    return r;
 }
 
 int mdzk_load(cluster_md *m, meta_state *out, char *err, size_t errlen)
@@ -178,19 +200,23 @@ int mdzk_load(cluster_md *m, meta_state *out, char *err, size_t errlen)
             goto out;
         }
     }
-    zkl_path_broker_config(path, sizeof path, -1);
-    if (load_config(z, s, path, &out->broker_default.v, &out->broker_default.n, err, errlen))
-        goto out;
-    zkl_path_broker_config(path, sizeof path, m->self);
-    if (load_config(z, s, path, &out->broker_own.v, &out->broker_own.n, err, errlen))
-        goto out;
+    for (int layer = 0; layer < 2; layer++) {
+        meta_kvs *kv = layer ? &out->broker_own : &out->broker_default;
+        zkl_path_broker_config(path, sizeof path, layer ? m->self : -1);
+        int r = load_config(z, s, path, &kv->v, &kv->n, err, errlen);
+        if (r == MDZK_DAMAGED)
+            out->broker_configs_damaged = true;
+        else if (r != MD_OK)
+            goto out;
+    }
     zkl_pid_block b;
+    /* A damaged block is reported (and stops reservations), not loaded. */
     int r = read_node(z, s, ZK_PATH_PID_BLOCK, dec_pid_block, &b, NULL, err, errlen);
     if (r == MD_ERR)
         goto out;
     if (r == MD_OK)
         out->next_producer_id_block = b.block_end < INT64_MAX ? b.block_end + 1 : INT64_MAX;
-    out->found = out->ntopics > 0 || r == MD_OK;
+    out->found = out->ntopics > 0 || r == MD_OK || r == MDZK_DAMAGED;
     rc = MD_OK;
 out:
     mdzk_sess_end(z);
@@ -218,6 +244,8 @@ partition_state *mdzk_partition_state(cluster_md *m, const meta_topic *t, int32_
     if (t->replicas && t->replication_factor > 0 && p >= 0 && p < t->partitions) {
         spec.replicas = &t->replicas[(size_t)p * (size_t)t->replication_factor];
         spec.nreplicas = t->replication_factor;
+        while (spec.nreplicas > 0 && spec.replicas[spec.nreplicas - 1] < 0)
+            spec.nreplicas--;            /* a shorter row's padding (load_topic) */
     }
     zkl_partition_state ps;
     zk_session *s = zkl_path_partition_state(path, sizeof path, t->name, p) < 0 ? NULL
@@ -235,7 +263,7 @@ partition_state *mdzk_partition_state(cluster_md *m, const meta_topic *t, int32_
             spec.nisr = ps.nisr;
         } else if (r == MD_ERR) {
             LOG_WRN("metadata", "%s; partition has no leader", err);
-        }
+        }   /* MDZK_DAMAGED: reported once by read_node; no leader */
     } else {
         LOG_WRN("metadata", "%s/%d: %s; partition has no leader", t->name, p, err);
     }
@@ -257,7 +285,7 @@ int mdzk_reserve_pids(cluster_md *m, int64_t count, int64_t *first, char *err, s
         zk_stat st;
         zkl_pid_block cur, next = { .broker = m->self, .block_start = 0 };
         int g = read_node(z, s, ZK_PATH_PID_BLOCK, dec_pid_block, &cur, &st, err, errlen);
-        if (g == MD_ERR)
+        if (g == MD_ERR || g == MDZK_DAMAGED)
             goto out;
         if (g == MD_OK)
             next.block_start = cur.block_end + 1;
@@ -311,9 +339,10 @@ int mdzk_cluster_id(cluster_md *m, const char *proposed, char *out, size_t cap)
     }
     for (int attempt = 0; s && attempt < CAS_ATTEMPTS; attempt++) {
         int r = read_node(z, s, ZK_PATH_CLUSTER_ID, dec_cluster_id, id, NULL, err, sizeof err);
-        if (r == MD_ERR) {
-            id[0] = 0;
-            LOG_ERR("metadata", "%s", err);
+        if (r == MD_ERR || r == MDZK_DAMAGED) {
+            id[0] = 0;                   /* never a made-up one; never rewritten */
+            if (r == MD_ERR)
+                LOG_ERR("metadata", "%s", err);
         }
         if (r != MD_NOT_FOUND || !proposed || !proposed[0])
             break;
@@ -541,6 +570,8 @@ int mdzk_add_partitions(cluster_md *m, const char *name, int32_t total, int32_t 
     zkl_assignment a = { 0 };
     zk_stat st;
     int r = read_node(z, s, path, dec_assignment, &a, &st, err, errlen);
+    if (r == MDZK_DAMAGED)
+        r = MD_ERR;                      /* the message names it; never rewritten */
     int32_t *nrep = NULL, **rows = NULL;
     char *body = NULL;
     if (r == MD_OK && total <= a.npartitions)

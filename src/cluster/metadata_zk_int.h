@@ -11,6 +11,7 @@
 #include <stdatomic.h>
 
 #include "cluster/metadata_zk.h"
+#include "cluster/zk_damage.h"
 
 typedef struct md_zk {
     cluster_md base;
@@ -42,9 +43,21 @@ typedef struct md_zk {
     pthread_mutex_t mu;
     md_brokers *brokers;         /* mu */
     char cluster_id[64];         /* mu; "" = not read yet */
+    /* Znodes found damaged: each version reported once, a data watch armed
+     * on it so its repair re-reads (any thread; its own lock). */
+    zk_damage damaged;
+    /* md_zk_open_checked only, during the open (setup_session). */
+    const char *expect_cluster_id;
+    char *zk_id_out;
+    size_t zk_id_cap;
+    bool *mismatch;
 } md_zk;
 
 #define Z(m) ((md_zk *)(m))
+
+/* Within the store only: a znode exists but its data does not decode
+ * (mdzk_damaged has reported it); never returned through cluster_md. */
+#define MDZK_DAMAGED (-10)
 
 /* "ZooKeeper at <connect>: <message>" into err; returns MD_ERR. */
 int mdzk_fail(const md_zk *z, char *err, size_t errlen, const char *fmt, ...)
@@ -52,6 +65,14 @@ int mdzk_fail(const md_zk *z, char *err, size_t errlen, const char *fmt, ...)
 /* The session for one operation, read-locked; NULL (lock released, err
  * set) when it has expired.  Every non-NULL return is paired with
  * mdzk_sess_end. */
+/* A znode whose data does not decode (what: the decoder's message):
+ * reported once per version as an error naming path, left as it is, and
+ * watched, so a repair makes the store re-read (MD_EV_TOPICS, or
+ * MD_EV_BROKERS under /brokers/ids).  st NULL: read its stat here. */
+void mdzk_damaged(md_zk *z, zk_session *s, const char *path, const zk_stat *st,
+                  const char *what);
+/* path decoded: report the repair if it had been damaged. */
+void mdzk_repaired(md_zk *z, const char *path);
 zk_session *mdzk_sess_begin(md_zk *z, char *err, size_t errlen);
 void mdzk_sess_end(md_zk *z);
 /* Read a znode; on anything but OK and NONODE, err names it. */

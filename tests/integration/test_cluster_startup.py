@@ -11,12 +11,13 @@ from cluster import cluster_factory, cluster_zk  # noqa: F401  (fixtures)
 from conftest import BROKER_BIN, free_port, port_open
 
 
-def run_broker(tmp_path, overrides, timeout=60):
+def run_broker(tmp_path, overrides, timeout=60, logdirs=None):
     """Run a broker to its exit; (exit code, output, whether it ever
-    listened on its port)."""
+    listened on its port).  logdirs: its log.dirs (default a new one)."""
     port = free_port()
+    dirs = ",".join(str(d) for d in logdirs) if logdirs else f"{tmp_path}/data-{port}"
     argv = [BROKER_BIN, "--override", f"listeners=PLAINTEXT://127.0.0.1:{port}",
-            "--override", f"log.dirs={tmp_path}/data-{port}"]
+            "--override", f"log.dirs={dirs}"]
     for k, v in overrides.items():
         argv += ["--override", f"{k}={v}"]
     p = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
