@@ -28,6 +28,10 @@ READY_TIMEOUT = float(os.environ.get("SAMSA_READY_TIMEOUT", "10"))
 STOP_TIMEOUT = float(os.environ.get("SAMSA_STOP_TIMEOUT", "20"))
 SANITIZER_RE = re.compile(r"ERROR: (Address|Leak|Thread|Memory)Sanitizer|runtime error:|"
                           r"SUMMARY: UndefinedBehaviorSanitizer")
+# A broker built with SANITIZE=1 reads LeakSanitizer suppressions for leaks
+# inside third-party libraries (tests/lsan.supp says which and why).
+_BROKER_ENV = dict(os.environ, LSAN_OPTIONS=":".join(filter(None, [
+    os.environ.get("LSAN_OPTIONS"), f"suppressions={ROOT / 'tests' / 'lsan.supp'}"])))
 # Parent-death signal: if the test process dies, its brokers get SIGTERM.
 _SETPRIV = shutil.which("setpriv")
 
@@ -135,7 +139,8 @@ class Broker:
             if _SETPRIV:
                 argv = [_SETPRIV, "--pdeathsig", "TERM", "--"] + argv
             self.proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=log,
-                                         stderr=subprocess.STDOUT, cwd=self.workdir)
+                                         stderr=subprocess.STDOUT, cwd=self.workdir,
+                                         env=_BROKER_ENV)
         if wait:
             self.wait_ready()
         return self

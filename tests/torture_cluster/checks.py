@@ -13,8 +13,8 @@ figures; it never raises on a violation, so a run reports all of them.
               that offset (read above the high watermark, then truncated)
   offsets     a group's committed offset that went backwards between two
               samples, or beyond the log end
-  undelivered a message still unacknowledged after the final flush, a fatal
-              producer error
+  undelivered a message still unacknowledged after the final flush, a
+              delivery error or a fatal producer error
 Faults' own bounds (recovery, whole cluster) are enforced in faults.py.
 """
 import bisect
@@ -80,6 +80,10 @@ def check(workload, log, undelivered):
         f["delivery_errors"] += len(pr.errors)
         if pr.fatal:
             v.append(f"producer {pr.k}: fatal error {pr.fatal}")
+        for seq, err, t in pr.errors[:MAX_EXCERPTS]:
+            # message.timeout.ms outlasts every fault: only retriable errors
+            # are expected, and librdkafka retries those itself.
+            v.append(f"delivery error: producer {pr.k} seq {seq} t={t:.3f}: {err}")
         for seq, p, off, t in pr.acked:
             val = value_of(pr.k, seq)
             if at.get(p, {}).get(off) == val:

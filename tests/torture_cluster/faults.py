@@ -31,6 +31,8 @@ import os
 import signal
 import time
 
+from kazoo.exceptions import KazooException
+
 import kproto
 
 CONSUMER_OFFSETS = "__consumer_offsets"
@@ -46,8 +48,8 @@ def poll(cond, timeout, desc, interval=0.05):
     while True:
         try:
             v = cond()
-        except (OSError, kproto.ProtocolError, AssertionError):
-            v = None
+        except (OSError, kproto.ProtocolError, AssertionError, KazooException):
+            v = None        # a broker or ZooKeeper not answering (yet): a fault's effect
         if v:
             return v
         if time.monotonic() >= deadline:
@@ -145,6 +147,12 @@ def led_by(ctx, i, via):
     return []
 
 
+def zk_read(fn, desc):
+    """fn() (a ZooKeeper read through kazoo), retried while ZooKeeper is
+    away or the harness's own session is being re-established."""
+    return poll(lambda: [fn()], 60, desc)[0]
+
+
 def broker_epoch(ctx, i):
     c = ctx.cluster
     return c.zk_client().get(f"{c.chroot}/brokers/ids/{i}")[1].czxid
@@ -160,7 +168,10 @@ def hold(ctx, lo, hi):
 
 
 def restart(ctx, i):
-    ctx.cluster.start(i)
+    """Start broker i again and wait for its registration."""
+    ctx.cluster.brokers[i].start(wait=True)
+    poll(lambda: i in ctx.cluster.registered(), ctx.failover_timeout,
+         f"broker {i}'s registration")
 
 
 # --- the faults ---------------------------------------------------------------------
@@ -178,7 +189,7 @@ def kill_leader(ctx, rec):
 
 
 def kill_controller(ctx, rec):
-    victim = ctx.cluster.controller()
+    victim = zk_read(ctx.cluster.controller, "the controller")
     rec.update(target=victim)
     rec["t0"] = time.monotonic()
     ctx.cluster.kill(victim)
@@ -194,7 +205,7 @@ def kill_controller(ctx, rec):
 def pause_leader(ctx, rec):
     p = ctx.rng.randrange(ctx.partitions)
     victim = leader_of(ctx, p, range(len(ctx.cluster.brokers)))
-    epoch = broker_epoch(ctx, victim)
+    epoch = zk_read(lambda: broker_epoch(ctx, victim), f"broker {victim}'s epoch")
     pid = ctx.cluster.brokers[victim].pid
     rec.update(target=victim, partition=p)
     rec["t0"] = time.monotonic()
@@ -222,7 +233,7 @@ def partition(ctx, rec):
         victim = ctx.rng.randrange(n)
     long_cut = ctx.rng.random() < 0.75
     led = led_by(ctx, victim, others(ctx, victim))
-    epoch = broker_epoch(ctx, victim)
+    epoch = zk_read(lambda: broker_epoch(ctx, victim), f"broker {victim}'s epoch")
     rec.update(target=victim, variant="long" if long_cut else "short", led=led)
     rec["t0"] = time.monotonic()
     ctx.netns.cut(victim)

@@ -39,6 +39,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import traceback
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -107,6 +108,20 @@ def summarize(records, workload):
         row["unavailable_median"] = round(statistics.median(g), 2) if g else None
         row["unavailable_max"] = round(max(g), 2) if g else None
     return rows
+
+
+def _zk_short_kept_serving(records, session_s):
+    """docs/cluster.md C13: a ZooKeeper outage well inside the session
+    timeout (under half of it: the lease is renewed every timeout / 4) must
+    not stop produce on the existing leaders."""
+    v = []
+    for rec in records:
+        if rec["kind"] == "zk_short" and "unavailable" in rec and \
+                rec["outage"] < session_s / 2 and rec["unavailable"] >= session_s:
+            v.append(f"fault {rec['n']} (zk_short): a ZooKeeper outage of {rec['outage']:.1f} s "
+                     f"(session timeout {session_s:.0f} s) stopped acknowledgements on partition "
+                     f"{rec['unavailable_partition']} for {rec['unavailable']:.1f} s")
+    return v
 
 
 def _setup_isolation(ctx, n, rng, base):
@@ -242,6 +257,11 @@ def run(seed=None, rounds=1, kinds=None, session_timeout_ms=6000, partitions=6,
             if "t_end" in rec:
                 gap, part = checks.unavailability(workload, rec, time.monotonic())
                 rec["unavailable"], rec["unavailable_partition"] = round(gap, 3), part
+        violations += _zk_short_kept_serving(records, ctx.session_s)
+        for i, b in enumerate(ctx.cluster.brokers):     # after a Broken schedule
+            if not b.running():
+                log(f"broker {i} is down (exit {b.proc.returncode}): starting it for the checks")
+                faults.restart(ctx, i)
         try:
             last = {}
             faults.wait_whole(ctx, last)
@@ -256,7 +276,8 @@ def run(seed=None, rounds=1, kinds=None, session_timeout_ms=6000, partitions=6,
         if not any(v.startswith("final:") for v in violations):
             violations += checks.replicas_identical(ctx.cluster, ctx.topic, partitions)
     except Exception as e:            # the harness itself failed: report, still clean up
-        violations.append(f"harness: {type(e).__name__}: {e}")
+        violations.append(f"harness: {type(e).__name__}: {e}\n" +
+                          "".join(traceback.format_exc().splitlines(True)[-8:]))
         if workload is not None:
             for pr in workload.producers:
                 pr._stop.set()
