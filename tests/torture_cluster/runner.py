@@ -110,6 +110,31 @@ def summarize(records, workload):
     return rows
 
 
+def _revive_crashed(ctx, k, violations):
+    """After a Broken fault: a broker that died by itself (a crash, not one
+    of the faults) is recorded with the end of its log, started again, and
+    the schedule goes on once the cluster is whole. False: it is not."""
+    crashed = [i for i, b in enumerate(ctx.cluster.brokers) if not b.running()]
+    if not crashed:
+        return False
+    for i in crashed:
+        b = ctx.cluster.brokers[i]
+        tail = "\n".join(b.log_text().splitlines()[-12:])
+        violations.append(f"fault {k}: broker {i} died (exit {b.proc.returncode}); its log ends:\n{tail}")
+        log(f"broker {i} died (exit {b.proc.returncode}): starting it again")
+        try:
+            faults.restart(ctx, i)
+        except (faults.Broken, AssertionError) as e:
+            violations.append(f"fault {k}: broker {i} did not come back: {e}")
+            return False
+    try:
+        faults.wait_whole(ctx, {})
+    except faults.Broken as e:
+        violations.append(f"fault {k}: not whole after restarting {crashed}: {e}")
+        return False
+    return True
+
+
 def _zk_short_kept_serving(records, session_s):
     """docs/cluster.md C13: a ZooKeeper outage well inside the session
     timeout (under half of it: the lease is renewed every timeout / 4) must
@@ -231,7 +256,9 @@ def run(seed=None, rounds=1, kinds=None, session_timeout_ms=6000, partitions=6,
                 rec["error"] = str(e)
                 violations.append(f"fault {k} ({kind}, target {rec.get('target')}): {e}")
                 log(f"#{k} {kind}: BROKEN: {e}")
-                break
+                if not _revive_crashed(ctx, k, violations):
+                    break
+                continue
             if rec.get("skipped"):
                 log(f"#{k} {kind}: skipped: {rec['skipped']}")
                 continue
