@@ -40,14 +40,19 @@ def test_paused_coordinator_does_not_serve_stale_offsets(cluster_factory, reques
     paused = True
     try:
         new = wait_until(lambda: (lambda n: n not in (None, old) and (n,))(
-            coordinator_of(c, g, other)), 30,
-            desc="a new coordinator once the paused one's session expired")[0]
+            coordinator_of(c, g, other)), 60,
+            desc=f"a new coordinator, not {old}, named by broker {other} once the paused "
+                 f"one's session expired")[0]
         nb = c.brokers[new]
+
+        last = []
 
         def committed_20():
             with kproto.Conn(nb.host, nb.port) as conn:
-                return offset_commit(conn, g, t, {0: 20}) == {0: 0}
-        wait_until(committed_20, 30, desc="a commit of 20 at the new coordinator")
+                last[:] = [offset_commit(conn, g, t, {0: 20})]
+            return last[0] == {0: 0}
+        wait_until(committed_20, 60, desc=f"a commit of 20 at the new coordinator {new} "
+                                          f"(last answer {last})")
         # Queued while paused: the ex-coordinator reads it the moment it resumes.
         body = kproto.W().string(g).array([t], lambda w, x: w.string(x).array(
             [0], lambda w, p: w.i32(p))).done()
