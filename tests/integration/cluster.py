@@ -382,7 +382,11 @@ class SeqProducer:
                 self.sent += 1
             except BufferError:
                 pass
-            self.producer.poll(self.interval)
+            try:
+                self.producer.poll(self.interval)
+            except ck.KafkaException as e:      # a fatal error raised from poll()
+                with self._lock:
+                    self.fatal = e.args[0] if e.args else e
 
     def start(self):
         self._thread.start()

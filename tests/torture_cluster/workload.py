@@ -88,6 +88,8 @@ class Producer(SeqProducer):
         flush of timeout seconds."""
         self._stop.set()
         self._thread.join(30)
+        if self.fatal is not None and not isinstance(self.fatal, str):
+            self.fatal = str(self.fatal)    # raised from poll() (cluster.SeqProducer)
         return self.producer.flush(timeout)
 
 
