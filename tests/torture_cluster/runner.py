@@ -294,8 +294,6 @@ def run(seed=None, rounds=1, kinds=None, session_timeout_ms=6000, partitions=6,
             faults.wait_whole(ctx, last)
         except faults.Broken as e:
             violations.append(f"final: {e}")
-        # Consumers run until they caught up (bounded) so their deliveries
-        # cover the end of the log too.
         workload.stop_consumers()
         log_data = checks.read_log(ctx.cluster.bootstrap, ctx.topic, partitions)
         v, figures = checks.check(workload, log_data, undelivered)
