@@ -219,3 +219,25 @@ bench:
 bench-cluster: deps
 	$(MAKE) $(BUILD)/samsa-broker $(BUILD)/samsa
 	/usr/bin/python3 bench/cluster_bench.py --build $(BUILD)
+
+# make torture-cluster: issue 14's cluster fault runner (tests/torture_cluster/,
+# docs/reliability.md "Cluster fault runs"): ZooKeeper and 3 brokers under
+# idempotent producers and a consumer group; ROUNDS rounds of every fault kind
+# (kill -9 of a leader and of the controller, a paused leader, a network
+# partition in network namespaces, short and long ZooKeeper outages, a rolling
+# restart, a full disk), then the history checks. Prints its seed; SEED=N
+# replays a schedule. KINDS=a,b runs only some kinds. Against the ASan build:
+# make torture-cluster SAMSA_BROKER=build-san/samsa-broker (build it first with
+# make BUILD=build-san SANITIZE=1 all). A short sample runs in make test
+# (tests/integration/test_torture_cluster.py). Not part of make test.
+ROUNDS ?= 20
+SEED ?=
+KINDS ?=
+SESSION_TIMEOUT_MS ?= 6000
+.PHONY: torture-cluster
+torture-cluster: deps
+	$(MAKE) all
+	SAMSA_BROKER="$${SAMSA_BROKER:-$(BUILD)/samsa-broker}" /usr/bin/python3 tests/torture_cluster/runner.py \
+	  --rounds $(ROUNDS) --session-timeout-ms $(SESSION_TIMEOUT_MS) \
+	  $(if $(SEED),--seed $(SEED)) $(if $(KINDS),--kinds $(KINDS)) \
+	  --json $(BUILD)/torture-cluster.json

@@ -91,6 +91,12 @@ static int settings_from_config(broker *b, const struct broker_config *cfg, char
     return 0;
 }
 
+/* The group coordinator's view of C13 (docs/cluster.md). */
+static bool coord_may_lead(void *ctx)
+{
+    return broker_may_lead(ctx);
+}
+
 static const struct broker_config *server_config(void *ctx)
 {
     return broker_config_current(ctx);
@@ -202,7 +208,8 @@ int main(int argc, char **argv)
         LOG_ERR("main", "out of memory");
         goto out_storage;
     }
-    coord_ctx cctx = { .node_id = b.set.node_id, .topics = &b.topics, .logs = b.logs, .config = server_config, .config_arg = &b };
+    coord_ctx cctx = { .node_id = b.set.node_id, .topics = &b.topics, .logs = b.logs, .config = server_config, .config_arg = &b,
+                       .may_lead = coord_may_lead };
     b.coord = coordinator_start(&cctx, err, sizeof err);
     if (!b.coord) {
         LOG_ERR("main", "%s", err);

@@ -294,11 +294,17 @@ bool coord_owns_partition(const coordinator *co, int32_t part)
 
 /* G10: a group is served only while its partition is owned (elected and
  * loaded) and this broker still leads it; the second test covers the
- * moment between a LeaderAndIsr and the resignation it posted. */
+ * moment between a LeaderAndIsr and the resignation it posted. C13: and
+ * only while the broker may lead at all: an ex-coordinator back from a
+ * pause or a network partition answers NOT_COORDINATOR, not its stale
+ * offsets, until the controller's orders reach it (found by the cluster
+ * fault runner: OffsetFetch served committed offsets that had moved on). */
 int16_t coord_check_owner(coordinator *co, const char *id)
 {
     if (!co->offsets || !co->parts)
         return KERR_COORDINATOR_NOT_AVAILABLE;
+    if (co->ctx.may_lead && !co->ctx.may_lead(co->ctx.config_arg))
+        return KERR_NOT_COORDINATOR;
     int32_t part = group_partition_for(id, strlen(id), co->nparts > 0 ? co->nparts : 1);
     if (co->parts[part].state == CPART_LOADING)
         return KERR_COORDINATOR_LOAD_IN_PROGRESS;

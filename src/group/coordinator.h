@@ -44,6 +44,11 @@ typedef struct coord_ctx {
      * offset.metadata.max.bytes, message.max.bytes are read at start). */
     const struct broker_config *(*config)(void *arg);
     void *config_arg;
+    /* docs/cluster.md C13: false while this broker may not act as a leader
+     * (its ZooKeeper session lease is stale, or it is fenced after a lost
+     * session); groups are then not served. Called with config_arg; NULL:
+     * always may. */
+    bool (*may_lead)(void *arg);
 } coord_ctx;
 
 /* Start the thread; if the offsets topic exists it is loaded first.

@@ -139,12 +139,19 @@ void listener_resume(listener *ls)
     }
 }
 
+/* Called on the listener's loop thread (a mailbox message at shutdown). The
+ * epoll batch being handled may still hold an event for this listener (a
+ * client connecting during shutdown), so the memory is freed after the batch
+ * (loop_defer, as conn.c does for connections) and accept_ready, if reached,
+ * sees it paused and does nothing. */
 void listener_close(listener *ls)
 {
     if (!ls)
         return;
+    ls->paused = true;
     loop_timer_cancel(ls->lp, &ls->backoff);
     loop_unwatch(ls->lp, &ls->w);
     close(ls->w.fd);
-    free(ls);
+    ls->w.fd = -1;
+    loop_defer(ls->lp, free, ls);
 }

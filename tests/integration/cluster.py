@@ -50,7 +50,10 @@ class Cluster:
     broker i has node.id=i."""
 
     def __init__(self, workdir, zk, n=3, chroot=None, overrides=None, broker_overrides=None,
-                 session_timeout_ms=SESSION_TIMEOUT_MS):
+                 session_timeout_ms=SESSION_TIMEOUT_MS, hosts=None, netns=None, logdirs=None):
+        """hosts[i], netns[i], logdirs[i]: broker i's listen address (default
+        127.0.0.1), the network namespace it runs in (default none) and its
+        log.dirs (default under workdir); see tests/torture_cluster/netns.py."""
         self.zk = zk
         self.chroot = chroot or f"/samsa-{next(_chroot_seq)}"
         self.connect = zk.connect + self.chroot
@@ -63,7 +66,10 @@ class Cluster:
             ov.update(overrides or {})
             ov.update((broker_overrides or {}).get(i, {}))
             self.brokers.append(Broker(workdir, port=free_port(), overrides=ov,
-                                       name=f"broker{i}"))
+                                       name=f"broker{i}",
+                                       host=hosts[i] if hosts else "127.0.0.1",
+                                       netns=netns[i] if netns else None,
+                                       logdir=logdirs[i] if logdirs else None))
 
     # --- addresses ------------------------------------------------------------
     def __len__(self):
@@ -223,7 +229,8 @@ class Cluster:
     # --- Metadata view (what each broker tells clients) ------------------------------
     def metadata(self, i, topics=None, version=None):
         """Raw Metadata from broker i (kproto.metadata's dict)."""
-        with kproto.Conn("127.0.0.1", self.brokers[i].port, timeout=10) as c:
+        b = self.brokers[i]
+        with kproto.Conn(b.host, b.port, timeout=10) as c:
             return kproto.metadata(c, topics, version=version)
 
     def partition(self, topic, p, via=None):
@@ -309,7 +316,8 @@ class Cluster:
         a broker down, it would need offsets.topic.replication.factor live
         brokers (Kafka's rule) and groups would have no coordinator."""
         def found():
-            with kproto.Conn("127.0.0.1", self.brokers[self.live()[0]].port) as c:
+            b = self.brokers[self.live()[0]]
+            with kproto.Conn(b.host, b.port) as c:
                 return kproto.find_coordinator(c, group)["error_code"] == 0
         wait_until(found, timeout, interval=0.1, desc="a coordinator for group " + group)
         md = self.metadata(self.live()[0], ["__consumer_offsets"])
@@ -350,6 +358,10 @@ class SeqProducer:
     def value(self, seq):
         return b"%s-%08d" % (self.tag.encode(), seq)
 
+    def partition_of(self, seq):
+        """The partition message seq goes to (subclasses spread them)."""
+        return self.partition
+
     def _on_delivery(self, err, msg):
         now = time.monotonic()
         seq = int(msg.value().rsplit(b"-", 1)[1])
@@ -365,11 +377,16 @@ class SeqProducer:
         while not self._stop.is_set() and self.fatal is None:
             try:
                 self.producer.produce(self.topic, self.value(self.sent),
-                                      partition=self.partition, on_delivery=self._on_delivery)
+                                      partition=self.partition_of(self.sent),
+                                      on_delivery=self._on_delivery)
                 self.sent += 1
             except BufferError:
                 pass
-            self.producer.poll(self.interval)
+            try:
+                self.producer.poll(self.interval)
+            except ck.KafkaException as e:      # a fatal error raised from poll()
+                with self._lock:
+                    self.fatal = e.args[0] if e.args else e
 
     def start(self):
         self._thread.start()

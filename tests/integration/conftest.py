@@ -28,6 +28,10 @@ READY_TIMEOUT = float(os.environ.get("SAMSA_READY_TIMEOUT", "10"))
 STOP_TIMEOUT = float(os.environ.get("SAMSA_STOP_TIMEOUT", "20"))
 SANITIZER_RE = re.compile(r"ERROR: (Address|Leak|Thread|Memory)Sanitizer|runtime error:|"
                           r"SUMMARY: UndefinedBehaviorSanitizer")
+# A broker built with SANITIZE=1 reads LeakSanitizer suppressions for leaks
+# inside third-party libraries (tests/lsan.supp says which and why).
+_BROKER_ENV = dict(os.environ, LSAN_OPTIONS=":".join(filter(None, [
+    os.environ.get("LSAN_OPTIONS"), f"suppressions={ROOT / 'tests' / 'lsan.supp'}"])))
 # Parent-death signal: if the test process dies, its brokers get SIGTERM.
 _SETPRIV = shutil.which("setpriv")
 
@@ -87,8 +91,13 @@ def port_open(port, host="127.0.0.1"):
 # --- broker process -----------------------------------------------------------------
 class Broker:
     def __init__(self, workdir, port=None, overrides=None, config_file=None,
-                 logdir=None, binary=BROKER_BIN, name="broker", base_overrides=True):
+                 logdir=None, binary=BROKER_BIN, name="broker", base_overrides=True,
+                 host="127.0.0.1", netns=None):
         self.workdir = Path(workdir)
+        # host: the address it listens on; netns: run it inside that network
+        # namespace (`ip netns exec`, which execs, so the PID is the broker's).
+        self.host = host
+        self.netns = netns
         self.port = port or free_port()
         self.logdir = Path(logdir) if logdir else self.workdir / f"{name}-data"
         self.config_file = config_file
@@ -97,7 +106,7 @@ class Broker:
         # base_overrides=False: listeners/log.dirs/node.id come from config_file
         # (pass the same port= and logdir= so the harness knows them).
         self.overrides = {
-            "listeners": f"PLAINTEXT://127.0.0.1:{self.port}",
+            "listeners": f"PLAINTEXT://{host}:{self.port}",
             "log.dirs": str(self.logdir),
             "node.id": "0",
         } if base_overrides else {}
@@ -109,10 +118,10 @@ class Broker:
 
     @property
     def bootstrap(self):
-        return f"127.0.0.1:{self.port}"
+        return f"{self.host}:{self.port}"
 
     def argv(self):
-        args = [self.binary]
+        args = ["ip", "netns", "exec", self.netns, self.binary] if self.netns else [self.binary]
         if self.config_file:
             args.append(str(self.config_file))
         for k, v in self.overrides.items():
@@ -130,7 +139,8 @@ class Broker:
             if _SETPRIV:
                 argv = [_SETPRIV, "--pdeathsig", "TERM", "--"] + argv
             self.proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=log,
-                                         stderr=subprocess.STDOUT, cwd=self.workdir)
+                                         stderr=subprocess.STDOUT, cwd=self.workdir,
+                                         env=_BROKER_ENV)
         if wait:
             self.wait_ready()
         return self
@@ -149,7 +159,7 @@ class Broker:
             if rc is not None:
                 raise AssertionError(f"{self.name} exited with {rc} before accepting "
                                      f"connections:\n{self.log_tail()}")
-            if port_open(self.port):
+            if port_open(self.port, self.host):
                 return
             time.sleep(0.02)
         raise AssertionError(f"{self.name} did not accept connections on {self.bootstrap} "
@@ -415,4 +425,4 @@ def unique_topic(request, suffix=""):
 
 def raw_conn(broker, timeout=10.0):
     import kproto
-    return kproto.Conn("127.0.0.1", broker.port, timeout=timeout)
+    return kproto.Conn(broker.host, broker.port, timeout=timeout)

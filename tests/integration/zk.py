@@ -23,10 +23,10 @@ JAVA = shutil.which("java") or "/usr/bin/java"
 READY_TIMEOUT = float(os.environ.get("SAMSA_ZK_READY_TIMEOUT", "30"))
 
 
-def four_letter(port, word, timeout=1.0):
+def four_letter(port, word, timeout=1.0, host="127.0.0.1"):
     """Send a ZooKeeper four-letter command; the answer, or None."""
     try:
-        with socket.create_connection(("127.0.0.1", port), timeout=timeout) as s:
+        with socket.create_connection((host, port), timeout=timeout) as s:
             s.sendall(word.encode())
             chunks = []
             while True:
@@ -42,8 +42,9 @@ def four_letter(port, word, timeout=1.0):
 class ZooKeeper:
     """One standalone ZooKeeper server process."""
 
-    def __init__(self, workdir, port, tick_ms=500, name="zookeeper"):
+    def __init__(self, workdir, port, tick_ms=500, name="zookeeper", host="127.0.0.1"):
         self.workdir = Path(workdir)
+        self.host = host        # the address it listens on (a bridge's, for brokers in netns)
         self.port = port
         self.tick_ms = tick_ms
         self.name = name
@@ -54,7 +55,7 @@ class ZooKeeper:
 
     @property
     def connect(self):
-        return f"127.0.0.1:{self.port}"
+        return f"{self.host}:{self.port}"
 
     def available(self):
         return os.path.exists(ZK_JAR) and os.access(JAVA, os.X_OK)
@@ -68,7 +69,7 @@ class ZooKeeper:
             f"tickTime={self.tick_ms}\n"
             f"dataDir={self.datadir}\n"
             f"clientPort={self.port}\n"
-            "clientPortAddress=127.0.0.1\n"
+            f"clientPortAddress={self.host}\n"
             "admin.enableServer=false\n"
             "4lw.commands.whitelist=ruok,srvr,stat,cons\n"
             f"minSessionTimeout={2 * self.tick_ms}\n"
@@ -103,7 +104,7 @@ class ZooKeeper:
             if self.proc.poll() is not None:
                 raise AssertionError(f"{self.name} exited with {self.proc.returncode}:\n"
                                      f"{self.log_tail()}")
-            if (four_letter(self.port, "ruok") or "") == "imok":
+            if (four_letter(self.port, "ruok", host=self.host) or "") == "imok":
                 return
             time.sleep(0.05)
         raise AssertionError(f"{self.name} not ready on {self.connect} within {timeout}s:\n"
@@ -123,6 +124,11 @@ class ZooKeeper:
         assert self.running(), f"{self.name} is not running"
         self.proc.kill()
         self.proc.wait()
+
+    def restart(self, wait=True):
+        """Start again after a stop or kill9: same port, same data dir, so
+        the znodes and the sessions it had are there (a crash-restart)."""
+        return self.start(wait=wait)
 
     def client(self, chroot=""):
         """A started kazoo client (the caller stops it)."""
