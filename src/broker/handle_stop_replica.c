@@ -20,6 +20,7 @@
 #include "broker/admin.h"
 #include "broker/broker.h"
 #include "broker/cluster_mode.h"
+#include "broker/cluster_topics.h"
 #include "broker/dispatch.h"
 #include "core/errors.h"
 #include "core/log.h"
@@ -55,7 +56,15 @@ static int16_t stop_one(broker *b, const sr_item *it)
         topic_unref(t);
         return KERR_FENCED_LEADER_EPOCH;
     }
-    repl_unfollow(b->fetchers, p);
+    /* A deletion with a real leader epoch: this replica was removed by a
+     * reassignment (C21: the controller sends it only once the target
+     * replicas are in the ISR and ZooKeeper holds the new assignment), so
+     * its log goes now.  Epoch -2 is a topic deletion: the logs go with
+     * the topic's znode. */
+    if (it->del && it->leader_epoch >= 0 && b->cluster_mode)
+        cluster_replica_delete(b, p);
+    else
+        repl_unfollow(b->fetchers, p);
     topic_unref(t);
     return KERR_NONE;
 }

@@ -66,10 +66,25 @@ typedef struct meta_topic {
     int nconfigs;
     /* Replica assignment: partitions x replication_factor broker ids, row
      * by row; NULL = every partition on this broker alone (the local
-     * store's only shape). */
+     * store's only shape).  With nreplicas set (a reassignment in
+     * progress: partitions hold different counts), row p holds
+     * nreplicas[p] ids and replication_factor is the largest count (the
+     * row stride); use meta_topic_replicas. */
     int32_t replication_factor;
     int32_t *replicas;
+    int32_t *nreplicas;          /* [partitions], or NULL: every row is full */
 } meta_topic;
+
+/* Partition p's replicas (row pointer, *n ids); NULL when t has no
+ * assignment (the local store) or p is out of range. */
+static inline const int32_t *meta_topic_replicas(const meta_topic *t, int32_t p, int32_t *n)
+{
+    *n = 0;
+    if (!t->replicas || t->replication_factor < 1 || p < 0 || p >= t->partitions)
+        return NULL;
+    *n = t->nreplicas ? t->nreplicas[p] : t->replication_factor;
+    return &t->replicas[(size_t)p * (size_t)t->replication_factor];
+}
 
 typedef struct meta_kvs {
     topic_kv *v;

@@ -126,20 +126,26 @@ static int load_topic(md_zk *z, zk_session *s, const char *name, meta_topic *t, 
     int r = read_node(z, s, path, dec_assignment, &a, NULL, err, errlen);
     if (r != MD_OK)
         return r;
-    int32_t rf = a.nreplicas[0];
-    for (int32_t p = 1; p < a.npartitions; p++)
-        if (a.nreplicas[p] != rf) {
-            zkl_assignment_free(&a);
-            return mdzk_fail(z, err, errlen, "%s: partitions have different replica counts "
-                         "(a reassignment in progress is not supported yet)", path);
-        }
-    t->replicas = malloc((size_t)a.npartitions * (size_t)rf * sizeof *t->replicas);
-    if (!t->replicas) {
+    /* Counts differ while a reassignment runs (replicas = target +
+     * original): rows are padded to the largest. */
+    int32_t rf = 0;
+    bool uneven = false;
+    for (int32_t p = 0; p < a.npartitions; p++) {
+        uneven |= p > 0 && a.nreplicas[p] != a.nreplicas[0];
+        rf = a.nreplicas[p] > rf ? a.nreplicas[p] : rf;
+    }
+    t->replicas = calloc((size_t)a.npartitions * (size_t)rf, sizeof *t->replicas);
+    t->nreplicas = uneven ? malloc((size_t)a.npartitions * sizeof *t->nreplicas) : NULL;
+    if (!t->replicas || (uneven && !t->nreplicas)) {
         zkl_assignment_free(&a);
         return mdzk_fail(z, err, errlen, "out of memory loading %s", path);
     }
-    for (int32_t p = 0; p < a.npartitions; p++)
-        memcpy(&t->replicas[(size_t)p * (size_t)rf], a.replicas[p], (size_t)rf * sizeof(int32_t));
+    for (int32_t p = 0; p < a.npartitions; p++) {
+        memcpy(&t->replicas[(size_t)p * (size_t)rf], a.replicas[p],
+               (size_t)a.nreplicas[p] * sizeof(int32_t));
+        if (uneven)
+            t->nreplicas[p] = a.nreplicas[p];
+    }
     t->id = a.topic_id;
     t->partitions = a.npartitions;
     t->replication_factor = rf;
@@ -215,9 +221,11 @@ partition_state *mdzk_partition_state(cluster_md *m, const meta_topic *t, int32_
     char path[ZKL_MAX_PATH], err[768] = "topic name too long for a znode path";
     pstate_spec spec = { .leader = -1, .leader_epoch = -1, .partition_epoch = -1,
                          .controller_epoch = -1 };
-    if (t->replicas && t->replication_factor > 0 && p >= 0 && p < t->partitions) {
-        spec.replicas = &t->replicas[(size_t)p * (size_t)t->replication_factor];
-        spec.nreplicas = t->replication_factor;
+    int32_t nrep;
+    const int32_t *row = meta_topic_replicas(t, p, &nrep);
+    if (row) {
+        spec.replicas = row;
+        spec.nreplicas = nrep;
     }
     zkl_partition_state ps;
     zk_session *s = zkl_path_partition_state(path, sizeof path, t->name, p) < 0 ? NULL
@@ -545,6 +553,10 @@ int mdzk_add_partitions(cluster_md *m, const char *name, int32_t total, int32_t 
     char *body = NULL;
     if (r == MD_OK && total <= a.npartitions)
         r = mdzk_fail(z, err, errlen, "%s already has %d partitions", path, a.npartitions);
+    for (int32_t p = 0; r == MD_OK && p < a.npartitions; p++)
+        if (zkl_assignment_reassigning(&a, p))
+            r = mdzk_fail(z, err, errlen, "%s: partition %d is being reassigned; try again when "
+                          "the reassignment is done", path, p);
     if (r == MD_OK) {
         nrep = malloc((size_t)total * sizeof *nrep);
         rows = malloc((size_t)total * sizeof *rows);

@@ -24,6 +24,9 @@ static void partition_free(partition *p)
 {
     if (p->log)
         plog_unref(p->log);
+    for (int i = 0; i < p->nold_logs; i++)
+        plog_unref(p->old_logs[i]);
+    free(p->old_logs);
     pstate_unref(p->state);
     pthread_mutex_destroy(&p->watch_lock);
     pthread_mutex_destroy(&p->state_lock);
@@ -91,6 +94,19 @@ int topic_grow(topic *t, int32_t n, plog **logs, partition_state **states)
         t->retired[t->nretired++] = cur;
     atomic_store_explicit(&t->parts, arr, memory_order_release);
     atomic_store_explicit(&t->nparts, n, memory_order_release);
+    return 0;
+}
+
+int partition_attach_log(partition *p, plog *l)
+{
+    if (p->log) {
+        plog **v = realloc(p->old_logs, (size_t)(p->nold_logs + 1) * sizeof *v);
+        if (!v)
+            return -1;
+        p->old_logs = v;
+        v[p->nold_logs++] = p->log;
+    }
+    __atomic_store_n(&p->log, l, __ATOMIC_RELEASE);
     return 0;
 }
 

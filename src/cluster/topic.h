@@ -35,7 +35,13 @@ typedef struct partition {
     topic *topic;
     int32_t index;
     plog *log;                       /* a reference, set before the partition is
-                                        published; dropped when the topic is freed */
+                                        published, or later by partition_attach_log
+                                        (a replica added by a reassignment); dropped
+                                        when the topic is freed */
+    plog **old_logs;                 /* logs replaced by partition_attach_log: kept
+                                        (referenced) until the topic is freed, since
+                                        readers may still hold the pointer */
+    int nold_logs;
     /* Replication state: read with partition_state_get(), changed only
      * with partition_set_state() (M2).  leader_epoch mirrors
      * state->leader_epoch for the append path, which stamps batches. */
@@ -93,6 +99,19 @@ void topic_unref(topic *t);
  * visible.  On failure the caller keeps its references.  Caller serialises
  * growth. */
 int topic_grow(topic *t, int32_t n, plog **logs, partition_state **states);
+
+/* Attach log l (a reference the partition takes over) to a published
+ * partition: a replica assigned here after the topic was loaded (a
+ * reassignment, C26).  A previous log (deleted when this broker stopped
+ * being a replica) stays allocated until the topic is freed, so a reader
+ * that loaded the old pointer keeps a valid (if deleted) log.  -1 when
+ * out of memory (the caller keeps its reference).  Admin thread only. */
+int partition_attach_log(partition *p, plog *l);
+/* The partition's log as of now (any thread; NULL: not hosted here). */
+static inline plog *partition_log(const partition *p)
+{
+    return __atomic_load_n(&((partition *)p)->log, __ATOMIC_ACQUIRE);
+}
 
 static inline int32_t topic_nparts(const topic *t)
 {
