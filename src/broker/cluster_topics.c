@@ -133,6 +133,7 @@ static int add_topic(broker *b, const meta_topic *m)
         return -1;
     for (int k = 0; k < m->nconfigs; k++)
         topic_config_set(t, m->configs[k].key, m->configs[k].value);
+    topic_admin_refresh_throttles(b, t);
     if (grow(b, t, m) < 0 || topic_registry_add(&b->topics, t) < 0) {
         topic_unref(t);
         return -1;

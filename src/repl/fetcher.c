@@ -19,6 +19,7 @@
 #include "core/clock.h"
 #include "core/errors.h"
 #include "core/log.h"
+#include "core/rate.h"
 #include "proto/codec.h"
 #include "proto/messages/fetch.h"
 #include "proto/messages/offset_for_leader_epoch.h"
@@ -36,6 +37,7 @@
 #define MAX_WAIT_CAP_MS 60000
 #define MAX_TRUNCATION_ROUNDS 64     /* each round asks for a strictly older epoch */
 #define ASK_LATEST (-2)
+#define THROTTLE_NAP_MS 100          /* every partition throttled: look again after */
 
 typedef struct fpart {
     topic *t;                        /* referenced while followed */
@@ -67,6 +69,9 @@ typedef struct fetcher {
 
 struct repl_fetchers {
     repl_ctx ctx;
+    /* Bytes fetched for throttled partitions while out of the ISR
+     * (follower.replication.throttled.rate; docs/cluster.md). */
+    rate_window quota;
     pthread_mutex_t lock;            /* guards list and gen */
     fetcher *list;
     uint64_t gen;
@@ -394,9 +399,52 @@ static int32_t clamp32(int32_t v, int32_t lo, int32_t hi)
     return v < lo ? lo : v > hi ? hi : v;
 }
 
+/* Follower-side replication throttle: partition p of t is listed in the
+ * topic's follower.replication.throttled.replicas for this broker and this
+ * broker is not in its ISR, while follower.replication.throttled.rate is
+ * set (nothing else is paid when it is not). */
+static bool follower_throttled(const fetcher *f, const snap *sn, const struct broker_config *cfg)
+{
+    if (cfg->follower_replication_throttled_rate == INT64_MAX ||
+        !topic_throttled(sn->t, THROTTLE_FOLLOWER, sn->p->index))
+        return false;
+    partition_state *st = partition_state_get(sn->p);
+    bool in_isr = false;
+    for (int32_t i = 0; st && i < st->nisr && !in_isr; i++)
+        in_isr = st->isr[i] == f->rf->ctx.node_id;
+    pstate_unref(st);
+    return !in_isr;
+}
+
+/* Leave out of this round the throttled partitions while the follower's
+ * rate is over its bound (Kafka's shouldFollowerThrottle); they are
+ * marked in thr[] (bytes fetched for them are recorded).  The count left. */
+static int apply_follower_throttle(fetcher *f, snap *s, int n, bool *thr,
+                                   const struct broker_config *cfg)
+{
+    bool over = false, checked = false;
+    int k = 0;
+    for (int i = 0; i < n; i++) {
+        bool t = follower_throttled(f, &s[i], cfg);
+        if (t && !checked) {
+            over = rate_exceeded(&f->rf->quota, cfg->follower_replication_throttled_rate,
+                                 mono_ms());
+            checked = true;
+        }
+        if (t && over) {
+            topic_unref(s[i].t);             /* not fetched this round */
+            continue;
+        }
+        thr[k] = t;
+        s[k++] = s[i];
+    }
+    return k;
+}
+
 /* Step 2 for the fetching partitions of s: one Fetch for all of them.
  * -1 when the connection failed. */
-static int fetch_round(fetcher *f, snap *s, int n, const struct broker_config *cfg)
+static int fetch_round(fetcher *f, snap *s, int n, const bool *thr,
+                       const struct broker_config *cfg)
 {
     arena a;
     arena_init(&a, 16u << 20);
@@ -450,6 +498,8 @@ static int fetch_round(fetcher *f, snap *s, int n, const struct broker_config *c
             fetch_resp_partitions *rp = &rt->partitions.v[pi];
             for (int j = 0; j < n; j++) {
                 fpart *fp = names(&s[j], rt->topic, rp->partition_index) ? live_part(f, &s[j]) : NULL;
+                if (fp && thr && thr[j] && rp->records.len > 0)
+                    rate_record(&f->rf->quota, rp->records.len, mono_ms());
                 if (fp)
                     apply_fetched(f, fp, &s[j], rp, cfg);
             }
@@ -512,7 +562,15 @@ static void *fetcher_main(void *arg)
         bool any_trunc = false;
         for (int i = 0; i < n; i++)
             any_trunc |= s[i].st == REPL_TRUNCATING;
-        int rc = any_trunc ? truncate_round(f, s, n, cfg) : fetch_round(f, s, n, cfg);
+        bool *thr = any_trunc ? NULL : calloc((size_t)n + 1, sizeof *thr);
+        if (thr && (n = apply_follower_throttle(f, s, n, thr, cfg)) == 0) {
+            free(thr);                   /* everything throttled: wait for the rate to drop */
+            drop_snapshot(s, 0);
+            nap(f, THROTTLE_NAP_MS);
+            continue;
+        }
+        int rc = any_trunc ? truncate_round(f, s, n, cfg) : fetch_round(f, s, n, thr, cfg);
+        free(thr);
         drop_snapshot(s, n);
         if (rc < 0) {
             bool cut = kclient_was_cut(&f->kc);
@@ -575,6 +633,7 @@ repl_fetchers *repl_fetchers_new(const repl_ctx *ctx)
         return NULL;
     rf->ctx = *ctx;
     pthread_mutex_init(&rf->lock, NULL);
+    rate_init(&rf->quota);
     return rf;
 }
 
@@ -600,6 +659,7 @@ void repl_fetchers_free(repl_fetchers *rf)
         return;
     repl_fetchers_stop(rf);
     pthread_mutex_destroy(&rf->lock);
+    rate_destroy(&rf->quota);
     free(rf);
 }
 

@@ -89,3 +89,116 @@ def test_move_one_replica_and_read_back(cluster_factory):
                desc="removed replica's log deleted")
     vals = read_values(c.bootstrap, t, 0)
     assert vals == [prod.value(s) for s in range(len(vals))] and len(vals) >= 300
+
+
+def test_add_and_remove_replicas_errors_and_list(cluster_factory):
+    c = cluster_factory(n=4)
+    t = "addrm"
+    c.create_topic(t, partitions=2, rf=2)
+    a0 = assignment(c, t)["partitions"]["0"]
+    produce_n(c, t, 100)
+    # add: RF 2 -> 4
+    full = a0 + [b for b in range(4) if b not in a0]
+    assert reassign(c, {(t, 0): full}) == {(t, 0): (0, None)}
+    wait_done(c, t, 0, full)
+    # remove down to one replica, keeping the leader
+    lead = c.wait_leader(t, 0)["leader"]
+    assert reassign(c, {(t, 0): [lead]}) == {(t, 0): (0, None)}
+    wait_done(c, t, 0, [lead])
+    for i in range(4):
+        if i != lead:
+            wait_until(lambda: not os.path.exists(log_dir(c, i, t, 0)), 15,
+                       desc=f"log of {t}-0 on broker {i} deleted")
+    # errors, per partition, as Kafka's controller answers them
+    out = reassign(c, {(t, 1): [], ("nope", 0): [0], (t, 7): [0], (t, 0): None,
+                       ("addrm", 1): [0, 0]})
+    assert out[(t, 1)][0] == INVALID_REPLICA_ASSIGNMENT, out
+    assert out[("nope", 0)][0] == kproto.UNKNOWN_TOPIC_OR_PARTITION, out
+    assert out[(t, 7)][0] == kproto.UNKNOWN_TOPIC_OR_PARTITION, out
+    assert out[(t, 0)][0] == NO_REASSIGNMENT_IN_PROGRESS, out
+    out = reassign(c, {(t, 1): [0, 9]})
+    assert out[(t, 1)][0] == INVALID_REPLICA_ASSIGNMENT and "not alive" in out[(t, 1)][1], out
+    # NOT_CONTROLLER from any other broker (top level)
+    other = next(i for i in range(4) if i != c.wait_controller())
+    with kproto.Conn("127.0.0.1", c.brokers[other].port) as conn:
+        err, _, parts = kproto.alter_partition_reassignments(conn, {(t, 1): [0]})
+        assert (err, parts) == (NOT_CONTROLLER, {})
+        assert kproto.list_partition_reassignments(conn)[0] == NOT_CONTROLLER
+    vals = read_values(c.bootstrap, t, 0)
+    assert len(vals) >= 100
+
+
+def test_cancel_while_new_replica_cannot_catch_up(cluster_factory):
+    """A target replica throttled to 1 byte/s cannot join the ISR: the reassignment stays listed, then the
+    cancel reverts to the original replicas and deletes the added log."""
+    c = cluster_factory(n=4, overrides={"replica.fetch.max.bytes": 1024})
+    t = "cancel"
+    c.create_topic(t, partitions=1, rf=2)
+    a0 = assignment(c, t)["partitions"]["0"]
+    produce_n(c, t, 200)
+    new = [b for b in range(4) if b not in a0][0]
+    # throttle the new replica to 1 byte/s: it cannot catch up
+    with ctl_conn(c) as conn:
+        err, msg = kproto.incremental_alter_configs(
+            conn, 4, "", [("follower.replication.throttled.rate", 0, "1")])
+        assert err == 0, msg
+        err, msg = kproto.incremental_alter_configs(
+            conn, 2, t, [("follower.replication.throttled.replicas", 0, "*")])
+        assert err == 0, msg
+    target = [new, a0[1]]
+    assert reassign(c, {(t, 0): target}) == {(t, 0): (0, None)}
+    got = ongoing(c)
+    assert got == {(t, 0): {"replicas": [new, a0[1], a0[0]], "adding": [new],
+                            "removing": [a0[0]]}}, got
+    assert ongoing(c, [(t, 0), ("other", 3)]) == got
+    wait_until(lambda: os.path.exists(log_dir(c, new, t, 0)), 15, desc="new replica's log")
+    # cancel: back to the original replicas, the added log goes
+    assert reassign(c, {(t, 0): None}) == {(t, 0): (0, None)}
+    wait_done(c, t, 0, [a0[1], a0[0]])        # ORS = RS - adding, in RS order (Kafka's)
+    wait_until(lambda: not os.path.exists(log_dir(c, new, t, 0)), 15,
+               desc="added replica's log deleted")
+    assert ongoing(c) == {}
+
+
+def test_move_leader_away_under_load_and_controller_failover(cluster_factory):
+    """Every replica moves (the leader's too) while an idempotent producer
+    runs; the controller is killed while the new replicas are throttled, and
+    the next controller resumes from the topic znode (C20).  Nothing lost or
+    duplicated."""
+    c = cluster_factory(n=4, overrides={"replica.fetch.max.bytes": 1024})
+    t = "moveall"
+    c.create_topic(t, partitions=1, rf=2)
+    a0 = assignment(c, t)["partitions"]["0"]
+    prod = SeqProducer(c.bootstrap, t, tag="p").start()
+    prod.wait_acked(200)
+    ctl = c.wait_controller()
+    # the target: the other two brokers, one of which is the controller if possible
+    others = [b for b in range(4) if b not in a0]
+    with ctl_conn(c) as conn:
+        err, msg = kproto.incremental_alter_configs(
+            conn, 4, "", [("follower.replication.throttled.rate", 0, "1")])
+        assert err == 0, msg
+        err, msg = kproto.incremental_alter_configs(
+            conn, 2, t, [("follower.replication.throttled.replicas", 0, "*")])
+        assert err == 0, msg
+    assert reassign(c, {(t, 0): others}) == {(t, 0): (0, None)}
+    assert (t, 0) in ongoing(c)
+    # kill the controller (unless it holds the only ISR... it is a broker of
+    # the cluster either way: the partition keeps a leader in the ISR)
+    c.kill(ctl)
+    new_ctl = c.wait_controller(not_in=(ctl,))
+    # lift the throttle: the resumed reassignment completes
+    with kproto.Conn("127.0.0.1", c.brokers[new_ctl].port, timeout=15) as conn:
+        err, msg = kproto.incremental_alter_configs(
+            conn, 4, "", [("follower.replication.throttled.rate", 1, "")])
+        assert err == 0, msg
+    if ctl in others:
+        c.start(ctl)
+    wait_done(c, t, 0, others, timeout=60)
+    prod.wait_acked(prod.n_acked() + 100, timeout=60)
+    prod.stop()
+    assert prod.fatal is None and not [e for e in prod.errors if not e[1].retriable()]
+    vals = read_values(c.bootstrap, t, 0)
+    seqs = [int(v.rsplit(b"-", 1)[1]) for v in vals]
+    assert seqs == list(range(len(seqs))), "lost or duplicated records"
+    assert len(seqs) >= prod.n_acked()
