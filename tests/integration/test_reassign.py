@@ -71,6 +71,18 @@ def produce_n(c, topic, n, p=0, tag="v"):
     return prod
 
 
+def throttle(c, topic, rate, side="follower"):
+    """The cluster-wide default <side>.replication.throttled.rate and the
+    topic's <side>.replication.throttled.replicas=*, as Kafka's tool sets them."""
+    with ctl_conn(c) as conn:
+        err, msg = kproto.incremental_alter_configs(
+            conn, 4, "", [(f"{side}.replication.throttled.rate", 0, str(rate))])
+        assert err == 0, msg
+        err, msg = kproto.incremental_alter_configs(
+            conn, 2, topic, [(f"{side}.replication.throttled.replicas", 0, "*")])
+        assert err == 0, msg
+
+
 def test_move_one_replica_and_read_back(cluster_factory):
     c = cluster_factory(n=4)
     t = "mv1"
@@ -137,14 +149,7 @@ def test_cancel_while_new_replica_cannot_catch_up(cluster_factory):
     a0 = assignment(c, t)["partitions"]["0"]
     produce_n(c, t, 200)
     new = [b for b in range(4) if b not in a0][0]
-    # throttle the new replica to 1 byte/s: it cannot catch up
-    with ctl_conn(c) as conn:
-        err, msg = kproto.incremental_alter_configs(
-            conn, 4, "", [("follower.replication.throttled.rate", 0, "1")])
-        assert err == 0, msg
-        err, msg = kproto.incremental_alter_configs(
-            conn, 2, t, [("follower.replication.throttled.replicas", 0, "*")])
-        assert err == 0, msg
+    throttle(c, t, 1)                        # 1 byte/s: the new replica cannot catch up
     target = [new, a0[1]]
     assert reassign(c, {(t, 0): target}) == {(t, 0): (0, None)}
     got = ongoing(c)
@@ -174,13 +179,7 @@ def test_move_leader_away_under_load_and_controller_failover(cluster_factory):
     ctl = c.wait_controller()
     # the target: the other two brokers, one of which is the controller if possible
     others = [b for b in range(4) if b not in a0]
-    with ctl_conn(c) as conn:
-        err, msg = kproto.incremental_alter_configs(
-            conn, 4, "", [("follower.replication.throttled.rate", 0, "1")])
-        assert err == 0, msg
-        err, msg = kproto.incremental_alter_configs(
-            conn, 2, t, [("follower.replication.throttled.replicas", 0, "*")])
-        assert err == 0, msg
+    throttle(c, t, 1)
     assert reassign(c, {(t, 0): others}) == {(t, 0): (0, None)}
     assert (t, 0) in ongoing(c)
     # kill the controller (unless it holds the only ISR... it is a broker of
