@@ -59,7 +59,8 @@ $(BUILD)/samsa-broker: $(BROKER_OBJ) $(OBJDIR)/libsamsa.a $(BUILD)/.mode-$(MODE)
 	$(CC) $(LDFLAGS) $(BROKER_OBJ) $(OBJDIR)/libsamsa.a $(LDLIBS) -o $@
 
 # The unit tests also cover the CLI's pure Metadata codec (no librdkafka in it).
-UNIT_CLI_OBJ := $(OBJDIR)/src/cli/meta_wire.o
+UNIT_CLI_OBJ := $(OBJDIR)/src/cli/meta_wire.o $(OBJDIR)/src/cli/reassign_plan.o \
+                $(OBJDIR)/src/cli/reassign_wire.o
 $(BUILD)/unit-tests: $(UNIT_OBJ) $(UNIT_CLI_OBJ) $(OBJDIR)/libsamsa.a $(BUILD)/.mode-$(MODE)
 	$(CC) $(LDFLAGS) $(UNIT_OBJ) $(UNIT_CLI_OBJ) $(OBJDIR)/libsamsa.a $(LDLIBS) -o $@
 

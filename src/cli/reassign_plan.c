@@ -9,12 +9,12 @@
  *      broker that does not hold the partition yet, preferring a rack the
  *      partition's other replicas do not use, then the fewest replicas,
  *      then the lowest id;
- *   3. while the most-loaded target broker holds two replicas more than
- *      the least-loaded one, one replica moves from the former to the
- *      latter: the first partition (in topic, partition order) that has a
- *      replica on the former, none on the latter, and whose racks stay
- *      distinct (or the rack stays the same).  Each step lowers the spread,
- *      so it ends; nothing else moves.
+ *   3. while two target brokers' replica counts differ by two or more, one
+ *      replica moves from the fuller to the emptier of the pair furthest
+ *      apart that allows a move: the first partition (in topic, partition
+ *      order) with a replica on the former, none on the latter, and whose
+ *      racks stay distinct (or the rack stays the same).  Each move lowers
+ *      the sum of squared counts, so it ends; nothing else moves.
  * Replicas are counted over the selected topics only.
  */
 #include <stdio.h>
@@ -216,17 +216,20 @@ int ra_plan_make(const cli_meta_t *m, const char *const *topics, const int32_t *
                          P.s[j].p->id);
                 goto out;
             }
-    /* 3. even out the replica counts */
-    for (;;) {
-        int hi = 0, lo = 0;
+    /* 3. even out the replica counts: one move at a time, between the
+     * pair of brokers furthest apart that the rack rule allows */
+    for (int moved = 1; moved;) {
+        moved = 0;
+        int64_t max = P.load[0], min = P.load[0];
         for (int i = 1; i < nto; i++) {
-            if (P.load[i] > P.load[hi])
-                hi = i;
-            if (P.load[i] < P.load[lo])
-                lo = i;
+            max = P.load[i] > max ? P.load[i] : max;
+            min = P.load[i] < min ? P.load[i] : min;
         }
-        if (P.load[hi] - P.load[lo] <= 1 || !balance_step(&P, hi, lo))
-            break;
+        for (int64_t d = max - min; d >= 2 && !moved; d--)
+            for (int i = 0; i < nto && !moved; i++)
+                for (int j = 0; j < nto && !moved; j++)
+                    if (P.load[i] - P.load[j] == d)
+                        moved = balance_step(&P, i, j);
     }
     out->partitions = P.ns;
     for (int j = 0; j < P.ns; j++) {
