@@ -429,7 +429,7 @@ static int get_plan(ctx *x, ra_plan *p, int *have)
                 for (int32_t j = 0; j < x->m->topics[k].nparts; j++) {
                     const cli_mpart_t *mp = &x->m->topics[k].parts[j];
                     if (strcmp(x->m->topics[k].name, p->v[i].topic) || mp->id != p->v[i].partition ||
-                        mp->nreplicas > RA_MAX_RF)
+                        mp->nreplicas > RA_MAX_RF || mp->nreplicas < 1)
                         continue;
                     p->v[i].nold = mp->nreplicas;
                     memcpy(p->v[i].old, mp->replicas, (size_t)mp->nreplicas * sizeof(int32_t));

@@ -151,7 +151,8 @@ static int add_move(ra_plan *out, const slot *s)
     out->n++;
     mv->partition = s->p->id;
     mv->nold = s->p->nreplicas;
-    memcpy(mv->old, s->p->replicas, (size_t)mv->nold * sizeof *mv->old);
+    if (mv->nold > 0)
+        memcpy(mv->old, s->p->replicas, (size_t)mv->nold * sizeof *mv->old);
     mv->nnew = s->n;
     memcpy(mv->new_, s->rep, (size_t)s->n * sizeof *s->rep);
     for (int i = 0; i < s->n; i++) {
@@ -200,7 +201,8 @@ int ra_plan_make(const cli_meta_t *m, const char *const *topics, const int32_t *
             s->t = t;
             s->p = p;
             s->n = p->nreplicas;
-            memcpy(s->rep, p->replicas, (size_t)s->n * sizeof *s->rep);
+            if (s->n > 0)
+                memcpy(s->rep, p->replicas, (size_t)s->n * sizeof *s->rep);
             for (int i = 0; i < s->n; i++) {
                 int x = idx_of(&P, s->rep[i]);
                 if (x >= 0)

@@ -62,6 +62,13 @@
 #define MOD "controller"
 #define WRITE_ATTEMPTS 3
 
+/* dst = src[0..n) (src may be NULL when n is 0). */
+static void ids_copy(int32_t *dst, const int32_t *src, int n)
+{
+    if (n > 0)
+        memcpy(dst, src, (size_t)n * sizeof *dst);
+}
+
 /* out = a - b (order of a); its size. */
 static int ids_minus(id_set a, id_set b, int32_t *out)
 {
@@ -215,9 +222,9 @@ static int finish(controller *c, ctopic *t, int32_t p, const int32_t *trs, int n
     if (w > 0)
         return 0;                                 /* moved: the next event looks again */
     int32_t keep_rr[ZKL_MAX_REPLICAS];
-    memcpy(keep_rr, rr, (size_t)nrr * sizeof *rr);   /* rr may point into t->a */
+    ids_copy(keep_rr, rr, nrr);   /* rr may point into t->a */
     int32_t keep_trs[ZKL_MAX_REPLICAS];
-    memcpy(keep_trs, trs, (size_t)ntrs * sizeof *trs);
+    ids_copy(keep_trs, trs, ntrs);
     if (write_assignment(c, &t, p, keep_trs, ntrs, NULL, 0, NULL, 0) < 0)   /* C20 */
         return atomic_load(&c->active) ? 0 : -1;
     LOG_INF(MOD, "%s-%d: reassignment done: %d replicas, leader %d (epoch %d)", t->name, p, ntrs,
@@ -340,7 +347,7 @@ static int16_t cancel(controller *c, ctopic *t, controller_reassignment *r)
     int32_t ors[ZKL_MAX_REPLICAS], ar[ZKL_MAX_REPLICAS];
     int nors = ors_of(t, p, ors);
     int nar = t->a.nadding[p];
-    memcpy(ar, t->a.adding[p], (size_t)nar * sizeof *ar);
+    ids_copy(ar, t->a.adding[p], nar);
     const cpart *cp = &t->parts[p];
     bool some = false;
     for (int i = 0; cp->has_state && i < nors; i++)
@@ -483,11 +490,11 @@ static int16_t do_list(controller *c, void *arg)
             o->partition = p;
             id_set rs = ctl_assigned(t, p);
             o->nreplicas = rs.n;
-            memcpy(o->replicas, rs.v, (size_t)rs.n * sizeof *rs.v);
+            ids_copy(o->replicas, rs.v, rs.n);
             o->nadding = t->a.nadding[p];
-            memcpy(o->adding, t->a.adding[p], (size_t)o->nadding * sizeof *o->adding);
+            ids_copy(o->adding, t->a.adding[p], o->nadding);
             o->nremoving = t->a.nremoving[p];
-            memcpy(o->removing, t->a.removing[p], (size_t)o->nremoving * sizeof *o->removing);
+            ids_copy(o->removing, t->a.removing[p], o->nremoving);
         }
     }
     return KERR_NONE;

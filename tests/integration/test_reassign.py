@@ -201,3 +201,39 @@ def test_move_leader_away_under_load_and_controller_failover(cluster_factory):
     seqs = [int(v.rsplit(b"-", 1)[1]) for v in vals]
     assert seqs == list(range(len(seqs))), "lost or duplicated records"
     assert len(seqs) >= prod.n_acked()
+
+
+def dir_bytes(path):
+    try:
+        return sum(os.path.getsize(os.path.join(path, f)) for f in os.listdir(path)
+                   if f.endswith(".log"))
+    except FileNotFoundError:
+        return 0
+
+
+def test_leader_throttle_holds_back_only_the_replica_out_of_the_isr(cluster_factory):
+    """leader.replication.throttled.rate=1 with the topic's leader list "*":
+    the added replica gets a first chunk, then nothing while the rate is
+    over; the in-sync followers are not throttled (acks=all goes on); once
+    the rate is removed the reassignment completes."""
+    c = cluster_factory(n=4, overrides={"replica.fetch.max.bytes": 1024})
+    t = "lthr"
+    c.create_topic(t, partitions=1, rf=2)
+    a0 = assignment(c, t)["partitions"]["0"]
+    prod = produce_n(c, t, 300)
+    throttle(c, t, 1, side="leader")
+    new = [b for b in range(4) if b not in a0][0]
+    assert reassign(c, {(t, 0): a0 + [new]}) == {(t, 0): (0, None)}
+    wait_until(lambda: dir_bytes(log_dir(c, new, t, 0)) > 0, 15, desc="a first chunk copied")
+    # still moving: the new replica is not in the ISR, the others are
+    st = c.partition(t, 0, via=c.wait_controller())
+    assert new not in st["isr"] and sorted(st["isr"]) == sorted(a0), st
+    assert (t, 0) in ongoing(c)
+    more = produce_n(c, t, 100, tag="w")      # acks=all: the ISR is not throttled
+    assert more.n_acked() >= 100
+    with ctl_conn(c) as conn:
+        err, msg = kproto.incremental_alter_configs(
+            conn, 4, "", [("leader.replication.throttled.rate", 1, "")])
+        assert err == 0, msg
+    wait_done(c, t, 0, a0 + [new])
+    assert len(read_values(c.bootstrap, t, 0)) >= 400 and prod.n_acked() >= 300
