@@ -212,6 +212,15 @@ bench:
 	$(MAKE) bench-build
 	/usr/bin/python3 bench/run.py --build $(BUILD) --no-build
 
+# make bench-reassign: issue 14's reassignment figures (bench/reassign_bench.py):
+# seconds and MB/s to move 1 GB to an empty broker with and without a
+# throttle, produce p99 (acks=all, steady rate) alone and during a move
+# (~3 minutes; BENCH_QUICK=1 ~30 s). Not part of make bench or make test.
+.PHONY: bench-reassign
+bench-reassign: deps
+	$(MAKE) $(BUILD)/samsa-broker $(BUILD)/samsa
+	/usr/bin/python3 bench/reassign_bench.py --build $(BUILD)
+
 # make bench-cluster: issue 13's cluster figures on a three-broker loopback
 # cluster (bench/cluster_bench.py): RF=3 vs RF=1 produce throughput, latency
 # at 10,000 msg/s, failover time after kill -9 and SIGTERM of a leader
