@@ -4,9 +4,13 @@ Debian's ZooKeeper and four samsa-broker processes started by the test
 harness (tests/integration/cluster.py; data under BENCH_TMPDIR, never
 tmpfs), moved with the CLI as an operator would.
 
-Three RF=1 topics of BENCH_PARTS partitions are filled with BENCH_MB MB each
+Four RF=1 topics of BENCH_PARTS partitions are filled with BENCH_MB MB each
 (`samsa perf produce`, 16 KiB records, acks=1) while only brokers 0-2 run,
 so every replica sits there; broker 3 then starts empty.
+
+Brokers run with log.segment.delete.delay.ms=1000, so the moved logs are unlinked
+within a second, and the latency runs come first with a pause after each
+move: unlinking a deleted gigabyte under a later run would be measured too.
 
 Figures (each printed as a table and written as JSON)
   speed        every partition of topic A moves to broker 3 with
@@ -19,8 +23,9 @@ Figures (each printed as a table and written as JSON)
   latency      `samsa perf produce --rate BENCH_RATE --linger-ms 0 -a all`,
                100 B, to an RF=3 topic on brokers 0-2 for BENCH_LAT_S s:
                produce->ack p50 / p99 / max, alone, then while topic C moves
-               to broker 3 unthrottled (the reassignment starts with the
-               load; how long it overlapped is reported)
+               to broker 3 unthrottled, then while topic D moves with the
+               throttle (each move starts 1 s into the load; how long it
+               ran is reported).  Dirty pages are synced before each run.
 
 Environment
   BENCH_QUICK=1   smoke run: 64 MB topics, 4 s latency runs
@@ -116,12 +121,13 @@ class Bench:
         return {"topic": topic, "bytes": nbytes, "partitions": PARTS, "seconds": round(secs, 3),
                 "mb_per_sec": round(nbytes / 1e6 / secs, 1), "throttle": throttle}
 
-    def latency(self, topic, during=None):
+    def latency(self, topic, during=None, throttle=None):
         out = {}
         mover = None
+        os.sync()
         if during:
             def run():
-                out["move"] = self.move(during)
+                out["move"] = self.move(during, throttle=throttle)
             mover = threading.Thread(target=run)
         argv = [self.cli, "-b", self.c.bootstrap, "--json", "-q", "perf", "produce", topic,
                 "-s", 100, "-a", "all", "--rate", RATE, "--linger-ms", 0, "-d", f"{LAT_S}s",
@@ -164,7 +170,7 @@ def main():
     res = {}
     try:
         zk.start()
-        c = Cluster(tmp / "cluster", zk, n=4)
+        c = Cluster(tmp / "cluster", zk, n=4, overrides={"log.segment.delete.delay.ms": 1000})
         for i in range(3):
             c.brokers[i].start(wait=False)
         for i in range(3):
@@ -172,22 +178,33 @@ def main():
         c.wait_registered(range(3))
         c.wait_metadata(range(3))
         b = Bench(cli, c, tmp)
-        for t in ("bulk-a", "bulk-b", "bulk-c"):
+        for t in ("bulk-a", "bulk-b", "bulk-c", "bulk-d"):
             b.fill(t)
         c.create_topic("lat", partitions=1, rf=3)
         c.start(3)
-        log("speed")
-        res["speed"] = b.move("bulk-a")
-        log(f"  {res['speed']}")
-        log("throttled")
-        res["throttled"] = b.move("bulk-b", throttle=THROTTLE)
-        log(f"  {res['throttled']}")
+        # latency first: no deleted logs of earlier moves being unlinked
+        # meanwhile (log.segment.delete.delay.ms=1000, and a pause after each move)
+        os.sync()
         log("latency alone")
         res["latency_alone"] = b.latency("lat")
         log(f"  {res['latency_alone']}")
         log("latency during a reassignment")
         res["latency_moving"] = b.latency("lat", during="bulk-c")
         log(f"  {res['latency_moving']}")
+        time.sleep(3)
+        log("latency during a throttled reassignment")
+        res["latency_throttled"] = b.latency("lat", during="bulk-d", throttle=THROTTLE)
+        log(f"  {res['latency_throttled']}")
+        time.sleep(3)
+        os.sync()
+        log("speed")
+        res["speed"] = b.move("bulk-a")
+        log(f"  {res['speed']}")
+        time.sleep(3)
+        os.sync()
+        log("throttled")
+        res["throttled"] = b.move("bulk-b", throttle=THROTTLE)
+        log(f"  {res['throttled']}")
     finally:
         problems = c.stop_all() if c else []
         zk.stop()
@@ -200,7 +217,7 @@ def main():
     out.write_text(json.dumps({"started": started.isoformat(), "quick": QUICK, "mb": MB,
                                "partitions": PARTS, "results": res}, indent=1) + "\n")
     s, t = res["speed"], res["throttled"]
-    la, lm = res["latency_alone"], res["latency_moving"]
+    la, lm, lt = res["latency_alone"], res["latency_moving"], res["latency_throttled"]
     print(f"\n## Reassignment ({MB} MB in {PARTS} partitions to an empty broker, loopback)\n")
     print("| figure | value |")
     print("|---|---|")
@@ -211,6 +228,10 @@ def main():
     mv = lm.get("move") or {}
     print(f"| the same during a move ({mv.get('seconds')} s, {mv.get('mb_per_sec')} MB/s): "
           f"p50 / p99 / max | {lm['p50']} / {lm['p99']} / {lm['max']} ms |")
+    mv = lt.get("move") or {}
+    print(f"| the same during a move with --throttle {THROTTLE} ({mv.get('seconds')} s, "
+          f"{mv.get('mb_per_sec')} MB/s): p50 / p99 / max | {lt['p50']} / {lt['p99']} / "
+          f"{lt['max']} ms |")
     log(f"results in {out}")
 
 

@@ -24,6 +24,7 @@
 #include "broker/dispatch.h"
 #include "core/errors.h"
 #include "core/log.h"
+#include "group/coordinator.h"
 #include "proto/codec.h"
 #include "proto/messages/stop_replica.h"
 #include "repl/fetcher.h"
@@ -65,6 +66,11 @@ static int16_t stop_one(broker *b, const sr_item *it)
         cluster_replica_delete(b, p);
     else
         repl_unfollow(b->fetchers, p);
+    /* An offsets partition that stops here (a leader removed by a
+     * reassignment gets StopReplica, no LeaderAndIsr): its groups go
+     * (groups.md G11; Kafka's onResignation). */
+    if (it->leader_epoch >= 0 && !strcmp(t->name, OFFSETS_TOPIC))
+        coordinator_resign(b->coord, it->partition, it->leader_epoch);
     topic_unref(t);
     return KERR_NONE;
 }

@@ -286,6 +286,26 @@ static void set_msg(controller_reassignment *r, const char *fmt, ...)
     va_end(ap);
 }
 
+/* The state a reassignment starts with: leader epoch + 1 (C4); replicas
+ * a replaced reassignment was adding and the new one drops leave the ISR,
+ * and the leadership if they held it (the first live replica of rs left in
+ * the ISR leads, C22).  false when no live in-sync replica would remain. */
+static bool start_state(const controller *c, const zkl_partition_state *st, id_set drop,
+                        id_set rs, zkl_partition_state *ns)
+{
+    *ns = *st;
+    ns->nisr = ids_minus((id_set){ st->isr, st->nisr }, drop, ns->isr);
+    if (id_set_has(drop, st->leader)) {
+        int32_t live[CTL_MAX_BROKERS];
+        int nlive = ctl_live_ids(c, live);
+        ns->leader = election_reassignment(rs, (id_set){ ns->isr, ns->nisr }, (id_set){ live, nlive });
+        if (ns->leader < 0)
+            return false;
+    }
+    ns->leader_epoch = st->leader_epoch + 1;
+    return ns->nisr > 0;
+}
+
 /* Start (or replace) partition p's reassignment towards target. */
 static int16_t start(controller *c, ctopic *t, controller_reassignment *r)
 {
@@ -312,25 +332,32 @@ static int16_t start(controller *c, ctopic *t, controller_reassignment *r)
                 !memcmp(cur.v, target.v, (size_t)target.n * sizeof *target.v);
     if (same)
         return KERR_NONE;                         /* already there */
+    cpart *cp = &t->parts[p];
+    bool online = cp->has_state && cp->st.leader >= 0;
+    zkl_partition_state ns;
+    if (online && !start_state(c, &cp->st, (id_set){ drop, ndrop }, (id_set){ rs, nrs }, &ns)) {
+        set_msg(r, "the new replica list drops every live in-sync replica of %s-%d", t->name, p);
+        return KERR_INVALID_REPLICA_ASSIGNMENT;
+    }
+    /* The state first (C4: the new replica list reaches every replica by
+     * a newer epoch; dropped replicas leave the ISR and the leadership,
+     * C22), then the assignment (C20). */
+    for (int attempt = 0; online && attempt < WRITE_ATTEMPTS; attempt++) {
+        if (attempt && !start_state(c, &cp->st, (id_set){ drop, ndrop }, (id_set){ rs, nrs }, &ns))
+            break;
+        int w = ctl_write_state(c, t, p, &ns);
+        if (w < 0)
+            return KERR_NOT_CONTROLLER;
+        if (w == 0)
+            break;
+    }
     if (write_assignment(c, &t, p, rs, nrs, ar, nar, rr, nrr) < 0)    /* C20 */
         return KERR_NOT_CONTROLLER;
     LOG_INF(MOD, "%s-%d: reassignment started: %d replicas, adding %d, removing %d", t->name, p,
             nrs, nar, nrr);
-    cpart *cp = &t->parts[p];
-    if (cp->has_state && cp->st.leader >= 0) {
-        /* C4: the new replica list reaches every replica by a newer epoch */
-        for (int attempt = 0; attempt < WRITE_ATTEMPTS; attempt++) {
-            zkl_partition_state ns = cp->st;
-            ns.leader_epoch++;
-            int w = ctl_write_state(c, t, p, &ns);
-            if (w < 0)
-                return KERR_NOT_CONTROLLER;
-            if (w == 0)
-                break;
-        }
-    } else if (ctl_reconcile_partition(c, t, p) < 0) {
+    cp = &t->parts[p];
+    if (!online && ctl_reconcile_partition(c, t, p) < 0)
         return KERR_NOT_CONTROLLER;
-    }
     ctl_flush(c, NULL, 0, FL_LAI);
     if (ndrop)
         stop_replicas(c, t, p, (id_set){ drop, ndrop }, cp->st.leader_epoch, true);

@@ -237,3 +237,27 @@ def test_leader_throttle_holds_back_only_the_replica_out_of_the_isr(cluster_fact
         assert err == 0, msg
     wait_done(c, t, 0, a0 + [new])
     assert len(read_values(c.bootstrap, t, 0)) >= 400 and prod.n_acked() >= 300
+
+
+def test_replacing_a_running_reassignment_drops_what_it_was_adding(cluster_factory):
+    """A second AlterPartitionReassignments for a partition being moved:
+    the original replicas stay the origin (Kafka's rule), the replica the
+    first one was adding and the second drops is stopped and deleted."""
+    c = cluster_factory(n=4, overrides={"replica.fetch.max.bytes": 1024})
+    t = "replace"
+    c.create_topic(t, partitions=1, rf=2)
+    x, y = assignment(c, t)["partitions"]["0"]
+    u, v = [b for b in range(4) if b not in (x, y)]
+    produce_n(c, t, 200)
+    throttle(c, t, 1)
+    assert reassign(c, {(t, 0): [u, x]}) == {(t, 0): (0, None)}
+    wait_until(lambda: os.path.exists(log_dir(c, u, t, 0)), 15, desc="u's log")
+    assert reassign(c, {(t, 0): [v, x]}) == {(t, 0): (0, None)}
+    got = ongoing(c)
+    assert got == {(t, 0): {"replicas": [v, x, y], "adding": [v], "removing": [y]}}, got
+    wait_until(lambda: not os.path.exists(log_dir(c, u, t, 0)), 15, desc="u's log deleted")
+    with ctl_conn(c) as conn:
+        err, msg = kproto.incremental_alter_configs(
+            conn, 4, "", [("follower.replication.throttled.rate", 1, "")])
+        assert err == 0, msg
+    wait_done(c, t, 0, [v, x])
