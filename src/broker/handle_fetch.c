@@ -134,8 +134,8 @@ static int32_t fetch_replica_id(const fetch_req *req, int ver)
 /* Leader-side replication throttle (docs/cluster.md "Replication
  * throttles"): a follower fetch of a partition listed in the topic's
  * leader.replication.throttled.replicas for this broker, by a follower out
- * of the ISR, while leader.replication.throttled.rate is set.  Nothing but
- * one config load is paid when no rate is set. */
+ * of the ISR (C25: never one in it), while leader.replication.throttled.rate
+ * is set.  Nothing but one config load is paid when no rate is set. */
 static bool leader_throttled(broker *b, topic *t, partition *p, int32_t replica_id)
 {
     if (broker_config_current(b)->leader_replication_throttled_rate == INT64_MAX ||

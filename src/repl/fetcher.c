@@ -17,6 +17,7 @@
 #include "config/config.h"
 #include "core/arena.h"
 #include "core/clock.h"
+#include "core/endian.h"
 #include "core/errors.h"
 #include "core/log.h"
 #include "core/rate.h"
@@ -343,6 +344,28 @@ out:
     return rc;
 }
 
+/* An empty local log (end = start) whose first fetched batch starts below
+ * its end and ends at or above it: the leader's log start (DeleteRecords,
+ * retention) is inside that batch.  Restart the log at the batch's base
+ * offset (Kafka's Partition.appendRecordsToFollowerOrFutureReplica); true
+ * when done, so the append can be tried again. */
+static bool restart_below(fetcher *f, fpart *fp, plog *l, const fetch_resp_partitions *rp)
+{
+    if (rp->records.len < 61)                     /* a v2 batch header */
+        return false;
+    const uint8_t *b = (const uint8_t *)rp->records.p;
+    int64_t first = (int64_t)be64_load(b);
+    int64_t last = first + (int32_t)be32_load(b + 23);
+    int64_t leo = plog_log_end_offset(l);
+    if (leo != plog_log_start_offset(l) || first >= leo || last < leo || first < 0)
+        return false;
+    char nm[300];
+    name_of(fp, nm, sizeof nm);
+    LOG_INF("repl", "%s: the leader's first batch starts at %" PRId64 ", below our empty log's "
+            "start %" PRId64 ": restarting the log there", nm, first, leo);
+    return log_manager_truncate_fully_and_start_at(f->rf->ctx.logs, l, first) == KERR_NONE;
+}
+
 /* One fetched partition's answer, under f->lock. */
 static void apply_fetched(fetcher *f, fpart *fp, const snap *sn, const fetch_resp_partitions *rp,
                           const struct broker_config *cfg)
@@ -351,12 +374,17 @@ static void apply_fetched(fetcher *f, fpart *fp, const snap *sn, const fetch_res
     int err = rp->error_code;
     if (err == KERR_OFFSET_OUT_OF_RANGE) {
         if (rp->log_start_offset > sn->fetch_offset) {
-            /* Below the leader's log start: Kafka empties the log and
-             * restarts it there (truncateFullyAndStartAt), which the log
-             * cannot do above its own end yet. */
-            LOG_WRN("repl", "leader %d's log starts at %" PRId64 ", above our log end %" PRId64,
-                    f->leader_id, rp->log_start_offset, sn->fetch_offset);
-            stop_part(f, fp, err);
+            /* Below the leader's log start (a new replica of a partition
+             * whose first segments are gone): Kafka empties the log and
+             * restarts it there (truncateFullyAndStartAt); the next round
+             * fetches from that offset. */
+            char nm[300];
+            name_of(fp, nm, sizeof nm);
+            LOG_INF("repl", "%s: leader %d's log starts at %" PRId64 ", above our log end %" PRId64
+                    ": restarting the local log there", nm, f->leader_id, rp->log_start_offset,
+                    sn->fetch_offset);
+            if (log_manager_truncate_fully_and_start_at(f->rf->ctx.logs, l, rp->log_start_offset))
+                stop_part(f, fp, KERR_KAFKA_STORAGE_ERROR);
         } else {
             to_truncating(fp);       /* above the leader's end: find the common point again */
         }
@@ -375,6 +403,13 @@ static void apply_fetched(fetcher *f, fpart *fp, const snap *sn, const fetch_res
         /* The frame is the kclient's own malloc'd buffer; a follower append
          * does not rewrite it. */
         plog_append_follower(l, (uint8_t *)rp->records.p, (size_t)rp->records.len, wall_ms(), &ar);
+        if (ar.error == KERR__APPEND_OFFSET && restart_below(f, fp, l, rp)) {
+            /* Kafka's UnexpectedAppendOffsetException case: an empty log
+             * restarted at the leader's log start, which falls inside the
+             * first batch: the log now starts at that batch. */
+            plog_append_follower(l, (uint8_t *)rp->records.p, (size_t)rp->records.len, wall_ms(),
+                                 &ar);
+        }
         if (ar.error == KERR__APPEND_OFFSET) {
             to_truncating(fp);       /* our log end is not where the leader's batches are */
             return;
@@ -392,6 +427,11 @@ static void apply_fetched(fetcher *f, fpart *fp, const snap *sn, const fetch_res
     }
     /* The follower's HW: the leader's, bounded by our LEO (plog clamps, S1). */
     plog_set_high_watermark(l, rp->high_watermark);
+    /* The log start follows the leader's (Kafka's maybeIncrementLogStartOffset):
+     * DeleteRecords on the leader, or a log restarted at a batch below it. */
+    int64_t start = rp->log_start_offset, hw = plog_high_watermark(l), ns;
+    if (start > plog_log_start_offset(l))
+        plog_delete_records(l, start < hw ? start : hw, &ns);
 }
 
 static int32_t clamp32(int32_t v, int32_t lo, int32_t hi)
@@ -399,7 +439,8 @@ static int32_t clamp32(int32_t v, int32_t lo, int32_t hi)
     return v < lo ? lo : v > hi ? hi : v;
 }
 
-/* Follower-side replication throttle: partition p of t is listed in the
+/* Follower-side replication throttle (C25: never while in the ISR):
+ * partition p of t is listed in the
  * topic's follower.replication.throttled.replicas for this broker and this
  * broker is not in its ISR, while follower.replication.throttled.rate is
  * set (nothing else is paid when it is not). */

@@ -261,3 +261,22 @@ def test_replacing_a_running_reassignment_drops_what_it_was_adding(cluster_facto
             conn, 4, "", [("follower.replication.throttled.rate", 1, "")])
         assert err == 0, msg
     wait_done(c, t, 0, [v, x])
+
+
+def test_new_replica_of_a_log_that_no_longer_starts_at_zero(cluster_factory):
+    """DeleteRecords moved the log start: the new replica's first fetch is
+    below it, so it restarts its empty log at the leader's log start
+    (Kafka's truncateFullyAndStartAt) and the reassignment completes."""
+    c = cluster_factory(n=3)
+    t = "trimmed"
+    c.create_topic(t, partitions=1, rf=1)
+    (old,) = assignment(c, t)["partitions"]["0"]
+    produce_n(c, t, 300)
+    with kproto.Conn("127.0.0.1", c.brokers[old].port) as conn:
+        res = kproto.delete_records(conn, t, 0, 200)
+    assert res["error_code"] == 0 and res["low_watermark"] == 200, res
+    new = (old + 1) % 3
+    assert reassign(c, {(t, 0): [new]}) == {(t, 0): (0, None)}
+    wait_done(c, t, 0, [new])
+    seqs = [int(v.rsplit(b"-", 1)[1]) for v in read_values(c.bootstrap, t, 0)]
+    assert seqs == list(range(200, 200 + len(seqs))) and len(seqs) >= 100   # from the log start
