@@ -394,6 +394,10 @@ int16_t cluster_topic_add_partitions(broker *b, topic *t, int32_t total, char *m
     free(replicas);
     if (code)
         return code;
+    if (r == MD_BUSY) {                   /* Kafka's answer while a reassignment runs */
+        snprintf(msg, msglen, "%s", err);
+        return KERR_REASSIGNMENT_IN_PROGRESS;
+    }
     if (r != MD_OK) {
         snprintf(msg, msglen, "could not write the new partitions to ZooKeeper: %s", err);
         return r == MD_NOT_FOUND ? KERR_UNKNOWN_TOPIC_OR_PARTITION : KERR_UNKNOWN_SERVER_ERROR;

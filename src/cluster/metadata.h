@@ -228,7 +228,8 @@ static inline int md_cluster_id(cluster_md *m, const char *proposed, char *out, 
  * nothing on any other result (the ZooKeeper store: see metadata_zk.h for
  * the one window a crash can leave).  A listener hears MD_EV_TOPICS or
  * MD_EV_CONFIG afterwards (ZooKeeper: from its watch, on the event thread). */
-enum { MD_OK = 0, MD_ERR = -1, MD_EXISTS = -2, MD_NOT_FOUND = -3 };
+enum { MD_OK = 0, MD_ERR = -1, MD_EXISTS = -2, MD_NOT_FOUND = -3,
+       MD_BUSY = -4 /* a reassignment is running on the entity (md_add_partitions) */ };
 /* Create topic t (name, id, partitions, internal, configs, assignment;
  * replicas NULL = every partition on this broker alone); MD_EXISTS when a
  * topic of that name exists. */
@@ -240,7 +241,8 @@ static inline int md_create_topic(cluster_md *m, const meta_topic *t, char *err,
 static inline int md_delete_topic(cluster_md *m, const char *name, char *err, size_t errlen)
 { return m->ops->delete_topic(m, name, err, errlen); }
 /* Grow topic `name` to `total` partitions; the new ones get rf replicas
- * each, row by row in `replicas`.  MD_NOT_FOUND when no such topic; MD_ERR
+ * each, row by row in `replicas`.  MD_NOT_FOUND when no such topic;
+ * MD_BUSY while one of its partitions is being reassigned; MD_ERR
  * when the store has no per-entity growth (the local store grows through
  * md_store) or the assignment changed meanwhile. */
 static inline int md_add_partitions(cluster_md *m, const char *name, int32_t total, int32_t rf,

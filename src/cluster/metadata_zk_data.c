@@ -554,9 +554,11 @@ int mdzk_add_partitions(cluster_md *m, const char *name, int32_t total, int32_t 
     if (r == MD_OK && total <= a.npartitions)
         r = mdzk_fail(z, err, errlen, "%s already has %d partitions", path, a.npartitions);
     for (int32_t p = 0; r == MD_OK && p < a.npartitions; p++)
-        if (zkl_assignment_reassigning(&a, p))
-            r = mdzk_fail(z, err, errlen, "%s: partition %d is being reassigned; try again when "
-                          "the reassignment is done", path, p);
+        if (zkl_assignment_reassigning(&a, p)) {
+            mdzk_fail(z, err, errlen, "%s: partition %d is being reassigned; try again when "
+                      "the reassignment is done", path, p);
+            r = MD_BUSY;
+        }
     if (r == MD_OK) {
         nrep = malloc((size_t)total * sizeof *nrep);
         rows = malloc((size_t)total * sizeof *rows);

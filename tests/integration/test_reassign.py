@@ -7,17 +7,18 @@ killed mid-way is resumed by the next one (C20)."""
 
 import json
 import os
-import time
 
+import confluent_kafka as ck
 import pytest
 
 import kproto
 from cluster import SeqProducer, cluster_factory, cluster_zk, read_values  # noqa: F401
-from conftest import wait_until
+from conftest import admin, wait_until
 
 NOT_CONTROLLER = 41
 INVALID_REPLICA_ASSIGNMENT = 39
 NO_REASSIGNMENT_IN_PROGRESS = 85
+REASSIGNMENT_IN_PROGRESS = 60
 
 
 def ctl_conn(c):
@@ -157,6 +158,12 @@ def test_cancel_while_new_replica_cannot_catch_up(cluster_factory):
                             "removing": [a0[0]]}}, got
     assert ongoing(c, [(t, 0), ("other", 3)]) == got
     wait_until(lambda: os.path.exists(log_dir(c, new, t, 0)), 15, desc="new replica's log")
+    # Kafka refuses to add partitions while a reassignment runs
+    from confluent_kafka.admin import NewPartitions
+    a = admin(c.bootstrap)                   # kept alive while its future runs
+    with pytest.raises(ck.KafkaException) as e:
+        a.create_partitions([NewPartitions(t, 2)], request_timeout=15)[t].result(20)
+    assert e.value.args[0].code() == REASSIGNMENT_IN_PROGRESS, e.value
     # cancel: back to the original replicas, the added log goes
     assert reassign(c, {(t, 0): None}) == {(t, 0): (0, None)}
     wait_done(c, t, 0, [a0[1], a0[0]])        # ORS = RS - adding, in RS order (Kafka's)
