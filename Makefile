@@ -36,7 +36,7 @@ UNIT_OBJ   := $(UNIT_SRC:%.c=$(OBJDIR)/%.o)
 # The samsa CLI: src/cli/*.c on librdkafka (not part of libsamsa.a).
 CLI_SRC    := $(sort $(wildcard src/cli/*.c))
 CLI_OBJ    := $(CLI_SRC:%.c=$(OBJDIR)/%.o)
-CLI_LIBS   := -lrdkafka -lpthread -lm
+CLI_LIBS   := -lrdkafka -lcjson -lpthread -lm
 
 .PHONY: all deps test sanitize-test unit-test unit-tests integration-test cli-test run clean bench docs \
         check-layers
@@ -59,7 +59,8 @@ $(BUILD)/samsa-broker: $(BROKER_OBJ) $(OBJDIR)/libsamsa.a $(BUILD)/.mode-$(MODE)
 	$(CC) $(LDFLAGS) $(BROKER_OBJ) $(OBJDIR)/libsamsa.a $(LDLIBS) -o $@
 
 # The unit tests also cover the CLI's pure Metadata codec (no librdkafka in it).
-UNIT_CLI_OBJ := $(OBJDIR)/src/cli/meta_wire.o
+UNIT_CLI_OBJ := $(OBJDIR)/src/cli/meta_wire.o $(OBJDIR)/src/cli/reassign_plan.o \
+                $(OBJDIR)/src/cli/reassign_wire.o
 $(BUILD)/unit-tests: $(UNIT_OBJ) $(UNIT_CLI_OBJ) $(OBJDIR)/libsamsa.a $(BUILD)/.mode-$(MODE)
 	$(CC) $(LDFLAGS) $(UNIT_OBJ) $(UNIT_CLI_OBJ) $(OBJDIR)/libsamsa.a $(LDLIBS) -o $@
 
@@ -210,6 +211,15 @@ bench:
 	@scripts/deps.sh --bench
 	$(MAKE) bench-build
 	/usr/bin/python3 bench/run.py --build $(BUILD) --no-build
+
+# make bench-reassign: issue 14's reassignment figures (bench/reassign_bench.py):
+# seconds and MB/s to move 1 GB to an empty broker with and without a
+# throttle, produce p99 (acks=all, steady rate) alone and during a move
+# (~3 minutes; BENCH_QUICK=1 ~30 s). Not part of make bench or make test.
+.PHONY: bench-reassign
+bench-reassign: deps
+	$(MAKE) $(BUILD)/samsa-broker $(BUILD)/samsa
+	/usr/bin/python3 bench/reassign_bench.py --build $(BUILD)
 
 # make bench-cluster: issue 13's cluster figures on a three-broker loopback
 # cluster (bench/cluster_bench.py): RF=3 vs RF=1 produce throughput, latency

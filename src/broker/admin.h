@@ -90,6 +90,9 @@ int broker_admin_apply_dynamic_at_start(broker *b, char *err, size_t errlen);
 /* Register p's log with the flush scheduler (its flushes wake p's
  * watchers), once, when the partition is published. */
 void topic_admin_attach_partition(broker *b, partition *p);
+/* Re-read t's replication throttles for this broker (topic.h
+ * throttled_set) from its config overrides.  Admin thread. */
+void topic_admin_refresh_throttles(broker *b, topic *t);
 /* Recompute t's effective settings (log configs, min.insync.replicas)
  * after its overrides or the broker defaults changed. */
 void topic_admin_refresh_settings(broker *b, topic *t);

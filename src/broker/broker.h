@@ -19,6 +19,7 @@
 
 #include "cluster/metadata_store.h"
 #include "cluster/topic_registry.h"
+#include "core/rate.h"
 #include "core/uuid.h"
 #include "net/loop.h"
 #include "server/request.h"
@@ -80,6 +81,10 @@ typedef struct broker {
     struct admin_worker *admin;
     struct coordinator *coord;          /* the group coordinator (its own thread) */
     struct repl_fetchers *fetchers;     /* follower fetcher threads (repl/fetcher.h) */
+    /* Bytes sent to throttled followers (leader.replication.throttled.rate):
+     * recorded and checked by the follower fetch path only when a rate is
+     * set; any thread. */
+    rate_window leader_quota;
     struct isr_manager *isr;            /* the leader's ISR manager (repl/isr_manager.h);
                                            NULL in embedded mode */
 

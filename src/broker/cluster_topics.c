@@ -45,8 +45,9 @@ static bool assigned_here(const broker *b, const meta_topic *m, int32_t p)
 {
     if (!m->replicas)
         return true;
-    const int32_t *row = &m->replicas[(size_t)p * (size_t)m->replication_factor];
-    for (int32_t k = 0; k < m->replication_factor; k++)
+    int32_t n;
+    const int32_t *row = meta_topic_replicas(m, p, &n);
+    for (int32_t k = 0; row && k < n; k++)
         if (row[k] == b->set.node_id)
             return true;
     return false;
@@ -132,6 +133,7 @@ static int add_topic(broker *b, const meta_topic *m)
         return -1;
     for (int k = 0; k < m->nconfigs; k++)
         topic_config_set(t, m->configs[k].key, m->configs[k].value);
+    topic_admin_refresh_throttles(b, t);
     if (grow(b, t, m) < 0 || topic_registry_add(&b->topics, t) < 0) {
         topic_unref(t);
         return -1;
@@ -155,6 +157,48 @@ void cluster_topic_drop(broker *b, const char *name)
     }
     LOG_INF(MOD, "topic %s deleted here", name);
     topic_unref(t);
+}
+
+bool cluster_replica_hosted(broker *b, partition *p)
+{
+    plog *l = partition_log(p);
+    if (!l)
+        return false;
+    plog *reg = log_manager_get(b->logs, p->topic->name, p->index);
+    plog_unref(reg);
+    return reg == l;          /* a deleted log has left the registry */
+}
+
+int cluster_replica_open(broker *b, topic *t, partition *p)
+{
+    if (cluster_replica_hosted(b, p))
+        return 0;
+    log_config lc;
+    topic_log_config(b, t, &lc);
+    meta_topic m = { .name = t->name };      /* no assignment: "assigned here" */
+    bool failed;
+    plog *l = local_log(b, &m, t->id, p->index, &lc, &failed);
+    if (!l)
+        return -1;
+    if (partition_attach_log(p, l) < 0) {
+        plog_unref(l);
+        return -1;
+    }
+    topic_admin_attach_partition(b, p);
+    LOG_INF(MOD, "%s-%d: replica added here (log end %lld)", t->name, p->index,
+            (long long)plog_log_end_offset(l));
+    return 0;
+}
+
+void cluster_replica_delete(broker *b, partition *p)
+{
+    repl_unfollow(b->fetchers, p);           /* no follower append after this */
+    if (!cluster_replica_hosted(b, p))
+        return;
+    log_manager_delete_partition(b->logs, partition_log(p));
+    partition_notify(p);                      /* parked requests re-check */
+    LOG_INF(MOD, "%s-%d: replica removed from this broker; local log deleted", p->topic->name,
+            p->index);
 }
 
 static bool same_configs(topic *t, const meta_topic *m)
@@ -354,6 +398,10 @@ int16_t cluster_topic_add_partitions(broker *b, topic *t, int32_t total, char *m
     free(replicas);
     if (code)
         return code;
+    if (r == MD_BUSY) {                   /* Kafka's answer while a reassignment runs */
+        snprintf(msg, msglen, "%s", err);
+        return KERR_REASSIGNMENT_IN_PROGRESS;
+    }
     if (r != MD_OK) {
         snprintf(msg, msglen, "could not write the new partitions to ZooKeeper: %s", err);
         return r == MD_NOT_FOUND ? KERR_UNKNOWN_TOPIC_OR_PARTITION : KERR_UNKNOWN_SERVER_ERROR;

@@ -16,6 +16,16 @@
 int cluster_topics_sync(broker *b, char *err, size_t errlen);
 /* Forget a topic here: stop fetching it, delete its local logs. */
 void cluster_topic_drop(broker *b, const char *name);
+/* A replica of p assigned here by a reassignment (LeaderAndIsr names this
+ * broker; C26): its local log, created (or the one on disk opened) and
+ * attached unless p already has a live one.  -1 on a storage error. */
+int cluster_replica_open(broker *b, topic *t, partition *p);
+/* This broker is no longer a replica of p (StopReplica with deletion
+ * after a reassignment; C21): stop fetching, delete the local log (p->log
+ * stays a valid, deleted log until a new one is attached). */
+void cluster_replica_delete(broker *b, partition *p);
+/* True when p has a local log that has not been deleted. */
+bool cluster_replica_hosted(broker *b, partition *p);
 
 /* The admin operations of admin.h in cluster mode, after their shared
  * validation: they write ZooKeeper, then sync. */

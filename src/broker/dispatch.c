@@ -36,6 +36,10 @@ static const api_entry g_table[] = {
     { 37, 0, 3, handle_create_partitions, "validate_only" },
     { 42, 0, 2, handle_delete_groups, "" },
     { 44, 0, 1, handle_incremental_alter_configs, "SET/DELETE/APPEND/SUBTRACT" },
+    { 45, 0, 0, handle_alter_partition_reassignments,
+       "to the active controller (else NOT_CONTROLLER); null replicas cancel (KIP-455)" },
+    { 46, 0, 0, handle_list_partition_reassignments,
+       "to the active controller (else NOT_CONTROLLER)" },
     { 47, 0, 0, handle_offset_delete, "" },
     { 56, 0, 2, handle_alter_partition, "ISR changes from partition leaders, to the active controller "
                                         "(else NOT_CONTROLLER); topic ids v2" },

@@ -22,7 +22,9 @@
  * (PLOG_ISOLATION_LOG_END), from a replica of the partition only.  Before
  * reading, the leader records the follower's position (its fetch offset)
  * and advances the high watermark (C6, docs/replication.md), waking parked
- * acks=-1 produces and consumer fetches when it moves.
+ * acks=-1 produces and consumer fetches when it moves.  Followers out of
+ * the ISR of throttled partitions get no records while the leader's
+ * replication rate is over leader.replication.throttled.rate.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -32,6 +34,7 @@
 #include "broker/dispatch.h"
 #include "broker/fetch_session.h"
 #include "broker/lookup.h"
+#include "config/config.h"
 #include "core/clock.h"
 #include "core/errors.h"
 #include "core/log.h"
@@ -48,6 +51,7 @@ typedef struct fetch_part {
     partition *p;
     int16_t error;
     leader_hint leader;          /* for CurrentLeader when error names it */
+    bool throttled;              /* a follower out of the ISR under the leader's throttle */
     plog_read_result rr;         /* rr.file referenced when set */
 } fetch_part;
 
@@ -97,6 +101,12 @@ static void read_pass(fetch_op *fo, bool recheck)
         if (limit > left)
             limit = left < 0 ? 0 : (int32_t)left;
         bool min_one = fo->min_one_allowed && fo->bytes == 0;
+        if (fp->throttled && rate_exceeded(&fo->b->leader_quota,
+                                           broker_config_current(fo->b)->leader_replication_throttled_rate,
+                                           mono_ms())) {
+            limit = 0;           /* over the rate: offsets and watermarks only (Kafka's) */
+            min_one = false;
+        }
         memset(&fp->rr, 0, sizeof fp->rr);
         plog_read(fp->p->log, fp->sp->fetch_offset, limit, min_one, fo->isolation, &fp->rr);
         if (fp->rr.error)
@@ -119,6 +129,24 @@ static int32_t fetch_replica_id(const fetch_req *req, int ver)
     if (ver < 15)
         return req->replica_id;
     return req->replica_state ? req->replica_state->replica_id : -1;
+}
+
+/* Leader-side replication throttle (docs/cluster.md "Replication
+ * throttles"): a follower fetch of a partition listed in the topic's
+ * leader.replication.throttled.replicas for this broker, by a follower out
+ * of the ISR (C25: never one in it), while leader.replication.throttled.rate
+ * is set.  Nothing but one config load is paid when no rate is set. */
+static bool leader_throttled(broker *b, topic *t, partition *p, int32_t replica_id)
+{
+    if (broker_config_current(b)->leader_replication_throttled_rate == INT64_MAX ||
+        !topic_throttled(t, THROTTLE_LEADER, p->index))
+        return false;
+    partition_state *st = partition_state_get(p);
+    bool in_isr = false;
+    for (int32_t i = 0; st && i < st->nisr && !in_isr; i++)
+        in_isr = st->isr[i] == replica_id;
+    pstate_unref(st);
+    return !in_isr;
 }
 
 static bool is_replica(partition *p, int32_t id)
@@ -209,6 +237,8 @@ static void respond(kreq *rq, fetch_op *fo)
     fetch_resp_responses *rts = KARRAY_ALLOC(&rq->arena, &resp->responses, ntopics);
     int ti = -1;
     for (int i = 0; i < n; i++) {
+        if (fo->parts[i].throttled && fo->parts[i].rr.len > 0)
+            rate_record(&b->leader_quota, fo->parts[i].rr.len, mono_ms());
         if (fo->parts[i].rr.file)
             files[nfiles++] = fo->parts[i].rr.file;
         if (fo->parts[i].t)
@@ -356,8 +386,10 @@ void handle_fetch(kreq *rq)
         kstr name = fp->sp->topic[0] ? kstr_c(fp->sp->topic) : (kstr){ NULL, -1 };
         fp->error = lookup_partition(b, name, fp->sp->topic_id, fp->sp->partition,
                                      fp->sp->current_leader_epoch, &fp->leader, &fp->t, &fp->p);
-        if (!fp->error && replica_id >= 0)
+        if (!fp->error && replica_id >= 0) {
             fp->error = follower_fetched(b, fp->p, replica_id, fp->sp->fetch_offset);
+            fp->throttled = !fp->error && leader_throttled(b, fp->t, fp->p, replica_id);
+        }
         if (!fp->error)
             fo->watch[fo->nwatch++] = fp->p;
         else if (fp->t) {

@@ -145,9 +145,15 @@ static int16_t apply(broker *b, const leader_and_isr_req *req, kstr topic_name,
     topic *t = topic_name.len >= 0 ? topic_registry_get(&b->topics, topic_name.p, (size_t)topic_name.len) : NULL;
     partition *p = t ? topic_partition(t, ps->partition_index) : NULL;
     int16_t err = KERR_UNKNOWN_TOPIC_OR_PARTITION;
-    if (p && !p->log) {
-        /* Assigned here by the controller but not by the assignment this
-         * broker read (a reassignment: issue 14). */
+    /* C26: assigned here by the controller but not by the assignment this
+     * broker read (a reassignment adds this broker): the log is created
+     * now, before the state that makes it a follower is installed. */
+    if (p && b->cluster_mode && !cluster_replica_hosted(b, p) &&
+        cluster_replica_open(b, t, p) < 0) {
+        LOG_WRN("cluster", "LeaderAndIsr for %s-%d: cannot create the local log", t->name,
+                ps->partition_index);
+        err = KERR_KAFKA_STORAGE_ERROR;
+    } else if (p && !p->log) {
         LOG_WRN("cluster", "LeaderAndIsr for %s-%d: no local log here", t->name, ps->partition_index);
         err = KERR_KAFKA_STORAGE_ERROR;
     } else if (p) {

@@ -20,9 +20,11 @@
 #include "broker/admin.h"
 #include "broker/broker.h"
 #include "broker/cluster_mode.h"
+#include "broker/cluster_topics.h"
 #include "broker/dispatch.h"
 #include "core/errors.h"
 #include "core/log.h"
+#include "group/coordinator.h"
 #include "proto/codec.h"
 #include "proto/messages/stop_replica.h"
 #include "repl/fetcher.h"
@@ -55,7 +57,20 @@ static int16_t stop_one(broker *b, const sr_item *it)
         topic_unref(t);
         return KERR_FENCED_LEADER_EPOCH;
     }
-    repl_unfollow(b->fetchers, p);
+    /* A deletion with a real leader epoch: this replica was removed by a
+     * reassignment (C21: the controller sends it only once the target
+     * replicas are in the ISR and ZooKeeper holds the new assignment), so
+     * its log goes now.  Epoch -2 is a topic deletion: the logs go with
+     * the topic's znode. */
+    if (it->del && it->leader_epoch >= 0 && b->cluster_mode)
+        cluster_replica_delete(b, p);
+    else
+        repl_unfollow(b->fetchers, p);
+    /* An offsets partition that stops here (a leader removed by a
+     * reassignment gets StopReplica, no LeaderAndIsr): its groups go
+     * (groups.md G11; Kafka's onResignation). */
+    if (it->leader_epoch >= 0 && !strcmp(t->name, OFFSETS_TOPIC))
+        coordinator_resign(b->coord, it->partition, it->leader_epoch);
     topic_unref(t);
     return KERR_NONE;
 }

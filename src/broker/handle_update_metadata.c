@@ -6,7 +6,8 @@
  *
  * Fenced like every controller request (C2, C3: cluster_accept_controller).
  * A partition's state is taken from it when this broker holds no log of
- * the partition (it only describes it), or to refresh the ISR of a
+ * the partition (it only describes it; a replica removed by a reassignment
+ * deleted its log first, so it learns the new leader here), or to refresh the ISR of a
  * partition it follows at the same leader epoch.  A partition this broker
  * leads, or whose leader epoch differs from the one the controller's
  * LeaderAndIsr installed here, is left alone: leadership changes only by
@@ -58,7 +59,7 @@ static void apply(broker *b, topic *t, const um_state *ps)
     if (!p || ps->leader == LEADER_DURING_DELETE)
         return;
     partition_state *cur = partition_state_get(p);
-    bool take = !p->log ||
+    bool take = !cluster_replica_hosted(b, p) ||
                 (cur && cur->leader != b->set.node_id && ps->leader != b->set.node_id &&
                  cur->leader == ps->leader && cur->leader_epoch == ps->leader_epoch);
     pstate_unref(cur);

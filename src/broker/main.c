@@ -215,6 +215,7 @@ int main(int argc, char **argv)
         LOG_ERR("main", "%s", err);
         goto out_storage;
     }
+    rate_init(&b.leader_quota);
     repl_ctx rctx = { .node_id = b.set.node_id, .logs = b.logs, .config = server_config, .config_arg = &b };
     b.fetchers = repl_fetchers_new(&rctx);
     if (!b.fetchers) {

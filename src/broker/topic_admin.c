@@ -176,8 +176,28 @@ static bool collides(broker *b, const char *name, char *other, size_t cap)
     return hit;
 }
 
+/* The topic's replication throttles for this broker, from its
+ * leader/follower.replication.throttled.replicas overrides. */
+void topic_admin_refresh_throttles(broker *b, topic *t)
+{
+    static const char *const keys[2] = { "leader.replication.throttled.replicas",
+                                         "follower.replication.throttled.replicas" };
+    for (int side = 0; side < 2; side++) {
+        throttled_set *s = NULL;
+        topic_registry_rdlock(&b->topics);
+        for (int i = 0; i < t->nconfigs; i++)
+            if (!strcmp(t->configs[i].key, keys[side]))
+                s = throttled_set_parse(t->configs[i].value, b->set.node_id);
+        topic_registry_unlock(&b->topics);
+        if (!s && !atomic_load(&t->throttled[side]))
+            continue;
+        topic_set_throttled(t, side, s);
+    }
+}
+
 void topic_admin_refresh_settings(broker *b, topic *t)
 {
+    topic_admin_refresh_throttles(b, t);
     log_config lc;
     int32_t min_isr = 1;
     char err[256];

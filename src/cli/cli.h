@@ -16,6 +16,9 @@
  *                   replicas) from our own Metadata v7 request (meta.h)
  *   meta_wire.c     its request encoder and response decoder (pure)
  *   cmd_cluster.c   samsa cluster info
+ *   cmd_cluster_reassign.c  samsa cluster reassign (plan, execute, verify, cancel)
+ *   reassign_plan.c, reassign_wire.c  its planner, JSON and wire codecs (reassign.h)
+ *   wire.h          the CLI's own wire primitives (meta_wire.c, reassign_wire.c)
  *   cmd_topic.c     samsa topic create|list|describe|delete|alter-config|add-partitions
  *   cmd_produce.c   samsa produce
  *   cmd_consume.c   samsa consume
@@ -113,6 +116,8 @@ extern const cli_opt_t cli_global_opts[];
 /* The command groups (one file each). */
 extern const cli_cmd_t cli_cmd_cluster, cli_cmd_topic, cli_cmd_produce,
     cli_cmd_consume, cli_cmd_group, cli_cmd_perf;
+/* Subcommands in files of their own. */
+extern const cli_cmd_t cli_cmd_cluster_reassign;
 
 /* ---- args.c ----------------------------------------------------------------- */
 
@@ -192,6 +197,12 @@ rd_kafka_resp_err_t cli_list_offsets(cli_client_t *c, rd_kafka_topic_partition_l
  * cli_meta_free), or an exit code after printing the error. */
 int cli_meta_get(cli_client_t *c, const char *topic, cli_meta_t **out);
 
+/* One request frame (size prefix included) to host:port over plain TCP
+ * and its answer (*resp malloc'd, after the size prefix), within the
+ * deadline.  -1 with a reason in err. */
+int cli_wire_call(const char *host, int32_t port, const uint8_t *req, size_t n,
+                  uint8_t **resp, size_t *resp_len, int64_t deadline_us, char *err, size_t errlen);
+
 /* Exit code for a librdkafka error (3 for transport-class, 4 for unknown
  * topic/group, else 1). */
 int cli_err_code(rd_kafka_resp_err_t err);
@@ -254,6 +265,8 @@ static inline void jw_knum(jw_t *w, const char *k, double v) { jw_key(w, k); jw_
 static inline void jw_kbool(jw_t *w, const char *k, int v) { jw_key(w, k); jw_bool(w, v); }
 
 int cli_utf8_valid(const unsigned char *p, size_t n);
+/* "1,2,3" (broker ids) into buf, truncated to len. */
+void cli_fmt_ids(char *buf, size_t len, const int32_t *ids, int n);
 /* "1,234,567" into buf. */
 const char *cli_fmt_count(char *buf, size_t len, uint64_t v);
 /* Print a progress line on stderr ("\r...\033[K") if it is a terminal. */

@@ -151,11 +151,12 @@ static const cli_cmd_t cluster_info = {
     .run = run_info,
 };
 
-static const cli_cmd_t *const cluster_subs[] = {&cluster_info, NULL};
+static const cli_cmd_t *const cluster_subs[] = {&cluster_info, &cli_cmd_cluster_reassign, NULL};
 
 const cli_cmd_t cli_cmd_cluster = {
     .name = "cluster",
-    .summary = "inspect the cluster",
-    .examples = "samsa cluster info",
+    .summary = "inspect the cluster, move partition replicas",
+    .examples = "samsa cluster info\n"
+                "samsa cluster reassign --brokers 0,1,2,3 --execute",
     .subs = cluster_subs,
 };

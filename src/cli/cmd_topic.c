@@ -280,14 +280,6 @@ static const cli_opt_t describe_opts[] = {
     {0},
 };
 
-static void fmt_ids(char *buf, size_t len, const int32_t *ids, int n)
-{
-    size_t o = 0;
-    buf[0] = 0;
-    for (int k = 0; k < n && o < len; k++)
-        o += (size_t)snprintf(buf + o, len - o, "%s%d", k ? "," : "", ids[k]);
-}
-
 static int show_config(const rd_kafka_ConfigEntry_t *e)
 {
     if (rd_kafka_ConfigEntry_is_synonym(e))
@@ -437,9 +429,9 @@ static int run_describe(int argc, char **argv)
         for (int k = 0; k < t->nparts; k++) {
             const cli_mpart_t *p = &parts[k];
             char rep[256], isr[256], off[256];
-            fmt_ids(rep, sizeof rep, p->replicas, p->nreplicas);
-            fmt_ids(isr, sizeof isr, p->isr, p->nisr);
-            fmt_ids(off, sizeof off, p->offline, p->noffline);
+            cli_fmt_ids(rep, sizeof rep, p->replicas, p->nreplicas);
+            cli_fmt_ids(isr, sizeof isr, p->isr, p->nisr);
+            cli_fmt_ids(off, sizeof off, p->offline, p->noffline);
             cli_table_row(tb);
             cli_table_cell(tb, "%d", p->id);
             if (p->leader >= 0)

@@ -22,48 +22,9 @@
 #include <string.h>
 
 #include "cli/meta.h"
+#include "cli/wire.h"
 
 /* ---- request ----------------------------------------------------------------------- */
-
-typedef struct wbuf {
-    uint8_t *p;
-    size_t len, cap;
-    int full;
-} wbuf_t;
-
-static void put(wbuf_t *w, const void *src, size_t n)
-{
-    if (w->full || n > w->cap - w->len) {
-        w->full = 1;
-        return;
-    }
-    memcpy(w->p + w->len, src, n);
-    w->len += n;
-}
-
-static void put16(wbuf_t *w, int16_t v)
-{
-    uint8_t b[2] = {(uint8_t)((uint16_t)v >> 8), (uint8_t)v};
-    put(w, b, 2);
-}
-
-static void put32(wbuf_t *w, int32_t v)
-{
-    uint32_t u = (uint32_t)v;
-    uint8_t b[4] = {(uint8_t)(u >> 24), (uint8_t)(u >> 16), (uint8_t)(u >> 8), (uint8_t)u};
-    put(w, b, 4);
-}
-
-static void putstr(wbuf_t *w, const char *s)
-{
-    size_t n = strlen(s);
-    if (n > INT16_MAX) {
-        w->full = 1;
-        return;
-    }
-    put16(w, (int16_t)n);
-    put(w, s, n);
-}
 
 size_t cli_meta_encode_request(uint8_t *buf, size_t cap, int32_t correlation_id,
                                const char *client_id, const char *topic)
@@ -82,47 +43,10 @@ size_t cli_meta_encode_request(uint8_t *buf, size_t cap, int32_t correlation_id,
     }
     uint8_t no = 0;
     put(&w, &no, 1);                    /* allow_auto_topic_creation */
-    if (w.full)
-        return 0;
-    uint32_t sz = (uint32_t)(w.len - 4);
-    buf[0] = (uint8_t)(sz >> 24);
-    buf[1] = (uint8_t)(sz >> 16);
-    buf[2] = (uint8_t)(sz >> 8);
-    buf[3] = (uint8_t)sz;
-    return w.len;
+    return wbuf_finish(&w);
 }
 
 /* ---- response ---------------------------------------------------------------------- */
-
-typedef struct rbuf {
-    const uint8_t *p;
-    size_t left;
-    int bad;
-} rbuf_t;
-
-static const uint8_t *take(rbuf_t *r, size_t n)
-{
-    if (r->bad || n > r->left) {
-        r->bad = 1;
-        return NULL;
-    }
-    const uint8_t *s = r->p;
-    r->p += n;
-    r->left -= n;
-    return s;
-}
-
-static int16_t get16(rbuf_t *r)
-{
-    const uint8_t *b = take(r, 2);
-    return b ? (int16_t)(uint16_t)((b[0] << 8) | b[1]) : 0;
-}
-
-static int32_t get32(rbuf_t *r)
-{
-    const uint8_t *b = take(r, 4);
-    return b ? (int32_t)((uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 | (uint32_t)b[2] << 8 | b[3]) : 0;
-}
 
 /* A string (nullable: length -1 gives NULL without error). Malloc'd. */
 static char *getstr(rbuf_t *r, int nullable)

@@ -451,3 +451,11 @@ void cli_progress_end(void)
         progress_shown = 0;
     }
 }
+
+void cli_fmt_ids(char *buf, size_t len, const int32_t *ids, int n)
+{
+    size_t o = 0;
+    buf[0] = 0;
+    for (int k = 0; k < n && o < len; k++)
+        o += (size_t)snprintf(buf + o, len - o, "%s%d", k ? "," : "", ids[k]);
+}

@@ -670,8 +670,9 @@ static void send_leader_and_isr(controller *c, const cbroker *b, bool full, aren
             ps->isr = ids(p->st.isr, p->st.nisr);
             ps->partition_epoch = p->st.zk_version;
             ps->replicas = ids(t->a.replicas[i], t->a.nreplicas[i]);
-            ps->adding_replicas = ids(NULL, 0);
-            ps->removing_replicas = ids(NULL, 0);
+            bool mv = zkl_assignment_reassigning(&t->a, i);     /* controller_reassign.c */
+            ps->adding_replicas = ids(mv ? t->a.adding[i] : NULL, mv ? t->a.nadding[i] : 0);
+            ps->removing_replicas = ids(mv ? t->a.removing[i] : NULL, mv ? t->a.nremoving[i] : 0);
             ps->is_new = p->is_new;
             const cbroker *l = ctl_live_broker(c, p->st.leader);
             bool listed = false;
@@ -990,6 +991,8 @@ static int become_controller(controller *c)
     int32_t all[CTL_MAX_BROKERS];
     int nall = ctl_live_ids(c, all);
     ctl_flush(c, all, nall, FL_LAI);
+    if (ctl_reassign_resume(c) < 0)              /* C20: from the topic znodes */
+        return -1;
     return handle_deletes(c);
 }
 
@@ -1033,7 +1036,7 @@ static int handle_brokers(controller *c)
     if (ctl_reconcile(c, NULL) < 0)
         return -1;
     ctl_flush(c, joined, njoined, FL_LAI | ((njoined || nleft) ? FL_UM_ALL : 0));
-    return 0;
+    return ctl_reassign_resume(c);
 }
 
 /* /controller is held by someone else: if it does not decode, say so
@@ -1241,6 +1244,7 @@ static int16_t handle_alter(controller *c, void *arg)
     LOG_INF(MOD, "%s-%d: ISR now has %d members (AlterPartition from %d)", t->name,
             r->partition, ns.nisr, r->broker_id);
     ctl_flush(c, NULL, 0, 0);        /* UpdateMetadata only: the leader has the answer */
+    ctl_reassign_check(c, t, r->partition);      /* the last target replica joined? */
     return KERR_NONE;
 }
 

@@ -89,4 +89,43 @@ int16_t controller_alter_partition(controller *c, int32_t broker_id, int64_t bro
                                    int32_t partition_epoch, const int32_t *new_isr, int nisr,
                                    controller_partition_state *out);
 
+/* ---- partition reassignment (controller_reassign.c; docs/controller.md) ---- */
+
+/* One partition of AlterPartitionReassignments: replicas NULL with
+ * nreplicas -1 cancels.  error and message are the answer. */
+typedef struct controller_reassignment {
+    const char *topic;
+    int32_t partition;
+    const int32_t *replicas;
+    int nreplicas;
+    int16_t error;
+    char message[200];
+} controller_reassignment;
+
+/* Start, replace or cancel reassignments, with Kafka's checks per
+ * partition (INVALID_REPLICA_ASSIGNMENT: empty, duplicates, negative ids,
+ * an added replica not live; UNKNOWN_TOPIC_OR_PARTITION;
+ * NO_REASSIGNMENT_IN_PROGRESS for a cancel).  Returns NOT_CONTROLLER when
+ * not active (nothing done), else 0 with each entry's error set.  Returns
+ * once each is started (or done); any thread but the controller's. */
+int16_t controller_alter_reassignments(controller *c, controller_reassignment *v, int n);
+
+typedef struct controller_reassign_filter {
+    const char *topic;
+    int32_t partition;
+} controller_reassign_filter;
+
+typedef struct controller_ongoing {
+    char *topic;
+    int32_t partition;
+    int32_t replicas[ZKL_MAX_REPLICAS], adding[ZKL_MAX_REPLICAS], removing[ZKL_MAX_REPLICAS];
+    int nreplicas, nadding, nremoving;
+} controller_ongoing;
+
+/* The reassignments in progress (nf < 0: all; else those of the nf
+ * partitions in f).  *out is malloc'd (controller_ongoing_free). */
+int16_t controller_list_reassignments(controller *c, const controller_reassign_filter *f, int nf,
+                                      controller_ongoing **out, int *n);
+void controller_ongoing_free(controller_ongoing *v, int n);
+
 #endif

@@ -129,4 +129,11 @@ enum ctl_flush_flags {
  * `fresh`), UpdateMetadata to every live broker (full to `fresh`). */
 void ctl_flush(controller *c, const int32_t *fresh, int nfresh, int flags);
 
+/* Partition reassignment (controller_reassign.c).  Complete partition
+ * p's reassignment if its target replicas are all in the ISR (called after
+ * an ISR change); resume every reassignment found in ZooKeeper (after
+ * becoming controller, and when brokers come and go).  -1 after resigning. */
+int ctl_reassign_check(controller *c, ctopic *t, int32_t p);
+int ctl_reassign_resume(controller *c);
+
 #endif

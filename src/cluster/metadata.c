@@ -23,6 +23,7 @@ void meta_state_free(meta_state *st)
         }
         free(t->configs);
         free(t->replicas);
+        free(t->nreplicas);
     }
     free(st->topics);
     memset(st, 0, sizeof *st);

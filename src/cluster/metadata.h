@@ -66,9 +66,13 @@ typedef struct meta_topic {
     int nconfigs;
     /* Replica assignment: partitions x replication_factor broker ids, row
      * by row; NULL = every partition on this broker alone (the local
-     * store's only shape). */
+     * store's only shape).  With nreplicas set (a reassignment in
+     * progress: partitions hold different counts), row p holds
+     * nreplicas[p] ids and replication_factor is the largest count (the
+     * row stride); use meta_topic_replicas. */
     int32_t replication_factor;
     int32_t *replicas;
+    int32_t *nreplicas;          /* [partitions], or NULL: every row is full */
     /* Cluster mode: its /brokers/topics/T (damaged) or /config/topics/T
      * (configs_damaged) znode does not decode.  A damaged topic carries its
      * name only: the broker keeps whatever it has of it (never drops it, never
@@ -76,6 +80,17 @@ typedef struct meta_topic {
      * (docs/cluster.md §11). */
     bool damaged, configs_damaged;
 } meta_topic;
+
+/* Partition p's replicas (row pointer, *n ids); NULL when t has no
+ * assignment (the local store) or p is out of range. */
+static inline const int32_t *meta_topic_replicas(const meta_topic *t, int32_t p, int32_t *n)
+{
+    *n = 0;
+    if (!t->replicas || t->replication_factor < 1 || p < 0 || p >= t->partitions)
+        return NULL;
+    *n = t->nreplicas ? t->nreplicas[p] : t->replication_factor;
+    return &t->replicas[(size_t)p * (size_t)t->replication_factor];
+}
 
 typedef struct meta_kvs {
     topic_kv *v;
@@ -222,7 +237,8 @@ static inline int md_cluster_id(cluster_md *m, const char *proposed, char *out, 
  * nothing on any other result (the ZooKeeper store: see metadata_zk.h for
  * the one window a crash can leave).  A listener hears MD_EV_TOPICS or
  * MD_EV_CONFIG afterwards (ZooKeeper: from its watch, on the event thread). */
-enum { MD_OK = 0, MD_ERR = -1, MD_EXISTS = -2, MD_NOT_FOUND = -3 };
+enum { MD_OK = 0, MD_ERR = -1, MD_EXISTS = -2, MD_NOT_FOUND = -3,
+       MD_BUSY = -4 /* a reassignment is running on the entity (md_add_partitions) */ };
 /* Create topic t (name, id, partitions, internal, configs, assignment;
  * replicas NULL = every partition on this broker alone); MD_EXISTS when a
  * topic of that name exists. */
@@ -234,7 +250,8 @@ static inline int md_create_topic(cluster_md *m, const meta_topic *t, char *err,
 static inline int md_delete_topic(cluster_md *m, const char *name, char *err, size_t errlen)
 { return m->ops->delete_topic(m, name, err, errlen); }
 /* Grow topic `name` to `total` partitions; the new ones get rf replicas
- * each, row by row in `replicas`.  MD_NOT_FOUND when no such topic; MD_ERR
+ * each, row by row in `replicas`.  MD_NOT_FOUND when no such topic;
+ * MD_BUSY while one of its partitions is being reassigned; MD_ERR
  * when the store has no per-entity growth (the local store grows through
  * md_store) or the assignment changed meanwhile. */
 static inline int md_add_partitions(cluster_md *m, const char *name, int32_t total, int32_t rf,

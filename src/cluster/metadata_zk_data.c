@@ -142,21 +142,27 @@ static int load_topic(md_zk *z, zk_session *s, const char *name, meta_topic *t, 
     }
     if (r != MD_OK)
         return r;
-    /* Replica lists of different lengths are legal (Kafka's reassignment
-     * lists the adding and removing replicas too): rows are padded to the
-     * longest with -1, which names no broker. */
+    /* Counts differ while a reassignment runs (replicas = target +
+     * original): rows are padded to the largest with -1, which names no
+     * broker; nreplicas says how long each row is. */
     int32_t rf = 0;
-    for (int32_t p = 0; p < a.npartitions; p++)
+    bool uneven = false;
+    for (int32_t p = 0; p < a.npartitions; p++) {
+        uneven |= p > 0 && a.nreplicas[p] != a.nreplicas[0];
         rf = a.nreplicas[p] > rf ? a.nreplicas[p] : rf;
+    }
     t->replicas = malloc((size_t)a.npartitions * (size_t)rf * sizeof *t->replicas);
-    if (!t->replicas) {
+    t->nreplicas = uneven ? malloc((size_t)a.npartitions * sizeof *t->nreplicas) : NULL;
+    if (!t->replicas || (uneven && !t->nreplicas)) {
         zkl_assignment_free(&a);
         return mdzk_fail(z, err, errlen, "out of memory loading %s", path);
     }
-    for (int32_t p = 0; p < a.npartitions; p++)
+    for (int32_t p = 0; p < a.npartitions; p++) {
         for (int32_t k = 0; k < rf; k++)
-            t->replicas[(size_t)p * (size_t)rf + (size_t)k] =
-                k < a.nreplicas[p] ? a.replicas[p][k] : -1;
+            t->replicas[(size_t)p * (size_t)rf + (size_t)k] = k < a.nreplicas[p] ? a.replicas[p][k] : -1;
+        if (uneven)
+            t->nreplicas[p] = a.nreplicas[p];
+    }
     t->id = a.topic_id;
     t->partitions = a.npartitions;
     t->replication_factor = rf;
@@ -241,11 +247,11 @@ partition_state *mdzk_partition_state(cluster_md *m, const meta_topic *t, int32_
     char path[ZKL_MAX_PATH], err[768] = "topic name too long for a znode path";
     pstate_spec spec = { .leader = -1, .leader_epoch = -1, .partition_epoch = -1,
                          .controller_epoch = -1 };
-    if (t->replicas && t->replication_factor > 0 && p >= 0 && p < t->partitions) {
-        spec.replicas = &t->replicas[(size_t)p * (size_t)t->replication_factor];
-        spec.nreplicas = t->replication_factor;
-        while (spec.nreplicas > 0 && spec.replicas[spec.nreplicas - 1] < 0)
-            spec.nreplicas--;            /* a shorter row's padding (load_topic) */
+    int32_t nrep;
+    const int32_t *row = meta_topic_replicas(t, p, &nrep);
+    if (row) {
+        spec.replicas = row;
+        spec.nreplicas = nrep;
     }
     zkl_partition_state ps;
     zk_session *s = zkl_path_partition_state(path, sizeof path, t->name, p) < 0 ? NULL
@@ -576,6 +582,12 @@ int mdzk_add_partitions(cluster_md *m, const char *name, int32_t total, int32_t 
     char *body = NULL;
     if (r == MD_OK && total <= a.npartitions)
         r = mdzk_fail(z, err, errlen, "%s already has %d partitions", path, a.npartitions);
+    for (int32_t p = 0; r == MD_OK && p < a.npartitions; p++)
+        if (zkl_assignment_reassigning(&a, p)) {
+            mdzk_fail(z, err, errlen, "%s: partition %d is being reassigned; try again when "
+                      "the reassignment is done", path, p);
+            r = MD_BUSY;
+        }
     if (r == MD_OK) {
         nrep = malloc((size_t)total * sizeof *nrep);
         rows = malloc((size_t)total * sizeof *rows);

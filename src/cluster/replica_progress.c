@@ -27,6 +27,7 @@ void replica_progress_reset(replica_progress *rp)
 {
     pthread_mutex_lock(&rp->lock);
     rp->n = 0;
+    rp->npending = 0;                /* C27: a new leadership has no expansion in flight */
     rp->leader_since_ms = wall_ms();
     pthread_mutex_unlock(&rp->lock);
 }
@@ -113,6 +114,15 @@ int64_t replica_hw_from_isr(int64_t leader_leo, int32_t self, const int32_t *isr
     return hw;
 }
 
+void replica_progress_set_pending(replica_progress *rp, const int32_t *ids, int n)
+{
+    pthread_mutex_lock(&rp->lock);
+    rp->npending = n < PSTATE_MAX_REPLICAS ? n : PSTATE_MAX_REPLICAS;
+    if (rp->npending > 0)
+        memcpy(rp->pending, ids, (size_t)rp->npending * sizeof *ids);
+    pthread_mutex_unlock(&rp->lock);
+}
+
 bool partition_advance_hw(partition *p, int32_t self)
 {
     partition_state *st = partition_state_get(p);
@@ -120,10 +130,19 @@ bool partition_advance_hw(partition *p, int32_t self)
     if (!st || st->leader != self || !p->log)
         goto out;
     int64_t leo = plog_log_end_offset(p->log), hw = leo;
-    if (st->nisr > 1) {
-        replica_progress *rp = &p->progress;
+    replica_progress *rp = &p->progress;
+    if (st->nisr > 1 || rp->npending > 0) {
+        int32_t isr[2 * PSTATE_MAX_REPLICAS];
+        int n = st->nisr < PSTATE_MAX_REPLICAS ? st->nisr : PSTATE_MAX_REPLICAS;
+        memcpy(isr, st->isr, (size_t)n * sizeof *isr);
         pthread_mutex_lock(&rp->lock);
-        hw = replica_hw_from_isr(leo, self, st->isr, st->nisr, rp->f, rp->n);   /* C6 */
+        /* C27: the maximal ISR, with the members an expansion in flight
+         * adds: once the controller has them in the ISR, one of them may
+         * lead (a reassignment completes at once), so nothing is
+         * acknowledged that they lack. */
+        for (int i = 0; i < rp->npending; i++)
+            isr[n++] = rp->pending[i];
+        hw = replica_hw_from_isr(leo, self, isr, n, rp->f, rp->n);   /* C6 */
         pthread_mutex_unlock(&rp->lock);
     }
     if (hw > plog_high_watermark(p->log)) {

@@ -40,9 +40,14 @@ typedef struct replica_follower {
 } replica_follower;
 
 typedef struct replica_progress {
-    pthread_mutex_t lock;            /* guards f, n, cap */
+    pthread_mutex_t lock;            /* guards f, n, cap, pending, npending */
     replica_follower *f;
     int n, cap;                      /* n <= PSTATE_MAX_REPLICAS */
+    /* Members an ISR expansion in flight adds (KIP-497's "maximal ISR"):
+     * the HW counts them from the moment the AlterPartition is sent until
+     * its answer is installed or refused (C27). */
+    int32_t pending[PSTATE_MAX_REPLICAS];
+    int npending;
     int64_t leader_since_ms;         /* when the positions were last forgotten (init or
                                         reset: a new leadership), wall clock */
 } replica_progress;
@@ -67,6 +72,10 @@ bool replica_progress_get(replica_progress *rp, int32_t id, replica_follower *ou
  * *leader_since_ms receives the leadership clock. */
 int replica_progress_snapshot(replica_progress *rp, replica_follower *out, int cap,
                               int64_t *leader_since_ms);
+
+/* C27: the members an ISR expansion is adding count for the HW from now
+ * (n 0: the expansion is over).  Any thread. */
+void replica_progress_set_pending(replica_progress *rp, const int32_t *ids, int n);
 
 /* C6, as a pure function: min(leader_leo, LEO of each ISR member other than
  * `self`), or -1 when an ISR member's position is unknown (the high

@@ -3,6 +3,7 @@
 
 #include "storage/partition_log.h"
 
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -24,6 +25,9 @@ static void partition_free(partition *p)
 {
     if (p->log)
         plog_unref(p->log);
+    for (int i = 0; i < p->nold_logs; i++)
+        plog_unref(p->old_logs[i]);
+    free(p->old_logs);
     pstate_unref(p->state);
     pthread_mutex_destroy(&p->watch_lock);
     pthread_mutex_destroy(&p->state_lock);
@@ -94,6 +98,19 @@ int topic_grow(topic *t, int32_t n, plog **logs, partition_state **states)
     return 0;
 }
 
+int partition_attach_log(partition *p, plog *l)
+{
+    if (p->log) {
+        plog **v = realloc(p->old_logs, (size_t)(p->nold_logs + 1) * sizeof *v);
+        if (!v)
+            return -1;
+        p->old_logs = v;
+        v[p->nold_logs++] = p->log;
+    }
+    __atomic_store_n(&p->log, l, __ATOMIC_RELEASE);
+    return 0;
+}
+
 void topic_ref(topic *t)
 {
     atomic_fetch_add_explicit(&t->refs, 1, memory_order_relaxed);
@@ -111,9 +128,81 @@ void topic_unref(topic *t)
     for (int i = 0; i < t->nretired; i++)
         free(t->retired[i]);
     free(t->retired);
+    for (int side = 0; side < 2; side++)
+        free(atomic_load(&t->throttled[side]));
+    for (int i = 0; i < t->nold_throttled; i++)
+        free(t->old_throttled[i]);
+    free(t->old_throttled);
     topic_config_clear(t);
     free(t->name);
     free(t);
+}
+
+throttled_set *throttled_set_parse(const char *value, int32_t broker)
+{
+    if (!value || !*value)
+        return NULL;
+    size_t items = 1;
+    for (const char *c = value; *c; c++)
+        items += *c == ',';
+    throttled_set *s = calloc(1, sizeof *s + items * sizeof s->parts[0]);
+    if (!s)
+        return NULL;
+    const char *c = value;
+    while (*c) {
+        while (*c == ' ')
+            c++;
+        if (*c == '*') {
+            s->all = true;
+            break;
+        }
+        char *end;
+        long part = strtol(c, &end, 10);
+        if (end == c || *end != ':')
+            break;
+        long id = strtol(end + 1, &end, 10);
+        if (id == broker && part >= 0 && part <= INT32_MAX)
+            s->parts[s->n++] = (int32_t)part;
+        while (*end == ' ')
+            end++;
+        if (*end != ',')
+            break;
+        c = end + 1;
+    }
+    if (!s->all && !s->n) {
+        free(s);
+        return NULL;
+    }
+    return s;
+}
+
+int topic_set_throttled(topic *t, int side, throttled_set *s)
+{
+    throttled_set *old = atomic_load(&t->throttled[side]);
+    if (old) {
+        throttled_set **v = realloc(t->old_throttled, (size_t)(t->nold_throttled + 1) * sizeof *v);
+        if (!v) {
+            free(s);
+            return -1;
+        }
+        t->old_throttled = v;
+        v[t->nold_throttled++] = old;
+    }
+    atomic_store(&t->throttled[side], s);
+    return 0;
+}
+
+bool topic_throttled(const topic *t, int side, int32_t p)
+{
+    const throttled_set *s = atomic_load(&((topic *)t)->throttled[side]);
+    if (!s)
+        return false;
+    if (s->all)
+        return true;
+    for (int i = 0; i < s->n; i++)
+        if (s->parts[i] == p)
+            return true;
+    return false;
 }
 
 int topic_config_set(topic *t, const char *key, const char *value)

@@ -35,7 +35,13 @@ typedef struct partition {
     topic *topic;
     int32_t index;
     plog *log;                       /* a reference, set before the partition is
-                                        published; dropped when the topic is freed */
+                                        published, or later by partition_attach_log
+                                        (a replica added by a reassignment); dropped
+                                        when the topic is freed */
+    plog **old_logs;                 /* logs replaced by partition_attach_log: kept
+                                        (referenced) until the topic is freed, since
+                                        readers may still hold the pointer */
+    int nold_logs;
     /* Replication state: read with partition_state_get(), changed only
      * with partition_set_state() (M2).  leader_epoch mirrors
      * state->leader_epoch for the append path, which stamps batches. */
@@ -54,6 +60,16 @@ typedef struct partition {
     struct delayed_op **watchers;
     int watch_cap;
 } partition;
+
+/* A topic's replication throttle for one side (Kafka's
+ * leader.replication.throttled.replicas / follower...): the partitions
+ * listed with this broker's id, or every partition ("*"). */
+typedef struct throttled_set {
+    bool all;
+    int n;
+    int32_t parts[];
+} throttled_set;
+enum { THROTTLE_LEADER = 0, THROTTLE_FOLLOWER = 1 };
 
 /* Topic config overrides: key/value strings, owned by the topic. */
 typedef struct topic_kv {
@@ -76,6 +92,11 @@ struct topic {
     /* Effective settings the request path reads without locks; refreshed
      * by the admin thread when configs change. */
     atomic_int min_insync_replicas;
+    /* Replication throttles for this broker (NULL: none); replaced sets
+     * are kept until the topic is freed, as readers hold no lock. */
+    _Atomic(throttled_set *) throttled[2];
+    throttled_set **old_throttled;
+    int nold_throttled;
 
     /* Overrides; guarded by the registry lock (read for describe, write
      * for alter). */
@@ -93,6 +114,19 @@ void topic_unref(topic *t);
  * visible.  On failure the caller keeps its references.  Caller serialises
  * growth. */
 int topic_grow(topic *t, int32_t n, plog **logs, partition_state **states);
+
+/* Attach log l (a reference the partition takes over) to a published
+ * partition: a replica assigned here after the topic was loaded (a
+ * reassignment, C26).  A previous log (deleted when this broker stopped
+ * being a replica) stays allocated until the topic is freed, so a reader
+ * that loaded the old pointer keeps a valid (if deleted) log.  -1 when
+ * out of memory (the caller keeps its reference).  Admin thread only. */
+int partition_attach_log(partition *p, plog *l);
+/* The partition's log as of now (any thread; NULL: not hosted here). */
+static inline plog *partition_log(const partition *p)
+{
+    return __atomic_load_n(&((partition *)p)->log, __ATOMIC_ACQUIRE);
+}
 
 static inline int32_t topic_nparts(const topic *t)
 {
@@ -124,6 +158,16 @@ int16_t partition_set_state(partition *p, partition_state *s);
 bool partition_advance_hw(partition *p, int32_t self);
 /* True when `broker` leads p now.  Any thread. */
 bool partition_led_by(partition *p, int32_t broker);
+
+/* Parse a throttled-replicas value ("*", or PARTITION:BROKER,...) keeping
+ * the partitions of `broker`; NULL when nothing applies to it (or out of
+ * memory, or malformed: the config check refused such values). */
+throttled_set *throttled_set_parse(const char *value, int32_t broker);
+/* Install s (taken over, NULL = none) as t's throttle for `side`.  -1
+ * when out of memory (s freed).  Admin thread only. */
+int topic_set_throttled(topic *t, int side, throttled_set *s);
+/* Is partition p of t throttled on `side` here?  Any thread, lock-free. */
+bool topic_throttled(const topic *t, int side, int32_t p);
 
 /* Override access (caller holds the registry lock). */
 int topic_config_set(topic *t, const char *key, const char *value);  /* value NULL = remove */

@@ -318,8 +318,17 @@ char *zkl_assignment_encode(const zkl_assignment *a)
         snprintf(key, sizeof key, "%" PRId32, p);
         cJSON_AddItemToObject(parts, key, id_array(a->replicas[p], a->nreplicas[p]));
     }
-    cJSON_AddItemToObject(root, "adding_replicas", cJSON_CreateObject());
-    cJSON_AddItemToObject(root, "removing_replicas", cJSON_CreateObject());
+    cJSON *add = cJSON_CreateObject(), *rem = cJSON_CreateObject();
+    cJSON_AddItemToObject(root, "adding_replicas", add);
+    cJSON_AddItemToObject(root, "removing_replicas", rem);
+    for (int32_t p = 0; add && rem && a->nadding && p < a->npartitions; p++) {
+        char key[16];
+        snprintf(key, sizeof key, "%" PRId32, p);
+        if (a->nadding[p])
+            cJSON_AddItemToObject(add, key, id_array(a->adding[p], a->nadding[p]));
+        if (a->nremoving[p])
+            cJSON_AddItemToObject(rem, key, id_array(a->removing[p], a->nremoving[p]));
+    }
     if (!kuuid_is_zero(a->topic_id)) {
         char id[KUUID_STR_LEN + 1];
         kuuid_to_str(a->topic_id, id);
@@ -328,13 +337,143 @@ char *zkl_assignment_encode(const zkl_assignment *a)
     return print_and_free(root);
 }
 
+static void free_rows(int32_t **rows, int32_t n)
+{
+    for (int32_t p = 0; rows && p < n; p++)
+        free(rows[p]);
+    free(rows);
+}
+
 void zkl_assignment_free(zkl_assignment *a)
 {
-    for (int32_t p = 0; a->replicas && p < a->npartitions; p++)
-        free(a->replicas[p]);
-    free(a->replicas);
+    free_rows(a->replicas, a->npartitions);
+    free_rows(a->adding, a->npartitions);
+    free_rows(a->removing, a->npartitions);
     free(a->nreplicas);
+    free(a->nadding);
+    free(a->nremoving);
     memset(a, 0, sizeof *a);
+}
+
+bool zkl_assignment_reassigning(const zkl_assignment *a, int32_t p)
+{
+    return a->nadding && p >= 0 && p < a->npartitions && (a->nadding[p] || a->nremoving[p]);
+}
+
+/* Copy n ids into *row (malloc'd; NULL when n is 0). */
+static int set_row(int32_t **row, int32_t *cnt, const int32_t *ids, int n)
+{
+    int32_t *v = NULL;
+    if (n > 0 && !(v = malloc((size_t)n * sizeof *v)))
+        return -1;
+    if (n > 0)
+        memcpy(v, ids, (size_t)n * sizeof *v);
+    free(*row);
+    *row = v;
+    *cnt = n;
+    return 0;
+}
+
+static int alloc_moves(zkl_assignment *a)
+{
+    if (a->nadding)
+        return 0;
+    size_t n = (size_t)(a->npartitions > 0 ? a->npartitions : 1);
+    a->nadding = calloc(n, sizeof *a->nadding);
+    a->nremoving = calloc(n, sizeof *a->nremoving);
+    a->adding = calloc(n, sizeof *a->adding);
+    a->removing = calloc(n, sizeof *a->removing);
+    if (a->nadding && a->nremoving && a->adding && a->removing)
+        return 0;
+    free(a->nadding);
+    free(a->nremoving);
+    free(a->adding);
+    free(a->removing);
+    a->nadding = a->nremoving = NULL;
+    a->adding = a->removing = NULL;
+    return -1;
+}
+
+int zkl_assignment_set(zkl_assignment *a, int32_t p, const int32_t *rep, int nrep,
+                       const int32_t *add, int nadd, const int32_t *rem, int nrem)
+{
+    if (p < 0 || p >= a->npartitions || nrep < 1)
+        return -1;
+    if ((nadd || nrem || a->nadding) && alloc_moves(a) < 0)
+        return -1;
+    if (set_row(&a->replicas[p], &a->nreplicas[p], rep, nrep) < 0)
+        return -1;
+    if (a->nadding && (set_row(&a->adding[p], &a->nadding[p], add, nadd) < 0 ||
+                       set_row(&a->removing[p], &a->nremoving[p], rem, nrem) < 0))
+        return -1;
+    return 0;
+}
+
+int zkl_assignment_copy(zkl_assignment *dst, const zkl_assignment *src)
+{
+    memset(dst, 0, sizeof *dst);
+    dst->topic_id = src->topic_id;
+    size_t n = (size_t)(src->npartitions > 0 ? src->npartitions : 1);
+    dst->nreplicas = calloc(n, sizeof *dst->nreplicas);
+    dst->replicas = calloc(n, sizeof *dst->replicas);
+    if (!dst->nreplicas || !dst->replicas)
+        goto fail;
+    dst->npartitions = src->npartitions;
+    for (int32_t p = 0; p < src->npartitions; p++) {
+        bool mv = src->nadding != NULL;
+        if (zkl_assignment_set(dst, p, src->replicas[p], src->nreplicas[p],
+                               mv ? src->adding[p] : NULL, mv ? src->nadding[p] : 0,
+                               mv ? src->removing[p] : NULL, mv ? src->nremoving[p] : 0) < 0)
+            goto fail;
+    }
+    return 0;
+fail:
+    zkl_assignment_free(dst);
+    return -1;
+}
+
+/* "adding_replicas" / "removing_replicas": an object keyed by partition,
+ * each a list of replicas of that partition; absent or {} = none. */
+static int decode_moves(const cJSON *root, const char *name, zkl_assignment *out, bool adding,
+                        const char *what, char *err, size_t errlen)
+{
+    const cJSON *o = cJSON_GetObjectItemCaseSensitive(root, name);
+    if (!o || cJSON_IsNull(o))
+        return 0;
+    if (!cJSON_IsObject(o))
+        return fail(err, errlen, "%s: \"%s\" must be an object", what, name);
+    const cJSON *e;
+    cJSON_ArrayForEach(e, o) {
+        char *end;
+        errno = 0;
+        long p = strtol(e->string, &end, 10);
+        if (errno || *end || end == e->string || p < 0 || p >= out->npartitions)
+            return fail(err, errlen, "%s: %s: partition \"%s\" is not one of 0..%d", what, name,
+                        e->string, out->npartitions - 1);
+        int32_t ids[ZKL_MAX_REPLICAS];
+        int cnt = 0;
+        char field[64];
+        snprintf(field, sizeof field, "%s.%ld", name, p);
+        if (get_id_list(e, ids, &cnt, true, field, what, err, errlen) < 0)
+            return -1;
+        for (int i = 0; i < cnt; i++) {
+            bool found = false;
+            for (int k = 0; k < out->nreplicas[p] && !found; k++)
+                found = out->replicas[p][k] == ids[i];
+            if (!found)
+                return fail(err, errlen, "%s: %s names broker %d, not a replica of partition %ld",
+                            what, field, (int)ids[i], p);
+        }
+        if (alloc_moves(out) < 0)
+            return fail(err, errlen, "%s: out of memory", what);
+        int32_t **row = adding ? &out->adding[p] : &out->removing[p];
+        int32_t *n = adding ? &out->nadding[p] : &out->nremoving[p];
+        if (*row)
+            return fail(err, errlen, "%s: %s: partition %ld appears twice", what, name, p);
+        if (set_row(row, n, ids, cnt) < 0)
+            return fail(err, errlen, "%s: out of memory", what);
+    }
+    return 0;
 }
 
 int zkl_assignment_decode(const char *json, size_t len, zkl_assignment *out, char *err,
@@ -398,7 +537,11 @@ int zkl_assignment_decode(const char *json, size_t len, zkl_assignment *out, cha
         memcpy(out->replicas[p], ids, (size_t)cnt * sizeof *ids);
         out->nreplicas[p] = cnt;
     }
-    rc = 0;     /* n distinct keys, each in 0..n-1: all present */
+    /* n distinct keys, each in 0..n-1: all present */
+    if (decode_moves(root, "adding_replicas", out, true, what, err, errlen) < 0 ||
+        decode_moves(root, "removing_replicas", out, false, what, err, errlen) < 0)
+        goto out;
+    rc = 0;
 out:
     if (rc < 0)
         zkl_assignment_free(out);

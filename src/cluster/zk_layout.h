@@ -83,16 +83,33 @@ int zkl_broker_decode(const char *json, size_t len, zkl_broker *out, char *err, 
 typedef struct zkl_assignment {
     kuuid topic_id;          /* zero when the znode has none (pre-2.8 Kafka) */
     int32_t npartitions;
-    int32_t *nreplicas;      /* [npartitions] */
+    int32_t *nreplicas;      /* [npartitions] (counts may differ: a reassignment) */
     int32_t **replicas;      /* [npartitions][nreplicas[p]]; first = preferred leader */
+    /* A reassignment in progress (KIP-455, Kafka's "adding_replicas" and
+     * "removing_replicas" objects): NULL when no partition has one;
+     * else [npartitions] lists, empty for partitions not reassigned.
+     * Both are subsets of the partition's replicas. */
+    int32_t *nadding, **adding;
+    int32_t *nremoving, **removing;
 } zkl_assignment;
 
 char *zkl_assignment_encode(const zkl_assignment *a);
 /* Partitions must be exactly 0..n-1, each a non-empty list of distinct
- * non-negative broker ids. */
+ * non-negative broker ids; "adding_replicas" / "removing_replicas" (absent
+ * or objects keyed by partition) hold lists of distinct ids that must be
+ * replicas of their partition. */
 int zkl_assignment_decode(const char *json, size_t len, zkl_assignment *out, char *err,
                           size_t errlen);
 void zkl_assignment_free(zkl_assignment *a);
+/* True when partition p has adding or removing replicas. */
+bool zkl_assignment_reassigning(const zkl_assignment *a, int32_t p);
+/* Deep copy of src into *dst; -1 when out of memory (dst zeroed). */
+int zkl_assignment_copy(zkl_assignment *dst, const zkl_assignment *src);
+/* Set partition p's replicas, adding and removing lists (copied; nadd and
+ * nrem 0 for none; allocates the adding/removing arrays on first use);
+ * -1 when out of memory (a unchanged but possibly with empty arrays). */
+int zkl_assignment_set(zkl_assignment *a, int32_t p, const int32_t *rep, int nrep,
+                       const int32_t *add, int nadd, const int32_t *rem, int nrem);
 
 /* ---- .../partitions/P/state -------------------------------------------- */
 typedef struct zkl_partition_state {

@@ -266,6 +266,9 @@ struct broker_config {
     int32_t replica_fetch_min_bytes;
     int32_t replica_fetch_max_bytes;
     int32_t replica_fetch_backoff_ms;
+    /* Replication throttles, bytes/s (LONG_MAX: none); dynamic. */
+    int64_t leader_replication_throttled_rate;
+    int64_t follower_replication_throttled_rate;
     int32_t fetch_max_bytes;
     int32_t max_incremental_fetch_session_cache_slots;
     int32_t fetch_purgatory_purge_interval_requests;

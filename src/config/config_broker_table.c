@@ -382,6 +382,14 @@ const struct cfg_def cfg_broker_defs[] = {
       .doc = "Bytes per partition a follower fetch asks for." },
     { K("replica.fetch.backoff.ms", INT, "1000"), MIN(0), RO, MED, F(replica_fetch_backoff_ms),
       .doc = "Wait after a failed follower fetch (or a lost connection) before the next." },
+    { K("leader.replication.throttled.rate", LONG, LONG_MAX_S), MIN(0), CW, MED,
+      F(leader_replication_throttled_rate),
+      .doc = "Bytes/s a leader sends to throttled replicas out of the ISR "
+             "(leader.replication.throttled.replicas of each topic)." },
+    { K("follower.replication.throttled.rate", LONG, LONG_MAX_S), MIN(0), CW, MED,
+      F(follower_replication_throttled_rate),
+      .doc = "Bytes/s a follower fetches for its throttled replicas while out of the ISR "
+             "(follower.replication.throttled.replicas of each topic)." },
     { K("fetch.max.bytes", INT, "57671680"), MIN(1024), RO, MED, F(fetch_max_bytes),
       .doc = "Most bytes returned by one fetch request." },
     { K("max.incremental.fetch.session.cache.slots", INT, "1000"), MIN(0), RO, MED,

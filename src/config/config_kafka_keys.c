@@ -209,8 +209,6 @@ static const struct kafka_dyn {
 } kafka_dynamic[] = {
     { "background.threads", CW },
     { "config.providers", CW | LIST },
-    { "follower.replication.throttled.rate", CW },
-    { "leader.replication.throttled.rate", CW },
     { "log.cleaner.io.buffer.load.factor", CW },
     { "log.cleaner.io.buffer.size", CW },
     { "log.cleaner.io.max.bytes.per.second", CW },

@@ -358,6 +358,13 @@ static void do_read(conn *c)
 static void conn_io(loop *lp, io_watch *w, uint32_t events)
 {
     conn *c = (conn *)w;
+    /* Closed earlier in this epoll batch (a mailbox callback answering one
+     * of its requests found the peer gone, say): its event was already in
+     * the batch, and its last reference may be gone, with the free
+     * deferred to the end of the batch.  Taking a reference now would
+     * bring refs back from 0 and free it twice. */
+    if (c->closed)
+        return;
     conn_ref(c);
     if (events & (EPOLLERR)) {
         do_close(c, LOG_DEBUG, NULL);

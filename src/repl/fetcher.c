@@ -17,8 +17,10 @@
 #include "config/config.h"
 #include "core/arena.h"
 #include "core/clock.h"
+#include "core/endian.h"
 #include "core/errors.h"
 #include "core/log.h"
+#include "core/rate.h"
 #include "proto/codec.h"
 #include "proto/messages/fetch.h"
 #include "proto/messages/offset_for_leader_epoch.h"
@@ -36,6 +38,7 @@
 #define MAX_WAIT_CAP_MS 60000
 #define MAX_TRUNCATION_ROUNDS 64     /* each round asks for a strictly older epoch */
 #define ASK_LATEST (-2)
+#define THROTTLE_NAP_MS 100          /* every partition throttled: look again after */
 
 typedef struct fpart {
     topic *t;                        /* referenced while followed */
@@ -67,6 +70,9 @@ typedef struct fetcher {
 
 struct repl_fetchers {
     repl_ctx ctx;
+    /* Bytes fetched for throttled partitions while out of the ISR
+     * (follower.replication.throttled.rate; docs/cluster.md). */
+    rate_window quota;
     pthread_mutex_t lock;            /* guards list and gen */
     fetcher *list;
     uint64_t gen;
@@ -338,6 +344,28 @@ out:
     return rc;
 }
 
+/* An empty local log (end = start) whose first fetched batch starts below
+ * its end and ends at or above it: the leader's log start (DeleteRecords,
+ * retention) is inside that batch.  Restart the log at the batch's base
+ * offset (Kafka's Partition.appendRecordsToFollowerOrFutureReplica); true
+ * when done, so the append can be tried again. */
+static bool restart_below(fetcher *f, fpart *fp, plog *l, const fetch_resp_partitions *rp)
+{
+    if (rp->records.len < 61)                     /* a v2 batch header */
+        return false;
+    const uint8_t *b = (const uint8_t *)rp->records.p;
+    int64_t first = (int64_t)be64_load(b);
+    int64_t last = first + (int32_t)be32_load(b + 23);
+    int64_t leo = plog_log_end_offset(l);
+    if (leo != plog_log_start_offset(l) || first >= leo || last < leo || first < 0)
+        return false;
+    char nm[300];
+    name_of(fp, nm, sizeof nm);
+    LOG_INF("repl", "%s: the leader's first batch starts at %" PRId64 ", below our empty log's "
+            "start %" PRId64 ": restarting the log there", nm, first, leo);
+    return log_manager_truncate_fully_and_start_at(f->rf->ctx.logs, l, first) == KERR_NONE;
+}
+
 /* One fetched partition's answer, under f->lock. */
 static void apply_fetched(fetcher *f, fpart *fp, const snap *sn, const fetch_resp_partitions *rp,
                           const struct broker_config *cfg)
@@ -346,12 +374,17 @@ static void apply_fetched(fetcher *f, fpart *fp, const snap *sn, const fetch_res
     int err = rp->error_code;
     if (err == KERR_OFFSET_OUT_OF_RANGE) {
         if (rp->log_start_offset > sn->fetch_offset) {
-            /* Below the leader's log start: Kafka empties the log and
-             * restarts it there (truncateFullyAndStartAt), which the log
-             * cannot do above its own end yet. */
-            LOG_WRN("repl", "leader %d's log starts at %" PRId64 ", above our log end %" PRId64,
-                    f->leader_id, rp->log_start_offset, sn->fetch_offset);
-            stop_part(f, fp, err);
+            /* Below the leader's log start (a new replica of a partition
+             * whose first segments are gone): Kafka empties the log and
+             * restarts it there (truncateFullyAndStartAt); the next round
+             * fetches from that offset. */
+            char nm[300];
+            name_of(fp, nm, sizeof nm);
+            LOG_INF("repl", "%s: leader %d's log starts at %" PRId64 ", above our log end %" PRId64
+                    ": restarting the local log there", nm, f->leader_id, rp->log_start_offset,
+                    sn->fetch_offset);
+            if (log_manager_truncate_fully_and_start_at(f->rf->ctx.logs, l, rp->log_start_offset))
+                stop_part(f, fp, KERR_KAFKA_STORAGE_ERROR);
         } else {
             to_truncating(fp);       /* above the leader's end: find the common point again */
         }
@@ -370,6 +403,13 @@ static void apply_fetched(fetcher *f, fpart *fp, const snap *sn, const fetch_res
         /* The frame is the kclient's own malloc'd buffer; a follower append
          * does not rewrite it. */
         plog_append_follower(l, (uint8_t *)rp->records.p, (size_t)rp->records.len, wall_ms(), &ar);
+        if (ar.error == KERR__APPEND_OFFSET && restart_below(f, fp, l, rp)) {
+            /* Kafka's UnexpectedAppendOffsetException case: an empty log
+             * restarted at the leader's log start, which falls inside the
+             * first batch: the log now starts at that batch. */
+            plog_append_follower(l, (uint8_t *)rp->records.p, (size_t)rp->records.len, wall_ms(),
+                                 &ar);
+        }
         if (ar.error == KERR__APPEND_OFFSET) {
             to_truncating(fp);       /* our log end is not where the leader's batches are */
             return;
@@ -387,6 +427,11 @@ static void apply_fetched(fetcher *f, fpart *fp, const snap *sn, const fetch_res
     }
     /* The follower's HW: the leader's, bounded by our LEO (plog clamps, S1). */
     plog_set_high_watermark(l, rp->high_watermark);
+    /* The log start follows the leader's (Kafka's maybeIncrementLogStartOffset):
+     * DeleteRecords on the leader, or a log restarted at a batch below it. */
+    int64_t start = rp->log_start_offset, hw = plog_high_watermark(l), ns;
+    if (start > plog_log_start_offset(l))
+        plog_delete_records(l, start < hw ? start : hw, &ns);
 }
 
 static int32_t clamp32(int32_t v, int32_t lo, int32_t hi)
@@ -394,9 +439,53 @@ static int32_t clamp32(int32_t v, int32_t lo, int32_t hi)
     return v < lo ? lo : v > hi ? hi : v;
 }
 
+/* Follower-side replication throttle (C25: never while in the ISR):
+ * partition p of t is listed in the
+ * topic's follower.replication.throttled.replicas for this broker and this
+ * broker is not in its ISR, while follower.replication.throttled.rate is
+ * set (nothing else is paid when it is not). */
+static bool follower_throttled(const fetcher *f, const snap *sn, const struct broker_config *cfg)
+{
+    if (cfg->follower_replication_throttled_rate == INT64_MAX ||
+        !topic_throttled(sn->t, THROTTLE_FOLLOWER, sn->p->index))
+        return false;
+    partition_state *st = partition_state_get(sn->p);
+    bool in_isr = false;
+    for (int32_t i = 0; st && i < st->nisr && !in_isr; i++)
+        in_isr = st->isr[i] == f->rf->ctx.node_id;
+    pstate_unref(st);
+    return !in_isr;
+}
+
+/* Leave out of this round the throttled partitions while the follower's
+ * rate is over its bound (Kafka's shouldFollowerThrottle); they are
+ * marked in thr[] (bytes fetched for them are recorded).  The count left. */
+static int apply_follower_throttle(fetcher *f, snap *s, int n, bool *thr,
+                                   const struct broker_config *cfg)
+{
+    bool over = false, checked = false;
+    int k = 0;
+    for (int i = 0; i < n; i++) {
+        bool t = follower_throttled(f, &s[i], cfg);
+        if (t && !checked) {
+            over = rate_exceeded(&f->rf->quota, cfg->follower_replication_throttled_rate,
+                                 mono_ms());
+            checked = true;
+        }
+        if (t && over) {
+            topic_unref(s[i].t);             /* not fetched this round */
+            continue;
+        }
+        thr[k] = t;
+        s[k++] = s[i];
+    }
+    return k;
+}
+
 /* Step 2 for the fetching partitions of s: one Fetch for all of them.
  * -1 when the connection failed. */
-static int fetch_round(fetcher *f, snap *s, int n, const struct broker_config *cfg)
+static int fetch_round(fetcher *f, snap *s, int n, const bool *thr,
+                       const struct broker_config *cfg)
 {
     arena a;
     arena_init(&a, 16u << 20);
@@ -450,6 +539,8 @@ static int fetch_round(fetcher *f, snap *s, int n, const struct broker_config *c
             fetch_resp_partitions *rp = &rt->partitions.v[pi];
             for (int j = 0; j < n; j++) {
                 fpart *fp = names(&s[j], rt->topic, rp->partition_index) ? live_part(f, &s[j]) : NULL;
+                if (fp && thr && thr[j] && rp->records.len > 0)
+                    rate_record(&f->rf->quota, rp->records.len, mono_ms());
                 if (fp)
                     apply_fetched(f, fp, &s[j], rp, cfg);
             }
@@ -512,7 +603,15 @@ static void *fetcher_main(void *arg)
         bool any_trunc = false;
         for (int i = 0; i < n; i++)
             any_trunc |= s[i].st == REPL_TRUNCATING;
-        int rc = any_trunc ? truncate_round(f, s, n, cfg) : fetch_round(f, s, n, cfg);
+        bool *thr = any_trunc ? NULL : calloc((size_t)n + 1, sizeof *thr);
+        if (thr && (n = apply_follower_throttle(f, s, n, thr, cfg)) == 0) {
+            free(thr);                   /* everything throttled: wait for the rate to drop */
+            drop_snapshot(s, 0);
+            nap(f, THROTTLE_NAP_MS);
+            continue;
+        }
+        int rc = any_trunc ? truncate_round(f, s, n, cfg) : fetch_round(f, s, n, thr, cfg);
+        free(thr);
         drop_snapshot(s, n);
         if (rc < 0) {
             bool cut = kclient_was_cut(&f->kc);
@@ -575,6 +674,7 @@ repl_fetchers *repl_fetchers_new(const repl_ctx *ctx)
         return NULL;
     rf->ctx = *ctx;
     pthread_mutex_init(&rf->lock, NULL);
+    rate_init(&rf->quota);
     return rf;
 }
 
@@ -600,6 +700,7 @@ void repl_fetchers_free(repl_fetchers *rf)
         return;
     repl_fetchers_stop(rf);
     pthread_mutex_destroy(&rf->lock);
+    rate_destroy(&rf->quota);
     free(rf);
 }
 

@@ -11,8 +11,10 @@
  *      offset; every returned batch is appended with plog_append_follower
  *      (the leader's offsets and epochs kept), then the local high
  *      watermark becomes min(the leader's, local LEO).
- * Errors, per partition: OFFSET_OUT_OF_RANGE and a batch below the LEO
- * go back to step 1; FENCED_LEADER_EPOCH stops the partition (logged)
+ * Errors, per partition: OFFSET_OUT_OF_RANGE below the leader's log
+ * start empties the local log and restarts it there (Kafka's
+ * truncateFullyAndStartAt); above, and a batch below the LEO, go back to
+ * step 1; FENCED_LEADER_EPOCH stops the partition (logged)
  * until the next repl_follow; NOT_LEADER_OR_FOLLOWER, UNKNOWN_LEADER_EPOCH
  * and UNKNOWN_TOPIC_OR_PARTITION (a leader that has not applied its own
  * LeaderAndIsr yet) are retried after 50 ms; anything else after

@@ -262,11 +262,35 @@ static enum outcome check_partition(isr_manager *m, topic *t, partition *p,
 
     isr_alter a = { .topic = t->name, .partition = p->index, .leader_epoch = st->leader_epoch,
                     .partition_epoch = st->partition_epoch, .isr = isr, .nisr = n };
+    /* C27 (KIP-497's maximal ISR): members this expansion adds hold the HW
+     * from before the request leaves until its answer is in, so a record
+     * is never acknowledged without a replica the controller already
+     * counts as in sync (and may make leader). */
+    int32_t added[PSTATE_MAX_REPLICAS];
+    int nadded = 0;
+    for (int i = 0; i < n; i++) {
+        bool had = false;
+        for (int k = 0; k < st->nisr && !had; k++)
+            had = st->isr[k] == isr[i];
+        if (!had && nadded < PSTATE_MAX_REPLICAS)
+            added[nadded++] = isr[i];
+    }
+    if (nadded)
+        replica_progress_set_pending(&p->progress, added, nadded);
     controller_partition_state ans;
     int16_t err = send_alter(m, &a, &ans);
+    if (err == KERR_NONE)
+        *installed = install(m, t, p, st, &ans);
+    /* The outcome is known (installed, or refused): the maximal ISR goes.
+     * A lost answer keeps it, as the controller may have taken it. */
+    bool known = err == KERR_NONE || err == KERR_FENCED_LEADER_EPOCH ||
+                 err == KERR_INVALID_UPDATE_VERSION || err == KERR_NOT_LEADER_OR_FOLLOWER ||
+                 err == KERR_UNKNOWN_TOPIC_OR_PARTITION || err == KERR_INVALID_REQUEST ||
+                 err == KERR_INELIGIBLE_REPLICA;
+    if (nadded && known)
+        replica_progress_set_pending(&p->progress, NULL, 0);
     switch (err) {
     case KERR_NONE:
-        *installed = install(m, t, p, st, &ans);
         return ALTER_DONE;
     case KERR_FENCED_LEADER_EPOCH:
     case KERR_INVALID_UPDATE_VERSION:

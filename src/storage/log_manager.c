@@ -995,6 +995,14 @@ int log_manager_truncate_to(log_manager *lm, plog *l, int64_t offset)
     return rc;
 }
 
+int log_manager_truncate_fully_and_start_at(log_manager *lm, plog *l, int64_t offset)
+{
+    int rc = plog_truncate_fully_and_start_at(l, offset);
+    if (rc == KERR_NONE && log_manager_write_checkpoints(lm) != KERR_NONE)   /* S8 */
+        rc = KERR_KAFKA_STORAGE_ERROR;
+    return rc;
+}
+
 int log_manager_write_checkpoints(log_manager *lm)
 {
     plog **v;

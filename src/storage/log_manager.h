@@ -108,6 +108,8 @@ void log_manager_request_flush(log_manager *lm, plog *l);
  * file would let a crash skip the recovery of data appended after the
  * truncation. */
 int log_manager_truncate_to(log_manager *lm, plog *l, int64_t offset);
+/* plog_truncate_fully_and_start_at, then the checkpoints likewise. */
+int log_manager_truncate_fully_and_start_at(log_manager *lm, plog *l, int64_t offset);
 
 /* Run one pass of the periodic jobs now (tests, admin). */
 void log_manager_run_retention(log_manager *lm, int64_t now_ms);

@@ -1223,7 +1223,8 @@ static int64_t segment_next_offset(segment *s)
     return next;
 }
 
-int plog_truncate_to(plog *l, int64_t offset)
+/* plog_truncate_to, or (fully) plog_truncate_fully_and_start_at. */
+static int truncate_impl(plog *l, int64_t offset, bool fully)
 {
     int rc = KERR_NONE;
     pthread_rwlock_wrlock(&l->lock);
@@ -1235,11 +1236,12 @@ int plog_truncate_to(plog *l, int64_t offset)
         rc = KERR_OFFSET_OUT_OF_RANGE;
         goto out;
     }
-    if (offset >= l->leo)
+    if (offset >= l->leo && !fully)
         goto out;
-    LOG_INF("storage", "%s: truncating from offset %" PRId64 " to %" PRId64, l->dir, l->leo, offset);
+    LOG_INF("storage", "%s: truncating from offset %" PRId64 " to %" PRId64 "%s", l->dir, l->leo,
+            offset, fully ? " (everything; the log restarts there)" : "");
     plog_tail_reset(l);
-    if (offset < l->log_start || offset < l->segs[0]->base_offset) {
+    if (fully || offset < l->log_start || offset < l->segs[0]->base_offset) {
         segment *s = segment_new(l->dir, offset, wall_ms());
         if (!s) {
             rc = KERR_KAFKA_STORAGE_ERROR;
@@ -1292,14 +1294,24 @@ int plog_truncate_to(plog *l, int64_t offset)
     l->snap_synced = -1;
     if (l->first_dirty > offset)       /* Kafka's maybeTruncateCheckpoint */
         l->first_dirty = offset;
-    if (l->hw > l->leo)
+    if (l->hw > l->leo || fully)
         l->hw = l->leo;              /* S1, S2: truncation alone lowers the HW */
-    if (l->recovery_point > l->leo)
+    if (l->recovery_point > l->leo || fully)
         l->recovery_point = l->leo;
     plog_update_hw_pos(l);
 out:
     pthread_rwlock_unlock(&l->lock);
     return rc;
+}
+
+int plog_truncate_to(plog *l, int64_t offset)
+{
+    return truncate_impl(l, offset, false);
+}
+
+int plog_truncate_fully_and_start_at(plog *l, int64_t offset)
+{
+    return truncate_impl(l, offset, true);
 }
 
 void plog_epoch_end_offset(plog *l, int32_t epoch, int32_t leader_epoch, int32_t *epoch_out, int64_t *end_offset)

@@ -247,6 +247,11 @@ void plog_get_config(plog *l, log_config *cfg);
  * KERR_NONE, OFFSET_OUT_OF_RANGE (offset < 0) or KAFKA_STORAGE_ERROR (the
  * log is then offline). */
 int plog_truncate_to(plog *l, int64_t offset);
+/* Kafka's truncateFullyAndStartAt: drop every segment and restart the log
+ * empty at `offset` (log start = end = HW = offset), producer state and
+ * epoch cache cleared.  A follower whose log ends below the leader's log
+ * start (a new replica of a partition whose old segments are gone). */
+int plog_truncate_fully_and_start_at(plog *l, int64_t offset);
 
 /* Retention by time and size (and segments wholly below the log start);
  * never deletes the active segment or anything at/above the HW.  Also

@@ -21,13 +21,14 @@ PRODUCE, FETCH, LIST_OFFSETS, METADATA = 0, 1, 2, 3
 API_VERSIONS, CREATE_TOPICS, DELETE_TOPICS, DELETE_RECORDS = 18, 19, 20, 21
 INIT_PRODUCER_ID, DESCRIBE_CONFIGS, ALTER_CONFIGS = 22, 32, 33
 INCREMENTAL_ALTER_CONFIGS, DESCRIBE_CLUSTER = 44, 60
+ALTER_PARTITION_REASSIGNMENTS, LIST_PARTITION_REASSIGNMENTS = 45, 46
 
 # First flexible version of each API we speak (header v2 / response header v1).
 FLEX_FROM = {
     PRODUCE: 9, FETCH: 12, LIST_OFFSETS: 6, METADATA: 9, API_VERSIONS: 3,
     CREATE_TOPICS: 5, DELETE_TOPICS: 4, DELETE_RECORDS: 2, INIT_PRODUCER_ID: 2,
     DESCRIBE_CONFIGS: 4, ALTER_CONFIGS: 2, INCREMENTAL_ALTER_CONFIGS: 1,
-    DESCRIBE_CLUSTER: 0,
+    DESCRIBE_CLUSTER: 0, ALTER_PARTITION_REASSIGNMENTS: 0, LIST_PARTITION_REASSIGNMENTS: 0,
 }
 
 NONE = 0
@@ -828,6 +829,55 @@ def incremental_alter_configs(conn, resource_type, name, ops, validate_only=Fals
     resps = r.array(lambda r: (r.i16(), r.string(), r.i8(), r.string(), r.tags())[:4])
     assert len(resps) == 1, resps
     return resps[0][0], resps[0][1]
+
+
+def alter_partition_reassignments(conn, reassignments, timeout_ms=60000):
+    """reassignments: {(topic, partition): [replicas] or None (cancel)}.
+    Returns (error_code, error_message, {(topic, partition): (error_code, message)})."""
+    by_topic = {}
+    for (t, p), reps in reassignments.items():
+        by_topic.setdefault(t, []).append((p, reps))
+    w = W(True).i32(timeout_ms)
+    w.array(list(by_topic.items()), lambda w, t: w.string(t[0]).array(
+        t[1], lambda w, pr: w.i32(pr[0]).array(pr[1], lambda w, b: w.i32(b)).tags()).tags())
+    w.tags()
+    r = conn.call(ALTER_PARTITION_REASSIGNMENTS, 0, w.done())
+    r.i32()
+    err, msg = r.i16(), r.string()
+    out = {}
+    for name, parts in r.array(lambda r: (r.string(), r.array(
+            lambda r: (r.i32(), r.i16(), r.string(), r.tags())[:3]), r.tags())[:2]):
+        for p, e, m in parts:
+            out[(name, p)] = (e, m)
+    r.tags()
+    return err, msg, out
+
+
+def list_partition_reassignments(conn, partitions=None, timeout_ms=60000):
+    """partitions: [(topic, partition)] or None (all).  Returns (error_code,
+    {(topic, partition): {"replicas", "adding", "removing"}})."""
+    w = W(True).i32(timeout_ms)
+    if partitions is None:
+        w.array(None, None)
+    else:
+        by_topic = {}
+        for t, p in partitions:
+            by_topic.setdefault(t, []).append(p)
+        w.array(list(by_topic.items()), lambda w, t: w.string(t[0]).array(
+            t[1], lambda w, p: w.i32(p)).tags())
+    w.tags()
+    r = conn.call(LIST_PARTITION_REASSIGNMENTS, 0, w.done())
+    r.i32()
+    err, _msg = r.i16(), r.string()
+    ids = lambda r: r.i32()  # noqa: E731
+    out = {}
+    for name, parts in r.array(lambda r: (r.string(), r.array(
+            lambda r: (r.i32(), r.array(ids), r.array(ids), r.array(ids), r.tags())[:4]),
+            r.tags())[:2]):
+        for p, reps, add, rem in parts:
+            out[(name, p)] = {"replicas": reps, "adding": add, "removing": rem}
+    r.tags()
+    return err, out
 
 
 def describe_cluster(conn, version=None):

@@ -753,3 +753,110 @@ TEST(controller_deletes_a_topic_on_request)
 out:
     cluster3_down(&k);
 }
+
+/* The topic znode's replicas / adding / removing of partition p. */
+static bool read_moves(zk_session *s, const char *topic, int32_t p, int32_t *rep, int *nrep,
+                       int *nadd, int *nrem)
+{
+    char path[256], *data, err[128];
+    size_t len;
+    zkl_path_topic(path, sizeof path, topic);
+    if (zk_get(s, path, false, &data, &len, NULL) != ZKR_OK)
+        return false;
+    zkl_assignment a;
+    int rc = zkl_assignment_decode(data, len, &a, err, sizeof err);
+    free(data);
+    if (rc < 0)
+        return false;
+    *nrep = a.nreplicas[p];
+    memcpy(rep, a.replicas[p], (size_t)*nrep * sizeof *rep);
+    *nadd = a.nadding ? a.nadding[p] : 0;
+    *nrem = a.nremoving ? a.nremoving[p] : 0;
+    zkl_assignment_free(&a);
+    return true;
+}
+
+static bool sent_stop(recorder *r, int32_t to, const char *topic, int32_t p)
+{
+    rec e;
+    return last(r, R_SR, to, topic, p, &e) && e.del;
+}
+
+TEST(controller_reassignment_start_complete_cancel_and_checks)
+{
+    cluster3 k;
+    zk_session *b4 = NULL;
+    if (!cluster3_up(&k, false))
+        goto out;
+    int64_t e4;
+    b4 = fake_broker(k.conn, 4, &e4);
+    REQUIRE(b4);
+    CHECK(EVENTUALLY(count(k.r, R_UM, 4) > 0));          /* the controller knows broker 4 */
+
+    /* a-0 [1,2,3] led by 1 -> [4,2,3]: 4 added, the leader's replica removed */
+    controller_reassignment mv = { .topic = "a", .partition = 0,
+                                   .replicas = (int32_t[]){ 4, 2, 3 }, .nreplicas = 3 };
+    REQUIRE_EQ(controller_alter_reassignments(k.c, &mv, 1), KERR_NONE);
+    CHECK_EQ(mv.error, KERR_NONE);
+    int32_t rep[8];
+    int nrep, nadd, nrem;
+    CHECK(read_moves(k.admin, "a", 0, rep, &nrep, &nadd, &nrem));
+    CHECK(nrep == 4 && rep[0] == 4 && rep[1] == 2 && rep[2] == 3 && rep[3] == 1);  /* C20 */
+    CHECK(nadd == 1 && nrem == 1);
+    zkl_partition_state st;
+    CHECK(state_reaches(k.admin, "a", 0, 1, 1, &st));     /* C4: epoch bumped, leader kept */
+    rec e;
+    CHECK(EVENTUALLY(last(k.r, R_LAI, 4, "a", 0, &e) && e.leader == 1 && e.leader_epoch == 1));
+    controller_ongoing *on;
+    int non;
+    CHECK_EQ(controller_list_reassignments(k.c, NULL, -1, &on, &non), KERR_NONE);
+    CHECK(non == 1 && !strcmp(on[0].topic, "a") && on[0].partition == 0 && on[0].nadding == 1 &&
+          on[0].adding[0] == 4 && on[0].nremoving == 1 && on[0].removing[0] == 1);
+    controller_ongoing_free(on, non);
+    CHECK(!sent_stop(k.r, 1, "a", 0));                    /* C21: not yet */
+
+    /* the leader adds 4 to the ISR: the reassignment completes */
+    controller_partition_state out;
+    CHECK_EQ(controller_alter_partition(k.c, 1, k.epoch[1], "a", 0, 1, st.zk_version,
+                                        (int32_t[]){ 1, 2, 3, 4 }, 4, &out), KERR_NONE);
+    CHECK(state_reaches(k.admin, "a", 0, 4, 2, &st));     /* C22: a target replica in the ISR */
+    CHECK(isr_is(&st, 3, (int32_t[]){ 2, 3, 4 }));        /* C23: ISR ∩ target */
+    CHECK(read_moves(k.admin, "a", 0, rep, &nrep, &nadd, &nrem));
+    CHECK(nrep == 3 && rep[0] == 4 && nadd == 0 && nrem == 0);
+    CHECK(EVENTUALLY(sent_stop(k.r, 1, "a", 0)));         /* the removed replica goes */
+    CHECK(!sent_stop(k.r, 2, "a", 0));
+
+    /* a-1 [2,3,1] -> [4,3,1], then cancelled before 4 is in sync */
+    controller_reassignment mv1 = { .topic = "a", .partition = 1,
+                                    .replicas = (int32_t[]){ 4, 3, 1 }, .nreplicas = 3 };
+    REQUIRE_EQ(controller_alter_reassignments(k.c, &mv1, 1), KERR_NONE);
+    CHECK_EQ(mv1.error, KERR_NONE);
+    controller_reassignment cancel = { .topic = "a", .partition = 1, .nreplicas = -1 };
+    REQUIRE_EQ(controller_alter_reassignments(k.c, &cancel, 1), KERR_NONE);
+    CHECK_EQ(cancel.error, KERR_NONE);
+    CHECK(read_moves(k.admin, "a", 1, rep, &nrep, &nadd, &nrem));
+    CHECK(nrep == 3 && nadd == 0 && nrem == 0);           /* ORS, in RS order */
+    CHECK(rep[0] == 3 && rep[1] == 1 && rep[2] == 2);
+    CHECK(EVENTUALLY(sent_stop(k.r, 4, "a", 1)));         /* the added replica goes */
+    REQUIRE_EQ(controller_alter_reassignments(k.c, &cancel, 1), KERR_NONE);
+    CHECK_EQ(cancel.error, KERR_NO_REASSIGNMENT_IN_PROGRESS);
+
+    /* Kafka's checks */
+    controller_reassignment bad[] = {
+        { .topic = "a", .partition = 2, .replicas = (int32_t[]){ 0 }, .nreplicas = 0 },
+        { .topic = "a", .partition = 2, .replicas = (int32_t[]){ 1, 1 }, .nreplicas = 2 },
+        { .topic = "a", .partition = 2, .replicas = (int32_t[]){ 1, 9 }, .nreplicas = 2 },
+        { .topic = "a", .partition = 2, .replicas = (int32_t[]){ -1 }, .nreplicas = 1 },
+        { .topic = "a", .partition = 7, .replicas = (int32_t[]){ 1 }, .nreplicas = 1 },
+        { .topic = "zz", .partition = 0, .replicas = (int32_t[]){ 1 }, .nreplicas = 1 },
+    };
+    REQUIRE_EQ(controller_alter_reassignments(k.c, bad, 6), KERR_NONE);
+    for (int i = 0; i < 4; i++)
+        CHECK_EQ(bad[i].error, KERR_INVALID_REPLICA_ASSIGNMENT);
+    CHECK(strstr(bad[2].message, "not alive") != NULL);
+    CHECK_EQ(bad[4].error, KERR_UNKNOWN_TOPIC_OR_PARTITION);
+    CHECK_EQ(bad[5].error, KERR_UNKNOWN_TOPIC_OR_PARTITION);
+out:
+    zk_close(b4);
+    cluster3_down(&k);
+}

@@ -534,7 +534,7 @@ TEST(metadata_zk_damaged_znodes_refused_naming_them)
     meta_state_free(&st);
     CHECK_EQ(zk_delete(r, "/brokers/topics/gap", -1), ZKR_OK);
     /* Replica lists of different lengths (a reassignment) are legal: the
-     * shorter rows are padded with -1. */
+     * shorter rows are padded with -1 and nreplicas gives each length. */
     const char *uneven = "{\"version\":2,\"partitions\":{\"0\":[1,2,3],\"1\":[2]}}";
     CHECK_EQ(zk_create(r, "/brokers/topics/uneven", uneven, strlen(uneven), 0, NULL, 0, NULL),
              ZKR_OK);
@@ -543,6 +543,8 @@ TEST(metadata_zk_damaged_znodes_refused_naming_them)
     if (st.ntopics == 1 && st.topics[0].replicas) {
         CHECK_EQ(st.topics[0].replicas[3], 2);
         CHECK_EQ(st.topics[0].replicas[4], -1);
+        CHECK(st.topics[0].nreplicas && st.topics[0].nreplicas[0] == 3 &&
+              st.topics[0].nreplicas[1] == 1);
         partition_state *ps = md_partition_state(a, &st.topics[0], 1);
         CHECK(ps && ps->nreplicas == 1);
         pstate_unref(ps);

@@ -97,6 +97,22 @@ TEST(zk_broker_registration_nonsense_is_refused)
     }
 }
 
+typedef struct bad_json { const char *json, *needle; } bad_json;
+
+/* Each must be refused with a message containing its needle, leaving the
+ * assignment empty. */
+static void refused_assignments(const bad_json *bad, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        zkl_assignment a;
+        char e2[256] = "";
+        CHECK(DEC(zkl_assignment_decode, bad[i].json, &a, e2, sizeof e2) < 0);
+        CHECK(a.replicas == NULL && a.adding == NULL && a.npartitions == 0);
+        if (!strstr(e2, bad[i].needle))
+            test_fail(__FILE__, __LINE__, "case %zu: \"%s\" lacks \"%s\"", i, e2, bad[i].needle);
+    }
+}
+
 TEST(zk_topic_assignment_round_trip_and_checks)
 {
     const char *kafka =
@@ -119,7 +135,7 @@ TEST(zk_topic_assignment_round_trip_and_checks)
     free(js);
     zkl_assignment_free(&a);
 
-    static const struct { const char *json, *needle; } bad[] = {
+    static const bad_json bad[] = {
         { "{\"partitions\":{}}", "0 partitions" },
         { "{\"partitions\":[1]}", "must be an object" },
         { "{\"partitions\":{\"1\":[1]}}", "not one of 0..0" },
@@ -131,13 +147,50 @@ TEST(zk_topic_assignment_round_trip_and_checks)
         { "{\"partitions\":{\"0\":[1]},\"topic_id\":\"short\"}", "topic_id" },
         { "{\"partitions\":{\"0\":[1],\"0\":[2]}}", "appears twice" },
     };
-    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
-        char e2[256] = "";
-        CHECK(DEC(zkl_assignment_decode, bad[i].json, &a, e2, sizeof e2) < 0);
-        CHECK(a.replicas == NULL && a.npartitions == 0);
-        if (!strstr(e2, bad[i].needle))
-            test_fail(__FILE__, __LINE__, "case %zu: \"%s\" lacks \"%s\"", i, e2, bad[i].needle);
-    }
+    refused_assignments(bad, sizeof bad / sizeof *bad);
+}
+
+TEST(zk_topic_assignment_reassignment_fields)
+{
+    /* Kafka's layout during a reassignment: uneven counts, adding and
+     * removing lists keyed by partition (KIP-455). */
+    const char *kafka =
+        "{\"version\":2,\"partitions\":{\"0\":[4,2,1,3],\"1\":[2,3]},"
+        "\"adding_replicas\":{\"0\":[4]},\"removing_replicas\":{\"0\":[3]}}";
+    zkl_assignment a, b;
+    char err[256];
+    REQUIRE(DEC(zkl_assignment_decode, kafka, &a, err, sizeof err) == 0);
+    REQUIRE_EQ(a.nreplicas[0], 4);
+    REQUIRE_EQ(a.nreplicas[1], 2);
+    CHECK(zkl_assignment_reassigning(&a, 0));
+    CHECK(!zkl_assignment_reassigning(&a, 1));
+    CHECK_EQ(a.adding[0][0], 4);
+    CHECK_EQ(a.removing[0][0], 3);
+    char *js = zkl_assignment_encode(&a);
+    REQUIRE(js);
+    CHECK_STR(js, "{\"version\":2,\"partitions\":{\"0\":[4,2,1,3],\"1\":[2,3]},"
+                  "\"adding_replicas\":{\"0\":[4]},\"removing_replicas\":{\"0\":[3]}}");
+    free(js);
+    /* a copy, then the reassignment completed on it: lists gone */
+    REQUIRE(zkl_assignment_copy(&b, &a) == 0);
+    int32_t trs[3] = { 4, 2, 1 };
+    REQUIRE(zkl_assignment_set(&b, 0, trs, 3, NULL, 0, NULL, 0) == 0);
+    CHECK(!zkl_assignment_reassigning(&b, 0));
+    js = zkl_assignment_encode(&b);
+    REQUIRE(js);
+    CHECK_STR(js, "{\"version\":2,\"partitions\":{\"0\":[4,2,1],\"1\":[2,3]},"
+                  "\"adding_replicas\":{},\"removing_replicas\":{}}");
+    free(js);
+    zkl_assignment_free(&a);
+    zkl_assignment_free(&b);
+
+    static const bad_json bad[] = {
+        { "{\"partitions\":{\"0\":[1,2]},\"adding_replicas\":{\"0\":[3]}}", "not a replica" },
+        { "{\"partitions\":{\"0\":[1,2]},\"removing_replicas\":{\"1\":[1]}}", "not one of" },
+        { "{\"partitions\":{\"0\":[1,2]},\"adding_replicas\":[1]}", "must be an object" },
+        { "{\"partitions\":{\"0\":[1,2]},\"adding_replicas\":{\"0\":[1,1]}}", "twice" },
+    };
+    refused_assignments(bad, sizeof bad / sizeof *bad);
 }
 
 TEST(zk_partition_state_round_trip_and_checks)

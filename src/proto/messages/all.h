@@ -35,6 +35,8 @@
 #include "proto/messages/create_partitions.h"
 #include "proto/messages/delete_groups.h"
 #include "proto/messages/incremental_alter_configs.h"
+#include "proto/messages/alter_partition_reassignments.h"
+#include "proto/messages/list_partition_reassignments.h"
 #include "proto/messages/offset_delete.h"
 #include "proto/messages/describe_cluster.h"
 #include "proto/messages/describe_producers.h"
@@ -73,6 +75,8 @@
     X(37, create_partitions, CREATE_PARTITIONS) \
     X(42, delete_groups, DELETE_GROUPS) \
     X(44, incremental_alter_configs, INCREMENTAL_ALTER_CONFIGS) \
+    X(45, alter_partition_reassignments, ALTER_PARTITION_REASSIGNMENTS) \
+    X(46, list_partition_reassignments, LIST_PARTITION_REASSIGNMENTS) \
     X(47, offset_delete, OFFSET_DELETE) \
     X(60, describe_cluster, DESCRIBE_CLUSTER) \
     X(56, alter_partition, ALTER_PARTITION) \
