@@ -12,6 +12,9 @@
 /* After the listeners serve: this broker's controller candidate and its
  * channel to the brokers.  -1 with a message. */
 int cluster_mode_start(broker *b, char *err, size_t errlen);
+/* SIGTERM, before cluster_mode_leave: Kafka's controlled shutdown
+ * (controlled_shutdown.c), when controlled.shutdown.enable; bounded. */
+void cluster_controlled_shutdown(broker *b);
 /* Clean shutdown, first step: stop leading, resign as controller, remove
  * the registration so leaders move at once. */
 void cluster_mode_leave(broker *b);

@@ -60,5 +60,7 @@ void handle_describe_groups(kreq *rq);
 void handle_list_groups(kreq *rq);
 void handle_delete_groups(kreq *rq);
 void handle_alter_partition(kreq *rq);
+void handle_controlled_shutdown(kreq *rq);
+void handle_elect_leaders(kreq *rq);
 
 #endif
