@@ -38,6 +38,9 @@ static const api_entry g_table[] = {
     { 33, 0, 2, handle_alter_configs, "topic and broker resources" },
     { 37, 0, 3, handle_create_partitions, "validate_only" },
     { 42, 0, 2, handle_delete_groups, "" },
+    { 43, 0, 2, handle_elect_leaders, "to the active controller (else NOT_CONTROLLER): preferred and "
+                                      "unclean (offline partitions only); null = all partitions",
+      .test_hook = true },
     { 44, 0, 1, handle_incremental_alter_configs, "SET/DELETE/APPEND/SUBTRACT" },
     { 47, 0, 0, handle_offset_delete, "" },
     { 56, 0, 2, handle_alter_partition, "ISR changes from partition leaders, to the active controller "

@@ -34,6 +34,7 @@
 #include "proto/messages/sasl_authenticate.h"
 #include "proto/messages/create_partitions.h"
 #include "proto/messages/delete_groups.h"
+#include "proto/messages/elect_leaders.h"
 #include "proto/messages/incremental_alter_configs.h"
 #include "proto/messages/offset_delete.h"
 #include "proto/messages/describe_cluster.h"
@@ -72,6 +73,7 @@
     X(36, sasl_authenticate, SASL_AUTHENTICATE) \
     X(37, create_partitions, CREATE_PARTITIONS) \
     X(42, delete_groups, DELETE_GROUPS) \
+    X(43, elect_leaders, ELECT_LEADERS) \
     X(44, incremental_alter_configs, INCREMENTAL_ALTER_CONFIGS) \
     X(47, offset_delete, OFFSET_DELETE) \
     X(60, describe_cluster, DESCRIBE_CLUSTER) \
