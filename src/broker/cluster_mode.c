@@ -125,6 +125,11 @@ void cluster_mode_stop(broker *b)
     b->ctl_link = NULL;
 }
 
+bool cluster_controller_active(const broker *b)
+{
+    return !atomic_load(&b->stopping) && b->controller && controller_is_active(b->controller);
+}
+
 bool broker_may_lead(broker *b)
 {
     if (atomic_load_explicit(&b->stopping, memory_order_relaxed) ||

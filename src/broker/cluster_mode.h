@@ -24,6 +24,12 @@ void cluster_mode_stop(broker *b);
  * admin thread. */
 void cluster_session_lost(broker *b);
 
+/* Is this broker's controller the active one (and the broker not
+ * leaving)?  The gate of the requests Kafka routes to the controller
+ * (AlterPartition, ControlledShutdown, ElectLeaders): NOT_CONTROLLER
+ * otherwise.  Any thread; b->controller is replaced on the admin thread. */
+bool cluster_controller_active(const broker *b);
+
 /* The fencing of every controller request (LeaderAndIsr, UpdateMetadata,
  * StopReplica), admin thread: STALE_CONTROLLER_EPOCH when the controller
  * epoch is older than the newest accepted (C2); STALE_BROKER_EPOCH when

@@ -15,6 +15,7 @@
 
 #include "broker/admin.h"
 #include "broker/broker.h"
+#include "broker/cluster_mode.h"
 #include "broker/dispatch.h"
 #include "cluster/controller.h"
 #include "core/errors.h"
@@ -34,7 +35,7 @@ static void work(admin_job *job)
     broker *b = broker_of(job->rq);
     controlled_shutdown_req *req = job->rq->body;
     cs_job *cj = job->arg;
-    if (atomic_load(&b->stopping) || !b->controller || !controller_is_active(b->controller)) {
+    if (!cluster_controller_active(b)) {
         cj->resp->error_code = KERR_NOT_CONTROLLER;
         return;
     }

@@ -18,6 +18,7 @@
 
 #include "broker/admin.h"
 #include "broker/broker.h"
+#include "broker/cluster_mode.h"
 #include "broker/dispatch.h"
 #include "cluster/controller.h"
 #include "core/errors.h"
@@ -35,17 +36,12 @@ typedef struct el_job {
     int16_t top;
 } el_job;
 
-static bool controller_active(const broker *b)
-{
-    return !atomic_load(&b->stopping) && b->controller && controller_is_active(b->controller);
-}
-
 /* Admin thread. */
 static void work(admin_job *job)
 {
     broker *b = broker_of(job->rq);
     el_job *ej = job->arg;
-    if (!controller_active(b)) {
+    if (!cluster_controller_active(b)) {
         ej->top = KERR_NOT_CONTROLLER;
         return;
     }
