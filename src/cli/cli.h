@@ -113,6 +113,8 @@ extern const cli_opt_t cli_global_opts[];
 /* The command groups (one file each). */
 extern const cli_cmd_t cli_cmd_cluster, cli_cmd_topic, cli_cmd_produce,
     cli_cmd_consume, cli_cmd_group, cli_cmd_perf;
+/* `samsa cluster` leaf commands in files of their own. */
+extern const cli_cmd_t cli_cmd_cluster_elect, cli_cmd_cluster_drain, cli_cmd_cluster_undrain;
 
 /* ---- args.c ----------------------------------------------------------------- */
 
@@ -191,6 +193,11 @@ rd_kafka_resp_err_t cli_list_offsets(cli_client_t *c, rd_kafka_topic_partition_l
  * it does not exist). Returns 0 with *out set (caller frees with
  * cli_meta_free), or an exit code after printing the error. */
 int cli_meta_get(cli_client_t *c, const char *topic, cli_meta_t **out);
+/* One request frame (size prefix included) to host:port over plain TCP,
+ * and the response frame after its size prefix (*resp malloc'd), all
+ * before deadline_us (meta.c).  0, or -1 with a reason. */
+int cli_wire_call(const char *host, int32_t port, const uint8_t *req, size_t n, uint8_t **resp,
+                  size_t *resp_len, int64_t deadline_us, char *err, size_t errlen);
 
 /* Exit code for a librdkafka error (3 for transport-class, 4 for unknown
  * topic/group, else 1). */

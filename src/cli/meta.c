@@ -140,22 +140,15 @@ static int recv_all(int fd, uint8_t *p, size_t n, int64_t deadline_us)
     return 0;
 }
 
-/* One Metadata v7 round trip to host:port. NULL with a reason in err. */
-static cli_meta_t *meta_request(const char *host, int32_t port, const char *client_id,
-                                const char *topic, int64_t deadline_us, char *err, size_t errlen)
+int cli_wire_call(const char *host, int32_t port, const uint8_t *req, size_t n, uint8_t **resp,
+                  size_t *resp_len, int64_t deadline_us, char *err, size_t errlen)
 {
-    uint8_t req[1024];
-    uint8_t *resp = NULL;
-    cli_meta_t *m = NULL;
-    const int32_t corr = 1;
-    size_t n = cli_meta_encode_request(req, sizeof req, corr, client_id, topic);
-    if (n == 0) {
-        snprintf(err, errlen, "Metadata request for '%s' too large", topic ? topic : "");
-        return NULL;
-    }
+    *resp = NULL;
+    *resp_len = 0;
+    int rc = -1;
     int fd = connect_to(host, port, deadline_us, err, errlen);
     if (fd < 0)
-        return NULL;
+        return -1;
     uint8_t szb[4];
     if (send_all(fd, req, n, deadline_us) < 0 || recv_all(fd, szb, 4, deadline_us) < 0) {
         snprintf(err, errlen, "%s:%d: %s", host, (int)port, strerror(errno));
@@ -163,23 +156,46 @@ static cli_meta_t *meta_request(const char *host, int32_t port, const char *clie
     }
     uint32_t sz = (uint32_t)szb[0] << 24 | (uint32_t)szb[1] << 16 | (uint32_t)szb[2] << 8 | szb[3];
     if (sz < 4 || sz > META_MAX_RESPONSE) {
-        snprintf(err, errlen, "%s:%d: bad Metadata response size %u", host, (int)port, sz);
+        snprintf(err, errlen, "%s:%d: bad response size %u", host, (int)port, sz);
         goto out;
     }
-    if (!(resp = malloc(sz))) {
+    if (!(*resp = malloc(sz))) {
         snprintf(err, errlen, "out of memory");
         goto out;
     }
-    if (recv_all(fd, resp, sz, deadline_us) < 0) {
+    if (recv_all(fd, *resp, sz, deadline_us) < 0) {
         snprintf(err, errlen, "%s:%d: %s", host, (int)port, strerror(errno));
+        free(*resp);
+        *resp = NULL;
         goto out;
     }
+    *resp_len = sz;
+    rc = 0;
+out:
+    close(fd);
+    return rc;
+}
+
+/* One Metadata v7 round trip to host:port. NULL with a reason in err. */
+static cli_meta_t *meta_request(const char *host, int32_t port, const char *client_id,
+                                const char *topic, int64_t deadline_us, char *err, size_t errlen)
+{
+    uint8_t req[1024];
+    uint8_t *resp = NULL;
+    size_t sz;
+    cli_meta_t *m = NULL;
+    const int32_t corr = 1;
+    size_t n = cli_meta_encode_request(req, sizeof req, corr, client_id, topic);
+    if (n == 0) {
+        snprintf(err, errlen, "Metadata request for '%s' too large", topic ? topic : "");
+        return NULL;
+    }
+    if (cli_wire_call(host, port, req, n, &resp, &sz, deadline_us, err, errlen) < 0)
+        return NULL;
     char why[160];
     if (!(m = cli_meta_decode(resp, sz, corr, why, sizeof why)))
         snprintf(err, errlen, "%s:%d: %s", host, (int)port, why);
-out:
     free(resp);
-    close(fd);
     return m;
 }
 
