@@ -89,6 +89,7 @@ struct controller {
     int32_t drained[CTL_MAX_BROKERS];        /* samsa.leadership.drained=true (C34) */
     int ndrained;
     int64_t next_rebalance_ms;               /* mono_ms of the next imbalance check */
+    int64_t next_drain_check_ms;             /* ... of the next look at drained leaders */
 };
 
 /* Any thread: run fn(c, arg) on the controller thread and wait for it;

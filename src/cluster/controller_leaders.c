@@ -20,7 +20,10 @@
  *       eligible ISR member it is chosen anyway (availability first).
  *   C35 the drained set is read from ZooKeeper on winning and on every
  *       config change notification, so it survives controller failover
- *       and broker restarts.
+ *       and broker restarts; every DRAIN_CHECK_MS the controller moves
+ *       again what a drained broker leads (it may have become leader as
+ *       the last resort, or before a failover) once another ISR member
+ *       can take it.
  */
 #include "cluster/controller_int.h"
 
@@ -35,6 +38,7 @@
 #define MOD "controller"
 #define MOVE_ATTEMPTS 3
 #define DRAINED_KEY "samsa.leadership.drained"
+#define DRAIN_CHECK_MS 1000
 
 /* ---- who may lead ------------------------------------------------------- */
 
@@ -79,6 +83,7 @@ void ctl_leaders_forget(controller *c)
     c->nshutting = 0;
     c->ndrained = 0;
     c->next_rebalance_ms = 0;
+    c->next_drain_check_ms = 0;
 }
 
 /* ---- moving leadership -------------------------------------------------- */
@@ -109,8 +114,9 @@ int ctl_move_leader(controller *c, ctopic *t, int32_t i, int32_t leader, int32_t
 }
 
 /* Move the leadership of every partition `id` leads to the first other
- * eligible ISR member (C34; a drain).  -1 after resigning. */
-static int drain_broker(controller *c, int32_t id)
+ * eligible ISR member (C34; a drain, or its periodic re-check: quiet when
+ * nothing moved).  -1 after resigning. */
+static int drain_broker(controller *c, int32_t id, bool recheck)
 {
     int32_t ex[CTL_MAX_BROKERS], live[CTL_MAX_BROKERS];
     id_set lv = { live, ctl_live_ids(c, live) };
@@ -135,9 +141,10 @@ static int drain_broker(controller *c, int32_t id)
             moved += r == 0;
         }
     }
-    LOG_INF(MOD, "broker %d drained: %d leaderships moved away, %d kept (no other eligible "
-            "ISR member)", id, moved, stuck);
-    return 0;
+    if (!recheck || moved)
+        LOG_INF(MOD, "broker %d drained: %d leaderships moved away, %d kept (no other eligible "
+                "ISR member)", id, moved, stuck);
+    return moved;
 }
 
 int ctl_elect_preferred(controller *c, ctopic *t, int32_t i, int16_t *err)
@@ -203,13 +210,14 @@ static int read_drained(controller *c, int32_t *out)
 {
     char **names;
     int n;
-    zk_rc rc = zk_children(c->zs, ZK_PATH_CONFIG_CHANGES, true, &names, &n);
+    zk_rc rc = zk_ensure_path(c->zs, ZK_PATH_CONFIG_CHANGES);   /* a watch needs the node */
     if (rc == ZKR_OK)
-        zk_free_strings(names, n);
-    else if (rc != ZKR_NONODE) {
+        rc = zk_children(c->zs, ZK_PATH_CONFIG_CHANGES, true, &names, &n);
+    if (rc != ZKR_OK) {
         ctl_zk_trouble(c, "read of " ZK_PATH_CONFIG_CHANGES, rc);
         return -1;
     }
+    zk_free_strings(names, n);
     rc = zk_children(c->zs, ZK_PATH_CONFIG_BROKERS, false, &names, &n);
     if (rc == ZKR_NONODE)
         return 0;
@@ -241,6 +249,7 @@ int ctl_leaders_load(controller *c)
         LOG_INF(MOD, "broker %d is drained (%s=true)", c->drained[i], DRAINED_KEY);
     if (c->cfg.auto_leader_rebalance && c->cfg.imbalance_check_ms > 0)
         c->next_rebalance_ms = mono_ms() + c->cfg.imbalance_check_ms;
+    c->next_drain_check_ms = mono_ms() + DRAIN_CHECK_MS;
     return 0;
 }
 
@@ -255,7 +264,7 @@ void ctl_leaders_config_changed(controller *c)
     memcpy(c->drained, now, (size_t)n * sizeof *now);
     c->ndrained = n;
     for (int i = 0; i < n; i++)
-        if (!id_set_has((id_set){ before, nbefore }, now[i]) && drain_broker(c, now[i]) < 0)
+        if (!id_set_has((id_set){ before, nbefore }, now[i]) && drain_broker(c, now[i], false) < 0)
             return;
     for (int i = 0; i < nbefore; i++) {
         if (id_set_has((id_set){ now, n }, before[i]))
@@ -273,9 +282,13 @@ void ctl_leaders_config_changed(controller *c)
 
 int64_t ctl_timer_next(const controller *c)
 {
-    if (!atomic_load(&c->active) || !c->cfg.auto_leader_rebalance || !c->next_rebalance_ms)
+    if (!atomic_load(&c->active))
         return INT64_MAX;
-    return c->next_rebalance_ms;
+    int64_t next = c->cfg.auto_leader_rebalance && c->next_rebalance_ms ? c->next_rebalance_ms
+                                                                        : INT64_MAX;
+    if (c->ndrained && c->next_drain_check_ms && c->next_drain_check_ms < next)
+        next = c->next_drain_check_ms;
+    return next;
 }
 
 /* Kafka's checkAndTriggerAutoLeaderRebalance: per live broker that may
@@ -316,11 +329,34 @@ static void rebalance(controller *c)
         ctl_flush(c, NULL, 0, FL_LAI);
 }
 
+/* C35: what drained brokers lead and others could. */
+static void recheck_drained(controller *c)
+{
+    int moved = 0;
+    for (int i = 0; i < c->ndrained; i++) {
+        if (!ctl_live_broker(c, c->drained[i]))
+            continue;
+        int r = drain_broker(c, c->drained[i], true);
+        if (r < 0)
+            return;
+        moved += r;
+    }
+    if (moved)
+        ctl_flush(c, NULL, 0, FL_LAI);
+}
+
 void ctl_timer_run(controller *c)
 {
     int64_t now = mono_ms();
     if (ctl_timer_next(c) > now)
         return;
-    c->next_rebalance_ms = now + c->cfg.imbalance_check_ms;
-    rebalance(c);
+    if (c->ndrained && c->next_drain_check_ms <= now) {
+        c->next_drain_check_ms = now + DRAIN_CHECK_MS;
+        recheck_drained(c);
+    }
+    if (atomic_load(&c->active) && c->cfg.auto_leader_rebalance && c->next_rebalance_ms &&
+        c->next_rebalance_ms <= now) {
+        c->next_rebalance_ms = now + c->cfg.imbalance_check_ms;
+        rebalance(c);
+    }
 }
