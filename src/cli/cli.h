@@ -196,6 +196,8 @@ int cli_meta_get(cli_client_t *c, const char *topic, cli_meta_t **out);
 /* One request frame (size prefix included) to host:port over plain TCP,
  * and the response frame after its size prefix (*resp malloc'd), all
  * before deadline_us (meta.c).  0, or -1 with a reason. */
+/* May the CLI send its own requests (security.protocol plaintext)? */
+int cli_plaintext(cli_client_t *c);
 int cli_wire_call(const char *host, int32_t port, const uint8_t *req, size_t n, uint8_t **resp,
                   size_t *resp_len, int64_t deadline_us, char *err, size_t errlen);
 

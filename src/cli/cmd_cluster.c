@@ -5,7 +5,8 @@
  * offline partitions (no leader), from one metadata snapshot (meta.c).
  *
  * Drained brokers (maintenance mode, `samsa cluster drain`) are read with
- * one DescribeConfigs per broker (its samsa.leadership.drained).
+ * one DescribeConfigs per broker (its samsa.leadership.drained; our own
+ * v0 request when plaintext, else librdkafka's).
  *
  * JSON: {"cluster_id", "controller_id", "brokers": [{"id","host","port",
  * "rack","controller","drained"}], "topics", "partitions", "internal_topics",
@@ -18,6 +19,8 @@
 #include <string.h>
 
 #include "cli/cli.h"
+
+#define DRAINED_KEY "samsa.leadership.drained"
 
 /* Human output names at most this many partitions per health line. */
 #define NAMED_MAX 8
@@ -52,38 +55,79 @@ static void print_parts(const char *label, const cli_meta_t *m, int64_t count,
     printf("%s\n", named ? ")" : "");
 }
 
-/* samsa.leadership.drained of broker id: 1, 0, or -1 when unknown (its
- * DescribeConfigs failed). */
-static int broker_drained(cli_client_t *c, int32_t id)
+/* Plaintext: one DescribeConfigs v0 of our own per broker (a refused
+ * connection fails at once; librdkafka would retry until the timeout). */
+static void brokers_drained_wire(const cli_meta_t *m, int *drained)
 {
-    char name[16];
-    snprintf(name, sizeof name, "%d", id);
-    rd_kafka_ConfigResource_t *res = rd_kafka_ConfigResource_new(RD_KAFKA_RESOURCE_BROKER, name);
-    rd_kafka_AdminOptions_t *o = cli_admin_options(c, RD_KAFKA_ADMIN_OP_DESCRIBECONFIGS);
-    rd_kafka_queue_t *q = rd_kafka_queue_new(c->rk);
-    rd_kafka_DescribeConfigs(c->rk, &res, 1, o, q);
-    int v = -1;
-    rd_kafka_event_t *ev = rd_kafka_queue_poll(q, (int)(G.timeout_s * 1000) + 2000);
-    rd_kafka_queue_destroy(q);
-    rd_kafka_AdminOptions_destroy(o);
-    rd_kafka_ConfigResource_destroy(res);
-    if (!ev)
-        return -1;
-    size_t n = 0, ne = 0;
-    const rd_kafka_ConfigResource_t **rs =
-        rd_kafka_event_type(ev) == RD_KAFKA_EVENT_DESCRIBECONFIGS_RESULT && !rd_kafka_event_error(ev)
-            ? rd_kafka_DescribeConfigs_result_resources(rd_kafka_event_DescribeConfigs_result(ev), &n)
-            : NULL;
-    if (n == 1 && !rd_kafka_ConfigResource_error(rs[0])) {
-        const rd_kafka_ConfigEntry_t **es = rd_kafka_ConfigResource_configs(rs[0], &ne);
-        v = 0;
-        for (size_t i = 0; i < ne; i++)
-            if (!strcmp(rd_kafka_ConfigEntry_name(es[i]), "samsa.leadership.drained"))
-                v = rd_kafka_ConfigEntry_value(es[i]) &&
-                    !strcmp(rd_kafka_ConfigEntry_value(es[i]), "true");
+    int64_t deadline = cli_now_us() + (int64_t)(G.timeout_s * 1e6);
+    for (int32_t k = 0; k < m->nbrokers; k++) {
+        uint8_t req[256], *resp = NULL;
+        size_t len;
+        char name[16], err[256], *v = NULL;
+        snprintf(name, sizeof name, "%d", m->brokers[k].id);
+        size_t n = cli_dc_encode_request(req, sizeof req, 1, "samsa", 4, name, DRAINED_KEY);
+        drained[k] = -1;
+        if (cli_wire_call(m->brokers[k].host, m->brokers[k].port, req, n, &resp, &len, deadline,
+                          err, sizeof err) == 0 &&
+            cli_dc_decode(resp, len, 1, DRAINED_KEY, &v, err, sizeof err) == 0)
+            drained[k] = v && !strcmp(v, "true");
+        free(v);
+        free(resp);
     }
-    rd_kafka_event_destroy(ev);
-    return v;
+}
+
+/* samsa.leadership.drained of every broker into drained[k] (1, 0, or -1
+ * when unknown: its DescribeConfigs failed).  Not plaintext: one
+ * librdkafka DescribeConfigs per broker (it sends a BROKER resource to that
+ * broker), all in flight at once, so unreachable brokers cost one
+ * --timeout in all. */
+static void brokers_drained(cli_client_t *c, const cli_meta_t *m, int *drained)
+{
+    if (cli_plaintext(c)) {
+        brokers_drained_wire(m, drained);
+        return;
+    }
+    rd_kafka_queue_t *q = rd_kafka_queue_new(c->rk);
+    rd_kafka_AdminOptions_t *o = cli_admin_options(c, RD_KAFKA_ADMIN_OP_DESCRIBECONFIGS);
+    for (int32_t k = 0; k < m->nbrokers; k++) {
+        char name[16];
+        snprintf(name, sizeof name, "%d", m->brokers[k].id);
+        rd_kafka_ConfigResource_t *res = rd_kafka_ConfigResource_new(RD_KAFKA_RESOURCE_BROKER, name);
+        rd_kafka_DescribeConfigs(c->rk, &res, 1, o, q);
+        rd_kafka_ConfigResource_destroy(res);
+        drained[k] = -1;
+    }
+    int64_t deadline = cli_now_us() + (int64_t)(G.timeout_s * 1e6) + 2000000;
+    for (int32_t got = 0; got < m->nbrokers; got++) {
+        int ms = (int)((deadline - cli_now_us()) / 1000);
+        rd_kafka_event_t *ev = ms > 0 ? rd_kafka_queue_poll(q, ms) : NULL;
+        if (!ev)
+            break;
+        size_t n = 0, ne = 0;
+        const rd_kafka_ConfigResource_t **rs =
+            rd_kafka_event_type(ev) == RD_KAFKA_EVENT_DESCRIBECONFIGS_RESULT
+                ? rd_kafka_DescribeConfigs_result_resources(rd_kafka_event_DescribeConfigs_result(ev), &n)
+                : NULL;
+        for (size_t r = 0; r < n; r++) {
+            if (rd_kafka_ConfigResource_error(rs[r]))
+                continue;
+            int64_t id;
+            if (cli_parse_int(rd_kafka_ConfigResource_name(rs[r]), &id) < 0)
+                continue;
+            int v = 0;
+            const rd_kafka_ConfigEntry_t **es = rd_kafka_ConfigResource_configs(rs[r], &ne);
+            for (size_t i = 0; i < ne; i++)
+                if (!strcmp(rd_kafka_ConfigEntry_name(es[i]), DRAINED_KEY))
+                    v = rd_kafka_ConfigEntry_value(es[i]) &&
+                        !strcmp(rd_kafka_ConfigEntry_value(es[i]), "true");
+            for (int32_t k = 0; k < m->nbrokers; k++)
+                if (m->brokers[k].id == id)
+                    drained[k] = v;
+        }
+        rd_kafka_event_destroy(ev);
+    }
+    rd_kafka_AdminOptions_destroy(o);
+    rd_kafka_queue_destroy(q);
 }
 
 static void print_json(const cli_meta_t *m, const cli_meta_counts_t *n, const int *drained)
@@ -172,8 +216,8 @@ static int run_info(int argc, char **argv)
         cli_meta_counts_t n;
         cli_meta_count(m, &n);
         int *drained = calloc((size_t)m->nbrokers + 1, sizeof *drained);
-        for (int32_t k = 0; drained && k < m->nbrokers; k++)
-            drained[k] = broker_drained(c, m->brokers[k].id);
+        if (drained)
+            brokers_drained(c, m, drained);
         if (!drained)
             rc = cli_fail(CLI_EFAIL, "out of memory");
         else if (G.json)

@@ -120,6 +120,14 @@ void cli_elect_free(cli_elect_t *v, int n);
 size_t cli_iac_encode_request(uint8_t *buf, size_t cap, int32_t corr, const char *client_id,
                               int8_t resource_type, const char *resource_name, const char *key,
                               int8_t op, const char *value);
+/* DescribeConfigs v0 frame asking one resource for one key, and its
+ * response: 0 with *value the key's value (malloc'd; NULL: absent), or -1
+ * with a reason (the resource's error too). */
+size_t cli_dc_encode_request(uint8_t *buf, size_t cap, int32_t corr, const char *client_id,
+                             int8_t resource_type, const char *resource_name, const char *key);
+int cli_dc_decode(const uint8_t *p, size_t len, int32_t corr, const char *key, char **value,
+                  char *err, size_t errlen);
+
 /* Its response: the resource's error and message (malloc'd or NULL). */
 int cli_iac_decode(const uint8_t *p, size_t len, int32_t corr, int16_t *error, char **message,
                    char *err, size_t errlen);

@@ -259,3 +259,30 @@ TEST(cli_iac_encode_and_decode)
     free(msg);
     CHECK_EQ(cli_iac_decode(m.b, 9, 3, &e, &msg, err, sizeof err), -1);
 }
+
+TEST(cli_dc_one_key)
+{
+    uint8_t buf[128];
+    size_t n = cli_dc_encode_request(buf, sizeof buf, 5, "c", 4, "1", "k");
+    static const uint8_t want[] = {
+        0, 0, 0, 26, 0, 32, 0, 0, 0, 0, 0, 5, 0, 1, 'c',
+        0, 0, 0, 1, 4, 0, 1, '1', 0, 0, 0, 1, 0, 1, 'k',
+    };
+    REQUIRE_EQ(n, sizeof want);
+    CHECK(!memcmp(buf, want, n));
+    mb_t m = { .n = 0 };
+    w32(&m, 5), w32(&m, 0), w32(&m, 1), w16(&m, 0), wstr(&m, NULL);
+    m.b[m.n++] = 4;
+    wstr(&m, "1");
+    w32(&m, 2);
+    wstr(&m, "other"), wstr(&m, "x"), m.b[m.n++] = 0, m.b[m.n++] = 0, m.b[m.n++] = 0;
+    wstr(&m, "k"), wstr(&m, "true"), m.b[m.n++] = 0, m.b[m.n++] = 0, m.b[m.n++] = 0;
+    char *v = NULL, err[128];
+    REQUIRE_EQ(cli_dc_decode(m.b, m.n, 5, "k", &v, err, sizeof err), 0);
+    CHECK(v && !strcmp(v, "true"));
+    free(v);
+    for (size_t cut = 0; cut < m.n; cut++)
+        CHECK_EQ(cli_dc_decode(m.b, cut, 5, "k", &v, err, sizeof err), -1);
+    m.b[12] = 0, m.b[13] = 41;   /* the resource's error */
+    CHECK_EQ(cli_dc_decode(m.b, m.n, 5, "k", &v, err, sizeof err), -1);
+}
