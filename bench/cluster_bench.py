@@ -37,6 +37,9 @@ Environment
   BENCH_TMPDIR    where the data directories go (default /var/tmp; never tmpfs)
   BENCH_KEEP=1    keep the temporary directory (broker and ZooKeeper logs)
   BENCH_BROKER_OVERRIDES=k=v,k=v   broker config for every broker (diagnosis)
+  BENCH_PRODUCER_CONF=k=v,k=v      librdkafka settings of the window rounds' producer
+                  (e.g. topic.metadata.refresh.fast.interval.ms=20: the
+                  client's own wait left out)
 
   /usr/bin/python3 bench/cluster_bench.py [--build DIR] [--out FILE.json]
 """
@@ -165,7 +168,9 @@ class Bench:
         self.c.create_topic(t, partitions=1, rf=3, config={"min.insync.replicas": "2"})
         for _ in range(3):
             self.c.wait_isr(t, 0, n=3)
-        sp = SeqProducer(self.c.bootstrap, t, interval=0.002).start()
+        conf = dict(kv.split("=", 1) for kv in
+                    filter(None, os.environ.get("BENCH_PRODUCER_CONF", "").split(",")))
+        sp = SeqProducer(self.c.bootstrap, t, interval=0.002, **conf).start()
         try:
             sp.wait_acked(200)
             leader = self.c.leader_of(t, 0)

@@ -74,6 +74,7 @@ void cluster_mode_leave(broker *b)
 {
     cluster_controlled_shutdown(b);       /* leaders move while this broker still answers */
     atomic_store(&b->stopping, true);     /* data requests: NOT_LEADER_OR_FOLLOWER */
+    broker_answer_parked(b);              /* and the acks=all ones parked here (C37) */
     admin_run(b, stop_controller, NULL);
     char err[512];
     if (md_zk_leave(b->md, err, sizeof err) < 0)
