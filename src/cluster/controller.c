@@ -27,6 +27,10 @@
  *       the admin operations) gets NOT_CONTROLLER.
  *   C12 a broker that re-registered (new broker epoch) is first handled
  *       as failed (leaders move away, it leaves the ISR), then as joined.
+ *   C30-C36 (who may lead: controlled shutdown, drained brokers,
+ *       preferred and unclean elections) are in controller_leaders.c,
+ *       controller_shutdown.c and controller_elect.c; compute() and
+ *       handle_alter apply C30, C31 and C34 through their helpers.
  */
 #include "cluster/controller.h"
 #include "cluster/controller_int.h"
