@@ -19,6 +19,10 @@
  *      led here: no other eligible ISR member) wait
  *      controlled.shutdown.retry.backoff.ms and try again, at most
  *      controlled.shutdown.max.retries attempts in all; then leave anyway.
+ *      Unlike Kafka, partitions remaining none of whose other replicas is
+ *      live end the retries at once: no wait can move them (the last
+ *      broker of a cluster stopped one by one would wait retries x
+ *      backoff for nothing).
  *   4. When this broker is the controller, give its sender threads a
  *      moment (bounded) to deliver the LeaderAndIsr requests it just
  *      queued before it resigns (resigning drops them; the next
@@ -35,6 +39,7 @@
 #include <time.h>
 
 #include "broker/admin.h"
+#include "broker/broker.h"
 #include "broker/controller_link.h"
 #include "cluster/controller.h"
 #include "cluster/metadata_zk.h"
@@ -67,9 +72,25 @@ static int32_t find_controller(broker *b)
     return id;
 }
 
+/* Could partition `topic`-`part`, still led here, move if we waited: is
+ * one of its other replicas live? */
+static bool movable(broker *b, const char *topic_name, size_t len, int32_t part, md_brokers *live)
+{
+    bool any = false;
+    topic *t = topic_registry_get(&b->topics, topic_name, len);
+    partition *p = t && part >= 0 && part < topic_nparts(t) ? topic_partition(t, part) : NULL;
+    partition_state *st = p ? partition_state_get(p) : NULL;
+    for (int32_t i = 0; st && i < st->nreplicas && !any; i++)
+        any = st->replicas[i] != b->set.node_id && live && md_brokers_find(live, st->replicas[i]);
+    pstate_unref(st);
+    topic_unref(t);
+    return any || !p;            /* unknown here: let the controller decide */
+}
+
 typedef struct local_call {
     int16_t err;
     int nremaining;
+    bool movable;                /* one of them could move */
 } local_call;
 
 /* Admin thread: b->controller is replaced and stopped there only. */
@@ -83,14 +104,23 @@ static void call_local(broker *b, void *arg)
         return;
     lc->err = controller_controlled_shutdown(b->controller, b->set.node_id,
                                              md_zk_broker_epoch(b->md), &rem, &lc->nremaining);
-    for (int i = 0; i < lc->nremaining && i < 5; i++)
-        LOG_INF(MOD, "controlled shutdown: still leading %s-%d", rem[i].topic, rem[i].partition);
+    md_brokers *live = md_live_brokers(b->md);
+    lc->movable = false;
+    for (int i = 0; i < lc->nremaining; i++) {
+        if (i < 5)
+            LOG_INF(MOD, "controlled shutdown: still leading %s-%d", rem[i].topic, rem[i].partition);
+        lc->movable = lc->movable || movable(b, rem[i].topic, strlen(rem[i].topic),
+                                             rem[i].partition, live);
+    }
+    if (live)
+        md_brokers_unref(live);
     controller_tps_free(rem, lc->nremaining);
 }
 
-/* ControlledShutdown to broker cid; the error (KERR__IO when unreachable)
- * and the partitions remaining. */
-static int16_t call_remote(broker *b, int32_t cid, int timeout_ms, int *nremaining)
+/* ControlledShutdown to broker cid; the error (KERR__IO when unreachable),
+ * the partitions remaining and whether one of them could move. */
+static int16_t call_remote(broker *b, int32_t cid, int timeout_ms, int *nremaining,
+                           bool *can_move)
 {
     char host[256], err[512];
     int port = -1;
@@ -128,11 +158,18 @@ static int16_t call_remote(broker *b, int32_t cid, int timeout_ms, int *nremaini
     } else {
         rc = resp.error_code;
         *nremaining = resp.remaining_partitions.n > 0 ? resp.remaining_partitions.n : 0;
-        for (int32_t i = 0; i < *nremaining && i < 5; i++)
-            LOG_INF(MOD, "controlled shutdown: still leading %.*s-%d",
-                    (int)resp.remaining_partitions.v[i].topic_name.len,
-                    resp.remaining_partitions.v[i].topic_name.p,
-                    resp.remaining_partitions.v[i].partition_index);
+        md_brokers *now_live = md_live_brokers(b->md);
+        for (int32_t i = 0; i < *nremaining; i++) {
+            const controlled_shutdown_resp_remaining *r = &resp.remaining_partitions.v[i];
+            size_t nlen = r->topic_name.len > 0 ? (size_t)r->topic_name.len : 0;
+            if (i < 5)
+                LOG_INF(MOD, "controlled shutdown: still leading %.*s-%d", (int)nlen,
+                        r->topic_name.p, r->partition_index);
+            *can_move = *can_move ||
+                        movable(b, r->topic_name.p, nlen, r->partition_index, now_live);
+        }
+        if (now_live)
+            md_brokers_unref(now_live);
     }
     arena_reset(&ar);
     kclient_close(&kc);
@@ -158,6 +195,7 @@ void cluster_controlled_shutdown(broker *b)
         int32_t cid = find_controller(b);
         int16_t err;
         int nremaining = 0;
+        bool can_move = false;
         bool self = cid == b->set.node_id;
         if (cid < 0) {
             err = KERR_NOT_CONTROLLER;
@@ -166,14 +204,21 @@ void cluster_controlled_shutdown(broker *b)
             admin_run(b, call_local, &lc);
             err = lc.err;
             nremaining = lc.nremaining;
+            can_move = lc.movable;
         } else {
-            err = call_remote(b, cid, cfg->controller_socket_timeout_ms, &nremaining);
+            err = call_remote(b, cid, cfg->controller_socket_timeout_ms, &nremaining, &can_move);
         }
         if (err == KERR_NONE && nremaining == 0) {
             LOG_INF(MOD, "controlled shutdown succeeded (controller %d%s, attempt %d, %lld ms)",
                     cid, self ? ", this broker" : "", attempt, (long long)(mono_ms() - started));
             if (self && b->ctl_link)
                 controller_link_drain(b->ctl_link, LINK_DRAIN_MS);
+            return;
+        }
+        if (err == KERR_NONE && !can_move) {
+            LOG_INF(MOD, "controlled shutdown: %d partition(s) remain led here with no other live "
+                    "replica; leaving without retrying (%lld ms)", nremaining,
+                    (long long)(mono_ms() - started));
             return;
         }
         LOG_WRN(MOD, "controlled shutdown attempt %d of %d: %s%s", attempt, attempts,

@@ -92,3 +92,19 @@ def test_unreachable_controller_bounds_the_shutdown(cluster_factory, request):
     assert "controlled shutdown did not complete after 2 attempts" in log
     # bound: 2 x (1 s call + 0.3 s backoff) plus the rest of the shutdown
     assert took < 15, took
+
+
+def test_last_replica_leaves_without_retrying_in_vain(cluster_factory, request):
+    """Brokers stopped one by one: the last leads partitions no other live
+    replica could take, and does not wait retries x backoff for nothing."""
+    c = cluster_factory(overrides={"controlled.shutdown.retry.backoff.ms": 5000})
+    t = unique_topic(request)
+    c.create_topic(t, partitions=3, rf=3)
+    for p in range(3):
+        c.wait_isr(t, p, n=3)
+    c.stop(0)
+    c.stop(1)
+    c.stop(2, timeout=20)
+    log = c.brokers[2].log_text()
+    assert "remain led here with no other live replica; leaving without retrying" in log
+    assert "controlled shutdown attempt" not in log
