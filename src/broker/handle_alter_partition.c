@@ -75,7 +75,12 @@ static void work(admin_job *job)
             aj->resp->error_code = it->error;   /* the whole request, as Kafka */
             return;
         }
-        if (it->error)
+        /* INELIGIBLE_REPLICA repeats every ISR round while a caught-up
+         * follower is shutting down or gone (C31): not worth a line each */
+        if (it->error == KERR_INELIGIBLE_REPLICA)
+            LOG_DBG("cluster", "AlterPartition from broker %d for %s-%d refused: %s",
+                    req->broker_id, it->topic, it->rp->partition_index, kerr_name(it->error));
+        else if (it->error)
             LOG_INF("cluster", "AlterPartition from broker %d for %s-%d refused: %s", req->broker_id,
                     it->topic, it->rp->partition_index, kerr_name(it->error));
     }
