@@ -63,7 +63,7 @@ def test_drain_and_undrain(cluster_factory, request):
     x = next(i for i in range(3) if i != ctl and leads(c, t, i))
     j = samsa(c, "--json", "cluster", "drain", str(x)).json()
     assert j == {"broker": x, "drained": True, "leads": []}, j
-    assert leads(c, t, x) == []
+    wait_until(lambda: leads(c, t, x) == [], 10, desc="every broker's metadata: x leads nothing")
     for p in range(3):                           # still a replica, still in sync
         assert x in c.partition(t, p)["isr"]
     cfg = json.loads(c.zk_get(f"/config/brokers/{x}"))
@@ -80,7 +80,8 @@ def test_drain_and_undrain(cluster_factory, request):
                if c.partition(t, p)["replicas"][0] == x), res
     y = next(i for i in range(3) if i not in (x, ctl))
     c.stop(y)
-    assert leads(c, t, x) == [] and len(leads(c, t, ctl)) == 3
+    wait_until(lambda: len(leads(c, t, ctl)) == 3, 10, desc="y's leaderships on ctl, not on x")
+    assert leads(c, t, x) == []
     c.start(y)
     for p in range(3):
         c.wait_isr(t, p, n=3)
@@ -100,8 +101,11 @@ def test_drain_survives_a_controller_failover(cluster_factory, request):
     samsa(c, "cluster", "drain", str(x))
     c.stop(old)
     new = c.wait_controller(not_in=[old])
-    assert f"broker {x} is drained (samsa.leadership.drained=true)" in c.brokers[new].log_text()
+    wait_until(lambda: f"broker {x} is drained (samsa.leadership.drained=true)" in
+               c.brokers[new].log_text(), 10, desc="the new controller reads the drain")
     # every partition old led went to the one broker not drained
+    z = next(i for i in range(3) if i not in (old, x))
+    wait_until(lambda: len(leads(c, t, z)) == 3, 10, desc="every leadership on the one not drained")
     assert leads(c, t, x) == []
     c.start(old)
     for p in range(3):
