@@ -451,9 +451,12 @@ static bool compute(const controller *c, const ctopic *t, int32_t i, zkl_partiti
     if (!p->has_state) {
         memset(ns, 0, sizeof *ns);
         id_set as = ctl_assigned(t, i);
-        for (int k = 0; k < as.n; k++)
-            if (id_set_has(lv, as.v[k]))
+        for (int k = 0; k < as.n; k++)        /* C31: not the brokers shutting down */
+            if (id_set_has(lv, as.v[k]) && !ctl_is_shutting_down(c, as.v[k]))
                 ns->isr[ns->nisr++] = as.v[k];
+        for (int k = 0; k < as.n && !ns->nisr; k++)
+            if (id_set_has(lv, as.v[k]))
+                ns->isr[ns->nisr++] = as.v[k];     /* ... unless only they are live */
         if (!ns->nisr)
             return false;        /* no live replica: stays New until one joins */
         ns->leader = ctl_elect_offline(c, t, i, (id_set){ ns->isr, ns->nisr }, lv, false, NULL);

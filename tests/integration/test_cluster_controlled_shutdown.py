@@ -108,3 +108,44 @@ def test_last_replica_leaves_without_retrying_in_vain(cluster_factory, request):
     log = c.brokers[2].log_text()
     assert "remain led here with no other live replica; leaving without retrying" in log
     assert "controlled shutdown attempt" not in log
+
+
+def test_a_broker_in_controlled_shutdown_is_not_chosen_until_it_registers_again(cluster, request):
+    """ControlledShutdown sent by hand (raw, as the broker would) for broker x,
+    which keeps running: it leads nothing and is in no ISR (C31), a new topic
+    does not get it as leader even where it is the first replica and a
+    preferred election refuses it (C30), until it registers again."""
+    import kproto
+    t = unique_topic(request)
+    cluster.create_topic(t, partitions=3, rf=3)
+    ctl = cluster.controller()
+    x = next(i for i in range(3) if i != ctl)
+    epoch = cluster.zk_client().exists(f"{cluster.chroot}/brokers/ids/{x}").czxid
+    with kproto.Conn("127.0.0.1", cluster.broker_port(ctl), timeout=30) as conn:
+        assert kproto.controlled_shutdown(conn, x, epoch + 1)[0] == 77     # STALE_BROKER_EPOCH
+        assert kproto.controlled_shutdown(conn, x, epoch) == (0, [])
+    other = next(i for i in range(3) if i not in (ctl, x))
+    with kproto.Conn("127.0.0.1", cluster.broker_port(other), timeout=30) as conn:
+        assert kproto.controlled_shutdown(conn, x, epoch)[0] == 41         # NOT_CONTROLLER
+    for p in range(3):
+        st = cluster.wait_isr(t, p, n=2)
+        assert st["leader"] != x and x not in st["isr"], st
+    t2 = t + "-new"
+    from conftest import admin
+    from confluent_kafka.admin import NewTopic
+    a = admin(cluster.bootstrap)        # not create_topic: x never joins an ISR now
+    a.create_topics([NewTopic(t2, 3, 3)])[t2].result(timeout=20)
+    for p in range(3):
+        st = cluster.wait_leader(t2, p)
+        assert st["leader"] != x and x not in st["isr"], st   # C30, even as first replica; C31
+    mine = next(p for p in range(3) if cluster.partition(t2, p)["replicas"][0] == x)
+    with kproto.Conn("127.0.0.1", cluster.broker_port(ctl), timeout=30) as conn:
+        top, res = kproto.elect_leaders(conn, 0, {t2: [mine]})
+    assert res[(t2, mine)][0] == 80, res            # PREFERRED_LEADER_NOT_AVAILABLE
+    # registered again (a new broker epoch): eligible again
+    cluster.restart(x)
+    cluster.wait_isr(t2, mine, n=3)
+    with kproto.Conn("127.0.0.1", cluster.broker_port(cluster.controller()), timeout=30) as conn:
+        top, res = kproto.elect_leaders(conn, 0, {t2: [mine]})
+    assert res[(t2, mine)][0] == 0, res
+    cluster.wait_leader(t2, mine, not_in=[i for i in range(3) if i != x])
