@@ -20,16 +20,26 @@ Figures (each printed as a table and written as JSON)
               the killed broker is restarted before the next round.
               BENCH_KILLS rounds (default 20); median and max (target 8 s).
               The same with SIGTERM (controlled shutdown; target 1 s).
+  window      the unavailability a producer sees during a SIGTERM of the
+              leader (issue 14): an idempotent producer sends one message
+              every 2 ms (acks=all) to a fresh RF=3 topic; the leader gets
+              SIGTERM; the figure is the longest time between two
+              consecutive acknowledgements from the last one before the
+              signal until 300 after the broker exited.  BENCH_KILLS rounds;
+              median and max.
 
 Environment
   BENCH_QUICK=1   smoke run: 1 repetition, 2 s runs, 3 kills of each kind
   BENCH_REPS=N    repetitions of the throughput and latency runs (default 3)
   BENCH_KILLS=N   failover rounds of each kind (default 20)
   BENCH_ONLY=a,b  some of: throughput, latency, failover
-  BENCH_FAILOVER=a,b  kinds of failover rounds: kill9, sigterm (default both)
+  BENCH_FAILOVER=a,b  kinds of failover rounds: kill9, sigterm, window (default all)
   BENCH_TMPDIR    where the data directories go (default /var/tmp; never tmpfs)
   BENCH_KEEP=1    keep the temporary directory (broker and ZooKeeper logs)
   BENCH_BROKER_OVERRIDES=k=v,k=v   broker config for every broker (diagnosis)
+  BENCH_PRODUCER_CONF=k=v,k=v      librdkafka settings of the window rounds' producer
+                  (e.g. topic.metadata.refresh.fast.interval.ms=20: the
+                  client's own wait left out)
 
   /usr/bin/python3 bench/cluster_bench.py [--build DIR] [--out FILE.json]
 """
@@ -152,11 +162,46 @@ class Bench:
             f"{new}: {rec['seconds']} s{'' if ok else ' ERROR ' + rec['error']}")
         self.c.start(leader)      # back before the next round (waits for its registration)
 
+    def window_round(self, k):
+        from cluster import SeqProducer
+        t = f"window-{k}"
+        self.c.create_topic(t, partitions=1, rf=3, config={"min.insync.replicas": "2"})
+        for _ in range(3):
+            self.c.wait_isr(t, 0, n=3)
+        conf = dict(kv.split("=", 1) for kv in
+                    filter(None, os.environ.get("BENCH_PRODUCER_CONF", "").split(",")))
+        sp = SeqProducer(self.c.bootstrap, t, interval=0.002, **conf).start()
+        try:
+            sp.wait_acked(200)
+            leader = self.c.leader_of(t, 0)
+            was_controller = self.c.controller() == leader
+            b = self.c.brokers[leader]
+            t0 = time.monotonic()
+            b.proc.send_signal(signal.SIGTERM)
+            rc = b.proc.wait(60)
+            b.returncodes.append(rc)
+            n = sp.n_acked()
+            sp.wait_acked(n + 300)
+        finally:
+            sp.stop()
+        times = [ts for _, _, ts in sp.acked]
+        last_before = max(ts for ts in times if ts <= t0)
+        after = sorted(ts for ts in times if ts >= last_before)
+        gap = max(b2 - a for a, b2 in zip(after, after[1:]))
+        rec = {"kind": "window", "round": k, "killed": leader, "was_controller": was_controller,
+               "seconds": round(gap, 4), "errors": len(sp.errors), "exit_code": rc}
+        self.results["failover"].append(rec)
+        log(f"  window round {k}: broker {leader}{' (controller)' if was_controller else ''}: "
+            f"{rec['seconds']} s without an acknowledgement, {len(sp.errors)} errors")
+        self.c.start(leader)
+
     def failover(self):
-        kinds = os.environ.get("BENCH_FAILOVER", "kill9,sigterm").split(",")
+        kinds = os.environ.get("BENCH_FAILOVER", "kill9,sigterm,window").split(",")
         for kind in ("kill9", "sigterm"):
             for k in range(KILLS if kind in kinds else 0):
                 self.failover_round(kind, k)
+        for k in range(KILLS if "window" in kinds else 0):
+            self.window_round(k)
 
 
 def med(xs):
@@ -174,7 +219,7 @@ def summarize(res):
         out["latency"] = {k: med([x[k] for x in lat if x.get(k) is not None])
                           for k in ("p50", "p99", "p99_9", "max")}
         out["latency"].update(rate=LAT_RATE, target_p99_ms=5)
-    for kind, target in (("kill9", 8.0), ("sigterm", 1.0)):
+    for kind, target in (("kill9", 8.0), ("sigterm", 1.0), ("window", 1.0)):
         rs = [r for r in res["failover"] if r["kind"] == kind]
         ok = [r["seconds"] for r in rs if r["seconds"] is not None]
         if rs:
@@ -197,9 +242,13 @@ def print_tables(s):
         lt = s["latency"]
         print(f"| latency at {lt['rate']:,} msg/s, RF=3, acks=all: p50 / p99 / p99.9 / max | "
               f"{lt['p50']} / {lt['p99']} / {lt['p99_9']} / {lt['max']} ms | p99 <= 5 ms |")
-    for kind, name in (("kill9", "kill -9 of the leader"), ("sigterm", "SIGTERM of the leader")):
+    for kind, name in (("kill9", "kill -9 of the leader"), ("sigterm", "SIGTERM of the leader"),
+                       ("window", None)):
         f = s.get(f"failover_{kind}")
-        if f:
+        if f and name is None:
+            print(f"| longest gap between acks, 2 ms producer, SIGTERM of the leader "
+                  f"({f['rounds']} rounds): median / max | {f['median_s']} / {f['max_s']} s | |")
+        elif f:
             print(f"| failover after {name} ({f['rounds']} rounds, {f['failed']} failed): "
                   f"median / max | {f['median_s']} / {f['max_s']} s | <= {f['target_s']:g} s |")
 

@@ -153,6 +153,11 @@ int broker_storage_close(broker *b, bool clean);
 struct md_broker;
 void broker_self_description(const broker *b, struct md_broker *out);
 void broker_quiesce(broker *b);
+/* Answer every parked request now (what is satisfied as such, a produce
+ * still waiting for replicas with NOT_LEADER_OR_FOLLOWER once `stopping`
+ * is set): a broker leaving the cluster, whose leaderships moved, must not
+ * hold an idempotent producer's in-flight batch until its shutdown ends. */
+void broker_answer_parked(broker *b);
 
 /* The endpoint advertised for connections accepted on listener `idx`. */
 static inline const endpoint *broker_advertised(const broker *b, int idx)

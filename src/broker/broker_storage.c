@@ -401,6 +401,11 @@ static void expire_on_loop(loop *lp, void *arg)
     delayed_expire_all(lp);
 }
 
+void broker_answer_parked(broker *b)
+{
+    net_threads_run_on_each(&b->srv, expire_on_loop, NULL);
+}
+
 /* Flush every log (answering produces that wait for durability), then
  * complete whatever is still parked, so in-flight requests are answered
  * before the network threads stop. */

@@ -35,8 +35,13 @@
 static int start_controller(broker *b, char *err, size_t errlen)
 {
     const struct broker_config *cfg = broker_config_current(b);
-    controller_cfg cc = { .broker_id = b->set.node_id,
-                          .unclean_leader_election = cfg->unclean_leader_election_enable };
+    controller_cfg cc = {
+        .broker_id = b->set.node_id,
+        .unclean_leader_election = cfg->unclean_leader_election_enable,
+        .auto_leader_rebalance = cfg->auto_leader_rebalance_enable,
+        .imbalance_check_ms = cfg->leader_imbalance_check_interval_seconds * 1000,
+        .imbalance_pct = cfg->leader_imbalance_per_broker_percentage,
+    };
     controller_channel ch = controller_link_channel(b->ctl_link);
     b->controller = controller_start(&cc, md_zk_session(b->md), &ch, err, errlen);
     return b->controller ? 0 : -1;
@@ -67,7 +72,9 @@ static void stop_controller(broker *b, void *arg)
 
 void cluster_mode_leave(broker *b)
 {
+    cluster_controlled_shutdown(b);       /* leaders move while this broker still answers */
     atomic_store(&b->stopping, true);     /* data requests: NOT_LEADER_OR_FOLLOWER */
+    broker_answer_parked(b);              /* and the acks=all ones parked here (C37) */
     admin_run(b, stop_controller, NULL);
     char err[512];
     if (md_zk_leave(b->md, err, sizeof err) < 0)
@@ -117,6 +124,11 @@ void cluster_mode_stop(broker *b)
     b->controller = NULL;
     controller_link_free(b->ctl_link);
     b->ctl_link = NULL;
+}
+
+bool cluster_controller_active(const broker *b)
+{
+    return !atomic_load(&b->stopping) && b->controller && controller_is_active(b->controller);
 }
 
 bool broker_may_lead(broker *b)

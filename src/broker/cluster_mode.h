@@ -12,6 +12,9 @@
 /* After the listeners serve: this broker's controller candidate and its
  * channel to the brokers.  -1 with a message. */
 int cluster_mode_start(broker *b, char *err, size_t errlen);
+/* SIGTERM, before cluster_mode_leave: Kafka's controlled shutdown
+ * (controlled_shutdown.c), when controlled.shutdown.enable; bounded. */
+void cluster_controlled_shutdown(broker *b);
 /* Clean shutdown, first step: stop leading, resign as controller, remove
  * the registration so leaders move at once. */
 void cluster_mode_leave(broker *b);
@@ -20,6 +23,12 @@ void cluster_mode_stop(broker *b);
 /* The ZooKeeper session expired (store event thread): reconnect on the
  * admin thread. */
 void cluster_session_lost(broker *b);
+
+/* Is this broker's controller the active one (and the broker not
+ * leaving)?  The gate of the requests Kafka routes to the controller
+ * (AlterPartition, ControlledShutdown, ElectLeaders): NOT_CONTROLLER
+ * otherwise.  Any thread; b->controller is replaced on the admin thread. */
+bool cluster_controller_active(const broker *b);
 
 /* The fencing of every controller request (LeaderAndIsr, UpdateMetadata,
  * StopReplica), admin thread: STALE_CONTROLLER_EPOCH when the controller

@@ -180,6 +180,7 @@ static void *sender_main(void *arg)
                 s->tail = NULL;
             free(m->body);
             free(m);
+            pthread_cond_broadcast(&l->cond);      /* controller_link_drain */
             continue;
         }
         int64_t now = mono_ms();
@@ -192,6 +193,7 @@ static void *sender_main(void *arg)
             free_queue(s->head);
             s->head = s->tail = NULL;
             gone_since = 0;
+            pthread_cond_broadcast(&l->cond);
             continue;
         }
         if (!l->stop)
@@ -290,6 +292,27 @@ controller_channel controller_link_channel(controller_link *l)
     return (controller_channel){ .ctx = l, .leader_and_isr = ch_leader_and_isr,
                                  .update_metadata = ch_update_metadata,
                                  .stop_replica = ch_stop_replica };
+}
+
+void controller_link_drain(controller_link *l, int timeout_ms)
+{
+    if (!l)
+        return;
+    struct timespec until;
+    clock_gettime(CLOCK_REALTIME, &until);
+    until.tv_sec += timeout_ms / 1000;
+    until.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
+    until.tv_sec += until.tv_nsec / 1000000000L;
+    until.tv_nsec %= 1000000000L;
+    pthread_mutex_lock(&l->lock);
+    for (;;) {
+        bool empty = true;
+        for (int i = 0; i < l->ns && empty; i++)
+            empty = !l->s[i]->head;
+        if (empty || l->stop || pthread_cond_timedwait(&l->cond, &l->lock, &until) != 0)
+            break;
+    }
+    pthread_mutex_unlock(&l->lock);
 }
 
 void controller_link_free(controller_link *l)

@@ -16,6 +16,10 @@ typedef struct controller_link controller_link;
  * named listener (else their first).  NULL when out of memory. */
 controller_link *controller_link_new(struct cluster_md *md, const char *listener);
 controller_channel controller_link_channel(controller_link *l);
+/* Wait, at most timeout_ms, until every request queued so far has been
+ * delivered or dropped (a controlled shutdown of the controller itself,
+ * before it resigns). */
+void controller_link_drain(controller_link *l, int timeout_ms);
 /* Stop the senders (queued requests are dropped) and free.  Call after
  * controller_stop.  NULL: no-op. */
 void controller_link_free(controller_link *l);

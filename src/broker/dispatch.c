@@ -16,6 +16,9 @@ static const api_entry g_table[] = {
        .test_hook = true },
     {  6, 0, 8, handle_update_metadata, "inter-broker (cluster mode): partition states for Metadata",
        .test_hook = true },
+    {  7, 0, 3, handle_controlled_shutdown,
+       "inter-broker (cluster mode): to the active controller (else NOT_CONTROLLER); moves the "
+       "sender's leaderships away", .test_hook = true },
     {  8, 0, 9, handle_offset_commit, "group members and standalone (generation -1) commits" },
     {  9, 0, 9, handle_offset_fetch, "all topics (null); multi-group form (v8+)" },
     { 10, 0, 4, handle_find_coordinator, "groups; batched keys (v4); creates __consumer_offsets" },
@@ -35,6 +38,9 @@ static const api_entry g_table[] = {
     { 33, 0, 2, handle_alter_configs, "topic and broker resources" },
     { 37, 0, 3, handle_create_partitions, "validate_only" },
     { 42, 0, 2, handle_delete_groups, "" },
+    { 43, 0, 2, handle_elect_leaders, "to the active controller (else NOT_CONTROLLER): preferred and "
+                                      "unclean (offline partitions only); null = all partitions",
+      .test_hook = true },
     { 44, 0, 1, handle_incremental_alter_configs, "SET/DELETE/APPEND/SUBTRACT" },
     { 45, 0, 0, handle_alter_partition_reassignments,
        "to the active controller (else NOT_CONTROLLER); null replicas cancel (KIP-455)" },

@@ -62,5 +62,7 @@ void handle_delete_groups(kreq *rq);
 void handle_alter_partition(kreq *rq);
 void handle_alter_partition_reassignments(kreq *rq);
 void handle_list_partition_reassignments(kreq *rq);
+void handle_controlled_shutdown(kreq *rq);
+void handle_elect_leaders(kreq *rq);
 
 #endif

@@ -27,6 +27,7 @@
 
 #include "broker/admin.h"
 #include "broker/broker.h"
+#include "broker/cluster_mode.h"
 #include "broker/dispatch.h"
 #include "cluster/controller.h"
 #include "core/errors.h"
@@ -49,13 +50,6 @@ typedef struct ap_job {
     int32_t n;
 } ap_job;
 
-/* b->controller is replaced on the admin thread (session loss) and
- * stopped when the broker leaves the cluster (`stopping` set first). */
-static bool controller_active(const broker *b)
-{
-    return !atomic_load(&b->stopping) && b->controller && controller_is_active(b->controller);
-}
-
 /* Admin thread: one blocking controller call per partition. */
 static void work(admin_job *job)
 {
@@ -69,7 +63,7 @@ static void work(admin_job *job)
                                                       : KERR_UNKNOWN_TOPIC_OR_PARTITION;
             continue;
         }
-        if (!controller_active(b)) {
+        if (!cluster_controller_active(b)) {
             aj->resp->error_code = KERR_NOT_CONTROLLER;
             return;
         }
@@ -81,7 +75,12 @@ static void work(admin_job *job)
             aj->resp->error_code = it->error;   /* the whole request, as Kafka */
             return;
         }
-        if (it->error)
+        /* INELIGIBLE_REPLICA repeats every ISR round while a caught-up
+         * follower is shutting down or gone (C31): not worth a line each */
+        if (it->error == KERR_INELIGIBLE_REPLICA)
+            LOG_DBG("cluster", "AlterPartition from broker %d for %s-%d refused: %s",
+                    req->broker_id, it->topic, it->rp->partition_index, kerr_name(it->error));
+        else if (it->error)
             LOG_INF("cluster", "AlterPartition from broker %d for %s-%d refused: %s", req->broker_id,
                     it->topic, it->rp->partition_index, kerr_name(it->error));
     }
@@ -145,7 +144,7 @@ void handle_alter_partition(kreq *rq)
         kreq_fail_close(rq, "out of memory");
         return;
     }
-    if (!controller_active(b)) {
+    if (!cluster_controller_active(b)) {
         resp->error_code = KERR_NOT_CONTROLLER;
         kreq_respond(rq, resp);
         return;

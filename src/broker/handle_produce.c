@@ -143,7 +143,11 @@ static void produce_complete(delayed_op *op, enum delayed_reason why)
         else if (part_failed(pp))
             pp->out->error_code = KERR_KAFKA_STORAGE_ERROR;
         else if (!part_satisfied(pp))
-            pp->out->error_code = KERR_REQUEST_TIMED_OUT;
+            /* a leaving broker no longer leads it (controlled shutdown):
+             * retriable, and the producer goes to the new leader at once */
+            pp->out->error_code = why == DELAYED_EXPIRED && atomic_load(&broker_of(rq)->stopping)
+                                      ? KERR_NOT_LEADER_OR_FOLLOWER
+                                      : KERR_REQUEST_TIMED_OUT;
         else
             check_min_insync_after_append(pp);
     }

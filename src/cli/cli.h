@@ -116,8 +116,9 @@ extern const cli_opt_t cli_global_opts[];
 /* The command groups (one file each). */
 extern const cli_cmd_t cli_cmd_cluster, cli_cmd_topic, cli_cmd_produce,
     cli_cmd_consume, cli_cmd_group, cli_cmd_perf;
-/* Subcommands in files of their own. */
+/* `samsa cluster` subcommands in files of their own. */
 extern const cli_cmd_t cli_cmd_cluster_reassign;
+extern const cli_cmd_t cli_cmd_cluster_elect, cli_cmd_cluster_drain, cli_cmd_cluster_undrain;
 
 /* ---- args.c ----------------------------------------------------------------- */
 
@@ -196,6 +197,8 @@ rd_kafka_resp_err_t cli_list_offsets(cli_client_t *c, rd_kafka_topic_partition_l
  * it does not exist). Returns 0 with *out set (caller frees with
  * cli_meta_free), or an exit code after printing the error. */
 int cli_meta_get(cli_client_t *c, const char *topic, cli_meta_t **out);
+/* May the CLI send its own requests (security.protocol plaintext)? */
+int cli_plaintext(cli_client_t *c);
 
 /* One request frame (size prefix included) to host:port over plain TCP
  * and its answer (*resp malloc'd, after the size prefix), within the

@@ -270,8 +270,8 @@ oom:
 
 /* ---- the snapshot ------------------------------------------------------------------------ */
 
-/* Our own request is plaintext only. */
-static int plaintext(cli_client_t *c)
+/* Our own requests are plaintext only. */
+int cli_plaintext(cli_client_t *c)
 {
     char v[64];
     size_t n = sizeof v;
@@ -296,7 +296,7 @@ int cli_meta_get(cli_client_t *c, const char *topic, cli_meta_t **out)
 
     cli_meta_t *m = NULL;
     char err[256] = "";
-    if (plaintext(c)) {
+    if (cli_plaintext(c)) {
         char client_id[128];
         size_t n = sizeof client_id;
         if (rd_kafka_conf_get(rd_kafka_conf(c->rk), "client.id", client_id, &n) != RD_KAFKA_CONF_OK)

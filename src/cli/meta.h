@@ -93,4 +93,43 @@ void cli_meta_count(const cli_meta_t *m, cli_meta_counts_t *out);
 
 const cli_mbroker_t *cli_meta_broker(const cli_meta_t *m, int32_t id);
 
+/* ---- admin requests librdkafka 2.0.2 lacks (meta_wire.c, pure) ---- */
+
+/* One partition's ElectLeaders result (malloc'd strings; cli_elect_free). */
+typedef struct cli_elect {
+    char *topic;
+    int32_t partition;
+    int16_t error;
+    char *message;          /* NULL: none */
+} cli_elect_t;
+
+/* ElectLeaders v1 frame (size prefix included): type 0 preferred, 1
+ * unclean; topic NULL = every partition, else parts[nparts] of topic.
+ * The frame length, or 0 if buf is too small. */
+size_t cli_elect_encode_request(uint8_t *buf, size_t cap, int32_t corr, const char *client_id,
+                                int8_t type, const char *topic, const int32_t *parts, int nparts,
+                                int32_t timeout_ms);
+/* Decode its response (after the size prefix): the top-level error and
+ * every partition's result.  0, or -1 with a reason. */
+int cli_elect_decode(const uint8_t *p, size_t len, int32_t corr, int16_t *top, cli_elect_t **out,
+                     int *nout, char *err, size_t errlen);
+void cli_elect_free(cli_elect_t *v, int n);
+
+/* IncrementalAlterConfigs v0 frame altering one key of one resource
+ * (op 0 SET, 1 DELETE; value NULL for DELETE). */
+size_t cli_iac_encode_request(uint8_t *buf, size_t cap, int32_t corr, const char *client_id,
+                              int8_t resource_type, const char *resource_name, const char *key,
+                              int8_t op, const char *value);
+/* DescribeConfigs v0 frame asking one resource for one key, and its
+ * response: 0 with *value the key's value (malloc'd; NULL: absent), or -1
+ * with a reason (the resource's error too). */
+size_t cli_dc_encode_request(uint8_t *buf, size_t cap, int32_t corr, const char *client_id,
+                             int8_t resource_type, const char *resource_name, const char *key);
+int cli_dc_decode(const uint8_t *p, size_t len, int32_t corr, const char *key, char **value,
+                  char *err, size_t errlen);
+
+/* Its response: the resource's error and message (malloc'd or NULL). */
+int cli_iac_decode(const uint8_t *p, size_t len, int32_t corr, int16_t *error, char **message,
+                   char *err, size_t errlen);
+
 #endif

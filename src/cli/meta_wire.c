@@ -12,6 +12,11 @@
  *                       replica_nodes [int32], isr_nodes [int32],
  *                       offline_replicas [int32]]]
  *
+ * The same file encodes and decodes the admin requests the CLI sends itself
+ * because librdkafka 2.0.2 lacks them or would be slow: ElectLeaders v1,
+ * IncrementalAlterConfigs v0 and a one-key DescribeConfigs v0 (layouts
+ * beside their functions below).
+ *
  * The reader is sticky: the first short read sets `bad` and every later
  * read returns zeros, so the decoder checks once per element. Array counts
  * are checked against the bytes left (each element needs at least `min`
@@ -30,11 +35,7 @@ size_t cli_meta_encode_request(uint8_t *buf, size_t cap, int32_t correlation_id,
                                const char *client_id, const char *topic)
 {
     wbuf_t w = {buf, 0, cap, 0};
-    put32(&w, 0);                       /* size, patched below */
-    put16(&w, 3);                       /* api key: Metadata */
-    put16(&w, CLI_META_VERSION);
-    put32(&w, correlation_id);
-    putstr(&w, client_id);
+    frame_begin(&w, 3, CLI_META_VERSION, correlation_id, client_id);
     if (topic) {
         put32(&w, 1);
         putstr(&w, topic);
@@ -247,4 +248,207 @@ const cli_mbroker_t *cli_meta_broker(const cli_meta_t *m, int32_t id)
         if (m->brokers[k].id == id)
             return &m->brokers[k];
     return NULL;
+}
+
+/* ---- admin requests librdkafka 2.0.2 lacks ----------------------------------------- */
+
+/* Response header v0 (the correlation id) first; -1 when it is not ours. */
+static int check_corr(rbuf_t *r, int32_t corr, char *err, size_t errlen)
+{
+    int32_t got = get32(r);
+    if (r->bad || got != corr) {
+        snprintf(err, errlen, r->bad ? "truncated response" : "correlation id %d, expected %d",
+                 (int)got, (int)corr);
+        return -1;
+    }
+    return 0;
+}
+
+/* ElectLeaders v1 request: election_type int8, topic_partitions nullable
+ * [topic string, partitions [int32]], timeout_ms int32. */
+size_t cli_elect_encode_request(uint8_t *buf, size_t cap, int32_t corr, const char *client_id,
+                                int8_t type, const char *topic, const int32_t *parts, int nparts,
+                                int32_t timeout_ms)
+{
+    wbuf_t w = {buf, 0, cap, 0};
+    frame_begin(&w, 43, 1, corr, client_id);
+    put(&w, &type, 1);
+    if (!topic) {
+        put32(&w, -1);                  /* null: every partition */
+    } else {
+        put32(&w, 1);
+        putstr(&w, topic);
+        put32(&w, nparts);
+        for (int i = 0; i < nparts; i++)
+            put32(&w, parts[i]);
+    }
+    put32(&w, timeout_ms);
+    return wbuf_finish(&w);
+}
+
+void cli_elect_free(cli_elect_t *v, int n)
+{
+    for (int i = 0; v && i < n; i++) {
+        free(v[i].topic);
+        free(v[i].message);
+    }
+    free(v);
+}
+
+/* ElectLeaders v1 response: throttle_time_ms int32, error_code int16,
+ * replica_election_results [topic string, partition_result [partition_id
+ * int32, error_code int16, error_message nullable string]].  Minimal
+ * sizes: topic 2+4, partition 4+2+2. */
+int cli_elect_decode(const uint8_t *p, size_t len, int32_t corr, int16_t *top, cli_elect_t **out,
+                     int *nout, char *err, size_t errlen)
+{
+    rbuf_t r = {p, len, 0};
+    *out = NULL;
+    *nout = 0;
+    if (check_corr(&r, corr, err, errlen) < 0)
+        return -1;
+    get32(&r);
+    *top = get16(&r);
+    int32_t nt = getcount(&r, 6);
+    cli_elect_t *v = NULL;
+    int n = 0;
+    for (int32_t k = 0; k < nt && !r.bad; k++) {
+        char *topic = getstr(&r, 0);
+        int32_t np = getcount(&r, 8);
+        cli_elect_t *nv = r.bad ? NULL : realloc(v, ((size_t)n + (size_t)np + 1) * sizeof *v);
+        if (!nv) {
+            free(topic);
+            r.bad = 1;
+            break;
+        }
+        v = nv;
+        for (int32_t j = 0; j < np && !r.bad; j++) {
+            cli_elect_t *e = &v[n];
+            memset(e, 0, sizeof *e);
+            e->partition = get32(&r);
+            e->error = get16(&r);
+            e->message = getstr(&r, 1);
+            e->topic = strdup(topic);
+            n++;
+            if (!e->topic)
+                r.bad = 1;
+        }
+        free(topic);
+    }
+    if (r.bad) {
+        cli_elect_free(v, n);
+        snprintf(err, errlen, "ElectLeaders response does not decode");
+        return -1;
+    }
+    *out = v;
+    *nout = n;
+    return 0;
+}
+
+/* IncrementalAlterConfigs v0 request: resources [resource_type int8,
+ * resource_name string, configs [name string, config_operation int8,
+ * value nullable string]], validate_only bool. */
+size_t cli_iac_encode_request(uint8_t *buf, size_t cap, int32_t corr, const char *client_id,
+                              int8_t resource_type, const char *resource_name, const char *key,
+                              int8_t op, const char *value)
+{
+    wbuf_t w = {buf, 0, cap, 0};
+    frame_begin(&w, 44, 0, corr, client_id);
+    put32(&w, 1);
+    put(&w, &resource_type, 1);
+    putstr(&w, resource_name);
+    put32(&w, 1);
+    putstr(&w, key);
+    put(&w, &op, 1);
+    if (value)
+        putstr(&w, value);
+    else
+        put16(&w, -1);
+    uint8_t no = 0;
+    put(&w, &no, 1);
+    return wbuf_finish(&w);
+}
+
+/* IncrementalAlterConfigs v0 response: throttle_time_ms int32, responses
+ * [error_code int16, error_message nullable string, resource_type int8,
+ * resource_name string]: the first response's error and message. */
+int cli_iac_decode(const uint8_t *p, size_t len, int32_t corr, int16_t *error, char **message,
+                   char *err, size_t errlen)
+{
+    rbuf_t r = {p, len, 0};
+    *message = NULL;
+    if (check_corr(&r, corr, err, errlen) < 0)
+        return -1;
+    get32(&r);
+    int32_t n = getcount(&r, 7);
+    if (!r.bad && n < 1)
+        r.bad = 1;
+    *error = get16(&r);
+    *message = getstr(&r, 1);
+    if (r.bad) {
+        free(*message);
+        *message = NULL;
+        snprintf(err, errlen, "IncrementalAlterConfigs response does not decode");
+        return -1;
+    }
+    return 0;
+}
+
+/* DescribeConfigs v0 request for one key of one resource: resources
+ * [resource_type int8, resource_name string, configuration_keys [string]]. */
+size_t cli_dc_encode_request(uint8_t *buf, size_t cap, int32_t corr, const char *client_id,
+                             int8_t resource_type, const char *resource_name, const char *key)
+{
+    wbuf_t w = {buf, 0, cap, 0};
+    frame_begin(&w, 32, 0, corr, client_id);
+    put32(&w, 1);
+    put(&w, &resource_type, 1);
+    putstr(&w, resource_name);
+    put32(&w, 1);
+    putstr(&w, key);
+    return wbuf_finish(&w);
+}
+
+/* DescribeConfigs v0 response: throttle_time_ms int32, results
+ * [error_code int16, error_message nullable string, resource_type int8,
+ * resource_name string, configs [name string, value nullable string,
+ * read_only bool, is_default bool, is_sensitive bool]].  *value: key's
+ * value (malloc'd; NULL when absent or null).  Minimal sizes: result
+ * 2+2+1+2+4, config 2+2+3. */
+int cli_dc_decode(const uint8_t *p, size_t len, int32_t corr, const char *key, char **value,
+                  char *err, size_t errlen)
+{
+    rbuf_t r = {p, len, 0};
+    *value = NULL;
+    if (check_corr(&r, corr, err, errlen) < 0)
+        return -1;
+    get32(&r);
+    int32_t n = getcount(&r, 11);
+    if (!r.bad && n != 1)
+        r.bad = 1;
+    int16_t e = get16(&r);
+    free(getstr(&r, 1));
+    take(&r, 1);
+    free(getstr(&r, 0));
+    int32_t nc = getcount(&r, 7);
+    for (int32_t i = 0; i < nc && !r.bad; i++) {
+        char *name = getstr(&r, 0);
+        char *v = getstr(&r, 1);
+        take(&r, 3);
+        if (!r.bad && name && !strcmp(name, key) && !*value)
+            *value = v;
+        else
+            free(v);
+        free(name);
+    }
+    if (r.bad || e) {
+        free(*value);
+        *value = NULL;
+        if (r.bad)
+            snprintf(err, errlen, "DescribeConfigs response does not decode");
+        else
+            snprintf(err, errlen, "DescribeConfigs: error %d", (int)e);
+        return -1;
+    }
+    return 0;
 }

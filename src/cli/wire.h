@@ -82,6 +82,18 @@ static inline void put_cstr(wbuf_t *w, const char *s)
     put(w, s, n);
 }
 
+/* A request frame's size placeholder and header v1 (api key, version,
+ * correlation id, client id); wbuf_finish patches the size. */
+static inline void frame_begin(wbuf_t *w, int16_t key, int16_t version, int32_t corr,
+                               const char *client_id)
+{
+    put32(w, 0);
+    put16(w, key);
+    put16(w, version);
+    put32(w, corr);
+    putstr(w, client_id);
+}
+
 /* Patch the int32 size prefix of a frame starting at buf; the frame length
  * or 0 when it did not fit. */
 static inline size_t wbuf_finish(wbuf_t *w)

@@ -27,6 +27,10 @@
  *       the admin operations) gets NOT_CONTROLLER.
  *   C12 a broker that re-registered (new broker epoch) is first handled
  *       as failed (leaders move away, it leaves the ISR), then as joined.
+ *   C30-C36 (who may lead: controlled shutdown, drained brokers,
+ *       preferred and unclean elections) are in controller_leaders.c,
+ *       controller_shutdown.c and controller_elect.c; compute() and
+ *       handle_alter apply C30, C31 and C34 through their helpers.
  */
 #include "cluster/controller.h"
 #include "cluster/controller_int.h"
@@ -42,6 +46,7 @@
 #include "cluster/election.h"
 #include "cluster/zk_damage.h"
 #include "core/arena.h"
+#include "core/clock.h"
 #include "core/errors.h"
 #include "core/log.h"
 
@@ -113,6 +118,8 @@ static void on_zk_event(zk_session *s, enum zk_event what, const char *path, voi
         post(c, EV_TOPICS, NULL, NULL);
     else if (!strcmp(path, ZK_PATH_DELETE_TOPICS) && what == ZKE_CHILD)
         post(c, EV_DELETES, NULL, NULL);
+    else if (!strcmp(path, ZK_PATH_CONFIG_CHANGES) && what == ZKE_CHILD)
+        post(c, EV_CONFIG_CHANGES, NULL, NULL);   /* drained brokers (C34) */
     else if (what == ZKE_CHANGED && !strncmp(path, topics_prefix, sizeof topics_prefix - 1) &&
              !strchr(path + sizeof topics_prefix - 1, '/'))
         post(c, EV_TOPIC_CHANGED, path + sizeof topics_prefix - 1, NULL);
@@ -168,6 +175,7 @@ static void forget_all(controller *c)
     c->ntopics = 0;
     c->brokers = NULL;
     c->nbrokers = 0;
+    ctl_leaders_forget(c);
 }
 
 const cbroker *ctl_live_broker(const controller *c, int32_t id)
@@ -335,30 +343,39 @@ static int load_state(controller *c, const ctopic *t, int32_t i, cpart *p)
     return 0;
 }
 
-/* The topic's unclean.leader.election.enable: its /config/topics/T entry,
- * else the broker default. */
-static bool topic_unclean(controller *c, const char *name)
+/* The boolean `key` of the config znode at path (a /config/topics/T or
+ * /config/brokers/N entry); dflt when absent or unreadable. */
+bool ctl_config_bool(controller *c, const char *path, const char *key, bool dflt)
 {
-    char path[ZKL_MAX_PATH], *data, err[160];
+    char *data, err[160];
     size_t len;
-    bool v = c->cfg.unclean_leader_election;
+    bool v = dflt;
     zk_stat st;
-    if (zkl_path_topic_config(path, sizeof path, name) < 0 ||
-        zk_get(c->zs, path, false, &data, &len, &st) != ZKR_OK)
+    if (zk_get(c->zs, path, false, &data, &len, &st) != ZKR_OK)
         return v;
     zkl_config cfg;
     if (zkl_config_decode(data, len, &cfg, err, sizeof err) == 0) {
         report_repaired(c, path);
         for (int i = 0; i < cfg.n; i++)
-            if (!strcmp(cfg.keys[i], "unclean.leader.election.enable"))
+            if (!strcmp(cfg.keys[i], key))
                 v = !strcmp(cfg.values[i], "true");
         zkl_config_free(&cfg);
     } else {
-        report_damaged(c, path, &st, err, "unclean.leader.election.enable taken from the broker",
-                       false);
+        report_damaged(c, path, &st, err, "its settings taken from the broker's defaults", false);
     }
     free(data);
     return v;
+}
+
+/* The topic's unclean.leader.election.enable: its /config/topics/T entry,
+ * else the broker default. */
+static bool topic_unclean(controller *c, const char *name)
+{
+    char path[ZKL_MAX_PATH];
+    if (zkl_path_topic_config(path, sizeof path, name) < 0)
+        return c->cfg.unclean_leader_election;
+    return ctl_config_bool(c, path, "unclean.leader.election.enable",
+                           c->cfg.unclean_leader_election);
 }
 
 /* (Re)load topic `name`: assignment (data watch armed), configs, and the
@@ -441,6 +458,16 @@ id_set ctl_assigned(const ctopic *t, int32_t i)
     return (id_set){ t->a.replicas[i], t->a.nreplicas[i] };
 }
 
+int ctl_live_assigned(const controller *c, const ctopic *t, int32_t i, int32_t *out)
+{
+    int n = 0;
+    id_set as = ctl_assigned(t, i);
+    for (int k = 0; k < as.n && n < ZKL_MAX_REPLICAS; k++)
+        if (ctl_live_broker(c, as.v[k]))
+            out[n++] = as.v[k];
+    return n;
+}
+
 /* The ISR without every member that is not live (C10: the last is kept).
  * The leader goes last, so when every member died at once the one kept is
  * the leader, which has every acknowledged record (acks=1 included). */
@@ -474,23 +501,23 @@ static bool compute(const controller *c, const ctopic *t, int32_t i, zkl_partiti
     const cpart *p = &t->parts[i];
     /* the live brokers that matter: the live assigned replicas */
     int32_t live[ZKL_MAX_REPLICAS];
-    int nlive = 0;
-    id_set as0 = ctl_assigned(t, i);
-    for (int k = 0; k < as0.n && nlive < ZKL_MAX_REPLICAS; k++)
-        if (ctl_live_broker(c, as0.v[k]))
-            live[nlive++] = as0.v[k];
-    id_set lv = { live, nlive };
+    id_set lv = { live, ctl_live_assigned(c, t, i, live) };
     if (p->bad)
         return false;
     if (!p->has_state) {
         memset(ns, 0, sizeof *ns);
         id_set as = ctl_assigned(t, i);
-        for (int k = 0; k < as.n; k++)
-            if (id_set_has(lv, as.v[k]))
+        for (int k = 0; k < as.n; k++)        /* C31: not the brokers shutting down */
+            if (id_set_has(lv, as.v[k]) && !ctl_is_shutting_down(c, as.v[k]))
                 ns->isr[ns->nisr++] = as.v[k];
+        for (int k = 0; k < as.n && !ns->nisr; k++)
+            if (id_set_has(lv, as.v[k]))
+                ns->isr[ns->nisr++] = as.v[k];     /* ... unless only they are live */
         if (!ns->nisr)
             return false;        /* no live replica: stays New until one joins */
-        ns->leader = ns->isr[0];
+        ns->leader = ctl_elect_offline(c, t, i, (id_set){ ns->isr, ns->nisr }, lv, false, NULL);
+        if (ns->leader < 0)
+            ns->leader = ns->isr[0];             /* only brokers shutting down: still one */
         ns->leader_epoch = 0;
         return true;
     }
@@ -505,8 +532,9 @@ static bool compute(const controller *c, const ctopic *t, int32_t i, zkl_partiti
     }
     bool unclean = false;
     /* C5: from the ISR unless the topic allows unclean election */
-    int32_t leader = election_offline(ctl_assigned(t, i), (id_set){ st->isr, st->nisr }, lv,
-                                      t->unclean, &unclean);
+    /* C30, C34: never a broker in controlled shutdown; a drained one last */
+    int32_t leader = ctl_elect_offline(c, t, i, (id_set){ st->isr, st->nisr }, lv, t->unclean,
+                                       &unclean);
     if (leader < 0) {
         ns->nisr = isr_without_dead(c, st, ns->isr);     /* C10 */
         if (st->leader < 0 && ns->nisr == st->nisr)
@@ -986,7 +1014,7 @@ static int become_controller(controller *c)
         r = ctl_load_topic(c, names[i], &t);
     }
     zk_free_strings(names, n);
-    if (r < 0 || ctl_reconcile(c, NULL) < 0)
+    if (r < 0 || ctl_leaders_load(c) < 0 || ctl_reconcile(c, NULL) < 0)
         return -1;
     int32_t all[CTL_MAX_BROKERS];
     int nall = ctl_live_ids(c, all);
@@ -1228,6 +1256,9 @@ static int16_t handle_alter(controller *c, void *arg)
             return KERR_INVALID_REQUEST;
         if (!ctl_live_broker(c, r->isr[i]))
             return KERR_INELIGIBLE_REPLICA;       /* C7's other half: only live members */
+        if (ctl_is_shutting_down(c, r->isr[i]) &&
+            !id_set_has((id_set){ p->st.isr, p->st.nisr }, r->isr[i]))
+            return KERR_INELIGIBLE_REPLICA;       /* C31: it does not come back while leaving */
         has_leader |= r->isr[i] == r->broker_id;
     }
     if (!has_leader)
@@ -1286,6 +1317,10 @@ static void handle(controller *c, ev *e)
         if (active)
             handle_deletes(c);
         break;
+    case EV_CONFIG_CHANGES:
+        if (active)
+            ctl_leaders_config_changed(c);
+        break;
     case EV_STOP:
         break;
     }
@@ -1297,13 +1332,13 @@ static void *run(void *arg)
     for (;;) {
         pthread_mutex_lock(&c->lock);
         bool timed_out = false;
+        /* two timers: the election retry, and the periodic tasks */
+        int64_t elect_at = c->retry_elect ? mono_ms() + ELECT_RETRY_MS : INT64_MAX;
+        int64_t tick_at = ctl_timer_next(c);
+        int64_t wake = elect_at < tick_at ? elect_at : tick_at;
         while (!c->head && !timed_out) {
-            if (c->retry_elect) {
-                struct timespec until;
-                clock_gettime(CLOCK_MONOTONIC, &until);
-                until.tv_nsec += ELECT_RETRY_MS * 1000000L;
-                until.tv_sec += until.tv_nsec / 1000000000L;
-                until.tv_nsec %= 1000000000L;
+            if (wake != INT64_MAX) {
+                struct timespec until = { (time_t)(wake / 1000), (long)(wake % 1000) * 1000000L };
                 timed_out = pthread_cond_timedwait(&c->cond, &c->lock, &until) == ETIMEDOUT;
             } else {
                 pthread_cond_wait(&c->cond, &c->lock);
@@ -1317,11 +1352,15 @@ static void *run(void *arg)
         }
         pthread_mutex_unlock(&c->lock);
         if (!e) {
-            handle_elect(c);     /* the retry timer */
+            if (mono_ms() >= elect_at)
+                handle_elect(c);     /* the retry timer */
+            ctl_timer_run(c);
             continue;
         }
         bool stop = e->type == EV_STOP;
         handle(c, e);
+        if (!stop)
+            ctl_timer_run(c);        /* a busy queue does not starve the timers */
         free(e->arg);
         free(e);
         if (stop)

@@ -30,6 +30,9 @@
 typedef struct controller_cfg {
     int32_t broker_id;                 /* this broker's broker.id */
     bool unclean_leader_election;      /* unclean.leader.election.enable (broker default) */
+    bool auto_leader_rebalance;        /* auto.leader.rebalance.enable */
+    int64_t imbalance_check_ms;        /* leader.imbalance.check.interval.seconds * 1000 */
+    int imbalance_pct;                 /* leader.imbalance.per.broker.percentage */
 } controller_cfg;
 
 /* How the controller reaches brokers.  Called on the controller thread;
@@ -127,5 +130,37 @@ typedef struct controller_ongoing {
 int16_t controller_list_reassignments(controller *c, const controller_reassign_filter *f, int nf,
                                       controller_ongoing **out, int *n);
 void controller_ongoing_free(controller_ongoing *v, int n);
+/* A partition named in an answer (malloc'd name; controller_tps_free). */
+typedef struct controller_tp {
+    char *topic;
+    int32_t partition;
+    int16_t error;               /* controller_elect_leaders: the partition's result */
+    const char *message;         /* ... and its message (static), NULL when none */
+} controller_tp;
+
+void controller_tps_free(controller_tp *v, int n);
+
+/* ControlledShutdown from broker_id (docs/controller.md, C30-C32): the
+ * broker is recorded as shutting down for its current registration (never
+ * chosen as leader again until it re-registers or goes), the leadership of
+ * every replicated partition it leads moves to another live ISR member
+ * (it leaves that ISR), it leaves the ISR of the partitions it follows,
+ * and the brokers are told.  *remaining (malloc'd): the replicated
+ * partitions it still leads (no other eligible ISR member).  Errors:
+ * NOT_CONTROLLER; BROKER_NOT_AVAILABLE when broker_id is not live;
+ * STALE_BROKER_EPOCH when broker_epoch (-1: not checked) is not its
+ * registration's. */
+int16_t controller_controlled_shutdown(controller *c, int32_t broker_id, int64_t broker_epoch,
+                                       controller_tp **remaining, int *nremaining);
+
+/* ElectLeaders (API 43): election type 0 PREFERRED, 1 UNCLEAN; want NULL
+ * = every partition, else nwant partitions (their error and message set
+ * on return).  With want NULL, *all (malloc'd) receives every partition
+ * with its result.  Top-level errors: NOT_CONTROLLER, INVALID_REQUEST (an
+ * unknown election type). */
+#define CTL_ELECT_PREFERRED 0
+#define CTL_ELECT_UNCLEAN 1
+int16_t controller_elect_leaders(controller *c, int8_t type, controller_tp *want, int nwant,
+                                 controller_tp **all, int *nall);
 
 #endif

@@ -23,7 +23,7 @@
 #define CTL_MAX_BROKERS 4096      /* live brokers the controller tracks */
 
 enum ev_type { EV_ELECT, EV_BROKERS, EV_TOPICS, EV_TOPIC_CHANGED, EV_DELETES, EV_EXPIRED,
-               EV_CALL, EV_STOP };
+               EV_CALL, EV_STOP, EV_CONFIG_CHANGES };
 
 /* A function run on the controller thread for a caller that waits: see
  * ctl_call. */
@@ -84,6 +84,14 @@ struct controller {
     ctopic *topics;
     int ntopics;
     zk_damage damaged;           /* znodes found damaged (its own lock) */
+    /* leadership operations (controller_leaders.c; C30-C39) */
+    int32_t shutting[CTL_MAX_BROKERS];       /* brokers in controlled shutdown (C30) */
+    int64_t shutting_epoch[CTL_MAX_BROKERS]; /* ... for this registration only */
+    int nshutting;
+    int32_t drained[CTL_MAX_BROKERS];        /* samsa.leadership.drained=true (C34) */
+    int ndrained;
+    int64_t next_rebalance_ms;               /* mono_ms of the next imbalance check */
+    int64_t next_drain_check_ms;             /* ... of the next look at drained leaders */
 };
 
 /* Any thread: run fn(c, arg) on the controller thread and wait for it;
@@ -101,6 +109,10 @@ int ctl_live_ids(const controller *c, int32_t *out);
 ctopic *ctl_find_topic(controller *c, const char *name);
 /* Partition i's assigned replicas. */
 id_set ctl_assigned(const ctopic *t, int32_t i);
+/* Its live assigned replicas into out[ZKL_MAX_REPLICAS]; their count. */
+int ctl_live_assigned(const controller *c, const ctopic *t, int32_t i, int32_t *out);
+/* The boolean `key` of the config znode at path; dflt when absent. */
+bool ctl_config_bool(controller *c, const char *path, const char *key, bool dflt);
 
 /* Stop acting as controller; retry: run for election again shortly. */
 void ctl_resign(controller *c, const char *why, bool retry);
@@ -135,5 +147,38 @@ void ctl_flush(controller *c, const int32_t *fresh, int nfresh, int flags);
  * becoming controller, and when brokers come and go).  -1 after resigning. */
 int ctl_reassign_check(controller *c, ctopic *t, int32_t p);
 int ctl_reassign_resume(controller *c);
+
+/* ---- leadership operations (controller_leaders.c) ---- */
+
+/* The brokers never chosen as leader (live, in controlled shutdown: C30)
+ * and those chosen only as a last resort (drained: C34), into
+ * buf[CTL_MAX_BROKERS]. */
+id_set ctl_excluded(const controller *c, int32_t *buf);
+id_set ctl_avoided(const controller *c);
+bool ctl_is_shutting_down(const controller *c, int32_t id);
+bool ctl_is_drained(const controller *c, int32_t id);
+/* The leader an offline partition i gets (the rule of compute()), with
+ * C30 and C34 applied; -1 when none. */
+int32_t ctl_elect_offline(const controller *c, const ctopic *t, int32_t i, id_set isr,
+                          id_set live, bool unclean, bool *unclean_out);
+/* Move partition i's leadership to `leader` (in its ISR), epoch + 1,
+ * optionally dropping `drop` from the ISR (-1: none).  0 written, 1 gave
+ * up (the state kept moving or no longer allows it), -1 resigned. */
+int ctl_move_leader(controller *c, ctopic *t, int32_t i, int32_t leader, int32_t drop);
+/* A preferred election for partition i (C33): *err KERR_NONE (moved),
+ * ELECTION_NOT_NEEDED, PREFERRED_LEADER_NOT_AVAILABLE or
+ * UNKNOWN_TOPIC_OR_PARTITION (no state yet).  -1 after resigning. */
+int ctl_elect_preferred(controller *c, ctopic *t, int32_t i, int16_t *err);
+/* After winning: read the drained brokers (watching /config/changes). -1
+ * after resigning. */
+int ctl_leaders_load(controller *c);
+/* /config/changes moved: re-read the drained brokers and act on changes. */
+void ctl_leaders_config_changed(controller *c);
+/* The periodic tasks (auto leader rebalance): the mono_ms at which the
+ * next is due (INT64_MAX: none), and run those due. */
+int64_t ctl_timer_next(const controller *c);
+void ctl_timer_run(controller *c);
+/* Forget the leadership state (on resigning). */
+void ctl_leaders_forget(controller *c);
 
 #endif

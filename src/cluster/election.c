@@ -61,3 +61,41 @@ int election_isr_without(id_set isr, int32_t gone, int32_t *out)
             out[n++] = isr.v[i];
     return n;
 }
+
+int32_t election_first_eligible(id_set assignment, id_set isr, id_set live, id_set excluded,
+                                id_set avoid)
+{
+    int32_t fallback = -1;
+    for (int i = 0; i < assignment.n; i++) {
+        int32_t id = assignment.v[i];
+        if (!id_set_has(live, id) || !id_set_has(isr, id) || id_set_has(excluded, id))
+            continue;
+        if (!id_set_has(avoid, id))
+            return id;
+        if (fallback < 0)
+            fallback = id;
+    }
+    return fallback;
+}
+
+int32_t election_offline_avoiding(id_set assignment, id_set isr, id_set live, id_set excluded,
+                                  id_set avoid, bool unclean_enabled, bool *unclean_out)
+{
+    if (unclean_out)
+        *unclean_out = false;
+    int32_t leader = election_first_eligible(assignment, isr, live, excluded, avoid);
+    if (leader >= 0 || !unclean_enabled)
+        return leader;
+    /* unclean: any live replica, as if all were in the ISR */
+    leader = election_first_eligible(assignment, assignment, live, excluded, avoid);
+    if (leader >= 0 && unclean_out)
+        *unclean_out = true;
+    return leader;
+}
+
+bool election_imbalanced(int preferred, int not_led, int pct)
+{
+    if (preferred <= 0 || not_led <= 0)
+        return false;
+    return (int64_t)not_led * 100 > (int64_t)pct * preferred;
+}

@@ -44,6 +44,25 @@ int32_t election_controlled_shutdown(id_set assignment, id_set isr, id_set live,
                                      id_set shutting_down);
 int32_t election_reassignment(id_set target, id_set isr, id_set live);
 
+/* Leadership operations (docs/controller.md, C30-C39).  `excluded`: never
+ * chosen (brokers in controlled shutdown, C30); `avoid`: chosen only when
+ * no other replica qualifies (drained brokers, C34: availability first).
+ *
+ * The first assigned replica that is live, in the ISR and not excluded,
+ * one outside `avoid` first; -1 if none.  The clean half of every
+ * election Samsa runs: offline, controlled shutdown and drain. */
+int32_t election_first_eligible(id_set assignment, id_set isr, id_set live, id_set excluded,
+                                id_set avoid);
+/* election_offline with the sets above: clean first; when no ISR member
+ * qualifies and unclean is enabled, the first live assigned replica not
+ * excluded (again outside `avoid` first), with *unclean_out set. */
+int32_t election_offline_avoiding(id_set assignment, id_set isr, id_set live, id_set excluded,
+                                  id_set avoid, bool unclean_enabled, bool *unclean_out);
+/* Kafka's auto-rebalance trigger for one broker: of the `preferred`
+ * partitions whose preferred (first) replica it is, `not_led` are led by
+ * another broker; imbalanced when not_led / preferred exceeds pct %. */
+bool election_imbalanced(int preferred, int not_led, int pct);
+
 /* The ISR after `gone` stops being in sync (it died, or was shut down):
  * `gone` is removed unless it is the last member, as Kafka keeps the last
  * in-sync replica recorded so that an offline partition can come back

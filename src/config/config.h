@@ -165,6 +165,13 @@ struct broker_config {
     bool auto_create_topics_enable;
     bool delete_topic_enable;
     bool controlled_shutdown_enable;
+    int32_t controlled_shutdown_max_retries;
+    int64_t controlled_shutdown_retry_backoff_ms;
+    int32_t controller_socket_timeout_ms;
+    bool auto_leader_rebalance_enable;
+    int64_t leader_imbalance_check_interval_seconds;
+    int32_t leader_imbalance_per_broker_percentage;
+    bool samsa_leadership_drained;      /* per-broker dynamic; read by the controller */
     int32_t num_partitions;
     int32_t default_replication_factor;
     char *compression_type;

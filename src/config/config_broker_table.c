@@ -166,6 +166,25 @@ const struct cfg_def cfg_broker_defs[] = {
       .doc = "Replication factor of auto-created topics and of topics created with -1." },
     { K("controlled.shutdown.enable", BOOLEAN, "true"), RO, MED, F(controlled_shutdown_enable),
       .doc = "Hand over leadership before shutting down (no effect on a single node)." },
+    { K("controlled.shutdown.max.retries", INT, "3"), MIN(0), RO, MED,
+      F(controlled_shutdown_max_retries),
+      .doc = "ControlledShutdown attempts while the controller answers that partitions remain led "
+             "here or cannot be reached; then the broker leaves anyway." },
+    { K("controlled.shutdown.retry.backoff.ms", LONG, "5000"), MIN(0), RO, MED,
+      F(controlled_shutdown_retry_backoff_ms),
+      .doc = "Pause between ControlledShutdown attempts." },
+    { K("controller.socket.timeout.ms", INT, "30000"), MIN(1), RO, MED,
+      F(controller_socket_timeout_ms),
+      .doc = "Bound of one broker-to-controller call (ControlledShutdown): connecting and the answer." },
+    { K("auto.leader.rebalance.enable", BOOLEAN, "true"), RO, HI, F(auto_leader_rebalance_enable),
+      .doc = "The controller moves leadership back to preferred replicas when a broker's share of "
+             "preferred partitions led elsewhere exceeds leader.imbalance.per.broker.percentage." },
+    { K("leader.imbalance.check.interval.seconds", LONG, "300"), MIN(1), RO, HI,
+      F(leader_imbalance_check_interval_seconds),
+      .doc = "How often the controller checks the leader imbalance." },
+    { K("leader.imbalance.per.broker.percentage", INT, "10"), R(0, 100), RO, HI,
+      F(leader_imbalance_per_broker_percentage),
+      .doc = "Share (%) of a broker's preferred partitions that may be led elsewhere before a rebalance." },
     { K("compression.type", STRING, "producer"), CW, HI, F(compression_type),
       .enums = compression_types,
       .doc = "Final compression of stored batches; producer keeps what the producer sent." },
@@ -428,6 +447,11 @@ const struct cfg_def cfg_broker_defs[] = {
              "raises to its hard limit at startup); the other half is left to sockets.",
       .note = "Kafka keeps every segment's files open (3 per segment) and needs ulimit -n above that; Samsa "
               "bounds its descriptors. Index files are not held open at all." },
+    { K("samsa.leadership.drained", BOOLEAN, "false"), PB, MED, F(samsa_leadership_drained),
+      .doc = "Samsa: maintenance mode of this broker (set per broker, dynamically, by `samsa cluster "
+             "drain`/`undrain`): the controller moves its leaderships to other in-sync replicas and "
+             "does not choose it as leader while another eligible in-sync replica exists. It stays a "
+             "replica and in the ISR." },
     { K("samsa.test.hooks.enable", BOOLEAN, "false"), RO, LOW, F(samsa_test_hooks_enable),
       .doc = "Samsa, TEST ONLY: serve LeaderAndIsr (API key 4) from any client, so tests can mark a "
              "partition as led by another broker and register that broker's endpoint. Never enable "

@@ -1,6 +1,7 @@
 /*
- * fuzz_cli_meta.c - the CLI's Metadata v7 response decoder
- * (src/cli/meta_wire.c): bytes from whatever answers on the address a
+ * fuzz_cli_meta.c - the CLI's own response decoders (src/cli/meta_wire.c):
+ * Metadata v7, and ElectLeaders v1, IncrementalAlterConfigs v0 and
+ * DescribeConfigs v0 on the same bytes: whatever answers on the address a
  * cluster advertises.
  *
  * Input: the response after its size prefix, correlation id 1 first (seeds
@@ -10,8 +11,10 @@
  * Oracle: the decoder returns a snapshot or NULL with a reason (never
  * crashes, never leaks); a snapshot is sorted (brokers by id, topics by
  * name, partitions by id), every array it counts is there, and the health
- * counts stay within the partition count.
+ * counts stay within the partition count.  The admin decoders return 0 or
+ * -1 with a reason; on 0 every result has its topic.
  */
+#include <stdlib.h>
 #include <string.h>
 
 #include "cli/meta.h"
@@ -19,9 +22,34 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
+static void admin_decoders(const uint8_t *data, size_t size)
+{
+    char err[256], *msg = NULL;
+    int16_t top, e;
+    cli_elect_t *v = NULL;
+    int n = -1;
+    if (cli_elect_decode(data, size, 1, &top, &v, &n, err, sizeof err) == 0) {
+        FUZZ_ASSERT(n >= 0 && (n == 0 || v), "results missing");
+        for (int i = 0; i < n; i++)
+            FUZZ_ASSERT(v[i].topic != NULL, "result %d without topic", i);
+        cli_elect_free(v, n);
+    } else {
+        FUZZ_ASSERT(err[0] && v == NULL && n == 0, "failure without reason or with results");
+    }
+    if (cli_iac_decode(data, size, 1, &e, &msg, err, sizeof err) == 0)
+        free(msg);
+    else
+        FUZZ_ASSERT(err[0] && msg == NULL, "failure without reason");
+    if (cli_dc_decode(data, size, 1, "samsa.leadership.drained", &msg, err, sizeof err) == 0)
+        free(msg);
+    else
+        FUZZ_ASSERT(err[0] && msg == NULL, "failure without reason");
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     char err[256];
+    admin_decoders(data, size);
     cli_meta_t *m = cli_meta_decode(data, size, 1, err, sizeof err);
     if (!m) {
         FUZZ_ASSERT(strstr(err, "Metadata v7") != NULL, "no reason: '%s'", err);

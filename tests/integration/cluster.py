@@ -61,8 +61,12 @@ class Cluster:
         self._zkc = None
         Path(workdir).mkdir(parents=True, exist_ok=True)
         for i in range(n):
+            # a short controlled-shutdown backoff: stopping a whole cluster
+            # at once leaves the last brokers with partitions nobody else can
+            # lead, which they retry (Kafka's default is 5000 ms)
             ov = {"node.id": i, "zookeeper.connect": self.connect,
-                  "zookeeper.session.timeout.ms": session_timeout_ms}
+                  "zookeeper.session.timeout.ms": session_timeout_ms,
+                  "controlled.shutdown.retry.backoff.ms": 200}
             ov.update(overrides or {})
             ov.update((broker_overrides or {}).get(i, {}))
             self.brokers.append(Broker(workdir, port=free_port(), overrides=ov,

@@ -22,6 +22,7 @@ API_VERSIONS, CREATE_TOPICS, DELETE_TOPICS, DELETE_RECORDS = 18, 19, 20, 21
 INIT_PRODUCER_ID, DESCRIBE_CONFIGS, ALTER_CONFIGS = 22, 32, 33
 INCREMENTAL_ALTER_CONFIGS, DESCRIBE_CLUSTER = 44, 60
 ALTER_PARTITION_REASSIGNMENTS, LIST_PARTITION_REASSIGNMENTS = 45, 46
+CONTROLLED_SHUTDOWN, ELECT_LEADERS = 7, 43
 
 # First flexible version of each API we speak (header v2 / response header v1).
 FLEX_FROM = {
@@ -29,6 +30,7 @@ FLEX_FROM = {
     CREATE_TOPICS: 5, DELETE_TOPICS: 4, DELETE_RECORDS: 2, INIT_PRODUCER_ID: 2,
     DESCRIBE_CONFIGS: 4, ALTER_CONFIGS: 2, INCREMENTAL_ALTER_CONFIGS: 1,
     DESCRIBE_CLUSTER: 0, ALTER_PARTITION_REASSIGNMENTS: 0, LIST_PARTITION_REASSIGNMENTS: 0,
+    CONTROLLED_SHUTDOWN: 3, ELECT_LEADERS: 2,
 }
 
 NONE = 0
@@ -1370,3 +1372,44 @@ def offset_delete(conn, group_id, topics, version=0):
         for p, err in parts:
             d["partitions"][(t, p)] = err
     return d
+
+
+def elect_leaders(conn, election_type, partitions, version=2, timeout_ms=60000):
+    """ElectLeaders: partitions {topic: [p, ...]} or None (= all).  Returns
+    (top-level error or None for v0, {(topic, p): (error, message)})."""
+    flex = is_flexible(ELECT_LEADERS, version)
+    w = W(flex)
+    if version >= 1:
+        w.i8(election_type)
+    items = None if partitions is None else list(partitions.items())
+    w.array(items, lambda w, tp: w.string(tp[0]).array(tp[1], lambda w, p: w.i32(p)).tags())
+    w.i32(timeout_ms).tags()
+    r = conn.call(ELECT_LEADERS, version, w.done())
+    r.i32()
+    top = r.i16() if version >= 1 else None
+    out = {}
+
+    def part(r, topic):
+        pid, err, msg = r.i32(), r.i16(), r.string()
+        r.tags()
+        out[(topic, pid)] = (err, msg)
+
+    def topic(r):
+        name = r.string()
+        r.array(lambda r: part(r, name))
+        r.tags()
+    r.array(topic)
+    r.tags()
+    return top, out
+
+
+def controlled_shutdown(conn, broker_id, broker_epoch=-1, version=3):
+    """ControlledShutdown.  Returns (error, [(topic, partition) remaining])."""
+    w = W(is_flexible(CONTROLLED_SHUTDOWN, version)).i32(broker_id)
+    if version >= 2:
+        w.i64(broker_epoch)
+    w.tags()
+    r = conn.call(CONTROLLED_SHUTDOWN, version, w.done())
+    err = r.i16()
+    rem = r.array(lambda r: (r.string(), r.i32(), r.tags())[:2])
+    return err, rem

@@ -36,7 +36,7 @@ def test_cluster_info(cli, broker):
     create_topic(broker.bootstrap, "ci-b", 2)
     j = cli.ok("cluster", "info", "--json").json()
     assert j["brokers"] == [{"id": 0, "host": "127.0.0.1", "port": broker.port, "rack": None,
-                             "controller": True}]
+                             "controller": True, "drained": False}]
     assert j["controller_id"] == 0
     assert re.fullmatch(r"[A-Za-z0-9_-]{22}", j["cluster_id"]), j
     assert j["topics"] == 2 and j["partitions"] == 5 and j["internal_topics"] == 0
@@ -47,8 +47,9 @@ def test_cluster_info(cli, broker):
     assert "Controller:                   0\n" in human and "Topics:                       2 (0 internal)" in human
     assert "Partitions:                   5\n" in human
     assert "Under-replicated partitions:  0\n" in human and "Offline partitions:           0\n" in human
-    assert re.search(r"^ID\s+HOST\s+PORT\s+RACK\s+CONTROLLER$", human, re.M), human
-    assert re.search(rf"^\s*0\s+127\.0\.0\.1\s+{broker.port}\s+-\s+yes$", human, re.M), human
+    assert "Drained brokers:              0\n" in human
+    assert re.search(r"^ID\s+HOST\s+PORT\s+RACK\s+CONTROLLER\s+DRAINED$", human, re.M), human
+    assert re.search(rf"^\s*0\s+127\.0\.0\.1\s+{broker.port}\s+-\s+yes\s*$", human, re.M), human
 
 
 def test_cluster_info_rack_and_internal_flag(cli, broker_factory):
@@ -60,7 +61,7 @@ def test_cluster_info_rack_and_internal_flag(cli, broker_factory):
     assert j["brokers"][0]["rack"] == "eu-west-1a"
     # is_internal comes from the broker (Metadata v7), not from the name
     assert j["internal_topics"] == 1 and j["topics"] == 2, j
-    assert re.search(rf"^\s*0\s+127\.0\.0\.1\s+{b.port}\s+eu-west-1a\s+yes$",
+    assert re.search(rf"^\s*0\s+127\.0\.0\.1\s+{b.port}\s+eu-west-1a\s+yes\s*$",
                      c.ok("cluster", "info").out, re.M)
 
 

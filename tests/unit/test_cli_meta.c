@@ -179,3 +179,110 @@ TEST(cli_meta_decode_rejects_bad_frames)
     m.b[host_len_at + 1] = 0xff;
     CHECK(cli_meta_decode(m.b, m.n, 1, err, sizeof err) == NULL);
 }
+
+/* ---- ElectLeaders v1 and IncrementalAlterConfigs v0 (issue 14) ---- */
+
+TEST(cli_elect_encode_request)
+{
+    uint8_t buf[256];
+    int32_t parts[] = { 0, 2 };
+    size_t n = cli_elect_encode_request(buf, sizeof buf, 7, "cli", 1, "t", parts, 2, 5000);
+    static const uint8_t want[] = {
+        0, 0, 0, 37,            /* size */
+        0, 43, 0, 1, 0, 0, 0, 7, 0, 3, 'c', 'l', 'i',
+        1,                      /* election type: unclean */
+        0, 0, 0, 1, 0, 1, 't', 0, 0, 0, 2, 0, 0, 0, 0, 0, 0, 0, 2,
+        0, 0, 0x13, 0x88,       /* timeout 5000 */
+    };
+    REQUIRE_EQ(n, sizeof want);
+    CHECK(!memcmp(buf, want, n));
+    /* null = every partition */
+    n = cli_elect_encode_request(buf, sizeof buf, 7, "cli", 0, NULL, NULL, 0, 5000);
+    CHECK_EQ(n, 4 + 13 + 1 + 4 + 4);
+    CHECK(!memcmp(buf + 18, "\xff\xff\xff\xff", 4));
+    CHECK_EQ(cli_elect_encode_request(buf, 10, 7, "cli", 0, NULL, NULL, 0, 5000), 0);
+}
+
+TEST(cli_elect_decode_response)
+{
+    mb_t m = { .n = 0 };
+    w32(&m, 9);                  /* correlation id */
+    w32(&m, 0);                  /* throttle */
+    w16(&m, 0);                  /* top-level error */
+    w32(&m, 2);
+    wstr(&m, "a");
+    w32(&m, 2);
+    w32(&m, 0), w16(&m, 0), wstr(&m, NULL);
+    w32(&m, 1), w16(&m, 84), wstr(&m, "not needed");
+    wstr(&m, "b");
+    w32(&m, 1);
+    w32(&m, 3), w16(&m, 80), wstr(&m, "x");
+    int16_t top = -1;
+    cli_elect_t *v = NULL;
+    int n = 0;
+    char err[128];
+    REQUIRE_EQ(cli_elect_decode(m.b, m.n, 9, &top, &v, &n, err, sizeof err), 0);
+    CHECK_EQ(top, 0);
+    REQUIRE_EQ(n, 3);
+    CHECK(!strcmp(v[0].topic, "a") && v[0].partition == 0 && v[0].error == 0 && !v[0].message);
+    CHECK(!strcmp(v[1].message, "not needed") && v[1].error == 84);
+    CHECK(!strcmp(v[2].topic, "b") && v[2].partition == 3 && v[2].error == 80);
+    cli_elect_free(v, n);
+    /* every truncation, a wrong correlation id, a count beyond the bytes */
+    for (size_t cut = 0; cut < m.n; cut++)
+        CHECK_EQ(cli_elect_decode(m.b, cut, 9, &top, &v, &n, err, sizeof err), -1);
+    CHECK_EQ(cli_elect_decode(m.b, m.n, 8, &top, &v, &n, err, sizeof err), -1);
+    m.b[10] = 0x7f;              /* topic count: huge */
+    CHECK_EQ(cli_elect_decode(m.b, m.n, 9, &top, &v, &n, err, sizeof err), -1);
+}
+
+TEST(cli_iac_encode_and_decode)
+{
+    uint8_t buf[256];
+    size_t n = cli_iac_encode_request(buf, sizeof buf, 3, "c", 4, "2", "k", 1, NULL);
+    static const uint8_t want[] = {
+        0, 0, 0, 30, 0, 44, 0, 0, 0, 0, 0, 3, 0, 1, 'c',
+        0, 0, 0, 1, 4, 0, 1, '2',                       /* BROKER "2" */
+        0, 0, 0, 1, 0, 1, 'k', 1, 0xff, 0xff,           /* k DELETE null */
+        0,                                              /* validate_only */
+    };
+    REQUIRE_EQ(n, sizeof want);
+    CHECK(!memcmp(buf, want, n));
+    mb_t m = { .n = 0 };
+    w32(&m, 3), w32(&m, 0), w32(&m, 1), w16(&m, 42), wstr(&m, "why");
+    m.b[m.n++] = 4;
+    wstr(&m, "2");
+    int16_t e = 0;
+    char *msg = NULL, err[128];
+    REQUIRE_EQ(cli_iac_decode(m.b, m.n, 3, &e, &msg, err, sizeof err), 0);
+    CHECK(e == 42 && msg && !strcmp(msg, "why"));
+    free(msg);
+    CHECK_EQ(cli_iac_decode(m.b, 9, 3, &e, &msg, err, sizeof err), -1);
+}
+
+TEST(cli_dc_one_key)
+{
+    uint8_t buf[128];
+    size_t n = cli_dc_encode_request(buf, sizeof buf, 5, "c", 4, "1", "k");
+    static const uint8_t want[] = {
+        0, 0, 0, 26, 0, 32, 0, 0, 0, 0, 0, 5, 0, 1, 'c',
+        0, 0, 0, 1, 4, 0, 1, '1', 0, 0, 0, 1, 0, 1, 'k',
+    };
+    REQUIRE_EQ(n, sizeof want);
+    CHECK(!memcmp(buf, want, n));
+    mb_t m = { .n = 0 };
+    w32(&m, 5), w32(&m, 0), w32(&m, 1), w16(&m, 0), wstr(&m, NULL);
+    m.b[m.n++] = 4;
+    wstr(&m, "1");
+    w32(&m, 2);
+    wstr(&m, "other"), wstr(&m, "x"), m.b[m.n++] = 0, m.b[m.n++] = 0, m.b[m.n++] = 0;
+    wstr(&m, "k"), wstr(&m, "true"), m.b[m.n++] = 0, m.b[m.n++] = 0, m.b[m.n++] = 0;
+    char *v = NULL, err[128];
+    REQUIRE_EQ(cli_dc_decode(m.b, m.n, 5, "k", &v, err, sizeof err), 0);
+    CHECK(v && !strcmp(v, "true"));
+    free(v);
+    for (size_t cut = 0; cut < m.n; cut++)
+        CHECK_EQ(cli_dc_decode(m.b, cut, 5, "k", &v, err, sizeof err), -1);
+    m.b[12] = 0, m.b[13] = 41;   /* the resource's error */
+    CHECK_EQ(cli_dc_decode(m.b, m.n, 5, "k", &v, err, sizeof err), -1);
+}

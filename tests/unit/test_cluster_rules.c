@@ -140,3 +140,37 @@ TEST(election_rules_follow_kafka)
     CHECK_EQ(out[0], 3);
     CHECK_EQ(election_isr_without(IDS(1, 3), 7, out), 2);
 }
+
+TEST(election_avoiding_shutting_down_and_drained_brokers)
+{
+    bool unclean;
+    /* excluded (controlled shutdown, C30): never; avoided (drained, C34): last */
+    CHECK_EQ(election_first_eligible(IDS(1, 2, 3), IDS(1, 2, 3), IDS(1, 2, 3), IDS(1), NONE), 2);
+    CHECK_EQ(election_first_eligible(IDS(1, 2, 3), IDS(1, 2, 3), IDS(1, 2, 3), NONE, IDS(1, 2)), 3);
+    CHECK_EQ(election_first_eligible(IDS(1, 2, 3), IDS(1, 2), IDS(1, 2, 3), NONE, IDS(1, 2)), 1);
+    CHECK_EQ(election_first_eligible(IDS(1, 2, 3), IDS(1, 2), IDS(1, 2, 3), IDS(1), IDS(2)), 2);
+    CHECK_EQ(election_first_eligible(IDS(1, 2), IDS(1), IDS(1, 2), IDS(1), NONE), -1);
+    CHECK_EQ(election_first_eligible(IDS(1, 2), IDS(1, 2), IDS(2), NONE, NONE), 2);
+    /* offline: clean first (an avoided ISR member beats an unclean choice) */
+    CHECK_EQ(election_offline_avoiding(IDS(1, 2, 3), IDS(2), IDS(2, 3), NONE, IDS(2), true,
+                                       &unclean), 2);
+    CHECK(!unclean);
+    CHECK_EQ(election_offline_avoiding(IDS(1, 2, 3), IDS(1), IDS(2, 3), NONE, IDS(2), true,
+                                       &unclean), 3);
+    CHECK(unclean);
+    CHECK_EQ(election_offline_avoiding(IDS(1, 2, 3), IDS(1), IDS(2, 3), IDS(3), NONE, true,
+                                       &unclean), 2);
+    CHECK_EQ(election_offline_avoiding(IDS(1, 2, 3), IDS(1), IDS(2, 3), NONE, NONE, false,
+                                       &unclean), -1);
+    CHECK(!unclean);
+    CHECK_EQ(election_offline_avoiding(IDS(1, 2), IDS(2), IDS(2), IDS(2), NONE, true, &unclean),
+             -1);
+    /* Kafka's imbalance trigger: strictly more than pct % led elsewhere */
+    CHECK(!election_imbalanced(10, 1, 10));
+    CHECK(election_imbalanced(10, 2, 10));
+    CHECK(election_imbalanced(3, 1, 10));
+    CHECK(!election_imbalanced(0, 0, 10));
+    CHECK(!election_imbalanced(5, 0, 0));
+    CHECK(election_imbalanced(5, 1, 0));
+    CHECK(!election_imbalanced(4, 4, 100));
+}

@@ -303,7 +303,7 @@ TEST(config_error_random_key)
 TEST(config_unimplemented_kafka_key_warns)
 {
     struct broker_config c;
-    REQUIRE_EQ(load(&c, "auto.leader.rebalance.enable=true\n"
+    REQUIRE_EQ(load(&c, "num.replica.alter.log.dirs.threads=2\n"
                         "ssl.keystore.password=hunter2\n"
                         "listener.name.internal.ssl.keystore.location=/x\n"
                         "kafka.metrics.polling.interval.secs=5\n"
@@ -311,7 +311,7 @@ TEST(config_unimplemented_kafka_key_warns)
                         "confluent.support.metrics.enable=false\n"
                         "log.cleaner.io.buffer.size=1000\n"),
                0);
-    CHECK(has_warning(&c, "auto.leader.rebalance.enable is a Kafka config that Samsa does not "
+    CHECK(has_warning(&c, "num.replica.alter.log.dirs.threads is a Kafka config that Samsa does not "
                           "implement yet; ignored [t.properties:1]"));
     CHECK(has_warning(&c, "ssl.keystore.password is a Kafka config"));
     CHECK(has_warning(&c, "listener.name.internal.ssl.keystore.location: per-listener overrides"));
@@ -320,7 +320,7 @@ TEST(config_unimplemented_kafka_key_warns)
     CHECK(has_warning(&c, "log.cleaner.io.buffer.size is a Kafka config"));
     for (size_t i = 0; i < c.nwarnings; i++)
         CHECK(strstr(c.warnings[i], "hunter2") == NULL);        /* never echo secrets */
-    CHECK(!broker_config_is_set(&c, "auto.leader.rebalance.enable"));
+    CHECK(!broker_config_is_set(&c, "num.replica.alter.log.dirs.threads"));
 
     struct cfg_description d;
     REQUIRE_EQ(broker_config_describe(&c, NULL, 0, &d), 0);
@@ -332,9 +332,9 @@ TEST(config_unimplemented_kafka_key_warns)
     CHECK_EQ(e->source, CFG_SRC_STATIC_BROKER);
     REQUIRE_EQ(e->nsynonyms, 1);
     CHECK(e->synonyms[0].value == NULL);
-    e = cfg_description_find(&d, "auto.leader.rebalance.enable");
+    e = cfg_description_find(&d, "num.replica.alter.log.dirs.threads");
     REQUIRE(e != NULL);
-    CHECK_STR(e->value, "true");
+    CHECK_STR(e->value, "2");
     CHECK(!e->is_sensitive);
     CHECK(e->read_only);
     cfg_description_free(&d);

@@ -435,7 +435,7 @@ TEST(config_dyn_static_replay)
     struct topic_overrides brk;
     topic_overrides_init(&brk);
     REQUIRE_EQ(load(&base, "broker.id=7\nhost.name=127.0.0.1\nport=0\nnum.partitions=2\n"
-                           "num.partitions=3\nauto.leader.rebalance.enable=true\n"
+                           "num.partitions=3\nnum.replica.alter.log.dirs.threads=2\n"
                            "log.retention.hours=24\n"), 0);
     CHECK_EQ(base.node_id, 7);
     REQUIRE_EQ(ALTER(&base, CFG_DYN_BROKER, &brk, "log.retention.ms", CFG_OP_SET, "1000"), 0);
@@ -449,14 +449,14 @@ TEST(config_dyn_static_replay)
     CHECK_STR(c1.endpoints[0].host, "127.0.0.1");
     CHECK_EQ(c1.nwarnings, base.nwarnings);
     CHECK(has_warning(&c1, "num.partitions is set more than once"));
-    CHECK(has_warning(&c1, "auto.leader.rebalance.enable is a Kafka config"));
+    CHECK(has_warning(&c1, "num.replica.alter.log.dirs.threads is a Kafka config"));
     CHECK(has_warning(&c1, "host.name/port are deprecated (removed in Kafka 3.0); using listeners="));
     CHECK(!has_warning(&c1, "ignored because listeners is set"));
     struct cfg_description d;
-    const char *keys[] = { "auto.leader.rebalance.enable" };
+    const char *keys[] = { "num.replica.alter.log.dirs.threads" };
     REQUIRE_EQ(broker_config_describe(&c1, keys, 1, &d), 0);
     REQUIRE_EQ(d.n, 1);
-    CHECK_STR(d.v[0].value, "true");
+    CHECK_STR(d.v[0].value, "2");
     cfg_description_free(&d);
 
     /* built from a dynamic config: its dynamic values are not carried over */

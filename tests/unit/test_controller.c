@@ -377,8 +377,16 @@ static bool cluster3_settled(cluster3 *k)
     return true;
 }
 
+static bool cluster3_up_with(cluster3 *k, const controller_cfg *cfg);
+
 /* Up, with "a" led by its first replicas and the first requests out. */
 static bool cluster3_up(cluster3 *k, bool unclean)
+{
+    controller_cfg cfg = { .broker_id = 1, .unclean_leader_election = unclean };
+    return cluster3_up_with(k, &cfg);
+}
+
+static bool cluster3_up_with(cluster3 *k, const controller_cfg *cfg)
 {
     memset(k, 0, sizeof *k);
     if (!fresh_connect(k->conn, sizeof k->conn))
@@ -392,8 +400,7 @@ static bool cluster3_up(cluster3 *k, bool unclean)
         if (!(k->b[id] = fake_broker(k->conn, id, &k->epoch[id])))
             return false;
     create_topic(k->admin, "a", 3, 3, k_rot);
-    controller_cfg cfg = { .broker_id = 1, .unclean_leader_election = unclean };
-    k->c = start(&cfg, k->cs, k->r);
+    k->c = start(cfg, k->cs, k->r);
     if (!k->c || !active_for(k->c, 5000))
         return false;
     zkl_partition_state st;
@@ -858,5 +865,233 @@ TEST(controller_reassignment_start_complete_cancel_and_checks)
     CHECK_EQ(bad[5].error, KERR_UNKNOWN_TOPIC_OR_PARTITION);
 out:
     zk_close(b4);
+    cluster3_down(&k);
+}
+
+/* ---- leadership operations (issue 14: C30-C36) ---- */
+
+/* Broker id's dynamic config samsa.leadership.drained (NULL: none) and a
+ * change notification, as IncrementalAlterConfigs writes them. */
+static void set_drained(zk_session *s, int32_t id, const char *value)
+{
+    char path[128], *keys[1] = { "samsa.leadership.drained" }, *vals[1] = { (char *)value };
+    zkl_config cfg = { .keys = keys, .values = vals, .n = value ? 1 : 0 };
+    char *body = zkl_config_encode(&cfg);
+    zkl_path_broker_config(path, sizeof path, id);
+    zk_ensure_path(s, ZK_PATH_CONFIG_BROKERS);
+    if (zk_create(s, path, body, strlen(body), 0, NULL, 0, NULL) == ZKR_NODEEXISTS)
+        CHECK_EQ(zk_set(s, path, body, strlen(body), -1, NULL), ZKR_OK);
+    free(body);
+    char entity[32];
+    snprintf(entity, sizeof entity, "brokers/%d", id);
+    body = zkl_config_change_encode(entity);
+    zk_ensure_path(s, ZK_PATH_CONFIG_CHANGES);
+    CHECK_EQ(zk_create(s, ZK_PATH_CONFIG_CHANGES "/config_change_", body, strlen(body),
+                       ZKC_SEQUENTIAL, NULL, 0, NULL), ZKR_OK);
+    free(body);
+}
+
+TEST(controller_controlled_shutdown_moves_leaders_and_isr)
+{
+    cluster3 k;
+    if (!cluster3_up(&k, false))
+        goto out;
+    controller_tp *rem = NULL;
+    int nrem = -1;
+    zkl_partition_state st;
+    controller_partition_state aps;
+    CHECK_EQ(controller_controlled_shutdown(k.c, 9, -1, &rem, &nrem), KERR_BROKER_NOT_AVAILABLE);
+    CHECK_EQ(controller_controlled_shutdown(k.c, 1, k.epoch[1] + 1, &rem, &nrem),
+             KERR_STALE_BROKER_EPOCH);
+    CHECK_EQ(controller_controlled_shutdown(k.c, 1, k.epoch[1], &rem, &nrem), KERR_NONE);
+    CHECK_EQ(nrem, 0);
+    controller_tps_free(rem, nrem);
+    /* p0 (1,2,3) led by 1: leader 2, epoch 1, 1 out of the ISR (C31) */
+    CHECK(read_state(k.admin, "a", 0, &st));
+    CHECK_EQ(st.leader, 2);
+    CHECK_EQ(st.leader_epoch, 1);
+    CHECK(isr_is(&st, 2, (int32_t[]){ 2, 3 }));
+    /* p1 (2,3,1) and p2 (3,1,2): 1 left the ISR, same leader, epoch + 1 (C4) */
+    CHECK(read_state(k.admin, "a", 1, &st));
+    CHECK(st.leader == 2 && st.leader_epoch == 1 && isr_is(&st, 2, (int32_t[]){ 2, 3 }));
+    CHECK(read_state(k.admin, "a", 2, &st));
+    CHECK(st.leader == 3 && st.leader_epoch == 1 && isr_is(&st, 2, (int32_t[]){ 3, 2 }));
+    rec e;
+    CHECK(EVENTUALLY(last(k.r, R_LAI, 2, "a", 0, &e) && e.leader == 2 && e.leader_epoch == 1));
+    CHECK(EVENTUALLY(last(k.r, R_LAI, 1, "a", 0, &e) && e.leader == 2));
+    /* C31: it does not come back into an ISR while shutting down */
+    CHECK(read_state(k.admin, "a", 1, &st));
+    CHECK_EQ(controller_alter_partition(k.c, 2, k.epoch[2], "a", 1, 1, st.zk_version,
+                                        (int32_t[]){ 2, 3, 1 }, 3, &aps), KERR_INELIGIBLE_REPLICA);
+    /* C30: a new partition does not get it as leader, even as first replica */
+    create_topic(k.admin, "n", 1, 2, (int32_t[]){ 1, 2 });
+    CHECK(state_reaches(k.admin, "n", 0, 2, 0, &st));
+    /* ... until it registers again (a new broker epoch): no longer shutting down */
+    zk_close(k.b[1]);
+    REQUIRE((k.b[1] = fake_broker(k.conn, 1, &k.epoch[1])));
+    create_topic(k.admin, "m", 1, 2, (int32_t[]){ 1, 2 });
+    CHECK(state_reaches(k.admin, "m", 0, 1, 0, &st));
+out:
+    cluster3_down(&k);
+}
+
+TEST(controller_controlled_shutdown_reports_what_it_cannot_move)
+{
+    cluster3 k;
+    if (!cluster3_up(&k, false))
+        goto out;
+    zkl_partition_state st;
+    create_topic(k.admin, "r", 1, 2, (int32_t[]){ 1, 2 });
+    create_topic(k.admin, "one", 1, 1, (int32_t[]){ 1 });
+    CHECK(state_reaches(k.admin, "r", 0, 1, 0, &st));
+    CHECK(state_reaches(k.admin, "one", 0, 1, 0, &st));
+    zk_close(k.b[2]);            /* r-0's ISR: {1} */
+    k.b[2] = NULL;
+    CHECK(EVENTUALLY(read_state(k.admin, "r", 0, &st) && st.nisr == 1));
+    controller_tp *rem = NULL;
+    int nrem = 0;
+    CHECK_EQ(controller_controlled_shutdown(k.c, 1, k.epoch[1], &rem, &nrem), KERR_NONE);
+    /* r-0 stays (no other ISR member); "one" (RF 1) is not counted, as Kafka */
+    REQUIRE(nrem == 1);
+    CHECK(!strcmp(rem[0].topic, "r") && rem[0].partition == 0);
+    controller_tps_free(rem, nrem);
+    CHECK(read_state(k.admin, "r", 0, &st));
+    CHECK(st.leader == 1 && isr_is(&st, 1, (int32_t[]){ 1 }));
+out:
+    cluster3_down(&k);
+}
+
+TEST(controller_elect_leaders_preferred_and_unclean)
+{
+    cluster3 k;
+    if (!cluster3_up(&k, false))
+        goto out;
+    zkl_partition_state st;
+    controller_partition_state aps;
+    controller_tp *all = NULL;
+    int nall = 0;
+    controller_tp one = { .topic = "a", .partition = 0 };
+    controller_tp bad[2] = { { .topic = "a", .partition = 5 }, { .topic = "zz", .partition = 0 } };
+    CHECK_EQ(controller_elect_leaders(k.c, CTL_ELECT_PREFERRED, &one, 1, NULL, NULL), KERR_NONE);
+    CHECK_EQ(one.error, KERR_ELECTION_NOT_NEEDED);
+    CHECK(one.message != NULL);
+    CHECK_EQ(controller_elect_leaders(k.c, CTL_ELECT_PREFERRED, bad, 2, NULL, NULL), KERR_NONE);
+    CHECK(bad[0].error == KERR_UNKNOWN_TOPIC_OR_PARTITION &&
+          bad[1].error == KERR_UNKNOWN_TOPIC_OR_PARTITION);
+    CHECK_EQ(controller_elect_leaders(k.c, 5, &one, 1, NULL, NULL), KERR_INVALID_REQUEST);
+    CHECK_EQ(controller_elect_leaders(k.c, CTL_ELECT_PREFERRED, NULL, 0, &all, &nall), KERR_NONE);
+    CHECK_EQ(nall, 3);
+    for (int i = 0; i < nall; i++)
+        CHECK_EQ(all[i].error, KERR_ELECTION_NOT_NEEDED);
+    controller_tps_free(all, nall);
+    /* broker 1 restarts: p0 moves to 2 and 1 is out of its ISR */
+    zk_close(k.b[1]);
+    REQUIRE((k.b[1] = fake_broker(k.conn, 1, &k.epoch[1])));
+    CHECK(EVENTUALLY(read_state(k.admin, "a", 0, &st) && st.leader == 2 && st.nisr == 2));
+    CHECK_EQ(controller_elect_leaders(k.c, CTL_ELECT_PREFERRED, &one, 1, NULL, NULL), KERR_NONE);
+    CHECK_EQ(one.error, KERR_PREFERRED_LEADER_NOT_AVAILABLE);
+    /* it catches up (the leader adds it back): now the preferred election moves p0 */
+    CHECK_EQ(controller_alter_partition(k.c, 2, k.epoch[2], "a", 0, st.leader_epoch, st.zk_version,
+                                        (int32_t[]){ 2, 3, 1 }, 3, &aps), KERR_NONE);
+    CHECK_EQ(controller_elect_leaders(k.c, CTL_ELECT_PREFERRED, &one, 1, NULL, NULL), KERR_NONE);
+    CHECK_EQ(one.error, KERR_NONE);
+    CHECK(read_state(k.admin, "a", 0, &st));
+    CHECK(st.leader == 1 && st.nisr == 3);
+    rec e;
+    CHECK(EVENTUALLY(last(k.r, R_LAI, 1, "a", 0, &e) && e.leader == 1));
+    /* unclean: only for an offline partition */
+    CHECK_EQ(controller_elect_leaders(k.c, CTL_ELECT_UNCLEAN, &one, 1, NULL, NULL), KERR_NONE);
+    CHECK_EQ(one.error, KERR_ELECTION_NOT_NEEDED);
+    create_topic(k.admin, "u", 1, 2, (int32_t[]){ 2, 3 });
+    CHECK(state_reaches(k.admin, "u", 0, 2, 0, &st));
+    zk_close(k.b[3]);            /* u-0's ISR: {2} */
+    k.b[3] = NULL;
+    CHECK(EVENTUALLY(read_state(k.admin, "u", 0, &st) && st.nisr == 1));
+    zk_close(k.b[2]);            /* the last ISR member: offline (C10) */
+    k.b[2] = NULL;
+    CHECK(EVENTUALLY(read_state(k.admin, "u", 0, &st) && st.leader == -1));
+    controller_tp u = { .topic = "u", .partition = 0 };
+    CHECK_EQ(controller_elect_leaders(k.c, CTL_ELECT_UNCLEAN, &u, 1, NULL, NULL), KERR_NONE);
+    CHECK_EQ(u.error, KERR_ELIGIBLE_LEADERS_NOT_AVAILABLE);     /* nobody live */
+    REQUIRE((k.b[3] = fake_broker(k.conn, 3, &k.epoch[3])));
+    CHECK(EVENTUALLY(read_state(k.admin, "u", 0, &st) && st.leader == -1));
+    CHECK_EQ(controller_elect_leaders(k.c, CTL_ELECT_PREFERRED, &u, 1, NULL, NULL), KERR_NONE);
+    CHECK_EQ(u.error, KERR_PREFERRED_LEADER_NOT_AVAILABLE);
+    CHECK_EQ(controller_elect_leaders(k.c, CTL_ELECT_UNCLEAN, &u, 1, NULL, NULL), KERR_NONE);
+    CHECK_EQ(u.error, KERR_NONE);
+    CHECK(read_state(k.admin, "u", 0, &st));
+    CHECK(st.leader == 3 && isr_is(&st, 1, (int32_t[]){ 3 }));   /* C36 */
+out:
+    cluster3_down(&k);
+}
+
+TEST(controller_drained_broker_leads_only_as_a_last_resort)
+{
+    cluster3 k;
+    if (!cluster3_up(&k, false))
+        goto out;
+    zkl_partition_state st;
+    set_drained(k.admin, 2, "true");
+    /* p1 (2,3,1) led by 2 moves to 3, ISR unchanged (C34) */
+    CHECK(state_reaches(k.admin, "a", 1, 3, 1, &st));
+    CHECK_EQ(st.nisr, 3);
+    /* a preferred election refuses it (C33); an offline election passes it over */
+    controller_tp p1 = { .topic = "a", .partition = 1 };
+    CHECK_EQ(controller_elect_leaders(k.c, CTL_ELECT_PREFERRED, &p1, 1, NULL, NULL), KERR_NONE);
+    CHECK_EQ(p1.error, KERR_PREFERRED_LEADER_NOT_AVAILABLE);
+    zk_close(k.b[1]);            /* p0 (1,2,3): to 3, not to the drained 2 */
+    k.b[1] = NULL;
+    CHECK(state_reaches(k.admin, "a", 0, 3, 1, &st));
+    /* availability first: the only ISR member left is the drained one */
+    zk_close(k.b[3]);
+    k.b[3] = NULL;
+    CHECK(state_reaches(k.admin, "a", 0, 2, 2, &st));
+    /* the state survives a controller failover (C35) */
+    controller_stop(k.c);
+    k.c = NULL;
+    REQUIRE((k.b[1] = fake_broker(k.conn, 1, &k.epoch[1])));
+    REQUIRE((k.b[3] = fake_broker(k.conn, 3, &k.epoch[3])));
+    controller_cfg cfg = { .broker_id = 1 };
+    k.c = start(&cfg, k.cs, k.r);
+    REQUIRE(active_for(k.c, 5000));
+    controller_partition_state aps;
+    CHECK(read_state(k.admin, "a", 1, &st));
+    int32_t isr3[] = { 3, 2, 1 };
+    /* p1 is led by the drained 2 (the last resort when 3 died): once 3
+     * is back in the ISR, the periodic re-check moves it (C35) */
+    CHECK(st.leader == 2 && st.nisr == 1);
+    CHECK_EQ(controller_alter_partition(k.c, 2, k.epoch[2], "a", 1, st.leader_epoch,
+                                        st.zk_version, isr3, 3, &aps), KERR_NONE);
+    CHECK(EVENTUALLY(read_state(k.admin, "a", 1, &st) && st.leader == 3));
+    CHECK_EQ(controller_elect_leaders(k.c, CTL_ELECT_PREFERRED, &p1, 1, NULL, NULL), KERR_NONE);
+    CHECK_EQ(p1.error, KERR_PREFERRED_LEADER_NOT_AVAILABLE);
+    /* undrain: its preferred partitions come back to it */
+    set_drained(k.admin, 2, NULL);
+    CHECK(EVENTUALLY(read_state(k.admin, "a", 1, &st) && st.leader == 2));
+out:
+    cluster3_down(&k);
+}
+
+TEST(controller_auto_rebalance_moves_leaders_back)
+{
+    cluster3 k;
+    controller_cfg cfg = { .broker_id = 1, .auto_leader_rebalance = true,
+                           .imbalance_check_ms = 100, .imbalance_pct = 10 };
+    if (!cluster3_up_with(&k, &cfg))
+        goto out;
+    zkl_partition_state st;
+    controller_partition_state aps;
+    zk_close(k.b[1]);
+    REQUIRE((k.b[1] = fake_broker(k.conn, 1, &k.epoch[1])));
+    CHECK(EVENTUALLY(read_state(k.admin, "a", 0, &st) && st.leader == 2 && st.nisr == 2));
+    /* out of the ISR: nothing moves back yet */
+    usleep(300000);
+    CHECK(read_state(k.admin, "a", 0, &st));
+    CHECK_EQ(st.leader, 2);
+    /* back in the ISR: the next check moves p0 back to 1 */
+    CHECK_EQ(controller_alter_partition(k.c, 2, k.epoch[2], "a", 0, st.leader_epoch, st.zk_version,
+                                        (int32_t[]){ 2, 3, 1 }, 3, &aps), KERR_NONE);
+    CHECK(EVENTUALLY(read_state(k.admin, "a", 0, &st) && st.leader == 1));
+out:
     cluster3_down(&k);
 }

@@ -34,6 +34,7 @@
 #include "proto/messages/sasl_authenticate.h"
 #include "proto/messages/create_partitions.h"
 #include "proto/messages/delete_groups.h"
+#include "proto/messages/elect_leaders.h"
 #include "proto/messages/incremental_alter_configs.h"
 #include "proto/messages/alter_partition_reassignments.h"
 #include "proto/messages/list_partition_reassignments.h"
@@ -74,6 +75,7 @@
     X(36, sasl_authenticate, SASL_AUTHENTICATE) \
     X(37, create_partitions, CREATE_PARTITIONS) \
     X(42, delete_groups, DELETE_GROUPS) \
+    X(43, elect_leaders, ELECT_LEADERS) \
     X(44, incremental_alter_configs, INCREMENTAL_ALTER_CONFIGS) \
     X(45, alter_partition_reassignments, ALTER_PARTITION_REASSIGNMENTS) \
     X(46, list_partition_reassignments, LIST_PARTITION_REASSIGNMENTS) \
