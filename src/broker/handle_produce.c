@@ -46,6 +46,7 @@ typedef struct produce_part {
     produce_resp_partition_responses *out;
     int64_t need_offset;         /* exclusive end of what we appended */
     int32_t leader_epoch;        /* ours when we appended (acks=-1) */
+    int32_t self;                /* this broker's id */
     bool need_flush, need_hw;
 } produce_part;
 
@@ -77,7 +78,14 @@ static bool part_satisfied(const produce_part *pp)
  * (Kafka's log matching: same offset and epoch, same data) and the wait
  * goes on; otherwise the part is answered NOT_LEADER_OR_FOLLOWER, never as
  * written, and the producer retries on the new leader (an idempotent
- * producer's retry is deduplicated). */
+ * producer's retry is deduplicated).
+ * C38: once another broker leads, the wait ends at once with
+ * NOT_LEADER_OR_FOLLOWER, as Kafka's DelayedProduce does: an ex-leader's
+ * HW may never cover the batch (its divergent tail is truncated, and a
+ * truncation wakes nobody), and a producer left waiting times out locally,
+ * which an idempotent producer must treat as "possibly written" (librdkafka
+ * then fails fatally with a sequence desynchronization when its next batch
+ * reaches the new leader: found by the cluster fault runner). */
 static bool part_lost(const produce_part *pp)
 {
     if (!pp->need_hw)
@@ -85,6 +93,8 @@ static bool part_lost(const produce_part *pp)
     int32_t now = atomic_load_explicit(&pp->p->leader_epoch, memory_order_acquire);
     if (now == pp->leader_epoch)
         return false;
+    if (!partition_led_by(pp->p, pp->self))
+        return true;                                 /* C38 */
     int32_t e = -1;
     int64_t end = -1;
     plog_epoch_end_offset(pp->p->log, pp->leader_epoch, now, &e, &end);
@@ -298,7 +308,8 @@ void handle_produce(kreq *rq)
                 partition_notify(p);            /* wake long-poll fetches */
             produce_part *pp = &parts[np++];
             *pp = (produce_part){ .t = t, .p = p, .out = rp, .need_offset = ar.last_offset + 1,
-                                  .leader_epoch = epoch, .need_flush = ar.flush_needed, .need_hw = req->acks == -1 };
+                                  .leader_epoch = epoch, .self = b->set.node_id,
+                                  .need_flush = ar.flush_needed, .need_hw = req->acks == -1 };
             if (pp->need_flush)
                 log_manager_request_flush(b->logs, p->log);
             if (!part_satisfied(pp))

@@ -28,7 +28,14 @@ PRODUCER_CONF = {
     "enable.idempotence": True, "acks": "all", "linger.ms": 2,
     # Longer than any outage a fault makes, so no message times out: a
     # message that is never acknowledged is then a finding, not noise.
-    "message.timeout.ms": 300000, "socket.timeout.ms": 10000,
+    # socket.timeout.ms is librdkafka's default (60 s), longer than any
+    # cut: a request to a broker cut off by a partition gets its answer
+    # (NOT_LEADER_OR_FOLLOWER, C38) once the link is back.  A shorter one
+    # times the request out locally, and librdkafka 2.0 must then count the
+    # batch "possibly written" and fails fatally ("sequence
+    # desynchronization") when the next batch reaches the new leader, which
+    # answers OUT_OF_ORDER_SEQUENCE_NUMBER there as Kafka's would.
+    "message.timeout.ms": 300000, "socket.timeout.ms": 60000,
     "topic.metadata.refresh.interval.ms": 1000, "retry.backoff.ms": 50,
     "reconnect.backoff.max.ms": 1000, "log_level": 2,
 }
