@@ -123,3 +123,55 @@ def test_auto_rebalance_moves_leadership_back(cluster_factory, request):
     wait_until(lambda: all(c.leader_of(t, p) == prefs[p] for p in range(3)), 30,
                desc="leaders back on their preferred replicas")
     assert c.grep_logs(rf"leader imbalance of broker {victim} ")
+
+
+def test_parked_produce_on_a_leader_that_loses_leadership_is_answered_at_once(cluster_factory,
+                                                                              request):
+    """C38: an acks=all produce parked on the leader (one follower paused, still
+    in the ISR, so the high watermark cannot cover it) is answered
+    NOT_LEADER_OR_FOLLOWER as soon as leadership moves to another broker, as
+    Kafka's DelayedProduce does, not REQUEST_TIMED_OUT when the producer's
+    timeout runs out (the new leader's high watermark waits for the paused
+    member too, so nothing else would end the wait)."""
+    import os
+    import signal
+    import threading
+    c = cluster_factory(overrides={**NO_REBALANCE, "replica.lag.time.max.ms": "120000"})
+    t = unique_topic(request)
+    c.create_topic(t, partitions=1, rf=3)
+    st = c.wait_isr(t, 0, n=3)
+    leader = st["leader"]
+    paused, other = [b for b in st["replicas"] if b != leader]
+    out = {}
+
+    def send():
+        with kproto.Conn("127.0.0.1", c.broker_port(leader), timeout=60) as conn:
+            out["res"] = kproto.produce(conn, t, 0, kproto.record_batch([b"parked"]), acks=-1,
+                                        timeout_ms=30000)
+
+    os.kill(c.brokers[paused].pid, signal.SIGSTOP)
+    try:
+        sender = threading.Thread(target=send, daemon=True)
+        sender.start()
+        # the batch is in the leader's log (its end offset for the current
+        # epoch is 1) and waits for the paused member
+        def appended():
+            with kproto.Conn("127.0.0.1", c.broker_port(leader), timeout=10) as conn:
+                r = kproto.offset_for_leader_epoch(conn, t, 0, st["leader_epoch"])
+            return r["error_code"] == NONE and r["end_offset"] == 1
+        wait_until(appended, 10)
+        assert "res" not in out, out
+        # `other` first in the replica list (the same replicas: nothing to
+        # copy), then a preferred election moves the leadership to it
+        with kproto.Conn("127.0.0.1", c.broker_port(c.controller()), timeout=30) as conn:
+            err, _, res = kproto.alter_partition_reassignments(
+                conn, {(t, 0): [other, leader, paused]})
+        assert err == NONE and res[(t, 0)][0] == NONE, res
+        wait_until(lambda: elect(c, PREFERRED, {t: [0]})[1].get((t, 0), (None,))[0]
+                   in (NONE, ELECTION_NOT_NEEDED) and c.leader_of(t, 0, via=other) == other, 20)
+        sender.join(20)                 # well before the produce's own 30 s timeout
+        assert not sender.is_alive(), "the parked produce was not answered"
+        assert out["res"]["error_code"] == kproto.NOT_LEADER_OR_FOLLOWER, out["res"]
+    finally:
+        os.kill(c.brokers[paused].pid, signal.SIGCONT)
+    c.wait_isr(t, 0, n=3)
