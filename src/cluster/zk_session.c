@@ -466,6 +466,18 @@ zk_rc zk_multi(zk_session *s, zk_op *ops, int n, int *failed)
             goto done;
         }
     }
+    /* libzookeeper_mt 3.8's zoo_amulti frees the ops' completion entries
+     * twice when the handle is already unrecoverable (a multi issued after
+     * the session expired: an AddressSanitizer double free, seen on a
+     * controller that resumed from a pause past its session timeout and
+     * wrote a partition state).  The expiry is known here: answer it
+     * without calling the library.  (The state may still turn between this
+     * check and the call: the window is the library's own.) */
+    int st = zoo_state(s->zh);
+    if (st == ZOO_EXPIRED_SESSION_STATE || st == ZOO_AUTH_FAILED_STATE) {
+        out = ZKR_EXPIRED;
+        goto done;
+    }
     int rc = zoo_multi(s->zh, n, zops, res);
     for (int i = 0; i < n; i++) {
         /* ZRUNTIMEINCONSISTENCY: this op was fine but another failed. */

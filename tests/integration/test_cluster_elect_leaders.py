@@ -141,7 +141,9 @@ def test_parked_produce_on_a_leader_that_loses_leadership_is_answered_at_once(cl
     c.create_topic(t, partitions=1, rf=3)
     st = c.wait_isr(t, 0, n=3)
     leader = st["leader"]
-    paused, other = [b for b in st["replicas"] if b != leader]
+    # the paused follower is not the controller, which must answer below
+    paused, other = sorted((b for b in st["replicas"] if b != leader),
+                           key=lambda b: b == c.controller())
     out = {}
 
     def send():
