@@ -100,6 +100,7 @@ static void call_local(broker *b, void *arg)
     controller_tp *rem = NULL;
     lc->err = KERR_NOT_CONTROLLER;
     lc->nremaining = 0;
+    lc->movable = false;
     if (!b->controller || !controller_is_active(b->controller))
         return;
     lc->err = controller_controlled_shutdown(b->controller, b->set.node_id,
@@ -200,7 +201,7 @@ void cluster_controlled_shutdown(broker *b)
         if (cid < 0) {
             err = KERR_NOT_CONTROLLER;
         } else if (self) {
-            local_call lc;
+            local_call lc = { .err = KERR_NOT_CONTROLLER };
             admin_run(b, call_local, &lc);
             err = lc.err;
             nremaining = lc.nremaining;
