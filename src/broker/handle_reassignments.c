@@ -19,6 +19,7 @@
 
 #include "broker/admin.h"
 #include "broker/broker.h"
+#include "broker/cluster_mode.h"
 #include "broker/dispatch.h"
 #include "cluster/controller.h"
 #include "core/errors.h"
@@ -26,11 +27,6 @@
 #include "proto/codec.h"
 #include "proto/messages/alter_partition_reassignments.h"
 #include "proto/messages/list_partition_reassignments.h"
-
-static bool controller_active(const broker *b)
-{
-    return !atomic_load(&b->stopping) && b->controller && controller_is_active(b->controller);
-}
 
 /* kstr as a NUL-terminated string in the request's arena ("" when null). */
 static const char *cstr(kreq *rq, kstr s)
@@ -56,7 +52,7 @@ static void *begin(kreq *rq, void **resp, size_t job_size, size_t err_off)
         kreq_fail_close(rq, "out of memory");
         return NULL;
     }
-    if (!controller_active(broker_of(rq))) {
+    if (!cluster_controller_active(broker_of(rq))) {
         *(int16_t *)((char *)*resp + err_off) = KERR_NOT_CONTROLLER;
         kreq_respond(rq, *resp);
         return NULL;
@@ -77,8 +73,9 @@ static void apr_work(admin_job *job)
 {
     broker *b = broker_of(job->rq);
     apr_job *aj = job->arg;
-    aj->top = controller_active(b) ? controller_alter_reassignments(b->controller, aj->items, aj->n)
-                                   : KERR_NOT_CONTROLLER;
+    aj->top = cluster_controller_active(b)
+                  ? controller_alter_reassignments(b->controller, aj->items, aj->n)
+                  : KERR_NOT_CONTROLLER;
 }
 
 static void apr_done(admin_job *job)
@@ -166,7 +163,7 @@ static void lpr_work(admin_job *job)
 {
     broker *b = broker_of(job->rq);
     lpr_job *lj = job->arg;
-    lj->top = controller_active(b)
+    lj->top = cluster_controller_active(b)
                   ? controller_list_reassignments(b->controller, lj->f, lj->nf, &lj->out, &lj->n)
                   : KERR_NOT_CONTROLLER;
 }
