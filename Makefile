@@ -38,7 +38,7 @@ CLI_SRC    := $(sort $(wildcard src/cli/*.c))
 CLI_OBJ    := $(CLI_SRC:%.c=$(OBJDIR)/%.o)
 CLI_LIBS   := -lrdkafka -lcjson -lpthread -lm
 
-.PHONY: all deps test sanitize-test unit-test unit-tests integration-test cli-test run clean bench docs \
+.PHONY: all deps test sanitize-test unit-test unit-tests integration-test ecosystem-test compat-doc cli-test run clean bench docs \
         check-layers
 all: $(BUILD)/samsa-broker $(BUILD)/samsa
 unit-tests: $(BUILD)/unit-tests
@@ -81,6 +81,15 @@ unit-test: $(BUILD)/unit-tests
 integration-test: $(BUILD)/samsa-broker $(BUILD)/samsa
 	SAMSA_BROKER="$${SAMSA_BROKER:-$(BUILD)/samsa-broker}" SAMSA_CLI="$${SAMSA_CLI:-$(BUILD)/samsa}" scripts/integration.sh
 
+# Third-party clients and Kafka's own tools against the release build
+# (tests/ecosystem/*/run.sh; scripts/ecosystem.sh), then the compatibility
+# matrix in build/compat/compatibility.md; `make compat-doc` copies it to docs/.
+ecosystem-test: $(BUILD)/samsa-broker $(BUILD)/samsa
+	SAMSA_BROKER="$${SAMSA_BROKER:-$(BUILD)/samsa-broker}" SAMSA_CLI="$${SAMSA_CLI:-$(BUILD)/samsa}" scripts/ecosystem.sh $(SUITES)
+
+compat-doc:
+	cp build/compat/compatibility.md docs/compatibility.md
+
 # Only the CLI's integration tests (tests/integration/test_cli_*.py).
 cli-test: $(BUILD)/samsa-broker $(BUILD)/samsa
 	SAMSA_BROKER="$${SAMSA_BROKER:-$(BUILD)/samsa-broker}" SAMSA_CLI="$${SAMSA_CLI:-$(BUILD)/samsa}" \
@@ -107,6 +116,7 @@ test: check-layers deps
 	$(MAKE) fuzz-regress
 	$(MAKE) fuzz-ci FUZZ_CI_SECONDS=$(TEST_FUZZ_SECONDS)
 	$(MAKE) integration-test
+	$(MAKE) ecosystem-test
 	$(MAKE) sanitize-test
 
 run: deps

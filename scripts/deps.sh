@@ -108,3 +108,15 @@ if [[ "$MODE" != --bench && -f "$NODE_DIR/package-lock.json" ]]; then
     say "node_modules: up to date"
   fi
 fi
+
+# --- ecosystem suites (tests/ecosystem/*/deps.sh) ---------------------------
+# Each suite installs its own clients from the registries (Maven Central,
+# the Go module proxy, PyPI), pinned by its lock file, and is a quick no-op
+# when they are present.
+if [[ "$MODE" != --bench ]]; then
+  for d in "$ROOT"/tests/ecosystem/*/deps.sh; do
+    [[ -f "$d" ]] || continue
+    say "$(basename "$(dirname "$d")"): ${d#"$ROOT"/}"
+    bash "$d" </dev/null
+  done
+fi

@@ -87,6 +87,21 @@ if [[ -f "$tmp/node.tap" ]]; then
 fi
 if [[ $py_rc -ne 0 && $p_fail -eq 0 ]]; then p_fail=1; fi   # e.g. collection error, exit 5
 
+# The failed tests by name, last, so that the tail of a CI log names them.
+"$PY" - "$tmp/pytest.xml" <<'EOF2'
+import sys, xml.etree.ElementTree as ET
+try:
+    root = ET.parse(sys.argv[1]).getroot()
+except Exception:
+    sys.exit()
+for case in root.iter("testcase"):
+    for bad in list(case.findall("failure")) + list(case.findall("error")):
+        msg = (bad.get("message") or "").splitlines()
+        print(f"   FAILED {case.get('classname')}::{case.get('name')}: {msg[0][:300] if msg else ''}")
+EOF2
+if [[ -f "$tmp/node.tap" ]]; then
+  grep '^not ok' "$tmp/node.tap" | sed 's/^/   FAILED kafkajs: /'
+fi
 echo "== integration took $((SECONDS - start)) s: pytest $p_pass passed/$p_fail failed/$p_skip skipped," \
      "kafkajs $n_pass passed/$n_fail failed/$n_skip skipped"
 echo "integration: $((p_pass + n_pass)) passed, $((p_fail + n_fail)) failed, $((p_skip + n_skip)) skipped"

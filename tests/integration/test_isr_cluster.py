@@ -34,7 +34,9 @@ def zk(tmp_path):
 
 
 @pytest.fixture
-def cluster(broker_factory, zk):
+def cluster(zk, broker_factory):
+    # zk first: fixtures end in reverse order, so the brokers stop (with
+    # their controlled shutdown) while ZooKeeper still runs
     conf = {"zookeeper.connect": zk.connect + CHROOT, "replica.lag.time.max.ms": LAG_MS,
             "replica.fetch.backoff.ms": 200}
     brokers = [broker_factory({**conf, "node.id": i}, name=f"b{i}") for i in range(3)]
