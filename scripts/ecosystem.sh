@@ -23,7 +23,12 @@ export SAMSA_CLI="$(realpath -m "${SAMSA_CLI:-$ROOT/build/samsa}")"
 export SAMSA_COMPAT_DIR="$(realpath -m "${SAMSA_COMPAT_DIR:-$ROOT/build/compat}")"
 mkdir -p "$SAMSA_COMPAT_DIR"
 
-SUITES=(java go pyclients kafka-tools differential)
+# Every tests/ecosystem/<suite>/ with a run.sh, in this order first.
+SUITES=()
+for s in java go pyclients kafka-tools differential tests/ecosystem/*/; do
+  s="$(basename "$s")"
+  [[ -x "tests/ecosystem/$s/run.sh" && " ${SUITES[*]} " != *" $s "* ]] && SUITES+=("$s")
+done
 (($#)) && SUITES=("$@")
 
 total_p=0 total_f=0 total_s=0 rc=0 start=$SECONDS
