@@ -7,7 +7,10 @@ figures; it never raises on a violation, so a run reports all of them.
               offset (searched elsewhere to tell lost from moved)
   phantom     a record in the log, or a delivery to a consumer, that no
               producer sent
-  duplicate   an id twice in the log (idempotent producers must not write one)
+  duplicate   an id twice in the log (idempotent producers must not write one),
+              except a client's resend under a bumped producer epoch, which
+              no broker can recognise (epoch_bump_duplicate): reported as a
+              note and counted in client_epoch_bump_duplicates
   order       per partition and per producer, ids increase along offsets
   dirty read  a consumer was given a record that is not the log's record at
               that offset (read above the high watermark, then truncated)
@@ -61,15 +64,65 @@ def unavailability(workload, rec, t_last):
                for p in range(workload.partitions))
 
 
-def check(workload, log, undelivered):
+def batch_header(bootstrap, topic, partition, offset):
+    """The header (kproto.parse_batch_headers' dict) of the batch holding
+    offset, read with a Fetch from whichever broker leads the partition;
+    None if no broker answers with it."""
+    import kproto
+    for hp in bootstrap.split(","):
+        host, port = hp.rsplit(":", 1)
+        try:
+            with kproto.Conn(host, int(port), timeout=10) as c:
+                r = kproto.fetch(c, topic, partition, offset, max_wait_ms=0,
+                                 partition_max_bytes=1 << 20)
+        except (OSError, kproto.ProtocolError):
+            continue
+        if r.get("error_code"):
+            continue
+        for _, base, _, h in kproto.parse_batch_headers(r["records"]):
+            if base <= offset <= base + h["last_offset_delta"]:
+                return h
+    return None
+
+
+def epoch_bump_duplicate(bootstrap, topic, first, second):
+    """True when the two copies of a record were written by one producer id
+    under two producer epochs, the later copy under the higher one: the
+    client bumped its epoch and resent a record it had been told was not
+    written. A broker cannot recognise that resend (a new epoch restarts the
+    sequence numbers, in Kafka too): librdkafka counts a batch answered
+    NOT_LEADER_OR_FOLLOWER as not persisted, yet Kafka's DelayedProduce (and
+    C38) answers that for a batch the old leader appended and replicated
+    before losing the partition (librdkafka issue #4953, open). It is
+    counted and reported, not a broker violation."""
+    h1 = batch_header(bootstrap, topic, *first)
+    h2 = batch_header(bootstrap, topic, *second)
+    return bool(h1 and h2 and h1["producer_id"] == h2["producer_id"] >= 0
+                and h2["producer_epoch"] > h1["producer_epoch"])
+
+
+def check(workload, log, undelivered, bootstrap=None, topic=None):
     v = []                                      # violations
     f = collections.Counter()                   # figures
+    notes = []                                  # reported, not violations
+    client_dups = set()                         # (partition, offset) of a resent copy
     at = {p: dict(recs) for p, recs in log.items()}
     where = {}                                  # value -> (partition, offset)
+    acks = {value_of(pr.k, seq): (p, off, t) for pr in workload.producers
+            for seq, p, off, t in pr.acked}
     for p, recs in log.items():
         for off, val in recs:
             if val in where:
-                v.append(f"duplicate: {val!r} at {where[val]} and ({p}, {off})")
+                a = acks.get(val)
+                what = (f"{val!r} at {where[val]} and ({p}, {off}); "
+                        + (f"acknowledged at ({a[0]}, {a[1]}) t={a[2]:.3f}" if a else "never acknowledged"))
+                if bootstrap and epoch_bump_duplicate(bootstrap, topic, where[val], (p, off)):
+                    f["client_epoch_bump_duplicates"] += 1
+                    client_dups.add((p, off))
+                    notes.append(f"client duplicate after a producer epoch bump "
+                                 f"(librdkafka #4953): {what}")
+                else:
+                    v.append(f"duplicate: {what}")
             where.setdefault(val, (p, off))
     f["log_records"] = sum(len(r) for r in log.values())
 
@@ -108,6 +161,8 @@ def check(workload, log, undelivered):
                 v.append(f"phantom: ({p}, {off}) holds {val!r}, never sent")
                 continue
             k, seq = pv
+            if (p, off) in client_dups:
+                continue                      # reported above
             if k in last and seq <= last[k][0]:
                 v.append(f"order: partition {p}: producer {k} seq {seq} at offset {off} after "
                          f"seq {last[k][0]} at offset {last[k][1]}")
@@ -142,7 +197,7 @@ def check(workload, log, undelivered):
                 v.append(f"offsets: partition {p} committed {off} beyond the log end {ends[p]}")
             prev[p] = (t, off)
     f["offset_samples"] = len(workload.poller.samples)
-    return v, dict(f)
+    return v, dict(f), notes
 
 
 def replicas_identical(cluster, topic, partitions):

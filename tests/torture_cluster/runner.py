@@ -181,7 +181,9 @@ def _setup_isolation(ctx, n, rng, base):
     return logdirs
 
 
-def _teardown(ctx):
+def _teardown(ctx, keep_data=False):
+    """Stop everything; keep_data: copy each broker's tmpfs log dirs next to
+    it (<dir>-kept) before unmounting, so a failed run's logs can be read."""
     problems = []
     if getattr(ctx, "cluster", None) is not None:
         for b in ctx.cluster.brokers:        # a broker left paused would never exit
@@ -194,6 +196,8 @@ def _teardown(ctx):
     if getattr(ctx, "zk", None) is not None:
         ctx.zk.stop()
     for d in getattr(ctx, "mounts", []):
+        if keep_data:
+            shutil.copytree(d, Path(str(d) + "-kept"), dirs_exist_ok=True)
         _umount(d)
     if getattr(ctx, "netns", None) is not None:
         ctx.netns.close()
@@ -220,7 +224,7 @@ def run(seed=None, rounds=1, kinds=None, session_timeout_ms=6000, partitions=6,
     ctx.failover_timeout = ctx.session_s * 3 + 30
     ctx.whole_timeout = whole_timeout
     ctx.cluster = ctx.zk = None
-    records, violations, figures = [], [], {}
+    records, violations, figures, notes = [], [], {}, []
     workload = None
     try:
         n = 3
@@ -271,7 +275,7 @@ def run(seed=None, rounds=1, kinds=None, session_timeout_ms=6000, partitions=6,
                 violations.append(f"fault {k} ({kind}): {e}")
                 break
             rec["t_acked"] = time.monotonic()
-            log(f"#{k} {kind}: target {rec.get('target')} "
+            log(f"#{k} {kind} (t={rec['t0']:.3f}): target {rec.get('target')} "
                 f"{ {x: rec[x] for x in rec if x not in ('kind', 'n', 'target', 't0', 't_heal', 't_end', 't_acked', 'steps')} } "
                 f"whole after {rec['t_end'] - rec['t0']:.1f} s, acked everywhere after "
                 f"{rec['t_acked'] - rec['t0']:.1f} s")
@@ -296,7 +300,8 @@ def run(seed=None, rounds=1, kinds=None, session_timeout_ms=6000, partitions=6,
             violations.append(f"final: {e}")
         workload.stop_consumers()
         log_data = checks.read_log(ctx.cluster.bootstrap, ctx.topic, partitions)
-        v, figures = checks.check(workload, log_data, undelivered)
+        v, figures, notes = checks.check(workload, log_data, undelivered,
+                                         bootstrap=ctx.cluster.bootstrap, topic=ctx.topic)
         violations += v
         if not any(v.startswith("final:") for v in violations):
             violations += checks.replicas_identical(ctx.cluster, ctx.topic, partitions)
@@ -307,12 +312,12 @@ def run(seed=None, rounds=1, kinds=None, session_timeout_ms=6000, partitions=6,
             for pr in workload.producers:
                 pr._stop.set()
     finally:
-        violations += [f"stop: {p}" for p in _teardown(ctx)]
+        violations += [f"stop: {p}" for p in _teardown(ctx, keep_data=keep or bool(violations))]
         if not keep and not violations:
             shutil.rmtree(base, ignore_errors=True)
     res = {"seed": seed, "rounds": rounds, "kinds": kinds, "faults": records,
            "summary": summarize(records, workload) if workload else {},
-           "violations": violations, "figures": figures,
+           "violations": violations, "figures": figures, "notes": notes,
            "seconds": round(time.monotonic() - started, 1), "data": str(base),
            "broker": ctx.cluster.brokers[0].binary if ctx.cluster else None,
            "netns": ctx.netns_reason or "used", "tmpfs": ctx.tmpfs_reason or "used"}
@@ -329,12 +334,14 @@ def print_report(res):
         if row.get("skip_reason"):
             log(f"    skipped: {row['skip_reason']}")
     log("figures: " + ", ".join(f"{k} {v}" for k, v in sorted(res["figures"].items())))
+    for n in res.get("notes", []):
+        log("  note: " + n)
     if res["violations"]:
         log(f"{len(res['violations'])} VIOLATIONS (data kept in {res['data']}):")
         for v in res["violations"]:
             log("  " + v)
     else:
-        log("every check passed: 0 lost, 0 phantom, 0 duplicates, order kept, "
+        log("every check passed: 0 lost, 0 phantom, 0 broker duplicates, order kept, "
             "committed offsets monotonic, replicas identical, no sanitizer report")
 
 

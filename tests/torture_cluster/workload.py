@@ -17,6 +17,8 @@ The threads only append to their own lists (each under its own lock) and
 never assert: checks.py judges the history after the run. Times are
 time.monotonic(), the clock faults.py stamps its events with.
 """
+import logging
+import os
 import threading
 import time
 
@@ -67,7 +69,20 @@ class Producer(SeqProducer):
     recording the partition of each acknowledgement."""
 
     def __init__(self, k, bootstrap, topic, partitions, interval):
-        super().__init__(bootstrap, topic, interval=interval, tag=f"p{k}", **PRODUCER_CONF)
+        conf = dict(PRODUCER_CONF)
+        # SAMSA_TORTURE_RDKAFKA_DEBUG=eos,msg,... : librdkafka's debug log of
+        # each producer into $SAMSA_TORTURE_RDKAFKA_LOG-p<k> (default /tmp/...)
+        dbg = os.environ.get("SAMSA_TORTURE_RDKAFKA_DEBUG")
+        if dbg:
+            lg = logging.getLogger(f"torture.rdkafka.p{k}")
+            path = os.environ.get("SAMSA_TORTURE_RDKAFKA_LOG", "/tmp/samsa-torture-rdkafka") + f"-p{k}.log"
+            h = logging.FileHandler(path, mode="w")
+            h.setFormatter(logging.Formatter("%(asctime)s %(message)s"))
+            lg.addHandler(h)
+            lg.setLevel(logging.DEBUG)
+            lg.propagate = False
+            conf.update({"debug": dbg, "log_level": 7, "logger": lg})
+        super().__init__(bootstrap, topic, interval=interval, tag=f"p{k}", **conf)
         self.k, self.partitions = k, partitions
         self.acked = []                 # (seq, partition, offset, t)
         self.errors = []                # (seq, str(err), t)
