@@ -78,8 +78,14 @@ check-layers:
 unit-test: $(BUILD)/unit-tests
 	$(BUILD)/unit-tests
 
+# pytest-xdist workers: the tests mostly wait on clients, timers and other
+# processes, so more workers than cores shorten the run (measured in
+# docs/reliability.md "make test timing"); the ASan + UBSan pass is CPU-bound
+# and gets fewer.
+IT_JOBS ?= 4
+SAN_IT_JOBS ?= 3
 integration-test: $(BUILD)/samsa-broker $(BUILD)/samsa
-	SAMSA_BROKER="$${SAMSA_BROKER:-$(BUILD)/samsa-broker}" SAMSA_CLI="$${SAMSA_CLI:-$(BUILD)/samsa}" scripts/integration.sh
+	SAMSA_IT_JOBS="$${SAMSA_IT_JOBS:-$(IT_JOBS)}" SAMSA_BROKER="$${SAMSA_BROKER:-$(BUILD)/samsa-broker}" SAMSA_CLI="$${SAMSA_CLI:-$(BUILD)/samsa}" scripts/integration.sh
 
 # Third-party clients and Kafka's own tools against the release build
 # (tests/ecosystem/*/run.sh; scripts/ecosystem.sh), then the compatibility
@@ -104,7 +110,7 @@ NPROC := $(shell nproc 2>/dev/null || echo 2)
 sanitize-test:
 	$(MAKE) -j$(NPROC) BUILD=$(SAN_BUILD) SANITIZE=1 all $(SAN_BUILD)/unit-tests
 	$(MAKE) BUILD=$(SAN_BUILD) SANITIZE=1 unit-test
-	SAMSA_BROKER=$(SAN_BUILD)/samsa-broker SAMSA_CLI=$(SAN_BUILD)/samsa scripts/integration.sh
+	SAMSA_IT_JOBS="$${SAMSA_IT_JOBS:-$(SAN_IT_JOBS)}" SAMSA_BROKER=$(SAN_BUILD)/samsa-broker SAMSA_CLI=$(SAN_BUILD)/samsa scripts/integration.sh
 
 # Everything CI runs: release unit + integration tests, the fuzz corpora and
 # regressions replayed, each fuzz target for a bounded time, then the

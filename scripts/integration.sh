@@ -8,7 +8,8 @@
 #   SAMSA_BROKER=build-san/samsa-broker scripts/integration.sh
 #   SAMSA_IT_NODE=0 scripts/integration.sh  skip the kafkajs tests
 #   SAMSA_IT_PYTEST=0 scripts/integration.sh  only the kafkajs tests
-#   SAMSA_IT_JOBS=0 scripts/integration.sh    pytest in one process (default: 2 xdist workers)
+#   SAMSA_IT_JOBS=0 scripts/integration.sh    pytest in one process (default: 2 xdist workers;
+#                                             make passes IT_JOBS=4, SAN_IT_JOBS=3)
 #
 # Ends with one line "integration: N passed, N failed, N skipped" (both parts).
 set -uo pipefail

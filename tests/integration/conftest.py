@@ -272,6 +272,12 @@ def broker(broker_factory):
     return broker_factory()
 
 
+def pytest_collection_modifyitems(session, config, items):
+    """The tests marked slow run first: with several xdist workers a long
+    test started last would be the whole run's tail."""
+    items.sort(key=lambda it: it.get_closest_marker("slow") is None)
+
+
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_makereport(item, call):
     outcome = yield

@@ -61,6 +61,7 @@ def test_kafka_python_producer_through_leader_kill9(cluster, request):
 
 
 @pytest.mark.skipif(not shutil.which("node"), reason="node is not installed")
+@pytest.mark.slow
 def test_kafkajs_through_leader_kill9(cluster_factory, request):
     if not (NODE_DIR / "node_modules" / "kafkajs").is_dir():
         pytest.fail("kafkajs not installed; run scripts/deps.sh")

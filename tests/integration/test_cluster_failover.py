@@ -7,6 +7,7 @@ import os
 import signal
 
 import confluent_kafka as ck
+import pytest
 
 import kproto
 from cluster import (FAILOVER_TIMEOUT, SeqProducer, cluster, cluster_factory,  # noqa: F401
@@ -174,6 +175,7 @@ def test_group_offsets_survive_the_coordinators_broker(cluster_factory, request)
         c.close()
 
 
+@pytest.mark.slow
 def test_paused_leader_loses_its_session_is_fenced_and_rejoins(cluster_factory, request):
     """SIGSTOP of a partition leader for longer than zookeeper.session.timeout.ms
     (docs/cluster.md §2, §9): ZooKeeper expires its session, the controller

@@ -14,6 +14,7 @@ group-emptiness case takes a minute; the explicit-expiry case is fast.
 import time
 
 import confluent_kafka as ck
+import pytest
 import kproto
 from conftest import consumer, create_topic, raw_conn, unique_topic, wait_until
 from test_groups_common import GROUP_BROKER
@@ -47,6 +48,7 @@ def test_explicit_retention_time_expires_the_offset(broker_factory, request):
         assert "long" in groups
 
 
+@pytest.mark.slow
 def test_empty_group_offsets_expire_after_retention_minutes(broker_factory, request):
     b = broker_factory(dict(GROUP_BROKER, **{"offsets.retention.minutes": 1,
                                              "offsets.retention.check.interval.ms": 500}))

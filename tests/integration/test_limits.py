@@ -370,6 +370,7 @@ def drain_responses(s, sent, timeout=30):
         assert struct.unpack(">i", payload[:4])[0] == corr
 
 
+@pytest.mark.slow
 def test_client_that_never_reads(broker_factory, request):
     b = broker_factory({"message.max.bytes": 2 << 20})
     bs, t = b.bootstrap, unique_topic(request)

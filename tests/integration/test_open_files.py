@@ -11,6 +11,7 @@ import threading
 import time
 
 import confluent_kafka as ck
+import pytest
 
 from conftest import consume_exact, create_topic, producer, produce_all, unique_topic
 
@@ -87,6 +88,7 @@ def segment_files(broker, topic):
     return sum(len(broker.segments(topic, p)) for p in range(PARTS))
 
 
+@pytest.mark.slow
 def test_many_partitions_with_a_small_fd_cap(broker_factory, request):
     b = broker_factory({"samsa.max.open.files": CAP, "log.segment.bytes": 1500,
                         "num.network.threads": 2})
@@ -132,6 +134,7 @@ def test_many_partitions_with_a_small_fd_cap(broker_factory, request):
     assert "recovering" in b.log_text() or "unclean" in b.log_text()
 
 
+@pytest.mark.slow
 def test_restart_many_partitions_default_cap(broker_factory, request):
     """2,000 partitions with the default cap (half of RLIMIT_NOFILE):
     restart clean and after kill -9, data intact, startup quick."""

@@ -11,6 +11,7 @@ import threading
 import time
 
 import confluent_kafka as ck
+import pytest
 
 from cluster import SeqProducer, cluster_factory, cluster_zk, read_values  # noqa: F401
 from conftest import wait_until
@@ -65,6 +66,7 @@ def reassign_cli(c, brokers, via):
     return r
 
 
+@pytest.mark.slow
 def test_scale_out_then_decommission_under_load(cluster_factory):
     c = cluster_factory(n=4, start=False, overrides={"offsets.topic.num.partitions": 2})
     for i in range(3):

@@ -339,6 +339,7 @@ def test_kcat_metadata_lists_topics(broker, request):
     assert f'topic "{t}" with 3 partitions' in out.stdout, out.stdout
 
 
+@pytest.mark.slow
 def test_metadata_of_a_topic_with_2000_partitions(broker, request):
     """A large topic comes back whole (the response is sized by the broker's
     state, not capped by the small request), and a topic named twice in one

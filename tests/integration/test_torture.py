@@ -390,6 +390,7 @@ class Committer(threading.Thread):
         assert not self.is_alive(), "committer stuck"
 
 
+@pytest.mark.slow
 def test_kill9_torture(broker_factory, request, tmp_path):
     seed = int(os.environ.get("TORTURE_SEED") or random.SystemRandom().randrange(1 << 31))
     cycles = int(os.environ.get("TORTURE_CYCLES") or 100)
@@ -661,6 +662,7 @@ def commit_records(plog_dir, group, topic):
     return out
 
 
+@pytest.mark.slow
 def test_damage_between_runs(broker_factory, request):
     seed = int(os.environ.get("TORTURE_SEED") or random.SystemRandom().randrange(1 << 31))
     cycles = int(os.environ.get("DAMAGE_CYCLES") or 40)

@@ -26,6 +26,7 @@ SEED = int(os.environ.get("TORTURE_CLUSTER_SEED", "14"))
 
 
 @pytest.mark.timeout(420)
+@pytest.mark.slow
 def test_cluster_fault_sample(tmp_path, capsys):
     res = runner.run(seed=SEED, rounds=1, session_timeout_ms=4000, workdir=tmp_path)
     runner.print_report(res)
