@@ -80,6 +80,31 @@ def wait_until(cond, timeout=10.0, interval=0.02, desc=None):
         time.sleep(interval)
 
 
+def stop_process(pid, timeout=10.0):
+    """SIGSTOP pid and return once every one of its threads is stopped.
+    kill() returns before that: the kernel wakes one thread to take the
+    signal, and only that one stops the others, so under load the rest run
+    on for milliseconds (a paused follower was seen fetching and appending a
+    record produced after the kill returned)."""
+    os.kill(pid, signal.SIGSTOP)
+
+    def all_stopped():
+        try:
+            tids = os.listdir(f"/proc/{pid}/task")
+        except FileNotFoundError:
+            return True                  # gone: nothing runs
+        for tid in tids:
+            try:
+                with open(f"/proc/{pid}/task/{tid}/stat") as f:
+                    st = f.read().rsplit(")", 1)[1].split()[0]
+            except (FileNotFoundError, IndexError):
+                continue
+            if st not in ("T", "t", "Z", "X"):
+                return False
+        return True
+    wait_until(all_stopped, timeout=timeout, interval=0.001, desc=f"every thread of {pid} stopped")
+
+
 def port_open(port, host="127.0.0.1"):
     try:
         with socket.create_connection((host, port), timeout=0.5):

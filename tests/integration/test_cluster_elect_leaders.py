@@ -6,7 +6,7 @@ unclean election of an offline partition, and auto.leader.rebalance.enable
 with a short leader.imbalance.check.interval.seconds."""
 import kproto
 from cluster import cluster, cluster_factory, cluster_zk  # noqa: F401
-from conftest import produce_all, producer, unique_topic, wait_until
+from conftest import produce_all, producer, stop_process, unique_topic, wait_until
 
 NONE = 0
 UNKNOWN_TOPIC_OR_PARTITION = 3
@@ -151,7 +151,7 @@ def test_parked_produce_on_a_leader_that_loses_leadership_is_answered_at_once(cl
             out["res"] = kproto.produce(conn, t, 0, kproto.record_batch([b"parked"]), acks=-1,
                                         timeout_ms=30000)
 
-    os.kill(c.brokers[paused].pid, signal.SIGSTOP)
+    stop_process(c.brokers[paused].pid)
     try:
         sender = threading.Thread(target=send, daemon=True)
         sender.start()

@@ -12,7 +12,7 @@ import pytest
 import kproto
 from cluster import (FAILOVER_TIMEOUT, SeqProducer, cluster, cluster_factory,  # noqa: F401
                      cluster_zk, read_values)
-from conftest import consumer, produce_all, producer, unique_topic, wait_until
+from conftest import consumer, produce_all, producer, stop_process, unique_topic, wait_until
 
 MIN_ISR_2 = {"min.insync.replicas": "2"}
 
@@ -76,7 +76,7 @@ def test_returning_leader_truncates_its_divergent_tail(cluster, request):
     stopped = []
     try:
         for f in followers:
-            os.kill(cluster.brokers[f].pid, signal.SIGSTOP)
+            stop_process(cluster.brokers[f].pid)
             stopped.append(f)
         with kproto.Conn("127.0.0.1", cluster.broker_port(old)) as c:
             for k in range(20):
@@ -193,7 +193,7 @@ def test_paused_leader_loses_its_session_is_fenced_and_rejoins(cluster_factory, 
     paused = False
     try:
         sp.wait_acked(200)
-        os.kill(c.brokers[old].pid, signal.SIGSTOP)
+        stop_process(c.brokers[old].pid)
         paused = True
         other = next(i for i in range(3) if i != old)   # (the paused one cannot answer)
 

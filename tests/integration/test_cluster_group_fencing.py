@@ -11,7 +11,7 @@ import signal
 
 import kproto
 from cluster import cluster_factory, cluster_zk  # noqa: F401  (fixtures)
-from conftest import unique_topic, wait_until
+from conftest import stop_process, unique_topic, wait_until
 from test_torture import OFFSET_FETCH, offset_commit
 
 
@@ -36,7 +36,7 @@ def test_paused_coordinator_does_not_serve_stale_offsets(cluster_factory, reques
         assert offset_commit(conn, g, t, {0: 10}) == {0: 0}
     stale = kproto.Conn(ob.host, ob.port, timeout=30)     # connected before the pause
     other = next(i for i in range(3) if i != old)
-    os.kill(ob.pid, signal.SIGSTOP)
+    stop_process(ob.pid)
     paused = True
     try:
         new = wait_until(lambda: (lambda n: n not in (None, old) and (n,))(

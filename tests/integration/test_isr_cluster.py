@@ -16,7 +16,7 @@ import time
 import pytest
 
 import kproto
-from conftest import admin, free_port, raw_conn, unique_topic, wait_until
+from conftest import admin, free_port, raw_conn, stop_process, unique_topic, wait_until
 from zk import ZooKeeper
 
 LAG_MS = 3000
@@ -92,7 +92,7 @@ def test_paused_follower_leaves_the_isr_and_rejoins(cluster, request):
     others = sorted(set(range(3)) - {fid})
 
     paused.append(follower)
-    os.kill(follower.pid, signal.SIGSTOP)
+    stop_process(follower.pid)
     stopped_at = time.monotonic()
     # Meanwhile acks=all waits for the paused follower (still in the ISR)...
     r = produce(leader, t, 1, timeout_ms=20000)

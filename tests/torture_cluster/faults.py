@@ -34,6 +34,7 @@ import time
 from kazoo.exceptions import KazooException
 
 import kproto
+from conftest import stop_process
 
 CONSUMER_OFFSETS = "__consumer_offsets"
 
@@ -209,7 +210,7 @@ def pause_leader(ctx, rec):
     pid = ctx.cluster.brokers[victim].pid
     rec.update(target=victim, partition=p)
     rec["t0"] = time.monotonic()
-    os.kill(pid, signal.SIGSTOP)
+    stop_process(pid)
     try:
         wait_moved(ctx, [p], victim, others(ctx, victim))
         rec["paused_for"] = time.monotonic() - rec["t0"]
