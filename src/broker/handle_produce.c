@@ -283,6 +283,13 @@ void handle_produce(kreq *rq)
                         &ar);
             rp->error_code = ar.error;
             if (ar.error) {
+                /* As Kafka's ReplicaManager: the log start offset comes back
+                 * with validation and idempotence errors, not with the
+                 * errors it treats as "unknown append info" (size, CRC,
+                 * storage). */
+                if (ar.error != KERR_MESSAGE_TOO_LARGE && ar.error != KERR_RECORD_LIST_TOO_LARGE &&
+                    ar.error != KERR_CORRUPT_MESSAGE && ar.error != KERR_KAFKA_STORAGE_ERROR)
+                    rp->log_start_offset = ar.log_start_offset;
                 if (ar.error_message)
                     rp->error_message = kstr_c(ar.error_message);
                 if (rq->hdr.api_version >= 8 && ar.bad_batch_index >= 0) {
