@@ -27,11 +27,6 @@ def test_api_versions(o, v):
 
 def test_api_versions_unsupported_version(o):
     """A version the broker does not know: UNSUPPORTED_VERSION with the v0 layout."""
-    def flow(side):
-        corr = side.send(O.API_VERSIONS, 3, {"client_software_name": "x",
-                                             "client_software_version": "1"})
-        # rewrite the version in the frame: send v99 by hand
-        return [corr]
     # Built by hand: header v2 with version 99, empty tagged body.
     def v99(side):
         import struct

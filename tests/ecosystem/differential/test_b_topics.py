@@ -109,6 +109,11 @@ def test_create_partitions(o, count):
     o.call(O.CREATE_PARTITIONS, o.newest(O.CREATE_PARTITIONS), {
         "topics": [{"name": t, "count": count, "assignments": None}],
         "timeout_ms": 30000, "validate_only": False})
+    want = max(count, 2)
+    for side in o.sides():   # KRaft Kafka adds the partitions asynchronously
+        O.wait_until(lambda: len(side.call(O.METADATA, 9, {"topics": [{"name": t}]})
+                                 ["topics"][0]["partitions"]) == want,
+                     desc=f"{side.name}: {t} has {want} partitions")
     o.call(O.METADATA, 9, {"topics": [{"name": t}], "allow_auto_topic_creation": False})
 
 

@@ -180,6 +180,10 @@ def test_heartbeat_rebalance_in_progress(o):
         r = c2.call(O.JOIN_GROUP, 9, join_body(g))
         out = [(O.JOIN_GROUP, r)]
         corr = c2.send(O.JOIN_GROUP, 9, join_body(g, member=r["member_id"]))
+        # the pending join, seen by the coordinator, before the heartbeat
+        O.wait_until(lambda: side.call(O.DESCRIBE_GROUPS, 5, {"groups": [g]})
+                     ["groups"][0]["group_state"] == "PreparingRebalance",
+                     desc=f"{side.name}: {g} rebalancing")
         out.append((O.HEARTBEAT, hb(side, g, gen, m1)))
         r1 = side.call(O.JOIN_GROUP, 9, join_body(g, member=m1))
         r2 = c2.recv(O.JOIN_GROUP, 9, corr)
