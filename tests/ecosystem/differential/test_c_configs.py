@@ -60,6 +60,17 @@ def test_describe_configs_bad_resource_type(o):
     describe(o, [(99, "x", None)])
 
 
+def settle(o, topic, key, value):
+    """KRaft Kafka applies a config change asynchronously: wait until each
+    broker describes `key` as `value` before the compared describe."""
+    def now(side):
+        r = side.call(O.DESCRIBE_CONFIGS, 4, {"resources": [{
+            "resource_type": TOPIC, "resource_name": topic, "configuration_keys": [key]}]})
+        return r["results"][0]["configs"][0]["value"] if r["results"][0]["configs"] else None
+    for side in o.sides():
+        O.wait_until(lambda: now(side) == value, desc=f"{side.name}: {topic} {key}={value}")
+
+
 def incremental(o, resources, validate_only=False):
     return o.call(O.INCREMENTAL_ALTER_CONFIGS, o.newest(O.INCREMENTAL_ALTER_CONFIGS), {
         "resources": [{"resource_type": t, "resource_name": n, "configs": [
@@ -74,14 +85,18 @@ SET, DELETE, APPEND, SUBTRACT = 0, 1, 2, 3
 def test_incremental_alter_topic_set_delete(o):
     t = o.create_topic(o.name(), configs={"segment.ms": 600000})
     incremental(o, [(TOPIC, t, [("retention.ms", SET, "7200000"), ("segment.ms", DELETE, None)])])
+    settle(o, t, "retention.ms", "7200000")
+    settle(o, t, "segment.ms", "604800000")
     describe(o, [(TOPIC, t, ["retention.ms", "segment.ms"])])
 
 
 def test_incremental_alter_topic_append_subtract(o):
     t = o.create_topic(o.name())
     incremental(o, [(TOPIC, t, [("cleanup.policy", APPEND, "compact")])])
+    settle(o, t, "cleanup.policy", "delete,compact")
     describe(o, [(TOPIC, t, ["cleanup.policy"])])
     incremental(o, [(TOPIC, t, [("cleanup.policy", SUBTRACT, "delete")])])
+    settle(o, t, "cleanup.policy", "compact")
     describe(o, [(TOPIC, t, ["cleanup.policy"])])
 
 
@@ -134,6 +149,8 @@ def test_alter_configs_topic(o, v):
     v = o.newest(O.ALTER_CONFIGS) if v == "newest" else v
     t = o.create_topic(o.name(), configs={"segment.ms": 600000})
     alter(o, [(TOPIC, t, [("retention.ms", "7200000")])], v=v)
+    settle(o, t, "retention.ms", "7200000")
+    settle(o, t, "segment.ms", "604800000")   # AlterConfigs replaces the whole set
     describe(o, [(TOPIC, t, ["retention.ms", "segment.ms"])])
 
 
