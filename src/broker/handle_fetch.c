@@ -276,6 +276,15 @@ static void respond(kreq *rq, fetch_op *fo)
         rp->last_stable_offset = lso[i];
         rp->log_start_offset = lstart[i];
         rp->aborted_transactions.n = fo->isolation == 1 && !rp->error_code ? 0 : -1;
+        /* As Kafka: a read that failed (offset out of range) carries no
+         * offsets (its LogReadResult has unknown offset metadata), and a
+         * partition refused before the read (unknown topic, id or
+         * partition: FetchResponse.partitionResponse) an empty, not null,
+         * aborted-transactions list. */
+        if (rp->error_code == KERR_OFFSET_OUT_OF_RANGE)
+            rp->high_watermark = rp->last_stable_offset = rp->log_start_offset = -1;
+        if (rp->error_code == KERR_UNKNOWN_TOPIC_OR_PARTITION || rp->error_code == KERR_UNKNOWN_TOPIC_ID)
+            rp->aborted_transactions.n = 0;
         rp->preferred_read_replica = -1;
         if (fp->rr.file && fp->rr.len > 0) {
             rp->records = (krecords){ NULL, fp->rr.len, fp->rr.file, fp->rr.file_pos };

@@ -29,6 +29,20 @@
 #include "proto/codec.h"
 #include "proto/messages/metadata.h"
 
+/* Kafka's answer to include_topic_authorized_operations without an
+ * authorizer (Samsa has none): every operation a topic supports, as a bit
+ * field of AclOperation codes: READ 3, WRITE 4, CREATE 5, DELETE 6, ALTER 7,
+ * DESCRIBE 8, DESCRIBE_CONFIGS 10, ALTER_CONFIGS 11.  INT32_MIN when the
+ * client did not ask. */
+#define TOPIC_ALL_OPERATIONS ((1 << 3) | (1 << 4) | (1 << 5) | (1 << 6) | (1 << 7) | \
+                              (1 << 8) | (1 << 10) | (1 << 11))
+
+static int32_t topic_operations(const kreq *rq)
+{
+    const metadata_req *req = rq->body;
+    return req->include_topic_authorized_operations ? TOPIC_ALL_OPERATIONS : INT32_MIN;
+}
+
 /* false if the arena ran out: the caller fails the request rather than
  * answer with a topic whose partitions are missing. */
 static bool copy_ids(kreq *rq, karr_i32 *dst, const int32_t *src, int32_t n)
@@ -90,7 +104,7 @@ static bool fill_topic(kreq *rq, metadata_resp_topics *rt, topic *t, const md_br
     rt->name = (kstr){ t->name, (int32_t)t->name_len };
     rt->topic_id = t->id;
     rt->is_internal = t->internal;
-    rt->topic_authorized_operations = INT32_MIN;
+    rt->topic_authorized_operations = topic_operations(rq);
     return fill_partitions(rq, rt, t, live);
 }
 

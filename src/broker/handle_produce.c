@@ -173,15 +173,26 @@ static void produce_complete(delayed_op *op, enum delayed_reason why)
  * partition.  NULL if fine (the log validates the batch itself). */
 static const char *records_shape_error(const krecords *r, int version)
 {
-    if (r->len <= 0)
+    /* Kafka iterates the batches: none complete (empty, or a batch cut
+     * short) is "no batch", not a corrupt one. */
+    if (r->len < 12)
         return "Produce requests with version 3+ must have at least one record batch per partition";
-    if (r->len >= 12) {
-        int64_t batch_len = (int32_t)be32_load(r->p + 8);
-        if (batch_len >= 0 && batch_len + 12 < r->len)
-            return "Produce requests with version 3+ are only allowed to contain exactly one record batch per partition";
-    }
+    int64_t batch_len = (int32_t)be32_load(r->p + 8);
+    if (batch_len >= 0 && batch_len + 12 > r->len)
+        return "Produce requests with version 3+ must have at least one record batch per partition";
+    if (batch_len >= 0 && batch_len + 12 < r->len)
+        return "Produce requests with version 3+ are only allowed to contain exactly one record batch per partition";
+    if (r->len > 16 && r->p[16] != 2)
+        return "Produce requests with version 3+ are only allowed to contain record batches with magic version 2";
     (void)version;
     return NULL;
+}
+
+/* Kafka 4's LogValidator: a client's batch starts at offset 0 (the broker
+ * assigns the offsets). */
+static bool nonzero_base_offset(const krecords *r)
+{
+    return r->len >= 8 && (int64_t)be64_load(r->p) != 0;
 }
 
 /* v10+: the leaders named in CurrentLeader fields, as NodeEndpoints. */
@@ -277,12 +288,26 @@ void handle_produce(kreq *rq)
                 any_error = true;
                 continue;
             }
+            if (nonzero_base_offset(&pd->records)) {
+                rp->error_code = KERR_INVALID_RECORD;     /* no message, as Kafka */
+                rp->log_start_offset = plog_log_start_offset(p->log);
+                topic_unref(t);
+                any_error = true;
+                continue;
+            }
             plog_append_result ar;
             int32_t epoch = atomic_load_explicit(&p->leader_epoch, memory_order_acquire);
             plog_append(p->log, (uint8_t *)pd->records.p, (size_t)pd->records.len, epoch, now,
                         &ar);
             rp->error_code = ar.error;
             if (ar.error) {
+                /* As Kafka's ReplicaManager: the log start offset comes back
+                 * with validation and idempotence errors, not with the
+                 * errors it treats as "unknown append info" (size, CRC,
+                 * storage). */
+                if (ar.error != KERR_MESSAGE_TOO_LARGE && ar.error != KERR_RECORD_LIST_TOO_LARGE &&
+                    ar.error != KERR_CORRUPT_MESSAGE && ar.error != KERR_KAFKA_STORAGE_ERROR)
+                    rp->log_start_offset = ar.log_start_offset;
                 if (ar.error_message)
                     rp->error_message = kstr_c(ar.error_message);
                 if (rq->hdr.api_version >= 8 && ar.bad_batch_index >= 0) {

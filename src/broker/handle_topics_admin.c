@@ -327,7 +327,10 @@ void handle_create_topics(kreq *rq)
     }
     for (int32_t i = 0; ts && i < req->topics.n; i++) {
         kcodec_defaults(&create_topics_resp_topics_schema, &ts[i]);
-        ts[i].configs.n = -1;
+        /* As Kafka: no message when the topic was created, and an empty
+         * (not null) config list when it was not. */
+        ts[i].error_message = (kstr){ NULL, -1 };
+        ts[i].configs.n = 0;
     }
     admin_submit(broker_of(rq), rq, create_topics_work, create_topics_done, r);
 }
