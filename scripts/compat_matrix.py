@@ -56,6 +56,7 @@ FEATURES = [
     ("tool.kafka-broker-api-versions", "kafka-broker-api-versions"),
     ("tool.kafka-cluster", "kafka-cluster cluster-id"),
     ("tool.kafka-groups", "kafka-groups --list"),
+    ("tool.kafka-dump-log", "kafka-dump-log on Samsa's segment files (--offsets-decoder too)"),
     ("tool.kafka-metadata-quorum", "kafka-metadata-quorum (KRaft only)"),
     ("tool.kafka-features", "kafka-features (KRaft feature levels)"),
     ("tool.kafka-storage", "kafka-storage (formats KRaft log dirs)"),
