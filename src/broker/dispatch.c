@@ -36,6 +36,9 @@ static const api_entry g_table[] = {
     { 23, 0, 4, handle_offset_for_leader_epoch, "single leader epoch 0" },
     { 32, 0, 4, handle_describe_configs, "topic and broker resources, synonyms, documentation" },
     { 33, 0, 2, handle_alter_configs, "topic and broker resources" },
+    { 35, 0, 5, handle_describe_log_dirs, "every log.dirs entry: partitions and sizes, volume "
+                                          "total/usable bytes (v4+); a dir statvfs fails on is "
+                                          "KAFKA_STORAGE_ERROR" },
     { 37, 0, 3, handle_create_partitions, "validate_only" },
     { 42, 0, 2, handle_delete_groups, "" },
     { 43, 0, 2, handle_elect_leaders, "to the active controller (else NOT_CONTROLLER): preferred and "

@@ -46,6 +46,7 @@ void handle_alter_configs(kreq *rq);
 void handle_incremental_alter_configs(kreq *rq);
 void handle_delete_records(kreq *rq);
 void handle_describe_cluster(kreq *rq);
+void handle_describe_log_dirs(kreq *rq);
 void handle_init_producer_id(kreq *rq);
 void handle_offset_for_leader_epoch(kreq *rq);
 void handle_find_coordinator(kreq *rq);

@@ -12,6 +12,13 @@
  * as Kafka does; its progress is read with List, or with Metadata (the
  * replica list holds target + original replicas until it is done).
  * timeout_ms is not used: nothing here waits for replication.
+ *
+ * Without ZooKeeper (one broker) this broker is the controller Metadata
+ * names, as a single Kafka node is: List answers that nothing is being
+ * reassigned, and Alter accepts only the assignment a partition already
+ * has (its one replica, this broker; done at once), with the controller's
+ * checks and messages for everything else (embedded_alter).  kafka-topics
+ * --describe lists reassignments first, so this is what it needs.
  */
 #include <stddef.h>
 #include <stdio.h>
@@ -21,6 +28,7 @@
 #include "broker/broker.h"
 #include "broker/cluster_mode.h"
 #include "broker/dispatch.h"
+#include "broker/lookup.h"
 #include "cluster/controller.h"
 #include "core/errors.h"
 #include "core/log.h"
@@ -52,7 +60,8 @@ static void *begin(kreq *rq, void **resp, size_t job_size, size_t err_off)
         kreq_fail_close(rq, "out of memory");
         return NULL;
     }
-    if (!cluster_controller_active(broker_of(rq))) {
+    broker *b = broker_of(rq);
+    if (b->cluster_mode && !cluster_controller_active(b)) {
         *(int16_t *)((char *)*resp + err_off) = KERR_NOT_CONTROLLER;
         kreq_respond(rq, *resp);
         return NULL;
@@ -69,10 +78,68 @@ typedef struct apr_job {
     int16_t top;
 } apr_job;
 
+/* One broker, no ZooKeeper: every partition has the one replica this
+ * broker, and no other broker exists to move it to.  The checks and
+ * messages are the controller's (cluster/controller_reassign.c). */
+static int16_t embedded_check(broker *b, controller_reassignment *r)
+{
+    int32_t self = b->set.node_id;
+    if (r->nreplicas == 0) {
+        snprintf(r->message, sizeof r->message,
+                 "Empty replica list specified in partition reassignment.");
+        return KERR_INVALID_REPLICA_ASSIGNMENT;
+    }
+    for (int i = 0; i < r->nreplicas; i++) {
+        for (int j = 0; j < i; j++)
+            if (r->replicas[i] == r->replicas[j]) {
+                snprintf(r->message, sizeof r->message,
+                         "Duplicate replica ids in partition reassignment replica list: %d",
+                         r->replicas[i]);
+                return KERR_INVALID_REPLICA_ASSIGNMENT;
+            }
+        if (r->replicas[i] < 0) {
+            snprintf(r->message, sizeof r->message, "Invalid broker id in replica list: %d",
+                     r->replicas[i]);
+            return KERR_INVALID_REPLICA_ASSIGNMENT;
+        }
+        if (r->replicas[i] != self) {
+            snprintf(r->message, sizeof r->message, "Replica assignment has brokers that are not "
+                     "alive: broker %d is not registered", r->replicas[i]);
+            return KERR_INVALID_REPLICA_ASSIGNMENT;
+        }
+    }
+    topic *t;
+    partition *p;
+    int16_t err = lookup_partition(b, kstr_c(r->topic), (kuuid){ { 0 } }, r->partition, -1, NULL,
+                                   &t, &p);
+    if (err == KERR_UNKNOWN_TOPIC_OR_PARTITION) {
+        if (r->nreplicas >= 0)
+            return err;
+    } else if (err) {
+        return err;
+    } else {
+        topic_unref(t);
+    }
+    if (r->nreplicas < 0) {
+        snprintf(r->message, sizeof r->message, "No reassignment in progress for %s-%d",
+                 r->topic, r->partition);
+        return KERR_NO_REASSIGNMENT_IN_PROGRESS;
+    }
+    return KERR_NONE;            /* [self]: the assignment it has; nothing to move */
+}
+
 static void apr_work(admin_job *job)
 {
     broker *b = broker_of(job->rq);
     apr_job *aj = job->arg;
+    if (!b->cluster_mode) {
+        for (int i = 0; i < aj->n; i++) {
+            aj->items[i].message[0] = 0;
+            aj->items[i].error = embedded_check(b, &aj->items[i]);
+        }
+        aj->top = KERR_NONE;
+        return;
+    }
     aj->top = cluster_controller_active(b)
                   ? controller_alter_reassignments(b->controller, aj->items, aj->n)
                   : KERR_NOT_CONTROLLER;
@@ -163,6 +230,12 @@ static void lpr_work(admin_job *job)
 {
     broker *b = broker_of(job->rq);
     lpr_job *lj = job->arg;
+    if (!b->cluster_mode) {             /* one broker: nothing is ever moving */
+        lj->top = KERR_NONE;
+        lj->out = NULL;
+        lj->n = 0;
+        return;
+    }
     lj->top = cluster_controller_active(b)
                   ? controller_list_reassignments(b->controller, lj->f, lj->nf, &lj->out, &lj->n)
                   : KERR_NOT_CONTROLLER;

@@ -23,6 +23,7 @@ INIT_PRODUCER_ID, DESCRIBE_CONFIGS, ALTER_CONFIGS = 22, 32, 33
 INCREMENTAL_ALTER_CONFIGS, DESCRIBE_CLUSTER = 44, 60
 ALTER_PARTITION_REASSIGNMENTS, LIST_PARTITION_REASSIGNMENTS = 45, 46
 CONTROLLED_SHUTDOWN, ELECT_LEADERS = 7, 43
+DESCRIBE_LOG_DIRS = 35
 
 # First flexible version of each API we speak (header v2 / response header v1).
 FLEX_FROM = {
@@ -30,7 +31,7 @@ FLEX_FROM = {
     CREATE_TOPICS: 5, DELETE_TOPICS: 4, DELETE_RECORDS: 2, INIT_PRODUCER_ID: 2,
     DESCRIBE_CONFIGS: 4, ALTER_CONFIGS: 2, INCREMENTAL_ALTER_CONFIGS: 1,
     DESCRIBE_CLUSTER: 0, ALTER_PARTITION_REASSIGNMENTS: 0, LIST_PARTITION_REASSIGNMENTS: 0,
-    CONTROLLED_SHUTDOWN: 3, ELECT_LEADERS: 2,
+    CONTROLLED_SHUTDOWN: 3, ELECT_LEADERS: 2, DESCRIBE_LOG_DIRS: 2,
 }
 
 NONE = 0
@@ -898,6 +899,47 @@ def describe_cluster(conn, version=None):
                                          "port": r.i32(), "rack": r.string()}, r.tags())[0])
     res["cluster_authorized_operations"] = r.i32()
     r.tags()
+    return res
+
+
+def describe_log_dirs(conn, topics=None, version=None):
+    """DescribeLogDirs v0-5. topics: None (all) or {name: [partitions]}.
+    Returns {"throttle_time_ms", "error_code" (v3+, else None), "results":
+    [{"error_code", "log_dir", "topics": {name: {partition: {"size",
+    "offset_lag", "is_future"}}}, "total_bytes", "usable_bytes" (v4+, else
+    None), "is_cordoned" (v5+, else None)}]}."""
+    v = version if version is not None else conn.pick(DESCRIBE_LOG_DIRS, 0, 5)
+    flex = is_flexible(DESCRIBE_LOG_DIRS, v)
+    w = W(flex)
+    w.array(None if topics is None else list(topics.items()),
+            lambda w, t: w.string(t[0]).array(list(t[1]), lambda w, p: w.i32(p)).tags())
+    w.tags()
+    r = conn.call(DESCRIBE_LOG_DIRS, v, w.done())
+    res = {"throttle_time_ms": r.i32(), "error_code": r.i16() if v >= 3 else None}
+
+    def part(r):
+        d = (r.i32(), {"size": r.i64(), "offset_lag": r.i64(), "is_future": r.bool()})
+        r.tags()
+        return d
+
+    def topic(r):
+        d = (r.string(), dict(r.array(part)))
+        r.tags()
+        return d
+
+    def result(r):
+        d = {"error_code": r.i16(), "log_dir": r.string(), "topics": dict(r.array(topic)),
+             "total_bytes": None, "usable_bytes": None, "is_cordoned": None}
+        if v >= 4:
+            d["total_bytes"], d["usable_bytes"] = r.i64(), r.i64()
+        if v >= 5:
+            d["is_cordoned"] = r.bool()
+        r.tags()
+        return d
+
+    res["results"] = r.array(result)
+    r.tags()
+    assert r.remaining() == 0, f"{r.remaining()} bytes left in a DescribeLogDirs v{v} response"
     return res
 
 

@@ -287,3 +287,34 @@ def test_new_replica_of_a_log_that_no_longer_starts_at_zero(cluster_factory):
     wait_done(c, t, 0, [new])
     seqs = [int(v.rsplit(b"-", 1)[1]) for v in read_values(c.bootstrap, t, 0)]
     assert seqs == list(range(200, 200 + len(seqs))) and len(seqs) >= 100   # from the log start
+
+
+def test_single_broker_is_its_own_controller(broker):
+    """Without ZooKeeper the broker is the controller Metadata names (as a
+    single Kafka node is): List answers that nothing moves, Alter accepts
+    the assignment a partition has ([0], done at once) and refuses the rest
+    with the controller's errors.  kafka-topics --describe lists
+    reassignments first and timed out on NOT_CONTROLLER before."""
+    from conftest import create_topic
+    create_topic(broker.bootstrap, "solo", partitions=2)
+    with kproto.Conn(broker.host, broker.port) as conn:
+        assert kproto.metadata(conn, ["solo"])["controller_id"] == 0
+        assert kproto.list_partition_reassignments(conn) == (0, {})
+        assert kproto.list_partition_reassignments(conn, [("solo", 0)]) == (0, {})
+        err, msg, out = kproto.alter_partition_reassignments(conn, {
+            ("solo", 0): [0], ("solo", 1): [1], ("solo", 5): [0], ("nope", 0): [0],
+            ("solo", 7): None})
+        assert (err, msg) == (0, None)
+        assert out[("solo", 0)] == (0, None)
+        assert out[("solo", 1)] == (INVALID_REPLICA_ASSIGNMENT, "Replica assignment has brokers "
+                                    "that are not alive: broker 1 is not registered")
+        assert out[("solo", 5)][0] == 3 and out[("nope", 0)][0] == 3   # UNKNOWN_TOPIC_OR_PARTITION
+        assert out[("solo", 7)] == (NO_REASSIGNMENT_IN_PROGRESS,
+                                    "No reassignment in progress for solo-7")
+        err, _, out = kproto.alter_partition_reassignments(conn, {("solo", 1): None,
+                                                                  ("solo", 0): [0, 0]})
+        assert out[("solo", 1)] == (NO_REASSIGNMENT_IN_PROGRESS,
+                                    "No reassignment in progress for solo-1")
+        assert out[("solo", 0)] == (INVALID_REPLICA_ASSIGNMENT, "Duplicate replica ids in "
+                                    "partition reassignment replica list: 0")
+        assert kproto.metadata(conn, ["solo"])["topics"]["solo"]["partitions"][1]["replicas"] == [0]

@@ -325,6 +325,81 @@ TEST(codec_defaults_for_absent_fields)
     arena_reset(&a);
 }
 
+/* DescribeLogDirs responses in Kafka 4.4's field order: v5 (flexible) has
+ * the top-level ErrorCode (v3+), TotalBytes and UsableBytes (v4+) and
+ * IsCordoned (v5) after each result's topics; v1 has none of them. */
+static void log_dirs_resp_fill(describe_log_dirs_resp *r, describe_log_dirs_resp_results *res,
+                               describe_log_dirs_resp_topics *t,
+                               describe_log_dirs_resp_partitions *p)
+{
+    kcodec_defaults(&describe_log_dirs_resp_schema, r);
+    *p = (describe_log_dirs_resp_partitions){ .partition_index = 2, .partition_size = 0x1234,
+                                              .offset_lag = 0, .is_future_key = false };
+    *t = (describe_log_dirs_resp_topics){ .name = kstr_c("t"), .partitions = { 1, p } };
+    *res = (describe_log_dirs_resp_results){ .error_code = 0, .log_dir = kstr_c("/d"),
+                                             .topics = { 1, t }, .total_bytes = 0x100,
+                                             .usable_bytes = 0x80, .is_cordoned = false };
+    r->results.n = 1;
+    r->results.v = res;
+}
+
+TEST(codec_known_bytes_describe_log_dirs_response)
+{
+    static const uint8_t v5[] = {
+        0, 0, 0, 0,                          /* throttle_time_ms */
+        0, 0,                                /* error_code (v3+) */
+        2,                                   /* results: 1 (compact) */
+        0, 0,                                /*   error_code */
+        3, '/', 'd',                         /*   log_dir */
+        2,                                   /*   topics: 1 */
+        2, 't',                              /*     name */
+        2,                                   /*     partitions: 1 */
+        0, 0, 0, 2,                          /*       partition_index */
+        0, 0, 0, 0, 0, 0, 0x12, 0x34,        /*       partition_size */
+        0, 0, 0, 0, 0, 0, 0, 0,              /*       offset_lag */
+        0,                                   /*       is_future_key */
+        0,                                   /*       tags */
+        0,                                   /*     tags */
+        0, 0, 0, 0, 0, 0, 1, 0,              /*   total_bytes (v4+) */
+        0, 0, 0, 0, 0, 0, 0, 0x80,           /*   usable_bytes (v4+) */
+        0,                                   /*   is_cordoned (v5) */
+        0,                                   /*   tags */
+        0,                                   /* tags */
+    };
+    static const uint8_t v1[] = {
+        0, 0, 0, 0,                          /* throttle_time_ms */
+        0, 0, 0, 1,                          /* results: 1 */
+        0, 0,                                /*   error_code */
+        0, 2, '/', 'd',                      /*   log_dir */
+        0, 0, 0, 1,                          /*   topics: 1 */
+        0, 1, 't',                           /*     name */
+        0, 0, 0, 1,                          /*     partitions: 1 */
+        0, 0, 0, 2,                          /*       partition_index */
+        0, 0, 0, 0, 0, 0, 0x12, 0x34,        /*       partition_size */
+        0, 0, 0, 0, 0, 0, 0, 0,              /*       offset_lag */
+        0,                                   /*       is_future_key */
+    };
+    describe_log_dirs_resp r;
+    describe_log_dirs_resp_results res;
+    describe_log_dirs_resp_topics t;
+    describe_log_dirs_resp_partitions p;
+    log_dirs_resp_fill(&r, &res, &t, &p);
+    for (int i = 0; i < 2; i++) {
+        int ver = i ? 1 : 5;
+        const uint8_t *want = i ? v1 : v5;
+        size_t wlen = i ? sizeof v1 : sizeof v5;
+        obuf ob;
+        obuf_init(&ob);
+        REQUIRE_EQ(kcodec_encode(&describe_log_dirs_resp_schema, ver, ver >= 2, &r, &ob), 0);
+        uint8_t wire[128];
+        long n = obuf_flatten(&ob, wire, sizeof wire);
+        CHECK_EQ(n, (long)wlen);
+        CHECK(n == (long)wlen && !memcmp(wire, want, wlen));
+        obuf_free(&ob);
+    }
+    CHECK_EQ(kapi_schema_get(DESCRIBE_LOG_DIRS_API_KEY)->max_version, 5);
+}
+
 /* Internal codes (KERR__*) never reach the wire: the encoder maps every
  * error_code field through kerr_to_wire; wire codes pass unchanged. */
 TEST(codec_internal_error_codes_are_mapped_on_encode)

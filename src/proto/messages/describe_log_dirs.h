@@ -12,7 +12,7 @@
 
 #define DESCRIBE_LOG_DIRS_API_KEY 35
 #define DESCRIBE_LOG_DIRS_FLEX_FROM 2
-#define DESCRIBE_LOG_DIRS_MAX_VERSION 4
+#define DESCRIBE_LOG_DIRS_MAX_VERSION 5
 
 #define DESCRIBE_LOG_DIRS_REQ_TOPICS(F, S) \
     F(S, STR,  topic,      0, 99) \
@@ -40,7 +40,8 @@ KSTRUCT_DECL(describe_log_dirs_resp_topics, DESCRIBE_LOG_DIRS_RESP_TOPICS)
     F(S, STR,     log_dir,      0, 99) \
     F(S, ASTRUCT, topics,       0, 99, describe_log_dirs_resp_topics) \
     F(S, I64,     total_bytes,  4, 99, DFLT(-1)) \
-    F(S, I64,     usable_bytes, 4, 99, DFLT(-1))
+    F(S, I64,     usable_bytes, 4, 99, DFLT(-1)) \
+    F(S, BOOL,    is_cordoned,  5, 99)
 KSTRUCT_DECL(describe_log_dirs_resp_results, DESCRIBE_LOG_DIRS_RESP_RESULTS)
 
 #define DESCRIBE_LOG_DIRS_RESP(F, S) \
