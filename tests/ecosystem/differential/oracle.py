@@ -443,8 +443,16 @@ def create_topic(side, name, partitions=1, configs=None):
         m = side.call(METADATA, 9, {"topics": [{"name": name}],
                                     "allow_auto_topic_creation": False})
         t = m["topics"][0]
-        return (t["error_code"] == 0 and len(t["partitions"]) == partitions
-                and all(p["error_code"] == 0 and p["leader_id"] >= 0 for p in t["partitions"]))
+        if not (t["error_code"] == 0 and len(t["partitions"]) == partitions
+                and all(p["error_code"] == 0 and p["leader_id"] >= 0 for p in t["partitions"])):
+            return False
+        # Kafka publishes the leader in its metadata before its replica
+        # manager serves the partition (a produce then gets
+        # NOT_LEADER_OR_FOLLOWER): ListOffsets answers only once it does.
+        lo = side.call(LIST_OFFSETS, 1, {"replica_id": -1, "topics": [{
+            "name": name, "partitions": [{"partition_index": i, "timestamp": -1}
+                                         for i in range(partitions)]}]})
+        return all(p["error_code"] == 0 for p in lo["topics"][0]["partitions"])
     wait_until(ready, desc=f"{side.name}: leaders of {name}")
 
 
