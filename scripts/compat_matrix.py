@@ -18,6 +18,7 @@ import time
 from pathlib import Path
 
 FEATURES = [
+    ("protocol.api_versions", "every API version the client needs is served (KIP-896 minimums)"),
     ("produce", "produce, acks=1 and acks=all"),
     ("produce.idempotent", "idempotent producer"),
     ("produce.gzip", "gzip"),
