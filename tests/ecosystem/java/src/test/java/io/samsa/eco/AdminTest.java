@@ -9,6 +9,7 @@ package io.samsa.eco;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -19,6 +20,7 @@ import java.time.Duration;
 import java.util.Collection;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.stream.Collectors;
@@ -50,7 +52,9 @@ import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.Uuid;
 import org.apache.kafka.common.config.ConfigResource;
 import org.apache.kafka.common.errors.GroupNotEmptyException;
+import org.apache.kafka.common.errors.InvalidConfigurationException;
 import org.apache.kafka.common.errors.InvalidPartitionsException;
+import org.apache.kafka.common.errors.InvalidReplicationFactorException;
 import org.apache.kafka.common.errors.TopicExistsException;
 import org.apache.kafka.common.errors.UnknownTopicOrPartitionException;
 import org.junit.jupiter.api.AfterAll;
@@ -79,13 +83,6 @@ class AdminTest {
                 p.send(new ProducerRecord<>(topic, partition, baseTs + i, "k" + i, "v" + i));
             p.flush();
         }
-    }
-
-    /** A new topic of one partition: its partition 0. */
-    private static TopicPartition newPartition(String prefix) {
-        String topic = Kit.unique(prefix);
-        Kit.createTopic(admin, topic, 1, null);
-        return new TopicPartition(topic, 0);
     }
 
     private static ListOffsetsResult.ListOffsetsResultInfo offsetFor(TopicPartition tp, OffsetSpec spec) {
@@ -129,6 +126,33 @@ class AdminTest {
         Kit.waitUntil(name + " gone from listTopics", () -> !Kit.get(() -> admin.listTopics().names()).contains(name));
         assertTrue(cause(() -> Kit.get(() -> admin.describeTopics(List.of(name)).allTopicNames()))
                        .e() instanceof UnknownTopicOrPartitionException);
+    }
+
+    @Test
+    @Feature("admin.topics")
+    void topicDefaultsAndRefusals() {
+        // No partition count nor replication factor (-1, KIP-464): the broker's defaults.
+        String dflt = Kit.unique("adm-dflt");
+        Kit.get(() -> admin.createTopics(List.of(new NewTopic(dflt, Optional.empty(), Optional.empty()))).all());
+        TopicDescription d = Kit.get(() -> admin.describeTopics(List.of(dflt)).allTopicNames()).get(dflt);
+        assertEquals(1, d.partitions().size(), "num.partitions=1");
+        assertEquals(1, d.partitions().get(0).replicas().size());
+
+        String name = Kit.unique("adm-bad");
+        assertInstanceOf(InvalidReplicationFactorException.class,
+            cause(() -> Kit.get(() -> admin.createTopics(List.of(new NewTopic(name, 1, (short) 3))).all())).e());
+        assertInstanceOf(InvalidConfigurationException.class,
+            cause(() -> Kit.get(() -> admin.createTopics(List.of(new NewTopic(name, 1, (short) 1)
+                .configs(Map.of("cleanup.policy", "sometimes")))).all())).e());
+        assertInstanceOf(InvalidPartitionsException.class,
+            cause(() -> Kit.get(() -> admin.createTopics(List.of(new NewTopic(name, 0, (short) 1))).all())).e());
+        assertFalse(Kit.get(() -> admin.listTopics().names()).contains(name), "a refused topic exists");
+        assertInstanceOf(UnknownTopicOrPartitionException.class,
+            cause(() -> Kit.get(() -> admin.deleteTopics(List.of(name)).all())).e());
+        ConfigResource r = new ConfigResource(ConfigResource.Type.TOPIC, name);
+        assertInstanceOf(UnknownTopicOrPartitionException.class,
+            cause(() -> Kit.get(() -> admin.incrementalAlterConfigs(Map.of(r, List.of(new AlterConfigOp(
+                new ConfigEntry("retention.ms", "1000"), AlterConfigOp.OpType.SET)))).all())).e());
     }
 
     private static Config describe(ConfigResource r) {
@@ -301,7 +325,7 @@ class AdminTest {
     @Test
     @Feature("admin.offsets")
     void listOffsets() {
-        TopicPartition tp = newPartition("adm-lo");
+        TopicPartition tp = Kit.newPartition("adm-lo");
         long base = System.currentTimeMillis() - 300_000;
         try (KafkaProducer<String, String> p = Kit.producer()) {
             for (int i = 0; i < 10; i++) // timestamps rise, except the max in the middle
@@ -321,7 +345,7 @@ class AdminTest {
     @Test
     @Feature("admin.delete_records")
     void deleteRecords() {
-        TopicPartition tp = newPartition("adm-dr");
+        TopicPartition tp = Kit.newPartition("adm-dr");
         produce(tp.topic(), 0, 20, System.currentTimeMillis());
         long low = Kit.get(() -> admin.deleteRecords(Map.of(tp, RecordsToDelete.beforeOffset(8))).lowWatermarks().get(tp))
             .lowWatermark();

@@ -13,10 +13,13 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 
+import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.consumer.OffsetAndTimestamp;
+import org.apache.kafka.clients.consumer.OffsetOutOfRangeException;
 import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.TopicPartition;
 import org.junit.jupiter.api.Test;
@@ -78,11 +81,60 @@ class ConsumerTest {
     }
 
     @Test
+    @Feature("consume")
+    void recordsLargerThanTheFetchLimits() throws Exception {
+        // KIP-74: a fetch returns the first batch even when it is larger than
+        // max.partition.fetch.bytes / fetch.max.bytes, so the consumer makes progress.
+        TopicPartition tp = Kit.newPartition("big-records");
+        String topic = tp.topic();
+        String big = "0123456789abcdef".repeat(12_000); // 192 KB, incompressible enough uncompressed
+        try (KafkaProducer<String, String> p = Kit.producer(ProducerConfig.MAX_REQUEST_SIZE_CONFIG, "1000000")) {
+            for (int i = 0; i < 5; i++)
+                p.send(new ProducerRecord<>(topic, 0, "k" + i, i + big));
+            p.flush();
+        }
+        try (KafkaConsumer<String, String> c = Kit.consumer(
+                 ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG, "65536",
+                 ConsumerConfig.FETCH_MAX_BYTES_CONFIG, "65536")) {
+            c.assign(List.of(tp));
+            List<ConsumerRecord<String, String>> got = poll(c, 5);
+            for (int i = 0; i < 5; i++) {
+                assertEquals(i, got.get(i).offset());
+                assertEquals(i + big, got.get(i).value());
+            }
+        }
+    }
+
+    @Test
+    @Feature("consume")
+    void offsetOutOfRangeWithoutReset() throws Exception {
+        TopicPartition tp = Kit.newPartition("oor");
+        String topic = tp.topic();
+        try (KafkaProducer<String, String> p = Kit.producer()) {
+            p.send(new ProducerRecord<>(topic, 0, "k", "v")).get();
+        }
+        try (KafkaConsumer<String, String> c = Kit.consumer(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "none")) {
+            c.assign(List.of(tp));
+            c.seek(tp, 1000);
+            long deadline = System.nanoTime() + Kit.WAIT.toNanos();
+            OffsetOutOfRangeException e = null;
+            while (e == null && System.nanoTime() < deadline) {
+                try {
+                    assertTrue(c.poll(Duration.ofMillis(200)).isEmpty());
+                } catch (OffsetOutOfRangeException x) {
+                    e = x;
+                }
+            }
+            assertNotNull(e, "no OffsetOutOfRangeException for offset 1000 of a 1-record partition");
+            assertEquals(Map.of(tp, 1000L), e.offsetOutOfRangePartitions());
+        }
+    }
+
+    @Test
     @Feature("consume.offsets_for_times")
     void offsetsForTimes() throws Exception {
-        String topic = Kit.unique("times");
-        Kit.createTopic(topic, 1);
-        TopicPartition tp = new TopicPartition(topic, 0);
+        TopicPartition tp = Kit.newPartition("times");
+        String topic = tp.topic();
         long base = System.currentTimeMillis() - 600_000;
         try (KafkaProducer<String, String> p = Kit.producer()) {
             for (int i = 0; i < 10; i++)

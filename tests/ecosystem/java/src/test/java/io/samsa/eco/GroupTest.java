@@ -198,6 +198,37 @@ class GroupTest {
     }
 
     @Test
+    @Feature("group.eager")
+    void patternSubscriptionPicksUpNewTopics() throws Exception {
+        String prefix = Kit.unique("pat");
+        String group = Kit.unique("g");
+        Kit.createTopic(prefix + "-a", 2);
+        Set<String> seen = ConcurrentHashMap.newKeySet();
+        try (KafkaProducer<String, String> p = Kit.producer();
+             KafkaConsumer<String, String> c = Kit.consumer(ConsumerConfig.GROUP_ID_CONFIG, group,
+                                                            ConsumerConfig.METADATA_MAX_AGE_CONFIG, "500")) {
+            c.subscribe(java.util.regex.Pattern.compile(java.util.regex.Pattern.quote(prefix) + "-.*"));
+            p.send(new ProducerRecord<>(prefix + "-a", 1, "k", "a1"));
+            p.flush();
+            long deadline = System.nanoTime() + Kit.WAIT.toNanos();
+            boolean created = false;
+            while (seen.size() < 2 && System.nanoTime() < deadline) {
+                c.poll(Duration.ofMillis(200)).forEach(r -> seen.add(r.topic() + "/" + r.value()));
+                if (!created && seen.size() == 1) {
+                    // A new matching topic joins the subscription (after a metadata refresh).
+                    Kit.createTopic(prefix + "-b", 1);
+                    p.send(new ProducerRecord<>(prefix + "-b", 0, "k", "b0"));
+                    p.flush();
+                    created = true;
+                }
+            }
+            assertEquals(Set.of(prefix + "-a/a1", prefix + "-b/b0"), seen);
+            assertEquals(Set.of(new TopicPartition(prefix + "-a", 0), new TopicPartition(prefix + "-a", 1),
+                                new TopicPartition(prefix + "-b", 0)), c.assignment());
+        }
+    }
+
+    @Test
     @Feature("group.commit")
     void commitAndResume() throws Exception {
         String topic = Kit.unique("grp-commit");

@@ -89,6 +89,13 @@ final class Kit {
         }
     }
 
+    /** A new topic of one partition (name from prefix): its partition 0. */
+    static TopicPartition newPartition(String prefix) {
+        String topic = unique(prefix);
+        createTopic(topic, 1);
+        return new TopicPartition(topic, 0);
+    }
+
     static List<TopicPartition> partitions(String topic, int n) {
         List<TopicPartition> l = new ArrayList<>();
         for (int i = 0; i < n; i++)

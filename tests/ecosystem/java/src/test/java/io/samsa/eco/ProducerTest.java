@@ -8,20 +8,26 @@ package io.samsa.eco;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Future;
+
+import org.apache.kafka.clients.admin.Admin;
 
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.clients.producer.RecordMetadata;
+import org.apache.kafka.common.errors.RecordTooLargeException;
 import org.apache.kafka.common.header.Header;
 import org.apache.kafka.common.header.internals.RecordHeaders;
 import org.apache.kafka.common.record.TimestampType;
@@ -153,6 +159,37 @@ class ProducerTest {
     @Feature("produce.zstd")
     void compressionZstd() throws Exception {
         codec("zstd");
+    }
+
+    @Test
+    @Feature("produce")
+    void autoCreatedTopic() throws Exception {
+        String topic = Kit.unique("prod-auto");
+        try (KafkaProducer<String, String> p = Kit.producer()) {
+            RecordMetadata m = p.send(new ProducerRecord<>(topic, "k", "auto")).get();
+            assertEquals(0, m.partition());
+            assertEquals(0, m.offset());
+        }
+        ConsumerRecord<String, String> r = Kit.readAll(topic, 1, 1).get(0);
+        assertEquals("auto", r.value());
+        assertEquals("k", r.key());
+    }
+
+    @Test
+    @Feature("produce")
+    void recordTooLargeForTheTopic() throws Exception {
+        String topic = Kit.unique("prod-large");
+        try (Admin a = Kit.admin()) {
+            Kit.createTopic(a, topic, 1, Map.of("max.message.bytes", "2000"));
+        }
+        try (KafkaProducer<String, String> p = Kit.producer(ProducerConfig.RETRIES_CONFIG, "0")) {
+            ExecutionException e = assertThrows(ExecutionException.class,
+                () -> p.send(new ProducerRecord<>(topic, "big", "x".repeat(5000))).get());
+            assertInstanceOf(RecordTooLargeException.class, e.getCause());
+            // A record that fits still goes through afterwards.
+            assertEquals(0, p.send(new ProducerRecord<>(topic, "small", "y".repeat(100))).get().offset());
+        }
+        assertEquals("small", Kit.readAll(topic, 1, 1).get(0).key());
     }
 
     @Test
