@@ -12,6 +12,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
@@ -31,7 +32,9 @@ import org.apache.kafka.clients.admin.Config;
 import org.apache.kafka.clients.admin.ConfigEntry;
 import org.apache.kafka.clients.admin.ConsumerGroupDescription;
 import org.apache.kafka.clients.admin.DescribeClusterResult;
+import org.apache.kafka.clients.admin.DescribeConfigsOptions;
 import org.apache.kafka.clients.admin.GroupListing;
+import org.apache.kafka.clients.admin.ListConsumerGroupOffsetsSpec;
 import org.apache.kafka.clients.admin.ListGroupsOptions;
 import org.apache.kafka.clients.admin.ListOffsetsResult;
 import org.apache.kafka.clients.admin.LogDirDescription;
@@ -169,6 +172,13 @@ class AdminTest {
         assertEquals("7200000", c.get("retention.ms").value());
         assertEquals(ConfigEntry.ConfigSource.DYNAMIC_TOPIC_CONFIG, c.get("retention.ms").source());
         assertEquals("compact", c.get("cleanup.policy").value());
+        Config withSynonyms = Kit.get(() -> admin.describeConfigs(List.of(r),
+            new DescribeConfigsOptions().includeSynonyms(true).includeDocumentation(true)).all()).get(r);
+        ConfigEntry ret = withSynonyms.get("retention.ms");
+        assertEquals(List.of("retention.ms:7200000:DYNAMIC_TOPIC_CONFIG", "log.retention.hours:168:DEFAULT_CONFIG"),
+                     ret.synonyms().stream().map(y -> y.name() + ":" + y.value() + ":" + y.source()).toList());
+        assertEquals(ConfigEntry.ConfigType.LONG, ret.type());
+        assertNotNull(ret.documentation());
         ConfigEntry seg = c.get("segment.bytes");
         assertNotNull(seg, "segment.bytes described");
         assertEquals(ConfigEntry.ConfigSource.DEFAULT_CONFIG, seg.source());
@@ -303,6 +313,17 @@ class AdminTest {
         assertEquals(4, offs.get(p0).offset());
         assertEquals("four", offs.get(p0).metadata());
         assertEquals(7, offs.get(p1).offset());
+
+        // Two groups in one call (OffsetFetch v8+).
+        String other = Kit.unique("ao2");
+        try (KafkaConsumer<String, String> c = Kit.consumer(ConsumerConfig.GROUP_ID_CONFIG, other)) {
+            c.commitSync(Map.of(p1, new OffsetAndMetadata(2)));
+        }
+        var both = admin.listConsumerGroupOffsets(Map.of(group, new ListConsumerGroupOffsetsSpec(),
+                                                         other, new ListConsumerGroupOffsetsSpec()));
+        assertEquals(4, Kit.get(() -> both.partitionsToOffsetAndMetadata(group)).get(p0).offset());
+        assertEquals(2, Kit.get(() -> both.partitionsToOffsetAndMetadata(other)).get(p1).offset());
+        assertNull(Kit.get(() -> both.partitionsToOffsetAndMetadata(other)).get(p0));
 
         Kit.get(() -> admin.alterConsumerGroupOffsets(group, Map.of(p0, new OffsetAndMetadata(9))).all());
         offs = Kit.get(() -> admin.listConsumerGroupOffsets(group).partitionsToOffsetAndMetadata());

@@ -22,6 +22,9 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
 
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.MemberToRemove;
+import org.apache.kafka.clients.admin.RemoveMembersFromConsumerGroupOptions;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.CooperativeStickyAssignor;
@@ -30,6 +33,7 @@ import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.clients.consumer.RangeAssignor;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.GroupState;
 import org.apache.kafka.common.TopicPartition;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -187,6 +191,17 @@ class GroupTest {
             b.close();
             if (b2 != null)
                 b2.close();
+        }
+        // Closed static members stay in the group until their session ends;
+        // the admin client removes them by instance id (LeaveGroup v3+).
+        try (Admin admin = Kit.admin()) {
+            var members = Kit.get(() -> admin.describeConsumerGroups(List.of(group)).all()).get(group).members();
+            assertEquals(Set.of("a", "b"), members.stream().map(m -> m.groupInstanceId().orElse("?"))
+                                                  .collect(java.util.stream.Collectors.toSet()));
+            Kit.get(() -> admin.removeMembersFromConsumerGroup(group, new RemoveMembersFromConsumerGroupOptions(
+                List.of(new MemberToRemove("a"), new MemberToRemove("b")))).all());
+            assertEquals(GroupState.EMPTY,
+                         Kit.get(() -> admin.describeConsumerGroups(List.of(group)).all()).get(group).groupState());
         }
     }
 
