@@ -61,7 +61,7 @@ import org.apache.kafka.common.errors.InvalidReplicationFactorException;
 import org.apache.kafka.common.errors.TopicExistsException;
 import org.apache.kafka.common.errors.UnknownTopicOrPartitionException;
 import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
@@ -69,9 +69,10 @@ import org.junit.jupiter.api.extension.ExtendWith;
 class AdminTest {
     private static Admin admin;
 
-    @BeforeAll
-    static void open() {
-        admin = Kit.admin();
+    @BeforeEach
+    void open() { // after SamsaBroker's beforeEach: the broker runs
+        if (admin == null)
+            admin = Kit.admin();
     }
 
     @AfterAll

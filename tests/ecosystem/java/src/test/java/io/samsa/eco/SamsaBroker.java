@@ -1,11 +1,14 @@
 /* SamsaBroker: the one Samsa broker the whole run shares, as a JUnit
- * extension.  The first test class that uses it starts $SAMSA_BROKER
+ * extension.  The first test that uses it starts $SAMSA_BROKER
  * (default ../../../build/samsa-broker) on the first free port of
  * [SAMSA_ECO_PORT_BASE, +100) (default 26500), with a temporary log dir and
  * --override settings; BrokerShutdownTest, ordered last, stops it by PID
  * (SIGTERM) and fails unless it exits 0.  If that test did not run (a
  * filtered run), the JUnit root store closes it at the end instead.
- * Broker output goes to <tmpdir>/broker.log, printed when start or stop fails. */
+ * Broker output goes to <tmpdir>/broker.log, printed when start or stop fails.
+ * It starts before each test (not before all of a class) so that a broker
+ * that cannot start fails every test as such, and CompatRecorder records
+ * them as failed; a failed start is remembered and not retried. */
 package io.samsa.eco;
 
 import java.io.IOException;
@@ -21,12 +24,13 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 
-import org.junit.jupiter.api.extension.BeforeAllCallback;
+import org.junit.jupiter.api.extension.BeforeEachCallback;
 import org.junit.jupiter.api.extension.ExtensionContext;
 
-public final class SamsaBroker implements BeforeAllCallback {
+public final class SamsaBroker implements BeforeEachCallback {
     private static final ExtensionContext.Namespace NS = ExtensionContext.Namespace.create(SamsaBroker.class);
     private static volatile Instance current;
+    private static volatile RuntimeException startFailure;
 
     /** Settings every run uses: fast first rebalance, a small offsets topic, one replica. */
     private static final String[] OVERRIDES = {
@@ -39,9 +43,16 @@ public final class SamsaBroker implements BeforeAllCallback {
     };
 
     @Override
-    public void beforeAll(ExtensionContext ctx) {
-        current = ctx.getRoot().getStore(NS).getOrComputeIfAbsent(Instance.class, k -> Instance.start(),
-                                                                 Instance.class);
+    public void beforeEach(ExtensionContext ctx) {
+        if (startFailure != null)
+            throw startFailure;
+        try {
+            current = ctx.getRoot().getStore(NS).getOrComputeIfAbsent(Instance.class, k -> Instance.start(),
+                                                                     Instance.class);
+        } catch (RuntimeException e) {
+            startFailure = e;
+            throw e;
+        }
     }
 
     /** host:port of the running broker. */
