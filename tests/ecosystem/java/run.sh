@@ -42,8 +42,9 @@ for path in glob.glob(sys.argv[1] + "/TEST-*.xml"):
             print(f"  FAILED {case.get('classname')}.{case.get('name')}", file=sys.stderr)
         elif case.find("skipped") is not None:
             s += 1
-            print(f"  skipped {case.get('classname')}.{case.get('name')}: "
-                  f"{case.find('skipped').get('message', '')}", file=sys.stderr)
+            sk = case.find("skipped")
+            why = sk.get("message") or (sk.text or "").strip().split("\n")[0]
+            print(f"  skipped {case.get('classname')}.{case.get('name')}: {why}", file=sys.stderr)
         else:
             p += 1
 print(p, f, s)
