@@ -42,6 +42,7 @@ FEATURES = [
     ("admin.describe_cluster", "describe cluster"),
     ("admin.log_dirs", "describe log dirs"),
     ("streams.wordcount", "Kafka Streams word count (at-least-once)"),
+    ("streams.exactly_once_v2", "Kafka Streams word count, exactly-once v2 (transactions)"),
 ]
 RANK = {"pass": 0, "skip": 1, "fail": 2}
 MARK = {"pass": "pass", "skip": "skip", "fail": "**FAIL**"}

@@ -3,12 +3,14 @@
  * (through a repartition topic) and counts (a state store backed by a
  * changelog topic) into an output topic.  The last count of each word on the
  * output topic must equal the expected one, and the internal topics must have
- * been created on Samsa with Streams' settings. */
+ * been created on Samsa with Streams' settings.  At-least-once, and
+ * exactly-once v2 once the broker serves transactions (skipped until then). */
 package io.samsa.eco;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -53,7 +55,22 @@ class StreamsTest {
 
     @Test
     @Feature(value = "streams.wordcount", client = "kafka-streams")
-    void wordCount() throws Exception {
+    void wordCountAtLeastOnce() throws Exception {
+        wordCount(StreamsConfig.AT_LEAST_ONCE);
+    }
+
+    /** Transactions: AddPartitionsToTxn, AddOffsetsToTxn, EndTxn, TxnOffsetCommit. */
+    private static final int[] TXN_APIS = {24, 25, 26, 28};
+
+    @Test
+    @Feature(value = "streams.exactly_once_v2", client = "kafka-streams")
+    void wordCountExactlyOnceV2() throws Exception {
+        for (int key : TXN_APIS)
+            assumeTrue(ApiVersions.has(key), "the broker has no transactions (ApiVersions lacks key " + key + ")");
+        wordCount(StreamsConfig.EXACTLY_ONCE_V2);
+    }
+
+    private static void wordCount(String guarantee) throws Exception {
         String app = Kit.unique("wc");
         String input = app + "-lines", output = app + "-counts";
         int partitions = 3;
@@ -85,7 +102,7 @@ class StreamsTest {
         Properties props = new Properties();
         props.put(StreamsConfig.APPLICATION_ID_CONFIG, app);
         props.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, SamsaBroker.bootstrap());
-        props.put(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, StreamsConfig.AT_LEAST_ONCE);
+        props.put(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, guarantee);
         props.put(StreamsConfig.STATE_DIR_CONFIG, state.toString());
         props.put(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, "100");
         props.put(StreamsConfig.NUM_STREAM_THREADS_CONFIG, "1");
@@ -103,7 +120,8 @@ class StreamsTest {
             streams.start();
             try (KafkaConsumer<String, Long> c = new KafkaConsumer<>(Map.of(
                      ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, SamsaBroker.bootstrap(),
-                     ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest"),
+                     ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest",
+                     ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed"),
                      new StringDeserializer(), new LongDeserializer())) {
                 c.assign(Kit.partitions(output, partitions));
                 long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
