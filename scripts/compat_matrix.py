@@ -18,6 +18,7 @@ import time
 from pathlib import Path
 
 FEATURES = [
+    ("protocol.api_versions", "every API version the client needs is served (KIP-896 minimums)"),
     ("produce", "produce, acks=1 and acks=all"),
     ("produce.idempotent", "idempotent producer"),
     ("produce.gzip", "gzip"),
@@ -41,6 +42,7 @@ FEATURES = [
     ("admin.describe_cluster", "describe cluster"),
     ("admin.log_dirs", "describe log dirs"),
     ("streams.wordcount", "Kafka Streams word count (at-least-once)"),
+    ("streams.exactly_once_v2", "Kafka Streams word count, exactly-once v2 (transactions)"),
     ("tool.kafka-topics", "kafka-topics: create, list, describe, alter, delete, under-replicated"),
     ("tool.kafka-console-producer", "kafka-console-producer: keys and headers"),
     ("tool.kafka-console-consumer", "kafka-console-consumer: from beginning, max messages, group"),

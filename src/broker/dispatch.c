@@ -8,7 +8,8 @@ static const api_entry g_table[] = {
     {  1, 4, 17, handle_fetch, "zero-copy (sendfile); long poll; sessions (KIP-227); topic ids v13+; "
                                "follower fetches (replica_id) read to the log end and move the HW" },
     {  2, 0, 10, handle_list_offsets, "earliest, latest, by timestamp, max timestamp (v7+)" },
-    {  3, 0, 12, handle_metadata, "topic ids (v10+); auto-creation per auto.create.topics.enable" },
+    {  3, 0, 12, handle_metadata, "topic ids (v10+), asking by id (v12+); auto-creation per "
+                                 "auto.create.topics.enable" },
     {  4, 0, 7, handle_leader_and_isr,
        "inter-broker (cluster mode, or samsa.test.hooks.enable): controller/broker epoch fencing",
        .test_hook = true },

@@ -10,6 +10,11 @@
  * data, because creation here is synchronous (Kafka would say
  * LEADER_NOT_AVAILABLE until its controller caught up).
  *
+ * v12+ asks by topic id when any requested topic has a non-zero id: then,
+ * as Kafka, only the ids count (the Java client sends an empty name beside
+ * each id), each known id is answered with its topic and an unknown one
+ * with UNKNOWN_TOPIC_ID and a null name, and nothing is auto-created.
+ *
  * Brokers are the live brokers of the metadata store; each partition's
  * leader, epoch, replicas, ISR and offline replicas are its current state
  * (cluster/partition_state.h).  A partition whose leader is not live (or
@@ -117,6 +122,17 @@ static void finish(kreq *rq, metadata_resp *r, bool complete)
         kreq_fail_close(rq, "Metadata response does not fit in the request's memory cap");
 }
 
+/* Does this request name its topics by id (v12+, any non-zero id)? */
+static bool by_topic_id(const kreq *rq, const metadata_req *req)
+{
+    if (rq->hdr.api_version < 12)
+        return false;
+    for (int32_t i = 0; i < req->topics.n; i++)
+        if (!kuuid_is_zero(req->topics.v[i].topic_id))
+            return true;
+    return false;
+}
+
 static void build_response(kreq *rq)
 {
     broker *b = broker_of(rq);
@@ -157,9 +173,16 @@ static void build_response(kreq *rq)
     strmap seen;
     strmap_init(&seen);
     int32_t k = 0;
+    bool ids = by_topic_id(rq, req);
     for (int32_t i = 0; ok && i < req->topics.n; i++) {
         metadata_req_topics *qt = &req->topics.v[i];
-        if (qt->name.len >= 0) {
+        if (ids) {
+            /* By id: entries without one are not answered; each id once. */
+            int err = 0;
+            if (kuuid_is_zero(qt->topic_id) || strmap_get(&seen, (const char *)qt->topic_id.b, 16))
+                continue;
+            strmap_put(&seen, (const char *)qt->topic_id.b, 16, (void *)1, &err);
+        } else if (qt->name.len >= 0) {
             int err = 0;
             if (strmap_get(&seen, qt->name.p, (size_t)qt->name.len))
                 continue;
@@ -168,7 +191,9 @@ static void build_response(kreq *rq)
         metadata_resp_topics *rt = &ts[k++];
         rt->topic_authorized_operations = INT32_MIN;
         topic *t = NULL;
-        if (qt->name.len >= 0)
+        if (ids)
+            t = topic_registry_get_id(&b->topics, qt->topic_id);
+        else if (qt->name.len >= 0)
             t = topic_registry_get(&b->topics, qt->name.p, (size_t)qt->name.len);
         else if (!kuuid_is_zero(qt->topic_id))
             t = topic_registry_get_id(&b->topics, qt->topic_id);
@@ -177,10 +202,12 @@ static void build_response(kreq *rq)
             topic_unref(t);
             continue;
         }
-        rt->name = qt->name;
+        rt->name = ids ? (kstr){ NULL, -1 } : qt->name;
         rt->topic_id = qt->topic_id;
         const char *why;
-        if (qt->name.len >= 0 && !topic_name_valid(qt->name.p, (size_t)qt->name.len, &why))
+        if (ids)
+            rt->error_code = KERR_UNKNOWN_TOPIC_ID;
+        else if (qt->name.len >= 0 && !topic_name_valid(qt->name.p, (size_t)qt->name.len, &why))
             rt->error_code = KERR_INVALID_TOPIC_EXCEPTION;
         else if (qt->name.len < 0)
             rt->error_code = KERR_UNKNOWN_TOPIC_ID;
@@ -237,7 +264,7 @@ void handle_metadata(kreq *rq)
     broker *b = broker_of(rq);
     metadata_req *req = rq->body;
     bool allow = rq->hdr.api_version < 4 || req->allow_auto_topic_creation;
-    if (allow && b->set.auto_create_topics) {
+    if (allow && b->set.auto_create_topics && !by_topic_id(rq, req)) {
         for (int32_t i = 0; i < req->topics.n; i++) {
             if (wants_creation(b, req, i)) {
                 admin_submit(b, rq, auto_create, auto_create_done, NULL);

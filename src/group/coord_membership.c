@@ -105,16 +105,19 @@ static void reply_sync(kreq *rq, int16_t err, const group *g, const member *m)
     coord_respond(rq, r);
 }
 
-/* Answer a member's parked JoinGroup with the current generation. */
-static void reply_join_ok(group *g, member *m, kreq *rq)
+/* Answer a JoinGroup with the current generation, naming leader as the
+ * group's leader; the leader's answer lists the members' metadata.
+ * skip_assignment (v9+, KIP-814): the leader must not assign. */
+static void reply_join_as(group *g, member *m, kreq *rq, const char *leader, bool skip_assignment)
 {
     join_group_resp *r = kreq_new_response(rq);
     r->generation_id = g->generation;
     r->protocol_type = g->protocol_type ? kstr_c(g->protocol_type) : (kstr){ NULL, -1 };
     r->protocol_name = g->protocol ? kstr_c(g->protocol) : (kstr){ NULL, -1 };
-    r->leader = kstr_c(g->leader ? g->leader : "");
+    r->leader = kstr_c(leader ? leader : "");
+    r->skip_assignment = skip_assignment;
     r->member_id = kstr_c(m->id);
-    bool is_leader = g->leader && !strcmp(g->leader, m->id);
+    bool is_leader = leader && !strcmp(leader, m->id);
     if (is_leader) {
         join_group_resp_members *ms = KARRAY_ALLOC(&rq->arena, &r->members, g->nmembers);
         for (int i = 0; ms && i < g->nmembers; i++) {
@@ -126,6 +129,12 @@ static void reply_join_ok(group *g, member *m, kreq *rq)
         }
     }
     coord_respond(rq, r);
+}
+
+/* Answer a member's parked JoinGroup with the current generation. */
+static void reply_join_ok(group *g, member *m, kreq *rq)
+{
+    reply_join_as(g, m, rq, g->leader, false);
 }
 
 /* ---------------------------------------------------------------- timers */
@@ -540,7 +549,27 @@ static void add_and_join(coordinator *co, group *g, kreq *rq, const join_group_r
         prepare_rebalance(g, why);
 }
 
-/* G6: a static member restarting under a new member id (KIP-345). */
+/* G6 in Stable: the restarted static member's JoinGroup is answered at once
+ * with the current generation, as Kafka does.  JoinGroup v9+ (KIP-814): a
+ * member that is the leader is told so with the members' metadata and
+ * skip_assignment, so it does not compute an assignment that a Stable group
+ * would ignore.  Before v9 the answer names the leader as it was before the
+ * replacement (prev_leader), so a restarted leader does not take itself for
+ * the leader and assign. */
+static void reply_join_static_stable(group *g, member *m, kreq *rq, const char *prev_leader)
+{
+    if (rq->hdr.api_version >= 9)
+        reply_join_as(g, m, rq, g->leader, g->leader && !strcmp(g->leader, m->id));
+    else
+        reply_join_as(g, m, rq, prev_leader, false);
+}
+
+/* G6: a static member restarting under a new member id (KIP-345).  Like
+ * Kafka, the member's protocols are replaced by the new ones in every state,
+ * and in Stable there is no rebalance as long as the protocol the group would
+ * select stays the one it runs: the metadata itself may differ (the Java
+ * client's subscription carries the owned partitions and the generation,
+ * which a restarted instance does not know). */
 static void replace_static_member(coordinator *co, group *g, member *old, kreq *rq,
                                   const join_group_req *req, int32_t rebalance_ms)
 {
@@ -559,33 +588,34 @@ static void replace_static_member(coordinator *co, group *g, member *old, kreq *
         reply_sync(old->sync, KERR_FENCED_INSTANCE_ID, NULL, NULL);
         old->sync = NULL;
     }
-    bool was_leader = g->leader && !strcmp(g->leader, old->id);
+    char *prev_leader = g->leader;      /* owned here until the end */
+    bool was_leader = prev_leader && !strcmp(prev_leader, old->id);
+    g->leader = was_leader ? strdup(id) : (prev_leader ? strdup(prev_leader) : NULL);
     bool same = same_protocols(old, req);
     free(old->id);
     old->id = id;
-    if (was_leader) {
-        free(g->leader);
-        g->leader = strdup(id);
-    }
     free(old->client_id);
     old->client_id = coord_strdup_k(rq->hdr.client_id);
     old->session_timeout_ms = req->session_timeout_ms;
     old->rebalance_timeout_ms = rebalance_ms;
     coord_schedule_session(co, old);
-    if (g->state == GROUP_STABLE && same) {
-        /* Nothing changed: no rebalance, the member resumes with its old
-         * assignment (its SyncGroup in Stable returns it). */
-        reply_join_ok(g, old, rq);
+    if (!same)
+        copy_protocols(old, req);       /* on ENOMEM the old ones stay: still valid */
+    const char *next = g->state == GROUP_STABLE ? group_select_protocol(g) : NULL;
+    if (next && g->protocol && !strcmp(next, g->protocol)) {
+        /* The group's protocol stays: no rebalance, the member resumes with
+         * its old assignment (its SyncGroup in Stable returns it). */
+        reply_join_static_stable(g, old, rq, prev_leader);
         coord_store_group(co, g);
+        free(prev_leader);
         return;
     }
-    if (!same)
-        copy_protocols(old, req);
+    free(prev_leader);
     park_join(g, old, rq);
     if (g->state == GROUP_PREPARING_REBALANCE)
         coord_try_complete_join(g);
     else
-        prepare_rebalance(g, "a static member rejoined with new metadata");
+        prepare_rebalance(g, "a static member rejoined with a change of protocol");
 }
 
 static void join_new_member(coordinator *co, group *g, kreq *rq, const join_group_req *req,

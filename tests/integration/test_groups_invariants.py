@@ -301,6 +301,59 @@ def test_g6_static_member_fenced_while_parked(broker_factory, request):
         m.close()
 
 
+def test_g6_static_restart_with_new_metadata_in_stable(broker_factory, request):
+    """A static member restarting in Stable causes no rebalance while the
+    protocol the group would select stays the same, even if its metadata
+    differs (the Java client's subscription carries its owned partitions and
+    generation, which a restarted instance does not know), as Kafka. A
+    restarted follower gets the generation and its old assignment; a
+    restarted leader is, on JoinGroup v9+, told it leads with skip_assignment
+    (KIP-814), and before v9 answered with the old leader id so it does not
+    assign."""
+    b = broker_factory(GROUP_BROKER)
+    t, g = unique_topic(request), "g-static-newmeta"
+    create_topic(b.bootstrap, t, 2)
+    lead = RawMember(b, g, t, nparts=2, instance_id="L", client_id="lead")
+    lead.join_and_sync()
+    other = RawMember(b, g, t, nparts=2, instance_id="O", client_id="other")
+    jo = other.send_join(wait=False)
+    wait_until(lambda: lead.heartbeat() == kproto.REBALANCE_IN_PROGRESS, 10, desc="rebalance")
+    lead.join()
+    other.joined(kproto.recv_join_group(other.conn, *jo, timeout=10))
+    assert lead.sync({lead.member_id: [0], other.member_id: [1]}) == {t: [0]}
+    assert other.sync() == {t: [1]}
+    gen = lead.generation
+
+    def restarted(instance, name, user_data, version=None):
+        m = RawMember(b, g, t, nparts=2, instance_id=instance, client_id=name)
+        m.protocols = lambda: [("range", kproto.consumer_subscription([t], user_data=user_data))]
+        r = kproto.join_group(m.conn, g, protocols=m.protocols(), session_timeout_ms=30000,
+                              group_instance_id=instance, version=version, timeout=10)
+        return m, m.joined(r)
+
+    other2, r = restarted("O", "other2", b"new metadata")
+    assert (r["generation_id"], r["leader"], r["members"], r["skip_assignment"]) == \
+        (gen, lead.member_id, [], False), r
+    assert other2.sync() == {t: [1]}
+    assert lead.heartbeat() == 0, "the leader saw a rebalance"
+
+    lead_v5, r = restarted("L", "lead-v5", b"leader restarted", version=5)
+    assert r["generation_id"] == gen and r["members"] == [], r
+    assert r["leader"] == lead.member_id != r["member_id"], "v5: the old leader id"
+    assert lead_v5.sync() == {t: [0]}
+    assert other2.heartbeat() == 0
+
+    lead_v9, r = restarted("L", "lead-v9", b"leader again", version=9)
+    assert r["generation_id"] == gen and r["skip_assignment"], r
+    assert r["leader"] == r["member_id"] == lead_v9.member_id
+    assert sorted(m["group_instance_id"] for m in r["members"]) == ["L", "O"]
+    assert lead_v9.sync(plan={}) == {t: [0]}, "skip_assignment: Stable keeps the assignment"
+    assert other2.heartbeat() == 0
+    assert lead.heartbeat() == kproto.FENCED_INSTANCE_ID
+    for m in (lead, other, other2, lead_v5, lead_v9):
+        m.close()
+
+
 # --- DeleteGroups against a session that has just expired -------------------------------
 def test_g9_delete_groups_after_static_session_deadline(broker_factory, request):
     """A DeleteGroups sent after the last static member's session deadline

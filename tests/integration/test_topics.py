@@ -295,6 +295,48 @@ def test_describe_cluster_raw(broker):
     assert admin(broker.bootstrap).list_topics(timeout=10).cluster_id == res["cluster_id"]
 
 
+def _metadata_v12(c, topics):
+    """Metadata v12 for [(topic_id bytes, name)]: [(error, name, id bytes, nparts)]."""
+    w = kproto.W(True)
+    w.array(topics, lambda w, t: (w.raw(t[0]), w.string(t[1]), w.tags()))
+    w.bool(False).bool(False).tags()
+    r = c.call(kproto.METADATA, 12, w.done())
+    r.i32()
+    r.array(lambda r: (r.i32(), r.string(), r.i32(), r.string(), r.tags()))
+    r.string()
+    r.i32()
+
+    def part(r):
+        d = (r.i16(), r.i32(), r.i32(), r.i32(), r.array(lambda r: r.i32()),
+             r.array(lambda r: r.i32()), r.array(lambda r: r.i32()))
+        r.tags()
+        return d
+
+    def topic(r):
+        err, name, tid = r.i16(), r.string(), r._take(16)
+        r.bool()
+        parts = r.array(part)
+        r.i32()
+        r.tags()
+        return err, name, tid, len(parts)
+
+    return r.array(topic)
+
+
+def test_metadata_v12_by_topic_id(broker, request):
+    """v12 by topic id, as the Java client 4.x sends it (an empty name beside
+    each id): only the ids count; an unknown id is UNKNOWN_TOPIC_ID (100) with
+    a null name, and nothing is auto-created from the empty names."""
+    t = unique_topic(request)
+    create_topic(broker.bootstrap, t, 2)
+    with raw_conn(broker) as c:
+        [(err, name, tid, n)] = _metadata_v12(c, [(bytes(16), t)])
+        assert (err, name, n) == (0, t, 2) and tid != bytes(16)
+        unknown = bytes(range(1, 17))
+        got = _metadata_v12(c, [(tid, ""), (unknown, ""), (tid, "")])
+        assert got == [(0, t, tid, 2), (100, None, unknown, 0)], got
+
+
 def test_kafka_python_admin_create_describe_delete(broker, request):
     from kafka.admin import ConfigResource as KConfigResource, ConfigResourceType, \
         KafkaAdminClient, NewTopic as KNewTopic
