@@ -8,6 +8,7 @@ package gotest
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sort"
 	"sync"
@@ -15,6 +16,7 @@ import (
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
 )
 
@@ -437,5 +439,29 @@ func TestFranzCommitResume(t *testing.T) {
 	offs, _ = adm.FetchOffsets(ctxFor(t, 5*time.Second), group)
 	if o, _ := offs.Lookup(topic, 0); o.At != 100 {
 		t.Fatalf("committed offset after the rest: %d, want 100", o.At)
+	}
+}
+
+// Producing to a missing topic with AllowAutoTopicCreation creates it
+// (auto.create.topics.enable=true, num.partitions=1); without the option
+// franz-go does not ask for it and the record fails with
+// UNKNOWN_TOPIC_OR_PARTITION.
+func TestFranzAutoCreate(t *testing.T) {
+	begin(t, franz, "topic.auto_create")
+	topic := uniq("auto")
+	p := franzClient(t, kgo.AllowAutoTopicCreation())
+	if err := p.ProduceSync(ctxFor(t, 15*time.Second), franzRecords(topic, 5)...).FirstErr(); err != nil {
+		t.Fatalf("produce to a new topic: %v", err)
+	}
+	td, err := franzAdmin(t).ListTopics(ctxFor(t, 5*time.Second), topic)
+	if err != nil || td[topic].Err != nil || len(td[topic].Partitions) != 1 {
+		t.Fatalf("the auto-created topic: %v %+v", err, td[topic])
+	}
+	checkMessages(t, franzMsgs(franzConsumeAll(t, topic, 5)), 5)
+	other := uniq("noauto")
+	strict := franzClient(t, kgo.UnknownTopicRetries(1))
+	err = strict.ProduceSync(ctxFor(t, 15*time.Second), &kgo.Record{Topic: other, Value: []byte("x")}).FirstErr()
+	if !errors.Is(err, kerr.UnknownTopicOrPartition) {
+		t.Fatalf("produce to a missing topic without auto-creation: %v, want UNKNOWN_TOPIC_OR_PARTITION", err)
 	}
 }

@@ -274,7 +274,20 @@ func TestKadmGroupsAndOffsets(t *testing.T) {
 		if o0.At != 5 || o0.Metadata != "five" || o1.At != 7 {
 			t.Fatalf("fetched offsets %+v %+v, want 5 (five) and 7", o0, o1)
 		}
-		// The group's lag: end offsets minus the commits.
+		// The group's lag (DescribeGroups + OffsetFetch + ListOffsets): the
+		// end offset minus the commit, never below 0.
+		lags, err := adm.Lag(ctx, g2)
+		lag := lags[g2]
+		if err != nil || lag.Error() != nil || lag.State != "Empty" {
+			t.Fatalf("lag: %v %+v", err, lag)
+		}
+		for p, commit := range map[int32]int64{0: 5, 1: 7} {
+			l, ok := lag.Lag.Lookup(topic, p)
+			if !ok || l.Err != nil || l.Commit.At != commit || l.Lag != max(l.End.Offset-commit, 0) {
+				t.Fatalf("lag of partition %d: %+v", p, l)
+			}
+		}
+		// Start and end offsets.
 		ends, err := adm.ListEndOffsets(ctx, topic)
 		if err != nil {
 			t.Fatal(err)

@@ -11,6 +11,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
+	"strconv"
 	"sync"
 	"testing"
 	"time"
@@ -293,10 +295,37 @@ func TestKafkaGoCommitResume(t *testing.T) {
 		t.Fatalf("ConsumerOffsets: %v %v", cs, err)
 	}
 	r2 := kafka.NewReader(kgGroupConfig(group, topic))
-	defer r2.Close()
 	m, err := r2.FetchMessage(ctx)
 	if err != nil || m.Offset != 12 || string(m.Key) != keyOf(12) {
 		t.Fatalf("resumed at %d key %s (%v), want 12", m.Offset, m.Key, err)
+	}
+	if err := r2.Close(); err != nil {
+		t.Fatal(err)
+	}
+	// The admin side on the now empty group: a standalone commit
+	// (generation -1), then OffsetDelete.
+	cl := kgClient(t)
+	fetch := func() int64 {
+		of, err := cl.OffsetFetch(ctx, &kafka.OffsetFetchRequest{GroupID: group, Topics: map[string][]int{topic: {0}}})
+		if err != nil || of.Error != nil || len(of.Topics[topic]) != 1 {
+			t.Fatalf("offset fetch: %v %+v", err, of)
+		}
+		return of.Topics[topic][0].CommittedOffset
+	}
+	oc, err := cl.OffsetCommit(ctx, &kafka.OffsetCommitRequest{GroupID: group, GenerationID: -1,
+		Topics: map[string][]kafka.OffsetCommit{topic: {{Partition: 0, Offset: 3, Metadata: "by hand"}}}})
+	if err != nil || len(oc.Topics[topic]) != 1 || oc.Topics[topic][0].Error != nil {
+		t.Fatalf("standalone commit: %v %+v", err, oc)
+	}
+	if o := fetch(); o != 3 {
+		t.Fatalf("committed %d after the standalone commit of 3", o)
+	}
+	od, err := cl.OffsetDelete(ctx, &kafka.OffsetDeleteRequest{GroupID: group, Topics: map[string][]int{topic: {0}}})
+	if err != nil || od.Error != nil || len(od.Topics[topic]) != 1 || od.Topics[topic][0].Error != nil {
+		t.Fatalf("offset delete: %v %+v", err, od)
+	}
+	if o := fetch(); o != -1 {
+		t.Fatalf("committed %d after OffsetDelete, want -1", o)
 	}
 }
 
@@ -431,4 +460,96 @@ func TestKafkaGoClientAdmin(t *testing.T) {
 			t.Fatalf("delete the empty group: %v %v", err, dr.Errors)
 		}
 	})
+}
+
+// The low-level Conn API, as kafka-go's README uses it: topic creation on
+// the controller's connection, DialLeader, WriteMessages, ReadOffsets, Seek
+// and ReadBatch, ReadOffset by time, DeleteTopics.
+func TestKafkaGoConn(t *testing.T) {
+	begin(t, kgoC, "produce", "consume", "consume.seek", "admin.topics")
+	conn, err := kafka.Dial("tcp", broker)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	ctrl, err := conn.Controller()
+	if err != nil || ctrl.ID != 0 || net.JoinHostPort(ctrl.Host, strconv.Itoa(ctrl.Port)) != broker {
+		t.Fatalf("controller %+v (%v), want node 0 at %s", ctrl, err, broker)
+	}
+	cc, err := kafka.Dial("tcp", net.JoinHostPort(ctrl.Host, strconv.Itoa(ctrl.Port)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cc.Close()
+	topic := uniq("kgc")
+	if err := cc.CreateTopics(kafka.TopicConfig{Topic: topic, NumPartitions: 2, ReplicationFactor: 1}); err != nil {
+		t.Fatalf("CreateTopics: %v", err)
+	}
+	parts, err := conn.ReadPartitions(topic)
+	if err != nil || len(parts) != 2 || parts[0].Leader.ID != 0 {
+		t.Fatalf("ReadPartitions: %v %+v", err, parts)
+	}
+	lc, err := kafka.DialLeader(ctxFor(t, 5*time.Second), "tcp", broker, topic, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer lc.Close()
+	_ = lc.SetDeadline(time.Now().Add(15 * time.Second))
+	if _, err := lc.WriteMessages(kgMessages(20)...); err != nil {
+		t.Fatalf("WriteMessages: %v", err)
+	}
+	if first, last, err := lc.ReadOffsets(); err != nil || first != 0 || last != 20 {
+		t.Fatalf("ReadOffsets: %d %d %v, want 0 20", first, last, err)
+	}
+	if off, err := lc.ReadOffset(time.Now().Add(-time.Minute)); err != nil || off != 0 {
+		t.Fatalf("ReadOffset(a minute ago): %d %v, want 0", off, err)
+	}
+	if _, err := lc.Seek(5, kafka.SeekAbsolute); err != nil {
+		t.Fatal(err)
+	}
+	b := lc.ReadBatch(1, 1<<20)
+	var got []kafka.Message
+	for len(got) < 15 {
+		m, err := b.ReadMessage()
+		if err != nil {
+			t.Fatalf("ReadBatch after %d messages: %v", len(got), err)
+		}
+		got = append(got, m)
+	}
+	_ = b.Close()
+	ms := kgMsgs(got...)
+	for i, m := range ms {
+		want := kgMsgs(kgMessages(20)[5+i])[0]
+		if m.Offset != int64(5+i) || m.Key != want.Key || m.Value != want.Value || len(m.Headers) != 2 || m.Partition != 1 {
+			t.Fatalf("message %d after Seek(5): %+v", i, m)
+		}
+	}
+	if err := conn.DeleteTopics(topic); err != nil {
+		t.Fatalf("DeleteTopics: %v", err)
+	}
+	// Not ReadPartitions: it asks for auto-creation (Metadata v6), which
+	// would make the topic again here, as Kafka would.
+	md, err := kgClient(t).Metadata(ctxFor(t, 5*time.Second), &kafka.MetadataRequest{Topics: []string{topic}})
+	if err != nil || len(md.Topics) != 1 || !errors.Is(md.Topics[0].Error, kafka.UnknownTopicOrPartition) {
+		t.Fatalf("metadata after the delete: %v %+v, want UnknownTopicOrPartition", err, md)
+	}
+}
+
+// A Writer that may create its topic, as with Kafka's
+// auto.create.topics.enable=true (the suite's broker has it on).
+func TestKafkaGoAutoCreate(t *testing.T) {
+	begin(t, kgoC, "topic.auto_create")
+	topic := uniq("kga")
+	w := &kafka.Writer{Addr: kafka.TCP(broker), Topic: topic, AllowAutoTopicCreation: true,
+		RequiredAcks: kafka.RequireAll, BatchTimeout: 10 * time.Millisecond}
+	defer w.Close()
+	ctx := ctxFor(t, 20*time.Second)
+	if err := w.WriteMessages(ctx, kgMessages(5)...); err != nil {
+		t.Fatalf("write to a new topic: %v", err)
+	}
+	md, err := kgClient(t).Metadata(ctx, &kafka.MetadataRequest{Topics: []string{topic}})
+	if err != nil || len(md.Topics) != 1 || md.Topics[0].Error != nil || len(md.Topics[0].Partitions) != 1 {
+		t.Fatalf("the auto-created topic: %v %+v (want 1 partition, num.partitions)", err, md)
+	}
+	checkMessages(t, kgMsgs(kgReadPartitions(t, topic, 1, 5)...), 5)
 }

@@ -120,6 +120,21 @@ func runMain(m *testing.M) int {
 	// Stop it by PID; it must exit 0 (clean shutdown) within 20 s.
 	defer func() {
 		fmt.Printf("go suite: tests %.1f s, broker stop %.1f s\n", t1.Sub(t0).Seconds(), time.Since(t1).Seconds())
+		// The broker's warnings (a request it could not parse, ...) are worth
+		// a look even when every test passed.
+		b, _ := os.ReadFile(logPath)
+		var warns []string
+		for _, l := range strings.Split(string(b), "\n") {
+			if strings.Contains(l, " WARN ") || strings.Contains(l, " ERROR ") {
+				warns = append(warns, l)
+			}
+		}
+		if keep := os.Getenv("SAMSA_GO_KEEP_LOG"); keep != "" {
+			_ = os.WriteFile(keep, b, 0o644) // e.g. with SAMSA_GO_OVERRIDES=samsa.log.level=debug
+		}
+		if len(warns) > 0 {
+			fmt.Printf("go suite: %d broker warnings, the first:\n  %s\n", len(warns), strings.Join(warns[:min(len(warns), 15)], "\n  "))
+		}
 	}()
 	_ = cmd.Process.Signal(syscall.SIGTERM)
 	select {

@@ -487,6 +487,16 @@ func TestSaramaAdmin(t *testing.T) {
 
 	t.Run("configs", func(t *testing.T) {
 		compat(t, saramaC, "admin.configs")
+		bc, err := adm.DescribeConfig(sarama.ConfigResource{Type: sarama.BrokerResource, Name: "0",
+			ConfigNames: []string{"log.dirs", "num.partitions"}})
+		if err != nil || len(bc) != 2 {
+			t.Fatalf("broker configs: %v %+v", err, bc)
+		}
+		for _, e := range bc {
+			if e.Name == "log.dirs" && e.Value != dataDir || e.Name == "num.partitions" && e.Value != "1" {
+				t.Fatalf("broker config %s = %s", e.Name, e.Value)
+			}
+		}
 		topic := saramaTopic(t, 1)
 		get := func(name string) *sarama.ConfigEntry {
 			es, err := adm.DescribeConfig(sarama.ConfigResource{Type: sarama.TopicResource, Name: topic, ConfigNames: []string{name}})
@@ -520,7 +530,7 @@ func TestSaramaAdmin(t *testing.T) {
 		if e := get("retention.ms"); e.Value != "604800000" {
 			t.Fatalf("retention.ms after AlterConfig without it: %+v (want the default back)", e)
 		}
-		err := adm.AlterConfig(sarama.TopicResource, topic, map[string]*string{"no.such.config": strp("1")}, false)
+		err = adm.AlterConfig(sarama.TopicResource, topic, map[string]*string{"no.such.config": strp("1")}, false)
 		if !errors.Is(err, sarama.ErrInvalidConfig) {
 			t.Fatalf("unknown config: %v, want ErrInvalidConfig", err)
 		}
@@ -566,12 +576,13 @@ func TestSaramaAdmin(t *testing.T) {
 		if pt, ok := gs[group]; !ok || pt != "" && pt != "consumer" {
 			t.Fatalf("listed groups: %q (ok %v)", pt, ok)
 		}
-		off, err := adm.ListConsumerGroupOffsets(group, map[string][]int32{topic: {0}})
+		// nil: every partition the group has an offset for.
+		off, err := adm.ListConsumerGroupOffsets(group, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if b := off.GetBlock(topic, 0); b == nil || b.Offset != 17 || b.Metadata != "meta" {
-			t.Fatalf("committed offset %+v, want 17 (meta)", b)
+		if b := off.GetBlock(topic, 0); b == nil || b.Offset != 17 || b.Metadata != "meta" || len(off.Blocks) != 1 {
+			t.Fatalf("committed offsets %+v, want %s/0 at 17 (meta) only", off.Blocks, topic)
 		}
 		if err := adm.DeleteConsumerGroupOffset(group, topic, 0); err != nil {
 			t.Fatal(err)
@@ -665,4 +676,17 @@ func TestSaramaAdmin(t *testing.T) {
 			t.Fatalf("topic %s not in the log dir %+v", topic, dirs[0][0].Topics)
 		}
 	})
+}
+
+// The producer's metadata request asks for auto-creation (sarama's default
+// Metadata.AllowAutoTopicCreation): a new topic comes with num.partitions.
+func TestSaramaAutoCreate(t *testing.T) {
+	begin(t, saramaC, "topic.auto_create")
+	topic := uniq("sauto")
+	saramaSend(t, saramaMessages(topic, 5))
+	parts, err := saramaClient(t, nil).Partitions(topic)
+	if err != nil || len(parts) != 1 {
+		t.Fatalf("the auto-created topic: %v %v", err, parts)
+	}
+	checkMessages(t, saramaMsgs(saramaConsumeAll(t, topic, 5)), 5)
 }
