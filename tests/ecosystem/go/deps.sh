@@ -13,7 +13,7 @@ if ! command -v go >/dev/null; then
   exit 1
 fi
 cd "$HERE"
-export GOFLAGS=-mod=mod GOTOOLCHAIN=local
+export GOFLAGS="-mod=mod -buildvcs=false" GOTOOLCHAIN=local
 STAMP_DIR="$ROOT/build/ecosystem-go"
 stamp="$STAMP_DIR/deps.stamp"
 want="$( (cat go.mod go.sum; go version; go env GOMODCACHE GOCACHE) | sha256sum | cut -d' ' -f1)"

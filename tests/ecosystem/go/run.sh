@@ -12,7 +12,7 @@ ROOT="$(cd "$HERE/../../.." && pwd)"
 export PATH="$PATH:/usr/local/go/bin"
 export SAMSA_BROKER="$(realpath -m "${SAMSA_BROKER:-$ROOT/build/samsa-broker}")"
 export SAMSA_ECO_PORT_BASE="${SAMSA_ECO_PORT_BASE:-27500}"
-export GOFLAGS=-mod=mod GOPROXY=off GOTOOLCHAIN=local
+export GOFLAGS="-mod=mod -buildvcs=false" GOPROXY=off GOTOOLCHAIN=local
 cd "$HERE"
 if [[ ! -x "$SAMSA_BROKER" ]]; then
   echo "go: no broker binary $SAMSA_BROKER (make first)" >&2
