@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -18,6 +19,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/kmsg"
 )
 
 const franz = "franz-go"
@@ -245,6 +247,7 @@ type groupMember struct {
 	mu       sync.Mutex
 	assigned map[int32]bool
 	got      collector
+	stop     func() // stop polling and close the client (leaves the group unless static)
 }
 
 func (m *groupMember) partitions() []int32 {
@@ -272,7 +275,12 @@ func startMember(t *testing.T, group, topic string, opts ...kgo.Opt) *groupMembe
 			}
 			m.mu.Unlock()
 		}),
-		kgo.OnPartitionsRevoked(func(_ context.Context, _ *kgo.Client, r map[string][]int32) {
+		// Setting OnPartitionsRevoked replaces kgo's default, which commits
+		// what was polled before the partitions go: do that here too.
+		kgo.OnPartitionsRevoked(func(ctx context.Context, cl *kgo.Client, r map[string][]int32) {
+			if err := cl.CommitUncommittedOffsets(ctx); err != nil {
+				t.Logf("commit on revoke: %v", err)
+			}
 			m.mu.Lock()
 			for _, p := range r[topic] {
 				delete(m.assigned, p)
@@ -302,7 +310,9 @@ func startMember(t *testing.T, group, topic string, opts ...kgo.Opt) *groupMembe
 			m.got.add(franzMsgs(fs.Records())...)
 		}
 	}()
-	t.Cleanup(func() { cancel(); <-done; cl.Close() })
+	var once sync.Once
+	m.stop = func() { once.Do(func() { cancel(); <-done; cl.Close() }) }
+	t.Cleanup(m.stop)
 	return m
 }
 
@@ -381,7 +391,7 @@ func TestFranzStaticMember(t *testing.T) {
 		t.Fatalf("described members %+v, want one with instance id %s", g.Members, inst)
 	}
 	// Close: a static member does not send LeaveGroup, the broker keeps it.
-	m1.cl.Close()
+	m1.stop()
 	dg, _ = adm.DescribeGroups(ctxFor(t, 5*time.Second), group)
 	if g := dg[group]; len(g.Members) != 1 || g.State != "Stable" {
 		t.Fatalf("after the static member closed: state %s, %d members (want it kept)", g.State, len(g.Members))
@@ -463,5 +473,83 @@ func TestFranzAutoCreate(t *testing.T) {
 	err = strict.ProduceSync(ctxFor(t, 15*time.Second), &kgo.Record{Topic: other, Value: []byte("x")}).FirstErr()
 	if !errors.Is(err, kerr.UnknownTopicOrPartition) {
 		t.Fatalf("produce to a missing topic without auto-creation: %v, want UNKNOWN_TOPIC_OR_PARTITION", err)
+	}
+}
+
+// Members come and go while records flow: 2 members, a third joins, the
+// first leaves; with auto-commits and a commit before each revoke every
+// message is consumed exactly once, no commit fails, and the group's commits
+// reach the end offsets.
+func TestFranzGroupChurn(t *testing.T) {
+	t.Parallel()
+	for _, c := range []struct {
+		feature  string
+		balancer kgo.GroupBalancer
+	}{{"group.cooperative", kgo.CooperativeStickyBalancer()}, {"group.eager", kgo.RangeBalancer()}} {
+		t.Run(c.balancer.ProtocolName(), func(t *testing.T) {
+			begin(t, franz, c.feature, "group.commit")
+			topic := franzTopic(t, 6, nil)
+			group := uniq("churn")
+			var cerrMu sync.Mutex
+			cerrs := map[string]int{}
+			opts := []kgo.Opt{kgo.Balancers(c.balancer), kgo.AutoCommitInterval(100 * time.Millisecond),
+				kgo.AutoCommitCallback(func(_ *kgo.Client, _ *kmsg.OffsetCommitRequest, resp *kmsg.OffsetCommitResponse, err error) {
+					cerrMu.Lock()
+					defer cerrMu.Unlock()
+					if err != nil {
+						cerrs[err.Error()]++
+						return
+					}
+					for _, tp := range resp.Topics {
+						for _, pp := range tp.Partitions {
+							if e := kerr.ErrorForCode(pp.ErrorCode); e != nil {
+								cerrs[e.Error()]++
+							}
+						}
+					}
+				})}
+			defer func() {
+				cerrMu.Lock()
+				defer cerrMu.Unlock()
+				for e, n := range cerrs {
+					if !strings.Contains(e, "context canceled") { // a member closing mid-commit
+						t.Errorf("auto-commit failed %d times: %s", n, e)
+					}
+				}
+			}()
+			var ms []*groupMember
+			p := franzClient(t, kgo.ProducerLinger(0))
+			const n = 900
+			rs := franzRecords(topic, n)
+			dups := churn(t, n, func() (*collector, func()) {
+				m := startMember(t, group, topic, opts...)
+				ms = append(ms, m)
+				return &m.got, m.stop
+			}, func() {
+				waitFor(t, 20*time.Second, "two members with partitions", func() bool {
+					return len(ms[0].partitions()) > 0 && len(ms[1].partitions()) > 0
+				})
+			}, func(from, to int) {
+				if err := p.ProduceSync(ctxFor(t, 10*time.Second), rs[from:to]...).FirstErr(); err != nil {
+					t.Fatal(err)
+				}
+			})
+			// Each member commits what it polled before its partitions go
+			// (startMember's OnPartitionsRevoked) and the next owner starts at
+			// the commit, so nothing comes twice.
+			if dups != 0 {
+				t.Errorf("%d records consumed twice although every revoke committed first", dups)
+			}
+			adm := franzAdmin(t)
+			waitFor(t, 10*time.Second, "the group's commits at the end offsets", func() bool {
+				offs, err := adm.FetchOffsets(ctxFor(t, 5*time.Second), group)
+				if err != nil {
+					return false
+				}
+				sum := int64(0)
+				offs.Each(func(o kadm.OffsetResponse) { sum += o.At })
+				return sum == n
+			})
+		})
 	}
 }

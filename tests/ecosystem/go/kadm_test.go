@@ -235,7 +235,7 @@ func TestKadmGroupsAndOffsets(t *testing.T) {
 		if err != nil || !errors.Is(dr[group].Err, kerr.NonEmptyGroup) {
 			t.Fatalf("delete of a live group: %v %+v, want NON_EMPTY_GROUP", err, dr[group])
 		}
-		m.cl.Close()
+		m.stop()
 		waitFor(t, 10*time.Second, "the group to be empty", func() bool {
 			dg, err := adm.DescribeGroups(ctx, group)
 			return err == nil && dg[group].State == "Empty"

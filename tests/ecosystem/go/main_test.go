@@ -490,3 +490,46 @@ func begin(t *testing.T, client string, features ...string) {
 		compat(t, client, f)
 	}
 }
+
+// churn drives a consumer group through a join and a leave while n
+// messages flow: join() starts a member (its collector, its stop), ready()
+// waits until the first two share the partitions, send(from, to) produces
+// messages from..to-1 in batches of 30. A third member joins after 300, the
+// first leaves after 600. Returns how many deliveries were repeats, once all
+// n keys were consumed.
+func churn(t *testing.T, n int, join func() (*collector, func()), ready func(), send func(from, to int)) int {
+	t.Helper()
+	var cs []*collector
+	var stops []func()
+	add := func() {
+		c, stop := join()
+		cs, stops = append(cs, c), append(stops, stop)
+	}
+	add()
+	add()
+	ready()
+	for i := 0; i < n; i += 30 {
+		send(i, i+30)
+		switch i {
+		case 300:
+			add()
+		case 600:
+			stops[0]()
+		}
+	}
+	seen := func() map[string]int {
+		keys := map[string]int{}
+		for _, c := range cs {
+			for _, m := range c.list() {
+				keys[m.Key]++
+			}
+		}
+		return keys
+	}
+	waitFor(t, 20*time.Second, fmt.Sprintf("all %d messages consumed", n), func() bool { return len(seen()) == n })
+	dups := 0
+	for _, c := range seen() {
+		dups += c - 1
+	}
+	return dups
+}

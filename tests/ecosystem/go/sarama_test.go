@@ -690,3 +690,48 @@ func TestSaramaAutoCreate(t *testing.T) {
 	}
 	checkMessages(t, saramaMsgs(saramaConsumeAll(t, topic, 5)), 5)
 }
+
+// Members come and go while messages flow (2 members, a third joins, the
+// first leaves): every message is consumed, and the group's commits reach
+// the end offsets.
+func TestSaramaGroupChurn(t *testing.T) {
+	t.Parallel()
+	for _, s := range []sarama.BalanceStrategy{sarama.NewBalanceStrategyRange(), sarama.NewBalanceStrategyCooperativeSticky()} {
+		t.Run(s.Name(), func(t *testing.T) {
+			feature := map[bool]string{true: "group.cooperative", false: "group.eager"}[s.Name() == "cooperative-sticky"]
+			begin(t, saramaC, feature, "group.commit")
+			topic := saramaTopic(t, 6)
+			group := uniq("schurn")
+			cfg := saramaConfig()
+			cfg.Consumer.Group.Rebalance.GroupStrategies = []sarama.BalanceStrategy{s}
+			cfg.Consumer.Offsets.AutoCommit.Interval = 100 * time.Millisecond
+			var ms []*saramaMember
+			const n = 900
+			all := saramaMessages(topic, n)
+			dups := churn(t, n, func() (*collector, func()) {
+				m := startSaramaMember(t, group, topic, cfg)
+				ms = append(ms, m)
+				return &m.got, m.stop
+			}, func() {
+				waitFor(t, 20*time.Second, "two members with partitions", func() bool {
+					o0, _ := ms[0].count()
+					o1, _ := ms[1].count()
+					return o0 > 0 && o1 > 0
+				})
+			}, func(from, to int) { saramaSend(t, all[from:to]) })
+			t.Logf("%d messages consumed twice (at least once is sarama's contract)", dups)
+			adm := saramaAdmin(t)
+			waitFor(t, 10*time.Second, "the group's commits at the end offsets", func() bool {
+				off, err := adm.ListConsumerGroupOffsets(group, nil)
+				if err != nil {
+					return false
+				}
+				sum := int64(0)
+				for _, b := range off.Blocks[topic] {
+					sum += b.Offset
+				}
+				return sum == n
+			})
+		})
+	}
+}
