@@ -26,6 +26,7 @@ FEATURES = [
     ("produce.lz4", "lz4"),
     ("produce.zstd", "zstd"),
     ("produce.headers", "record headers"),
+    ("topic.auto_create", "a producer's metadata request creates a missing topic (auto.create.topics.enable)"),
     ("consume", "fetch from the start, to the end"),
     ("consume.seek", "manual assignment and seeks"),
     ("consume.offsets_for_times", "offsets for times (ListOffsets by timestamp)"),
