@@ -29,7 +29,7 @@ static const api_entry g_table[] = {
     { 14, 0, 5, handle_sync_group, "" },
     { 15, 0, 5, handle_describe_groups, "" },
     { 16, 0, 5, handle_list_groups, "state filter (v4+), type filter (v5+)" },
-    { 18, 0, 4, handle_api_versions, "unknown versions answered in v0 form (KIP-511)" },
+    { 18, 0, 5, handle_api_versions, "unknown versions answered in v0 form (KIP-511); v5 checks ClusterId and NodeId (KIP-1242)" },
     { 19, 0, 7, handle_create_topics, "validate_only; configs; replication factor 1" },
     { 20, 0, 6, handle_delete_topics, "by name, or by id (v6)" },
     { 21, 0, 2, handle_delete_records, "offset -1 = high watermark" },

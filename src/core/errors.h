@@ -145,6 +145,7 @@
     X(126, DUPLICATE_VOTER, 0) \
     X(127, VOTER_NOT_FOUND, 0) \
     X(128, INVALID_REGULAR_EXPRESSION, 0) \
+    X(129, REBOOTSTRAP_REQUIRED, 0) \
     /* end */
 
 typedef enum kerr {

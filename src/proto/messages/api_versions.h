@@ -12,11 +12,13 @@
 
 #define API_VERSIONS_API_KEY 18
 #define API_VERSIONS_FLEX_FROM 3
-#define API_VERSIONS_MAX_VERSION 4
+#define API_VERSIONS_MAX_VERSION 5
 
 #define API_VERSIONS_REQ(F, S) \
     F(S, STR, client_software_name,    3, 99) \
-    F(S, STR, client_software_version, 3, 99)
+    F(S, STR, client_software_version, 3, 99) \
+    F(S, STR, cluster_id,              5, 99, NULLABLE(5), DFLT_NULL) \
+    F(S, I32, node_id,                 5, 99, DFLT(-1))
 KSTRUCT_DECL(api_versions_req, API_VERSIONS_REQ)
 
 #define API_VERSIONS_RESP_API_KEYS(F, S) \

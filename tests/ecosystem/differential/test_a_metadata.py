@@ -42,6 +42,29 @@ def test_api_versions_unsupported_version(o):
     o.flow(v99)
 
 
+@pytest.mark.parametrize("cluster,node", [("none", -1), ("own", 0), ("other", 0), ("own", 7),
+                                          ("other", -1), ("none", 7)],
+                         ids=["neither", "both_right", "wrong_cluster", "wrong_node",
+                              "cluster_only", "node_only"])
+def test_api_versions_v5_target(o, cluster, node):
+    """v5 (KIP-1242): the cluster and node the client means to reach, both or
+    neither; a wrong one is REBOOTSTRAP_REQUIRED, one alone INVALID_REQUEST.
+    Each broker is sent its own cluster id ("own")."""
+    if min(o.samsa.max_version(O.API_VERSIONS), o.kafka.max_version(O.API_VERSIONS)) < 5:
+        pytest.skip("ApiVersions v5 not served by both")
+
+    def flow(side):
+        own = side.call(O.METADATA, 12, {"topics": [], "allow_auto_topic_creation": False})["cluster_id"]
+        cid = {"none": None, "own": own, "other": "AAAAAAAAAAAAAAAAAAAAAA"}[cluster]
+        c = side.conn()
+        r = c.call(O.API_VERSIONS, 5, {"client_software_name": "samsa-diff",
+                                       "client_software_version": "1",
+                                       "cluster_id": cid, "node_id": node})
+        return [(O.API_VERSIONS, {"error_code": r["error_code"],
+                                  "api_keys_listed": bool(r["api_keys"])})]
+    o.flow(flow)
+
+
 def test_metadata_all_topics(o):
     o.create_topic(o.name())
     o.call(O.METADATA, o.newest(O.METADATA), {"topics": None, "allow_auto_topic_creation": False})
