@@ -280,8 +280,11 @@ static void respond(kreq *rq, fetch_op *fo)
          * offsets (its LogReadResult has unknown offset metadata), and a
          * partition refused before the read (unknown topic, id or
          * partition: FetchResponse.partitionResponse) an empty, not null,
-         * aborted-transactions list. */
-        if (rp->error_code == KERR_OFFSET_OUT_OF_RANGE)
+         * aborted-transactions list.  Except for a follower: it restarts
+         * its log at the log start offset it is given here (repl/fetcher.c;
+         * Kafka's follower asks for it with a ListOffsets instead), and
+         * only Samsa followers fetch from a Samsa leader. */
+        if (rp->error_code == KERR_OFFSET_OUT_OF_RANGE && fo->isolation != PLOG_ISOLATION_LOG_END)
             rp->high_watermark = rp->last_stable_offset = rp->log_start_offset = -1;
         if (rp->error_code == KERR_UNKNOWN_TOPIC_OR_PARTITION || rp->error_code == KERR_UNKNOWN_TOPIC_ID)
             rp->aborted_transactions.n = 0;
