@@ -39,6 +39,7 @@ FEATURES = [
     ("admin.partitions", "create partitions"),
     ("admin.groups", "list / describe / delete groups"),
     ("admin.offsets", "list / alter / delete group offsets"),
+    ("admin.list_offsets", "list offsets: earliest, latest, by time, max timestamp (admin API)"),
     ("admin.delete_records", "delete records"),
     ("admin.describe_cluster", "describe cluster"),
     ("admin.log_dirs", "describe log dirs"),

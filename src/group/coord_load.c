@@ -80,7 +80,7 @@ static void load_offset_record(coordinator *co, kreader *kr, const rb_iter_recor
         goto out;
     e->offset = v.offset;
     e->leader_epoch = v.leader_epoch;
-    e->metadata = coord_strdup_k(v.metadata);
+    (void)coord_entry_set_metadata(e, v.metadata);   /* out of memory: "" */
     e->commit_ts = v.commit_timestamp;
     e->expire_ts = ver == 1 ? v.expire_timestamp : -1;
     offset_entry_free(strmap_put(&g->offsets, key, kl, e, NULL));

@@ -686,6 +686,22 @@ static void join_new_member(coordinator *co, group *g, kreq *rq, const join_grou
     free(id);
 }
 
+/* Who may speak for member m (found by the request's member id, or NULL),
+ * as Kafka's validateMember: a request naming an instance id must name one a
+ * member holds (else UNKNOWN_MEMBER_ID) and that member must be m (else
+ * FENCED_INSTANCE_ID); a request without one - the versions that cannot carry
+ * it (JoinGroup v0-4, SyncGroup and Heartbeat v0-2, OffsetCommit v0-6) or a
+ * client that leaves it null - is checked by its member id alone. */
+static int16_t member_identity_error(const group *g, const member *m, const char *iid)
+{
+    if (!iid)
+        return m ? KERR_NONE : KERR_UNKNOWN_MEMBER_ID;
+    const member *owner = group_find_instance(g, iid);
+    if (!owner)
+        return KERR_UNKNOWN_MEMBER_ID;
+    return owner == m ? KERR_NONE : KERR_FENCED_INSTANCE_ID;
+}
+
 static void join_existing_member(coordinator *co, group *g, kreq *rq, const join_group_req *req,
                                  int32_t rebalance_ms)
 {
@@ -703,19 +719,9 @@ static void join_existing_member(coordinator *co, group *g, kreq *rq, const join
         goto out;
     }
     member *m = group_find_member(g, mid);
-    if (iid) {
-        member *owner = group_find_instance(g, iid);
-        if (owner && owner != m) {
-            reply_join_error(rq, KERR_FENCED_INSTANCE_ID, mid);
-            goto out;
-        }
-    }
-    if (!m) {
-        reply_join_error(rq, KERR_UNKNOWN_MEMBER_ID, mid);
-        goto out;
-    }
-    if (m->instance_id && (!iid || strcmp(iid, m->instance_id))) {
-        reply_join_error(rq, KERR_FENCED_INSTANCE_ID, mid);
+    int16_t err = member_identity_error(g, m, iid);
+    if (err) {
+        reply_join_error(rq, err, mid);
         goto out;
     }
     m->session_timeout_ms = req->session_timeout_ms;
@@ -880,17 +886,8 @@ int16_t coord_check_member(group *g, kstr member_id, kstr instance_id, int32_t g
     *out = NULL;
     char *mid = coord_strdup_k(member_id);
     char *iid = instance_id.len >= 0 ? coord_strdup_k(instance_id) : NULL;
-    int16_t err = KERR_NONE;
     member *m = mid ? group_find_member(g, mid) : NULL;
-    if (iid) {
-        member *owner = group_find_instance(g, iid);
-        if (owner && owner != m)
-            err = KERR_FENCED_INSTANCE_ID;
-    }
-    if (!err && !m)
-        err = KERR_UNKNOWN_MEMBER_ID;
-    if (!err && m->instance_id && (!iid || strcmp(iid, m->instance_id)))
-        err = KERR_FENCED_INSTANCE_ID;
+    int16_t err = member_identity_error(g, m, iid);
     if (!err && generation != g->generation)
         err = KERR_ILLEGAL_GENERATION;
     free(mid);

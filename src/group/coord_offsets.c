@@ -165,14 +165,13 @@ void coord_offset_commit(coordinator *co, kreq *rq)
                 continue;
             }
             offset_entry *e = calloc(1, sizeof *e);
-            if (!e || !tname) {
-                free(e);
+            if (!e || !tname || coord_entry_set_metadata(e, qp->committed_metadata) < 0) {
+                offset_entry_free(e);
                 rp->error_code = KERR_UNKNOWN_SERVER_ERROR;
                 continue;
             }
             e->offset = qp->committed_offset;
             e->leader_epoch = qp->committed_leader_epoch;
-            e->metadata = coord_strdup_k(qp->committed_metadata);
             e->commit_ts = ver == 1 && qp->commit_timestamp >= 0 ? qp->commit_timestamp : now;
             e->expire_ts = -1;
             if (ver >= 2 && ver <= 4 && req->retention_time_ms > 0)
@@ -229,7 +228,7 @@ static void fill_partition(group *g, const char *tname, int32_t tlen, int32_t pa
         return;
     *off = e->offset;
     *epoch = e->leader_epoch;
-    *meta = kstr_c(e->metadata ? e->metadata : "");
+    *meta = coord_entry_metadata(e);
     (void)rq;
 }
 

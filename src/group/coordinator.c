@@ -40,6 +40,18 @@ char *coord_strdup_k(kstr s)
     return p;
 }
 
+int coord_entry_set_metadata(offset_entry *e, kstr s)
+{
+    e->metadata = coord_strdup_k(s);
+    e->metadata_len = e->metadata && s.len > 0 ? s.len : 0;
+    return e->metadata ? 0 : -1;
+}
+
+kstr coord_entry_metadata(const offset_entry *e)
+{
+    return e->metadata ? (kstr){ e->metadata, e->metadata_len } : kstr_c("");
+}
+
 bool kstr_is(kstr s, const char *c)
 {
     if (!c)
@@ -237,7 +249,7 @@ int coord_offset_record(const char *group_id, const char *topic_name, int32_t pa
         return 0;
     }
     orec_offset_value v = { .offset = e->offset, .leader_epoch = e->leader_epoch,
-                            .metadata = kstr_c(e->metadata ? e->metadata : ""),
+                            .metadata = coord_entry_metadata(e),
                             .commit_timestamp = e->commit_ts, .expire_timestamp = e->expire_ts };
     /* v1 is the only version that carries an explicit expire timestamp. */
     int ver = e->expire_ts >= 0 ? 1 : 3;

@@ -150,6 +150,10 @@ void coord_store_group(coordinator *co, group *g);   /* fire-and-forget metadata
 
 /* Helpers */
 char *coord_strdup_k(kstr s);                        /* malloc'd copy; "" for null */
+/* e->metadata = a copy of s, every byte of it (a STRING may hold NULs; null
+ * is stored as "", as Kafka does); -1 when out of memory. */
+int coord_entry_set_metadata(offset_entry *e, kstr s);
+kstr coord_entry_metadata(const offset_entry *e);    /* the bytes set above */
 bool kstr_is(kstr s, const char *c);                 /* equal (null matches NULL) */
 int64_t coord_now_ms(void);
 

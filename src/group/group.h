@@ -69,7 +69,8 @@ typedef struct pending_member {
 typedef struct offset_entry {
     int64_t offset;
     int32_t leader_epoch;
-    char *metadata;
+    char *metadata;               /* metadata_len bytes (may hold NULs), then a NUL */
+    int32_t metadata_len;
     int64_t commit_ts;
     int64_t expire_ts;            /* -1 = by group rules */
 } offset_entry;
