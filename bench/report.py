@@ -705,12 +705,14 @@ class Report:
         head += [
             "", "## How to run", "",
             "```",
-            "make bench                 # everything (about 15 minutes on 2 cores); writes this file",
-            "BENCH_QUICK=1 make bench   # ~2-minute smoke run; report in build/bench/",
-            "BENCH_ONLY=produce,e2e BENCH_SYSTEMS=samsa,mock make bench   # a subset",
+            "make bench                 # everything (about 25 minutes on 2 cores); writes this file",
+            "BENCH_QUICK=1 make bench   # ~6-minute smoke run of every table; report in build/bench/",
+            "BENCH_ONLY=produce,e2e BENCH_SYSTEMS=samsa,kafka make bench   # a subset",
+            "make bench-perftest        # only Kafka's own perf tools against Samsa and Kafka",
             "```", "",
-            "`make bench` installs redis-server, nats-server and libhiredis-dev if missing "
-            "(`scripts/deps.sh --bench`), builds the broker, the CLI and the load generators in "
+            "`make bench` installs redis-server, nats-server, libhiredis-dev, a JRE and Maven if "
+            "missing and Apache Kafka's jars (`scripts/deps.sh --bench`, "
+            "tests/ecosystem/kafka/deps.sh), builds the broker, the CLI and the load generators in "
             "bench/ (`make bench-build`), then runs `bench/run.py`. Raw results: "
             "`build/bench/results.json`. See bench/README.md for the method.",
             "", "## Machine", "",
@@ -723,6 +725,7 @@ class Report:
                 ["load average (1, 5, 15 min)", load],
                 ["Samsa", f"git {m.get('git')}{' + uncommitted changes' if m.get('git_dirty') else ''}; "
                           f"{' '.join(m.get('cc') or [])}"],
+                ["Apache Kafka", f"{m.get('kafka')}; {m.get('java')}; heap {m.get('kafka_heap')}"],
                 ["Redis", m.get("redis")],
                 ["NATS", m.get("nats")],
                 ["date", date],
@@ -764,14 +767,21 @@ class Report:
 
 METHOD = """
 - **Systems.** *Samsa*: `samsa-broker` with default settings; *Samsa flush 1 s*: the same with
-  `log.flush.interval.ms=1000`. *rdkafka mock*: librdkafka's mock cluster (`bench/mock_cluster.c`,
+  `log.flush.interval.ms=1000`. *Apache Kafka*: 4.4.0 from Maven Central (tests/ecosystem/kafka:
+  pom.xml, deps.sh, kafka.py), one KRaft node that is broker and controller, started with
+  `java -cp` on its jars after `kafka-storage format`; the broker's default settings (no fsync
+  either: `log.flush.interval.messages` unset, as Samsa's default) except the internal topics'
+  replication factor 1; the JVM flags of kafka-server-start.sh / kafka-run-class.sh (heap
+  `-Xmx1g -Xms1g`, G1, `MaxGCPauseMillis=20`); WARN-level logging. Before its first figure it
+  is warmed up (5 s of produce at each message size and one consume, not measured), as a JIT
+  broker in production is. *rdkafka mock*: librdkafka's mock cluster (`bench/mock_cluster.c`,
   librdkafka 2.0.2), a broker that does nothing but keep the last 5 MiB / 100,000 batches of each
   partition in memory (hard-coded in rdkafka_mock.c; older data is dropped, so it can only serve
   that much to a consumer). *Redis*: `redis-server` with `--save ''` and no AOF; *Redis AOF*:
   `--appendonly yes --appendfsync everysec`. *NATS JS*: `nats-server -js -sd DIR` (JetStream,
   file storage, one replica; its default sync interval applies). Data directories are on the disk
   named under Machine, never tmpfs.
-- **Load generators.** Samsa and the mock: `samsa perf` (librdkafka, default producer settings:
+- **Load generators.** Samsa, Kafka and the mock: `samsa perf` (librdkafka, default producer settings:
   linger.ms=5, batch.size 1,000,000; keyless messages, sticky partitioner). Redis:
   `bench/redis_bench.c` (hiredis; pipelined XADD with up to 1,024 commands awaiting their reply;
   XRANGE pages of 1,000 to consume; XREAD BLOCK for e2e). NATS: `bench/nats_bench.c` (its own client;
@@ -802,7 +812,22 @@ METHOD = """
   when that is clearly larger, i.e. threads exited), divided by the payload bytes moved
   (GB = 10^9 B). The ingest target
   uses a dedicated run: 1 KiB messages, `--batch-size 65536`, acks=1 (Kafka protocol); Redis/NATS
-  show their 1 KiB produce runs. Child processes (Redis AOF rewrite) are not counted.
+  show their 1 KiB produce runs. Child processes (Redis AOF rewrite) are not counted. Two
+  memory states: *fresh*, as the machine is (on this VM free memory goes back to the host and
+  every new page-cache page is faulted in again); *backed*, Samsa and Kafka only: a ballast file
+  of twice the run's bytes is written and deleted just before a run of a fixed count (600,000
+  messages), so the page cache is filled from pages the host still backs, as on any broker whose
+  memory is full of page cache. The page-cache write floor is measured both ways too.
+- **Start-up and idle memory** (Samsa and Kafka, their own instances): idle RSS 2 s after an
+  empty broker first answers Metadata; then a topic of 1,000 partitions (200 in the quick run) is
+  filled with 400 messages of 100 B per partition, the broker is stopped with SIGTERM (clean
+  shutdown) and started again, timed from the process start until a Metadata request for the
+  topic (sent over a raw socket every few ms) lists a leader for every partition.
+- **Kafka's tools**: `kafka-producer-perf-test` (ProducerPerformance) and
+  `kafka-consumer-perf-test` (ConsumerPerformance) of the same 4.4.0 jars, run with
+  `java -Xmx512m -cp libs/*` as their scripts do, against both brokers: one partition,
+  5,000,000 records of 100 B or 1,000,000 of 1 KiB, acks=1, `--throughput -1`; the consumer
+  reads them back with a new group.
 - **Scale**: a fresh Samsa broker with `samsa.max.open.files=2000` (BENCH_SCALE_MAX_OPEN_FILES,
   so the open-file LRU is at work); topics of BENCH_SCALE_TOPIC_PARTITIONS (default 10,000)
   partitions until the total is reached (so by default one topic and one producer), one

@@ -9,12 +9,14 @@ docs/benchmarks.md and docs/benchmarks-throughput.svg.
 Systems
   samsa            build/samsa-broker, default settings
   samsa-flush1000  the same with log.flush.interval.ms=1000
+  kafka            Apache Kafka 4.4.0, one KRaft node (tests/ecosystem/kafka/kafka.py),
+                   default settings, -Xmx1g -Xms1g; warmed up before its first figure
   mock             librdkafka's mock cluster (bench/mock_cluster.c): a broker
                    that keeps 5 MiB per partition in memory and does nothing else
   redis            redis-server, no persistence (--save '' --appendonly no)
   redis-aof        redis-server --appendonly yes --appendfsync everysec
   nats             nats-server -js -sd DIR (JetStream, file storage)
-Samsa and the mock are driven by `samsa perf`, Redis by bench/redis_bench.c,
+Samsa, Kafka and the mock are driven by `samsa perf`, Redis by bench/redis_bench.c,
 NATS by bench/nats_bench.c (same payload sizes and kind of payload).
 
 Workloads (each figure BENCH_REPS times, default 3; runs interleaved across
@@ -27,7 +29,13 @@ systems so background noise spreads evenly)
   efficiency  server CPU seconds per GB of payload (the server process's
               threads' on-CPU time from /proc/PID/task/*/schedstat, checked
               against utime+stime in /proc/PID/stat), for every run; plus a
-              dedicated 1 KiB, 64 KiB-batch run
+              dedicated 1 KiB, 64 KiB-batch run into fresh memory and (Samsa,
+              Kafka) one into backed memory (a ballast written and deleted first)
+  startup     Samsa and Kafka: idle RSS of an empty broker; start-up with
+              1,000 partitions holding data after a clean shutdown, process
+              start to Metadata listing a leader for every partition
+  perftest    Samsa and Kafka: Kafka's kafka-producer-perf-test and
+              kafka-consumer-perf-test (make bench-perftest: only this)
   scale       Samsa only: 10,000 partitions producing; start-up after a clean
               shutdown and after kill -9 with 1,000 partitions holding data;
               idle RSS
@@ -36,10 +44,13 @@ Environment
   BENCH_QUICK=1     smoke run (1 repetition, short runs, smaller scale test);
                     writes its report to BUILD/bench/, not docs/
   BENCH_REPS=N      repetitions (default 3, quick 1)
-  BENCH_ONLY=a,b    only these workloads (produce,consume,e2e,efficiency,scale)
+  BENCH_ONLY=a,b    only these workloads (produce,efficiency,consume,e2e,startup,perftest,scale)
   BENCH_SYSTEMS=a,b only these systems
   BENCH_TMPDIR=DIR  where the data directories go (default /var/tmp)
   BENCH_KEEP=1      keep the temporary directory (logs, data)
+  BENCH_PORT_BASE=N servers' ports from N up (default 31000, 900 ports; below
+                    the kernel's ephemeral range)
+  KAFKA_HEAP=...    Kafka's heap flags (default -Xmx1g -Xms1g)
   BENCH_SCALE_PARTITIONS=N         total partitions of the scale test (10000)
   BENCH_SCALE_MAX_OPEN_FILES=N     samsa.max.open.files of the scale broker (2000)
   BENCH_SCALE_TOPIC_PARTITIONS=N   partitions per topic in the scale and
@@ -1225,6 +1236,13 @@ def machine_info(tmp):
     info["data_dev"] = ((cmd("df", "--output=source,fstype", str(tmp)) or "").splitlines() or [None])[-1]
     info["redis"] = cmd("redis-server", "--version")
     info["nats"] = cmd("nats-server", "--version")
+    info["kafka"] = f"{kafka_peer.VERSION} (KRaft, one combined node)"
+    info["kafka_heap"] = kafka_peer.HEAP
+    try:
+        info["java"] = subprocess.run([kafka_peer.java(), "-version"], capture_output=True, text=True,
+                                      timeout=30).stderr.splitlines()[0]
+    except (OSError, subprocess.SubprocessError, IndexError):
+        info["java"] = None
     info["cc"] = (cmd(os.environ.get("CC", "cc"), "--version") or "").splitlines()[0:1]
     info["git"] = cmd("git", "-C", str(ROOT), "rev-parse", "--short", "HEAD")
     info["git_dirty"] = bool(cmd("git", "-C", str(ROOT), "status", "--porcelain", "--untracked-files=no"))
