@@ -773,8 +773,9 @@ METHOD = """
   either: `log.flush.interval.messages` unset, as Samsa's default) except the internal topics'
   replication factor 1; the JVM flags of kafka-server-start.sh / kafka-run-class.sh (heap
   `-Xmx1g -Xms1g`, G1, `MaxGCPauseMillis=20`); WARN-level logging. Before its first figure it
-  is warmed up (5 s of produce at each message size and one consume, not measured), as a JIT
-  broker in production is. *rdkafka mock*: librdkafka's mock cluster (`bench/mock_cluster.c`,
+  is warmed up (5 s of produce at each message size, one consume and 5 s of end-to-end at
+  1,000 msg/s, not measured), as a JIT broker in production is: cold, it answered the first
+  seconds of an end-to-end run 1-3 s late. *rdkafka mock*: librdkafka's mock cluster (`bench/mock_cluster.c`,
   librdkafka 2.0.2), a broker that does nothing but keep the last 5 MiB / 100,000 batches of each
   partition in memory (hard-coded in rdkafka_mock.c; older data is dropped, so it can only serve
   that much to a consumer). *Redis*: `redis-server` with `--save ''` and no AOF; *Redis AOF*:
@@ -826,7 +827,7 @@ METHOD = """
 - **Kafka's tools**: `kafka-producer-perf-test` (ProducerPerformance) and
   `kafka-consumer-perf-test` (ConsumerPerformance) of the same 4.4.0 jars, run with
   `java -Xmx512m -cp libs/*` as their scripts do, against both brokers: one partition,
-  5,000,000 records of 100 B or 1,000,000 of 1 KiB, acks=1, `--throughput -1`; the consumer
+  2,000,000 records of 100 B or 500,000 of 1 KiB, acks=1, `--throughput -1`; the consumer
   reads them back with a new group.
 - **Scale**: a fresh Samsa broker with `samsa.max.open.files=2000` (BENCH_SCALE_MAX_OPEN_FILES,
   so the open-file LRU is at work); topics of BENCH_SCALE_TOPIC_PARTITIONS (default 10,000)
