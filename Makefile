@@ -194,17 +194,19 @@ fuzz-regress: fuzz-build
 -include $(FUZZ_LIB_OBJ:.o=.d) $(FUZZ_HARN_OBJ:.o=.d)
 
 # --------------------------------------------------------------- benchmarks
-# make bench: Samsa against librdkafka's mock cluster, Redis Streams and NATS
-# JetStream on loopback (bench/run.py, bench/README.md); prints the tables and
-# writes docs/benchmarks.md + docs/benchmarks-throughput.svg. BENCH_QUICK=1:
-# ~2-minute smoke run (report in $(BUILD)/bench/). Not part of make test.
+# make bench: Samsa against Apache Kafka 4.4.0 (KRaft, one node), librdkafka's
+# mock cluster, Redis Streams and NATS JetStream on loopback (bench/run.py,
+# bench/README.md); prints the tables and writes docs/benchmarks.md +
+# docs/benchmarks-throughput.svg. BENCH_QUICK=1: ~5-minute smoke run (report
+# in $(BUILD)/bench/). make bench-perftest: only Kafka's own perf tools
+# against Samsa and Kafka (report in $(BUILD)/bench/). Not part of make test.
 BENCH_DIR    := $(BUILD)/bench
 BENCH_CFLAGS := -std=c11 -D_GNU_SOURCE -O2 -g -pthread -Wall -Wextra -Werror -Wshadow \
                 -Wformat=2 -Wvla
 BENCH_BINS   := $(BENCH_DIR)/mock_cluster $(BENCH_DIR)/redis_bench $(BENCH_DIR)/nats_bench \
                 $(BENCH_DIR)/stall_probe
 
-.PHONY: bench bench-build
+.PHONY: bench bench-build bench-perftest
 bench-build: $(BUILD)/samsa-broker $(BUILD)/samsa $(BENCH_BINS)
 
 $(BENCH_DIR)/mock_cluster: bench/mock_cluster.c
@@ -227,6 +229,12 @@ bench:
 	@scripts/deps.sh --bench
 	$(MAKE) bench-build
 	/usr/bin/python3 bench/run.py --build $(BUILD) --no-build
+
+bench-perftest:
+	@scripts/deps.sh --bench
+	$(MAKE) bench-build
+	BENCH_ONLY=perftest BENCH_SYSTEMS=samsa,kafka /usr/bin/python3 bench/run.py --build $(BUILD) --no-build \
+	    --results $(BENCH_DIR)/perftest-results.json --out-md $(BENCH_DIR)/perftest.md --out-svg $(BENCH_DIR)/perftest.svg
 
 # make bench-reassign: issue 14's reassignment figures (bench/reassign_bench.py):
 # seconds and MB/s to move 1 GB to an empty broker with and without a

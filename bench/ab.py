@@ -5,12 +5,18 @@ the host's drift falls on both, with the same client (`samsa perf` of the
 new build).  Used to check that a change does not slow the embedded
 single broker (docs/benchmarks.md, "Analysis").
 
-    /usr/bin/python3 bench/ab.py OLD_BUILD_DIR NEW_BUILD_DIR [--pairs 5]
+    /usr/bin/python3 bench/ab.py OLD_BUILD_DIR NEW_BUILD_DIR [--pairs 5] [--workload ingest]
 
 Per pair and build, on a fresh data directory and a free port:
-  produce 100 B, 1 partition, 3 M messages, acks=1 and acks=all (msg/s);
-  e2e latency at 1,000 msg/s, 10,000 messages (p50, p99 in ms).
+  default: produce 100 B, 1 partition, 3 M messages, acks=1 and acks=all
+  (msg/s); e2e latency at 1,000 msg/s, 10,000 messages (p50, p99 in ms).
+  ingest: the broker's CPU seconds per GB ingested (1 KiB messages in
+  64 KiB batches, acks=1, 600,000 messages), into fresh memory and into
+  backed memory (a ballast file twice the data written and deleted just
+  before, as bench/run.py's efficiency workload), and the broker's user
+  and system shares.
 Prints each run and then the median and range per build and figure.
+Ports: from BENCH_PORT_BASE (default 31500) up, below the ephemeral range.
 """
 import argparse
 import json
@@ -24,10 +30,63 @@ import tempfile
 import time
 
 
+_port = [int(os.environ.get("BENCH_PORT_BASE", "31500"))]
+
+
 def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    for _ in range(900):
+        _port[0] += 1
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", _port[0]))
+            except OSError:
+                continue
+            return _port[0]
+    raise SystemExit("no free port")
+
+
+def proc_cpu(pid):
+    """(user, system) CPU seconds of a process (its threads' exited ones too)."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    tck = os.sysconf("SC_CLK_TCK")
+    return int(fields[11]) / tck, int(fields[12]) / tck
+
+
+def ballast(tmp, nbytes):
+    path = os.path.join(tmp, "ballast.bin")
+    buf = bytes(1 << 20)
+    with open(path, "wb", buffering=0) as f:
+        for _ in range(nbytes >> 20):
+            f.write(buf)
+    os.unlink(path)
+
+
+def ingest_run(broker, cli, tmp, n=600_000):
+    d = tempfile.mkdtemp(dir=tmp)
+    p, port = start(broker, d)
+    out = {}
+    try:
+        for memory in ("fresh", "backed"):
+            topic = f"ingest-{memory}"
+            subprocess.run([cli, "-b", f"127.0.0.1:{port}", "-q", "topic", "create", topic, "-p", "1"],
+                           check=True, capture_output=True, timeout=60)
+            if memory == "backed":
+                ballast(tmp, 2 * n * 1024)
+            c0 = proc_cpu(p.pid)
+            r = perf(cli, port, ["produce", topic, "-n", str(n), "-s", "1024", "-a", "1", "-P", "1",
+                                 "--batch-size", "65536"])
+            c1 = proc_cpu(p.pid)
+            gb = r["bytes"] / 1e9
+            user, system = c1[0] - c0[0], c1[1] - c0[1]
+            out[f"{memory}_cpu_s_per_gb"] = round((user + system) / gb, 4)
+            out[f"{memory}_sys_share"] = round(system / (user + system), 3) if user + system else None
+            out[f"{memory}_mb_per_s"] = r["mb_per_sec"]
+    finally:
+        p.terminate()
+        p.wait(30)
+        shutil.rmtree(d, ignore_errors=True)
+    return out
 
 
 def start(broker, datadir):
@@ -76,13 +135,15 @@ def main():
     ap.add_argument("old")
     ap.add_argument("new")
     ap.add_argument("--pairs", type=int, default=5)
+    ap.add_argument("--workload", choices=("default", "ingest"), default="default")
     a = ap.parse_args()
+    run = ingest_run if a.workload == "ingest" else one_run
     cli = os.path.join(a.new, "samsa")
     tmp = os.environ.get("BENCH_TMPDIR", "/var/tmp")
     runs = {"old": [], "new": []}
     for i in range(a.pairs):
         for name in ("old", "new"):
-            r = one_run(os.path.join(getattr(a, name), "samsa-broker"), cli, tmp)
+            r = run(os.path.join(getattr(a, name), "samsa-broker"), cli, tmp)
             runs[name].append(r)
             print(f"pair {i + 1} {name}: {json.dumps(r)}", flush=True)
     print()

@@ -23,20 +23,21 @@ import statistics
 import sys
 from pathlib import Path
 
-SYSTEMS = ["samsa", "samsa-flush1000", "mock", "redis", "redis-aof", "nats"]
+SYSTEMS = ["samsa", "samsa-flush1000", "kafka", "mock", "redis", "redis-aof", "nats"]
 LABEL = {
     "samsa": "Samsa",
     "samsa-flush1000": "Samsa flush 1 s",
+    "kafka": "Apache Kafka",
     "mock": "rdkafka mock",
     "redis": "Redis",
     "redis-aof": "Redis AOF",
     "nats": "NATS JS",
 }
 COLOR = {
-    "samsa": "#d62728", "samsa-flush1000": "#ff7f0e", "mock": "#1f77b4",
+    "samsa": "#d62728", "samsa-flush1000": "#ff7f0e", "kafka": "#000000", "mock": "#1f77b4",
     "redis": "#2ca02c", "redis-aof": "#17becf", "nats": "#9467bd",
 }
-KAFKA = {"samsa", "samsa-flush1000", "mock"}
+KAFKA = {"samsa", "samsa-flush1000", "kafka", "mock"}   # Kafka protocol (acks setting)
 
 
 # ------------------------------------------------------------------- helpers
@@ -87,9 +88,10 @@ def md_table(header, rows):
 class Report:
     def __init__(self, doc):
         self.doc = doc
-        self.res = [r for r in doc["results"] if r.get("workload") != "scale"]
+        self.res = [r for r in doc["results"] if r.get("workload") not in ("scale", "startup")]
+        self.startup = {r["system"]: r for r in doc["results"] if r.get("workload") == "startup"}
         self.scale = next((r for r in doc["results"] if r.get("workload") == "scale"), None)
-        present = {r["system"] for r in self.res}
+        present = {r["system"] for r in self.res} | set(self.startup)
         self.systems = [s for s in SYSTEMS if s in present]
         self.notes = []
 
@@ -146,13 +148,16 @@ class Report:
                 rb.append(cell(b) + mark + fail)
             for rr, key in ((rm, "msgs_per_sec"), (rb, "mb_per_sec")):
                 rr.append(self.ratio("produce", key, ("samsa", self.produce_match("samsa", size, parts, acks)),
+                                     ("kafka", self.produce_match("kafka", size, parts, acks))))
+                rr.append(self.ratio("produce", key, ("samsa", self.produce_match("samsa", size, parts, acks)),
                                      ("mock", self.produce_match("mock", size, parts, acks))))
                 rr.append(self.ratio("produce", key,
                                      ("samsa-flush1000", self.produce_match("samsa-flush1000", size, parts, acks)),
                                      ("redis-aof", self.produce_match("redis-aof", size, parts, acks))))
             rows_msgs.append(rm)
             rows_mb.append(rb)
-        hdr = ["workload"] + [LABEL[s] for s in self.systems] + ["Samsa / mock", "Samsa flush 1 s / Redis AOF"]
+        hdr = ["workload"] + [LABEL[s] for s in self.systems] + ["Samsa / Kafka", "Samsa / mock",
+                                                               "Samsa flush 1 s / Redis AOF"]
         return (md_table(hdr, rows_msgs), md_table(hdr, rows_mb))
 
     def ratio(self, workload, key, a, b):
@@ -170,6 +175,7 @@ class Report:
                         continue
                     a = self.metric("consume", s, key, size=size)
                     row.append(cell(a, si if key == "msgs_per_sec" else num))
+                row.append(self.ratio("consume", key, ("samsa", dict(size=size)), ("kafka", dict(size=size))))
                 row.append(self.ratio("consume", key, ("samsa", dict(size=size)), ("mock", dict(size=size))))
                 rows.append(row)
             row = [f"{'100 B' if size == 100 else '1 KiB'}: messages read"]
@@ -178,8 +184,9 @@ class Report:
                     continue
                 a = self.metric("consume", s, "messages", size=size)
                 row.append(f"{a['med']:,.0f}" if a else "-")
-            rows.append(row + [""])
-        hdr = ["workload"] + [LABEL[s] for s in self.systems if s != "samsa-flush1000"] + ["Samsa / mock"]
+            rows.append(row + ["", ""])
+        hdr = ["workload"] + [LABEL[s] for s in self.systems if s != "samsa-flush1000"] + ["Samsa / Kafka",
+                                                                                      "Samsa / mock"]
         return md_table(hdr, rows)
 
     def t_e2e(self):
@@ -231,9 +238,11 @@ class Report:
                 "Any message crossing that CPU then waits as long.\n\n"
                 + md_table(["figure", "machine, no load"], rows))
 
-    def eff_ingest(self, s):
+    def eff_ingest(self, s, memory="fresh"):
         if s in KAFKA:
-            return self.metric("efficiency", s, "cpu_s_per_gb", size=1024)
+            return self.metric("efficiency", s, "cpu_s_per_gb", size=1024, memory=memory)
+        if memory != "fresh":
+            return None
         return self.metric("produce", s, "cpu_s_per_gb", size=1024, partitions=1, acks="n/a")
 
     def sys_share(self, workload, system, **match):
@@ -246,9 +255,11 @@ class Report:
     def t_eff(self):
         rows = []
         for s in self.systems:
-            ing = (self.sys_share("efficiency", s, size=1024) if s in KAFKA else
+            ing = (self.sys_share("efficiency", s, size=1024, memory="fresh") if s in KAFKA else
                    self.sys_share("produce", s, size=1024, partitions=1, acks="n/a"))
+            backed = self.eff_ingest(s, "backed")
             row = [LABEL[s], cell(self.eff_ingest(s)) + ing,
+                   cell(backed) + self.sys_share("efficiency", s, size=1024, memory="backed") if backed else "-",
                    cell(self.metric("produce", s, "cpu_s_per_gb", **self.produce_match(s, 100, 1, "1")))]
             if s == "samsa-flush1000":
                 row += ["-", "-"]
@@ -258,12 +269,70 @@ class Report:
                         cell(self.metric("consume", s, "cpu_s_per_gb", size=1024))
                         + self.sys_share("consume", s, size=1024)]
             rows.append(row)
-        floor = self.metric("floor", "kernel", "cpu_s_per_gb")
+        floor = self.metric("floor", "kernel", "cpu_s_per_gb", memory="fresh")
         if floor is not None:
             rows.append(["page-cache write floor (64 KiB write(2)s to a new file, same file "
-                         "system, no broker)", cell(floor), "-", "-", "-"])
-        return md_table(["system", "ingest 1 KiB, 64 KiB batches", "ingest 100 B, acks=1",
+                         "system, no broker)", cell(floor),
+                         cell(self.metric("floor", "kernel", "cpu_s_per_gb", memory="backed")), "-", "-", "-"])
+        return md_table(["system", "ingest 1 KiB, 64 KiB batches, fresh memory",
+                         "the same, backed memory", "ingest 100 B, acks=1",
                          "consume 100 B", "consume 1 KiB"], rows)
+
+    # ------------------------------------------------------- Samsa against Kafka
+    def startup_figures(self, system):
+        r = self.startup.get(system)
+        if not r:
+            return None
+        return dict(idle=agg([i["rss_kb"] / 1024 for i in r.get("idle", []) if i.get("rss_kb")]),
+                    threads=agg([i.get("threads") for i in r.get("idle", [])]),
+                    start=agg([c.get("metadata_ms") for c in r.get("clean", [])]),
+                    answer=agg([c.get("answer_ms") for c in r.get("clean", [])]),
+                    shutdown=agg([c.get("shutdown_before_s") for c in r.get("clean", [])]),
+                    loaded=agg([c["rss_kb"] / 1024 for c in r.get("clean", []) if c.get("rss_kb")]),
+                    parts=r.get("partitions"), fill=r.get("fill_messages"), error=r.get("error"),
+                    command=r.get("command"))
+
+    def t_startup(self):
+        fs = {s: self.startup_figures(s) for s in ("samsa", "kafka")}
+        if not any(fs.values()):
+            return None
+        parts = next((f["parts"] for f in fs.values() if f), None)
+
+        def row(label, key, fmt=num):
+            a, b = (fs[s][key] if fs[s] else None for s in ("samsa", "kafka"))
+            r = f"{a['med'] / b['med']:.3g}×" if a and b and b["med"] else "-"
+            return [label, cell(a, fmt), cell(b, fmt), r]
+        rows = [row("idle RSS, empty broker, 2 s after it answers (MB)", "idle"),
+                row("threads, idle", "threads"),
+                row(f"start-up after clean shutdown, {parts:,} partitions with data: process start to "
+                    "Metadata with a leader for every partition (ms)", "start"),
+                row("... process start to the first Metadata answer (ms)", "answer"),
+                row(f"clean shutdown, {parts:,} partitions with data (s)", "shutdown"),
+                row(f"RSS 1 s after that start-up (MB)", "loaded")]
+        for s in ("samsa", "kafka"):
+            if fs[s] and fs[s]["error"]:
+                rows.append([f"{LABEL[s]} failed", fs[s]["error"][:200], "", ""])
+        return md_table(["figure", "Samsa", "Apache Kafka", "Samsa / Kafka"], rows)
+
+    def t_perftest(self):
+        if not any(r["workload"].startswith("perftest") for r in self.res):
+            return None
+        rows = []
+        for size in (100, 1024):
+            sz = "100 B" if size == 100 else "1 KiB"
+            for wl, key, label, fmt in (
+                    ("perftest-produce", "msgs_per_sec", f"kafka-producer-perf-test {sz}: records/s", si),
+                    ("perftest-produce", "mb_per_sec", f"kafka-producer-perf-test {sz}: MB/s", num),
+                    ("perftest-produce", "lat_p50", f"kafka-producer-perf-test {sz}: latency p50 (ms)", num),
+                    ("perftest-produce", "lat_p99", f"kafka-producer-perf-test {sz}: latency p99 (ms)", num),
+                    ("perftest-produce", "cpu_s_per_gb", f"kafka-producer-perf-test {sz}: broker CPU-s/GB", num),
+                    ("perftest-consume", "msgs_per_sec", f"kafka-consumer-perf-test {sz}: records/s (fetch)", si),
+                    ("perftest-consume", "mb_per_sec", f"kafka-consumer-perf-test {sz}: MB/s (fetch)", num)):
+                a, b = (self.metric(wl, s, key, size=size) for s in ("samsa", "kafka"))
+                fails = sum(len(self.failures(wl, s, size=size)) for s in ("samsa", "kafka"))
+                rows.append([label + (f" ({fails} failed)" if fails else ""), cell(a, fmt), cell(b, fmt),
+                             f"{a['med'] / b['med']:.2f}×" if a and b and b["med"] else "-"])
+        return md_table(["figure", "Samsa", "Apache Kafka", "Samsa / Kafka"], rows)
 
     def scale_figures(self):
         sc = self.scale
@@ -351,6 +420,74 @@ class Report:
         return md_table(["figure", "Samsa"], rows)
 
     # --------------------------------------------------------------- targets
+    def targets_kafka(self):
+        """Issue 15's targets: Samsa against Apache Kafka in the same run.
+        Returns (rows, met, measured)."""
+        T = []
+
+        def ratio_row(name, a, b, target, detail, higher=True, shown=None):
+            if not a or not b or not b["med"]:
+                T.append([name, "-", f"{'≥' if higher else '≤'} {shown or target}", "n/a", detail])
+                return
+            r = a["med"] / b["med"]
+            met = r >= target if higher else r <= target
+            miss = "" if met else (f"short by {target / r:.2f}×" if higher and r > 0 else
+                                   f"{r / target:.2f}× the target" if not higher else "short")
+            T.append([name, f"{r:.3g}×", f"{'≥' if higher else '≤'} {shown or f'{target}×'}",
+                      "yes" if met else "**no**", "; ".join(x for x in (detail, miss) if x)])
+
+        def abs_row(name, a, target, unit, detail=""):
+            if not a:
+                T.append([name, "-", f"≤ {target} {unit}", "n/a", detail])
+                return
+            met = a["med"] <= target
+            T.append([name, f"{a['med']:.3f} {unit}", f"≤ {target} {unit}", "yes" if met else "**no**",
+                      "; ".join(x for x in (detail, "" if met else f"{a['med'] / target:.2f}× the target")
+                                if x)])
+
+        def both(a, b, unit, fmt=num):
+            return f"Samsa {fmt(a['med']) if a else '-'} {unit}, Kafka {fmt(b['med']) if b else '-'} {unit}"
+
+        for size, parts, acks, key in ((100, 1, "1", "msgs_per_sec"), (100, 32, "1", "msgs_per_sec"),
+                                       (1024, 1, "1", "mb_per_sec"), (1024, 1, "all", "mb_per_sec")):
+            a = self.metric("produce", "samsa", key, size=size, partitions=parts, acks=acks)
+            b = self.metric("produce", "kafka", key, size=size, partitions=parts, acks=acks)
+            unit = "msg/s" if key == "msgs_per_sec" else "MB/s"
+            ratio_row(f"produce {'100 B' if size == 100 else '1 KiB'} acks={acks}, {parts} part.: Samsa / Kafka",
+                      a, b, 2.0, both(a, b, unit, si if unit == "msg/s" else num))
+        for size in (100, 1024):
+            a, b = (self.metric("consume", x, "mb_per_sec", size=size) for x in ("samsa", "kafka"))
+            ratio_row(f"consume {'100 B' if size == 100 else '1 KiB'}, 32 part.: Samsa / Kafka", a, b, 2.0,
+                      both(a, b, "MB/s"))
+        a, b = (self.metric("e2e", x, "lat_p99", rate_label="1000") for x in ("samsa", "kafka"))
+        ratio_row("e2e latency at 1,000 msg/s, p99: Samsa / Kafka", a, b, 0.2,
+                  both(a, b, "ms", lambda x: f"{x:.3f}") + "; fetch.wait.max.ms=500 (default long poll)",
+                  higher=False, shown="1/5")
+        for pct, lim in (("p50", 0.1), ("p99", 0.2)):
+            abs_row(f"e2e latency at 1,000 msg/s, {pct}: Samsa",
+                    self.metric("e2e", "samsa", "lat_" + pct, rate_label="1000"), lim, "ms",
+                    "fetch.wait.max.ms=500, linger.ms=0")
+        a, b = self.eff_ingest("samsa"), self.eff_ingest("kafka")
+        ratio_row("broker CPU per GB ingested (1 KiB, 64 KiB batches): Samsa / Kafka", a, b, 0.5,
+                  both(a, b, "CPU-s/GB") + " (fresh memory)", higher=False, shown="1/2")
+        fresh = self.eff_ingest("samsa")
+        floor = self.metric("floor", "kernel", "cpu_s_per_gb", memory="backed")
+        abs_row("broker CPU per GB ingested, backed memory: Samsa", self.eff_ingest("samsa", "backed"),
+                0.5, "CPU-s/GB",
+                "; ".join(x for x in (f"fresh memory {fresh['med']:.3f} CPU-s/GB" if fresh else "",
+                                      f"the kernel's own page-cache write floor with backed memory "
+                                      f"{floor['med']:.3f}" if floor else "") if x))
+        fa, fb = self.startup_figures("samsa"), self.startup_figures("kafka")
+        a, b = (f["idle"] if f else None for f in (fa, fb))
+        ratio_row("idle RSS, empty broker: Samsa / Kafka", a, b, 1 / 50, both(a, b, "MB"),
+                  higher=False, shown="1/50")
+        a, b = (f["start"] if f else None for f in (fa, fb))
+        ratio_row(f"start-up, {(fa or fb or {}).get('parts') or 0:,} partitions with data, to Metadata "
+                  "for all: Samsa / Kafka", a, b, 1 / 20, both(a, b, "ms"), higher=False, shown="1/20")
+        measured = sum(1 for r in T if r[3] in ("yes", "**no**"))
+        met = sum(1 for r in T if r[3] == "yes")
+        return T, met, measured
+
     def targets(self):
         T = []
 
@@ -406,9 +543,10 @@ class Report:
             abs_row(f"e2e latency at 1,000 msg/s, {p.replace('_', '.')}: Samsa",
                     self.metric("e2e", "samsa", "lat_" + p, rate_label="1000"), lim, "ms", False,
                     fmt=lambda x: f"{x:.3f}", detail="fetch.wait.max.ms=500, linger.ms=0" + stall_note)
-        floor = self.metric("floor", "kernel", "cpu_s_per_gb")
+        floor = self.metric("floor", "kernel", "cpu_s_per_gb", memory="fresh")
         abs_row("broker CPU per GB ingested (1 KiB, 64 KiB batches): Samsa",
-                self.metric("efficiency", "samsa", "cpu_s_per_gb", size=1024), 0.3, "CPU-s/GB", False,
+                self.metric("efficiency", "samsa", "cpu_s_per_gb", size=1024, memory="fresh"), 0.3,
+                "CPU-s/GB", False,
                 fmt=lambda x: f"{x:.3f}",
                 detail=(f"the kernel alone needs {floor['med']:.3f} CPU-s/GB to put the bytes in the "
                         "page cache here (floor row of table 4)") if floor else "")
@@ -516,10 +654,17 @@ class Report:
         return "\n".join(out) + "\n"
 
     # --------------------------------------------------------------- markdown
+    def summary_line(self):
+        _, met, measured = self.targets_kafka()
+        return f"Targets against Apache Kafka (issue 15): {met} of {measured} met"
+
     def tables_md(self):
         prod_msgs, prod_mb = self.t_produce()
+        t15, met, measured = self.targets_kafka()
         parts = [
-            "### Targets\n\n" + self.targets(),
+            f"### Targets against Apache Kafka (issue 15): {met} of {measured} met\n\n"
+            + md_table(["target", "measured (median)", "target", "met", "detail"], t15),
+            "### Earlier targets (against the mock, Redis; absolute)\n\n" + self.targets(),
             "### 1. Produce, one producer (msg/s)\n\n" + prod_msgs,
             "### 1. Produce, one producer (MB/s)\n\n" + prod_mb
             + "\n\n† Redis and NATS have no acks setting: the acks=1 measurement is shown again.",
@@ -529,6 +674,16 @@ class Report:
             "### 4. Broker efficiency (server CPU seconds per GB of payload)\n\n" + self.t_eff(),
             "### 5. Scale (Samsa)\n\n" + self.t_scale(),
         ]
+        st = self.t_startup()
+        if st:
+            parts.append("### 6. Start-up and idle memory, Samsa against Apache Kafka\n\n" + st)
+        pt = self.t_perftest()
+        if pt:
+            parts.append("### 7. Kafka's own tools: kafka-producer-perf-test and kafka-consumer-perf-test\n\n"
+                         + pt + "\n\nOne partition, acks=1, the tools' other defaults (producer: linger.ms=5, "
+                         "batch.size=16384; consumer: a new group from the earliest offset); records/s of "
+                         "the consumer exclude its group join (`fetch.nMsg.sec`). Command lines under "
+                         "Commands below; `make bench-perftest` runs only this table.")
         return "\n\n".join(parts)
 
     def markdown(self, svg_name, analysis):
@@ -550,12 +705,14 @@ class Report:
         head += [
             "", "## How to run", "",
             "```",
-            "make bench                 # everything (about 15 minutes on 2 cores); writes this file",
-            "BENCH_QUICK=1 make bench   # ~2-minute smoke run; report in build/bench/",
-            "BENCH_ONLY=produce,e2e BENCH_SYSTEMS=samsa,mock make bench   # a subset",
+            "make bench                 # everything (about 25 minutes on 2 cores); writes this file",
+            "BENCH_QUICK=1 make bench   # ~6-minute smoke run of every table; report in build/bench/",
+            "BENCH_ONLY=produce,e2e BENCH_SYSTEMS=samsa,kafka make bench   # a subset",
+            "make bench-perftest        # only Kafka's own perf tools against Samsa and Kafka",
             "```", "",
-            "`make bench` installs redis-server, nats-server and libhiredis-dev if missing "
-            "(`scripts/deps.sh --bench`), builds the broker, the CLI and the load generators in "
+            "`make bench` installs redis-server, nats-server, libhiredis-dev, a JRE and Maven if "
+            "missing and Apache Kafka's jars (`scripts/deps.sh --bench`, "
+            "tests/ecosystem/kafka/deps.sh), builds the broker, the CLI and the load generators in "
             "bench/ (`make bench-build`), then runs `bench/run.py`. Raw results: "
             "`build/bench/results.json`. See bench/README.md for the method.",
             "", "## Machine", "",
@@ -568,6 +725,7 @@ class Report:
                 ["load average (1, 5, 15 min)", load],
                 ["Samsa", f"git {m.get('git')}{' + uncommitted changes' if m.get('git_dirty') else ''}; "
                           f"{' '.join(m.get('cc') or [])}"],
+                ["Apache Kafka", f"{m.get('kafka')}; {m.get('java')}; heap {m.get('kafka_heap')}"],
                 ["Redis", m.get("redis")],
                 ["NATS", m.get("nats")],
                 ["date", date],
@@ -609,14 +767,22 @@ class Report:
 
 METHOD = """
 - **Systems.** *Samsa*: `samsa-broker` with default settings; *Samsa flush 1 s*: the same with
-  `log.flush.interval.ms=1000`. *rdkafka mock*: librdkafka's mock cluster (`bench/mock_cluster.c`,
+  `log.flush.interval.ms=1000`. *Apache Kafka*: 4.4.0 from Maven Central (tests/ecosystem/kafka:
+  pom.xml, deps.sh, kafka.py), one KRaft node that is broker and controller, started with
+  `java -cp` on its jars after `kafka-storage format`; the broker's default settings (no fsync
+  either: `log.flush.interval.messages` unset, as Samsa's default) except the internal topics'
+  replication factor 1; the JVM flags of kafka-server-start.sh / kafka-run-class.sh (heap
+  `-Xmx1g -Xms1g`, G1, `MaxGCPauseMillis=20`); WARN-level logging. Before its first figure it
+  is warmed up (5 s of produce at each message size, one consume and 5 s of end-to-end at
+  1,000 msg/s, not measured), as a JIT broker in production is: cold, it answered the first
+  seconds of an end-to-end run 1-3 s late. *rdkafka mock*: librdkafka's mock cluster (`bench/mock_cluster.c`,
   librdkafka 2.0.2), a broker that does nothing but keep the last 5 MiB / 100,000 batches of each
   partition in memory (hard-coded in rdkafka_mock.c; older data is dropped, so it can only serve
   that much to a consumer). *Redis*: `redis-server` with `--save ''` and no AOF; *Redis AOF*:
   `--appendonly yes --appendfsync everysec`. *NATS JS*: `nats-server -js -sd DIR` (JetStream,
   file storage, one replica; its default sync interval applies). Data directories are on the disk
   named under Machine, never tmpfs.
-- **Load generators.** Samsa and the mock: `samsa perf` (librdkafka, default producer settings:
+- **Load generators.** Samsa, Kafka and the mock: `samsa perf` (librdkafka, default producer settings:
   linger.ms=5, batch.size 1,000,000; keyless messages, sticky partitioner). Redis:
   `bench/redis_bench.c` (hiredis; pipelined XADD with up to 1,024 commands awaiting their reply;
   XRANGE pages of 1,000 to consume; XREAD BLOCK for e2e). NATS: `bench/nats_bench.c` (its own client;
@@ -647,7 +813,22 @@ METHOD = """
   when that is clearly larger, i.e. threads exited), divided by the payload bytes moved
   (GB = 10^9 B). The ingest target
   uses a dedicated run: 1 KiB messages, `--batch-size 65536`, acks=1 (Kafka protocol); Redis/NATS
-  show their 1 KiB produce runs. Child processes (Redis AOF rewrite) are not counted.
+  show their 1 KiB produce runs. Child processes (Redis AOF rewrite) are not counted. Two
+  memory states: *fresh*, as the machine is (on this VM free memory goes back to the host and
+  every new page-cache page is faulted in again); *backed*, Samsa and Kafka only: a ballast file
+  of twice the run's bytes is written and deleted just before a run of a fixed count (600,000
+  messages), so the page cache is filled from pages the host still backs, as on any broker whose
+  memory is full of page cache. The page-cache write floor is measured both ways too.
+- **Start-up and idle memory** (Samsa and Kafka, their own instances): idle RSS 2 s after an
+  empty broker first answers Metadata; then a topic of 1,000 partitions (200 in the quick run) is
+  filled with 400 messages of 100 B per partition, the broker is stopped with SIGTERM (clean
+  shutdown) and started again, timed from the process start until a Metadata request for the
+  topic (sent over a raw socket every few ms) lists a leader for every partition.
+- **Kafka's tools**: `kafka-producer-perf-test` (ProducerPerformance) and
+  `kafka-consumer-perf-test` (ConsumerPerformance) of the same 4.4.0 jars, run with
+  `java -Xmx512m -cp libs/*` as their scripts do, against both brokers: one partition,
+  2,000,000 records of 100 B or 500,000 of 1 KiB, acks=1, `--throughput -1`; the consumer
+  reads them back with a new group.
 - **Scale**: a fresh Samsa broker with `samsa.max.open.files=2000` (BENCH_SCALE_MAX_OPEN_FILES,
   so the open-file LRU is at work); topics of BENCH_SCALE_TOPIC_PARTITIONS (default 10,000)
   partitions until the total is reached (so by default one topic and one producer), one

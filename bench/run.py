@@ -9,12 +9,14 @@ docs/benchmarks.md and docs/benchmarks-throughput.svg.
 Systems
   samsa            build/samsa-broker, default settings
   samsa-flush1000  the same with log.flush.interval.ms=1000
+  kafka            Apache Kafka 4.4.0, one KRaft node (tests/ecosystem/kafka/kafka.py),
+                   default settings, -Xmx1g -Xms1g; warmed up before its first figure
   mock             librdkafka's mock cluster (bench/mock_cluster.c): a broker
                    that keeps 5 MiB per partition in memory and does nothing else
   redis            redis-server, no persistence (--save '' --appendonly no)
   redis-aof        redis-server --appendonly yes --appendfsync everysec
   nats             nats-server -js -sd DIR (JetStream, file storage)
-Samsa and the mock are driven by `samsa perf`, Redis by bench/redis_bench.c,
+Samsa, Kafka and the mock are driven by `samsa perf`, Redis by bench/redis_bench.c,
 NATS by bench/nats_bench.c (same payload sizes and kind of payload).
 
 Workloads (each figure BENCH_REPS times, default 3; runs interleaved across
@@ -27,7 +29,13 @@ systems so background noise spreads evenly)
   efficiency  server CPU seconds per GB of payload (the server process's
               threads' on-CPU time from /proc/PID/task/*/schedstat, checked
               against utime+stime in /proc/PID/stat), for every run; plus a
-              dedicated 1 KiB, 64 KiB-batch run
+              dedicated 1 KiB, 64 KiB-batch run into fresh memory and (Samsa,
+              Kafka) one into backed memory (a ballast written and deleted first)
+  startup     Samsa and Kafka: idle RSS of an empty broker; start-up with
+              1,000 partitions holding data after a clean shutdown, process
+              start to Metadata listing a leader for every partition
+  perftest    Samsa and Kafka: Kafka's kafka-producer-perf-test and
+              kafka-consumer-perf-test (make bench-perftest: only this)
   scale       Samsa only: 10,000 partitions producing; start-up after a clean
               shutdown and after kill -9 with 1,000 partitions holding data;
               idle RSS
@@ -36,10 +44,13 @@ Environment
   BENCH_QUICK=1     smoke run (1 repetition, short runs, smaller scale test);
                     writes its report to BUILD/bench/, not docs/
   BENCH_REPS=N      repetitions (default 3, quick 1)
-  BENCH_ONLY=a,b    only these workloads (produce,consume,e2e,efficiency,scale)
+  BENCH_ONLY=a,b    only these workloads (produce,efficiency,consume,e2e,startup,perftest,scale)
   BENCH_SYSTEMS=a,b only these systems
   BENCH_TMPDIR=DIR  where the data directories go (default /var/tmp)
   BENCH_KEEP=1      keep the temporary directory (logs, data)
+  BENCH_PORT_BASE=N servers' ports from N up (default 31000, 900 ports; below
+                    the kernel's ephemeral range)
+  KAFKA_HEAP=...    Kafka's heap flags (default -Xmx1g -Xms1g)
   BENCH_SCALE_PARTITIONS=N         total partitions of the scale test (10000)
   BENCH_SCALE_MAX_OPEN_FILES=N     samsa.max.open.files of the scale broker (2000)
   BENCH_SCALE_TOPIC_PARTITIONS=N   partitions per topic in the scale and
@@ -61,6 +72,7 @@ import shutil
 import signal
 import socket
 import statistics
+import struct
 import subprocess
 import sys
 import tempfile
@@ -80,6 +92,9 @@ CFG = dict(
     e2e_low_s=2 if QUICK else 10,             # 1,000 msg/s
     e2e_high_s=1 if QUICK else 3,             # 50% of peak
     eff_s=1 if QUICK else 3,
+    eff_backed_msgs=200_000 if QUICK else 600_000,   # 1 KiB messages of the backed-memory pass
+    warmup_s=2 if QUICK else 5,              # Kafka's JIT warm-up, per message size
+    perftest_msgs={100: 500_000, 1024: 200_000} if QUICK else {100: 2_000_000, 1024: 500_000},
     scale_parts=1000 if QUICK else 10000,
     scale_s=2 if QUICK else 8,
     startup_parts=200 if QUICK else 1000,
@@ -92,9 +107,10 @@ if os.environ.get("BENCH_SCALE_PARTITIONS"):
 TOPIC_PARTS = int(os.environ.get("BENCH_SCALE_TOPIC_PARTITIONS", "10000"))
 SCALE_MAX_OPEN_FILES = int(os.environ.get("BENCH_SCALE_MAX_OPEN_FILES", "2000"))
 
-ALL_SYSTEMS = ["samsa", "samsa-flush1000", "mock", "redis", "redis-aof", "nats"]
-KAFKA = {"samsa", "samsa-flush1000", "mock"}
-WORKLOADS = ["produce", "efficiency", "consume", "e2e", "scale"]
+ALL_SYSTEMS = ["samsa", "samsa-flush1000", "kafka", "mock", "redis", "redis-aof", "nats"]
+KAFKA = {"samsa", "samsa-flush1000", "kafka", "mock"}       # Kafka protocol: driven by `samsa perf`
+BROKERS = {"samsa", "samsa-flush1000", "kafka"}              # topics made and deleted by the admin API
+WORKLOADS = ["produce", "efficiency", "consume", "e2e", "startup", "perftest", "scale"]
 
 _libc = ctypes.CDLL(None, use_errno=True)
 
@@ -109,10 +125,80 @@ def log(msg):
     print(f"[bench {time.strftime('%H:%M:%S')}] {msg}", file=sys.stderr, flush=True)
 
 
+PORT_BASE = int(os.environ.get("BENCH_PORT_BASE", "31000"))
+PORT_SPAN = 900
+_next_port = [PORT_BASE]
+
+
 def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    """A port below the kernel's ephemeral range (which starts at 32768):
+    the next one in [BENCH_PORT_BASE, +900) that binds, so runs on a shared
+    machine stay out of each other's way and out of the clients' source
+    ports."""
+    for _ in range(PORT_SPAN):
+        port = _next_port[0]
+        _next_port[0] = PORT_BASE + (port + 1 - PORT_BASE) % PORT_SPAN
+        with socket.socket() as s:
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    raise RuntimeError(f"no free port in [{PORT_BASE}, {PORT_BASE + PORT_SPAN})")
+
+
+def metadata_partitions(port, topics, timeout=1.0):
+    """Metadata v5 for `topics` straight over a socket (no client process, so
+    it can be polled every few ms during a start-up): the number of their
+    partitions that have a leader and no error, or None when the broker does
+    not answer (not listening yet, connection closed)."""
+    def s16(b):
+        return struct.pack(">h", len(b)) + b
+    body = struct.pack(">i", len(topics)) + b"".join(s16(t.encode()) for t in topics) + b"\x00"
+    req = struct.pack(">hhi", 3, 5, 1) + s16(b"bench") + body
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=timeout) as c:
+            c.settimeout(timeout)
+            c.sendall(struct.pack(">i", len(req)) + req)
+            buf = b""
+            while len(buf) < 4 or len(buf) < 4 + struct.unpack(">i", buf[:4])[0]:
+                chunk = c.recv(1 << 20)
+                if not chunk:
+                    return None
+                buf += chunk
+    except OSError:
+        return None
+    pos = 8 + 4   # size, correlation id, throttle_time_ms
+
+    def take(fmt):
+        nonlocal pos
+        v = struct.unpack_from(fmt, buf, pos)
+        pos += struct.calcsize(fmt)
+        return v[0]
+
+    def string():
+        nonlocal pos
+        n = take(">h")
+        v = buf[pos:pos + max(n, 0)]
+        pos += max(n, 0)
+        return v
+    try:
+        for _ in range(take(">i")):                 # brokers
+            take(">i"); string(); take(">i"); string()
+        string(); take(">i")                        # cluster id, controller id
+        ready = 0
+        for _ in range(take(">i")):                 # topics
+            terr = take(">h"); string(); take(">b")
+            for _ in range(take(">i")):             # partitions
+                perr = take(">h"); take(">i"); leader = take(">i")
+                for _ in range(3):                  # replicas, isr, offline
+                    n = take(">i")
+                    pos += 4 * n
+                ready += terr == 0 and perr == 0 and leader >= 0
+        return ready
+    except struct.error:
+        return None
 
 
 def port_open(port):
@@ -363,6 +449,42 @@ class Nats(Server):
         return port_open(self.port) and "Server is ready" in self.log_text()
 
 
+sys.path.insert(0, str(ROOT / "tests" / "ecosystem" / "kafka"))
+import kafka as kafka_peer   # noqa: E402  (tests/ecosystem/kafka/kafka.py: KafkaPeer, tool_cmd)
+
+
+class Kafka(Server):
+    """Apache Kafka (tests/ecosystem/kafka/kafka.py's KafkaPeer): one KRaft
+    node, broker and controller in one JVM, `java -cp` on the jars,
+    kafka-server-start.sh's heap (-Xmx1g -Xms1g) and GC flags, the broker's
+    default settings. Ready when it answers Metadata."""
+
+    def __init__(self, name, workdir):
+        super().__init__(name, workdir)
+        self.port = free_port()
+        self.cport = free_port()
+        self.peer = kafka_peer.KafkaPeer(self.workdir / f"{name}-data", self.port, self.cport)
+        self.datadir = self.peer.dir
+
+    @property
+    def bootstrap(self):
+        return f"127.0.0.1:{self.port}"
+
+    def start(self, wait=True):
+        self.starts += 1
+        self.peer.start(wait=False)
+        self.proc, self.argv, self.log_path = self.peer.proc, self.peer.argv, self.peer.log_path
+        if wait:
+            self.wait_ready(timeout=180)
+        return self
+
+    def ready(self):
+        return metadata_partitions(self.port, []) is not None
+
+    def error_lines(self, limit=5):
+        return [l[:200] for l in self.log_text().splitlines() if "] ERROR " in l][:limit]
+
+
 # ----------------------------------------------------------------------- clients
 
 class Bench:
@@ -390,6 +512,8 @@ class Bench:
                 srv = Samsa(s, self.tmp, self.broker).start()
             elif s == "samsa-flush1000":
                 srv = Samsa(s, self.tmp, self.broker, {"log.flush.interval.ms": 1000}).start()
+            elif s == "kafka":
+                srv = Kafka(s, self.tmp).start()
             elif s == "mock":
                 srv = Mock(self.tmp, self.mock_bin).start()
             elif s == "redis":
@@ -401,6 +525,26 @@ class Bench:
             self.servers[s] = srv
             self.server_commands.setdefault(s, srv.command())
             log(f"started {s} (pid {srv.pid}): {srv.command()}")
+            if s == "kafka":
+                self.warm_up(s)
+
+    def warm_up(self, system):
+        """A JVM broker is measured warm, as in production: before its first
+        figure, unmeasured, one produce of each size and a consume (large
+        requests), then an end-to-end run at 1,000 msg/s (one request per
+        message, a waiting fetch woken by each): a cold Kafka answered the
+        first seconds of such a run 1-3 s late, the next run in ms (JIT)."""
+        name = self.uniq("warmup")
+        self.prepare(system, name, 1)
+        for size in (100, 1024):
+            self.run(self.produce_argv(system, name, size, 1, "1", secs=CFG["warmup_s"]), 180)
+        self.run(self.cli(system, "--json", "-q", "perf", "consume", name), 180)
+        self.run(self.cli(system, "--json", "-q", "perf", "e2e", name, "-P", "1", "-s", "100", "-a", "1",
+                          "--linger-ms", "0", "--rate", "1000", "-n", 1000 * CFG["warmup_s"],
+                          "-d", f"{CFG['warmup_s']}s"), 180)
+        self.cleanup(system, name, 1)
+        log(f"warmed up {system} ({CFG['warmup_s']} s of produce per size, one consume, "
+            f"{CFG['warmup_s']} s of e2e at 1,000 msg/s)")
 
     def stop_all(self):
         for name, srv in list(self.servers.items()):
@@ -494,14 +638,26 @@ class Bench:
         """Creates the topic before the measured run (its cost is not measured)."""
         if system == "mock":
             self.servers["mock"].start([(name, parts)])
-        elif system.startswith("samsa"):
+        elif system in BROKERS:
             rc, out, err, _ = self.run(self.cli(system, "-q", "topic", "create", name, "-p", parts), 120)
             if rc != 0:
                 log(f"  {system}: cannot create topic {name}: {err.strip()[-200:]}")
+            self.wait_leaders(self.servers[system], [name], parts)
+
+    def wait_leaders(self, srv, topics, parts, timeout=60):
+        """Until every partition has a leader in Metadata (Kafka's controller
+        elects them after CreateTopics has answered)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if (metadata_partitions(srv.port, topics) or 0) >= parts:
+                return True
+            time.sleep(0.01)
+        log(f"  {srv.name}: {topics}: not every partition has a leader after {timeout}s")
+        return False
 
     def cleanup(self, system, name, parts):
         srv = self.servers[system]
-        if system.startswith("samsa"):
+        if system in BROKERS:
             self.run(self.cli(system, "-q", "topic", "delete", name, "--if-exists"), 120)
         elif system.startswith("redis"):
             self.run([self.redis_bench, "flush", "-p", srv.port], 120)
@@ -529,16 +685,37 @@ class Bench:
                                  partitions=parts, acks=acks if system in KAFKA else "n/a", rep=rep)
                     self.cleanup(system, name, parts)
 
-    def page_cache_floor(self, rep, gb=1.0):
+    def ballast(self, nbytes):
+        """Backs the guest's free memory: writes nbytes into a file in the
+        data directory's file system and deletes it. The freed page-cache
+        pages go back to the free lists still backed by the host; the host
+        takes them back only when free page reporting reaches them (its
+        delay is about 2 s), so a run started at once allocates pages that
+        fault no more. This is the state of any broker that has been up for
+        a while (its new pages come from reclaimed page cache)."""
+        path = self.tmp / "ballast.bin"
+        buf = b"\0" * (1 << 20)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+        try:
+            for _ in range(int(nbytes) >> 20):
+                os.write(fd, buf)
+        finally:
+            os.close(fd)
+        os.unlink(path)
+
+    def page_cache_floor(self, rep, gb=1.0, backed=False):
         """The kernel's own cost of what every disk-backed broker does per
         byte ingested: 64 KiB write(2)s into a new file in the data
         directory's file system (page cache, no fsync), CPU seconds per GB
         of this process.  On a VM whose free memory is handed back to the
         host (free page reporting), new page-cache pages are also faulted in
-        from the host, which this figure includes."""
+        from the host, which this figure includes unless `backed` (a ballast
+        written and deleted just before)."""
         path = self.tmp / f"floor-{rep}.bin"
         buf = os.urandom(65536)
         n = int(gb * 1e9) // len(buf)
+        if backed:
+            self.ballast(2 * n * len(buf))
         t0 = os.times()
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
         try:
@@ -550,23 +727,37 @@ class Bench:
         os.unlink(path)
         cpu = (t1.user - t0.user) + (t1.system - t0.system)
         rec = dict(workload="floor", system="kernel", rep=rep, size=65536, summary=None,
+                   memory="backed" if backed else "fresh",
                    cpu_s=round(cpu, 4), cpu_s_per_gb=round(cpu / (n * len(buf) / 1e9), 4), ok=True)
         self.results.append(rec)
-        log(f"  floor    page-cache write {rec['cpu_s_per_gb']} CPU-s/GB")
+        log(f"  floor    page-cache write ({rec['memory']} memory) {rec['cpu_s_per_gb']} CPU-s/GB")
 
     def w_efficiency(self, systems):
+        """Per repetition and system: the fresh-memory run (fixed duration,
+        pages faulted in from the host as they come), then for the brokers
+        that store data the backed-memory run (a ballast twice the run's
+        bytes written and deleted just before, a fixed message count)."""
         for rep in range(CFG["reps"]):
             self.page_cache_floor(rep)
+            self.page_cache_floor(rep, gb=CFG["eff_backed_msgs"] * 1024 / 1e9, backed=True)
             for system in systems:
                 if system not in KAFKA:
                     continue   # Redis/NATS: their 1 KiB produce runs (no batch setting)
-                name = self.uniq("eff")
-                self.prepare(system, name, 1)
-                argv = self.produce_argv(system, name, 1024, 1, "1", secs=CFG["eff_s"],
-                                         extra=("--batch-size", "65536"))
-                self.measure("efficiency", system, argv, CFG["eff_s"] + 180, size=1024, partitions=1,
-                             acks="1", batch_size=65536, rep=rep)
-                self.cleanup(system, name, 1)
+                for memory in ("fresh", "backed"):
+                    if memory == "backed" and system not in ("samsa", "kafka"):
+                        continue   # the mock stores nothing; flush 1 s: the same writes as samsa
+                    name = self.uniq("eff")
+                    self.prepare(system, name, 1)
+                    if memory == "backed":
+                        argv = self.produce_argv(system, name, 1024, 1, "1", count=CFG["eff_backed_msgs"],
+                                                 extra=("--batch-size", "65536"))
+                        self.ballast(2 * CFG["eff_backed_msgs"] * 1024)
+                    else:
+                        argv = self.produce_argv(system, name, 1024, 1, "1", secs=CFG["eff_s"],
+                                                 extra=("--batch-size", "65536"))
+                    self.measure("efficiency", system, argv, CFG["eff_s"] + 180, size=1024, partitions=1,
+                                 acks="1", batch_size=65536, rep=rep, memory=memory)
+                    self.cleanup(system, name, 1)
 
     def w_consume(self, systems):
         parts = CFG["consume_parts"]
@@ -662,6 +853,157 @@ class Bench:
                     self.measure("e2e", system, argv, secs + 120, rate_label=label, rate=rate, size=100,
                                  partitions=1, rep=rep)
                     self.cleanup(system, name, 1)
+
+    # -- start-up and idle memory, Samsa against Kafka (their own instances)
+    def timed_metadata_start(self, srv, topics, parts, timeout=300):
+        """Start; ms from the process start until the port accepts and until
+        Metadata shows a leader for every one of the topics' partitions."""
+        t0 = time.monotonic()
+        srv.start(wait=False)
+        t_acc = t_all = None
+        deadline = t0 + timeout
+        while time.monotonic() < deadline and t_all is None:
+            if srv.proc.poll() is not None:
+                raise RuntimeError(f"{srv.name} exited during start:\n{srv.log_text()[-2000:]}")
+            n = metadata_partitions(srv.port, topics, timeout=5.0)
+            now = time.monotonic()
+            if n is not None and t_acc is None:
+                t_acc = now - t0
+            if n is not None and n >= parts:
+                t_all = now - t0
+            elif n is None:
+                time.sleep(0.002)
+            else:
+                time.sleep(0.005)
+        return dict(metadata_ms=round(t_all * 1000, 1) if t_all is not None else None,
+                    answer_ms=round(t_acc * 1000, 1) if t_acc is not None else None)
+
+    def w_startup(self, systems):
+        """Idle RSS of an empty broker (2 s after it first answers Metadata),
+        then start-up with CFG startup_parts partitions holding data after a
+        clean shutdown: process start to Metadata listing a leader for every
+        partition. Each system its own instance and data directory."""
+        parts = CFG["startup_parts"]
+        for system in systems:
+            name = f"{system}-boot"
+            srv = Kafka(name, self.tmp) if system == "kafka" else Samsa(name, self.tmp, self.broker)
+            rec = dict(workload="startup", system=system, partitions=parts, idle=[], clean=[], ok=True)
+            self.results.append(rec)
+            self.servers[name] = srv
+            try:
+                for rep in range(CFG["reps"]):
+                    srv.start()
+                    time.sleep(2.0)
+                    st = srv.status()
+                    rec["idle"].append(dict(rep=rep, rss_kb=st.get("VmRSS"), threads=st.get("Threads"),
+                                            fds=st.get("fds")))
+                    log(f"  startup  {system}: idle RSS {st.get('VmRSS')} kB, {st.get('Threads')} threads")
+                    if rep < CFG["reps"] - 1:
+                        srv.stop()
+                topic = f"boot-{system}"
+                rc, out, err, _ = self.run([self.samsa_cli, "-b", srv.bootstrap, "--timeout", "300", "-q",
+                                            "topic", "create", topic, "-p", parts], 600)
+                if rc != 0:
+                    raise RuntimeError(f"cannot create {topic}: {err.strip()[-300:]}")
+                self.wait_leaders(srv, [topic], parts, timeout=300)
+                fill = self.produce_many(srv, [(topic, parts)], count=parts * CFG["startup_msgs_per_part"])
+                rec.update(fill_messages=fill["messages"], fill_bytes=fill["bytes"], fill_cmd=fill["cmd"])
+                log(f"  startup  {system}: {parts} partitions, {fill['messages']:,} messages")
+                for rep in range(CFG["reps"]):
+                    shutdown_s = round(srv.stop(timeout=120), 3)
+                    t = self.timed_metadata_start(srv, [topic], parts)
+                    time.sleep(1.0)
+                    st = srv.status()
+                    t.update(rep=rep, shutdown_before_s=shutdown_s, rss_kb=st.get("VmRSS"))
+                    rec["clean"].append(t)
+                    log(f"  startup  {system}: after clean shutdown {t}")
+                rec["command"] = srv.command()
+                rec["broker_errors"] = srv.error_lines()
+            except RuntimeError as e:
+                rec.update(ok=False, error=str(e)[:500])
+                log(f"  startup  {system}: FAILED {str(e)[:300]}")
+            finally:
+                srv.stop(signal.SIGKILL)   # its data is discarded
+                self.servers.pop(name, None)
+                if not KEEP:
+                    shutil.rmtree(srv.datadir, ignore_errors=True)
+
+    # -- Kafka's own load generators against Samsa and Kafka
+    def perftest_cmds(self, system, topic, size, n):
+        boot = self.servers[system].bootstrap
+        prod = kafka_peer.tool_cmd("org.apache.kafka.tools.ProducerPerformance", "--topic", topic,
+                                   "--num-records", n, "--record-size", size, "--throughput", -1,
+                                   "--bootstrap-server", boot, "--command-property", "acks=1")
+        cons = kafka_peer.tool_cmd("org.apache.kafka.tools.ConsumerPerformance", "--bootstrap-server", boot,
+                                   "--topic", topic, "--num-records", n, "--timeout", 60000)
+        return prod, cons
+
+    def w_perftest(self, systems):
+        """kafka-producer-perf-test (ProducerPerformance) then
+        kafka-consumer-perf-test (ConsumerPerformance) from Kafka's jars, the
+        tools' defaults (producer: acks=1 given, linger.ms 5, batch.size 16384;
+        consumer: a fresh group, earliest), one partition per topic."""
+        for rep in range(CFG["reps"]):
+            for size in (100, 1024):
+                n = CFG["perftest_msgs"][size]
+                for system in (systems if rep % 2 == 0 else systems[::-1]):
+                    topic = self.uniq(f"pt{size}")
+                    self.prepare(system, topic, 1)
+                    prod, cons = self.perftest_cmds(system, topic, size, n)
+                    self.measure_tool("perftest-produce", system, prod, n, size, rep)
+                    self.measure_tool("perftest-consume", system, cons, n, size, rep)
+                    self.cleanup(system, topic, 1)
+
+    def measure_tool(self, workload, system, argv, n, size, rep):
+        """Runs one of Kafka's perf tools and turns its last line into the
+        summary shape `samsa perf --json` prints."""
+        srv = self.servers[system]
+        cpu0 = srv.cpu()
+        rc, out, err, wall = self.run(argv, 600)
+        cpu1 = srv.cpu()
+        s = None
+        if workload == "perftest-produce":
+            m = re.search(r"^(\d+) records sent, ([\d.]+) records/sec \(([\d.]+) MB/sec\), ([\d.]+) ms avg "
+                          r"latency, ([\d.]+) ms max latency, (\d+) ms 50th, (\d+) ms 95th, (\d+) ms 99th, "
+                          r"(\d+) ms 99.9th", out, re.M)
+            if m:
+                msgs, rate = int(m.group(1)), float(m.group(2))
+                s = dict(messages=msgs, bytes=msgs * size, msgs_per_sec=rate, mb_per_sec=float(m.group(3)),
+                         duration_s=msgs / rate if rate else None,
+                         latency_ms=dict(avg=float(m.group(4)), max=float(m.group(5)), p50=float(m.group(6)),
+                                         p95=float(m.group(7)), p99=float(m.group(8)),
+                                         p99_9=float(m.group(9))))
+        else:
+            lines = [l for l in out.splitlines() if l.strip()]
+            hdr = next((i for i, l in enumerate(lines) if l.startswith("start.time")), None)
+            if hdr is not None and hdr + 1 < len(lines):
+                row = dict(zip([h.strip() for h in lines[hdr].split(",")],
+                               [v.strip() for v in lines[hdr + 1].split(",")]))
+                try:
+                    msgs = int(row["data.consumed.in.nMsg"])
+                    s = dict(messages=msgs, bytes=msgs * size, msgs_per_sec=float(row["fetch.nMsg.sec"]),
+                             mb_per_sec=float(row["fetch.MB.sec"]),
+                             duration_s=float(row["fetch.time.ms"]) / 1000,
+                             total_msgs_per_sec=float(row["nMsg.sec"]),
+                             rebalance_ms=float(row["rebalance.time.ms"]))
+                except (KeyError, ValueError):
+                    s = None
+        rec = dict(workload=workload, system=system, size=size, rep=rep, rc=rc, wall_s=round(wall, 3),
+                   cmd=" ".join(shlex.quote(str(a)) for a in argv), summary=s,
+                   ok=rc == 0 and s is not None and s["messages"] >= n)
+        if not rec["ok"]:
+            rec["error"] = ((err.strip() or out.strip()).splitlines() or [f"exit {rc}"])[-1][:300]
+            log(f"  {workload} {system} {size} B: FAILED ({rec['error']})")
+        cpu = cpu_delta(cpu0, cpu1)
+        if cpu is not None and s and s.get("bytes"):
+            rec["cpu_s"] = round(cpu, 4)
+            rec["cpu_s_per_gb"] = round(cpu / (s["bytes"] / 1e9), 4)
+        self.commands.setdefault((workload, system), rec["cmd"])
+        self.results.append(rec)
+        if s:
+            log(f"  {workload:16} {system:8} {size:5} B {s['msgs_per_sec']:>12,.0f} msg/s "
+                f"{s['mb_per_sec']:8.1f} MB/s cpu {rec.get('cpu_s')}")
+        return rec
 
     # -- scale (Samsa only; its own broker instances)
     def create_topics(self, srv, prefix, total, per_topic):
@@ -901,6 +1243,13 @@ def machine_info(tmp):
     info["data_dev"] = ((cmd("df", "--output=source,fstype", str(tmp)) or "").splitlines() or [None])[-1]
     info["redis"] = cmd("redis-server", "--version")
     info["nats"] = cmd("nats-server", "--version")
+    info["kafka"] = f"{kafka_peer.VERSION} (KRaft, one combined node)"
+    info["kafka_heap"] = kafka_peer.HEAP
+    try:
+        info["java"] = subprocess.run([kafka_peer.java(), "-version"], capture_output=True, text=True,
+                                      timeout=30).stderr.splitlines()[0]
+    except (OSError, subprocess.SubprocessError, IndexError):
+        info["java"] = None
     info["cc"] = (cmd(os.environ.get("CC", "cc"), "--version") or "").splitlines()[0:1]
     info["git"] = cmd("git", "-C", str(ROOT), "rev-parse", "--short", "HEAD")
     info["git_dirty"] = bool(cmd("git", "-C", str(ROOT), "status", "--porcelain", "--untracked-files=no"))
@@ -956,12 +1305,19 @@ def main():
     interrupted = False
     try:
         needs = {"produce": systems, "efficiency": [s for s in systems if s in KAFKA],
-                 "consume": [s for s in systems if s != "samsa-flush1000"], "e2e": systems}
+                 "consume": [s for s in systems if s != "samsa-flush1000"], "e2e": systems,
+                 "perftest": [s for s in systems if s in ("samsa", "kafka")]}
         for w in only:
             if w == "scale":
                 if "samsa" in systems:
                     log("workload scale")
                     bench.w_scale()
+                continue
+            if w == "startup":
+                ss = [s for s in systems if s in ("samsa", "kafka")]
+                if ss:
+                    log(f"workload startup: {ss}")
+                    bench.w_startup(ss)
                 continue
             ss = needs[w]
             if not ss:

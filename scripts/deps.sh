@@ -41,8 +41,10 @@ TEST_PKGS=(
 # (benchmarks only).
 # Benchmarks only (--bench): the systems `make bench` compares Samsa with, and
 # hiredis for bench/redis_bench.c. bench/run.py starts its own servers on free
-# ports (a redis started by the package's postinst is not used).
-BENCH_PKGS=(redis-server nats-server libhiredis-dev)
+# ports (a redis started by the package's postinst is not used). Apache Kafka
+# (a JVM; its jars come from Maven Central through tests/ecosystem/kafka/deps.sh,
+# run below in --bench mode too).
+BENCH_PKGS=(redis-server nats-server libhiredis-dev default-jre-headless maven)
 MODE="${1:-}"
 case "$MODE" in
   ""|--bench) ;;
@@ -119,4 +121,7 @@ if [[ "$MODE" != --bench ]]; then
     say "$(basename "$(dirname "$d")"): ${d#"$ROOT"/}"
     bash "$d" </dev/null
   done
+else
+  say "kafka (make bench): tests/ecosystem/kafka/deps.sh"
+  bash "$ROOT/tests/ecosystem/kafka/deps.sh" </dev/null
 fi

@@ -677,7 +677,8 @@ static const struct {
     /* Accepted (so Kafka files start) but without effect yet: each entry
      * goes away when the feature lands. */
     { "num.io.threads", "has no effect: Samsa handles requests on its network threads" },
-    { "log.preallocate", "has no effect: index files are written at their used size" },
+    { "log.preallocate", "has no effect: the active segment is always reserved ahead on disk, its size unchanged "
+                         "(docs/storage-format.md §8); index files are written at their used size" },
     { "num.replica.fetchers", "has no effect yet: one fetcher thread per leader broker (docs/replication.md)" },
     { "transaction.max.timeout.ms", "has no effect yet: transactions are not implemented" },
     { "transaction.state.log.num.partitions", "has no effect yet: transactions are not implemented" },

@@ -1,7 +1,7 @@
 /* varint.c - see varint.h. */
 #include "core/varint.h"
 
-size_t uvarint_decode(const uint8_t *p, const uint8_t *end, size_t maxlen, uint64_t *out)
+size_t uvarint_decode_long(const uint8_t *p, const uint8_t *end, size_t maxlen, uint64_t *out)
 {
     uint64_t v = 0;
     for (size_t i = 0; i < maxlen; i++) {

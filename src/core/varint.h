@@ -15,8 +15,25 @@
 #define UVARINT64_MAX_LEN 10
 
 /* Decode an unsigned varint of at most `maxlen` bytes (5 for 32-bit, 10 for
- * 64-bit).  Returns bytes consumed, or 0 if truncated or over-long. */
-size_t uvarint_decode(const uint8_t *p, const uint8_t *end, size_t maxlen, uint64_t *out);
+ * 64-bit; at least 2).  Returns bytes consumed, or 0 if truncated or
+ * over-long.  Record fields are mostly one or two bytes (attributes, deltas,
+ * lengths under 8 KiB, null keys, header counts): those are inline, longer
+ * ones out of line (a produce walks six varints per record). */
+size_t uvarint_decode_long(const uint8_t *p, const uint8_t *end, size_t maxlen, uint64_t *out);
+static inline size_t uvarint_decode(const uint8_t *p, const uint8_t *end, size_t maxlen, uint64_t *out)
+{
+    if (p < end) {
+        if (!(p[0] & 0x80)) {
+            *out = p[0];
+            return 1;
+        }
+        if (end - p >= 2 && !(p[1] & 0x80)) {
+            *out = (uint64_t)(p[0] & 0x7f) | (uint64_t)p[1] << 7;
+            return 2;
+        }
+    }
+    return uvarint_decode_long(p, end, maxlen, out);
+}
 
 static inline size_t varint32_decode(const uint8_t *p, const uint8_t *end, int32_t *out)
 {

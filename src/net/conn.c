@@ -215,6 +215,10 @@ void conn_send(conn *c, obuf *ob)
  * bigger frames grow by doubling as their bytes arrive. */
 #define FRAME_PREALLOC ((size_t)1 << 20)
 
+/* From this size on, the bytes after a frame are read up to the next
+ * frame's size only (do_read). */
+#define LARGE_FRAME ((size_t)READ_CHUNK)
+
 static int frame_begin(conn *c, int32_t size)
 {
     if (size <= 0 || size > c->lim.max_frame) {
@@ -308,28 +312,42 @@ static void do_read(conn *c)
         size_t asked;
         if (c->size_have == 4) {
             /* A frame in progress: its bytes go straight into its buffer
-             * (no copy), anything after it into the scratch buffer, in one
-             * readv. */
+             * (no copy), and in the same readv what follows it: after a
+             * small frame into the scratch buffer (many small requests per
+             * read), after a large one only the next frame's size, into
+             * size_buf - its body is then read straight into its own
+             * buffer too, instead of its first 64 KiB being copied out of
+             * the scratch buffer (producers send large requests back to
+             * back).  size_buf's old content, this frame's size, was read
+             * by frame_begin and is not needed again. */
             size_t want = c->frame_len - c->frame_have;
             if (frame_reserve(c, want < FRAME_PREALLOC ? want : FRAME_PREALLOC) < 0)
                 return;
             size_t room = c->frame_cap - c->frame_have;
             if (room > want)
                 room = want;
+            bool size_only = c->frame_len >= LARGE_FRAME;
             struct iovec iov[2] = {
                 { c->frame + c->frame_have, room },
-                { t_scratch, sizeof t_scratch },
+                size_only ? (struct iovec){ c->size_buf, 4 } : (struct iovec){ t_scratch, sizeof t_scratch },
             };
             int niov = room == want ? 2 : 1;
-            asked = room + (niov == 2 ? sizeof t_scratch : 0);
+            asked = room + (niov == 2 ? iov[1].iov_len : 0);
             n = readv(c->w.fd, iov, niov);
             if (n > 0) {
                 size_t k = (size_t)n < room ? (size_t)n : room;
                 c->frame_have += k;
                 if (c->frame_have == c->frame_len)
-                    frame_deliver(c);
-                if ((size_t)n > k)
-                    consume_bytes(c, t_scratch, (size_t)n - k);
+                    frame_deliver(c);           /* size_have = 0 */
+                if ((size_t)n > k && !c->closed) {
+                    if (size_only) {
+                        c->size_have = (size_t)n - k;
+                        if (c->size_have == 4 && frame_begin(c, (int32_t)be32_load(c->size_buf)) < 0)
+                            return;
+                    } else {
+                        consume_bytes(c, t_scratch, (size_t)n - k);
+                    }
+                }
             }
         } else {
             asked = sizeof t_scratch;

@@ -87,7 +87,7 @@ void rb_set_max_timestamp(uint8_t *batch, size_t size, bool log_append_time, int
 }
 
 /* Read a zig-zag varint length field that must be >= min. */
-static int read_len(const uint8_t **pp, const uint8_t *end, int32_t min, int32_t *out)
+static inline int read_len(const uint8_t **pp, const uint8_t *end, int32_t min, int32_t *out)
 {
     size_t n = varint32_decode(*pp, end, out);
     if (n == 0 || *out < min)

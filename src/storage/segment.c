@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -452,6 +453,56 @@ int segment_recover(segment *s, int32_t index_interval, int64_t min_offset,
 
 /* ---- append / read ---- */
 
+/*
+ * Preallocation of the active segment (invariant 4 in segment.h).  Writing
+ * into a hole makes ext4 reserve every new block for delayed allocation in
+ * the writer's thread (ext4_da_get_block_prep: the extent-status tree,
+ * quota and block reservations, per 4 KiB page), about a tenth of the
+ * broker's CPU at 1 KiB messages; blocks that fallocate already mapped
+ * (unwritten extents) skip it, and one fallocate call maps megabytes.  The
+ * reservation ahead grows with the segment - as much as it already holds,
+ * from SEG_PREALLOC_MIN to SEG_PREALLOC_MAX - so 10,000 quiet partitions
+ * reserve 64 KiB each, not megabytes.  KEEP_SIZE leaves the file size
+ * alone: nothing a reader, recovery or Kafka's tools see changes.  File
+ * systems without fallocate (EOPNOTSUPP) turn it off for the process; a
+ * failure (ENOSPC) is left to the write itself.
+ */
+#define SEG_PREALLOC_MIN (64 * 1024)
+#define SEG_PREALLOC_MAX (8 * 1024 * 1024)
+
+static _Atomic bool prealloc_unsupported;
+
+static void prealloc_ahead(segment *s, int fd, int64_t end)
+{
+    if (end <= s->prealloc_end || atomic_load_explicit(&prealloc_unsupported, memory_order_relaxed))
+        return;
+    int64_t ahead = end < SEG_PREALLOC_MIN ? SEG_PREALLOC_MIN : end > SEG_PREALLOC_MAX ? SEG_PREALLOC_MAX : end;
+    int64_t from = s->prealloc_end > s->size ? s->prealloc_end : s->size;
+    if (fallocate(fd, FALLOC_FL_KEEP_SIZE, from, end + ahead - from) == 0) {
+        s->prealloc_end = end + ahead;
+        return;
+    }
+    if (errno == EOPNOTSUPP || errno == ENOSYS) {
+        atomic_store_explicit(&prealloc_unsupported, true, memory_order_relaxed);
+        LOG_INF("storage", "%s: fallocate not supported here: segments are not preallocated", s->dir);
+    }
+    s->prealloc_end = end;   /* no retry for these bytes; the write reports ENOSPC itself */
+}
+
+/* Release the blocks allocated past the size (ext4, xfs and the others free
+ * them on a truncate even to the same size). */
+static int prealloc_trim(segment *s)
+{
+    fileref *f = segment_file_get(s);
+    if (!f)
+        return -1;
+    int rc = sio_ftruncate(f->fd, s->size);
+    fileref_unref(f);
+    if (rc == 0)
+        s->prealloc_end = 0;
+    return rc;
+}
+
 int segment_append(segment *s, const uint8_t *data, size_t len, int64_t largest_offset,
                    int64_t largest_ts, int64_t offset_of_max_ts, int32_t index_interval, bool *fatal)
 {
@@ -460,6 +511,7 @@ int segment_append(segment *s, const uint8_t *data, size_t len, int64_t largest_
     if (!f)
         return -1;
     int64_t pos = s->size;
+    prealloc_ahead(s, f->fd, pos + (int64_t)len);
     if (sio_pwrite_all(f->fd, data, len, pos) < 0) {
         int e = errno;
         if (sio_ftruncate(f->fd, pos) < 0)
@@ -694,6 +746,7 @@ int segment_truncate_to(segment *s, int64_t offset)
     if (t < 0)
         return -1;
     s->size = p.pos;
+    s->prealloc_end = 0;            /* the truncate released them too */
     s->unflushed = true;
     int32_t rel = (int32_t)(offset - s->base_offset);
     if (oidx_truncate_to(&s->oidx, rel) < 0 || oidx_truncate_to_pos(&s->oidx, p.pos) < 0 ||
@@ -759,6 +812,11 @@ fail:
 
 int segment_seal(segment *s)
 {
+    /* Always, not only after this process's appends: a crash may have left
+     * blocks past the size of what was then the active segment. */
+    if (prealloc_trim(s) < 0)
+        LOG_WRN("storage", "%s: cannot release the blocks allocated past its end: %s", s->log_path,
+                strerror(errno));
     if (s->ts_known && s->max_ts >= 0)
         tidx_maybe_append(&s->tidx, s->max_ts, (int32_t)(s->max_ts_offset - s->base_offset));
     pthread_mutex_lock(&s->lazy_mu);

@@ -19,6 +19,14 @@
  *      and trimmed, and mapped lazily on first lookup.
  *   3. max_ts/max_ts_offset are exact when ts_known (the active segment
  *      always; a sealed one after its time index's last entry was read).
+ *   4. Only the active segment may have disk blocks allocated past its
+ *      size: segment_append reserves them ahead of the writes with
+ *      fallocate(FALLOC_FL_KEEP_SIZE) (SEG_PREALLOC_* in segment.c), so
+ *      the file's size - what Kafka's layout, recovery, readers and tools
+ *      see - stays the end of the last whole batch and the blocks past it
+ *      read as nothing.  segment_seal (the roll) trims them with an
+ *      ftruncate to the size; a crash or a stop may leave them on the
+ *      active segment, whose next roll trims them.
  *
  * Threads: the owning partition log serializes mutation under its write
  * lock.  Lazy state (mapping indexes, reading the last time-index entry or
@@ -56,6 +64,8 @@ typedef struct segment {
     int64_t roll_jitter_ms;
     int32_t bytes_since_index;
     int32_t index_interval;     /* index.interval.bytes, set by the owner */
+    int64_t prealloc_end;       /* the .log has blocks allocated up to here (invariant 4);
+                                 * 0: none known (a fresh start) */
     bool unflushed;             /* .log written since its last fsync */
     bool indexes_checked;       /* sealed: mapped indexes passed the sanity check */
     bool index_suspect;         /* an offset-index entry disagreed with the log: lookups

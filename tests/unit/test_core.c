@@ -41,6 +41,20 @@ TEST(varint_roundtrip_and_limits)
     CHECK_EQ(varint32_decode(bad, bad + sizeof bad, &o), 0);
     CHECK_EQ(uvarint_size(127), 1);
     CHECK_EQ(uvarint_size(128), 2);
+    /* Every length from 1 to 10 bytes, at the inline fast paths' edges
+     * (1 and 2 bytes) and past them, whole and cut one byte short. */
+    uint64_t uvals[] = { 0, 127, 128, 16383, 16384, 2097151, 2097152, UINT32_MAX, UINT64_MAX };
+    for (size_t i = 0; i < sizeof uvals / sizeof *uvals; i++) {
+        n = uvarint_encode(b, uvals[i]);
+        CHECK_EQ(n, uvarint_size(uvals[i]));
+        uint64_t u = 0;
+        CHECK_EQ(uvarint_decode(b, b + n, UVARINT64_MAX_LEN, &u), n);
+        CHECK(u == uvals[i]);
+        CHECK_EQ(uvarint_decode(b, b + n - 1, UVARINT64_MAX_LEN, &u), 0);
+    }
+    uint64_t u = 7;
+    CHECK_EQ(uvarint_decode(b, b, UVARINT64_MAX_LEN, &u), 0);     /* empty */
+    CHECK(u == 7);
 }
 
 TEST(uuid_text_roundtrip)

@@ -193,6 +193,61 @@ TEST(storage_log_roll_by_size_and_index_files)
     plog_unref(l);
 }
 
+/* Blocks allocated on disk for a .log (st_blocks), in bytes. */
+static int64_t file_alloc(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0 ? (int64_t)st.st_blocks * 512 : -1;
+}
+
+/* segment.h invariant 4: the active segment is preallocated ahead of its
+ * size with the size unchanged (Kafka's layout: the .log ends at the last
+ * batch); the roll releases what lies past the size. */
+TEST(storage_log_active_segment_preallocated_sealed_trimmed)
+{
+    const char *dir = tdir();
+    log_config cfg;
+    test_cfg(&cfg);
+    cfg.segment_bytes = 256 * 1024;
+    plog *l = new_log(dir, &cfg);
+    REQUIRE(l);
+    char p[700];
+    seg_path(p, sizeof p, dir, 0, ".log");
+    REQUIRE(append_n(l, 2, T0, NULL) == KERR_NONE);
+    int64_t size = l->segs[0]->size;
+    CHECK_EQ(file_size(p), size);
+    CHECK(file_alloc(p) >= size + 64 * 1024 - 4096);   /* ext4 and tmpfs both fallocate */
+    /* Fill past the segment size: the first segment is sealed and trimmed. */
+    while (plog_segment_count(l) < 2)
+        REQUIRE(append_n(l, 50, T0, NULL) == KERR_NONE);
+    size = l->segs[0]->size;
+    CHECK_EQ(file_size(p), size);
+    CHECK(file_alloc(p) <= ((size + 4095) / 4096) * 4096 + 4096);
+    /* Reading it back: only whole batches, to the end. */
+    plog_read_result r;
+    REQUIRE_EQ(plog_read(l, 0, 1 << 20, true, 0, &r), KERR_NONE);
+    CHECK(r.file != NULL);
+    fileref_unref(r.file);
+    int64_t leo = plog_log_end_offset(l);
+    int64_t active_size = l->segs[1]->size;
+    seg_path(p, sizeof p, dir, l->segs[1]->base_offset, ".log");
+    CHECK_EQ(file_size(p), active_size);
+    CHECK(file_alloc(p) > active_size);            /* still preallocated after the close */
+    plog_close(l);
+    plog_unref(l);
+    /* Recovery (as after a crash) sees the same batches: the blocks past the
+     * size are not part of the file. */
+    l = reopen_log(dir, &cfg, 0, 0);
+    REQUIRE(l);
+    CHECK_EQ(plog_log_end_offset(l), leo);
+    CHECK_EQ(l->segs[1]->size, active_size);
+    CHECK_EQ(l->segs[0]->size, size);
+    REQUIRE(append_n(l, 2, T0, NULL) == KERR_NONE);
+    CHECK_EQ(plog_log_end_offset(l), leo + 2);
+    plog_close(l);
+    plog_unref(l);
+}
+
 TEST(storage_log_roll_by_time_and_index_full)
 {
     const char *dir = tdir();

@@ -104,6 +104,7 @@ class KafkaPeer:
         }
         self.config.update(config or {})
         self.proc = None
+        self.argv = None
         self.log_path = self.dir / "kafka.log"
 
     @property
@@ -121,7 +122,9 @@ class KafkaPeer:
         (self.dir / "log4j2.yaml").write_text(LOG4J2)
         return props
 
-    def start(self, timeout=90):
+    def start(self, timeout=90, wait=True):
+        """Formats the storage directory (first start only) and starts the
+        node; with wait, returns once its port accepts connections."""
         if not available():
             raise RuntimeError(f"Apache Kafka {VERSION} jars missing in {LIBS}: "
                                "run scripts/deps.sh (tests/ecosystem/kafka/deps.sh)")
@@ -141,9 +144,12 @@ class KafkaPeer:
         argv = [java(), *HEAP.split(), *JVM_FLAGS,
                 f"-Dlog4j2.configurationFile={self.dir / 'log4j2.yaml'}",
                 "-cp", classpath(), "kafka.Kafka", str(props)]
+        self.argv = argv
         self.proc = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT,
                                      stdin=subprocess.DEVNULL, env=self._env())
         log.close()
+        if not wait:
+            return self
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
