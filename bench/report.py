@@ -705,8 +705,8 @@ class Report:
         head += [
             "", "## How to run", "",
             "```",
-            "make bench                 # everything (about 25 minutes on 2 cores); writes this file",
-            "BENCH_QUICK=1 make bench   # ~6-minute smoke run of every table; report in build/bench/",
+            "make bench                 # everything (about 27 minutes on 2 cores); writes this file",
+            "BENCH_QUICK=1 make bench   # ~10-minute smoke run of every table; report in build/bench/",
             "BENCH_ONLY=produce,e2e BENCH_SYSTEMS=samsa,kafka make bench   # a subset",
             "make bench-perftest        # only Kafka's own perf tools against Samsa and Kafka",
             "```", "",
