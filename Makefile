@@ -197,7 +197,7 @@ fuzz-regress: fuzz-build
 # make bench: Samsa against Apache Kafka 4.4.0 (KRaft, one node), librdkafka's
 # mock cluster, Redis Streams and NATS JetStream on loopback (bench/run.py,
 # bench/README.md); prints the tables and writes docs/benchmarks.md +
-# docs/benchmarks-throughput.svg. BENCH_QUICK=1: ~5-minute smoke run (report
+# docs/benchmarks-throughput.svg (~27 min). BENCH_QUICK=1: ~10-minute smoke run (report
 # in $(BUILD)/bench/). make bench-perftest: only Kafka's own perf tools
 # against Samsa and Kafka (report in $(BUILD)/bench/). Not part of make test.
 BENCH_DIR    := $(BUILD)/bench

@@ -216,8 +216,10 @@ void conn_send(conn *c, obuf *ob)
 #define FRAME_PREALLOC ((size_t)1 << 20)
 
 /* From this size on, the bytes after a frame are read up to the next
- * frame's size only (do_read). */
-#define LARGE_FRAME ((size_t)READ_CHUNK)
+ * frame's size only (do_read).  Below a 64 KiB batch: librdkafka's
+ * batch.size=65536 makes requests just under 64 KiB, the Java client's
+ * default 16 KiB batches requests just over 16 KiB. */
+#define LARGE_FRAME ((size_t)16 * 1024)
 
 static int frame_begin(conn *c, int32_t size)
 {

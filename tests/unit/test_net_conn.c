@@ -17,7 +17,7 @@
 #include "net/conn.h"
 #include "net/loop.h"
 
-static const size_t k_sizes[] = { 70000, 10, 65536, 131072, 3, 65535, 200000, 4, 65537, 1, 1 << 20 };
+static const size_t k_sizes[] = { 70000, 10, 65536, 131072, 3, 65535, 200000, 4, 65537, 1, 16384, 16383, 9, 1 << 20 };
 #define NSIZES (sizeof k_sizes / sizeof k_sizes[0])
 #define NFRAMES (NSIZES * 4)
 
