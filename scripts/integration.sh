@@ -9,7 +9,7 @@
 #   SAMSA_IT_NODE=0 scripts/integration.sh  skip the kafkajs tests
 #   SAMSA_IT_PYTEST=0 scripts/integration.sh  only the kafkajs tests
 #   SAMSA_IT_JOBS=0 scripts/integration.sh    pytest in one process (default: 2 xdist workers;
-#                                             make passes IT_JOBS=4, SAN_IT_JOBS=3)
+#                                             make passes IT_JOBS=4, SAN_IT_JOBS=3; make test SAN_IT_NODE=0)
 #
 # Ends with one line "integration: N passed, N failed, N skipped" (both parts).
 set -uo pipefail
