@@ -8,7 +8,12 @@
  * is at or after it (-1 if none).  v0 answers with the old array form.
  * Lookups that may scan a segment run here on the network thread; they
  * touch at most one index range and one batch (decompressed if needed).
+ * A partition named more than once in a request is answered once, with
+ * INVALID_REQUEST, as Kafka 4 does (its answer is keyed by partition).
  */
+#include <stdlib.h>
+#include <string.h>
+
 #include "broker/broker.h"
 #include "broker/dispatch.h"
 #include "broker/lookup.h"
@@ -27,23 +32,106 @@ static int16_t min_version_for(int64_t ts)
     }
 }
 
+/* One (topic, partition) of the request, for finding the ones named twice. */
+typedef struct named_part {
+    kstr topic;
+    int32_t partition;
+    int32_t topic_i, part_j;
+} named_part;
+
+static int named_part_cmp(const void *a, const void *b)
+{
+    const named_part *x = a, *y = b;
+    if (x->topic.len != y->topic.len)
+        return x->topic.len < y->topic.len ? -1 : 1;
+    int c = x->topic.len > 0 ? memcmp(x->topic.p, y->topic.p, (size_t)x->topic.len) : 0;
+    if (c)
+        return c;
+    if (x->partition != y->partition)
+        return x->partition < y->partition ? -1 : 1;
+    if (x->topic_i != y->topic_i)
+        return x->topic_i < y->topic_i ? -1 : 1;
+    return x->part_j < y->part_j ? -1 : x->part_j > y->part_j;
+}
+
+/* Marks dup[k] (k: the request's k-th partition in order) 1 for the first
+ * naming of a partition named more than once, 2 for the later ones; false
+ * when out of memory. */
+static bool find_duplicates(kreq *rq, const list_offsets_req *req, uint8_t **dup_out)
+{
+    size_t n = 0;
+    for (int32_t i = 0; i < req->topics.n; i++)
+        n += (size_t)(req->topics.v[i].partitions.n > 0 ? req->topics.v[i].partitions.n : 0);
+    uint8_t *dup = arena_alloc(&rq->arena, n + 1);
+    named_part *v = arena_alloc(&rq->arena, (n + 1) * sizeof *v);
+    if (!dup || !v)
+        return false;
+    memset(dup, 0, n + 1);
+    size_t k = 0;
+    for (int32_t i = 0; i < req->topics.n; i++)
+        for (int32_t j = 0; j < req->topics.v[i].partitions.n; j++, k++)
+            v[k] = (named_part){ req->topics.v[i].name, req->topics.v[i].partitions.v[j].partition_index,
+                                 i, j };
+    qsort(v, n, sizeof *v, named_part_cmp);
+    /* back to the request's order: the flat index of (topic_i, part_j) */
+    size_t *base = arena_alloc(&rq->arena, ((size_t)req->topics.n + 1) * sizeof *base);
+    if (!base)
+        return false;
+    size_t at = 0;
+    for (int32_t i = 0; i < req->topics.n; i++) {
+        base[i] = at;
+        at += (size_t)(req->topics.v[i].partitions.n > 0 ? req->topics.v[i].partitions.n : 0);
+    }
+    for (size_t a = 0; a < n;) {
+        size_t e = a + 1;
+        while (e < n && named_part_cmp(&(named_part){ v[a].topic, v[a].partition, 0, 0 },
+                                       &(named_part){ v[e].topic, v[e].partition, 0, 0 }) == 0)
+            e++;
+        for (size_t x = a; e - a > 1 && x < e; x++)
+            dup[base[v[x].topic_i] + (size_t)v[x].part_j] = x == a ? 1 : 2;
+        a = e;
+    }
+    *dup_out = dup;
+    return true;
+}
+
 void handle_list_offsets(kreq *rq)
 {
     broker *b = broker_of(rq);
     list_offsets_req *req = rq->body;
     list_offsets_resp *r = kreq_new_response(rq);
     int ver = rq->hdr.api_version;
+    uint8_t *dup = NULL;
+    if (!find_duplicates(rq, req, &dup)) {
+        kreq_fail_close(rq, "out of memory");
+        return;
+    }
+    size_t k = 0;
     list_offsets_resp_topics *ts = KARRAY_ALLOC(&rq->arena, &r->topics, req->topics.n);
     for (int32_t i = 0; ts && i < req->topics.n; i++) {
         list_offsets_req_topics *qt = &req->topics.v[i];
         ts[i].name = qt->name;
-        list_offsets_resp_partitions *ps =
-            KARRAY_ALLOC(&rq->arena, &ts[i].partitions, qt->partitions.n);
+        const uint8_t *td = dup + k;             /* this topic's partitions */
+        k += (size_t)(qt->partitions.n > 0 ? qt->partitions.n : 0);
+        int32_t keep = 0;
+        for (int32_t j = 0; j < qt->partitions.n; j++)
+            keep += td[j] != 2;
+        list_offsets_resp_partitions *ps = KARRAY_ALLOC(&rq->arena, &ts[i].partitions, keep);
+        int32_t out = 0;
         for (int32_t j = 0; ps && j < qt->partitions.n; j++) {
             list_offsets_req_partitions *qp = &qt->partitions.v[j];
-            list_offsets_resp_partitions *rp = &ps[j];
+            uint8_t d = td[j];
+            if (d == 2)
+                continue;                        /* answered at its first naming */
+            list_offsets_resp_partitions *rp = &ps[out++];
             kcodec_defaults(&list_offsets_resp_partitions_schema, rp);
             rp->partition_index = qp->partition_index;
+            if (d == 1) {
+                rp->error_code = KERR_INVALID_REQUEST;
+                rp->offset = rp->timestamp = -1;
+                rp->leader_epoch = -1;
+                continue;
+            }
             topic *t;
             partition *p;
             rp->error_code = lookup_partition(b, qt->name, (kuuid){ { 0 } }, qp->partition_index,

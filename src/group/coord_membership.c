@@ -791,7 +791,9 @@ void coord_join_group(coordinator *co, kreq *rq)
     group *g = coord_group(co, gid);
     if (!g) {
         if (req->member_id.len > 0) {
-            reply_join_error(rq, KERR_UNKNOWN_MEMBER_ID, NULL);
+            char *mid = coord_strdup_k(req->member_id);    /* echoed, as Kafka */
+            reply_join_error(rq, KERR_UNKNOWN_MEMBER_ID, mid);
+            free(mid);
             goto out;
         }
         g = coord_group_create(co, gid);
