@@ -32,31 +32,33 @@ static int16_t min_version_for(int64_t ts)
     }
 }
 
-/* One (topic, partition) of the request, for finding the ones named twice. */
+/* One (topic, partition) of the request, k its place in request order. */
 typedef struct named_part {
     kstr topic;
     int32_t partition;
-    int32_t topic_i, part_j;
+    size_t k;
 } named_part;
 
-static int named_part_cmp(const void *a, const void *b)
+static int same_tp_cmp(const named_part *x, const named_part *y)
 {
-    const named_part *x = a, *y = b;
     if (x->topic.len != y->topic.len)
         return x->topic.len < y->topic.len ? -1 : 1;
     int c = x->topic.len > 0 ? memcmp(x->topic.p, y->topic.p, (size_t)x->topic.len) : 0;
     if (c)
         return c;
-    if (x->partition != y->partition)
-        return x->partition < y->partition ? -1 : 1;
-    if (x->topic_i != y->topic_i)
-        return x->topic_i < y->topic_i ? -1 : 1;
-    return x->part_j < y->part_j ? -1 : x->part_j > y->part_j;
+    return x->partition < y->partition ? -1 : x->partition > y->partition;
 }
 
-/* Marks dup[k] (k: the request's k-th partition in order) 1 for the first
- * naming of a partition named more than once, 2 for the later ones; false
- * when out of memory. */
+static int named_part_cmp(const void *a, const void *b)
+{
+    const named_part *x = a, *y = b;
+    int c = same_tp_cmp(x, y);
+    return c ? c : x->k < y->k ? -1 : x->k > y->k;
+}
+
+/* dup[k] (k: the request's k-th partition in order) is 1 for the first
+ * naming of a partition named more than once, 2 for the later ones;
+ * false when out of memory. */
 static bool find_duplicates(kreq *rq, const list_offsets_req *req, uint8_t **dup_out)
 {
     size_t n = 0;
@@ -70,27 +72,14 @@ static bool find_duplicates(kreq *rq, const list_offsets_req *req, uint8_t **dup
     size_t k = 0;
     for (int32_t i = 0; i < req->topics.n; i++)
         for (int32_t j = 0; j < req->topics.v[i].partitions.n; j++, k++)
-            v[k] = (named_part){ req->topics.v[i].name, req->topics.v[i].partitions.v[j].partition_index,
-                                 i, j };
+            v[k] = (named_part){ req->topics.v[i].name, req->topics.v[i].partitions.v[j].partition_index, k };
     qsort(v, n, sizeof *v, named_part_cmp);
-    /* back to the request's order: the flat index of (topic_i, part_j) */
-    size_t *base = arena_alloc(&rq->arena, ((size_t)req->topics.n + 1) * sizeof *base);
-    if (!base)
-        return false;
-    size_t at = 0;
-    for (int32_t i = 0; i < req->topics.n; i++) {
-        base[i] = at;
-        at += (size_t)(req->topics.v[i].partitions.n > 0 ? req->topics.v[i].partitions.n : 0);
-    }
-    for (size_t a = 0; a < n;) {
-        size_t e = a + 1;
-        while (e < n && named_part_cmp(&(named_part){ v[a].topic, v[a].partition, 0, 0 },
-                                       &(named_part){ v[e].topic, v[e].partition, 0, 0 }) == 0)
-            e++;
-        for (size_t x = a; e - a > 1 && x < e; x++)
-            dup[base[v[x].topic_i] + (size_t)v[x].part_j] = x == a ? 1 : 2;
-        a = e;
-    }
+    for (size_t x = 1; x < n; x++)
+        if (!same_tp_cmp(&v[x - 1], &v[x])) {
+            dup[v[x].k] = 2;
+            if (!dup[v[x - 1].k])
+                dup[v[x - 1].k] = 1;         /* the first naming, in request order */
+        }
     *dup_out = dup;
     return true;
 }
