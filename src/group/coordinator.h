@@ -79,6 +79,14 @@ void coordinator_elect(coordinator *co, int32_t part, int32_t leader_epoch);
  * newest seen for the partition is ignored (G11).  Any thread. */
 void coordinator_resign(coordinator *co, int32_t part, int32_t leader_epoch);
 
+/* docs/transactions.md: a transaction marker for producer `producer_id`
+ * was written on __consumer_offsets partition `part` (by WriteTxnMarkers,
+ * once acks=all is met): that producer's pending transactional offset
+ * commits (TxnOffsetCommit) on that partition become committed offsets
+ * (commit) or are dropped (abort).  Any thread: posts to the coordinator
+ * thread. */
+void coordinator_txn_complete(coordinator *co, int32_t part, int64_t producer_id, bool commit);
+
 /* Request handlers, run on the coordinator thread. */
 void coord_join_group(coordinator *co, struct kreq *rq);
 void coord_sync_group(coordinator *co, struct kreq *rq);

@@ -1377,3 +1377,10 @@ void plog_mark_deleted(plog *l, const char *new_dir)
     }
     pthread_rwlock_unlock(&l->lock);
 }
+
+/* Interface stub until transactions exist in the log (issue 16). */
+int plog_append_coordinator(plog *l, uint8_t *data, size_t len, int32_t leader_epoch, int64_t now_ms,
+                            plog_append_result *res)
+{
+    return plog_append(l, data, len, leader_epoch, now_ms, res);
+}

@@ -155,6 +155,14 @@ int plog_append(plog *l, uint8_t *data, size_t len, int32_t leader_epoch, int64_
  * Returns res->error. */
 int plog_append_follower(plog *l, uint8_t *data, size_t len, int64_t now_ms, plog_append_result *res);
 
+/* Append batches written by a coordinator for a producer (Kafka's
+ * AppendOrigin.COORDINATOR: the group coordinator's TxnOffsetCommit
+ * records, transactional batches carrying the producer's id and epoch).
+ * As plog_append, except that producer sequence numbers are not checked
+ * (the epoch is).  docs/transactions.md. */
+int plog_append_coordinator(plog *l, uint8_t *data, size_t len, int32_t leader_epoch, int64_t now_ms,
+                            plog_append_result *res);
+
 /* ---- fetch ---- */
 
 typedef struct plog_read_result {

@@ -28,6 +28,7 @@
 #include "proto/messages/delete_records.h"
 #include "proto/messages/init_producer_id.h"
 #include "proto/messages/offset_for_leader_epoch.h"
+#include "proto/messages/write_txn_markers.h"
 #include "proto/messages/describe_configs.h"
 #include "proto/messages/alter_configs.h"
 #include "proto/messages/describe_log_dirs.h"
@@ -69,6 +70,7 @@
     X(21, delete_records, DELETE_RECORDS) \
     X(22, init_producer_id, INIT_PRODUCER_ID) \
     X(23, offset_for_leader_epoch, OFFSET_FOR_LEADER_EPOCH) \
+    X(27, write_txn_markers, WRITE_TXN_MARKERS) \
     X(32, describe_configs, DESCRIBE_CONFIGS) \
     X(33, alter_configs, ALTER_CONFIGS) \
     X(35, describe_log_dirs, DESCRIBE_LOG_DIRS) \
