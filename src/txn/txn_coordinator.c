@@ -190,15 +190,16 @@ static int encode_part(int16_t version, const kf_struct *s, const void *v, bool 
     be16_store(ver, (uint16_t)version);
     obuf_append(&ob, ver, 2);
     kcodec_encode(s, version, flex, v, &ob);
-    uint8_t *buf = ob.oom ? NULL : malloc(ob.total + 1);
-    int rc = buf && obuf_flatten(&ob, buf, ob.total + 1) == (long)ob.total ? 0 : -1;
+    size_t total = ob.total;
+    uint8_t *buf = ob.oom ? NULL : malloc(total + 1);
+    int rc = buf && obuf_flatten(&ob, buf, total + 1) == (long)total ? 0 : -1;
     obuf_free(&ob);
     if (rc) {
         free(buf);
         return -1;
     }
     *out = buf;
-    *len = (int32_t)ob.total;
+    *len = (int32_t)total;
     return 0;
 }
 
