@@ -213,9 +213,9 @@ static void loaded(txn_coordinator *co, int32_t part, int64_t nrec, int64_t t0)
         }
     }
     if (nrec > 0 || nresumed > 0)
-        LOG_INF("txn", "%s-%d (coordinator epoch %d): loaded %" PRId64 " records, %d transactional id(s) "
-            "in %.1f ms; %d prepared transaction(s) resume", TXN_TOPIC, part, co->parts[part].epoch,
-            nrec, nids, (double)(mono_us() - t0) / 1000.0, nresumed);
+        LOG_INF("txn", "%s-%d (coordinator epoch %d): loaded %" PRId64 " records, %d transactional "
+                "id(s) in %.1f ms; %d prepared transaction(s) resume", TXN_TOPIC, part,
+                co->parts[part].epoch, nrec, nids, (double)(mono_us() - t0) / 1000.0, nresumed);
     for (int i = 0; i < nresumed; i++)
         txn_resume(co, resume[i]);
     free(resume);

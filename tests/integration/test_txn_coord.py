@@ -17,6 +17,7 @@ import pytest
 
 import kproto
 from conftest import Broker, wait_until
+from test_groups_coordinator_moves import partition_for as groups_partition_for
 
 NPARTS = 4
 ADD_PARTITIONS, ADD_OFFSETS, END_TXN, FIND_COORDINATOR = 24, 25, 26, 10
@@ -42,13 +43,8 @@ BROKER = {
 
 
 def partition_for(key, n=NPARTS):
-    """Kafka's partitionFor: Utils.abs(Java String.hashCode) % n (ASCII ids)."""
-    h = 0
-    for ch in key:
-        h = (h * 31 + ord(ch)) & 0xFFFFFFFF
-    if h >= 1 << 31:
-        h -= 1 << 32
-    return (0 if h == -(1 << 31) else abs(h)) % n
+    """Kafka's partitionFor (Utils.abs of Java's String.hashCode, modulo n)."""
+    return groups_partition_for(key, n)
 
 
 @pytest.fixture(scope="module")
