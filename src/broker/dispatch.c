@@ -39,6 +39,9 @@ static const api_entry g_table[] = {
                                               "UNKNOWN_TOPIC_OR_PARTITION, the others OPERATION_NOT_ATTEMPTED" },
     { 25, 0, 4, handle_add_offsets_to_txn, "" },
     { 26, 0, 4, handle_end_txn, "markers sent over the wire to every partition leader (docs/transactions.md)" },
+    { 27, 0, 1, handle_write_txn_markers, "from transaction coordinators: control batches on led "
+                                          "partitions, acks=all; __consumer_offsets partitions tell the "
+                                          "group coordinator once replicated" },
     { 32, 0, 4, handle_describe_configs, "topic and broker resources, synonyms, documentation" },
     { 33, 0, 2, handle_alter_configs, "topic and broker resources" },
     { 35, 0, 5, handle_describe_log_dirs, "every log.dirs entry: partitions and sizes, volume "
@@ -60,6 +63,8 @@ static const api_entry g_table[] = {
     { 60, 0, 1, handle_describe_cluster, "" },
     { 65, 0, 0, handle_describe_transactions, "" },
     { 66, 0, 1, handle_list_transactions, "state and producer id filters; duration filter (v1)" },
+    { 61, 0, 0, handle_describe_producers, "active producers of led partitions: epoch, last sequence "
+                                           "and timestamp, coordinator epoch, open transaction's start" },
 };
 
 #define NROWS ((int)(sizeof g_table / sizeof g_table[0]))

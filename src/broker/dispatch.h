@@ -72,5 +72,7 @@ void handle_add_offsets_to_txn(kreq *rq);
 void handle_end_txn(kreq *rq);
 void handle_describe_transactions(kreq *rq);
 void handle_list_transactions(kreq *rq);
+void handle_write_txn_markers(kreq *rq);
+void handle_describe_producers(kreq *rq);
 
 #endif
