@@ -61,10 +61,10 @@ static const api_entry g_table[] = {
     { 56, 0, 2, handle_alter_partition, "ISR changes from partition leaders, to the active controller "
                                         "(else NOT_CONTROLLER); topic ids v2" },
     { 60, 0, 1, handle_describe_cluster, "" },
-    { 65, 0, 0, handle_describe_transactions, "" },
-    { 66, 0, 1, handle_list_transactions, "state and producer id filters; duration filter (v1)" },
     { 61, 0, 0, handle_describe_producers, "active producers of led partitions: epoch, last sequence "
                                            "and timestamp, coordinator epoch, open transaction's start" },
+    { 65, 0, 0, handle_describe_transactions, "" },
+    { 66, 0, 1, handle_list_transactions, "state and producer id filters; duration filter (v1)" },
 };
 
 #define NROWS ((int)(sizeof g_table / sizeof g_table[0]))
