@@ -555,7 +555,7 @@ txn_coordinator *txn_coordinator_start(const txn_ctx *ctx, char *err, size_t err
         return NULL;
     }
     if (pthread_create(&co->thread, NULL, txn_main, co) != 0) {
-        txn_markers_stop(co->mk);
+        txn_markers_free(co->mk);
         loop_free(co->lp);
         free(co);
         snprintf(err, errlen, "cannot start the transaction coordinator thread");
@@ -581,9 +581,8 @@ void txn_coordinator_stop(txn_coordinator *co)
 {
     if (!co || !co->running || atomic_exchange(&co->stopped, true))
         return;
-    txn_markers_stop(co->mk);          /* no completion is posted after this */
-    co->mk = NULL;
-    loop_post(co->lp, shutdown_on_loop, co);
+    txn_markers_stop(co->mk);          /* no completion is posted after this; sends now fail */
+    loop_post(co->lp, shutdown_on_loop, co);   /* after the completions already posted */
     pthread_join(co->thread, NULL);
     size_t it = 0;
     void *v;
@@ -600,6 +599,8 @@ void txn_coordinator_stop(txn_coordinator *co)
     co->waits = NULL;
     free(co->parts);
     co->parts = NULL;
+    txn_markers_free(co->mk);          /* the coordinator thread, its other user, is joined */
+    co->mk = NULL;
 }
 
 void txn_coordinator_free(txn_coordinator *co)
@@ -607,8 +608,6 @@ void txn_coordinator_free(txn_coordinator *co)
     if (!co)
         return;
     txn_coordinator_stop(co);
-    if (co->mk)
-        txn_markers_stop(co->mk);
     loop_free(co->lp);
     free(co);
 }

@@ -153,7 +153,10 @@ void txn_expire_ids(txn_coordinator *co);
  * transaction; its result comes back on the coordinator thread through
  * txn_markers_done (ok: every partition has its marker or is gone). */
 struct txn_markers *txn_markers_start(txn_coordinator *co, char *err, size_t errlen);
+/* Stop the thread (jobs dropped; later sends fail), keep the struct for
+ * the coordinator thread until it is joined; then txn_markers_free. */
 void txn_markers_stop(struct txn_markers *mk);
+void txn_markers_free(struct txn_markers *mk);
 int txn_markers_send(struct txn_markers *mk, const char *id, int32_t part, int32_t coord_epoch,
                      int64_t pid, int16_t epoch, bool commit, const txn_tp *tps, int ntps);
 void txn_markers_done(txn_coordinator *co, const char *id, int32_t part, int32_t coord_epoch,

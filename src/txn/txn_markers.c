@@ -113,10 +113,15 @@ int txn_markers_send(struct txn_markers *mk, const char *id, int32_t part, int32
         j->ntps++;
     }
     pthread_mutex_lock(&mk->lock);
-    j->next = mk->queued;
-    mk->queued = j;
-    pthread_cond_signal(&mk->cond);
+    bool stopped = atomic_load(&mk->stop);
+    if (!stopped) {
+        j->next = mk->queued;
+        mk->queued = j;
+        pthread_cond_signal(&mk->cond);
+    }
     pthread_mutex_unlock(&mk->lock);
+    if (stopped)
+        goto fail;                        /* shutting down: the next coordinator resends */
     return 0;
 fail:
     job_free(j);
@@ -378,7 +383,7 @@ struct txn_markers *txn_markers_start(txn_coordinator *co, char *err, size_t err
 
 void txn_markers_stop(struct txn_markers *mk)
 {
-    if (!mk)
+    if (!mk || atomic_load(&mk->stop))
         return;
     pthread_mutex_lock(&mk->lock);
     atomic_store(&mk->stop, true);
@@ -402,6 +407,15 @@ void txn_markers_stop(struct txn_markers *mk)
         free(mk->peers[i]);
     }
     free(mk->peers);
+    mk->peers = NULL;
+    mk->npeers = 0;
+}
+
+void txn_markers_free(struct txn_markers *mk)
+{
+    if (!mk)
+        return;
+    txn_markers_stop(mk);
     pthread_mutex_destroy(&mk->lock);
     pthread_cond_destroy(&mk->cond);
     free(mk);

@@ -376,11 +376,12 @@ void txn_add_partitions(txn_coordinator *co, kreq *rq, void *arg)
     int n = 0;
     for (int32_t i = 0; i < req->topics.n; i++)
         n += req->topics.v[i].partitions.n > 0 ? req->topics.v[i].partitions.n : 0;
+    int32_t ntopics = req->topics.n > 0 ? req->topics.n : 0;
     txn_tp *tps = calloc((size_t)n + 1, sizeof *tps);
-    char **names = calloc((size_t)req->topics.n + 1, sizeof *names);
+    char **names = calloc((size_t)ntopics + 1, sizeof *names);
     bool missing = false;
     int k = 0;
-    for (int32_t i = 0; tps && names && i < req->topics.n; i++) {
+    for (int32_t i = 0; tps && names && i < ntopics; i++) {
         add_partitions_to_txn_topic *t = &req->topics.v[i];
         topic *tp = t->name.len > 0 ? topic_registry_get(co->ctx.topics, t->name.p, (size_t)t->name.len) : NULL;
         names[i] = tp ? strdup(tp->name) : NULL;
@@ -400,7 +401,7 @@ void txn_add_partitions(txn_coordinator *co, kreq *rq, void *arg)
         rc = -1;
     else
         rc = add_tps(co, m, tps, k, add_written, rq);
-    for (int32_t i = 0; names && i < req->topics.n; i++)
+    for (int32_t i = 0; names && i < ntopics; i++)    /* rq may be answered and gone */
         free(names[i]);
     free(names);
     free(tps);

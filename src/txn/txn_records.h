@@ -15,6 +15,8 @@
  *       and client_transaction_version (tag 2).
  * A null value (tombstone) deletes the transactional id (expiration).  We
  * write v0, as Kafka does for clients of transaction version 1.
+ * TC1 (docs/transactions.md): one such record per state change, in the
+ * partition partitionFor(transactional id).
  */
 #ifndef SAMSA_TXN_TXN_RECORDS_H
 #define SAMSA_TXN_TXN_RECORDS_H
