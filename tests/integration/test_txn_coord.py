@@ -359,3 +359,52 @@ def test_state_survives_restart(tb, conn):
         if markers_served(c):
             wait_state(c, tid, ("CompleteAbort",))
         assert end_txn(c, tid2, pid2, ep2, False) == 0
+
+
+def test_confluent_kafka_commit_abort_and_zombie(tb):
+    """End to end with a real client (librdkafka): committed transactions
+    are read by read_committed consumers, an aborted one only by
+    read_uncommitted ones (markers written over the wire by the
+    coordinator, TC4/TC5); a second instance with the same transactional.id
+    fences the first (TC10)."""
+    import confluent_kafka as ck
+    make_topic(tb, "tc-client", 2)
+    conf = {"bootstrap.servers": tb.bootstrap, "transactional.id": "tc-client"}
+    p = ck.Producer(conf)
+    p.init_transactions(15)
+    for i in range(5):
+        p.begin_transaction()
+        p.produce("tc-client", b"c%d" % i, partition=i % 2)
+        p.commit_transaction(15)
+    p.begin_transaction()
+    p.produce("tc-client", b"aborted", partition=0)
+    p.flush(15)
+    p.abort_transaction(15)
+    p.begin_transaction()
+    p.produce("tc-client", b"last", partition=1)
+    p.commit_transaction(15)
+
+    def read(iso, want):
+        c = ck.Consumer({"bootstrap.servers": tb.bootstrap, "group.id": "tc-client-" + iso,
+                         "isolation.level": iso, "enable.auto.commit": False})
+        c.assign([ck.TopicPartition("tc-client", p, 0) for p in (0, 1)])
+        got, deadline = [], time.monotonic() + 20
+        while time.monotonic() < deadline and len(got) < want:
+            m = c.poll(0.2)
+            if m is not None and not m.error():
+                got.append(m.value())
+        c.close()
+        return sorted(got)
+    committed = sorted([b"c%d" % i for i in range(5)] + [b"last"])
+    assert read("read_committed", 6) == committed
+    assert read("read_uncommitted", 7) == sorted(committed + [b"aborted"])
+    with kproto.Conn("127.0.0.1", tb.port) as c:
+        d = describe(c, "tc-client")
+        assert d["state"] == "CompleteCommit" and d["topics"] == {}, d
+    p2 = ck.Producer(conf)
+    p2.init_transactions(15)
+    p.begin_transaction()
+    p.produce("tc-client", b"zombie", partition=0)
+    with pytest.raises(ck.KafkaException) as ei:
+        p.commit_transaction(15)
+    assert ei.value.args[0].code() in (ck.KafkaError._FENCED, ck.KafkaError.PRODUCER_FENCED), ei.value

@@ -7,8 +7,9 @@ before the old coordinator answered."""
 import kproto
 from cluster import cluster_factory, cluster_zk  # noqa: F401  (fixtures)
 from conftest import unique_topic, wait_until
-from test_txn_coord import (NOT_COORDINATOR, TXN_TOPIC, add_partitions, describe, end_txn, find_txn_coordinator,
-                            init_pid, partition_for)
+from test_cluster_elect_leaders import PREFERRED, elect
+from test_txn_coord import (NOT_COORDINATOR, TXN_TOPIC, add_partitions, describe, end_txn,
+                            find_txn_coordinator, init_pid, partition_for, wait_state)
 
 NPARTS = 2
 
@@ -22,7 +23,8 @@ def coordinator_of(c, tid):
 
 
 def test_coordinator_failover_keeps_transactions(cluster_factory, request):
-    c = cluster_factory(3, overrides={"transaction.state.log.num.partitions": NPARTS})
+    c = cluster_factory(3, overrides={"transaction.state.log.num.partitions": NPARTS,
+                                      "auto.leader.rebalance.enable": "false"})
     t = unique_topic(request)
     tid = t + "-tid"
     c.create_topic(t, partitions=2, rf=3)
@@ -54,6 +56,22 @@ def test_coordinator_failover_keeps_transactions(cluster_factory, request):
                    interval=0.1, desc=f"{tid} loaded by broker {new} (last {got})")
         assert (got["state"], got["producer_id"], got["producer_epoch"], got["topics"]) == \
             ("Ongoing", pid, ep, before["topics"]), got
-        # The zombie's old coordinator is gone; the producer goes on here.
+        # The old coordinator is gone; the producer goes on here.
         assert end_txn(conn, tid, pid, ep, False) == 0
-        assert describe(conn, tid)["state"] in ("PrepareAbort", "CompleteAbort")
+        wait_state(conn, tid, ("CompleteAbort",), timeout=30)
+    # The old broker comes back and a preferred election gives it the
+    # partition again: the new coordinator resigns (TC8), the old one loads
+    # what the new one wrote (TC9).
+    c.start(old)
+    c.wait_isr(TXN_TOPIC, part, n=3)
+    top, res = elect(c, PREFERRED, {TXN_TOPIC: [part]})
+    assert res[(TXN_TOPIC, part)][0] == 0, res
+    c.wait_leader(TXN_TOPIC, part, not_in=[new])
+    with kproto.Conn(nb.host, nb.port) as conn:
+        wait_until(lambda: describe(conn, tid)["error_code"] == NOT_COORDINATOR, 30, interval=0.1,
+                   desc=f"broker {new} resigning {tid}")
+    with kproto.Conn(ob.host, ob.port) as conn:
+        got = {}
+        wait_until(lambda: got.update(describe(conn, tid)) or got["error_code"] == 0, 30,
+                   interval=0.1, desc=f"{tid} loaded again by broker {old} (last {got})")
+        assert (got["state"], got["producer_id"], got["producer_epoch"]) == ("CompleteAbort", pid, ep), got
