@@ -48,6 +48,7 @@
 #define MAX_RESPONSE (1u << 20)
 #define MARKERS_VERSION 1
 #define MAX_DOWN 64
+#define SLOW_CALL_MS 1000
 
 typedef struct mk_job {
     char *id;
@@ -276,8 +277,13 @@ static void send_to(struct txn_markers *mk, mk_job *j, int32_t to)
         }
     }
     write_txn_markers_resp resp = { 0 };
-    if (kclient_call(kc, WRITE_TXN_MARKERS_API_KEY, MARKERS_VERSION, &req, &a, &resp, CALL_TIMEOUT_MS,
-                     err, sizeof err) != 0) {
+    int64_t t0 = mono_ms();
+    int rc = kclient_call(kc, WRITE_TXN_MARKERS_API_KEY, MARKERS_VERSION, &req, &a, &resp, CALL_TIMEOUT_MS,
+                          err, sizeof err);
+    if (mono_ms() - t0 >= SLOW_CALL_MS)
+        LOG_WRN("txn", "transactional id %s: WriteTxnMarkers to broker %d took %" PRId64 " ms", j->id, to,
+                mono_ms() - t0);
+    if (rc != 0) {
         LOG_WRN("txn", "transactional id %s: WriteTxnMarkers to broker %d: %s (retried)", j->id, to, err);
         kclient_close(kc);
         mark_down(mk, to);
