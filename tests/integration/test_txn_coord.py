@@ -469,3 +469,22 @@ def test_confluent_kafka_commit_abort_and_zombie(tb):
     assert ei.value.args[0].code() in (ck.KafkaError._FENCED, ck.KafkaError.PRODUCER_FENCED), ei.value
     p2.flush(5)
     del p, p2                      # their threads stop before the module's broker does
+
+
+def test_transactional_id_expires(broker_factory):
+    """TC13: an id without a transaction for transactional.id.expiration.ms
+    is deleted (a tombstone in its partition); an id in a transaction is not."""
+    b = broker_factory({**BROKER, "transactional.id.expiration.ms": 300,
+                        "transaction.remove.expired.transaction.cleanup.interval.ms": 100})
+    with kproto.Conn("127.0.0.1", b.port) as c:
+        make_topic(b, "tc-expire", 1)
+        idle, busy = "tc-expire-idle", "tc-expire-busy"
+        ensure_coordinator(c, idle)
+        assert init_pid(c, idle, timeout_ms=60000)["error_code"] == 0
+        begin(c, busy, "tc-expire")
+        wait_until(lambda: describe(c, idle)["error_code"] == TRANSACTIONAL_ID_NOT_FOUND, 10,
+                   desc=f"{idle} expired")
+        assert txn_records(c, idle)[-1] is None                    # the tombstone
+        assert describe(c, busy)["state"] == "Ongoing"
+        # A new InitProducerId starts the id again, with a new producer id.
+        assert init_pid(c, idle)["error_code"] == 0
