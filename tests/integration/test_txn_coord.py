@@ -222,7 +222,8 @@ def test_find_coordinator_creates_transaction_state(tb, conn):
     for p in range(NPARTS):
         assert tb.partition_dir(TXN_TOPIC, p).is_dir()
     assert not tb.partition_dir(TXN_TOPIC, NPARTS).exists()
-    assert find_txn_coordinator(conn, "")["error_code"] == INVALID_REQUEST
+    # An empty id is answered like any other (Kafka 4.4 does).
+    assert find_txn_coordinator(conn, "")["error_code"] == 0
 
 
 def test_init_producer_id_epochs_and_timeout(tb, conn):
@@ -241,8 +242,10 @@ def test_init_producer_id_epochs_and_timeout(tb, conn):
     assert (c["error_code"], c["producer_id"], c["producer_epoch"]) == (0, a["producer_id"], 2), c
     again = init_pid(conn, tid, pid=b["producer_id"], epoch=1)      # retry of the same bump
     assert (again["error_code"], again["producer_epoch"]) == (0, 2), again
-    assert init_pid(conn, tid, pid=b["producer_id"], epoch=0)["error_code"] == PRODUCER_FENCED
-    assert init_pid(conn, tid, pid=b["producer_id"] + 1000, epoch=2)["error_code"] == PRODUCER_FENCED
+    # KIP-588: PRODUCER_FENCED from v4; v3 says INVALID_PRODUCER_EPOCH.
+    assert init_pid(conn, tid, pid=b["producer_id"], epoch=0, version=4)["error_code"] == PRODUCER_FENCED
+    assert init_pid(conn, tid, pid=b["producer_id"], epoch=0)["error_code"] == INVALID_PRODUCER_EPOCH
+    assert init_pid(conn, tid, pid=b["producer_id"] + 1000, epoch=2, version=4)["error_code"] == PRODUCER_FENCED
     d = describe(conn, tid)
     assert (d["error_code"], d["state"], d["producer_epoch"], d["timeout_ms"]) == (0, "Empty", 2, 30000), d
     assert describe(conn, "tc-never")["error_code"] == TRANSACTIONAL_ID_NOT_FOUND
