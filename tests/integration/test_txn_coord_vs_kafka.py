@@ -15,7 +15,8 @@ from test_txn_coord import (END_TXN, add_offsets, add_partitions, add_partitions
 
 CONFIG = {"transaction.state.log.num.partitions": 3, "offsets.topic.num.partitions": 3,
           "transaction.state.log.replication.factor": 1, "transaction.state.log.min.isr": 1,
-          "offsets.topic.replication.factor": 1, "group.initial.rebalance.delay.ms": 0}
+          "offsets.topic.replication.factor": 1, "group.initial.rebalance.delay.ms": 0,
+          "transaction.abort.timed.out.transaction.cleanup.interval.ms": 200}
 
 
 def _kafka_module():
@@ -117,6 +118,14 @@ def scenario(c, bs):
     obs["old_add_offsets_after_fence"] = add_offsets(c, "vs-a", pid, ep, "vs-group")
     r = retry(lambda: init_pid(c, "vs-a"), lambda r: r["error_code"] == 0)
     obs["init_after_fence"] = (r["producer_id"] == pid, r["producer_epoch"])
+    # A transaction older than its timeout is aborted with the epoch bumped.
+    t = retry(lambda: init_pid(c, "vs-t", timeout_ms=1000), lambda r: r["error_code"] == 0)
+    tpid, tep = t["producer_id"], t["producer_epoch"]
+    assert add_partitions(c, "vs-t", tpid, tep, {"vs": [2]}) == {("vs", 2): 0}
+    d = retry(lambda: describe(c, "vs-t"), lambda d: d["state"] == "CompleteAbort")
+    obs["timed_out"] = (d["producer_epoch"] - tep, d["topics"])
+    obs["timed_out_end"] = end_txn(c, "vs-t", tpid, tep, True)
+    obs["timed_out_add"] = add_partitions(c, "vs-t", tpid, tep, {"vs": [2]})
     return obs
 
 
@@ -162,6 +171,9 @@ EXPECTED = {
     "old_add_after_fence": {("vs", 1): 90},
     "old_add_offsets_after_fence": 90,
     "init_after_fence": (True, 4),
+    "timed_out": (1, {}),
+    "timed_out_end": 90,
+    "timed_out_add": {("vs", 2): 90},
 }
 
 
