@@ -267,12 +267,24 @@ static void write_ended(txn_coordinator *co, txn_meta *m, int16_t err, txn_write
         done(co, m, err, arg);
 }
 
+/* TC2: 1 while waiting, else the answer.  A new leader epoch with this
+ * broker still leading (an ISR change bumps it) keeps the wait when the
+ * leader-epoch cache says the record's offsets still belong to the epoch it
+ * was appended in (docs/cluster.md C9); otherwise the record may be gone:
+ * NOT_COORDINATOR. */
 static int wait_status(txn_coordinator *co, const txn_wait *w)
 {
     partition *p = co->tt ? topic_partition(co->tt, w->part) : NULL;
-    if (!p || !p->log || atomic_load(&p->leader_epoch) != w->epoch ||
-        !partition_led_by(p, co->ctx.node_id))
-        return KERR_NOT_COORDINATOR;    /* TC2: leadership moved before the ISR had it */
+    if (!p || !p->log || !partition_led_by(p, co->ctx.node_id))
+        return KERR_NOT_COORDINATOR;
+    int32_t now = atomic_load(&p->leader_epoch);
+    if (now != w->epoch) {
+        int32_t e = -1;
+        int64_t end = -1;
+        plog_epoch_end_offset(p->log, w->epoch, now, &e, &end);
+        if (e != w->epoch || end < w->need)
+            return KERR_NOT_COORDINATOR;
+    }
     return plog_high_watermark(p->log) >= w->need ? KERR_NONE : 1;
 }
 
