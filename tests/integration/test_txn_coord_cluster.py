@@ -24,7 +24,7 @@ def coordinator_of(c, tid):
     return r["node_id"] if r["error_code"] == 0 else None
 
 
-def setup(cluster_factory, request, partitions, rf):
+def start_cluster(cluster_factory, request, partitions, rf):
     """A 3-broker cluster, a topic, a transactional id: (cluster, topic, id,
     the id's coordinator)."""
     c = cluster_factory(3, overrides={"transaction.state.log.num.partitions": NPARTS,
@@ -38,7 +38,7 @@ def setup(cluster_factory, request, partitions, rf):
 
 
 def test_coordinator_failover_keeps_transactions(cluster_factory, request):
-    c, t, tid, old = setup(cluster_factory, request, 2, 3)
+    c, t, tid, old = start_cluster(cluster_factory, request, 2, 3)
     part = partition_for(tid, NPARTS)
     st = c.wait_isr(TXN_TOPIC, part, n=3)
     assert st["leader"] == old, st
@@ -90,7 +90,7 @@ def test_markers_wait_for_a_dead_leader(cluster_factory, request):
     """TC5: a partition whose leader is down keeps its transaction in
     PrepareCommit (the marker is retried, never skipped); once the broker is
     back the marker is written and the transaction completes."""
-    c, t, tid, coord = setup(cluster_factory, request, 3, 1)
+    c, t, tid, coord = start_cluster(cluster_factory, request, 3, 1)
     c.wait_isr(TXN_TOPIC, partition_for(tid, NPARTS), n=3)
     part, victim = next((p, c.leader_of(t, p)) for p in range(3) if c.leader_of(t, p) != coord)
     cb = c.brokers[coord]
