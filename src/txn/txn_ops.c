@@ -79,14 +79,20 @@ static void complete_written(txn_coordinator *co, txn_meta *m, int16_t err, void
 
 /* TC5: every partition has its marker (or its topic is gone): write
  * CompleteCommit/CompleteAbort.  A result for a partition this coordinator
- * no longer owns, or owned at another epoch, is ignored (TC8). */
+ * no longer owns is ignored (TC8); one sent at an older coordinator epoch
+ * of a partition still owned (its leader epoch moved on, an ISR change)
+ * has the markers sent again at the current epoch. */
 void txn_markers_done(txn_coordinator *co, const char *id, int32_t part, int32_t coord_epoch,
                       int16_t err)
 {
     txn_meta *m = txn_get(co, kstr_c(id));
-    if (!m || m->part != part || !txn_owns(co, part) || co->parts[part].epoch != coord_epoch)
+    if (!m || m->part != part || !txn_owns(co, part))
         return;
     m->sending = false;
+    if (co->parts[part].epoch != coord_epoch) {
+        txn_resume(co, m);
+        return;
+    }
     if (m->pending || (m->cur.state != TXN_PREPARE_COMMIT && m->cur.state != TXN_PREPARE_ABORT))
         return;
     if (err) {
