@@ -98,6 +98,10 @@ def scenario(c, bs):
                                                         {"vs": [0], "vs-nope": [3]})])
     err, unknown, txns = list_txns(c, states=["Ongoing", "Nope"])
     obs["list"] = (err, unknown, sorted(txns.items() and [(t, s) for t, (p, s) in txns.items()]))
+    obs["list_by_pid"] = sorted(list_txns(c, pids=[pid])[2])
+    obs["list_by_other_pid"] = sorted(list_txns(c, pids=[pid + 999])[2])
+    obs["list_longer_than_0"] = "vs-a" in list_txns(c, duration=0)[2]
+    obs["list_longer_than_1h"] = "vs-a" in list_txns(c, duration=3600_000)[2]
     obs["end_fenced"] = end_txn(c, "vs-a", pid, ep + 1, True)
     obs["end_fenced_v1"] = (lambda r: (r.i32(), r.i16())[1])(c.call(
         END_TXN, 1, kproto.W(False).string("vs-a").i64(pid).i16(ep + 1).bool(True).done()))
@@ -159,6 +163,10 @@ EXPECTED = {
                    "vs-c": {("vs", 0): 49}}),
     "verify_unknown": (0, {"vs-a": {("vs", 0): NOT_ATTEMPTED, ("vs-nope", 3): UNKNOWN}}),
     "list": (0, ["Nope"], [("vs-a", "Ongoing")]),
+    "list_by_pid": ["vs-a"],
+    "list_by_other_pid": [],
+    "list_longer_than_0": True,
+    "list_longer_than_1h": False,
     "end_fenced": 90,
     "end_fenced_v1": 47,
     "end_commit": 0,
