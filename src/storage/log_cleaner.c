@@ -17,6 +17,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -425,6 +426,22 @@ static int cmp_pid(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
+/* Room for one more element in a growable array (*v, *cap elements of
+ * `elem` bytes, n used).  0 / -1 (out of memory, or past `max`). */
+static int grow_one(void *vp, size_t *cap, size_t n, size_t elem, size_t first, size_t max)
+{
+    void **v = vp;
+    if (n < *cap)
+        return 0;
+    size_t nc = *cap ? *cap * 2 : first;
+    void *nv = nc <= max ? realloc(*v, elem * nc) : NULL;
+    if (!nv)
+        return -1;
+    *v = nv;
+    *cap = nc;
+    return 0;
+}
+
 static void tm_reset(txn_meta *t, const txn_aborted *q, size_t nq, int64_t from)
 {
     t->q = q;
@@ -457,14 +474,8 @@ static int tm_consume(txn_meta *t, int64_t offset)
         const txn_aborted *a = &t->q[t->qi++];
         if (a->last_offset < t->from || tm_find_ab(t, a->producer_id))
             continue;
-        if (t->nab == t->cab) {
-            size_t nc = t->cab ? t->cab * 2 : 8;
-            tm_aborted *n = realloc(t->ab, sizeof *n * nc);
-            if (!n)
-                return -1;
-            t->ab = n;
-            t->cab = nc;
-        }
+        if (grow_one(&t->ab, &t->cab, t->nab, sizeof *t->ab, 8, SIZE_MAX / sizeof *t->ab) < 0)
+            return -1;
         t->ab[t->nab++] = (tm_aborted){ *a, false };
     }
     return 0;
@@ -486,14 +497,8 @@ static int tm_on_batch(txn_meta *t, const rb_header *h)
     for (size_t i = 0; i < t->ncom; i++)
         if (t->com[i] == h->producer_id)
             return 0;
-    if (t->ncom == t->ccom) {
-        size_t nc = t->ccom ? t->ccom * 2 : 8;
-        int64_t *n = realloc(t->com, sizeof *n * nc);
-        if (!n)
-            return -1;
-        t->com = n;
-        t->ccom = nc;
-    }
+    if (grow_one(&t->com, &t->ccom, t->ncom, sizeof *t->com, 8, SIZE_MAX / sizeof *t->com) < 0)
+        return -1;
     t->com[t->ncom++] = h->producer_id;
     return 0;
 }
@@ -539,15 +544,9 @@ static void add_aborted(void *ctx, const txn_aborted *a)
     cleaner *c = ctx;
     if (c->aborted_overflow)
         return;
-    if (c->naborted_q == c->caborted_q) {
-        size_t nc = c->caborted_q ? c->caborted_q * 2 : 16;
-        txn_aborted *n = nc <= PLOG_MAX_ABORTED ? realloc(c->aborted_q, sizeof *n * nc) : NULL;
-        if (!n) {
-            c->aborted_overflow = true;
-            return;
-        }
-        c->aborted_q = n;
-        c->caborted_q = nc;
+    if (grow_one(&c->aborted_q, &c->caborted_q, c->naborted_q, sizeof *c->aborted_q, 16, PLOG_MAX_ABORTED) < 0) {
+        c->aborted_overflow = true;
+        return;
     }
     c->aborted_q[c->naborted_q++] = *a;
 }
@@ -1003,15 +1002,9 @@ static int filter_control(cleaner *c, segment *out, const uint8_t *b, const rb_h
     int k, rc = KERR_NONE;
     const uint8_t *rp = it.p;
     while ((k = rb_iter_next(&it, &rec)) == 1) {
-        if (n == c->kept_cap) {
-            size_t nc = c->kept_cap ? c->kept_cap * 2 : 256;
-            kept_rec *nk = realloc(c->kept, sizeof *nk * nc);
-            if (!nk) {
-                rc = KERR_KAFKA_STORAGE_ERROR;
-                break;
-            }
-            c->kept = nk;
-            c->kept_cap = nc;
+        if (grow_one(&c->kept, &c->kept_cap, n, sizeof *c->kept, 256, SIZE_MAX / sizeof *c->kept) < 0) {
+            rc = KERR_KAFKA_STORAGE_ERROR;
+            break;
         }
         c->kept[n++] = (kept_rec){ rec.r, rp, (size_t)(it.p - rp) };
         rp = it.p;
@@ -1049,15 +1042,9 @@ static int filter_batch(cleaner *c, segment *out, const uint8_t *b, const rb_hea
         st->records_read++;
         const uint8_t *rend = it.p;
         if (retain(c, &rec, has_h, h->base_timestamp)) {
-            if (n == c->kept_cap) {
-                size_t nc = c->kept_cap ? c->kept_cap * 2 : 256;
-                kept_rec *nk = realloc(c->kept, sizeof *nk * nc);
-                if (!nk) {
-                    rc = KERR_KAFKA_STORAGE_ERROR;
-                    goto out;
-                }
-                c->kept = nk;
-                c->kept_cap = nc;
+            if (grow_one(&c->kept, &c->kept_cap, n, sizeof *c->kept, 256, SIZE_MAX / sizeof *c->kept) < 0) {
+                rc = KERR_KAFKA_STORAGE_ERROR;
+                goto out;
             }
             c->kept[n++] = (kept_rec){ rec.r, rp, (size_t)(rend - rp) };
             if (!rec.r.value)
