@@ -496,3 +496,42 @@ TEST(storage_txn_cleaner_stops_at_lso)
     plog_close(l);
     plog_unref(l);
 }
+
+/* A crash in the cleaner's swap: the load puts <base>.txnindex.swap in
+ * place whether its .log is still *.swap or already renamed (the swap
+ * renames the .txnindex last). */
+TEST(storage_txn_index_swap_finished_on_load)
+{
+    for (int log_renamed = 0; log_renamed < 2; log_renamed++) {
+        log_config cfg;
+        plog *l = fresh(&cfg);
+        REQUIRE(l);
+        cfg.segment_bytes = 200;
+        plog_set_config(l, &cfg);
+        plog_append_result r;
+        REQUIRE_EQ(tappend(l, 2, 7, 0, 0, true, &r), KERR_NONE);
+        REQUIRE_EQ(marker(l, 7, 0, false, 0, &r), KERR_NONE);
+        for (int i = 0; i < 3; i++)
+            REQUIRE_EQ(tappend(l, 1, -1, -1, -1, false, &r), KERR_NONE);
+        CHECK(l->nsegs > 1);
+        plog_close(l);
+        plog_unref(l);
+        char a[700], b[700];
+        if (!log_renamed)
+            REQUIRE_EQ(rename(seg_path(a, sizeof a, g_dir, 0, ".log"), seg_path(b, sizeof b, g_dir, 0, ".log.swap")), 0);
+        REQUIRE_EQ(rename(seg_path(a, sizeof a, g_dir, 0, ".txnindex"),
+                          seg_path(b, sizeof b, g_dir, 0, ".txnindex.swap")), 0);
+        l = reopen_log(g_dir, &cfg, 1, -1);
+        REQUIRE(l);
+        struct stat st;
+        CHECK_EQ(stat(seg_path(a, sizeof a, g_dir, 0, ".txnindex"), &st), 0);
+        CHECK(stat(seg_path(a, sizeof a, g_dir, 0, ".txnindex.swap"), &st) != 0);
+        plog_aborted *ab = NULL;
+        int n = 0;
+        REQUIRE_EQ(plog_aborted_txns(l, 0, plog_log_end_offset(l), &ab, &n), KERR_NONE);
+        CHECK_EQ(n, 1);
+        free(ab);
+        plog_close(l);
+        plog_unref(l);
+    }
+}
