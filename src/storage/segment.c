@@ -742,7 +742,8 @@ static void recompute_tail_state(segment *s)
 const txn_index *segment_txn_index(segment *s)
 {
     pthread_mutex_lock(&s->lazy_mu);
-    int rc = s->txi.loaded ? 0 : txi_load(&s->txi);
+    /* a batch is at least RB_HEADER_SIZE bytes: no more aborts than that */
+    int rc = s->txi.loaded ? 0 : txi_load(&s->txi, (size_t)(s->size / RB_HEADER_SIZE) + 1);
     pthread_mutex_unlock(&s->lazy_mu);
     return rc < 0 ? NULL : &s->txi;
 }
