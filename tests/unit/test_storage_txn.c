@@ -536,3 +536,154 @@ TEST(storage_txn_index_swap_finished_on_load)
         plog_unref(l);
     }
 }
+
+/* ---- a random walk against a model ----
+ * Producers 1..4 write transactional and plain batches, markers commit or
+ * abort at random, the HW lags the LEO at random, segments are small, and
+ * the log is closed or crashed and reloaded now and then.  After every
+ * step: the LSO and the aborted list from the .txnindex files equal the
+ * model's (Kafka's rules, computed from scratch). */
+
+typedef struct mtxn {
+    int64_t pid, first, marker;   /* marker -1: open */
+    bool abort;
+} mtxn;
+
+typedef struct walk {
+    mtxn t[4096];
+    int n;
+    int64_t open_first[5];        /* per pid: first offset of its open txn, -1 */
+    int32_t seq[5];
+} walk;
+
+static int64_t model_lso(const walk *w, int64_t hw)
+{
+    int64_t lso = hw;
+    for (int i = 0; i < w->n; i++) {
+        const mtxn *t = &w->t[i];
+        if ((t->marker < 0 || t->marker >= hw) && t->first < lso)
+            lso = t->first;
+    }
+    return lso;
+}
+
+static int cmp_ab(const void *a, const void *b)
+{
+    const plog_aborted *x = a, *y = b;
+    return x->first_offset < y->first_offset ? -1 : x->first_offset > y->first_offset;
+}
+
+TEST(storage_txn_random_walk_matches_model)
+{
+    log_config cfg;
+    plog *l = fresh(&cfg);
+    REQUIRE(l);
+    cfg.segment_bytes = 400;
+    plog_set_config(l, &cfg);
+    static walk w;
+    memset(&w, 0, sizeof w);
+    for (int p = 0; p < 5; p++)
+        w.open_first[p] = -1;
+    unsigned seed = 12345;
+    plog_append_result r;
+    int steps = 0, restarts = 0, aborts = 0;
+    for (int step = 0; step < 700 && w.n < 4000; step++) {
+        int op = (int)(rand_r(&seed) % 100);
+        int64_t pid = 1 + (int64_t)(rand_r(&seed) % 4);
+        int64_t leo = plog_log_end_offset(l);
+        if (op < 45) {                                             /* transactional data */
+            int n = 1 + (int)(rand_r(&seed) % 3);
+            bb_params p;
+            bb_params_init(&p);
+            p.producer_id = pid;
+            p.producer_epoch = 0;
+            p.base_sequence = w.seq[pid];
+            p.extra_attributes = RB_ATTR_TRANSACTIONAL;
+            bb_record rec[3];
+            for (int i = 0; i < n; i++)
+                rec[i] = (bb_record){ "k", 1, "v", 1, T0 };
+            uint8_t *b = NULL;
+            size_t len;
+            REQUIRE_EQ(bb_build(&p, rec, n, &b, &len), KERR_NONE);
+            REQUIRE_EQ(plog_append(l, b, len, 0, T0, &r), KERR_NONE);
+            free(b);
+            w.seq[pid] += n;
+            if (w.open_first[pid] < 0) {
+                w.open_first[pid] = r.base_offset;
+                w.t[w.n++] = (mtxn){ pid, r.base_offset, -1, false };
+            }
+        } else if (op < 55) {                                      /* plain data, no producer */
+            REQUIRE_EQ(tappend(l, 1, -1, -1, -1, false, &r), KERR_NONE);
+        } else if (op < 80) {                                      /* a marker */
+            bool commit = rand_r(&seed) % 2;
+            REQUIRE_EQ(plog_append_marker(l, pid, 0, commit, 0, 0, T0, &r), KERR_NONE);
+            int k = -1;
+            for (int i = 0; i < w.n; i++)
+                if (w.t[i].pid == pid && w.t[i].marker < 0)
+                    k = i;
+            if (k < 0)                                             /* no open txn: [marker, marker] */
+                w.t[k = w.n++] = (mtxn){ pid, r.base_offset, -1, false };
+            w.t[k].marker = r.base_offset;
+            w.t[k].abort = !commit;
+            aborts += !commit;
+            w.open_first[pid] = -1;
+        } else if (op < 97) {                                      /* HW catches up, partly or fully */
+            int64_t hw = plog_high_watermark(l);
+            plog_set_high_watermark(l, hw + (int64_t)(rand_r(&seed) % (uint64_t)(leo - hw + 1)));
+        } else {                                                   /* restart: clean or crash */
+            /* With the HW at the LEO: like Kafka, a load does not know which
+             * completed transactions had their marker above the HW (the
+             * producer snapshot at the LEO does not carry them). */
+            bool clean = rand_r(&seed) % 2;
+            plog_set_high_watermark(l, leo);
+            int64_t hw = plog_high_watermark(l);
+            if (clean)
+                plog_close(l);
+            plog_unref(l);
+            char path[600];
+            snprintf(path, sizeof path, "%s/t-0", g_dir);
+            plog_load_params lp = { clean, clean ? -1 : 0, -1, T0, true, hw };
+            l = NULL;
+            REQUIRE_EQ(plog_load(path, "t", 0, &cfg, &lp, &l), KERR_NONE);
+            restarts++;
+        }
+        steps++;
+        int64_t hw = plog_high_watermark(l);
+        int64_t want = model_lso(&w, hw);
+        int64_t got = plog_last_stable_offset(l);
+        if (got != want) {
+            CHECK_EQ(got, want);
+            fprintf(stderr, "    step %d op %d: LSO %lld, model %lld (HW %lld, LEO %lld)\n", step, op,
+                    (long long)got, (long long)want, (long long)hw, (long long)plog_log_end_offset(l));
+            break;
+        }
+        /* the aborted list over the whole log, and over a random range */
+        plog_aborted *ab = NULL;
+        int n = 0;
+        int64_t from = (int64_t)(rand_r(&seed) % (uint64_t)(plog_log_end_offset(l) + 1));
+        REQUIRE_EQ(plog_aborted_txns(l, from, plog_log_end_offset(l) + 1, &ab, &n), KERR_NONE);
+        qsort(ab, (size_t)n, sizeof *ab, cmp_ab);
+        int m = 0;
+        bool same = true;
+        for (int i = 0; i < w.n; i++) {
+            const mtxn *t = &w.t[i];
+            if (!t->abort || t->marker < from)
+                continue;
+            if (m >= n || ab[m].producer_id != t->pid || ab[m].first_offset != t->first)
+                same = false;
+            m++;
+        }
+        if (!same || m != n) {
+            CHECK(same && m == n);
+            fprintf(stderr, "    step %d: %d aborted from %lld, model %d\n", step, n, (long long)from, m);
+            free(ab);
+            break;
+        }
+        free(ab);
+    }
+    fprintf(stderr, "    %d steps, %d restarts, %d aborts, %d segments, LEO %lld\n", steps, restarts, aborts,
+            plog_segment_count(l), (long long)plog_log_end_offset(l));
+    CHECK(restarts > 10 && aborts > 40);
+    plog_close(l);
+    plog_unref(l);
+}
