@@ -556,6 +556,13 @@ typedef struct walk {
     int32_t seq[5];
 } walk;
 
+static void dump_producer(void *ctx, const plog_producer_info *p)
+{
+    (void)ctx;
+    fprintf(stderr, "    producer %lld epoch %d txn %lld\n", (long long)p->producer_id, p->producer_epoch,
+            (long long)p->current_txn_start_offset);
+}
+
 static int64_t model_lso(const walk *w, int64_t hw)
 {
     int64_t lso = hw;
@@ -586,10 +593,12 @@ TEST(storage_txn_random_walk_matches_model)
         w.open_first[p] = -1;
     unsigned seed = 12345;
     plog_append_result r;
-    int steps = 0, restarts = 0, aborts = 0;
+    int steps = 0, restarts = 0, aborts = 0, truncations = 0;
+    int64_t pid_base = 0;
     for (int step = 0; step < 700 && w.n < 4000; step++) {
         int op = (int)(rand_r(&seed) % 100);
-        int64_t pid = 1 + (int64_t)(rand_r(&seed) % 4);
+        int slot = 1 + (int)(rand_r(&seed) % 4);
+        int64_t pid = pid_base + slot;
         int64_t leo = plog_log_end_offset(l);
         if (op < 45) {                                             /* transactional data */
             int n = 1 + (int)(rand_r(&seed) % 3);
@@ -597,7 +606,7 @@ TEST(storage_txn_random_walk_matches_model)
             bb_params_init(&p);
             p.producer_id = pid;
             p.producer_epoch = 0;
-            p.base_sequence = w.seq[pid];
+            p.base_sequence = w.seq[slot];
             p.extra_attributes = RB_ATTR_TRANSACTIONAL;
             bb_record rec[3];
             for (int i = 0; i < n; i++)
@@ -607,9 +616,9 @@ TEST(storage_txn_random_walk_matches_model)
             REQUIRE_EQ(bb_build(&p, rec, n, &b, &len), KERR_NONE);
             REQUIRE_EQ(plog_append(l, b, len, 0, T0, &r), KERR_NONE);
             free(b);
-            w.seq[pid] += n;
-            if (w.open_first[pid] < 0) {
-                w.open_first[pid] = r.base_offset;
+            w.seq[slot] += n;
+            if (w.open_first[slot] < 0) {
+                w.open_first[slot] = r.base_offset;
                 w.t[w.n++] = (mtxn){ pid, r.base_offset, -1, false };
             }
         } else if (op < 55) {                                      /* plain data, no producer */
@@ -626,10 +635,43 @@ TEST(storage_txn_random_walk_matches_model)
             w.t[k].marker = r.base_offset;
             w.t[k].abort = !commit;
             aborts += !commit;
-            w.open_first[pid] = -1;
+            w.open_first[slot] = -1;
         } else if (op < 97) {                                      /* HW catches up, partly or fully */
             int64_t hw = plog_high_watermark(l);
             plog_set_high_watermark(l, hw + (int64_t)(rand_r(&seed) % (uint64_t)(leo - hw + 1)));
+        } else if (op < 98) {                                      /* truncation (a follower) */
+            int64_t hw0 = plog_high_watermark(l);
+            int64_t to = hw0 + (int64_t)(rand_r(&seed) % (uint64_t)(leo - hw0 + 1));
+            /* the HW at the target first: the rebuilt state may start from a
+             * snapshot above markers that were not below the HW (TL8's gap) */
+            plog_set_high_watermark(l, to);
+            REQUIRE_EQ(plog_truncate_to(l, to), KERR_NONE);
+            int64_t end = plog_log_end_offset(l);
+            int k = 0;
+            for (int i = 0; i < w.n; i++) {
+                mtxn t = w.t[i];
+                if (t.first >= end)
+                    continue;                                      /* gone */
+                if (t.marker >= end) {
+                    t.marker = -1;                                 /* its marker was cut: open again */
+                    t.abort = false;
+                }
+                w.t[k++] = t;
+            }
+            w.n = k;
+            /* sequences of the cut producers are unknown here: new producer
+             * ids from now on; the old open transactions are aborted */
+            for (int i = 0; i < w.n; i++)
+                if (w.t[i].marker < 0) {
+                    REQUIRE_EQ(plog_append_marker(l, w.t[i].pid, 0, false, 0, 0, T0, &r), KERR_NONE);
+                    w.t[i].marker = r.base_offset;
+                    w.t[i].abort = true;
+                }
+            pid_base += 10;
+            memset(w.seq, 0, sizeof w.seq);
+            for (int p = 0; p < 5; p++)
+                w.open_first[p] = -1;
+            truncations++;
         } else {                                                   /* restart: clean or crash */
             /* With the HW at the LEO: like Kafka, a load does not know which
              * completed transactions had their marker above the HW (the
@@ -655,6 +697,13 @@ TEST(storage_txn_random_walk_matches_model)
             CHECK_EQ(got, want);
             fprintf(stderr, "    step %d op %d: LSO %lld, model %lld (HW %lld, LEO %lld)\n", step, op,
                     (long long)got, (long long)want, (long long)hw, (long long)plog_log_end_offset(l));
+            for (int i = 0; i < w.n; i++)
+                if (w.t[i].marker < 0 || w.t[i].marker >= hw)
+                    fprintf(stderr, "    model: pid %lld first %lld marker %lld\n", (long long)w.t[i].pid,
+                            (long long)w.t[i].first, (long long)w.t[i].marker);
+            for (int i = 0; i < l->nunrepl; i++)
+                fprintf(stderr, "    unrepl: %lld..%lld\n", (long long)l->unrepl[i].first, (long long)l->unrepl[i].last);
+            plog_foreach_producer(l, dump_producer, NULL);
             break;
         }
         /* the aborted list over the whole log, and over a random range */
@@ -682,9 +731,9 @@ TEST(storage_txn_random_walk_matches_model)
         }
         free(ab);
     }
-    fprintf(stderr, "    %d steps, %d restarts, %d aborts, %d segments, LEO %lld\n", steps, restarts, aborts,
-            plog_segment_count(l), (long long)plog_log_end_offset(l));
-    CHECK(restarts > 10 && aborts > 40);
+    fprintf(stderr, "    %d steps, %d restarts, %d truncations, %d aborts, %d segments, LEO %lld\n", steps,
+            restarts, truncations, aborts, plog_segment_count(l), (long long)plog_log_end_offset(l));
+    CHECK(restarts > 5 && truncations > 3 && aborts > 40);
     plog_close(l);
     plog_unref(l);
 }
