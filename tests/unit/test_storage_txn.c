@@ -20,6 +20,19 @@ static plog *fresh(log_config *cfg)
     return new_log(g_dir, cfg);
 }
 
+/* A fresh log with small segments (compact: a compacted topic). */
+static plog *fresh_small(log_config *cfg, int64_t segment_bytes, bool compact)
+{
+    plog *l = fresh(cfg);
+    if (!l)
+        return NULL;
+    cfg->segment_bytes = segment_bytes;
+    cfg->compact = compact;
+    cfg->delete_retention = !compact;
+    plog_set_config(l, cfg);
+    return l;
+}
+
 /* n records from producer pid/epoch at seq, transactional or not. */
 static int tappend(plog *l, int n, int64_t pid, int16_t epoch, int32_t seq, bool txn, plog_append_result *r)
 {
@@ -175,10 +188,8 @@ TEST(storage_txn_unreplicated_marker_holds_lso)
 TEST(storage_txn_state_survives_restart_and_recovery_rebuilds_txnindex)
 {
     log_config cfg;
-    plog *l = fresh(&cfg);
+    plog *l = fresh_small(&cfg, 300, false);
     REQUIRE(l);
-    cfg.segment_bytes = 300;
-    plog_set_config(l, &cfg);
     plog_append_result r;
     for (int i = 0; i < 6; i++) {                                  /* several segments with aborts */
         REQUIRE_EQ(tappend(l, 2, 7, 0, i * 2, true, &r), KERR_NONE);
@@ -406,11 +417,9 @@ static int batch_at_off(plog *l, int64_t off, rb_header *h, char *val, size_t ca
 TEST(storage_txn_cleaner_drops_aborted_keeps_markers_until_empty)
 {
     log_config cfg;
-    plog *l = fresh(&cfg);
+    plog *l = fresh_small(&cfg, 100, true);
     REQUIRE(l);
-    cfg.compact = true;
-    cfg.delete_retention = false;
-    cfg.segment_bytes = 100;                                       /* a segment per batch */
+                                       /* a segment per batch */
     cfg.delete_retention_ms = 1000;
     plog_set_config(l, &cfg);
     plog_append_result r;
@@ -481,12 +490,8 @@ TEST(storage_txn_cleaner_drops_aborted_keeps_markers_until_empty)
 TEST(storage_txn_cleaner_stops_at_lso)
 {
     log_config cfg;
-    plog *l = fresh(&cfg);
+    plog *l = fresh_small(&cfg, 100, true);
     REQUIRE(l);
-    cfg.compact = true;
-    cfg.delete_retention = false;
-    cfg.segment_bytes = 100;
-    plog_set_config(l, &cfg);
     REQUIRE_EQ(kv_append(l, "k1", "a", -1, -1, -1, false), KERR_NONE);        /* 0 */
     REQUIRE_EQ(kv_append(l, "k1", "open", 7, 0, 0, true), KERR_NONE);         /* 1: open txn */
     REQUIRE_EQ(kv_append(l, "k1", "b", -1, -1, -1, false), KERR_NONE);        /* 2 */
@@ -505,10 +510,8 @@ TEST(storage_txn_index_swap_finished_on_load)
 {
     for (int log_renamed = 0; log_renamed < 2; log_renamed++) {
         log_config cfg;
-        plog *l = fresh(&cfg);
+        plog *l = fresh_small(&cfg, 200, false);
         REQUIRE(l);
-        cfg.segment_bytes = 200;
-        plog_set_config(l, &cfg);
         plog_append_result r;
         REQUIRE_EQ(tappend(l, 2, 7, 0, 0, true, &r), KERR_NONE);
         REQUIRE_EQ(marker(l, 7, 0, false, 0, &r), KERR_NONE);
@@ -583,10 +586,8 @@ static int cmp_ab(const void *a, const void *b)
 TEST(storage_txn_random_walk_matches_model)
 {
     log_config cfg;
-    plog *l = fresh(&cfg);
+    plog *l = fresh_small(&cfg, 400, false);
     REQUIRE(l);
-    cfg.segment_bytes = 400;
-    plog_set_config(l, &cfg);
     static walk w;
     memset(&w, 0, sizeof w);
     for (int p = 0; p < 5; p++)
