@@ -33,8 +33,10 @@ static plog *fresh_small(log_config *cfg, int64_t segment_bytes, bool compact)
     return l;
 }
 
-/* n records from producer pid/epoch at seq, transactional or not. */
-static int tappend(plog *l, int n, int64_t pid, int16_t epoch, int32_t seq, bool txn, plog_append_result *r)
+/* Append records rec[0..n) as one batch of producer pid/epoch at seq,
+ * transactional or not, and raise the HW to the LEO. */
+static int append_recs(plog *l, const bb_record *rec, int n, int64_t pid, int16_t epoch, int32_t seq, bool txn,
+                       plog_append_result *r)
 {
     bb_params p;
     bb_params_init(&p);
@@ -42,11 +44,6 @@ static int tappend(plog *l, int n, int64_t pid, int16_t epoch, int32_t seq, bool
     p.producer_epoch = epoch;
     p.base_sequence = seq;
     p.extra_attributes = txn ? RB_ATTR_TRANSACTIONAL : 0;
-    bb_record rec[8];
-    if (n > 8)
-        return -1;
-    for (int i = 0; i < n; i++)
-        rec[i] = (bb_record){ "k", 1, "v", 1, T0 + i };
     uint8_t *b = NULL;
     size_t len;
     if (bb_build(&p, rec, n, &b, &len) != KERR_NONE)
@@ -55,6 +52,17 @@ static int tappend(plog *l, int n, int64_t pid, int16_t epoch, int32_t seq, bool
     plog_set_high_watermark(l, plog_log_end_offset(l));
     free(b);
     return e;
+}
+
+/* n records "k"="v" from producer pid/epoch at seq, transactional or not. */
+static int tappend(plog *l, int n, int64_t pid, int16_t epoch, int32_t seq, bool txn, plog_append_result *r)
+{
+    bb_record rec[8];
+    if (n > 8)
+        return -1;
+    for (int i = 0; i < n; i++)
+        rec[i] = (bb_record){ "k", 1, "v", 1, T0 + i };
+    return append_recs(l, rec, n, pid, epoch, seq, txn, r);
 }
 
 static int marker(plog *l, int64_t pid, int16_t epoch, bool commit, int32_t ce, plog_append_result *r)
@@ -373,22 +381,9 @@ TEST(storage_txn_index_format_and_torn_tail)
 
 static int kv_append(plog *l, const char *k, const char *v, int64_t pid, int16_t epoch, int32_t seq, bool txn)
 {
-    bb_params p;
-    bb_params_init(&p);
-    p.producer_id = pid;
-    p.producer_epoch = epoch;
-    p.base_sequence = seq;
-    p.extra_attributes = txn ? RB_ATTR_TRANSACTIONAL : 0;
     bb_record rec = { k, (int32_t)strlen(k), v, (int32_t)strlen(v), T0 };
-    uint8_t *b = NULL;
-    size_t len;
-    if (bb_build(&p, &rec, 1, &b, &len) != KERR_NONE)
-        return -1;
     plog_append_result r;
-    int e = plog_append(l, b, len, 0, T0, &r);
-    plog_set_high_watermark(l, plog_log_end_offset(l));
-    free(b);
-    return e;
+    return append_recs(l, &rec, 1, pid, epoch, seq, txn, &r);
 }
 
 /* The batch holding offset: header, and its first record's value (or ""). */
@@ -418,8 +413,7 @@ TEST(storage_txn_cleaner_drops_aborted_keeps_markers_until_empty)
 {
     log_config cfg;
     plog *l = fresh_small(&cfg, 100, true);
-    REQUIRE(l);
-                                       /* a segment per batch */
+    REQUIRE(l);                                                    /* a segment per batch */
     cfg.delete_retention_ms = 1000;
     plog_set_config(l, &cfg);
     plog_append_result r;
