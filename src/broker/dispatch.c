@@ -35,6 +35,8 @@ static const api_entry g_table[] = {
     { 21, 0, 2, handle_delete_records, "offset -1 = high watermark" },
     { 22, 0, 5, handle_init_producer_id, "idempotent producers; no transactions yet" },
     { 23, 0, 4, handle_offset_for_leader_epoch, "single leader epoch 0" },
+    { 28, 0, 4, handle_txn_offset_commit, "pending per producer until its transaction marker; KIP-447 "
+                                          "generation/member checks (v3+); no v5 (transactions v2)" },
     { 32, 0, 4, handle_describe_configs, "topic and broker resources, synonyms, documentation" },
     { 33, 0, 2, handle_alter_configs, "topic and broker resources" },
     { 35, 0, 5, handle_describe_log_dirs, "every log.dirs entry: partitions and sizes, volume "

@@ -29,6 +29,7 @@
 #include "proto/messages/init_producer_id.h"
 #include "proto/messages/offset_for_leader_epoch.h"
 #include "proto/messages/write_txn_markers.h"
+#include "proto/messages/txn_offset_commit.h"
 #include "proto/messages/describe_configs.h"
 #include "proto/messages/alter_configs.h"
 #include "proto/messages/describe_log_dirs.h"
@@ -71,6 +72,7 @@
     X(22, init_producer_id, INIT_PRODUCER_ID) \
     X(23, offset_for_leader_epoch, OFFSET_FOR_LEADER_EPOCH) \
     X(27, write_txn_markers, WRITE_TXN_MARKERS) \
+    X(28, txn_offset_commit, TXN_OFFSET_COMMIT) \
     X(32, describe_configs, DESCRIBE_CONFIGS) \
     X(33, alter_configs, ALTER_CONFIGS) \
     X(35, describe_log_dirs, DESCRIBE_LOG_DIRS) \
