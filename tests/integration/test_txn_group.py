@@ -1,0 +1,208 @@
+"""Transactional offset commits in the group coordinator (issue 16, TG1-TG7 in
+docs/groups.md), with raw requests: TxnOffsetCommit's KIP-447 checks, offsets
+pending per producer until its marker (OffsetFetch does not see them,
+require_stable answers UNSTABLE_OFFSET_COMMIT), a commit marker making them
+the group's offsets and an abort dropping them, a plain commit written after
+the transaction's offsets winning over them, and the same state after a
+clean restart and after kill -9 (loading replays transactional batches and
+markers). Markers are written with WriteTxnMarkers sent straight to the
+broker, as the transaction coordinator does."""
+
+import kproto
+import pytest
+
+from conftest import create_topic, raw_conn, unique_topic
+from test_groups_common import GROUP_BROKER
+
+OFFSETS = "__consumer_offsets"
+BROKER = {**GROUP_BROKER, "offsets.topic.num.partitions": 1, "log.flush.interval.messages": 1}
+WRITE_TXN_MARKERS = 27
+kproto.FLEX_FROM[WRITE_TXN_MARKERS] = 1
+
+
+def write_txn_markers(conn, producer_id, producer_epoch, commit, partitions, coordinator_epoch=0):
+    """One marker for `partitions` ([(topic, partition)]); {(topic, p): error}."""
+    v = conn.pick(WRITE_TXN_MARKERS, 0, 1)
+    w = kproto.W(kproto.is_flexible(WRITE_TXN_MARKERS, v))
+    by_topic = {}
+    for t, p in partitions:
+        by_topic.setdefault(t, []).append(p)
+
+    def marker(w, _):
+        w.i64(producer_id).i16(producer_epoch).bool(commit)
+        w.array(sorted(by_topic.items()),
+                lambda w, t: w.string(t[0]).array(t[1], lambda w, p: w.i32(p)).tags())
+        w.i32(coordinator_epoch).tags()
+
+    w.array([None], marker).tags()
+    r = conn.call(WRITE_TXN_MARKERS, v, w.done(), timeout=30)
+    out = {}
+    for _pid, topics in r.array(lambda r: (r.i64(), r.array(lambda r: (r.string(), r.array(
+            lambda r: (r.i32(), r.i16(), r.tags())[:2]), r.tags())[:2]), r.tags())[:2]):
+        for t, parts in topics:
+            for p, err in parts:
+                out[(t, p)] = err
+    return out
+
+
+def group_ready(b):
+    rc = raw_conn(b)
+    fc = kproto.find_coordinator(rc, "any")
+    assert fc["error_code"] == 0, fc
+    return rc
+
+
+def fetched(rc, group, topic, parts, stable=False):
+    """{partition: (offset, error)} by OffsetFetch v7."""
+    r = kproto.offset_fetch(rc, group, {topic: parts}, require_stable=stable, version=7)
+    assert r["error_code"] == 0, r
+    return {p: (r["offsets"][(topic, p)][0], r["offsets"][(topic, p)][3]) for p in parts}
+
+
+def marker(rc, pid, epoch, commit):
+    errs = write_txn_markers(rc, pid, epoch, commit, [(OFFSETS, 0)])
+    assert errs == {(OFFSETS, 0): 0}, errs
+
+
+def producer_id(rc):
+    r = kproto.init_producer_id(rc)
+    assert r["error_code"] == 0, r
+    return r["producer_id"], r["producer_epoch"]
+
+
+def test_txn_offset_commit_is_advertised_v0_to_4(broker_factory):
+    b = broker_factory(BROKER)
+    rc = raw_conn(b)
+    assert rc.versions()[kproto.TXN_OFFSET_COMMIT] == (0, 4)
+
+
+def test_txn_offset_commit_member_checks(broker_factory, request):
+    """TG7 (KIP-447): generation, member and static instance are checked when
+    given; a group that does not exist is created by a generation -1 commit and
+    refused with ILLEGAL_GENERATION otherwise; an unknown topic is
+    UNKNOWN_TOPIC_OR_PARTITION. None of the refused commits writes anything."""
+    b = broker_factory(BROKER)
+    t = unique_topic(request)
+    create_topic(b.bootstrap, t, 1)
+    rc = group_ready(b)
+    pid, ep = 1000, 0
+    tc = kproto.txn_offset_commit
+    assert tc(rc, "tx", "g-missing", pid, ep, {(t, 0): 5}, generation_id=3, member_id="m") == \
+        {(t, 0): kproto.ILLEGAL_GENERATION}
+    assert tc(rc, "tx", "g1", pid, ep, {("no-such-topic", 0): 5}) == \
+        {("no-such-topic", 0): kproto.UNKNOWN_TOPIC_OR_PARTITION}
+
+    # a static member joins: generation 1
+    j = kproto.join_group(rc, "g2", group_instance_id="inst-1", session_timeout_ms=30000)
+    if j["error_code"] == kproto.MEMBER_ID_REQUIRED:
+        j = kproto.join_group(rc, "g2", member_id=j["member_id"], group_instance_id="inst-1")
+    assert j["error_code"] == 0, j
+    mid, gen = j["member_id"], j["generation_id"]
+    assert tc(rc, "tx", "g2", pid, ep, {(t, 0): 5}, generation_id=gen, member_id="other",
+              group_instance_id=None) == {(t, 0): kproto.UNKNOWN_MEMBER_ID}
+    assert tc(rc, "tx", "g2", pid, ep, {(t, 0): 5}, generation_id=gen + 1, member_id=mid,
+              group_instance_id="inst-1") == {(t, 0): kproto.ILLEGAL_GENERATION}
+    assert tc(rc, "tx", "g2", pid, ep, {(t, 0): 5}, generation_id=gen, member_id="zombie",
+              group_instance_id="inst-1") == {(t, 0): kproto.FENCED_INSTANCE_ID}
+    assert fetched(rc, "g2", t, [0]) == {0: (-1, 0)}
+
+
+def test_pending_until_marker_commit_abort_and_order(broker_factory, request):
+    """TG1-TG3, TG6: pending offsets are invisible, require_stable says
+    UNSTABLE_OFFSET_COMMIT; a commit marker applies them, an abort drops them;
+    a plain commit appended after the transaction's offsets wins over them."""
+    b = broker_factory(BROKER)
+    t = unique_topic(request)
+    create_topic(b.bootstrap, t, 3)
+    rc = group_ready(b)
+    g = "g-txn"
+    p1, e1 = producer_id(rc)
+    tc = kproto.txn_offset_commit
+    # transaction 1 commits offsets for partitions 0 and 1
+    assert tc(rc, "tx-1", g, p1, e1, {(t, 0): 10, (t, 1): (11, "m1")}) == {(t, 0): 0, (t, 1): 0}
+    assert fetched(rc, g, t, [0, 1]) == {0: (-1, 0), 1: (-1, 0)}
+    assert fetched(rc, g, t, [0, 1, 2], stable=True) == {
+        0: (-1, kproto.UNSTABLE_OFFSET_COMMIT), 1: (-1, kproto.UNSTABLE_OFFSET_COMMIT), 2: (-1, 0)}
+    marker(rc, p1, e1, commit=True)
+    assert fetched(rc, g, t, [0, 1], stable=True) == {0: (10, 0), 1: (11, 0)}
+    r = kproto.offset_fetch(rc, g, {t: [1]}, version=7)
+    assert r["offsets"][(t, 1)][2] == "m1"
+
+    # transaction 2 (another producer) is aborted: nothing changes
+    p2, e2 = producer_id(rc)
+    assert tc(rc, "tx-2", g, p2, e2, {(t, 0): 20}) == {(t, 0): 0}
+    assert fetched(rc, g, t, [0], stable=True) == {0: (-1, kproto.UNSTABLE_OFFSET_COMMIT)}
+    marker(rc, p2, e2, commit=False)
+    assert fetched(rc, g, t, [0], stable=True) == {0: (10, 0)}
+
+    # transaction 3 writes 30, then a plain commit writes 40, then 3 commits:
+    # the plain commit was appended later and stays (TG2)
+    p3, e3 = producer_id(rc)
+    assert tc(rc, "tx-3", g, p3, e3, {(t, 0): 30, (t, 2): 32}) == {(t, 0): 0, (t, 2): 0}
+    assert kproto.offset_commit(rc, g, {(t, 0): 40}) == {(t, 0): 0}
+    assert fetched(rc, g, t, [0]) == {0: (40, 0)}
+    marker(rc, p3, e3, commit=True)
+    assert fetched(rc, g, t, [0, 1, 2], stable=True) == {0: (40, 0), 1: (11, 0), 2: (32, 0)}
+
+    # a marker for a producer with nothing pending here changes nothing
+    marker(rc, p2, e2, commit=True)
+    assert fetched(rc, g, t, [0, 1, 2]) == {0: (40, 0), 1: (11, 0), 2: (32, 0)}
+
+
+@pytest.mark.parametrize("how", ["clean", "kill9"])
+def test_reload_replays_transactions(broker_factory, request, how):
+    """TG5: after a restart, committed transactions' offsets are there, aborted
+    ones are not, a plain commit after a transaction's offsets still wins, and
+    a transaction still open stays pending until its marker."""
+    b = broker_factory(BROKER)
+    t = unique_topic(request)
+    create_topic(b.bootstrap, t, 3)
+    rc = group_ready(b)
+    g = "g-reload"
+    tc = kproto.txn_offset_commit
+    p1, e1 = producer_id(rc)
+    p2, e2 = producer_id(rc)
+    p3, e3 = producer_id(rc)
+    p4, e4 = producer_id(rc)
+    assert tc(rc, "tx-1", g, p1, e1, {(t, 0): 10}) == {(t, 0): 0}
+    marker(rc, p1, e1, commit=True)
+    assert tc(rc, "tx-2", g, p2, e2, {(t, 0): 20, (t, 1): 21}) == {(t, 0): 0, (t, 1): 0}
+    marker(rc, p2, e2, commit=False)
+    assert tc(rc, "tx-3", g, p3, e3, {(t, 1): 31}) == {(t, 1): 0}
+    assert kproto.offset_commit(rc, g, {(t, 1): 41}) == {(t, 1): 0}
+    marker(rc, p3, e3, commit=True)
+    assert tc(rc, "tx-4", g, p4, e4, {(t, 2): 52}) == {(t, 2): 0}      # left open
+    want = {0: (10, 0), 1: (41, 0), 2: (-1, 0)}
+    assert fetched(rc, g, t, [0, 1, 2]) == want
+    rc.close()
+
+    if how == "kill9":
+        b.kill9()
+        b.start()
+    else:
+        b.restart()
+    rc = group_ready(b)
+    assert fetched(rc, g, t, [0, 1, 2]) == want
+    assert fetched(rc, g, t, [2], stable=True) == {2: (-1, kproto.UNSTABLE_OFFSET_COMMIT)}
+    marker(rc, p4, e4, commit=True)
+    assert fetched(rc, g, t, [0, 1, 2], stable=True) == {0: (10, 0), 1: (41, 0), 2: (52, 0)}
+
+
+def test_delete_group_drops_pending_offsets(broker_factory, request):
+    """TG6: an Empty group with an open transaction's offsets can be deleted;
+    the pending offsets go with it (tombstones), and neither the later commit
+    marker nor a restart brings them back."""
+    b = broker_factory(BROKER)
+    t = unique_topic(request)
+    create_topic(b.bootstrap, t, 1)
+    rc = group_ready(b)
+    g = "g-del"
+    p1, e1 = producer_id(rc)
+    assert kproto.txn_offset_commit(rc, "tx-d", g, p1, e1, {(t, 0): 7}) == {(t, 0): 0}
+    assert kproto.delete_groups(rc, [g]) == {g: 0}
+    marker(rc, p1, e1, commit=True)
+    assert fetched(rc, g, t, [0], stable=True) == {0: (-1, 0)}
+    rc.close()
+    b.restart()
+    rc = group_ready(b)
+    assert fetched(rc, g, t, [0], stable=True) == {0: (-1, 0)}
