@@ -210,6 +210,8 @@ int cli_wire_call(const char *host, int32_t port, const uint8_t *req, size_t n,
 /* Exit code for a librdkafka error (3 for transport-class, 4 for unknown
  * topic/group, else 1). */
 int cli_err_code(rd_kafka_resp_err_t err);
+/* Kafka's name of a wire error code from our own requests ("NONE" for 0). */
+const char *cli_kerr_name(int16_t e);
 /* Human text for errors, without librdkafka's "Broker: " prefix. */
 const char *cli_err_str(rd_kafka_resp_err_t err);
 

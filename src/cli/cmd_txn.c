@@ -36,11 +36,6 @@
 #define ERR_TRANSACTIONAL_ID_NOT_FOUND 105
 #define CLIENT_ID "samsa"
 
-static const char *err_name(int16_t e)
-{
-    return e ? rd_kafka_err2name((rd_kafka_resp_err_t)e) : "NONE";
-}
-
 static int64_t deadline(void)
 {
     return cli_now_us() + (int64_t)(G.timeout_s * 1e6);
@@ -166,7 +161,7 @@ static int run_list(int argc, char **argv)
             failed[nfailed++] = b->id;
         } else if (lists[k].error) {
             cli_warn("broker %d (%s:%d): ListTransactions: %s", b->id, b->host, b->port,
-                     err_name(lists[k].error));
+                     cli_kerr_name(lists[k].error));
             failed[nfailed++] = b->id;
             cli_txn_list_free(&lists[k]);
         } else {
@@ -304,7 +299,7 @@ static int describe_once(const cli_mbroker_t *b, const char *id, int64_t dl, cli
     free(resp);
     resp = NULL;
     if (co.error) {
-        snprintf(why, whylen, "FindCoordinator: %s%s%s", err_name(co.error), co.message[0] ? ": " : "",
+        snprintf(why, whylen, "FindCoordinator: %s%s%s", cli_kerr_name(co.error), co.message[0] ? ": " : "",
                  co.message);
         return retriable(co.error) ? 1 : cli_fail(CLI_EFAIL, "%s", why);
     }
@@ -318,7 +313,7 @@ static int describe_once(const cli_mbroker_t *b, const char *id, int64_t dl, cli
     }
     free(resp);
     if (retriable(d->error)) {
-        snprintf(why, whylen, "coordinator %d: DescribeTransactions: %s", co.node_id, err_name(d->error));
+        snprintf(why, whylen, "coordinator %d: DescribeTransactions: %s", co.node_id, cli_kerr_name(d->error));
         cli_txn_desc_free(d);
         return 1;
     }
@@ -353,7 +348,7 @@ static int run_describe(int argc, char **argv)
     } else if (rc == 0 && d.error == ERR_TRANSACTIONAL_ID_NOT_FOUND) {
         rc = cli_fail(CLI_ENOTFOUND, "transactional id '%s' does not exist", id);
     } else if (rc == 0 && d.error) {
-        rc = cli_fail(CLI_EFAIL, "cannot describe transactional id '%s': %s", id, err_name(d.error));
+        rc = cli_fail(CLI_EFAIL, "cannot describe transactional id '%s': %s", id, cli_kerr_name(d.error));
     } else if (rc == 0) {
         print_desc(&d, coordinator);
     }
