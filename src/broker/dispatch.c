@@ -35,6 +35,9 @@ static const api_entry g_table[] = {
     { 21, 0, 2, handle_delete_records, "offset -1 = high watermark" },
     { 22, 0, 5, handle_init_producer_id, "idempotent producers; no transactions yet" },
     { 23, 0, 4, handle_offset_for_leader_epoch, "single leader epoch 0" },
+    { 27, 0, 1, handle_write_txn_markers, "from transaction coordinators: control batches on led "
+                                          "partitions, acks=all; __consumer_offsets partitions tell the "
+                                          "group coordinator once replicated" },
     { 28, 0, 4, handle_txn_offset_commit, "pending per producer until its transaction marker; KIP-447 "
                                           "generation/member checks (v3+); no v5 (transactions v2)" },
     { 32, 0, 4, handle_describe_configs, "topic and broker resources, synonyms, documentation" },
@@ -56,6 +59,8 @@ static const api_entry g_table[] = {
     { 56, 0, 2, handle_alter_partition, "ISR changes from partition leaders, to the active controller "
                                         "(else NOT_CONTROLLER); topic ids v2" },
     { 60, 0, 1, handle_describe_cluster, "" },
+    { 61, 0, 0, handle_describe_producers, "active producers of led partitions: epoch, last sequence "
+                                           "and timestamp, coordinator epoch, open transaction's start" },
 };
 
 #define NROWS ((int)(sizeof g_table / sizeof g_table[0]))

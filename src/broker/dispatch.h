@@ -66,5 +66,7 @@ void handle_alter_partition_reassignments(kreq *rq);
 void handle_list_partition_reassignments(kreq *rq);
 void handle_controlled_shutdown(kreq *rq);
 void handle_elect_leaders(kreq *rq);
+void handle_write_txn_markers(kreq *rq);
+void handle_describe_producers(kreq *rq);
 
 #endif

@@ -16,35 +16,6 @@ from test_groups_common import GROUP_BROKER
 
 OFFSETS = "__consumer_offsets"
 BROKER = {**GROUP_BROKER, "offsets.topic.num.partitions": 1, "log.flush.interval.messages": 1}
-WRITE_TXN_MARKERS = 27
-kproto.FLEX_FROM[WRITE_TXN_MARKERS] = 1
-
-
-def write_txn_markers(conn, producer_id, producer_epoch, commit, partitions, coordinator_epoch=0):
-    """One marker for `partitions` ([(topic, partition)]); {(topic, p): error}."""
-    v = conn.pick(WRITE_TXN_MARKERS, 0, 1)
-    w = kproto.W(kproto.is_flexible(WRITE_TXN_MARKERS, v))
-    by_topic = {}
-    for t, p in partitions:
-        by_topic.setdefault(t, []).append(p)
-
-    def marker(w, _):
-        w.i64(producer_id).i16(producer_epoch).bool(commit)
-        w.array(sorted(by_topic.items()),
-                lambda w, t: w.string(t[0]).array(t[1], lambda w, p: w.i32(p)).tags())
-        w.i32(coordinator_epoch).tags()
-
-    w.array([None], marker).tags()
-    r = conn.call(WRITE_TXN_MARKERS, v, w.done(), timeout=30)
-    out = {}
-    for _pid, topics in r.array(lambda r: (r.i64(), r.array(lambda r: (r.string(), r.array(
-            lambda r: (r.i32(), r.i16(), r.tags())[:2]), r.tags())[:2]), r.tags())[:2]):
-        for t, parts in topics:
-            for p, err in parts:
-                out[(t, p)] = err
-    return out
-
-
 def group_ready(b):
     rc = raw_conn(b)
     fc = kproto.find_coordinator(rc, "any")
@@ -60,8 +31,9 @@ def fetched(rc, group, topic, parts, stable=False):
 
 
 def marker(rc, pid, epoch, commit):
-    errs = write_txn_markers(rc, pid, epoch, commit, [(OFFSETS, 0)])
-    assert errs == {(OFFSETS, 0): 0}, errs
+    """The transaction coordinator's marker on the group's offsets partition."""
+    errs = kproto.write_txn_markers(rc, [(pid, epoch, commit, 0, {OFFSETS: [0]})], timeout=30)
+    assert errs == {(pid, OFFSETS, 0): 0}, errs
 
 
 def producer_id(rc):
