@@ -484,6 +484,7 @@ bool coord_load_step(coordinator *co)
             cp->state = CPART_UNOWNED;
             continue;
         }
+        coord_txn_flush_markers(co, i, true);       /* TG4: markers written during the load */
         finish_groups(co, i);
         cp->state = CPART_OWNED;
         LOG_INF("group", "%s-%d (leader epoch %d): loaded %" PRId64 " records, %" PRId64
@@ -524,6 +525,7 @@ void coord_drop_partition(coordinator *co, int32_t part, int16_t err)
         coord_group_delete(co, drop[i]);
     }
     free(drop);
+    coord_txn_flush_markers(co, part, false);
     coord_fail_waits(co, part, err);
 }
 

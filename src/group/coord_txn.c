@@ -221,15 +221,41 @@ static void complete_on_loop(loop *lp, void *arg)
     complete_msg *m = arg;
     coordinator *co = m->co;
     (void)lp;
-    /* TG4: only what this coordinator serves; a partition being loaded
-     * reads the marker from the log itself. */
-    if (coord_owns_partition(co, m->part)) {
+    /* TG4: only what this coordinator serves.  While the partition loads,
+     * the marker (written past the end the load reads to) waits for the
+     * load to have read every offset it may complete. */
+    coord_part *cp = co->parts && m->part >= 0 && m->part < co->nparts ? &co->parts[m->part] : NULL;
+    if (cp && cp->state == CPART_LOADING) {
+        if (cp->nmarkers == cp->capmarkers) {
+            int cap = cp->capmarkers ? cp->capmarkers * 2 : 8;
+            txn_marker *nm = realloc(cp->markers, (size_t)cap * sizeof *nm);
+            if (!nm) {
+                LOG_ERR("group", "%s-%d: out of memory keeping producer %lld's marker for after the load",
+                        OFFSETS_TOPIC, m->part, (long long)m->pid);
+                free(m);
+                return;
+            }
+            cp->markers = nm;
+            cp->capmarkers = cap;
+        }
+        cp->markers[cp->nmarkers++] = (txn_marker){ m->pid, m->commit };
+    } else if (coord_owns_partition(co, m->part)) {
         int n = coord_txn_complete_partition(co, m->part, m->pid, m->commit);
         if (n > 0)
             LOG_DBG("group", "%s-%d: producer %lld's %d pending offset(s) %s", OFFSETS_TOPIC, m->part,
                     (long long)m->pid, n, m->commit ? "committed" : "aborted");
     }
     free(m);
+}
+
+void coord_txn_flush_markers(coordinator *co, int32_t part, bool apply)
+{
+    coord_part *cp = &co->parts[part];
+    for (int i = 0; apply && i < cp->nmarkers; i++)
+        coord_txn_complete_partition(co, part, cp->markers[i].producer_id, cp->markers[i].commit);
+    free(cp->markers);
+    cp->markers = NULL;
+    cp->nmarkers = cp->capmarkers = 0;
 }
 
 void coordinator_txn_complete(coordinator *co, int32_t part, int64_t producer_id, bool commit)

@@ -691,6 +691,8 @@ void coordinator_stop(coordinator *co)
     free(co->waits);
     co->waits = NULL;
     co->offsets = NULL;
+    for (int32_t i = 0; co->parts && i < co->nparts; i++)
+        free(co->parts[i].markers);
     free(co->parts);
     co->parts = NULL;
     co->nloading = 0;

@@ -49,6 +49,12 @@ typedef struct load_stats {
     int64_t records, offsets, groups;
 } load_stats;
 
+/* A transaction marker that arrived while its partition was loading (TG4). */
+typedef struct txn_marker {
+    int64_t producer_id;
+    bool commit;
+} txn_marker;
+
 typedef struct coord_part {
     cpart_state state;
     int32_t epoch;                 /* newest elect/resign leader epoch seen; -1 none (G11) */
@@ -56,6 +62,10 @@ typedef struct coord_part {
     int64_t load_next, load_end;
     int64_t load_t0_us;
     load_stats load_st;
+    /* While LOADING: markers written past load_end, applied in order once
+     * the load is done (TG4). */
+    txn_marker *markers;
+    int nmarkers, capmarkers;
 } coord_part;
 
 struct coordinator {
@@ -184,6 +194,8 @@ void coord_txn_drop_group(coordinator *co, group *g);
 /* Producer pid's marker on offsets partition part: its pending offsets in
  * the groups of part are committed (TG2) or dropped.  Returns how many. */
 int coord_txn_complete_partition(coordinator *co, int32_t part, int64_t pid, bool commit);
+/* Apply (apply true) or forget the markers queued while part loaded. */
+void coord_txn_flush_markers(coordinator *co, int32_t part, bool apply);
 /* Make e (owned from now) g's committed offset for key unless the one
  * there was appended later (TG2). */
 void coord_offset_apply(group *g, const char *key, size_t klen, offset_entry *e);
