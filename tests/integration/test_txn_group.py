@@ -178,3 +178,64 @@ def test_delete_group_drops_pending_offsets(broker_factory, request):
     b.restart()
     rc = group_ready(b)
     assert fetched(rc, g, t, [0], stable=True) == {0: (-1, 0)}
+
+
+def test_confluent_send_offsets_commit_and_abort(broker_factory, request):
+    """A confluent-kafka consume-transform-produce step with a consumer group
+    (KIP-447: the group's generation and member id travel in TxnOffsetCommit
+    v3): the offsets of a committed transaction become the group's, those of
+    an aborted one do not, and a read_committed consumer of the group resumes
+    from the committed ones."""
+    import confluent_kafka as ck
+    from conftest import produce_all, producer, wait_until
+
+    b = broker_factory(BROKER)
+    bs, src, dst, g = b.bootstrap, unique_topic(request), unique_topic(request, "-out"), "g-eos"
+    create_topic(bs, src, 1)
+    create_topic(bs, dst, 1)
+    produce_all(producer(bs), src, [{"value": b"in-%d" % i} for i in range(10)])
+
+    c = ck.Consumer({"bootstrap.servers": bs, "group.id": g, "enable.auto.commit": False,
+                     "auto.offset.reset": "earliest", "isolation.level": "read_committed"})
+    p = ck.Producer({"bootstrap.servers": bs, "transactional.id": "eos-1",
+                     "transaction.timeout.ms": 30000})
+    try:
+        c.subscribe([src])
+        p.init_transactions(30)
+
+        def step(n, commit):
+            got = []
+            wait_until(lambda: got.extend(m for m in c.consume(n - len(got), 1) if not m.error())
+                       or len(got) >= n, 30, desc=f"{n} input messages")
+            p.begin_transaction()
+            for m in got:
+                p.produce(dst, value=m.value().replace(b"in", b"out"))
+            p.send_offsets_to_transaction(c.position(c.assignment()), c.consumer_group_metadata(), 30)
+            (p.commit_transaction if commit else p.abort_transaction)(30)
+            return got[-1].offset() + 1
+
+        assert step(4, True) == 4
+        rc = raw_conn(b)
+        # EndTxn is answered once PrepareCommit is written; the markers follow,
+        # and until the group's is written its offsets are pending (TG6)
+        stable = lambda: fetched(rc, g, src, [0], stable=True)  # noqa: E731
+        wait_until(lambda: stable()[0][1] != kproto.UNSTABLE_OFFSET_COMMIT, 10, interval=0.05,
+                   desc="the commit marker on the group's partition")
+        assert stable() == {0: (4, 0)}
+        assert step(3, False) == 7
+        wait_until(lambda: stable()[0][1] != kproto.UNSTABLE_OFFSET_COMMIT, 10, interval=0.05,
+                   desc="the abort marker on the group's partition")
+        assert stable() == {0: (4, 0)}
+    finally:
+        c.close()
+    # a new member of the group starts at the committed 4
+    c2 = ck.Consumer({"bootstrap.servers": bs, "group.id": g, "auto.offset.reset": "earliest",
+                      "isolation.level": "read_committed"})
+    try:
+        c2.subscribe([src])
+        first = []
+        wait_until(lambda: first.extend(m for m in c2.consume(1, 1) if not m.error()) or first,
+                   30, desc="the first message after the committed offset")
+        assert first[0].offset() == 4, first[0].offset()
+    finally:
+        c2.close()
