@@ -239,3 +239,24 @@ def test_confluent_send_offsets_commit_and_abort(broker_factory, request):
         assert first[0].offset() == 4, first[0].offset()
     finally:
         c2.close()
+
+
+def test_stale_producer_epoch_is_refused_and_keeps_nothing(broker_factory, request):
+    """TG3: the offsets partition checks the producer epoch of a
+    TxnOffsetCommit's batch (plog_append_coordinator): after a marker with
+    epoch 3, an epoch-2 commit is refused with INVALID_PRODUCER_EPOCH and
+    leaves nothing pending; epoch 3 is accepted."""
+    b = broker_factory(BROKER)
+    t = unique_topic(request)
+    create_topic(b.bootstrap, t, 1)
+    rc = group_ready(b)
+    g = "g-epoch"
+    pid, _ = producer_id(rc)
+    assert kproto.txn_offset_commit(rc, "tx-e", g, pid, 3, {(t, 0): 1}) == {(t, 0): 0}
+    marker(rc, pid, 3, commit=True)
+    assert kproto.txn_offset_commit(rc, "tx-e", g, pid, 2, {(t, 0): 2}) == \
+        {(t, 0): kproto.INVALID_PRODUCER_EPOCH}
+    assert fetched(rc, g, t, [0], stable=True) == {0: (1, 0)}
+    assert kproto.txn_offset_commit(rc, "tx-e", g, pid, 3, {(t, 0): 3}) == {(t, 0): 0}
+    marker(rc, pid, 3, commit=True)
+    assert fetched(rc, g, t, [0], stable=True) == {0: (3, 0)}
