@@ -260,3 +260,34 @@ def test_stale_producer_epoch_is_refused_and_keeps_nothing(broker_factory, reque
     assert kproto.txn_offset_commit(rc, "tx-e", g, pid, 3, {(t, 0): 3}) == {(t, 0): 0}
     marker(rc, pid, 3, commit=True)
     assert fetched(rc, g, t, [0], stable=True) == {0: (3, 0)}
+
+
+def test_pending_offsets_move_with_the_partition(broker_factory, request):
+    """TG4, TG5 through a leadership change (LeaderAndIsr test hook): pending
+    offsets are dropped with the partition when another broker leads it, come
+    back pending when it is elected here again (loaded from the log), and the
+    marker then commits them."""
+    from test_groups_coordinator_moves import ME, OTHER, groups_on, lisr, start
+    from conftest import free_port, wait_until
+
+    b, t = start(broker_factory, request)
+    part = 1
+    g = groups_on("txn-moving", part, 1)[0]
+    port2 = free_port()
+    with raw_conn(b) as c:
+        pid, ep = producer_id(c)
+        assert kproto.txn_offset_commit(c, "tx-m", g, pid, ep, {(t, 0): 17}) == {(t, 0): 0}
+        lisr(c, part, OTHER, 1, [OTHER, ME], live=[(OTHER, "127.0.0.1", port2)])
+        r = kproto.offset_fetch(c, g, {t: [0]}, require_stable=True, version=7)
+        assert r["error_code"] == kproto.NOT_COORDINATOR, r
+        lisr(c, part, ME, 2, [ME, OTHER], [ME], live=[(OTHER, "127.0.0.1", port2)])
+
+        def loaded():
+            r = kproto.offset_fetch(c, g, {t: [0]}, require_stable=True, version=7)
+            return r if r["error_code"] == 0 else None
+        r = wait_until(loaded, 10, interval=0.05, desc="the partition loaded again")
+        assert r["offsets"][(t, 0)][0] == -1 and r["offsets"][(t, 0)][3] == kproto.UNSTABLE_OFFSET_COMMIT, r
+        errs = kproto.write_txn_markers(c, [(pid, ep, True, 0, {OFFSETS: [part]})], timeout=30)
+        assert errs == {(pid, OFFSETS, part): 0}, errs
+        r = kproto.offset_fetch(c, g, {t: [0]}, require_stable=True, version=7)
+        assert (r["error_code"], r["offsets"][(t, 0)][0], r["offsets"][(t, 0)][3]) == (0, 17, 0), r
