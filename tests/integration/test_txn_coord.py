@@ -33,6 +33,7 @@ NOT_COORDINATOR, INVALID_REQUEST = 16, 42
 INVALID_PRODUCER_EPOCH, INVALID_TXN_STATE, INVALID_PRODUCER_ID_MAPPING = 47, 48, 49
 INVALID_TRANSACTION_TIMEOUT, CONCURRENT_TRANSACTIONS = 50, 51
 OPERATION_NOT_ATTEMPTED, PRODUCER_FENCED, TRANSACTIONAL_ID_NOT_FOUND = 55, 90, 105
+TRANSACTION_ABORTABLE = 120
 TXN_TOPIC = "__transaction_state"
 
 BROKER = {
@@ -110,6 +111,39 @@ def add_offsets(c, tid, pid, epoch, group):
     return r.i16()
 
 
+def add_partitions_batched(c, txns):
+    """v4 (the brokers' form): txns [(tid, pid, epoch, verify, {topic: [p]})] ->
+    (top error, {tid: {(topic, p): error}})."""
+    w = kproto.W(True)
+
+    def txn(w, t):
+        tid, pid, epoch, verify, parts = t
+        w.string(tid).i64(pid).i16(epoch).bool(verify)
+        w.array(list(parts.items()),
+                lambda w, tp: w.string(tp[0]).array(tp[1], lambda w, p: w.i32(p)).tags())
+        w.tags()
+    w.array(txns, txn)
+    w.tags()
+    r = c.call(ADD_PARTITIONS, 4, w.done())
+    r.i32()
+    top = r.i16()
+    out = {}
+
+    def res(r):
+        tid = r.string()
+        d = out.setdefault(tid, {})
+
+        def topic(r):
+            name = r.string()
+            for p, e, _ in r.array(lambda r: (r.i32(), r.i16(), r.tags())):
+                d[(name, p)] = e
+            r.tags()
+        r.array(topic)
+        r.tags()
+    r.array(res)
+    return top, out
+
+
 def end_txn(c, tid, pid, epoch, commit):
     r = c.call(END_TXN, 2, kproto.W(False).string(tid).i64(pid).i16(epoch).bool(commit).done())
     r.i32()
@@ -158,8 +192,9 @@ def wait_state(c, tid, states, timeout=10):
 
     def ok():
         got.update(describe(c, tid))
-        return got["state"] in states
-    wait_until(ok, timeout, desc=f"{tid} in {states} (last: {got})")
+        assert got["state"] in states, f"last: {got}"
+        return True
+    wait_until(ok, timeout, desc=f"{tid} in {states}")
     return got
 
 
@@ -246,6 +281,30 @@ def test_add_partitions_errors_and_ongoing(tb, conn):
     assert end_txn(conn, tid, pid, ep, False) == 0
 
 
+def test_add_partitions_batched_form(tb, conn):
+    """AddPartitionsToTxn v4+ (KIP-890, sent by brokers): each transaction is
+    answered on its own; verify_only says NONE for partitions in the
+    transaction and TRANSACTION_ABORTABLE for the others, without a write."""
+    make_topic(tb, "tc-batched", 2)
+    a, b = "tc-batched-a", "tc-batched-b"
+    pa, ea = begin(conn, a, "tc-batched", (0,))
+    ensure_coordinator(conn, b)
+    ib = init_pid(conn, b)
+    pb, eb = ib["producer_id"], ib["producer_epoch"]
+    top, res = add_partitions_batched(conn, [
+        (a, pa, ea, True, {"tc-batched": [0, 1]}),
+        (b, pb, eb, False, {"tc-batched": [1]}),
+        ("tc-batched-none", 1, 0, True, {"tc-batched": [0]}),
+    ])
+    assert top == 0, top
+    assert res == {a: {("tc-batched", 0): 0, ("tc-batched", 1): TRANSACTION_ABORTABLE},
+                   b: {("tc-batched", 1): 0},
+                   "tc-batched-none": {("tc-batched", 0): INVALID_PRODUCER_ID_MAPPING}}, res
+    assert describe(conn, a)["topics"] == {"tc-batched": [0]}          # verify wrote nothing
+    assert describe(conn, b)["topics"] == {"tc-batched": [1]}
+    assert end_txn(conn, a, pa, ea, False) == 0 and end_txn(conn, b, pb, eb, False) == 0
+
+
 def test_commit_goes_through_prepare(tb, conn):
     """TC4/TC5: EndTxn answers once PrepareCommit is written; the
     transaction then completes when every leader has its marker; a retry of
@@ -257,9 +316,9 @@ def test_commit_goes_through_prepare(tb, conn):
     assert end_txn(conn, tid, pid, ep, True) == 0
     d = describe(conn, tid)
     assert d["state"] in ("PrepareCommit", "CompleteCommit"), d
-    if d["state"] == "PrepareCommit":
-        # Markers still out: the same producer must wait.
-        assert set(add_partitions(conn, tid, pid, ep, {"tc-commit": [0]}).values()) <= {CONCURRENT_TRANSACTIONS, 0}
+    # A retry is CONCURRENT_TRANSACTIONS while the markers are out, NONE once
+    # they are written (it changes nothing either way).
+    assert end_txn(conn, tid, pid, ep, True) in (CONCURRENT_TRANSACTIONS, 0)
     if not markers_served(conn):
         pytest.skip("WriteTxnMarkers is not served by this build: markers cannot be written")
     d = wait_state(conn, tid, ("CompleteCommit",))
@@ -408,3 +467,5 @@ def test_confluent_kafka_commit_abort_and_zombie(tb):
     with pytest.raises(ck.KafkaException) as ei:
         p.commit_transaction(15)
     assert ei.value.args[0].code() in (ck.KafkaError._FENCED, ck.KafkaError.PRODUCER_FENCED), ei.value
+    p2.flush(5)
+    del p, p2                      # their threads stop before the module's broker does
