@@ -358,7 +358,6 @@ static int16_t validate_txn_commit(coordinator *co, group **gp, const txn_offset
             err = KERR_UNKNOWN_SERVER_ERROR;
         goto out;
     }
-    coord_expire_overdue(co, g);                      /* G9 */
     if (g->state == GROUP_DEAD) {
         err = KERR_COORDINATOR_NOT_AVAILABLE;
         goto out;
