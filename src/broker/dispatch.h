@@ -57,6 +57,7 @@ void handle_leave_group(kreq *rq);
 void handle_offset_commit(kreq *rq);
 void handle_offset_fetch(kreq *rq);
 void handle_offset_delete(kreq *rq);
+void handle_txn_offset_commit(kreq *rq);
 void handle_describe_groups(kreq *rq);
 void handle_list_groups(kreq *rq);
 void handle_delete_groups(kreq *rq);

@@ -42,6 +42,7 @@ group *group_new(const char *id, int32_t partition)
     g->partition = partition;
     g->state = GROUP_EMPTY;
     strmap_init(&g->offsets);
+    strmap_init(&g->txn);
     ktimer_init(&g->join_timer, NULL);
     ktimer_init(&g->sync_timer, NULL);
     return g;
@@ -53,6 +54,28 @@ void offset_entry_free(offset_entry *e)
         free(e->metadata);
         free(e);
     }
+}
+
+void txn_pending_free(txn_pending *tp)
+{
+    if (!tp)
+        return;
+    size_t it = 0;
+    void *v;
+    while (strmap_next(&tp->offsets, &it, NULL, NULL, &v))
+        offset_entry_free(v);
+    strmap_free(&tp->offsets);
+    free(tp);
+}
+
+bool group_txn_pending_for(const group *g, const char *key, size_t klen)
+{
+    size_t it = 0;
+    void *v;
+    while (strmap_next(&g->txn, &it, NULL, NULL, &v))
+        if (strmap_get(&((txn_pending *)v)->offsets, key, klen))
+            return true;
+    return false;
 }
 
 void member_free(member *m)
@@ -89,6 +112,10 @@ void group_free(group *g)
     while (strmap_next(&g->offsets, &it, NULL, NULL, &v))
         offset_entry_free(v);
     strmap_free(&g->offsets);
+    it = 0;
+    while (strmap_next(&g->txn, &it, NULL, NULL, &v))
+        txn_pending_free(v);
+    strmap_free(&g->txn);
     free(g->protocol_type);
     free(g->protocol);
     free(g->leader);

@@ -1525,3 +1525,42 @@ def describe_producers(conn, topic, partitions):
 
     r.array(lambda r: (r.string(), r.array(part), r.tags()))
     return out
+
+
+# --- transactional offset commits (TxnOffsetCommit, key 28) -------------------------
+TXN_OFFSET_COMMIT = 28
+FLEX_FROM[TXN_OFFSET_COMMIT] = 3
+UNSTABLE_OFFSET_COMMIT = 88
+
+
+def txn_offset_commit(conn, transactional_id, group_id, producer_id, producer_epoch, offsets,
+                      generation_id=-1, member_id="", group_instance_id=None, version=None):
+    """offsets: {(topic, partition): offset or (offset, metadata)}. Returns
+    {(topic, partition): error_code}."""
+    v = version if version is not None else conn.pick(TXN_OFFSET_COMMIT, 0, 4)
+    w = W(is_flexible(TXN_OFFSET_COMMIT, v))
+    w.string(transactional_id).string(group_id).i64(producer_id).i16(producer_epoch)
+    if v >= 3:
+        w.i32(generation_id).string(member_id).string(group_instance_id)
+    by_topic = {}
+    for (t, p), o in offsets.items():
+        o = o if isinstance(o, tuple) else (o, "")
+        by_topic.setdefault(t, []).append((p,) + o)
+
+    def part(w, e):
+        w.i32(e[0]).i64(e[1])
+        if v >= 2:
+            w.i32(-1)
+        w.string(e[2]).tags()
+
+    w.array(sorted(by_topic.items()), lambda w, t: w.string(t[0]).array(t[1], part).tags())
+    w.tags()
+    r = conn.call(TXN_OFFSET_COMMIT, v, w.done())
+    r.i32()
+    out = {}
+    for t, parts in r.array(lambda r: (r.string(), r.array(
+            lambda r: (r.i32(), r.i16(), r.tags())[:2]), r.tags())[:2]):
+        for p, err in parts:
+            out[(t, p)] = err
+    r.tags()
+    return out

@@ -32,6 +32,7 @@
 #include "proto/messages/add_offsets_to_txn.h"
 #include "proto/messages/end_txn.h"
 #include "proto/messages/write_txn_markers.h"
+#include "proto/messages/txn_offset_commit.h"
 #include "proto/messages/describe_configs.h"
 #include "proto/messages/alter_configs.h"
 #include "proto/messages/describe_log_dirs.h"
@@ -79,6 +80,7 @@
     X(25, add_offsets_to_txn, ADD_OFFSETS_TO_TXN) \
     X(26, end_txn, END_TXN) \
     X(27, write_txn_markers, WRITE_TXN_MARKERS) \
+    X(28, txn_offset_commit, TXN_OFFSET_COMMIT) \
     X(32, describe_configs, DESCRIBE_CONFIGS) \
     X(33, alter_configs, ALTER_CONFIGS) \
     X(35, describe_log_dirs, DESCRIBE_LOG_DIRS) \
