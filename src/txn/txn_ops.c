@@ -79,14 +79,20 @@ static void complete_written(txn_coordinator *co, txn_meta *m, int16_t err, void
 
 /* TC5: every partition has its marker (or its topic is gone): write
  * CompleteCommit/CompleteAbort.  A result for a partition this coordinator
- * no longer owns, or owned at another epoch, is ignored (TC8). */
+ * no longer owns is ignored (TC8); one sent at an older coordinator epoch
+ * of a partition still owned (its leader epoch moved on, an ISR change)
+ * has the markers sent again at the current epoch. */
 void txn_markers_done(txn_coordinator *co, const char *id, int32_t part, int32_t coord_epoch,
                       int16_t err)
 {
     txn_meta *m = txn_get(co, kstr_c(id));
-    if (!m || m->part != part || !txn_owns(co, part) || co->parts[part].epoch != coord_epoch)
+    if (!m || m->part != part || !txn_owns(co, part))
         return;
     m->sending = false;
+    if (co->parts[part].epoch != coord_epoch) {
+        txn_resume(co, m);
+        return;
+    }
     if (m->pending || (m->cur.state != TXN_PREPARE_COMMIT && m->cur.state != TXN_PREPARE_ABORT))
         return;
     if (err) {
@@ -109,17 +115,19 @@ void txn_markers_done(txn_coordinator *co, const char *id, int32_t part, int32_t
 
 typedef enum prep_for { PREP_CLIENT, PREP_INIT, PREP_TIMEOUT } prep_for;
 
+static int16_t fenced_for(const kreq *rq, int16_t err);
+
 static void answer_end(kreq *rq, int16_t err)
 {
     end_txn_resp *r = kreq_new_response(rq);
-    r->error_code = err;
+    r->error_code = fenced_for(rq, err);
     txn_respond(rq, r);
 }
 
 static void answer_init(kreq *rq, int16_t err, int64_t pid, int16_t epoch)
 {
     init_producer_id_resp *r = kreq_new_response(rq);
-    r->error_code = err;
+    r->error_code = fenced_for(rq, err);
     r->producer_id = err ? -1 : pid;
     r->producer_epoch = err ? -1 : epoch;
     txn_respond(rq, r);
@@ -284,12 +292,22 @@ static int16_t check_producer(txn_coordinator *co, kstr id, int64_t pid, int16_t
     txn_meta *m = txn_get(co, id);
     if (!m || m->cur.producer_id != pid)
         return KERR_INVALID_PRODUCER_ID_MAPPING;
-    if (m->cur.epoch != epoch)
-        return KERR_PRODUCER_FENCED;
+    /* Kafka 4.4 (checked against it): while the markers of the last
+     * transaction are out, even an older epoch is told to retry. */
     if (m->pending || m->cur.state == TXN_PREPARE_COMMIT || m->cur.state == TXN_PREPARE_ABORT)
         return KERR_CONCURRENT_TRANSACTIONS;
+    if (m->cur.epoch != epoch)
+        return KERR_PRODUCER_FENCED;
     *out = m;
     return KERR_NONE;
+}
+
+/* KIP-588: PRODUCER_FENCED exists from InitProducerId v4, AddPartitionsToTxn,
+ * AddOffsetsToTxn and EndTxn v2; older versions get INVALID_PRODUCER_EPOCH. */
+static int16_t fenced_for(const kreq *rq, int16_t err)
+{
+    int16_t first = rq->hdr.api_key == INIT_PRODUCER_ID_API_KEY ? 4 : 2;
+    return err == KERR_PRODUCER_FENCED && rq->hdr.api_version < first ? KERR_INVALID_PRODUCER_EPOCH : err;
 }
 
 /* Add tps to m's transaction; done(arg) with the result.  Returns 1 when a
@@ -372,7 +390,8 @@ static add_partitions_to_txn_topic_result *topic_results(kreq *rq, const apt_txn
         add_partitions_to_txn_partition_result *ps =
             KARRAY_ALLOC(&rq->arena, &ts[i].results_by_partition, np);
         for (int32_t j = 0; ps && j < np; j++, k++)
-            ps[j] = (add_partitions_to_txn_partition_result){ t->topics[i].partitions.v[j], t->codes[k] };
+            ps[j] = (add_partitions_to_txn_partition_result){ t->topics[i].partitions.v[j],
+                                                              fenced_for(rq, t->codes[k]) };
     }
     return ts;
 }
@@ -415,6 +434,27 @@ static bool meta_has(const txn_meta *m, kstr topic_name, int32_t index)
     return txn_image_has(&m->cur, name, index);
 }
 
+/* Kafka checks that the partitions exist before anything else (KafkaApis,
+ * every version, verify_only too): when one does not, the unknown ones are
+ * UNKNOWN_TOPIC_OR_PARTITION, the others OPERATION_NOT_ATTEMPTED (true). */
+static bool apt_unknown(txn_coordinator *co, apt_txn *t)
+{
+    bool missing = false;
+    int c = 0;
+    for (int32_t i = 0; i < t->ntopics; i++) {
+        add_partitions_to_txn_topic *tt = &t->topics[i];
+        topic *tp = tt->name.len > 0 ? topic_registry_get(co->ctx.topics, tt->name.p, (size_t)tt->name.len) : NULL;
+        for (int32_t j = 0; j < tt->partitions.n; j++, c++) {
+            int32_t p = tt->partitions.v[j];
+            bool exists = tp && !atomic_load(&tp->deleted) && p >= 0 && p < topic_nparts(tp);
+            t->codes[c] = exists ? KERR_OPERATION_NOT_ATTEMPTED : KERR_UNKNOWN_TOPIC_OR_PARTITION;
+            missing |= !exists;
+        }
+        topic_unref(tp);
+    }
+    return missing;
+}
+
 /* Kafka's handleVerifyPartitionsInTransaction: no write. */
 static void apt_verify(txn_coordinator *co, apt_txn *t)
 {
@@ -447,26 +487,22 @@ static void apt_add(txn_coordinator *co, apt_txn *t)
     char **names = err ? NULL : calloc((size_t)t->ntopics + 1, sizeof *names);
     if (!err && (!tps || !names))
         err = KERR_UNKNOWN_SERVER_ERROR;
-    bool missing = false;
-    int k = 0, c = 0;
+    int k = 0;
     for (int32_t i = 0; !err && i < t->ntopics; i++) {
         add_partitions_to_txn_topic *tt = &t->topics[i];
         topic *tp = tt->name.len > 0 ? topic_registry_get(co->ctx.topics, tt->name.p, (size_t)tt->name.len) : NULL;
         names[i] = tp ? strdup(tp->name) : NULL;
-        for (int32_t j = 0; j < tt->partitions.n; j++, c++) {
-            int32_t p = tt->partitions.v[j];
-            bool exists = tp && names[i] && !atomic_load(&tp->deleted) && p >= 0 && p < topic_nparts(tp);
-            /* Kafka: unknown partitions fail the whole transaction's request. */
-            t->codes[c] = exists ? KERR_OPERATION_NOT_ATTEMPTED : KERR_UNKNOWN_TOPIC_OR_PARTITION;
-            missing |= !exists;
-            if (exists)
-                tps[k++] = (txn_tp){ names[i], p };
+        for (int32_t j = 0; j < tt->partitions.n; j++) {
+            if (!names[i] || tt->partitions.v[j] >= topic_nparts(tp))
+                err = KERR_UNKNOWN_TOPIC_OR_PARTITION;    /* gone since apt_unknown */
+            else
+                tps[k++] = (txn_tp){ names[i], tt->partitions.v[j] };
         }
         topic_unref(tp);
     }
     if (err) {
         codes_all(t, err);
-    } else if (!missing) {
+    } else {
         t->req->pending++;
         int rc = add_tps(co, m, tps, k, apt_written, t);
         if (rc != 1) {
@@ -518,6 +554,8 @@ void txn_add_partitions(txn_coordinator *co, kreq *rq, void *arg)
         }
     }
     for (int32_t i = 0; i < n; i++) {
+        if (apt_unknown(co, &ts[i]))
+            continue;
         if (ts[i].verify)
             apt_verify(co, &ts[i]);
         else
@@ -529,7 +567,7 @@ void txn_add_partitions(txn_coordinator *co, kreq *rq, void *arg)
 static void answer_offsets(kreq *rq, int16_t err)
 {
     add_offsets_to_txn_resp *r = kreq_new_response(rq);
-    r->error_code = err;
+    r->error_code = fenced_for(rq, err);
     txn_respond(rq, r);
 }
 

@@ -222,7 +222,8 @@ def test_find_coordinator_creates_transaction_state(tb, conn):
     for p in range(NPARTS):
         assert tb.partition_dir(TXN_TOPIC, p).is_dir()
     assert not tb.partition_dir(TXN_TOPIC, NPARTS).exists()
-    assert find_txn_coordinator(conn, "")["error_code"] == INVALID_REQUEST
+    # An empty id is answered like any other (Kafka 4.4 does).
+    assert find_txn_coordinator(conn, "")["error_code"] == 0
 
 
 def test_init_producer_id_epochs_and_timeout(tb, conn):
@@ -241,8 +242,10 @@ def test_init_producer_id_epochs_and_timeout(tb, conn):
     assert (c["error_code"], c["producer_id"], c["producer_epoch"]) == (0, a["producer_id"], 2), c
     again = init_pid(conn, tid, pid=b["producer_id"], epoch=1)      # retry of the same bump
     assert (again["error_code"], again["producer_epoch"]) == (0, 2), again
-    assert init_pid(conn, tid, pid=b["producer_id"], epoch=0)["error_code"] == PRODUCER_FENCED
-    assert init_pid(conn, tid, pid=b["producer_id"] + 1000, epoch=2)["error_code"] == PRODUCER_FENCED
+    # KIP-588: PRODUCER_FENCED from v4; v3 says INVALID_PRODUCER_EPOCH.
+    assert init_pid(conn, tid, pid=b["producer_id"], epoch=0, version=4)["error_code"] == PRODUCER_FENCED
+    assert init_pid(conn, tid, pid=b["producer_id"], epoch=0)["error_code"] == INVALID_PRODUCER_EPOCH
+    assert init_pid(conn, tid, pid=b["producer_id"] + 1000, epoch=2, version=4)["error_code"] == PRODUCER_FENCED
     d = describe(conn, tid)
     assert (d["error_code"], d["state"], d["producer_epoch"], d["timeout_ms"]) == (0, "Empty", 2, 30000), d
     assert describe(conn, "tc-never")["error_code"] == TRANSACTIONAL_ID_NOT_FOUND
@@ -338,10 +341,14 @@ def test_new_instance_fences_ongoing_transaction(tb, conn):
     d = describe(conn, tid)
     assert d["state"] in ("PrepareAbort", "CompleteAbort") and d["producer_epoch"] == ep + 1, d
     assert end_txn(conn, tid, pid, ep, True) == PRODUCER_FENCED
-    assert set(add_partitions(conn, tid, pid, ep, {"tc-fence": [0]}).values()) == {PRODUCER_FENCED}
+    # While the abort's markers are out, AddPartitions says CONCURRENT_TRANSACTIONS
+    # to any epoch (Kafka 4.4 does); then the old epoch is fenced.
+    assert set(add_partitions(conn, tid, pid, ep, {"tc-fence": [0]}).values()) <= \
+        {CONCURRENT_TRANSACTIONS, PRODUCER_FENCED}
     if not markers_served(conn):
         pytest.skip("WriteTxnMarkers is not served by this build: the abort cannot complete")
     wait_state(conn, tid, ("CompleteAbort",))
+    assert set(add_partitions(conn, tid, pid, ep, {"tc-fence": [0]}).values()) == {PRODUCER_FENCED}
     got = {}
     wait_until(lambda: got.update(init_pid(conn, tid)) or got["error_code"] == 0, 10,
                desc="InitProducerId after the fencing abort")
@@ -469,3 +476,22 @@ def test_confluent_kafka_commit_abort_and_zombie(tb):
     assert ei.value.args[0].code() in (ck.KafkaError._FENCED, ck.KafkaError.PRODUCER_FENCED), ei.value
     p2.flush(5)
     del p, p2                      # their threads stop before the module's broker does
+
+
+def test_transactional_id_expires(broker_factory):
+    """TC13: an id without a transaction for transactional.id.expiration.ms
+    is deleted (a tombstone in its partition); an id in a transaction is not."""
+    b = broker_factory({**BROKER, "transactional.id.expiration.ms": 300,
+                        "transaction.remove.expired.transaction.cleanup.interval.ms": 100})
+    with kproto.Conn("127.0.0.1", b.port) as c:
+        make_topic(b, "tc-expire", 1)
+        idle, busy = "tc-expire-idle", "tc-expire-busy"
+        ensure_coordinator(c, idle)
+        assert init_pid(c, idle, timeout_ms=60000)["error_code"] == 0
+        begin(c, busy, "tc-expire")
+        wait_until(lambda: describe(c, idle)["error_code"] == TRANSACTIONAL_ID_NOT_FOUND, 10,
+                   desc=f"{idle} expired")
+        assert txn_records(c, idle)[-1] is None                    # the tombstone
+        assert describe(c, busy)["state"] == "Ongoing"
+        # A new InitProducerId starts the id again, with a new producer id.
+        assert init_pid(c, idle)["error_code"] == 0
