@@ -34,17 +34,7 @@ bool append_wait_satisfied(const append_wait *w)
  * reaches the new leader: found by the cluster fault runner). */
 bool append_wait_lost(const append_wait *w)
 {
-    if (!w->need_hw)
-        return false;
-    int32_t now = atomic_load_explicit(&w->p->leader_epoch, memory_order_acquire);
-    if (now == w->leader_epoch)
-        return false;
-    if (!partition_led_by(w->p, w->self))
-        return true;                                 /* C38 */
-    int32_t e = -1;
-    int64_t end = -1;
-    plog_epoch_end_offset(w->p->log, w->leader_epoch, now, &e, &end);
-    return e != w->leader_epoch || end < w->need_offset;
+    return w->need_hw && partition_append_lost(w->p, w->self, w->leader_epoch, w->need_offset);
 }
 
 /* A part whose log went offline while it waited (a failed flush) will

@@ -9,6 +9,7 @@
 
 #include "cluster/topic.h"
 #include "core/errors.h"
+#include "storage/partition_log.h"
 
 static bool list_ok(const int32_t *v, int32_t n)
 {
@@ -110,4 +111,17 @@ bool partition_led_by(partition *p, int32_t broker)
     bool led = s && s->leader == broker;
     pstate_unref(s);
     return led;
+}
+
+bool partition_append_lost(partition *p, int32_t self, int32_t appended_epoch, int64_t need_offset)
+{
+    int32_t now = atomic_load_explicit(&p->leader_epoch, memory_order_acquire);
+    if (now == appended_epoch)
+        return false;
+    if (!partition_led_by(p, self) || !p->log)
+        return true;
+    int32_t e = -1;
+    int64_t end = -1;
+    plog_epoch_end_offset(p->log, appended_epoch, now, &e, &end);
+    return e != appended_epoch || end < need_offset;
 }

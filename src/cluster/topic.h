@@ -158,6 +158,14 @@ int16_t partition_set_state(partition *p, partition_state *s);
 bool partition_advance_hw(partition *p, int32_t self);
 /* True when `broker` leads p now.  Any thread. */
 bool partition_led_by(partition *p, int32_t broker);
+/* docs/cluster.md C9: an append made here in leader epoch `appended_epoch`
+ * and ending below `need_offset` may be gone: `self` no longer leads p, or
+ * the epoch moved and the leader-epoch cache no longer gives those offsets
+ * to the epoch they were appended in (truncated, reused).  An epoch bump
+ * with this broker still leading (an ISR change) keeps them.  Waits for
+ * acks=all (Produce, WriteTxnMarkers, both coordinators' writes) answer an
+ * error instead of "written" when this is true.  Any thread. */
+bool partition_append_lost(partition *p, int32_t self, int32_t appended_epoch, int64_t need_offset);
 
 /* Parse a throttled-replicas value ("*", or PARTITION:BROKER,...) keeping
  * the partitions of `broker`; NULL when nothing applies to it (or out of

@@ -268,8 +268,10 @@ static int wait_status(coordinator *co, const flush_wait *w, partition *p)
         return KERR_NOT_COORDINATOR;
     if (w->hw) {
         /* G13: leadership lost (or lost and regained: the records may be
-         * gone) before the HW covered the append. */
-        if (atomic_load(&p->leader_epoch) != w->epoch || !partition_led_by(p, co->ctx.node_id))
+         * gone) before the HW covered the append.  An epoch bump with this
+         * broker still leading and the records kept (an ISR change) keeps
+         * the wait (C9). */
+        if (partition_append_lost(p, co->ctx.node_id, w->epoch, w->need))
             return KERR_NOT_COORDINATOR;
         if (plog_high_watermark(p->log) < w->need)
             return 1;

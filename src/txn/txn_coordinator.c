@@ -275,16 +275,8 @@ static void write_ended(txn_coordinator *co, txn_meta *m, int16_t err, txn_write
 static int wait_status(txn_coordinator *co, const txn_wait *w)
 {
     partition *p = co->tt ? topic_partition(co->tt, w->part) : NULL;
-    if (!p || !p->log || !partition_led_by(p, co->ctx.node_id))
+    if (!p || !p->log || partition_append_lost(p, co->ctx.node_id, w->epoch, w->need))
         return KERR_NOT_COORDINATOR;
-    int32_t now = atomic_load(&p->leader_epoch);
-    if (now != w->epoch) {
-        int32_t e = -1;
-        int64_t end = -1;
-        plog_epoch_end_offset(p->log, w->epoch, now, &e, &end);
-        if (e != w->epoch || end < w->need)
-            return KERR_NOT_COORDINATOR;
-    }
     return plog_high_watermark(p->log) >= w->need ? KERR_NONE : 1;
 }
 
