@@ -63,6 +63,10 @@ int16_t topic_admin_add_partitions(broker *b, const char *name, int32_t total, b
 /* Create __consumer_offsets (compacted, offsets.topic.* settings) unless
  * it exists, and tell the group coordinator.  KERR_NONE when it exists. */
 int16_t topic_admin_ensure_offsets_topic(broker *b, char *msg, size_t msglen);
+/* The same for __transaction_state (transaction.state.log.*: compacted,
+ * min.insync.replicas = transaction.state.log.min.isr capped at the
+ * replication factor); the transaction coordinator is told. */
+int16_t topic_admin_ensure_txn_topic(broker *b, char *msg, size_t msglen);
 /* Replace (incremental=false) or edit a topic's overrides; validates all
  * first, applies none on error. */
 int16_t topic_admin_set_configs(broker *b, const char *name, const topic_kv *set, int nset,

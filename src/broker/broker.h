@@ -29,6 +29,7 @@ struct log_manager;
 struct fetch_sessions;
 struct admin_worker;
 struct coordinator;
+struct txn_coordinator;
 struct broker_config;
 struct cluster_md;
 struct repl_fetchers;
@@ -80,6 +81,7 @@ typedef struct broker {
     struct fetch_sessions *sessions;
     struct admin_worker *admin;
     struct coordinator *coord;          /* the group coordinator (its own thread) */
+    struct txn_coordinator *txn;        /* the transaction coordinator (its own threads) */
     struct repl_fetchers *fetchers;     /* follower fetcher threads (repl/fetcher.h) */
     /* Bytes sent to throttled followers (leader.replication.throttled.rate):
      * recorded and checked by the follower fetch path only when a rate is
@@ -100,6 +102,7 @@ typedef struct broker {
     /* When the "too few brokers for __consumer_offsets" warning was last
      * logged (admin thread; monotonic ms). */
     int64_t offsets_topic_warned_ms;
+    int64_t txn_topic_warned_ms;        /* the same for __transaction_state */
 
     /* Highest controller epoch a LeaderAndIsr carried (admin thread). */
     int32_t controller_epoch;
@@ -158,6 +161,8 @@ void broker_quiesce(broker *b);
  * is set): a broker leaving the cluster, whose leaderships moved, must not
  * hold an idempotent producer's in-flight batch until its shutdown ends. */
 void broker_answer_parked(broker *b);
+/* Start the transaction coordinator (handle_txn.c): b->txn. */
+int broker_txn_start(broker *b, char *err, size_t errlen);
 
 /* The endpoint advertised for connections accepted on listener `idx`. */
 static inline const endpoint *broker_advertised(const broker *b, int idx)

@@ -33,8 +33,17 @@ static const api_entry g_table[] = {
     { 19, 0, 7, handle_create_topics, "validate_only; configs; replication factor 1" },
     { 20, 0, 6, handle_delete_topics, "by name, or by id (v6)" },
     { 21, 0, 2, handle_delete_records, "offset -1 = high watermark" },
-    { 22, 0, 5, handle_init_producer_id, "idempotent producers; no transactions yet" },
+    { 22, 0, 5, handle_init_producer_id, "idempotent and transactional producers (KIP-98, KIP-360 epoch bumps)" },
     { 23, 0, 4, handle_offset_for_leader_epoch, "single leader epoch 0" },
+    { 24, 0, 3, handle_add_partitions_to_txn, "producer forms (v0-3); unknown partitions: "
+                                              "UNKNOWN_TOPIC_OR_PARTITION, the others OPERATION_NOT_ATTEMPTED" },
+    { 25, 0, 4, handle_add_offsets_to_txn, "" },
+    { 26, 0, 4, handle_end_txn, "markers sent over the wire to every partition leader (docs/transactions.md)" },
+    { 27, 0, 1, handle_write_txn_markers, "from transaction coordinators: control batches on led "
+                                          "partitions, acks=all; __consumer_offsets partitions tell the "
+                                          "group coordinator once replicated" },
+    { 28, 0, 4, handle_txn_offset_commit, "pending per producer until its transaction marker; KIP-447 "
+                                          "generation/member checks (v3+); no v5 (transactions v2)" },
     { 32, 0, 4, handle_describe_configs, "topic and broker resources, synonyms, documentation" },
     { 33, 0, 2, handle_alter_configs, "topic and broker resources" },
     { 35, 0, 5, handle_describe_log_dirs, "every log.dirs entry: partitions and sizes, volume "
@@ -54,6 +63,10 @@ static const api_entry g_table[] = {
     { 56, 0, 2, handle_alter_partition, "ISR changes from partition leaders, to the active controller "
                                         "(else NOT_CONTROLLER); topic ids v2" },
     { 60, 0, 1, handle_describe_cluster, "" },
+    { 61, 0, 0, handle_describe_producers, "active producers of led partitions: epoch, last sequence "
+                                           "and timestamp, coordinator epoch, open transaction's start" },
+    { 65, 0, 0, handle_describe_transactions, "" },
+    { 66, 0, 1, handle_list_transactions, "state and producer id filters; duration filter (v1)" },
 };
 
 #define NROWS ((int)(sizeof g_table / sizeof g_table[0]))

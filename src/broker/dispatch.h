@@ -57,6 +57,7 @@ void handle_leave_group(kreq *rq);
 void handle_offset_commit(kreq *rq);
 void handle_offset_fetch(kreq *rq);
 void handle_offset_delete(kreq *rq);
+void handle_txn_offset_commit(kreq *rq);
 void handle_describe_groups(kreq *rq);
 void handle_list_groups(kreq *rq);
 void handle_delete_groups(kreq *rq);
@@ -65,5 +66,14 @@ void handle_alter_partition_reassignments(kreq *rq);
 void handle_list_partition_reassignments(kreq *rq);
 void handle_controlled_shutdown(kreq *rq);
 void handle_elect_leaders(kreq *rq);
+/* Transactions (handle_txn.c). */
+void handle_init_producer_id_txn(kreq *rq);    /* InitProducerId with a transactional id */
+void handle_add_partitions_to_txn(kreq *rq);
+void handle_add_offsets_to_txn(kreq *rq);
+void handle_end_txn(kreq *rq);
+void handle_describe_transactions(kreq *rq);
+void handle_list_transactions(kreq *rq);
+void handle_write_txn_markers(kreq *rq);
+void handle_describe_producers(kreq *rq);
 
 #endif

@@ -17,6 +17,11 @@
  * works on the resulting partition list and the session decides which
  * partitions an incremental response includes.
  *
+ * read_committed (isolation_level 1) reads up to the last stable offset
+ * and returns the aborted transactions of the range (from the .txnindex
+ * files, plog_read); read_uncommitted is unchanged, and both stay
+ * zero-copy.  A marker or a HW move wakes parked fetches (the LSO moves).
+ *
  * A follower fetch (replica_id >= 0: the v0-14 field, replica_state from
  * v15) is the same read up to the log end instead of the high watermark
  * (PLOG_ISOLATION_LOG_END), from a replica of the partition only.  Before
@@ -73,9 +78,7 @@ typedef struct fetch_op {
 static void drop_reads(fetch_op *fo)
 {
     for (int i = 0; i < fo->nparts; i++) {
-        if (fo->parts[i].rr.file)
-            fileref_unref(fo->parts[i].rr.file);
-        fo->parts[i].rr.file = NULL;
+        plog_read_result_free(&fo->parts[i].rr);
         fo->parts[i].rr.len = 0;
     }
 }
@@ -288,6 +291,22 @@ static void respond(kreq *rq, fetch_op *fo)
             rp->high_watermark = rp->last_stable_offset = rp->log_start_offset = -1;
         if (rp->error_code == KERR_UNKNOWN_TOPIC_OR_PARTITION || rp->error_code == KERR_UNKNOWN_TOPIC_ID)
             rp->aborted_transactions.n = 0;
+        /* read_committed: the aborted transactions overlapping the data
+         * (plog_read TL12), so the client drops their records. */
+        if (rp->aborted_transactions.n == 0 && fp->rr.naborted > 0) {
+            fetch_resp_aborted_transactions *at =
+                KARRAY_ALLOC(&rq->arena, &rp->aborted_transactions, fp->rr.naborted);
+            for (int k = 0; at && k < fp->rr.naborted; k++)
+                at[k] = (fetch_resp_aborted_transactions){ fp->rr.aborted[k].producer_id,
+                                                           fp->rr.aborted[k].first_offset };
+            if (!at) {                    /* never records without their aborted list */
+                rp->error_code = KERR_UNKNOWN_SERVER_ERROR;
+                fp->rr.len = 0;
+            }
+        }
+        free(fp->rr.aborted);
+        fp->rr.aborted = NULL;
+        fp->rr.naborted = 0;
         rp->preferred_read_replica = -1;
         if (fp->rr.file && fp->rr.len > 0) {
             rp->records = (krecords){ NULL, fp->rr.len, fp->rr.file, fp->rr.file_pos };

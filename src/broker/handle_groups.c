@@ -9,9 +9,10 @@
  * coordinator is the current leader of its __consumer_offsets partition
  * (this broker on a single node; docs/groups.md G10), with its endpoint for
  * the request's listener; COORDINATOR_NOT_AVAILABLE while the partition
- * has no leader or that leader is not live.  Transactions are not implemented: a
- * transactional coordinator lookup gets TRANSACTIONAL_ID_AUTHORIZATION_FAILED,
- * which clients treat as fatal, instead of an endless retry.
+ * has no leader or that leader is not live.  A transactional id (key_type
+ * 1) is served the same way with __transaction_state (created on first
+ * use, transaction.state.log.*): its coordinator is the leader of partition
+ * abs(hashCode(id)) % partitions, Kafka's partitionFor (docs/transactions.md).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,15 +28,26 @@
 #include "group/group.h"
 #include "proto/codec.h"
 #include "proto/messages/find_coordinator.h"
+#include "txn/txn_coordinator.h"
 
 #define KEY_GROUP 0
 #define KEY_TXN 1
 
-/* The coordinator of group `key`: the leader of its offsets partition. */
+static const char *topic_for(kreq *rq)
+{
+    find_coordinator_req *req = rq->body;
+    return req->key_type == KEY_TXN ? TXN_TOPIC : OFFSETS_TOPIC;
+}
+
+/* The coordinator of `key`: the leader of its partition of the offsets
+ * (groups) or transaction state topic (transactional ids). */
 static int16_t coordinator_of(kreq *rq, kstr key, broker_view *out)
 {
     broker *b = broker_of(rq);
-    topic *t = topic_registry_get(&b->topics, OFFSETS_TOPIC, strlen(OFFSETS_TOPIC));
+    const char *name = topic_for(rq);
+    if (key.len <= 0 && !strcmp(name, TXN_TOPIC))
+        return KERR_INVALID_REQUEST;       /* Kafka: no empty transactional id */
+    topic *t = topic_registry_get(&b->topics, name, strlen(name));
     if (!t)
         return KERR_COORDINATOR_NOT_AVAILABLE;
     int32_t n = topic_nparts(t);
@@ -84,7 +96,9 @@ static void create_work(admin_job *job)
 {
     char msg[256];
     int16_t *code = job->arg;
-    *code = topic_admin_ensure_offsets_topic(broker_of(job->rq), msg, sizeof msg);
+    find_coordinator_req *req = job->rq->body;
+    *code = req->key_type == KEY_TXN ? topic_admin_ensure_txn_topic(broker_of(job->rq), msg, sizeof msg)
+                                     : topic_admin_ensure_offsets_topic(broker_of(job->rq), msg, sizeof msg);
 }
 
 static void create_done(admin_job *job)
@@ -100,18 +114,12 @@ void handle_find_coordinator(kreq *rq)
     broker *b = broker_of(rq);
     find_coordinator_req *req = rq->body;
     find_coordinator_resp *r = kreq_new_response(rq);
-    if (req->key_type == KEY_TXN) {
-        fill(rq, r, KERR_TRANSACTIONAL_ID_AUTHORIZATION_FAILED,
-             "transactions are not supported by this broker yet");
-        kreq_respond(rq, r);
-        return;
-    }
-    if (req->key_type != KEY_GROUP) {
+    if (req->key_type != KEY_GROUP && req->key_type != KEY_TXN) {
         fill(rq, r, KERR_INVALID_REQUEST, "unsupported coordinator key type");
         kreq_respond(rq, r);
         return;
     }
-    topic *t = topic_registry_get(&b->topics, OFFSETS_TOPIC, strlen(OFFSETS_TOPIC));
+    topic *t = topic_registry_get(&b->topics, topic_for(rq), strlen(topic_for(rq)));
     if (t) {
         topic_unref(t);
         fill(rq, r, KERR_NONE, NULL);
@@ -136,6 +144,7 @@ FORWARD(handle_leave_group, coord_leave_group)
 FORWARD(handle_offset_commit, coord_offset_commit)
 FORWARD(handle_offset_fetch, coord_offset_fetch)
 FORWARD(handle_offset_delete, coord_offset_delete)
+FORWARD(handle_txn_offset_commit, coord_txn_offset_commit)
 FORWARD(handle_describe_groups, coord_describe_groups)
 FORWARD(handle_list_groups, coord_list_groups)
 FORWARD(handle_delete_groups, coord_delete_groups)

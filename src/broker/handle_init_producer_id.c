@@ -8,9 +8,8 @@
  * epoch + 1, or a new id when the epoch would overflow.  Ids come from
  * blocks reserved durably in the metadata store, so they are never reused
  * across restarts; the reservation (an fsync) runs on the admin thread.
- * Transactions are not implemented yet: a transactional id gets
- * TRANSACTIONAL_ID_AUTHORIZATION_FAILED, a fatal error clients report
- * clearly instead of retrying forever.
+ * A transactional id goes to the transaction coordinator (handle_txn.c,
+ * txn/): its producer id and epoch are the transactional id's.
  */
 #include "broker/admin.h"
 #include "broker/broker.h"
@@ -49,10 +48,7 @@ void handle_init_producer_id(kreq *rq)
     init_producer_id_req *req = rq->body;
     init_producer_id_resp *r = kreq_new_response(rq);
     if (req->transactional_id.len >= 0) {
-        r->error_code = KERR_TRANSACTIONAL_ID_AUTHORIZATION_FAILED;
-        r->producer_id = -1;
-        r->producer_epoch = -1;
-        kreq_respond(rq, r);
+        handle_init_producer_id_txn(rq);      /* the transaction coordinator's (handle_txn.c) */
         return;
     }
     if (req->producer_id >= 0 && req->producer_epoch < 0) {

@@ -43,6 +43,7 @@
 #include "core/log.h"
 #include "core/strbuf.h"
 #include "group/coordinator.h"
+#include "txn/txn_coordinator.h"
 #include "proto/codec.h"
 #include "proto/messages/leader_and_isr.h"
 #include "repl/fetcher.h"
@@ -120,6 +121,8 @@ static void follow(broker *b, const leader_and_isr_req *req, topic *t, partition
     }
     if (!strcmp(t->name, OFFSETS_TOPIC))
         coordinator_resign(b->coord, ps->partition_index, ps->leader_epoch);   /* groups.md G11 */
+    else if (!strcmp(t->name, TXN_TOPIC))
+        txn_coordinator_resign(b->txn, ps->partition_index, ps->leader_epoch);   /* transactions.md TC8 */
 }
 
 /* This broker leads p now (state installed): a new leadership forgets
@@ -134,6 +137,8 @@ static void lead(broker *b, partition *p, bool new_leadership, int32_t epoch)
     partition_advance_hw(p, b->set.node_id);
     if (!strcmp(p->topic->name, OFFSETS_TOPIC))
         coordinator_elect(b->coord, p->index, epoch);   /* groups.md G11 */
+    else if (!strcmp(p->topic->name, TXN_TOPIC))
+        txn_coordinator_elect(b->txn, p->index, epoch);   /* transactions.md TC8 */
 }
 
 /* Apply one partition's state; the partition error. */

@@ -135,19 +135,14 @@ void handle_list_offsets(kreq *rq)
             }
             int64_t off = -1, tsv = -1;
             int32_t epoch = -1;
-            if (qp->timestamp == -1 && req->isolation_level == 1) {
-                plog_read_result rr = { 0 };
-                /* The last stable offset: read with isolation 1 at the end. */
-                off = plog_high_watermark(p->log);
-                plog_read(p->log, off, 0, false, 1, &rr);
-                if (rr.file)
-                    fileref_unref(rr.file);
-                if (!rr.error)
-                    off = rr.last_stable_offset;
-                epoch = ours;
-            } else {
-                rp->error_code = (int16_t)plog_list_offset(p->log, qp->timestamp, &off, &tsv, &epoch);
-                if (off >= 0 && epoch < 0)
+            {
+                /* read_committed (isolation_level 1, v2+): LATEST is the
+                 * LSO and by-timestamp results at or above it are none. */
+                int iso = ver >= 2 && req->isolation_level == 1 ? PLOG_ISOLATION_COMMITTED : PLOG_ISOLATION_HW;
+                rp->error_code = (int16_t)plog_list_offset(p->log, qp->timestamp, iso, &off, &tsv, &epoch);
+                if (qp->timestamp == -1)
+                    epoch = ours;
+                else if (off >= 0 && epoch < 0)
                     epoch = ours;
             }
             topic_unref(t);

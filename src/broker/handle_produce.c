@@ -20,6 +20,11 @@
  * Only the partition's leader appends (lookup_partition): any other broker
  * answers NOT_LEADER_OR_FOLLOWER and, from v10, names the current leader
  * and its endpoint (KIP-951).
+ * Transactional producers (transactional_id set, transactional batches)
+ * are accepted: the log applies the transaction rules (storage/
+ * producer_state.h TL4-TL7).  KIP-890 part 1 (the leader asking the
+ * transaction coordinator whether the partition was added to the
+ * transaction) is not done: docs/transactions.md, "Partition side".
  * acks=0 gets no response; if any partition failed, the connection is
  * closed instead, as Kafka does, so the producer notices.
  */
@@ -27,6 +32,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "broker/append_wait.h"
 #include "broker/broker.h"
 #include "server/delayed.h"
 #include "broker/dispatch.h"
@@ -40,128 +46,27 @@
 #include "storage/log_manager.h"
 #include "storage/partition_log.h"
 
-typedef struct produce_part {
-    topic *t;                    /* referenced while waiting */
-    partition *p;
-    produce_resp_partition_responses *out;
-    int64_t need_offset;         /* exclusive end of what we appended */
-    int32_t leader_epoch;        /* ours when we appended (acks=-1) */
-    int32_t self;                /* this broker's id */
-    bool need_flush, need_hw;
-} produce_part;
-
 typedef struct produce_op {
     delayed_op op;
     produce_resp *resp;
-    produce_part *parts;
+    append_wait *parts;
     int nparts;
     partition **watch;
     int nwatch;
 } produce_op;
 
-static bool part_satisfied(const produce_part *pp)
-{
-    if (pp->need_flush && plog_recovery_point(pp->p->log) < pp->need_offset)
-        return false;
-    if (pp->need_hw && plog_high_watermark(pp->p->log) < pp->need_offset)
-        return false;
-    return true;
-}
-
-/* C9: an acks=-1 append waits for the high watermark over the batch it
- * appended.  If the leader epoch moved meanwhile (this broker lost the
- * partition, or lost and regained it, or the controller bumped the epoch
- * on an ISR change), the batch may have been truncated and its offsets
- * reused with other data, so the HW passing them proves nothing by
- * itself.  The leader-epoch cache tells: when the offsets up to the batch's
- * end still belong to the epoch it was appended in, they hold that batch
- * (Kafka's log matching: same offset and epoch, same data) and the wait
- * goes on; otherwise the part is answered NOT_LEADER_OR_FOLLOWER, never as
- * written, and the producer retries on the new leader (an idempotent
- * producer's retry is deduplicated).
- * C38: once another broker leads, the wait ends at once with
- * NOT_LEADER_OR_FOLLOWER, as Kafka's DelayedProduce does: an ex-leader's
- * HW may never cover the batch (its divergent tail is truncated, and a
- * truncation wakes nobody), and a producer left waiting times out locally,
- * which an idempotent producer must treat as "possibly written" (librdkafka
- * then fails fatally with a sequence desynchronization when its next batch
- * reaches the new leader: found by the cluster fault runner). */
-static bool part_lost(const produce_part *pp)
-{
-    if (!pp->need_hw)
-        return false;
-    int32_t now = atomic_load_explicit(&pp->p->leader_epoch, memory_order_acquire);
-    if (now == pp->leader_epoch)
-        return false;
-    if (!partition_led_by(pp->p, pp->self))
-        return true;                                 /* C38 */
-    int32_t e = -1;
-    int64_t end = -1;
-    plog_epoch_end_offset(pp->p->log, pp->leader_epoch, now, &e, &end);
-    return e != pp->leader_epoch || end < pp->need_offset;
-}
-
-/* A part whose log went offline while it waited (a failed flush) will
- * never be satisfied: it is answered KAFKA_STORAGE_ERROR now instead of
- * REQUEST_TIMED_OUT when the producer's timeout runs out. */
-static bool part_failed(const produce_part *pp)
-{
-    return part_lost(pp) || (!part_satisfied(pp) && plog_offline(pp->p->log));
-}
-
 static bool produce_ready(delayed_op *op)
 {
     produce_op *po = (produce_op *)op;
-    for (int i = 0; i < po->nparts; i++)
-        if (!part_satisfied(&po->parts[i]) && !part_failed(&po->parts[i]))
-            return false;
-    return true;
-}
-
-static int32_t isr_size(partition *p)
-{
-    partition_state *st = partition_state_get(p);
-    int32_t n = st ? st->nisr : 0;
-    pstate_unref(st);
-    return n;
-}
-
-/* Kafka's DelayedProduce check once the HW covers the batch: the ISR
- * must still hold min.insync.replicas (acks=-1 only). */
-static void check_min_insync_after_append(produce_part *pp)
-{
-    if (pp->need_hw && pp->out->error_code == KERR_NONE &&
-        atomic_load(&pp->t->min_insync_replicas) > isr_size(pp->p))
-        pp->out->error_code = KERR_NOT_ENOUGH_REPLICAS_AFTER_APPEND;
-}
-
-static void release_parts(produce_part *parts, int n)
-{
-    for (int i = 0; i < n; i++)
-        if (parts[i].t)
-            topic_unref(parts[i].t);
+    return append_wait_all_done(po->parts, po->nparts);
 }
 
 static void produce_complete(delayed_op *op, enum delayed_reason why)
 {
     produce_op *po = (produce_op *)op;
     kreq *rq = op->rq;
-    for (int i = 0; i < po->nparts; i++) {
-        produce_part *pp = &po->parts[i];
-        if (part_lost(pp))
-            pp->out->error_code = KERR_NOT_LEADER_OR_FOLLOWER;
-        else if (part_failed(pp))
-            pp->out->error_code = KERR_KAFKA_STORAGE_ERROR;
-        else if (!part_satisfied(pp))
-            /* a leaving broker no longer leads it (controlled shutdown):
-             * retriable, and the producer goes to the new leader at once */
-            pp->out->error_code = why == DELAYED_EXPIRED && atomic_load(&broker_of(rq)->stopping)
-                                      ? KERR_NOT_LEADER_OR_FOLLOWER
-                                      : KERR_REQUEST_TIMED_OUT;
-        else
-            check_min_insync_after_append(pp);
-    }
-    release_parts(po->parts, po->nparts);
+    append_wait_finish(po->parts, po->nparts, why, atomic_load(&broker_of(rq)->stopping));
+    append_wait_release(po->parts, po->nparts);
     /* Everything lives in the request arena: respond last. */
     if (why == DELAYED_CANCELLED)
         kreq_complete_silently(rq);
@@ -218,7 +123,7 @@ void handle_produce(kreq *rq)
     int total = 0;
     for (int32_t i = 0; i < req->topic_data.n; i++)
         total += req->topic_data.v[i].partition_data.n;
-    produce_part *parts = arena_alloc(&rq->arena, (size_t)(total ? total : 1) * sizeof *parts);
+    append_wait *parts = arena_alloc(&rq->arena, (size_t)(total ? total : 1) * sizeof *parts);
     partition **watch = arena_alloc(&rq->arena, (size_t)(total ? total : 1) * sizeof *watch);
     int32_t *leaders = arena_alloc(&rq->arena, (size_t)(total ? total : 1) * sizeof *leaders);
     int nleaders = 0;
@@ -245,11 +150,6 @@ void handle_produce(kreq *rq)
                 any_error = true;
                 continue;
             }
-            if (req->transactional_id.len >= 0) {
-                rp->error_code = KERR_TRANSACTIONAL_ID_AUTHORIZATION_FAILED;
-                any_error = true;
-                continue;
-            }
             topic *t;
             partition *p;
             leader_hint lh;
@@ -273,7 +173,7 @@ void handle_produce(kreq *rq)
                 any_error = true;
                 continue;
             }
-            if (req->acks == -1 && atomic_load(&t->min_insync_replicas) > isr_size(p)) {
+            if (req->acks == -1 && atomic_load(&t->min_insync_replicas) > append_wait_isr_size(p)) {
                 rp->error_code = KERR_NOT_ENOUGH_REPLICAS;
                 rp->error_message = kstr_c("the in-sync replica set is smaller than min.insync.replicas");
                 topic_unref(t);
@@ -331,20 +231,20 @@ void handle_produce(kreq *rq)
             rp->log_start_offset = ar.log_start_offset;
             if (!ar.duplicate)
                 partition_notify(p);            /* wake long-poll fetches */
-            produce_part *pp = &parts[np++];
-            *pp = (produce_part){ .t = t, .p = p, .out = rp, .need_offset = ar.last_offset + 1,
+            append_wait *pp = &parts[np++];
+            *pp = (append_wait){ .t = t, .p = p, .error = &rp->error_code, .need_offset = ar.last_offset + 1,
                                   .leader_epoch = epoch, .self = b->set.node_id,
                                   .need_flush = ar.flush_needed, .need_hw = req->acks == -1 };
             if (pp->need_flush)
                 log_manager_request_flush(b->logs, p->log);
-            if (!part_satisfied(pp))
+            if (!append_wait_satisfied(pp))
                 watch[nwatch++] = p;
         }
     }
     add_node_endpoints(rq, resp, leaders, nleaders);
 
     if (req->acks == 0) {
-        release_parts(parts, np);
+        append_wait_release(parts, np);
         if (any_error)
             kreq_fail_close(rq, "acks=0 produce failed; closing so the producer notices");
         else
@@ -353,14 +253,14 @@ void handle_produce(kreq *rq)
     }
     if (nwatch == 0) {
         for (int i = 0; i < np; i++)
-            check_min_insync_after_append(&parts[i]);
-        release_parts(parts, np);
+            append_wait_check_min_insync(&parts[i]);
+        append_wait_release(parts, np);
         kreq_respond(rq, resp);
         return;
     }
     produce_op *po = arena_alloc(&rq->arena, sizeof *po);
     if (!po) {
-        release_parts(parts, np);
+        append_wait_release(parts, np);
         kreq_fail_close(rq, "out of memory");
         return;
     }

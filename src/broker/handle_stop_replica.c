@@ -25,6 +25,7 @@
 #include "core/errors.h"
 #include "core/log.h"
 #include "group/coordinator.h"
+#include "txn/txn_coordinator.h"
 #include "proto/codec.h"
 #include "proto/messages/stop_replica.h"
 #include "repl/fetcher.h"
@@ -71,6 +72,8 @@ static int16_t stop_one(broker *b, const sr_item *it)
      * (groups.md G11; Kafka's onResignation). */
     if (it->leader_epoch >= 0 && !strcmp(t->name, OFFSETS_TOPIC))
         coordinator_resign(b->coord, it->partition, it->leader_epoch);
+    else if (it->leader_epoch >= 0 && !strcmp(t->name, TXN_TOPIC))
+        txn_coordinator_resign(b->txn, it->partition, it->leader_epoch);   /* transactions.md TC8 */
     topic_unref(t);
     return KERR_NONE;
 }

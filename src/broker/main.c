@@ -24,6 +24,7 @@
 #include "config/config.h"
 #include "core/log.h"
 #include "group/coordinator.h"
+#include "txn/txn_coordinator.h"
 #include "repl/fetcher.h"
 #include "repl/isr_manager.h"
 #include "server/net_threads.h"
@@ -215,6 +216,10 @@ int main(int argc, char **argv)
         LOG_ERR("main", "%s", err);
         goto out_storage;
     }
+    if (broker_txn_start(&b, err, sizeof err) < 0) {
+        LOG_ERR("main", "%s", err);
+        goto out_storage;
+    }
     rate_init(&b.leader_quota);
     repl_ctx rctx = { .node_id = b.set.node_id, .logs = b.logs, .config = server_config, .config_arg = &b };
     b.fetchers = repl_fetchers_new(&rctx);
@@ -264,6 +269,7 @@ int main(int argc, char **argv)
     b.isr = NULL;
     broker_quiesce(&b);
     coordinator_stop(b.coord);          /* network threads may still submit: refused */
+    txn_coordinator_stop(b.txn);
     net_threads_stop(&b.srv);
     admin_worker_stop(&b);
     rc = 0;
@@ -273,6 +279,8 @@ out_storage:
     cluster_mode_stop(&b);
     coordinator_free(b.coord);
     b.coord = NULL;
+    txn_coordinator_free(b.txn);
+    b.txn = NULL;
     repl_fetchers_free(b.fetchers);     /* the admin thread, its only caller, is stopped */
     b.fetchers = NULL;
     if (broker_storage_close(&b, rc == 0) < 0)

@@ -31,6 +31,7 @@
 #include "core/errors.h"
 #include "core/log.h"
 #include "group/coordinator.h"
+#include "txn/txn_coordinator.h"
 #include "storage/log_manager.h"
 
 #define MAX_PARTITIONS_PER_TOPIC CFG_MAX_PARTITIONS_PER_TOPIC
@@ -562,42 +563,79 @@ int16_t topic_admin_create_assigned(broker *b, const char *name, int32_t partiti
     return KERR_NONE;
 }
 
-int16_t topic_admin_ensure_offsets_topic(broker *b, char *msg, size_t msglen)
+/* Create internal topic `name` unless it exists: compacted, `segment`
+ * bytes per segment, `min_isr` (0: the broker default) capped at the
+ * replication factor.  One broker: one replica; a cluster: `rf`, refused
+ * (and retried at the next FindCoordinator) while fewer brokers are live,
+ * as Kafka does.  The topic (referenced) in *out on success. */
+static int16_t ensure_internal_topic(broker *b, const char *name, int32_t partitions, int16_t rf,
+                                     int32_t segment, int32_t min_isr, const char *rf_key,
+                                     int64_t *warned_ms, topic **out, char *msg, size_t msglen)
 {
-    topic *t = topic_registry_get(&b->topics, OFFSETS_TOPIC, strlen(OFFSETS_TOPIC));
+    topic *t = topic_registry_get(&b->topics, name, strlen(name));
     if (!t) {
-        const struct broker_config *cfg = broker_config_current(b);
-        char seg[32];
-        snprintf(seg, sizeof seg, "%d", cfg->offsets_topic_segment_bytes);
+        char seg[32], isr[32];
+        snprintf(seg, sizeof seg, "%d", segment);
+        if (!b->cluster_mode)
+            rf = 1;
+        snprintf(isr, sizeof isr, "%d", min_isr < rf ? min_isr : rf);
         topic_kv cfgs[] = { { "cleanup.policy", "compact" }, { "segment.bytes", seg },
-                            { "compression.type", "producer" } };
-        /* One broker: one replica.  A cluster: offsets.topic.replication.factor,
-         * refused (and retried at the next FindCoordinator) while fewer
-         * brokers are live, as Kafka does. */
-        int16_t rf = b->cluster_mode ? (int16_t)cfg->offsets_topic_replication_factor : 1;
-        int16_t code = topic_admin_create(b, OFFSETS_TOPIC, cfg->offsets_topic_num_partitions, rf,
-                                          cfgs, 3, false, NULL, msg, msglen);
+                            { "compression.type", "producer" }, { "min.insync.replicas", isr } };
+        int16_t code = topic_admin_create(b, name, partitions, rf, cfgs, min_isr > 0 ? 4 : 3, false,
+                                          NULL, msg, msglen);
         if (code == KERR_INVALID_REPLICATION_FACTOR) {
             /* Too few brokers yet: FindCoordinator answers
              * COORDINATOR_NOT_AVAILABLE and the client retries; said once
              * a minute, not at every retry. */
             int64_t now = mono_ms();
-            if (!b->offsets_topic_warned_ms || now - b->offsets_topic_warned_ms >= 60000) {
-                b->offsets_topic_warned_ms = now;
-                LOG_WRN("admin", "cannot create %s yet: %s (offsets.topic.replication.factor); "
-                        "groups wait for more brokers", OFFSETS_TOPIC, msg);
+            if (!*warned_ms || now - *warned_ms >= 60000) {
+                *warned_ms = now;
+                LOG_WRN("admin", "cannot create %s yet: %s (%s); its coordinator waits for more brokers",
+                        name, msg, rf_key);
             }
             return KERR_COORDINATOR_NOT_AVAILABLE;
         }
         if (code && code != KERR_TOPIC_ALREADY_EXISTS) {
-            LOG_ERR("admin", "cannot create %s: %s", OFFSETS_TOPIC, msg);
+            LOG_ERR("admin", "cannot create %s: %s", name, msg);
             return code;
         }
-        t = topic_registry_get(&b->topics, OFFSETS_TOPIC, strlen(OFFSETS_TOPIC));
+        t = topic_registry_get(&b->topics, name, strlen(name));
         if (!t)
             return KERR_COORDINATOR_NOT_AVAILABLE;
     }
+    *out = t;
+    return KERR_NONE;
+}
+
+int16_t topic_admin_ensure_offsets_topic(broker *b, char *msg, size_t msglen)
+{
+    const struct broker_config *cfg = broker_config_current(b);
+    topic *t = NULL;
+    int16_t code = ensure_internal_topic(b, OFFSETS_TOPIC, cfg->offsets_topic_num_partitions,
+                                         (int16_t)cfg->offsets_topic_replication_factor,
+                                         cfg->offsets_topic_segment_bytes, 0,
+                                         "offsets.topic.replication.factor",
+                                         &b->offsets_topic_warned_ms, &t, msg, msglen);
+    if (code)
+        return code;
     coordinator_offsets_topic_created(b->coord, t);
+    topic_unref(t);
+    return KERR_NONE;
+}
+
+int16_t topic_admin_ensure_txn_topic(broker *b, char *msg, size_t msglen)
+{
+    const struct broker_config *cfg = broker_config_current(b);
+    topic *t = NULL;
+    int16_t code = ensure_internal_topic(b, TXN_TOPIC, cfg->transaction_state_log_num_partitions,
+                                         cfg->transaction_state_log_replication_factor,
+                                         cfg->transaction_state_log_segment_bytes,
+                                         cfg->transaction_state_log_min_isr,
+                                         "transaction.state.log.replication.factor",
+                                         &b->txn_topic_warned_ms, &t, msg, msglen);
+    if (code)
+        return code;
+    txn_coordinator_topic_created(b->txn, t);
     topic_unref(t);
     return KERR_NONE;
 }

@@ -23,6 +23,7 @@
  *   cmd_produce.c   samsa produce
  *   cmd_consume.c   samsa consume
  *   cmd_group.c     samsa group list|describe|reset-offsets|delete
+ *   cmd_txn.c       samsa txn list|describe (txn_wire.c: its codecs, txn.h)
  *   perf.c          samsa perf: options, topic setup, producer threads, reports
  *   perf_consume.c  samsa perf consume and perf e2e
  *   perf_hist.c     latency histogram (perf.h: what the perf files share)
@@ -115,7 +116,7 @@ extern const cli_opt_t cli_global_opts[];
 
 /* The command groups (one file each). */
 extern const cli_cmd_t cli_cmd_cluster, cli_cmd_topic, cli_cmd_produce,
-    cli_cmd_consume, cli_cmd_group, cli_cmd_perf;
+    cli_cmd_consume, cli_cmd_group, cli_cmd_txn, cli_cmd_perf;
 /* `samsa cluster` subcommands in files of their own. */
 extern const cli_cmd_t cli_cmd_cluster_reassign;
 extern const cli_cmd_t cli_cmd_cluster_elect, cli_cmd_cluster_drain, cli_cmd_cluster_undrain;
@@ -209,6 +210,8 @@ int cli_wire_call(const char *host, int32_t port, const uint8_t *req, size_t n,
 /* Exit code for a librdkafka error (3 for transport-class, 4 for unknown
  * topic/group, else 1). */
 int cli_err_code(rd_kafka_resp_err_t err);
+/* Kafka's name of a wire error code from our own requests ("NONE" for 0). */
+const char *cli_kerr_name(int16_t e);
 /* Human text for errors, without librdkafka's "Broker: " prefix. */
 const char *cli_err_str(rd_kafka_resp_err_t err);
 

@@ -92,6 +92,11 @@ int cli_err_code(rd_kafka_resp_err_t err)
     }
 }
 
+const char *cli_kerr_name(int16_t e)
+{
+    return e ? rd_kafka_err2name((rd_kafka_resp_err_t)e) : "NONE";
+}
+
 const char *cli_err_str(rd_kafka_resp_err_t err)
 {
     const char *s = rd_kafka_err2str(err);

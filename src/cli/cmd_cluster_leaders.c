@@ -62,11 +62,6 @@ static const cli_opt_t elect_opts[] = {
     {0},
 };
 
-static const char *err_name(int16_t e)
-{
-    return e ? rd_kafka_err2name((rd_kafka_resp_err_t)e) : "NONE";
-}
-
 static void print_elect(const cli_elect_t *v, int n, int elected, int not_needed, int failed)
 {
     if (G.json) {
@@ -79,7 +74,7 @@ static void print_elect(const cli_elect_t *v, int n, int elected, int not_needed
             jw_obj(&w);
             jw_kstr(&w, "topic", v[i].topic);
             jw_kint(&w, "partition", v[i].partition);
-            jw_kstr(&w, "error", v[i].error ? err_name(v[i].error) : NULL);
+            jw_kstr(&w, "error", v[i].error ? cli_kerr_name(v[i].error) : NULL);
             jw_kstr(&w, "message", v[i].message);
             jw_obj_end(&w);
         }
@@ -99,7 +94,7 @@ static void print_elect(const cli_elect_t *v, int n, int elected, int not_needed
         cli_table_cell(t, "%d", v[i].partition);
         cli_table_cell(t, "%s", v[i].error == 0 ? "elected"
                                 : v[i].error == ERR_ELECTION_NOT_NEEDED ? "not needed"
-                                : err_name(v[i].error));
+                                : cli_kerr_name(v[i].error));
         cli_table_cell(t, "%s", v[i].message ? v[i].message : "");
     }
     cli_table_print(t, stdout);
@@ -177,7 +172,7 @@ static int run_elect(int argc, char **argv)
         goto out;
     }
     if (top) {
-        rc = cli_fail(CLI_EFAIL, "controller %d: %s%s", m->controller_id, err_name(top),
+        rc = cli_fail(CLI_EFAIL, "controller %d: %s%s", m->controller_id, cli_kerr_name(top),
                       top == ERR_NOT_CONTROLLER ? " (the controller moved: try again)" : "");
         goto out;
     }
@@ -308,7 +303,7 @@ static int set_drained(int argc, char **argv, int drain)
         goto out;
     }
     if (e) {
-        rc = cli_fail(CLI_EFAIL, "broker %d: %s%s%s", id, err_name(e), msg ? ": " : "",
+        rc = cli_fail(CLI_EFAIL, "broker %d: %s%s%s", id, cli_kerr_name(e), msg ? ": " : "",
                       msg ? msg : "");
         goto out;
     }

@@ -18,6 +18,12 @@
  * timestamp >= TIME; ListOffsets by timestamp; past the last message means
  * the end).
  *
+ * Isolation (--isolation, librdkafka's isolation.level): read_committed by
+ * default, as librdkafka (and as this command always did): transactional
+ * messages appear once committed, aborted ones never, and the end of a
+ * partition is its last stable offset; read_uncommitted shows everything
+ * up to the high watermark (Kafka's console consumer default).
+ *
  * End of partitions: with -e, librdkafka's PARTITION_EOF events mark each
  * assigned partition; when all are at their end we stop. A partition that
  * receives a message is no longer at its end.
@@ -47,6 +53,7 @@ static struct {
     const char *format;
     const char *key_sep;
     int exit_at_end;
+    const char *isolation;
 } co = {.count = -1};
 
 static const cli_opt_t consume_opts[] = {
@@ -60,6 +67,9 @@ static const cli_opt_t consume_opts[] = {
     {"format", 'F', OPT_STR, "FMT", "value (default), kv (key SEP value) or json (also: --json)", &co.format},
     {"key-separator", 'K', OPT_STR, "SEP", "separator for -F kv (default: tab); implies -F kv", &co.key_sep},
     {"exit-at-end", 'e', OPT_FLAG, NULL, "exit when every partition's end is reached", &co.exit_at_end},
+    {"isolation", 0, OPT_STR, "LEVEL",
+     "read_committed (default: no aborted or open transactions' messages, up to the last stable "
+     "offset) or read_uncommitted (everything, up to the high watermark)", &co.isolation},
     {0},
 };
 
@@ -321,6 +331,11 @@ static int run_consume(int argc, char **argv)
         free(dup);
     }
 
+    const char *iso = co.isolation ? co.isolation : "read_committed";
+    if (strcmp(iso, "read_committed") && strcmp(iso, "read_uncommitted")) {
+        rc = cli_usage("bad --isolation '%s' (read_committed or read_uncommitted)", iso);
+        goto out;
+    }
     const char *reset = S.start == START_END ? "latest" : "earliest";
     const char *defaults_group[] = {
         "group.id", co.group,
@@ -328,6 +343,7 @@ static int run_consume(int argc, char **argv)
         "enable.auto.offset.store", "false",
         "auto.offset.reset", reset,
         "enable.partition.eof", co.exit_at_end ? "true" : "false",
+        "isolation.level", iso,
         NULL,
     };
     const char *defaults_plain[] = {
@@ -337,6 +353,7 @@ static int run_consume(int argc, char **argv)
         "enable.auto.offset.store", "false",
         "auto.offset.reset", reset,
         "enable.partition.eof", co.exit_at_end ? "true" : "false",
+        "isolation.level", iso,
         NULL,
     };
     rd_kafka_conf_t *conf = cli_conf_new(co.group ? defaults_group : defaults_plain);

@@ -36,7 +36,7 @@ const cli_opt_t cli_global_opts[] = {
 
 static const cli_cmd_t *const root_subs[] = {
     &cli_cmd_cluster, &cli_cmd_topic, &cli_cmd_produce, &cli_cmd_consume,
-    &cli_cmd_group,   &cli_cmd_perf,  NULL,
+    &cli_cmd_group,   &cli_cmd_txn,   &cli_cmd_perf,  NULL,
 };
 
 const cli_cmd_t cli_root = {
@@ -49,6 +49,7 @@ const cli_cmd_t cli_root = {
         "seq 1000 | samsa produce orders\n"
         "samsa consume orders -n 10 --json\n"
         "samsa group describe billing\n"
+        "samsa txn list\n"
         "samsa perf produce bench -n 1000000 -s 100 --producers 2",
     .subs = root_subs,
 };

@@ -26,66 +26,10 @@
 #include "cli/reassign.h"
 #include "cli/wire.h"
 
-static void header(wbuf_t *w, int16_t key, int16_t ver, int32_t corr, const char *client_id,
-                   int flexible)
-{
-    put32(w, 0);                        /* size, patched by wbuf_finish */
-    put16(w, key);
-    put16(w, ver);
-    put32(w, corr);
-    putstr(w, client_id);
-    if (flexible)
-        put_uvarint(w, 0);              /* no tagged fields */
-}
-
-/* Response header: the correlation id must match; flexible: tagged fields. */
-static void skip_tags(rbuf_t *r)
-{
-    uint32_t n = get_uvarint(r);
-    for (uint32_t i = 0; i < n && !r->bad; i++) {
-        get_uvarint(r);
-        take(r, get_uvarint(r));
-    }
-}
-
-static void resp_header(rbuf_t *r, int32_t corr, int flexible)
-{
-    if (get32(r) != corr)
-        r->bad = 1;
-    if (flexible)
-        skip_tags(r);
-}
-
-/* Compact array count: at most left/min elements. */
-static int32_t ccount(rbuf_t *r, size_t min)
-{
-    uint32_t n = get_uvarint(r);
-    if (r->bad || n == 0)
-        return n == 0 ? -1 : 0;          /* 0 = null */
-    if ((size_t)(n - 1) > r->left / min)
-        r->bad = 1;
-    return r->bad ? 0 : (int32_t)(n - 1);
-}
-
-/* A compact string into buf (cap bytes, truncated), or "" when null. */
-static void cstr(rbuf_t *r, char *buf, size_t cap)
-{
-    uint32_t n = get_uvarint(r);
-    buf[0] = 0;
-    if (r->bad || n == 0)
-        return;
-    const uint8_t *s = take(r, n - 1);
-    if (!s)
-        return;
-    size_t k = n - 1 < cap - 1 ? n - 1 : cap - 1;
-    memcpy(buf, s, k);
-    buf[k] = 0;
-}
-
 /* A compact [i32] into v (at most cap kept); its length. */
 static int32_t cids(rbuf_t *r, int32_t *v, int cap)
 {
-    int32_t n = ccount(r, 4);
+    int32_t n = get_ccount(r, 4);
     if (n < 0)
         return 0;
     for (int32_t i = 0; i < n; i++) {
@@ -103,8 +47,8 @@ static int32_t prologue(rbuf_t *r, int32_t corr, int16_t *top, char *msg, size_t
     resp_header(r, corr, 1);
     get32(r);                           /* throttle_time_ms */
     *top = get16(r);
-    cstr(r, msg, msglen);
-    return ccount(r, 3);
+    get_cstr(r, msg, msglen);
+    return get_ccount(r, 3);
 }
 
 /* Consecutive moves of one topic start at moves[i]: their count. */
@@ -120,7 +64,7 @@ size_t ra_encode_alter(uint8_t *buf, size_t cap, int32_t corr, const char *clien
                        const ra_move *moves, int n, int32_t timeout_ms)
 {
     wbuf_t w = {buf, 0, cap, 0};
-    header(&w, 45, 0, corr, client_id, 1);
+    req_header(&w, 45, 0, corr, client_id, 1);
     put32(&w, timeout_ms);
     int ntopics = 0;
     for (int i = 0; i < n; i += run_of(moves, n, i))
@@ -156,13 +100,13 @@ int ra_decode_alter(const uint8_t *p, size_t len, int32_t corr, const ra_move *m
     memset(errs, 0, (size_t)n * sizeof *errs);
     for (int32_t t = 0; t < nt && !r.bad; t++) {
         char name[256];
-        cstr(&r, name, sizeof name);
-        int32_t np = ccount(&r, 8);
+        get_cstr(&r, name, sizeof name);
+        int32_t np = get_ccount(&r, 8);
         for (int32_t k = 0; k < np && !r.bad; k++) {
             int32_t part = get32(&r);
             int16_t e = get16(&r);
             char m[256];
-            cstr(&r, m, sizeof m);
+            get_cstr(&r, m, sizeof m);
             skip_tags(&r);
             for (int i = 0; i < n; i++)
                 if (moves[i].partition == part && !strcmp(moves[i].topic, name)) {
@@ -181,7 +125,7 @@ size_t ra_encode_list(uint8_t *buf, size_t cap, int32_t corr, const char *client
                       int32_t timeout_ms)
 {
     wbuf_t w = {buf, 0, cap, 0};
-    header(&w, 46, 0, corr, client_id, 1);
+    req_header(&w, 46, 0, corr, client_id, 1);
     put32(&w, timeout_ms);
     put_uvarint(&w, 0);                 /* topics null: every reassignment */
     put_uvarint(&w, 0);
@@ -196,8 +140,8 @@ int ra_decode_list(const uint8_t *p, size_t len, int32_t corr, ra_plan *out, int
     int32_t nt = prologue(&r, corr, top, msg, sizeof msg);
     for (int32_t t = 0; t < nt && !r.bad; t++) {
         char name[256];
-        cstr(&r, name, sizeof name);
-        int32_t np = ccount(&r, 8);
+        get_cstr(&r, name, sizeof name);
+        int32_t np = get_ccount(&r, 8);
         for (int32_t k = 0; k < np && !r.bad; k++) {
             if (out->n == out->cap) {
                 int cap = out->cap ? 2 * out->cap : 16;
@@ -238,7 +182,7 @@ size_t ra_encode_configs(uint8_t *buf, size_t cap, int32_t corr, const char *cli
                          const char *const *values, int n)
 {
     wbuf_t w = {buf, 0, cap, 0};
-    header(&w, 44, 0, corr, client_id, 0);
+    req_header(&w, 44, 0, corr, client_id, 0);
     put32(&w, 1);
     put8(&w, rtype);
     putstr(&w, rname);

@@ -1,8 +1,9 @@
 /*
  * wire.h - the CLI's own Kafka wire primitives (big-endian, bounds-checked),
- * shared by its pure codecs: meta_wire.c (Metadata v7) and
+ * shared by its pure codecs: meta_wire.c (Metadata v7),
  * reassign_wire.c (AlterPartitionReassignments, ListPartitionReassignments,
- * IncrementalAlterConfigs).  Header-only, no I/O.
+ * IncrementalAlterConfigs) and txn_wire.c (FindCoordinator,
+ * ListTransactions, DescribeTransactions).  Header-only, no I/O.
  *
  * The writer sets `full` instead of overflowing; the reader is sticky: the
  * first short read sets `bad` and every later read returns zeros, so a
@@ -151,6 +152,73 @@ static inline uint32_t get_uvarint(rbuf_t *r)
     }
     r->bad = 1;
     return 0;
+}
+
+static inline void put64(wbuf_t *w, int64_t v)
+{
+    put32(w, (int32_t)(uint32_t)((uint64_t)v >> 32));
+    put32(w, (int32_t)(uint32_t)(uint64_t)v);
+}
+
+static inline int64_t get64(rbuf_t *r)
+{
+    uint32_t hi = (uint32_t)get32(r), lo = (uint32_t)get32(r);
+    return (int64_t)(((uint64_t)hi << 32) | lo);
+}
+
+/* Request header v1 (flexible: v2, with its empty tagged fields) after the
+ * size placeholder; wbuf_finish patches the size. */
+static inline void req_header(wbuf_t *w, int16_t key, int16_t ver, int32_t corr, const char *client_id,
+                              int flexible)
+{
+    frame_begin(w, key, ver, corr, client_id);
+    if (flexible)
+        put_uvarint(w, 0);              /* no tagged fields */
+}
+
+/* Skip a tagged-field section. */
+static inline void skip_tags(rbuf_t *r)
+{
+    uint32_t n = get_uvarint(r);
+    for (uint32_t i = 0; i < n && !r->bad; i++) {
+        get_uvarint(r);
+        take(r, get_uvarint(r));
+    }
+}
+
+/* Response header: the correlation id must match; flexible: tagged fields. */
+static inline void resp_header(rbuf_t *r, int32_t corr, int flexible)
+{
+    if (get32(r) != corr)
+        r->bad = 1;
+    if (flexible)
+        skip_tags(r);
+}
+
+/* Compact array count: -1 for null, else at most left/min elements. */
+static inline int32_t get_ccount(rbuf_t *r, size_t min)
+{
+    uint32_t n = get_uvarint(r);
+    if (r->bad || n == 0)
+        return n == 0 ? -1 : 0;
+    if ((size_t)(n - 1) > r->left / min)
+        r->bad = 1;
+    return r->bad ? 0 : (int32_t)(n - 1);
+}
+
+/* A compact string into buf (cap bytes, truncated), or "" when null. */
+static inline void get_cstr(rbuf_t *r, char *buf, size_t cap)
+{
+    uint32_t n = get_uvarint(r);
+    buf[0] = 0;
+    if (r->bad || n == 0)
+        return;
+    const uint8_t *s = take(r, n - 1);
+    if (!s)
+        return;
+    size_t k = n - 1 < cap - 1 ? n - 1 : cap - 1;
+    memcpy(buf, s, k);
+    buf[k] = 0;
 }
 
 #endif

@@ -264,6 +264,8 @@ struct broker_config {
     int16_t transaction_state_log_replication_factor;
     int32_t transaction_state_log_min_isr;
     int32_t transaction_state_log_segment_bytes;
+    int32_t transaction_abort_timed_out_transaction_cleanup_interval_ms;
+    int32_t transaction_remove_expired_transaction_cleanup_interval_ms;
     int32_t producer_id_expiration_ms;
 
     /* -- replication and fetch -- */

@@ -385,6 +385,12 @@ const struct cfg_def cfg_broker_defs[] = {
       F(transaction_state_log_min_isr), .doc = "min.insync.replicas of __transaction_state." },
     { K("transaction.state.log.segment.bytes", INT, "104857600"), MIN(1), RO, HI,
       F(transaction_state_log_segment_bytes), .doc = "Segment size of __transaction_state." },
+    { K("transaction.abort.timed.out.transaction.cleanup.interval.ms", INT, "10000"), MIN(1), RO, LOW,
+      F(transaction_abort_timed_out_transaction_cleanup_interval_ms),
+      .doc = "How often the transaction coordinator aborts transactions older than their timeout." },
+    { K("transaction.remove.expired.transaction.cleanup.interval.ms", INT, "3600000"), MIN(1), RO, LOW,
+      F(transaction_remove_expired_transaction_cleanup_interval_ms),
+      .doc = "How often the transaction coordinator removes expired transactional ids." },
     { K("producer.id.expiration.ms", INT, "86400000"), MIN(1), CW, LOW, F(producer_id_expiration_ms),
       .doc = "Forget a producer id's sequence state after this long without writes." },
 

@@ -135,17 +135,40 @@ void coord_delete_groups(coordinator *co, kreq *rq)
             rs[i].error_code = KERR_NON_EMPTY_GROUP;
             continue;
         }
+        /* TG6: as Kafka's deleteAllOffsets, the offsets pending in open
+         * transactions get tombstones too (once per key), so neither a
+         * later marker nor a reload brings them back. */
         int n = (int)g->offsets.count + 1;
-        bb_record *recs = calloc((size_t)n, sizeof *recs);
-        int k = 0;
         size_t it = 0;
         const char *key;
+        size_t kl;
         void *v;
+        while (strmap_next(&g->txn, &it, NULL, NULL, &v))
+            n += (int)((txn_pending *)v)->offsets.count;
+        bb_record *recs = calloc((size_t)n, sizeof *recs);
+        int k = 0;
+        it = 0;
         while (recs && strmap_next(&g->offsets, &it, &key, NULL, &v)) {
             int32_t part = (int32_t)be32_load(key + strlen(key) + 1);
             if (coord_offset_record(g->id, key, part, NULL, &recs[k]) == 0)
                 k++;
         }
+        strmap seen;
+        strmap_init(&seen);
+        size_t pit = 0;
+        void *pv;
+        while (recs && strmap_next(&g->txn, &pit, NULL, NULL, &pv)) {
+            it = 0;
+            while (strmap_next(&((txn_pending *)pv)->offsets, &it, &key, &kl, &v)) {
+                if (strmap_get(&g->offsets, key, kl) || strmap_get(&seen, key, kl))
+                    continue;
+                strmap_put(&seen, key, kl, &seen, NULL);
+                int32_t part = (int32_t)be32_load(key + strlen(key) + 1);
+                if (coord_offset_record(g->id, key, part, NULL, &recs[k]) == 0)
+                    k++;
+            }
+        }
+        strmap_free(&seen);
         if (recs && coord_group_tombstone(g, &recs[k]) == 0)
             k++;
         int16_t err = recs ? coord_persist(co, g->partition, recs, k, NULL, NULL) : KERR_UNKNOWN_SERVER_ERROR;

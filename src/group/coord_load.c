@@ -42,7 +42,15 @@
 
 /* ------------------------------------------------------- record loading */
 
-static void load_offset_record(coordinator *co, kreader *kr, const rb_iter_record *r, load_stats *st)
+/* Where a record came from: its batch's first offset, and the producer
+ * when the batch is transactional (TG5). */
+typedef struct load_src {
+    int64_t base;
+    int64_t txn_pid;               /* -1: a plain batch */
+} load_src;
+
+static void load_offset_record(coordinator *co, kreader *kr, const rb_iter_record *r, const load_src *src,
+                               load_stats *st)
 {
     arena a;
     arena_init(&a, 1 << 20);
@@ -62,7 +70,13 @@ static void load_offset_record(coordinator *co, kreader *kr, const rb_iter_recor
     if (!kl)
         goto out;
     if (!r->r.value) {
-        offset_entry_free(strmap_del(&g->offsets, key, kl));
+        if (src->txn_pid >= 0) {
+            coord_txn_remove(co, g, src->txn_pid, key, kl, -1);
+        } else {
+            /* TG5: a plain tombstone also ends what is pending for it. */
+            offset_entry_free(strmap_del(&g->offsets, key, kl));
+            coord_txn_drop_key(co, g, key, kl);
+        }
         goto out;
     }
     if (r->r.value_len < 2)
@@ -83,7 +97,14 @@ static void load_offset_record(coordinator *co, kreader *kr, const rb_iter_recor
     (void)coord_entry_set_metadata(e, v.metadata);   /* out of memory: "" */
     e->commit_ts = v.commit_timestamp;
     e->expire_ts = ver == 1 ? v.expire_timestamp : -1;
-    offset_entry_free(strmap_put(&g->offsets, key, kl, e, NULL));
+    e->append_offset = src->base;
+    if (src->txn_pid >= 0) {
+        /* TG5: pending until the producer's marker is read. */
+        if (coord_txn_add(co, g, src->txn_pid, key, kl, e) < 0)
+            LOG_ERR("group", "group %s: out of memory loading a pending offset", g->id);
+    } else {
+        offset_entry_free(strmap_put(&g->offsets, key, kl, e, NULL));
+    }
     st->offsets++;
 out:
     arena_reset(&a);
@@ -162,15 +183,34 @@ out:
     arena_reset(&a);
 }
 
-static void load_batch(coordinator *co, const uint8_t *batch, size_t size, load_stats *st)
+/* A control batch: Kafka's transaction marker (key: version INT16 0, type
+ * INT16 0 abort / 1 commit) ends producer h.producer_id's pending offsets
+ * in the groups of this partition (TG5); other control records are
+ * skipped. */
+static void load_marker(coordinator *co, int32_t part, rb_iter *it)
+{
+    rb_iter_record r;
+    if (rb_iter_next(it, &r) != 1 || !r.r.key || r.r.key_len < 4)
+        return;
+    int16_t ver = (int16_t)be16_load(r.r.key);
+    int16_t type = (int16_t)be16_load((const uint8_t *)r.r.key + 2);
+    if (ver != 0 || (type != 0 && type != 1) || it->h.producer_id < 0)
+        return;
+    coord_txn_complete_partition(co, part, it->h.producer_id, type == 1);
+}
+
+static void load_batch(coordinator *co, int32_t part, const uint8_t *batch, size_t size, load_stats *st)
 {
     rb_iter it;
     if (rb_iter_init(&it, batch, size, 64u << 20) != KERR_NONE)
         return;
     if (rb_is_control(&it.h)) {
+        load_marker(co, part, &it);
         rb_iter_free(&it);
         return;
     }
+    load_src src = { .base = it.h.base_offset,
+                     .txn_pid = rb_is_transactional(&it.h) ? it.h.producer_id : -1 };
     rb_iter_record r;
     while (rb_iter_next(&it, &r) == 1) {
         st->records++;
@@ -180,7 +220,7 @@ static void load_batch(coordinator *co, const uint8_t *batch, size_t size, load_
         kreader kr;
         kr_init(&kr, r.r.key + 2, (size_t)r.r.key_len - 2);
         if (kt == OREC_KEY_OFFSET_V0 || kt == OREC_KEY_OFFSET)
-            load_offset_record(co, &kr, &r, st);
+            load_offset_record(co, &kr, &r, &src, st);
         else if (kt == OREC_KEY_GROUP)
             load_group_record(co, &kr, &r, st);
     }
@@ -235,7 +275,7 @@ static int load_chunk(coordinator *co, partition *p, int64_t *off, int64_t end, 
         if (rb_parse_header(buf + pos, (size_t)got - pos, &h) != KERR_NONE || rb_size(&h) > (size_t)got - pos)
             break;
         if (rb_last_offset(&h) >= *off)
-            load_batch(co, buf + pos, rb_size(&h), st);
+            load_batch(co, p->index, buf + pos, rb_size(&h), st);
         next = rb_last_offset(&h) + 1;
         pos += rb_size(&h);
     }
@@ -270,7 +310,7 @@ static void finish_groups(coordinator *co, int32_t part)
         group *g = v;
         if (part >= 0 && g->partition != part)
             continue;
-        if (!g->has_metadata && g->offsets.count == 0) {
+        if (!g->has_metadata && g->offsets.count == 0 && g->txn.count == 0) {    /* TG5 */
             group **ng = realloc(gone, (size_t)(ngone + 1) * sizeof *ng);
             if (ng) {
                 gone = ng;
@@ -444,6 +484,7 @@ bool coord_load_step(coordinator *co)
             cp->state = CPART_UNOWNED;
             continue;
         }
+        coord_txn_flush_markers(co, i, true);       /* TG4: markers written during the load */
         finish_groups(co, i);
         cp->state = CPART_OWNED;
         LOG_INF("group", "%s-%d (leader epoch %d): loaded %" PRId64 " records, %" PRId64
@@ -484,6 +525,7 @@ void coord_drop_partition(coordinator *co, int32_t part, int16_t err)
         coord_group_delete(co, drop[i]);
     }
     free(drop);
+    coord_txn_flush_markers(co, part, false);
     coord_fail_waits(co, part, err);
 }
 
@@ -587,14 +629,4 @@ void coordinator_elect(coordinator *co, int32_t part, int32_t leader_epoch)
 void coordinator_resign(coordinator *co, int32_t part, int32_t leader_epoch)
 {
     post_leadership(co, part, leader_epoch, false);
-}
-
-/* Interface stub until the transactional offset commits exist (issue 16):
- * nothing is pending, so a marker changes nothing. */
-void coordinator_txn_complete(coordinator *co, int32_t part, int64_t producer_id, bool commit)
-{
-    (void)co;
-    (void)part;
-    (void)producer_id;
-    (void)commit;
 }

@@ -25,6 +25,37 @@
 
 /* ------------------------------------------------------------ OffsetCommit */
 
+int16_t coord_commit_prepare(coordinator *co, const char *group_id, commit_one *c, bb_record *rec)
+{
+    c->e = NULL;
+    c->key = NULL;
+    if (!c->t || !topic_partition(c->t, c->partition))
+        return KERR_UNKNOWN_TOPIC_OR_PARTITION;
+    if (c->metadata.len > co->max_metadata_bytes)
+        return KERR_OFFSET_METADATA_TOO_LARGE;
+    char key[512];
+    size_t kl = c->tname ? offset_key(key, sizeof key, c->tname, c->tlen, c->partition) : 0;
+    offset_entry *e = kl ? calloc(1, sizeof *e) : NULL;
+    if (!e || coord_entry_set_metadata(e, c->metadata) < 0)
+        goto fail;
+    e->offset = c->offset;
+    e->leader_epoch = c->leader_epoch;
+    e->commit_ts = c->commit_ts;
+    e->expire_ts = c->expire_ts;
+    e->append_offset = -1;
+    if (!(c->key = malloc(kl)) || coord_offset_record(group_id, c->tname, c->partition, e, rec) < 0)
+        goto fail;
+    memcpy(c->key, key, kl);
+    c->klen = kl;
+    c->e = e;
+    return KERR_NONE;
+fail:
+    offset_entry_free(e);
+    free(c->key);
+    c->key = NULL;
+    return KERR_UNKNOWN_SERVER_ERROR;
+}
+
 typedef struct commit_item {
     offset_commit_resp_partitions *out;
     char *key;
@@ -39,6 +70,16 @@ typedef struct commit_ctx {
     commit_item *items;
     int n;
 } commit_ctx;
+
+/* TG2: each entry remembers where its batch went in the log. */
+static void commit_appended(coordinator *co, void *arg, int64_t base)
+{
+    commit_ctx *cc = arg;
+    (void)co;
+    for (int i = 0; i < cc->n; i++)
+        if (cc->items[i].e)
+            cc->items[i].e->append_offset = base;
+}
 
 static void commit_ctx_free(commit_ctx *cc)
 {
@@ -63,7 +104,7 @@ static void commit_done(coordinator *co, void *arg, int16_t err)
         commit_item *it = &cc->items[i];
         it->out->error_code = code;
         if (g && it->key) {
-            offset_entry_free(strmap_put(&g->offsets, it->key, it->klen, it->e, NULL));
+            coord_offset_apply(g, it->key, it->klen, it->e);    /* TG2 */
             it->e = NULL;
         }
     }
@@ -156,40 +197,18 @@ void coord_offset_commit(coordinator *co, kreq *rq)
         for (int32_t j = 0; j < qt->partitions.n; j++) {
             offset_commit_req_partitions *qp = &qt->partitions.v[j];
             offset_commit_resp_partitions *rp = &ts[i].partitions.v[j];
-            if (!t || !topic_partition(t, qp->partition_index)) {
-                rp->error_code = KERR_UNKNOWN_TOPIC_OR_PARTITION;
-                continue;
-            }
-            if (qp->committed_metadata.len > co->max_metadata_bytes) {
-                rp->error_code = KERR_OFFSET_METADATA_TOO_LARGE;
-                continue;
-            }
-            offset_entry *e = calloc(1, sizeof *e);
-            if (!e || !tname || coord_entry_set_metadata(e, qp->committed_metadata) < 0) {
-                offset_entry_free(e);
-                rp->error_code = KERR_UNKNOWN_SERVER_ERROR;
-                continue;
-            }
-            e->offset = qp->committed_offset;
-            e->leader_epoch = qp->committed_leader_epoch;
-            e->commit_ts = ver == 1 && qp->commit_timestamp >= 0 ? qp->commit_timestamp : now;
-            e->expire_ts = -1;
-            if (ver >= 2 && ver <= 4 && req->retention_time_ms > 0)
-                e->expire_ts = e->commit_ts + req->retention_time_ms;
-            char key[512];
-            size_t kl = offset_key(key, sizeof key, tname, qt->name.len, qp->partition_index);
+            int64_t cts = ver == 1 && qp->commit_timestamp >= 0 ? qp->commit_timestamp : now;
+            int64_t ets = ver >= 2 && ver <= 4 && req->retention_time_ms > 0 ? cts + req->retention_time_ms : -1;
             commit_item *it = &cc->items[cc->n];
-            if (!kl || coord_offset_record(g->id, tname, qp->partition_index, e, &recs[cc->n]) < 0) {
-                offset_entry_free(e);
-                rp->error_code = KERR_UNKNOWN_SERVER_ERROR;
+            commit_one one = { .t = t, .tname = tname, .tlen = qt->name.len, .partition = qp->partition_index,
+                               .offset = qp->committed_offset, .leader_epoch = qp->committed_leader_epoch,
+                               .metadata = qp->committed_metadata, .commit_ts = cts, .expire_ts = ets };
+            if ((rp->error_code = coord_commit_prepare(co, g->id, &one, &recs[cc->n])))
                 continue;
-            }
             it->out = rp;
-            it->key = malloc(kl);
-            if (it->key)
-                memcpy(it->key, key, kl);
-            it->klen = kl;
-            it->e = e;
+            it->key = one.key;
+            it->klen = one.klen;
+            it->e = one.e;
             cc->n++;
         }
         free(tname);
@@ -203,7 +222,8 @@ void coord_offset_commit(coordinator *co, kreq *rq)
         return;
     }
     int nrec = cc->n;
-    int16_t serr = coord_persist(co, g->partition, recs, nrec, commit_done, cc);
+    persist_opts o = { .producer_id = -1, .appended = commit_appended };
+    int16_t serr = coord_persist_ex(co, g->partition, recs, nrec, &o, commit_done, cc);
     for (int i = 0; i < nrec; i++)
         coord_record_free(&recs[i]);
     free(recs);
@@ -213,23 +233,29 @@ void coord_offset_commit(coordinator *co, kreq *rq)
 
 /* ------------------------------------------------------------- OffsetFetch */
 
-static void fill_partition(group *g, const char *tname, int32_t tlen, int32_t part, int64_t *off,
-                           int32_t *epoch, kstr *meta, kreq *rq)
+/* The committed offset of (tname, part) in g, never a pending
+ * transactional one (TG1).  Returns the partition's error: with
+ * require_stable (v7+), UNSTABLE_OFFSET_COMMIT and no offset while some
+ * producer has a pending offset for it (TG6, Kafka 4's OffsetFetch). */
+static int16_t fill_partition(group *g, const char *tname, int32_t tlen, int32_t part, int64_t *off,
+                              int32_t *epoch, kstr *meta, bool stable)
 {
     *off = -1;
     *epoch = -1;
     *meta = kstr_c("");
     if (!g)
-        return;
+        return KERR_NONE;
     char key[512];
     size_t kl = offset_key(key, sizeof key, tname, tlen, part);
+    if (kl && stable && g->txn.count > 0 && group_txn_pending_for(g, key, kl))
+        return KERR_UNSTABLE_OFFSET_COMMIT;
     offset_entry *e = kl ? strmap_get(&g->offsets, key, kl) : NULL;
     if (!e)
-        return;
+        return KERR_NONE;
     *off = e->offset;
     *epoch = e->leader_epoch;
     *meta = coord_entry_metadata(e);
-    (void)rq;
+    return KERR_NONE;
 }
 
 /* Every (topic, partition) committed by g, grouped by topic. */
@@ -314,8 +340,9 @@ static void fetch_v0_7(coordinator *co, kreq *rq, offset_fetch_req *req, offset_
             offset_fetch_resp_partitions *ps = KARRAY_ALLOC(&rq->arena, &ts[i].partitions, tl.nparts[i]);
             for (int j = 0; ps && j < tl.nparts[i]; j++) {
                 ps[j].partition_index = tl.parts[i][j];
-                fill_partition(g, tl.names[i], (int32_t)strlen(tl.names[i]), tl.parts[i][j],
-                               &ps[j].committed_offset, &ps[j].committed_leader_epoch, &ps[j].metadata, rq);
+                ps[j].error_code = fill_partition(g, tl.names[i], (int32_t)strlen(tl.names[i]), tl.parts[i][j],
+                                                  &ps[j].committed_offset, &ps[j].committed_leader_epoch,
+                                                  &ps[j].metadata, req->require_stable);
             }
         }
         topic_list_free(&tl);
@@ -330,8 +357,10 @@ static void fetch_v0_7(coordinator *co, kreq *rq, offset_fetch_req *req, offset_
         for (int32_t j = 0; ps && tn && j < qt->partition_indexes.n; j++) {
             ps[j].partition_index = qt->partition_indexes.v[j];
             ps[j].error_code = err;
-            fill_partition(g, tn, qt->name.len, ps[j].partition_index, &ps[j].committed_offset,
-                           &ps[j].committed_leader_epoch, &ps[j].metadata, rq);
+            int16_t perr = fill_partition(g, tn, qt->name.len, ps[j].partition_index, &ps[j].committed_offset,
+                                          &ps[j].committed_leader_epoch, &ps[j].metadata, req->require_stable);
+            if (perr)
+                ps[j].error_code = perr;
         }
         free(tn);
     }
@@ -357,9 +386,10 @@ static void fetch_v8(coordinator *co, kreq *rq, offset_fetch_req *req, offset_fe
                     KARRAY_ALLOC(&rq->arena, &ts[i].partitions, tl.nparts[i]);
                 for (int j = 0; ps && j < tl.nparts[i]; j++) {
                     ps[j].partition_index = tl.parts[i][j];
-                    fill_partition(g, tl.names[i], (int32_t)strlen(tl.names[i]), tl.parts[i][j],
-                                   &ps[j].committed_offset, &ps[j].committed_leader_epoch,
-                                   &ps[j].metadata, rq);
+                    ps[j].error_code = fill_partition(g, tl.names[i], (int32_t)strlen(tl.names[i]),
+                                                      tl.parts[i][j], &ps[j].committed_offset,
+                                                      &ps[j].committed_leader_epoch, &ps[j].metadata,
+                                                      req->require_stable);
                 }
             }
             topic_list_free(&tl);
@@ -374,8 +404,9 @@ static void fetch_v8(coordinator *co, kreq *rq, offset_fetch_req *req, offset_fe
             char *tn = coord_strdup_k(qt->name);
             for (int32_t j = 0; ps && tn && j < qt->partition_indexes.n; j++) {
                 ps[j].partition_index = qt->partition_indexes.v[j];
-                fill_partition(g, tn, qt->name.len, ps[j].partition_index, &ps[j].committed_offset,
-                               &ps[j].committed_leader_epoch, &ps[j].metadata, rq);
+                ps[j].error_code = fill_partition(g, tn, qt->name.len, ps[j].partition_index,
+                                                  &ps[j].committed_offset, &ps[j].committed_leader_epoch,
+                                                  &ps[j].metadata, req->require_stable);
             }
             free(tn);
         }

@@ -22,6 +22,7 @@
 #include "proto/messages/sync_group.h"
 #include "storage/log_manager.h"
 #include "storage/partition_log.h"
+#include "storage/record_batch.h"
 #include "storage/record_iter.h"
 
 #define COORD_LOOP_ID -1            /* not a network loop (it parks no delayed ops) */
@@ -133,6 +134,7 @@ void coord_group_delete(coordinator *co, group *g)
     for (int i = 0; i < g->npending; i++)
         loop_timer_cancel(co->lp, &g->pending[i]->expiry);
     strmap_del(&co->groups, g->id, strlen(g->id));
+    strmap_del(&co->txn_groups, g->id, strlen(g->id));    /* TG4 */
     group_free(g);
 }
 
@@ -384,6 +386,12 @@ static int32_t isr_size(partition *p)
 int16_t coord_persist(coordinator *co, int32_t partno, const bb_record *recs, int n,
                       persist_done done, void *arg)
 {
+    return coord_persist_ex(co, partno, recs, n, NULL, done, arg);
+}
+
+int16_t coord_persist_ex(coordinator *co, int32_t partno, const bb_record *recs, int n,
+                         const persist_opts *o, persist_done done, void *arg)
+{
     partition *p = co->offsets ? topic_partition(co->offsets, partno) : NULL;
     if (!p || !p->log)
         return KERR_COORDINATOR_NOT_AVAILABLE;
@@ -395,16 +403,30 @@ int16_t coord_persist(coordinator *co, int32_t partno, const bb_record *recs, in
         return KERR_NOT_ENOUGH_REPLICAS;
     bb_params bp;
     bb_params_init(&bp);
+    bool txn = o && o->producer_id >= 0;
+    if (txn) {
+        /* TG3: a transactional batch with the producer's id and epoch, no
+         * sequence (Kafka's coordinator writes them so); the log checks
+         * the epoch (plog_append_coordinator). */
+        bp.producer_id = o->producer_id;
+        bp.producer_epoch = o->producer_epoch;
+        bp.extra_attributes = RB_ATTR_TRANSACTIONAL;
+    }
     uint8_t *batch = NULL;
     size_t len = 0;
     if (bb_build(&bp, recs, n, &batch, &len) != KERR_NONE)
         return KERR_UNKNOWN_SERVER_ERROR;
     int32_t epoch = atomic_load(&p->leader_epoch);
     plog_append_result ar;
-    plog_append(p->log, batch, len, epoch, coord_now_ms(), &ar);
+    if (txn)
+        plog_append_coordinator(p->log, batch, len, epoch, coord_now_ms(), &ar);
+    else
+        plog_append(p->log, batch, len, epoch, coord_now_ms(), &ar);
     free(batch);
     if (ar.error)
         return ar.error;
+    if (o && o->appended)
+        o->appended(co, arg, ar.base_offset);
     /* C6: the leader alone is the ISR: the HW is the log end (the
      * single-node path, unchanged).  With followers it moves when they
      * fetch (handle_fetch.c), and the answer waits for it (G13). */
@@ -482,7 +504,8 @@ static void expire_offsets(loop *lp, ktimer *t)
             offset_entry *e = ev;
             int64_t base = g->protocol_type ? g->state_ts_ms : e->commit_ts;
             bool expired = e->expire_ts >= 0 ? e->expire_ts <= now : now - base >= co->retention_ms;
-            if (!expired)
+            /* TG6: not while a transaction has an offset pending for it. */
+            if (!expired || (g->txn.count > 0 && group_txn_pending_for(g, k, kl)))
                 continue;
             if (nexp == cap) {
                 cap = cap ? cap * 2 : 16;
@@ -513,7 +536,7 @@ static void expire_offsets(loop *lp, ktimer *t)
         free(recs);
         free(keys);
         free(klens);
-        if (g->offsets.count == 0 && g->nmembers == 0) {
+        if (g->offsets.count == 0 && g->nmembers == 0 && g->txn.count == 0) {    /* TG6 */
             group **nd = realloc(dead, (size_t)(ndead + 1) * sizeof *nd);
             if (nd) {
                 dead = nd;
@@ -592,6 +615,7 @@ coordinator *coordinator_start(const coord_ctx *ctx, char *err, size_t errlen)
     }
     co->ctx = *ctx;
     strmap_init(&co->groups);
+    strmap_init(&co->txn_groups);
     co->lp = loop_new(COORD_LOOP_ID);
     if (!co->lp) {
         free(co);
@@ -658,6 +682,7 @@ void coordinator_stop(coordinator *co)
     while (strmap_next(&co->groups, &it, NULL, NULL, &v))
         group_free(v);
     strmap_free(&co->groups);
+    strmap_free(&co->txn_groups);
     if (co->offsets) {
         for (int32_t i = 0; i < co->nparts; i++)
             partition_unwatch(topic_partition(co->offsets, i), &co->watcher);
@@ -666,6 +691,8 @@ void coordinator_stop(coordinator *co)
     free(co->waits);
     co->waits = NULL;
     co->offsets = NULL;
+    for (int32_t i = 0; co->parts && i < co->nparts; i++)
+        free(co->parts[i].markers);
     free(co->parts);
     co->parts = NULL;
     co->nloading = 0;

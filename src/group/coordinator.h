@@ -95,6 +95,7 @@ void coord_leave_group(coordinator *co, struct kreq *rq);
 void coord_offset_commit(coordinator *co, struct kreq *rq);
 void coord_offset_fetch(coordinator *co, struct kreq *rq);
 void coord_offset_delete(coordinator *co, struct kreq *rq);
+void coord_txn_offset_commit(coordinator *co, struct kreq *rq);
 void coord_describe_groups(coordinator *co, struct kreq *rq);
 void coord_list_groups(coordinator *co, struct kreq *rq);
 void coord_delete_groups(coordinator *co, struct kreq *rq);

@@ -49,6 +49,12 @@ typedef struct load_stats {
     int64_t records, offsets, groups;
 } load_stats;
 
+/* A transaction marker that arrived while its partition was loading (TG4). */
+typedef struct txn_marker {
+    int64_t producer_id;
+    bool commit;
+} txn_marker;
+
 typedef struct coord_part {
     cpart_state state;
     int32_t epoch;                 /* newest elect/resign leader epoch seen; -1 none (G11) */
@@ -56,6 +62,10 @@ typedef struct coord_part {
     int64_t load_next, load_end;
     int64_t load_t0_us;
     load_stats load_st;
+    /* While LOADING: markers written past load_end, applied in order once
+     * the load is done (TG4). */
+    txn_marker *markers;
+    int nmarkers, capmarkers;
 } coord_part;
 
 struct coordinator {
@@ -66,6 +76,7 @@ struct coordinator {
     atomic_bool stopped;           /* coordinator_stop ran: submissions are refused */
 
     strmap groups;                 /* id -> group* */
+    strmap txn_groups;             /* id -> group*: those with pending transactional offsets (TG4) */
     topic *offsets;                /* referenced; NULL until it exists */
     int32_t nparts;
     coord_part *parts;             /* nparts entries, with offsets */
@@ -124,6 +135,16 @@ void coord_fail_waits(coordinator *co, int32_t part, int16_t err);
  * is then not called) or 0. */
 int16_t coord_persist(coordinator *co, int32_t partition, const bb_record *recs, int n,
                       persist_done done, void *arg);
+/* What coord_persist_ex adds: the batch is transactional for producer_id
+ * (>= 0; TG3) and appended(co, arg, base offset) runs once the records are
+ * in the log, before done() (which may run within the call). */
+typedef struct persist_opts {
+    int64_t producer_id;           /* -1: a plain batch */
+    int16_t producer_epoch;
+    void (*appended)(coordinator *co, void *arg, int64_t base_offset);
+} persist_opts;
+int16_t coord_persist_ex(coordinator *co, int32_t partition, const bb_record *recs, int n,
+                         const persist_opts *o, persist_done done, void *arg);
 /* Record builders (malloc'd key/value in *rec; free with coord_record_free). */
 int coord_group_record(const group *g, bb_record *rec);
 int coord_group_tombstone(const group *g, bb_record *rec);
@@ -138,6 +159,46 @@ int16_t coord_map_store_error(int16_t err, bool for_offsets);
  * Returns the error or NONE; *out is the member when found. */
 int16_t coord_check_member(group *g, kstr member_id, kstr instance_id, int32_t generation,
                            member **out);
+
+/* coord_offsets.c: one partition of an OffsetCommit or TxnOffsetCommit,
+ * checked as Kafka does (the partition exists: UNKNOWN_TOPIC_OR_PARTITION;
+ * metadata within offset.metadata.max.bytes: OFFSET_METADATA_TOO_LARGE):
+ * fills e (malloc'd, append_offset -1), key/klen (malloc'd map key) and
+ * *rec (free with coord_record_free) and returns NONE, or returns the
+ * partition's error with nothing to free. */
+typedef struct commit_one {
+    topic *t;                      /* in: the topic (NULL: unknown) */
+    const char *tname;             /* in: its name (NULL: out of memory) */
+    int32_t tlen, partition;
+    int64_t offset;
+    int32_t leader_epoch;
+    kstr metadata;
+    int64_t commit_ts, expire_ts;
+    offset_entry *e;               /* out */
+    char *key;                     /* out */
+    size_t klen;                   /* out */
+} commit_one;
+int16_t coord_commit_prepare(coordinator *co, const char *group_id, commit_one *c, bb_record *rec);
+
+/* coord_txn.c: pending transactional offsets (TG1-TG7, docs/groups.md). */
+/* Keep e (owned from now, freed on failure) as producer pid's pending
+ * offset for key; -1 when out of memory. */
+int coord_txn_add(coordinator *co, group *g, int64_t pid, const char *key, size_t klen, offset_entry *e);
+/* Drop pid's pending offset for key, if written at append_offset (-1: any). */
+void coord_txn_remove(coordinator *co, group *g, int64_t pid, const char *key, size_t klen,
+                      int64_t append_offset);
+/* A plain tombstone for key: no producer's offset for it stays pending. */
+void coord_txn_drop_key(coordinator *co, group *g, const char *key, size_t klen);
+/* Forget every pending offset of g (the group is being deleted). */
+void coord_txn_drop_group(coordinator *co, group *g);
+/* Producer pid's marker on offsets partition part: its pending offsets in
+ * the groups of part are committed (TG2) or dropped.  Returns how many. */
+int coord_txn_complete_partition(coordinator *co, int32_t part, int64_t pid, bool commit);
+/* Apply (apply true) or forget the markers queued while part loaded. */
+void coord_txn_flush_markers(coordinator *co, int32_t part, bool apply);
+/* Make e (owned from now) g's committed offset for key unless the one
+ * there was appended later (TG2). */
+void coord_offset_apply(group *g, const char *key, size_t klen, offset_entry *e);
 
 /* Membership internals used across files. */
 void coord_remove_member(coordinator *co, group *g, member *m, int16_t reply_err);

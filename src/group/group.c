@@ -6,6 +6,7 @@
 #include <strings.h>
 
 #include "core/endian.h"
+#include "core/javahash.h"
 
 static const char *const STATE_NAMES[] = {
     [GROUP_EMPTY] = "Empty",
@@ -41,6 +42,7 @@ group *group_new(const char *id, int32_t partition)
     g->partition = partition;
     g->state = GROUP_EMPTY;
     strmap_init(&g->offsets);
+    strmap_init(&g->txn);
     ktimer_init(&g->join_timer, NULL);
     ktimer_init(&g->sync_timer, NULL);
     return g;
@@ -52,6 +54,28 @@ void offset_entry_free(offset_entry *e)
         free(e->metadata);
         free(e);
     }
+}
+
+void txn_pending_free(txn_pending *tp)
+{
+    if (!tp)
+        return;
+    size_t it = 0;
+    void *v;
+    while (strmap_next(&tp->offsets, &it, NULL, NULL, &v))
+        offset_entry_free(v);
+    strmap_free(&tp->offsets);
+    free(tp);
+}
+
+bool group_txn_pending_for(const group *g, const char *key, size_t klen)
+{
+    size_t it = 0;
+    void *v;
+    while (strmap_next(&g->txn, &it, NULL, NULL, &v))
+        if (strmap_get(&((txn_pending *)v)->offsets, key, klen))
+            return true;
+    return false;
 }
 
 void member_free(member *m)
@@ -88,6 +112,10 @@ void group_free(group *g)
     while (strmap_next(&g->offsets, &it, NULL, NULL, &v))
         offset_entry_free(v);
     strmap_free(&g->offsets);
+    it = 0;
+    while (strmap_next(&g->txn, &it, NULL, NULL, &v))
+        txn_pending_free(v);
+    strmap_free(&g->txn);
     free(g->protocol_type);
     free(g->protocol);
     free(g->leader);
@@ -263,35 +291,5 @@ size_t offset_key(char *buf, size_t cap, const char *topic, int32_t tlen, int32_
 
 int32_t group_partition_for(const char *id, size_t len, int32_t nparts)
 {
-    /* Java's String.hashCode runs over UTF-16 code units. */
-    uint32_t h = 0;
-    const unsigned char *s = (const unsigned char *)id;
-    size_t i = 0;
-    while (i < len) {
-        uint32_t cp = s[i];
-        size_t n = 1;
-        if (cp >= 0xf0 && i + 3 < len) {
-            cp = ((cp & 0x07) << 18) | ((uint32_t)(s[i + 1] & 0x3f) << 12) |
-                 ((uint32_t)(s[i + 2] & 0x3f) << 6) | (s[i + 3] & 0x3f);
-            n = 4;
-        } else if (cp >= 0xe0 && i + 2 < len) {
-            cp = ((cp & 0x0f) << 12) | ((uint32_t)(s[i + 1] & 0x3f) << 6) | (s[i + 2] & 0x3f);
-            n = 3;
-        } else if (cp >= 0xc0 && i + 1 < len) {
-            cp = ((cp & 0x1f) << 6) | (s[i + 1] & 0x3f);
-            n = 2;
-        }
-        i += n;
-        if (cp >= 0x10000) {
-            cp -= 0x10000;
-            h = h * 31u + (0xd800u + (cp >> 10));
-            h = h * 31u + (0xdc00u + (cp & 0x3ff));
-        } else {
-            h = h * 31u + cp;
-        }
-    }
-    /* Kafka's Utils.abs: |h|, with INT32_MIN mapped to 0. */
-    int32_t hs = (int32_t)h;
-    uint32_t a = hs == INT32_MIN ? 0 : (uint32_t)(hs < 0 ? -hs : hs);
-    return (int32_t)(a % (uint32_t)nparts);
+    return java_partition_for(id, len, nparts);
 }

@@ -73,7 +73,18 @@ typedef struct offset_entry {
     int32_t metadata_len;
     int64_t commit_ts;
     int64_t expire_ts;            /* -1 = by group rules */
+    /* Log offset of the batch that wrote it in __consumer_offsets (-1:
+     * unknown); orders a transaction's offsets against plain commits
+     * (TG2, docs/groups.md). */
+    int64_t append_offset;
 } offset_entry;
+
+/* One producer's pending transactional offsets in a group (TxnOffsetCommit
+ * written, no marker yet: TG1). */
+typedef struct txn_pending {
+    int64_t producer_id;
+    strmap offsets;               /* offset key -> offset_entry* */
+} txn_pending;
 
 struct group {
     struct coordinator *co;       /* its coordinator (timer callbacks get only the group) */
@@ -96,6 +107,7 @@ struct group {
     bool new_member_added;        /* someone joined during the initial delay */
     strmap offsets;               /* topic NUL partition(4 bytes) -> offset_entry* */
     bool has_metadata;            /* loading: the last group record was not a tombstone */
+    strmap txn;                   /* producer id (8 bytes, big-endian) -> txn_pending* (TG1) */
 };
 
 const char *group_state_name(group_state s);
@@ -130,6 +142,10 @@ size_t group_record_size(const group *g);
 /* Offsets map key: topic NUL int32 partition (big-endian). */
 size_t offset_key(char *buf, size_t cap, const char *topic, int32_t tlen, int32_t partition);
 void offset_entry_free(offset_entry *e);
+void txn_pending_free(txn_pending *tp);
+/* Whether any producer has a pending transactional offset for the offsets
+ * map key `key` (TG5, TG6). */
+bool group_txn_pending_for(const group *g, const char *key, size_t klen);
 
 /* Kafka's partition for a group id: Utils.abs(Java String.hashCode) % n. */
 int32_t group_partition_for(const char *id, size_t len, int32_t nparts);

@@ -327,7 +327,10 @@ static int complete_swaps(plog *l)
             continue;
         snprintf(path, sizeof path, "%s/%s", l->dir, n);
         if (base < 0) {
-            unlink(path);                   /* indexes are rebuilt */
+            int64_t xb = parse_offset_name(n, ".txnindex.swap");
+            segment_name(np, sizeof np, l->dir, xb, ".txnindex");
+            if (xb < 0 || sio_rename(path, np) < 0)
+                unlink(path);               /* offset/time indexes are rebuilt; the txnindex is kept */
             continue;
         }
         segment_name(np, sizeof np, l->dir, base, ".log");
@@ -433,23 +436,106 @@ static int load_batch_cb(void *vctx, const rb_header *h, int64_t pos)
     (void)pos;
     lec_assign(&c->l->lec, h->leader_epoch, h->base_offset);
     if (c->replay_pstate)
-        pstate_replay(&c->l->ps, h);
+        pstate_replay(&c->l->ps, h, -1);
+    return 0;
+}
+
+typedef struct span_ctx {
+    producer_state *ps;
+    int64_t from, to;
+} span_ctx;
+
+static int span_cb(void *vctx, const rb_header *h, int64_t pos)
+{
+    span_ctx *c = vctx;
+    (void)pos;
+    if (h->base_offset >= c->from && h->base_offset < c->to)
+        pstate_replay(c->ps, h, -1);
+    return 0;
+}
+
+/* The producer state at offset `at` (before recovering the segment based
+ * there): the newest valid snapshot <= at plus a replay of the batches
+ * from it up to `at`; without a snapshot, a replay of the segment before
+ * (Kafka's two-segment rule). */
+static void pstate_at(plog *l, producer_state *ps, int64_t at)
+{
+    int64_t from = -1;
+    for (int k = l->nsnaps - 1; k >= 0 && from < 0; k--)
+        if (l->snaps[k] <= at && pstate_snapshot_load(ps, l->dir, l->snaps[k]) == 0)
+            from = l->snaps[k];
+    if (from < 0) {
+        pstate_clear(ps);
+        int i = 0;
+        while (i + 1 < l->nsegs && l->segs[i + 1]->base_offset < at)
+            i++;
+        from = l->segs[i > 0 && l->segs[i]->base_offset >= at ? i - 1 : i]->base_offset;
+    }
+    span_ctx c = { ps, from, at };
+    for (int i = 0; i < l->nsegs && l->segs[i]->base_offset < at; i++) {
+        if (i + 1 < l->nsegs && l->segs[i + 1]->base_offset <= from)
+            continue;
+        if (segment_scan(l->segs[i], 0, l->segs[i]->size, span_cb, &c) < 0)
+            LOG_WRN("storage", "%s: producer state replay stopped early in %s", l->dir, l->segs[i]->log_path);
+    }
+}
+
+/* Recovery's per-batch work: the epoch cache, and the .txnindex of the
+ * segment being recovered rebuilt from its abort markers (TL13), with the
+ * producer state carried along to know where each transaction began. */
+typedef struct recover_ctx {
+    plog *l;
+    producer_state ps;
+    segment *s;
+    bool failed;
+} recover_ctx;
+
+static int recover_batch_cb(void *vctx, const rb_header *h, int64_t pos)
+{
+    recover_ctx *c = vctx;
+    lec_assign(&c->l->lec, h->leader_epoch, h->base_offset);
+    int type = -1;
+    int32_t ce = -1;
+    if (rb_is_control(h) && rb_has_producer_id(h)) {
+        uint8_t buf[512];
+        size_t n = rb_size(h) < sizeof buf ? rb_size(h) : sizeof buf;
+        fileref *f = segment_file_get(c->s);
+        if (f && sio_pread_full(f->fd, buf, n, (off_t)pos) == (ssize_t)n) {
+            type = rb_control_type(buf, n);
+            ce = rb_control_coordinator_epoch(buf, n);
+        } else {
+            c->failed = true;
+        }
+        fileref_unref(f);
+    }
+    int64_t first = pstate_replay(&c->ps, h, ce);
+    if (type == RB_CONTROL_ABORT) {
+        int64_t open = pstate_first_open(&c->ps);
+        txn_aborted a = { h->producer_id, first, h->base_offset, open >= 0 ? open : h->base_offset + 1 };
+        if (segment_txn_append(c->s, &a) < 0)
+            c->failed = true;
+    }
     return 0;
 }
 
 /* Recover segs[from..]; cuts the first bad batch and deletes later segments. */
 static int recover_from(plog *l, int from, int64_t *leo)
 {
-    load_ctx ctx = { l, false };
+    recover_ctx ctx = { .l = l };
+    pstate_init(&ctx.ps);
+    pstate_at(l, &ctx.ps, l->segs[from]->base_offset);
+    int rc = -1;
     int64_t next = from > 0 ? l->segs[from]->base_offset : 0;
     for (int i = from; i < l->nsegs; i++) {
         segment *s = l->segs[i];
         int64_t cut, bad_pos, seg_next;
         const char *why;
-        if (segment_recover(s, l->cfg.index_interval_bytes, next, load_batch_cb, &ctx,
-                            &cut, &bad_pos, &why, &seg_next) < 0) {
+        ctx.s = s;
+        if (segment_txn_reset(s) < 0 ||
+            segment_recover(s, l->cfg.index_interval_bytes, next, recover_batch_cb, &ctx,
+                            &cut, &bad_pos, &why, &seg_next) < 0 || ctx.failed) {
             LOG_ERR("storage", "%s: I/O error recovering %s: %s", l->dir, s->log_path, strerror(errno));
-            return -1;
+            goto out;
         }
         next = seg_next > s->base_offset ? seg_next : s->base_offset;
         /* Segments never overlap: a later one named below the end of this
@@ -478,11 +564,14 @@ static int recover_from(plog *l, int from, int64_t *leo)
          * descriptors a long recovery holds at once to one segment's. */
         if (i < l->nsegs - 1 && (segment_seal(s) < 0 || segment_flush(s) < 0)) {
             LOG_ERR("storage", "%s: cannot sync the recovered %s: %s", l->dir, s->log_path, strerror(errno));
-            return -1;
+            goto out;
         }
     }
     *leo = next;
-    return 0;
+    rc = 0;
+out:
+    pstate_free(&ctx.ps);
+    return rc;
 }
 
 typedef struct replay_ctx {
@@ -494,8 +583,11 @@ static int replay_cb(void *vctx, const rb_header *h, int64_t pos)
 {
     replay_ctx *c = vctx;
     (void)pos;
-    if (h->base_offset >= c->from)
-        pstate_replay(&c->l->ps, h);
+    if (h->base_offset >= c->from) {
+        int64_t first = pstate_replay(&c->l->ps, h, -1);
+        if (rb_is_control(h) && rb_has_producer_id(h))
+            plog_unrepl_add(c->l, first, h->base_offset);      /* TL8: pruned by the HW */
+    }
     return 0;
 }
 
@@ -503,6 +595,7 @@ int64_t plog_rebuild_producer_state(plog *l, int64_t now_ms)
 {
     int64_t used = -1;
     pstate_clear(&l->ps);
+    l->nunrepl = 0;
     while (l->nsnaps && l->snaps[l->nsnaps - 1] > l->leo) {
         char path[4200];
         pstate_snapshot_path(path, sizeof path, l->dir, l->snaps[l->nsnaps - 1]);
@@ -547,7 +640,8 @@ int64_t plog_rebuild_producer_state(plog *l, int64_t now_ms)
         }
     }
     pstate_expire(&l->ps, now_ms, l->cfg.producer_id_expiration_ms);
-    return used;
+    (void)pstate_first_open(&l->ps);
+    return used;                 /* the caller prunes l->unrepl once the HW is set */
 }
 
 int plog_load(const char *dir, const char *topic, int32_t partition, const log_config *cfg,
@@ -642,6 +736,7 @@ int plog_load(const char *dir, const char *topic, int32_t partition, const log_c
     if (lp->hw_known && lp->high_watermark < l->leo)   /* S1: clamped to [log start, LEO] */
         l->hw = lp->high_watermark > l->log_start ? lp->high_watermark : l->log_start;
     plog_update_hw_pos(l);
+    plog_unrepl_prune(l);
     /* After recovery, make what was kept (and cut) durable before trusting
      * it; after a clean shutdown everything already is. */
     l->recovery_point = need_recovery ? 0 : l->leo;

@@ -16,8 +16,10 @@
 #include <unistd.h>
 
 #include "core/clock.h"
+#include "core/endian.h"
 #include "core/errors.h"
 #include "core/log.h"
+#include "storage/batch_builder.h"
 #include "storage/compression.h"
 #include "storage/offset_index.h"
 #include "storage/record_iter.h"
@@ -82,6 +84,7 @@ void plog_free_mem(plog *l)
         segment_free(l->segs[i]);
     free(l->segs);
     pstate_free(&l->ps);
+    free(l->unrepl);
     lec_free(&l->lec);
     free(l->snaps);
     free(l->dir);
@@ -458,6 +461,7 @@ static int append_enter(plog *l, plog_append_result *res)
 
 static void append_leave(plog *l, plog_append_result *res)
 {
+    (void)pstate_first_open(&l->ps);     /* readers find the cache fresh */
     res->end_offset = l->leo;
     res->log_start_offset = l->log_start;
     pthread_rwlock_unlock(&l->lock);
@@ -475,14 +479,15 @@ static void publish_end(plog *l, const append_info *ai, plog_append_result *res)
                         l->appended_msgs - l->flushed_msgs >= l->cfg.flush_messages;
 }
 
-int plog_append(plog *l, uint8_t *data, size_t len, int32_t leader_epoch, int64_t now_ms,
-                plog_append_result *res)
+/* plog_append (origin CLIENT) and plog_append_coordinator (TL6). */
+static int append_leader(plog *l, uint8_t *data, size_t len, int32_t leader_epoch, int64_t now_ms,
+                         plog_append_result *res, int origin)
 {
     batch_list bl = { 0 };
     pstate_stage st = { 0 };
     const log_config *c = &l->cfg;
     rb_limits lim = { c->max_message_bytes, c->timestamp_type, c->timestamp_before_max_ms,
-                      c->timestamp_after_max_ms, c->compact };
+                      c->timestamp_after_max_ms, c->compact, origin == PSTATE_ORIGIN_COORDINATOR };
 #define FAILR(code, msg) do { res->error = (code); res->error_message = (msg); goto out; } while (0)
     if (append_enter(l, res))
         goto out;
@@ -537,7 +542,7 @@ int plog_append(plog *l, uint8_t *data, size_t len, int32_t leader_epoch, int64_
     /* 3. idempotence */
     for (int i = 0; i < bl.n; i++) {
         pstate_batch dup;
-        int e = pstate_check(&l->ps, &st, &bl.b[i].h, &dup);
+        int e = pstate_check(&l->ps, &st, &bl.b[i].h, &dup, origin);
         if (e == KERR_DUPLICATE_SEQUENCE_NUMBER) {
             res->duplicate = true;
             res->base_offset = dup.first_offset;
@@ -551,6 +556,7 @@ int plog_append(plog *l, uint8_t *data, size_t len, int32_t leader_epoch, int64_
             FAILR(e == KERR__NOMEM ? KERR_KAFKA_STORAGE_ERROR : e,
                   e == KERR_INVALID_PRODUCER_EPOCH ? "Producer epoch is older than the current one"
                   : e == KERR_OUT_OF_ORDER_SEQUENCE_NUMBER ? "Out of order sequence number"
+                  : e == KERR_INVALID_TXN_STATE ? "Expected a transactional write from the producer: its transaction is open"
                   : "Producer state error");
     }
 
@@ -569,6 +575,132 @@ out:
     append_leave(l, res);
     pstate_stage_free(&st);
     batch_list_free(&bl);
+    return res->error;
+}
+
+int plog_append(plog *l, uint8_t *data, size_t len, int32_t leader_epoch, int64_t now_ms,
+                plog_append_result *res)
+{
+    return append_leader(l, data, len, leader_epoch, now_ms, res, PSTATE_ORIGIN_CLIENT);
+}
+
+int plog_append_coordinator(plog *l, uint8_t *data, size_t len, int32_t leader_epoch, int64_t now_ms,
+                            plog_append_result *res)
+{
+    return append_leader(l, data, len, leader_epoch, now_ms, res, PSTATE_ORIGIN_COORDINATOR);
+}
+
+/* ---------------------------------------------------------------- transactions */
+
+int64_t plog_lso_locked(const plog *l)
+{
+    int64_t lso = l->hw;                                  /* TL9 */
+    int64_t open = pstate_first_open_peek(&l->ps);
+    if (open >= 0 && open < lso)
+        lso = open;
+    for (int i = 0; i < l->nunrepl; i++)
+        if (l->unrepl[i].first < lso)
+            lso = l->unrepl[i].first;
+    return lso < l->log_start ? l->log_start : lso;
+}
+
+void plog_unrepl_add(plog *l, int64_t first, int64_t marker)
+{
+    if (l->nunrepl == l->unrepl_cap) {
+        int nc = l->unrepl_cap ? l->unrepl_cap * 2 : 8;
+        struct plog_txn_span *nu = realloc(l->unrepl, sizeof *nu * (size_t)nc);
+        if (!nu) {
+            LOG_WRN("storage", "%s: out of memory tracking a completed transaction", l->dir);
+            return;
+        }
+        l->unrepl = nu;
+        l->unrepl_cap = nc;
+    }
+    l->unrepl[l->nunrepl++] = (struct plog_txn_span){ first, marker };
+}
+
+void plog_unrepl_prune(plog *l)
+{
+    int n = 0;
+    while (n < l->nunrepl && l->unrepl[n].last < l->hw)
+        n++;
+    if (n) {
+        memmove(l->unrepl, l->unrepl + n, sizeof *l->unrepl * (size_t)(l->nunrepl - n));
+        l->nunrepl -= n;
+    }
+}
+
+int plog_note_marker(plog *l, segment *s, int64_t pid, bool abort, int64_t first, int64_t marker)
+{
+    plog_unrepl_add(l, first, marker);
+    if (!abort)
+        return 0;
+    /* Kafka's ProducerStateManager.lastStableOffset(completedTxn): the
+     * oldest OTHER open transaction (this one is closed already). */
+    int64_t open = pstate_first_open(&l->ps);
+    txn_aborted a = { pid, first, marker, open >= 0 ? open : marker + 1 };
+    if (segment_txn_append(s, &a) < 0) {
+        LOG_ERR("storage", "%s: cannot append to %s: %s; the log is now offline", l->dir, s->txi.path,
+                strerror(errno));
+        l->failed = true;
+        return -1;
+    }
+    return 0;
+}
+
+int plog_append_marker(plog *l, int64_t producer_id, int16_t producer_epoch, bool commit,
+                       int32_t coordinator_epoch, int32_t leader_epoch, int64_t now_ms,
+                       plog_append_result *res)
+{
+    batch_list bl = { 0 };
+    uint8_t *data = NULL;
+    size_t len = 0;
+#define FAILR(code, msg) do { res->error = (code); res->error_message = (msg); goto out; } while (0)
+    if (append_enter(l, res))
+        goto out;
+    if (producer_id < 0 || producer_epoch < 0)
+        FAILR(KERR_INVALID_REQUEST, "Transaction marker without a producer id or epoch");
+    int e = pstate_check_marker(&l->ps, producer_id, producer_epoch, coordinator_epoch);
+    if (e)
+        FAILR(e, e == KERR_INVALID_PRODUCER_EPOCH ? "Marker's producer epoch is older than the producer's"
+                 : "Marker's coordinator epoch is older than the producer's");
+    /* Kafka's EndTransactionMarker as a control batch (TL10). */
+    uint8_t key[4], val[6];
+    be16_store(key, 0);
+    be16_store(key + 2, commit ? RB_CONTROL_COMMIT : RB_CONTROL_ABORT);
+    be16_store(val, 0);
+    be32_store(val + 2, (uint32_t)coordinator_epoch);
+    bb_record rec = { key, 4, val, 6, now_ms };
+    bb_params bp;
+    bb_params_init(&bp);
+    bp.base_offset = l->leo;
+    bp.leader_epoch = leader_epoch;
+    bp.extra_attributes = RB_ATTR_TRANSACTIONAL | RB_ATTR_CONTROL;
+    bp.producer_id = producer_id;
+    bp.producer_epoch = producer_epoch;
+    bp.base_sequence = -1;
+    if (bb_build(&bp, &rec, 1, &data, &len) != KERR_NONE)
+        FAILR(KERR_KAFKA_STORAGE_ERROR, "Out of memory");
+    batch_ref *r = batch_list_next(&bl);
+    if (!r)
+        FAILR(KERR_KAFKA_STORAGE_ERROR, "Out of memory");
+    r->p = data;
+    if (rb_parse_header(data, len, &r->h) != KERR_NONE)
+        FAILR(KERR_KAFKA_STORAGE_ERROR, "Could not build the marker");
+    bl.n = 1;
+    append_info ai = { l->leo, l->leo, now_ms, l->leo, 1 };
+    if ((res->error = (int16_t)write_batches(l, data, len, &bl, &ai, now_ms, res)))
+        goto out;
+    int64_t first = pstate_replay(&l->ps, &r->h, coordinator_epoch);
+    lec_assign(&l->lec, leader_epoch, ai.first);
+    publish_end(l, &ai, res);
+    if (plog_note_marker(l, active(l), producer_id, !commit, first, ai.first) < 0)
+        FAILR(KERR_KAFKA_STORAGE_ERROR, "Could not write the aborted-transaction index");
+out:
+#undef FAILR
+    append_leave(l, res);
+    batch_list_free(&bl);
+    free(data);
     return res->error;
 }
 
@@ -634,11 +766,20 @@ int plog_append_follower(plog *l, uint8_t *data, size_t len, int64_t now_ms, plo
         goto out;
 
     /* 5. publish: producer state and epoch cache from every batch */
-    for (int i = 0; i < bl.n; i++) {
-        pstate_replay(&l->ps, &bl.b[i].h);
-        lec_assign(&l->lec, bl.b[i].h.leader_epoch, bl.b[i].h.base_offset);   /* S4 */
-    }
     publish_end(l, &ai, res);
+    for (int i = 0; i < bl.n; i++) {
+        const batch_ref *b = &bl.b[i];
+        int32_t ce = rb_is_control(&b->h) ? rb_control_coordinator_epoch(b->p, rb_size(&b->h)) : -1;
+        int64_t first = pstate_replay(&l->ps, &b->h, ce);
+        lec_assign(&l->lec, b->h.leader_epoch, b->h.base_offset);   /* S4 */
+        /* A marker from the leader: the same transaction bookkeeping as
+         * the leader's (TL8, TL11) */
+        if (rb_is_control(&b->h) && rb_has_producer_id(&b->h) &&
+            plog_note_marker(l, active(l), b->h.producer_id,
+                             rb_control_type(b->p, rb_size(&b->h)) == RB_CONTROL_ABORT, first,
+                             b->h.base_offset) < 0)
+            FAILR(KERR_KAFKA_STORAGE_ERROR, "Could not write the aborted-transaction index");
+    }
 out:
 #undef FAILR
     append_leave(l, res);
@@ -652,9 +793,103 @@ static void read_res_init(plog *l, plog_read_result *res)
 {
     memset(res, 0, sizeof *res);
     res->high_watermark = l->hw;
-    res->last_stable_offset = l->hw;
+    res->last_stable_offset = plog_lso_locked(l);
     res->log_start_offset = l->log_start;
     res->log_end_offset = l->leo;
+}
+
+/* File position of the batch starting at `lso` (a batch start: TL9). */
+static int lso_position(plog *l, int64_t lso, int64_t *base, int64_t *pos)
+{
+    int i = seg_index_for(l, lso);
+    if (i < 0)
+        i = 0;
+    segment *s = l->segs[i];
+    segment_pos p;
+    int r = tail_find(l, s, lso, s->size, &p);
+    if (r == 0)
+        r = segment_find(s, lso, s->size, &p);
+    if (r < 0)
+        return -1;
+    *base = s->base_offset;
+    *pos = r == 1 ? p.pos : s->size;
+    return 0;
+}
+
+/* Kafka's fetchUpperBoundOffset: an offset at or above the end of the
+ * data returned from segs[i] (ending at file position endpos): the first
+ * offset-index entry at or past endpos (so at most index.interval.bytes
+ * of data beyond), else the next segment's base / the read bound. */
+static int64_t upper_bound(plog *l, int i, int64_t endpos, int64_t end)
+{
+    segment *s = l->segs[i];
+    int64_t ub = i + 1 < l->nsegs ? l->segs[i + 1]->base_offset : l->leo;
+    if (segment_ensure_indexes(s) == 0 && s->oidx.n) {
+        size_t lo = 0, hi = s->oidx.n;
+        while (lo < hi) {
+            size_t mid = lo + (hi - lo) / 2;
+            int32_t rel, pos;
+            oidx_get(&s->oidx, mid, &rel, &pos);
+            if (pos < endpos)
+                lo = mid + 1;
+            else
+                hi = mid;
+        }
+        if (lo < s->oidx.n) {
+            int32_t rel, pos;
+            oidx_get(&s->oidx, lo, &rel, &pos);
+            ub = s->base_offset + rel;
+        }
+    }
+    return ub < end ? ub : end;
+}
+
+typedef struct abort_acc {
+    plog_read_result *res;
+    int cap;
+    bool overflow;
+} abort_acc;
+
+static void abort_add(void *ctx, const txn_aborted *a)
+{
+    abort_acc *acc = ctx;
+    plog_read_result *r = acc->res;
+    if (r->naborted == acc->cap) {
+        if (acc->cap >= PLOG_MAX_ABORTED) {
+            acc->overflow = true;
+            return;
+        }
+        int nc = acc->cap ? acc->cap * 2 : 8;
+        plog_aborted *na = realloc(r->aborted, sizeof *na * (size_t)nc);
+        if (!na) {
+            acc->overflow = true;
+            return;
+        }
+        r->aborted = na;
+        acc->cap = nc;
+    }
+    r->aborted[r->naborted++] = (plog_aborted){ a->producer_id, a->first_offset };
+}
+
+/* Kafka's collectAbortedTxns(from, upper): the .txnindex entries of
+ * segs[i..] overlapping [from, upper), until one shows the search is
+ * complete (TL12).  0 / -1. */
+static int collect_aborted(plog *l, int i, int64_t from, int64_t upper, plog_read_result *res)
+{
+    abort_acc acc = { res, 0, false };
+    for (; i < l->nsegs; i++) {
+        const txn_index *t = segment_txn_index(l->segs[i]);
+        if (!t) {
+            LOG_ERR("storage", "%s: cannot read %s: %s", l->dir, l->segs[i]->txi.path, strerror(errno));
+            return -1;
+        }
+        if (txi_collect(t, from, upper, abort_add, &acc))
+            break;
+    }
+    if (acc.overflow)
+        LOG_WRN("storage", "%s: more than %d aborted transactions overlap [%" PRId64 ", %" PRId64
+                "): the list was cut", l->dir, PLOG_MAX_ABORTED, from, upper);
+    return 0;
 }
 
 int plog_read(plog *l, int64_t offset, int32_t max_bytes, bool min_one_batch, int isolation,
@@ -670,13 +905,19 @@ int plog_read(plog *l, int64_t offset, int32_t max_bytes, bool min_one_batch, in
         res->error = KERR_OFFSET_OUT_OF_RANGE;
         goto out;
     }
-    /* S3: consumers stop at the HW (the LSO equals it until transactions
-     * exist); replica fetches read on to the LEO. */
+    /* S3: consumers stop at the HW, read_committed ones at the LSO (TL9);
+     * replica fetches read on to the LEO. */
     int64_t end = l->hw, end_base = l->hw_seg_base, end_pos = l->hw_pos;
     if (isolation == PLOG_ISOLATION_LOG_END) {
         end = l->leo;
         end_base = active(l)->base_offset;
         end_pos = active(l)->size;
+    } else if (isolation == PLOG_ISOLATION_COMMITTED && res->last_stable_offset < l->hw) {
+        end = res->last_stable_offset;
+        if (offset < end && lso_position(l, end, &end_base, &end_pos) < 0) {
+            res->error = KERR_KAFKA_STORAGE_ERROR;
+            goto out;
+        }
     }
     if (offset >= end)
         goto out;
@@ -710,11 +951,49 @@ int plog_read(plog *l, int64_t offset, int32_t max_bytes, bool min_one_batch, in
         res->file = f;
         res->file_pos = p.pos;
         res->len = (int32_t)n;
+        if (isolation == PLOG_ISOLATION_COMMITTED &&
+            collect_aborted(l, i, offset, upper_bound(l, i, p.pos + n, end), res) < 0) {
+            fileref_unref(res->file);
+            res->file = NULL;
+            res->len = 0;
+            res->error = KERR_KAFKA_STORAGE_ERROR;
+        }
         break;
     }
 out:
     pthread_rwlock_unlock(&l->lock);
     return res->error;
+}
+
+void plog_read_result_free(plog_read_result *res)
+{
+    if (res->file)
+        fileref_unref(res->file);
+    res->file = NULL;
+    free(res->aborted);
+    res->aborted = NULL;
+    res->naborted = 0;
+}
+
+int plog_aborted_txns(plog *l, int64_t from, int64_t upper, plog_aborted **out, int *n)
+{
+    plog_read_result tmp;
+    memset(&tmp, 0, sizeof tmp);
+    pthread_rwlock_rdlock(&l->lock);
+    int i = seg_index_for(l, from);
+    int rc = collect_aborted(l, i < 0 ? 0 : i, from, upper, &tmp);
+    pthread_rwlock_unlock(&l->lock);
+    *out = tmp.aborted;
+    *n = tmp.naborted;
+    return rc < 0 ? KERR_KAFKA_STORAGE_ERROR : KERR_NONE;
+}
+
+int64_t plog_last_stable_offset(plog *l)
+{
+    pthread_rwlock_rdlock(&l->lock);
+    int64_t v = plog_lso_locked(l);
+    pthread_rwlock_unlock(&l->lock);
+    return v;
 }
 
 /* ---------------------------------------------------------------- ListOffsets */
@@ -854,7 +1133,7 @@ static int list_max_timestamp(plog *l, int64_t *off, int64_t *ts, int32_t *ep)
     return r < 0 ? -r : KERR_NONE;
 }
 
-int plog_list_offset(plog *l, int64_t timestamp, int64_t *offset, int64_t *ts_out,
+int plog_list_offset(plog *l, int64_t timestamp, int isolation, int64_t *offset, int64_t *ts_out,
                      int32_t *leader_epoch_out)
 {
     int rc = KERR_NONE;
@@ -873,7 +1152,7 @@ int plog_list_offset(plog *l, int64_t timestamp, int64_t *offset, int64_t *ts_ou
         *leader_epoch_out = lec_epoch_for_offset(&l->lec, l->log_start);
         goto out;
     case PLOG_TS_LATEST:
-        *offset = l->hw;
+        *offset = isolation == PLOG_ISOLATION_COMMITTED ? plog_lso_locked(l) : l->hw;
         *leader_epoch_out = lec_latest_epoch(&l->lec);
         goto out;
     case PLOG_TS_LATEST_TIERED:
@@ -889,7 +1168,7 @@ int plog_list_offset(plog *l, int64_t timestamp, int64_t *offset, int64_t *ts_ou
         rc = list_by_timestamp(l, timestamp, offset, ts_out, leader_epoch_out);
         break;
     }
-    if (rc || *offset >= l->hw) {
+    if (rc || *offset >= (isolation == PLOG_ISOLATION_COMMITTED ? plog_lso_locked(l) : l->hw)) {
         *offset = -1;
         *ts_out = -1;
         *leader_epoch_out = -1;
@@ -957,6 +1236,7 @@ static void set_hw_locked(plog *l, int64_t hw)
     if (hw > l->hw || hw == l->leo) {    /* S2: monotone (truncation alone lowers it) */
         l->hw = hw;
         plog_update_hw_pos(l);
+        plog_unrepl_prune(l);            /* TL8 */
     }
 }
 
@@ -1129,6 +1409,12 @@ int plog_flush_locked_io(plog *l)
             rc = KERR_KAFKA_STORAGE_ERROR;
         else
             n += k;
+        /* TL14: a .txnindex is durable before the recovery point passes its
+         * markers (recovery rebuilds only what lies above).  Synced here,
+         * under the lock: only segments that got an abort marker since the
+         * last flush have anything to sync. */
+        if (txi_sync(&l->segs[i]->txi) < 0)
+            rc = KERR_KAFKA_STORAGE_ERROR;
     }
     if (rc == KERR_NONE && l->lec.dirty && lec_write(&l->lec, l->dir, true) < 0)
         rc = KERR_KAFKA_STORAGE_ERROR;
@@ -1299,6 +1585,9 @@ static int truncate_impl(plog *l, int64_t offset, bool fully)
     if (l->recovery_point > l->leo || fully)
         l->recovery_point = l->leo;
     plog_update_hw_pos(l);
+    if (fully)
+        l->nunrepl = 0;
+    plog_unrepl_prune(l);
 out:
     pthread_rwlock_unlock(&l->lock);
     return rc;
@@ -1346,7 +1635,7 @@ void plog_foreach_producer(plog *l, void (*fn)(void *ctx, const plog_producer_in
         const pstate_entry *e = v;
         plog_producer_info pi = {
             e->producer_id, e->epoch, e->nbatches ? e->b[e->nbatches - 1].last_seq : -1,
-            e->last_timestamp, e->txn_first_offset,
+            e->last_timestamp, e->txn_first_offset, e->coordinator_epoch,
         };
         fn(ctx, &pi);
     }
@@ -1378,9 +1667,3 @@ void plog_mark_deleted(plog *l, const char *new_dir)
     pthread_rwlock_unlock(&l->lock);
 }
 
-/* Interface stub until transactions exist in the log (issue 16). */
-int plog_append_coordinator(plog *l, uint8_t *data, size_t len, int32_t leader_epoch, int64_t now_ms,
-                            plog_append_result *res)
-{
-    return plog_append(l, data, len, leader_epoch, now_ms, res);
-}

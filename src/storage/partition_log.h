@@ -163,7 +163,30 @@ int plog_append_follower(plog *l, uint8_t *data, size_t len, int64_t now_ms, plo
 int plog_append_coordinator(plog *l, uint8_t *data, size_t len, int32_t leader_epoch, int64_t now_ms,
                             plog_append_result *res);
 
+/* Write a transaction marker (Kafka's appendAsLeader of an
+ * EndTransactionMarker) for producer_id: a control batch with attributes
+ * transactional|control, the producer id/epoch, base sequence -1 and one
+ * record: key = version i16 0 + type i16 (0 abort, 1 commit), value =
+ * version i16 0 + coordinator_epoch i32 (TL10).  Closes the producer's open
+ * transaction (TL5); an abort adds the .txnindex entry (TL11).  Errors:
+ * INVALID_PRODUCER_EPOCH (older producer epoch), TRANSACTION_COORDINATOR_
+ * FENCED (older coordinator epoch than the producer state holds), the
+ * append errors (KAFKA_STORAGE_ERROR...).  res->base_offset = the marker's
+ * offset.  Returns res->error. */
+int plog_append_marker(plog *l, int64_t producer_id, int16_t producer_epoch, bool commit,
+                       int32_t coordinator_epoch, int32_t leader_epoch, int64_t now_ms,
+                       plog_append_result *res);
+
 /* ---- fetch ---- */
+
+/* An aborted transaction as Fetch returns it (FetchResponse AbortedTransaction). */
+typedef struct plog_aborted {
+    int64_t producer_id, first_offset;
+} plog_aborted;
+
+/* Most aborted transactions one read returns (TL12: the natural bound is
+ * the transactions overlapping the fetched range; this is a safety cap). */
+#define PLOG_MAX_ABORTED 100000
 
 typedef struct plog_read_result {
     int16_t error;              /* NONE, OFFSET_OUT_OF_RANGE, KAFKA_STORAGE_ERROR */
@@ -171,7 +194,24 @@ typedef struct plog_read_result {
     int64_t file_pos;
     int32_t len;                /* whole batches from the one holding `offset`; may end with a partial batch when max_bytes cuts it, like Kafka */
     int64_t high_watermark, last_stable_offset, log_start_offset, log_end_offset;
+    /* PLOG_ISOLATION_COMMITTED with data: the aborted transactions
+     * overlapping the returned range (malloc'd; free() it or use
+     * plog_read_result_free). */
+    plog_aborted *aborted;
+    int naborted;
 } plog_read_result;
+
+/* fileref_unref the file and free the aborted list. */
+void plog_read_result_free(plog_read_result *res);
+
+/* Kafka's collectAbortedTxns: aborted transactions overlapping [from,
+ * upper) from the .txnindex files.  *out malloc'd (free it). */
+int plog_aborted_txns(plog *l, int64_t from, int64_t upper, plog_aborted **out, int *n);
+
+/* The last stable offset (TL9): min(HW, first offset of the oldest open
+ * transaction, first offsets of completed transactions whose marker is not
+ * below the HW yet) - Kafka's firstUnstableOffset bounded by the HW. */
+int64_t plog_last_stable_offset(plog *l);
 
 /* Upper bounds of a read (Kafka's FetchIsolation).  0 and 1 are the wire's
  * isolation_level values, so a consumer Fetch passes its own. */
@@ -182,9 +222,9 @@ enum {
 };
 
 /* Read from `offset`: OFFSET_OUT_OF_RANGE unless log_start <= offset <= LEO.
- * The upper bound is set by `isolation` (above; the last stable offset
- * equals the HW until transactions exist); at or above it there is no
- * data and no error.  With min_one_batch the whole first batch is returned
+ * The upper bound is set by `isolation` (above); at or above it there is
+ * no data and no error.  READ_COMMITTED also fills res->aborted with the
+ * aborted transactions overlapping the returned data (TL12).  With min_one_batch the whole first batch is returned
  * even if larger than max_bytes (KIP-74).  One segment per call.  The first
  * batch may start below `offset` (the client skips records). */
 int plog_read(plog *l, int64_t offset, int32_t max_bytes, bool min_one_batch, int isolation,
@@ -198,13 +238,15 @@ int plog_read(plog *l, int64_t offset, int32_t max_bytes, bool min_one_batch, in
 #define PLOG_TS_EARLIEST_LOCAL (-4)
 #define PLOG_TS_LATEST_TIERED  (-5)
 
-/* -2/-4: log start (ts -1); -1: HW (ts -1); -3: offset and timestamp of the
+/* isolation: PLOG_ISOLATION_HW or _COMMITTED (ListOffsets v2+
+ * isolation_level): the bound is then the LSO instead of the HW.
+ * -2/-4: log start (ts -1); -1: HW or LSO (ts -1); -3: offset and timestamp of the
  * first record holding the largest timestamp; -5: -1/-1 (no tiered
  * storage); >= 0: first record with timestamp >= ts.  Compressed batches are
- * decompressed (bounded).  Record results at or above the HW count as none:
+ * decompressed (bounded).  Record results at or above the bound count as none:
  * offset -1, ts -1.  *leader_epoch_out: epoch of the offset or -1.
  * Returns KERR_NONE, KAFKA_STORAGE_ERROR or CORRUPT_MESSAGE. */
-int plog_list_offset(plog *l, int64_t timestamp, int64_t *offset, int64_t *ts_out,
+int plog_list_offset(plog *l, int64_t timestamp, int isolation, int64_t *offset, int64_t *ts_out,
                      int32_t *leader_epoch_out);
 
 /* ---- offsets and state ---- */
@@ -285,6 +327,7 @@ typedef struct plog_producer_info {
     int32_t last_sequence;
     int64_t last_timestamp;
     int64_t current_txn_start_offset;
+    int32_t coordinator_epoch;
 } plog_producer_info;
 void plog_foreach_producer(plog *l, void (*fn)(void *ctx, const plog_producer_info *p), void *ctx);
 /* Becoming leader in `epoch`: record (epoch, LEO) in the epoch cache if the

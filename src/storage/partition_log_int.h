@@ -59,6 +59,12 @@ struct plog {
     bool deleted;
 
     producer_state ps;
+    /* TL8: completed transactions whose marker is not below the HW yet
+     * (Kafka's unreplicatedTxns): ascending marker offset, pruned as the
+     * HW passes them.  With the open transactions of `ps` they make the
+     * first unstable offset (plog_lso_locked). */
+    struct plog_txn_span { int64_t first, last; } *unrepl;
+    int nunrepl, unrepl_cap;
     leader_epoch_cache lec;
     int64_t *snaps;                  /* snapshot offsets, ascending */
     int nsnaps, snaps_cap;
@@ -90,6 +96,15 @@ void plog_snap_prune(plog *l);          /* keep the newest 2, none below log sta
 void plog_update_hw_pos(plog *l);
 void plog_tail_reset(plog *l);
 int plog_flush_locked_io(plog *l);      /* flush without taking flush_mu (close/load) */
+
+/* Transactions (partition_log.c): the LSO (TL9); record a completed
+ * transaction [first, marker] (TL8); after a marker appended at `marker`
+ * (already replayed into l->ps) to segment s: the .txnindex entry of an
+ * abort.  0 / -1 (I/O error). */
+int64_t plog_lso_locked(const plog *l);
+void plog_unrepl_add(plog *l, int64_t first, int64_t marker);
+void plog_unrepl_prune(plog *l);
+int plog_note_marker(plog *l, segment *s, int64_t pid, bool abort, int64_t first, int64_t marker);
 
 /* partition_load.c helper used by truncation: the producer state from the
  * newest valid snapshot <= LEO plus a replay of the batches after it (no

@@ -15,6 +15,60 @@
 void pstate_init(producer_state *ps)
 {
     strmap_init(&ps->map);
+    ps->nopen = 0;
+    ps->first_open = -1;
+    ps->first_open_ok = true;
+}
+
+/* Keep nopen and the first_open cache right when an entry's open
+ * transaction changes from `was` to `now` (-1: none). */
+static void note_txn(producer_state *ps, int64_t was, int64_t now)
+{
+    if (was == now)
+        return;
+    if (was >= 0) {
+        ps->nopen--;
+        if (ps->first_open_ok && ps->first_open == was)
+            ps->first_open_ok = false;
+    }
+    if (now >= 0) {
+        ps->nopen++;
+        if (ps->first_open_ok && (ps->first_open < 0 || now < ps->first_open))
+            ps->first_open = now;
+    }
+    if (ps->nopen == 0) {
+        ps->first_open = -1;
+        ps->first_open_ok = true;
+    }
+}
+
+static int64_t scan_first_open(const producer_state *ps)
+{
+    int64_t m = -1;
+    const char *k;
+    size_t kl;
+    void *v;
+    for (size_t it = 0; strmap_next(&ps->map, &it, &k, &kl, &v);) {
+        const pstate_entry *e = v;
+        if (e->txn_first_offset >= 0 && (m < 0 || e->txn_first_offset < m))
+            m = e->txn_first_offset;
+    }
+    return m;
+}
+
+int64_t pstate_first_open_peek(const producer_state *ps)
+{
+    return ps->first_open_ok ? ps->first_open : scan_first_open(ps);
+}
+
+int64_t pstate_first_open(producer_state *ps)
+{
+    if (ps->first_open_ok)
+        return ps->first_open;
+    int64_t m = scan_first_open(ps);
+    ps->first_open = m;
+    ps->first_open_ok = true;
+    return m;
 }
 
 void pstate_clear(producer_state *ps)
@@ -26,6 +80,9 @@ void pstate_clear(producer_state *ps)
         free(v);
     strmap_free(&ps->map);
     strmap_init(&ps->map);
+    ps->nopen = 0;
+    ps->first_open = -1;
+    ps->first_open_ok = true;
 }
 
 void pstate_free(producer_state *ps)
@@ -79,7 +136,8 @@ static bool in_sequence(int32_t last, int32_t next)
     return (int64_t)next == (int64_t)last + 1 || (next == 0 && last == INT32_MAX);
 }
 
-int pstate_check(const producer_state *ps, pstate_stage *st, const rb_header *h, pstate_batch *dup)
+int pstate_check(const producer_state *ps, pstate_stage *st, const rb_header *h, pstate_batch *dup,
+                 int origin)
 {
     if (!rb_has_producer_id(h))
         return KERR_NONE;
@@ -98,7 +156,8 @@ int pstate_check(const producer_state *ps, pstate_stage *st, const rb_header *h,
     }
     /* Duplicate of one of the last batches? */
     int32_t last_seq = rb_last_sequence(h);
-    if (h->producer_epoch == e->epoch)
+    bool client = origin == PSTATE_ORIGIN_CLIENT;   /* TL6: coordinators skip the sequence rules */
+    if (client && h->producer_epoch == e->epoch)
         for (int i = 0; i < e->nbatches; i++)
             if (e->b[i].first_seq == h->base_sequence && e->b[i].last_seq == last_seq) {
                 *dup = e->b[i];
@@ -106,7 +165,9 @@ int pstate_check(const producer_state *ps, pstate_stage *st, const rb_header *h,
             }
     if (h->producer_epoch < e->epoch)
         return KERR_INVALID_PRODUCER_EPOCH;
-    if (h->producer_epoch != e->epoch) {
+    if (!client) {
+        /* no sequence rules */
+    } else if (h->producer_epoch != e->epoch) {
         if (h->base_sequence != 0 && e->epoch != -1)
             return KERR_OUT_OF_ORDER_SEQUENCE_NUMBER;
     } else {
@@ -114,6 +175,9 @@ int pstate_check(const producer_state *ps, pstate_stage *st, const rb_header *h,
         if (!(e->epoch == -1 || in_sequence(cur_last, h->base_sequence)))
             return KERR_OUT_OF_ORDER_SEQUENCE_NUMBER;
     }
+    /* TL4 */
+    if (!rb_is_transactional(h) && e->txn_first_offset >= 0)
+        return KERR_INVALID_TXN_STATE;
     if (e == &tmp) {
         if (st->n == st->cap) {
             int nc = st->cap ? st->cap * 2 : 4;
@@ -127,6 +191,8 @@ int pstate_check(const producer_state *ps, pstate_stage *st, const rb_header *h,
         e = &st->e[st->n++];
     }
     entry_add(e, h);
+    if (rb_is_transactional(h) && e->txn_first_offset < 0)
+        e->txn_first_offset = h->base_offset;
     return KERR_NONE;
 }
 
@@ -152,8 +218,10 @@ void pstate_commit(producer_state *ps, pstate_stage *st)
 {
     for (int i = 0; i < st->n; i++) {
         pstate_entry *e = get_or_add(ps, st->e[i].producer_id);
-        if (e)
+        if (e) {
+            note_txn(ps, e->txn_first_offset, st->e[i].txn_first_offset);
             *e = st->e[i];
+        }
     }
     st->n = 0;
 }
@@ -165,20 +233,46 @@ void pstate_stage_free(pstate_stage *st)
     st->n = st->cap = 0;
 }
 
-void pstate_replay(producer_state *ps, const rb_header *h)
+int64_t pstate_replay(producer_state *ps, const rb_header *h, int32_t coordinator_epoch)
 {
     if (!rb_has_producer_id(h))
-        return;
+        return -1;
     pstate_entry *e = get_or_add(ps, h->producer_id);
     if (!e)
-        return;
+        return -1;
     if (rb_is_control(h)) {
-        /* A transaction marker ends the transaction but carries no data. */
-        e->epoch = h->producer_epoch;
+        /* TL5: a transaction marker ends the transaction but carries no data. */
+        int64_t first = e->txn_first_offset >= 0 ? e->txn_first_offset : h->base_offset;
+        if (h->producer_epoch != e->epoch) {
+            e->epoch = h->producer_epoch;
+            e->nbatches = 0;
+        }
+        if (coordinator_epoch >= 0)
+            e->coordinator_epoch = coordinator_epoch;
+        note_txn(ps, e->txn_first_offset, -1);
         e->txn_first_offset = -1;
-        return;
+        if (h->max_timestamp > e->last_timestamp)
+            e->last_timestamp = h->max_timestamp;
+        return first;
     }
     entry_add(e, h);
+    if (rb_is_transactional(h) && e->txn_first_offset < 0) {
+        note_txn(ps, -1, h->base_offset);
+        e->txn_first_offset = h->base_offset;
+    }
+    return -1;
+}
+
+int pstate_check_marker(const producer_state *ps, int64_t pid, int16_t producer_epoch, int32_t coordinator_epoch)
+{
+    const pstate_entry *e = pstate_get(ps, pid);
+    if (!e)
+        return KERR_NONE;
+    if (producer_epoch < e->epoch)
+        return KERR_INVALID_PRODUCER_EPOCH;
+    if (coordinator_epoch < e->coordinator_epoch)
+        return KERR_TRANSACTION_COORDINATOR_FENCED;
+    return KERR_NONE;
 }
 
 int pstate_expire(producer_state *ps, int64_t now_ms, int64_t expiration_ms)
@@ -265,7 +359,9 @@ int pstate_snapshot_load(producer_state *ps, const char *dir, int64_t offset)
         int32_t delta = (int32_t)be32_load(r + 22);
         e->last_timestamp = (int64_t)be64_load(r + 26);
         e->coordinator_epoch = (int32_t)be32_load(r + 34);
-        e->txn_first_offset = (int64_t)be64_load(r + 38);
+        int64_t tf = (int64_t)be64_load(r + 38);
+        note_txn(ps, e->txn_first_offset, tf < 0 ? -1 : tf);
+        e->txn_first_offset = tf < 0 ? -1 : tf;
         e->nbatches = 0;
         if (last_off >= 0) {
             pstate_batch *b = &e->b[e->nbatches++];

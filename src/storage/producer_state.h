@@ -16,6 +16,24 @@
  *   - same epoch: first seq must be last seq + 1 (INT32_MAX wraps to 0),
  *     unless the producer has no entry (any sequence is accepted)
  *     -> else OUT_OF_ORDER_SEQUENCE_NUMBER.
+ * Transactions (Kafka's ProducerAppendInfo, KIP-98):
+ *   TL4. a transactional batch opens its producer's transaction at the
+ *        batch's first offset when none is open (txn_first_offset); a
+ *        non-transactional batch while one is open -> INVALID_TXN_STATE;
+ *   TL5. a marker (pstate_check_marker) with an older producer epoch ->
+ *        INVALID_PRODUCER_EPOCH, with an older coordinator epoch than the
+ *        producer's -> TRANSACTION_COORDINATOR_FENCED; applied, it closes
+ *        the open transaction (a marker without one completes the empty
+ *        transaction [marker, marker], as Kafka), takes the marker's epochs
+ *        and, on an epoch change, forgets the batch metadata (the next
+ *        batch must start at sequence 0);
+ *   TL6. coordinator appends (PSTATE_ORIGIN_COORDINATOR: the group
+ *        coordinator's TxnOffsetCommit batches) skip duplicate and
+ *        sequence checks; the epoch and transaction rules apply;
+ *   TL7. an entry with an open transaction never expires.
+ * pstate_first_open() is the smallest txn_first_offset of all entries (the
+ * first unstable offset's "ongoing" half); it is cached and recomputed by
+ * a scan only when the oldest transaction closes.
  * Replay (load, recovery) applies batches without these checks.
  * Entries expire producer.id.expiration.ms after their last batch's
  * timestamp (Kafka uses the batch maxTimestamp, so do we).
@@ -66,7 +84,12 @@ typedef struct pstate_entry {
 
 typedef struct producer_state {
     strmap map;                      /* 8-byte pid -> pstate_entry* (owned) */
+    size_t nopen;                    /* entries with txn_first_offset >= 0 */
+    int64_t first_open;              /* min txn_first_offset when first_open_ok */
+    bool first_open_ok;
 } producer_state;
+
+enum { PSTATE_ORIGIN_CLIENT = 0, PSTATE_ORIGIN_COORDINATOR = 1 };
 
 typedef struct pstate_stage {
     pstate_entry *e;
@@ -83,12 +106,24 @@ const pstate_entry *pstate_get(const producer_state *ps, int64_t pid);
 /* Validate a client batch whose offsets are already assigned (h->base_offset
  * set).  Returns KERR_NONE (batch staged), KERR_DUPLICATE_SEQUENCE_NUMBER
  * with *dup filled (the original batch), or the Kafka error. */
-int pstate_check(const producer_state *ps, pstate_stage *st, const rb_header *h, pstate_batch *dup);
+int pstate_check(const producer_state *ps, pstate_stage *st, const rb_header *h, pstate_batch *dup,
+                 int origin);
 void pstate_commit(producer_state *ps, pstate_stage *st);
 void pstate_stage_free(pstate_stage *st);
 
-/* Apply a batch from the log without validation (load / recovery). */
-void pstate_replay(producer_state *ps, const rb_header *h);
+/* Apply a batch from the log without validation (load / recovery /
+ * follower).  For a control batch returns the first offset of the
+ * transaction it completes (TL5), else -1.  coordinator_epoch: the
+ * marker's (-1: unknown, e.g. a header-only replay: kept as is). */
+int64_t pstate_replay(producer_state *ps, const rb_header *h, int32_t coordinator_epoch);
+
+/* TL5: may a marker with these epochs be written?  KERR_NONE or the code. */
+int pstate_check_marker(const producer_state *ps, int64_t pid, int16_t producer_epoch, int32_t coordinator_epoch);
+
+/* Smallest first offset of an open transaction, -1 if none.  Updates the
+ * cache (write lock); _peek does not (read lock: scans if it is stale). */
+int64_t pstate_first_open(producer_state *ps);
+int64_t pstate_first_open_peek(const producer_state *ps);
 /* Drop entries idle for expiration_ms. Returns how many. */
 int pstate_expire(producer_state *ps, int64_t now_ms, int64_t expiration_ms);
 

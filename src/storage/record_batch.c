@@ -182,9 +182,9 @@ void rb_validate_client_batch(const uint8_t *p, size_t avail, const rb_limits *l
         FAIL(KERR_UNSUPPORTED_COMPRESSION_TYPE, -1, "Unknown compression codec");
     if (rb_is_control(h))
         FAIL(KERR_INVALID_RECORD, -1, "Clients are not allowed to write control records");
-    if (rb_is_transactional(h))
-        FAIL(KERR_INVALID_TXN_STATE, -1, "Transactional produce is not supported");
-    if (rb_has_producer_id(h) && h->base_sequence < 0)
+    if (rb_is_transactional(h) && !rb_has_producer_id(h))
+        FAIL(KERR_INVALID_RECORD, -1, "Transactional record batch has no producer id");
+    if (rb_has_producer_id(h) && h->base_sequence < 0 && !lim->coordinator)
         FAIL(KERR_INVALID_RECORD, -1, "Invalid sequence number in record batch with a producer id");
     if (h->records_count <= 0)
         FAIL(KERR_INVALID_RECORD, -1, "Record batch has an invalid record count");
@@ -224,4 +224,32 @@ void rb_validate_client_batch(const uint8_t *p, size_t avail, const rb_limits *l
         FAIL(KERR_CORRUPT_MESSAGE, -1, "Record batch has bytes after its last record");
     v->max_timestamp = max_ts;
     v->max_timestamp_delta = max_delta;
+}
+
+/* The first record of a whole, uncompressed control batch. 0 / -1. */
+static int first_control_record(const uint8_t *p, size_t avail, rb_record *r)
+{
+    rb_header h;
+    if (rb_parse_header(p, avail, &h) != KERR_NONE || rb_size(&h) > avail || !rb_is_control(&h) ||
+        rb_codec(&h) != RB_CODEC_NONE || h.records_count < 1)
+        return -1;
+    const uint8_t *q = p + RB_HEADER_SIZE;
+    return rb_record_next(&q, p + rb_size(&h), h.base_timestamp, r) == KERR_NONE ? 0 : -1;
+}
+
+int rb_control_type(const uint8_t *p, size_t avail)
+{
+    rb_record r;
+    if (first_control_record(p, avail, &r) < 0 || !r.key || r.key_len < 4 || be16_load(r.key) != 0)
+        return -1;
+    int16_t type = (int16_t)be16_load(r.key + 2);
+    return type == RB_CONTROL_ABORT || type == RB_CONTROL_COMMIT ? type : -1;
+}
+
+int32_t rb_control_coordinator_epoch(const uint8_t *p, size_t avail)
+{
+    rb_record r;
+    if (first_control_record(p, avail, &r) < 0 || !r.value || r.value_len < 6)
+        return -1;
+    return (int32_t)be32_load(r.value + 2);
 }

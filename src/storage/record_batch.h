@@ -24,9 +24,8 @@
  *     not equal to its index, compacted topic record without key
  *                                   -> INVALID_RECORD
  *   - compression codec 5..7        -> UNSUPPORTED_COMPRESSION_TYPE
- *   - transactional batch           -> INVALID_TXN_STATE (transactions are not
- *     supported yet; Kafka answers this code when a producer writes outside
- *     a verified transaction)
+ *   - transactional batch without a producer id -> INVALID_RECORD
+ *     (the transaction rules themselves are producer_state.h's)
  *   - batch larger than max.message.bytes -> MESSAGE_TOO_LARGE
  *   - CreateTime record timestamp outside [now - before.max, now + after.max]
  *                                   -> INVALID_TIMESTAMP
@@ -131,6 +130,17 @@ typedef struct rb_record {
  * bytes the fields use.  KERR_NONE or KERR_CORRUPT_MESSAGE. */
 int rb_record_next(const uint8_t **pp, const uint8_t *end, int64_t base_timestamp, rb_record *r);
 
+/* Control records (transaction markers, Kafka's EndTransactionMarker):
+ * key = version i16 (0) + type i16; value = version i16 (0) + coordinator
+ * epoch i32. */
+#define RB_CONTROL_ABORT 0
+#define RB_CONTROL_COMMIT 1
+/* Type of the first control record of a whole, uncompressed control batch
+ * (RB_CONTROL_*), or -1 when it is not a readable marker. */
+int rb_control_type(const uint8_t *batch, size_t avail);
+/* Its coordinator epoch, or -1. */
+int32_t rb_control_coordinator_epoch(const uint8_t *batch, size_t avail);
+
 /* Limits applied to a batch produced by a client. */
 typedef struct rb_limits {
     int32_t max_message_bytes;
@@ -138,6 +148,7 @@ typedef struct rb_limits {
     int64_t timestamp_before_max_ms;    /* INT64_MAX = no limit */
     int64_t timestamp_after_max_ms;
     bool compact;                       /* records need keys */
+    bool coordinator;                   /* a coordinator's batch: a producer id without sequence is fine */
 } rb_limits;
 
 typedef struct rb_verdict {

@@ -49,6 +49,9 @@ segment *segment_new(const char *dir, int64_t base_offset, int64_t now_ms)
     segment_name(path, sizeof path, dir, base_offset, ".timeindex");
     if (idxf_init(&s->tidx, path, TIDX_ENTRY) < 0)
         goto fail;
+    segment_name(path, sizeof path, dir, base_offset, ".txnindex");
+    if (txi_init(&s->txi, path) < 0)
+        goto fail;
     return s;
 fail:
     segment_free(s);
@@ -62,6 +65,7 @@ void segment_free(segment *s)
     fdc_entry_destroy(&s->fde);
     idxf_free(&s->oidx);
     idxf_free(&s->tidx);
+    txi_free(&s->txi);
     pthread_mutex_destroy(&s->lazy_mu);
     free(s->dir);
     free(s->log_path);
@@ -86,7 +90,7 @@ int segment_create(segment *s)
     if (!f)
         return -1;
     fileref_unref(f);
-    if (idxf_create(&s->oidx) < 0 || idxf_create(&s->tidx) < 0)
+    if (idxf_create(&s->oidx) < 0 || idxf_create(&s->tidx) < 0 || txi_reset(&s->txi) < 0)
         return -1;
     s->size = 0;
     s->ts_known = true;
@@ -581,7 +585,10 @@ int segment_append_batches(segment *s, const uint8_t *data, size_t len)
 
 int segment_set_suffix(segment *s, const char *suffix, bool rename_files)
 {
-    char lp[4200], ip[4200], tp[4200];
+    char lp[4200], ip[4200], tp[4200], xp[4200];
+    snprintf(xp, sizeof xp, "%s/%020" PRId64 ".txnindex%s", s->dir, s->base_offset, suffix);
+    if (txi_set_path(&s->txi, xp, rename_files) < 0)
+        return -1;
     snprintf(lp, sizeof lp, "%s/%020" PRId64 ".log%s", s->dir, s->base_offset, suffix);
     snprintf(ip, sizeof ip, "%s/%020" PRId64 ".index%s", s->dir, s->base_offset, suffix);
     snprintf(tp, sizeof tp, "%s/%020" PRId64 ".timeindex%s", s->dir, s->base_offset, suffix);
@@ -730,8 +737,33 @@ static void recompute_tail_state(segment *s)
     }
 }
 
+const txn_index *segment_txn_index(segment *s)
+{
+    pthread_mutex_lock(&s->lazy_mu);
+    int rc = s->txi.loaded ? 0 : txi_load(&s->txi);
+    pthread_mutex_unlock(&s->lazy_mu);
+    return rc < 0 ? NULL : &s->txi;
+}
+
+int segment_txn_append(segment *s, const txn_aborted *a)
+{
+    if (!segment_txn_index(s))
+        return -1;
+    return txi_append(&s->txi, a);
+}
+
+int segment_txn_reset(segment *s)
+{
+    pthread_mutex_lock(&s->lazy_mu);
+    int rc = txi_reset(&s->txi);
+    pthread_mutex_unlock(&s->lazy_mu);
+    return rc;
+}
+
 int segment_truncate_to(segment *s, int64_t offset)
 {
+    if (txi_truncate_to(&s->txi, offset) < 0)
+        return -1;
     segment_pos p;
     int r = segment_find(s, offset, s->size, &p);
     if (r < 0)
@@ -762,7 +794,7 @@ int segment_flush(segment *s)
     int n = segment_flush_prepare(s, fs);
     if (n < 0)
         return -1;
-    int rc = 0;
+    int rc = txi_sync(&s->txi);
     for (int i = 0; i < n; i++) {
         if (sio_fdatasync(fs[i]->fd) < 0)
             rc = -1;
@@ -841,6 +873,8 @@ int segment_rename_deleted(segment *s)
     idxf_rename(&s->oidx, np);
     snprintf(np, sizeof np, "%s.deleted", s->tidx.path);
     idxf_rename(&s->tidx, np);
+    snprintf(np, sizeof np, "%s.deleted", s->txi.path);
+    txi_set_path(&s->txi, np, true);
     fdc_close(&s->fde);              /* never read through the cache again */
     return 0;
 }
@@ -876,6 +910,11 @@ int segment_set_dir(segment *s, const char *new_dir)
     s->oidx.path = ip;
     free(s->tidx.path);
     s->tidx.path = tp;
+    char *xp = rebase(new_dir, s->txi.path);
+    if (!xp)
+        return -1;
+    free(s->txi.path);
+    s->txi.path = xp;
     return 0;
 }
 
@@ -884,4 +923,5 @@ void segment_unlink(segment *s)
     unlink(s->log_path);
     unlink(s->oidx.path);
     unlink(s->tidx.path);
+    unlink(s->txi.path);
 }

@@ -1,5 +1,6 @@
 /*
- * segment.h - one log segment: <base>.log + <base>.index + <base>.timeindex.
+ * segment.h - one log segment: <base>.log + <base>.index + <base>.timeindex
+ * (+ <base>.txnindex when the segment holds abort markers: txn_index.h).
  *
  * Owns: the segment's files and in-memory state (size, indexes, max
  * timestamp).  The .log file is opened lazily through the process-wide
@@ -45,6 +46,7 @@
 #include "storage/fd_cache.h"
 #include "storage/index_file.h"
 #include "storage/record_batch.h"
+#include "storage/txn_index.h"
 
 typedef struct segment {
     int64_t base_offset;
@@ -53,6 +55,7 @@ typedef struct segment {
     fdc_entry fde;              /* the .log in the fd cache (opened lazily) */
     int64_t size;               /* valid bytes in .log */
     index_file oidx, tidx;
+    txn_index txi;              /* aborted transactions (lazily loaded: segment_txn_index) */
     pthread_mutex_t lazy_mu;
 
     bool ts_known;
@@ -151,6 +154,15 @@ int segment_max_timestamp(segment *s, int64_t *ts, int64_t *offset);
 /* Timestamp that starts the roll-by-time clock (Kafka's rollingBasedTimestamp). */
 int64_t segment_first_batch_ts(segment *s);
 bool segment_index_full(segment *s, int32_t segment_index_bytes);
+
+/* The segment's aborted-transaction index, loaded on first use (under
+ * lazy_mu).  NULL on an I/O error or a corrupt file (TL2). */
+const txn_index *segment_txn_index(segment *s);
+/* Append an entry for an abort marker written to this segment (write lock).
+ * 0 / -1. */
+int segment_txn_append(segment *s, const txn_aborted *a);
+/* Recovery: forget the index, the caller re-adds its entries. 0 / -1. */
+int segment_txn_reset(segment *s);
 
 /* Drop every batch whose last offset >= offset (truncates at that batch's
  * start).  Returns 0 / -1. */

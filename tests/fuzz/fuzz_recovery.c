@@ -273,7 +273,7 @@ static void read_through(plog *l, bool strict, int32_t max_bytes, summary *sm)
     static const int64_t stamps[] = { PLOG_TS_EARLIEST, PLOG_TS_LATEST, PLOG_TS_MAX_TIMESTAMP,
                                       PLOG_TS_EARLIEST_LOCAL, 0, FUZZ_NOW_MS };
     for (size_t i = 0; i < sizeof stamps / sizeof stamps[0]; i++) {
-        int e = plog_list_offset(l, stamps[i], &o, &ts, &ep);
+        int e = plog_list_offset(l, stamps[i], 0, &o, &ts, &ep);
         if (!strict)
             continue;
         if (stamps[i] == PLOG_TS_EARLIEST || stamps[i] == PLOG_TS_EARLIEST_LOCAL) {

@@ -582,11 +582,12 @@ def init_producer_id(conn, transactional_id=None, timeout_ms=60000, version=None
 
 def fetch(conn, topic, partition, offset, max_wait_ms=500, min_bytes=1,
           max_bytes=50 << 20, partition_max_bytes=10 << 20, version=None, timeout=None,
-          current_leader_epoch=-1, replica_id=-1):
-    """One partition's fetch (v4-12); replica_id >= 0 is a follower's fetch."""
+          current_leader_epoch=-1, replica_id=-1, isolation=0):
+    """One partition's fetch (v4-12); replica_id >= 0 is a follower's fetch;
+    isolation 1 = read_committed."""
     v = version if version is not None else conn.pick(FETCH, 4, 12)
     flex = is_flexible(FETCH, v)
-    w = W(flex).i32(replica_id).i32(max_wait_ms).i32(min_bytes).i32(max_bytes).i8(0)
+    w = W(flex).i32(replica_id).i32(max_wait_ms).i32(min_bytes).i32(max_bytes).i8(isolation)
     if v >= 7:
         w.i32(0).i32(-1)  # no fetch session
 
@@ -634,12 +635,13 @@ def fetch(conn, topic, partition, offset, max_wait_ms=500, min_bytes=1,
     return res
 
 
-def list_offsets(conn, topic, partition, timestamp, version=None, lo=1, current_leader_epoch=-1):
+def list_offsets(conn, topic, partition, timestamp, version=None, lo=1, current_leader_epoch=-1,
+                 isolation=0):
     v = version if version is not None else conn.pick(LIST_OFFSETS, lo, 8)
     flex = is_flexible(LIST_OFFSETS, v)
     w = W(flex).i32(-1)
     if v >= 2:
-        w.i8(0)
+        w.i8(isolation)
 
     def part(w, p):
         w.i32(p)
@@ -1455,3 +1457,109 @@ def controlled_shutdown(conn, broker_id, broker_epoch=-1, version=3):
     err = r.i16()
     rem = r.array(lambda r: (r.string(), r.i32(), r.tags())[:2])
     return err, rem
+
+
+# --- transactions, partition side (WriteTxnMarkers, DescribeProducers) ----------
+WRITE_TXN_MARKERS, DESCRIBE_PRODUCERS = 27, 61
+FLEX_FROM[WRITE_TXN_MARKERS] = 1
+FLEX_FROM[DESCRIBE_PRODUCERS] = 0
+INVALID_TXN_STATE = 48
+TRANSACTION_COORDINATOR_FENCED = 52
+
+
+def write_txn_markers(conn, markers, version=None, timeout=None):
+    """markers: [(producer_id, producer_epoch, commit, coordinator_epoch,
+    {topic: [partitions]})].  Returns {(producer_id, topic, partition): error}."""
+    v = version if version is not None else conn.pick(WRITE_TXN_MARKERS, 0, 1)
+    w = W(is_flexible(WRITE_TXN_MARKERS, v))
+
+    def marker(w, m):
+        pid, epoch, commit, ce, topics = m
+        w.i64(pid).i16(epoch).bool(commit)
+        w.array(sorted(topics.items()),
+                lambda w, tp: w.string(tp[0]).array(tp[1], lambda w, p: w.i32(p)).tags())
+        w.i32(ce).tags()
+
+    w.array(markers, marker).tags()
+    r = conn.call(WRITE_TXN_MARKERS, v, w.done(), timeout=timeout)
+    out = {}
+
+    def rmarker(r):
+        pid = r.i64()
+
+        def rtopic(r):
+            name = r.string()
+
+            def rpart(r):
+                p, e = r.i32(), r.i16()
+                r.tags()
+                out[(pid, name, p)] = e
+            r.array(rpart)
+            r.tags()
+        r.array(rtopic)
+        r.tags()
+
+    r.array(rmarker)
+    return out
+
+
+def describe_producers(conn, topic, partitions):
+    """{partition: (error_code, [producer dicts])} (v0)."""
+    w = W(True)
+    w.array([topic], lambda w, t: w.string(t).array(partitions, lambda w, p: w.i32(p)).tags()).tags()
+    r = conn.call(DESCRIBE_PRODUCERS, 0, w.done())
+    r.i32()
+    out = {}
+
+    def prod(r):
+        d = {"producer_id": r.i64(), "producer_epoch": r.i32(), "last_sequence": r.i32(),
+             "last_timestamp": r.i64(), "coordinator_epoch": r.i32(),
+             "current_txn_start_offset": r.i64()}
+        r.tags()
+        return d
+
+    def part(r):
+        p, e, _msg = r.i32(), r.i16(), r.string()
+        out[p] = (e, r.array(prod))
+        r.tags()
+
+    r.array(lambda r: (r.string(), r.array(part), r.tags()))
+
+
+# --- transactional offset commits (TxnOffsetCommit, key 28) -------------------------
+TXN_OFFSET_COMMIT = 28
+FLEX_FROM[TXN_OFFSET_COMMIT] = 3
+UNSTABLE_OFFSET_COMMIT = 88
+
+
+def txn_offset_commit(conn, transactional_id, group_id, producer_id, producer_epoch, offsets,
+                      generation_id=-1, member_id="", group_instance_id=None, version=None):
+    """offsets: {(topic, partition): offset or (offset, metadata)}. Returns
+    {(topic, partition): error_code}."""
+    v = version if version is not None else conn.pick(TXN_OFFSET_COMMIT, 0, 4)
+    w = W(is_flexible(TXN_OFFSET_COMMIT, v))
+    w.string(transactional_id).string(group_id).i64(producer_id).i16(producer_epoch)
+    if v >= 3:
+        w.i32(generation_id).string(member_id).string(group_instance_id)
+    by_topic = {}
+    for (t, p), o in offsets.items():
+        o = o if isinstance(o, tuple) else (o, "")
+        by_topic.setdefault(t, []).append((p,) + o)
+
+    def part(w, e):
+        w.i32(e[0]).i64(e[1])
+        if v >= 2:
+            w.i32(-1)
+        w.string(e[2]).tags()
+
+    w.array(sorted(by_topic.items()), lambda w, t: w.string(t[0]).array(t[1], part).tags())
+    w.tags()
+    r = conn.call(TXN_OFFSET_COMMIT, v, w.done())
+    r.i32()
+    out = {}
+    for t, parts in r.array(lambda r: (r.string(), r.array(
+            lambda r: (r.i32(), r.i16(), r.tags())[:2]), r.tags())[:2]):
+        for p, err in parts:
+            out[(t, p)] = err
+    r.tags()
+    return out

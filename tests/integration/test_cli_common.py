@@ -28,9 +28,10 @@ LEAVES = [
     ["topic", "alter-config"], ["topic", "add-partitions"],
     ["produce"], ["consume"],
     ["group", "list"], ["group", "describe"], ["group", "reset-offsets"], ["group", "delete"],
+    ["txn", "list"], ["txn", "describe"],
     ["perf", "produce"], ["perf", "consume"], ["perf", "e2e"],
 ]
-GROUPS = [["cluster"], ["topic"], ["group"], ["perf"]]
+GROUPS = [["cluster"], ["topic"], ["group"], ["txn"], ["perf"]]
 
 
 class Result:
@@ -181,6 +182,9 @@ def test_version():
     (["consume", "t", "-F", "xml"], ["--format 'xml'"]),
     (["consume", "t", "-g", "g", "-p", "0"], ["--partition cannot be used with --group"]),
     (["consume", "t", "-o", "5", "-T", "now"], ["either --offset or --timestamp"]),
+    (["consume", "t", "--isolation", "dirty"], ["--isolation 'dirty'", "read_committed"]),
+    (["txn", "describe"], ["missing argument ID"]),
+    (["txn", "list", "extra"], ["unexpected argument 'extra'"]),
     (["group", "reset-offsets", "g", "--to-earliest"], ["missing --topic"]),
     (["group", "reset-offsets", "g", "--topic", "t"], ["exactly one of"]),
     (["group", "reset-offsets", "g", "--topic", "t", "--to-earliest", "--to-latest"], ["exactly one of"]),

@@ -98,7 +98,7 @@ TEST(storage_batch_reject_corruptions)
     /* control / transactional / bad codec */
     uint16_t attr = be16_load(b + RB_OFF_ATTRIBUTES);
     uint16_t tries[][2] = { { RB_ATTR_CONTROL, KERR_INVALID_RECORD },
-                            { RB_ATTR_TRANSACTIONAL, KERR_INVALID_TXN_STATE },
+                            { RB_ATTR_TRANSACTIONAL, KERR_INVALID_RECORD },   /* no producer id */
                             { 5, KERR_UNSUPPORTED_COMPRESSION_TYPE } };
     for (int i = 0; i < 3; i++) {
         be16_store(b + RB_OFF_ATTRIBUTES, attr | tries[i][0]);

@@ -294,7 +294,7 @@ TEST(storage_log_reopen_after_clean_close)
     int nseg = plog_segment_count(l);
     int64_t off_ts, ts;
     int32_t ep;
-    REQUIRE(plog_list_offset(l, T0 + 3050, &off_ts, &ts, &ep) == KERR_NONE);
+    REQUIRE(plog_list_offset(l, T0 + 3050, 0, &off_ts, &ts, &ep) == KERR_NONE);
     char ipath[700];
     seg_path(ipath, sizeof ipath, dir, l->segs[nseg - 1]->base_offset, ".index");
     size_t active_idx_entries = l->segs[nseg - 1]->oidx.n;
@@ -311,11 +311,11 @@ TEST(storage_log_reopen_after_clean_close)
     /* old segments untouched at load (indexes lazily mapped) */
     CHECK(l->segs[0]->oidx.state == IDXF_UNLOADED);
     int64_t o2, t2;
-    REQUIRE(plog_list_offset(l, T0 + 3050, &o2, &t2, &ep) == KERR_NONE);
+    REQUIRE(plog_list_offset(l, T0 + 3050, 0, &o2, &t2, &ep) == KERR_NONE);
     CHECK_EQ(o2, off_ts);
     CHECK_EQ(t2, ts);
     CHECK_EQ(ep, 0);
-    REQUIRE(plog_list_offset(l, PLOG_TS_MAX_TIMESTAMP, &o2, &t2, &ep) == KERR_NONE);
+    REQUIRE(plog_list_offset(l, PLOG_TS_MAX_TIMESTAMP, 0, &o2, &t2, &ep) == KERR_NONE);
     CHECK_EQ(t2, T0 + 59 * 100 + 2);
     CHECK_EQ(o2, leo - 1);
     /* continue appending after reopen */
@@ -511,7 +511,7 @@ TEST(storage_retention_time_and_size)
     CHECK_EQ(plog_read(l, 0, 100, true, 0, &r), KERR_OFFSET_OUT_OF_RANGE);
     int64_t off, ts;
     int32_t ep;
-    plog_list_offset(l, PLOG_TS_EARLIEST, &off, &ts, &ep);
+    plog_list_offset(l, PLOG_TS_EARLIEST, 0, &off, &ts, &ep);
     CHECK_EQ(off, ls);
 
     /* everything expired: still never the active segment */
@@ -584,28 +584,28 @@ static void list_offsets_codec(int codec)
     plog_set_high_watermark(l, plog_log_end_offset(l));
     int64_t off, ts;
     int32_t ep;
-    REQUIRE(plog_list_offset(l, T0 + 4035, &off, &ts, &ep) == KERR_NONE);
+    REQUIRE(plog_list_offset(l, T0 + 4035, 0, &off, &ts, &ep) == KERR_NONE);
     CHECK_EQ(off, 44);                          /* first record with ts >= target */
     CHECK_EQ(ts, T0 + 4040);
     CHECK_EQ(ep, 3);
-    REQUIRE(plog_list_offset(l, T0, &off, &ts, &ep) == KERR_NONE);
+    REQUIRE(plog_list_offset(l, T0, 0, &off, &ts, &ep) == KERR_NONE);
     CHECK_EQ(off, 0);
-    REQUIRE(plog_list_offset(l, T0 + 9091, &off, &ts, &ep) == KERR_NONE);
+    REQUIRE(plog_list_offset(l, T0 + 9091, 0, &off, &ts, &ep) == KERR_NONE);
     CHECK_EQ(off, -1);                          /* none */
     CHECK_EQ(ts, -1);
-    REQUIRE(plog_list_offset(l, PLOG_TS_MAX_TIMESTAMP, &off, &ts, &ep) == KERR_NONE);
+    REQUIRE(plog_list_offset(l, PLOG_TS_MAX_TIMESTAMP, 0, &off, &ts, &ep) == KERR_NONE);
     CHECK_EQ(off, 99);
     CHECK_EQ(ts, T0 + 9090);
-    REQUIRE(plog_list_offset(l, PLOG_TS_LATEST, &off, &ts, &ep) == KERR_NONE);
+    REQUIRE(plog_list_offset(l, PLOG_TS_LATEST, 0, &off, &ts, &ep) == KERR_NONE);
     CHECK_EQ(off, 100);
     CHECK_EQ(ep, 3);
-    REQUIRE(plog_list_offset(l, PLOG_TS_EARLIEST, &off, &ts, &ep) == KERR_NONE);
+    REQUIRE(plog_list_offset(l, PLOG_TS_EARLIEST, 0, &off, &ts, &ep) == KERR_NONE);
     CHECK_EQ(off, 0);
-    REQUIRE(plog_list_offset(l, PLOG_TS_LATEST_TIERED, &off, &ts, &ep) == KERR_NONE);
+    REQUIRE(plog_list_offset(l, PLOG_TS_LATEST_TIERED, 0, &off, &ts, &ep) == KERR_NONE);
     CHECK_EQ(off, -1);
     /* results at/above the HW are hidden */
     test_lower_hw(l, 40);
-    REQUIRE(plog_list_offset(l, T0 + 4035, &off, &ts, &ep) == KERR_NONE);
+    REQUIRE(plog_list_offset(l, T0 + 4035, 0, &off, &ts, &ep) == KERR_NONE);
     CHECK_EQ(off, -1);
     plog_close(l);
     plog_unref(l);
@@ -638,7 +638,7 @@ TEST(storage_max_timestamp_inside_batch)
     append_n(l, 2, T0 + 1, NULL);
     int64_t off, ts;
     int32_t ep;
-    REQUIRE(plog_list_offset(l, PLOG_TS_MAX_TIMESTAMP, &off, &ts, &ep) == KERR_NONE);
+    REQUIRE(plog_list_offset(l, PLOG_TS_MAX_TIMESTAMP, 0, &off, &ts, &ep) == KERR_NONE);
     CHECK_EQ(off, 1);
     CHECK_EQ(ts, T0 + 9);
     plog_close(l);
@@ -671,7 +671,7 @@ TEST(storage_log_append_time)
     fileref_unref(r.file);
     int64_t off, ts;
     int32_t ep;
-    REQUIRE(plog_list_offset(l, T0 + 50, &off, &ts, &ep) == KERR_NONE);
+    REQUIRE(plog_list_offset(l, T0 + 50, 0, &off, &ts, &ep) == KERR_NONE);
     CHECK_EQ(off, 0);                   /* records carry the append time */
     CHECK_EQ(ts, T0 + 77);
     free(b);
@@ -881,7 +881,7 @@ TEST(storage_truncate_to)
     CHECK_EQ(base, 12);
     int64_t off, ts;
     int32_t ep;
-    REQUIRE(plog_list_offset(l, PLOG_TS_MAX_TIMESTAMP, &off, &ts, &ep) == KERR_NONE);
+    REQUIRE(plog_list_offset(l, PLOG_TS_MAX_TIMESTAMP, 0, &off, &ts, &ep) == KERR_NONE);
     CHECK_EQ(ts, T0 + 52);
     CHECK_EQ(plog_truncate_to(l, 0), KERR_NONE);
     CHECK_EQ(plog_log_end_offset(l), 0);
@@ -1036,7 +1036,7 @@ static void *reader_thr(void *arg)
         }
         int64_t o, ts;
         int32_t ep;
-        plog_list_offset(c->l, T0 + 100, &o, &ts, &ep);
+        plog_list_offset(c->l, T0 + 100, 0, &o, &ts, &ep);
     }
     return NULL;
 }

@@ -169,7 +169,7 @@ TEST(storage_producer_snapshot_corrupt_is_ignored)
     h.last_offset_delta = 4;
     h.records_count = 5;
     h.max_timestamp = T0;
-    pstate_replay(&ps, &h);
+    pstate_replay(&ps, &h, -1);
     REQUIRE(pstate_snapshot_write(&ps, dir, 5, true) == 0);
     pstate_clear(&ps);
     REQUIRE(pstate_snapshot_load(&ps, dir, 5) == 0);
@@ -188,7 +188,7 @@ TEST(storage_producer_snapshot_corrupt_is_ignored)
     CHECK(pstate_snapshot_load(&ps, dir, 5) < 0);
     CHECK_EQ(pstate_count(&ps), 0);
     /* expiration */
-    pstate_replay(&ps, &h);
+    pstate_replay(&ps, &h, -1);
     CHECK_EQ(pstate_expire(&ps, T0 + 10, 100), 0);
     CHECK_EQ(pstate_expire(&ps, T0 + 100, 100), 1);
     pstate_free(&ps);

@@ -28,7 +28,11 @@
 #include "proto/messages/delete_records.h"
 #include "proto/messages/init_producer_id.h"
 #include "proto/messages/offset_for_leader_epoch.h"
+#include "proto/messages/add_partitions_to_txn.h"
+#include "proto/messages/add_offsets_to_txn.h"
+#include "proto/messages/end_txn.h"
 #include "proto/messages/write_txn_markers.h"
+#include "proto/messages/txn_offset_commit.h"
 #include "proto/messages/describe_configs.h"
 #include "proto/messages/alter_configs.h"
 #include "proto/messages/describe_log_dirs.h"
@@ -42,6 +46,8 @@
 #include "proto/messages/offset_delete.h"
 #include "proto/messages/describe_cluster.h"
 #include "proto/messages/describe_producers.h"
+#include "proto/messages/describe_transactions.h"
+#include "proto/messages/list_transactions.h"
 #include "proto/messages/alter_partition.h"
 
 /* X(key, snake_name, UPPER_NAME) for each API with definitions. */
@@ -70,7 +76,11 @@
     X(21, delete_records, DELETE_RECORDS) \
     X(22, init_producer_id, INIT_PRODUCER_ID) \
     X(23, offset_for_leader_epoch, OFFSET_FOR_LEADER_EPOCH) \
+    X(24, add_partitions_to_txn, ADD_PARTITIONS_TO_TXN) \
+    X(25, add_offsets_to_txn, ADD_OFFSETS_TO_TXN) \
+    X(26, end_txn, END_TXN) \
     X(27, write_txn_markers, WRITE_TXN_MARKERS) \
+    X(28, txn_offset_commit, TXN_OFFSET_COMMIT) \
     X(32, describe_configs, DESCRIBE_CONFIGS) \
     X(33, alter_configs, ALTER_CONFIGS) \
     X(35, describe_log_dirs, DESCRIBE_LOG_DIRS) \
@@ -84,6 +94,8 @@
     X(47, offset_delete, OFFSET_DELETE) \
     X(60, describe_cluster, DESCRIBE_CLUSTER) \
     X(56, alter_partition, ALTER_PARTITION) \
-    X(61, describe_producers, DESCRIBE_PRODUCERS)
+    X(61, describe_producers, DESCRIBE_PRODUCERS) \
+    X(65, describe_transactions, DESCRIBE_TRANSACTIONS) \
+    X(66, list_transactions, LIST_TRANSACTIONS)
 
 #endif

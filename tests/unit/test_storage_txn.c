@@ -1,0 +1,356 @@
+/* test_storage_txn.c - transactions in the partition log (TL1..TL14):
+ * transactional batches, markers, the LSO, read_committed reads and their
+ * aborted lists, .txnindex recovery, truncation, follower appends. */
+#include "test.h"
+#include "test_storage_util.h"
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "storage/partition_log_int.h"
+#include "storage/producer_state.h"
+#include "storage/txn_index.h"
+
+static char g_dir[512];
+
+static plog *fresh(log_config *cfg)
+{
+    snprintf(g_dir, sizeof g_dir, "%s", test_tmpdir());
+    test_cfg(cfg);
+    return new_log(g_dir, cfg);
+}
+
+/* n records from producer pid/epoch at seq, transactional or not. */
+static int tappend(plog *l, int n, int64_t pid, int16_t epoch, int32_t seq, bool txn, plog_append_result *r)
+{
+    bb_params p;
+    bb_params_init(&p);
+    p.producer_id = pid;
+    p.producer_epoch = epoch;
+    p.base_sequence = seq;
+    p.extra_attributes = txn ? RB_ATTR_TRANSACTIONAL : 0;
+    bb_record rec[8];
+    if (n > 8)
+        return -1;
+    for (int i = 0; i < n; i++)
+        rec[i] = (bb_record){ "k", 1, "v", 1, T0 + i };
+    uint8_t *b = NULL;
+    size_t len;
+    if (bb_build(&p, rec, n, &b, &len) != KERR_NONE)
+        return -1;
+    int e = plog_append(l, b, len, 0, T0, r);
+    plog_set_high_watermark(l, plog_log_end_offset(l));
+    free(b);
+    return e;
+}
+
+static int marker(plog *l, int64_t pid, int16_t epoch, bool commit, int32_t ce, plog_append_result *r)
+{
+    int e = plog_append_marker(l, pid, epoch, commit, ce, 0, T0, r);
+    plog_set_high_watermark(l, plog_log_end_offset(l));
+    return e;
+}
+
+static int64_t txi_count(plog *l)
+{
+    int64_t n = 0;
+    for (int i = 0; i < l->nsegs; i++) {
+        const txn_index *t = segment_txn_index(l->segs[i]);
+        n += t ? (int64_t)t->n : -1000;
+    }
+    return n;
+}
+
+TEST(storage_txn_lso_markers_and_aborted_list)
+{
+    log_config cfg;
+    plog *l = fresh(&cfg);
+    REQUIRE(l);
+    plog_append_result r;
+    REQUIRE_EQ(tappend(l, 2, 1, 0, 0, false, &r), KERR_NONE);      /* 0-1 plain idempotent */
+    REQUIRE_EQ(tappend(l, 3, 7, 0, 0, true, &r), KERR_NONE);       /* 2-4 txn of 7 */
+    CHECK_EQ(r.base_offset, 2);
+    REQUIRE_EQ(tappend(l, 1, 8, 0, 0, true, &r), KERR_NONE);       /* 5 txn of 8 */
+    CHECK_EQ(plog_high_watermark(l), 6);
+    CHECK_EQ(plog_last_stable_offset(l), 2);                       /* TL9: oldest open txn */
+    /* TL4: a plain batch from a producer with an open transaction */
+    CHECK_EQ(tappend(l, 1, 7, 0, 3, false, &r), KERR_INVALID_TXN_STATE);
+    /* read_committed stops at the LSO; read_uncommitted at the HW */
+    plog_read_result rr;
+    REQUIRE_EQ(plog_read(l, 2, 1 << 20, true, PLOG_ISOLATION_COMMITTED, &rr), KERR_NONE);
+    CHECK(rr.file == NULL);
+    CHECK_EQ(rr.last_stable_offset, 2);
+    plog_read_result_free(&rr);
+    REQUIRE_EQ(plog_read(l, 0, 1 << 20, true, PLOG_ISOLATION_COMMITTED, &rr), KERR_NONE);
+    REQUIRE(rr.file);
+    int32_t committed_len = rr.len;
+    plog_read_result_free(&rr);
+    REQUIRE_EQ(plog_read(l, 0, 1 << 20, true, PLOG_ISOLATION_HW, &rr), KERR_NONE);
+    CHECK(rr.len > committed_len);
+    plog_read_result_free(&rr);
+    /* ListOffsets: LATEST is the LSO with read_committed */
+    int64_t off, ts;
+    int32_t ep;
+    REQUIRE_EQ(plog_list_offset(l, PLOG_TS_LATEST, PLOG_ISOLATION_COMMITTED, &off, &ts, &ep), KERR_NONE);
+    CHECK_EQ(off, 2);
+    REQUIRE_EQ(plog_list_offset(l, PLOG_TS_LATEST, PLOG_ISOLATION_HW, &off, &ts, &ep), KERR_NONE);
+    CHECK_EQ(off, 6);
+    REQUIRE_EQ(plog_list_offset(l, T0, PLOG_ISOLATION_COMMITTED, &off, &ts, &ep), KERR_NONE);
+    CHECK_EQ(off, 0);
+    REQUIRE_EQ(plog_list_offset(l, T0 + 2, PLOG_ISOLATION_COMMITTED, &off, &ts, &ep), KERR_NONE);
+    CHECK_EQ(off, -1);                                             /* at/above the LSO: none */
+    /* TL5: abort 7 (offset 6) -> LSO moves to 8's txn; a .txnindex entry */
+    REQUIRE_EQ(marker(l, 7, 0, false, 3, &r), KERR_NONE);
+    CHECK_EQ(r.base_offset, 6);
+    CHECK_EQ(plog_last_stable_offset(l), 5);
+    CHECK_EQ(txi_count(l), 1);
+    const txn_index *t = segment_txn_index(l->segs[0]);
+    REQUIRE(t && t->n == 1);
+    CHECK_EQ(t->e[0].producer_id, 7);
+    CHECK_EQ(t->e[0].first_offset, 2);
+    CHECK_EQ(t->e[0].last_offset, 6);
+    CHECK_EQ(t->e[0].last_stable_offset, 5);                       /* 8's txn still open */
+    struct stat st;
+    char p[700];
+    CHECK_EQ(stat(seg_path(p, sizeof p, g_dir, 0, ".txnindex"), &st), 0);
+    snprintf(p, sizeof p, "%s/t-0/%020d.txnindex", g_dir, 0);
+    CHECK_EQ(stat(p, &st), 0);
+    CHECK_EQ(st.st_size, TXI_ENTRY);
+    /* commit 8 (offset 7): everything stable */
+    REQUIRE_EQ(marker(l, 8, 0, true, 3, &r), KERR_NONE);
+    CHECK_EQ(plog_last_stable_offset(l), 8);
+    CHECK_EQ(txi_count(l), 1);                                     /* commits leave no entry */
+    /* the aborted list of a read_committed read */
+    REQUIRE_EQ(plog_read(l, 0, 1 << 20, true, PLOG_ISOLATION_COMMITTED, &rr), KERR_NONE);
+    REQUIRE(rr.file);
+    REQUIRE_EQ(rr.naborted, 1);
+    CHECK_EQ(rr.aborted[0].producer_id, 7);
+    CHECK_EQ(rr.aborted[0].first_offset, 2);
+    plog_read_result_free(&rr);
+    REQUIRE_EQ(plog_read(l, 7, 1 << 20, true, PLOG_ISOLATION_COMMITTED, &rr), KERR_NONE);
+    CHECK_EQ(rr.naborted, 0);                                      /* range after the abort */
+    plog_read_result_free(&rr);
+    /* TL5 fencing: older producer epoch, older coordinator epoch */
+    REQUIRE_EQ(tappend(l, 1, 7, 1, 0, true, &r), KERR_NONE);      /* epoch bump, seq 0 */
+    CHECK_EQ(marker(l, 7, 0, true, 3, &r), KERR_INVALID_PRODUCER_EPOCH);
+    CHECK_EQ(marker(l, 7, 1, true, 2, &r), KERR_TRANSACTION_COORDINATOR_FENCED);
+    CHECK_EQ(marker(l, 7, 1, true, 3, &r), KERR_NONE);
+    /* the control batch is Kafka's EndTransactionMarker */
+    REQUIRE_EQ(plog_read(l, r.base_offset, 1 << 20, true, PLOG_ISOLATION_HW, &rr), KERR_NONE);
+    REQUIRE(rr.file);
+    uint8_t buf[256];
+    REQUIRE(rr.len < (int32_t)sizeof buf);
+    REQUIRE_EQ(pread(rr.file->fd, buf, (size_t)rr.len, rr.file_pos), rr.len);
+    rb_header h;
+    REQUIRE_EQ(rb_parse_header(buf, (size_t)rr.len, &h), KERR_NONE);
+    CHECK_EQ(h.attributes, RB_ATTR_TRANSACTIONAL | RB_ATTR_CONTROL);
+    CHECK_EQ(h.producer_id, 7);
+    CHECK_EQ(h.producer_epoch, 1);
+    CHECK_EQ(h.base_sequence, -1);
+    CHECK_EQ(h.records_count, 1);
+    CHECK(rb_crc_ok(buf, &h));
+    CHECK_EQ(rb_control_type(buf, (size_t)rr.len), RB_CONTROL_COMMIT);
+    CHECK_EQ(rb_control_coordinator_epoch(buf, (size_t)rr.len), 3);
+    plog_read_result_free(&rr);
+    plog_close(l);
+    plog_unref(l);
+}
+
+TEST(storage_txn_unreplicated_marker_holds_lso)
+{
+    log_config cfg;
+    plog *l = fresh(&cfg);
+    REQUIRE(l);
+    plog_append_result r;
+    REQUIRE_EQ(tappend(l, 2, 7, 0, 0, true, &r), KERR_NONE);      /* 0-1, HW 2 */
+    REQUIRE_EQ(plog_append_marker(l, 7, 0, true, 0, 0, T0, &r), KERR_NONE);   /* 2, HW stays 2 */
+    CHECK_EQ(plog_high_watermark(l), 2);
+    CHECK_EQ(plog_last_stable_offset(l), 0);                       /* TL8: marker not replicated */
+    plog_set_high_watermark(l, 3);
+    CHECK_EQ(plog_last_stable_offset(l), 3);
+    plog_close(l);
+    plog_unref(l);
+}
+
+TEST(storage_txn_state_survives_restart_and_recovery_rebuilds_txnindex)
+{
+    log_config cfg;
+    plog *l = fresh(&cfg);
+    REQUIRE(l);
+    cfg.segment_bytes = 300;
+    plog_set_config(l, &cfg);
+    plog_append_result r;
+    for (int i = 0; i < 6; i++) {                                  /* several segments with aborts */
+        REQUIRE_EQ(tappend(l, 2, 7, 0, i * 2, true, &r), KERR_NONE);
+        REQUIRE_EQ(marker(l, 7, 0, i % 2 == 1, 1, &r), KERR_NONE);
+    }
+    REQUIRE_EQ(tappend(l, 2, 9, 0, 0, true, &r), KERR_NONE);      /* left open */
+    int64_t open_at = r.base_offset;
+    CHECK(l->nsegs > 2);
+    CHECK_EQ(txi_count(l), 3);
+    CHECK_EQ(plog_last_stable_offset(l), open_at);
+    plog_close(l);
+    plog_unref(l);
+    /* clean restart: the snapshot carries the open transaction */
+    l = reopen_log(g_dir, &cfg, 1, -1);
+    REQUIRE(l);
+    CHECK_EQ(plog_last_stable_offset(l), open_at);
+    CHECK_EQ(txi_count(l), 3);
+    plog_unref(l);
+    /* crash with every .txnindex gone and no snapshot: recovery rebuilds them */
+    char cmd[1200];
+    snprintf(cmd, sizeof cmd, "rm -f %s/t-0/*.txnindex %s/t-0/*.snapshot", g_dir, g_dir);
+    REQUIRE_EQ(system(cmd), 0);
+    l = reopen_log(g_dir, &cfg, 0, 0);
+    REQUIRE(l);
+    CHECK_EQ(txi_count(l), 3);
+    plog_read_result rr;
+    REQUIRE_EQ(plog_read(l, 0, 1 << 20, true, PLOG_ISOLATION_COMMITTED, &rr), KERR_NONE);
+    CHECK_EQ(rr.naborted, 1);                                      /* the first segment's range */
+    if (rr.naborted)
+        CHECK_EQ(rr.aborted[0].first_offset, 0);
+    plog_read_result_free(&rr);
+    plog_aborted *ab = NULL;
+    int n = 0;
+    REQUIRE_EQ(plog_aborted_txns(l, 0, open_at, &ab, &n), KERR_NONE);
+    CHECK_EQ(n, 3);
+    free(ab);
+    CHECK_EQ(plog_last_stable_offset(l), open_at);                 /* replay reopened 9's txn */
+    /* truncation below the last abort drops its entry and reopens nothing stale */
+    int64_t leo_before = plog_log_end_offset(l);
+    REQUIRE_EQ(plog_truncate_to(l, open_at - 1), KERR_NONE);       /* cuts the last marker (commit) */
+    CHECK(plog_log_end_offset(l) < leo_before);
+    CHECK_EQ(txi_count(l), 3);
+    REQUIRE_EQ(plog_truncate_to(l, open_at - 4), KERR_NONE);       /* cuts the 5th (abort) marker */
+    CHECK_EQ(txi_count(l), 2);
+    CHECK_EQ(plog_last_stable_offset(l), open_at - 6);             /* its txn is open again */
+    plog_close(l);
+    plog_unref(l);
+}
+
+TEST(storage_txn_follower_markers)
+{
+    log_config cfg;
+    plog *l = fresh(&cfg);
+    REQUIRE(l);
+    char fdir[600];
+    snprintf(fdir, sizeof fdir, "%s/f", g_dir);
+    REQUIRE_EQ(mkdir(fdir, 0755), 0);
+    plog *f = new_log(fdir, &cfg);
+    REQUIRE(f);
+    plog_append_result r;
+    REQUIRE_EQ(tappend(l, 2, 7, 0, 0, true, &r), KERR_NONE);
+    REQUIRE_EQ(tappend(l, 1, 8, 0, 0, true, &r), KERR_NONE);
+    REQUIRE_EQ(marker(l, 7, 0, false, 5, &r), KERR_NONE);
+    plog_read_result rr;
+    REQUIRE_EQ(plog_read(l, 0, 1 << 20, true, PLOG_ISOLATION_LOG_END, &rr), KERR_NONE);
+    REQUIRE(rr.file);
+    uint8_t *buf = malloc((size_t)rr.len);
+    REQUIRE_EQ(pread(rr.file->fd, buf, (size_t)rr.len, rr.file_pos), rr.len);
+    REQUIRE_EQ(plog_append_follower(f, buf, (size_t)rr.len, T0, &r), KERR_NONE);
+    plog_set_high_watermark(f, 3);
+    CHECK_EQ(plog_last_stable_offset(f), 0);                       /* TL8: the marker at 3 is not below the HW */
+    plog_set_high_watermark(f, 4);
+    free(buf);
+    plog_read_result_free(&rr);
+    CHECK_EQ(txi_count(f), 1);
+    const txn_index *t = segment_txn_index(f->segs[0]);
+    REQUIRE(t && t->n == 1);
+    CHECK_EQ(t->e[0].first_offset, 0);
+    CHECK_EQ(t->e[0].last_offset, 3);
+    CHECK_EQ(t->e[0].last_stable_offset, 2);
+    CHECK_EQ(pstate_get(&f->ps, 7)->coordinator_epoch, 5);
+    CHECK_EQ(plog_last_stable_offset(f), 2);                       /* HW 4, 8 open at 2 */
+    plog_close(f);
+    plog_unref(f);
+    plog_close(l);
+    plog_unref(l);
+}
+
+TEST(storage_txn_coordinator_append_skips_sequences)
+{
+    log_config cfg;
+    plog *l = fresh(&cfg);
+    REQUIRE(l);
+    bb_params p;
+    bb_params_init(&p);
+    p.producer_id = 42;
+    p.producer_epoch = 3;
+    p.base_sequence = 0;
+    p.extra_attributes = RB_ATTR_TRANSACTIONAL;
+    bb_record rec = { "k", 1, "v", 1, T0 };
+    plog_append_result r;
+    for (int i = 0; i < 3; i++) {                                  /* the same sequence each time: fine (TL6) */
+        uint8_t *b = NULL;
+        size_t len;
+        REQUIRE_EQ(bb_build(&p, &rec, 1, &b, &len), KERR_NONE);
+        CHECK_EQ(plog_append_coordinator(l, b, len, 0, T0, &r), KERR_NONE);
+        CHECK(!r.duplicate);
+        free(b);
+    }
+    p.producer_epoch = 2;                                          /* the epoch is checked */
+    uint8_t *b = NULL;
+    size_t len;
+    REQUIRE_EQ(bb_build(&p, &rec, 1, &b, &len), KERR_NONE);
+    CHECK_EQ(plog_append_coordinator(l, b, len, 0, T0, &r), KERR_INVALID_PRODUCER_EPOCH);
+    free(b);
+    plog_set_high_watermark(l, plog_log_end_offset(l));
+    CHECK_EQ(plog_last_stable_offset(l), 0);
+    plog_close(l);
+    plog_unref(l);
+}
+
+static void cnt_fn(void *c, const txn_aborted *x)
+{
+    (void)x;
+    (*(int *)c)++;
+}
+
+TEST(storage_txn_index_format_and_torn_tail)
+{
+    char dir[600], path[700];
+    snprintf(dir, sizeof dir, "%s", test_tmpdir());
+    snprintf(path, sizeof path, "%s/00000000000000000000.txnindex", dir);
+    txn_index t;
+    REQUIRE_EQ(txi_init(&t, path), 0);
+    REQUIRE_EQ(txi_load(&t), 0);                                   /* missing = empty */
+    CHECK_EQ(t.n, 0);
+    txn_aborted a = { 0x0102030405060708LL, 10, 20, 21 };
+    REQUIRE_EQ(txi_append(&t, &a), 0);
+    a.first_offset = 30;
+    a.last_offset = 40;
+    a.last_stable_offset = 35;
+    REQUIRE_EQ(txi_append(&t, &a), 0);
+    uint8_t raw[TXI_ENTRY * 2 + 5];
+    FILE *fp = fopen(path, "rb");
+    REQUIRE(fp);
+    CHECK_EQ(fread(raw, 1, sizeof raw, fp), (size_t)TXI_ENTRY * 2);
+    fclose(fp);
+    CHECK_EQ(raw[0], 0);
+    CHECK_EQ(raw[1], 0);                                           /* version 0 */
+    CHECK_EQ(raw[2], 1);
+    CHECK_EQ(raw[9], 8);                                           /* producer id, big-endian */
+    CHECK_EQ(raw[17], 10);                                         /* first offset */
+    CHECK_EQ(raw[25], 20);                                         /* last offset */
+    CHECK_EQ(raw[33], 21);                                         /* LSO */
+    fp = fopen(path, "ab");                                        /* a torn append */
+    fwrite("xyz", 1, 3, fp);
+    fclose(fp);
+    txi_free(&t);
+    REQUIRE_EQ(txi_init(&t, path), 0);
+    REQUIRE_EQ(txi_load(&t), 0);
+    CHECK_EQ(t.n, 2);
+    CHECK_EQ(file_size(path), TXI_ENTRY * 2);
+    /* collect: overlap rule and completeness (Kafka's searchAbortedTransactions) */
+    int cnt = 0;
+    CHECK(txi_collect(&t, 0, 15, cnt_fn, &cnt));                   /* entry 1's LSO 21 >= 15 */
+    CHECK_EQ(cnt, 1);
+    cnt = 0;
+    CHECK(!txi_collect(&t, 25, 100, cnt_fn, &cnt));
+    CHECK_EQ(cnt, 1);
+    REQUIRE_EQ(txi_truncate_to(&t, 40), 0);
+    CHECK_EQ(t.n, 1);
+    CHECK_EQ(file_size(path), TXI_ENTRY);
+    txi_free(&t);
+}
+
