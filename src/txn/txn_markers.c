@@ -21,8 +21,10 @@
  *
  * Threads: jobs are queued by the coordinator thread under `lock`; the
  * sender thread owns everything else here (its job list, connections).
- * A call is bounded by CALL_TIMEOUT_MS, so one unreachable broker delays
- * the other jobs by at most that per pass.
+ * A call is bounded by CALL_TIMEOUT_MS and a connection attempt by
+ * CONNECT_TIMEOUT_MS; a broker that failed once in a pass is not tried
+ * again by the other jobs of that pass, so one unreachable broker delays
+ * the others by at most one timeout per pass.
  */
 #include <inttypes.h>
 #include <pthread.h>
@@ -45,6 +47,7 @@
 #define BACKOFF_MAX_MS 1000
 #define MAX_RESPONSE (1u << 20)
 #define MARKERS_VERSION 1
+#define MAX_DOWN 64
 
 typedef struct mk_job {
     char *id;
@@ -77,6 +80,8 @@ struct txn_markers {
     mk_job *jobs;                  /* sender thread only */
     mk_peer **peers;               /* grown by the sender under lock (stop cuts them) */
     int npeers;
+    int32_t down[MAX_DOWN];        /* brokers that failed in this pass (sender thread) */
+    int ndown;
 };
 
 static void job_free(mk_job *j)
@@ -210,9 +215,25 @@ static void find_leaders(struct txn_markers *mk, mk_job *j)
     }
 }
 
+static bool is_down(const struct txn_markers *mk, int32_t id)
+{
+    for (int i = 0; i < mk->ndown; i++)
+        if (mk->down[i] == id)
+            return true;
+    return false;
+}
+
+static void mark_down(struct txn_markers *mk, int32_t id)
+{
+    if (mk->ndown < MAX_DOWN && !is_down(mk, id))
+        mk->down[mk->ndown++] = id;
+}
+
 /* One WriteTxnMarkers to broker `to` for j's partitions it leads. */
 static void send_to(struct txn_markers *mk, mk_job *j, int32_t to)
 {
+    if (is_down(mk, to))
+        return;                            /* failed in this pass already: next pass */
     arena a;
     arena_init(&a, 1u << 20);
     write_txn_markers_req req = { 0 };
@@ -249,14 +270,17 @@ static void send_to(struct txn_markers *mk, mk_job *j, int32_t to)
         goto out;
     if (!kclient_connected(kc)) {
         if (!mk->co->ctx.broker_endpoint(mk->co->ctx.arg, to, host, sizeof host, &port) ||
-            kclient_connect(kc, host, port, CONNECT_TIMEOUT_MS, err, sizeof err) != 0)
-            goto out;                      /* not live or unreachable: retried */
+            kclient_connect(kc, host, port, CONNECT_TIMEOUT_MS, err, sizeof err) != 0) {
+            mark_down(mk, to);             /* not live or unreachable: retried */
+            goto out;
+        }
     }
     write_txn_markers_resp resp = { 0 };
     if (kclient_call(kc, WRITE_TXN_MARKERS_API_KEY, MARKERS_VERSION, &req, &a, &resp, CALL_TIMEOUT_MS,
                      err, sizeof err) != 0) {
         LOG_WRN("txn", "transactional id %s: WriteTxnMarkers to broker %d: %s (retried)", j->id, to, err);
         kclient_close(kc);
+        mark_down(mk, to);
         goto out;
     }
     for (int32_t m = 0; m < resp.markers.n; m++) {
@@ -315,6 +339,7 @@ static void *sender_main(void *arg)
         }
         pthread_mutex_unlock(&mk->lock);
         int64_t now = mono_ms(), first = INT64_MAX;
+        mk->ndown = 0;
         for (mk_job **pp = &mk->jobs; *pp;) {
             mk_job *j = *pp;
             if (j->next_ms <= now) {

@@ -408,3 +408,5 @@ def test_confluent_kafka_commit_abort_and_zombie(tb):
     with pytest.raises(ck.KafkaException) as ei:
         p.commit_transaction(15)
     assert ei.value.args[0].code() in (ck.KafkaError._FENCED, ck.KafkaError.PRODUCER_FENCED), ei.value
+    p2.flush(5)
+    del p, p2                      # their threads stop before the module's broker does
