@@ -4,10 +4,11 @@
 #include "proto/api.h"
 
 static const api_entry g_table[] = {
-    {  0, 3, 11, handle_produce, "record batch v2 only; acks 0/1/-1; idempotent producers" },
-    {  1, 4, 17, handle_fetch, "zero-copy (sendfile); long poll; sessions (KIP-227); topic ids v13+; "
+    {  0, 3, 11, handle_produce, "record batch v2 only; acks 0/1/-1; idempotent and transactional producers" },
+    {  1, 4, 17, handle_fetch, "zero-copy (sendfile); long poll; read_committed (LSO, aborted transactions); "
+                               "sessions (KIP-227); topic ids v13+; "
                                "follower fetches (replica_id) read to the log end and move the HW" },
-    {  2, 0, 10, handle_list_offsets, "earliest, latest, by timestamp, max timestamp (v7+)" },
+    {  2, 0, 10, handle_list_offsets, "earliest, latest, by timestamp, max timestamp (v7+); isolation_level" },
     {  3, 0, 12, handle_metadata, "topic ids (v10+), asking by id (v12+); auto-creation per "
                                  "auto.create.topics.enable" },
     {  4, 0, 7, handle_leader_and_isr,

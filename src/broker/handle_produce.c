@@ -21,7 +21,8 @@
  * answers NOT_LEADER_OR_FOLLOWER and, from v10, names the current leader
  * and its endpoint (KIP-951).
  * Transactional producers (transactional_id set, transactional batches)
- * are accepted: the log applies the transaction rules (storage/
+ * are accepted (transactional batches without a transactional_id:
+ * TRANSACTIONAL_ID_AUTHORIZATION_FAILED on every partition, as Kafka): the log applies the transaction rules (storage/
  * producer_state.h TL4-TL7).  KIP-890 part 1 (the leader asking the
  * transaction coordinator whether the partition was added to the
  * transaction) is not done: docs/transactions.md, "Partition side".
@@ -45,6 +46,7 @@
 #include "proto/messages/produce.h"
 #include "storage/log_manager.h"
 #include "storage/partition_log.h"
+#include "storage/record_batch.h"
 
 typedef struct produce_op {
     delayed_op op;
@@ -100,6 +102,19 @@ static bool nonzero_base_offset(const krecords *r)
     return r->len >= 8 && (int64_t)be64_load(r->p) != 0;
 }
 
+/* Kafka's ProduceRequest.hasTransactionalRecords: a transactional batch
+ * in any partition (bit 4 of the first batch's attributes). */
+static bool has_transactional_records(const produce_req *req)
+{
+    for (int32_t i = 0; i < req->topic_data.n; i++)
+        for (int32_t j = 0; j < req->topic_data.v[i].partition_data.n; j++) {
+            const krecords *r = &req->topic_data.v[i].partition_data.v[j].records;
+            if (r->p && r->len >= RB_HEADER_SIZE && (be16_load(r->p + RB_OFF_ATTRIBUTES) & RB_ATTR_TRANSACTIONAL))
+                return true;
+        }
+    return false;
+}
+
 /* v10+: the leaders named in CurrentLeader fields, as NodeEndpoints. */
 static void add_node_endpoints(kreq *rq, produce_resp *resp, const int32_t *leaders, int n)
 {
@@ -118,6 +133,9 @@ void handle_produce(kreq *rq)
     produce_resp *resp = kreq_new_response(rq);
     int64_t now = wall_ms();
     bool acks_ok = req->acks == 0 || req->acks == 1 || req->acks == -1;
+    /* Kafka's KafkaApis: transactional records need a transactional id
+     * (the authorization of that id is the only check there without ACLs). */
+    bool txn_refused = req->transactional_id.len < 0 && has_transactional_records(req);
     bool any_error = false;
 
     int total = 0;
@@ -145,8 +163,8 @@ void handle_produce(kreq *rq)
             kcodec_defaults(&produce_resp_partition_responses_schema, rp);
             rp->index = pd->index;
             rp->base_offset = -1;
-            if (!acks_ok) {
-                rp->error_code = KERR_INVALID_REQUIRED_ACKS;
+            if (!acks_ok || txn_refused) {
+                rp->error_code = txn_refused ? KERR_TRANSACTIONAL_ID_AUTHORIZATION_FAILED : KERR_INVALID_REQUIRED_ACKS;
                 any_error = true;
                 continue;
             }

@@ -17,6 +17,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -245,8 +246,9 @@ static void compute_info(plog *l, int64_t now, log_cleaner_info *in, int *fd_idx
     int fdi = seg_floor(l, fd), last = l->nsegs - 1;
 
     int64_t unc = l->segs[last]->base_offset;     /* the active segment */
-    if (l->hw < unc)                               /* last stable offset == HW */
-        unc = l->hw;
+    int64_t lso = plog_lso_locked(l);              /* TL16: never past the last stable offset */
+    if (lso < unc)
+        unc = lso;
     int64_t lag = c->min_compaction_lag_ms > 0 ? c->min_compaction_lag_ms : 0;
     if (lag > 0) {
         for (int i = fdi; i < last; i++) {
@@ -337,8 +339,28 @@ typedef struct src_seg {
 } src_seg;
 
 typedef struct pid_last {
-    int64_t pid, last_offset;   /* a live producer's last data offset */
+    int64_t pid, last_offset;   /* a live producer's last data offset; -1: its last entry is a marker */
+    int16_t epoch;
 } pid_last;
+
+/* Kafka's CleanedTransactionMetadata for one walk over batches in offset
+ * order (TL17): which transactional batches belong to aborted transactions
+ * (dropped), and which markers may go (no data of their transaction left
+ * in what was walked). */
+typedef struct tm_aborted {
+    txn_aborted a;
+    bool seen;                  /* a batch of it was walked (lastObservedBatchOffset) */
+} tm_aborted;
+
+typedef struct txn_meta {
+    const txn_aborted *q;       /* the pass's aborted transactions, by first offset */
+    size_t nq, qi;
+    int64_t from;               /* entries ending below this are not for this walk */
+    tm_aborted *ab;             /* ongoing aborted transactions (one per producer) */
+    size_t nab, cab;
+    int64_t *com;               /* producers with an ongoing committed transaction */
+    size_t ncom, ccom;
+} txn_meta;
 
 typedef struct kept_rec {
     rb_record r;
@@ -360,6 +382,10 @@ typedef struct cleaner {
     int nsrc;
     pid_last *pids;
     size_t npids;
+    txn_aborted *aborted_q;     /* aborted transactions overlapping the cleanable range, by first offset */
+    size_t naborted_q, caborted_q;
+    bool aborted_overflow;
+    txn_meta tm;                /* the current walk (build_map, then each group) */
     uint64_t gen;               /* l->seg_gen the plan was made at (moved by our own swaps) */
     offset_map map;
     uint8_t *wbuf;              /* output batches not written yet */
@@ -398,6 +424,131 @@ static int cmp_pid(const void *a, const void *b)
 {
     int64_t x = ((const pid_last *)a)->pid, y = ((const pid_last *)b)->pid;
     return x < y ? -1 : x > y;
+}
+
+/* Room for one more element in a growable array (*v, *cap elements of
+ * `elem` bytes, n used).  0 / -1 (out of memory, or past `max`). */
+static int grow_one(void *vp, size_t *cap, size_t n, size_t elem, size_t first, size_t max)
+{
+    void **v = vp;
+    if (n < *cap)
+        return 0;
+    size_t nc = *cap ? *cap * 2 : first;
+    void *nv = nc <= max ? realloc(*v, elem * nc) : NULL;
+    if (!nv)
+        return -1;
+    *v = nv;
+    *cap = nc;
+    return 0;
+}
+
+static void tm_reset(txn_meta *t, const txn_aborted *q, size_t nq, int64_t from)
+{
+    t->q = q;
+    t->nq = nq;
+    t->qi = 0;
+    t->from = from;
+    t->nab = t->ncom = 0;
+}
+
+static void tm_free(txn_meta *t)
+{
+    free(t->ab);
+    free(t->com);
+    memset(t, 0, sizeof *t);
+}
+
+static tm_aborted *tm_find_ab(txn_meta *t, int64_t pid)
+{
+    for (size_t i = 0; i < t->nab; i++)
+        if (t->ab[i].a.producer_id == pid)
+            return &t->ab[i];
+    return NULL;
+}
+
+/* consumeAbortedTxnsUpTo: aborted transactions that began at or before
+ * `offset` become ongoing.  0 / -1 (out of memory). */
+static int tm_consume(txn_meta *t, int64_t offset)
+{
+    while (t->qi < t->nq && t->q[t->qi].first_offset <= offset) {
+        const txn_aborted *a = &t->q[t->qi++];
+        if (a->last_offset < t->from || tm_find_ab(t, a->producer_id))
+            continue;
+        if (grow_one(&t->ab, &t->cab, t->nab, sizeof *t->ab, 8, SIZE_MAX / sizeof *t->ab) < 0)
+            return -1;
+        t->ab[t->nab++] = (tm_aborted){ *a, false };
+    }
+    return 0;
+}
+
+/* onBatchRead: 1 when the batch belongs to an aborted transaction (its
+ * records go), 0 when not, -1 out of memory. */
+static int tm_on_batch(txn_meta *t, const rb_header *h)
+{
+    if (tm_consume(t, rb_last_offset(h)) < 0)
+        return -1;
+    if (!rb_is_transactional(h))
+        return 0;
+    tm_aborted *a = tm_find_ab(t, h->producer_id);
+    if (a) {
+        a->seen = true;
+        return 1;
+    }
+    for (size_t i = 0; i < t->ncom; i++)
+        if (t->com[i] == h->producer_id)
+            return 0;
+    if (grow_one(&t->com, &t->ccom, t->ncom, sizeof *t->com, 8, SIZE_MAX / sizeof *t->com) < 0)
+        return -1;
+    t->com[t->ncom++] = h->producer_id;
+    return 0;
+}
+
+/* onControlBatchRead for a marker of `type` (-1: an empty or unreadable
+ * control batch, which may go): 1 when the marker may be discarded (no
+ * batch of its transaction was walked), 0 when it stays; *keep_entry gets
+ * the .txnindex entry to carry into the cleaned segment (an abort whose
+ * data is still there).  -1 out of memory. */
+static int tm_on_control(txn_meta *t, const rb_header *h, int type, txn_aborted *keep_entry, bool *keep)
+{
+    *keep = false;
+    if (tm_consume(t, rb_last_offset(h)) < 0)
+        return -1;
+    if (type == RB_CONTROL_ABORT) {
+        tm_aborted *a = tm_find_ab(t, h->producer_id);
+        if (!a)
+            return 1;
+        *keep = a->seen;
+        *keep_entry = a->a;
+        *a = t->ab[--t->nab];
+        return *keep ? 0 : 1;
+    }
+    if (type == RB_CONTROL_COMMIT) {
+        for (size_t i = 0; i < t->ncom; i++)
+            if (t->com[i] == h->producer_id) {
+                t->com[i] = t->com[--t->ncom];
+                return 0;
+            }
+        return 1;
+    }
+    return 1;
+}
+
+static int cmp_aborted_first(const void *a, const void *b)
+{
+    int64_t x = ((const txn_aborted *)a)->first_offset, y = ((const txn_aborted *)b)->first_offset;
+    return x < y ? -1 : x > y;
+}
+
+static void add_aborted(void *ctx, const txn_aborted *a)
+{
+    cleaner *c = ctx;
+    if (c->aborted_overflow)
+        return;
+    if (grow_one(&c->aborted_q, &c->caborted_q, c->naborted_q, sizeof *c->aborted_q, 16, PLOG_MAX_ABORTED) < 0) {
+        c->aborted_overflow = true;
+        return;
+    }
+    c->aborted_q[c->naborted_q++] = *a;
 }
 
 /* Under the read lock: the range and everything the pass needs from the
@@ -483,12 +634,32 @@ static int plan(cleaner *c, bool force, bool *go)
     void *v;
     for (size_t it = 0; k < np && strmap_next(&l->ps.map, &it, &key, &kl, &v);) {
         const pstate_entry *e = v;
-        if (e->nbatches > 0)
-            c->pids[k++] = (pid_last){ e->producer_id, e->b[e->nbatches - 1].last_offset };
+        c->pids[k++] = (pid_last){ e->producer_id, e->nbatches > 0 ? e->b[e->nbatches - 1].last_offset : -1,
+                                   e->epoch };
     }
     c->npids = k;
     if (k > 1)
         qsort(c->pids, k, sizeof *c->pids, cmp_pid);
+    /* The aborted transactions overlapping [log's first segment, fu) from the
+     * .txnindex files (Kafka's collectAbortedTransactions per cleaned
+     * segment; one list for the pass). */
+    for (int i = 0; i < l->nsegs; i++) {
+        const txn_index *t = segment_txn_index(l->segs[i]);
+        if (!t) {
+            LOG_ERR("storage", "%s: cleaner cannot read %s: %s", l->dir, l->segs[i]->txi.path, strerror(errno));
+            rc = KERR_KAFKA_STORAGE_ERROR;
+            goto out;
+        }
+        if (txi_collect(t, c->src[0].base, c->fu, add_aborted, c))
+            break;
+    }
+    if (c->aborted_overflow) {
+        st->note = "too many aborted transactions in the cleanable range";
+        rc = KERR_KAFKA_STORAGE_ERROR;
+        goto out;
+    }
+    if (c->naborted_q > 1)
+        qsort(c->aborted_q, c->naborted_q, sizeof *c->aborted_q, cmp_aborted_first);
     c->gen = l->seg_gen;
     *go = true;
 out:
@@ -506,8 +677,12 @@ static bool last_batch_of_live_producer(const cleaner *c, const rb_header *h)
         else
             hi = mid;
     }
-    return lo < c->npids && c->pids[lo].pid == h->producer_id &&
-           c->pids[lo].last_offset == rb_last_offset(h);
+    if (lo >= c->npids || c->pids[lo].pid != h->producer_id)
+        return false;
+    const pid_last *p = &c->pids[lo];
+    if (p->last_offset >= 0)
+        return p->last_offset == rb_last_offset(h);
+    return rb_is_control(h) && h->producer_epoch == p->epoch;   /* the marker holds the last epoch */
 }
 
 /* Map key -> last offset over [first_dirty, fu).  Sets c->end. */
@@ -515,6 +690,7 @@ static int build_map(cleaner *c)
 {
     log_cleaner_stats *st = c->st;
     int rc = KERR_NONE;
+    tm_reset(&c->tm, c->aborted_q, c->naborted_q, c->first_dirty);
     bool full = false;
     for (int i = c->fd_idx; i < c->nsrc && !full && rc == KERR_NONE; i++) {
         src_seg *s = &c->src[i];
@@ -529,13 +705,26 @@ static int build_map(cleaner *c)
                 rc = ABORTED;
                 break;
             }
-            if (rb_is_control(&h) || rb_last_offset(&h) < c->first_dirty)
+            if (rb_last_offset(&h) < c->first_dirty)
                 continue;
             const uint8_t *b = segr_batch(&rd, &h, at, MAX_BATCH);
             if (!b) {
                 rc = KERR_KAFKA_STORAGE_ERROR;
                 break;
             }
+            /* TL17: records of aborted transactions never enter the map (they
+             * must not supersede committed ones); markers move the state. */
+            txn_aborted unused;
+            bool unused_keep;
+            int t = rb_is_control(&h) ? tm_on_control(&c->tm, &h, rb_control_type(b, rb_size(&h)), &unused,
+                                                      &unused_keep)
+                                      : tm_on_batch(&c->tm, &h);
+            if (t < 0) {
+                rc = KERR_KAFKA_STORAGE_ERROR;
+                break;
+            }
+            if (rb_is_control(&h) || t == 1)
+                continue;
             rb_iter it;
             rb_iter_record rec;
             int e = rb_iter_init(&it, b, rb_size(&h), dec_cap(c, rb_size(&h))), k = 0;
@@ -777,11 +966,69 @@ static bool retain(const cleaner *c, const rb_iter_record *rec, bool has_horizon
 
 /* Filter one batch into the output (MemoryRecords.filterTo + the
  * cleaner's RecordFilter, without transactions). */
+/* A control batch (Kafka's checkBatchRetention for markers, TL17): kept
+ * while its transaction has data left; once it has none, the marker gets a
+ * delete horizon (now + delete.retention.ms) at its first such cleaning
+ * and goes at the first cleaning after it - unless it holds the last epoch
+ * of a live producer (then it stays, emptied).  A kept abort marker whose
+ * transaction still has data carries its .txnindex entry into the cleaned
+ * segment. */
+static int filter_control(cleaner *c, segment *out, const uint8_t *b, const rb_header *h)
+{
+    txn_aborted entry;
+    bool keep_entry;
+    int can_discard = tm_on_control(&c->tm, h, rb_control_type(b, rb_size(h)), &entry, &keep_entry);
+    if (can_discard < 0)
+        return KERR_KAFKA_STORAGE_ERROR;
+    bool has_h = (h->attributes & RB_ATTR_DELETE_HORIZON) != 0;
+    bool discard_records = can_discard && has_h && h->base_timestamp <= c->now;
+    bool last_of_producer = rb_has_producer_id(h) && last_batch_of_live_producer(c, h);
+    if (keep_entry && segment_txn_append(out, &entry) < 0) {
+        LOG_ERR("storage", "%s: cleaner cannot write %s: %s", c->dir, out->txi.path, strerror(errno));
+        return KERR_KAFKA_STORAGE_ERROR;
+    }
+    if (h->records_count < 1)                      /* emptied before: goes unless it holds an epoch */
+        return last_of_producer ? emit(c, out, b, rb_size(h)) : KERR_NONE;
+    if (discard_records)
+        return last_of_producer ? emit_empty(c, out, h) : KERR_NONE;
+    if (!can_discard || has_h)
+        return emit(c, out, b, rb_size(h));
+    /* first cleaning with no data left: start the marker's delete horizon */
+    rb_iter it;
+    rb_iter_record rec;
+    if (rb_iter_init(&it, b, rb_size(h), dec_cap(c, rb_size(h))))
+        return KERR_CORRUPT_MESSAGE;
+    size_t n = 0;
+    int k, rc = KERR_NONE;
+    const uint8_t *rp = it.p;
+    while ((k = rb_iter_next(&it, &rec)) == 1) {
+        if (grow_one(&c->kept, &c->kept_cap, n, sizeof *c->kept, 256, SIZE_MAX / sizeof *c->kept) < 0) {
+            rc = KERR_KAFKA_STORAGE_ERROR;
+            break;
+        }
+        c->kept[n++] = (kept_rec){ rec.r, rp, (size_t)(it.p - rp) };
+        rp = it.p;
+    }
+    if (k < 0)
+        rc = KERR_CORRUPT_MESSAGE;
+    if (rc == KERR_NONE)
+        rc = rebuild(c, out, b, h, n, true, sat_add(c->now, c->cfg.delete_retention_ms));
+    rb_iter_free(&it);
+    return rc;
+}
+
 static int filter_batch(cleaner *c, segment *out, const uint8_t *b, const rb_header *h)
 {
     log_cleaner_stats *st = c->st;
-    if (rb_is_control(h))                           /* no transactions yet: kept as is */
-        return emit(c, out, b, rb_size(h));
+    if (rb_is_control(h))
+        return filter_control(c, out, b, h);
+    int in_aborted = tm_on_batch(&c->tm, h);      /* TL17: aborted data goes */
+    if (in_aborted < 0)
+        return KERR_KAFKA_STORAGE_ERROR;
+    if (in_aborted) {
+        st->records_read += h->records_count > 0 ? h->records_count : 0;
+        return rb_has_producer_id(h) && last_batch_of_live_producer(c, h) ? emit_empty(c, out, h) : KERR_NONE;
+    }
     rb_iter it;
     rb_iter_record rec;
     int e = rb_iter_init(&it, b, rb_size(h), dec_cap(c, rb_size(h)));
@@ -795,15 +1042,9 @@ static int filter_batch(cleaner *c, segment *out, const uint8_t *b, const rb_hea
         st->records_read++;
         const uint8_t *rend = it.p;
         if (retain(c, &rec, has_h, h->base_timestamp)) {
-            if (n == c->kept_cap) {
-                size_t nc = c->kept_cap ? c->kept_cap * 2 : 256;
-                kept_rec *nk = realloc(c->kept, sizeof *nk * nc);
-                if (!nk) {
-                    rc = KERR_KAFKA_STORAGE_ERROR;
-                    goto out;
-                }
-                c->kept = nk;
-                c->kept_cap = nc;
+            if (grow_one(&c->kept, &c->kept_cap, n, sizeof *c->kept, 256, SIZE_MAX / sizeof *c->kept) < 0) {
+                rc = KERR_KAFKA_STORAGE_ERROR;
+                goto out;
             }
             c->kept[n++] = (kept_rec){ rec.r, rp, (size_t)(rend - rp) };
             if (!rec.r.value)
@@ -996,6 +1237,8 @@ static int next_group_end(const cleaner *c, int i, int n)
 
 static void cleaner_free(cleaner *c)
 {
+    tm_free(&c->tm);
+    free(c->aborted_q);
     for (int i = 0; i < c->nsrc; i++)
         fileref_unref(c->src[i].file);
     free(c->src);
@@ -1049,6 +1292,11 @@ int plog_clean_ex(plog *l, int64_t now_ms, const log_cleaner_opts *o, log_cleane
         int n = 0;
         while (n < c.nsrc && c.src[n].base < c.end)
             n++;
+        /* One transaction walk over every group of the pass, in offset
+         * order: a marker in a later group than its data knows the data is
+         * still there (Kafka restarts it per group and may drop such a
+         * marker early). */
+        tm_reset(&c.tm, c.aborted_q, c.naborted_q, c.src[0].base);
         for (int i = 0; i < n && rc == KERR_NONE;) {
             int j = next_group_end(&c, i, n);
             rc = clean_group(&c, i, j, j == n);

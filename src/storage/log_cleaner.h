@@ -10,8 +10,8 @@
  *
  * The cleaner checkpoint ("first dirty", per partition, in the log dir's
  * cleaner-offset-checkpoint) separates the first two.  The cleanable range
- * ends at the base of the segment holding min(active segment base, HW (=
- * last stable offset: no transactions yet), the first dirty segment whose
+ * ends at the base of the segment holding min(active segment base, the
+ * last stable offset (TL16: open transactions are never cleaned), the first dirty segment whose
  * largest timestamp is newer than now - min.compaction.lag.ms), so whole
  * segments only, and never the active one.
  *
@@ -34,7 +34,17 @@
  *      copied byte for byte.  A batch left with no record is dropped, unless
  *      it is the last batch of a live idempotent producer: it then stays as
  *      an empty batch (recordsCount 0) so the producer's sequence survives
- *      (KIP-98).  Control batches are kept as they are.
+ *      (KIP-98).
+ *      Transactions (Kafka's CleanedTransactionMetadata, TL17): the pass
+ *      takes the aborted transactions overlapping its range from the
+ *      .txnindex files and walks the batches in offset order.  Records of
+ *      aborted transactions never enter the offset map and are dropped
+ *      (their batch stays empty if it is a live producer's last); a marker
+ *      stays while data of its transaction was seen in the walk (a kept
+ *      abort marker carries its .txnindex entry into the cleaned segment);
+ *      once none is left it gets a delete horizon (now +
+ *      delete.retention.ms) and goes at the first pass after it, unless it
+ *      holds the last epoch of a live producer (kept empty).
  *   3. Tombstones: the first time a batch holding a surviving tombstone is
  *      cleaned, it gets the delete-horizon bit (attributes bit 6) and
  *      baseTimestamp = now + delete.retention.ms (record timestamp deltas

@@ -11,6 +11,7 @@ import kproto
 from conftest import create_topic, raw_conn, unique_topic
 
 TXN = 0x10
+TRANSACTIONAL_ID_AUTHORIZATION_FAILED = 53
 LATEST = kproto.LATEST_TIMESTAMP
 
 
@@ -84,6 +85,9 @@ def test_txn_log_markers_lso_and_read_committed(broker, request):
         assert produce_ok(c, t, kproto.record_batch([b"plain"]), txn_id=None) == 0
         assert produce_ok(c, t, txn_batch(pid, ep, 0, [b"a0", b"a1"])) == 1
 
+        # transactional records need a transactional id (Kafka's KafkaApis)
+        r = kproto.produce(c, t, 0, txn_batch(pid, ep, 2, [b"x"]))
+        assert r["error_code"] == TRANSACTIONAL_ID_AUTHORIZATION_FAILED, r
         # TL4: a non-transactional batch while the transaction is open
         r = kproto.produce(c, t, 0, kproto.record_batch([b"x"], producer_id=pid,
                                                         producer_epoch=ep, base_sequence=2))

@@ -354,3 +354,145 @@ TEST(storage_txn_index_format_and_torn_tail)
     txi_free(&t);
 }
 
+
+/* ---- compaction (TL16, TL17) ---- */
+
+#include "storage/log_cleaner.h"
+
+static int kv_append(plog *l, const char *k, const char *v, int64_t pid, int16_t epoch, int32_t seq, bool txn)
+{
+    bb_params p;
+    bb_params_init(&p);
+    p.producer_id = pid;
+    p.producer_epoch = epoch;
+    p.base_sequence = seq;
+    p.extra_attributes = txn ? RB_ATTR_TRANSACTIONAL : 0;
+    bb_record rec = { k, (int32_t)strlen(k), v, (int32_t)strlen(v), T0 };
+    uint8_t *b = NULL;
+    size_t len;
+    if (bb_build(&p, &rec, 1, &b, &len) != KERR_NONE)
+        return -1;
+    plog_append_result r;
+    int e = plog_append(l, b, len, 0, T0, &r);
+    plog_set_high_watermark(l, plog_log_end_offset(l));
+    free(b);
+    return e;
+}
+
+/* The batch holding offset: header, and its first record's value (or ""). */
+static int batch_at_off(plog *l, int64_t off, rb_header *h, char *val, size_t cap)
+{
+    plog_read_result rr;
+    if (plog_read(l, off, 1, true, PLOG_ISOLATION_LOG_END, &rr) != KERR_NONE || !rr.file)
+        return -1;
+    uint8_t buf[512];
+    size_t n = (size_t)rr.len < sizeof buf ? (size_t)rr.len : sizeof buf;
+    int rc = pread(rr.file->fd, buf, n, rr.file_pos) == (ssize_t)n && rb_parse_header(buf, n, h) == KERR_NONE ? 0 : -1;
+    val[0] = 0;
+    if (rc == 0 && h->records_count > 0 && rb_size(h) <= n) {
+        const uint8_t *q = buf + RB_HEADER_SIZE;
+        rb_record r;
+        if (rb_record_next(&q, buf + rb_size(h), h->base_timestamp, &r) == KERR_NONE && r.value) {
+            size_t vl = (size_t)r.value_len < cap - 1 ? (size_t)r.value_len : cap - 1;
+            memcpy(val, r.value, vl);
+            val[vl] = 0;
+        }
+    }
+    plog_read_result_free(&rr);
+    return rc;
+}
+
+TEST(storage_txn_cleaner_drops_aborted_keeps_markers_until_empty)
+{
+    log_config cfg;
+    plog *l = fresh(&cfg);
+    REQUIRE(l);
+    cfg.compact = true;
+    cfg.delete_retention = false;
+    cfg.segment_bytes = 100;                                       /* a segment per batch */
+    cfg.delete_retention_ms = 1000;
+    plog_set_config(l, &cfg);
+    plog_append_result r;
+    REQUIRE_EQ(kv_append(l, "k1", "old1", -1, -1, -1, false), KERR_NONE);     /* 0 */
+    REQUIRE_EQ(kv_append(l, "k1", "aborted", 7, 0, 0, true), KERR_NONE);      /* 1 */
+    REQUIRE_EQ(marker(l, 7, 0, false, 0, &r), KERR_NONE);                     /* 2 */
+    REQUIRE_EQ(kv_append(l, "k2", "committed", 8, 0, 0, true), KERR_NONE);    /* 3 */
+    REQUIRE_EQ(marker(l, 8, 0, true, 0, &r), KERR_NONE);                      /* 4 */
+    REQUIRE_EQ(kv_append(l, "k3", "z", -1, -1, -1, false), KERR_NONE);        /* 5 */
+    REQUIRE_EQ(kv_append(l, "k9", "active", -1, -1, -1, false), KERR_NONE);   /* 6 */
+    log_cleaner_stats st;
+    REQUIRE_EQ(plog_clean(l, T0, &st), KERR_NONE);
+    REQUIRE(st.cleaned);
+    rb_header h;
+    char v[64];
+    REQUIRE_EQ(batch_at_off(l, 0, &h, v, sizeof v), 0);
+    CHECK_EQ(h.base_offset, 0);                                    /* not superseded by aborted k1 */
+    CHECK(!strcmp(v, "old1"));
+    REQUIRE_EQ(batch_at_off(l, 1, &h, v, sizeof v), 0);
+    CHECK_EQ(h.base_offset, 1);                                    /* pid 7's last data batch: kept empty */
+    CHECK_EQ(h.records_count, 0);
+    REQUIRE_EQ(batch_at_off(l, 2, &h, v, sizeof v), 0);
+    CHECK_EQ(h.base_offset, 2);                                    /* the abort marker stays */
+    CHECK(rb_is_control(&h));
+    REQUIRE_EQ(batch_at_off(l, 3, &h, v, sizeof v), 0);
+    CHECK(!strcmp(v, "committed"));
+    REQUIRE_EQ(batch_at_off(l, 4, &h, v, sizeof v), 0);
+    CHECK(rb_is_control(&h) && h.base_offset == 4);
+    CHECK_EQ(txi_count(l), 1);                                     /* carried into the cleaned segment */
+    plog_aborted *ab = NULL;
+    int n = 0;
+    REQUIRE_EQ(plog_aborted_txns(l, 0, 7, &ab, &n), KERR_NONE);
+    REQUIRE_EQ(n, 1);
+    CHECK_EQ(ab[0].producer_id, 7);
+    free(ab);
+
+    /* pid 7 moves on; the emptied batch goes at the next pass, the marker
+     * then has no data left: a delete horizon, and after it, gone */
+    REQUIRE_EQ(kv_append(l, "k7", "c", 7, 0, 1, true), KERR_NONE);           /* 7 */
+    REQUIRE_EQ(marker(l, 7, 0, true, 0, &r), KERR_NONE);                      /* 8 */
+    REQUIRE_EQ(kv_append(l, "k10", "x", -1, -1, -1, false), KERR_NONE);       /* 9 */
+    REQUIRE_EQ(plog_clean(l, T0, &st), KERR_NONE);
+    REQUIRE(st.cleaned);
+    REQUIRE_EQ(batch_at_off(l, 1, &h, v, sizeof v), 0);
+    CHECK_EQ(h.base_offset, 2);                                    /* batch 1 gone */
+    CHECK_EQ(h.attributes & RB_ATTR_DELETE_HORIZON, 0);            /* seen batch 1 this pass */
+    REQUIRE_EQ(kv_append(l, "k11", "x", -1, -1, -1, false), KERR_NONE);       /* 10 */
+    REQUIRE_EQ(plog_clean(l, T0, &st), KERR_NONE);
+    REQUIRE_EQ(batch_at_off(l, 2, &h, v, sizeof v), 0);
+    CHECK_EQ(h.base_offset, 2);
+    CHECK(h.attributes & RB_ATTR_DELETE_HORIZON);                  /* no data left: horizon set */
+    CHECK_EQ(h.base_timestamp, T0 + 1000);
+    CHECK_EQ(txi_count(l), 0);                                     /* no data left to filter */
+    REQUIRE_EQ(kv_append(l, "k12", "x", -1, -1, -1, false), KERR_NONE);       /* 11 */
+    REQUIRE_EQ(plog_clean(l, T0 + 500, &st), KERR_NONE);
+    REQUIRE_EQ(batch_at_off(l, 2, &h, v, sizeof v), 0);
+    CHECK_EQ(h.base_offset, 2);                                    /* horizon not passed */
+    REQUIRE_EQ(kv_append(l, "k13", "x", -1, -1, -1, false), KERR_NONE);       /* 12 */
+    REQUIRE_EQ(plog_clean(l, T0 + 2000, &st), KERR_NONE);
+    REQUIRE_EQ(batch_at_off(l, 2, &h, v, sizeof v), 0);
+    CHECK_EQ(h.base_offset, 3);                                    /* the marker is gone */
+    REQUIRE_EQ(batch_at_off(l, 4, &h, v, sizeof v), 0);
+    CHECK(rb_is_control(&h) && h.base_offset == 4);                /* commit: its data is still there */
+    plog_close(l);
+    plog_unref(l);
+}
+
+TEST(storage_txn_cleaner_stops_at_lso)
+{
+    log_config cfg;
+    plog *l = fresh(&cfg);
+    REQUIRE(l);
+    cfg.compact = true;
+    cfg.delete_retention = false;
+    cfg.segment_bytes = 100;
+    plog_set_config(l, &cfg);
+    REQUIRE_EQ(kv_append(l, "k1", "a", -1, -1, -1, false), KERR_NONE);        /* 0 */
+    REQUIRE_EQ(kv_append(l, "k1", "open", 7, 0, 0, true), KERR_NONE);         /* 1: open txn */
+    REQUIRE_EQ(kv_append(l, "k1", "b", -1, -1, -1, false), KERR_NONE);        /* 2 */
+    REQUIRE_EQ(kv_append(l, "k1", "c", -1, -1, -1, false), KERR_NONE);        /* 3 */
+    log_cleaner_info in;
+    REQUIRE_EQ(plog_cleaner_info(l, T0, &in), KERR_NONE);
+    CHECK_EQ(in.first_uncleanable_offset, 1);                      /* TL16: the LSO */
+    plog_close(l);
+    plog_unref(l);
+}
