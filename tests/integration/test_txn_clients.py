@@ -103,6 +103,7 @@ def test_consume_transform_produce_commit_and_abort(bs):
             p.send_offsets_to_transaction(pos, c.consumer_group_metadata(), 30)
             txns += 1
             if will_abort:
+                assert p.flush(30) == 0     # in the log, then aborted (abort drops unsent ones)
                 p.abort_transaction(30)
                 aborted += 1
                 aborted_vals += [b"T" + m.value() for m in msgs]

@@ -302,7 +302,8 @@ def read_all(bootstrap, topic, partitions, isolation="read_committed", timeout=6
     c = ck.Consumer({"bootstrap.servers": bootstrap, "group.id": group,
                      "enable.auto.commit": False, "auto.offset.reset": "earliest",
                      "enable.partition.eof": True, "isolation.level": isolation,
-                     "socket.timeout.ms": 10000, "topic.metadata.refresh.interval.ms": 1000})
+                     "socket.timeout.ms": 10000, "topic.metadata.refresh.interval.ms": 1000,
+                     "fetch.wait.max.ms": 100})
     got = {p: [] for p in partitions}
     eof = set()
     try:
