@@ -174,6 +174,16 @@ class Peer:
                     problems.append(f"{n.name}: sanitizer report:\n" + "\n".join(reports[:20]))
         return problems
 
+    def restart(self, node, wait=True):
+        """Start a node again after kill -9. A Samsa broker first waits until
+        ZooKeeper dropped the dead one's registration (its session timed out):
+        a broker finding its id held by a live session exits, as Kafka's did.
+        Call from the main thread: brokers get SIGTERM when the thread that
+        started them ends (conftest's setpriv --pdeathsig)."""
+        if self.kind == "samsa":
+            self.cluster.wait_unregistered(node.node_id)
+        return node.start(wait=wait)
+
     def log_tails(self, lines=60):
         return "\n".join(f"--- {n.name} log {n.log_path}\n{n.log_tail(lines)}" for n in self.nodes)
 
@@ -206,8 +216,9 @@ def _cluster_id():
     return base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
 
 
-def cluster_nodes(workdir, n=3, config=None, zk=None, start=True):
-    """n started brokers; Samsa needs zk (cluster.py's ZooKeeper)."""
+def cluster_nodes(workdir, n=3, config=None, zk=None, start=True, session_timeout_ms=6000):
+    """n started brokers; Samsa needs zk (cluster.py's ZooKeeper) and takes
+    session_timeout_ms (zookeeper.session.timeout.ms)."""
     workdir = Path(workdir)
     cfg = dict(TXN_TEST_CONFIG)
     cfg.update(config or {})
@@ -226,7 +237,7 @@ def cluster_nodes(workdir, n=3, config=None, zk=None, start=True):
                 nd.wait_ready()
         return Peer("kafka", nodes)
     from cluster import Cluster
-    c = Cluster(workdir, zk, n=n, overrides=cfg)
+    c = Cluster(workdir, zk, n=n, overrides=cfg, session_timeout_ms=session_timeout_ms)
     if start:
         c.start_all()
     return Peer("samsa", [SamsaNode(b, i) for i, b in enumerate(c.brokers)], cluster=c)
@@ -252,12 +263,19 @@ def now():
 
 
 # --- client helpers (confluent-kafka) shared by the transaction tests -----------
-def make_topics(bootstrap, names, partitions=1, rf=1, config=None, timeout=60):
-    """Create topics and wait until Metadata shows a leader for every partition."""
+def make_topics(bootstrap, names, partitions=1, rf=1, config=None, timeout=60, assignment=None):
+    """Create topics and wait until Metadata shows a leader for every partition;
+    assignment: replica lists by partition (then rf is not sent)."""
     import confluent_kafka as ck
     from confluent_kafka.admin import AdminClient, NewTopic
     a = AdminClient({"bootstrap.servers": bootstrap, "socket.timeout.ms": 10000})
-    futs = a.create_topics([NewTopic(t, partitions, rf, config=config or {}) for t in names],
+    def new(t):
+        if assignment:
+            return NewTopic(t, len(assignment), replica_assignment=assignment, config=config or {})
+        return NewTopic(t, partitions, rf, config=config or {})
+    if assignment:
+        partitions = len(assignment)
+    futs = a.create_topics([new(t) for t in names],
                            operation_timeout=30, request_timeout=timeout)
     for t, f in futs.items():
         try:

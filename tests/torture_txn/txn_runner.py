@@ -64,14 +64,23 @@ from conftest import wait_until  # noqa: E402
 
 kproto.FLEX_FROM.setdefault(65, 0)   # DescribeTransactions: flexible from v0
 DESCRIBE_TRANSACTIONS = 65
-TOPIC = "txn-crash"
+TOPIC = "txn-crash"          # 3 partitions, one replica order: one leader
+TOPIC_B = "txn-crash-b"      # 3 partitions, leaders spread
 PARTS = [0, 1, 2]
+TXN_ID_POOL = 50
+FIND_COORDINATOR = 10
 PER_PART = 10
 SCENARIOS = ["coord_after_add", "leader_after_add", "coord_after_prepare",
              "coord_after_markers", "leader_before_marker"]
-# Broker settings both peers get: a stopped broker leaves the ISR quickly,
-# so EndTxn's acks=all write of PrepareCommit does not wait on it long.
-CLUSTER_CONFIG = {"replica.lag.time.max.ms": 4000}
+# Broker settings both peers get: a stopped broker leaves the ISR quickly
+# (1.5 s), so EndTxn's acks=all write of PrepareCommit does not wait on it
+# long and the Prepare state is there to see for the rest of its session
+# timeout; leadership goes back to the preferred replicas within seconds
+# after a restart, so each round starts from the same layout.
+CLUSTER_CONFIG = {"replica.lag.time.max.ms": 1500,
+                  "auto.leader.rebalance.enable": "true",
+                  "leader.imbalance.check.interval.seconds": 2,
+                  "leader.imbalance.per.broker.percentage": 0}
 WHOLE_TIMEOUT = 90
 
 
@@ -117,10 +126,17 @@ def coordinator(peer, txn_id, timeout=30):
 
 
 def wait_state(peer, txn_id, states, timeout=30):
+    seen = []
+
     def ok():
         nd, d = coordinator(peer, txn_id, timeout)
+        if not seen or seen[-1] != (nd.name, d["state"]):
+            seen.append((nd.name, d["state"]))
         return (nd, d) if d["state"] in states else None
-    return wait_until(ok, timeout, interval=0.01, desc=f"{txn_id} in {states}")
+    try:
+        return wait_until(ok, timeout, interval=0.01, desc=f"{txn_id} in {states}")
+    except AssertionError as e:
+        raise AssertionError(f"{e}; states seen: {seen}") from None
 
 
 def leaders(bootstrap, topic):
@@ -129,7 +145,9 @@ def leaders(bootstrap, topic):
 
 
 def wait_whole(peer, topics, timeout=WHOLE_TIMEOUT):
-    """Every broker running and in every partition's ISR."""
+    """Every broker running, in every partition's ISR, and every partition
+    led by its preferred replica (topics and __transaction_state)."""
+    topics = list(topics) + ["__transaction_state"]
     def ok():
         bs = peer.live_bootstrap()
         md = AdminClient({"bootstrap.servers": bs}).list_topics(timeout=5)
@@ -137,13 +155,18 @@ def wait_whole(peer, topics, timeout=WHOLE_TIMEOUT):
             return False
         for t in topics:
             tm = md.topics.get(t)
+            if tm is None and t == "__transaction_state":
+                continue                # not created yet (first FindCoordinator does)
             if tm is None or tm.error is not None:
                 return False
             for pm in tm.partitions.values():
                 if pm.leader < 0 or len(pm.isrs) != len(peer.nodes):
                     return False
+                if pm.leader != pm.replicas[0]:
+                    return False
         return True
-    wait_until(ok, timeout, interval=0.2, desc="cluster whole (all brokers in every ISR)")
+    wait_until(ok, timeout, interval=0.2,
+               desc="cluster whole (all brokers in every ISR, preferred leaders)")
 
 
 def sigstop(nd):
@@ -156,13 +179,6 @@ def sigcont(nd):
         if nd.running():
             os.kill(nd.pid, signal.SIGCONT)
         nd.stopped = False
-
-
-def crash_restart(nd):
-    if nd.running():
-        nd.kill9()
-    nd.stopped = False
-    nd.start(wait=True)
 
 
 # --- one transaction per round ---------------------------------------------------------
@@ -220,134 +236,180 @@ def new_producer(bs, txn_id):
             time.sleep(0.5)
 
 
-def crash_round(peer, rng, rnd, txn_id, scenario, commit):
+def find_coordinator(peer, txn_id, timeout=30):
+    """FindCoordinator (v1, key_type 1) through any live broker: node id."""
+    def ask():
+        for nd in peer.nodes:
+            if not nd.running() or getattr(nd, "stopped", False):
+                continue
+            try:
+                with kproto.Conn("127.0.0.1", nd.port, timeout=3) as c:
+                    r = c.call(FIND_COORDINATOR, 1,
+                               kproto.W().string(txn_id).i8(1).done(), timeout=3)
+            except (OSError, ConnectionError, kproto.ProtocolError):
+                continue
+            r.i32()
+            err, _msg, node_id = r.i16(), r.string(), r.i32()
+            if err == 0:
+                return node_id + 1          # (0 is falsy for wait_until)
+        return None
+    return wait_until(ask, timeout, interval=0.1, desc=f"coordinator of {txn_id}") - 1
+
+
+def pick_txn_id(peer, rng, avoid):
+    """A transactional id of the pool whose coordinator is not `avoid`
+    (None: any), so a leader can be held back without holding back the
+    coordinator; (id, coordinator node id, whether avoid was honoured)."""
+    ids = [f"txn-crash-{k}" for k in range(TXN_ID_POOL)]
+    rng.shuffle(ids)
+    for tid in ids[:12]:
+        c = find_coordinator(peer, tid)
+        if avoid is None or c != avoid:
+            return tid, c, True
+    return ids[0], find_coordinator(peer, ids[0]), False
+
+
+def crash_round(peer, rng, rnd, scenario, commit):
+    """One transaction and one fault; returns what happened (the values
+    written are in res['values'])."""
     bs = peer.bootstrap
+    lead_a = leaders(bs, TOPIC)
+    lead_b = leaders(bs, TOPIC_B)
+    # the partitions of TOPIC share one replica order, so one leader (la)
+    la = lead_a[0] if len(set(lead_a.values())) == 1 else None
+    needs_held_leader = scenario in ("coord_after_prepare", "coord_after_markers",
+                                     "leader_before_marker")
+    txn_id, cid, honoured = pick_txn_id(peer, rng, la if needs_held_leader else None)
+    parts = [(TOPIC, pt) for pt in PARTS]
+    if scenario in ("coord_after_markers", "leader_after_add"):
+        parts += [(TOPIC_B, pt) for pt in PARTS]
     p = new_producer(bs, txn_id)
+    values = []
     p.begin_transaction()
-    for part in PARTS:
+    for t, part in parts:
         for i in range(PER_PART):
-            p.produce(TOPIC, value=f"r{rnd}-p{part}-{i}", partition=part)
+            v = f"r{rnd}-{t[-1]}{part}-{i}"
+            values.append(v)
+            p.produce(t, value=v, partition=part)
     assert p.flush(60) == 0, "records not delivered"
     cnode, d = coordinator(peer, txn_id)
     assert d["state"] == "Ongoing", d
-    lead = leaders(bs, TOPIC)
-    others = [peer.node(lead[pt]) for pt in PARTS if lead[pt] != cnode.node_id]
-    victim = stopped = None
-    detail = ""
+    lead = {(TOPIC, pt): lead_a[pt] for pt in PARTS}
+    lead.update({(TOPIC_B, pt): lead_b[pt] for pt in PARTS})
+    victim = None
+    stopped = []
+    detail = "" if honoured or not needs_held_leader else "(no id with another coordinator) "
     ender = Ender(p, commit)
-    if scenario == "coord_after_add":
-        victim = cnode
-        crash_restart_async = True
-    elif scenario == "leader_after_add":
-        victim = peer.node(lead[rng.choice(PARTS)])
-        crash_restart_async = True
-    else:
-        crash_restart_async = False
-    if crash_restart_async:
+    if scenario in ("coord_after_add", "leader_after_add"):
+        victim = cnode if scenario == "coord_after_add" else \
+            peer.node(lead[rng.choice(parts)])
         victim.kill9()
-        detail = f"{victim.name} killed in Ongoing"
-        victim.start(wait=False)
+        detail += f"{victim.name} killed in Ongoing (coordinator {cnode.name})"
         ender.start()
-    elif scenario == "coord_after_prepare":
-        stopped = list({n.node_id: n for n in others}.values())
-        for n in stopped:
-            sigstop(n)
-        ender.start()
-        nd, d = wait_state(peer, txn_id, ("PrepareCommit", "PrepareAbort"))
-        detail = f"{d['state']} with markers pending on {d['topics']}; stopped {[n.name for n in stopped]}"
-        cnode.kill9()
-        victim = cnode
-    elif scenario in ("coord_after_markers", "leader_before_marker"):
-        if not others:
-            # the coordinator leads every partition: no leader to hold back
-            stopped = []
-        else:
-            stopped = [rng.choice(others)]
-        for n in stopped:
-            sigstop(n)
+        peer.restart(victim, wait=False)
+    else:
+        held = peer.node(la) if la is not None and la != cnode.node_id else None
+        if held is None:
+            others = sorted({lead[tp] for tp in parts} - {cnode.node_id})
+            held = peer.node(rng.choice(others)) if others else None
+        if held is not None:
+            sigstop(held)
+            stopped = [held]
         ender.start()
         nd, d = wait_state(peer, txn_id, ("PrepareCommit", "PrepareAbort", "CompleteCommit",
                                           "CompleteAbort"))
-        if scenario == "coord_after_markers":
-            held = [pt for pt in PARTS if stopped and lead[pt] == stopped[0].node_id]
-            free = [pt for pt in PARTS if pt not in held]
+        pending = {(t, pt) for t, pts in d["topics"].items() for pt in pts}
+        if scenario == "coord_after_prepare":
+            detail += (f"{d['state']}, no marker yet on {sorted(pending)} of {len(parts)}; "
+                       f"held {held.name if held else None}; coordinator {cnode.name} killed")
+            victim = cnode
+            cnode.kill9()
+        elif scenario == "coord_after_markers":
+            free = [tp for tp in parts if held is None or lead[tp] != held.node_id]
 
             def marked():
                 d2 = describe_txn(cnode, txn_id)
-                pending = set((d2 or {}).get("topics", {}).get(TOPIC, []))
-                return d2 is not None and not (pending & set(free))
-            wait_until(marked, 30, interval=0.01,
-                       desc=f"markers on partitions {free} (leaders not stopped)")
-            detail = f"markers on {free}, not on {held}"
-            cnode.kill9()
+                if d2 is None:
+                    return False
+                pend = {(t, pt) for t, pts in d2["topics"].items() for pt in pts}
+                return not (pend & set(free))
+            wait_until(marked, 30, interval=0.01, desc=f"markers on {free}")
+            detail += (f"markers on {len(free)} of {len(parts)} partitions "
+                       f"(held {held.name if held else None}); coordinator {cnode.name} killed")
             victim = cnode
-        else:
-            victim = stopped[0] if stopped else cnode
-            detail = f"{d['state']}: {victim.name} killed before its marker"
+            cnode.kill9()
+        else:   # leader_before_marker
+            victim = held or cnode
+            detail += (f"{d['state']}: {victim.name} (leader of {sorted(pending)}) killed "
+                       f"before its marker")
             victim.kill9()
             victim.stopped = False
             stopped = []
-    for n in stopped or []:
+    for n in stopped:
         sigcont(n)
     if not victim.running():
-        victim.start(wait=False)
+        peer.restart(victim, wait=False)
     ender.join(180)
     assert not ender.is_alive(), "commit/abort did not return in 180 s"
     victim.wait_ready(60)
     p.flush(10)
-    return {"round": rnd, "scenario": scenario, "asked": "commit" if commit else "abort",
+    return {"round": rnd, "scenario": scenario, "txn_id": txn_id,
+            "asked": "commit" if commit else "abort",
             "client": ender.result, "error": str(ender.error) if ender.error else None,
-            "victim": victim.name, "detail": detail}
+            "victim": victim.name, "detail": detail, "values": values}
 
 
 def check_crash_rounds(peer, results):
     """Atomic, durable, isolated: returns a list of problems."""
     bs = peer.live_bootstrap()
     problems = []
-    wait_stable(bs, TOPIC, PARTS, timeout=120)
-    rc = read_all(bs, TOPIC, PARTS, "read_committed", stable=False)
-    ru = read_all(bs, TOPIC, PARTS, "read_uncommitted", stable=False)
+    rc, ru = {}, {}
+    for t in (TOPIC, TOPIC_B):
+        wait_stable(bs, t, PARTS, timeout=120)
+        rc[t] = read_all(bs, t, PARTS, "read_committed", stable=False)
+        ru[t] = read_all(bs, t, PARTS, "read_uncommitted", stable=False)
     seen = {}
-    for part, recs in rc.items():
-        for off, _, v in recs:
-            v = v.decode()
-            rnd = int(v.split("-")[0][1:])
-            seen.setdefault(rnd, []).append((part, v))
-    full = PER_PART * len(PARTS)
+    for t in rc:
+        for recs in rc[t].values():
+            for _, _, v in recs:
+                v = v.decode()
+                seen.setdefault(int(v.split("-")[0][1:]), []).append(v)
     for r in results:
-        got = seen.get(r["round"], [])
-        vals = sorted(v for _, v in got)
-        want = sorted(f"r{r['round']}-p{pt}-{i}" for pt in PARTS for i in range(PER_PART))
-        r["outcome"] = "committed" if vals == want else ("aborted" if not got else "PARTIAL")
-        if got and vals != want:
-            problems.append(f"round {r['round']} ({r['scenario']}): {len(got)} of {full} "
-                            f"records visible read_committed (partial or duplicated)")
-        if r["client"] == "committed" and vals != want:
-            problems.append(f"round {r['round']} ({r['scenario']}): client saw the commit, "
-                            f"read_committed has {len(got)} of {full}")
+        got = sorted(seen.get(r["round"], []))
+        want = sorted(r["values"])
+        r["outcome"] = "committed" if got == want else ("aborted" if not got else "PARTIAL")
+        what = f"round {r['round']} ({r['scenario']}, {r['detail']})"
+        if got and got != want:
+            problems.append(f"{what}: {len(got)} of {len(want)} records visible read_committed "
+                            f"(partial or duplicated)")
+        if r["client"] == "committed" and got != want:
+            problems.append(f"{what}: client saw the commit, read_committed has "
+                            f"{len(got)} of {len(want)}")
         if r["client"] == "aborted" and got:
-            problems.append(f"round {r['round']} ({r['scenario']}): client saw the abort, "
-                            f"read_committed has {len(got)} records")
-    ru_vals = {v for recs in ru.values() for _, _, v in recs}
-    lost = [v for recs in rc.values() for _, _, v in recs if v not in ru_vals]
-    if lost:
-        problems.append(f"{len(lost)} read_committed records missing from read_uncommitted")
+            problems.append(f"{what}: client saw the abort, read_committed has {len(got)}")
+    for t in rc:
+        ru_vals = {v for recs in ru[t].values() for _, _, v in recs}
+        lost = [v for recs in rc[t].values() for _, _, v in recs if v not in ru_vals]
+        if lost:
+            problems.append(f"{t}: {len(lost)} read_committed records not in read_uncommitted")
     return problems
 
 
-def run_crash_rounds(peer, rng, rounds, txn_id="txn-crash-id"):
+def run_crash_rounds(peer, rng, rounds, scenarios=None):
+    """The first rounds take every scenario once (shuffled), the rest draw."""
     results = []
+    first = list(scenarios or SCENARIOS)
+    rng.shuffle(first)
     for rnd in range(rounds):
-        scenario = SCENARIOS[rnd % len(SCENARIOS)] if rounds >= len(SCENARIOS) and rnd < len(
-            SCENARIOS) else rng.choice(SCENARIOS)
+        scenario = first[rnd] if rnd < len(first) else rng.choice(scenarios or SCENARIOS)
         commit = rng.random() < 0.7
         t0 = time.monotonic()
-        res = crash_round(peer, rng, rnd, txn_id, scenario, commit)
+        res = crash_round(peer, rng, rnd, scenario, commit)
         res["seconds"] = round(time.monotonic() - t0, 2)
         log(f"round {rnd}: {scenario} asked {res['asked']}, client {res['client']}"
             f" ({res['error']}); {res['detail']} [{res['seconds']} s]")
         results.append(res)
-        wait_whole(peer, [TOPIC])
+        wait_whole(peer, [TOPIC, TOPIC_B])
     return results
 
 
@@ -419,7 +481,7 @@ def run_eos(peer, rng, workdir, n, faults, timeout=600):
                 nd.kill9()
                 done_faults.append(nd.name)
                 log(f"eos: kill -9 {nd.name}; restart")
-                nd.start(wait=True)
+                peer.restart(nd)
         if not copier.running():
             rc = copier.proc.returncode
             log(f"eos: copier exited {rc}; restart")
@@ -451,7 +513,8 @@ def run_eos(peer, rng, workdir, n, faults, timeout=600):
 
 
 # --- driver -----------------------------------------------------------------------------------
-def run(workdir, seed=None, rounds=10, eos_records=2000, eos_faults=4, zk=None):
+def run(workdir, seed=None, rounds=10, eos_records=2000, eos_faults=4, zk=None,
+        scenarios=None, session_timeout_ms=6000):
     """Returns (report dict, problems list)."""
     seed = seed if seed is not None else random.randrange(1 << 30)
     rng = random.Random(seed)
@@ -459,17 +522,21 @@ def run(workdir, seed=None, rounds=10, eos_records=2000, eos_faults=4, zk=None):
     own_zk = None
     if txn_peer.PEER == "samsa" and zk is None:
         from zk import ZooKeeper
-        own_zk = zk = ZooKeeper(Path(workdir) / "zk")
-        zk.start()
-    peer = txn_peer.cluster_nodes(Path(workdir) / "cluster", 3, config=CLUSTER_CONFIG, zk=zk)
+        from conftest import free_port
+        own_zk = zk = ZooKeeper(Path(workdir) / "zk", free_port()).start_or_fail()
+    peer = txn_peer.cluster_nodes(Path(workdir) / "cluster", 3, config=CLUSTER_CONFIG, zk=zk,
+                                  session_timeout_ms=session_timeout_ms)
     report = {"seed": seed, "peer": txn_peer.PEER}
     problems = []
     try:
-        make_topics(peer.bootstrap, [TOPIC], partitions=len(PARTS), rf=3,
-                    config={"min.insync.replicas": "2"})
-        wait_whole(peer, [TOPIC])
+        ids = [nd.node_id for nd in peer.nodes]
+        make_topics(peer.bootstrap, [TOPIC], config={"min.insync.replicas": "2"},
+                    assignment=[ids[1:] + ids[:1]] * len(PARTS))
+        make_topics(peer.bootstrap, [TOPIC_B], config={"min.insync.replicas": "2"},
+                    assignment=[ids[i:] + ids[:i] for i in range(len(PARTS))])
+        wait_whole(peer, [TOPIC, TOPIC_B])
         if rounds:
-            results = run_crash_rounds(peer, rng, rounds)
+            results = run_crash_rounds(peer, rng, rounds, scenarios)
             problems += check_crash_rounds(peer, results)
             report["rounds"] = results
         if eos_records:
@@ -495,12 +562,20 @@ def main():
     ap.add_argument("--rounds", type=int, default=int(os.environ.get("TXN_ROUNDS", "20")))
     ap.add_argument("--eos-records", type=int, default=int(os.environ.get("EOS_RECORDS", "5000")))
     ap.add_argument("--eos-faults", type=int, default=int(os.environ.get("EOS_FAULTS", "8")))
+    ap.add_argument("--scenarios", help=f"comma-separated subset of {','.join(SCENARIOS)}")
+    ap.add_argument("--session-timeout-ms", type=int, default=6000,
+                    help="Samsa brokers' zookeeper.session.timeout.ms")
     ap.add_argument("--json")
     ap.add_argument("--keep", action="store_true", help="keep the work directory")
     a = ap.parse_args()
     workdir = tempfile.mkdtemp(prefix="samsa-txn-torture.")
     t0 = time.monotonic()
-    report, problems = run(workdir, a.seed, a.rounds, a.eos_records, a.eos_faults)
+    scen = a.scenarios.split(",") if a.scenarios else None
+    bad = set(scen or []) - set(SCENARIOS)
+    if bad:
+        ap.error(f"unknown scenarios {sorted(bad)}; known: {SCENARIOS}")
+    report, problems = run(workdir, a.seed, a.rounds, a.eos_records, a.eos_faults,
+                           scenarios=scen, session_timeout_ms=a.session_timeout_ms)
     report["seconds"] = round(time.monotonic() - t0, 1)
     report["problems"] = problems
     if a.json:
