@@ -471,7 +471,10 @@ def run_eos(peer, rng, workdir, n, faults, timeout=600):
             f"{copier.log_path}"
         if fault_at and time.monotonic() - t0 >= fault_at[0]:
             fault_at.pop(0)
-            if rng.random() < 0.5:
+            # the first two faults: one of each kind, then drawn
+            kind = ["copier", "broker"][len(done_faults)] if len(done_faults) < 2 else \
+                rng.choice(["copier", "broker"])
+            if kind == "copier":
                 copier.kill9()
                 done_faults.append("copier")
                 log("eos: kill -9 copier; restart (same transactional.id)")
