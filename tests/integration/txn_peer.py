@@ -213,7 +213,12 @@ def single_node(workdir, config=None):
 
 
 def _cluster_id():
-    return base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+    """A random cluster id (base64 of a UUID) that does not start with '-',
+    which kafka-storage's argument parser would take for an option."""
+    while True:
+        cid = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+        if not cid.startswith("-"):
+            return cid
 
 
 def cluster_nodes(workdir, n=3, config=None, zk=None, start=True, session_timeout_ms=6000):
