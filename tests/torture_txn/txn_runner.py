@@ -297,6 +297,7 @@ def crash_round(peer, rng, rnd, scenario, commit):
     lead = {(TOPIC, pt): lead_a[pt] for pt in PARTS}
     lead.update({(TOPIC_B, pt): lead_b[pt] for pt in PARTS})
     victim = None
+    moment = True           # the Ongoing scenarios' moment is certain
     stopped = []
     detail = "" if honoured or not needs_held_leader else "(no id with another coordinator) "
     ender = Ender(p, commit)
@@ -319,7 +320,13 @@ def crash_round(peer, rng, rnd, scenario, commit):
         nd, d = wait_state(peer, txn_id, ("PrepareCommit", "PrepareAbort", "CompleteCommit",
                                           "CompleteAbort"))
         pending = {(t, pt) for t, pts in d["topics"].items() for pt in pts}
+        held_parts = {tp for tp in parts if held is not None and lead[tp] == held.node_id}
+        # the moment is missed when the transaction completed before it was
+        # seen in Prepare*: the held broker's partitions moved first (e.g. it
+        # was the controller, so ISR shrinks waited for its session to expire)
+        moment = d["state"].startswith("Prepare") and held_parts <= pending
         if scenario == "coord_after_prepare":
+            moment = moment and pending == set(parts)
             detail += (f"{d['state']}, no marker yet on {sorted(pending)} of {len(parts)}; "
                        f"held {held.name if held else None}; coordinator {cnode.name} killed")
             victim = cnode
@@ -356,7 +363,7 @@ def crash_round(peer, rng, rnd, scenario, commit):
     return {"round": rnd, "scenario": scenario, "txn_id": txn_id,
             "asked": "commit" if commit else "abort",
             "client": ender.result, "error": str(ender.error) if ender.error else None,
-            "victim": victim.name, "detail": detail, "values": values}
+            "victim": victim.name, "detail": detail, "values": values, "moment": moment}
 
 
 def check_crash_rounds(peer, results):
@@ -406,7 +413,8 @@ def run_crash_rounds(peer, rng, rounds, scenarios=None):
         t0 = time.monotonic()
         res = crash_round(peer, rng, rnd, scenario, commit)
         res["seconds"] = round(time.monotonic() - t0, 2)
-        log(f"round {rnd}: {scenario} asked {res['asked']}, client {res['client']}"
+        log(f"round {rnd}: {scenario}{'' if res['moment'] else ' (MOMENT MISSED)'} "
+            f"asked {res['asked']}, client {res['client']}"
             f" ({res['error']}); {res['detail']} [{res['seconds']} s]")
         results.append(res)
         wait_whole(peer, [TOPIC, TOPIC_B])
@@ -584,8 +592,10 @@ def main():
     if a.json:
         Path(a.json).write_text(json.dumps(report, indent=1))
     outcomes = [r.get("outcome") for r in report.get("rounds", [])]
+    missed = [r["round"] for r in report.get("rounds", []) if not r.get("moment", True)]
     log(f"{len(outcomes)} rounds: {outcomes.count('committed')} committed, "
         f"{outcomes.count('aborted')} aborted, {outcomes.count('PARTIAL')} partial; "
+        f"moment missed in rounds {missed}; "
         f"eos {report.get('eos')}; {report['seconds']} s")
     for p in problems:
         log(f"PROBLEM: {p}")
