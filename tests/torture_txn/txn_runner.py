@@ -140,8 +140,16 @@ def wait_state(peer, txn_id, states, timeout=30):
 
 
 def leaders(bootstrap, topic):
-    md = AdminClient({"bootstrap.servers": bootstrap}).list_topics(topic, timeout=10)
-    return {p: pm.leader for p, pm in md.topics[topic].partitions.items()}
+    """{partition: leader}, once Metadata names a leader for every partition
+    (a broker whose metadata lags may not know the topic for a moment)."""
+    def ask():
+        md = AdminClient({"bootstrap.servers": bootstrap}).list_topics(topic, timeout=10)
+        tm = md.topics.get(topic)
+        if tm is None or tm.error is not None or len(tm.partitions) != len(PARTS):
+            return None
+        got = {p: pm.leader for p, pm in tm.partitions.items()}
+        return got if all(v >= 0 for v in got.values()) else None
+    return wait_until(ask, 30, interval=0.1, desc=f"leaders of {topic}")
 
 
 def wait_whole(peer, topics, timeout=WHOLE_TIMEOUT):
