@@ -60,7 +60,7 @@ $(BUILD)/samsa-broker: $(BROKER_OBJ) $(OBJDIR)/libsamsa.a $(BUILD)/.mode-$(MODE)
 
 # The unit tests also cover the CLI's pure Metadata codec (no librdkafka in it).
 UNIT_CLI_OBJ := $(OBJDIR)/src/cli/meta_wire.o $(OBJDIR)/src/cli/reassign_plan.o \
-                $(OBJDIR)/src/cli/reassign_wire.o
+                $(OBJDIR)/src/cli/reassign_wire.o $(OBJDIR)/src/cli/txn_wire.o
 $(BUILD)/unit-tests: $(UNIT_OBJ) $(UNIT_CLI_OBJ) $(OBJDIR)/libsamsa.a $(BUILD)/.mode-$(MODE)
 	$(CC) $(LDFLAGS) $(UNIT_OBJ) $(UNIT_CLI_OBJ) $(OBJDIR)/libsamsa.a $(LDLIBS) -o $@
 
@@ -191,7 +191,7 @@ $(FUZZ_BINS): $(FUZZ_DIR)/%: $(FUZZ_OBJDIR)/tests/fuzz/%.o $(FUZZ_OBJDIR)/libsam
 	$(FUZZ_CC) -fsanitize=fuzzer $(FUZZ_SAN) $(filter %.o,$^) $(FUZZ_OBJDIR)/libsamsa.a $(LDLIBS) -o $@
 
 # The CLI's Metadata decoder is not in libsamsa.a.
-$(FUZZ_DIR)/fuzz_cli_meta: $(FUZZ_OBJDIR)/src/cli/meta_wire.o
+$(FUZZ_DIR)/fuzz_cli_meta: $(FUZZ_OBJDIR)/src/cli/meta_wire.o $(FUZZ_OBJDIR)/src/cli/txn_wire.o
 
 fuzz: fuzz-build
 	tests/fuzz/run.sh run $(FUZZ_DIR) $(FUZZ_SECONDS) $(FUZZ_TARGETS)

@@ -36,7 +36,7 @@ static const api_entry g_table[] = {
     { 21, 0, 2, handle_delete_records, "offset -1 = high watermark" },
     { 22, 0, 5, handle_init_producer_id, "idempotent and transactional producers (KIP-98, KIP-360 epoch bumps)" },
     { 23, 0, 4, handle_offset_for_leader_epoch, "single leader epoch 0" },
-    { 24, 0, 3, handle_add_partitions_to_txn, "producer forms (v0-3); unknown partitions: "
+    { 24, 0, 5, handle_add_partitions_to_txn, "producer forms (v0-3) and the batched form (v4+, verify_only); unknown partitions: "
                                               "UNKNOWN_TOPIC_OR_PARTITION, the others OPERATION_NOT_ATTEMPTED" },
     { 25, 0, 4, handle_add_offsets_to_txn, "" },
     { 26, 0, 4, handle_end_txn, "markers sent over the wire to every partition leader (docs/transactions.md)" },

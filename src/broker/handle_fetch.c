@@ -304,9 +304,6 @@ static void respond(kreq *rq, fetch_op *fo)
                 fp->rr.len = 0;
             }
         }
-        free(fp->rr.aborted);
-        fp->rr.aborted = NULL;
-        fp->rr.naborted = 0;
         rp->preferred_read_replica = -1;
         if (fp->rr.file && fp->rr.len > 0) {
             rp->records = (krecords){ NULL, fp->rr.len, fp->rr.file, fp->rr.file_pos };
@@ -326,6 +323,11 @@ static void respond(kreq *rq, fetch_op *fo)
     }
     if (rq->hdr.api_version >= 16)
         add_node_endpoints(rq, resp, leaders, nleaders);
+    for (int i = 0; i < n; i++) {                   /* copied into the arena above */
+        free(fo->parts[i].rr.aborted);
+        fo->parts[i].rr.aborted = NULL;
+        fo->parts[i].rr.naborted = 0;
+    }
     kreq_respond(rq, resp);
     for (int i = 0; i < nfiles; i++)
         fileref_unref(files[i]);

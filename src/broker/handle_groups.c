@@ -45,8 +45,6 @@ static int16_t coordinator_of(kreq *rq, kstr key, broker_view *out)
 {
     broker *b = broker_of(rq);
     const char *name = topic_for(rq);
-    if (key.len <= 0 && !strcmp(name, TXN_TOPIC))
-        return KERR_INVALID_REQUEST;       /* Kafka: no empty transactional id */
     topic *t = topic_registry_get(&b->topics, name, strlen(name));
     if (!t)
         return KERR_COORDINATOR_NOT_AVAILABLE;

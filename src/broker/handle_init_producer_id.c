@@ -47,13 +47,17 @@ void handle_init_producer_id(kreq *rq)
 {
     init_producer_id_req *req = rq->body;
     init_producer_id_resp *r = kreq_new_response(rq);
-    if (req->transactional_id.len >= 0) {
-        handle_init_producer_id_txn(rq);      /* the transaction coordinator's (handle_txn.c) */
+    /* Kafka: a producer id and an epoch come together (both -1: none). */
+    if ((req->producer_id == -1) != (req->producer_epoch == -1) ||
+        (req->producer_id >= 0 && req->producer_epoch < 0)) {
+        r->error_code = KERR_INVALID_REQUEST;
+        r->producer_id = -1;
+        r->producer_epoch = -1;
+        kreq_respond(rq, r);
         return;
     }
-    if (req->producer_id >= 0 && req->producer_epoch < 0) {
-        r->error_code = KERR_INVALID_REQUEST;
-        kreq_respond(rq, r);
+    if (req->transactional_id.len >= 0) {
+        handle_init_producer_id_txn(rq);      /* the transaction coordinator's (handle_txn.c) */
         return;
     }
     admin_submit(broker_of(rq), rq, work, done, r);

@@ -680,12 +680,6 @@ static const struct {
     { "log.preallocate", "has no effect: the active segment is always reserved ahead on disk, its size unchanged "
                          "(docs/storage-format.md §8); index files are written at their used size" },
     { "num.replica.fetchers", "has no effect yet: one fetcher thread per leader broker (docs/replication.md)" },
-    { "transaction.max.timeout.ms", "has no effect yet: transactions are not implemented" },
-    { "transaction.state.log.num.partitions", "has no effect yet: transactions are not implemented" },
-    { "transaction.state.log.replication.factor", "has no effect yet: transactions are not implemented" },
-    { "transaction.state.log.min.isr", "has no effect yet: transactions are not implemented" },
-    { "transaction.state.log.segment.bytes", "has no effect yet: transactions are not implemented" },
-    { "transactional.id.expiration.ms", "has no effect yet: transactions are not implemented" },
     { "queued.max.requests", "has no effect: flow control is per connection (see docs/threading.md)" },
     { "queued.max.request.bytes", "has no effect: flow control is per connection (see docs/threading.md)" },
     { "compression.type", "only 'producer' is implemented: batches are stored as the producer compressed them" },

@@ -380,9 +380,12 @@ const struct cfg_def cfg_broker_defs[] = {
     { K("transaction.state.log.replication.factor", SHORT, "3"), MIN(1), RO, HI,
       F(transaction_state_log_replication_factor),
       .doc = "Replication factor of __transaction_state.",
-      .note = "Capped at the number of live brokers, like offsets.topic.replication.factor." },
+      .note = "One broker: 1. A cluster creates the topic only once this many brokers are live "
+              "(FindCoordinator answers COORDINATOR_NOT_AVAILABLE meanwhile), like "
+              "__consumer_offsets (docs/transactions.md)." },
     { K("transaction.state.log.min.isr", INT, "2"), MIN(1), RO, HI,
-      F(transaction_state_log_min_isr), .doc = "min.insync.replicas of __transaction_state." },
+      F(transaction_state_log_min_isr), .doc = "min.insync.replicas of __transaction_state.",
+      .note = "Capped at the topic's replication factor (1 on one broker)." },
     { K("transaction.state.log.segment.bytes", INT, "104857600"), MIN(1), RO, HI,
       F(transaction_state_log_segment_bytes), .doc = "Segment size of __transaction_state." },
     { K("transaction.abort.timed.out.transaction.cleanup.interval.ms", INT, "10000"), MIN(1), RO, LOW,

@@ -513,8 +513,11 @@ void coord_offset_delete(coordinator *co, kreq *rq)
             r->error_code = coord_map_store_error(err, true);
         else
             for (int i = 0; i < n; i++)
-                if (keys[i])
+                if (keys[i]) {
                     offset_entry_free(strmap_del(&g->offsets, keys[i], klens[i]));
+                    /* TG5: as a reload reads the tombstone (Kafka's replay) */
+                    coord_txn_drop_key(co, g, keys[i], klens[i]);
+                }
     }
     for (int i = 0; i < n; i++) {
         coord_record_free(&recs[i]);

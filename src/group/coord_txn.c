@@ -127,17 +127,6 @@ void coord_txn_drop_key(coordinator *co, group *g, const char *key, size_t klen)
     }
 }
 
-void coord_txn_drop_group(coordinator *co, group *g)
-{
-    size_t it = 0;
-    void *v;
-    while (strmap_next(&g->txn, &it, NULL, NULL, &v))
-        txn_pending_free(v);
-    strmap_free(&g->txn);
-    strmap_init(&g->txn);
-    index_update(co, g);
-}
-
 /* TG2: a pending offset becomes the committed one only if it was written
  * after the committed one (Kafka orders them by append offset): a plain
  * commit appended between the transaction's offsets and its marker wins. */
@@ -369,7 +358,6 @@ static int16_t validate_txn_commit(coordinator *co, group **gp, const txn_offset
             err = KERR_UNKNOWN_SERVER_ERROR;
         goto out;
     }
-    coord_expire_overdue(co, g);                      /* G9 */
     if (g->state == GROUP_DEAD) {
         err = KERR_COORDINATOR_NOT_AVAILABLE;
         goto out;

@@ -62,16 +62,9 @@ bool kstr_is(kstr s, const char *c)
 
 /* -------------------------------------------------------------- hand-off */
 
-static void finish_on_loop(loop *lp, void *arg)
-{
-    kreq_finish_encoded(arg);
-}
-
 void coord_respond(kreq *rq, const void *resp)
 {
-    kreq_encode(rq, resp);
-    if (loop_post(rq->lp, finish_on_loop, rq) < 0)
-        LOG_ERR("group", "cannot hand a response back to its network thread");
+    kreq_respond_remote(rq, resp);
 }
 
 typedef struct submit_msg {
@@ -140,28 +133,6 @@ void coord_group_delete(coordinator *co, group *g)
 
 /* --------------------------------------------------------------- records */
 
-static int encode_record_part(int16_t version, const kf_struct *s, const void *v, bool flex,
-                              uint8_t **out, int32_t *len)
-{
-    obuf ob;
-    obuf_init(&ob);
-    uint8_t ver[2];
-    be16_store(ver, (uint16_t)version);
-    obuf_append(&ob, ver, 2);
-    kcodec_encode(s, version, flex, v, &ob);
-    int rc = -1;
-    uint8_t *buf = malloc(ob.total + 1);
-    if (buf && !ob.oom && obuf_flatten(&ob, buf, ob.total + 1) == (long)ob.total) {
-        *out = buf;
-        *len = (int32_t)ob.total;
-        rc = 0;
-    } else {
-        free(buf);
-    }
-    obuf_free(&ob);
-    return rc;
-}
-
 void coord_record_free(bb_record *rec)
 {
     free((void *)rec->key);
@@ -174,7 +145,7 @@ static int group_key(const group *g, bb_record *rec)
     orec_group_key k = { .group = kstr_c(g->id) };
     uint8_t *p;
     int32_t n;
-    if (encode_record_part(OREC_KEY_GROUP, &orec_group_key_schema, &k, false, &p, &n))
+    if (kcodec_encode_versioned(OREC_KEY_GROUP, &orec_group_key_schema, false, &k, &p, &n))
         return -1;
     rec->key = p;
     rec->key_len = n;
@@ -223,7 +194,7 @@ int coord_group_record(const group *g, bb_record *rec)
     }
     uint8_t *p;
     int32_t n;
-    int rc = encode_record_part(3, &orec_group_value_schema, &v, false, &p, &n);
+    int rc = kcodec_encode_versioned(3, &orec_group_value_schema, false, &v, &p, &n);
     free(ms);
     if (rc) {
         coord_record_free(rec);
@@ -242,7 +213,7 @@ int coord_offset_record(const char *group_id, const char *topic_name, int32_t pa
     orec_offset_key k = { .group = kstr_c(group_id), .topic = kstr_c(topic_name), .partition = partition_index };
     uint8_t *p;
     int32_t n;
-    if (encode_record_part(OREC_KEY_OFFSET, &orec_offset_key_schema, &k, false, &p, &n))
+    if (kcodec_encode_versioned(OREC_KEY_OFFSET, &orec_offset_key_schema, false, &k, &p, &n))
         return -1;
     rec->key = p;
     rec->key_len = n;
@@ -255,7 +226,7 @@ int coord_offset_record(const char *group_id, const char *topic_name, int32_t pa
                             .commit_timestamp = e->commit_ts, .expire_timestamp = e->expire_ts };
     /* v1 is the only version that carries an explicit expire timestamp. */
     int ver = e->expire_ts >= 0 ? 1 : 3;
-    if (encode_record_part((int16_t)ver, &orec_offset_value_schema, &v, false, &p, &n)) {
+    if (kcodec_encode_versioned((int16_t)ver, &orec_offset_value_schema, false, &v, &p, &n)) {
         coord_record_free(rec);
         return -1;
     }

@@ -189,8 +189,6 @@ void coord_txn_remove(coordinator *co, group *g, int64_t pid, const char *key, s
                       int64_t append_offset);
 /* A plain tombstone for key: no producer's offset for it stays pending. */
 void coord_txn_drop_key(coordinator *co, group *g, const char *key, size_t klen);
-/* Forget every pending offset of g (the group is being deleted). */
-void coord_txn_drop_group(coordinator *co, group *g);
 /* Producer pid's marker on offsets partition part: its pending offsets in
  * the groups of part are committed (TG2) or dropped.  Returns how many. */
 int coord_txn_complete_partition(coordinator *co, int32_t part, int64_t pid, bool commit);

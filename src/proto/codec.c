@@ -551,3 +551,25 @@ int kcodec_encode(const kf_struct *s, int ver, bool flex, const void *in, obuf *
     encode_struct(s, ver, flex, in, ob);
     return ob->oom ? KERR__NOMEM : 0;
 }
+
+int kcodec_encode_versioned(int16_t version, const kf_struct *s, bool flex, const void *in,
+                            uint8_t **out, int32_t *len)
+{
+    obuf ob;
+    obuf_init(&ob);
+    uint8_t ver[2];
+    be16_store(ver, (uint16_t)version);
+    obuf_append(&ob, ver, 2);
+    kcodec_encode(s, version, flex, in, &ob);
+    size_t total = ob.total;
+    uint8_t *buf = ob.oom || total > INT32_MAX ? NULL : malloc(total + 1);
+    int rc = buf && obuf_flatten(&ob, buf, total + 1) == (long)total ? 0 : -1;
+    obuf_free(&ob);
+    if (rc) {
+        free(buf);
+        return -1;
+    }
+    *out = buf;
+    *len = (int32_t)total;
+    return 0;
+}

@@ -23,6 +23,11 @@ int kcodec_decode(const kf_struct *s, int ver, bool flex, kreader *r, arena *a, 
 int kcodec_encode(const kf_struct *s, int ver, bool flex, const void *in, obuf *ob);
 /* Fill `out` (s->size bytes) with the defaults of every field. */
 void kcodec_defaults(const kf_struct *s, void *out);
+/* A record key or value of an internal topic (__consumer_offsets,
+ * __transaction_state): INT16 version, then `in` encoded at that version,
+ * in a malloc'd buffer (*out, *len; free it).  0, or -1 out of memory. */
+int kcodec_encode_versioned(int16_t version, const kf_struct *s, bool flex, const void *in,
+                            uint8_t **out, int32_t *len);
 
 /* Allocate a zeroed array of n elements of `size` bytes in arena `a`,
  * storing it in the {n, v} pair at arr.  Returns the element pointer. */

@@ -115,6 +115,19 @@ void kreq_finish_encoded(kreq *rq)
     client_release(rq->cl);
 }
 
+static void finish_on_loop(loop *lp, void *arg)
+{
+    (void)lp;
+    kreq_finish_encoded(arg);
+}
+
+void kreq_respond_remote(kreq *rq, const void *resp)
+{
+    kreq_encode(rq, resp);
+    if (loop_post(rq->lp, finish_on_loop, rq) < 0)
+        LOG_ERR("broker", "cannot hand a %s response back to its network thread", kapi_name(rq->hdr.api_key));
+}
+
 void kreq_respond(kreq *rq, const void *resp)
 {
     if (rq->done)

@@ -50,6 +50,9 @@ void kreq_respond(kreq *rq, const void *resp);
  * moment, then kreq_finish_encoded() on the request's loop. */
 void kreq_encode(kreq *rq, const void *resp);
 void kreq_finish_encoded(kreq *rq);
+/* Both steps from a thread that is not the request's (the group and
+ * transaction coordinators): encode here, finish on the request's loop. */
+void kreq_respond_remote(kreq *rq, const void *resp);
 /* Complete without a response (acks=0). */
 void kreq_complete_silently(kreq *rq);
 /* The request was malformed or unanswerable: close the connection. */

@@ -252,7 +252,11 @@ static void unlink_logged(plog *l, const char *name, const char *why)
  *   3. Rename <base>.log.swap to <base>.log.  Its index files are rebuilt
  *      from the .log (whatever state their renames were in), and the
  *      segment is checked like recovery checks one.  Orphan index *.swap
- *      files (no .log.swap) are deleted: their segment was never replaced. */
+ *      files (no .log.swap) are deleted: their segment was never replaced.
+ *      A <base>.txnindex.swap is renamed to <base>.txnindex instead, with
+ *      or without its .log.swap: the swap renames it last
+ *      (segment_set_suffix), so it belongs to the cleaned segment, whose
+ *      .log is either still *.swap or already in place. */
 static int complete_swaps(plog *l)
 {
     name_list cleaned = { 0 }, swaps = { 0 }, all = { 0 };

@@ -586,9 +586,6 @@ int segment_append_batches(segment *s, const uint8_t *data, size_t len)
 int segment_set_suffix(segment *s, const char *suffix, bool rename_files)
 {
     char lp[4200], ip[4200], tp[4200], xp[4200];
-    snprintf(xp, sizeof xp, "%s/%020" PRId64 ".txnindex%s", s->dir, s->base_offset, suffix);
-    if (txi_set_path(&s->txi, xp, rename_files) < 0)
-        return -1;
     snprintf(lp, sizeof lp, "%s/%020" PRId64 ".log%s", s->dir, s->base_offset, suffix);
     snprintf(ip, sizeof ip, "%s/%020" PRId64 ".index%s", s->dir, s->base_offset, suffix);
     snprintf(tp, sizeof tp, "%s/%020" PRId64 ".timeindex%s", s->dir, s->base_offset, suffix);
@@ -616,7 +613,12 @@ int segment_set_suffix(segment *s, const char *suffix, bool rename_files)
     }
     free(s->log_path);
     s->log_path = nl;
-    return 0;
+    /* The .txnindex last: unlike the offset and time indexes it cannot be
+     * rebuilt from the .log alone, so a crash mid-swap must leave it as
+     * <base>.txnindex.swap (the load renames it into place) and never as a
+     * final name the load would delete with the replaced segments. */
+    snprintf(xp, sizeof xp, "%s/%020" PRId64 ".txnindex%s", s->dir, s->base_offset, suffix);
+    return txi_set_path(&s->txi, xp, rename_files);
 }
 
 int segment_find(segment *s, int64_t offset, int64_t limit, segment_pos *out)
@@ -740,7 +742,8 @@ static void recompute_tail_state(segment *s)
 const txn_index *segment_txn_index(segment *s)
 {
     pthread_mutex_lock(&s->lazy_mu);
-    int rc = s->txi.loaded ? 0 : txi_load(&s->txi);
+    /* a batch is at least RB_HEADER_SIZE bytes: no more aborts than that */
+    int rc = s->txi.loaded ? 0 : txi_load(&s->txi, (size_t)(s->size / RB_HEADER_SIZE) + 1);
     pthread_mutex_unlock(&s->lazy_mu);
     return rc < 0 ? NULL : &s->txi;
 }

@@ -135,7 +135,8 @@ int segment_append_batches(segment *s, const uint8_t *data, size_t len);
 /* Point the segment's three files at "<base>.log<suffix>",
  * "<base>.index<suffix>", "<base>.timeindex<suffix>" (Kafka's
  * changeFileSuffixes: "" / ".cleaned" / ".swap").  With rename_files the
- * files are renamed (index files first, the .log last); without, only the
+ * files are renamed (index files first, then the .log, the .txnindex last:
+ * it cannot be rebuilt from the .log); without, only the
  * names in memory change (before segment_create).  0, or -1 (errno); on
  * failure some files may already carry the new suffix. */
 int segment_set_suffix(segment *s, const char *suffix, bool rename_files);

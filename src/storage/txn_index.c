@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -60,7 +61,7 @@ static int grow(txn_index *t, size_t want)
     return 0;
 }
 
-int txi_load(txn_index *t)
+int txi_load(txn_index *t, size_t max_entries)
 {
     t->n = 0;
     int fd = open(t->path, O_RDONLY | O_CLOEXEC);
@@ -76,6 +77,11 @@ int txi_load(txn_index *t)
         return -1;
     }
     size_t whole = (size_t)st.st_size / TXI_ENTRY;
+    if (whole > max_entries) {          /* TL2: more aborts than the segment has batches */
+        close(fd);
+        errno = EINVAL;
+        return -1;
+    }
     uint8_t buf[TXI_ENTRY * 64];
     size_t done = 0;
     int rc = 0;
@@ -150,7 +156,7 @@ int txi_append(txn_index *t, const txn_aborted *a)
 
 int txi_truncate_to(txn_index *t, int64_t offset)
 {
-    if (!t->loaded && txi_load(t) < 0)
+    if (!t->loaded && txi_load(t, SIZE_MAX) < 0)
         return -1;
     size_t keep = t->n;
     while (keep > 0 && t->e[keep - 1].last_offset >= offset)

@@ -14,9 +14,12 @@
  * Invariants:
  *   TL1. Entries are in ascending last_offset order and every last_offset
  *        lies in the segment holding the entry ([base, next segment base)).
- *   TL2. The file holds whole entries of version 0; a torn tail (a crash in
- *        an append) is cut at load; a bad version makes the whole index
- *        suspect and the segment's entries are rebuilt by recovery.
+ *   TL2. The file holds whole entries of version 0, no more than its
+ *        segment has batches; a torn tail (a crash in an append) is cut at
+ *        load.  A bad version or too many entries: the index is refused
+ *        (read_committed reads of the segment fail with
+ *        KAFKA_STORAGE_ERROR, logged with the file) until a recovery
+ *        rebuilds it.
  *   TL3. Memory: 32 bytes per abort marker of the segment (each marker is a
  *        batch of at least 78 bytes on disk), loaded once per segment on
  *        first use (a fetch with read_committed or a recovery).
@@ -50,8 +53,10 @@ typedef struct txn_index {
 int txi_init(txn_index *t, const char *path);
 void txi_free(txn_index *t);
 /* Read the file (missing = empty).  A torn tail is cut (file truncated).
- * 0, or -1 (errno; EINVAL for a bad version). */
-int txi_load(txn_index *t);
+ * 0, or -1 (errno; EINVAL for a bad version or more than max_entries
+ * entries: the caller passes what its segment could hold, so a corrupt
+ * file never drives a large allocation). */
+int txi_load(txn_index *t, size_t max_entries);
 /* Forget every entry and remove the file (recovery rebuilds it). 0 / -1. */
 int txi_reset(txn_index *t);
 /* Append one entry (creating the file).  0 / -1; on failure nothing is

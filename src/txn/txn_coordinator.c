@@ -54,17 +54,9 @@ int64_t txn_now_ms(void) { return wall_ms(); }
 
 /* -------------------------------------------------------------- hand-off */
 
-static void finish_on_loop(loop *lp, void *arg)
-{
-    (void)lp;
-    kreq_finish_encoded(arg);
-}
-
 void txn_respond(kreq *rq, const void *resp)
 {
-    kreq_encode(rq, resp);
-    if (loop_post(rq->lp, finish_on_loop, rq) < 0)
-        LOG_ERR("txn", "cannot hand a response back to its network thread");
+    kreq_respond_remote(rq, resp);
 }
 
 typedef struct submit_msg {
@@ -181,28 +173,6 @@ void txn_meta_free(txn_meta *m)
 
 /* --------------------------------------------------------------- records */
 
-static int encode_part(int16_t version, const kf_struct *s, const void *v, bool flex, uint8_t **out,
-                       int32_t *len)
-{
-    obuf ob;
-    obuf_init(&ob);
-    uint8_t ver[2];
-    be16_store(ver, (uint16_t)version);
-    obuf_append(&ob, ver, 2);
-    kcodec_encode(s, version, flex, v, &ob);
-    size_t total = ob.total;
-    uint8_t *buf = ob.oom ? NULL : malloc(total + 1);
-    int rc = buf && obuf_flatten(&ob, buf, total + 1) == (long)total ? 0 : -1;
-    obuf_free(&ob);
-    if (rc) {
-        free(buf);
-        return -1;
-    }
-    *out = buf;
-    *len = (int32_t)total;
-    return 0;
-}
-
 /* The image as TransactionLogValue v0: partitions grouped per topic, null
  * in state Empty (as Kafka writes it). */
 int txn_record(const char *id, const txn_image *im, uint8_t **key, int32_t *klen, uint8_t **val,
@@ -211,7 +181,7 @@ int txn_record(const char *id, const txn_image *im, uint8_t **key, int32_t *klen
     trec_key k = { .transactional_id = kstr_c(id) };
     *val = NULL;
     *vlen = -1;
-    if (encode_part(0, &trec_key_schema, &k, false, key, klen))
+    if (kcodec_encode_versioned(0, &trec_key_schema, false, &k, key, klen))
         return -1;
     if (!im)
         return 0;                        /* tombstone */
@@ -246,7 +216,7 @@ int txn_record(const char *id, const txn_image *im, uint8_t **key, int32_t *klen
     }
     v.transaction_partitions.n = im->state == TXN_EMPTY ? -1 : np;
     v.transaction_partitions.v = ps;
-    rc = encode_part(0, &trec_value_schema, &v, false, val, vlen);
+    rc = kcodec_encode_versioned(0, &trec_value_schema, false, &v, val, vlen);
 out:
     free(ps);
     free(ids);
@@ -297,12 +267,24 @@ static void write_ended(txn_coordinator *co, txn_meta *m, int16_t err, txn_write
         done(co, m, err, arg);
 }
 
+/* TC2: 1 while waiting, else the answer.  A new leader epoch with this
+ * broker still leading (an ISR change bumps it) keeps the wait when the
+ * leader-epoch cache says the record's offsets still belong to the epoch it
+ * was appended in (docs/cluster.md C9); otherwise the record may be gone:
+ * NOT_COORDINATOR. */
 static int wait_status(txn_coordinator *co, const txn_wait *w)
 {
     partition *p = co->tt ? topic_partition(co->tt, w->part) : NULL;
-    if (!p || !p->log || atomic_load(&p->leader_epoch) != w->epoch ||
-        !partition_led_by(p, co->ctx.node_id))
-        return KERR_NOT_COORDINATOR;    /* TC2: leadership moved before the ISR had it */
+    if (!p || !p->log || !partition_led_by(p, co->ctx.node_id))
+        return KERR_NOT_COORDINATOR;
+    int32_t now = atomic_load(&p->leader_epoch);
+    if (now != w->epoch) {
+        int32_t e = -1;
+        int64_t end = -1;
+        plog_epoch_end_offset(p->log, w->epoch, now, &e, &end);
+        if (e != w->epoch || end < w->need)
+            return KERR_NOT_COORDINATOR;
+    }
     return plog_high_watermark(p->log) >= w->need ? KERR_NONE : 1;
 }
 

@@ -8,8 +8,10 @@
  *
  * A job is one transaction: its producer id and epoch, the result, the
  * coordinator epoch (the leader epoch of its __transaction_state
- * partition) and its partitions.  Each pass groups the partitions still
- * unmarked by their current leader and sends each leader one request.
+ * partition) and its partitions.  Each pass takes every job that is due,
+ * groups their partitions still unmarked by current leader and sends each
+ * leader one request carrying a marker per transaction (as Kafka batches
+ * per broker); answers go back to their job by producer id.
  * TC5: a partition counts as marked only when its leader answers NONE;
  * retriable errors (NOT_LEADER_OR_FOLLOWER, UNKNOWN_TOPIC_OR_PARTITION,
  * NOT_ENOUGH_REPLICAS, timeouts, a broker that cannot be reached) are
@@ -22,9 +24,9 @@
  * Threads: jobs are queued by the coordinator thread under `lock`; the
  * sender thread owns everything else here (its job list, connections).
  * A call is bounded by CALL_TIMEOUT_MS and a connection attempt by
- * CONNECT_TIMEOUT_MS; a broker that failed once in a pass is not tried
- * again by the other jobs of that pass, so one unreachable broker delays
- * the others by at most one timeout per pass.
+ * CONNECT_TIMEOUT_MS; a broker that failed in a pass is not tried again
+ * in it, so one unreachable broker delays the others by at most one
+ * timeout per pass.
  */
 #include <inttypes.h>
 #include <pthread.h>
@@ -48,6 +50,7 @@
 #define MAX_RESPONSE (1u << 20)
 #define MARKERS_VERSION 1
 #define MAX_DOWN 64
+#define SLOW_CALL_MS 1000
 
 typedef struct mk_job {
     char *id;
@@ -61,6 +64,7 @@ typedef struct mk_job {
     int32_t *leader;               /* per partition, this pass */
     int64_t next_ms;
     int backoff_ms;
+    bool tried;                    /* attempted in the current pass */
     int16_t fatal;
     struct mk_job *next;
 } mk_job;
@@ -229,22 +233,18 @@ static void mark_down(struct txn_markers *mk, int32_t id)
         mk->down[mk->ndown++] = id;
 }
 
-/* One WriteTxnMarkers to broker `to` for j's partitions it leads. */
-static void send_to(struct txn_markers *mk, mk_job *j, int32_t to)
+/* j's marker for the partitions broker `to` leads, into *mr (arrays from
+ * a); false when it leads none of them (or out of memory). */
+static bool fill_marker(arena *a, const mk_job *j, int32_t to, write_txn_markers_req_markers *mr)
 {
-    if (is_down(mk, to))
-        return;                            /* failed in this pass already: next pass */
-    arena a;
-    arena_init(&a, 1u << 20);
-    write_txn_markers_req req = { 0 };
-    write_txn_markers_req_markers *mr = KARRAY_ALLOC(&a, &req.markers, 1);
-    write_txn_markers_req_topics *ts = mr ? KARRAY_ALLOC(&a, &mr->topics, j->ntps) : NULL;
-    int32_t *ids = arena_alloc(&a, (size_t)j->ntps * sizeof *ids + 1);
+    write_txn_markers_req_topics *ts = KARRAY_ALLOC(a, &mr->topics, j->ntps);
+    int32_t *ids = arena_alloc(a, (size_t)j->ntps * sizeof *ids + 1);
     if (!ts || !ids)
-        goto out;
-    *mr = (write_txn_markers_req_markers){ .producer_id = j->pid, .producer_epoch = j->epoch,
-                                           .transaction_result = j->commit,
-                                           .coordinator_epoch = j->coord_epoch, .topics = mr->topics };
+        return false;
+    mr->producer_id = j->pid;
+    mr->producer_epoch = j->epoch;
+    mr->transaction_result = j->commit;
+    mr->coordinator_epoch = j->coord_epoch;
     int nt = 0, nid = 0;
     for (int i = 0; i < j->ntps; i++) {
         if (j->done[i] || j->leader[i] != to)
@@ -263,6 +263,54 @@ static void send_to(struct txn_markers *mk, mk_job *j, int32_t to)
         nt++;
     }
     mr->topics.n = nt;
+    return nt > 0;
+}
+
+/* One marker's answers from broker `to` applied to its job (TC5). */
+static void apply_answer(mk_job *j, int32_t to, const write_txn_markers_resp_markers *rm)
+{
+    for (int32_t t = 0; t < rm->topics.n; t++) {
+        const write_txn_markers_resp_topics *rt = &rm->topics.v[t];
+        for (int32_t q = 0; q < rt->partitions.n; q++) {
+            int16_t code = rt->partitions.v[q].error_code;
+            for (int i = 0; i < j->ntps; i++) {
+                if (j->done[i] || j->leader[i] != to || j->tps[i].partition != rt->partitions.v[q].partition_index ||
+                    !kstr_eq(rt->name, j->tps[i].topic))
+                    continue;
+                if (code == KERR_NONE) {
+                    j->done[i] = true;
+                    j->nleft--;
+                } else if (code == KERR_INVALID_PRODUCER_EPOCH || code == KERR_TRANSACTION_COORDINATOR_FENCED) {
+                    j->fatal = code;
+                } else {
+                    LOG_INF("txn", "transactional id %s: marker on %s-%d: %s (retried)", j->id,
+                            j->tps[i].topic, j->tps[i].partition, kerr_name(code));
+                }
+            }
+        }
+    }
+}
+
+/* One WriteTxnMarkers to broker `to` carrying the marker of every job in
+ * jobs[0..n) with partitions it leads (Kafka batches them per broker too). */
+static void send_to(struct txn_markers *mk, mk_job **jobs, int n, int32_t to)
+{
+    if (is_down(mk, to))
+        return;                            /* failed in this pass already: next pass */
+    arena a;
+    arena_init(&a, 16u << 20);
+    write_txn_markers_req req = { 0 };
+    write_txn_markers_req_markers *ms = KARRAY_ALLOC(&a, &req.markers, n);
+    mk_job **of = arena_alloc(&a, (size_t)n * sizeof *of + 1);   /* the job of each marker */
+    if (!ms || !of)
+        goto out;
+    int nm = 0;
+    for (int i = 0; i < n; i++)
+        if (!jobs[i]->fatal && fill_marker(&a, jobs[i], to, &ms[nm]))
+            of[nm++] = jobs[i];
+    req.markers.n = nm;
+    if (nm == 0)
+        goto out;
     kclient *kc = peer_client(mk, to);
     char err[256], host[256];
     int port = -1;
@@ -276,54 +324,53 @@ static void send_to(struct txn_markers *mk, mk_job *j, int32_t to)
         }
     }
     write_txn_markers_resp resp = { 0 };
-    if (kclient_call(kc, WRITE_TXN_MARKERS_API_KEY, MARKERS_VERSION, &req, &a, &resp, CALL_TIMEOUT_MS,
-                     err, sizeof err) != 0) {
-        LOG_WRN("txn", "transactional id %s: WriteTxnMarkers to broker %d: %s (retried)", j->id, to, err);
+    int64_t t0 = mono_ms();
+    int rc = kclient_call(kc, WRITE_TXN_MARKERS_API_KEY, MARKERS_VERSION, &req, &a, &resp, CALL_TIMEOUT_MS,
+                          err, sizeof err);
+    if (mono_ms() - t0 >= SLOW_CALL_MS)
+        LOG_WRN("txn", "WriteTxnMarkers to broker %d (%d transaction(s)) took %" PRId64 " ms", to, nm,
+                mono_ms() - t0);
+    if (rc != 0) {
+        LOG_WRN("txn", "WriteTxnMarkers to broker %d (%d transaction(s)): %s (retried)", to, nm, err);
         kclient_close(kc);
         mark_down(mk, to);
         goto out;
     }
-    for (int32_t m = 0; m < resp.markers.n; m++) {
-        if (resp.markers.v[m].producer_id != j->pid)
-            continue;
-        for (int32_t t = 0; t < resp.markers.v[m].topics.n; t++) {
-            write_txn_markers_resp_topics *rt = &resp.markers.v[m].topics.v[t];
-            for (int32_t q = 0; q < rt->partitions.n; q++) {
-                int16_t code = rt->partitions.v[q].error_code;
-                for (int i = 0; i < j->ntps; i++) {
-                    if (j->done[i] || j->leader[i] != to || j->tps[i].partition != rt->partitions.v[q].partition_index ||
-                        !kstr_eq(rt->name, j->tps[i].topic))
-                        continue;
-                    if (code == KERR_NONE) {
-                        j->done[i] = true;
-                        j->nleft--;
-                    } else if (code == KERR_INVALID_PRODUCER_EPOCH || code == KERR_TRANSACTION_COORDINATOR_FENCED) {
-                        j->fatal = code;
-                    } else {
-                        LOG_INF("txn", "transactional id %s: marker on %s-%d: %s (retried)", j->id,
-                                j->tps[i].topic, j->tps[i].partition, kerr_name(code));
-                    }
-                }
-            }
-        }
-    }
+    /* Answers name their producer id; each marker's job is found by it. */
+    for (int32_t r = 0; r < resp.markers.n; r++)
+        for (int i = 0; i < nm; i++)
+            if (of[i]->pid == resp.markers.v[r].producer_id)
+                apply_answer(of[i], to, &resp.markers.v[r]);
 out:
     arena_reset(&a);
 }
 
-static void attempt(struct txn_markers *mk, mk_job *j)
+/* One pass over the jobs due: leaders looked up again, then one request
+ * per leader broker for all of them. */
+static void attempt(struct txn_markers *mk, mk_job **jobs, int n)
 {
-    find_leaders(mk, j);
-    for (int i = 0; i < j->ntps && !j->fatal && !atomic_load(&mk->stop); i++) {
-        if (j->done[i] || j->leader[i] < 0)
-            continue;
-        bool first = true;
-        for (int k = 0; k < i; k++)
-            if (!j->done[k] && j->leader[k] == j->leader[i])
-                first = false;
-        if (first)
-            send_to(mk, j, j->leader[i]);
+    int cap = 0;
+    for (int i = 0; i < n; i++) {
+        find_leaders(mk, jobs[i]);
+        cap += jobs[i]->ntps;
     }
+    int32_t *leaders = malloc((size_t)cap * sizeof *leaders + 1);
+    int nl = 0;
+    for (int i = 0; leaders && i < n; i++) {
+        for (int k = 0; k < jobs[i]->ntps; k++) {
+            int32_t l = jobs[i]->leader[k];
+            if (jobs[i]->done[k] || l < 0)
+                continue;
+            int x = 0;
+            while (x < nl && leaders[x] != l)
+                x++;
+            if (x == nl)
+                leaders[nl++] = l;
+        }
+    }
+    for (int x = 0; x < nl && !atomic_load(&mk->stop); x++)
+        send_to(mk, jobs, n, leaders[x]);
+    free(leaders);
 }
 
 static void *sender_main(void *arg)
@@ -340,17 +387,31 @@ static void *sender_main(void *arg)
         pthread_mutex_unlock(&mk->lock);
         int64_t now = mono_ms(), first = INT64_MAX;
         mk->ndown = 0;
+        int ndue = 0;
+        for (mk_job *j = mk->jobs; j; j = j->next)
+            ndue += j->next_ms <= now;
+        mk_job **due = ndue ? malloc((size_t)ndue * sizeof *due) : NULL;
+        ndue = 0;
+        for (mk_job *j = mk->jobs; due && j; j = j->next)
+            if (j->next_ms <= now) {
+                due[ndue++] = j;
+                j->tried = true;
+            }
+        if (due)
+            attempt(mk, due, ndue);
+        free(due);
+        now = mono_ms();
         for (mk_job **pp = &mk->jobs; *pp;) {
             mk_job *j = *pp;
-            if (j->next_ms <= now) {
-                attempt(mk, j);
-                if (j->nleft <= 0 || j->fatal) {
-                    report(mk, j);
-                    *pp = j->next;
-                    job_free(j);
-                    continue;
-                }
-                j->next_ms = mono_ms() + j->backoff_ms;
+            if (j->nleft <= 0 || j->fatal) {
+                report(mk, j);
+                *pp = j->next;
+                job_free(j);
+                continue;
+            }
+            if (j->tried) {                /* tried in this pass: back off */
+                j->tried = false;
+                j->next_ms = now + j->backoff_ms;
                 j->backoff_ms = j->backoff_ms * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : j->backoff_ms * 2;
             }
             if (j->next_ms < first)

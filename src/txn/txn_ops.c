@@ -79,14 +79,20 @@ static void complete_written(txn_coordinator *co, txn_meta *m, int16_t err, void
 
 /* TC5: every partition has its marker (or its topic is gone): write
  * CompleteCommit/CompleteAbort.  A result for a partition this coordinator
- * no longer owns, or owned at another epoch, is ignored (TC8). */
+ * no longer owns is ignored (TC8); one sent at an older coordinator epoch
+ * of a partition still owned (its leader epoch moved on, an ISR change)
+ * has the markers sent again at the current epoch. */
 void txn_markers_done(txn_coordinator *co, const char *id, int32_t part, int32_t coord_epoch,
                       int16_t err)
 {
     txn_meta *m = txn_get(co, kstr_c(id));
-    if (!m || m->part != part || !txn_owns(co, part) || co->parts[part].epoch != coord_epoch)
+    if (!m || m->part != part || !txn_owns(co, part))
         return;
     m->sending = false;
+    if (co->parts[part].epoch != coord_epoch) {
+        txn_resume(co, m);
+        return;
+    }
     if (m->pending || (m->cur.state != TXN_PREPARE_COMMIT && m->cur.state != TXN_PREPARE_ABORT))
         return;
     if (err) {
@@ -109,17 +115,19 @@ void txn_markers_done(txn_coordinator *co, const char *id, int32_t part, int32_t
 
 typedef enum prep_for { PREP_CLIENT, PREP_INIT, PREP_TIMEOUT } prep_for;
 
+static int16_t fenced_for(const kreq *rq, int16_t err);
+
 static void answer_end(kreq *rq, int16_t err)
 {
     end_txn_resp *r = kreq_new_response(rq);
-    r->error_code = err;
+    r->error_code = fenced_for(rq, err);
     txn_respond(rq, r);
 }
 
 static void answer_init(kreq *rq, int16_t err, int64_t pid, int16_t epoch)
 {
     init_producer_id_resp *r = kreq_new_response(rq);
-    r->error_code = err;
+    r->error_code = fenced_for(rq, err);
     r->producer_id = err ? -1 : pid;
     r->producer_epoch = err ? -1 : epoch;
     txn_respond(rq, r);
@@ -284,12 +292,22 @@ static int16_t check_producer(txn_coordinator *co, kstr id, int64_t pid, int16_t
     txn_meta *m = txn_get(co, id);
     if (!m || m->cur.producer_id != pid)
         return KERR_INVALID_PRODUCER_ID_MAPPING;
-    if (m->cur.epoch != epoch)
-        return KERR_PRODUCER_FENCED;
+    /* Kafka 4.4 (checked against it): while the markers of the last
+     * transaction are out, even an older epoch is told to retry. */
     if (m->pending || m->cur.state == TXN_PREPARE_COMMIT || m->cur.state == TXN_PREPARE_ABORT)
         return KERR_CONCURRENT_TRANSACTIONS;
+    if (m->cur.epoch != epoch)
+        return KERR_PRODUCER_FENCED;
     *out = m;
     return KERR_NONE;
+}
+
+/* KIP-588: PRODUCER_FENCED exists from InitProducerId v4, AddPartitionsToTxn,
+ * AddOffsetsToTxn and EndTxn v2; older versions get INVALID_PRODUCER_EPOCH. */
+static int16_t fenced_for(const kreq *rq, int16_t err)
+{
+    int16_t first = rq->hdr.api_key == INIT_PRODUCER_ID_API_KEY ? 4 : 2;
+    return err == KERR_PRODUCER_FENCED && rq->hdr.api_version < first ? KERR_INVALID_PRODUCER_EPOCH : err;
 }
 
 /* Add tps to m's transaction; done(arg) with the result.  Returns 1 when a
@@ -330,91 +348,226 @@ static int add_tps(txn_coordinator *co, txn_meta *m, const txn_tp *tps, int n, t
     return 1;
 }
 
-/* The v0-3 response: every partition of the request with `err`, or, when
- * `unknown` is set, UNKNOWN_TOPIC_OR_PARTITION for the partitions that do
- * not exist and OPERATION_NOT_ATTEMPTED for the others (Kafka). */
-static void answer_add(txn_coordinator *co, kreq *rq, int16_t err, bool unknown)
+/* AddPartitionsToTxn: v0-3 carry one transaction (a producer's); v4+ a
+ * list (the batched form brokers send, KIP-890), each answered on its own,
+ * verify_only asking whether the partitions are in the transaction.  Every
+ * transaction's partition answers are kept in request order until the last
+ * write ends; then the response is built. */
+typedef struct apt_req apt_req;
+
+typedef struct apt_txn {
+    apt_req *req;
+    kstr id;
+    int64_t pid;
+    int16_t epoch;
+    bool verify;
+    int32_t ntopics;
+    add_partitions_to_txn_topic *topics;
+    int16_t *codes;                /* one per partition, request order */
+    int ncodes;
+} apt_txn;
+
+struct apt_req {
+    kreq *rq;
+    int pending;                   /* writes in flight + 1 while the request is walked */
+    int32_t n;
+    apt_txn *txns;
+};
+
+static void codes_all(apt_txn *t, int16_t err)
 {
-    add_partitions_to_txn_req *req = rq->body;
-    add_partitions_to_txn_resp *r = kreq_new_response(rq);
-    add_partitions_to_txn_topic_result *ts = KARRAY_ALLOC(&rq->arena, &r->results_by_topic, req->topics.n);
-    for (int32_t i = 0; ts && i < req->topics.n; i++) {
-        add_partitions_to_txn_topic *t = &req->topics.v[i];
-        ts[i].name = t->name;
-        topic *tp = unknown && t->name.len > 0
-                        ? topic_registry_get(co->ctx.topics, t->name.p, (size_t)t->name.len) : NULL;
+    for (int i = 0; i < t->ncodes; i++)
+        t->codes[i] = err;
+}
+
+static add_partitions_to_txn_topic_result *topic_results(kreq *rq, const apt_txn *t, void *arr)
+{
+    add_partitions_to_txn_topic_result *ts = karray_alloc(&rq->arena, arr, t->ntopics, sizeof *ts);
+    int k = 0;
+    for (int32_t i = 0; ts && i < t->ntopics; i++) {
+        ts[i].name = t->topics[i].name;
+        int32_t np = t->topics[i].partitions.n > 0 ? t->topics[i].partitions.n : 0;
         add_partitions_to_txn_partition_result *ps =
-            KARRAY_ALLOC(&rq->arena, &ts[i].results_by_partition, t->partitions.n);
-        for (int32_t j = 0; ps && j < t->partitions.n; j++) {
-            int32_t p = t->partitions.v[j];
-            bool exists = tp && !atomic_load(&tp->deleted) && p >= 0 && p < topic_nparts(tp);
-            ps[j].partition_index = p;
-            ps[j].partition_error_code = !unknown ? err : exists ? KERR_OPERATION_NOT_ATTEMPTED
-                                                                 : KERR_UNKNOWN_TOPIC_OR_PARTITION;
+            KARRAY_ALLOC(&rq->arena, &ts[i].results_by_partition, np);
+        for (int32_t j = 0; ps && j < np; j++, k++)
+            ps[j] = (add_partitions_to_txn_partition_result){ t->topics[i].partitions.v[j],
+                                                              fenced_for(rq, t->codes[k]) };
+    }
+    return ts;
+}
+
+static void apt_done(apt_req *a)
+{
+    if (--a->pending > 0)
+        return;
+    kreq *rq = a->rq;
+    add_partitions_to_txn_resp *r = kreq_new_response(rq);
+    if (rq->hdr.api_version < 4) {
+        if (a->n == 1)
+            topic_results(rq, &a->txns[0], &r->results_by_topic);
+    } else {
+        add_partitions_to_txn_result *rs = KARRAY_ALLOC(&rq->arena, &r->results_by_transaction, a->n);
+        for (int32_t i = 0; rs && i < a->n; i++) {
+            rs[i].transactional_id = a->txns[i].id;
+            topic_results(rq, &a->txns[i], &rs[i].topic_results);
         }
-        topic_unref(tp);
     }
     txn_respond(rq, r);
 }
 
-static void add_written(txn_coordinator *co, txn_meta *m, int16_t err, void *arg)
+static void apt_written(txn_coordinator *co, txn_meta *m, int16_t err, void *arg)
 {
+    (void)co;
     (void)m;
-    answer_add(co, arg, err, false);
+    apt_txn *t = arg;
+    codes_all(t, err);
+    apt_done(t->req);
+}
+
+static bool meta_has(const txn_meta *m, kstr topic_name, int32_t index)
+{
+    char name[256];
+    if (topic_name.len <= 0 || (size_t)topic_name.len >= sizeof name)
+        return false;
+    memcpy(name, topic_name.p, (size_t)topic_name.len);
+    name[topic_name.len] = 0;
+    return txn_image_has(&m->cur, name, index);
+}
+
+/* Kafka checks that the partitions exist before anything else (KafkaApis,
+ * every version, verify_only too): when one does not, the unknown ones are
+ * UNKNOWN_TOPIC_OR_PARTITION, the others OPERATION_NOT_ATTEMPTED (true). */
+static bool apt_unknown(txn_coordinator *co, apt_txn *t)
+{
+    bool missing = false;
+    int c = 0;
+    for (int32_t i = 0; i < t->ntopics; i++) {
+        add_partitions_to_txn_topic *tt = &t->topics[i];
+        topic *tp = tt->name.len > 0 ? topic_registry_get(co->ctx.topics, tt->name.p, (size_t)tt->name.len) : NULL;
+        for (int32_t j = 0; j < tt->partitions.n; j++, c++) {
+            int32_t p = tt->partitions.v[j];
+            bool exists = tp && !atomic_load(&tp->deleted) && p >= 0 && p < topic_nparts(tp);
+            t->codes[c] = exists ? KERR_OPERATION_NOT_ATTEMPTED : KERR_UNKNOWN_TOPIC_OR_PARTITION;
+            missing |= !exists;
+        }
+        topic_unref(tp);
+    }
+    return missing;
+}
+
+/* Kafka's handleVerifyPartitionsInTransaction: no write. */
+static void apt_verify(txn_coordinator *co, apt_txn *t)
+{
+    int16_t err = t->id.len <= 0 ? KERR_INVALID_REQUEST : txn_check_owner(co, t->id, NULL);
+    txn_meta *m = err ? NULL : txn_get(co, t->id);
+    if (!err && (!m || m->cur.producer_id != t->pid))
+        err = KERR_INVALID_PRODUCER_ID_MAPPING;
+    else if (!err && m->cur.epoch != t->epoch)
+        err = KERR_PRODUCER_FENCED;
+    else if (!err && (m->cur.state == TXN_PREPARE_COMMIT || m->cur.state == TXN_PREPARE_ABORT))
+        err = KERR_CONCURRENT_TRANSACTIONS;
+    if (err) {
+        codes_all(t, err);
+        return;
+    }
+    int k = 0;
+    for (int32_t i = 0; i < t->ntopics; i++)
+        for (int32_t j = 0; j < t->topics[i].partitions.n; j++, k++)
+            t->codes[k] = meta_has(m, t->topics[i].name, t->topics[i].partitions.v[j])
+                              ? KERR_NONE : KERR_TRANSACTION_ABORTABLE;
+}
+
+/* Add t's partitions: its codes are set now, or by apt_written once the
+ * write started here ends. */
+static void apt_add(txn_coordinator *co, apt_txn *t)
+{
+    txn_meta *m = NULL;
+    int16_t err = check_producer(co, t->id, t->pid, t->epoch, &m);
+    txn_tp *tps = err ? NULL : calloc((size_t)t->ncodes + 1, sizeof *tps);
+    char **names = err ? NULL : calloc((size_t)t->ntopics + 1, sizeof *names);
+    if (!err && (!tps || !names))
+        err = KERR_UNKNOWN_SERVER_ERROR;
+    int k = 0;
+    for (int32_t i = 0; !err && i < t->ntopics; i++) {
+        add_partitions_to_txn_topic *tt = &t->topics[i];
+        topic *tp = tt->name.len > 0 ? topic_registry_get(co->ctx.topics, tt->name.p, (size_t)tt->name.len) : NULL;
+        names[i] = tp ? strdup(tp->name) : NULL;
+        for (int32_t j = 0; j < tt->partitions.n; j++) {
+            if (!names[i] || tt->partitions.v[j] >= topic_nparts(tp))
+                err = KERR_UNKNOWN_TOPIC_OR_PARTITION;    /* gone since apt_unknown */
+            else
+                tps[k++] = (txn_tp){ names[i], tt->partitions.v[j] };
+        }
+        topic_unref(tp);
+    }
+    if (err) {
+        codes_all(t, err);
+    } else {
+        t->req->pending++;
+        int rc = add_tps(co, m, tps, k, apt_written, t);
+        if (rc != 1) {
+            t->req->pending--;
+            codes_all(t, (int16_t)rc);
+        }
+    }
+    for (int32_t i = 0; names && i < t->ntopics; i++)
+        free(names[i]);
+    free(names);
+    free(tps);
+}
+
+static int apt_init(kreq *rq, apt_txn *t, apt_req *a, kstr id, int64_t pid, int16_t epoch, bool verify,
+                    int32_t ntopics, add_partitions_to_txn_topic *topics)
+{
+    *t = (apt_txn){ .req = a, .id = id, .pid = pid, .epoch = epoch, .verify = verify,
+                    .ntopics = ntopics > 0 ? ntopics : 0, .topics = topics };
+    for (int32_t i = 0; i < t->ntopics; i++)
+        t->ncodes += t->topics[i].partitions.n > 0 ? t->topics[i].partitions.n : 0;
+    t->codes = arena_alloc(&rq->arena, (size_t)t->ncodes * sizeof *t->codes + 1);
+    return t->codes ? 0 : -1;
 }
 
 void txn_add_partitions(txn_coordinator *co, kreq *rq, void *arg)
 {
     (void)arg;
     add_partitions_to_txn_req *req = rq->body;
-    txn_meta *m = NULL;
-    int16_t err = check_producer(co, req->transactional_id, req->producer_id, req->producer_epoch, &m);
-    if (err) {
-        answer_add(co, rq, err, false);
+    bool batched = rq->hdr.api_version >= 4;
+    apt_req *a = arena_alloc(&rq->arena, sizeof *a);
+    int32_t n = batched ? (req->transactions.n > 0 ? req->transactions.n : 0) : 1;
+    apt_txn *ts = a ? arena_alloc(&rq->arena, (size_t)n * sizeof *ts + 1) : NULL;
+    if (!ts) {
+        kreq_fail_close(rq, "out of memory");
         return;
     }
-    int n = 0;
-    for (int32_t i = 0; i < req->topics.n; i++)
-        n += req->topics.v[i].partitions.n > 0 ? req->topics.v[i].partitions.n : 0;
-    int32_t ntopics = req->topics.n > 0 ? req->topics.n : 0;
-    txn_tp *tps = calloc((size_t)n + 1, sizeof *tps);
-    char **names = calloc((size_t)ntopics + 1, sizeof *names);
-    bool missing = false;
-    int k = 0;
-    for (int32_t i = 0; tps && names && i < ntopics; i++) {
-        add_partitions_to_txn_topic *t = &req->topics.v[i];
-        topic *tp = t->name.len > 0 ? topic_registry_get(co->ctx.topics, t->name.p, (size_t)t->name.len) : NULL;
-        names[i] = tp ? strdup(tp->name) : NULL;
-        for (int32_t j = 0; j < t->partitions.n; j++) {
-            int32_t p = t->partitions.v[j];
-            if (!tp || !names[i] || atomic_load(&tp->deleted) || p < 0 || p >= topic_nparts(tp))
-                missing = true;
-            else
-                tps[k++] = (txn_tp){ names[i], p };
+    *a = (apt_req){ .rq = rq, .pending = 1, .n = n, .txns = ts };
+    for (int32_t i = 0; i < n; i++) {
+        int rc = batched ? apt_init(rq, &ts[i], a, req->transactions.v[i].transactional_id,
+                                    req->transactions.v[i].producer_id,
+                                    req->transactions.v[i].producer_epoch,
+                                    req->transactions.v[i].verify_only, req->transactions.v[i].topics.n,
+                                    req->transactions.v[i].topics.v)
+                         : apt_init(rq, &ts[i], a, req->transactional_id, req->producer_id,
+                                    req->producer_epoch, false, req->topics.n, req->topics.v);
+        if (rc < 0) {
+            kreq_fail_close(rq, "out of memory");
+            return;
         }
-        topic_unref(tp);
     }
-    int rc;
-    if (!tps || !names)
-        rc = KERR_UNKNOWN_SERVER_ERROR;
-    else if (missing)
-        rc = -1;
-    else
-        rc = add_tps(co, m, tps, k, add_written, rq);
-    for (int32_t i = 0; names && i < ntopics; i++)    /* rq may be answered and gone */
-        free(names[i]);
-    free(names);
-    free(tps);
-    if (rc < 0)
-        answer_add(co, rq, KERR_NONE, true);
-    else if (rc != 1)
-        answer_add(co, rq, (int16_t)rc, false);
+    for (int32_t i = 0; i < n; i++) {
+        if (apt_unknown(co, &ts[i]))
+            continue;
+        if (ts[i].verify)
+            apt_verify(co, &ts[i]);
+        else
+            apt_add(co, &ts[i]);
+    }
+    apt_done(a);                  /* the walk's own count: answers when no write is left */
 }
 
 static void answer_offsets(kreq *rq, int16_t err)
 {
     add_offsets_to_txn_resp *r = kreq_new_response(rq);
-    r->error_code = err;
+    r->error_code = fenced_for(rq, err);
     txn_respond(rq, r);
 }
 

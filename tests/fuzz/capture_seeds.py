@@ -411,6 +411,8 @@ def traffic_kproto(port):
             else kproto.offset_fetch_groups(c, {"kq-group": None}, version=v)),
         (8, lambda c, v: kproto.offset_commit(c, "kq-group", {("kq", 0): 1}, version=v)),
         (47, lambda c, v: kproto.offset_delete(c, "kq-group", {"kq": [0]}, version=v)),
+        (28, lambda c, v: kproto.txn_offset_commit(c, "kq-tx", "kq-group", 7, 0, {("kq", 0): (1, "m")},
+                                                   version=v)),
         (42, lambda c, v: kproto.delete_groups(c, ["kq-nogroup"], version=v)),
         (kproto.DELETE_RECORDS, lambda c, v: kproto.delete_records(c, "kq", 0, 1, version=v)),
         (kproto.DESCRIBE_LOG_DIRS, lambda c, v: (kproto.describe_log_dirs(c, version=v),

@@ -1524,6 +1524,7 @@ def describe_producers(conn, topic, partitions):
         r.tags()
 
     r.array(lambda r: (r.string(), r.array(part), r.tags()))
+    return out
 
 
 # --- transactional offset commits (TxnOffsetCommit, key 28) -------------------------

@@ -41,7 +41,7 @@ class _Target:
         self.port = int(port)
 
 
-@pytest.fixture(params=["kafka", "samsa"])
+@pytest.fixture(params=[pytest.param("kafka", marks=pytest.mark.slow), "samsa"])
 def target(request, broker_factory, tmp_path):
     if request.param == "kafka":
         kp = _kafka_module()

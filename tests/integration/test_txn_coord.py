@@ -33,6 +33,7 @@ NOT_COORDINATOR, INVALID_REQUEST = 16, 42
 INVALID_PRODUCER_EPOCH, INVALID_TXN_STATE, INVALID_PRODUCER_ID_MAPPING = 47, 48, 49
 INVALID_TRANSACTION_TIMEOUT, CONCURRENT_TRANSACTIONS = 50, 51
 OPERATION_NOT_ATTEMPTED, PRODUCER_FENCED, TRANSACTIONAL_ID_NOT_FOUND = 55, 90, 105
+TRANSACTION_ABORTABLE = 120
 TXN_TOPIC = "__transaction_state"
 
 BROKER = {
@@ -110,6 +111,39 @@ def add_offsets(c, tid, pid, epoch, group):
     return r.i16()
 
 
+def add_partitions_batched(c, txns):
+    """v4 (the brokers' form): txns [(tid, pid, epoch, verify, {topic: [p]})] ->
+    (top error, {tid: {(topic, p): error}})."""
+    w = kproto.W(True)
+
+    def txn(w, t):
+        tid, pid, epoch, verify, parts = t
+        w.string(tid).i64(pid).i16(epoch).bool(verify)
+        w.array(list(parts.items()),
+                lambda w, tp: w.string(tp[0]).array(tp[1], lambda w, p: w.i32(p)).tags())
+        w.tags()
+    w.array(txns, txn)
+    w.tags()
+    r = c.call(ADD_PARTITIONS, 4, w.done())
+    r.i32()
+    top = r.i16()
+    out = {}
+
+    def res(r):
+        tid = r.string()
+        d = out.setdefault(tid, {})
+
+        def topic(r):
+            name = r.string()
+            for p, e, _ in r.array(lambda r: (r.i32(), r.i16(), r.tags())):
+                d[(name, p)] = e
+            r.tags()
+        r.array(topic)
+        r.tags()
+    r.array(res)
+    return top, out
+
+
 def end_txn(c, tid, pid, epoch, commit):
     r = c.call(END_TXN, 2, kproto.W(False).string(tid).i64(pid).i16(epoch).bool(commit).done())
     r.i32()
@@ -158,8 +192,9 @@ def wait_state(c, tid, states, timeout=10):
 
     def ok():
         got.update(describe(c, tid))
-        return got["state"] in states
-    wait_until(ok, timeout, desc=f"{tid} in {states} (last: {got})")
+        assert got["state"] in states, f"last: {got}"
+        return True
+    wait_until(ok, timeout, desc=f"{tid} in {states}")
     return got
 
 
@@ -187,7 +222,8 @@ def test_find_coordinator_creates_transaction_state(tb, conn):
     for p in range(NPARTS):
         assert tb.partition_dir(TXN_TOPIC, p).is_dir()
     assert not tb.partition_dir(TXN_TOPIC, NPARTS).exists()
-    assert find_txn_coordinator(conn, "")["error_code"] == INVALID_REQUEST
+    # An empty id is answered like any other (Kafka 4.4 does).
+    assert find_txn_coordinator(conn, "")["error_code"] == 0
 
 
 def test_init_producer_id_epochs_and_timeout(tb, conn):
@@ -206,8 +242,10 @@ def test_init_producer_id_epochs_and_timeout(tb, conn):
     assert (c["error_code"], c["producer_id"], c["producer_epoch"]) == (0, a["producer_id"], 2), c
     again = init_pid(conn, tid, pid=b["producer_id"], epoch=1)      # retry of the same bump
     assert (again["error_code"], again["producer_epoch"]) == (0, 2), again
-    assert init_pid(conn, tid, pid=b["producer_id"], epoch=0)["error_code"] == PRODUCER_FENCED
-    assert init_pid(conn, tid, pid=b["producer_id"] + 1000, epoch=2)["error_code"] == PRODUCER_FENCED
+    # KIP-588: PRODUCER_FENCED from v4; v3 says INVALID_PRODUCER_EPOCH.
+    assert init_pid(conn, tid, pid=b["producer_id"], epoch=0, version=4)["error_code"] == PRODUCER_FENCED
+    assert init_pid(conn, tid, pid=b["producer_id"], epoch=0)["error_code"] == INVALID_PRODUCER_EPOCH
+    assert init_pid(conn, tid, pid=b["producer_id"] + 1000, epoch=2, version=4)["error_code"] == PRODUCER_FENCED
     d = describe(conn, tid)
     assert (d["error_code"], d["state"], d["producer_epoch"], d["timeout_ms"]) == (0, "Empty", 2, 30000), d
     assert describe(conn, "tc-never")["error_code"] == TRANSACTIONAL_ID_NOT_FOUND
@@ -246,6 +284,30 @@ def test_add_partitions_errors_and_ongoing(tb, conn):
     assert end_txn(conn, tid, pid, ep, False) == 0
 
 
+def test_add_partitions_batched_form(tb, conn):
+    """AddPartitionsToTxn v4+ (KIP-890, sent by brokers): each transaction is
+    answered on its own; verify_only says NONE for partitions in the
+    transaction and TRANSACTION_ABORTABLE for the others, without a write."""
+    make_topic(tb, "tc-batched", 2)
+    a, b = "tc-batched-a", "tc-batched-b"
+    pa, ea = begin(conn, a, "tc-batched", (0,))
+    ensure_coordinator(conn, b)
+    ib = init_pid(conn, b)
+    pb, eb = ib["producer_id"], ib["producer_epoch"]
+    top, res = add_partitions_batched(conn, [
+        (a, pa, ea, True, {"tc-batched": [0, 1]}),
+        (b, pb, eb, False, {"tc-batched": [1]}),
+        ("tc-batched-none", 1, 0, True, {"tc-batched": [0]}),
+    ])
+    assert top == 0, top
+    assert res == {a: {("tc-batched", 0): 0, ("tc-batched", 1): TRANSACTION_ABORTABLE},
+                   b: {("tc-batched", 1): 0},
+                   "tc-batched-none": {("tc-batched", 0): INVALID_PRODUCER_ID_MAPPING}}, res
+    assert describe(conn, a)["topics"] == {"tc-batched": [0]}          # verify wrote nothing
+    assert describe(conn, b)["topics"] == {"tc-batched": [1]}
+    assert end_txn(conn, a, pa, ea, False) == 0 and end_txn(conn, b, pb, eb, False) == 0
+
+
 def test_commit_goes_through_prepare(tb, conn):
     """TC4/TC5: EndTxn answers once PrepareCommit is written; the
     transaction then completes when every leader has its marker; a retry of
@@ -257,9 +319,9 @@ def test_commit_goes_through_prepare(tb, conn):
     assert end_txn(conn, tid, pid, ep, True) == 0
     d = describe(conn, tid)
     assert d["state"] in ("PrepareCommit", "CompleteCommit"), d
-    if d["state"] == "PrepareCommit":
-        # Markers still out: the same producer must wait.
-        assert set(add_partitions(conn, tid, pid, ep, {"tc-commit": [0]}).values()) <= {CONCURRENT_TRANSACTIONS, 0}
+    # A retry is CONCURRENT_TRANSACTIONS while the markers are out, NONE once
+    # they are written (it changes nothing either way).
+    assert end_txn(conn, tid, pid, ep, True) in (CONCURRENT_TRANSACTIONS, 0)
     if not markers_served(conn):
         pytest.skip("WriteTxnMarkers is not served by this build: markers cannot be written")
     d = wait_state(conn, tid, ("CompleteCommit",))
@@ -279,10 +341,14 @@ def test_new_instance_fences_ongoing_transaction(tb, conn):
     d = describe(conn, tid)
     assert d["state"] in ("PrepareAbort", "CompleteAbort") and d["producer_epoch"] == ep + 1, d
     assert end_txn(conn, tid, pid, ep, True) == PRODUCER_FENCED
-    assert set(add_partitions(conn, tid, pid, ep, {"tc-fence": [0]}).values()) == {PRODUCER_FENCED}
+    # While the abort's markers are out, AddPartitions says CONCURRENT_TRANSACTIONS
+    # to any epoch (Kafka 4.4 does); then the old epoch is fenced.
+    assert set(add_partitions(conn, tid, pid, ep, {"tc-fence": [0]}).values()) <= \
+        {CONCURRENT_TRANSACTIONS, PRODUCER_FENCED}
     if not markers_served(conn):
         pytest.skip("WriteTxnMarkers is not served by this build: the abort cannot complete")
     wait_state(conn, tid, ("CompleteAbort",))
+    assert set(add_partitions(conn, tid, pid, ep, {"tc-fence": [0]}).values()) == {PRODUCER_FENCED}
     got = {}
     wait_until(lambda: got.update(init_pid(conn, tid)) or got["error_code"] == 0, 10,
                desc="InitProducerId after the fencing abort")
@@ -410,3 +476,22 @@ def test_confluent_kafka_commit_abort_and_zombie(tb):
     assert ei.value.args[0].code() in (ck.KafkaError._FENCED, ck.KafkaError.PRODUCER_FENCED), ei.value
     p2.flush(5)
     del p, p2                      # their threads stop before the module's broker does
+
+
+def test_transactional_id_expires(broker_factory):
+    """TC13: an id without a transaction for transactional.id.expiration.ms
+    is deleted (a tombstone in its partition); an id in a transaction is not."""
+    b = broker_factory({**BROKER, "transactional.id.expiration.ms": 300,
+                        "transaction.remove.expired.transaction.cleanup.interval.ms": 100})
+    with kproto.Conn("127.0.0.1", b.port) as c:
+        make_topic(b, "tc-expire", 1)
+        idle, busy = "tc-expire-idle", "tc-expire-busy"
+        ensure_coordinator(c, idle)
+        assert init_pid(c, idle, timeout_ms=60000)["error_code"] == 0
+        begin(c, busy, "tc-expire")
+        wait_until(lambda: describe(c, idle)["error_code"] == TRANSACTIONAL_ID_NOT_FOUND, 10,
+                   desc=f"{idle} expired")
+        assert txn_records(c, idle)[-1] is None                    # the tombstone
+        assert describe(c, busy)["state"] == "Ongoing"
+        # A new InitProducerId starts the id again, with a new producer id.
+        assert init_pid(c, idle)["error_code"] == 0

@@ -291,3 +291,26 @@ def test_pending_offsets_move_with_the_partition(broker_factory, request):
         assert errs == {(pid, OFFSETS, part): 0}, errs
         r = kproto.offset_fetch(c, g, {t: [0]}, require_stable=True, version=7)
         assert (r["error_code"], r["offsets"][(t, 0)][0], r["offsets"][(t, 0)][3]) == (0, 17, 0), r
+
+
+def test_offset_delete_drops_pending_offsets_live_as_on_reload(broker_factory, request):
+    """TG5: an OffsetDelete tombstone written while a transaction has an
+    offset pending for the same partition ends that pending offset, live as a
+    reload would (Kafka replays the tombstone), so the commit marker brings
+    back nothing, before and after a restart."""
+    b = broker_factory(BROKER)
+    t = unique_topic(request)
+    create_topic(b.bootstrap, t, 1)
+    rc = group_ready(b)
+    g = "g-odel"
+    assert kproto.offset_commit(rc, g, {(t, 0): 5}) == {(t, 0): 0}
+    pid, ep = producer_id(rc)
+    assert kproto.txn_offset_commit(rc, "tx-o", g, pid, ep, {(t, 0): 9}) == {(t, 0): 0}
+    r = kproto.offset_delete(rc, g, {t: [0]})
+    assert r["error_code"] == 0, r
+    marker(rc, pid, ep, commit=True)
+    assert fetched(rc, g, t, [0], stable=True) == {0: (-1, 0)}
+    rc.close()
+    b.restart()
+    rc = group_ready(b)
+    assert fetched(rc, g, t, [0], stable=True) == {0: (-1, 0)}

@@ -8,7 +8,7 @@ the marker error codes, and recovery of .txnindex after kill -9."""
 import struct
 
 import kproto
-from conftest import create_topic, raw_conn, unique_topic
+from conftest import create_topic, raw_conn, unique_topic, wait_until
 
 TXN = 0x10
 TRANSACTIONAL_ID_AUTHORIZATION_FAILED = 53
@@ -52,6 +52,25 @@ def values(fetch_res, committed_view=False):
         if not dropped:
             out.append(r["value"])
     return out
+
+
+def fetch_all(c, t, isolation=0):
+    """Fetch from 0 to the end (one segment per response), merged into one
+    response-like dict: records concatenated, aborted lists joined."""
+    out = {"records": b"", "aborted": [] if isolation else None}
+    off = 0
+    while True:
+        r = kproto.fetch(c, t, 0, off, max_wait_ms=0, isolation=isolation)
+        assert r["error_code"] == 0, r
+        end = r["last_stable_offset"] if isolation else r["high_watermark"]
+        heads = list(kproto.parse_batch_headers(r["records"]))
+        if not heads:
+            out["end"] = end
+            return out
+        out["records"] += r["records"][:heads[-1][0] + heads[-1][2]]
+        if isolation:
+            out["aborted"] += [a for a in r["aborted"] if a not in out["aborted"]]
+        off = heads[-1][1] + heads[-1][3]["last_offset_delta"] + 1
 
 
 def marker_type(fetch_res, offset):
@@ -197,3 +216,51 @@ def test_txn_log_read_committed_long_poll_wakes_on_marker(broker, request):
         assert out["s"] < 10, out
         assert out["r"]["last_stable_offset"] == 2
         assert values(out["r"]) == [b"a0"]
+
+
+def test_txn_log_compaction_drops_aborted_keeps_committed(broker_factory, request):
+    """The broker's cleaner on a compacted topic: records of an aborted
+    transaction go (and never shadow an older committed value of their
+    key), committed ones and their markers stay, and read_committed still
+    sees exactly the committed values."""
+    b = broker_factory({"log.cleaner.backoff.ms": 50})
+    t = unique_topic(request)
+    create_topic(b.bootstrap, t, 1, config={"cleanup.policy": "compact", "segment.bytes": "100",
+                                            "min.cleanable.dirty.ratio": "0.01"})
+    with raw_conn(b) as c:
+        ip = kproto.init_producer_id(c)
+        pid, ep = ip["producer_id"], ip["producer_epoch"]
+
+        def kv(key, val, seq=None, txn=False):
+            batch = kproto.record_batch([val], keys=[key], producer_id=pid if seq is not None else -1,
+                                        producer_epoch=ep if seq is not None else -1,
+                                        base_sequence=seq if seq is not None else -1,
+                                        attributes=TXN if txn else 0)
+            return produce_ok(c, t, batch, txn_id="tx-c" if txn else None)
+
+        assert kv(b"k1", b"old") == 0
+        assert kv(b"k1", b"aborted", seq=0, txn=True) == 1
+        assert kproto.write_txn_markers(c, [(pid, ep, False, 0, {t: [0]})]) == {(pid, t, 0): 0}
+        assert kv(b"k2", b"committed", seq=1, txn=True) == 3
+        assert kproto.write_txn_markers(c, [(pid, ep, True, 0, {t: [0]})]) == {(pid, t, 0): 0}
+        for i in range(4):                           # dirty data above the transactions
+            kv(b"k3", b"x%d" % i)
+
+        before = fetch_all(c, t)
+        assert [r["offset"] for r in kproto.parse_records(before["records"])][:3] == [0, 1, 3]
+
+        def cleaned():
+            ru = fetch_all(c, t)
+            offs = [r["offset"] for r in kproto.parse_records(ru["records"])]
+            return ru if 1 not in offs and offs[:1] == [0] else None
+        ru = wait_until(cleaned, 30, desc="the cleaner dropped the aborted record")
+        recs = kproto.parse_records(ru["records"])
+        assert [(r["offset"], r["value"]) for r in recs][:2] == [(0, b"old"), (3, b"committed")], recs
+        markers = [base for _p, base, _t, h in kproto.parse_batch_headers(ru["records"])
+                   if h["attributes"] & 0x20]
+        # kept: commit (its data remains), abort (until delete.retention.ms, 24 h,
+        # after a pass that finds its transaction empty)
+        assert markers[:2] == [2, 4], markers
+        rc = fetch_all(c, t, isolation=1)
+        got = values(rc, committed_view=True)
+        assert got[:2] == [b"old", b"committed"], got
