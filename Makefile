@@ -256,6 +256,16 @@ bench-reassign: deps
 	$(MAKE) $(BUILD)/samsa-broker $(BUILD)/samsa
 	/usr/bin/python3 bench/reassign_bench.py --build $(BUILD)
 
+# make bench-txn: issue 16's transaction figures (bench/txn_bench.py): Samsa
+# and Apache Kafka 4.4 (one node each, the same confluent-kafka client):
+# transactional produce throughput at commit intervals of 10 ms and 100 ms
+# against an idempotent producer, commit latency p50/p99, medians of 3
+# (~3 minutes; BENCH_QUICK=1 ~1 minute). Not part of make bench or make test.
+.PHONY: bench-txn
+bench-txn: deps
+	$(MAKE) $(BUILD)/samsa-broker $(BUILD)/samsa
+	/usr/bin/python3 bench/txn_bench.py --build $(BUILD) --out $(BUILD)/bench-txn.json
+
 # make bench-cluster: issue 13's cluster figures on a three-broker loopback
 # cluster (bench/cluster_bench.py): RF=3 vs RF=1 produce throughput, latency
 # at 10,000 msg/s, failover time after kill -9 and SIGTERM of a leader
@@ -286,3 +296,28 @@ torture-cluster: deps
 	  --rounds $(ROUNDS) --session-timeout-ms $(SESSION_TIMEOUT_MS) \
 	  $(if $(SEED),--seed $(SEED)) $(if $(KINDS),--kinds $(KINDS)) \
 	  --json $(BUILD)/torture-cluster.json
+
+# make txn-torture: issue 16's transaction crash runs (tests/torture_txn/,
+# docs/reliability.md "Transaction crash runs"): ZooKeeper and 3 brokers,
+# TXN_ROUNDS transactions each with a kill -9 of the coordinator or of a
+# partition leader at one step (after AddPartitions, in PrepareCommit before
+# any marker, after the markers of some partitions, a leader before its
+# marker), then the exactly-once pipeline (EOS_RECORDS records copied while
+# EOS_FAULTS kill -9s hit the copier and brokers). SEED=N replays a schedule;
+# SAMSA_TXN_PEER=kafka runs it against Apache Kafka 4.4. make eos-check: only
+# the pipeline. A quick sample runs in make test
+# (tests/integration/test_txn_torture.py). Not part of make test.
+TXN_ROUNDS ?= 20
+EOS_RECORDS ?= 5000
+EOS_FAULTS ?= 8
+.PHONY: txn-torture eos-check
+txn-torture: deps
+	$(MAKE) $(BUILD)/samsa-broker $(BUILD)/samsa
+	SAMSA_BROKER="$${SAMSA_BROKER:-$(BUILD)/samsa-broker}" /usr/bin/python3 tests/torture_txn/txn_runner.py \
+	  --rounds $(TXN_ROUNDS) --eos-records $(EOS_RECORDS) --eos-faults $(EOS_FAULTS) \
+	  $(if $(SEED),--seed $(SEED)) --json $(BUILD)/txn-torture.json
+eos-check: deps
+	$(MAKE) $(BUILD)/samsa-broker $(BUILD)/samsa
+	SAMSA_BROKER="$${SAMSA_BROKER:-$(BUILD)/samsa-broker}" /usr/bin/python3 tests/torture_txn/txn_runner.py \
+	  --rounds 0 --eos-records $(EOS_RECORDS) --eos-faults $(EOS_FAULTS) \
+	  $(if $(SEED),--seed $(SEED)) --json $(BUILD)/eos-check.json

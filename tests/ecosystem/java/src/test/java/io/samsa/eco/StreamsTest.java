@@ -4,7 +4,8 @@
  * changelog topic) into an output topic.  The last count of each word on the
  * output topic must equal the expected one, and the internal topics must have
  * been created on Samsa with Streams' settings.  At-least-once, and
- * exactly-once v2 once the broker serves transactions (skipped until then). */
+ * exactly-once v2 (transactions, issue 16; skipped if the broker does not
+ * advertise the transaction APIs). */
 package io.samsa.eco;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
