@@ -161,6 +161,8 @@ def _oracle(brokers):
     # the first FindCoordinator; Kafka answers COORDINATOR_NOT_AVAILABLE until then).
     for side in o.sides():
         oracle.wait_coordinator(side, "diff-warmup")
+        # ... and so does the transaction state topic
+        oracle.wait_coordinator(side, "diff-warmup", key_type=1)
         # Kafka answers COORDINATOR_LOAD_IN_PROGRESS until its first producer id block
         oracle.wait_until(lambda: side.call(oracle.INIT_PRODUCER_ID, 4, {
             "transactional_id": None, "transaction_timeout_ms": 60000, "producer_id": -1,
