@@ -24,6 +24,7 @@
 #include "config/config.h"
 #include "core/log.h"
 #include "group/coordinator.h"
+#include "rpc/txn_verify.h"
 #include "txn/txn_coordinator.h"
 #include "repl/fetcher.h"
 #include "repl/isr_manager.h"
@@ -270,6 +271,7 @@ int main(int argc, char **argv)
     broker_quiesce(&b);
     coordinator_stop(b.coord);          /* network threads may still submit: refused */
     txn_coordinator_stop(b.txn);
+    txn_verifier_stop(b.txn_verify);    /* answers what waits while the loops run */
     net_threads_stop(&b.srv);
     admin_worker_stop(&b);
     rc = 0;
@@ -281,6 +283,8 @@ out_storage:
     b.coord = NULL;
     txn_coordinator_free(b.txn);
     b.txn = NULL;
+    txn_verifier_free(b.txn_verify);
+    b.txn_verify = NULL;
     repl_fetchers_free(b.fetchers);     /* the admin thread, its only caller, is stopped */
     b.fetchers = NULL;
     if (broker_storage_close(&b, rc == 0) < 0)

@@ -1,0 +1,116 @@
+"""KIP-890 part 1 (issue 16, txn-verify): the partition leader asks the
+transaction coordinator (AddPartitionsToTxn v4 verify_only) before a
+transactional batch opens a producer's transaction on a partition, and the
+group coordinator does the same before a TxnOffsetCommit.  Raw requests
+against one broker (a shared one per module), plus the config switched off.
+
+Run: SAMSA_TEST_PORT_BASE=30500 /usr/bin/python3 -m pytest tests/integration/test_txn_verify.py"""
+
+import pytest
+
+import kproto
+from conftest import broker_factory, wait_until  # noqa: F401 (fixture)
+from test_txn_coord import (BROKER, INVALID_TXN_STATE, TRANSACTION_ABORTABLE, add_partitions, end_txn,
+                            ensure_coordinator, init_pid, make_topic, wait_state)
+from test_txn_coord import tb as vb  # noqa: F401 (the same module-scoped broker fixture)
+
+TXN = 0x10
+NOT_ENOUGH_REPLICAS = 19
+
+
+def txn_batch(pid, epoch, seq, values):
+    return kproto.record_batch(values, producer_id=pid, producer_epoch=epoch, base_sequence=seq, attributes=TXN)
+
+
+def ends(c, t, p=0):
+    """(high watermark, last stable offset) of t-p."""
+    r = kproto.fetch(c, t, p, 0, max_wait_ms=0, isolation=1)
+    assert r["error_code"] == 0, r
+    return r["high_watermark"], r["last_stable_offset"]
+
+
+def started(c, tid):
+    ensure_coordinator(c, tid)
+    ip = init_pid(c, tid)
+    assert ip["error_code"] == 0, ip
+    return ip["producer_id"], ip["producer_epoch"]
+
+
+def open_txn(c, tid, t):
+    """A transaction with t-0 added and one batch written: (pid, epoch)."""
+    pid, epoch = started(c, tid)
+    assert add_partitions(c, tid, pid, epoch, {t: [0]}) == {(t, 0): 0}
+    r = kproto.produce(c, t, 0, txn_batch(pid, epoch, 0, [b"a"]), transactional_id=tid)
+    assert r["error_code"] == 0, r
+    return pid, epoch, r["base_offset"]
+
+
+def test_produce_to_partition_not_added_is_refused(vb):
+    t = "tv-not-added"
+    make_topic(vb, t, parts=2)
+    tid = "tv-1"
+    with kproto.Conn("127.0.0.1", vb.port) as c:
+        pid, epoch = started(c, tid)
+        before = ends(c, t)
+        r = kproto.produce(c, t, 0, txn_batch(pid, epoch, 0, [b"hang"]), transactional_id=tid, version=9)
+        assert r["error_code"] == INVALID_TXN_STATE, r
+        assert ends(c, t) == before, "nothing may be written"
+        # v11 clients understand TRANSACTION_ABORTABLE (Kafka's genericErrorSupported)
+        r = kproto.produce(c, t, 0, txn_batch(pid, epoch, 0, [b"hang"]), transactional_id=tid, version=11)
+        assert r["error_code"] == TRANSACTION_ABORTABLE, r
+        assert ends(c, t) == before
+        # a plain (idempotent) batch is not verified
+        r = kproto.produce(c, t, 1, kproto.record_batch([b"plain"], producer_id=pid, producer_epoch=epoch,
+                                                         base_sequence=0), transactional_id=tid)
+        assert r["error_code"] == 0, r
+        # once added, the same batch opens the transaction; the next one needs no verification
+        pid, epoch, first = open_txn(c, tid, t)
+        r = kproto.produce(c, t, 0, txn_batch(pid, epoch, 1, [b"b"]), transactional_id=tid)
+        assert r["error_code"] == 0, r
+        hw, lso = ends(c, t)
+        assert hw == first + 2 and lso == first, (hw, lso)
+        assert end_txn(c, tid, pid, epoch, True) == 0
+        wait_state(c, tid, ["CompleteCommit"])
+        wait_until(lambda: ends(c, t)[1] == ends(c, t)[0], 10, desc="LSO past the commit marker")
+
+
+def test_produce_after_abort_with_old_epoch_is_refused(vb):
+    t = "tv-after-abort"
+    make_topic(vb, t, parts=1)
+    tid = "tv-2"
+    with kproto.Conn("127.0.0.1", vb.port) as c:
+        pid, epoch, _ = open_txn(c, tid, t)
+        assert end_txn(c, tid, pid, epoch, False) == 0
+        wait_state(c, tid, ["CompleteAbort"])
+        wait_until(lambda: ends(c, t)[1] == ends(c, t)[0], 10, desc="abort marker written")
+        before = ends(c, t)
+        # a late (retried) batch of the aborted transaction: same producer id and epoch
+        r = kproto.produce(c, t, 0, txn_batch(pid, epoch, 1, [b"late"]), transactional_id=tid, version=9)
+        assert r["error_code"] == INVALID_TXN_STATE, r
+        assert ends(c, t) == before, "the late batch must not reopen a transaction (LSO stuck)"
+
+
+def test_produce_without_coordinator_is_retriable(vb):
+    """No __transaction_state partition leader for the id (the topic exists but
+    the id was never initialised is fine; here an unknown producer id):
+    the coordinator answers INVALID_PRODUCER_ID_MAPPING, passed on."""
+    t = "tv-unknown-pid"
+    make_topic(vb, t, parts=1)
+    with kproto.Conn("127.0.0.1", vb.port) as c:
+        ensure_coordinator(c, "tv-nobody")
+        r = kproto.produce(c, t, 0, txn_batch(987654, 0, 0, [b"x"]), transactional_id="tv-nobody", version=9)
+        assert r["error_code"] == 49, r        # INVALID_PRODUCER_ID_MAPPING
+        assert ends(c, t) == (0, 0)
+
+
+def test_verification_off_restores_old_behaviour(broker_factory):
+    b = broker_factory(overrides={**BROKER, "transaction.partition.verification.enable": "false"})
+    t = "tv-off"
+    make_topic(b, t, parts=1)
+    tid = "tv-3"
+    with kproto.Conn("127.0.0.1", b.port) as c:
+        pid, epoch = started(c, tid)
+        r = kproto.produce(c, t, 0, txn_batch(pid, epoch, 0, [b"hang"]), transactional_id=tid, version=9)
+        assert r["error_code"] == 0, r
+        hw, lso = ends(c, t)
+        assert (hw, lso) == (1, 0), "the old behaviour: a transaction no marker closes"
