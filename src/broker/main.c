@@ -94,6 +94,12 @@ static int settings_from_config(broker *b, const struct broker_config *cfg, char
 }
 
 /* The group coordinator's view of C13 (docs/cluster.md). */
+/* Set by broker_txn_start before the network threads take requests. */
+static struct txn_verifier *coord_verifier(void *ctx)
+{
+    return ((broker *)ctx)->txn_verify;
+}
+
 static bool coord_may_lead(void *ctx)
 {
     return broker_may_lead(ctx);
@@ -211,7 +217,7 @@ int main(int argc, char **argv)
         goto out_storage;
     }
     coord_ctx cctx = { .node_id = b.set.node_id, .topics = &b.topics, .logs = b.logs, .config = server_config, .config_arg = &b,
-                       .may_lead = coord_may_lead };
+                       .may_lead = coord_may_lead, .verifier = coord_verifier };
     b.coord = coordinator_start(&cctx, err, sizeof err);
     if (!b.coord) {
         LOG_ERR("main", "%s", err);

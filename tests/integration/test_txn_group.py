@@ -15,7 +15,10 @@ from conftest import create_topic, raw_conn, unique_topic
 from test_groups_common import GROUP_BROKER
 
 OFFSETS = "__consumer_offsets"
-BROKER = {**GROUP_BROKER, "offsets.topic.num.partitions": 1, "log.flush.interval.messages": 1}
+# Raw TxnOffsetCommits without a transaction coordinator: KIP-890
+# verification off (test_txn_verify.py tests it).
+BROKER = {**GROUP_BROKER, "offsets.topic.num.partitions": 1, "log.flush.interval.messages": 1,
+          "transaction.partition.verification.enable": "false"}
 def group_ready(b):
     rc = raw_conn(b)
     fc = kproto.find_coordinator(rc, "any")

@@ -10,7 +10,7 @@ import pytest
 
 import kproto
 from conftest import broker_factory, wait_until  # noqa: F401 (fixture)
-from test_txn_coord import (BROKER, INVALID_TXN_STATE, TRANSACTION_ABORTABLE, add_partitions, end_txn,
+from test_txn_coord import (BROKER, INVALID_TXN_STATE, TRANSACTION_ABORTABLE, add_offsets, add_partitions, end_txn,
                             ensure_coordinator, init_pid, make_topic, wait_state)
 from test_txn_coord import tb as vb  # noqa: F401 (the same module-scoped broker fixture)
 
@@ -114,3 +114,24 @@ def test_verification_off_restores_old_behaviour(broker_factory):
         assert r["error_code"] == 0, r
         hw, lso = ends(c, t)
         assert (hw, lso) == (1, 0), "the old behaviour: a transaction no marker closes"
+
+
+def test_txn_offset_commit_without_add_offsets_is_refused(vb):
+    """Kafka 4.4: INVALID_TXN_STATE (v4, which knows TRANSACTION_ABORTABLE: that),
+    nothing pending; after AddOffsetsToTxn the same commit is accepted."""
+    t = "tv-offsets"
+    make_topic(vb, t, parts=1)
+    tid, g = "tv-4", "tv-group"
+    with kproto.Conn("127.0.0.1", vb.port) as c:
+        wait_until(lambda: kproto.find_coordinator(c, g)["error_code"] == 0, 10, desc="group coordinator")
+        pid, epoch = started(c, tid)
+        tc = kproto.txn_offset_commit
+        assert tc(c, tid, g, pid, epoch, {(t, 0): 5}, version=3) == {(t, 0): INVALID_TXN_STATE}
+        assert tc(c, tid, g, pid, epoch, {(t, 0): 5}, version=4) == {(t, 0): TRANSACTION_ABORTABLE}
+        r = kproto.offset_fetch(c, g, {t: [0]}, require_stable=True, version=7)
+        assert r["offsets"][(t, 0)][3] == 0, "nothing may be pending: %r" % (r,)
+        assert add_offsets(c, tid, pid, epoch, g) == 0
+        assert tc(c, tid, g, pid, epoch, {(t, 0): 5}, version=3) == {(t, 0): 0}
+        assert end_txn(c, tid, pid, epoch, True) == 0
+        wait_until(lambda: kproto.offset_fetch(c, g, {t: [0]}, require_stable=True, version=7)
+                   ["offsets"][(t, 0)][:1] == (5,), 10, desc="the committed offset")
