@@ -273,7 +273,7 @@ def test_pending_offsets_move_with_the_partition(broker_factory, request):
     from test_groups_coordinator_moves import ME, OTHER, groups_on, lisr, start
     from conftest import free_port, wait_until
 
-    b, t = start(broker_factory, request)
+    b, t = start(broker_factory, request, {"transaction.partition.verification.enable": "false"})
     part = 1
     g = groups_on("txn-moving", part, 1)[0]
     port2 = free_port()

@@ -9,10 +9,12 @@ Run: SAMSA_TEST_PORT_BASE=30500 /usr/bin/python3 -m pytest tests/integration/tes
 import pytest
 
 import kproto
+from cluster import cluster_factory, cluster_zk  # noqa: F401 (fixtures)
 from conftest import broker_factory, wait_until  # noqa: F401 (fixture)
 from test_txn_coord import (BROKER, INVALID_TXN_STATE, TRANSACTION_ABORTABLE, add_offsets, add_partitions, end_txn,
                             ensure_coordinator, init_pid, make_topic, wait_state)
 from test_txn_coord import tb as vb  # noqa: F401 (the same module-scoped broker fixture)
+from test_txn_coord_cluster import start_cluster
 
 TXN = 0x10
 NOT_ENOUGH_REPLICAS = 19
@@ -135,3 +137,23 @@ def test_txn_offset_commit_without_add_offsets_is_refused(vb):
         assert end_txn(c, tid, pid, epoch, True) == 0
         wait_until(lambda: kproto.offset_fetch(c, g, {t: [0]}, require_stable=True, version=7)
                    ["offsets"][(t, 0)][:1] == (5,), 10, desc="the committed offset")
+
+
+def test_verification_with_the_coordinator_on_another_broker(cluster_factory, request):
+    """3 brokers (ZooKeeper): the partition's leader asks the coordinator of the
+    id on another broker, over the wire."""
+    c, t, tid, coord = start_cluster(cluster_factory, request, 3, 1)
+    part = next(p for p in range(3) if c.leader_of(t, p) != coord)
+    lb = c.brokers[c.leader_of(t, part)]
+    cb = c.brokers[coord]
+    with kproto.Conn(cb.host, cb.port) as cc, kproto.Conn(lb.host, lb.port) as lc:
+        pid, epoch = started(cc, tid)
+        r = kproto.produce(lc, t, part, txn_batch(pid, epoch, 0, [b"hang"]), transactional_id=tid, version=9)
+        assert r["error_code"] == INVALID_TXN_STATE, r
+        assert ends(lc, t, part) == (0, 0)
+        assert add_partitions(cc, tid, pid, epoch, {t: [part]}) == {(t, part): 0}
+        r = kproto.produce(lc, t, part, txn_batch(pid, epoch, 0, [b"a"]), transactional_id=tid, version=9)
+        assert r["error_code"] == 0, r
+        assert ends(lc, t, part) == (1, 0)
+        assert end_txn(cc, tid, pid, epoch, True) == 0
+        wait_until(lambda: ends(lc, t, part) == (2, 2), 30, desc="the commit marker")
