@@ -106,17 +106,24 @@ def test_produce_without_coordinator_is_retriable(vb):
 
 
 def test_verification_off_restores_old_behaviour(broker_factory):
-    b = broker_factory(overrides={**BROKER, "transaction.partition.verification.enable": "false"})
+    """transaction.partition.verification.enable is dynamic (per broker, as
+    Kafka's): switched off, the batch opens a transaction no marker closes."""
+    b = broker_factory(overrides=BROKER)
     t = "tv-off"
-    make_topic(b, t, parts=1)
+    make_topic(b, t, parts=2)
     tid = "tv-3"
+    key = "transaction.partition.verification.enable"
     with kproto.Conn("127.0.0.1", b.port) as c:
         pid, epoch = started(c, tid)
         r = kproto.produce(c, t, 0, txn_batch(pid, epoch, 0, [b"hang"]), transactional_id=tid, version=9)
+        assert r["error_code"] == INVALID_TXN_STATE, r
+        assert kproto.incremental_alter_configs(c, kproto.RESOURCE_BROKER, "0", [(key, kproto.OP_SET, "false")])[0] == 0
+        r = kproto.produce(c, t, 0, txn_batch(pid, epoch, 0, [b"hang"]), transactional_id=tid, version=9)
         assert r["error_code"] == 0, r
-        hw, lso = ends(c, t)
-        assert (hw, lso) == (1, 0), "the old behaviour: a transaction no marker closes"
-
+        assert ends(c, t) == (1, 0), "the old behaviour: a transaction no marker closes"
+        assert kproto.incremental_alter_configs(c, kproto.RESOURCE_BROKER, "0", [(key, kproto.OP_DELETE, "")])[0] == 0
+        r = kproto.produce(c, t, 1, txn_batch(pid, epoch, 0, [b"hang"]), transactional_id=tid, version=9)
+        assert r["error_code"] == INVALID_TXN_STATE, r
 
 def test_txn_offset_commit_without_add_offsets_is_refused(vb):
     """Kafka 4.4: INVALID_TXN_STATE (v4, which knows TRANSACTION_ABORTABLE: that),
