@@ -34,9 +34,9 @@ static plog *fresh_small(log_config *cfg, int64_t segment_bytes, bool compact)
 }
 
 /* Append records rec[0..n) as one batch of producer pid/epoch at seq,
- * transactional or not, and raise the HW to the LEO. */
-static int append_recs(plog *l, const bb_record *rec, int n, int64_t pid, int16_t epoch, int32_t seq, bool txn,
-                       plog_append_result *r)
+ * transactional or not (verified: plog_append_verified with `guard`). */
+static int append_batch(plog *l, const bb_record *rec, int n, int64_t pid, int16_t epoch, int32_t seq, bool txn,
+                        bool verified, uint64_t guard, plog_append_result *r)
 {
     bb_params p;
     bb_params_init(&p);
@@ -48,9 +48,17 @@ static int append_recs(plog *l, const bb_record *rec, int n, int64_t pid, int16_
     size_t len;
     if (bb_build(&p, rec, n, &b, &len) != KERR_NONE)
         return -1;
-    int e = plog_append(l, b, len, 0, T0, r);
-    plog_set_high_watermark(l, plog_log_end_offset(l));
+    int e = verified ? plog_append_verified(l, b, len, 0, T0, guard, r) : plog_append(l, b, len, 0, T0, r);
     free(b);
+    return e;
+}
+
+/* append_batch, then raise the HW to the LEO. */
+static int append_recs(plog *l, const bb_record *rec, int n, int64_t pid, int16_t epoch, int32_t seq, bool txn,
+                       plog_append_result *r)
+{
+    int e = append_batch(l, rec, n, pid, epoch, seq, txn, false, 0, r);
+    plog_set_high_watermark(l, plog_log_end_offset(l));
     return e;
 }
 
@@ -197,19 +205,7 @@ TEST(storage_txn_unreplicated_marker_holds_lso)
 static int vappend(plog *l, int64_t pid, int16_t epoch, int32_t seq, uint64_t guard, plog_append_result *r)
 {
     bb_record rec = { "k", 1, "v", 1, T0 };
-    bb_params p;
-    bb_params_init(&p);
-    p.producer_id = pid;
-    p.producer_epoch = epoch;
-    p.base_sequence = seq;
-    p.extra_attributes = RB_ATTR_TRANSACTIONAL;
-    uint8_t *b = NULL;
-    size_t len;
-    if (bb_build(&p, &rec, 1, &b, &len) != KERR_NONE)
-        return -1;
-    int e = plog_append_verified(l, b, len, 0, T0, guard, r);
-    free(b);
-    return e;
+    return append_batch(l, &rec, 1, pid, epoch, seq, true, true, guard, r);
 }
 
 /* TV1-TV3 (KIP-890 part 1): the guard of a standing verification opens the
