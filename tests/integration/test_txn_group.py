@@ -192,7 +192,8 @@ def test_confluent_send_offsets_commit_and_abort(broker_factory, request):
     import confluent_kafka as ck
     from conftest import produce_all, producer, wait_until
 
-    b = broker_factory(BROKER)
+    # a real client with a real coordinator: KIP-890 verification on (Kafka's default)
+    b = broker_factory({**BROKER, "transaction.partition.verification.enable": "true"})
     bs, src, dst, g = b.bootstrap, unique_topic(request), unique_topic(request, "-out"), "g-eos"
     create_topic(bs, src, 1)
     create_topic(bs, dst, 1)
