@@ -275,9 +275,11 @@ int main(int argc, char **argv)
     isr_manager_stop(b.isr);            /* no ISR change after this */
     b.isr = NULL;
     broker_quiesce(&b);
+    /* First: what waits for a verification is answered while the network
+     * and coordinator loops still run; later submissions are refused. */
+    txn_verifier_stop(b.txn_verify);
     coordinator_stop(b.coord);          /* network threads may still submit: refused */
     txn_coordinator_stop(b.txn);
-    txn_verifier_stop(b.txn_verify);    /* answers what waits while the loops run */
     net_threads_stop(&b.srv);
     admin_worker_stop(&b);
     rc = 0;
