@@ -141,7 +141,6 @@ static void add_node_endpoints(kreq *rq, produce_resp *resp, const int32_t *lead
 /* What one request learned from the coordinator, per partition in request
  * order (flattened index k). */
 typedef struct produce_verify {
-    bool enabled;                 /* transaction.partition.verification.enable, read once */
     int total;
     uint64_t *guard;              /* TV1: 0 = the transaction was already open */
     int16_t *error;               /* the coordinator's answer, mapped (NONE: verified) */
@@ -197,6 +196,15 @@ static void produce_verified(void *arg, const int16_t *errors, int n)
 /* The first look at a request: which partitions need the coordinator's
  * word (TV1)?  true when a verification was sent (the request continues
  * in produce_verified); false to run the request now. */
+/* The header of the k-th partition's batch when it is transactional data
+ * with a producer id (what KIP-890 verifies). */
+static bool verifiable(const produce_req_partition_data *pd, rb_header *h)
+{
+    const krecords *r = &pd->records;
+    return r->p && rb_parse_header((const uint8_t *)r->p, (size_t)r->len, h) == KERR_NONE &&
+           rb_is_transactional(h) && !rb_is_control(h) && rb_has_producer_id(h);
+}
+
 static bool start_verification(kreq *rq, produce_verify *pv)
 {
     broker *b = broker_of(rq);
@@ -205,27 +213,35 @@ static bool start_verification(kreq *rq, produce_verify *pv)
     txn_verify_tp *tps = arena_alloc(&rq->arena, (size_t)pv->total * sizeof *tps + 1);
     if (!tps)
         return false;
+    /* Kafka's ReplicaManager: one producer per request's transactional
+     * records, else INVALID_PRODUCER_ID_MAPPING for all of them. */
     int64_t pid = -1;
     int16_t pepoch = -1;
+    bool mixed = false;
+    rb_header h;
+    for (int32_t i = 0; i < req->topic_data.n; i++)
+        for (int32_t j = 0; j < req->topic_data.v[i].partition_data.n; j++)
+            if (verifiable(&req->topic_data.v[i].partition_data.v[j], &h)) {
+                mixed |= pid >= 0 && (h.producer_id != pid || h.producer_epoch != pepoch);
+                pid = h.producer_id;
+                pepoch = h.producer_epoch;
+            }
     int k = 0, n = 0;
     for (int32_t i = 0; i < req->topic_data.n; i++) {
         produce_req_topic_data *td = &req->topic_data.v[i];
         for (int32_t j = 0; j < td->partition_data.n; j++, k++) {
-            const krecords *r = &td->partition_data.v[j].records;
-            rb_header h;
-            if (!r->p || rb_parse_header((const uint8_t *)r->p, (size_t)r->len, &h) != KERR_NONE ||
-                !rb_is_transactional(&h) || rb_is_control(&h) || !rb_has_producer_id(&h))
+            if (!verifiable(&td->partition_data.v[j], &h))
                 continue;
+            if (mixed) {
+                pv->error[k] = KERR_INVALID_PRODUCER_ID_MAPPING;
+                continue;
+            }
             topic *t;
             partition *p;
             leader_hint lh;
             if (lookup_partition(b, td->name, (kuuid){ { 0 } }, td->partition_data.v[j].index, -1, &lh, &t, &p))
                 continue;                  /* answered by the main pass */
-            if (pid < 0) {
-                pid = h.producer_id;
-                pepoch = h.producer_epoch;
-            }
-            if (h.producer_id == pid && !t->internal) {
+            if (!t->internal) {
                 pv->guard[k] = plog_txn_verify_start(p->log, h.producer_id, h.producer_epoch, now);
                 if (pv->guard[k]) {
                     tps[n] = (txn_verify_tp){ td->name.p, (size_t)td->name.len, td->partition_data.v[j].index };
@@ -265,7 +281,7 @@ void handle_produce(kreq *rq)
         pv = arena_alloc(&rq->arena, sizeof *pv);
         size_t m = (size_t)(total ? total : 1);
         if (pv) {
-            *pv = (produce_verify){ .enabled = true, .total = total,
+            *pv = (produce_verify){ .total = total,
                                     .guard = arena_alloc(&rq->arena, m * sizeof *pv->guard),
                                     .error = arena_alloc(&rq->arena, m * sizeof *pv->error),
                                     .of_job = arena_alloc(&rq->arena, m * sizeof *pv->of_job) };
