@@ -10,7 +10,8 @@ import pytest
 
 import kproto
 from cluster import cluster_factory, cluster_zk  # noqa: F401 (fixtures)
-from conftest import broker_factory, wait_until  # noqa: F401 (fixture)
+from conftest import broker_factory, create_topic, wait_until  # noqa: F401 (fixture)
+from test_cli_txn import target  # noqa: F401  (the kafka/samsa fixture)
 from test_txn_coord import (BROKER, INVALID_TXN_STATE, TRANSACTION_ABORTABLE, add_offsets, add_partitions, end_txn,
                             ensure_coordinator, init_pid, make_topic, wait_state)
 from test_txn_coord import tb as vb  # noqa: F401 (the same module-scoped broker fixture)
@@ -164,3 +165,43 @@ def test_verification_with_the_coordinator_on_another_broker(cluster_factory, re
         assert ends(lc, t, part) == (1, 0)
         assert end_txn(cc, tid, pid, epoch, True) == 0
         wait_until(lambda: ends(lc, t, part) == (2, 2), 30, desc="the commit marker")
+
+
+def test_answers_match_kafka(target):  # noqa: F811
+    """The same raw requests to Apache Kafka 4.4 and to Samsa: the answers are
+    Kafka's (the expected values were read from the KafkaPeer)."""
+    bs = target.bootstrap
+    create_topic(bs, "tvk", 2)
+    c = kproto.Conn(target.host, target.port, timeout=20)
+    tid, g = "tvk-1", "tvk-group"
+    ensure_coordinator(c, tid)
+    wait_until(lambda: kproto.find_coordinator(c, g)["error_code"] == 0, 30, interval=0.1, desc="group coordinator")
+    ip = {}
+    wait_until(lambda: ip.update(init_pid(c, tid)) or ip["error_code"] == 0, 30, interval=0.1, desc="InitProducerId")
+    pid, ep = ip["producer_id"], ip["producer_epoch"]
+    got = {}
+
+    def produce(name, p, seq, version):
+        r = kproto.produce(c, "tvk", p, txn_batch(pid, ep, seq, [b"x"]), transactional_id=tid, version=version)
+        got[name] = r["error_code"]
+    produce("not-added-v9", 0, 0, 9)
+    produce("not-added-v11", 0, 0, 11)
+    tc = kproto.txn_offset_commit
+    got["offsets-not-added-v3"] = tc(c, tid, g, pid, ep, {("tvk", 0): 5}, version=3)[("tvk", 0)]
+    got["offsets-not-added-v4"] = tc(c, tid, g, pid, ep, {("tvk", 0): 5}, version=4)[("tvk", 0)]
+    got["add"] = add_partitions(c, tid, pid, ep, {"tvk": [0]})[("tvk", 0)]
+    produce("added", 0, 0, 9)
+    produce("still-not-added-p1", 1, 0, 9)
+    got["add-offsets"] = add_offsets(c, tid, pid, ep, g)
+    got["offsets-added"] = tc(c, tid, g, pid, ep, {("tvk", 0): 5}, version=3)[("tvk", 0)]
+    got["abort"] = end_txn(c, tid, pid, ep, False)
+    wait_state(c, tid, ["CompleteAbort"], timeout=30)
+    produce("late-after-abort", 0, 1, 9)
+    r = kproto.produce(c, "tvk", 1, txn_batch(pid + 1000, 0, 0, [b"x"]), transactional_id=tid, version=9)
+    got["unknown-producer"] = r["error_code"]
+    c.close()
+    assert got == {"not-added-v9": INVALID_TXN_STATE, "not-added-v11": TRANSACTION_ABORTABLE,
+                   "offsets-not-added-v3": INVALID_TXN_STATE, "offsets-not-added-v4": TRANSACTION_ABORTABLE,
+                   "add": 0, "added": 0, "still-not-added-p1": INVALID_TXN_STATE, "add-offsets": 0,
+                   "offsets-added": 0, "abort": 0, "late-after-abort": INVALID_TXN_STATE,
+                   "unknown-producer": 49}, got
