@@ -82,6 +82,7 @@ typedef struct broker {
     struct admin_worker *admin;
     struct coordinator *coord;          /* the group coordinator (its own thread) */
     struct txn_coordinator *txn;        /* the transaction coordinator (its own threads) */
+    struct txn_verifier *txn_verify;    /* KIP-890 partition verification (rpc/txn_verify.h) */
     struct repl_fetchers *fetchers;     /* follower fetcher threads (repl/fetcher.h) */
     /* Bytes sent to throttled followers (leader.replication.throttled.rate):
      * recorded and checked by the follower fetch path only when a rate is
@@ -161,7 +162,8 @@ void broker_quiesce(broker *b);
  * is set): a broker leaving the cluster, whose leaderships moved, must not
  * hold an idempotent producer's in-flight batch until its shutdown ends. */
 void broker_answer_parked(broker *b);
-/* Start the transaction coordinator (handle_txn.c): b->txn. */
+/* Start the transaction coordinator (handle_txn.c): b->txn, and the
+ * partition verifier b->txn_verify. */
 int broker_txn_start(broker *b, char *err, size_t errlen);
 
 /* The endpoint advertised for connections accepted on listener `idx`. */

@@ -23,9 +23,17 @@
  * Transactional producers (transactional_id set, transactional batches)
  * are accepted (transactional batches without a transactional_id:
  * TRANSACTIONAL_ID_AUTHORIZATION_FAILED on every partition, as Kafka): the log applies the transaction rules (storage/
- * producer_state.h TL4-TL7).  KIP-890 part 1 (the leader asking the
- * transaction coordinator whether the partition was added to the
- * transaction) is not done: docs/transactions.md, "Partition side".
+ * producer_state.h TL4-TL7).  KIP-890 part 1 (Kafka's ReplicaManager with
+ * transaction.partition.verification.enable): when a transactional batch's
+ * producer has no open transaction on the partition at that epoch, the
+ * log records a verification guard (TV1) and the request waits, off the
+ * network thread, while rpc/txn_verify.h asks the transaction coordinator
+ * (AddPartitionsToTxn v4 verify_only); then the whole request is run again
+ * with the answers: a partition not in the transaction is INVALID_TXN_STATE
+ * (v11+: TRANSACTION_ABORTABLE as the coordinator says), a coordinator that
+ * cannot answer NOT_ENOUGH_REPLICAS (retriable, no metadata refresh), and
+ * the others append presenting their guard, so a marker written meanwhile
+ * fails the append (TV2) instead of reopening the transaction.
  * acks=0 gets no response; if any partition failed, the connection is
  * closed instead, as Kafka does, so the producer notices.
  */
@@ -38,12 +46,14 @@
 #include "server/delayed.h"
 #include "broker/dispatch.h"
 #include "broker/lookup.h"
+#include "config/config.h"
 #include "core/clock.h"
 #include "core/endian.h"
 #include "core/errors.h"
 #include "core/log.h"
 #include "proto/codec.h"
 #include "proto/messages/produce.h"
+#include "rpc/txn_verify.h"
 #include "storage/log_manager.h"
 #include "storage/partition_log.h"
 #include "storage/record_batch.h"
@@ -126,7 +136,172 @@ static void add_node_endpoints(kreq *rq, produce_resp *resp, const int32_t *lead
                                                .port = v[i].port, .rack = v[i].rack };
 }
 
+/* --------------------------------------------- KIP-890 part 1 verification */
+
+/* What one request learned from the coordinator, per partition in request
+ * order (flattened index k). */
+typedef struct produce_verify {
+    int total;
+    uint64_t *guard;              /* TV1: 0 = the transaction was already open */
+    int16_t *error;               /* the coordinator's answer, mapped (NONE: verified) */
+    int32_t *of_job;              /* job index -> k */
+    int njob;
+} produce_verify;
+
+static void produce_run(kreq *rq, produce_verify *pv);
+
+/* Kafka's ReplicaManager: INVALID_TXN_STATE as is; errors an older client
+ * would not retry become NOT_ENOUGH_REPLICAS (retriable, no metadata
+ * refresh). */
+static int16_t verify_error(int16_t code, const char **msg)
+{
+    switch (code) {
+    case KERR_NONE:
+        return KERR_NONE;
+    case KERR_INVALID_TXN_STATE:
+        *msg = "Partition was not added to the transaction";
+        return code;
+    case KERR_CONCURRENT_TRANSACTIONS: case KERR_NETWORK_EXCEPTION: case KERR_COORDINATOR_LOAD_IN_PROGRESS:
+    case KERR_COORDINATOR_NOT_AVAILABLE: case KERR_NOT_COORDINATOR:
+        *msg = code == KERR_CONCURRENT_TRANSACTIONS
+                   ? "Unable to verify the partition has been added to the transaction. Underlying error: CONCURRENT_TRANSACTIONS"
+               : code == KERR_NETWORK_EXCEPTION
+                   ? "Unable to verify the partition has been added to the transaction. Underlying error: NETWORK_EXCEPTION"
+               : code == KERR_COORDINATOR_LOAD_IN_PROGRESS
+                   ? "Unable to verify the partition has been added to the transaction. Underlying error: COORDINATOR_LOAD_IN_PROGRESS"
+               : code == KERR_COORDINATOR_NOT_AVAILABLE
+                   ? "Unable to verify the partition has been added to the transaction. Underlying error: COORDINATOR_NOT_AVAILABLE"
+                   : "Unable to verify the partition has been added to the transaction. Underlying error: NOT_COORDINATOR";
+        return KERR_NOT_ENOUGH_REPLICAS;
+    default:
+        return code;
+    }
+}
+
+typedef struct produce_wait {
+    kreq *rq;
+    produce_verify *pv;
+} produce_wait;
+
+static void produce_verified(void *arg, const int16_t *errors, int n)
+{
+    produce_wait *w = arg;
+    kreq *rq = w->rq;
+    produce_verify *pv = w->pv;
+    for (int i = 0; i < n && i < pv->njob; i++)
+        pv->error[pv->of_job[i]] = errors[i];
+    produce_run(rq, pv);
+}
+
+/* The first look at a request: which partitions need the coordinator's
+ * word (TV1)?  true when a verification was sent (the request continues
+ * in produce_verified); false to run the request now. */
+/* The header of the k-th partition's batch when it is transactional data
+ * with a producer id (what KIP-890 verifies). */
+static bool verifiable(const produce_req_partition_data *pd, rb_header *h)
+{
+    const krecords *r = &pd->records;
+    return r->p && rb_parse_header((const uint8_t *)r->p, (size_t)r->len, h) == KERR_NONE &&
+           rb_is_transactional(h) && !rb_is_control(h) && rb_has_producer_id(h);
+}
+
+static bool start_verification(kreq *rq, produce_verify *pv)
+{
+    broker *b = broker_of(rq);
+    produce_req *req = rq->body;
+    int64_t now = wall_ms();
+    txn_verify_tp *tps = arena_alloc(&rq->arena, (size_t)pv->total * sizeof *tps + 1);
+    if (!tps)
+        return false;
+    /* Kafka's ReplicaManager: one producer per request's transactional
+     * records, else INVALID_PRODUCER_ID_MAPPING for all of them. */
+    int64_t pid = -1;
+    int16_t pepoch = -1;
+    bool mixed = false;
+    rb_header h;
+    for (int32_t i = 0; i < req->topic_data.n; i++)
+        for (int32_t j = 0; j < req->topic_data.v[i].partition_data.n; j++)
+            if (verifiable(&req->topic_data.v[i].partition_data.v[j], &h)) {
+                mixed |= pid >= 0 && (h.producer_id != pid || h.producer_epoch != pepoch);
+                pid = h.producer_id;
+                pepoch = h.producer_epoch;
+            }
+    int k = 0, n = 0;
+    for (int32_t i = 0; i < req->topic_data.n; i++) {
+        produce_req_topic_data *td = &req->topic_data.v[i];
+        for (int32_t j = 0; j < td->partition_data.n; j++, k++) {
+            if (!verifiable(&td->partition_data.v[j], &h))
+                continue;
+            if (mixed) {
+                pv->error[k] = KERR_INVALID_PRODUCER_ID_MAPPING;
+                continue;
+            }
+            topic *t;
+            partition *p;
+            leader_hint lh;
+            if (lookup_partition(b, td->name, (kuuid){ { 0 } }, td->partition_data.v[j].index, -1, &lh, &t, &p))
+                continue;                  /* answered by the main pass */
+            if (!t->internal) {
+                pv->guard[k] = plog_txn_verify_start(p->log, h.producer_id, h.producer_epoch, now);
+                if (pv->guard[k]) {
+                    tps[n] = (txn_verify_tp){ td->name.p, (size_t)td->name.len, td->partition_data.v[j].index };
+                    pv->of_job[n++] = k;
+                }
+            }
+            topic_unref(t);
+        }
+    }
+    pv->njob = n;
+    if (n == 0)
+        return false;
+    /* The request stays pending (unanswered requests keep their client
+     * alive) and its arena with it until the answer comes back. */
+    produce_wait *w = arena_alloc(&rq->arena, sizeof *w);
+    if (w)
+        *w = (produce_wait){ rq, pv };
+    if (!w || txn_verify_submit(b->txn_verify, rq->lp, req->transactional_id.p, (size_t)req->transactional_id.len,
+                                pid, pepoch, rq->hdr.api_version >= 11, tps, n, produce_verified, w) < 0) {
+        for (int i = 0; i < n; i++)
+            pv->error[pv->of_job[i]] = KERR_NETWORK_EXCEPTION;
+        return false;
+    }
+    return true;
+}
+
 void handle_produce(kreq *rq)
+{
+    produce_req *req = rq->body;
+    int total = 0;
+    for (int32_t i = 0; i < req->topic_data.n; i++)
+        total += req->topic_data.v[i].partition_data.n;
+    produce_verify *pv = NULL;
+    if (broker_config_current(broker_of(rq))->transaction_partition_verification_enable &&
+        req->transactional_id.len >= 0 && has_transactional_records(req) && (req->acks == 0 || req->acks == 1 ||
+                                                                            req->acks == -1)) {
+        pv = arena_alloc(&rq->arena, sizeof *pv);
+        size_t m = (size_t)(total ? total : 1);
+        if (pv) {
+            *pv = (produce_verify){ .total = total,
+                                    .guard = arena_alloc(&rq->arena, m * sizeof *pv->guard),
+                                    .error = arena_alloc(&rq->arena, m * sizeof *pv->error),
+                                    .of_job = arena_alloc(&rq->arena, m * sizeof *pv->of_job) };
+            if (!pv->guard || !pv->error || !pv->of_job) {
+                kreq_fail_close(rq, "out of memory");
+                return;
+            }
+            memset(pv->guard, 0, m * sizeof *pv->guard);
+            memset(pv->error, 0, m * sizeof *pv->error);
+        } else {
+            kreq_fail_close(rq, "out of memory");
+            return;
+        }
+        if (start_verification(rq, pv))
+            return;                        /* continues in produce_verified */
+    }
+    produce_run(rq, pv);
+}
+
+static void produce_run(kreq *rq, produce_verify *pv)
 {
     broker *b = broker_of(rq);
     produce_req *req = rq->body;
@@ -150,7 +325,7 @@ void handle_produce(kreq *rq)
         kreq_fail_close(rq, "out of memory");
         return;
     }
-    int np = 0, nwatch = 0;
+    int np = 0, nwatch = 0, k = -1;
     for (int32_t i = 0; i < req->topic_data.n; i++) {
         produce_req_topic_data *td = &req->topic_data.v[i];
         produce_resp_responses *rt = &rts[i];
@@ -160,6 +335,7 @@ void handle_produce(kreq *rq)
         for (int32_t j = 0; rps && j < td->partition_data.n; j++) {
             produce_req_partition_data *pd = &td->partition_data.v[j];
             produce_resp_partition_responses *rp = &rps[j];
+            k++;
             kcodec_defaults(&produce_resp_partition_responses_schema, rp);
             rp->index = pd->index;
             rp->base_offset = -1;
@@ -213,10 +389,21 @@ void handle_produce(kreq *rq)
                 any_error = true;
                 continue;
             }
+            const char *vmsg = NULL;
+            if (pv && (rp->error_code = verify_error(pv->error[k], &vmsg))) {
+                if (vmsg)
+                    rp->error_message = kstr_c(vmsg);
+                topic_unref(t);
+                any_error = true;
+                continue;
+            }
             plog_append_result ar;
             int32_t epoch = atomic_load_explicit(&p->leader_epoch, memory_order_acquire);
-            plog_append(p->log, (uint8_t *)pd->records.p, (size_t)pd->records.len, epoch, now,
-                        &ar);
+            if (pv)
+                plog_append_verified(p->log, (uint8_t *)pd->records.p, (size_t)pd->records.len, epoch, now,
+                                     pv->guard[k], &ar);
+            else
+                plog_append(p->log, (uint8_t *)pd->records.p, (size_t)pd->records.len, epoch, now, &ar);
             rp->error_code = ar.error;
             if (ar.error) {
                 /* As Kafka's ReplicaManager: the log start offset comes back

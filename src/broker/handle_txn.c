@@ -28,6 +28,7 @@
 #include "group/coordinator.h"
 #include "proto/codec.h"
 #include "proto/messages/init_producer_id.h"
+#include "rpc/txn_verify.h"
 #include "txn/txn_coordinator.h"
 
 /* ---------------------------------------------------------------- wiring */
@@ -73,8 +74,27 @@ static int32_t txn_offsets_partitions(void *arg)
     return n;
 }
 
+/* KIP-890: the coordinator of a transactional id is the leader of its
+ * __transaction_state partition (-1: no topic yet, or no leader). */
+static int32_t txn_coordinator_of(void *arg, const char *id, size_t len)
+{
+    broker *b = arg;
+    topic *t = topic_registry_get(&b->topics, TXN_TOPIC, strlen(TXN_TOPIC));
+    partition *p = t && !atomic_load(&t->deleted) ? topic_partition(t, txn_partition_for(id, len, topic_nparts(t)))
+                                                  : NULL;
+    partition_state *st = p ? partition_state_get(p) : NULL;
+    int32_t leader = st ? st->leader : -1;
+    pstate_unref(st);
+    topic_unref(t);
+    return leader;
+}
+
 int broker_txn_start(broker *b, char *err, size_t errlen)
 {
+    txn_verify_ctx vctx = { .arg = b, .coordinator_of = txn_coordinator_of, .broker_endpoint = txn_endpoint };
+    b->txn_verify = txn_verifier_start(&vctx, err, errlen);
+    if (!b->txn_verify)
+        return -1;
     txn_ctx ctx = { .node_id = b->set.node_id, .topics = &b->topics, .config = txn_config, .arg = b,
                     .may_lead = txn_may_lead, .broker_endpoint = txn_endpoint,
                     .offsets_partitions = txn_offsets_partitions };

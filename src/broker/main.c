@@ -24,6 +24,7 @@
 #include "config/config.h"
 #include "core/log.h"
 #include "group/coordinator.h"
+#include "rpc/txn_verify.h"
 #include "txn/txn_coordinator.h"
 #include "repl/fetcher.h"
 #include "repl/isr_manager.h"
@@ -93,6 +94,12 @@ static int settings_from_config(broker *b, const struct broker_config *cfg, char
 }
 
 /* The group coordinator's view of C13 (docs/cluster.md). */
+/* Set by broker_txn_start before the network threads take requests. */
+static struct txn_verifier *coord_verifier(void *ctx)
+{
+    return ((broker *)ctx)->txn_verify;
+}
+
 static bool coord_may_lead(void *ctx)
 {
     return broker_may_lead(ctx);
@@ -210,7 +217,7 @@ int main(int argc, char **argv)
         goto out_storage;
     }
     coord_ctx cctx = { .node_id = b.set.node_id, .topics = &b.topics, .logs = b.logs, .config = server_config, .config_arg = &b,
-                       .may_lead = coord_may_lead };
+                       .may_lead = coord_may_lead, .verifier = coord_verifier };
     b.coord = coordinator_start(&cctx, err, sizeof err);
     if (!b.coord) {
         LOG_ERR("main", "%s", err);
@@ -268,6 +275,9 @@ int main(int argc, char **argv)
     isr_manager_stop(b.isr);            /* no ISR change after this */
     b.isr = NULL;
     broker_quiesce(&b);
+    /* First: what waits for a verification is answered while the network
+     * and coordinator loops still run; later submissions are refused. */
+    txn_verifier_stop(b.txn_verify);
     coordinator_stop(b.coord);          /* network threads may still submit: refused */
     txn_coordinator_stop(b.txn);
     net_threads_stop(&b.srv);
@@ -281,6 +291,8 @@ out_storage:
     b.coord = NULL;
     txn_coordinator_free(b.txn);
     b.txn = NULL;
+    txn_verifier_free(b.txn_verify);
+    b.txn_verify = NULL;
     repl_fetchers_free(b.fetchers);     /* the admin thread, its only caller, is stopped */
     b.fetchers = NULL;
     if (broker_storage_close(&b, rc == 0) < 0)

@@ -260,6 +260,7 @@ struct broker_config {
     /* -- transactions and producer ids -- */
     int32_t transactional_id_expiration_ms;
     int32_t transaction_max_timeout_ms;
+    bool transaction_partition_verification_enable;   /* dynamic; KIP-890 part 1 */
     int32_t transaction_state_log_num_partitions;
     int16_t transaction_state_log_replication_factor;
     int32_t transaction_state_log_min_isr;

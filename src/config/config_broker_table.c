@@ -375,6 +375,11 @@ const struct cfg_def cfg_broker_defs[] = {
       .doc = "Expire a transactional id after this long without transaction activity." },
     { K("transaction.max.timeout.ms", INT, "900000"), MIN(1), RO, HI, F(transaction_max_timeout_ms),
       .doc = "Largest transaction timeout a producer may ask for." },
+    { K("transaction.partition.verification.enable", BOOLEAN, "true"), CW, LOW,
+      F(transaction_partition_verification_enable),
+      .doc = "Before a transactional write opens a producer's transaction on a partition (Produce, "
+             "TxnOffsetCommit), ask the transaction coordinator whether the partition is in the "
+             "transaction (KIP-890 part 1); false skips the check." },
     { K("transaction.state.log.num.partitions", INT, "50"), MIN(1), RO, HI,
       F(transaction_state_log_num_partitions), .doc = "Partitions of __transaction_state." },
     { K("transaction.state.log.replication.factor", SHORT, "3"), MIN(1), RO, HI,

@@ -258,7 +258,6 @@ static const struct kafka_dyn {
     { "ssl.truststore.location", LS },
     { "ssl.truststore.password", LS },
     { "ssl.truststore.type", LS },
-    { "transaction.partition.verification.enable", CW },
 };
 #undef CW
 #undef PB

@@ -18,6 +18,16 @@
  * Index: co->txn_groups holds exactly the groups with pending offsets of
  * some producer (id -> group*), so a marker visits only those (TG4).
  *
+ * KIP-890 part 1 (Kafka's GroupCoordinatorService with
+ * transaction.partition.verification.enable): when the producer has no
+ * transaction open on the group's offsets partition, the log records a
+ * verification guard (producer_state.h TV1), the transaction coordinator
+ * is asked through rpc/txn_verify.h whether the partition was added
+ * (AddOffsetsToTxn) and the request is run again with the answer: not in
+ * the transaction INVALID_TXN_STATE (v4: TRANSACTION_ABORTABLE), other
+ * answers as the group APIs map append errors; the append presents the
+ * guard, so a marker written meanwhile fails it (TV2).
+ *
  * Thread: the coordinator thread, except coordinator_txn_complete, which
  * only posts to it.  Pending entries are owned by their txn_pending.
  */
@@ -29,7 +39,10 @@
 #include "core/log.h"
 #include "group/coordinator_int.h"
 #include "proto/codec.h"
+#include "config/config.h"
 #include "proto/messages/txn_offset_commit.h"
+#include "rpc/txn_verify.h"
+#include "storage/partition_log.h"
 
 /* ----------------------------------------------------- pending offsets */
 
@@ -374,7 +387,65 @@ out:
     return err;
 }
 
+/* What the verification (KIP-890) found, kept in the request's arena while
+ * the request waits for the transaction coordinator. */
+typedef struct txn_verified {
+    coordinator *co;
+    kreq *rq;
+    bool asked;                    /* the answer is in */
+    int16_t error;
+    uint64_t guard;                /* TV1 (0: the transaction was open already) */
+} txn_verified;
+
+static void txn_commit_run(coordinator *co, kreq *rq, txn_verified *tv);
+
+static void txn_verify_answer(void *arg, const int16_t *errors, int n)
+{
+    txn_verified *tv = arg;
+    tv->asked = true;
+    tv->error = n > 0 ? errors[0] : KERR_UNKNOWN_SERVER_ERROR;
+    txn_commit_run(tv->co, tv->rq, tv);
+}
+
+/* TV1: start the verification of the group's offsets partition when the
+ * producer has no transaction open there; true when the request now waits
+ * for the answer (txn_verify_answer runs it again). */
+static bool txn_verify_start(coordinator *co, kreq *rq, const group *g, txn_verified **tvp)
+{
+    txn_offset_commit_req *req = rq->body;
+    txn_verifier *v = co->ctx.verifier ? co->ctx.verifier(co->ctx.config_arg) : NULL;
+    const struct broker_config *cfg = co->ctx.config ? co->ctx.config(co->ctx.config_arg) : NULL;
+    partition *p = co->offsets ? topic_partition(co->offsets, g->partition) : NULL;
+    if (!v || !cfg || !cfg->transaction_partition_verification_enable || !p || !p->log)
+        return false;
+    txn_verified *tv = arena_alloc(&rq->arena, sizeof *tv);
+    if (!tv)
+        return false;
+    *tv = (txn_verified){ .co = co, .rq = rq };
+    *tvp = tv;
+    tv->guard = plog_txn_verify_start(p->log, req->producer_id, req->producer_epoch, coord_now_ms());
+    if (!tv->guard) {
+        tv->asked = true;              /* open already: the append needs no guard */
+        return false;
+    }
+    txn_verify_tp tp = { OFFSETS_TOPIC, strlen(OFFSETS_TOPIC), g->partition };
+    if (txn_verify_submit(v, co->lp, req->transactional_id.p, (size_t)(req->transactional_id.len > 0
+                                                                           ? req->transactional_id.len : 0),
+                          req->producer_id, req->producer_epoch, rq->hdr.api_version >= 4, &tp, 1,
+                          txn_verify_answer, tv) < 0) {
+        tv->asked = true;
+        tv->error = KERR_NETWORK_EXCEPTION;
+        return false;
+    }
+    return true;
+}
+
 void coord_txn_offset_commit(coordinator *co, kreq *rq)
+{
+    txn_commit_run(co, rq, NULL);
+}
+
+static void txn_commit_run(coordinator *co, kreq *rq, txn_verified *tv)
 {
     txn_offset_commit_req *req = rq->body;
     txn_offset_commit_resp *r = kreq_new_response(rq);
@@ -396,6 +467,10 @@ void coord_txn_offset_commit(coordinator *co, kreq *rq)
     int16_t err = co->offsets ? validate_txn_commit(co, &g, req) : KERR_COORDINATOR_NOT_AVAILABLE;
     if (!err && req->producer_id < 0)
         err = KERR_INVALID_PRODUCER_ID_MAPPING;
+    if (!err && !tv && txn_verify_start(co, rq, g, &tv))
+        return;                            /* continues in txn_verify_answer */
+    if (!err && tv && tv->error)
+        err = coord_map_store_error(tv->error, true);
     if (err) {
         for (int32_t i = 0; i < r->topics.n; i++)
             for (int32_t j = 0; j < ts[i].partitions.n; j++)
@@ -451,7 +526,7 @@ void coord_txn_offset_commit(coordinator *co, kreq *rq)
     }
     int nrec = tc->n;
     persist_opts o = { .producer_id = req->producer_id, .producer_epoch = req->producer_epoch,
-                       .appended = txn_appended };
+                       .appended = txn_appended, .verify = tv != NULL, .guard = tv ? tv->guard : 0 };
     int16_t serr = coord_persist_ex(co, g->partition, recs, nrec, &o, txn_done, tc);
     for (int i = 0; i < nrec; i++)
         coord_record_free(&recs[i]);

@@ -391,7 +391,9 @@ int16_t coord_persist_ex(coordinator *co, int32_t partno, const bb_record *recs,
         return KERR_UNKNOWN_SERVER_ERROR;
     int32_t epoch = atomic_load(&p->leader_epoch);
     plog_append_result ar;
-    if (txn)
+    if (txn && o->verify)
+        plog_append_coordinator_verified(p->log, batch, len, epoch, coord_now_ms(), o->guard, &ar);
+    else if (txn)
         plog_append_coordinator(p->log, batch, len, epoch, coord_now_ms(), &ar);
     else
         plog_append(p->log, batch, len, epoch, coord_now_ms(), &ar);

@@ -49,6 +49,10 @@ typedef struct coord_ctx {
      * session); groups are then not served. Called with config_arg; NULL:
      * always may. */
     bool (*may_lead)(void *arg);
+    /* KIP-890 part 1: the broker's partition verifier (rpc/txn_verify.h),
+     * asked before a TxnOffsetCommit opens a transaction on an offsets
+     * partition; NULL (or returning NULL): not verified. */
+    struct txn_verifier *(*verifier)(void *arg);
 } coord_ctx;
 
 /* Start the thread; if the offsets topic exists it is loaded first.

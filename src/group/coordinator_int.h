@@ -142,6 +142,8 @@ typedef struct persist_opts {
     int64_t producer_id;           /* -1: a plain batch */
     int16_t producer_epoch;
     void (*appended)(coordinator *co, void *arg, int64_t base_offset);
+    bool verify;                   /* KIP-890 TV1: append presenting `guard` */
+    uint64_t guard;
 } persist_opts;
 int16_t coord_persist_ex(coordinator *co, int32_t partition, const bb_record *recs, int n,
                          const persist_opts *o, persist_done done, void *arg);

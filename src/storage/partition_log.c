@@ -481,7 +481,7 @@ static void publish_end(plog *l, const append_info *ai, plog_append_result *res)
 
 /* plog_append (origin CLIENT) and plog_append_coordinator (TL6). */
 static int append_leader(plog *l, uint8_t *data, size_t len, int32_t leader_epoch, int64_t now_ms,
-                         plog_append_result *res, int origin)
+                         plog_append_result *res, int origin, uint64_t guard, bool verify)
 {
     batch_list bl = { 0 };
     pstate_stage st = { 0 };
@@ -558,6 +558,15 @@ static int append_leader(plog *l, uint8_t *data, size_t len, int32_t leader_epoc
                   : e == KERR_OUT_OF_ORDER_SEQUENCE_NUMBER ? "Out of order sequence number"
                   : e == KERR_INVALID_TXN_STATE ? "Expected a transactional write from the producer: its transaction is open"
                   : "Producer state error");
+        /* TV1: a transactional batch that would open its producer's
+         * transaction needs the guard of a verification still standing. */
+        const rb_header *h = &bl.b[i].h;
+        if (verify && rb_is_transactional(h) && !rb_is_control(h)) {
+            const pstate_entry *pe = pstate_get(&l->ps, h->producer_id);
+            bool open = pe && pe->txn_first_offset >= 0 && pe->epoch == h->producer_epoch;
+            if (!open && !pstate_verify_ok(&l->ps, h->producer_id, guard))
+                FAILR(KERR_INVALID_TXN_STATE, "Record was not part of an ongoing transaction");
+        }
     }
 
     /* 4. roll if needed, then ONE write */
@@ -581,13 +590,33 @@ out:
 int plog_append(plog *l, uint8_t *data, size_t len, int32_t leader_epoch, int64_t now_ms,
                 plog_append_result *res)
 {
-    return append_leader(l, data, len, leader_epoch, now_ms, res, PSTATE_ORIGIN_CLIENT);
+    return append_leader(l, data, len, leader_epoch, now_ms, res, PSTATE_ORIGIN_CLIENT, 0, false);
+}
+
+int plog_append_verified(plog *l, uint8_t *data, size_t len, int32_t leader_epoch, int64_t now_ms,
+                         uint64_t guard, plog_append_result *res)
+{
+    return append_leader(l, data, len, leader_epoch, now_ms, res, PSTATE_ORIGIN_CLIENT, guard, true);
 }
 
 int plog_append_coordinator(plog *l, uint8_t *data, size_t len, int32_t leader_epoch, int64_t now_ms,
                             plog_append_result *res)
 {
-    return append_leader(l, data, len, leader_epoch, now_ms, res, PSTATE_ORIGIN_COORDINATOR);
+    return append_leader(l, data, len, leader_epoch, now_ms, res, PSTATE_ORIGIN_COORDINATOR, 0, false);
+}
+
+int plog_append_coordinator_verified(plog *l, uint8_t *data, size_t len, int32_t leader_epoch,
+                                     int64_t now_ms, uint64_t guard, plog_append_result *res)
+{
+    return append_leader(l, data, len, leader_epoch, now_ms, res, PSTATE_ORIGIN_COORDINATOR, guard, true);
+}
+
+uint64_t plog_txn_verify_start(plog *l, int64_t producer_id, int16_t producer_epoch, int64_t now_ms)
+{
+    pthread_rwlock_wrlock(&l->lock);
+    uint64_t g = pstate_verify_start(&l->ps, producer_id, producer_epoch, now_ms);
+    pthread_rwlock_unlock(&l->lock);
+    return g;
 }
 
 /* ---------------------------------------------------------------- transactions */

@@ -160,6 +160,18 @@ int plog_append_follower(plog *l, uint8_t *data, size_t len, int64_t now_ms, plo
  * records, transactional batches carrying the producer's id and epoch).
  * As plog_append, except that producer sequence numbers are not checked
  * (the epoch is).  docs/transactions.md. */
+/* KIP-890 part 1 (producer_state.h TV1-TV3).  plog_txn_verify_start:
+ * the guard an append of the producer's transactional batch must present,
+ * 0 when its transaction is already open at that epoch (no verification
+ * needed; 0 is never a valid guard).  The _verified appends are
+ * plog_append / plog_append_coordinator plus TV1: a transactional batch
+ * that would open its producer's transaction without the current guard is
+ * INVALID_TXN_STATE, nothing written. */
+uint64_t plog_txn_verify_start(plog *l, int64_t producer_id, int16_t producer_epoch, int64_t now_ms);
+int plog_append_verified(plog *l, uint8_t *data, size_t len, int32_t leader_epoch, int64_t now_ms,
+                         uint64_t guard, plog_append_result *res);
+int plog_append_coordinator_verified(plog *l, uint8_t *data, size_t len, int32_t leader_epoch,
+                                     int64_t now_ms, uint64_t guard, plog_append_result *res);
 int plog_append_coordinator(plog *l, uint8_t *data, size_t len, int32_t leader_epoch, int64_t now_ms,
                             plog_append_result *res);
 

@@ -15,9 +15,11 @@
 void pstate_init(producer_state *ps)
 {
     strmap_init(&ps->map);
+    strmap_init(&ps->verif);
     ps->nopen = 0;
     ps->first_open = -1;
     ps->first_open_ok = true;
+    ps->next_guard = 0;
 }
 
 /* Keep nopen and the first_open cache right when an entry's open
@@ -80,6 +82,10 @@ void pstate_clear(producer_state *ps)
         free(v);
     strmap_free(&ps->map);
     strmap_init(&ps->map);
+    for (size_t it = 0; strmap_next(&ps->verif, &it, &k, &kl, &v);)
+        free(v);
+    strmap_free(&ps->verif);
+    strmap_init(&ps->verif);
     ps->nopen = 0;
     ps->first_open = -1;
     ps->first_open_ok = true;
@@ -89,6 +95,7 @@ void pstate_free(producer_state *ps)
 {
     pstate_clear(ps);
     strmap_free(&ps->map);
+    strmap_free(&ps->verif);
 }
 
 size_t pstate_count(const producer_state *ps)
@@ -219,6 +226,8 @@ void pstate_commit(producer_state *ps, pstate_stage *st)
     for (int i = 0; i < st->n; i++) {
         pstate_entry *e = get_or_add(ps, st->e[i].producer_id);
         if (e) {
+            if (st->e[i].txn_first_offset >= 0)
+                pstate_verify_clear(ps, st->e[i].producer_id);     /* TV2: the transaction is open */
             note_txn(ps, e->txn_first_offset, st->e[i].txn_first_offset);
             *e = st->e[i];
         }
@@ -241,6 +250,7 @@ int64_t pstate_replay(producer_state *ps, const rb_header *h, int32_t coordinato
     if (!e)
         return -1;
     if (rb_is_control(h)) {
+        pstate_verify_clear(ps, h->producer_id);                    /* TV2 */
         /* TL5: a transaction marker ends the transaction but carries no data. */
         int64_t first = e->txn_first_offset >= 0 ? e->txn_first_offset : h->base_offset;
         if (h->producer_epoch != e->epoch) {
@@ -275,12 +285,55 @@ int pstate_check_marker(const producer_state *ps, int64_t pid, int16_t producer_
     return KERR_NONE;
 }
 
+uint64_t pstate_verify_start(producer_state *ps, int64_t pid, int16_t epoch, int64_t now_ms)
+{
+    const pstate_entry *e = pstate_get(ps, pid);
+    if (e && e->txn_first_offset >= 0 && e->epoch == epoch)
+        return 0;                                  /* TV3: open at this epoch, nothing to verify */
+    pstate_verif *vf = strmap_get(&ps->verif, (const char *)&pid, sizeof pid);
+    if (vf) {
+        if (epoch > vf->epoch)
+            vf->epoch = epoch;
+        return vf->guard;                          /* TV1: concurrent produces share one guard */
+    }
+    if (!(vf = malloc(sizeof *vf)))
+        return 0;
+    *vf = (pstate_verif){ .epoch = epoch, .guard = ++ps->next_guard, .created_ms = now_ms };
+    if (vf->guard == 0)
+        vf->guard = ++ps->next_guard;              /* TV3: skip the sentinel on wrap */
+    int err = 0;
+    strmap_put(&ps->verif, (const char *)&pid, sizeof pid, vf, &err);
+    if (err) {
+        free(vf);
+        return 0;
+    }
+    return vf->guard;
+}
+
+bool pstate_verify_ok(const producer_state *ps, int64_t pid, uint64_t guard)
+{
+    const pstate_verif *vf = strmap_get(&ps->verif, (const char *)&pid, sizeof pid);
+    return guard != 0 && vf && vf->guard == guard;
+}
+
+void pstate_verify_clear(producer_state *ps, int64_t pid)
+{
+    free(strmap_del(&ps->verif, (const char *)&pid, sizeof pid));
+}
+
 int pstate_expire(producer_state *ps, int64_t now_ms, int64_t expiration_ms)
 {
     int n = 0;
     const char *k;
     size_t kl;
     void *v;
+    for (size_t it = 0; strmap_next(&ps->verif, &it, &k, &kl, &v);) {
+        pstate_verif *vf = v;
+        if (now_ms - vf->created_ms >= expiration_ms) {            /* TV2 */
+            strmap_del(&ps->verif, k, kl);
+            free(vf);
+        }
+    }
     for (size_t it = 0; strmap_next(&ps->map, &it, &k, &kl, &v);) {
         pstate_entry *e = v;
         if (e->txn_first_offset < 0 && now_ms - e->last_timestamp >= expiration_ms) {

@@ -31,6 +31,23 @@
  *        coordinator's TxnOffsetCommit batches) skip duplicate and
  *        sequence checks; the epoch and transaction rules apply;
  *   TL7. an entry with an open transaction never expires.
+ * Partition verification (KIP-890 part 1, Kafka's VerificationStateEntry):
+ *   TV1. before a transactional batch of a producer without an open
+ *        transaction (at that epoch) is appended, the leader asks the
+ *        transaction coordinator whether the partition is in the
+ *        transaction; pstate_verify_start() first records a verification
+ *        entry with a fresh guard (an existing one is reused, its epoch
+ *        raised), and the append must present that same guard
+ *        (pstate_verify_ok), else INVALID_TXN_STATE;
+ *   TV2. the entry is removed when the producer's transaction opens (its
+ *        transactional batch committed), when a marker for the producer is
+ *        applied (written, replayed or replicated) and when it is older than
+ *        producer.id.expiration.ms: a marker written between the
+ *        verification and the append makes the append fail instead of
+ *        opening a transaction no marker will close;
+ *   TV3. guard 0 is the sentinel: never valid (a producer with an open
+ *        transaction needs no verification and gets 0).
+ * Verification entries live in memory only (not in snapshots), as Kafka's.
  * pstate_first_open() is the smallest txn_first_offset of all entries (the
  * first unstable offset's "ongoing" half); it is cached and recomputed by
  * a scan only when the oldest transaction closes.
@@ -87,7 +104,15 @@ typedef struct producer_state {
     size_t nopen;                    /* entries with txn_first_offset >= 0 */
     int64_t first_open;              /* min txn_first_offset when first_open_ok */
     bool first_open_ok;
+    strmap verif;                    /* 8-byte pid -> pstate_verif* (owned), TV1-TV3 */
+    uint64_t next_guard;             /* last guard handed out (0: none yet) */
 } producer_state;
+
+typedef struct pstate_verif {
+    int16_t epoch;
+    uint64_t guard;                  /* never 0 (TV3) */
+    int64_t created_ms;
+} pstate_verif;
 
 enum { PSTATE_ORIGIN_CLIENT = 0, PSTATE_ORIGIN_COORDINATOR = 1 };
 
@@ -119,6 +144,15 @@ int64_t pstate_replay(producer_state *ps, const rb_header *h, int32_t coordinato
 
 /* TL5: may a marker with these epochs be written?  KERR_NONE or the code. */
 int pstate_check_marker(const producer_state *ps, int64_t pid, int16_t producer_epoch, int32_t coordinator_epoch);
+
+/* TV1: the guard an append of pid's transactional batch must present;
+ * 0 when the producer has an open transaction at `epoch` (no verification
+ * needed) or out of memory (the append then fails, TV3). */
+uint64_t pstate_verify_start(producer_state *ps, int64_t pid, int16_t epoch, int64_t now_ms);
+/* TV1/TV3: is `guard` the producer's current verification guard? */
+bool pstate_verify_ok(const producer_state *ps, int64_t pid, uint64_t guard);
+/* TV2: drop the producer's verification entry (if any). */
+void pstate_verify_clear(producer_state *ps, int64_t pid);
 
 /* Smallest first offset of an open transaction, -1 if none.  Updates the
  * cache (write lock); _peek does not (read lock: scans if it is stale). */

@@ -15,7 +15,10 @@ from conftest import create_topic, raw_conn, unique_topic
 from test_groups_common import GROUP_BROKER
 
 OFFSETS = "__consumer_offsets"
-BROKER = {**GROUP_BROKER, "offsets.topic.num.partitions": 1, "log.flush.interval.messages": 1}
+# Raw TxnOffsetCommits without a transaction coordinator: KIP-890
+# verification off (test_txn_verify.py tests it).
+BROKER = {**GROUP_BROKER, "offsets.topic.num.partitions": 1, "log.flush.interval.messages": 1,
+          "transaction.partition.verification.enable": "false"}
 def group_ready(b):
     rc = raw_conn(b)
     fc = kproto.find_coordinator(rc, "any")
@@ -189,7 +192,8 @@ def test_confluent_send_offsets_commit_and_abort(broker_factory, request):
     import confluent_kafka as ck
     from conftest import produce_all, producer, wait_until
 
-    b = broker_factory(BROKER)
+    # a real client with a real coordinator: KIP-890 verification on (Kafka's default)
+    b = broker_factory({**BROKER, "transaction.partition.verification.enable": "true"})
     bs, src, dst, g = b.bootstrap, unique_topic(request), unique_topic(request, "-out"), "g-eos"
     create_topic(bs, src, 1)
     create_topic(bs, dst, 1)
@@ -270,7 +274,7 @@ def test_pending_offsets_move_with_the_partition(broker_factory, request):
     from test_groups_coordinator_moves import ME, OTHER, groups_on, lisr, start
     from conftest import free_port, wait_until
 
-    b, t = start(broker_factory, request)
+    b, t = start(broker_factory, request, {"transaction.partition.verification.enable": "false"})
     part = 1
     g = groups_on("txn-moving", part, 1)[0]
     port2 = free_port()

@@ -7,10 +7,9 @@ OffsetFetch of all partitions leaving pending ones out, and DeleteGroups of a
 group with only pending offsets (TG6). The expected values are Kafka's
 (checked against the KafkaPeer); the Samsa run must give the same.
 
-Not compared: a TxnOffsetCommit for a group whose offsets partition was
-never added to the transaction. Kafka 4.4 verifies it with the transaction
-coordinator (KIP-890 part 1: INVALID_TXN_STATE, v4 TRANSACTION_ABORTABLE);
-Samsa does not verify transactional appends yet (docs/groups.md)."""
+Not compared here: a TxnOffsetCommit for a group whose offsets partition was
+never added to the transaction (KIP-890 part 1: INVALID_TXN_STATE, v4
+TRANSACTION_ABORTABLE); test_txn_verify.py checks Samsa's answers."""
 
 import kproto
 

@@ -7,10 +7,19 @@ the marker error codes, and recovery of .txnindex after kill -9."""
 
 import struct
 
+import pytest
+
 import kproto
 from conftest import create_topic, raw_conn, unique_topic, wait_until
 
 TXN = 0x10
+# No coordinator here: KIP-890 verification off (test_txn_verify.py tests it).
+NO_VERIFY = {"transaction.partition.verification.enable": "false"}
+
+
+@pytest.fixture
+def broker(broker_factory):
+    return broker_factory(overrides=NO_VERIFY)
 TRANSACTIONAL_ID_AUTHORIZATION_FAILED = 53
 LATEST = kproto.LATEST_TIMESTAMP
 
@@ -223,7 +232,7 @@ def test_txn_log_compaction_drops_aborted_keeps_committed(broker_factory, reques
     transaction go (and never shadow an older committed value of their
     key), committed ones and their markers stay, and read_committed still
     sees exactly the committed values."""
-    b = broker_factory({"log.cleaner.backoff.ms": 50})
+    b = broker_factory({"log.cleaner.backoff.ms": 50, **NO_VERIFY})
     t = unique_topic(request)
     create_topic(b.bootstrap, t, 1, config={"cleanup.policy": "compact", "segment.bytes": "100",
                                             "min.cleanable.dirty.ratio": "0.01"})

@@ -4,10 +4,18 @@ followers byte for byte with their .txnindex, a marker sent to a follower
 is NOT_LEADER_OR_FOLLOWER, and after the leader dies the new leader serves
 read_committed with the same LSO and aborted list."""
 
+import pytest
+
 import kproto
-from cluster import cluster, cluster_factory, cluster_zk  # noqa: F401 (fixtures)
+from cluster import cluster_factory, cluster_zk  # noqa: F401 (fixtures)
 from conftest import unique_topic, wait_until
-from test_txn_log import txn_batch, values
+from test_txn_log import NO_VERIFY, txn_batch, values
+
+
+@pytest.fixture
+def cluster(cluster_factory):
+    """No transaction coordinator involved: KIP-890 verification off."""
+    return cluster_factory(overrides=NO_VERIFY)
 
 
 def conn(cluster, i):

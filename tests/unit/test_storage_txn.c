@@ -34,9 +34,9 @@ static plog *fresh_small(log_config *cfg, int64_t segment_bytes, bool compact)
 }
 
 /* Append records rec[0..n) as one batch of producer pid/epoch at seq,
- * transactional or not, and raise the HW to the LEO. */
-static int append_recs(plog *l, const bb_record *rec, int n, int64_t pid, int16_t epoch, int32_t seq, bool txn,
-                       plog_append_result *r)
+ * transactional or not (verified: plog_append_verified with `guard`). */
+static int append_batch(plog *l, const bb_record *rec, int n, int64_t pid, int16_t epoch, int32_t seq, bool txn,
+                        bool verified, uint64_t guard, plog_append_result *r)
 {
     bb_params p;
     bb_params_init(&p);
@@ -48,9 +48,17 @@ static int append_recs(plog *l, const bb_record *rec, int n, int64_t pid, int16_
     size_t len;
     if (bb_build(&p, rec, n, &b, &len) != KERR_NONE)
         return -1;
-    int e = plog_append(l, b, len, 0, T0, r);
-    plog_set_high_watermark(l, plog_log_end_offset(l));
+    int e = verified ? plog_append_verified(l, b, len, 0, T0, guard, r) : plog_append(l, b, len, 0, T0, r);
     free(b);
+    return e;
+}
+
+/* append_batch, then raise the HW to the LEO. */
+static int append_recs(plog *l, const bb_record *rec, int n, int64_t pid, int16_t epoch, int32_t seq, bool txn,
+                       plog_append_result *r)
+{
+    int e = append_batch(l, rec, n, pid, epoch, seq, txn, false, 0, r);
+    plog_set_high_watermark(l, plog_log_end_offset(l));
     return e;
 }
 
@@ -189,6 +197,51 @@ TEST(storage_txn_unreplicated_marker_holds_lso)
     CHECK_EQ(plog_last_stable_offset(l), 0);                       /* TL8: marker not replicated */
     plog_set_high_watermark(l, 3);
     CHECK_EQ(plog_last_stable_offset(l), 3);
+    plog_close(l);
+    plog_unref(l);
+}
+
+/* A transactional batch of pid/epoch at seq through plog_append_verified. */
+static int vappend(plog *l, int64_t pid, int16_t epoch, int32_t seq, uint64_t guard, plog_append_result *r)
+{
+    bb_record rec = { "k", 1, "v", 1, T0 };
+    return append_batch(l, &rec, 1, pid, epoch, seq, true, true, guard, r);
+}
+
+/* TV1-TV3 (KIP-890 part 1): the guard of a standing verification opens the
+ * transaction; no guard, a stale one, or one a marker cleared is refused
+ * with nothing written; an open transaction needs none (0). */
+TEST(storage_txn_verification_guard)
+{
+    log_config cfg;
+    plog *l = fresh(&cfg);
+    REQUIRE(l);
+    plog_append_result r;
+    CHECK_EQ(vappend(l, 7, 0, 0, 0, &r), KERR_INVALID_TXN_STATE);          /* TV3: the sentinel */
+    uint64_t g = plog_txn_verify_start(l, 7, 0, T0);
+    CHECK(g != 0);
+    CHECK_EQ(plog_txn_verify_start(l, 7, 0, T0), g);                        /* shared while it stands */
+    CHECK_EQ(vappend(l, 7, 0, 0, g + 1, &r), KERR_INVALID_TXN_STATE);      /* another guard */
+    CHECK_EQ(plog_log_end_offset(l), 0);
+    CHECK_EQ(vappend(l, 7, 0, 0, g, &r), KERR_NONE);                         /* TV1: opens it */
+    CHECK_EQ(plog_txn_verify_start(l, 7, 0, T0), 0u);                        /* open: nothing to verify */
+    CHECK_EQ(vappend(l, 7, 0, 1, 0, &r), KERR_NONE);
+    CHECK_EQ(vappend(l, 7, 0, 2, g, &r), KERR_NONE);                         /* open: any guard */
+    /* TV2: a verification, then the marker, then the append: refused */
+    REQUIRE_EQ(plog_append_marker(l, 7, 0, false, 0, 0, T0, &r), KERR_NONE);
+    uint64_t g2 = plog_txn_verify_start(l, 7, 0, T0);
+    CHECK(g2 != 0 && g2 != g);
+    REQUIRE_EQ(plog_append_marker(l, 7, 0, false, 0, 0, T0, &r), KERR_NONE);
+    int64_t leo = plog_log_end_offset(l);
+    CHECK_EQ(vappend(l, 7, 0, 3, g2, &r), KERR_INVALID_TXN_STATE);
+    CHECK_EQ(plog_log_end_offset(l), leo);
+    CHECK_EQ(pstate_get(&l->ps, 7)->txn_first_offset, -1);
+    /* TV2: a verification expires with producer.id.expiration.ms */
+    uint64_t g3 = plog_txn_verify_start(l, 7, 0, T0);
+    CHECK_EQ(pstate_expire(&l->ps, T0 + cfg.producer_id_expiration_ms, cfg.producer_id_expiration_ms) >= 0, 1);
+    CHECK(!pstate_verify_ok(&l->ps, 7, g3));
+    /* the unverified appends are unchanged */
+    CHECK_EQ(tappend(l, 1, 8, 0, 0, true, &r), KERR_NONE);
     plog_close(l);
     plog_unref(l);
 }
