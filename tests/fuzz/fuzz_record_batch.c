@@ -19,7 +19,8 @@
  *
  * Oracle:
  *   - an accepted batch really has what the validator promises: whole,
- *     CRC ok, known codec, not control/transactional, records_count > 0
+ *     CRC ok, known codec, not control, transactional only with a producer
+ *     id (issue 16: clients write transactional batches), records_count > 0
  *     and lastOffsetDelta = records_count - 1;
  *   - for an accepted UNCOMPRESSED batch the iterator agrees with the
  *     validator: exactly records_count records, offset deltas 0..n-1, the
@@ -58,7 +59,8 @@ static void check_accepted(const uint8_t *p, size_t avail, const rb_header *h, c
     FUZZ_ASSERT(rb_size(h) <= (size_t)lim->max_message_bytes, "accepted batch above max.message.bytes");
     FUZZ_ASSERT(rb_crc_ok(p, h), "accepted batch with a bad CRC");
     FUZZ_ASSERT(rb_codec(h) <= RB_CODEC_ZSTD, "accepted unknown codec %d", rb_codec(h));
-    FUZZ_ASSERT(!rb_is_control(h) && !rb_is_transactional(h), "accepted control/transactional batch");
+    FUZZ_ASSERT(!rb_is_control(h), "accepted control batch");
+    FUZZ_ASSERT(!rb_is_transactional(h) || rb_has_producer_id(h), "accepted transactional batch without a producer id");
     FUZZ_ASSERT(h->records_count > 0 && h->last_offset_delta == h->records_count - 1,
                 "accepted batch with count %d, lastOffsetDelta %d", h->records_count, h->last_offset_delta);
     FUZZ_ASSERT(h->producer_id < 0 || h->base_sequence >= 0, "accepted producer batch with sequence %d",
