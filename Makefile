@@ -75,8 +75,11 @@ deps:
 check-layers:
 	@scripts/check-layers.sh
 
+# The unit tests run ZooKeeper sessions through libzookeeper_mt too, so they
+# take the same LeakSanitizer suppressions as the brokers (tests/lsan.supp:
+# leaks inside the library, never Samsa's allocations).
 unit-test: $(BUILD)/unit-tests
-	$(BUILD)/unit-tests
+	LSAN_OPTIONS="$${LSAN_OPTIONS:+$$LSAN_OPTIONS:}suppressions=$(CURDIR)/tests/lsan.supp" $(BUILD)/unit-tests
 
 # pytest-xdist workers: the tests mostly wait on clients, timers and other
 # processes, so more workers than cores shorten the run (measured in
