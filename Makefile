@@ -25,7 +25,7 @@ else
   CFLAGS_OPT := -O2 -fno-omit-frame-pointer
 endif
 CFLAGS  += $(CFLAGS_BASE) $(CFLAGS_OPT)
-LDLIBS  := -lisal -lcjson -lzookeeper_mt -lz -lsnappy -llz4 -lzstd -lpthread -lm
+LDLIBS  := -lssl -lcrypto -lisal -lcjson -lzookeeper_mt -lz -lsnappy -llz4 -lzstd -lpthread -lm
 LDFLAGS += $(LDFLAGS_SAN)
 
 LIB_SRC    := $(shell find src -name '*.c' ! -path 'src/cli/*' ! -name 'main.c' | sort)

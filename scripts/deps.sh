@@ -20,7 +20,7 @@ NODE_DIR="$ROOT/tests/integration/node"
 # runtime for the fuzz targets (make fuzz, fuzz-regress).
 BUILD_PKGS=(
   build-essential
-  libisal-dev libcjson-dev zlib1g-dev libsnappy-dev liblz4-dev libzstd-dev
+  libisal-dev libcjson-dev zlib1g-dev libsnappy-dev liblz4-dev libzstd-dev libssl-dev
   librdkafka-dev libzookeeper-mt-dev
   clang libclang-rt-14-dev
 )
@@ -30,7 +30,7 @@ BUILD_PKGS=(
 # runs its jar on a free port; the package starts no daemon), python3-kazoo
 # to read what the brokers wrote there.
 TEST_PKGS=(
-  kcat
+  kcat openssl
   python3-pytest python3-pytest-timeout python3-pytest-xdist
   python3-confluent-kafka python3-kafka
   python3-lz4 python3-snappy python3-zstandard

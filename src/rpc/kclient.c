@@ -1,5 +1,6 @@
 /* kclient.c - see kclient.h. */
 #include "rpc/kclient.h"
+#include "rpc/kclient_int.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -66,6 +67,7 @@ bool kclient_connected(const kclient *c)
 
 void kclient_close(kclient *c)
 {
+    kclient_tls_end(c);
     if (c->fd >= 0)
         close(c->fd);
     c->fd = -1;
@@ -137,7 +139,21 @@ int kclient_connect(kclient *c, const char *host, int port, int timeout_ms, char
     freeaddrinfo(res);
     if (c->fd < 0)
         return fail(c, KERR__IO, err, errlen, "cannot connect: %s", strerror(last));
+    int8_t proto = c->sec ? c->sec->protocol : 0;
+    if ((proto == 1 || proto == 3) && kclient_tls_start(c, host, deadline, err, errlen) != 0) {
+        kclient_close(c);
+        return KERR__IO;
+    }
+    if ((proto == 2 || proto == 3) && kclient_sasl_start(c, deadline, err, errlen) != 0) {
+        kclient_close(c);
+        return KERR__IO;
+    }
     return 0;
+}
+
+void kclient_set_security(kclient *c, const kclient_security *sec)
+{
+    c->sec = sec;
 }
 
 static int send_all(kclient *c, const uint8_t *p, size_t n, int64_t deadline, char *err,

@@ -32,8 +32,25 @@
 
 #include "core/arena.h"
 
+/* How a kclient reaches its peer: the inter-broker listener's security
+ * protocol (security.inter.broker.protocol / inter.broker.listener.name),
+ * with its TLS context and SASL identity.  Owned by the broker, immutable
+ * while any kclient points at it (replaced whole, never edited).  TLS:
+ * rpc/kclient_tls.c; SASL: rpc/kclient_sasl.c; docs/security.md. */
+typedef struct kclient_security {
+    int8_t protocol;                 /* cfg_secproto: 0 PLAINTEXT, 1 SSL, 2 SASL_PLAINTEXT, 3 SASL_SSL */
+    struct ssl_ctx_st *ssl_ctx;      /* client SSL_CTX for SSL / SASL_SSL */
+    bool verify_hostname;            /* ssl.endpoint.identification.algorithm=https */
+    char sasl_mechanism[32];         /* PLAIN, SCRAM-SHA-256, SCRAM-SHA-512, OAUTHBEARER */
+    char sasl_username[256];
+    char sasl_password[256];
+    char sasl_token[4096];           /* OAUTHBEARER: the (unsecured) JWT */
+} kclient_security;
+
 typedef struct kclient {
     int fd;                      /* -1 when not connected */
+    const kclient_security *sec; /* NULL = PLAINTEXT */
+    struct ssl_st *ssl;          /* the TLS session while connected over TLS */
     char peer[300];              /* "host:port", for messages */
     char client_id[64];
     int32_t next_correlation;
@@ -49,6 +66,8 @@ typedef struct kclient {
 } kclient;
 
 void kclient_init(kclient *c, const char *client_id, size_t max_response);
+/* Use `sec` (which outlives c; NULL = PLAINTEXT) from the next connect on. */
+void kclient_set_security(kclient *c, const kclient_security *sec);
 /* Connect (closing any previous connection), at most timeout_ms. */
 int kclient_connect(kclient *c, const char *host, int port, int timeout_ms, char *err,
                     size_t errlen);

@@ -69,6 +69,8 @@ static void client_release(client *cl)
 
 const char *kreq_peer(const kreq *rq) { return rq->cl->c->peer; }
 int kreq_listener(const kreq *rq) { return rq->cl->listener; }
+const kprincipal *kreq_principal(const kreq *rq) { return &rq->cl->principal; }
+const char *kreq_client_ip(const kreq *rq) { return rq->cl->ip; }
 void *kreq_ctx(const kreq *rq) { return rq->cl->srv->ctx; }
 
 void *kreq_new_response(kreq *rq)
@@ -303,6 +305,8 @@ void client_accept(server *s, loop *lp, int fd, int listener_idx, const char *ip
     cl->c = c;
     cl->refs = 1;
     cl->listener = listener_idx;
+    kprincipal_anonymous(&cl->principal);
+    cl->authenticated = true;     /* PLAINTEXT; TLS and SASL listeners change this */
     conn_ref(c);     /* the client keeps the conn struct alive */
     c->user = cl;
     LOG_DBG("net", "accepted %s on thread %d", c->peer, loop_id(lp));

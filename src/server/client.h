@@ -10,6 +10,7 @@
 #ifndef SAMSA_SERVER_CLIENT_H
 #define SAMSA_SERVER_CLIENT_H
 
+#include "auth/principal.h"
 #include "net/conn.h"
 #include "server/request.h"
 #include "server/server.h"
@@ -23,6 +24,16 @@ struct client {
     int listener;             /* index into server.listen */
     char ip[64];              /* peer address, for max.connections.per.ip */
     bool closed;
+
+    /* Security (docs/security.md).  secproto is the listener's
+     * (cfg_secproto: 0 PLAINTEXT, 1 SSL, 2 SASL_PLAINTEXT, 3 SASL_SSL).
+     * principal is "User:ANONYMOUS" until TLS (client certificate) or
+     * SASL sets it; authenticated is true once the listener's
+     * authentication is complete (at once on PLAINTEXT and SSL). */
+    int8_t secproto;
+    bool authenticated;
+    kprincipal principal;
+    struct sasl_session *sasl;    /* SASL_* listeners: the exchange's state */
 };
 
 extern const conn_ops client_conn_ops;

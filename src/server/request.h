@@ -62,6 +62,10 @@ void *kreq_new_response(kreq *rq);
 const char *kreq_peer(const kreq *rq);
 /* Index of the listener the request's connection came in on. */
 int kreq_listener(const kreq *rq);
+/* The connection's principal ("User:ANONYMOUS" until authenticated) and
+ * its peer's IP address (no port), for ACLs and quotas. */
+const struct kprincipal *kreq_principal(const kreq *rq);
+const char *kreq_client_ip(const kreq *rq);
 /* The handlers' context the server's owner registered (server.ctx). */
 void *kreq_ctx(const kreq *rq);
 

@@ -27,6 +27,7 @@
 
 struct listener;
 struct broker_config;
+struct scram_cred;
 
 #define MAX_LISTENERS 8
 
@@ -57,6 +58,11 @@ typedef struct server_ops {
     /* The current configuration snapshot; connection limits read it at
      * every decision, so dynamic changes apply to the next connection. */
     const struct broker_config *(*config)(void *ctx);
+    /* SCRAM: the stored credential of `user` for mechanism `mech`
+     * (auth/scram.h), 0, or -1 when the user has none.  Any network
+     * thread; the owner keeps the credentials (docs/security.md).  NULL =
+     * no SCRAM user exists. */
+    int (*scram_lookup)(void *ctx, const char *user, int8_t mech, struct scram_cred *out);
 } server_ops;
 
 /* max.connections / max.connections.per.ip bookkeeping (conn_limits.c). */
