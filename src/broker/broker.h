@@ -53,6 +53,10 @@ typedef struct broker_settings {
     int max_fetch_sessions;             /* max.incremental.fetch.session.cache.slots */
     int32_t offsets_topic_num_partitions;
     int32_t zookeeper_session_timeout_ms;   /* cluster mode: the session lease (C13) */
+    /* The inter-broker listener (config_inter_broker.c): its name, looked
+     * up in other brokers' registrations, and its index in listen[]. */
+    char ib_listener[64];
+    int ib_index;
 } broker_settings;
 
 typedef struct broker {
@@ -115,6 +119,10 @@ typedef struct broker {
      * embedded mode.  Active on at most one broker of the cluster. */
     struct controller *controller;
     struct controller_link *ctl_link;   /* its channel to the brokers */
+    /* How every broker-to-broker kclient connects (inter_broker.h): the
+     * inter-broker listener's protocol, TLS context and SASL identity;
+     * NULL = PLAINTEXT.  Built before any thread starts, freed at exit. */
+    struct kclient_security *ib_sec;
     /* Set at the start of shutdown: this broker stops leading (every data
      * request gets NOT_LEADER_OR_FOLLOWER) before it leaves ZooKeeper, so
      * clients move to the new leaders the controller elects. */

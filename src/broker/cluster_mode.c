@@ -51,7 +51,7 @@ int cluster_mode_start(broker *b, char *err, size_t errlen)
 {
     /* Inter-broker requests go to the listener this broker serves first
      * (Kafka's inter.broker.listener.name defaults to the same). */
-    b->ctl_link = controller_link_new(b->md, b->set.listen[0].name);
+    b->ctl_link = controller_link_new(b->md, b->set.ib_listener, b->ib_sec);
     if (!b->ctl_link) {
         snprintf(err, errlen, "out of memory");
         return -1;

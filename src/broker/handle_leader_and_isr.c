@@ -86,7 +86,7 @@ static bool leader_endpoint(broker *b, const leader_and_isr_req *req, int32_t le
 {
     md_brokers *live = md_live_brokers(b->md);
     const md_broker *br = leader >= 0 ? md_brokers_find(live, leader) : NULL;
-    const md_endpoint *ep = br ? md_broker_endpoint(br, b->set.listen[0].name) : NULL;
+    const md_endpoint *ep = br ? md_broker_endpoint_named(br, b->set.ib_listener) : NULL;   /* S-CL5 */
     if (ep) {
         snprintf(host, cap, "%s", ep->host);
         *port = ep->port;

@@ -28,6 +28,7 @@
 #include "group/coordinator.h"
 #include "proto/codec.h"
 #include "proto/messages/init_producer_id.h"
+#include "rpc/kclient.h"
 #include "rpc/txn_verify.h"
 #include "txn/txn_coordinator.h"
 
@@ -43,12 +44,15 @@ static bool txn_may_lead(void *arg)
     return broker_may_lead(arg);
 }
 
-/* Inter-broker requests go to the first listener (as the controller's). */
+/* Inter-broker requests go to the inter-broker listener (S-CL5), this
+ * broker's own included (embedded mode: the markers to itself). */
 static bool txn_endpoint(void *arg, int32_t id, char *host, size_t cap, int *port)
 {
     broker *b = arg;
     if (id == b->set.node_id) {
-        const endpoint *ep = &b->set.listen[0];
+        /* Over TLS the advertised host, which the certificate names. */
+        bool tls = b->ib_sec && (b->ib_sec->protocol == CFG_SSL || b->ib_sec->protocol == CFG_SASL_SSL);
+        const endpoint *ep = tls ? &b->set.adv[b->set.ib_index] : &b->set.listen[b->set.ib_index];
         bool any = !ep->host[0] || !strcmp(ep->host, "0.0.0.0") || !strcmp(ep->host, "::");
         snprintf(host, cap, "%s", any ? "127.0.0.1" : ep->host);
         *port = ep->port;
@@ -56,7 +60,7 @@ static bool txn_endpoint(void *arg, int32_t id, char *host, size_t cap, int *por
     }
     md_brokers *live = md_live_brokers(b->md);
     const md_broker *br = md_brokers_find(live, id);
-    const md_endpoint *ep = br ? md_broker_endpoint(br, b->set.listen[0].name) : NULL;
+    const md_endpoint *ep = br ? md_broker_endpoint_named(br, b->set.ib_listener) : NULL;
     if (ep) {
         snprintf(host, cap, "%s", ep->host[0] ? ep->host : "127.0.0.1");
         *port = ep->port;
@@ -91,13 +95,14 @@ static int32_t txn_coordinator_of(void *arg, const char *id, size_t len)
 
 int broker_txn_start(broker *b, char *err, size_t errlen)
 {
-    txn_verify_ctx vctx = { .arg = b, .coordinator_of = txn_coordinator_of, .broker_endpoint = txn_endpoint };
+    txn_verify_ctx vctx = { .arg = b, .coordinator_of = txn_coordinator_of, .broker_endpoint = txn_endpoint,
+                            .sec = b->ib_sec };
     b->txn_verify = txn_verifier_start(&vctx, err, errlen);
     if (!b->txn_verify)
         return -1;
     txn_ctx ctx = { .node_id = b->set.node_id, .topics = &b->topics, .config = txn_config, .arg = b,
                     .may_lead = txn_may_lead, .broker_endpoint = txn_endpoint,
-                    .offsets_partitions = txn_offsets_partitions };
+                    .offsets_partitions = txn_offsets_partitions, .sec = b->ib_sec };
     b->txn = txn_coordinator_start(&ctx, err, errlen);
     return b->txn ? 0 : -1;
 }

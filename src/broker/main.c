@@ -72,8 +72,11 @@ static int settings_from_config(broker *b, const struct broker_config *cfg, char
                 a->port = cfg->advertised[k].port;
             }
         }
+        if (!strcmp(e->name, cfg->inter_broker_listener))
+            s->ib_index = s->nlisteners;
         s->nlisteners++;
     }
+    snprintf(s->ib_listener, sizeof s->ib_listener, "%s", cfg->inter_broker_listener);
     if (s->nlisteners == 0) {
         snprintf(err, errlen, "config error: listeners: no broker listener configured");
         return -1;
@@ -129,7 +132,7 @@ static int isr_start(broker *b)
         return 0;
     isr_ctx ictx = { .node_id = b->set.node_id, .topics = &b->topics, .config = server_config,
                      .arg = b, .md = b->md,
-                     .listener = b->set.listen[0].name, .controller_id = isr_controller_id,
+                     .listener = b->set.ib_listener, .sec = b->ib_sec, .controller_id = isr_controller_id,
                      .broker_epoch = isr_broker_epoch };
     b->isr = isr_manager_start(&ictx);
     return b->isr ? 0 : -1;
@@ -228,7 +231,8 @@ int main(int argc, char **argv)
         goto out_storage;
     }
     rate_init(&b.leader_quota);
-    repl_ctx rctx = { .node_id = b.set.node_id, .logs = b.logs, .config = server_config, .config_arg = &b };
+    repl_ctx rctx = { .node_id = b.set.node_id, .logs = b.logs, .config = server_config, .config_arg = &b,
+                      .sec = b.ib_sec };
     b.fetchers = repl_fetchers_new(&rctx);
     if (!b.fetchers) {
         LOG_ERR("main", "out of memory");

@@ -43,6 +43,14 @@ const md_broker *md_brokers_find(const md_brokers *bs, int32_t id)
     return NULL;
 }
 
+const md_endpoint *md_broker_endpoint_named(const md_broker *br, const char *listener)
+{
+    for (int i = 0; br && listener && i < br->nendpoints; i++)
+        if (!strcmp(br->ep[i].listener, listener))
+            return &br->ep[i];
+    return NULL;
+}
+
 const md_endpoint *md_broker_endpoint(const md_broker *br, const char *listener)
 {
     if (!br || br->nendpoints <= 0)

@@ -147,6 +147,9 @@ void md_brokers_unref(md_brokers *bs);
 const md_broker *md_brokers_find(const md_brokers *bs, int32_t id);
 /* The endpoint of `br` on the named listener, else its first one. */
 const md_endpoint *md_broker_endpoint(const md_broker *br, const char *listener);
+/* The endpoint of `br` on the named listener only (NULL when it has none):
+ * inter-broker connections (docs/security.md S-CL5). */
+const md_endpoint *md_broker_endpoint_named(const md_broker *br, const char *listener);
 
 /* --------------------------------------------------------------- events */
 
