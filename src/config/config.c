@@ -312,7 +312,7 @@ int broker_config_set(struct broker_config *cfg, const char *key, const char *va
     if (kind == CFG_KNOWN_KAFKA)
         WARN(cfg, "%s is a Kafka config that Samsa does not implement yet; ignored [%s]", key,
              origin);
-    else if (kind == CFG_KNOWN_PREFIX)
+    else if (kind == CFG_KNOWN_PREFIX && !cfg_listener_key_implemented(key))
         WARN(cfg, "%s: %s; ignored [%s]", key, fam, origin);
     return 0;
 }
@@ -585,10 +585,10 @@ static int resolve_listeners(struct broker_config *cfg, char *err, size_t errlen
                       "Samsa runs no controller and does not serve it", ep->name);
             continue;
         }
-        if (ep->security_protocol != CFG_PLAINTEXT)
+        if (ep->security_protocol == CFG_SSL || ep->security_protocol == CFG_SASL_SSL)
             return fail(err, errlen, KERR_INVALID_CONFIG,
                         "listeners=%s: listener %s uses security protocol %s, which is not "
-                        "supported yet (only PLAINTEXT)", cfg->listeners, ep->name,
+                        "supported yet (only PLAINTEXT and SASL_PLAINTEXT)", cfg->listeners, ep->name,
                         cfg_secproto_name(ep->security_protocol));
         served++;
     }
@@ -603,6 +603,8 @@ static int resolve_listeners(struct broker_config *cfg, char *err, size_t errlen
                         "inter.broker.listener.name=%s: not one of the listeners (%s)",
                         cfg->inter_broker_listener_name, cfg->listeners);
     }
+    if (cfg_sasl_validate(cfg, why, sizeof why) < 0)
+        return fail(err, errlen, KERR_INVALID_CONFIG, "%s", why);
     machine_hostname(host, sizeof host);
     if (cfg->advertised_listeners) {
         if (cfg_parse_endpoints(cfg->advertised_listeners, map, false, &cfg->advertised,

@@ -194,6 +194,12 @@ struct broker_config {
     int32_t queued_max_requests;
     int64_t queued_max_request_bytes;   /* -1 = unbounded */
 
+    /* -- SASL (server/sasl_session.c; per listener: listener.name.<l>.*) -- */
+    char *sasl_enabled_mechanisms;      /* list; Kafka's default GSSAPI is refused */
+    char *sasl_mechanism_inter_broker_protocol;
+    int32_t sasl_server_max_receive_size;   /* frames before authentication */
+    int64_t connections_max_reauth_ms;  /* 0 = no re-authentication (KIP-368) */
+
     /* -- log basics -- */
     char *log_dir;
     char *log_dirs;                     /* NULL = use log.dir */
@@ -352,6 +358,20 @@ int broker_config_finish(struct broker_config *cfg, char *err, size_t errlen);
 /* True if key was set by the file, an override or a dynamic layer (false
  * for defaults, unknown or unimplemented keys). */
 bool broker_config_is_set(const struct broker_config *cfg, const char *key);
+/* A key that is not a table row (a Kafka key Samsa stores, a prefixed
+ * family): its static value, or NULL (config_sasl.c). */
+const char *broker_config_extra(const struct broker_config *cfg, const char *key);
+/* listener.name.<listener lower-cased>.<key> (the key built in keybuf): its
+ * value, or NULL when not set. */
+const char *broker_config_listener_key(const struct broker_config *cfg, const char *listener,
+                                       const char *key, char *keybuf, size_t kn);
+/* The SASL mechanisms a listener enables (its listener.name.<l>.
+ * sasl.enabled.mechanisms, else sasl.enabled.mechanisms), and the JAAS
+ * config of one of them (listener.name.<l>.<mech lower>.sasl.jaas.config;
+ * NULL if unset; the key in keybuf).  Values are secrets: never log them. */
+const char *broker_config_sasl_mechanisms(const struct broker_config *cfg, const char *listener);
+const char *broker_config_sasl_jaas(const struct broker_config *cfg, const char *listener,
+                                    const char *mech, char *keybuf, size_t kn);
 
 /* Each collected warning through LOG_WRN("config", ...). */
 void broker_config_log_warnings(const struct broker_config *cfg);

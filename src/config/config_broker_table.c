@@ -227,6 +227,23 @@ const struct cfg_def cfg_broker_defs[] = {
     { K("queued.max.request.bytes", LONG, "-1"), RO, MED, F(queued_max_request_bytes),
       .doc = "Bytes of queued requests before reading pauses; -1 = no limit." },
 
+    /* ---------------- SASL (docs/security.md) ---------------- */
+    { K("sasl.enabled.mechanisms", LIST, "GSSAPI"), PB, NODYN, MED, F(sasl_enabled_mechanisms),
+      .valid = "PLAIN, SCRAM-SHA-256, SCRAM-SHA-512, OAUTHBEARER",
+      .doc = "SASL mechanisms served on SASL_* listeners (listener.name.<l>.sasl.enabled.mechanisms "
+             "per listener); each needs listener.name.<l>.<mechanism>.sasl.jaas.config.",
+      .note = "GSSAPI (Kerberos) is not supported: a SASL listener left at Kafka's default stops "
+              "startup." },
+    { K("sasl.mechanism.inter.broker.protocol", STRING, "GSSAPI"), PB, NODYN, MED,
+      F(sasl_mechanism_inter_broker_protocol),
+      .doc = "SASL mechanism brokers use with each other when the inter-broker listener is SASL_*." },
+    { K("sasl.server.max.receive.size", INT, "524288"), MIN(1), RO, LOW,
+      F(sasl_server_max_receive_size),
+      .doc = "Largest frame accepted on a SASL listener before the client is authenticated." },
+    { K("connections.max.reauth.ms", LONG, "0"), MIN(0), RO, MED, F(connections_max_reauth_ms),
+      .doc = "Session lifetime of a SASL authentication (KIP-368); the client must re-authenticate "
+             "before it ends. 0 = sessions never expire." },
+
     /* ---------------- Log basics ---------------- */
     { K("log.dirs", STRING, NULL), RO, HI, F(log_dirs), .check = check_dirs, .valid = "DIR[,...]",
       .doc = "Comma-separated directories holding partition data; defaults to log.dir." },

@@ -187,6 +187,10 @@ enum cfg_known_kind {
     CFG_KNOWN_KAFKA,            /* a real Kafka broker key */
     CFG_KNOWN_PREFIX,           /* a family accepted by prefix (listener.name.*, ...) */
 };
+/* SASL (config_sasl.c): the listener-prefixed keys implemented (no
+ * "ignored" warning), and the startup checks of the SASL_* listeners. */
+bool cfg_listener_key_implemented(const char *key);
+int cfg_sasl_validate(const struct broker_config *cfg, char *why, size_t wn);
 /* Classify key; *why gets a short reason for prefix families. */
 int cfg_kafka_known(const char *key, const char **why);
 /* Sensitive by name (passwords, keys, JAAS), also behind listener prefixes. */

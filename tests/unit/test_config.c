@@ -483,7 +483,8 @@ TEST(config_listeners_errors)
     CHECK_ERR("listeners=PLAINTEXT://a:9092,SSL://b:9092", "port 9092 is used by both PLAINTEXT and SSL");
     CHECK_ERR("listeners=SSL://:9093",
               "listeners=SSL://:9093: listener SSL uses security protocol SSL, which is not supported yet");
-    CHECK_ERR("listeners=SASL_PLAINTEXT://:9093", "SASL_PLAINTEXT, which is not supported yet");
+    CHECK_ERR("listeners=SASL_PLAINTEXT://:9093",
+              "sasl.enabled.mechanisms=GSSAPI: GSSAPI (Kerberos) is not supported by Samsa");
     CHECK_ERR("listeners=CLIENT://:9093", "listener name CLIENT has no entry in listener.security.protocol.map");
     CHECK_ERR("listeners=PLAINTEXT://:99999", "port must be a number in [0, 65535]");
     CHECK_ERR("listeners=localhost:9092", "is not NAME://HOST:PORT");
@@ -502,6 +503,57 @@ TEST(config_listeners_errors)
                0);
     CHECK_EQ(c.nendpoints, 2);
     broker_config_free(&c);
+}
+
+#define PLAIN_JAAS "org.apache.kafka.common.security.plain.PlainLoginModule required user_a=\"x\";"
+
+TEST(config_sasl_listeners)
+{
+    struct broker_config c;
+    REQUIRE_EQ(load(&c, "listeners=SASL_PLAINTEXT://:9093,PLAINTEXT://:9092\n"
+                        "sasl.enabled.mechanisms=PLAIN,SCRAM-SHA-512\n"
+                        "listener.name.sasl_plaintext.plain.sasl.jaas.config=" PLAIN_JAAS "\n"
+                        "listener.name.sasl_plaintext.scram-sha-512.sasl.jaas.config="
+                        "org.apache.kafka.common.security.scram.ScramLoginModule required;\n"
+                        "connections.max.reauth.ms=5000\n"),
+               0);
+    CHECK(!has_warning(&c, "listener.name"));
+    CHECK_STR(broker_config_sasl_mechanisms(&c, "SASL_PLAINTEXT"), "PLAIN,SCRAM-SHA-512");
+    char k[256];
+    CHECK(broker_config_sasl_jaas(&c, "SASL_PLAINTEXT", "PLAIN", k, sizeof k) != NULL);
+    CHECK_STR(k, "listener.name.sasl_plaintext.plain.sasl.jaas.config");
+    CHECK(broker_config_sasl_jaas(&c, "SASL_PLAINTEXT", "OAUTHBEARER", k, sizeof k) == NULL);
+    CHECK_EQ(c.connections_max_reauth_ms, 5000);
+    CHECK_EQ(c.sasl_server_max_receive_size, 524288);
+    broker_config_free(&c);
+    /* The listener's own list wins over the broker-wide one. */
+    REQUIRE_EQ(load(&c, "listeners=SASL_PLAINTEXT://:9093\n"
+                        "listener.name.sasl_plaintext.sasl.enabled.mechanisms=PLAIN\n"
+                        "listener.name.sasl_plaintext.plain.sasl.jaas.config=" PLAIN_JAAS "\n"),
+               0);
+    CHECK_STR(broker_config_sasl_mechanisms(&c, "SASL_PLAINTEXT"), "PLAIN");
+    broker_config_free(&c);
+    CHECK_ERR("listeners=SASL_PLAINTEXT://:9093\nsasl.enabled.mechanisms=PLAIN",
+              "listener.name.sasl_plaintext.plain.sasl.jaas.config is not set: listener SASL_PLAINTEXT "
+              "enables SASL mechanism PLAIN");
+    CHECK_ERR("listeners=SASL_PLAINTEXT://:9093\nsasl.enabled.mechanisms=PLAIN,KERBEROS5",
+              "unknown SASL mechanism 'KERBEROS5'");
+    CHECK_ERR("listeners=SASL_PLAINTEXT://:9093\nsasl.enabled.mechanisms=",
+              "sasl.enabled.mechanisms is empty");
+    CHECK_ERR("listeners=SASL_PLAINTEXT://:9093\nsasl.enabled.mechanisms=SCRAM-SHA-256\n"
+              "listener.name.sasl_plaintext.scram-sha-256.sasl.jaas.config=" PLAIN_JAAS,
+              "login module org.apache.kafka.common.security.plain.PlainLoginModule is not "
+              "org.apache.kafka.common.security.scram.ScramLoginModule");
+    CHECK_ERR("listeners=SASL_PLAINTEXT://:9093\nsasl.enabled.mechanisms=PLAIN\n"
+              "listener.name.sasl_plaintext.plain.sasl.jaas.config=x required",
+              "listener.name.sasl_plaintext.plain.sasl.jaas.config: JAAS config entry not terminated by semi-colon");
+    CHECK_ERR("listeners=SASL_PLAINTEXT://:9093\nsasl.enabled.mechanisms=PLAIN\n"
+              "listener.name.sasl_plaintext.plain.sasl.jaas.config=" PLAIN_JAAS "\n"
+              "inter.broker.listener.name=SASL_PLAINTEXT",
+              "sasl.mechanism.inter.broker.protocol=GSSAPI must be included");
+    CHECK_ERR("listeners=SASL_PLAINTEXT://:9093\nsasl.enabled.mechanisms=PLAIN\n"
+              "listener.name.sasl_plaintext.plain.sasl.jaas.config=" PLAIN_JAAS "\n"
+              "sasl.server.max.receive.size=0", "sasl.server.max.receive.size=0");
 }
 
 TEST(config_kraft_controller_listener_skipped)
