@@ -14,6 +14,7 @@
 #include "proto/messages/api_versions.h"
 #include "server/delayed.h"
 #include "server/net_threads.h"
+#include "server/sasl_session.h"
 
 #define MAX_INFLIGHT 128
 #define RESUME_INFLIGHT 64
@@ -26,6 +27,7 @@ static void client_unref(client *cl)
 {
     if (--cl->refs == 0) {
         conn_unref(cl->c);
+        sasl_session_free(cl->sasl);
         free(cl);
     }
 }
@@ -42,7 +44,8 @@ static void kreq_free(kreq *rq)
 
 static void maybe_resume(client *cl)
 {
-    if (!cl->closed && cl->c->reads_paused && cl->inflight < RESUME_INFLIGHT &&
+    if (!cl->closed && !sasl_session_close_pending(cl) && cl->c->reads_paused &&
+        cl->inflight < RESUME_INFLIGHT &&
         conn_out_pending(cl->c) < RESUME_OUT_BYTES)
         conn_resume_reads(cl->c);
 }
@@ -179,6 +182,13 @@ static void answer_unsupported_api_versions(kreq *rq)
 static void on_frame(conn *c, uint8_t *frame, size_t len)
 {
     client *cl = c->user;
+    /* SASL: a legacy v0 raw token, or a connection closing after its
+     * failed authentication was answered (S-SASL8). */
+    if (cl->sasl && (sasl_session_close_pending(cl) || sasl_session_raw_frame(cl, frame, len))) {
+        if (sasl_session_close_pending(cl))
+            free(frame);
+        return;
+    }
     kreq *rq = calloc(1, sizeof *rq);
     if (!rq) {
         free(frame);
@@ -210,6 +220,12 @@ static void on_frame(conn *c, uint8_t *frame, size_t len)
         return;
     }
     rq->hdr = peek;
+    char gate[256];
+    const char *refused = sasl_session_gate(cl, peek.api_key, gate, sizeof gate);
+    if (refused) {      /* S-SASL6, S-SASL10 */
+        kreq_fail_close(rq, refused);
+        return;
+    }
     const api_entry *e = cl->srv->ops->api_get(peek.api_key);
     rq->api = kapi_schema_get(peek.api_key);
     if (!e || !rq->api) {
@@ -280,7 +296,12 @@ static void on_close(conn *c)
 
 static void on_drained(conn *c)
 {
-    maybe_resume(c->user);
+    client *cl = c->user;
+    if (sasl_session_close_pending(cl)) {
+        conn_close(c, "SASL authentication failed");
+        return;
+    }
+    maybe_resume(cl);
 }
 
 const conn_ops client_conn_ops = { on_frame, on_close, on_drained };
@@ -307,7 +328,14 @@ void client_accept(server *s, loop *lp, int fd, int listener_idx, const char *ip
     cl->listener = listener_idx;
     kprincipal_anonymous(&cl->principal);
     cl->authenticated = true;     /* PLAINTEXT; TLS and SASL listeners change this */
+    cl->secproto = s->listen[listener_idx].secproto;
     conn_ref(c);     /* the client keeps the conn struct alive */
     c->user = cl;
+    if (cl->secproto == 2 || cl->secproto == 3) {      /* SASL_PLAINTEXT, SASL_SSL */
+        cl->authenticated = false;
+        cl->sasl = sasl_session_new(cl);
+        if (!cl->sasl)
+            conn_close(c, "out of memory");
+    }
     LOG_DBG("net", "accepted %s on thread %d", c->peer, loop_id(lp));
 }

@@ -35,6 +35,7 @@ typedef struct endpoint {
     char name[64];                      /* listener name, e.g. PLAINTEXT */
     char host[256];                     /* "" = all interfaces (bind only) */
     int port;
+    int8_t secproto;                    /* cfg_secproto of the listener (bind only) */
 } endpoint;
 
 /* One API the owner implements: key, the version range we implement and
