@@ -196,7 +196,6 @@ struct broker_config {
 
     /* -- SASL (server/sasl_session.c; per listener: listener.name.<l>.*) -- */
     char *sasl_enabled_mechanisms;      /* list; Kafka's default GSSAPI is refused */
-    char *sasl_mechanism_inter_broker_protocol;
     int32_t sasl_server_max_receive_size;   /* frames before authentication */
     int64_t connections_max_reauth_ms;  /* 0 = no re-authentication (KIP-368) */
 

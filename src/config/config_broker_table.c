@@ -234,9 +234,6 @@ const struct cfg_def cfg_broker_defs[] = {
              "per listener); each needs listener.name.<l>.<mechanism>.sasl.jaas.config.",
       .note = "GSSAPI (Kerberos) is not supported: a SASL listener left at Kafka's default stops "
               "startup." },
-    { K("sasl.mechanism.inter.broker.protocol", STRING, "GSSAPI"), PB, NODYN, MED,
-      F(sasl_mechanism_inter_broker_protocol),
-      .doc = "SASL mechanism brokers use with each other when the inter-broker listener is SASL_*." },
     { K("sasl.server.max.receive.size", INT, "524288"), MIN(1), RO, LOW,
       F(sasl_server_max_receive_size),
       .doc = "Largest frame accepted on a SASL listener before the client is authenticated." },
