@@ -696,6 +696,9 @@ int broker_config_finish(struct broker_config *cfg, char *err, size_t errlen)
         (rc = resolve_legacy_listeners(cfg, err, errlen)) ||
         (rc = resolve_listeners(cfg, err, errlen)) || (rc = resolve_limits(cfg, err, errlen)))
         return rc;
+    char why[640];
+    if (cfg_resolve_inter_broker(cfg, why, sizeof why) < 0)
+        return fail(err, errlen, KERR_INVALID_CONFIG, "%s", why);
     cfg->log_level = log_level_parse(cfg->samsa_log_level);
     for (size_t i = 0; i < sizeof deprecated / sizeof *deprecated; i++)
         if (IS_SET(cfg, deprecated[i].key) &&

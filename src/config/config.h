@@ -157,6 +157,8 @@ struct broker_config {
     char *listener_security_protocol_map;
     char *controller_listener_names;    /* NULL = none */
     char *inter_broker_listener_name;   /* NULL = none */
+    char *security_inter_broker_protocol;       /* PLAINTEXT, SSL, SASL_PLAINTEXT, SASL_SSL */
+    char *sasl_mechanism_inter_broker_protocol; /* the mechanism brokers log in with */
     char *broker_rack;                  /* NULL = none */
     char *host_name;                    /* deprecated (Kafka < 3.0) */
     int32_t port;                       /* deprecated (Kafka < 3.0) */
@@ -316,6 +318,11 @@ struct broker_config {
     size_t nlog_dirs;
     struct cfg_conn_override *conn_overrides;
     size_t nconn_overrides;
+    /* The listener brokers talk to each other on (config_inter_broker.c:
+     * inter.broker.listener.name, else the listener named after
+     * security.inter.broker.protocol) and its security protocol. */
+    char inter_broker_listener[64];
+    int8_t inter_broker_secproto;       /* enum cfg_secproto */
 
     /* -- warnings collected while loading and finishing, one line each,
      *    naming the key and its origin; broker_config_log_warnings() logs them -- */

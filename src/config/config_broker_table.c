@@ -119,6 +119,32 @@ static int check_names(const char *v, char *why, size_t n)
     return rc;
 }
 
+/* security.inter.broker.protocol: one of Kafka's four protocols. */
+static int check_secproto(const char *v, char *why, size_t n)
+{
+    if (cfg_secproto_parse(v) >= 0)
+        return 0;
+    snprintf(why, n, "unknown security protocol (PLAINTEXT, SSL, SASL_PLAINTEXT or SASL_SSL)");
+    return -1;
+}
+
+/* sasl.mechanism.inter.broker.protocol: a mechanism name (IANA SASL names
+ * are upper-case letters, digits, '-' and '_', at most 20); whether Samsa
+ * can log in with it is checked when the inter-broker listener uses SASL
+ * (config_inter_broker.c), as GSSAPI is the default. */
+static int check_mechanism(const char *v, char *why, size_t n)
+{
+    size_t len = strlen(v);
+    bool ok = len > 0 && len <= 20;
+    for (size_t i = 0; ok && i < len; i++)
+        ok = (v[i] >= 'A' && v[i] <= 'Z') || (v[i] >= '0' && v[i] <= '9') || v[i] == '-' ||
+             v[i] == '_';
+    if (ok)
+        return 0;
+    snprintf(why, n, "not a SASL mechanism name");
+    return -1;
+}
+
 const struct cfg_def cfg_broker_defs[] = {
     /* ---------------- Server basics ---------------- */
     { K("node.id", INT, "0"), R(-1, INT32_MAX), RO, HI, F(node_id),
@@ -145,7 +171,16 @@ const struct cfg_def cfg_broker_defs[] = {
       .doc = "KRaft controller listener names; such listeners are recognised and not served.",
       .note = "Samsa runs no KRaft controller: these listeners are skipped with a warning." },
     { K("inter.broker.listener.name", STRING, NULL), RO, MED, F(inter_broker_listener_name),
-      .doc = "Listener used between brokers; must name one of listeners." },
+      .doc = "Listener used between brokers; must name one of listeners. Set this or security.inter.broker.protocol, not both." },
+    { K("security.inter.broker.protocol", STRING, "PLAINTEXT"), RO, MED,
+      F(security_inter_broker_protocol), .check = check_secproto,
+      .valid = "PLAINTEXT, SSL, SASL_PLAINTEXT, SASL_SSL",
+      .doc = "Security protocol between brokers: they connect to each other on the listener of that name. Set this or inter.broker.listener.name, not both." },
+    { K("sasl.mechanism.inter.broker.protocol", STRING, "GSSAPI"), RO, MED,
+      F(sasl_mechanism_inter_broker_protocol), .check = check_mechanism,
+      .valid = "PLAIN, SCRAM-SHA-256, SCRAM-SHA-512",
+      .doc = "SASL mechanism brokers authenticate to each other with when the inter-broker listener uses SASL; the identity is the username and password of the listener's JAAS config for that mechanism.",
+      .note = "Kafka updates it dynamically and defaults to GSSAPI (Kerberos), which Samsa does not implement: a SASL inter-broker listener needs PLAIN or SCRAM here. Read at startup." },
     { K("broker.rack", STRING, NULL), RO, MED, F(broker_rack),
       .doc = "Rack of this broker, reported in Metadata responses." },
     { K("host.name", STRING, ""), RO, LOW, F(host_name),

@@ -250,4 +250,10 @@ int cfg_parse_conn_overrides(const char *v, struct cfg_conn_override **out, size
                              char *why, size_t whylen);
 const char *cfg_secproto_name(int p);
 
+/* config_inter_broker.c: cfg->inter_broker_listener / _secproto from
+ * inter.broker.listener.name, security.inter.broker.protocol and
+ * advertised.listeners (after the listeners are resolved).  0 or -1 with
+ * why filled. */
+int cfg_resolve_inter_broker(struct broker_config *cfg, char *why, size_t wn);
+
 #endif

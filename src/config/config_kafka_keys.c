@@ -236,7 +236,6 @@ static const struct kafka_dyn {
     { "sasl.login.refresh.min.period.seconds", PB },
     { "sasl.login.refresh.window.factor", PB },
     { "sasl.login.refresh.window.jitter", PB },
-    { "sasl.mechanism.inter.broker.protocol", PB },
     { "ssl.cipher.suites", PB | LIST },
     { "ssl.client.auth", PB },
     { "ssl.enabled.protocols", PB | LIST },

@@ -853,3 +853,45 @@ TEST(config_shipped_server_properties)
     broker_config_free(&dflt);
     broker_config_free(&c);
 }
+
+/* ---- the inter-broker listener (config_inter_broker.c, S-CL1..S-CL3) ---- */
+
+#define TWO "listeners=PLAINTEXT://127.0.0.1:9092,REPLICATION://127.0.0.1:9093\n" \
+            "listener.security.protocol.map=PLAINTEXT:PLAINTEXT,REPLICATION:PLAINTEXT\n"
+
+TEST(config_inter_broker_listener_choice)
+{
+    struct broker_config c;
+    /* Default: the listener named PLAINTEXT (security.inter.broker.protocol). */
+    REQUIRE_EQ(load(&c, TWO), 0);
+    CHECK(!strcmp(c.inter_broker_listener, "PLAINTEXT"));
+    CHECK_EQ(c.inter_broker_secproto, CFG_PLAINTEXT);
+    broker_config_free(&c);
+    /* inter.broker.listener.name, any case. */
+    REQUIRE_EQ(load(&c, TWO "inter.broker.listener.name=replication\n"), 0);
+    CHECK(!strcmp(c.inter_broker_listener, "REPLICATION"));
+    broker_config_free(&c);
+    /* Embedded mode, no listener named PLAINTEXT: the first PLAINTEXT one. */
+    REQUIRE_EQ(load(&c, "listeners=CLIENT://127.0.0.1:9092\n"
+                        "listener.security.protocol.map=CLIENT:PLAINTEXT\n"), 0);
+    CHECK(!strcmp(c.inter_broker_listener, "CLIENT"));
+    broker_config_free(&c);
+}
+
+TEST(config_inter_broker_listener_errors)
+{
+    /* S-CL1 */
+    CHECK_ERR(TWO "inter.broker.listener.name=REPLICATION\nsecurity.inter.broker.protocol=PLAINTEXT\n",
+           "Only one of inter.broker.listener.name and security.inter.broker.protocol should be set.");
+    CHECK_ERR("security.inter.broker.protocol=TLS\n", "security.inter.broker.protocol");
+    /* S-CL2: in a cluster the named listener must be advertised. */
+    CHECK_ERR("zookeeper.connect=127.0.0.1:2181\nlisteners=CLIENT://127.0.0.1:9092\n"
+           "listener.security.protocol.map=CLIENT:PLAINTEXT\n",
+           "security.inter.broker.protocol=PLAINTEXT: brokers connect to each other on the "
+           "listener named PLAINTEXT, which is not in advertised.listeners (CLIENT)");
+    CHECK_ERR(TWO "advertised.listeners=PLAINTEXT://h:9092\ninter.broker.listener.name=REPLICATION\n",
+           "inter.broker.listener.name must be a listener name defined in advertised.listeners. "
+           "The valid options based on currently configured listeners are PLAINTEXT");
+    CHECK_ERR("sasl.mechanism.inter.broker.protocol=scram\n",
+           "sasl.mechanism.inter.broker.protocol");
+}
