@@ -603,8 +603,6 @@ static int resolve_listeners(struct broker_config *cfg, char *err, size_t errlen
                         "inter.broker.listener.name=%s: not one of the listeners (%s)",
                         cfg->inter_broker_listener_name, cfg->listeners);
     }
-    if (cfg_sasl_validate(cfg, why, sizeof why) < 0)
-        return fail(err, errlen, KERR_INVALID_CONFIG, "%s", why);
     machine_hostname(host, sizeof host);
     if (cfg->advertised_listeners) {
         if (cfg_parse_endpoints(cfg->advertised_listeners, map, false, &cfg->advertised,
@@ -697,7 +695,7 @@ int broker_config_finish(struct broker_config *cfg, char *err, size_t errlen)
         (rc = resolve_listeners(cfg, err, errlen)) || (rc = resolve_limits(cfg, err, errlen)))
         return rc;
     char why[640];
-    if (cfg_resolve_inter_broker(cfg, why, sizeof why) < 0)
+    if (cfg_resolve_inter_broker(cfg, why, sizeof why) < 0 || cfg_sasl_validate(cfg, why, sizeof why) < 0)
         return fail(err, errlen, KERR_INVALID_CONFIG, "%s", why);
     cfg->log_level = log_level_parse(cfg->samsa_log_level);
     for (size_t i = 0; i < sizeof deprecated / sizeof *deprecated; i++)

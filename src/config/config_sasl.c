@@ -157,25 +157,26 @@ int cfg_sasl_validate(const struct broker_config *cfg, char *why, size_t wn)
             return -1;
     }
     /* Kafka: the inter-broker mechanism must be enabled on a SASL
-     * inter-broker listener. */
-    const char *ibl = cfg->inter_broker_listener_name;
-    for (size_t i = 0; ibl && i < cfg->nendpoints; i++) {
-        const struct cfg_endpoint *ep = &cfg->endpoints[i];
-        if (strcasecmp(ep->name, ibl) ||
-            (ep->security_protocol != CFG_SASL_PLAINTEXT && ep->security_protocol != CFG_SASL_SSL))
-            continue;
-        const char *mv = broker_config_sasl_mechanisms(cfg, ep->name);
+     * inter-broker listener (config_inter_broker.c chose the listener; a
+     * listener it fell back to, unchosen, only warns there). */
+    const char *ibl = cfg->inter_broker_listener;
+    bool chosen = broker_config_is_set(cfg, "inter.broker.listener.name") ||
+                  broker_config_is_set(cfg, "security.inter.broker.protocol");
+    if (ibl[0] && chosen && (cfg->inter_broker_secproto == CFG_SASL_PLAINTEXT ||
+                   cfg->inter_broker_secproto == CFG_SASL_SSL)) {
+        const char *mv = broker_config_sasl_mechanisms(cfg, ibl);
         const char *m = cfg->sasl_mechanism_inter_broker_protocol;
         char **items = NULL;
         size_t n = 0;
         bool found = false;
         if (cfg_split_list(mv ? mv : "", &items, &n) == 0)
             for (size_t k = 0; k < n; k++)
-                found |= !strcmp(items[k], m);
+                found |= m && !strcmp(items[k], m);
         cfg_strv_free(items, n);
         if (!found) {
             snprintf(why, wn, "sasl.mechanism.inter.broker.protocol=%s must be included in the "
-                     "sasl.enabled.mechanisms of inter-broker listener %s (%s)", m, ep->name, mv);
+                     "sasl.enabled.mechanisms of inter-broker listener %s (%s)", m ? m : "", ibl,
+                     mv ? mv : "");
             return -1;
         }
     }

@@ -549,8 +549,9 @@ TEST(config_sasl_listeners)
               "listener.name.sasl_plaintext.plain.sasl.jaas.config: JAAS config entry not terminated by semi-colon");
     CHECK_ERR("listeners=SASL_PLAINTEXT://:9093\nsasl.enabled.mechanisms=PLAIN\n"
               "listener.name.sasl_plaintext.plain.sasl.jaas.config=" PLAIN_JAAS "\n"
-              "inter.broker.listener.name=SASL_PLAINTEXT",
-              "sasl.mechanism.inter.broker.protocol=GSSAPI must be included");
+              "inter.broker.listener.name=SASL_PLAINTEXT\nsasl.mechanism.inter.broker.protocol=SCRAM-SHA-256",
+              "sasl.mechanism.inter.broker.protocol=SCRAM-SHA-256 must be included in the "
+              "sasl.enabled.mechanisms of inter-broker listener SASL_PLAINTEXT (PLAIN)");
     CHECK_ERR("listeners=SASL_PLAINTEXT://:9093\nsasl.enabled.mechanisms=PLAIN\n"
               "listener.name.sasl_plaintext.plain.sasl.jaas.config=" PLAIN_JAAS "\n"
               "sasl.server.max.receive.size=0", "sasl.server.max.receive.size=0");
