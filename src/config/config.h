@@ -353,6 +353,15 @@ int broker_config_finish(struct broker_config *cfg, char *err, size_t errlen);
  * for defaults, unknown or unimplemented keys). */
 bool broker_config_is_set(const struct broker_config *cfg, const char *key);
 
+/* The value of key for listener `listener` (its name as in listeners=,
+ * any case): listener.name.<lower-case name>.<key> when set in any layer
+ * (per-broker dynamic > cluster-default dynamic > static), else key's
+ * own value or default (NULL = null).  Kafka's precedence for listener
+ * configs.  Points into cfg or the table; valid while cfg lives.
+ * listener NULL = the unprefixed key. */
+const char *broker_config_listener_value(const struct broker_config *cfg, const char *listener,
+                                         const char *key);
+
 /* Each collected warning through LOG_WRN("config", ...). */
 void broker_config_log_warnings(const struct broker_config *cfg);
 
