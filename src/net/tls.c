@@ -190,13 +190,15 @@ static int load_keystore(const tls_opts *o, EVP_PKEY **pkey, X509 **cert, STACK_
                     why, strstr(why, "bad decrypt") || strstr(why, "password") ||
                     strstr(why, "decode") ? "; ssl.key.password wrong or missing?" : "");
     }
-    BIO *cb = kb;
+    BIO_free(kb);
+    BIO *cb;
     if (inline_pem) {
-        BIO_free(kb);
         cb = str_bio(o->keystore_chain);
         key = "ssl.keystore.certificate.chain";
-    } else {
-        (void)BIO_reset(cb);    /* a memory BIO: back to the start */
+    } else if (!(cb = file_bio(o, key, o->keystore_location, err, errlen))) {
+        EVP_PKEY_free(*pkey);
+        *pkey = NULL;
+        return -1;
     }
     STACK_OF(X509) *all = cb ? read_certs(cb) : NULL;
     BIO_free(cb);
