@@ -364,20 +364,23 @@ int broker_config_finish(struct broker_config *cfg, char *err, size_t errlen);
 /* True if key was set by the file, an override or a dynamic layer (false
  * for defaults, unknown or unimplemented keys). */
 bool broker_config_is_set(const struct broker_config *cfg, const char *key);
-/* A key that is not a table row (a Kafka key Samsa stores, a prefixed
- * family): its static value, or NULL (config_sasl.c). */
-const char *broker_config_extra(const struct broker_config *cfg, const char *key);
-/* listener.name.<listener lower-cased>.<key> (the key built in keybuf): its
- * value, or NULL when not set. */
-const char *broker_config_listener_key(const struct broker_config *cfg, const char *listener,
-                                       const char *key, char *keybuf, size_t kn);
 /* The SASL mechanisms a listener enables (its listener.name.<l>.
  * sasl.enabled.mechanisms, else sasl.enabled.mechanisms), and the JAAS
  * config of one of them (listener.name.<l>.<mech lower>.sasl.jaas.config;
- * NULL if unset; the key in keybuf).  Values are secrets: never log them. */
+ * NULL if unset; the key in keybuf) (config_sasl.c, over
+ * broker_config_listener_value).  Values are secrets: never log them. */
 const char *broker_config_sasl_mechanisms(const struct broker_config *cfg, const char *listener);
 const char *broker_config_sasl_jaas(const struct broker_config *cfg, const char *listener,
                                     const char *mech, char *keybuf, size_t kn);
+
+/* The value of key for listener `listener` (its name as in listeners=,
+ * any case): listener.name.<lower-case name>.<key> when set in any layer
+ * (per-broker dynamic > cluster-default dynamic > static), else key's
+ * own value or default (NULL = null).  Kafka's precedence for listener
+ * configs.  Points into cfg or the table; valid while cfg lives.
+ * listener NULL = the unprefixed key. */
+const char *broker_config_listener_value(const struct broker_config *cfg, const char *listener,
+                                         const char *key);
 
 /* Each collected warning through LOG_WRN("config", ...). */
 void broker_config_log_warnings(const struct broker_config *cfg);

@@ -23,30 +23,19 @@
 
 #include "auth/jaas.h"
 
-const char *broker_config_extra(const struct broker_config *cfg, const char *key)
+/* "listener.name.<listener lower>.<key>" into buf. */
+static const char *listener_key(const char *listener, const char *key, char *buf, size_t n)
 {
-    const struct cfg_state *st = cfg->st;
-    for (size_t i = 0; st && i < st->nextra; i++)
-        if (!strcmp(st->extra[i].key, key))
-            return st->extra[i].value;
-    return NULL;
-}
-
-const char *broker_config_listener_key(const struct broker_config *cfg, const char *listener,
-                                       const char *key, char *keybuf, size_t kn)
-{
-    size_t o = (size_t)snprintf(keybuf, kn, "listener.name.");
-    for (const char *p = listener; *p && o + 1 < kn; p++)
-        keybuf[o++] = (char)tolower((unsigned char)*p);
-    snprintf(keybuf + o, o < kn ? kn - o : 0, ".%s", key);
-    return broker_config_extra(cfg, keybuf);
+    size_t o = (size_t)snprintf(buf, n, "listener.name.");
+    for (const char *p = listener; *p && o + 1 < n; p++)
+        buf[o++] = (char)tolower((unsigned char)*p);
+    snprintf(buf + o, o < n ? n - o : 0, ".%s", key);
+    return buf;
 }
 
 const char *broker_config_sasl_mechanisms(const struct broker_config *cfg, const char *listener)
 {
-    char k[256];
-    const char *v = broker_config_listener_key(cfg, listener, "sasl.enabled.mechanisms", k, sizeof k);
-    return v ? v : cfg->sasl_enabled_mechanisms;
+    return broker_config_listener_value(cfg, listener, "sasl.enabled.mechanisms");
 }
 
 const char *broker_config_sasl_jaas(const struct broker_config *cfg, const char *listener,
@@ -57,7 +46,8 @@ const char *broker_config_sasl_jaas(const struct broker_config *cfg, const char 
     for (i = 0; mech[i] && i + 1 < sizeof base - 17; i++)
         base[i] = (char)tolower((unsigned char)mech[i]);
     snprintf(base + i, sizeof base - i, ".sasl.jaas.config");
-    return broker_config_listener_key(cfg, listener, base, keybuf, kn);
+    listener_key(listener, base, keybuf, kn);
+    return broker_config_listener_value(cfg, listener, base);
 }
 
 static bool supported(const char *m)
@@ -75,8 +65,6 @@ bool cfg_listener_key_implemented(const char *key)
     if (!rest)
         return false;
     rest++;
-    if (!strcmp(rest, "sasl.enabled.mechanisms"))
-        return true;
     static const char *const jaas[] = { "plain.sasl.jaas.config", "scram-sha-256.sasl.jaas.config",
                                         "scram-sha-512.sasl.jaas.config",
                                         "oauthbearer.sasl.jaas.config" };
@@ -90,11 +78,12 @@ static int check_listener(const struct broker_config *cfg, const struct cfg_endp
                           size_t wn)
 {
     char mkey[256], jkey[256], jwhy[256];
-    const char *mv = broker_config_listener_key(cfg, ep->name, "sasl.enabled.mechanisms", mkey,
-                                                sizeof mkey);
-    const char *mk = mv ? mkey : "sasl.enabled.mechanisms";
-    if (!mv)
-        mv = cfg->sasl_enabled_mechanisms;
+    const char *mv = broker_config_sasl_mechanisms(cfg, ep->name);
+    listener_key(ep->name, "sasl.enabled.mechanisms", mkey, sizeof mkey);
+    const char *mk = broker_config_listener_value(cfg, ep->name, "sasl.enabled.mechanisms") !=
+                             broker_config_listener_value(cfg, NULL, "sasl.enabled.mechanisms")
+                         ? mkey
+                         : "sasl.enabled.mechanisms";
     char **items = NULL;
     size_t n = 0;
     if (cfg_split_list(mv ? mv : "", &items, &n) < 0) {

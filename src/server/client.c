@@ -15,6 +15,7 @@
 #include "server/delayed.h"
 #include "server/net_threads.h"
 #include "server/sasl_session.h"
+#include "server/server_tls.h"
 
 #define MAX_INFLIGHT 128
 #define RESUME_INFLIGHT 64
@@ -304,7 +305,23 @@ static void on_drained(conn *c)
     maybe_resume(cl);
 }
 
-const conn_ops client_conn_ops = { on_frame, on_close, on_drained };
+/* S-TLS6: an SSL listener's principal comes from the client certificate;
+ * SASL_SSL's from SASL (the certificate only encrypts). */
+static void on_tls_ready(conn *c)
+{
+    client *cl = c->user;
+    if (cl->secproto != 1)
+        return;
+    char why[600];
+    if (server_tls_principal(cl->srv, cl->listener, c->ssl, &cl->principal, why, sizeof why) < 0) {
+        conn_close(c, why);
+        return;
+    }
+    LOG_DBG("net", "%s authenticated by TLS as %s:%s", c->peer, cl->principal.type,
+            cl->principal.name);
+}
+
+const conn_ops client_conn_ops = { on_frame, on_close, on_drained, on_tls_ready };
 
 void client_accept(server *s, loop *lp, int fd, int listener_idx, const char *ip)
 {
@@ -316,7 +333,17 @@ void client_accept(server *s, loop *lp, int fd, int listener_idx, const char *ip
         return;
     }
     str_copy(cl->ip, sizeof cl->ip, ip);
-    conn *c = conn_new(lp, fd, &client_conn_ops, &lim);
+    int8_t secproto = s->listen[listener_idx].secproto;
+    conn *c;
+    if (secproto == 1 || secproto == 3) {       /* SSL, SASL_SSL */
+        SSL_CTX *ctx = server_tls_ctx_ref(s, listener_idx);
+        c = ctx ? conn_new_tls(lp, fd, &client_conn_ops, &lim, ctx,
+                               server_tls_handshake_ms(s, listener_idx))
+                : (close(fd), NULL);
+        SSL_CTX_free(ctx);          /* the session holds its own reference */
+    } else {
+        c = conn_new(lp, fd, &client_conn_ops, &lim);
+    }
     if (!c) {
         free(cl);
         net_threads_connection_closed(s, ip);
@@ -326,9 +353,9 @@ void client_accept(server *s, loop *lp, int fd, int listener_idx, const char *ip
     cl->c = c;
     cl->refs = 1;
     cl->listener = listener_idx;
+    cl->secproto = secproto;
     kprincipal_anonymous(&cl->principal);
     cl->authenticated = true;     /* PLAINTEXT; TLS and SASL listeners change this */
-    cl->secproto = s->listen[listener_idx].secproto;
     conn_ref(c);     /* the client keeps the conn struct alive */
     c->user = cl;
     if (cl->secproto == 2 || cl->secproto == 3) {      /* SASL_PLAINTEXT, SASL_SSL */

@@ -304,8 +304,8 @@ TEST(config_unimplemented_kafka_key_warns)
 {
     struct broker_config c;
     REQUIRE_EQ(load(&c, "num.replica.alter.log.dirs.threads=2\n"
-                        "ssl.keystore.password=hunter2\n"
-                        "listener.name.internal.ssl.keystore.location=/x\n"
+                        "zookeeper.ssl.keystore.password=hunter2\n"
+                        "listener.name.internal.sasl.kerberos.service.name=/x\n"
                         "kafka.metrics.polling.interval.secs=5\n"
                         "metric.reporters=com.example.Reporter\n"
                         "confluent.support.metrics.enable=false\n"
@@ -313,8 +313,8 @@ TEST(config_unimplemented_kafka_key_warns)
                0);
     CHECK(has_warning(&c, "num.replica.alter.log.dirs.threads is a Kafka config that Samsa does not "
                           "implement yet; ignored [t.properties:1]"));
-    CHECK(has_warning(&c, "ssl.keystore.password is a Kafka config"));
-    CHECK(has_warning(&c, "listener.name.internal.ssl.keystore.location: per-listener overrides"));
+    CHECK(has_warning(&c, "zookeeper.ssl.keystore.password is a Kafka config"));
+    CHECK(has_warning(&c, "listener.name.internal.sasl.kerberos.service.name: per-listener overrides"));
     CHECK(has_warning(&c, "metric.reporters is a Kafka config"));
     CHECK(has_warning(&c, "confluent.support.metrics.enable: Confluent Platform key"));
     CHECK(has_warning(&c, "log.cleaner.io.buffer.size is a Kafka config"));
@@ -324,7 +324,7 @@ TEST(config_unimplemented_kafka_key_warns)
 
     struct cfg_description d;
     REQUIRE_EQ(broker_config_describe(&c, NULL, 0, &d), 0);
-    const struct cfg_entry *e = cfg_description_find(&d, "ssl.keystore.password");
+    const struct cfg_entry *e = cfg_description_find(&d, "zookeeper.ssl.keystore.password");
     REQUIRE(e != NULL);
     CHECK(e->is_sensitive);
     CHECK(e->value == NULL);
@@ -481,8 +481,6 @@ TEST(config_listeners_errors)
               "listeners=PLAINTEXT://a:9092,PLAINTEXT://b:9093: listener name PLAINTEXT is used "
               "more than once");
     CHECK_ERR("listeners=PLAINTEXT://a:9092,SSL://b:9092", "port 9092 is used by both PLAINTEXT and SSL");
-    CHECK_ERR("listeners=SSL://:9093",
-              "listeners=SSL://:9093: listener SSL uses security protocol SSL, which is not supported yet");
     CHECK_ERR("listeners=SASL_PLAINTEXT://:9093",
               "sasl.enabled.mechanisms=GSSAPI: GSSAPI (Kerberos) is not supported by Samsa");
     CHECK_ERR("listeners=CLIENT://:9093", "listener name CLIENT has no entry in listener.security.protocol.map");
@@ -895,4 +893,25 @@ TEST(config_inter_broker_listener_errors)
            "The valid options based on currently configured listeners are PLAINTEXT");
     CHECK_ERR("sasl.mechanism.inter.broker.protocol=scram\n",
            "sasl.mechanism.inter.broker.protocol");
+}
+
+/* listener.name.<l>.<key> for per-listener keys (TLS): validated as the key,
+ * no "not implemented" warning, and the listener's value wins. */
+TEST(config_listener_prefixed_keys)
+{
+    struct broker_config c;
+    REQUIRE_EQ(load(&c, "listeners=PLAINTEXT://127.0.0.1:9092,SSL://127.0.0.1:9093\n"
+                        "ssl.keystore.location=/all.pem\n"
+                        "listener.name.ssl.ssl.keystore.location=/ssl.pem\n"
+                        "listener.name.ssl.ssl.client.auth=required\n"),
+               0);
+    CHECK_STR(broker_config_listener_value(&c, "SSL", "ssl.keystore.location"), "/ssl.pem");
+    CHECK_STR(broker_config_listener_value(&c, "ssl", "ssl.client.auth"), "required");
+    CHECK_STR(broker_config_listener_value(&c, "PLAINTEXT", "ssl.keystore.location"), "/all.pem");
+    CHECK_STR(broker_config_listener_value(&c, "PLAINTEXT", "ssl.client.auth"), "none");
+    CHECK_STR(broker_config_listener_value(&c, NULL, "ssl.enabled.protocols"), "TLSv1.2,TLSv1.3");
+    CHECK(!has_warning(&c, "listener.name.ssl"));
+    broker_config_free(&c);
+    CHECK_ERR("listener.name.ssl.ssl.client.auth=sometimes", "listener.name.ssl.ssl.client.auth=sometimes");
+    CHECK_ERR("ssl.principal.mapping.rules=RULE:x", "Invalid rule: RULE:x");
 }
