@@ -214,6 +214,87 @@ nomem:
     return -1;
 }
 
+int ent_kvs_init(ent_kvs *k, const ent_entry *e)
+{
+    memset(k, 0, sizeof *k);
+    for (int i = 0; e && i < e->n; i++)
+        if (ent_kvs_set(k, e->keys[i], e->values[i]) < 0) {
+            ent_kvs_free(k);
+            return -1;
+        }
+    return 0;
+}
+
+const char *ent_kvs_get(const ent_kvs *k, const char *key)
+{
+    for (int i = 0; i < k->n; i++)
+        if (!strcmp(k->v[i].key, key))
+            return k->v[i].value;
+    return NULL;
+}
+
+int ent_kvs_set(ent_kvs *k, const char *key, const char *value)
+{
+    char *nv = strdup(value);
+    if (!nv)
+        return -1;
+    for (int i = 0; i < k->n; i++)
+        if (!strcmp(k->v[i].key, key)) {
+            OPENSSL_cleanse(k->v[i].value, strlen(k->v[i].value));
+            free(k->v[i].value);
+            k->v[i].value = nv;
+            return 0;
+        }
+    if (k->n == k->cap) {
+        int nc = k->cap ? k->cap * 2 : 8;
+        topic_kv *nk = realloc(k->v, (size_t)nc * sizeof *nk);
+        if (!nk) {
+            free(nv);
+            return -1;
+        }
+        k->v = nk;
+        k->cap = nc;
+    }
+    if (!(k->v[k->n].key = strdup(key))) {
+        free(nv);
+        return -1;
+    }
+    k->v[k->n++].value = nv;
+    return 0;
+}
+
+bool ent_kvs_del(ent_kvs *k, const char *key)
+{
+    for (int i = 0; i < k->n; i++)
+        if (!strcmp(k->v[i].key, key)) {
+            free(k->v[i].key);
+            OPENSSL_cleanse(k->v[i].value, strlen(k->v[i].value));
+            free(k->v[i].value);
+            k->v[i] = k->v[--k->n];
+            return true;
+        }
+    return false;
+}
+
+void ent_kvs_free(ent_kvs *k)
+{
+    while (k->n > 0)
+        ent_kvs_del(k, k->v[k->n - 1].key);
+    free(k->v);
+    memset(k, 0, sizeof *k);
+}
+
+int entities_store(broker *b, const char *path, const ent_kvs *k, char *err, size_t errlen)
+{
+    int r = md_set_entity_configs(b->md, path, k->v, k->n, err, errlen);
+    if (r != MD_OK)
+        return r;
+    char rerr[256];
+    if (entities_reload(b, rerr, sizeof rerr) < 0)
+        LOG_WRN("entities", "%s stored, but re-reading the entities failed: %s", path, rerr);
+    return MD_OK;
+}
+
 int entities_scram_lookup(void *ctx, const char *user, int8_t mech, scram_cred *out)
 {
     broker *b = ctx;

@@ -32,6 +32,7 @@
 
 #include "auth/scram.h"
 #include "cluster/entity.h"
+#include "cluster/topic.h"
 #include "server/request.h"
 
 typedef struct broker broker;
@@ -69,6 +70,23 @@ ent_snapshot *entities_get(entities *e);
 void ent_snapshot_unref(ent_snapshot *s);
 /* The entity of this exact name in s, or NULL. */
 const ent_entry *ent_find(const ent_snapshot *s, const ent_name *n);
+
+/* A mutable copy of one entity's configs, to edit and store (admin
+ * thread).  Functions returning int: 0, or -1 when out of memory. */
+typedef struct ent_kvs {
+    topic_kv *v;
+    int n, cap;
+} ent_kvs;
+int ent_kvs_init(ent_kvs *k, const ent_entry *e);      /* e NULL: empty */
+int ent_kvs_set(ent_kvs *k, const char *key, const char *value);
+bool ent_kvs_del(ent_kvs *k, const char *key);
+const char *ent_kvs_get(const ent_kvs *k, const char *key);
+void ent_kvs_free(ent_kvs *k);
+/* Store the entity at `path` with k's configs (none: removed) through the
+ * metadata store, then republish the snapshot so this broker's next login
+ * or quota check sees it (S-ENT2).  Admin thread.  MD_OK or an MD_ error
+ * with err naming the file or znode. */
+int entities_store(broker *b, const char *path, const ent_kvs *k, char *err, size_t errlen);
 
 /* server_ops.scram_lookup. */
 int entities_scram_lookup(void *ctx, const char *user, int8_t mech, scram_cred *out);
