@@ -66,6 +66,13 @@ static const api_entry g_table[] = {
     { 46, 0, 0, handle_list_partition_reassignments,
        "to the active controller (else NOT_CONTROLLER)" },
     { 47, 0, 0, handle_offset_delete, "" },
+    { 48, 0, 1, handle_describe_client_quotas, "user and client-id entities, exact/default/any "
+                                               "filters, strict; no ip entities" },
+    { 49, 0, 1, handle_alter_client_quotas, "producer_byte_rate, consumer_byte_rate, "
+                                            "request_percentage; validate_only; no ip entities" },
+    { 50, 0, 0, handle_describe_user_scram_credentials, "SCRAM-SHA-256/512 of user entities" },
+    { 51, 0, 0, handle_alter_user_scram_credentials, "stored as Kafka's salt/stored_key/"
+                                                     "server_key/iterations, never the password" },
     { 56, 0, 2, handle_alter_partition, "ISR changes from partition leaders, to the active controller "
                                         "(else NOT_CONTROLLER); topic ids v2" },
     { 60, 0, 1, handle_describe_cluster, "" },

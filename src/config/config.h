@@ -287,6 +287,9 @@ struct broker_config {
     int64_t leader_replication_throttled_rate;
     int64_t follower_replication_throttled_rate;
     int32_t fetch_max_bytes;
+    /* -- client quotas (broker/quotas.c) -- */
+    int32_t quota_window_num;
+    int32_t quota_window_size_seconds;
     int32_t max_incremental_fetch_session_cache_slots;
     int32_t fetch_purgatory_purge_interval_requests;
     int32_t producer_purgatory_purge_interval_requests;

@@ -499,6 +499,12 @@ const struct cfg_def cfg_broker_defs[] = {
       F(delete_records_purgatory_purge_interval_requests),
       .doc = "Purge completed delayed DeleteRecords every this many requests." },
 
+    /* ---------------- Client quotas (entity: docs/security.md) ---------------- */
+    { K("quota.window.num", INT, "11"), MIN(1), RO, LOW, F(quota_window_num),
+      .doc = "The number of samples to retain in memory for client quotas." },
+    { K("quota.window.size.seconds", INT, "1"), MIN(1), RO, LOW, F(quota_window_size_seconds),
+      .doc = "The time span of each sample for client quotas." },
+
     /* ---------------- ZooKeeper / cluster ---------------- */
     { K("zookeeper.connect", STRING, NULL), RO, HI, F(zookeeper_connect),
       .doc = "ZooKeeper connection string host:port[,...][/chroot]; empty = single node, no ZooKeeper.",

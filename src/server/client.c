@@ -1,6 +1,7 @@
 /* client.c - see client.h. */
 #include "server/client.h"
 
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -46,9 +47,29 @@ static void kreq_free(kreq *rq)
 static void maybe_resume(client *cl)
 {
     if (!cl->closed && !sasl_session_close_pending(cl) && cl->c->reads_paused &&
+        !ktimer_armed(&cl->mute_timer) &&
         cl->inflight < RESUME_INFLIGHT &&
         conn_out_pending(cl->c) < RESUME_OUT_BYTES)
         conn_resume_reads(cl->c);
+}
+
+static void unmute(loop *lp, ktimer *t)
+{
+    (void)lp;
+    client *cl = (client *)((char *)t - offsetof(client, mute_timer));
+    maybe_resume(cl);
+}
+
+/* S-ENT4 (KIP-219): a throttled response goes out first, then the
+ * connection reads nothing more for throttle_ms. */
+static void mute_for(client *cl, int32_t ms)
+{
+    int64_t until = loop_now_us(cl->c->lp) + (int64_t)ms * 1000;
+    if (cl->closed || until <= cl->mute_until_us)
+        return;
+    cl->mute_until_us = until;
+    conn_pause_reads(cl->c);
+    loop_timer_arm(cl->c->lp, &cl->mute_timer, until);
 }
 
 /* A request finished: release whatever responses are now in order. */
@@ -63,6 +84,8 @@ static void client_release(client *cl)
         cl->inflight--;
         if (!rq->no_response && !cl->closed)
             conn_send(cl->c, &rq->resp);
+        if (rq->throttle_ms > 0)
+            mute_for(cl, rq->throttle_ms);
         kreq_free(rq);
     }
     maybe_resume(cl);
@@ -99,8 +122,25 @@ static void encode_response(kreq *rq, const kf_struct *schema, int version, bool
     be32_store(size, (uint32_t)(rq->resp.total - 4));
 }
 
+/* The response's throttle_time_ms (when its schema has one) carries the
+ * request's quota throttle, if larger. */
+static void stamp_throttle(const kf_struct *schema, void *resp, int32_t ms)
+{
+    for (uint32_t i = 0; i < schema->nfields; i++) {
+        const kf_field *f = &schema->fields[i];
+        if (f->type == KT_I32 && !strcmp(f->name, "throttle_time_ms")) {
+            int32_t *p = (int32_t *)((char *)resp + f->off);
+            if (*p < ms)
+                *p = ms;
+            return;
+        }
+    }
+}
+
 void kreq_encode(kreq *rq, const void *resp)
 {
+    if (resp && rq->throttle_ms > 0)
+        stamp_throttle(rq->api->resp, (void *)resp, rq->throttle_ms);
     if (resp)
         encode_response(rq, rq->api->resp, rq->hdr.api_version, rq->flex, resp);
     rq->encode_failed = !resp || rq->resp.oom;
@@ -269,7 +309,27 @@ static void on_frame(conn *c, uint8_t *frame, size_t len)
      * connection closes and drops its reference, and finishing the request
      * drops the request's.  Hold one of our own until we are done here. */
     cl->refs++;
+    /* request_percentage: the handler may free rq, so the time is
+     * recorded against a copy of what identifies the client. */
+    const server_ops *ops = cl->srv->ops;
+    int64_t t0 = 0;
+    kreq shadow = { .cl = cl, .hdr = rq->hdr };
+    char cid[256];
+    if (ops->request_quota) {
+        size_t n = rq->hdr.client_id.len > 0 ? (size_t)rq->hdr.client_id.len : 0;
+        if (n > sizeof cid)
+            n = sizeof cid;
+        memcpy(cid, rq->hdr.client_id.p ? rq->hdr.client_id.p : "", n);
+        shadow.hdr.client_id = (kstr){ cid, (int32_t)n };
+        rq->throttle_ms = ops->request_quota(cl->srv->ctx, rq, -1);
+        t0 = mono_us();
+    }
     e->handle(rq);
+    if (ops->request_quota && !cl->closed) {
+        int32_t t = ops->request_quota(cl->srv->ctx, &shadow, (mono_us() - t0) * 1000);
+        if (t > 0)
+            mute_for(cl, t);
+    }
     if (!cl->closed && (cl->inflight >= MAX_INFLIGHT || conn_out_pending(c) >= MAX_OUT_BYTES))
         conn_pause_reads(c);
     client_unref(cl);
@@ -279,6 +339,7 @@ static void on_close(conn *c)
 {
     client *cl = c->user;
     cl->closed = true;
+    loop_timer_cancel(c->lp, &cl->mute_timer);
     net_threads_connection_closed(cl->srv, cl->ip);
     /* Parked requests will never be answered: finish them now.  Each
      * cancel may release (free) requests, so rescan from the head. */
@@ -355,6 +416,7 @@ void client_accept(server *s, loop *lp, int fd, int listener_idx, const char *ip
     cl->listener = listener_idx;
     cl->secproto = secproto;
     kprincipal_anonymous(&cl->principal);
+    ktimer_init(&cl->mute_timer, unmute);
     cl->authenticated = true;     /* PLAINTEXT; TLS and SASL listeners change this */
     conn_ref(c);     /* the client keeps the conn struct alive */
     c->user = cl;
