@@ -8,7 +8,8 @@
  *            and bounded before use; nothing is allocated.
  *   S-SASL2  The client proof is checked by recomputing StoredKey and
  *            comparing it with CRYPTO_memcmp; the nonce of client-final must
- *            be exactly the server-first nonce and c= must be the GS2
+ *            end with the server-first nonce (as Kafka checks it: librdkafka
+ *            repeats its client nonce in front) and c= must be the GS2
  *            header of client-first (no channel-binding downgrade).
  *   S-SASL3  Keys derived during an exchange are wiped (OPENSSL_cleanse)
  *            when the exchange ends, success or failure.
@@ -274,7 +275,12 @@ long scram_server_final(scram_server *s, const uint8_t *msg, size_t len, char *o
     p++;
     if ((n = attr(&p, 'r', &v)) < 0)
         goto out;
-    bool nonce_ok = (size_t)n == strlen(s->nonce) && !memcmp(v, s->nonce, (size_t)n);
+    /* Kafka's ScramSaslServer accepts a nonce that ENDS with the
+     * server-first nonce (librdkafka sends client nonce + that nonce);
+     * the server's random part is still required. */
+    size_t snl = strlen(s->nonce);
+    bool nonce_ok = (size_t)n >= snl && !memcmp(v + (size_t)n - snl, s->nonce, snl) &&
+                    all_of(v, (size_t)n, printable_char);
     if ((rc = extensions(&p, true, NULL)) != 0)
         goto out;
     rc = SCRAM_EMALFORMED;
