@@ -225,10 +225,16 @@ static void on_frame(conn *c, uint8_t *frame, size_t len)
     client *cl = c->user;
     /* SASL: a legacy v0 raw token, or a connection closing after its
      * failed authentication was answered (S-SASL8). */
-    if (cl->sasl && (sasl_session_close_pending(cl) || sasl_session_raw_frame(cl, frame, len))) {
-        if (sasl_session_close_pending(cl))
+    if (cl->sasl) {
+        if (sasl_session_close_pending(cl)) {
             free(frame);
-        return;
+            return;
+        }
+        cl->refs++;         /* a failed raw token closes the connection */
+        bool consumed = sasl_session_raw_frame(cl, frame, len);
+        client_unref(cl);
+        if (consumed)
+            return;
     }
     kreq *rq = calloc(1, sizeof *rq);
     if (!rq) {

@@ -8,6 +8,7 @@ import hashlib
 import hmac
 import json
 import os
+import struct
 import time
 
 import kproto
@@ -66,7 +67,13 @@ def authenticate(conn, token, version=1):
 def legacy_token(conn, token):
     """v0 exchange: a raw size-prefixed token; the raw answer, or None if closed."""
     conn.send_frame(token)
-    return conn.recv_frame()
+    deadline = time.monotonic() + conn.timeout
+    hdr = conn._recv_exact(4, deadline)
+    if hdr is None or len(hdr) < 4:
+        return None
+    (n,) = struct.unpack(">i", hdr)
+    body = conn._recv_exact(n, deadline) if n else b""
+    return None if body is None or len(body) < n else body
 
 
 # ---- mechanisms ----------------------------------------------------------------------------
