@@ -105,8 +105,11 @@ int server_tls_init(server *s, char *err, size_t errlen)
         tls_opts o;
         char what[96], why[256];
         opts_for(cfg, e->name, &o, what, sizeof what);
-        if (!(t->ctx = tls_server_ctx_new(&o, err, errlen)))
+        char e2[512];
+        if (!(t->ctx = tls_server_ctx_new(&o, e2, sizeof e2))) {
+            snprintf(err, errlen, "config error: %s", e2);
             return -1;
+        }
         const char *rules = broker_config_listener_value(cfg, e->name, "ssl.principal.mapping.rules");
         if (!(t->mapper = ssl_mapper_parse(rules, why, sizeof why))) {
             snprintf(err, errlen, "config error: ssl.principal.mapping.rules: %s", why);
