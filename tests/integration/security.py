@@ -9,6 +9,7 @@ unencrypted except `broker-enc.key` / `alice-enc.key` (password KEY_PASSWORD).
     broker.pem, broker.key     CN=localhost, SAN DNS:localhost, IP:127.0.0.1
     broker-keystore.pem        broker key + certificate + CA (ssl.keystore.location)
     broker-enc-keystore.pem    the same with the key encrypted (ssl.key.password)
+    broker-keystore.p12        the broker key + chain as PKCS12 (password KEY_PASSWORD)
     broker2-keystore.pem       a second broker certificate: same subject and SANs, other key
                                and serial (a keystore reload Kafka accepts)
     broker3-keystore.pem       another one with subject O=Samsa3 (refused on reload unless
@@ -133,6 +134,9 @@ class Certs:
             _ossl("pkey", "-in", f"{who}.key", "-aes-256-cbc", "-passout",
                   f"pass:{KEY_PASSWORD}", "-out", f"{who}-enc.key", cwd=d)
         self._keystore("broker-enc-keystore.pem", "broker-enc.key", "broker.pem")
+        # PKCS12 stores (password KEY_PASSWORD): ssl.keystore.type=PKCS12
+        _ossl("pkcs12", "-export", "-inkey", "broker.key", "-in", "broker.pem", "-certfile",
+              "ca.pem", "-passout", f"pass:{KEY_PASSWORD}", "-out", "broker-keystore.p12", cwd=d)
         # An expired client certificate: `openssl ca` takes explicit dates.
         (d / "newcerts").mkdir(exist_ok=True)
         (d / "index.txt").write_text("")

@@ -18,7 +18,7 @@ import pytest
 from confluent_kafka.admin import ConfigResource
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 
-from conftest import ROOT, admin, consume_exact, create_topic, produce_all, producer, \
+from conftest import BROKER_BIN, ROOT, admin, free_port, run_broker_expect_exit, consume_exact, create_topic, produce_all, producer, \
     unique_topic, wait_until
 from security import SecureBroker, certs, confluent_conf, kafka_python_conf, \
     kcat_args  # noqa: F401 (certs is a fixture)
@@ -325,3 +325,39 @@ def test_dynamic_keystore_swap(tb, certs):
     # back to the first certificate
     alter_broker(tb.plain_bootstrap, {key: certs.path("broker-keystore.pem")})
     assert served_serial(tb.port) == before
+
+
+# ---- startup -------------------------------------------------------------------------------
+def test_bad_stores_stop_startup_naming_key_and_file(certs, tmp_path):
+    base = [BROKER_BIN, "--override", f"listeners=SSL://127.0.0.1:{free_port()}",
+            "--override", f"log.dirs={tmp_path / 'data'}"]
+    enc = certs.path("broker-enc-keystore.pem")
+    cases = [
+        ({"ssl.keystore.location": enc, "ssl.key.password": "wrong"},
+         f"config error: listener SSL: ssl.keystore.location={enc}: cannot read the private key"),
+        ({"ssl.keystore.location": "/nonexistent/ks.pem"},
+         "ssl.keystore.location=/nonexistent/ks.pem: cannot open: No such file or directory"),
+        ({"ssl.keystore.type": "JKS", "ssl.keystore.location": enc},
+         "ssl.keystore.type=JKS is not supported"),
+        ({"listener.name.ssl.ssl.keystore.location": certs.path("broker-keystore.p12"),
+          "listener.name.ssl.ssl.keystore.type": "PKCS12", "ssl.keystore.password": "wrong"},
+         "ssl.keystore.password wrong or missing?"),
+    ]
+    for ov, want in cases:
+        argv = list(base)
+        for k, v in ov.items():
+            argv += ["--override", f"{k}={v}"]
+        rc, out = run_broker_expect_exit(argv, timeout=15)
+        assert rc != 0 and want in out, (ov, rc, out[-2000:])
+
+
+def test_pkcs12_keystore(certs, tmp_path):
+    b = SecureBroker(tmp_path, certs, "SSL", name="p12", plain=False, extra={
+        "ssl.keystore.type": "PKCS12",
+        "ssl.keystore.location": certs.path("broker-keystore.p12"),
+        "ssl.keystore.password": certs.key_password}).start()
+    try:
+        md = ck.admin.AdminClient(confluent_conf(b.bootstrap, certs)).list_topics(timeout=10)
+        assert md.brokers
+    finally:
+        _stop(b)
