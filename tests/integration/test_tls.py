@@ -325,6 +325,30 @@ def test_dynamic_keystore_swap(tb, certs):
     # back to the first certificate
     alter_broker(tb.plain_bootstrap, {key: certs.path("broker-keystore.pem")})
     assert served_serial(tb.port) == before
+    # IncrementalAlterConfigs: validate_only checks the store and changes nothing
+    import kproto
+    conn = kproto.Conn("127.0.0.1", tb.plain_port, timeout=15)
+    try:
+        err, msg = kproto.incremental_alter_configs(
+            conn, kproto.RESOURCE_BROKER, "0", [(key, kproto.OP_SET, "/nonexistent/x.pem")],
+            validate_only=True)
+        assert err == 40 and "/nonexistent/x.pem" in msg, (err, msg)      # INVALID_CONFIG
+        err, msg = kproto.incremental_alter_configs(
+            conn, kproto.RESOURCE_BROKER, "0", [(key, kproto.OP_SET, certs.path("broker2-keystore.pem"))],
+            validate_only=True)
+        assert err == 0, msg
+        assert served_serial(tb.port) == before
+        err, msg = kproto.incremental_alter_configs(
+            conn, kproto.RESOURCE_BROKER, "0", [(key, kproto.OP_SET, certs.path("broker2-keystore.pem"))])
+        assert err == 0, msg
+        assert served_serial(tb.port) == certs.serial(certs.path("broker2.pem"))
+        # the unprefixed keystore key is per-listener only, as in Kafka
+        err, msg = kproto.incremental_alter_configs(
+            conn, kproto.RESOURCE_BROKER, "0",
+            [("ssl.keystore.location", kproto.OP_SET, certs.path("broker-keystore.pem"))])
+        assert err == 42 and "only per-listener" in msg, (err, msg)       # INVALID_REQUEST
+    finally:
+        conn.close()
 
 
 # ---- startup -------------------------------------------------------------------------------
