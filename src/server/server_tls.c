@@ -14,6 +14,7 @@
 #include "auth/ssl_mapper.h"
 #include "config/config.h"
 #include "core/log.h"
+#include "rpc/kclient.h"
 
 struct server_tls {
     pthread_mutex_t mu;            /* guards ctx */
@@ -282,4 +283,17 @@ SSL_CTX *server_tls_client_ctx(const struct broker_config *cfg, const char *list
     if (verify_hostname)
         *verify_hostname = alg && !strcasecmp(alg, "https");
     return tls_client_ctx_new(&o, err, errlen);
+}
+
+int server_tls_kclient_security(const struct broker_config *cfg, const char *listener,
+                                int8_t secproto, struct kclient_security *out, char *err,
+                                size_t errlen)
+{
+    out->protocol = secproto;
+    out->ssl_ctx = NULL;
+    out->verify_hostname = false;
+    if (secproto != 1 && secproto != 3)
+        return 0;
+    out->ssl_ctx = server_tls_client_ctx(cfg, listener, &out->verify_hostname, err, errlen);
+    return out->ssl_ctx ? 0 : -1;
 }

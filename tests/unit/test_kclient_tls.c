@@ -7,6 +7,7 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -18,12 +19,14 @@
 #include <openssl/pem.h>
 #include <openssl/x509v3.h>
 
+#include "config/config.h"
 #include "core/endian.h"
 #include "net/tls.h"
 #include "proto/codec.h"
 #include "proto/header.h"
 #include "proto/messages/api_versions.h"
 #include "rpc/kclient.h"
+#include "server/server_tls.h"
 #include "test.h"
 
 typedef struct pem_pair {
@@ -298,4 +301,60 @@ TEST(tls_store_errors_name_key_and_file)
     CHECK(tls_server_ctx_new(&o, err, sizeof err) == NULL);
     CHECK(strstr(err, "ssl.keystore.password cannot be set with ssl.keystore.type=PEM") != NULL);
     pem_free(&p);
+}
+
+/* clustersec's entry point: the inter-broker kclient_security built from a
+ * listener's keys in a broker config (listener.name.<l>.ssl.* first). */
+TEST(kclient_security_from_listener_keys)
+{
+    pem_pair good = make_cert("IP:127.0.0.1");
+    char err[512], trust[600], ks[600];
+    snprintf(trust, sizeof trust, "%s/ca.pem", test_tmpdir());
+    snprintf(ks, sizeof ks, "%s/ks.pem", test_tmpdir());
+    FILE *f = fopen(trust, "w");
+    fputs(good.cert, f);
+    fclose(f);
+    f = fopen(ks, "w");
+    fputs(good.key, f);
+    fputs(good.cert, f);
+    fclose(f);
+    struct broker_config cfg;
+    REQUIRE_EQ(broker_config_init(&cfg), 0);
+    const char *kv[][2] = {
+        { "listeners", "INTERNAL://127.0.0.1:0" },
+        { "listener.security.protocol.map", "INTERNAL:SSL" },
+        { "ssl.truststore.location", "/nonexistent/overridden-by-the-listener.pem" },
+        { "listener.name.internal.ssl.truststore.location", trust },
+        { "listener.name.internal.ssl.keystore.location", ks },
+    };
+    for (size_t i = 0; i < sizeof kv / sizeof *kv; i++)
+        REQUIRE_EQ(broker_config_set(&cfg, kv[i][0], kv[i][1], CFG_LAYER_OVERRIDE, "test", err,
+                                     sizeof err), 0);
+    REQUIRE_EQ(broker_config_finish(&cfg, err, sizeof err), 0);
+    kclient_security sec;
+    int rc = server_tls_kclient_security(&cfg, "INTERNAL", 1, &sec, err, sizeof err);
+    if (rc)
+        test_fail(__FILE__, __LINE__, "%s", err);
+    REQUIRE_EQ(rc, 0);
+    CHECK(sec.verify_hostname);          /* ssl.endpoint.identification.algorithm=https */
+    tls_opts so = { .what = "test peer", .keystore_key = good.key, .keystore_chain = good.cert };
+    SSL_CTX *sctx = tls_server_ctx_new(&so, err, sizeof err);
+    REQUIRE(sctx != NULL);
+    tpeer pe;
+    tpeer_start(&pe, sctx, false);
+    kclient c;
+    kclient_init(&c, "samsa-broker-tls", 1 << 20);
+    kclient_set_security(&c, &sec);
+    rc = kclient_connect(&c, "127.0.0.1", pe.port, 2000, err, sizeof err);
+    if (rc)
+        test_fail(__FILE__, __LINE__, "%s", err);
+    kclient_close(&c);
+    tpeer_stop(&pe);
+    SSL_CTX_free(sctx);
+    SSL_CTX_free(sec.ssl_ctx);
+    /* PLAINTEXT: no context */
+    CHECK_EQ(server_tls_kclient_security(&cfg, "INTERNAL", 0, &sec, err, sizeof err), 0);
+    CHECK(sec.ssl_ctx == NULL);
+    broker_config_free(&cfg);
+    pem_free(&good);
 }
