@@ -60,4 +60,15 @@ int server_tls_principal(server *s, int i, SSL *ssl, kprincipal *out, char *why,
 SSL_CTX *server_tls_client_ctx(const struct broker_config *cfg, const char *listener,
                                bool *verify_hostname, char *err, size_t errlen);
 
+/* The TLS half of a kclient_security for connections to other brokers'
+ * listener `listener` (security.inter.broker.protocol / the inter-broker
+ * listener's protocol `secproto`): protocol set; for SSL / SASL_SSL the
+ * context from server_tls_client_ctx and verify_hostname.  SASL fields are
+ * left as they are (the caller's).  0, or -1 with err.  The caller owns
+ * out->ssl_ctx (SSL_CTX_free when the last kclient using it is gone). */
+struct kclient_security;
+int server_tls_kclient_security(const struct broker_config *cfg, const char *listener,
+                                int8_t secproto, struct kclient_security *out, char *err,
+                                size_t errlen);
+
 #endif
