@@ -23,10 +23,10 @@
 
 static const char *const kafka_keys[] = {
     "advertised.host.name", "advertised.listeners", "advertised.port",
-    "allow.everyone.if.no.acl.found", "alter.config.policy.class.name",
+    "alter.config.policy.class.name",
     "alter.config.policy.kraft.compatibility.enable",
     "alter.log.dirs.replication.quota.window.num",
-    "alter.log.dirs.replication.quota.window.size.seconds", "authorizer.class.name",
+    "alter.log.dirs.replication.quota.window.size.seconds",
     "auto.create.topics.enable", "auto.include.jmx.reporter", "auto.leader.rebalance.enable",
     "background.threads", "broker.heartbeat.interval.ms", "broker.id",
     "broker.id.generation.enable", "broker.rack", "broker.session.timeout.ms",
@@ -152,7 +152,7 @@ static const char *const kafka_keys[] = {
     "ssl.principal.mapping.rules", "ssl.protocol", "ssl.provider",
     "ssl.secure.random.implementation", "ssl.trustmanager.algorithm",
     "ssl.truststore.certificates", "ssl.truststore.location", "ssl.truststore.password",
-    "ssl.truststore.type", "super.users", "telemetry.max.bytes",
+    "ssl.truststore.type", "telemetry.max.bytes",
     "transaction.abort.timed.out.transaction.cleanup.interval.ms", "transaction.max.timeout.ms",
     "transaction.partition.verification.enable",
     "transaction.remove.expired.transaction.cleanup.interval.ms",
