@@ -15,6 +15,7 @@
 #include <sys/resource.h>
 
 #include "broker/admin.h"
+#include "broker/authz.h"
 #include "broker/broker.h"
 #include "broker/cluster_topics.h"
 #include "broker/cluster_mode.h"
@@ -207,6 +208,10 @@ int main(int argc, char **argv)
         LOG_ERR("main", "%s", err);
         return 1;
     }
+    if (authz_start(&b, &cfg, err, sizeof err) < 0) {
+        LOG_ERR("main", "%s", err);
+        goto out_storage;
+    }
     if (topic_admin_load(&b, err, sizeof err) < 0) {
         LOG_ERR("main", "%s", err);
         goto out_storage;
@@ -295,6 +300,7 @@ out_storage:
     b.txn_verify = NULL;
     repl_fetchers_free(b.fetchers);     /* the admin thread, its only caller, is stopped */
     b.fetchers = NULL;
+    authz_stop(&b);
     if (broker_storage_close(&b, rc == 0) < 0)
         rc = 1;
     fetch_sessions_free(b.sessions);
