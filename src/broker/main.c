@@ -101,6 +101,12 @@ static struct txn_verifier *coord_verifier(void *ctx)
     return ((broker *)ctx)->txn_verify;
 }
 
+static bool coord_authorize(void *ctx, const kreq *rq, int op, int rtype, const char *name,
+                            size_t len)
+{
+    return authz_allowed(ctx, rq, op, rtype, name, len);
+}
+
 static bool coord_may_lead(void *ctx)
 {
     return broker_may_lead(ctx);
@@ -222,7 +228,8 @@ int main(int argc, char **argv)
         goto out_storage;
     }
     coord_ctx cctx = { .node_id = b.set.node_id, .topics = &b.topics, .logs = b.logs, .config = server_config, .config_arg = &b,
-                       .may_lead = coord_may_lead, .verifier = coord_verifier };
+                       .may_lead = coord_may_lead, .verifier = coord_verifier,
+                       .authorize = b.authz ? coord_authorize : NULL };
     b.coord = coordinator_start(&cctx, err, sizeof err);
     if (!b.coord) {
         LOG_ERR("main", "%s", err);
