@@ -385,6 +385,35 @@ bool acl_authorize(acl_authz *a, const kprincipal *p, const char *host, int op, 
     return verdict(a, st);
 }
 
+bool acl_authorize_any(acl_authz *a, const kprincipal *p, const char *host, int op, int rtype)
+{
+    if (acl_is_super(a, p))
+        return true;
+    if (!host)
+        host = "";
+    bool seen = false, allowed = false, denied = false;
+    pthread_rwlock_rdlock(&a->lock);
+    for (int i = res_lower(a, rtype, ACL_PT_LITERAL); i < a->nres && a->res[i].rtype == rtype;
+         i++) {
+        const acl_resource *r = &a->res[i];
+        bool star = r->pattern == ACL_PT_LITERAL && r->name_len == 1 && r->name[0] == '*';
+        for (int j = 0; j < r->n; j++) {
+            const acl_entry *e = &r->e[j];
+            seen = true;
+            if (!entry_applies(e, p, host) || (e->op != op && e->op != ACL_OP_ALL))
+                continue;
+            if (e->perm == ACL_PERM_DENY)
+                denied |= star;
+            else
+                allowed = true;
+        }
+    }
+    pthread_rwlock_unlock(&a->lock);
+    if (!seen)
+        return a->allow_if_none;
+    return allowed && !denied;
+}
+
 uint32_t acl_authorized_ops(acl_authz *a, const kprincipal *p, const char *host, int rtype,
                             const char *name, size_t name_len)
 {

@@ -140,6 +140,13 @@ void acl_authz_free(acl_authz *a);
  * resource).  S-ACL1..5.  No allocation. */
 bool acl_authorize(acl_authz *a, const kprincipal *p, const char *host, int op, int rtype,
                    const char *name, size_t name_len);
+/* Kafka's authorizeByResourceType (KIP-679: an idempotent producer may
+ * InitProducerId with WRITE on any topic): super user; else refused by a
+ * DENY on the literal "*"; else allowed by any applicable ALLOW of op (or
+ * ALL) on a resource of the type; with no ACL of the type at all,
+ * allow.everyone.if.no.acl.found decides.  A simplification of Kafka's:
+ * an ALLOW fully shadowed by narrower DENYs still counts. */
+bool acl_authorize_any(acl_authz *a, const kprincipal *p, const char *host, int op, int rtype);
 /* The bit set of supported operations the principal may perform. */
 uint32_t acl_authorized_ops(acl_authz *a, const kprincipal *p, const char *host, int rtype,
                             const char *name, size_t name_len);

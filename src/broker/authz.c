@@ -69,3 +69,9 @@ int32_t authz_ops(broker *b, const kreq *rq, int rtype, const char *name, size_t
     return (int32_t)acl_authorized_ops(b->authz, kreq_principal(rq), kreq_client_ip(rq), rtype,
                                        name, len);
 }
+
+bool authz_allowed_any(broker *b, const kreq *rq, int op, int rtype)
+{
+    return !b->authz ||
+           acl_authorize_any(b->authz, kreq_principal(rq), kreq_client_ip(rq), op, rtype);
+}

@@ -48,6 +48,9 @@ static inline bool authz_cluster(broker *b, const kreq *rq, int op)
                                     sizeof ACL_CLUSTER_NAME - 1);
 }
 
+/* Kafka's authorizeByResourceType: op on some resource of the type. */
+bool authz_allowed_any(broker *b, const kreq *rq, int op, int rtype);
+
 /* The authorized-operations bit set of a resource for this principal
  * (Metadata, DescribeCluster, DescribeGroups); every supported operation
  * when the authorizer is off. */
