@@ -19,6 +19,7 @@
 
 #include "auth/acl.h"
 #include "broker/broker.h"
+#include "core/errors.h"
 #include "proto/schema.h"
 
 struct broker_config;
@@ -50,6 +51,19 @@ static inline bool authz_cluster(broker *b, const kreq *rq, int op)
 
 /* Kafka's authorizeByResourceType: op on some resource of the type. */
 bool authz_allowed_any(broker *b, const kreq *rq, int op, int rtype);
+
+/* First statement of a handler whose whole request needs a Cluster
+ * operation: refuse with CLUSTER_AUTHORIZATION_FAILED in the response's
+ * top-level error_code (resp_t: the API's response type). */
+#define AUTHZ_CLUSTER_OR_REFUSE(rq, op, resp_t)                           \
+    do {                                                                  \
+        if (!authz_cluster(broker_of(rq), (rq), (op))) {                  \
+            resp_t *refused_ = kreq_new_response(rq);                     \
+            refused_->error_code = KERR_CLUSTER_AUTHORIZATION_FAILED;     \
+            kreq_respond((rq), refused_);                                 \
+            return;                                                       \
+        }                                                                 \
+    } while (0)
 
 /* The authorized-operations bit set of a resource for this principal
  * (Metadata, DescribeCluster, DescribeGroups); every supported operation
