@@ -10,6 +10,7 @@ restart (samsa-acls.json) and no longer bind the super user.
 """
 
 import json
+import subprocess
 import time
 
 import confluent_kafka as ck
@@ -18,7 +19,7 @@ from kafka.admin import (ACL, ACLFilter, ACLOperation, ACLPermissionType, ACLRes
                          KafkaAdminClient, ResourcePattern, ResourcePatternFilter, ResourceType)
 from kafka.errors import InvalidRequestError, SecurityDisabledError
 
-from conftest import Broker, create_topic, producer, wait_until
+from conftest import ROOT, Broker, create_topic, producer, wait_until
 
 AUTHORIZER = "kafka.security.authorizer.AclAuthorizer"
 ANON = "User:ANONYMOUS"
@@ -201,6 +202,43 @@ def test_auto_create_needs_create(ab, adm):
         flt = ACLFilter(None, None, ACLOperation.ANY, ACLPermissionType.ANY,
                         ResourcePatternFilter(ResourceType.CLUSTER, None, ACLResourcePatternType.ANY))
         adm.delete_acls([flt])
+
+
+def samsa(ab, *args):
+    cp = subprocess.run([str(ROOT / "build" / "samsa"), "-b", ab.bootstrap, "--timeout", "10",
+                         *args], capture_output=True, text=True, timeout=30)
+    return cp.returncode, cp.stdout, cp.stderr
+
+
+def test_cli_acl_create_list_delete(ab, adm):
+    rc, out, err = samsa(ab, "acl", "create", "--allow-principal", "User:carol", "--operation",
+                         "Read", "--operation", "Describe", "--topic", "cli-t", "--group", "cli-g")
+    assert rc == 0, err
+    assert out.count("Created ACL: Allow User:carol") == 4
+    assert acls_on(adm, ResourceType.GROUP, "cli-g") == {
+        ("User:carol", op, ACLPermissionType.ALLOW, ACLResourcePatternType.LITERAL)
+        for op in (ACLOperation.READ, ACLOperation.DESCRIBE)}
+    rc, out, err = samsa(ab, "acl", "create", "--deny-principal", "User:carol", "--operation",
+                         "Write", "--topic", "cli-", "--resource-pattern-type", "prefixed")
+    assert rc == 0, err
+    rc, out, _ = samsa(ab, "--json", "acl", "list", "--principal", "User:carol", "--topic",
+                       "cli-t", "--resource-pattern-type", "match")
+    assert rc == 0
+    rows = {(r["resource_type"], r["name"], r["pattern_type"], r["operation"], r["permission"])
+            for r in json.loads(out)}
+    assert rows == {("Topic", "cli-t", "Literal", "Read", "Allow"),
+                    ("Topic", "cli-t", "Literal", "Describe", "Allow"),
+                    ("Topic", "cli-", "Prefixed", "Write", "Deny")}
+    rc, out, err = samsa(ab, "acl", "delete", "--principal", "User:carol")
+    assert rc == 0, err
+    assert "Deleted 5 ACL(s)." in out
+    assert acls_on(adm, ResourceType.ANY, None) & {("User:carol", ACLOperation.READ,
+                                                    ACLPermissionType.ALLOW,
+                                                    ACLResourcePatternType.LITERAL)} == set()
+    rc, _, err = samsa(ab, "acl", "create", "--allow-principal", "User:carol", "--cluster",
+                       "--operation", "Read")
+    assert rc == 1, err
+    assert "Operation READ is not supported on resource type CLUSTER" in err
 
 
 def test_acls_survive_restart_and_super_users(ab):
