@@ -75,6 +75,8 @@ int acl_perm_parse(const char *s) { return parse_in(perm_names, NELEM(perm_names
 /* ---- validation and filters ----------------------------------------- */
 
 static int why_fail(char *why, size_t n, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static int why_fail(char *why, size_t n, const char *fmt, ...)
 {
     if (why && n) {
         va_list ap;

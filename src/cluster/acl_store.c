@@ -40,6 +40,8 @@ struct acl_store {
 };
 
 static int fail(char *why, size_t n, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static int fail(char *why, size_t n, const char *fmt, ...)
 {
     if (why && n) {
         va_list ap;
