@@ -36,7 +36,7 @@ UNIT_OBJ   := $(UNIT_SRC:%.c=$(OBJDIR)/%.o)
 # The samsa CLI: src/cli/*.c on librdkafka (not part of libsamsa.a).
 CLI_SRC    := $(sort $(wildcard src/cli/*.c))
 CLI_OBJ    := $(CLI_SRC:%.c=$(OBJDIR)/%.o)
-CLI_LIBS   := -lrdkafka -lcjson -lpthread -lm
+CLI_LIBS   := -lrdkafka -lcjson -lcrypto -lpthread -lm
 
 .PHONY: all deps test sanitize-test unit-test unit-tests integration-test ecosystem-test compat-doc cli-test run clean bench docs \
         check-layers

@@ -88,6 +88,9 @@ typedef struct broker {
      * recorded and checked by the follower fetch path only when a rate is
      * set; any thread. */
     rate_window leader_quota;
+    /* User and client-id entities: SCRAM credentials and client quotas
+     * (broker/entities.h); any thread reads, the admin thread reloads. */
+    struct entities *ents;
     struct isr_manager *isr;            /* the leader's ISR manager (repl/isr_manager.h);
                                            NULL in embedded mode */
 

@@ -78,5 +78,9 @@ void handle_describe_transactions(kreq *rq);
 void handle_list_transactions(kreq *rq);
 void handle_write_txn_markers(kreq *rq);
 void handle_describe_producers(kreq *rq);
+void handle_describe_client_quotas(kreq *rq);
+void handle_alter_client_quotas(kreq *rq);
+void handle_describe_user_scram_credentials(kreq *rq);
+void handle_alter_user_scram_credentials(kreq *rq);
 
 #endif

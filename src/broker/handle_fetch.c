@@ -36,6 +36,7 @@
 
 #include "broker/authz.h"
 #include "broker/broker.h"
+#include "broker/entities.h"
 #include "server/delayed.h"
 #include "broker/dispatch.h"
 #include "broker/fetch_session.h"
@@ -324,6 +325,16 @@ static void respond(kreq *rq, fetch_op *fo)
     }
     if (rq->hdr.api_version >= 16)
         add_node_endpoints(rq, resp, leaders, nleaders);
+    /* consumer_byte_rate (S-ENT4): the records this response carries count
+     * against the client's quota; the response goes out whole with the
+     * throttle, and the connection is muted for it.  Followers are exempt. */
+    if (fo->isolation != PLOG_ISOLATION_LOG_END) {
+        int64_t sent = 0;
+        for (int t = 0; rts && t <= ti; t++)
+            for (int32_t k = 0; k < rts[t].partitions.n; k++)
+                sent += rts[t].partitions.v[k].records.len > 0 ? rts[t].partitions.v[k].records.len : 0;
+        quotas_record(b, rq, QK_FETCH, (double)sent);
+    }
     for (int i = 0; i < n; i++) {                   /* copied into the arena above */
         free(fo->parts[i].rr.aborted);
         fo->parts[i].rr.aborted = NULL;

@@ -44,6 +44,7 @@
 #include "broker/append_wait.h"
 #include "broker/authz.h"
 #include "broker/broker.h"
+#include "broker/entities.h"
 #include "server/delayed.h"
 #include "broker/dispatch.h"
 #include "broker/lookup.h"
@@ -272,6 +273,8 @@ static bool start_verification(kreq *rq, produce_verify *pv)
 void handle_produce(kreq *rq)
 {
     produce_req *req = rq->body;
+    /* producer_byte_rate (S-ENT4): the request's bytes, as Kafka counts. */
+    quotas_record(broker_of(rq), rq, QK_PRODUCE, (double)rq->frame_len);
     int total = 0;
     for (int32_t i = 0; i < req->topic_data.n; i++)
         total += req->topic_data.v[i].partition_data.n;

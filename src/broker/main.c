@@ -16,6 +16,7 @@
 
 #include "broker/admin.h"
 #include "broker/authz.h"
+#include "broker/entities.h"
 #include "broker/broker.h"
 #include "broker/cluster_topics.h"
 #include "broker/cluster_mode.h"
@@ -66,6 +67,7 @@ static int settings_from_config(broker *b, const struct broker_config *cfg, char
         snprintf(l->name, sizeof l->name, "%s", e->name);
         snprintf(l->host, sizeof l->host, "%s", e->wildcard ? "" : e->host);
         l->port = e->port;
+        l->secproto = e->security_protocol;
         *a = *l;
         for (size_t k = 0; k < cfg->nadvertised; k++) {
             if (!strcmp(cfg->advertised[k].name, e->name)) {
@@ -144,7 +146,8 @@ static int isr_start(broker *b)
 
 /* The request pipeline serves the dispatch table with this broker as the
  * handlers' context (broker_of). */
-static const server_ops broker_server_ops = { dispatch_get, dispatch_table, server_config };
+static const server_ops broker_server_ops = { dispatch_get, dispatch_table, server_config,
+                                              entities_scram_lookup, quotas_request_time };
 
 static void server_setup(broker *b)
 {
@@ -263,6 +266,8 @@ int main(int argc, char **argv)
         /* Topic changes made between the first read and the admin thread's
          * start were not queued: read once more. */
         if (cluster_topics_sync(&b, sync_err, sizeof sync_err) < 0)
+            LOG_WRN("main", "%s", sync_err);
+        if (entities_reload(&b, sync_err, sizeof sync_err) < 0)   /* the same for users */
             LOG_WRN("main", "%s", sync_err);
         if (cluster_mode_start(&b, err, sizeof err) < 0) {
             LOG_ERR("main", "%s", err);

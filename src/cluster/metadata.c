@@ -52,3 +52,17 @@ const md_endpoint *md_broker_endpoint(const md_broker *br, const char *listener)
             return &br->ep[i];
     return &br->ep[0];
 }
+
+void md_entities_free(md_entities *e)
+{
+    for (int i = 0; i < e->n; i++) {
+        free(e->v[i].path);
+        for (int k = 0; k < e->v[i].n; k++) {
+            free(e->v[i].v[k].key);
+            free(e->v[i].v[k].value);
+        }
+        free(e->v[i].v);
+    }
+    free(e->v);
+    memset(e, 0, sizeof *e);
+}

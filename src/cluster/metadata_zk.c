@@ -562,6 +562,7 @@ static int setup_session(md_zk *z, zk_session *s, bool first, char *err, size_t 
     static const char *const persistent[] = {
         ZK_PATH_BROKER_IDS, ZK_PATH_BROKER_TOPICS, ZK_PATH_CONFIG_TOPICS,
         ZK_PATH_CONFIG_BROKERS, ZK_PATH_CONFIG_CHANGES, ZK_PATH_DELETE_TOPICS,
+        ZK_PATH_CONFIG_USERS, ZK_PATH_CONFIG_CLIENTS,
     };
     for (size_t i = 0; i < sizeof persistent / sizeof *persistent; i++) {
         zk_rc rc = zk_ensure_path(s, persistent[i]);
@@ -686,6 +687,8 @@ static const cluster_md_ops zk_ops = {
     .delete_topic = mdzk_delete_topic,
     .set_topic_configs = mdzk_set_topic_configs,
     .set_broker_configs = mdzk_set_broker_configs,
+    .load_entities = mdzk_load_entities,
+    .set_entity_configs = mdzk_set_entity_configs,
     .destroy = zk_destroy,
 };
 

@@ -49,6 +49,10 @@
 #include "proto/messages/offset_delete.h"
 #include "proto/messages/describe_cluster.h"
 #include "proto/messages/describe_producers.h"
+#include "proto/messages/describe_client_quotas.h"
+#include "proto/messages/alter_client_quotas.h"
+#include "proto/messages/describe_user_scram_credentials.h"
+#include "proto/messages/alter_user_scram_credentials.h"
 #include "proto/messages/describe_transactions.h"
 #include "proto/messages/list_transactions.h"
 #include "proto/messages/alter_partition.h"
@@ -98,6 +102,10 @@
     X(45, alter_partition_reassignments, ALTER_PARTITION_REASSIGNMENTS) \
     X(46, list_partition_reassignments, LIST_PARTITION_REASSIGNMENTS) \
     X(47, offset_delete, OFFSET_DELETE) \
+    X(48, describe_client_quotas, DESCRIBE_CLIENT_QUOTAS) \
+    X(49, alter_client_quotas, ALTER_CLIENT_QUOTAS) \
+    X(50, describe_user_scram_credentials, DESCRIBE_USER_SCRAM_CREDENTIALS) \
+    X(51, alter_user_scram_credentials, ALTER_USER_SCRAM_CREDENTIALS) \
     X(60, describe_cluster, DESCRIBE_CLUSTER) \
     X(56, alter_partition, ALTER_PARTITION) \
     X(61, describe_producers, DESCRIBE_PRODUCERS) \
