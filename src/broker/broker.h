@@ -139,6 +139,12 @@ typedef struct broker {
     /* The active controller as the last controller request named it (-1:
      * not known yet); any thread. */
     _Atomic int32_t controller_id;
+
+    /* ACLs (broker/authz.h): NULL when authorizer.class.name is empty, so
+     * every check is one branch.  Immutable pointers after startup; the
+     * index has its own lock, the store is used on the admin thread. */
+    struct acl_authz *authz;
+    struct acl_store *acl_store;
 } broker;
 
 /* C13: may this broker act as a leader now?  Not while stopping, not

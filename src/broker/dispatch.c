@@ -48,6 +48,10 @@ static const api_entry g_table[] = {
                                           "group coordinator once replicated" },
     { 28, 0, 4, handle_txn_offset_commit, "pending per producer until its transaction marker; KIP-447 "
                                           "generation/member checks (v3+); no v5 (transactions v2)" },
+    { 29, 0, 3, handle_describe_acls, "needs authorizer.class.name (else SECURITY_DISABLED); "
+                                      "filters as Kafka's AclBindingFilter" },
+    { 30, 0, 3, handle_create_acls, "LITERAL and PREFIXED; ZooKeeper (cluster) or samsa-acls.json" },
+    { 31, 0, 3, handle_delete_acls, "filters; matching ACLs listed per filter" },
     { 32, 0, 4, handle_describe_configs, "topic and broker resources, synonyms, documentation" },
     { 33, 0, 2, handle_alter_configs, "topic and broker resources" },
     { 35, 0, 5, handle_describe_log_dirs, "every log.dirs entry: partitions and sizes, volume "

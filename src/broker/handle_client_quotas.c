@@ -22,6 +22,7 @@
 #include <string.h>
 
 #include "broker/admin.h"
+#include "broker/authz.h"
 #include "broker/broker.h"
 #include "broker/dispatch.h"
 #include "broker/entities.h"
@@ -126,6 +127,8 @@ static int16_t parse_filter(const describe_client_quotas_req *req, qfilter *f, c
 
 void handle_describe_client_quotas(kreq *rq)
 {
+    /* docs/security.md, DescribeClientQuotas: Cluster DESCRIBE_CONFIGS. */
+    AUTHZ_CLUSTER_OR_REFUSE(rq, ACL_OP_DESCRIBE_CONFIGS, describe_client_quotas_resp);
     describe_client_quotas_req *req = rq->body;
     describe_client_quotas_resp *r = kreq_new_response(rq);
     if (!r) {
@@ -337,6 +340,20 @@ void handle_alter_client_quotas(kreq *rq)
     alter_client_quotas_resp *r = kreq_new_response(rq);
     if (!r) {
         kreq_fail_close(rq, "out of memory");
+        return;
+    }
+    /* docs/security.md, AlterClientQuotas: Cluster ALTER_CONFIGS, else
+     * every entry CLUSTER_AUTHORIZATION_FAILED and nothing changed. */
+    if (!authz_cluster(broker_of(rq), rq, ACL_OP_ALTER_CONFIGS)) {
+        alter_client_quotas_req *req = rq->body;
+        alter_client_quotas_resp_entries *es = KARRAY_ALLOC(&rq->arena, &r->entries, req->entries.n);
+        for (int32_t i = 0; es && i < req->entries.n; i++) {
+            es[i].error_code = KERR_CLUSTER_AUTHORIZATION_FAILED;
+            es[i].error_message = (kstr){ NULL, -1 };
+            es[i].entity.n = req->entries.v[i].entity.n;
+            es[i].entity.v = req->entries.v[i].entity.v;
+        }
+        kreq_respond(rq, r);
         return;
     }
     admin_submit(broker_of(rq), rq, alter_work, respond_job, r);

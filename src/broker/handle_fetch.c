@@ -34,6 +34,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "broker/authz.h"
 #include "broker/broker.h"
 #include "broker/entities.h"
 #include "server/delayed.h"
@@ -428,8 +429,23 @@ void handle_fetch(kreq *rq)
         fetch_part *fp = &fo->parts[i];
         fp->sp = &fo->ctx.parts[i];
         kstr name = fp->sp->topic[0] ? kstr_c(fp->sp->topic) : (kstr){ NULL, -1 };
+        /* docs/security.md, Fetch: a follower needs Cluster CLUSTER_ACTION,
+         * a consumer READ on each topic (by id: once resolved). */
+        if (b->authz && (replica_id >= 0 ? !authz_cluster(b, rq, ACL_OP_CLUSTER_ACTION)
+                                         : name.len >= 0 && !authz_allowed_k(b, rq, ACL_OP_READ,
+                                                                             ACL_RT_TOPIC, name))) {
+            fp->error = KERR_TOPIC_AUTHORIZATION_FAILED;
+            continue;
+        }
         fp->error = lookup_partition(b, name, fp->sp->topic_id, fp->sp->partition,
                                      fp->sp->current_leader_epoch, &fp->leader, &fp->t, &fp->p);
+        if (!fp->error && b->authz && replica_id < 0 && name.len < 0 &&
+            !authz_allowed(b, rq, ACL_OP_READ, ACL_RT_TOPIC, fp->t->name, strlen(fp->t->name))) {
+            fp->error = KERR_TOPIC_AUTHORIZATION_FAILED;
+            topic_unref(fp->t);
+            fp->t = NULL;
+            continue;
+        }
         if (!fp->error && replica_id >= 0) {
             fp->error = follower_fetched(b, fp->p, replica_id, fp->sp->fetch_offset);
             fp->throttled = !fp->error && leader_throttled(b, fp->t, fp->p, replica_id);

@@ -33,6 +33,7 @@
 #include <string.h>
 
 #include "broker/admin.h"
+#include "broker/authz.h"
 #include "broker/broker.h"
 #include "broker/cluster_mode.h"
 #include "broker/cluster_topics.h"
@@ -271,6 +272,7 @@ static void done(admin_job *job)
  * request's thread; the admin thread only fills in error codes. */
 void handle_leader_and_isr(kreq *rq)
 {
+    AUTHZ_CLUSTER_OR_REFUSE(rq, ACL_OP_CLUSTER_ACTION, leader_and_isr_resp);   /* docs/security.md, LeaderAndIsr */
     leader_and_isr_req *req = rq->body;
     int ver = rq->hdr.api_version;
     leader_and_isr_resp *r = kreq_new_response(rq);

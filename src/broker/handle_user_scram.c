@@ -23,6 +23,7 @@
 #include <string.h>
 
 #include "broker/admin.h"
+#include "broker/authz.h"
 #include "broker/broker.h"
 #include "broker/dispatch.h"
 #include "broker/entities.h"
@@ -69,6 +70,8 @@ static void describe_one(kreq *rq, const ent_snapshot *s, const ent_entry *e, ks
 
 void handle_describe_user_scram_credentials(kreq *rq)
 {
+    /* docs/security.md, DescribeUserScramCredentials: Cluster DESCRIBE. */
+    AUTHZ_CLUSTER_OR_REFUSE(rq, ACL_OP_DESCRIBE, describe_user_scram_credentials_resp);
     describe_user_scram_credentials_req *req = rq->body;
     describe_user_scram_credentials_resp *r = kreq_new_response(rq);
     ent_snapshot *s = entities_get(broker_of(rq)->ents);
@@ -275,6 +278,22 @@ void handle_alter_user_scram_credentials(kreq *rq)
     alter_user_scram_credentials_resp *r = kreq_new_response(rq);
     if (!r) {
         kreq_fail_close(rq, "out of memory");
+        return;
+    }
+    /* docs/security.md, AlterUserScramCredentials: Cluster ALTER, else
+     * every user CLUSTER_AUTHORIZATION_FAILED and nothing changed. */
+    if (!authz_cluster(broker_of(rq), rq, ACL_OP_ALTER)) {
+        alter_user_scram_credentials_req *req = rq->body;
+        int32_t nd = req->deletions.n > 0 ? req->deletions.n : 0;
+        int32_t nu = req->upsertions.n > 0 ? req->upsertions.n : 0;
+        alter_user_scram_credentials_resp_results *rs =
+            KARRAY_ALLOC(&rq->arena, &r->results, nd + nu);
+        for (int32_t i = 0; rs && i < nd + nu; i++)
+            rs[i] = (alter_user_scram_credentials_resp_results){
+                .user = i < nd ? req->deletions.v[i].name : req->upsertions.v[i - nd].name,
+                .error_code = KERR_CLUSTER_AUTHORIZATION_FAILED,
+                .error_message = { NULL, -1 } };
+        kreq_respond(rq, r);
         return;
     }
     admin_submit(broker_of(rq), rq, alter_work, respond_job, r);

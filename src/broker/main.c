@@ -15,6 +15,7 @@
 #include <sys/resource.h>
 
 #include "broker/admin.h"
+#include "broker/authz.h"
 #include "broker/entities.h"
 #include "broker/broker.h"
 #include "broker/cluster_topics.h"
@@ -103,6 +104,12 @@ static int settings_from_config(broker *b, const struct broker_config *cfg, char
 static struct txn_verifier *coord_verifier(void *ctx)
 {
     return ((broker *)ctx)->txn_verify;
+}
+
+static bool coord_authorize(void *ctx, const kreq *rq, int op, int rtype, const char *name,
+                            size_t len)
+{
+    return authz_allowed(ctx, rq, op, rtype, name, len);
 }
 
 static bool coord_may_lead(void *ctx)
@@ -213,6 +220,10 @@ int main(int argc, char **argv)
         LOG_ERR("main", "%s", err);
         return 1;
     }
+    if (authz_start(&b, &cfg, err, sizeof err) < 0) {
+        LOG_ERR("main", "%s", err);
+        goto out_storage;
+    }
     if (topic_admin_load(&b, err, sizeof err) < 0) {
         LOG_ERR("main", "%s", err);
         goto out_storage;
@@ -223,7 +234,8 @@ int main(int argc, char **argv)
         goto out_storage;
     }
     coord_ctx cctx = { .node_id = b.set.node_id, .topics = &b.topics, .logs = b.logs, .config = server_config, .config_arg = &b,
-                       .may_lead = coord_may_lead, .verifier = coord_verifier };
+                       .may_lead = coord_may_lead, .verifier = coord_verifier,
+                       .authorize = b.authz ? coord_authorize : NULL };
     b.coord = coordinator_start(&cctx, err, sizeof err);
     if (!b.coord) {
         LOG_ERR("main", "%s", err);
@@ -304,6 +316,7 @@ out_storage:
     b.txn_verify = NULL;
     repl_fetchers_free(b.fetchers);     /* the admin thread, its only caller, is stopped */
     b.fetchers = NULL;
+    authz_stop(&b);
     if (broker_storage_close(&b, rc == 0) < 0)
         rc = 1;
     fetch_sessions_free(b.sessions);

@@ -26,6 +26,7 @@
  *   cmd_txn.c       samsa txn list|describe (txn_wire.c: its codecs, txn.h)
  *   cmd_user.c      samsa user create|delete|list (entity_wire.c: its codecs, entity.h)
  *   cmd_quota.c     samsa quota set|list|delete (entity_wire.c)
+ *   cmd_acl.c       samsa acl create|list|delete (kafka-acls vocabulary)
  *   perf.c          samsa perf: options, topic setup, producer threads, reports
  *   perf_consume.c  samsa perf consume and perf e2e
  *   perf_hist.c     latency histogram (perf.h: what the perf files share)
@@ -118,7 +119,8 @@ extern const cli_opt_t cli_global_opts[];
 
 /* The command groups (one file each). */
 extern const cli_cmd_t cli_cmd_cluster, cli_cmd_topic, cli_cmd_produce,
-    cli_cmd_consume, cli_cmd_group, cli_cmd_txn, cli_cmd_perf, cli_cmd_user, cli_cmd_quota;
+    cli_cmd_consume, cli_cmd_group, cli_cmd_txn, cli_cmd_perf, cli_cmd_user, cli_cmd_quota,
+    cli_cmd_acl;
 /* `samsa cluster` subcommands in files of their own. */
 extern const cli_cmd_t cli_cmd_cluster_reassign;
 extern const cli_cmd_t cli_cmd_cluster_elect, cli_cmd_cluster_drain, cli_cmd_cluster_undrain;

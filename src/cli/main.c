@@ -36,7 +36,8 @@ const cli_opt_t cli_global_opts[] = {
 
 static const cli_cmd_t *const root_subs[] = {
     &cli_cmd_cluster, &cli_cmd_topic, &cli_cmd_produce, &cli_cmd_consume,
-    &cli_cmd_group,   &cli_cmd_txn,   &cli_cmd_perf,  &cli_cmd_user,  &cli_cmd_quota, NULL,
+    &cli_cmd_group,   &cli_cmd_txn,   &cli_cmd_perf,  &cli_cmd_user,  &cli_cmd_quota,
+    &cli_cmd_acl,     NULL,
 };
 
 const cli_cmd_t cli_root = {

@@ -300,6 +300,11 @@ struct broker_config {
     int32_t zookeeper_session_timeout_ms;
     int32_t zookeeper_connection_timeout_ms;    /* CFG_NULL_INT = session timeout */
 
+    /* -- Authorization (ACLs; docs/security.md) -- */
+    char *authorizer_class_name;        /* "" = no authorizer */
+    char *super_users;                  /* "User:a;User:b"; NULL = none */
+    bool allow_everyone_if_no_acl_found;
+
     /* -- Samsa-specific (samsa.*) -- */
     char *samsa_log_level;
     char *samsa_unknown_config_policy;  /* "error" or "warn" */

@@ -77,6 +77,43 @@ static int check_max_open_files(const char *v, char *why, size_t n)
     return -1;
 }
 
+#define AUTHORIZER_ACL "kafka.security.authorizer.AclAuthorizer"
+#define AUTHORIZER_STANDARD "org.apache.kafka.metadata.authorizer.StandardAuthorizer"
+
+static int check_authorizer(const char *v, char *why, size_t n)
+{
+    if (!*v || !strcmp(v, AUTHORIZER_ACL) || !strcmp(v, AUTHORIZER_STANDARD))
+        return 0;
+    snprintf(why, n, "unsupported authorizer (expected \"\", %s or %s)", AUTHORIZER_ACL,
+             AUTHORIZER_STANDARD);
+    return -1;
+}
+
+/* super.users: "Type:name" entries separated by ';' (Kafka splits on ';'
+ * and trims); each must have a non-empty type and a ':'. */
+static int check_super_users(const char *v, char *why, size_t n)
+{
+    const char *p = v;
+    while (*p) {
+        const char *e = strchr(p, ';');
+        size_t len = e ? (size_t)(e - p) : strlen(p);
+        while (len && (*p == ' ' || *p == '\t'))
+            p++, len--;
+        while (len && (p[len - 1] == ' ' || p[len - 1] == '\t'))
+            len--;
+        const char *colon = len ? memchr(p, ':', len) : NULL;
+        if (len && (!colon || colon == p)) {
+            snprintf(why, n, "invalid principal '%.*s' (expected Type:name, e.g. User:alice)",
+                     (int)(len > 64 ? 64 : len), p);
+            return -1;
+        }
+        if (!e)
+            break;
+        p = e + 1;
+    }
+    return 0;
+}
+
 static int check_log_level(const char *v, char *why, size_t n)
 {
     if (log_level_parse(v) >= 0)
@@ -564,6 +601,17 @@ const struct cfg_def cfg_broker_defs[] = {
       .doc = "Samsa: a TLS handshake not finished this long after the connection was accepted closes it." },
 #undef TLS
 #undef STORE
+
+    /* ---------------- Authorization ---------------- */
+    { K("authorizer.class.name", STRING, ""), RO, LOW, F(authorizer_class_name),
+      .check = check_authorizer, .valid = "\"\", " AUTHORIZER_ACL ", " AUTHORIZER_STANDARD,
+      .doc = "The authorizer: Kafka's ACL authorizer class turns ACL checks on; empty = every "
+             "request is allowed and the ACL APIs answer SECURITY_DISABLED." },
+    { K("super.users", STRING, NULL), RO, LOW, F(super_users), .check = check_super_users,
+      .doc = "Principals (Type:name, semicolon-separated) allowed every operation on every resource." },
+    { K("allow.everyone.if.no.acl.found", BOOLEAN, "false"), RO, LOW,
+      F(allow_everyone_if_no_acl_found),
+      .doc = "Allow an operation on a resource no ACL matches at all." },
 
     /* ---------------- Samsa ---------------- */
     { K("samsa.log.level", STRING, "info"), RO, MED, F(samsa_log_level), .check = check_log_level,

@@ -115,6 +115,8 @@ void coord_group_delete(coordinator *co, group *g);
  * coord_check_owner_k: the same for a wire string. */
 int16_t coord_check_owner(coordinator *co, const char *id);
 int16_t coord_check_owner_k(coordinator *co, kstr id);
+/* ACLs: coord_ctx.authorize, or true without an authorizer. */
+bool coord_authorized(coordinator *co, const kreq *rq, int op, int rtype, kstr name);
 /* Whether the groups of offsets partition `part` are served now (G10). */
 bool coord_owns_partition(const coordinator *co, int32_t part);
 

@@ -125,6 +125,8 @@ void txn_list(txn_coordinator *co, kreq *rq, void *arg)
         txn_meta *m = v;
         if (!txn_owns(co, m->part) || !wanted(req, m, now))
             continue;
+        if (co->ctx.may_describe && !co->ctx.may_describe(co->ctx.arg, rq, m->id, strlen(m->id)))
+            continue;       /* docs/security.md, ListTransactions */
         ss[n++] = (list_transactions_resp_states){ .transactional_id = kstr_c(m->id),
                                                    .producer_id = m->cur.producer_id,
                                                    .transaction_state = kstr_c(txn_state_name(m->cur.state)) };

@@ -52,6 +52,10 @@ typedef struct txn_ctx {
     /* The partition count of __consumer_offsets, for AddOffsetsToTxn's
      * group partition (its topic's, or offsets.topic.num.partitions). */
     int32_t (*offsets_partitions)(void *arg);
+    /* ACLs (broker/authz.h): may the request's principal DESCRIBE this
+     * transactional id (ListTransactions lists only those)?  NULL: no
+     * authorizer. */
+    bool (*may_describe)(void *arg, const struct kreq *rq, const char *id, size_t len);
 } txn_ctx;
 
 /* Start the coordinator and marker sender threads; if __transaction_state

@@ -30,8 +30,9 @@ LEAVES = [
     ["group", "list"], ["group", "describe"], ["group", "reset-offsets"], ["group", "delete"],
     ["txn", "list"], ["txn", "describe"],
     ["perf", "produce"], ["perf", "consume"], ["perf", "e2e"],
+    ["acl", "create"], ["acl", "list"], ["acl", "delete"],
 ]
-GROUPS = [["cluster"], ["topic"], ["group"], ["txn"], ["perf"]]
+GROUPS = [["cluster"], ["topic"], ["group"], ["txn"], ["perf"], ["acl"]]
 
 
 class Result:

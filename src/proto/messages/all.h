@@ -33,6 +33,9 @@
 #include "proto/messages/end_txn.h"
 #include "proto/messages/write_txn_markers.h"
 #include "proto/messages/txn_offset_commit.h"
+#include "proto/messages/describe_acls.h"
+#include "proto/messages/create_acls.h"
+#include "proto/messages/delete_acls.h"
 #include "proto/messages/describe_configs.h"
 #include "proto/messages/alter_configs.h"
 #include "proto/messages/describe_log_dirs.h"
@@ -85,6 +88,9 @@
     X(26, end_txn, END_TXN) \
     X(27, write_txn_markers, WRITE_TXN_MARKERS) \
     X(28, txn_offset_commit, TXN_OFFSET_COMMIT) \
+    X(29, describe_acls, DESCRIBE_ACLS) \
+    X(30, create_acls, CREATE_ACLS) \
+    X(31, delete_acls, DELETE_ACLS) \
     X(32, describe_configs, DESCRIBE_CONFIGS) \
     X(33, alter_configs, ALTER_CONFIGS) \
     X(35, describe_log_dirs, DESCRIBE_LOG_DIRS) \
