@@ -22,10 +22,12 @@
 #include "broker/cluster_mode.h"
 #include "broker/dispatch.h"
 #include "broker/fetch_session.h"
+#include "broker/inter_broker.h"
 #include "cluster/metadata_zk.h"
 #include "config/config.h"
 #include "core/log.h"
 #include "group/coordinator.h"
+#include "rpc/kclient.h"
 #include "rpc/txn_verify.h"
 #include "txn/txn_coordinator.h"
 #include "repl/fetcher.h"
@@ -96,6 +98,29 @@ static int settings_from_config(broker *b, const struct broker_config *cfg, char
     s->max_fetch_sessions = cfg->max_incremental_fetch_session_cache_slots;
     s->offsets_topic_num_partitions = cfg->offsets_topic_num_partitions;
     s->zookeeper_session_timeout_ms = cfg->zookeeper_session_timeout_ms;
+    return 0;
+}
+
+/* b->ib_sec (inter_broker.h).  A single broker whose inter-broker listener
+ * is a fallback nobody chose (config_inter_broker.c) only warns: its one
+ * inter-broker use, transaction markers to itself, then fails. */
+static int inter_broker_start(broker *b, const struct broker_config *cfg, char *err, size_t errlen)
+{
+    if (inter_broker_security_new(cfg, &b->ib_sec, err, errlen) < 0) {
+        bool chosen = (cfg->zookeeper_connect && cfg->zookeeper_connect[0]) ||
+                      broker_config_is_set(cfg, "inter.broker.listener.name") ||
+                      broker_config_is_set(cfg, "security.inter.broker.protocol");
+        if (chosen)
+            return -1;
+        LOG_WRN("main", "%s; transaction markers to this broker itself will fail", err);
+        return 0;
+    }
+    if (b->ib_sec)
+        LOG_INF("main", "inter-broker listener %s (%s%s%s%s)", cfg->inter_broker_listener,
+                cfg->inter_broker_secproto == CFG_SSL ? "SSL"
+                : cfg->inter_broker_secproto == CFG_SASL_SSL ? "SASL_SSL" : "SASL_PLAINTEXT",
+                b->ib_sec->sasl_mechanism[0] ? ", " : "", b->ib_sec->sasl_mechanism,
+                b->ib_sec->sasl_username[0] ? " as the broker's JAAS user" : "");
     return 0;
 }
 
@@ -195,6 +220,10 @@ int main(int argc, char **argv)
     atomic_store(&b.config, &cfg);
     b.static_config = &cfg;
     if (settings_from_config(&b, &cfg, err, sizeof err) < 0) {
+        fprintf(stderr, "%s\n", err);
+        return 2;
+    }
+    if (inter_broker_start(&b, &cfg, err, sizeof err) < 0) {
         fprintf(stderr, "%s\n", err);
         return 2;
     }
@@ -320,6 +349,8 @@ out_storage:
     if (broker_storage_close(&b, rc == 0) < 0)
         rc = 1;
     fetch_sessions_free(b.sessions);
+    inter_broker_security_free(b.ib_sec);   /* every kclient using it is gone */
+    b.ib_sec = NULL;
     LOG_INF("main", "shutdown %s", rc == 0 ? "complete" : "failed");
     return rc;
 }

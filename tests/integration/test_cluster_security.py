@@ -1,0 +1,207 @@
+"""The cluster in SASL_SSL end to end (issue 17; docs/security.md, "The
+cluster over secured listeners"): ZooKeeper and three brokers whose only
+listener is SASL_SSL, for clients and between brokers
+(security.inter.broker.protocol=SASL_SSL).
+
+The brokers log in to each other with SASL/PLAIN as `admin` (the username
+and password of the listener's JAAS config; PLAIN keeps the broker identity
+in the broker's own config, where SCRAM would need credentials written to
+ZooKeeper before the first broker starts), over TLS verified against the
+test CA with host-name checks.  The ACL authorizer is on with User:admin in
+super.users (ClusterAction: replication, the controller's requests);
+clients are `alice` (topic and group ACLs) and `bob` (none).
+
+One cluster for the module.  What it shows:
+  - no PLAINTEXT port exists (each broker registered one SASL_SSL endpoint;
+    a plaintext request to it gets no answer), and an unauthenticated or
+    wrongly authenticated client is refused;
+  - a topic with replication factor 3 and min.insync.replicas 2 takes
+    acks=all writes from alice (the followers fetch over SASL_SSL: the ISR
+    is 3), bob is refused by the authorizer;
+  - kill -9 of the leader: the controller elects another and tells every
+    broker (LeaderAndIsr / UpdateMetadata over SASL_SSL), alice keeps
+    writing, then reads every record back in a consumer group.
+"""
+import json
+import socket
+import struct
+import time
+
+import confluent_kafka as ck
+import pytest
+from kafka.admin import (ACL, ACLOperation, ACLPermissionType, ACLResourcePatternType,
+                         KafkaAdminClient, NewTopic, ResourcePattern, ResourceType)
+
+from cluster import Cluster, cluster_zk  # noqa: F401
+from conftest import BROKER_BIN, free_port, run_broker_expect_exit, wait_until
+from security import broker_overrides, certs, confluent_conf, kafka_python_conf  # noqa: F401
+
+USERS = {"admin": "admin-secret", "alice": "alice-secret", "bob": "bob-secret"}
+PLAIN = "org.apache.kafka.common.security.plain.PlainLoginModule"
+TOPIC = "secure-orders"
+
+
+def creds(user, password=None):
+    return {"mechanism": "PLAIN", "username": user, "password": password or USERS[user]}
+
+
+def broker_props(certs, port):
+    jaas = (f'{PLAIN} required username="admin" password="{USERS["admin"]}" '
+            + " ".join(f'user_{u}="{p}"' for u, p in USERS.items()) + ";")
+    ov = broker_overrides(certs, "SASL_SSL", port)
+    ov.update({
+        "security.inter.broker.protocol": "SASL_SSL",
+        "sasl.mechanism.inter.broker.protocol": "PLAIN",
+        "sasl.enabled.mechanisms": "PLAIN",
+        "listener.name.sasl_ssl.plain.sasl.jaas.config": jaas,
+        "authorizer.class.name": "kafka.security.authorizer.AclAuthorizer",
+        "super.users": "User:admin",
+        "allow.everyone.if.no.acl.found": "false",
+        "offsets.topic.replication.factor": 3,
+        "offsets.topic.num.partitions": 3,
+    })
+    return ov
+
+
+@pytest.fixture(scope="module")
+def sc(tmp_path_factory, cluster_zk, certs):  # noqa: F811
+    c = Cluster(tmp_path_factory.mktemp("seccluster"), cluster_zk, n=3)
+    for b in c.brokers:
+        b.overrides.update({k: str(v) for k, v in broker_props(certs, b.port).items()})
+    for b in c.brokers:
+        b.start(wait=False)
+    for b in c.brokers:
+        b.wait_ready()
+    c.wait_registered(range(3))
+    c.certs = certs
+    yield c
+    problems = c.stop_all()
+    assert not problems, problems
+
+
+def conf(sc, user, **extra):
+    return confluent_conf(sc.bootstrap, sc.certs, sasl=creds(user), **extra)
+
+
+def metadata(sc, user="admin", timeout=10):
+    return ck.admin.AdminClient(conf(sc, user)).list_topics(timeout=timeout)
+
+
+def test_only_sasl_ssl_and_refusals(sc):
+    # Every registration names one endpoint, SASL_SSL (no PLAINTEXT port).
+    for i in range(3):
+        reg = json.loads(sc.zk_get(f"/brokers/ids/{i}"))
+        assert reg["endpoints"] == [f"SASL_SSL://127.0.0.1:{sc.brokers[i].port}"], reg
+        assert reg["listener_security_protocol_map"] == {"SASL_SSL": "SASL_SSL"}, reg
+    # The controller told every broker about all three (UpdateMetadata went
+    # over SASL_SSL: there is no other way in).
+    wait_until(lambda: len(metadata(sc).brokers) == 3, 30, desc="three brokers in Metadata")
+    # A plaintext ApiVersions to a broker's only port gets no Kafka answer:
+    # the bytes are a broken TLS record and the connection closes.
+    with socket.create_connection(("127.0.0.1", sc.brokers[0].port), timeout=10) as s:
+        body = struct.pack(">hhih", 18, 0, 1, 4) + b"test"
+        s.sendall(struct.pack(">i", len(body)) + body)
+        got = b""
+        try:
+            while chunk := s.recv(4096):
+                got += chunk
+        except ConnectionResetError:
+            pass                       # closed with unread bytes: a reset
+        assert not (len(got) >= 8 and struct.unpack(">i", got[4:8])[0] == 1), got[:64]
+    # A wrong password: SASL authentication fails (librdkafka: _AUTHENTICATION).
+    errs = []
+    bad = ck.admin.AdminClient(confluent_conf(sc.bootstrap, sc.certs, sasl=creds("alice", "wrong"),
+                                              error_cb=errs.append))
+    wait_until(lambda: bad.poll(0.1) is not None and
+               any(e.code() == ck.KafkaError._AUTHENTICATION for e in errs), 10,
+               desc=f"an authentication error (have {errs})")
+
+
+def test_inter_broker_identity_is_checked_at_startup(sc, tmp_path):
+    """S-CL6: SASL between brokers without a username/password in the
+    listener's JAAS config stops the broker at startup, naming the key."""
+    ov = broker_props(sc.certs, free_port())
+    ov["listener.name.sasl_ssl.plain.sasl.jaas.config"] = f'{PLAIN} required user_admin="x";'
+    argv = [BROKER_BIN, "--override", f"log.dirs={tmp_path / 'data'}"]
+    for k, v in ov.items():
+        argv += ["--override", f"{k}={v}"]
+    rc, out = run_broker_expect_exit(argv)
+    assert rc == 2, out
+    assert ("config error: listener.name.sasl_ssl.plain.sasl.jaas.config has no username and "
+            "password for the broker to log in to the other brokers with "
+            "(sasl.mechanism.inter.broker.protocol=PLAIN)") in out, out
+    assert '"x"' not in out and "user_admin" not in out     # no secret in the message
+
+
+def produce(sc, user, values, timeout=30):
+    p = ck.Producer(conf(sc, user, **{"acks": "all", "enable.idempotence": True,
+                                       "message.timeout.ms": 30000}))
+    errs = []
+    for v in values:
+        p.produce(TOPIC, v, on_delivery=lambda err, msg: errs.append(err))
+    assert p.flush(timeout) == 0
+    return errs
+
+
+def consume(sc, n, timeout=40):
+    """n records of TOPIC as alice in group secure-readers, committed."""
+    c = ck.Consumer(conf(sc, "alice", **{"group.id": "secure-readers",
+                                         "auto.offset.reset": "earliest",
+                                         "enable.auto.commit": False}))
+    got = []
+    try:
+        c.subscribe([TOPIC])
+        deadline = time.monotonic() + timeout
+        while len(got) < n and time.monotonic() < deadline:
+            m = c.poll(0.5)
+            if m is None:
+                continue
+            assert not m.error(), m.error()
+            got.append(m.value())
+        c.commit(asynchronous=False)
+    finally:
+        c.close()
+    return got
+
+
+def leader_and_isr(sc):
+    t = metadata(sc).topics[TOPIC]
+    p = t.partitions[0]
+    return p.leader, sorted(p.isrs)
+
+
+def test_replicated_acks_all_through_a_leader_kill(sc):
+    adm = KafkaAdminClient(**kafka_python_conf(sc.bootstrap, sc.certs, sasl=creds("admin")),
+                           request_timeout_ms=15000)
+    try:
+        adm.create_topics([NewTopic(TOPIC, 1, 3, topic_configs={"min.insync.replicas": "2"})])
+        res = adm.create_acls([
+            ACL("User:alice", "*", op, ACLPermissionType.ALLOW,
+                ResourcePattern(rt, name, ACLResourcePatternType.LITERAL))
+            for op, rt, name in [(ACLOperation.WRITE, ResourceType.TOPIC, TOPIC),
+                                 (ACLOperation.READ, ResourceType.TOPIC, TOPIC),
+                                 (ACLOperation.DESCRIBE, ResourceType.TOPIC, TOPIC),
+                                 (ACLOperation.READ, ResourceType.GROUP, "secure-readers")]])
+        assert not res["failed"], res
+    finally:
+        adm.close()
+    # Followers replicate over SASL_SSL as admin: the ISR fills up.
+    wait_until(lambda: leader_and_isr(sc)[1] == [0, 1, 2], 30, desc="ISR of all three")
+    first = [f"a{i}".encode() for i in range(50)]
+    assert produce(sc, "alice", first) == [None] * 50
+    # alice reads them in a group and commits (the group's __consumer_offsets,
+    # replication factor 3, is made now, while the three brokers live).
+    assert consume(sc, 50) == first
+    # bob has no ACL: the authorizer refuses his writes.
+    errs = produce(sc, "bob", [b"nope"])
+    assert errs[0] is not None and errs[0].code() == ck.KafkaError.TOPIC_AUTHORIZATION_FAILED, errs
+    # kill -9 the leader: the controller moves the leadership and tells the
+    # brokers over SASL_SSL; acks=all writes continue with min.insync 2.
+    old, _ = leader_and_isr(sc)
+    sc.kill(old)
+    wait_until(lambda: leader_and_isr(sc)[0] not in (old, -1), 40,
+               desc=f"a new leader after killing broker {old}")
+    second = [f"b{i}".encode() for i in range(50)]
+    assert produce(sc, "alice", second) == [None] * 50
+    # The rest, as alice, from the offset her group committed before the kill.
+    assert consume(sc, 50) == second
