@@ -21,7 +21,6 @@
  */
 #include "broker/inter_broker.h"
 
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,38 +33,34 @@
 #include "rpc/kclient.h"
 #include "server/server_tls.h"
 
-static int fail(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-    return -1;
-}
-
 /* S-CL6: username/password of the JAAS config for mech on the listener. */
 static int sasl_identity(const struct broker_config *cfg, const char *listener, const char *mech,
                          kclient_security *s, char *err, size_t errlen)
 {
     char key[256], why[256];
     const char *text = broker_config_sasl_jaas(cfg, listener, mech, key, sizeof key);
-    if (!text || !text[0])
-        return fail(err, errlen, "config error: %s is not set: the broker logs in to the other "
-                    "brokers (sasl.mechanism.inter.broker.protocol=%s) with its username and "
-                    "password", key, mech);
     jaas_config jc;
-    if (jaas_parse(text, &jc, why, sizeof why) < 0)
-        return fail(err, errlen, "config error: %s: %s", key, why);
+    if (!text || !text[0]) {
+        snprintf(err, errlen, "config error: %s is not set: the broker logs in to the other "
+                 "brokers (sasl.mechanism.inter.broker.protocol=%s) with its username and "
+                 "password", key, mech);
+        return -1;
+    }
+    if (jaas_parse(text, &jc, why, sizeof why) < 0) {
+        snprintf(err, errlen, "config error: %s: %s", key, why);
+        return -1;
+    }
     const char *user = jaas_get(&jc, "username"), *pass = jaas_get(&jc, "password");
-    int rc = 0;
+    int rc = -1;
     if (!user || !pass || !user[0])
-        rc = fail(err, errlen, "config error: %s has no username and password for the broker to "
-                  "log in to the other brokers with (sasl.mechanism.inter.broker.protocol=%s)",
-                  key, mech);
+        snprintf(err, errlen, "config error: %s has no username and password for the broker to "
+                 "log in to the other brokers with (sasl.mechanism.inter.broker.protocol=%s)",
+                 key, mech);
     else if (strlen(user) >= sizeof s->sasl_username || strlen(pass) >= sizeof s->sasl_password)
-        rc = fail(err, errlen, "config error: %s: the username or password is longer than %zu "
-                  "bytes", key, sizeof s->sasl_username - 1);
+        snprintf(err, errlen, "config error: %s: the username or password is longer than %zu "
+                 "bytes", key, sizeof s->sasl_username - 1);
+    else
+        rc = 0;
     if (rc == 0) {
         snprintf(s->sasl_mechanism, sizeof s->sasl_mechanism, "%s", mech);
         snprintf(s->sasl_username, sizeof s->sasl_username, "%s", user);
