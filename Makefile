@@ -36,7 +36,10 @@ UNIT_OBJ   := $(UNIT_SRC:%.c=$(OBJDIR)/%.o)
 # The samsa CLI: src/cli/*.c on librdkafka (not part of libsamsa.a).
 CLI_SRC    := $(sort $(wildcard src/cli/*.c))
 CLI_OBJ    := $(CLI_SRC:%.c=$(OBJDIR)/%.o)
-CLI_LIBS   := -lrdkafka -lcjson -lcrypto -lpthread -lm
+CLI_LIBS   := -lrdkafka -lcjson -lssl -lcrypto -lpthread -lm
+# The CLI's own SASL logins (src/cli/conn.c) use the broker's pure SCRAM and
+# PLAIN code in src/auth/ (scripts/check-layers.sh lets cli include auth/ only).
+CLI_AUTH_OBJ := $(addprefix $(OBJDIR)/src/auth/,base64.o jaas.o plain.o scram.o scram_exchange.o)
 
 .PHONY: all deps test sanitize-test unit-test unit-tests integration-test ecosystem-test compat-doc cli-test run clean bench docs \
         check-layers
@@ -60,12 +63,13 @@ $(BUILD)/samsa-broker: $(BROKER_OBJ) $(OBJDIR)/libsamsa.a $(BUILD)/.mode-$(MODE)
 
 # The unit tests also cover the CLI's pure Metadata codec (no librdkafka in it).
 UNIT_CLI_OBJ := $(OBJDIR)/src/cli/meta_wire.o $(OBJDIR)/src/cli/reassign_plan.o \
-                $(OBJDIR)/src/cli/reassign_wire.o $(OBJDIR)/src/cli/txn_wire.o
+                $(OBJDIR)/src/cli/reassign_wire.o $(OBJDIR)/src/cli/txn_wire.o \
+                $(OBJDIR)/src/cli/sasl_wire.o
 $(BUILD)/unit-tests: $(UNIT_OBJ) $(UNIT_CLI_OBJ) $(OBJDIR)/libsamsa.a $(BUILD)/.mode-$(MODE)
 	$(CC) $(LDFLAGS) $(UNIT_OBJ) $(UNIT_CLI_OBJ) $(OBJDIR)/libsamsa.a $(LDLIBS) -o $@
 
-$(BUILD)/samsa: $(CLI_OBJ) $(BUILD)/.mode-$(MODE)
-	$(CC) $(LDFLAGS) $(CLI_OBJ) $(CLI_LIBS) -o $@
+$(BUILD)/samsa: $(CLI_OBJ) $(CLI_AUTH_OBJ) $(BUILD)/.mode-$(MODE)
+	$(CC) $(LDFLAGS) $(CLI_OBJ) $(CLI_AUTH_OBJ) $(CLI_LIBS) -o $@
 
 deps:
 	@scripts/deps.sh

@@ -202,12 +202,20 @@ rd_kafka_resp_err_t cli_list_offsets(cli_client_t *c, rd_kafka_topic_partition_l
  * it does not exist). Returns 0 with *out set (caller frees with
  * cli_meta_free), or an exit code after printing the error. */
 int cli_meta_get(cli_client_t *c, const char *topic, cli_meta_t **out);
-/* May the CLI send its own requests (security.protocol plaintext)? */
-int cli_plaintext(cli_client_t *c);
+/* May the CLI send its own requests (conn.c: every security.protocol,
+ * SASL with PLAIN or SCRAM-SHA-256/512)?  c is unused. */
+int cli_own_wire(cli_client_t *c);
+/* Free the TLS context of the CLI's own connections, wipe the password. */
+void cli_conn_cleanup(void);
+/* --command-config FILE (or $SAMSA_COMMAND_CONFIG): its KEY=VALUE lines
+ * go before every -X in G.props.  0, or an exit code after printing. */
+int cli_command_config_load(const char *path);
+void cli_command_config_free(void);
 
-/* One request frame (size prefix included) to host:port over plain TCP
- * and its answer (*resp malloc'd, after the size prefix), within the
- * deadline.  -1 with a reason in err. */
+/* One request frame (size prefix included) to host:port over the CLI's own
+ * connection (conn.c: TLS and SASL as -X / --command-config say) and its
+ * answer (*resp malloc'd, after the size prefix), within the deadline.  -1
+ * with a reason in err. */
 /* cli_wire_call to the first bootstrap broker (G.brokers) that answers
  * (cmd_user.c; user and quota commands). */
 int cli_bootstrap_call(const uint8_t *req, size_t n, uint8_t **resp, size_t *len, char *err,
