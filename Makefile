@@ -269,6 +269,16 @@ bench-txn: deps
 	$(MAKE) $(BUILD)/samsa-broker $(BUILD)/samsa
 	/usr/bin/python3 bench/txn_bench.py --build $(BUILD) --out $(BUILD)/bench-txn.json
 
+# make bench-security: issue 17's security figures (bench/security_bench.py):
+# one broker with PLAINTEXT and SSL listeners - produce/consume MB/s over each,
+# kTLS (on, or not available on this kernel), connection set-up rate over
+# each; medians of 3 (~1 minute; BENCH_QUICK=1 ~15 s). Not part of make bench
+# or make test.
+.PHONY: bench-security
+bench-security: deps
+	$(MAKE) $(BUILD)/samsa-broker $(BUILD)/samsa
+	/usr/bin/python3 bench/security_bench.py --build $(BUILD) --out $(BUILD)/bench-security.json
+
 # make bench-cluster: issue 13's cluster figures on a three-broker loopback
 # cluster (bench/cluster_bench.py): RF=3 vs RF=1 produce throughput, latency
 # at 10,000 msg/s, failover time after kill -9 and SIGTERM of a leader

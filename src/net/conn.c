@@ -497,13 +497,16 @@ static void idle_check(loop *lp, ktimer *t)
 
 static void tls_fail(conn *c, int ret, int e, const char *what)
 {
+    /* A peer that goes away (a TCP health check, a client giving up) is
+     * not worth a warning; a handshake that fails on its merits is. */
+    unsigned long q = ERR_peek_last_error();
+    bool eof = e == SSL_ERROR_ZERO_RETURN ||
+               (e == SSL_ERROR_SYSCALL && (ret == 0 || errno == 0 || errno == ECONNRESET)) ||
+               (e == SSL_ERROR_SSL && ERR_GET_REASON(q) == SSL_R_UNEXPECTED_EOF_WHILE_READING);
     char why[256], msg[320];
     tls_error_text(c->ssl, ret, e, why, sizeof why);
     snprintf(msg, sizeof msg, "%s: %s", what, why);
-    /* A peer that just goes away is not worth a warning once connected. */
-    bool quiet = !c->handshaking && (e == SSL_ERROR_ZERO_RETURN ||
-                                     (e == SSL_ERROR_SYSCALL && (ret == 0 || errno == ECONNRESET)));
-    do_close(c, quiet ? LOG_DEBUG : LOG_WARN, quiet ? NULL : msg);
+    do_close(c, eof ? LOG_DEBUG : LOG_WARN, msg);
 }
 
 /* S-TLS5: a failed handshake (no or bad client certificate, wrong CA,

@@ -14,12 +14,14 @@
 #include "auth/ssl_mapper.h"
 #include "config/config.h"
 #include "core/log.h"
+#include "rpc/kclient.h"
 
 struct server_tls {
     pthread_mutex_t mu;            /* guards ctx */
     SSL_CTX *ctx;
     ssl_mapper *mapper;            /* SSL listeners: ssl.principal.mapping.rules (read-only key) */
     int64_t handshake_ms;
+    bool sasl;                     /* SASL_SSL (KIP-684 for ssl.client.auth) */
     unsigned char fp[32];          /* digest of the settings ctx was built from */
     char name[64];
 };
@@ -33,12 +35,16 @@ static const char *const keys[] = {
 };
 #define NKEYS (sizeof keys / sizeof *keys)
 
-static void opts_for(const struct broker_config *cfg, const char *listener, tls_opts *o,
-                     char *what, size_t whatlen)
+static void opts_for(const struct broker_config *cfg, const char *listener, bool sasl,
+                     tls_opts *o, char *what, size_t whatlen)
 {
     const char *v[NKEYS];
     for (size_t i = 0; i < NKEYS; i++)
         v[i] = broker_config_listener_value(cfg, listener, keys[i]);
+    /* KIP-684: on SASL_SSL, ssl.client.auth applies only when set with the
+     * listener prefix (SASL authenticates; a certificate is not asked for). */
+    if (sasl && v[12] == broker_config_listener_value(cfg, NULL, "ssl.client.auth"))
+        v[12] = "none";
     snprintf(what, whatlen, "listener %s", listener);
     *o = (tls_opts){ .what = what, .keystore_type = v[0], .keystore_location = v[1],
                      .keystore_password = v[2], .key_password = v[3], .keystore_key = v[4],
@@ -101,12 +107,16 @@ int server_tls_init(server *s, char *err, size_t errlen)
         }
         pthread_mutex_init(&t->mu, NULL);
         snprintf(t->name, sizeof t->name, "%s", e->name);
+        t->sasl = e->secproto == 3;
         s->tls[i] = t;
         tls_opts o;
         char what[96], why[256];
-        opts_for(cfg, e->name, &o, what, sizeof what);
-        if (!(t->ctx = tls_server_ctx_new(&o, err, errlen)))
+        opts_for(cfg, e->name, e->secproto == 3, &o, what, sizeof what);
+        char e2[512];
+        if (!(t->ctx = tls_server_ctx_new(&o, e2, sizeof e2))) {
+            snprintf(err, errlen, "config error: %s", e2);
             return -1;
+        }
         const char *rules = broker_config_listener_value(cfg, e->name, "ssl.principal.mapping.rules");
         if (!(t->mapper = ssl_mapper_parse(rules, why, sizeof why))) {
             snprintf(err, errlen, "config error: ssl.principal.mapping.rules: %s", why);
@@ -164,7 +174,7 @@ int server_tls_update(server *s, const struct broker_config *next, bool dry_run,
             continue;
         tls_opts o;
         char what[96], e[512];
-        opts_for(next, t->name, &o, what, sizeof what);
+        opts_for(next, t->name, t->sasl, &o, what, sizeof what);
         /* S-TLS7: the new context is complete before anything changes. */
         if (!(made[i] = tls_server_ctx_new(&o, e, sizeof e))) {
             snprintf(err, errlen, "Validation of dynamic config update of SSLFactory failed: %s", e);
@@ -268,9 +278,22 @@ SSL_CTX *server_tls_client_ctx(const struct broker_config *cfg, const char *list
 {
     tls_opts o;
     char what[96];
-    opts_for(cfg, listener, &o, what, sizeof what);
+    opts_for(cfg, listener, false, &o, what, sizeof what);
     const char *alg = broker_config_listener_value(cfg, listener, "ssl.endpoint.identification.algorithm");
     if (verify_hostname)
         *verify_hostname = alg && !strcasecmp(alg, "https");
     return tls_client_ctx_new(&o, err, errlen);
+}
+
+int server_tls_kclient_security(const struct broker_config *cfg, const char *listener,
+                                int8_t secproto, struct kclient_security *out, char *err,
+                                size_t errlen)
+{
+    out->protocol = secproto;
+    out->ssl_ctx = NULL;
+    out->verify_hostname = false;
+    if (secproto != 1 && secproto != 3)
+        return 0;
+    out->ssl_ctx = server_tls_client_ctx(cfg, listener, &out->verify_hostname, err, errlen);
+    return out->ssl_ctx ? 0 : -1;
 }

@@ -42,6 +42,8 @@ int server_tls_init(server *s, char *err, size_t errlen);
  * on failure (-1, err filled) nothing changes; dry_run only validates. */
 int server_tls_update(server *s, const struct broker_config *next, bool dry_run, char *err,
                       size_t errlen);
+/* After the network threads and every thread that publishes configs
+ * (admin worker, cluster-mode watchers) have stopped. */
 void server_tls_free(server *s);
 
 /* A reference to listener i's current context (SSL_CTX_free it), NULL if
@@ -59,5 +61,16 @@ int server_tls_principal(server *s, int i, SSL *ssl, kprincipal *out, char *why,
  * == https. */
 SSL_CTX *server_tls_client_ctx(const struct broker_config *cfg, const char *listener,
                                bool *verify_hostname, char *err, size_t errlen);
+
+/* The TLS half of a kclient_security for connections to other brokers'
+ * listener `listener` (security.inter.broker.protocol / the inter-broker
+ * listener's protocol `secproto`): protocol set; for SSL / SASL_SSL the
+ * context from server_tls_client_ctx and verify_hostname.  SASL fields are
+ * left as they are (the caller's).  0, or -1 with err.  The caller owns
+ * out->ssl_ctx (SSL_CTX_free when the last kclient using it is gone). */
+struct kclient_security;
+int server_tls_kclient_security(const struct broker_config *cfg, const char *listener,
+                                int8_t secproto, struct kclient_security *out, char *err,
+                                size_t errlen);
 
 #endif

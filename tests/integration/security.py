@@ -9,8 +9,11 @@ unencrypted except `broker-enc.key` / `alice-enc.key` (password KEY_PASSWORD).
     broker.pem, broker.key     CN=localhost, SAN DNS:localhost, IP:127.0.0.1
     broker-keystore.pem        broker key + certificate + CA (ssl.keystore.location)
     broker-enc-keystore.pem    the same with the key encrypted (ssl.key.password)
-    broker2-keystore.pem       a second broker certificate (other serial, CN=localhost,
-                               O=Samsa2) for keystore-reload tests
+    broker-keystore.p12        the broker key + chain as PKCS12 (password KEY_PASSWORD)
+    broker2-keystore.pem       a second broker certificate: same subject and SANs, other key
+                               and serial (a keystore reload Kafka accepts)
+    broker3-keystore.pem       another one with subject O=Samsa3 (refused on reload unless
+                               ssl.allow.dn.changes=true)
     alice.pem/.key, bob.pem/.key   client certificates, CN=alice / CN=bob (O=Samsa, C=US)
     alice-enc.key              alice's key encrypted with KEY_PASSWORD
     ca2.pem, mallory.pem/.key  a second CA and a client certificate it signed
@@ -76,6 +79,7 @@ class Certs:
 
     def __init__(self, d):
         self.dir = Path(d)
+        self.dir.mkdir(parents=True, exist_ok=True)
         self.key_password = KEY_PASSWORD
         self._serial = 0x1000
         self._make()
@@ -118,16 +122,21 @@ class Certs:
         client_ext = ("basicConstraints=CA:FALSE\nkeyUsage=digitalSignature,keyEncipherment\n"
                       "extendedKeyUsage=clientAuth\n")
         self._leaf("broker", "ca", f"{SUBJECT_BASE}/CN=localhost", server_ext)
-        self._leaf("broker2", "ca", "/C=US/O=Samsa2/CN=localhost", server_ext)
+        self._leaf("broker2", "ca", f"{SUBJECT_BASE}/CN=localhost", server_ext)
+        self._leaf("broker3", "ca", "/C=US/O=Samsa3/CN=localhost", server_ext)
         for who in ("alice", "bob"):
             self._leaf(who, "ca", f"{SUBJECT_BASE}/CN={who}", client_ext)
         self._leaf("mallory", "ca2", f"{SUBJECT_BASE}/CN=mallory", client_ext)
         self._keystore("broker-keystore.pem", "broker.key", "broker.pem")
         self._keystore("broker2-keystore.pem", "broker2.key", "broker2.pem")
+        self._keystore("broker3-keystore.pem", "broker3.key", "broker3.pem")
         for who in ("broker", "alice"):
             _ossl("pkey", "-in", f"{who}.key", "-aes-256-cbc", "-passout",
                   f"pass:{KEY_PASSWORD}", "-out", f"{who}-enc.key", cwd=d)
         self._keystore("broker-enc-keystore.pem", "broker-enc.key", "broker.pem")
+        # PKCS12 stores (password KEY_PASSWORD): ssl.keystore.type=PKCS12
+        _ossl("pkcs12", "-export", "-inkey", "broker.key", "-in", "broker.pem", "-certfile",
+              "ca.pem", "-passout", f"pass:{KEY_PASSWORD}", "-out", "broker-keystore.p12", cwd=d)
         # An expired client certificate: `openssl ca` takes explicit dates.
         (d / "newcerts").mkdir(exist_ok=True)
         (d / "index.txt").write_text("")
