@@ -375,6 +375,13 @@ bool broker_config_is_set(const struct broker_config *cfg, const char *key);
 const char *broker_config_sasl_mechanisms(const struct broker_config *cfg, const char *listener);
 const char *broker_config_sasl_jaas(const struct broker_config *cfg, const char *listener,
                                     const char *mech, char *keybuf, size_t kn);
+/* The broker's own SASL identity on `listener` for `mech`, as Kafka's
+ * broker takes it from the listener's JAAS entry: username/password
+ * (PLAIN, SCRAM-*) or unsecuredLoginStringClaim_sub (OAUTHBEARER, password
+ * ""), for the inter-broker kclient_security.  0, or -1 naming the key. */
+int broker_config_sasl_login(const struct broker_config *cfg, const char *listener,
+                             const char *mech, char *user, size_t un, char *pw, size_t pn,
+                             char *why, size_t wn);
 
 /* The value of key for listener `listener` (its name as in listeners=,
  * any case): listener.name.<lower-case name>.<key> when set in any layer

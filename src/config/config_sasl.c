@@ -171,3 +171,37 @@ int cfg_sasl_validate(const struct broker_config *cfg, char *why, size_t wn)
     }
     return 0;
 }
+
+int broker_config_sasl_login(const struct broker_config *cfg, const char *listener,
+                             const char *mech, char *user, size_t un, char *pw, size_t pn,
+                             char *why, size_t wn)
+{
+    char key[256], jwhy[256];
+    const char *text = broker_config_sasl_jaas(cfg, listener, mech, key, sizeof key);
+    jaas_config jc;
+    if (!text) {
+        snprintf(why, wn, "%s is not set: the broker logs in to listener %s with %s from it", key,
+                 listener, mech);
+        return -1;
+    }
+    if (jaas_parse(text, &jc, jwhy, sizeof jwhy) < 0) {
+        snprintf(why, wn, "%s: %s", key, jwhy);
+        return -1;
+    }
+    bool oauth = !strcmp(mech, "OAUTHBEARER");
+    const char *u = jaas_get(&jc, oauth ? "unsecuredLoginStringClaim_sub" : "username");
+    const char *p = oauth ? "" : jaas_get(&jc, "password");
+    int rc = -1;
+    if (!u || !u[0] || !p)
+        snprintf(why, wn, "%s: the broker's own login needs %s", key,
+                 oauth ? "unsecuredLoginStringClaim_sub" : "username and password");
+    else if (strlen(u) >= un || strlen(p) >= pn)
+        snprintf(why, wn, "%s: the broker's user name or password is too long", key);
+    else {
+        memcpy(user, u, strlen(u) + 1);
+        memcpy(pw, p, strlen(p) + 1);
+        rc = 0;
+    }
+    jaas_free(&jc);
+    return rc;
+}

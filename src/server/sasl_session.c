@@ -431,8 +431,10 @@ void sasl_handle_handshake(kreq *rq)
     char mech[32];
     snprintf(mech, sizeof mech, "%.*s", req->mechanism.len > 0 ? (int)req->mechanism.len : 0,
              req->mechanism.p ? req->mechanism.p : "");
-    bool enabled = req->mechanism.len > 0 && (size_t)req->mechanism.len < sizeof mech &&
-                   mech_enabled(cl, mech, &rq->arena, &r->mechanisms) && mech_of(mech) != M_NONE;
+    /* The list is answered either way (Kafka: enabledMechanisms). */
+    bool listed = mech_enabled(cl, mech, &rq->arena, &r->mechanisms);
+    bool enabled = listed && req->mechanism.len > 0 && (size_t)req->mechanism.len < sizeof mech &&
+                   mech_of(mech) != M_NONE;
     if (!enabled) {
         LOG_INF("sasl", "%s: SASL mechanism '%s' is not enabled on listener %s", cl->c->peer, mech,
                 listener_name(cl));
