@@ -326,7 +326,10 @@ static void run_step(client *cl, const uint8_t *tok, size_t len, step *st, int64
     cl->authenticated = true;
     cl->c->lim.max_frame = s->max_frame;
     int64_t life = lifetime_ms(cl, st->token_exp_ms);
-    s->expires_ms = life > 0 ? mono_ms() + life : 0;
+    /* A lifetime exists with a reauth setting or a token exp, even if it
+     * is 0 (a token at its very end): then the session is over at once. */
+    bool lives = st->token_exp_ms || cfg_of(cl)->connections_max_reauth_ms > 0;
+    s->expires_ms = lives ? mono_ms() + life : 0;
     *session_ms = life;
     LOG_DBG("sasl", "%s: %s as User:%s (%s)", cl->c->peer,
             s->reauth ? "re-authenticated" : "authenticated", st->user, mech_names[s->mech]);
