@@ -21,7 +21,8 @@
  *            OAUTHBEARER token's exp) that has ended serves only
  *            SaslHandshake/SaslAuthenticate; any other request closes it.
  *   S-SASL11 No password, token, proof or credential is logged: failures
- *            log the mechanism, the peer and the user name only.
+ *            log the mechanism, the peer and the user name only, and a
+ *            client-chosen name only as printable ASCII (no forged lines).
  */
 #include "server/sasl_session.h"
 
@@ -275,6 +276,17 @@ static void step_oauth(client *cl, struct sasl_session *s, const uint8_t *tok, s
     }
 }
 
+/* A client-chosen name as it may appear in a log line: printable ASCII,
+ * anything else as '?', at most 128 characters (no forged log lines). */
+static const char *loggable(const char *in, char *out, size_t n)
+{
+    size_t o = 0;
+    for (; *in && o + 1 < n && o < 128; in++)
+        out[o++] = (*in >= 0x20 && *in < 0x7f) ? *in : '?';
+    out[o] = '\0';
+    return out;
+}
+
 /* Session lifetime at login (Kafka's calcCompletionTimesAndReturnSessionLifetimeMs). */
 static int64_t lifetime_ms(client *cl, int64_t token_exp_ms)
 {
@@ -304,8 +316,9 @@ static void run_step(client *cl, const uint8_t *tok, size_t len, step *st, int64
     default: fail_generic(st, M_PLAIN); break;
     }
     if (st->error) {
+        char u[136];
         LOG_INF("sasl", "%s: %s authentication failed%s%s", cl->c->peer, mech_names[s->mech],
-                st->user[0] ? " for user " : "", st->user);
+                st->user[0] ? " for user " : "", loggable(st->user, u, sizeof u));
         return;
     }
     if (!st->done)
@@ -331,8 +344,10 @@ static void run_step(client *cl, const uint8_t *tok, size_t len, step *st, int64
     bool lives = st->token_exp_ms || cfg_of(cl)->connections_max_reauth_ms > 0;
     s->expires_ms = lives ? mono_ms() + life : 0;
     *session_ms = life;
+    char u[136];
     LOG_DBG("sasl", "%s: %s as User:%s (%s)", cl->c->peer,
-            s->reauth ? "re-authenticated" : "authenticated", st->user, mech_names[s->mech]);
+            s->reauth ? "re-authenticated" : "authenticated", loggable(st->user, u, sizeof u),
+            mech_names[s->mech]);
     s->logged_in = true;
     s->reauth = false;
     s->state = SS_DONE;
@@ -439,7 +454,9 @@ void sasl_handle_handshake(kreq *rq)
     bool enabled = listed && req->mechanism.len > 0 && (size_t)req->mechanism.len < sizeof mech &&
                    mech_of(mech) != M_NONE;
     if (!enabled) {
-        LOG_INF("sasl", "%s: SASL mechanism '%s' is not enabled on listener %s", cl->c->peer, mech,
+        char m[40];
+        LOG_INF("sasl", "%s: SASL mechanism '%s' is not enabled on listener %s", cl->c->peer,
+                loggable(mech, m, sizeof m),
                 listener_name(cl));
         r->error_code = KERR_UNSUPPORTED_SASL_MECHANISM;
         s->close_pending = true;
