@@ -276,6 +276,18 @@ def test_gssapi_default_refused_at_startup(tmp_path):
     assert "sasl.enabled.mechanisms=GSSAPI: GSSAPI (Kerberos) is not supported by Samsa" in out
 
 
+@pytest.mark.parametrize("version", [0, 1, 2])
+def test_authenticate_versions(sasl, version):
+    """SaslAuthenticate v0 (no session lifetime), v1, v2 (flexible)."""
+    with conn(sasl) as c:
+        err, msg, life = su.login(c, "SCRAM-SHA-256", *creds("SCRAM-SHA-256"), version=version)
+        assert (err, life) == (0, None if version == 0 else 0)
+    with conn(sasl) as c:
+        err, msg, _ = su.login(c, "PLAIN", "alice", "nope", version=version)
+        assert (err, msg) == (su.SASL_AUTHENTICATION_FAILED,
+                              "Authentication failed: Invalid username or password")
+
+
 def test_zz_no_secret_in_the_broker_log(sasl):
     """S-SASL11: after every exchange above, the broker's own lines hold no
     password (the harness' first line echoes the command line: skipped)."""
