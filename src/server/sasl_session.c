@@ -111,34 +111,45 @@ bool sasl_session_close_pending(const client *cl)
     return cl->sasl && cl->sasl->close_pending;
 }
 
+/* The next item of a comma list at *p, blanks trimmed (a listener-prefixed
+ * value is kept as written: "PLAIN, SCRAM-SHA-256").  Length, or -1 at
+ * the end. */
+static long next_item(const char **p, const char **item)
+{
+    const char *s = *p;
+    if (!*s)
+        return -1;
+    const char *e = strchr(s, ',');
+    const char *end = e ? e : s + strlen(s);
+    *p = e ? e + 1 : end;
+    while (s < end && (*s == ' ' || *s == '\t'))
+        s++;
+    while (end > s && (end[-1] == ' ' || end[-1] == '\t'))
+        end--;
+    *item = s;
+    return (long)(end - s);
+}
+
 /* Is `mech` in the listener's enabled list?  Also fills the list for the
- * handshake answer (items point into a copy owned by the arena). */
+ * handshake answer (items point into the configuration snapshot, which
+ * outlives the synchronous answer). */
 static bool mech_enabled(client *cl, const char *mech, arena *a, karr_str *list)
 {
     const char *v = broker_config_sasl_mechanisms(cfg_of(cl), listener_name(cl));
+    const char *p, *it;
     bool found = false;
     int n = 0;
-    if (!v)
-        v = "";
-    for (const char *p = v; *p;) {
-        const char *e = strchr(p, ',');
-        size_t l = e ? (size_t)(e - p) : strlen(p);
-        if (l && mech && strlen(mech) == l && !memcmp(p, mech, l))
+    long l;
+    for (p = v ? v : ""; (l = next_item(&p, &it)) >= 0;) {
+        if (l && (size_t)l == strlen(mech) && !memcmp(it, mech, (size_t)l))
             found = true;
         n += l > 0;
-        p += l + (e ? 1 : 0);
     }
-    if (list) {
-        kstr *items = a ? KARRAY_ALLOC(a, list, n) : NULL;
-        int i = 0;
-        for (const char *p = v; items && *p && i < n;) {
-            const char *e = strchr(p, ',');
-            size_t l = e ? (size_t)(e - p) : strlen(p);
-            if (l)
-                items[i++] = (kstr){ p, (int32_t)l };
-            p += l + (e ? 1 : 0);
-        }
-    }
+    kstr *items = list && a ? KARRAY_ALLOC(a, list, n) : NULL;
+    int i = 0;
+    for (p = v ? v : ""; items && i < n && (l = next_item(&p, &it)) >= 0;)
+        if (l)
+            items[i++] = (kstr){ it, (int32_t)l };
     return found;
 }
 
