@@ -213,13 +213,7 @@ static void step_scram(client *cl, struct sasl_session *s, const uint8_t *tok, s
     if (s->scram.state == 0 && s->scram.mech == 0)
         scram_server_init(&s->scram, mech);
     if (s->scram.state == 0) {
-        int rc = scram_server_client_first(&s->scram, tok, len);
-        if (rc == SCRAM_EEXTENSION) {
-            st->error = KERR_SASL_AUTHENTICATION_FAILED;
-            st->msg = "Authentication failed: Unsupported extensions";
-            return;
-        }
-        if (rc) {
+        if (scram_server_client_first(&s->scram, tok, len)) {
             fail_generic(st, s->mech);
             return;
         }
