@@ -200,6 +200,7 @@ struct broker_config {
     char *sasl_enabled_mechanisms;      /* list; Kafka's default GSSAPI is refused */
     int32_t sasl_server_max_receive_size;   /* frames before authentication */
     int64_t connections_max_reauth_ms;  /* 0 = no re-authentication (KIP-368) */
+    int32_t connection_failed_authentication_delay_ms;  /* KIP-306 */
 
     /* -- log basics -- */
     char *log_dir;

@@ -365,7 +365,7 @@ static void on_close(conn *c)
 static void on_drained(conn *c)
 {
     client *cl = c->user;
-    if (sasl_session_close_pending(cl)) {
+    if (sasl_session_close_pending(cl) && !cl->head) {   /* the refusal is out */
         conn_close(c, "SASL authentication failed");
         return;
     }

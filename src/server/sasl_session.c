@@ -12,8 +12,9 @@
  *            and the exchange keeps a fixed-size state: an unauthenticated
  *            client cannot make the broker allocate more than one frame.
  *   S-SASL8  A failed authentication is answered (SASL_AUTHENTICATION_
- *            FAILED, Kafka's message) and the connection is closed once
- *            that answer is written; nothing more is read from it.  In the
+ *            FAILED, Kafka's message) after connection.failed.
+ *            authentication.delay.ms and the connection is closed once that
+ *            answer is written; nothing more is read from it.  In the
  *            legacy v0 exchange a failure closes at once.
  *   S-SASL9  The principal is User:<authenticated name>; a re-authentication
  *            (KIP-368) that would change it fails and closes the connection.
@@ -44,6 +45,7 @@
 #include "proto/messages/sasl_authenticate.h"
 #include "proto/messages/sasl_handshake.h"
 #include "server/client.h"
+#include "server/delayed.h"
 
 enum ss_state { SS_HANDSHAKE, SS_AUTHENTICATE, SS_LEGACY, SS_DONE };
 enum ss_mech { M_NONE, M_PLAIN, M_SCRAM256, M_SCRAM512, M_OAUTH };
@@ -428,6 +430,49 @@ const char *sasl_session_gate(client *cl, int16_t key, char *buf, size_t n)
 
 /* ------------------------------------------------------------ handlers */
 
+/* A refusal that closes the connection (S-SASL8) is answered after
+ * connection.failed.authentication.delay.ms, as Kafka delays it (KIP-306):
+ * a password guesser waits that long per attempt on a connection.  The
+ * request is parked (server/delayed.h) with its answer built; nothing more
+ * is read from the connection meanwhile (close_pending). */
+typedef struct refusal {
+    delayed_op op;                /* first: the op is the refusal */
+    void *resp;
+} refusal;
+
+static bool refusal_ready(delayed_op *op)
+{
+    (void)op;
+    return false;                 /* only the timer answers */
+}
+
+static void refusal_complete(delayed_op *op, enum delayed_reason why)
+{
+    refusal *f = (refusal *)op;   /* lives in the request's arena */
+    if (why == DELAYED_CANCELLED)
+        kreq_complete_silently(op->rq);
+    else
+        kreq_respond(op->rq, f->resp);
+}
+
+static void respond_refusal(kreq *rq, void *resp)
+{
+    client *cl = rq->cl;
+    int64_t delay = cfg_of(cl)->connection_failed_authentication_delay_ms;
+    refusal *f = delay > 0 ? arena_alloc(&rq->arena, sizeof *f) : NULL;
+    if (cl->sasl)
+        cl->sasl->close_pending = true;
+    if (!f) {
+        kreq_respond(rq, resp);
+        return;
+    }
+    memset(f, 0, sizeof *f);
+    f->op.ready = refusal_ready;
+    f->op.complete = refusal_complete;
+    f->resp = resp;
+    delayed_park(&f->op, rq, NULL, 0, delay);
+}
+
 void sasl_handle_handshake(kreq *rq)
 {
     client *cl = rq->cl;
@@ -446,9 +491,8 @@ void sasl_handle_handshake(kreq *rq)
         return;
     }
     if (s->state != SS_HANDSHAKE && s->state != SS_DONE) {
-        s->close_pending = true;
         r->error_code = KERR_ILLEGAL_SASL_STATE;
-        kreq_respond(rq, r);
+        respond_refusal(rq, r);
         return;
     }
     char mech[32];
@@ -464,16 +508,14 @@ void sasl_handle_handshake(kreq *rq)
                 loggable(mech, m, sizeof m),
                 listener_name(cl));
         r->error_code = KERR_UNSUPPORTED_SASL_MECHANISM;
-        s->close_pending = true;
-        kreq_respond(rq, r);
+        respond_refusal(rq, r);
         return;
     }
     if (s->state == SS_DONE) {
         /* KIP-368: the same mechanism again. */
         if (mech_of(mech) != s->mech) {
             r->error_code = KERR_ILLEGAL_SASL_STATE;
-            s->close_pending = true;
-            kreq_respond(rq, r);
+            respond_refusal(rq, r);
             return;
         }
         s->reauth = true;
@@ -501,8 +543,9 @@ void sasl_handle_authenticate(kreq *rq)
                                       ? "SaslAuthenticate request received after successful authentication"
                                       : "Unexpected SaslAuthenticate request");
         if (s && s->state != SS_DONE)
-            s->close_pending = true;
-        kreq_respond(rq, r);
+            respond_refusal(rq, r);
+        else
+            kreq_respond(rq, r);
         return;
     }
     step *st = arena_alloc(&rq->arena, sizeof *st);
@@ -517,8 +560,7 @@ void sasl_handle_authenticate(kreq *rq)
     if (st->error) {
         r->error_code = st->error;
         r->error_message = kstr_c(st->msg);
-        s->close_pending = true;        /* S-SASL8 */
-        kreq_respond(rq, r);
+        respond_refusal(rq, r);         /* S-SASL8 */
         return;
     }
     r->auth_bytes = (kbytes){ st->out, (int32_t)st->out_len };

@@ -97,7 +97,7 @@ def test_kcat_produce_consume(sasl, certs, mech):  # noqa: F811
 def test_kcat_wrong_password_fails_with_kafka_message(sasl, certs):  # noqa: F811
     args = kcat_args(sasl.bootstrap, certs, sasl={"mechanism": "PLAIN", "username": "alice",
                                                  "password": "nope"}, tls=False)
-    r = subprocess.run(["kcat", *args, "-L", "-m", "3"], capture_output=True, text=True, timeout=30)
+    r = subprocess.run(["kcat", *args, "-L", "-m", "1"], capture_output=True, text=True, timeout=30)
     assert r.returncode != 0
     assert "Authentication failed: Invalid username or password" in r.stderr
 
@@ -286,6 +286,19 @@ def test_authenticate_versions(sasl, version):
         err, msg, _ = su.login(c, "PLAIN", "alice", "nope", version=version)
         assert (err, msg) == (su.SASL_AUTHENTICATION_FAILED,
                               "Authentication failed: Invalid username or password")
+
+
+def test_failed_authentication_answer_is_delayed(sasl):
+    """connection.failed.authentication.delay.ms (Kafka's 100 ms, KIP-306):
+    the refusal comes no sooner, then the connection closes."""
+    with conn(sasl) as c:
+        assert su.handshake(c, "PLAIN")[0] == 0
+        t0 = time.monotonic()
+        e, _, _, _ = su.authenticate(c, su.plain_token("alice", "nope"))
+        took = time.monotonic() - t0
+        assert e == su.SASL_AUTHENTICATION_FAILED
+        assert took >= 0.095, f"answered after {took * 1000:.0f} ms"
+        assert c.wait_closed(5)
 
 
 def test_zz_no_secret_in_the_broker_log(sasl):
