@@ -51,6 +51,7 @@ def sasl(tmp_path_factory, certs):  # noqa: F811
         assert r.returncode == 0, r.stderr
     yield b
     b.stop()
+    assert not b.sanitizer_reports(), b.sanitizer_reports()[:5]
 
 
 def creds(mech):

@@ -32,6 +32,7 @@ def broker(tmp_path_factory):
     b = Broker(d, port=port, overrides=ov, name="reauth").start()
     yield b
     b.stop()
+    assert not b.sanitizer_reports(), b.sanitizer_reports()[:5]
 
 
 def metadata_ok(c):
