@@ -376,6 +376,12 @@ bool broker_config_is_set(const struct broker_config *cfg, const char *key);
 const char *broker_config_sasl_mechanisms(const struct broker_config *cfg, const char *listener);
 const char *broker_config_sasl_jaas(const struct broker_config *cfg, const char *listener,
                                     const char *mech, char *keybuf, size_t kn);
+/* The session lifetime for `mech` on `listener`: listener.name.<l>.<mech
+ * lower>.connections.max.reauth.ms, else listener.name.<l>.connections.
+ * max.reauth.ms, else connections.max.reauth.ms (Kafka's lookup).  0, or
+ * -1 when the value is not a number >= 0. */
+int broker_config_sasl_reauth_ms(const struct broker_config *cfg, const char *listener,
+                                 const char *mech, int64_t *out);
 /* The broker's own SASL identity on `listener` for `mech`, as Kafka's
  * broker takes it from the listener's JAAS entry: username/password
  * (PLAIN, SCRAM-*) or unsecuredLoginStringClaim_sub (OAUTHBEARER, password

@@ -290,6 +290,7 @@ const struct cfg_def cfg_broker_defs[] = {
       .doc = "Delay of the answer to a failed authentication (the connection then closes): "
              "slows password guessing." },
     { K("connections.max.reauth.ms", LONG, "0"), MIN(0), RO, MED, F(connections_max_reauth_ms),
+      .per_listener = 1,
       .doc = "Session lifetime of a SASL authentication (KIP-368); the client must re-authenticate "
              "before it ends. 0 = sessions never expire." },
 

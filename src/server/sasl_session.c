@@ -295,9 +295,17 @@ static const char *loggable(const char *in, char *out, size_t n)
 }
 
 /* Session lifetime at login (Kafka's calcCompletionTimesAndReturnSessionLifetimeMs). */
-static int64_t lifetime_ms(client *cl, int64_t token_exp_ms)
+static int64_t reauth_ms(client *cl, int mech)
 {
-    int64_t reauth = cfg_of(cl)->connections_max_reauth_ms, left = 0;
+    int64_t v = 0;
+    if (broker_config_sasl_reauth_ms(cfg_of(cl), listener_name(cl), mech_names[mech], &v) < 0)
+        v = cfg_of(cl)->connections_max_reauth_ms;
+    return v;
+}
+
+static int64_t lifetime_ms(client *cl, int mech, int64_t token_exp_ms)
+{
+    int64_t reauth = reauth_ms(cl, mech), left = 0;
     if (token_exp_ms) {
         left = token_exp_ms - wall_ms();
         if (left < 0)
@@ -345,10 +353,10 @@ static void run_step(client *cl, const uint8_t *tok, size_t len, step *st, int64
     cl->principal = p;
     cl->authenticated = true;
     cl->c->lim.max_frame = s->max_frame;
-    int64_t life = lifetime_ms(cl, st->token_exp_ms);
+    int64_t life = lifetime_ms(cl, s->mech, st->token_exp_ms);
     /* A lifetime exists with a reauth setting or a token exp, even if it
      * is 0 (a token at its very end): then the session is over at once. */
-    bool lives = st->token_exp_ms || cfg_of(cl)->connections_max_reauth_ms > 0;
+    bool lives = st->token_exp_ms || reauth_ms(cl, s->mech) > 0;
     s->expires_ms = lives ? mono_ms() + life : 0;
     *session_ms = life;
     char u[136];

@@ -540,6 +540,28 @@ TEST(config_sasl_listeners)
     CHECK_STR(u, "a");
     CHECK_STR(pw, "x");
     broker_config_free(&c);
+    /* connections.max.reauth.ms: per mechanism > per listener > broker. */
+    REQUIRE_EQ(load(&c, "listeners=SASL_PLAINTEXT://:9093\nsasl.enabled.mechanisms=PLAIN,OAUTHBEARER\n"
+                        "listener.name.sasl_plaintext.plain.sasl.jaas.config=" PLAIN_JAAS "\n"
+                        "listener.name.sasl_plaintext.oauthbearer.sasl.jaas.config="
+                        "org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginModule required;\n"
+                        "connections.max.reauth.ms=1000\n"
+                        "listener.name.sasl_plaintext.connections.max.reauth.ms=2000\n"
+                        "listener.name.sasl_plaintext.oauthbearer.connections.max.reauth.ms=3000\n"),
+               0);
+    CHECK(!has_warning(&c, "reauth"));
+    int64_t ms = -1;
+    CHECK_EQ(broker_config_sasl_reauth_ms(&c, "SASL_PLAINTEXT", "OAUTHBEARER", &ms), 0);
+    CHECK_EQ(ms, 3000);
+    CHECK_EQ(broker_config_sasl_reauth_ms(&c, "SASL_PLAINTEXT", "PLAIN", &ms), 0);
+    CHECK_EQ(ms, 2000);
+    CHECK_EQ(broker_config_sasl_reauth_ms(&c, "OTHER", "PLAIN", &ms), 0);
+    CHECK_EQ(ms, 1000);
+    broker_config_free(&c);
+    CHECK_ERR("listeners=SASL_PLAINTEXT://:9093\nsasl.enabled.mechanisms=PLAIN\n"
+              "listener.name.sasl_plaintext.plain.sasl.jaas.config=" PLAIN_JAAS "\n"
+              "listener.name.sasl_plaintext.plain.connections.max.reauth.ms=soon",
+              "listener.name.sasl_plaintext.plain.connections.max.reauth.ms: not a number >= 0");
     CHECK_ERR("listeners=SASL_PLAINTEXT://:9093\nsasl.enabled.mechanisms=PLAIN",
               "listener.name.sasl_plaintext.plain.sasl.jaas.config is not set: listener SASL_PLAINTEXT "
               "enables SASL mechanism PLAIN");
