@@ -369,7 +369,7 @@ static void sweep(entities *e, int64_t now, int64_t idle_ms)
         }
 }
 
-static int32_t record(broker *b, const kreq *rq, enum quota_kind kind, double value, bool check_only)
+static int32_t record(broker *b, const kreq *rq, enum quota_kind kind, double value)
 {
     entities *e = b->ents;
     ent_snapshot *s = entities_get(e);
@@ -414,9 +414,6 @@ static int32_t record(broker *b, const kreq *rq, enum quota_kind kind, double va
             LOG_WRN("quota", "%d client quota rates kept already: %s is not throttled",
                     MAX_RATES, kreq_peer(rq));
         }
-    } else if (check_only) {
-        t = quota_throttle_ms(quota_rate_measure(&q->r, now), bound,
-                              quota_rate_window(&q->r, now));
     } else {
         q->last_ms = now;
         t = quota_rate_record_check(&q->r, value, bound, now);
@@ -427,7 +424,7 @@ static int32_t record(broker *b, const kreq *rq, enum quota_kind kind, double va
 
 int32_t quotas_record(broker *b, kreq *rq, enum quota_kind kind, double value)
 {
-    int32_t t = record(b, rq, kind, value, false);
+    int32_t t = record(b, rq, kind, value);
     if (t > rq->throttle_ms)
         rq->throttle_ms = t;
     return t;
@@ -439,6 +436,5 @@ int32_t quotas_request_time(void *ctx, kreq *rq, int64_t handler_ns)
     if (!a || a->test_hook)           /* inter-broker requests are exempt (S-ENT6) */
         return 0;
     /* Kafka's nanosToPercentage: 1 s of handler time per second = 100. */
-    return record(ctx, rq, QK_REQUEST, handler_ns < 0 ? 0 : (double)handler_ns * 100.0 / 1e9,
-                  handler_ns < 0);
+    return record(ctx, rq, QK_REQUEST, (double)(handler_ns < 0 ? 0 : handler_ns) * 100.0 / 1e9);
 }
