@@ -2,6 +2,7 @@
 #include "broker/dispatch.h"
 
 #include "proto/api.h"
+#include "server/sasl_session.h"
 
 static const api_entry g_table[] = {
     {  0, 3, 11, handle_produce, "record batch v2 only; acks 0/1/-1; idempotent and transactional producers" },
@@ -30,6 +31,8 @@ static const api_entry g_table[] = {
     { 14, 0, 5, handle_sync_group, "" },
     { 15, 0, 5, handle_describe_groups, "" },
     { 16, 0, 5, handle_list_groups, "state filter (v4+), type filter (v5+)" },
+    { 17, 0, 1, sasl_handle_handshake, "SASL listeners: v0 = legacy raw tokens, v1 = SaslAuthenticate; "
+                                       "ILLEGAL_SASL_STATE elsewhere (docs/security.md)" },
     { 18, 0, 5, handle_api_versions, "unknown versions answered in v0 form (KIP-511); v5 checks ClusterId and NodeId (KIP-1242)" },
     { 19, 0, 7, handle_create_topics, "validate_only; configs; replication factor 1" },
     { 20, 0, 6, handle_delete_topics, "by name, or by id (v6)" },
@@ -50,6 +53,8 @@ static const api_entry g_table[] = {
     { 35, 0, 5, handle_describe_log_dirs, "every log.dirs entry: partitions and sizes, volume "
                                           "total/usable bytes (v4+); a dir statvfs fails on is "
                                           "KAFKA_STORAGE_ERROR" },
+    { 36, 0, 2, sasl_handle_authenticate, "PLAIN, SCRAM-SHA-256/512, OAUTHBEARER (unsecured JWT); "
+                                          "session_lifetime_ms and re-authentication (KIP-368)" },
     { 37, 0, 3, handle_create_partitions, "validate_only" },
     { 42, 0, 2, handle_delete_groups, "" },
     { 43, 0, 2, handle_elect_leaders, "to the active controller (else NOT_CONTROLLER): preferred and "

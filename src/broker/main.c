@@ -66,6 +66,7 @@ static int settings_from_config(broker *b, const struct broker_config *cfg, char
         snprintf(l->name, sizeof l->name, "%s", e->name);
         snprintf(l->host, sizeof l->host, "%s", e->wildcard ? "" : e->host);
         l->port = e->port;
+        l->secproto = e->security_protocol;
         *a = *l;
         for (size_t k = 0; k < cfg->nadvertised; k++) {
             if (!strcmp(cfg->advertised[k].name, e->name)) {

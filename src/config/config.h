@@ -157,6 +157,8 @@ struct broker_config {
     char *listener_security_protocol_map;
     char *controller_listener_names;    /* NULL = none */
     char *inter_broker_listener_name;   /* NULL = none */
+    char *security_inter_broker_protocol;       /* PLAINTEXT, SSL, SASL_PLAINTEXT, SASL_SSL */
+    char *sasl_mechanism_inter_broker_protocol; /* the mechanism brokers log in with */
     char *broker_rack;                  /* NULL = none */
     char *host_name;                    /* deprecated (Kafka < 3.0) */
     int32_t port;                       /* deprecated (Kafka < 3.0) */
@@ -193,6 +195,11 @@ struct broker_config {
     char *max_connections_per_ip_overrides;
     int32_t queued_max_requests;
     int64_t queued_max_request_bytes;   /* -1 = unbounded */
+
+    /* -- SASL (server/sasl_session.c; per listener: listener.name.<l>.*) -- */
+    char *sasl_enabled_mechanisms;      /* list; Kafka's default GSSAPI is refused */
+    int32_t sasl_server_max_receive_size;   /* frames before authentication */
+    int64_t connections_max_reauth_ms;  /* 0 = no re-authentication (KIP-368) */
 
     /* -- log basics -- */
     char *log_dir;
@@ -314,6 +321,11 @@ struct broker_config {
     size_t nlog_dirs;
     struct cfg_conn_override *conn_overrides;
     size_t nconn_overrides;
+    /* The listener brokers talk to each other on (config_inter_broker.c:
+     * inter.broker.listener.name, else the listener named after
+     * security.inter.broker.protocol) and its security protocol. */
+    char inter_broker_listener[64];
+    int8_t inter_broker_secproto;       /* enum cfg_secproto */
 
     /* -- warnings collected while loading and finishing, one line each,
      *    naming the key and its origin; broker_config_log_warnings() logs them -- */
@@ -355,6 +367,23 @@ int broker_config_finish(struct broker_config *cfg, char *err, size_t errlen);
 /* True if key was set by the file, an override or a dynamic layer (false
  * for defaults, unknown or unimplemented keys). */
 bool broker_config_is_set(const struct broker_config *cfg, const char *key);
+/* The SASL mechanisms a listener enables (its listener.name.<l>.
+ * sasl.enabled.mechanisms, else sasl.enabled.mechanisms), and the JAAS
+ * config of one of them (listener.name.<l>.<mech lower>.sasl.jaas.config;
+ * NULL if unset; the key in keybuf) (config_sasl.c, over
+ * broker_config_listener_value).  Values are secrets: never log them. */
+const char *broker_config_sasl_mechanisms(const struct broker_config *cfg, const char *listener);
+const char *broker_config_sasl_jaas(const struct broker_config *cfg, const char *listener,
+                                    const char *mech, char *keybuf, size_t kn);
+
+/* The value of key for listener `listener` (its name as in listeners=,
+ * any case): listener.name.<lower-case name>.<key> when set in any layer
+ * (per-broker dynamic > cluster-default dynamic > static), else key's
+ * own value or default (NULL = null).  Kafka's precedence for listener
+ * configs.  Points into cfg or the table; valid while cfg lives.
+ * listener NULL = the unprefixed key. */
+const char *broker_config_listener_value(const struct broker_config *cfg, const char *listener,
+                                         const char *key);
 
 /* Each collected warning through LOG_WRN("config", ...). */
 void broker_config_log_warnings(const struct broker_config *cfg);

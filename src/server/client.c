@@ -15,6 +15,8 @@
 #include "proto/messages/api_versions.h"
 #include "server/delayed.h"
 #include "server/net_threads.h"
+#include "server/sasl_session.h"
+#include "server/server_tls.h"
 
 #define MAX_INFLIGHT 128
 #define RESUME_INFLIGHT 64
@@ -27,6 +29,7 @@ static void client_unref(client *cl)
 {
     if (--cl->refs == 0) {
         conn_unref(cl->c);
+        sasl_session_free(cl->sasl);
         free(cl);
     }
 }
@@ -43,7 +46,8 @@ static void kreq_free(kreq *rq)
 
 static void maybe_resume(client *cl)
 {
-    if (!cl->closed && cl->c->reads_paused && !ktimer_armed(&cl->mute_timer) &&
+    if (!cl->closed && !sasl_session_close_pending(cl) && cl->c->reads_paused &&
+        !ktimer_armed(&cl->mute_timer) &&
         cl->inflight < RESUME_INFLIGHT &&
         conn_out_pending(cl->c) < RESUME_OUT_BYTES)
         conn_resume_reads(cl->c);
@@ -227,6 +231,13 @@ static void answer_unsupported_api_versions(kreq *rq)
 static void on_frame(conn *c, uint8_t *frame, size_t len)
 {
     client *cl = c->user;
+    /* SASL: a legacy v0 raw token, or a connection closing after its
+     * failed authentication was answered (S-SASL8). */
+    if (cl->sasl && (sasl_session_close_pending(cl) || sasl_session_raw_frame(cl, frame, len))) {
+        if (sasl_session_close_pending(cl))
+            free(frame);
+        return;
+    }
     kreq *rq = calloc(1, sizeof *rq);
     if (!rq) {
         free(frame);
@@ -258,6 +269,12 @@ static void on_frame(conn *c, uint8_t *frame, size_t len)
         return;
     }
     rq->hdr = peek;
+    char gate[256];
+    const char *refused = sasl_session_gate(cl, peek.api_key, gate, sizeof gate);
+    if (refused) {      /* S-SASL6, S-SASL10 */
+        kreq_fail_close(rq, refused);
+        return;
+    }
     const api_entry *e = cl->srv->ops->api_get(peek.api_key);
     rq->api = kapi_schema_get(peek.api_key);
     if (!e || !rq->api) {
@@ -353,10 +370,31 @@ static void on_close(conn *c)
 
 static void on_drained(conn *c)
 {
-    maybe_resume(c->user);
+    client *cl = c->user;
+    if (sasl_session_close_pending(cl)) {
+        conn_close(c, "SASL authentication failed");
+        return;
+    }
+    maybe_resume(cl);
 }
 
-const conn_ops client_conn_ops = { on_frame, on_close, on_drained };
+/* S-TLS6: an SSL listener's principal comes from the client certificate;
+ * SASL_SSL's from SASL (the certificate only encrypts). */
+static void on_tls_ready(conn *c)
+{
+    client *cl = c->user;
+    if (cl->secproto != 1)
+        return;
+    char why[600];
+    if (server_tls_principal(cl->srv, cl->listener, c->ssl, &cl->principal, why, sizeof why) < 0) {
+        conn_close(c, why);
+        return;
+    }
+    LOG_DBG("net", "%s authenticated by TLS as %s:%s", c->peer, cl->principal.type,
+            cl->principal.name);
+}
+
+const conn_ops client_conn_ops = { on_frame, on_close, on_drained, on_tls_ready };
 
 void client_accept(server *s, loop *lp, int fd, int listener_idx, const char *ip)
 {
@@ -368,7 +406,17 @@ void client_accept(server *s, loop *lp, int fd, int listener_idx, const char *ip
         return;
     }
     str_copy(cl->ip, sizeof cl->ip, ip);
-    conn *c = conn_new(lp, fd, &client_conn_ops, &lim);
+    int8_t secproto = s->listen[listener_idx].secproto;
+    conn *c;
+    if (secproto == 1 || secproto == 3) {       /* SSL, SASL_SSL */
+        SSL_CTX *ctx = server_tls_ctx_ref(s, listener_idx);
+        c = ctx ? conn_new_tls(lp, fd, &client_conn_ops, &lim, ctx,
+                               server_tls_handshake_ms(s, listener_idx))
+                : (close(fd), NULL);
+        SSL_CTX_free(ctx);          /* the session holds its own reference */
+    } else {
+        c = conn_new(lp, fd, &client_conn_ops, &lim);
+    }
     if (!c) {
         free(cl);
         net_threads_connection_closed(s, ip);
@@ -378,10 +426,17 @@ void client_accept(server *s, loop *lp, int fd, int listener_idx, const char *ip
     cl->c = c;
     cl->refs = 1;
     cl->listener = listener_idx;
+    cl->secproto = secproto;
     kprincipal_anonymous(&cl->principal);
     ktimer_init(&cl->mute_timer, unmute);
     cl->authenticated = true;     /* PLAINTEXT; TLS and SASL listeners change this */
     conn_ref(c);     /* the client keeps the conn struct alive */
     c->user = cl;
+    if (cl->secproto == 2 || cl->secproto == 3) {      /* SASL_PLAINTEXT, SASL_SSL */
+        cl->authenticated = false;
+        cl->sasl = sasl_session_new(cl);
+        if (!cl->sasl)
+            conn_close(c, "out of memory");
+    }
     LOG_DBG("net", "accepted %s on thread %d", c->peer, loop_id(lp));
 }

@@ -35,6 +35,7 @@ typedef struct endpoint {
     char name[64];                      /* listener name, e.g. PLAINTEXT */
     char host[256];                     /* "" = all interfaces (bind only) */
     int port;
+    int8_t secproto;                    /* cfg_secproto (listen[] only) */
 } endpoint;
 
 /* One API the owner implements: key, the version range we implement and
@@ -95,6 +96,7 @@ typedef struct server {
     atomic_uint next_loop;        /* round-robin for new connections */
     struct listener *listeners[MAX_LISTENERS];
     struct accept_arg *accept_args[MAX_LISTENERS];   /* owned; freed at stop */
+    struct server_tls *tls[MAX_LISTENERS];   /* SSL / SASL_SSL listeners (server_tls.c) */
     conn_counts limits;
     int64_t refusal_logged_ms;    /* loop 0 only: rate-limits the refusal warning */
 } server;

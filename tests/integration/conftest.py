@@ -42,8 +42,9 @@ _SETPRIV = shutil.which("setpriv")
 # pick the same port and no client's outgoing connection holds one.
 _XDIST_WORKER = os.environ.get("PYTEST_XDIST_WORKER", "gw0")
 # SAMSA_TEST_PORT_BASE moves the whole range, so two checkouts can run their
-# suites side by side (e.g. 26000 for the second one).
-_PORT_BLOCK = 1500
+# suites side by side (e.g. 26000 for the second one); SAMSA_TEST_PORT_BLOCK
+# shrinks each worker's block so that several workers fit below 32768.
+_PORT_BLOCK = int(os.environ.get("SAMSA_TEST_PORT_BLOCK", "1500"))
 _PORT_BASE = (int(os.environ.get("SAMSA_TEST_PORT_BASE", "20000"))
               + _PORT_BLOCK * (int(_XDIST_WORKER[2:]) if _XDIST_WORKER[2:].isdigit() else 0))
 _port_seq = itertools.count()
