@@ -201,6 +201,7 @@ int entities_reload(broker *b, char *err, size_t errlen)
     md_entities_free(&me);
     if (!s)
         goto nomem;
+    /* S-ENT2: published whole; readers hold their own reference. */
     pthread_mutex_lock(&b->ents->mu);
     ent_snapshot *old = b->ents->snap;
     b->ents->snap = s;
