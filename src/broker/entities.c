@@ -39,6 +39,9 @@ typedef struct qslot {
 struct entities {
     pthread_mutex_t mu;
     ent_snapshot *snap;          /* mu */
+    /* snap->any_quota, readable without mu: the hot path of every request
+     * when no quota is set is this one load. */
+    atomic_bool any_quota;
     pthread_mutex_t qmu;
     strmap rates;                /* qmu: key -> qslot* */
     int64_t full_logged_ms;      /* qmu */
@@ -80,6 +83,7 @@ entities *entities_new(void)
         free(e);
         return NULL;
     }
+    atomic_init(&e->any_quota, false);
     pthread_mutex_init(&e->mu, NULL);
     pthread_mutex_init(&e->qmu, NULL);
     strmap_init(&e->rates);
@@ -205,6 +209,7 @@ int entities_reload(broker *b, char *err, size_t errlen)
     pthread_mutex_lock(&b->ents->mu);
     ent_snapshot *old = b->ents->snap;
     b->ents->snap = s;
+    atomic_store_explicit(&b->ents->any_quota, s->any_quota, memory_order_relaxed);
     pthread_mutex_unlock(&b->ents->mu);
     ent_snapshot_unref(old);
     return 0;
@@ -373,11 +378,9 @@ static void sweep(entities *e, int64_t now, int64_t idle_ms)
 static int32_t record(broker *b, const kreq *rq, enum quota_kind kind, double value)
 {
     entities *e = b->ents;
-    ent_snapshot *s = entities_get(e);
-    if (!s->any_quota) {
-        ent_snapshot_unref(s);
+    if (!atomic_load_explicit(&e->any_quota, memory_order_relaxed))
         return 0;
-    }
+    ent_snapshot *s = entities_get(e);
     /* Names longer than an entity's can match no entity: measured as "". */
     char cid[ENT_NAME_MAX + 1] = "", user[ENT_NAME_MAX + 1] = "";
     if (rq->hdr.client_id.len > 0 && rq->hdr.client_id.len <= ENT_NAME_MAX) {
@@ -433,6 +436,8 @@ int32_t quotas_record(broker *b, kreq *rq, enum quota_kind kind, double value)
 
 int32_t quotas_request_time(void *ctx, kreq *rq, int64_t handler_ns)
 {
+    if (!atomic_load_explicit(&((broker *)ctx)->ents->any_quota, memory_order_relaxed))
+        return 0;
     const api_entry *a = dispatch_get(rq->hdr.api_key);
     if (!a || a->test_hook)           /* inter-broker requests are exempt (S-ENT6) */
         return 0;

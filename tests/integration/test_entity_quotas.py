@@ -435,6 +435,8 @@ def test_byte_rate_quotas_hold_producer_and_consumer(qb):
         assert abs(crate - qc) / qc < 0.10, f"consumer {crate:.0f} B/s against {qc} B/s"
         assert pr.throttles and max(pr.throttles) > 0, pr.throttles
         assert cthrottles and max(cthrottles) > 0, cthrottles
+        print(f"producer {rate:.0f} B/s (quota {qp}), consumer {crate:.0f} B/s (quota {qc}); "
+              f"throttles up to {max(pr.throttles) * 1000:.0f} / {max(cthrottles) * 1000:.0f} ms")
     finally:
         pr.stop = True
         stop.set()
