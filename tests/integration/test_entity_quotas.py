@@ -340,7 +340,8 @@ class _Producer:
         from confluent_kafka import Producer
         self.acked = []                         # (monotonic time, bytes)
         self.throttles = []
-        self.p = Producer({"bootstrap.servers": b.bootstrap, "client.id": client_id,
+        self.errors = []                        # a reconnect would show here
+        self.p = Producer({"error_cb": self.errors.append,"bootstrap.servers": b.bootstrap, "client.id": client_id,
                            "linger.ms": 5, "batch.num.messages": 16, "acks": 1,
                            "queue.buffering.max.kbytes": 256,
                            "throttle_cb": lambda ev: self.throttles.append(ev.throttle_time)})
@@ -434,6 +435,7 @@ def test_byte_rate_quotas_hold_producer_and_consumer(qb):
         assert abs(rate - qp) / qp < 0.10, f"producer {rate:.0f} B/s against {qp} B/s"
         assert abs(crate - qc) / qc < 0.10, f"consumer {crate:.0f} B/s against {qc} B/s"
         assert pr.throttles and max(pr.throttles) > 0, pr.throttles
+        assert not pr.errors, pr.errors          # the same connection throughout
         assert cthrottles and max(cthrottles) > 0, cthrottles
         print(f"producer {rate:.0f} B/s (quota {qp}), consumer {crate:.0f} B/s (quota {qc}); "
               f"throttles up to {max(pr.throttles) * 1000:.0f} / {max(cthrottles) * 1000:.0f} ms")
