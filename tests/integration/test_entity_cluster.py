@@ -15,7 +15,7 @@ import sasl_util as su
 from cluster import cluster_factory, cluster_zk  # noqa: F401
 from conftest import free_port, wait_until
 from test_cli_common import run_cli
-from test_entity_quotas import alter_quotas, describe_quotas
+from test_entity_quotas import _request_throttle, alter_quotas, describe_quotas
 
 NONE, SASL_AUTHENTICATION_FAILED = 0, 58
 
@@ -49,6 +49,22 @@ def test_user_created_on_one_broker_logs_in_on_the_other(cluster_factory):  # no
                desc="zed's SCRAM login on broker 1 within 1 s")
     took = time.monotonic() - t0
     assert _login(b1, "zed", "wrong") == SASL_AUTHENTICATION_FAILED
+    # A user quota (set through broker 0) applies to zed's SASL connection
+    # on broker 1: the principal is the user quotas are looked up by.
+    with kproto.Conn("127.0.0.1", b0.port) as k:
+        assert alter_quotas(k, [([("user", "zed")], [("request_percentage", 0.01, False)])]) \
+            == [(NONE, None)]
+    with kproto.Conn("127.0.0.1", b1.sasl_port, timeout=10) as k:
+        assert su.login(k, "SCRAM-SHA-256", "zed", "zed-pw")[0] == NONE
+        throttles = []
+        deadline = time.monotonic() + 5
+        while not any(throttles) and time.monotonic() < deadline:
+            throttles.append(_request_throttle(k))
+        assert any(throttles), f"{len(throttles)} requests, none throttled"
+    with kproto.Conn("127.0.0.1", b1.port) as k:                # ANONYMOUS: no quota
+        assert all(_request_throttle(k) == 0 for _ in range(50))
+        assert alter_quotas(k, [([("user", "zed")], [("request_percentage", 0, True)])]) \
+            == [(NONE, None)]
     # Kafka's layout: the credential in the user's config, a change notification.
     cfg = json.loads(c.zk_get("/config/users/zed"))
     assert cfg["version"] == 1
