@@ -144,6 +144,12 @@ def main():
         pl, s = res[f"{k}_plaintext"], res[f"{k}_ssl"]
         print(f"| {label} | {pl} | {s} | {s / pl:.2f} |")
     print(f"| kTLS | | {res['ktls']} | |")
+    # The sasl part: the SCRAM handshake cost (bench/sasl_bench.py, its own broker).
+    sys.path.insert(0, str(ROOT / "bench"))
+    import sasl_bench
+    res["sasl_handshake"] = sasl_bench.run(build)
+    print()
+    sasl_bench.print_table(res["sasl_handshake"])
     if a.out:
         Path(a.out).write_text(json.dumps(res, indent=2) + "\n")
         log(f"wrote {a.out}")

@@ -117,8 +117,8 @@ static bool all_of(const char *s, size_t n, bool (*cls)(unsigned char))
 static bool alpha_char(unsigned char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
 
 /* ",<alpha>=<value>" pairs from *p up to the end or to ",p=" (stop_at_proof).
- * tokenauth (if non-NULL) is set by tokenauth=true; any other key is
- * SCRAM_EEXTENSION. */
+ * tokenauth (if non-NULL) is set by tokenauth=true; other keys are
+ * checked for form and ignored, as Kafka does. */
 static int extensions(const char **p, bool stop_at_proof, bool *tokenauth)
 {
     const char *s = *p;
@@ -132,12 +132,10 @@ static int extensions(const char **p, bool stop_at_proof, bool *tokenauth)
         size_t vl = e ? (size_t)(e - v) : strlen(v);
         if (vl == 0 || !all_of(v, vl, value_char))
             return SCRAM_EMALFORMED;
-        if ((size_t)(eq - k) == 9 && !memcmp(k, "tokenauth", 9)) {
-            if (tokenauth)
-                *tokenauth = vl == 4 && !strncasecmp(v, "true", 4);
-        } else {
-            return SCRAM_EEXTENSION;
-        }
+        /* Kafka's ScramSaslServer knows tokenauth and ignores (logs at
+         * debug) any other extension. */
+        if ((size_t)(eq - k) == 9 && !memcmp(k, "tokenauth", 9) && tokenauth)
+            *tokenauth = vl == 4 && !strncasecmp(v, "true", 4);
         s = v + vl;
     }
     *p = s;

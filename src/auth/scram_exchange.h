@@ -9,7 +9,8 @@
  *
  * Only the "n" GS2 flag (no channel binding) is accepted, as Kafka.
  * Extensions: "tokenauth" (delegation tokens) is recognised and reported;
- * any other extension is refused, as Kafka refuses them.  Every field is
+ * any other well-formed extension is ignored, as Kafka's ScramSaslServer
+ * ignores them.  Every field is
  * bounded (SCRAM_MAX_MSG for a message, SCRAM_MAX_NAME for a name) and
  * the proof is compared in constant time (CRYPTO_memcmp).  No message or
  * secret is logged here; the caller decides what to say.
@@ -42,7 +43,6 @@
 enum scram_rc {
     SCRAM_OK = 0,
     SCRAM_EMALFORMED = -1,        /* a message that does not parse */
-    SCRAM_EEXTENSION = -2,        /* an extension Kafka does not support */
     SCRAM_EAUTH = -3,             /* wrong proof, unknown user, nonce mismatch */
     SCRAM_ESTATE = -4,            /* called out of order */
     SCRAM_EINTERNAL = -5,         /* OpenSSL / RNG failure */

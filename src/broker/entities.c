@@ -39,6 +39,9 @@ typedef struct qslot {
 struct entities {
     pthread_mutex_t mu;
     ent_snapshot *snap;          /* mu */
+    /* snap->any_quota, readable without mu: the hot path of every request
+     * when no quota is set is this one load. */
+    atomic_bool any_quota;
     pthread_mutex_t qmu;
     strmap rates;                /* qmu: key -> qslot* */
     int64_t full_logged_ms;      /* qmu */
@@ -80,6 +83,7 @@ entities *entities_new(void)
         free(e);
         return NULL;
     }
+    atomic_init(&e->any_quota, false);
     pthread_mutex_init(&e->mu, NULL);
     pthread_mutex_init(&e->qmu, NULL);
     strmap_init(&e->rates);
@@ -201,9 +205,11 @@ int entities_reload(broker *b, char *err, size_t errlen)
     md_entities_free(&me);
     if (!s)
         goto nomem;
+    /* S-ENT2: published whole; readers hold their own reference. */
     pthread_mutex_lock(&b->ents->mu);
     ent_snapshot *old = b->ents->snap;
     b->ents->snap = s;
+    atomic_store_explicit(&b->ents->any_quota, s->any_quota, memory_order_relaxed);
     pthread_mutex_unlock(&b->ents->mu);
     ent_snapshot_unref(old);
     return 0;
@@ -369,14 +375,12 @@ static void sweep(entities *e, int64_t now, int64_t idle_ms)
         }
 }
 
-static int32_t record(broker *b, const kreq *rq, enum quota_kind kind, double value, bool check_only)
+static int32_t record(broker *b, const kreq *rq, enum quota_kind kind, double value)
 {
     entities *e = b->ents;
-    ent_snapshot *s = entities_get(e);
-    if (!s->any_quota) {
-        ent_snapshot_unref(s);
+    if (!atomic_load_explicit(&e->any_quota, memory_order_relaxed))
         return 0;
-    }
+    ent_snapshot *s = entities_get(e);
     /* Names longer than an entity's can match no entity: measured as "". */
     char cid[ENT_NAME_MAX + 1] = "", user[ENT_NAME_MAX + 1] = "";
     if (rq->hdr.client_id.len > 0 && rq->hdr.client_id.len <= ENT_NAME_MAX) {
@@ -414,9 +418,6 @@ static int32_t record(broker *b, const kreq *rq, enum quota_kind kind, double va
             LOG_WRN("quota", "%d client quota rates kept already: %s is not throttled",
                     MAX_RATES, kreq_peer(rq));
         }
-    } else if (check_only) {
-        t = quota_throttle_ms(quota_rate_measure(&q->r, now), bound,
-                              quota_rate_window(&q->r, now));
     } else {
         q->last_ms = now;
         t = quota_rate_record_check(&q->r, value, bound, now);
@@ -427,7 +428,7 @@ static int32_t record(broker *b, const kreq *rq, enum quota_kind kind, double va
 
 int32_t quotas_record(broker *b, kreq *rq, enum quota_kind kind, double value)
 {
-    int32_t t = record(b, rq, kind, value, false);
+    int32_t t = record(b, rq, kind, value);
     if (t > rq->throttle_ms)
         rq->throttle_ms = t;
     return t;
@@ -435,10 +436,11 @@ int32_t quotas_record(broker *b, kreq *rq, enum quota_kind kind, double value)
 
 int32_t quotas_request_time(void *ctx, kreq *rq, int64_t handler_ns)
 {
+    if (!atomic_load_explicit(&((broker *)ctx)->ents->any_quota, memory_order_relaxed))
+        return 0;
     const api_entry *a = dispatch_get(rq->hdr.api_key);
     if (!a || a->test_hook)           /* inter-broker requests are exempt (S-ENT6) */
         return 0;
     /* Kafka's nanosToPercentage: 1 s of handler time per second = 100. */
-    return record(ctx, rq, QK_REQUEST, handler_ns < 0 ? 0 : (double)handler_ns * 100.0 / 1e9,
-                  handler_ns < 0);
+    return record(ctx, rq, QK_REQUEST, (double)(handler_ns < 0 ? 0 : handler_ns) * 100.0 / 1e9);
 }

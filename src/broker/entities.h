@@ -94,8 +94,7 @@ int entities_scram_lookup(void *ctx, const char *user, int8_t mech, scram_cred *
 /* Quotas.  Record `value` for rq's (user, client-id) against its bound of
  * this kind and return the throttle it earns (0: none or no quota). */
 int32_t quotas_record(broker *b, kreq *rq, enum quota_kind kind, double value);
-/* server_ops.request_quota: request_percentage for rq (handler_ns < 0: the
- * throttle the rate so far earns, nothing recorded; else record). */
+/* server_ops.request_quota: record request_percentage for rq. */
 int32_t quotas_request_time(void *ctx, kreq *rq, int64_t handler_ns);
 
 #endif

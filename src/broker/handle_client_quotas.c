@@ -42,7 +42,7 @@ static kstr dupmsg(kreq *rq, const char *s)
 }
 
 /* A name from the wire into dst (ENT_NAME_MAX + 1); false when too long,
- * empty or holding a NUL. */
+ * empty or holding a NUL (S-ENT1). */
 static bool name_from(kstr k, char *dst)
 {
     if (k.len <= 0 || k.len > ENT_NAME_MAX || memchr(k.p, 0, (size_t)k.len))

@@ -327,7 +327,8 @@ static void respond(kreq *rq, fetch_op *fo)
         add_node_endpoints(rq, resp, leaders, nleaders);
     /* consumer_byte_rate (S-ENT4): the records this response carries count
      * against the client's quota; the response goes out whole with the
-     * throttle, and the connection is muted for it.  Followers are exempt. */
+     * throttle, and the connection is muted for it.  Followers (which read
+     * to the log end) are exempt (S-ENT6). */
     if (fo->isolation != PLOG_ISOLATION_LOG_END) {
         int64_t sent = 0;
         for (int t = 0; rts && t <= ti; t++)

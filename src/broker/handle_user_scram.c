@@ -138,7 +138,7 @@ static int16_t op_error(const scram_op *op, const char **msg)
         *msg = "Username must not be empty";
         return KERR_UNACCEPTABLE_CREDENTIAL;
     }
-    if (op->user.len > ENT_NAME_MAX || memchr(op->user.p, 0, (size_t)op->user.len)) {
+    if (op->user.len > ENT_NAME_MAX || memchr(op->user.p, 0, (size_t)op->user.len)) { /* S-ENT1 */
         *msg = "Username is too long or holds a NUL character";
         return KERR_UNACCEPTABLE_CREDENTIAL;
     }
@@ -157,7 +157,8 @@ static int16_t op_error(const scram_op *op, const char **msg)
     return 0;
 }
 
-/* Apply every change of `user` (ops[0..n)) as one entity write. */
+/* Apply every change of `user` (ops[0..n)) as one entity write: all or
+ * none (S-ENT7). */
 static void alter_user(kreq *rq, const scram_op *ops, int n, kstr user,
                        alter_user_scram_credentials_resp_results *res)
 {

@@ -33,6 +33,7 @@
 #include "repl/fetcher.h"
 #include "repl/isr_manager.h"
 #include "server/net_threads.h"
+#include "server/server_tls.h"
 
 #define SAMSA_VERSION "0.1.0"
 
@@ -337,6 +338,7 @@ out_storage:
     isr_manager_stop(b.isr);            /* before the controller it may call */
     b.isr = NULL;
     cluster_mode_stop(&b);
+    server_tls_free(&b.srv);            /* after every path that publishes configs */
     coordinator_free(b.coord);
     b.coord = NULL;
     txn_coordinator_free(b.txn);

@@ -98,16 +98,15 @@ static int alter(const cli_qentity_t *e, const cli_qop_t *ops, int n)
     return CLI_OK;
 }
 
-static int run_set(int argc, char **argv)
+/* set (remove false) and delete (remove true). */
+static int run_alter(bool remove)
 {
-    (void)argc;
-    (void)argv;
     cli_qentity_t e;
     cli_qop_t ops[3];
     int rc = entity_from_opts(&e, true), n;
     if (rc)
         return rc;
-    if ((n = ops_from_opts(ops, false)) < 0)
+    if ((n = ops_from_opts(ops, remove)) < 0)
         return CLI_EUSAGE;
     if (n == 0)
         return cli_usage("give at least one of --producer-byte-rate, --consumer-byte-rate, "
@@ -115,18 +114,18 @@ static int run_set(int argc, char **argv)
     return alter(&e, ops, n);
 }
 
+static int run_set(int argc, char **argv)
+{
+    (void)argc;
+    (void)argv;
+    return run_alter(false);
+}
+
 static int run_delete(int argc, char **argv)
 {
     (void)argc;
     (void)argv;
-    cli_qentity_t e;
-    cli_qop_t ops[3];
-    int rc = entity_from_opts(&e, true), n;
-    if (rc)
-        return rc;
-    if ((n = ops_from_opts(ops, true)) < 0)
-        return CLI_EUSAGE;
-    return alter(&e, ops, n);
+    return run_alter(true);
 }
 
 static void json_name(jw_t *w, const char *key, bool has, bool dflt, const char *name)

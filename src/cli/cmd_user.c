@@ -10,6 +10,8 @@
  * delete NAME [--mechanism M]: that mechanism, or every one the user has.
  * list: DescribeUserScramCredentials for every user.
  *
+ * S-ENT3: the password stays here; the salted password is wiped after use.
+ *
  * The requests are the CLI's own (entity_wire.c) over plain TCP to the
  * first bootstrap broker that answers (cli_bootstrap_call, shared with
  * cmd_quota.c), so a plaintext listener is needed.  JSON: list

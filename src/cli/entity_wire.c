@@ -193,37 +193,37 @@ static int user_results(rbuf_t *r, bool describe, cli_user_results_t *out)
     return r->bad ? -1 : 0;
 }
 
-int cli_scram_decode_describe(const uint8_t *p, size_t len, int32_t corr, cli_user_results_t *out,
-                              char *err, size_t errlen)
+/* Describe (top-level error, credential infos) or Alter's answer. */
+static int scram_decode(const uint8_t *p, size_t len, int32_t corr, bool describe,
+                        cli_user_results_t *out, char *err, size_t errlen)
 {
     rbuf_t r = { p, len, 0 };
     memset(out, 0, sizeof *out);
     resp_header(&r, corr, 1);
     get32(&r);                           /* throttle_time_ms */
-    out->error = get16(&r);
-    get_cstr(&r, out->message, sizeof out->message);
-    if (user_results(&r, true, out) < 0 || done(&r, err, errlen) < 0) {
-        if (!err[0] || r.bad)
-            snprintf(err, errlen, "malformed DescribeUserScramCredentials response");
+    if (describe) {
+        out->error = get16(&r);
+        get_cstr(&r, out->message, sizeof out->message);
+    }
+    if (user_results(&r, describe, out) < 0 || done(&r, err, errlen) < 0) {
+        snprintf(err, errlen, "malformed %sUserScramCredentials response",
+                 describe ? "Describe" : "Alter");
         cli_user_results_free(out);
         return -1;
     }
     return 0;
 }
 
+int cli_scram_decode_describe(const uint8_t *p, size_t len, int32_t corr, cli_user_results_t *out,
+                              char *err, size_t errlen)
+{
+    return scram_decode(p, len, corr, true, out, err, errlen);
+}
+
 int cli_scram_decode_alter(const uint8_t *p, size_t len, int32_t corr, cli_user_results_t *out,
                            char *err, size_t errlen)
 {
-    rbuf_t r = { p, len, 0 };
-    memset(out, 0, sizeof *out);
-    resp_header(&r, corr, 1);
-    get32(&r);
-    if (user_results(&r, false, out) < 0 || done(&r, err, errlen) < 0) {
-        snprintf(err, errlen, "malformed AlterUserScramCredentials response");
-        cli_user_results_free(out);
-        return -1;
-    }
-    return 0;
+    return scram_decode(p, len, corr, false, out, err, errlen);
 }
 
 int cli_quota_decode_describe(const uint8_t *p, size_t len, int32_t corr, cli_qentries_t *out,

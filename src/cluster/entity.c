@@ -10,6 +10,8 @@ static bool kept(unsigned char c)
            c == '.' || c == '-' || c == '_';
 }
 
+/* S-ENT1: only [A-Za-z0-9._-] pass through, so no name holds a "/" (or
+ * anything else a path or a JSON key could misread). */
 int ent_sanitize(const char *in, char *out, size_t n)
 {
     static const char hex[] = "0123456789ABCDEF";

@@ -647,8 +647,10 @@ static int load_entity(md_zk *z, zk_session *s, const char *path, md_entities *o
         mdzk_damaged(z, s, full, &st, derr);
         return MD_OK;
     }
-    if (c.n == 0)
+    if (c.n == 0) {
+        zkl_config_free(&c);
         return MD_OK;
+    }
     if (out->n == *cap) {
         int nc = *cap ? *cap * 2 : 16;
         md_entity *nv = realloc(out->v, (size_t)nc * sizeof *nv);

@@ -200,6 +200,7 @@ struct broker_config {
     char *sasl_enabled_mechanisms;      /* list; Kafka's default GSSAPI is refused */
     int32_t sasl_server_max_receive_size;   /* frames before authentication */
     int64_t connections_max_reauth_ms;  /* 0 = no re-authentication (KIP-368) */
+    int32_t connection_failed_authentication_delay_ms;  /* KIP-306 */
 
     /* -- log basics -- */
     char *log_dir;
@@ -380,6 +381,19 @@ bool broker_config_is_set(const struct broker_config *cfg, const char *key);
 const char *broker_config_sasl_mechanisms(const struct broker_config *cfg, const char *listener);
 const char *broker_config_sasl_jaas(const struct broker_config *cfg, const char *listener,
                                     const char *mech, char *keybuf, size_t kn);
+/* The session lifetime for `mech` on `listener`: listener.name.<l>.<mech
+ * lower>.connections.max.reauth.ms, else listener.name.<l>.connections.
+ * max.reauth.ms, else connections.max.reauth.ms (Kafka's lookup).  0, or
+ * -1 when the value is not a number >= 0. */
+int broker_config_sasl_reauth_ms(const struct broker_config *cfg, const char *listener,
+                                 const char *mech, int64_t *out);
+/* The broker's own SASL identity on `listener` for `mech`, as Kafka's
+ * broker takes it from the listener's JAAS entry: username/password
+ * (PLAIN, SCRAM-*) or unsecuredLoginStringClaim_sub (OAUTHBEARER, password
+ * ""), for the inter-broker kclient_security.  0, or -1 naming the key. */
+int broker_config_sasl_login(const struct broker_config *cfg, const char *listener,
+                             const char *mech, char *user, size_t un, char *pw, size_t pn,
+                             char *why, size_t wn);
 
 /* The value of key for listener `listener` (its name as in listeners=,
  * any case): listener.name.<lower-case name>.<key> when set in any layer

@@ -322,7 +322,12 @@ const struct cfg_def cfg_broker_defs[] = {
     { K("sasl.server.max.receive.size", INT, "524288"), MIN(1), RO, LOW,
       F(sasl_server_max_receive_size),
       .doc = "Largest frame accepted on a SASL listener before the client is authenticated." },
+    { K("connection.failed.authentication.delay.ms", INT, "100"), MIN(0), RO, LOW,
+      F(connection_failed_authentication_delay_ms),
+      .doc = "Delay of the answer to a failed authentication (the connection then closes): "
+             "slows password guessing." },
     { K("connections.max.reauth.ms", LONG, "0"), MIN(0), RO, MED, F(connections_max_reauth_ms),
+      .per_listener = 1,
       .doc = "Session lifetime of a SASL authentication (KIP-368); the client must re-authenticate "
              "before it ends. 0 = sessions never expire." },
 

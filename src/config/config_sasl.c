@@ -38,6 +38,31 @@ const char *broker_config_sasl_mechanisms(const struct broker_config *cfg, const
     return broker_config_listener_value(cfg, listener, "sasl.enabled.mechanisms");
 }
 
+/* "<mech lower>.<key>" into buf. */
+static const char *mech_key(const char *mech, const char *key, char *buf, size_t n)
+{
+    size_t i;
+    for (i = 0; mech[i] && i + 1 < n && i < 32; i++)
+        buf[i] = (char)tolower((unsigned char)mech[i]);
+    snprintf(buf + i, n - i, ".%s", key);
+    return buf;
+}
+
+int broker_config_sasl_reauth_ms(const struct broker_config *cfg, const char *listener,
+                                 const char *mech, int64_t *out)
+{
+    char k[96];
+    int64_t v;
+    const char *s = broker_config_listener_value(cfg, listener,
+                                                 mech_key(mech, "connections.max.reauth.ms", k, sizeof k));
+    if (!s)
+        s = broker_config_listener_value(cfg, listener, "connections.max.reauth.ms");
+    if (!s || cfgv_parse_i64(s, &v) < 0 || v < 0)
+        return -1;
+    *out = v;
+    return 0;
+}
+
 const char *broker_config_sasl_jaas(const struct broker_config *cfg, const char *listener,
                                     const char *mech, char *keybuf, size_t kn)
 {
@@ -65,12 +90,14 @@ bool cfg_listener_key_implemented(const char *key)
     if (!rest)
         return false;
     rest++;
-    static const char *const jaas[] = { "plain.sasl.jaas.config", "scram-sha-256.sasl.jaas.config",
-                                        "scram-sha-512.sasl.jaas.config",
-                                        "oauthbearer.sasl.jaas.config" };
-    for (size_t i = 0; i < sizeof jaas / sizeof *jaas; i++)
-        if (!strcmp(rest, jaas[i]))
+    /* <mechanism lower>.sasl.jaas.config and <mechanism lower>.connections.max.reauth.ms */
+    static const char *const mechs[] = { "plain.", "scram-sha-256.", "scram-sha-512.", "oauthbearer." };
+    for (size_t i = 0; i < sizeof mechs / sizeof *mechs; i++) {
+        size_t ml = strlen(mechs[i]);
+        if (!strncmp(rest, mechs[i], ml) &&
+            (!strcmp(rest + ml, "sasl.jaas.config") || !strcmp(rest + ml, "connections.max.reauth.ms")))
             return true;
+    }
     return false;
 }
 
@@ -109,6 +136,15 @@ static int check_listener(const struct broker_config *cfg, const struct cfg_endp
         }
     }
     for (size_t i = 0; i < n; i++) {
+        int64_t reauth;
+        if (broker_config_sasl_reauth_ms(cfg, ep->name, items[i], &reauth) < 0) {
+            char mk2[96];
+            snprintf(why, wn, "%s: not a number >= 0 (connections.max.reauth.ms of %s on listener %s)",
+                     listener_key(ep->name, mech_key(items[i], "connections.max.reauth.ms", mk2,
+                                                     sizeof mk2), jkey, sizeof jkey),
+                     items[i], ep->name);
+            goto out;
+        }
         const char *jaas = broker_config_sasl_jaas(cfg, ep->name, items[i], jkey, sizeof jkey);
         if (!jaas) {
             snprintf(why, wn, "%s is not set: listener %s enables SASL mechanism %s (%s) and needs "
@@ -170,4 +206,38 @@ int cfg_sasl_validate(const struct broker_config *cfg, char *why, size_t wn)
         }
     }
     return 0;
+}
+
+int broker_config_sasl_login(const struct broker_config *cfg, const char *listener,
+                             const char *mech, char *user, size_t un, char *pw, size_t pn,
+                             char *why, size_t wn)
+{
+    char key[256], jwhy[256];
+    const char *text = broker_config_sasl_jaas(cfg, listener, mech, key, sizeof key);
+    jaas_config jc;
+    if (!text) {
+        snprintf(why, wn, "%s is not set: the broker logs in to listener %s with %s from it", key,
+                 listener, mech);
+        return -1;
+    }
+    if (jaas_parse(text, &jc, jwhy, sizeof jwhy) < 0) {
+        snprintf(why, wn, "%s: %s", key, jwhy);
+        return -1;
+    }
+    bool oauth = !strcmp(mech, "OAUTHBEARER");
+    const char *u = jaas_get(&jc, oauth ? "unsecuredLoginStringClaim_sub" : "username");
+    const char *p = oauth ? "" : jaas_get(&jc, "password");
+    int rc = -1;
+    if (!u || !u[0] || !p)
+        snprintf(why, wn, "%s: the broker's own login needs %s", key,
+                 oauth ? "unsecuredLoginStringClaim_sub" : "username and password");
+    else if (strlen(u) >= un || strlen(p) >= pn)
+        snprintf(why, wn, "%s: the broker's user name or password is too long", key);
+    else {
+        memcpy(user, u, strlen(u) + 1);
+        memcpy(pw, p, strlen(p) + 1);
+        rc = 0;
+    }
+    jaas_free(&jc);
+    return rc;
 }

@@ -178,6 +178,14 @@ void kreq_respond(kreq *rq, const void *resp)
 {
     if (rq->done)
         return;
+    client *cl = rq->cl;
+    if (cl->handling == rq && !cl->handling_recorded) {
+        int32_t t = cl->srv->ops->request_quota(cl->srv->ctx, rq,
+                                                (mono_us() - rq->quota_t0_us) * 1000);
+        cl->handling_recorded = true;
+        if (t > rq->throttle_ms)
+            rq->throttle_ms = t;
+    }
     kreq_encode(rq, resp);
     kreq_finish_encoded(rq);
 }
@@ -315,10 +323,11 @@ static void on_frame(conn *c, uint8_t *frame, size_t len)
      * connection closes and drops its reference, and finishing the request
      * drops the request's.  Hold one of our own until we are done here. */
     cl->refs++;
-    /* request_percentage: the handler may free rq, so the time is
-     * recorded against a copy of what identifies the client. */
+    /* request_percentage (S-ENT4): a handler that answers at once records
+     * its time in kreq_respond, so its response carries the throttle; one
+     * that parks the request records here (rq may be gone by now, so
+     * against a copy of what identifies the client) and only mutes. */
     const server_ops *ops = cl->srv->ops;
-    int64_t t0 = 0;
     kreq shadow = { .cl = cl, .hdr = rq->hdr };
     char cid[256];
     if (ops->request_quota) {
@@ -327,12 +336,15 @@ static void on_frame(conn *c, uint8_t *frame, size_t len)
             n = sizeof cid;
         memcpy(cid, rq->hdr.client_id.p ? rq->hdr.client_id.p : "", n);
         shadow.hdr.client_id = (kstr){ cid, (int32_t)n };
-        rq->throttle_ms = ops->request_quota(cl->srv->ctx, rq, -1);
-        t0 = mono_us();
+        rq->quota_t0_us = shadow.quota_t0_us = mono_us();
+        cl->handling = rq;
+        cl->handling_recorded = false;
     }
     e->handle(rq);
-    if (ops->request_quota && !cl->closed) {
-        int32_t t = ops->request_quota(cl->srv->ctx, &shadow, (mono_us() - t0) * 1000);
+    cl->handling = NULL;
+    if (ops->request_quota && !cl->handling_recorded && !cl->closed) {
+        int32_t t = ops->request_quota(cl->srv->ctx, &shadow,
+                                       (mono_us() - shadow.quota_t0_us) * 1000);
         if (t > 0)
             mute_for(cl, t);
     }
@@ -365,7 +377,7 @@ static void on_close(conn *c)
 static void on_drained(conn *c)
 {
     client *cl = c->user;
-    if (sasl_session_close_pending(cl)) {
+    if (sasl_session_close_pending(cl) && !cl->head) {   /* the refusal is out */
         conn_close(c, "SASL authentication failed");
         return;
     }

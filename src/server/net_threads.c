@@ -204,5 +204,4 @@ void net_threads_stop(server *s)
         s->accept_args[i] = NULL;
     }
     conn_limits_free(s);
-    server_tls_free(s);
 }

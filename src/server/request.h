@@ -44,6 +44,7 @@ typedef struct kreq {
      * its response's throttle_time_ms carries it and the connection stops
      * reading for that long once the response is queued (KIP-219). */
     int32_t throttle_ms;
+    int64_t quota_t0_us;         /* its handler's start (request_percentage) */
 } kreq;
 
 /* Encode `resp` (schema = the API's response) as this request's answer and

@@ -12,8 +12,9 @@
  *            and the exchange keeps a fixed-size state: an unauthenticated
  *            client cannot make the broker allocate more than one frame.
  *   S-SASL8  A failed authentication is answered (SASL_AUTHENTICATION_
- *            FAILED, Kafka's message) and the connection is closed once
- *            that answer is written; nothing more is read from it.  In the
+ *            FAILED, Kafka's message) after connection.failed.
+ *            authentication.delay.ms and the connection is closed once that
+ *            answer is written; nothing more is read from it.  In the
  *            legacy v0 exchange a failure closes at once.
  *   S-SASL9  The principal is User:<authenticated name>; a re-authentication
  *            (KIP-368) that would change it fails and closes the connection.
@@ -21,7 +22,8 @@
  *            OAUTHBEARER token's exp) that has ended serves only
  *            SaslHandshake/SaslAuthenticate; any other request closes it.
  *   S-SASL11 No password, token, proof or credential is logged: failures
- *            log the mechanism, the peer and the user name only.
+ *            log the mechanism, the peer and the user name only, and a
+ *            client-chosen name only as printable ASCII (no forged lines).
  */
 #include "server/sasl_session.h"
 
@@ -43,6 +45,7 @@
 #include "proto/messages/sasl_authenticate.h"
 #include "proto/messages/sasl_handshake.h"
 #include "server/client.h"
+#include "server/delayed.h"
 
 enum ss_state { SS_HANDSHAKE, SS_AUTHENTICATE, SS_LEGACY, SS_DONE };
 enum ss_mech { M_NONE, M_PLAIN, M_SCRAM256, M_SCRAM512, M_OAUTH };
@@ -110,34 +113,45 @@ bool sasl_session_close_pending(const client *cl)
     return cl->sasl && cl->sasl->close_pending;
 }
 
+/* The next item of a comma list at *p, blanks trimmed (a listener-prefixed
+ * value is kept as written: "PLAIN, SCRAM-SHA-256").  Length, or -1 at
+ * the end. */
+static long next_item(const char **p, const char **item)
+{
+    const char *s = *p;
+    if (!*s)
+        return -1;
+    const char *e = strchr(s, ',');
+    const char *end = e ? e : s + strlen(s);
+    *p = e ? e + 1 : end;
+    while (s < end && (*s == ' ' || *s == '\t'))
+        s++;
+    while (end > s && (end[-1] == ' ' || end[-1] == '\t'))
+        end--;
+    *item = s;
+    return (long)(end - s);
+}
+
 /* Is `mech` in the listener's enabled list?  Also fills the list for the
- * handshake answer (items point into a copy owned by the arena). */
+ * handshake answer (items point into the configuration snapshot, which
+ * outlives the synchronous answer). */
 static bool mech_enabled(client *cl, const char *mech, arena *a, karr_str *list)
 {
     const char *v = broker_config_sasl_mechanisms(cfg_of(cl), listener_name(cl));
+    const char *p, *it;
     bool found = false;
     int n = 0;
-    if (!v)
-        v = "";
-    for (const char *p = v; *p;) {
-        const char *e = strchr(p, ',');
-        size_t l = e ? (size_t)(e - p) : strlen(p);
-        if (l && mech && strlen(mech) == l && !memcmp(p, mech, l))
+    long l;
+    for (p = v ? v : ""; (l = next_item(&p, &it)) >= 0;) {
+        if (l && (size_t)l == strlen(mech) && !memcmp(it, mech, (size_t)l))
             found = true;
         n += l > 0;
-        p += l + (e ? 1 : 0);
     }
-    if (list) {
-        kstr *items = a ? KARRAY_ALLOC(a, list, n) : NULL;
-        int i = 0;
-        for (const char *p = v; items && *p && i < n;) {
-            const char *e = strchr(p, ',');
-            size_t l = e ? (size_t)(e - p) : strlen(p);
-            if (l)
-                items[i++] = (kstr){ p, (int32_t)l };
-            p += l + (e ? 1 : 0);
-        }
-    }
+    kstr *items = list && a ? KARRAY_ALLOC(a, list, n) : NULL;
+    int i = 0;
+    for (p = v ? v : ""; items && i < n && (l = next_item(&p, &it)) >= 0;)
+        if (l)
+            items[i++] = (kstr){ it, (int32_t)l };
     return found;
 }
 
@@ -201,13 +215,7 @@ static void step_scram(client *cl, struct sasl_session *s, const uint8_t *tok, s
     if (s->scram.state == 0 && s->scram.mech == 0)
         scram_server_init(&s->scram, mech);
     if (s->scram.state == 0) {
-        int rc = scram_server_client_first(&s->scram, tok, len);
-        if (rc == SCRAM_EEXTENSION) {
-            st->error = KERR_SASL_AUTHENTICATION_FAILED;
-            st->msg = "Authentication failed: Unsupported extensions";
-            return;
-        }
-        if (rc) {
+        if (scram_server_client_first(&s->scram, tok, len)) {
             fail_generic(st, s->mech);
             return;
         }
@@ -275,10 +283,29 @@ static void step_oauth(client *cl, struct sasl_session *s, const uint8_t *tok, s
     }
 }
 
-/* Session lifetime at login (Kafka's calcCompletionTimesAndReturnSessionLifetimeMs). */
-static int64_t lifetime_ms(client *cl, int64_t token_exp_ms)
+/* A client-chosen name as it may appear in a log line: printable ASCII,
+ * anything else as '?', at most 128 characters (no forged log lines). */
+static const char *loggable(const char *in, char *out, size_t n)
 {
-    int64_t reauth = cfg_of(cl)->connections_max_reauth_ms, left = 0;
+    size_t o = 0;
+    for (; *in && o + 1 < n && o < 128; in++)
+        out[o++] = (*in >= 0x20 && *in < 0x7f) ? *in : '?';
+    out[o] = '\0';
+    return out;
+}
+
+/* Session lifetime at login (Kafka's calcCompletionTimesAndReturnSessionLifetimeMs). */
+static int64_t reauth_ms(client *cl, int mech)
+{
+    int64_t v = 0;
+    if (broker_config_sasl_reauth_ms(cfg_of(cl), listener_name(cl), mech_names[mech], &v) < 0)
+        v = cfg_of(cl)->connections_max_reauth_ms;
+    return v;
+}
+
+static int64_t lifetime_ms(client *cl, int mech, int64_t token_exp_ms)
+{
+    int64_t reauth = reauth_ms(cl, mech), left = 0;
     if (token_exp_ms) {
         left = token_exp_ms - wall_ms();
         if (left < 0)
@@ -304,8 +331,9 @@ static void run_step(client *cl, const uint8_t *tok, size_t len, step *st, int64
     default: fail_generic(st, M_PLAIN); break;
     }
     if (st->error) {
+        char u[136];
         LOG_INF("sasl", "%s: %s authentication failed%s%s", cl->c->peer, mech_names[s->mech],
-                st->user[0] ? " for user " : "", st->user);
+                st->user[0] ? " for user " : "", loggable(st->user, u, sizeof u));
         return;
     }
     if (!st->done)
@@ -325,11 +353,16 @@ static void run_step(client *cl, const uint8_t *tok, size_t len, step *st, int64
     cl->principal = p;
     cl->authenticated = true;
     cl->c->lim.max_frame = s->max_frame;
-    int64_t life = lifetime_ms(cl, st->token_exp_ms);
-    s->expires_ms = life > 0 ? mono_ms() + life : 0;
+    int64_t life = lifetime_ms(cl, s->mech, st->token_exp_ms);
+    /* A lifetime exists with a reauth setting or a token exp, even if it
+     * is 0 (a token at its very end): then the session is over at once. */
+    bool lives = st->token_exp_ms || reauth_ms(cl, s->mech) > 0;
+    s->expires_ms = lives ? mono_ms() + life : 0;
     *session_ms = life;
+    char u[136];
     LOG_DBG("sasl", "%s: %s as User:%s (%s)", cl->c->peer,
-            s->reauth ? "re-authenticated" : "authenticated", st->user, mech_names[s->mech]);
+            s->reauth ? "re-authenticated" : "authenticated", loggable(st->user, u, sizeof u),
+            mech_names[s->mech]);
     s->logged_in = true;
     s->reauth = false;
     s->state = SS_DONE;
@@ -405,6 +438,49 @@ const char *sasl_session_gate(client *cl, int16_t key, char *buf, size_t n)
 
 /* ------------------------------------------------------------ handlers */
 
+/* A refusal that closes the connection (S-SASL8) is answered after
+ * connection.failed.authentication.delay.ms, as Kafka delays it (KIP-306):
+ * a password guesser waits that long per attempt on a connection.  The
+ * request is parked (server/delayed.h) with its answer built; nothing more
+ * is read from the connection meanwhile (close_pending). */
+typedef struct refusal {
+    delayed_op op;                /* first: the op is the refusal */
+    void *resp;
+} refusal;
+
+static bool refusal_ready(delayed_op *op)
+{
+    (void)op;
+    return false;                 /* only the timer answers */
+}
+
+static void refusal_complete(delayed_op *op, enum delayed_reason why)
+{
+    refusal *f = (refusal *)op;   /* lives in the request's arena */
+    if (why == DELAYED_CANCELLED)
+        kreq_complete_silently(op->rq);
+    else
+        kreq_respond(op->rq, f->resp);
+}
+
+static void respond_refusal(kreq *rq, void *resp)
+{
+    client *cl = rq->cl;
+    int64_t delay = cfg_of(cl)->connection_failed_authentication_delay_ms;
+    refusal *f = delay > 0 ? arena_alloc(&rq->arena, sizeof *f) : NULL;
+    if (cl->sasl)
+        cl->sasl->close_pending = true;
+    if (!f) {
+        kreq_respond(rq, resp);
+        return;
+    }
+    memset(f, 0, sizeof *f);
+    f->op.ready = refusal_ready;
+    f->op.complete = refusal_complete;
+    f->resp = resp;
+    delayed_park(&f->op, rq, NULL, 0, delay);
+}
+
 void sasl_handle_handshake(kreq *rq)
 {
     client *cl = rq->cl;
@@ -423,30 +499,31 @@ void sasl_handle_handshake(kreq *rq)
         return;
     }
     if (s->state != SS_HANDSHAKE && s->state != SS_DONE) {
-        s->close_pending = true;
         r->error_code = KERR_ILLEGAL_SASL_STATE;
-        kreq_respond(rq, r);
+        respond_refusal(rq, r);
         return;
     }
     char mech[32];
     snprintf(mech, sizeof mech, "%.*s", req->mechanism.len > 0 ? (int)req->mechanism.len : 0,
              req->mechanism.p ? req->mechanism.p : "");
-    bool enabled = req->mechanism.len > 0 && (size_t)req->mechanism.len < sizeof mech &&
-                   mech_enabled(cl, mech, &rq->arena, &r->mechanisms) && mech_of(mech) != M_NONE;
+    /* The list is answered either way (Kafka: enabledMechanisms). */
+    bool listed = mech_enabled(cl, mech, &rq->arena, &r->mechanisms);
+    bool enabled = listed && req->mechanism.len > 0 && (size_t)req->mechanism.len < sizeof mech &&
+                   mech_of(mech) != M_NONE;
     if (!enabled) {
-        LOG_INF("sasl", "%s: SASL mechanism '%s' is not enabled on listener %s", cl->c->peer, mech,
+        char m[40];
+        LOG_INF("sasl", "%s: SASL mechanism '%s' is not enabled on listener %s", cl->c->peer,
+                loggable(mech, m, sizeof m),
                 listener_name(cl));
         r->error_code = KERR_UNSUPPORTED_SASL_MECHANISM;
-        s->close_pending = true;
-        kreq_respond(rq, r);
+        respond_refusal(rq, r);
         return;
     }
     if (s->state == SS_DONE) {
         /* KIP-368: the same mechanism again. */
         if (mech_of(mech) != s->mech) {
             r->error_code = KERR_ILLEGAL_SASL_STATE;
-            s->close_pending = true;
-            kreq_respond(rq, r);
+            respond_refusal(rq, r);
             return;
         }
         s->reauth = true;
@@ -474,8 +551,9 @@ void sasl_handle_authenticate(kreq *rq)
                                       ? "SaslAuthenticate request received after successful authentication"
                                       : "Unexpected SaslAuthenticate request");
         if (s && s->state != SS_DONE)
-            s->close_pending = true;
-        kreq_respond(rq, r);
+            respond_refusal(rq, r);
+        else
+            kreq_respond(rq, r);
         return;
     }
     step *st = arena_alloc(&rq->arena, sizeof *st);
@@ -490,8 +568,7 @@ void sasl_handle_authenticate(kreq *rq)
     if (st->error) {
         r->error_code = st->error;
         r->error_message = kstr_c(st->msg);
-        s->close_pending = true;        /* S-SASL8 */
-        kreq_respond(rq, r);
+        respond_refusal(rq, r);         /* S-SASL8 */
         return;
     }
     r->auth_bytes = (kbytes){ st->out, (int32_t)st->out_len };

@@ -64,10 +64,10 @@ typedef struct server_ops {
      * thread; the owner keeps the credentials (docs/security.md).  NULL =
      * no SCRAM user exists. */
     int (*scram_lookup)(void *ctx, const char *user, int8_t mech, struct scram_cred *out);
-    /* Client quotas: request_percentage for rq, called before its handler
-     * with handler_ns -1 (the throttle the client's rate earns so far,
-     * nothing recorded) and after it with the handler's time (recorded).
-     * Returns a throttle in ms (0: none).  NULL = no request quotas. */
+    /* Client quotas: record request_percentage for rq, its handler having
+     * run handler_ns (the loop thread, once per request: when it answers
+     * at once, before its response is encoded).  Returns the throttle in
+     * ms (0: none).  NULL = no request quotas. */
     int32_t (*request_quota)(void *ctx, kreq *rq, int64_t handler_ns);
 } server_ops;
 

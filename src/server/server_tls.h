@@ -42,6 +42,8 @@ int server_tls_init(server *s, char *err, size_t errlen);
  * on failure (-1, err filled) nothing changes; dry_run only validates. */
 int server_tls_update(server *s, const struct broker_config *next, bool dry_run, char *err,
                       size_t errlen);
+/* After the network threads and every thread that publishes configs
+ * (admin worker, cluster-mode watchers) have stopped. */
 void server_tls_free(server *s);
 
 /* A reference to listener i's current context (SSL_CTX_free it), NULL if

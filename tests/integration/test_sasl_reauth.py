@@ -26,9 +26,13 @@ def broker(tmp_path_factory):
           "inter.broker.listener.name": "PLAINTEXT"}
     ov.update(su.sasl_broker_props("SASL_PLAINTEXT", USERS, ("PLAIN", "OAUTHBEARER"),
                                    reauth_ms=REAUTH_MS))
+    # The listener's own list, written with a blank as operators do.
+    ov["sasl.enabled.mechanisms"] = "SCRAM-SHA-512"
+    ov["listener.name.sasl_plaintext.sasl.enabled.mechanisms"] = "PLAIN, OAUTHBEARER"
     b = Broker(d, port=port, overrides=ov, name="reauth").start()
     yield b
     b.stop()
+    assert not b.sanitizer_reports(), b.sanitizer_reports()[:5]
 
 
 def metadata_ok(c):
@@ -75,6 +79,12 @@ def test_reauthentication_cannot_change_principal(broker):
         assert (err, msg) == (su.SASL_AUTHENTICATION_FAILED, "Cannot change principals during "
                               "re-authentication from User:alice: User:bob")
         assert c.wait_closed(5)
+
+
+def test_listener_mechanism_list_wins(broker):
+    with kproto.Conn("127.0.0.1", broker.port) as c:
+        assert su.handshake(c, "SCRAM-SHA-512") == (su.UNSUPPORTED_SASL_MECHANISM,
+                                                    ["PLAIN", "OAUTHBEARER"])
 
 
 def test_reauthentication_cannot_change_mechanism(broker):

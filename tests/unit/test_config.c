@@ -503,7 +503,8 @@ TEST(config_listeners_errors)
     broker_config_free(&c);
 }
 
-#define PLAIN_JAAS "org.apache.kafka.common.security.plain.PlainLoginModule required user_a=\"x\";"
+#define PLAIN_JAAS "org.apache.kafka.common.security.plain.PlainLoginModule required user_a=\"x\" " \
+                   "username=\"a\" password=\"x\";"
 
 TEST(config_sasl_listeners)
 {
@@ -522,6 +523,10 @@ TEST(config_sasl_listeners)
     CHECK_STR(k, "listener.name.sasl_plaintext.plain.sasl.jaas.config");
     CHECK(broker_config_sasl_jaas(&c, "SASL_PLAINTEXT", "OAUTHBEARER", k, sizeof k) == NULL);
     CHECK_EQ(c.connections_max_reauth_ms, 5000);
+    char u[64], pw[64], why[256];
+    CHECK_EQ(broker_config_sasl_login(&c, "SASL_PLAINTEXT", "SCRAM-SHA-512", u, sizeof u, pw,
+                                      sizeof pw, why, sizeof why), -1);
+    CHECK(strstr(why, "scram-sha-512.sasl.jaas.config: the broker's own login needs username and password"));
     CHECK_EQ(c.sasl_server_max_receive_size, 524288);
     broker_config_free(&c);
     /* The listener's own list wins over the broker-wide one. */
@@ -530,7 +535,33 @@ TEST(config_sasl_listeners)
                         "listener.name.sasl_plaintext.plain.sasl.jaas.config=" PLAIN_JAAS "\n"),
                0);
     CHECK_STR(broker_config_sasl_mechanisms(&c, "SASL_PLAINTEXT"), "PLAIN");
+    REQUIRE_EQ(broker_config_sasl_login(&c, "sasl_plaintext", "PLAIN", u, sizeof u, pw, sizeof pw,
+                                        why, sizeof why), 0);
+    CHECK_STR(u, "a");
+    CHECK_STR(pw, "x");
     broker_config_free(&c);
+    /* connections.max.reauth.ms: per mechanism > per listener > broker. */
+    REQUIRE_EQ(load(&c, "listeners=SASL_PLAINTEXT://:9093\nsasl.enabled.mechanisms=PLAIN,OAUTHBEARER\n"
+                        "listener.name.sasl_plaintext.plain.sasl.jaas.config=" PLAIN_JAAS "\n"
+                        "listener.name.sasl_plaintext.oauthbearer.sasl.jaas.config="
+                        "org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginModule required;\n"
+                        "connections.max.reauth.ms=1000\n"
+                        "listener.name.sasl_plaintext.connections.max.reauth.ms=2000\n"
+                        "listener.name.sasl_plaintext.oauthbearer.connections.max.reauth.ms=3000\n"),
+               0);
+    CHECK(!has_warning(&c, "reauth"));
+    int64_t ms = -1;
+    CHECK_EQ(broker_config_sasl_reauth_ms(&c, "SASL_PLAINTEXT", "OAUTHBEARER", &ms), 0);
+    CHECK_EQ(ms, 3000);
+    CHECK_EQ(broker_config_sasl_reauth_ms(&c, "SASL_PLAINTEXT", "PLAIN", &ms), 0);
+    CHECK_EQ(ms, 2000);
+    CHECK_EQ(broker_config_sasl_reauth_ms(&c, "OTHER", "PLAIN", &ms), 0);
+    CHECK_EQ(ms, 1000);
+    broker_config_free(&c);
+    CHECK_ERR("listeners=SASL_PLAINTEXT://:9093\nsasl.enabled.mechanisms=PLAIN\n"
+              "listener.name.sasl_plaintext.plain.sasl.jaas.config=" PLAIN_JAAS "\n"
+              "listener.name.sasl_plaintext.plain.connections.max.reauth.ms=soon",
+              "listener.name.sasl_plaintext.plain.connections.max.reauth.ms: not a number >= 0");
     CHECK_ERR("listeners=SASL_PLAINTEXT://:9093\nsasl.enabled.mechanisms=PLAIN",
               "listener.name.sasl_plaintext.plain.sasl.jaas.config is not set: listener SASL_PLAINTEXT "
               "enables SASL mechanism PLAIN");
