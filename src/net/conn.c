@@ -670,6 +670,10 @@ static int tls_flush(conn *c)
         }
         obuf_consume(&c->out, (size_t)n);
     }
+    if (c->out.total == 0) {
+        free(c->tls_wbuf);      /* idle connections hold no write buffer */
+        c->tls_wbuf = NULL;
+    }
     update_interest(c);
     if (c->out.total == 0 && c->ops->on_drained)
         c->ops->on_drained(c);
