@@ -291,7 +291,8 @@ def test_many_silent_handshakes_cost_little_and_all_end(tb):
     try:
         wait_until(lambda: established(tb.port) >= 200, timeout=5, desc="200 connections accepted")
         grown = rss_kib() - before
-        assert grown < 200 * 16, f"{grown} KiB for 200 silent connections"
+        # ~10 KiB each measured (OpenSSL's session); a frame buffer would be up to 1 MiB
+        assert grown < 200 * 32, f"{grown} KiB for 200 silent connections"
         t0 = time.monotonic()
         wait_until(lambda: established(tb.port) == 0, timeout=HANDSHAKE_MS / 1000 + 3,
                    desc="every silent connection closed by the handshake bound")
