@@ -13,6 +13,8 @@ Figures, each the median of BENCH_REPS runs:
   connect     connections set up per second by one client thread for
               BENCH_SECONDS: TCP connect, (TLS handshake,) one ApiVersions
               request and its answer, close (handshakes completed)
+  memory      the broker's RSS growth per idle connection, 500 connections
+              each after one ApiVersions (KiB)
 
 Environment
   BENCH_QUICK=1      smoke run: 1 repetition, fewer records
@@ -83,6 +85,34 @@ def connect_rate(port, tls_ctx, seconds):
     return n / (time.monotonic() - t0)
 
 
+def rss_kib(pid):
+    for ln in open(f"/proc/{pid}/status"):
+        if ln.startswith("VmRSS"):
+            return int(ln.split()[1])
+    return 0
+
+
+def idle_memory(pid, port, tls_ctx, n=500):
+    """KiB of broker RSS per idle connection (each did one ApiVersions)."""
+    before = rss_kib(pid)
+    socks = []
+    try:
+        for _ in range(n):
+            raw = socket.create_connection(("127.0.0.1", port))
+            s = tls_ctx.wrap_socket(raw, server_hostname="localhost") if tls_ctx else raw
+            socks.append(s)
+            s.sendall(API_VERSIONS_V0)
+            buf = b""
+            while len(buf) < 4 or len(buf) < 4 + struct.unpack(">i", buf[:4])[0]:
+                buf += s.recv(65536)
+        time.sleep(0.3)
+        return (rss_kib(pid) - before) / n
+    finally:
+        for s in socks:
+            s.close()
+        time.sleep(0.5)
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--build", default="build")
@@ -128,6 +158,10 @@ def main():
             rate["ssl"].append(connect_rate(b.port, ctx, SECONDS))
             log(f"rep {rep + 1}/{REPS} connections/s: plaintext {rate['plaintext'][-1]:.0f}, "
                 f"ssl {rate['ssl'][-1]:.0f}")
+        res["idle_kib_per_conn_plaintext"] = round(idle_memory(b.pid, b.plain_port, None), 1)
+        res["idle_kib_per_conn_ssl"] = round(idle_memory(b.pid, b.port, ctx), 1)
+        log(f"idle memory per connection: plaintext {res['idle_kib_per_conn_plaintext']} KiB, "
+            f"ssl {res['idle_kib_per_conn_ssl']} KiB")
         for k in listeners:
             res[f"produce_mb_s_{k}"] = round(statistics.median(prod[k]), 1)
             res[f"consume_mb_s_{k}"] = round(statistics.median(cons[k]), 1)
@@ -143,6 +177,8 @@ def main():
                      ("connections/s (set-up + ApiVersions)", "connections_per_s")):
         pl, s = res[f"{k}_plaintext"], res[f"{k}_ssl"]
         print(f"| {label} | {pl} | {s} | {s / pl:.2f} |")
+    print(f"| idle memory per connection, KiB (500 connections) | "
+          f"{res['idle_kib_per_conn_plaintext']} | {res['idle_kib_per_conn_ssl']} | |")
     print(f"| kTLS | | {res['ktls']} | |")
     # The sasl part: the SCRAM handshake cost (bench/sasl_bench.py, its own broker).
     sys.path.insert(0, str(ROOT / "bench"))

@@ -13,6 +13,7 @@
 #include <sys/sendfile.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <openssl/err.h>
@@ -495,6 +496,29 @@ static void idle_check(loop *lp, ktimer *t)
 
 /* ---------------------------------------------------------------------- TLS */
 
+/* TLS failures (handshakes above all) are warnings, at most HS_WARN_PER_SEC a second for the
+ * whole process (a scanner must not flood the log); the rest are debug
+ * lines, counted and reported with the next warning. */
+#define HS_WARN_PER_SEC 20
+static _Atomic int64_t g_hs_sec;
+static atomic_int g_hs_in_sec, g_hs_dropped;
+
+static int handshake_log_level(void)
+{
+    int64_t sec = (int64_t)time(NULL);
+    if (atomic_exchange(&g_hs_sec, sec) != sec)
+        atomic_store(&g_hs_in_sec, 0);
+    if (atomic_fetch_add(&g_hs_in_sec, 1) < HS_WARN_PER_SEC) {
+        int dropped = atomic_exchange(&g_hs_dropped, 0);
+        if (dropped)
+            LOG_WRN("net", "%d more TLS connection failure(s) were logged at debug level only "
+                    "(more than %d a second)", dropped, HS_WARN_PER_SEC);
+        return LOG_WARN;
+    }
+    atomic_fetch_add(&g_hs_dropped, 1);
+    return LOG_DEBUG;
+}
+
 static void tls_fail(conn *c, int ret, int e, const char *what)
 {
     /* A peer that goes away (a TCP health check, a client giving up) is
@@ -506,7 +530,7 @@ static void tls_fail(conn *c, int ret, int e, const char *what)
     char why[256], msg[320];
     tls_error_text(c->ssl, ret, e, why, sizeof why);
     snprintf(msg, sizeof msg, "%s: %s", what, why);
-    do_close(c, eof ? LOG_DEBUG : LOG_WARN, msg);
+    do_close(c, eof ? LOG_DEBUG : handshake_log_level(), msg);
 }
 
 /* S-TLS5: a failed handshake (no or bad client certificate, wrong CA,
@@ -669,6 +693,10 @@ static int tls_flush(conn *c)
             return -1;
         }
         obuf_consume(&c->out, (size_t)n);
+    }
+    if (c->out.total == 0) {
+        free(c->tls_wbuf);      /* idle connections hold no write buffer */
+        c->tls_wbuf = NULL;
     }
     update_interest(c);
     if (c->out.total == 0 && c->ops->on_drained)

@@ -17,6 +17,8 @@
  * frames flow over SSL_read / SSL_write.  File chunks go out with
  * SSL_sendfile when the session uses kernel TLS, else through a 16 KiB
  * buffer (pread + SSL_write).  A plaintext conn never touches any of it.
+ * OpenSSL writes with write(), not send(MSG_NOSIGNAL): a process with TLS
+ * connections must ignore SIGPIPE (the broker does, broker/main.c).
  *
  * Lifetime: a conn is owned by its loop's thread.  Pending requests hold a
  * reference (conn_ref) so the struct outlives conn_close(); once closed,

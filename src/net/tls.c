@@ -449,6 +449,9 @@ SSL_CTX *tls_server_ctx_new(const tls_opts *o, char *err, size_t errlen)
      * against the current truststore (and a reloaded keystore applies to
      * every new connection at once). */
     SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
+    /* An idle connection keeps no record buffers (OpenSSL frees them
+     * between records): tens of thousands of idle clients stay cheap. */
+    SSL_CTX_set_mode(ctx, SSL_MODE_RELEASE_BUFFERS);
     SSL_CTX_set_options(ctx, SSL_OP_NO_TICKET);
     SSL_CTX_set_num_tickets(ctx, 0);
     return ctx;
@@ -488,12 +491,8 @@ void tls_ctx_describe(SSL_CTX *ctx, char *out, size_t n)
         return;
     }
     char subj[256] = "?", serial[80] = "?";
-    BIO *b = BIO_new(BIO_s_mem());
-    if (b && X509_NAME_print_ex(b, X509_get_subject_name(x), 0, XN_FLAG_RFC2253) >= 0) {
-        int k = BIO_read(b, subj, sizeof subj - 1);
-        subj[k > 0 ? k : 0] = 0;
-    }
-    BIO_free(b);
+    if (tls_subject_rfc2253(x, subj, sizeof subj) < 0)
+        snprintf(subj, sizeof subj, "(longer than %zu bytes)", sizeof subj);
     BIGNUM *bn = ASN1_INTEGER_to_BN(X509_get0_serialNumber(x), NULL);
     char *hex = bn ? BN_bn2hex(bn) : NULL;
     if (hex)
@@ -503,24 +502,108 @@ void tls_ctx_describe(SSL_CTX *ctx, char *out, size_t n)
     snprintf(out, n, "subject %s, serial %s", subj, serial);
 }
 
+/* Bounded append for the DN printer; false once out is full. */
+struct dnbuf {
+    char *p;
+    size_t n, len;
+    bool full;
+};
+
+static void dn_put(struct dnbuf *b, const char *s, size_t k)
+{
+    if (b->full || b->len + k >= b->n) {
+        b->full = true;
+        return;
+    }
+    memcpy(b->p + b->len, s, k);
+    b->len += k;
+    b->p[b->len] = 0;
+}
+
+/* One attribute as Java's X500Principal.getName() (RFC 2253) prints it:
+ * the RFC 2253 keywords (CN, C, L, ST, O, OU, STREET, DC, UID) with the
+ * value as UTF-8 text, escaped; any other type as its OID and "#" + the
+ * value's DER in lower-case hex (so emailAddress is
+ * 1.2.840.113549.1.9.1=#16...). */
+static void dn_ava(struct dnbuf *b, const X509_NAME_ENTRY *e)
+{
+    static const struct { int nid; const char *kw; } kws[] = {
+        { NID_commonName, "CN" }, { NID_countryName, "C" }, { NID_localityName, "L" },
+        { NID_stateOrProvinceName, "ST" }, { NID_organizationName, "O" },
+        { NID_organizationalUnitName, "OU" }, { NID_streetAddress, "STREET" },
+        { NID_domainComponent, "DC" }, { NID_userId, "UID" },
+    };
+    const ASN1_OBJECT *obj = X509_NAME_ENTRY_get_object(e);
+    const ASN1_STRING *v = X509_NAME_ENTRY_get_data(e);
+    int nid = OBJ_obj2nid(obj);
+    const char *kw = NULL;
+    for (size_t i = 0; i < sizeof kws / sizeof *kws; i++)
+        if (kws[i].nid == nid)
+            kw = kws[i].kw;
+    unsigned char *utf8 = NULL;
+    int ulen = kw ? ASN1_STRING_to_UTF8(&utf8, v) : -1;
+    if (ulen < 0) {
+        char oid[128];
+        OBJ_obj2txt(oid, sizeof oid, obj, 1);
+        dn_put(b, oid, strlen(oid));
+        dn_put(b, "=#", 2);
+        unsigned char *der = NULL;
+        int dl = i2d_ASN1_TYPE(&(ASN1_TYPE){ .type = ASN1_STRING_type(v),
+                                             .value.asn1_string = (ASN1_STRING *)v }, &der);
+        for (int i = 0; i < dl; i++) {
+            char hx[3];
+            snprintf(hx, sizeof hx, "%02x", der[i]);
+            dn_put(b, hx, 2);
+        }
+        OPENSSL_free(der);
+        return;
+    }
+    dn_put(b, kw, strlen(kw));
+    dn_put(b, "=", 1);
+    for (int i = 0; i < ulen; i++) {
+        char ch = (char)utf8[i];
+        bool esc = (ch && strchr(",+\"<>;\\", ch)) ||
+                   (i == 0 && (ch == '#' || ch == ' ')) || (i == ulen - 1 && ch == ' ');
+        if (esc)
+            dn_put(b, "\\", 1);
+        dn_put(b, &ch, 1);
+    }
+    OPENSSL_free(utf8);
+}
+
+int tls_subject_rfc2253(X509 *x, char *out, size_t n)
+{
+    if (!n)
+        return -1;
+    out[0] = 0;
+    struct dnbuf b = { out, n, 0, false };
+    const X509_NAME *name = X509_get_subject_name(x);
+    int cnt = X509_NAME_entry_count(name);
+    /* RDNs last first; the attributes of a multi-valued RDN joined by "+". */
+    for (int i = cnt - 1; i >= 0; i--) {
+        const X509_NAME_ENTRY *e = X509_NAME_get_entry(name, i);
+        int set = X509_NAME_ENTRY_set(e);
+        int first = i;
+        while (first > 0 && X509_NAME_ENTRY_set(X509_NAME_get_entry(name, first - 1)) == set)
+            first--;
+        if (b.len)
+            dn_put(&b, ",", 1);
+        for (int k = first; k <= i; k++) {
+            if (k > first)
+                dn_put(&b, "+", 1);
+            dn_ava(&b, X509_NAME_get_entry(name, k));
+        }
+        i = first;
+    }
+    return b.full ? -1 : 0;
+}
+
 int tls_peer_subject(SSL *ssl, char *out, size_t n)
 {
     X509 *x = SSL_get0_peer_certificate(ssl);
     if (!x)
         return 1;
-    BIO *b = BIO_new(BIO_s_mem());
-    if (!b)
-        return -1;
-    /* RFC 2253 order and escaping; UTF-8 kept as is (Java prints it so). */
-    int rc = -1;
-    if (X509_NAME_print_ex(b, X509_get_subject_name(x), 0, XN_FLAG_RFC2253 & ~ASN1_STRFLGS_ESC_MSB) >= 0) {
-        size_t len = BIO_ctrl_pending(b);
-        if (len < n && BIO_read(b, out, (int)len) == (int)len) {
-            out[len] = 0;
-            rc = 0;
-        }
-    }
-    BIO_free(b);
+    int rc = tls_subject_rfc2253(x, out, n);
     ERR_clear_error();
     return rc;
 }

@@ -80,6 +80,11 @@ void tls_ctx_describe(SSL_CTX *ctx, char *out, size_t n);
  * X500Principal.getName(): "CN=alice,O=Samsa,C=US").  0; 1 when the peer
  * sent no certificate; -1 when it does not fit or cannot be printed. */
 int tls_peer_subject(SSL *ssl, char *out, size_t n);
+/* The same for any certificate: 0, or -1 when it does not fit in n.
+ * Java's rules: RDNs last first, RFC 2253 keywords (CN, C, L, ST, O, OU,
+ * STREET, DC, UID) with escaped UTF-8 values, other attributes as
+ * OID=#<DER hex> (emailAddress: 1.2.840.113549.1.9.1=#16...). */
+int tls_subject_rfc2253(X509 *x, char *out, size_t n);
 
 /* Why the last SSL_* call on ssl returned ret (SSL_get_error code e):
  * the OpenSSL error queue, the certificate verification result, or the

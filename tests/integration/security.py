@@ -19,11 +19,15 @@ unencrypted except `broker-enc.key` / `alice-enc.key` (password KEY_PASSWORD).
     ca2.pem, mallory.pem/.key  a second CA and a client certificate it signed
     expired.pem/.key           CN=expired, signed by ca.pem, valid 2020-01-01..2021-01-01
 
-Brokers: `secure_broker(factory_or_workdir, certs, protocol="SSL", ...)`
-returns overrides for a broker with that listener *and* a PLAINTEXT one
-(`broker.plain_port`) for setup steps that need no security, or use
-`start_secure_broker(workdir, certs, ...)` for a module-scoped Broker.
-Extra properties pass through unchanged (sasl.*, ssl.client.auth, ...).
+Brokers: `SecureBroker(workdir, certs, protocol="SSL"|"SASL_PLAINTEXT"|"SASL_SSL",
+plain=True, client_auth=None, keystore=None, extra={...})` is a conftest.Broker
+whose `port`/`bootstrap` is the secured listener (named like its protocol, so
+`listener.name.<protocol lower>.*` keys apply) plus, with plain=True, a
+PLAINTEXT listener (`plain_port`, `plain_bootstrap`, also the inter-broker
+listener) for setup steps that need no security; `start_secure_broker(...)`
+starts one (module-scoped fixtures: stop it in teardown); `broker_overrides(...)`
+gives just the overrides (for cluster.py or a broker_factory).  Extra
+properties pass through unchanged (sasl.*, ssl.client.auth, ...).
 
 Clients: `confluent_conf`, `kafka_python_conf`, `kcat_args`, `kafkajs_conf`
 build each client's settings for SSL / SASL_PLAINTEXT / SASL_SSL from the

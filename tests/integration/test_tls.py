@@ -279,6 +279,30 @@ def test_silent_and_trickling_handshakes_are_bounded(tb):
     assert tb.running()
 
 
+def test_many_silent_handshakes_cost_little_and_all_end(tb):
+    """200 connections that never send a byte: each costs the broker only
+    OpenSSL's session (no frame buffer), and the bound closes every one."""
+    def rss_kib():
+        for ln in open(f"/proc/{tb.pid}/status"):
+            if ln.startswith("VmRSS"):
+                return int(ln.split()[1])
+    before = rss_kib()
+    socks = [socket.create_connection(("127.0.0.1", tb.port)) for _ in range(200)]
+    try:
+        wait_until(lambda: established(tb.port) >= 200, timeout=5, desc="200 connections accepted")
+        grown = rss_kib() - before
+        # ~10 KiB each measured (OpenSSL's session); a frame buffer would be up to 1 MiB
+        assert grown < 200 * 32, f"{grown} KiB for 200 silent connections"
+        t0 = time.monotonic()
+        wait_until(lambda: established(tb.port) == 0, timeout=HANDSHAKE_MS / 1000 + 3,
+                   desc="every silent connection closed by the handshake bound")
+        assert time.monotonic() - t0 < HANDSHAKE_MS / 1000 + 2
+    finally:
+        for s in socks:
+            s.close()
+    assert tb.running()
+
+
 # ---- dynamic keystore -----------------------------------------------------------------
 def served_serial(port):
     ctx = ssl.create_default_context()

@@ -7,6 +7,7 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,6 +29,13 @@
 #include "rpc/kclient.h"
 #include "server/server_tls.h"
 #include "test.h"
+
+/* OpenSSL write()s: a peer that closed would raise SIGPIPE (the broker
+ * ignores it, broker/main.c; so do these tests). */
+__attribute__((constructor)) static void ignore_sigpipe(void)
+{
+    signal(SIGPIPE, SIG_IGN);
+}
 
 typedef struct pem_pair {
     char *key, *cert;
@@ -357,4 +365,27 @@ TEST(kclient_security_from_listener_keys)
     CHECK(sec.ssl_ctx == NULL);
     broker_config_free(&cfg);
     pem_free(&good);
+}
+
+/* The principal's DN as Java's X500Principal.getName() prints it (what
+ * Kafka's DefaultKafkaPrincipalBuilder uses): RDNs last first, keywords
+ * for the RFC 2253 types, escapes, other types as OID=#DER-hex. */
+TEST(tls_subject_like_java)
+{
+    X509 *x = X509_new();
+    X509_NAME *n = X509_get_subject_name(x);
+    const char *ents[][2] = {
+        { "C", "US" }, { "ST", "CA" }, { "L", "Palo Alto" }, { "O", "Acme, Inc." },
+        { "OU", "Eng+Ops" }, { "CN", " alice#1 " }, { "emailAddress", "a@b.c" },
+    };
+    for (size_t i = 0; i < sizeof ents / sizeof *ents; i++)
+        X509_NAME_add_entry_by_txt(n, ents[i][0], MBSTRING_UTF8,
+                                   (const unsigned char *)ents[i][1], -1, -1, 0);
+    char out[512];
+    REQUIRE_EQ(tls_subject_rfc2253(x, out, sizeof out), 0);
+    CHECK_STR(out, "1.2.840.113549.1.9.1=#16056140622e63,CN=\\ alice#1\\ ,OU=Eng\\+Ops,"
+                   "O=Acme\\, Inc.,L=Palo Alto,ST=CA,C=US");
+    char tiny[16];
+    CHECK_EQ(tls_subject_rfc2253(x, tiny, sizeof tiny), -1);
+    X509_free(x);
 }
