@@ -450,5 +450,6 @@ def test_byte_rate_quotas_hold_producer_and_consumer(qb):
         stop.set()
         pr.t.join(20)
         ct.join(20)
+        pr.p = None                             # librdkafka's handle goes with it
         _set_quota(qb, "p-held", "producer_byte_rate", None)
         _set_quota(qb, "c-held", "consumer_byte_rate", None)
