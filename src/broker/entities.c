@@ -375,7 +375,9 @@ static void sweep(entities *e, int64_t now, int64_t idle_ms)
         }
 }
 
-static int32_t record(broker *b, const kreq *rq, enum quota_kind kind, double value)
+/* The bound of rq's client for kind (0: none) and the key its rate is
+ * kept under. */
+static double bound_of(broker *b, const kreq *rq, enum quota_kind kind, char *key, size_t kn)
 {
     entities *e = b->ents;
     if (!atomic_load_explicit(&e->any_quota, memory_order_relaxed))
@@ -390,9 +392,19 @@ static int32_t record(broker *b, const kreq *rq, enum quota_kind kind, double va
     const char *pn = kreq_principal(rq)->name;
     if (strlen(pn) <= ENT_NAME_MAX)
         memcpy(user, pn, strlen(pn) + 1);
-    char key[2 * 3 * ENT_NAME_MAX + 16];
-    double bound = resolve(s, kind, user, cid, key, sizeof key);
+    double bound = resolve(s, kind, user, cid, key, kn);
     ent_snapshot_unref(s);
+    return bound;
+}
+
+/* Record value (unrecord: take it back, Kafka's unrecordQuotaSensor) and
+ * return the throttle it earns. */
+static int32_t record(broker *b, const kreq *rq, enum quota_kind kind, double value,
+                      bool unrecord)
+{
+    entities *e = b->ents;
+    char key[2 * 3 * ENT_NAME_MAX + 16];
+    double bound = bound_of(b, rq, kind, key, sizeof key);
     if (bound <= 0)
         return 0;
     const struct broker_config *cfg = broker_config_current(b);
@@ -418,6 +430,8 @@ static int32_t record(broker *b, const kreq *rq, enum quota_kind kind, double va
             LOG_WRN("quota", "%d client quota rates kept already: %s is not throttled",
                     MAX_RATES, kreq_peer(rq));
         }
+    } else if (unrecord) {
+        quota_rate_record(&q->r, -value, now);
     } else {
         q->last_ms = now;
         t = quota_rate_record_check(&q->r, value, bound, now);
@@ -428,7 +442,7 @@ static int32_t record(broker *b, const kreq *rq, enum quota_kind kind, double va
 
 int32_t quotas_record(broker *b, kreq *rq, enum quota_kind kind, double value)
 {
-    int32_t t = record(b, rq, kind, value);
+    int32_t t = record(b, rq, kind, value, false);
     if (t > rq->throttle_ms)
         rq->throttle_ms = t;
     return t;
@@ -442,5 +456,20 @@ int32_t quotas_request_time(void *ctx, kreq *rq, int64_t handler_ns)
     if (!a || a->test_hook)           /* inter-broker requests are exempt (S-ENT6) */
         return 0;
     /* Kafka's nanosToPercentage: 1 s of handler time per second = 100. */
-    return record(ctx, rq, QK_REQUEST, (double)(handler_ns < 0 ? 0 : handler_ns) * 100.0 / 1e9);
+    return record(ctx, rq, QK_REQUEST, (double)(handler_ns < 0 ? 0 : handler_ns) * 100.0 / 1e9, false);
+}
+
+void quotas_unrecord(broker *b, kreq *rq, enum quota_kind kind, double value)
+{
+    record(b, rq, kind, value, true);
+}
+
+double quotas_window_max(broker *b, const kreq *rq, enum quota_kind kind)
+{
+    char key[2 * 3 * ENT_NAME_MAX + 16];
+    double bound = bound_of(b, rq, kind, key, sizeof key);
+    if (bound <= 0)
+        return 0;
+    const struct broker_config *cfg = broker_config_current(b);
+    return bound * (cfg->quota_window_num - 1) * cfg->quota_window_size_seconds;
 }

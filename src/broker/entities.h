@@ -94,6 +94,13 @@ int entities_scram_lookup(void *ctx, const char *user, int8_t mech, scram_cred *
 /* Quotas.  Record `value` for rq's (user, client-id) against its bound of
  * this kind and return the throttle it earns (0: none or no quota). */
 int32_t quotas_record(broker *b, kreq *rq, enum quota_kind kind, double value);
+/* Take back a value recorded for rq (a Fetch answered empty because it
+ * was throttled: Kafka's unrecordQuotaSensor). */
+void quotas_unrecord(broker *b, kreq *rq, enum quota_kind kind, double value);
+/* The most a response may carry without a guaranteed throttle: the bound
+ * times (quota.window.num - 1) windows (Kafka's getMaxValueInQuotaWindow);
+ * 0 when rq's client has no quota of this kind. */
+double quotas_window_max(broker *b, const kreq *rq, enum quota_kind kind);
 /* server_ops.request_quota: record request_percentage for rq. */
 int32_t quotas_request_time(void *ctx, kreq *rq, int64_t handler_ns);
 

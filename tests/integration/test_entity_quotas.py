@@ -11,6 +11,7 @@ gets (num - 1) seconds worth at once, then waits until that sample expires,
 and so on: the rate is held over a few windows, in steps of about one
 window.  With Kafka's 11 samples a step is 11 s; with 2 it is 2 s, so an
 8 s measurement, started 2 s after the quota applies, spans four of them.
+A Fetch that would go over is answered empty, as Kafka does.
 The restart test has its own broker.
 """
 
@@ -404,8 +405,9 @@ def test_byte_rate_quotas_hold_producer_and_consumer(qb):
     """At once: a producer runs unthrottled, then producer_byte_rate 200 KB/s
     is set on its client id and applies to the running connection (no
     reconnect); a consumer with consumer_byte_rate 100 KB/s reads a backlog.
-    Over 8 s each one's rate is within 10% of its quota, and librdkafka
-    reports the broker's throttle_time_ms to both."""
+    Over 8 s the producer's rate is within 10% of its quota, the consumer's
+    within [-20%, +10%] (see below), and librdkafka reports the broker's
+    throttle_time_ms to both."""
     from confluent_kafka import Producer
     qp, qc = 200_000, 100_000
     p = Producer({"bootstrap.servers": qb.bootstrap, "linger.ms": 5, "batch.num.messages": 16})
@@ -433,7 +435,11 @@ def test_byte_rate_quotas_hold_producer_and_consumer(qb):
         rate = slope(list(pr.acked), start, start + MEASURE)
         crate = slope(list(got), cstart, cstart + MEASURE)
         assert abs(rate - qp) / qp < 0.10, f"producer {rate:.0f} B/s against {qp} B/s"
-        assert abs(crate - qc) / qc < 0.10, f"consumer {crate:.0f} B/s against {qc} B/s"
+        # Kafka answers a Fetch that would go over empty (its bytes taken back)
+        # and throttled: the consumer never runs over, and each such round
+        # costs it a little (measured 89-91% of the quota, plus ~1.3% of
+        # record overhead the broker counts and the values do not).
+        assert 0.80 * qc < crate < 1.10 * qc, f"consumer {crate:.0f} B/s against {qc} B/s"
         assert pr.throttles and max(pr.throttles) > 0, pr.throttles
         assert not pr.errors, pr.errors          # the same connection throughout
         assert cthrottles and max(cthrottles) > 0, cthrottles
@@ -444,5 +450,6 @@ def test_byte_rate_quotas_hold_producer_and_consumer(qb):
         stop.set()
         pr.t.join(20)
         ct.join(20)
+        pr.p = None                             # librdkafka's handle goes with it
         _set_quota(qb, "p-held", "producer_byte_rate", None)
         _set_quota(qb, "c-held", "consumer_byte_rate", None)
