@@ -418,7 +418,9 @@ static int64_t seq_of(const char *child)
 }
 
 /* S-ACL8: apply every change node newer than *seen; init only records
- * the newest (the full load that follows covers them).  Re-arms the watch. */
+ * the newest (the full load that follows covers them).  Re-arms the watch.
+ * Returns 1 when nodes after *seen were purged before this broker read
+ * them (a gap in the sequence): the caller reloads everything. */
 static int zk_process_changes(acl_store *s, bool extended, bool init)
 {
     const char *dir = extended ? EXT_CHANGES : LIT_CHANGES;
@@ -432,8 +434,17 @@ static int zk_process_changes(acl_store *s, bool extended, bool init)
     }
     if (rc != ZKR_OK)
         return -1;
-    int64_t max = *seen;
+    int64_t max = *seen, min_new = INT64_MAX;
     int err = 0;
+    for (int i = 0; i < n; i++) {
+        int64_t q = seq_of(names[i]);
+        if (q > *seen && q < min_new)
+            min_new = q;
+    }
+    if (!init && *seen >= 0 && min_new != INT64_MAX && min_new > *seen + 1) {
+        zk_free_strings(names, n);
+        return 1;
+    }
     for (int i = 0; i < n; i++) {
         int64_t q = seq_of(names[i]);
         if (q <= *seen)
@@ -483,6 +494,8 @@ static int zk_sync(acl_store *s, bool full)
     }
     int a = zk_process_changes(s, false, false);
     int b = zk_process_changes(s, true, false);
+    if (a == 1 || b == 1)
+        return zk_sync(s, true);
     return a || b ? -1 : 0;
 }
 
@@ -578,6 +591,33 @@ void acl_store_close(acl_store *s)
         pthread_cond_destroy(&s->cv);
     }
     free(s);
+}
+
+/* Change nodes are never needed once every broker has read them; Kafka
+ * deletes those older than 15 minutes.  Here the writer deletes those more
+ * than ACL_CHANGES_KEEP behind the one it just created, every 64th write; a
+ * broker that had not read them sees the gap and reloads everything. */
+#define ACL_CHANGES_KEEP 1000
+
+static void purge_changes(acl_store *s, const char *dir, const char *created)
+{
+    const char *base = strrchr(created, '/');
+    int64_t newest = base ? seq_of(base + 1) : -1;
+    if (newest < ACL_CHANGES_KEEP || newest % 64)
+        return;
+    char **names;
+    int n;
+    if (zk_children(s->zs, dir, false, &names, &n) != ZKR_OK)
+        return;
+    for (int i = 0; i < n; i++) {
+        int64_t q = seq_of(names[i]);
+        if (q >= 0 && q < newest - ACL_CHANGES_KEEP) {
+            char path[512];
+            snprintf(path, sizeof path, "%s/%s", dir, names[i]);
+            zk_delete(s->zs, path, -1);
+        }
+    }
+    zk_free_strings(names, n);
 }
 
 /* One resource's ACLs rewritten with compare-and-set (S-ACL7): read the
@@ -687,14 +727,17 @@ static int zk_update(acl_store *s, int rt, int pt, const char *name, zk_edit *ed
         ed->removed += removed;
         acl_authz_set_resource(s->a, rt, pt, name, e, keep);
         acl_entries_free(e, n);
-        char change[ACL_NAME_MAX + 256];
-        const char *cdir = pt == ACL_PT_LITERAL ? LIT_CHANGES "/" CHANGE_PREFIX
-                                                : EXT_CHANGES "/" CHANGE_PREFIX;
+        char change[ACL_NAME_MAX + 256], created[512];
+        const char *cdir = pt == ACL_PT_LITERAL ? LIT_CHANGES : EXT_CHANGES;
+        char cpath[64];
+        snprintf(cpath, sizeof cpath, "%s/%s", cdir, CHANGE_PREFIX);
         if (acl_change_encode(rt, pt, name, change, sizeof change) ||
-            zk_create(s->zs, cdir, change, strlen(change), ZKC_SEQUENTIAL, NULL, 0, NULL) !=
-                ZKR_OK)
+            zk_create(s->zs, cpath, change, strlen(change), ZKC_SEQUENTIAL, created,
+                      sizeof created, NULL) != ZKR_OK)
             LOG_WRN(MOD, "ZooKeeper: could not write the change notification for %s "
                          "(other brokers pick it up at their next full load)", path);
+        else
+            purge_changes(s, cdir, created);
         return 0;
     }
     return fail(why, wn, "ZooKeeper %s: too many concurrent updates", path);
