@@ -747,19 +747,49 @@ static int zk_update(acl_store *s, int rt, int pt, const char *name, zk_edit *ed
 
 int acl_store_create(acl_store *s, const acl_binding *b, char *why, size_t n)
 {
+    int rc = 0;
+    return acl_store_create_many(s, &b, 1, &rc, why, n) < 0 ? -1 : rc;
+}
+
+int acl_store_create_many(acl_store *s, const acl_binding *const *b, int nb, int *rc, char *why,
+                          size_t n)
+{
     if (s->zs) {
-        zk_edit ed = { .add = b };
-        return zk_update(s, b->rtype, b->pattern, b->name, &ed, why, n);
+        int failed = 0;
+        for (int i = 0; i < nb; i++) {
+            zk_edit ed = { .add = b[i] };
+            rc[i] = zk_update(s, b[i]->rtype, b[i]->pattern, b[i]->name, &ed, why, n);
+            failed += rc[i] != 0;
+        }
+        return failed ? -1 : 0;
     }
-    acl_binding exact = *b;
-    bool existed = acl_authz_each(s->a, &exact, NULL, NULL) > 0;
-    if (acl_authz_add(s->a, b))
+    /* S-ACL9: into the index, then one atomic save for them all; a failed
+     * save takes back the ones this call added. */
+    bool *added = calloc((size_t)nb + 1, sizeof *added);
+    if (!added)
         return fail(why, n, "out of memory");
-    if (!existed && file_save(s, why, n)) {
-        acl_authz_remove(s->a, &exact, NULL, NULL);
-        return -1;
+    int nadded = 0, err = 0;
+    for (int i = 0; i < nb && !err; i++) {
+        acl_binding exact = *b[i];
+        if (acl_authz_each(s->a, &exact, NULL, NULL) > 0)
+            continue;
+        if (acl_authz_add(s->a, b[i]))
+            err = fail(why, n, "out of memory");
+        else
+            added[i] = true, nadded++;
     }
-    return 0;
+    if (!err && nadded)
+        err = file_save(s, why, n);
+    if (err)
+        for (int i = 0; i < nb; i++)
+            if (added[i]) {
+                acl_binding exact = *b[i];
+                acl_authz_remove(s->a, &exact, NULL, NULL);
+            }
+    for (int i = 0; i < nb; i++)
+        rc[i] = err;
+    free(added);
+    return err;
 }
 
 typedef struct pat {
