@@ -365,6 +365,7 @@ static void delete_work(admin_job *job)
                                                 : "The filter contains UNKNOWN elements");
         } else if (acl_store_delete(b->acl_store, &f, deleted_cb, &c, why, sizeof why) < 0) {
             res->error_code = KERR_UNKNOWN_SERVER_ERROR;
+            res->matching_acls.n = 0;
         } else if (c.oom) {
             res->error_code = KERR_UNKNOWN_SERVER_ERROR;
             snprintf(why, sizeof why, "ACLs deleted, but too many to list in one response");

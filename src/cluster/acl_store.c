@@ -36,6 +36,9 @@ struct acl_store {
     pthread_mutex_t mu;
     pthread_cond_t cv;
     bool stop, kick;                /* mu */
+    /* Held around every use of zs: the admin thread's writes and the
+     * watcher's syncs (which may replace zs after an expired session). */
+    pthread_mutex_t zs_mu;
     int64_t seen_lit, seen_ext;     /* highest change seq processed (watcher thread) */
 };
 
@@ -516,6 +519,7 @@ static void *watch_main(void *arg)
         if (s->stop)
             break;
         pthread_mutex_unlock(&s->mu);
+        pthread_mutex_lock(&s->zs_mu);
         if (zk_is_expired(s->zs)) {
             char err[256];
             zk_session *ns = zk_open(s->connect, s->session_ms, s->conn_ms, on_event, s, err,
@@ -530,6 +534,7 @@ static void *watch_main(void *arg)
             need_full = zk_sync(s, true) != 0;
         else if (zk_sync(s, false))
             LOG_DBG(MOD, "ACL change poll failed; retrying");
+        pthread_mutex_unlock(&s->zs_mu);
         pthread_mutex_lock(&s->mu);
     }
     pthread_mutex_unlock(&s->mu);
@@ -550,6 +555,7 @@ acl_store *acl_store_open_zk(acl_authz *a, const char *connect, int session_ms, 
     s->conn_ms = conn_ms;
     pthread_mutex_init(&s->mu, NULL);
     pthread_cond_init(&s->cv, NULL);
+    pthread_mutex_init(&s->zs_mu, NULL);
     s->zs = zk_open(connect, session_ms, conn_ms, on_event, s, err, errlen);
     if (!s->zs)
         goto fail;
@@ -570,6 +576,7 @@ fail:
         zk_close(s->zs);
     pthread_mutex_destroy(&s->mu);
     pthread_cond_destroy(&s->cv);
+    pthread_mutex_destroy(&s->zs_mu);
     free(s);
     return NULL;
 }
@@ -589,6 +596,7 @@ void acl_store_close(acl_store *s)
         zk_close(s->zs);
         pthread_mutex_destroy(&s->mu);
         pthread_cond_destroy(&s->cv);
+        pthread_mutex_destroy(&s->zs_mu);
     }
     free(s);
 }
@@ -756,11 +764,13 @@ int acl_store_create_many(acl_store *s, const acl_binding *const *b, int nb, int
 {
     if (s->zs) {
         int failed = 0;
+        pthread_mutex_lock(&s->zs_mu);
         for (int i = 0; i < nb; i++) {
             zk_edit ed = { .add = b[i] };
             rc[i] = zk_update(s, b[i]->rtype, b[i]->pattern, b[i]->name, &ed, why, n);
             failed += rc[i] != 0;
         }
+        pthread_mutex_unlock(&s->zs_mu);
         return failed ? -1 : 0;
     }
     /* S-ACL9: into the index, then one atomic save for them all; a failed
@@ -825,25 +835,84 @@ static void collect_pat(const acl_binding *b, void *ctx)
         l->n++;
 }
 
+/* Copies of removed bindings, put back when the file cannot be saved. */
+typedef struct undo {
+    acl_binding *v;
+    int n, cap;
+    bool oom;
+    acl_visit_fn fn;
+    void *ctx;
+} undo;
+
+static void undo_cb(const acl_binding *b, void *vctx)
+{
+    undo *u = vctx;
+    if (u->fn)
+        u->fn(b, u->ctx);
+    if (u->oom)
+        return;
+    if (u->n == u->cap) {
+        int nc = u->cap ? u->cap * 2 : 16;
+        acl_binding *nv = realloc(u->v, (size_t)nc * sizeof *nv);
+        if (!nv) {
+            u->oom = true;
+            return;
+        }
+        u->v = nv;
+        u->cap = nc;
+    }
+    acl_binding c = *b;
+    c.name = strdup(b->name);
+    c.principal = strdup(b->principal);
+    c.host = strdup(b->host);
+    if (!c.name || !c.principal || !c.host) {
+        free((char *)c.name), free((char *)c.principal), free((char *)c.host);
+        u->oom = true;
+        return;
+    }
+    u->v[u->n++] = c;
+}
+
+static void undo_free(undo *u)
+{
+    for (int i = 0; i < u->n; i++) {
+        free((char *)u->v[i].name);
+        free((char *)u->v[i].principal);
+        free((char *)u->v[i].host);
+    }
+    free(u->v);
+}
+
 int acl_store_delete(acl_store *s, const acl_binding *f, acl_visit_fn fn, void *ctx, char *why,
                      size_t n)
 {
     if (!s->zs) {
-        /* Removed from the index first; on a failed save, put back. */
-        int cnt = acl_authz_each(s->a, f, NULL, NULL);
-        if (!cnt)
+        /* S-ACL9: out of the index, one atomic save; a failed save puts
+         * the removed bindings back (if they could be copied). */
+        if (!acl_authz_each(s->a, f, NULL, NULL))
             return 0;
-        cnt = acl_authz_remove(s->a, f, fn, ctx);
-        if (file_save(s, why, n))
-            return -1;  /* the index already changed; the next save writes it */
-        return cnt;
+        undo u = { .fn = fn, .ctx = ctx };
+        int cnt = acl_authz_remove(s->a, f, undo_cb, &u);
+        int rc = cnt;
+        if (file_save(s, why, n)) {
+            for (int i = 0; i < u.n; i++)
+                acl_authz_add(s->a, &u.v[i]);
+            if (u.oom)
+                LOG_ERR(MOD, "%s/%s not saved and some deleted ACLs could not be restored in "
+                        "memory: the file still has them", s->dir, ACL_FILE);
+            rc = -1;
+        }
+        undo_free(&u);
+        return rc;
     }
     pat_list l = { 0 };
     acl_authz_each(s->a, f, collect_pat, &l);
     int rc = l.oom ? fail(why, n, "out of memory") : 0;
     zk_edit ed = { .filter = f, .fn = fn, .ctx = ctx };
+    pthread_mutex_lock(&s->zs_mu);
     for (int i = 0; i < l.n && !rc; i++)
         rc = zk_update(s, l.v[i].rt, l.v[i].pt, l.v[i].name, &ed, why, n);
+    pthread_mutex_unlock(&s->zs_mu);
     for (int i = 0; i < l.n; i++)
         free(l.v[i].name);
     free(l.v);
