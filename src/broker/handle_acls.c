@@ -381,8 +381,9 @@ static void delete_work(admin_job *job)
 static void delete_done(admin_job *job)
 {
     del_job *dj = job->arg;
+    pool mem = dj->mem;             /* dj is in the request's arena, gone after respond */
     kreq_respond(job->rq, dj->r);   /* encodes now: then the pool can go */
-    pool_free(&dj->mem);
+    pool_free(&mem);
 }
 
 void handle_delete_acls(kreq *rq)
