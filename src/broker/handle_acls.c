@@ -62,10 +62,61 @@ static const char *gate_msg(int16_t err)
                                          : "Cluster authorization failed.";
 }
 
+/* ---- response memory ------------------------------------------------- */
+
+/* The ACLs listed in a Describe/DeleteAcls answer are as many as the store
+ * holds, not bounded by the request's size (its arena's cap): they live in
+ * this pool of malloc'd blocks, freed once the response is encoded
+ * (kreq_respond encodes before it returns). */
+typedef struct pool {
+    void **v;
+    int n, cap;
+    bool oom;
+} pool;
+
+static void *pool_alloc(pool *p, size_t size)
+{
+    if (p->oom)
+        return NULL;
+    if (p->n == p->cap) {
+        int nc = p->cap ? p->cap * 2 : 16;
+        void **nv = realloc(p->v, (size_t)nc * sizeof *nv);
+        if (!nv) {
+            p->oom = true;
+            return NULL;
+        }
+        p->v = nv;
+        p->cap = nc;
+    }
+    void *m = calloc(1, size ? size : 1);
+    if (!m)
+        p->oom = true;
+    else
+        p->v[p->n++] = m;
+    return m;
+}
+
+static const char *pool_str(pool *p, const char *s)
+{
+    size_t n = strlen(s) + 1;
+    char *d = pool_alloc(p, n);
+    if (d)
+        memcpy(d, s, n);
+    return d;
+}
+
+static void pool_free(pool *p)
+{
+    for (int i = 0; i < p->n; i++)
+        free(p->v[i]);
+    free(p->v);
+    memset(p, 0, sizeof *p);
+}
+
 /* ---- DescribeAcls ---------------------------------------------------- */
 
 typedef struct collect {
-    kreq *rq;
+    pool *mem;
     acl_binding *v;
     int n, cap;
     bool oom;
@@ -88,9 +139,9 @@ static void collect_cb(const acl_binding *b, void *ctx)
     }
     acl_binding *d = &c->v[c->n];
     *d = *b;
-    d->name = arena_strndup(&c->rq->arena, b->name, strlen(b->name));
-    d->principal = arena_strndup(&c->rq->arena, b->principal, strlen(b->principal));
-    d->host = arena_strndup(&c->rq->arena, b->host, strlen(b->host));
+    d->name = pool_str(c->mem, b->name);
+    d->principal = pool_str(c->mem, b->principal);
+    d->host = pool_str(c->mem, b->host);
     if (!d->name || !d->principal || !d->host)
         c->oom = true;
     else
@@ -126,22 +177,14 @@ void handle_describe_acls(kreq *rq)
         kreq_respond(rq, r);
         return;
     }
-    collect c = { .rq = rq };
+    pool mem = { 0 };
+    collect c = { .mem = &mem };
     acl_authz_each(b->authz, &f, collect_cb, &c);
     int nres = 0;
     for (int i = 0; i < c.n; i++)
         nres += !i || !same_res(&c.v[i - 1], &c.v[i]);
-    describe_acls_resp_resources *rs =
-        c.oom ? NULL : nres ? KARRAY_ALLOC(&rq->arena, &r->resources, nres) : NULL;
-    if (c.oom || (nres && !rs)) {
-        free(c.v);
-        r->resources.n = 0;
-        r->error_code = KERR_UNKNOWN_SERVER_ERROR;
-        r->error_message = kstr_c("Too many ACLs match the filter for one response");
-        kreq_respond(rq, r);
-        return;
-    }
-    for (int i = 0, ri = -1; i < c.n; i++) {
+    describe_acls_resp_resources *rs = c.oom ? NULL : pool_alloc(&mem, (size_t)nres * sizeof *rs);
+    for (int i = 0, ri = -1; rs && i < c.n; i++) {
         if (!i || !same_res(&c.v[i - 1], &c.v[i])) {
             int cnt = 1;
             while (i + cnt < c.n && same_res(&c.v[i], &c.v[i + cnt]))
@@ -150,12 +193,12 @@ void handle_describe_acls(kreq *rq)
             rs[ri].resource_type = c.v[i].rtype;
             rs[ri].resource_name = kstr_c(c.v[i].name);
             rs[ri].pattern_type = c.v[i].pattern;
-            if (!KARRAY_ALLOC(&rq->arena, &rs[ri].acls, cnt)) {
-                free(c.v);
-                kreq_fail_close(rq, "out of memory");
-                return;
-            }
+            rs[ri].acls.v = pool_alloc(&mem, (size_t)cnt * sizeof *rs[ri].acls.v);
             rs[ri].acls.n = 0;
+            if (!rs[ri].acls.v) {
+                rs = NULL;
+                break;
+            }
         }
         describe_acls_resp_acls *a = &rs[ri].acls.v[rs[ri].acls.n++];
         a->principal = kstr_c(c.v[i].principal);
@@ -163,8 +206,16 @@ void handle_describe_acls(kreq *rq)
         a->operation = c.v[i].op;
         a->permission_type = c.v[i].perm;
     }
+    if (rs) {
+        r->resources.n = nres;
+        r->resources.v = rs;
+    } else {
+        r->error_code = KERR_UNKNOWN_SERVER_ERROR;
+        r->error_message = kstr_c("Out of memory listing the ACLs");
+    }
     free(c.v);
-    kreq_respond(rq, r);
+    kreq_respond(rq, r);            /* encodes now: then the pool can go */
+    pool_free(&mem);
 }
 
 /* ---- CreateAcls ------------------------------------------------------ */
@@ -175,26 +226,46 @@ static void create_work(admin_job *job)
     broker *b = broker_of(rq);
     create_acls_req *req = rq->body;
     create_acls_resp *r = job->arg;
-    for (int32_t i = 0; i < req->creations.n; i++) {
+    int32_t n = req->creations.n > 0 ? req->creations.n : 0;
+    acl_binding *bd = arena_alloc(&rq->arena, (size_t)(n + 1) * sizeof *bd);
+    const acl_binding **ok = arena_alloc(&rq->arena, (size_t)(n + 1) * sizeof *ok);
+    int32_t *idx = arena_alloc(&rq->arena, (size_t)(n + 1) * sizeof *idx);
+    int *rcs = arena_alloc(&rq->arena, (size_t)(n + 1) * sizeof *rcs);
+    int nok = 0;
+    char why[512];
+    for (int32_t i = 0; bd && ok && idx && rcs && i < n; i++) {
         create_acls_req_creations *q = &req->creations.v[i];
         create_acls_resp_results *res = &r->results.v[i];
         res->error_message = (kstr){ NULL, -1 };
         bool bad = false;
-        acl_binding bd = { .rtype = q->resource_type, .pattern = q->resource_pattern_type,
-                           .op = q->operation, .perm = q->permission_type,
-                           .name = dup_k(rq, q->resource_name, &bad),
-                           .principal = dup_k(rq, q->principal, &bad),
-                           .host = dup_k(rq, q->host, &bad) };
-        char why[512];
-        if (bad || acl_binding_validate(&bd, why, sizeof why)) {
-            res->error_code = KERR_INVALID_REQUEST;
+        bd[i] = (acl_binding){ .rtype = q->resource_type, .pattern = q->resource_pattern_type,
+                               .op = q->operation, .perm = q->permission_type,
+                               .name = dup_k(rq, q->resource_name, &bad),
+                               .principal = dup_k(rq, q->principal, &bad),
+                               .host = dup_k(rq, q->host, &bad) };
+        if (bad || acl_binding_validate(&bd[i], why, sizeof why)) {   /* S-ACL6 */
             if (bad)
                 snprintf(why, sizeof why, "Invalid string in the ACL binding");
-        } else if (acl_store_create(b->acl_store, &bd, why, sizeof why)) {
-            res->error_code = KERR_UNKNOWN_SERVER_ERROR;
-        } else {
+            res->error_code = KERR_INVALID_REQUEST;
+            res->error_message = kstr_c(arena_strndup(&rq->arena, why, strlen(why)));
             continue;
         }
+        idx[nok] = i;
+        ok[nok++] = &bd[i];
+    }
+    if (!bd || !ok || !idx || !rcs) {
+        for (int32_t i = 0; i < n; i++)
+            r->results.v[i] = (create_acls_resp_results){ KERR_UNKNOWN_SERVER_ERROR,
+                                                          { NULL, -1 } };
+        return;
+    }
+    why[0] = 0;
+    acl_store_create_many(b->acl_store, ok, nok, rcs, why, sizeof why);
+    for (int k = 0; k < nok; k++) {
+        if (!rcs[k])
+            continue;
+        create_acls_resp_results *res = &r->results.v[idx[k]];
+        res->error_code = KERR_UNKNOWN_SERVER_ERROR;
         res->error_message = kstr_c(arena_strndup(&rq->arena, why, strlen(why)));
     }
 }
@@ -227,7 +298,7 @@ void handle_create_acls(kreq *rq)
 /* ---- DeleteAcls ------------------------------------------------------ */
 
 typedef struct del_ctx {
-    kreq *rq;
+    pool *mem;
     delete_acls_resp_results *res;
     int cap;
     bool oom;
@@ -240,7 +311,7 @@ static void deleted_cb(const acl_binding *b, void *vctx)
         return;
     if (c->res->matching_acls.n == c->cap) {
         int nc = c->cap ? c->cap * 2 : 8;
-        delete_acls_resp_matching *nv = arena_alloc(&c->rq->arena, (size_t)nc * sizeof *nv);
+        delete_acls_resp_matching *nv = pool_alloc(c->mem, (size_t)nc * sizeof *nv);
         if (!nv) {
             c->oom = true;
             return;
@@ -250,10 +321,9 @@ static void deleted_cb(const acl_binding *b, void *vctx)
         c->res->matching_acls.v = nv;
         c->cap = nc;
     }
-    arena *a = &c->rq->arena;
-    const char *name = arena_strndup(a, b->name, strlen(b->name));
-    const char *pr = arena_strndup(a, b->principal, strlen(b->principal));
-    const char *host = arena_strndup(a, b->host, strlen(b->host));
+    const char *name = pool_str(c->mem, b->name);
+    const char *pr = pool_str(c->mem, b->principal);
+    const char *host = pool_str(c->mem, b->host);
     if (!name || !pr || !host) {
         c->oom = true;
         return;
@@ -264,12 +334,18 @@ static void deleted_cb(const acl_binding *b, void *vctx)
         .permission_type = b->perm, .error_message = { NULL, -1 } };
 }
 
+typedef struct del_job {
+    delete_acls_resp *r;
+    pool mem;
+} del_job;
+
 static void delete_work(admin_job *job)
 {
     kreq *rq = job->rq;
     broker *b = broker_of(rq);
     delete_acls_req *req = rq->body;
-    delete_acls_resp *r = job->arg;
+    del_job *dj = job->arg;
+    delete_acls_resp *r = dj->r;
     for (int32_t i = 0; i < req->filters.n; i++) {
         delete_acls_req_filters *q = &req->filters.v[i];
         delete_acls_resp_results *res = &r->filter_results.v[i];
@@ -282,13 +358,14 @@ static void delete_work(admin_job *job)
                           .principal = dup_k(rq, q->principal_filter, &bad),
                           .host = dup_k(rq, q->host_filter, &bad) };
         char why[512];
-        del_ctx c = { .rq = rq, .res = res };
+        del_ctx c = { .mem = &dj->mem, .res = res };
         if (bad || acl_filter_validate(&f, why, sizeof why)) {
             res->error_code = KERR_INVALID_REQUEST;
             snprintf(why, sizeof why, "%s", bad ? "Invalid string in the filter"
                                                 : "The filter contains UNKNOWN elements");
         } else if (acl_store_delete(b->acl_store, &f, deleted_cb, &c, why, sizeof why) < 0) {
             res->error_code = KERR_UNKNOWN_SERVER_ERROR;
+            res->matching_acls.n = 0;
         } else if (c.oom) {
             res->error_code = KERR_UNKNOWN_SERVER_ERROR;
             snprintf(why, sizeof why, "ACLs deleted, but too many to list in one response");
@@ -299,6 +376,14 @@ static void delete_work(admin_job *job)
         }
         res->error_message = kstr_c(arena_strndup(&rq->arena, why, strlen(why)));
     }
+}
+
+static void delete_done(admin_job *job)
+{
+    del_job *dj = job->arg;
+    pool mem = dj->mem;             /* dj is in the request's arena, gone after respond */
+    kreq_respond(job->rq, dj->r);   /* encodes now: then the pool can go */
+    pool_free(&mem);
 }
 
 void handle_delete_acls(kreq *rq)
@@ -318,5 +403,11 @@ void handle_delete_acls(kreq *rq)
         kreq_respond(rq, r);
         return;
     }
-    admin_submit(broker_of(rq), rq, delete_work, respond_job, r);
+    del_job *dj = arena_alloc(&rq->arena, sizeof *dj);
+    if (!dj) {
+        kreq_fail_close(rq, "out of memory");
+        return;
+    }
+    dj->r = r;
+    admin_submit(broker_of(rq), rq, delete_work, delete_done, dj);
 }

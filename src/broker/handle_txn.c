@@ -30,7 +30,6 @@
 #include "proto/codec.h"
 #include "proto/messages/add_offsets_to_txn.h"
 #include "proto/messages/add_partitions_to_txn.h"
-#include "proto/messages/describe_transactions.h"
 #include "proto/messages/end_txn.h"
 #include "proto/messages/init_producer_id.h"
 #include "rpc/kclient.h"
@@ -235,33 +234,4 @@ void handle_end_txn(kreq *rq)
     kreq_respond(rq, r);
 }
 
-/* docs/security.md, DescribeTransactions: TransactionalId DESCRIBE for
- * each id.  When any is refused the request is answered here: the refused
- * ids TRANSACTIONAL_ID_AUTHORIZATION_FAILED, the others
- * OPERATION_NOT_ATTEMPTED (Kafka describes those in the same answer; a
- * client asks again for them alone). */
-void handle_describe_transactions(kreq *rq)
-{
-    broker *b = broker_of(rq);
-    describe_transactions_req *req = rq->body;
-    int refused = 0;
-    for (int32_t i = 0; b->authz && i < req->transactional_ids.n; i++)
-        refused += !authz_allowed_k(b, rq, ACL_OP_DESCRIBE, ACL_RT_TRANSACTIONAL_ID,
-                                    req->transactional_ids.v[i]);
-    if (!refused) {
-        txn_submit(b->txn, rq, txn_describe, NULL);
-        return;
-    }
-    describe_transactions_resp *r = kreq_new_response(rq);
-    describe_transactions_resp_states *st =
-        KARRAY_ALLOC(&rq->arena, &r->transaction_states, req->transactional_ids.n);
-    for (int32_t i = 0; st && i < req->transactional_ids.n; i++) {
-        kstr id = req->transactional_ids.v[i];
-        bool ok = authz_allowed_k(b, rq, ACL_OP_DESCRIBE, ACL_RT_TRANSACTIONAL_ID, id);
-        st[i] = (describe_transactions_resp_states){
-            .error_code = ok ? KERR_OPERATION_NOT_ATTEMPTED : KERR_TRANSACTIONAL_ID_AUTHORIZATION_FAILED,
-            .transactional_id = id, .transaction_state = kstr_c(""), .producer_id = -1,
-            .producer_epoch = -1 };
-    }
-    kreq_respond(rq, r);
-}
+FORWARD(handle_describe_transactions, txn_describe)   /* checks: txn ctx may_describe */

@@ -36,6 +36,9 @@ struct acl_store {
     pthread_mutex_t mu;
     pthread_cond_t cv;
     bool stop, kick;                /* mu */
+    /* Held around every use of zs: the admin thread's writes and the
+     * watcher's syncs (which may replace zs after an expired session). */
+    pthread_mutex_t zs_mu;
     int64_t seen_lit, seen_ext;     /* highest change seq processed (watcher thread) */
 };
 
@@ -418,7 +421,9 @@ static int64_t seq_of(const char *child)
 }
 
 /* S-ACL8: apply every change node newer than *seen; init only records
- * the newest (the full load that follows covers them).  Re-arms the watch. */
+ * the newest (the full load that follows covers them).  Re-arms the watch.
+ * Returns 1 when nodes after *seen were purged before this broker read
+ * them (a gap in the sequence): the caller reloads everything. */
 static int zk_process_changes(acl_store *s, bool extended, bool init)
 {
     const char *dir = extended ? EXT_CHANGES : LIT_CHANGES;
@@ -432,8 +437,17 @@ static int zk_process_changes(acl_store *s, bool extended, bool init)
     }
     if (rc != ZKR_OK)
         return -1;
-    int64_t max = *seen;
+    int64_t max = *seen, min_new = INT64_MAX;
     int err = 0;
+    for (int i = 0; i < n; i++) {
+        int64_t q = seq_of(names[i]);
+        if (q > *seen && q < min_new)
+            min_new = q;
+    }
+    if (!init && *seen >= 0 && min_new != INT64_MAX && min_new > *seen + 1) {
+        zk_free_strings(names, n);
+        return 1;
+    }
     for (int i = 0; i < n; i++) {
         int64_t q = seq_of(names[i]);
         if (q <= *seen)
@@ -483,6 +497,8 @@ static int zk_sync(acl_store *s, bool full)
     }
     int a = zk_process_changes(s, false, false);
     int b = zk_process_changes(s, true, false);
+    if (a == 1 || b == 1)
+        return zk_sync(s, true);
     return a || b ? -1 : 0;
 }
 
@@ -503,6 +519,7 @@ static void *watch_main(void *arg)
         if (s->stop)
             break;
         pthread_mutex_unlock(&s->mu);
+        pthread_mutex_lock(&s->zs_mu);
         if (zk_is_expired(s->zs)) {
             char err[256];
             zk_session *ns = zk_open(s->connect, s->session_ms, s->conn_ms, on_event, s, err,
@@ -517,6 +534,7 @@ static void *watch_main(void *arg)
             need_full = zk_sync(s, true) != 0;
         else if (zk_sync(s, false))
             LOG_DBG(MOD, "ACL change poll failed; retrying");
+        pthread_mutex_unlock(&s->zs_mu);
         pthread_mutex_lock(&s->mu);
     }
     pthread_mutex_unlock(&s->mu);
@@ -537,6 +555,7 @@ acl_store *acl_store_open_zk(acl_authz *a, const char *connect, int session_ms, 
     s->conn_ms = conn_ms;
     pthread_mutex_init(&s->mu, NULL);
     pthread_cond_init(&s->cv, NULL);
+    pthread_mutex_init(&s->zs_mu, NULL);
     s->zs = zk_open(connect, session_ms, conn_ms, on_event, s, err, errlen);
     if (!s->zs)
         goto fail;
@@ -557,6 +576,7 @@ fail:
         zk_close(s->zs);
     pthread_mutex_destroy(&s->mu);
     pthread_cond_destroy(&s->cv);
+    pthread_mutex_destroy(&s->zs_mu);
     free(s);
     return NULL;
 }
@@ -576,8 +596,36 @@ void acl_store_close(acl_store *s)
         zk_close(s->zs);
         pthread_mutex_destroy(&s->mu);
         pthread_cond_destroy(&s->cv);
+        pthread_mutex_destroy(&s->zs_mu);
     }
     free(s);
+}
+
+/* Change nodes are never needed once every broker has read them; Kafka
+ * deletes those older than 15 minutes.  Here the writer deletes those more
+ * than ACL_CHANGES_KEEP behind the one it just created, every 64th write; a
+ * broker that had not read them sees the gap and reloads everything. */
+#define ACL_CHANGES_KEEP 1000
+
+static void purge_changes(acl_store *s, const char *dir, const char *created)
+{
+    const char *base = strrchr(created, '/');
+    int64_t newest = base ? seq_of(base + 1) : -1;
+    if (newest < ACL_CHANGES_KEEP || newest % 64)
+        return;
+    char **names;
+    int n;
+    if (zk_children(s->zs, dir, false, &names, &n) != ZKR_OK)
+        return;
+    for (int i = 0; i < n; i++) {
+        int64_t q = seq_of(names[i]);
+        if (q >= 0 && q < newest - ACL_CHANGES_KEEP) {
+            char path[512];
+            snprintf(path, sizeof path, "%s/%s", dir, names[i]);
+            zk_delete(s->zs, path, -1);
+        }
+    }
+    zk_free_strings(names, n);
 }
 
 /* One resource's ACLs rewritten with compare-and-set (S-ACL7): read the
@@ -687,14 +735,17 @@ static int zk_update(acl_store *s, int rt, int pt, const char *name, zk_edit *ed
         ed->removed += removed;
         acl_authz_set_resource(s->a, rt, pt, name, e, keep);
         acl_entries_free(e, n);
-        char change[ACL_NAME_MAX + 256];
-        const char *cdir = pt == ACL_PT_LITERAL ? LIT_CHANGES "/" CHANGE_PREFIX
-                                                : EXT_CHANGES "/" CHANGE_PREFIX;
+        char change[ACL_NAME_MAX + 256], created[512];
+        const char *cdir = pt == ACL_PT_LITERAL ? LIT_CHANGES : EXT_CHANGES;
+        char cpath[64];
+        snprintf(cpath, sizeof cpath, "%s/%s", cdir, CHANGE_PREFIX);
         if (acl_change_encode(rt, pt, name, change, sizeof change) ||
-            zk_create(s->zs, cdir, change, strlen(change), ZKC_SEQUENTIAL, NULL, 0, NULL) !=
-                ZKR_OK)
+            zk_create(s->zs, cpath, change, strlen(change), ZKC_SEQUENTIAL, created,
+                      sizeof created, NULL) != ZKR_OK)
             LOG_WRN(MOD, "ZooKeeper: could not write the change notification for %s "
                          "(other brokers pick it up at their next full load)", path);
+        else
+            purge_changes(s, cdir, created);
         return 0;
     }
     return fail(why, wn, "ZooKeeper %s: too many concurrent updates", path);
@@ -704,19 +755,51 @@ static int zk_update(acl_store *s, int rt, int pt, const char *name, zk_edit *ed
 
 int acl_store_create(acl_store *s, const acl_binding *b, char *why, size_t n)
 {
+    int rc = 0;
+    return acl_store_create_many(s, &b, 1, &rc, why, n) < 0 ? -1 : rc;
+}
+
+int acl_store_create_many(acl_store *s, const acl_binding *const *b, int nb, int *rc, char *why,
+                          size_t n)
+{
     if (s->zs) {
-        zk_edit ed = { .add = b };
-        return zk_update(s, b->rtype, b->pattern, b->name, &ed, why, n);
+        int failed = 0;
+        pthread_mutex_lock(&s->zs_mu);
+        for (int i = 0; i < nb; i++) {
+            zk_edit ed = { .add = b[i] };
+            rc[i] = zk_update(s, b[i]->rtype, b[i]->pattern, b[i]->name, &ed, why, n);
+            failed += rc[i] != 0;
+        }
+        pthread_mutex_unlock(&s->zs_mu);
+        return failed ? -1 : 0;
     }
-    acl_binding exact = *b;
-    bool existed = acl_authz_each(s->a, &exact, NULL, NULL) > 0;
-    if (acl_authz_add(s->a, b))
+    /* S-ACL9: into the index, then one atomic save for them all; a failed
+     * save takes back the ones this call added. */
+    bool *added = calloc((size_t)nb + 1, sizeof *added);
+    if (!added)
         return fail(why, n, "out of memory");
-    if (!existed && file_save(s, why, n)) {
-        acl_authz_remove(s->a, &exact, NULL, NULL);
-        return -1;
+    int nadded = 0, err = 0;
+    for (int i = 0; i < nb && !err; i++) {
+        acl_binding exact = *b[i];
+        if (acl_authz_each(s->a, &exact, NULL, NULL) > 0)
+            continue;
+        if (acl_authz_add(s->a, b[i]))
+            err = fail(why, n, "out of memory");
+        else
+            added[i] = true, nadded++;
     }
-    return 0;
+    if (!err && nadded)
+        err = file_save(s, why, n);
+    if (err)
+        for (int i = 0; i < nb; i++)
+            if (added[i]) {
+                acl_binding exact = *b[i];
+                acl_authz_remove(s->a, &exact, NULL, NULL);
+            }
+    for (int i = 0; i < nb; i++)
+        rc[i] = err;
+    free(added);
+    return err;
 }
 
 typedef struct pat {
@@ -752,25 +835,84 @@ static void collect_pat(const acl_binding *b, void *ctx)
         l->n++;
 }
 
+/* Copies of removed bindings, put back when the file cannot be saved. */
+typedef struct undo {
+    acl_binding *v;
+    int n, cap;
+    bool oom;
+    acl_visit_fn fn;
+    void *ctx;
+} undo;
+
+static void undo_cb(const acl_binding *b, void *vctx)
+{
+    undo *u = vctx;
+    if (u->fn)
+        u->fn(b, u->ctx);
+    if (u->oom)
+        return;
+    if (u->n == u->cap) {
+        int nc = u->cap ? u->cap * 2 : 16;
+        acl_binding *nv = realloc(u->v, (size_t)nc * sizeof *nv);
+        if (!nv) {
+            u->oom = true;
+            return;
+        }
+        u->v = nv;
+        u->cap = nc;
+    }
+    acl_binding c = *b;
+    c.name = strdup(b->name);
+    c.principal = strdup(b->principal);
+    c.host = strdup(b->host);
+    if (!c.name || !c.principal || !c.host) {
+        free((char *)c.name), free((char *)c.principal), free((char *)c.host);
+        u->oom = true;
+        return;
+    }
+    u->v[u->n++] = c;
+}
+
+static void undo_free(undo *u)
+{
+    for (int i = 0; i < u->n; i++) {
+        free((char *)u->v[i].name);
+        free((char *)u->v[i].principal);
+        free((char *)u->v[i].host);
+    }
+    free(u->v);
+}
+
 int acl_store_delete(acl_store *s, const acl_binding *f, acl_visit_fn fn, void *ctx, char *why,
                      size_t n)
 {
     if (!s->zs) {
-        /* Removed from the index first; on a failed save, put back. */
-        int cnt = acl_authz_each(s->a, f, NULL, NULL);
-        if (!cnt)
+        /* S-ACL9: out of the index, one atomic save; a failed save puts
+         * the removed bindings back (if they could be copied). */
+        if (!acl_authz_each(s->a, f, NULL, NULL))
             return 0;
-        cnt = acl_authz_remove(s->a, f, fn, ctx);
-        if (file_save(s, why, n))
-            return -1;  /* the index already changed; the next save writes it */
-        return cnt;
+        undo u = { .fn = fn, .ctx = ctx };
+        int cnt = acl_authz_remove(s->a, f, undo_cb, &u);
+        int rc = cnt;
+        if (file_save(s, why, n)) {
+            for (int i = 0; i < u.n; i++)
+                acl_authz_add(s->a, &u.v[i]);
+            if (u.oom)
+                LOG_ERR(MOD, "%s/%s not saved and some deleted ACLs could not be restored in "
+                        "memory: the file still has them", s->dir, ACL_FILE);
+            rc = -1;
+        }
+        undo_free(&u);
+        return rc;
     }
     pat_list l = { 0 };
     acl_authz_each(s->a, f, collect_pat, &l);
     int rc = l.oom ? fail(why, n, "out of memory") : 0;
     zk_edit ed = { .filter = f, .fn = fn, .ctx = ctx };
+    pthread_mutex_lock(&s->zs_mu);
     for (int i = 0; i < l.n && !rc; i++)
         rc = zk_update(s, l.v[i].rt, l.v[i].pt, l.v[i].name, &ed, why, n);
+    pthread_mutex_unlock(&s->zs_mu);
     for (int i = 0; i < l.n; i++)
         free(l.v[i].name);
     free(l.v);

@@ -50,6 +50,11 @@ void acl_store_close(acl_store *s);
 /* Add one validated binding durably, then to the index.  0, or -1 with a
  * message (the caller answers UNKNOWN_SERVER_ERROR). */
 int acl_store_create(acl_store *s, const acl_binding *b, char *why, size_t n);
+/* The same for nb bindings at once (one file write on a single broker;
+ * one compare-and-set per binding in ZooKeeper): rc[i] per binding, and
+ * -1 with the last message when any failed. */
+int acl_store_create_many(acl_store *s, const acl_binding *const *b, int nb, int *rc, char *why,
+                          size_t n);
 /* Remove every binding the filter matches, durably; fn sees each removed
  * binding (strings valid during the call).  Returns the count, or -1. */
 int acl_store_delete(acl_store *s, const acl_binding *filter, acl_visit_fn fn, void *ctx,

@@ -362,13 +362,6 @@ int16_t coord_check_owner_k(coordinator *co, kstr id)
     return err;
 }
 
-bool coord_authorized(coordinator *co, const kreq *rq, int op, int rtype, kstr name)
-{
-    return !co->ctx.authorize ||
-           co->ctx.authorize(co->ctx.config_arg, rq, op, rtype, name.p ? name.p : "",
-                             name.len > 0 ? (size_t)name.len : 0);
-}
-
 /* Answer a group's parked JoinGroup and SyncGroup requests with err and
  * stop its members' sessions (resignation, shutdown). */
 void coord_answer_parked(coordinator *co, group *g, int16_t err)

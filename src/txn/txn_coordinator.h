@@ -53,8 +53,8 @@ typedef struct txn_ctx {
      * group partition (its topic's, or offsets.topic.num.partitions). */
     int32_t (*offsets_partitions)(void *arg);
     /* ACLs (broker/authz.h): may the request's principal DESCRIBE this
-     * transactional id (ListTransactions lists only those)?  NULL: no
-     * authorizer. */
+     * transactional id (ListTransactions lists only those, DescribeTransactions
+     * refuses the others)?  NULL: no authorizer. */
     bool (*may_describe)(void *arg, const struct kreq *rq, const char *id, size_t len);
 } txn_ctx;
 

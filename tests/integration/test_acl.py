@@ -125,6 +125,22 @@ def test_acl_apis_and_kafkas_validation(ab, adm):
     assert {(r["resourceType"], r["name"]) for r in data["resources"]} >= {("Topic", "apis-t")}
 
 
+def test_many_acls_listed_and_deleted(ab, adm):
+    # More ACLs than a small request's memory cap would hold (the answer is
+    # built outside the request's arena).
+    many = [allow("User:many", ACLOperation.READ, ResourceType.TOPIC, f"many-{i:04d}")
+            for i in range(1500)]
+    create_acls(adm, many)
+    flt = ACLFilter("User:many", None, ACLOperation.ANY, ACLPermissionType.ANY,
+                    ResourcePatternFilter(ResourceType.ANY, None, ACLResourcePatternType.ANY))
+    found, err = adm.describe_acls(flt)
+    assert err.errno == 0 and len(found) == 1500
+    assert {a.resource_pattern.resource_name for a in found} == {f"many-{i:04d}" for i in range(1500)}
+    [(_, matched, err)] = adm.delete_acls([flt])
+    assert err.errno == 0 and len(matched) == 1500
+    assert adm.describe_acls(flt)[0] == []
+
+
 def test_produce_needs_write_and_deny_wins(ab, adm):
     t = create_topic(ab.bootstrap, "acl-write")
     assert produce_one(ab.bootstrap, t) is None

@@ -263,3 +263,58 @@ TEST(acl_change_notifications_are_kafkas)
     CHECK(acl_zk_path(ACL_RT_CLUSTER, ACL_PT_LITERAL, ACL_CLUSTER_NAME, buf, sizeof buf) == 0);
     CHECK_STR(buf, "/kafka-acl/Cluster/kafka-cluster");
 }
+
+TEST(acl_file_store_survives_reopen_and_refuses_garbage)
+{
+    const char *dir = test_tmpdir();
+    char err[512];
+    acl_authz a;
+    REQUIRE(acl_authz_init(&a, NULL, false) == 0);
+    acl_store *s = acl_store_open_file(&a, dir, err, sizeof err);
+    REQUIRE(s != NULL);
+    acl_binding b1 = { .rtype = ACL_RT_TOPIC, .pattern = ACL_PT_PREFIXED, .name = "orders-",
+                       .principal = "User:alice", .host = "*", .op = ACL_OP_READ,
+                       .perm = ACL_PERM_ALLOW };
+    acl_binding b2 = { .rtype = ACL_RT_CLUSTER, .pattern = ACL_PT_LITERAL,
+                       .name = ACL_CLUSTER_NAME, .principal = "User:ops", .host = "10.0.0.1",
+                       .op = ACL_OP_ALTER, .perm = ACL_PERM_DENY };
+    const acl_binding *both[] = { &b1, &b2 };
+    int rcs[2] = { -1, -1 };
+    CHECK(acl_store_create_many(s, both, 2, rcs, err, sizeof err) == 0);
+    CHECK(rcs[0] == 0 && rcs[1] == 0);
+    acl_store_close(s);
+    acl_authz_free(&a);
+
+    REQUIRE(acl_authz_init(&a, NULL, false) == 0);
+    s = acl_store_open_file(&a, dir, err, sizeof err);
+    REQUIRE(s != NULL);
+    acl_binding all = { .rtype = ACL_RT_ANY, .pattern = ACL_PT_ANY, .op = ACL_OP_ANY,
+                        .perm = ACL_PERM_ANY };
+    CHECK_EQ(acl_authz_each(&a, &all, NULL, NULL), 2);
+    CHECK(can(&a, "alice", "h", ACL_OP_READ, ACL_RT_TOPIC, "orders-1"));
+    acl_binding alice = all;
+    alice.principal = "User:alice";
+    CHECK_EQ(acl_store_delete(s, &alice, NULL, NULL, err, sizeof err), 1);
+    acl_store_close(s);
+    acl_authz_free(&a);
+
+    REQUIRE(acl_authz_init(&a, NULL, false) == 0);
+    s = acl_store_open_file(&a, dir, err, sizeof err);
+    REQUIRE(s != NULL);
+    CHECK_EQ(acl_authz_each(&a, &all, NULL, NULL), 1);
+    acl_store_close(s);
+    acl_authz_free(&a);
+
+    /* A damaged file stops the broker, naming the file. */
+    char path[4200];
+    snprintf(path, sizeof path, "%s/%s", dir, ACL_FILE);
+    FILE *f = fopen(path, "w");
+    REQUIRE(f != NULL);
+    fputs("{\"version\":1,\"resources\":[{\"resourceType\":\"Topic\",\"patternType\":\"LITERAL\","
+          "\"name\":\"t\",\"acls\":[{\"principal\":\"nobody\"}]}]}", f);
+    fclose(f);
+    REQUIRE(acl_authz_init(&a, NULL, false) == 0);
+    CHECK(acl_store_open_file(&a, dir, err, sizeof err) == NULL);
+    CHECK(strstr(err, ACL_FILE) != NULL);
+    acl_authz_free(&a);
+}
