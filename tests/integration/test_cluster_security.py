@@ -93,9 +93,11 @@ def test_only_sasl_ssl_and_refusals(sc):
         reg = json.loads(sc.zk_get(f"/brokers/ids/{i}"))
         assert reg["endpoints"] == [f"SASL_SSL://127.0.0.1:{sc.brokers[i].port}"], reg
         assert reg["listener_security_protocol_map"] == {"SASL_SSL": "SASL_SSL"}, reg
-    # The controller told every broker about all three (UpdateMetadata went
-    # over SASL_SSL: there is no other way in).
-    wait_until(lambda: len(metadata(sc).brokers) == 3, 30, desc="three brokers in Metadata")
+    # Three brokers, and the broker answering knows the controller: a broker
+    # learns it only from the controller's own requests (UpdateMetadata,
+    # LeaderAndIsr), which had no way in but SASL_SSL.
+    wait_until(lambda: len(metadata(sc).brokers) == 3 and metadata(sc).controller_id >= 0, 30,
+               desc="three brokers and a controller in Metadata")
     # A plaintext ApiVersions to a broker's only port gets no Kafka answer:
     # the bytes are a broken TLS record and the connection closes.
     with socket.create_connection(("127.0.0.1", sc.brokers[0].port), timeout=10) as s:
@@ -205,3 +207,79 @@ def test_replicated_acks_all_through_a_leader_kill(sc):
     assert produce(sc, "alice", second) == [None] * 50
     # The rest, as alice, from the offset her group committed before the kill.
     assert consume(sc, 50) == second
+    # And all of it from offset 0 on the new leader: the followers had
+    # replicated the first half over SASL_SSL before the kill.
+    c = ck.Consumer(conf(sc, "alice", **{"group.id": "secure-readers", "enable.auto.commit": False}))
+    c.assign([ck.TopicPartition(TOPIC, 0, 0)])
+    got = []
+    try:
+        deadline = time.monotonic() + 30
+        while len(got) < 100 and time.monotonic() < deadline:
+            m = c.poll(0.5)
+            if m is not None:
+                assert not m.error(), m.error()
+                got.append(m.value())
+    finally:
+        c.close()
+    assert got == first + second
+
+
+# --- SSL with client certificates between brokers --------------------------------------------
+@pytest.fixture(scope="module")
+def mtls(tmp_path_factory, cluster_zk, certs):  # noqa: F811
+    """Three brokers whose only listener is SSL with ssl.client.auth=required:
+    each broker presents its keystore's certificate to the others (principal
+    User:CN=localhost,O=Samsa,C=US, a super user)."""
+    c = Cluster(tmp_path_factory.mktemp("mtlscluster"), cluster_zk, n=3)
+    for b in c.brokers:
+        ov = broker_overrides(certs, "SSL", b.port, client_auth="required")
+        ov.update({"security.inter.broker.protocol": "SSL",
+                   "authorizer.class.name": "kafka.security.authorizer.AclAuthorizer",
+                   "super.users": f"User:CN=localhost,O=Samsa,C=US;User:{certs.subject('alice')}"})
+        b.overrides.update({k: str(v) for k, v in ov.items()})
+    for b in c.brokers:
+        b.start(wait=False)
+    for b in c.brokers:
+        b.wait_ready()
+    c.wait_registered(range(3))
+    c.certs = certs
+    yield c
+    problems = c.stop_all()
+    assert not problems, problems
+
+
+def test_ssl_client_certificates_between_brokers(mtls):
+    alice = confluent_conf(mtls.bootstrap, mtls.certs, client="alice")
+    a = ck.admin.AdminClient(alice)
+    wait_until(lambda: len(a.list_topics(timeout=10).brokers) == 3, 30, desc="three brokers")
+    a.create_topics([ck.admin.NewTopic("mtls", 1, 3)])["mtls"].result(30)
+
+    def isr():
+        p = a.list_topics("mtls", timeout=10).topics["mtls"].partitions
+        return sorted(p[0].isrs) if 0 in p else []
+    # The followers fetch with their own certificates as the client side.
+    wait_until(lambda: isr() == [0, 1, 2], 30, desc="ISR of all three over mutual TLS")
+    # acks=all is answered once the three replicas have the record: quickly,
+    # with the ISR still full, only if the followers fetch (a follower that
+    # cannot would hold it for replica.lag.time.max.ms, 30 s, then leave).
+    p = ck.Producer({**alice, "acks": "all", "message.timeout.ms": 20000})
+    errs = []
+    t0 = time.monotonic()
+    p.produce("mtls", b"v", on_delivery=lambda e, m: errs.append(e))
+    assert p.flush(30) == 0 and errs == [None], errs
+    assert time.monotonic() - t0 < 15 and isr() == [0, 1, 2]
+    # bob's certificate is valid but he has no ACL; a client without a
+    # certificate does not get through the handshake.
+    p = ck.Producer({**confluent_conf(mtls.bootstrap, mtls.certs, client="bob"),
+                     "message.timeout.ms": 10000})
+    errs = []
+    p.produce("mtls", b"v", on_delivery=lambda e, m: errs.append(e))
+    p.flush(15)
+    assert errs and errs[0] and errs[0].code() == ck.KafkaError.TOPIC_AUTHORIZATION_FAILED, errs
+    errs = []
+    anon = ck.admin.AdminClient({**confluent_conf(mtls.bootstrap, mtls.certs),
+                                 "error_cb": errs.append})
+    wait_until(lambda: anon.poll(0.1) is not None and
+               any(e.code() in (ck.KafkaError._SSL, ck.KafkaError._TRANSPORT,
+                                ck.KafkaError._ALL_BROKERS_DOWN) for e in errs), 15,
+               desc=f"the handshake refused without a client certificate (have {errs})")
