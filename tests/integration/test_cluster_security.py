@@ -63,11 +63,12 @@ def broker_props(certs, port):
     return ov
 
 
-@pytest.fixture(scope="module")
-def sc(tmp_path_factory, cluster_zk, certs):  # noqa: F811
-    c = Cluster(tmp_path_factory.mktemp("seccluster"), cluster_zk, n=3)
+def secured_cluster(workdir, zk, certs, props):
+    """Three brokers with props(port) each, started together; stopped (exit
+    0, no sanitizer report) by the generator's end."""
+    c = Cluster(workdir, zk, n=3)
     for b in c.brokers:
-        b.overrides.update({k: str(v) for k, v in broker_props(certs, b.port).items()})
+        b.overrides.update({k: str(v) for k, v in props(b.port).items()})
     for b in c.brokers:
         b.start(wait=False)
     for b in c.brokers:
@@ -77,6 +78,12 @@ def sc(tmp_path_factory, cluster_zk, certs):  # noqa: F811
     yield c
     problems = c.stop_all()
     assert not problems, problems
+
+
+@pytest.fixture(scope="module")
+def sc(tmp_path_factory, cluster_zk, certs):  # noqa: F811
+    yield from secured_cluster(tmp_path_factory.mktemp("seccluster"), cluster_zk, certs,
+                               lambda port: broker_props(certs, port))
 
 
 def conf(sc, user, **extra):
@@ -230,22 +237,13 @@ def mtls(tmp_path_factory, cluster_zk, certs):  # noqa: F811
     """Three brokers whose only listener is SSL with ssl.client.auth=required:
     each broker presents its keystore's certificate to the others (principal
     User:CN=localhost,O=Samsa,C=US, a super user)."""
-    c = Cluster(tmp_path_factory.mktemp("mtlscluster"), cluster_zk, n=3)
-    for b in c.brokers:
-        ov = broker_overrides(certs, "SSL", b.port, client_auth="required")
+    def props(port):
+        ov = broker_overrides(certs, "SSL", port, client_auth="required")
         ov.update({"security.inter.broker.protocol": "SSL",
                    "authorizer.class.name": "kafka.security.authorizer.AclAuthorizer",
                    "super.users": f"User:CN=localhost,O=Samsa,C=US;User:{certs.subject('alice')}"})
-        b.overrides.update({k: str(v) for k, v in ov.items()})
-    for b in c.brokers:
-        b.start(wait=False)
-    for b in c.brokers:
-        b.wait_ready()
-    c.wait_registered(range(3))
-    c.certs = certs
-    yield c
-    problems = c.stop_all()
-    assert not problems, problems
+        return ov
+    yield from secured_cluster(tmp_path_factory.mktemp("mtlscluster"), cluster_zk, certs, props)
 
 
 def test_ssl_client_certificates_between_brokers(mtls):
