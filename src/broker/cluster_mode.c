@@ -42,6 +42,7 @@ static int start_controller(broker *b, char *err, size_t errlen)
         .imbalance_check_ms = cfg->leader_imbalance_check_interval_seconds * 1000,
         .imbalance_pct = cfg->leader_imbalance_per_broker_percentage,
     };
+    snprintf(cc.listener, sizeof cc.listener, "%s", b->set.ib_listener);
     controller_channel ch = controller_link_channel(b->ctl_link);
     b->controller = controller_start(&cc, md_zk_session(b->md), &ch, err, errlen);
     return b->controller ? 0 : -1;

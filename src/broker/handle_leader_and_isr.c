@@ -95,7 +95,8 @@ static bool leader_endpoint(broker *b, const leader_and_isr_req *req, int32_t le
     md_brokers_unref(live);
     for (int32_t i = 0; !ep && i < req->live_leaders.n; i++) {
         const leader_and_isr_req_live_leaders *ll = &req->live_leaders.v[i];
-        if (ll->broker_id != leader || ll->host_name.len < 0 || (size_t)ll->host_name.len >= cap)
+        if (ll->broker_id != leader || ll->host_name.len <= 0 || (size_t)ll->host_name.len >= cap ||
+            ll->port <= 0)
             continue;
         memcpy(host, ll->host_name.p, (size_t)ll->host_name.len);
         host[ll->host_name.len] = 0;
