@@ -63,6 +63,7 @@ static struct {
     char mech[32], user[256], pass[256];
     const char *ca, *cert, *key, *keypass;
     int verify_host, verify_cert;
+    int too_long;                 /* sasl.username / sasl.password over 255 bytes */
     SSL_CTX *ctx;
 } S;
 
@@ -91,8 +92,10 @@ static void load(void)
     const char *m = prop("sasl.mechanisms");
     const char *m1 = prop("sasl.mechanism");
     snprintf(S.mech, sizeof S.mech, "%s", m1 ? m1 : m ? m : "GSSAPI");   /* librdkafka's default */
-    snprintf(S.user, sizeof S.user, "%s", prop("sasl.username") ? prop("sasl.username") : "");
-    snprintf(S.pass, sizeof S.pass, "%s", prop("sasl.password") ? prop("sasl.password") : "");
+    const char *u = prop("sasl.username"), *pw = prop("sasl.password");
+    S.too_long = (u && strlen(u) >= sizeof S.user) || (pw && strlen(pw) >= sizeof S.pass);
+    snprintf(S.user, sizeof S.user, "%s", u ? u : "");
+    snprintf(S.pass, sizeof S.pass, "%s", pw ? pw : "");
     S.ca = prop("ssl.ca.location");
     S.cert = prop("ssl.certificate.location");
     S.key = prop("ssl.key.location");
@@ -426,6 +429,11 @@ static int auth_step(conn *c, int32_t corr, const uint8_t *tok, size_t toklen, u
 static int sasl_start(conn *c, char *err, size_t errlen)
 {
     uint8_t req[512], *resp = NULL, in[SCRAM_MAX_MSG + 1];
+    if (S.too_long) {
+        snprintf(err, errlen, "sasl.username / sasl.password: longer than %zu bytes",
+                 sizeof S.pass - 1);
+        return -1;
+    }
     size_t n = cli_sasl_encode_handshake(req, sizeof req, 1, "samsa", S.mech), len, inlen;
     if (n == 0 || conn_call(c, req, n, &resp, &len, err, errlen) < 0) {
         if (n == 0)
