@@ -223,6 +223,8 @@ static int ssl_wait(conn *c, int r)
         return wait_fd(c->fd, POLLOUT, c->deadline);
     if (e == SSL_ERROR_ZERO_RETURN || (e == SSL_ERROR_SYSCALL && errno == 0))
         errno = ECONNRESET;
+    else if (e == SSL_ERROR_SSL)
+        errno = EPROTO;                 /* a TLS protocol error, not the last errno */
     return -1;
 }
 
