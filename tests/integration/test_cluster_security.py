@@ -22,7 +22,11 @@ One cluster for the module.  What it shows:
     broker (LeaderAndIsr / UpdateMetadata over SASL_SSL), alice keeps
     writing, then reads every record back in a consumer group.
 """
+import base64
+import hashlib
+import hmac
 import json
+import os
 import socket
 import struct
 import time
@@ -63,10 +67,13 @@ def broker_props(certs, port):
     return ov
 
 
-def secured_cluster(workdir, zk, certs, props):
-    """Three brokers with props(port) each, started together; stopped (exit
-    0, no sanitizer report) by the generator's end."""
+def secured_cluster(workdir, zk, certs, props, before_start=None):
+    """Three brokers with props(port) each, started together (after
+    before_start(cluster)); stopped (exit 0, no sanitizer report) by the
+    generator's end."""
     c = Cluster(workdir, zk, n=3)
+    if before_start:
+        before_start(c)
     for b in c.brokers:
         b.overrides.update({k: str(v) for k, v in props(b.port).items()})
     for b in c.brokers:
@@ -281,3 +288,60 @@ def test_ssl_client_certificates_between_brokers(mtls):
                any(e.code() in (ck.KafkaError._SSL, ck.KafkaError._TRANSPORT,
                                 ck.KafkaError._ALL_BROKERS_DOWN) for e in errs), 15,
                desc=f"the handshake refused without a client certificate (have {errs})")
+
+
+# --- SCRAM between brokers, the credential written to ZooKeeper first ------------------------
+def scram_credential(password, iterations=4096):
+    """Kafka's stored form of a SCRAM-SHA-512 credential (RFC 5802 keys), as
+    kafka-configs.sh --zookeeper writes it to /config/users/<user>."""
+    salt = os.urandom(32)
+    salted = hashlib.pbkdf2_hmac("sha512", password.encode(), salt, iterations)
+    client_key = hmac.new(salted, b"Client Key", "sha512").digest()
+    server_key = hmac.new(salted, b"Server Key", "sha512").digest()
+    b64 = lambda b: base64.b64encode(b).decode()  # noqa: E731
+    return (f"salt={b64(salt)},stored_key={b64(hashlib.sha512(client_key).digest())},"
+            f"server_key={b64(server_key)},iterations={iterations}")
+
+
+@pytest.fixture(scope="module")
+def scram(tmp_path_factory, cluster_zk, certs):  # noqa: F811
+    """Three brokers logging in to each other with SCRAM-SHA-512 as `broker`,
+    whose credential is in ZooKeeper before the first broker starts."""
+    def props(port):
+        ov = broker_overrides(certs, "SASL_SSL", port)
+        ov.update({
+            "security.inter.broker.protocol": "SASL_SSL",
+            "sasl.mechanism.inter.broker.protocol": "SCRAM-SHA-512",
+            "sasl.enabled.mechanisms": "SCRAM-SHA-512",
+            "listener.name.sasl_ssl.scram-sha-512.sasl.jaas.config":
+                'org.apache.kafka.common.security.scram.ScramLoginModule required '
+                'username="broker" password="broker-secret";',
+            "authorizer.class.name": "kafka.security.authorizer.AclAuthorizer",
+            "super.users": "User:broker",
+        })
+        return ov
+    gen = secured_cluster(tmp_path_factory.mktemp("scramcluster"), cluster_zk, certs, props,
+                          before_start=lambda c: c.zk_client().create(
+                              c.chroot + "/config/users/broker", makepath=True,
+                              value=json.dumps({"version": 1, "config": {
+                                  "SCRAM-SHA-512": scram_credential("broker-secret")}}).encode()))
+    yield from gen
+
+
+def test_scram_between_brokers_with_the_credential_in_zookeeper(scram):
+    bc = confluent_conf(scram.bootstrap, scram.certs, sasl={"mechanism": "SCRAM-SHA-512",
+                                                            "username": "broker",
+                                                            "password": "broker-secret"})
+    a = ck.admin.AdminClient(bc)
+    wait_until(lambda: (lambda m: len(m.brokers) == 3 and m.controller_id >= 0)(
+        a.list_topics(timeout=10)), 30, desc="three brokers and a controller")
+    a.create_topics([ck.admin.NewTopic("scram-t", 1, 3)])["scram-t"].result(30)
+    wait_until(lambda: 0 in a.list_topics("scram-t", timeout=10).topics["scram-t"].partitions, 30,
+               desc="scram-t's partition")
+    p = ck.Producer({**bc, "acks": "all", "message.timeout.ms": 20000})
+    errs = []
+    t0 = time.monotonic()
+    p.produce("scram-t", b"v", on_delivery=lambda e, m: errs.append(e))
+    assert p.flush(30) == 0 and errs == [None], errs
+    isr = a.list_topics("scram-t", timeout=10).topics["scram-t"].partitions[0].isrs
+    assert time.monotonic() - t0 < 15 and sorted(isr) == [0, 1, 2], isr
