@@ -67,10 +67,10 @@ def broker_props(certs, port):
     return ov
 
 
-def secured_cluster(workdir, zk, certs, props, before_start=None):
+def secured_cluster(workdir, zk, certs, props, before_start=None, ready=None):
     """Three brokers with props(port) each, started together (after
-    before_start(cluster)); stopped (exit 0, no sanitizer report) by the
-    generator's end."""
+    before_start(cluster)), yielded once ready(cluster) returned; stopped
+    (exit 0, no sanitizer report) by the generator's end."""
     c = Cluster(workdir, zk, n=3)
     if before_start:
         before_start(c)
@@ -82,15 +82,34 @@ def secured_cluster(workdir, zk, certs, props, before_start=None):
         b.wait_ready()
     c.wait_registered(range(3))
     c.certs = certs
+    if ready:
+        ready(c)
     yield c
     problems = c.stop_all()
     assert not problems, problems
 
 
+def every_broker_knows_the_controller(c, conf_of):
+    """Each broker (asked alone, client settings conf_of(bootstrap)) lists
+    three brokers and a controller: it learns the controller only from the
+    controller's own requests.  (Admin requests go to the controller: a
+    client told -1 waits for its next metadata refresh.)"""
+    def knows(b):
+        md = ck.admin.AdminClient(conf_of(b.bootstrap)).list_topics(timeout=10)
+        return len(md.brokers) == 3 and md.controller_id >= 0
+    for b in c.brokers:
+        wait_until(lambda: knows(b), 30, desc=f"{b.name} knowing three brokers and the controller")
+
+
 @pytest.fixture(scope="module")
 def sc(tmp_path_factory, cluster_zk, certs):  # noqa: F811
+    # Tests of this module may run on different xdist workers, each with
+    # its own cluster: every test starts from a cluster whose controller
+    # has reached all three brokers.
     yield from secured_cluster(tmp_path_factory.mktemp("seccluster"), cluster_zk, certs,
-                               lambda port: broker_props(certs, port))
+                               lambda port: broker_props(certs, port),
+                               ready=lambda c: every_broker_knows_the_controller(
+                                   c, lambda bs: confluent_conf(bs, certs, sasl=creds("admin"))))
 
 
 def conf(sc, user, **extra):
@@ -107,11 +126,10 @@ def test_only_sasl_ssl_and_refusals(sc):
         reg = json.loads(sc.zk_get(f"/brokers/ids/{i}"))
         assert reg["endpoints"] == [f"SASL_SSL://127.0.0.1:{sc.brokers[i].port}"], reg
         assert reg["listener_security_protocol_map"] == {"SASL_SSL": "SASL_SSL"}, reg
-    # Three brokers, and the broker answering knows the controller: a broker
-    # learns it only from the controller's own requests (UpdateMetadata,
-    # LeaderAndIsr), which had no way in but SASL_SSL.
-    wait_until(lambda: len(metadata(sc).brokers) == 3 and metadata(sc).controller_id >= 0, 30,
-               desc="three brokers and a controller in Metadata")
+    # The fixture waited until every broker knew the controller, which it
+    # learns only from the controller's own requests (UpdateMetadata,
+    # LeaderAndIsr): they had no way in but SASL_SSL.
+    assert metadata(sc).controller_id in (0, 1, 2)
     # A plaintext ApiVersions to a broker's only port gets no Kafka answer:
     # the bytes are a broken TLS record and the connection closes.
     with socket.create_connection(("127.0.0.1", sc.brokers[0].port), timeout=10) as s:
@@ -250,13 +268,14 @@ def mtls(tmp_path_factory, cluster_zk, certs):  # noqa: F811
                    "authorizer.class.name": "kafka.security.authorizer.AclAuthorizer",
                    "super.users": f"User:CN=localhost,O=Samsa,C=US;User:{certs.subject('alice')}"})
         return ov
-    yield from secured_cluster(tmp_path_factory.mktemp("mtlscluster"), cluster_zk, certs, props)
+    yield from secured_cluster(tmp_path_factory.mktemp("mtlscluster"), cluster_zk, certs, props,
+                               ready=lambda c: every_broker_knows_the_controller(
+                                   c, lambda bs: confluent_conf(bs, certs, client="alice")))
 
 
 def test_ssl_client_certificates_between_brokers(mtls):
     alice = confluent_conf(mtls.bootstrap, mtls.certs, client="alice")
     a = ck.admin.AdminClient(alice)
-    wait_until(lambda: len(a.list_topics(timeout=10).brokers) == 3, 30, desc="three brokers")
     a.create_topics([ck.admin.NewTopic("mtls", 1, 3)])["mtls"].result(30)
 
     def isr():
@@ -303,6 +322,9 @@ def scram_credential(password, iterations=4096):
             f"server_key={b64(server_key)},iterations={iterations}")
 
 
+BROKER_SCRAM = {"mechanism": "SCRAM-SHA-512", "username": "broker", "password": "broker-secret"}
+
+
 @pytest.fixture(scope="module")
 def scram(tmp_path_factory, cluster_zk, certs):  # noqa: F811
     """Three brokers logging in to each other with SCRAM-SHA-512 as `broker`,
@@ -324,17 +346,15 @@ def scram(tmp_path_factory, cluster_zk, certs):  # noqa: F811
                           before_start=lambda c: c.zk_client().create(
                               c.chroot + "/config/users/broker", makepath=True,
                               value=json.dumps({"version": 1, "config": {
-                                  "SCRAM-SHA-512": scram_credential("broker-secret")}}).encode()))
+                                  "SCRAM-SHA-512": scram_credential("broker-secret")}}).encode()),
+                          ready=lambda c: every_broker_knows_the_controller(
+                              c, lambda bs: confluent_conf(bs, certs, sasl=BROKER_SCRAM)))
     yield from gen
 
 
 def test_scram_between_brokers_with_the_credential_in_zookeeper(scram):
-    bc = confluent_conf(scram.bootstrap, scram.certs, sasl={"mechanism": "SCRAM-SHA-512",
-                                                            "username": "broker",
-                                                            "password": "broker-secret"})
+    bc = confluent_conf(scram.bootstrap, scram.certs, sasl=BROKER_SCRAM)
     a = ck.admin.AdminClient(bc)
-    wait_until(lambda: (lambda m: len(m.brokers) == 3 and m.controller_id >= 0)(
-        a.list_topics(timeout=10)), 30, desc="three brokers and a controller")
     a.create_topics([ck.admin.NewTopic("scram-t", 1, 3)])["scram-t"].result(30)
     wait_until(lambda: 0 in a.list_topics("scram-t", timeout=10).topics["scram-t"].partitions, 30,
                desc="scram-t's partition")
