@@ -151,10 +151,10 @@ def test_only_sasl_ssl_and_refusals(sc):
                desc=f"an authentication error (have {errs})")
 
 
-def test_inter_broker_identity_is_checked_at_startup(sc, tmp_path):
+def test_inter_broker_identity_is_checked_at_startup(certs, tmp_path):  # noqa: F811
     """S-CL6: SASL between brokers without a username/password in the
     listener's JAAS config stops the broker at startup, naming the key."""
-    ov = broker_props(sc.certs, free_port())
+    ov = broker_props(certs, free_port())
     ov["listener.name.sasl_ssl.plain.sasl.jaas.config"] = f'{PLAIN} required user_admin="x";'
     argv = [BROKER_BIN, "--override", f"log.dirs={tmp_path / 'data'}"]
     for k, v in ov.items():
