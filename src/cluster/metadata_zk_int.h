@@ -27,6 +27,9 @@ typedef struct md_zk {
     /* Highest /config/changes sequence number already reported (event
      * thread; set at open as the baseline). */
     atomic_llong last_change;
+    /* Age past which a writer deletes /config/changes notifications
+     * (Kafka's 15 minutes; md_zk_set_change_expiry for tests). */
+    atomic_llong change_expiry_ms;
 
     pthread_mutex_t qmu;
     pthread_cond_t qcv;

@@ -719,3 +719,36 @@ out:
     md_close(b);
     zk_server_stop(&zs, SIGKILL);
 }
+
+/* Writers delete change notifications older than the expiry (Kafka's 15
+ * minutes; 0 here), so /config/changes does not grow without end. */
+TEST(metadata_zk_change_notifications_expire)
+{
+    zk_server zs = { 0 };
+    if (!zk_server_start(&zs))
+        return;
+    char conn[128], err[512];
+    snprintf(conn, sizeof conn, "%s/exp", zs.connect);
+    cluster_md *a = open_zk(conn, 1, 6000, NULL);
+    zk_session *r = raw(conn);
+    char **names = NULL;
+    int n = 0;
+    if (!a || !r)
+        goto out;
+    topic_kv q[] = { kv("consumer_byte_rate", "2048") };
+    for (int i = 0; i < 3; i++)
+        CHECK_EQ(md_set_entity_configs(a, "clients/c", q, 1, err, sizeof err), MD_OK);
+    REQUIRE(zk_children(r, "/config/changes", false, &names, &n) == ZKR_OK);
+    CHECK_EQ(n, 3);                         /* 15 minutes: all kept */
+    zk_free_strings(names, n);
+    md_zk_set_change_expiry(a, 0);
+    CHECK_EQ(md_set_entity_configs(a, "clients/c", q, 1, err, sizeof err), MD_OK);
+    REQUIRE(zk_children(r, "/config/changes", false, &names, &n) == ZKR_OK);
+    CHECK_EQ(n, 1);                         /* the older ones purged, the new one kept */
+    zk_free_strings(names, n);
+out:
+    if (r)
+        zk_close(r);
+    md_close(a);
+    zk_server_stop(&zs, SIGKILL);
+}
