@@ -222,8 +222,10 @@ static void on_metadata_change(void *ctx, const md_event *ev)
 {
     broker *b = ctx;
     if (ev->kind == MD_EV_CONFIG && is_entity_event(ev) && b->ents &&
-        admin_post(b, entities_job, b) < 0)
+        entities_mark_stale(b->ents) && admin_post(b, entities_job, b) < 0) {
+        entities_unmark_stale(b->ents);
         LOG_WRN("entities", "cannot queue an entity re-read (stopping or out of memory)");
+    }
     if (ev->kind == MD_EV_CONFIG && ev->entity && is_entity_event(ev))
         return;
     switch (ev->kind) {

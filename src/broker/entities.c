@@ -42,6 +42,7 @@ struct entities {
     /* snap->any_quota, readable without mu: the hot path of every request
      * when no quota is set is this one load. */
     atomic_bool any_quota;
+    atomic_bool reload_queued;   /* entities_mark_stale */
     pthread_mutex_t qmu;
     strmap rates;                /* qmu: key -> qslot* */
     int64_t full_logged_ms;      /* qmu */
@@ -84,6 +85,7 @@ entities *entities_new(void)
         return NULL;
     }
     atomic_init(&e->any_quota, false);
+    atomic_init(&e->reload_queued, false);
     pthread_mutex_init(&e->mu, NULL);
     pthread_mutex_init(&e->qmu, NULL);
     strmap_init(&e->rates);
@@ -180,9 +182,21 @@ static int entry_build(const md_entity *m, ent_entry *e)
     return 0;
 }
 
+bool entities_mark_stale(entities *e)
+{
+    return !atomic_exchange(&e->reload_queued, true);
+}
+
+void entities_unmark_stale(entities *e)
+{
+    atomic_store(&e->reload_queued, false);
+}
+
 int entities_reload(broker *b, char *err, size_t errlen)
 {
     md_entities me;
+    /* Changes reported from here on need a reload of their own. */
+    atomic_store(&b->ents->reload_queued, false);
     if (md_load_entities(b->md, &me, err, errlen) != MD_OK)
         return -1;
     ent_snapshot *s = snapshot_empty();

@@ -65,6 +65,12 @@ void entities_free(entities *e);
 /* Re-read every entity from the store and publish it.  Admin thread (or
  * startup).  0, or -1 with err (the old snapshot stays). */
 int entities_reload(broker *b, char *err, size_t errlen);
+/* A change was reported (any thread): true when the caller should queue
+ * a reload, false when one is queued already and has not started (a burst
+ * of changes costs one re-read, not one each). */
+bool entities_mark_stale(entities *e);
+/* The queued reload is failing to be queued (admin_post refused). */
+void entities_unmark_stale(entities *e);
 /* The current snapshot, referenced (any thread); never NULL. */
 ent_snapshot *entities_get(entities *e);
 void ent_snapshot_unref(ent_snapshot *s);
