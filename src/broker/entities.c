@@ -245,14 +245,6 @@ int ent_kvs_init(ent_kvs *k, const ent_entry *e)
     return 0;
 }
 
-const char *ent_kvs_get(const ent_kvs *k, const char *key)
-{
-    for (int i = 0; i < k->n; i++)
-        if (!strcmp(k->v[i].key, key))
-            return k->v[i].value;
-    return NULL;
-}
-
 int ent_kvs_set(ent_kvs *k, const char *key, const char *value)
 {
     char *nv = strdup(value);

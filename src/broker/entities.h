@@ -86,7 +86,6 @@ typedef struct ent_kvs {
 int ent_kvs_init(ent_kvs *k, const ent_entry *e);      /* e NULL: empty */
 int ent_kvs_set(ent_kvs *k, const char *key, const char *value);
 bool ent_kvs_del(ent_kvs *k, const char *key);
-const char *ent_kvs_get(const ent_kvs *k, const char *key);
 void ent_kvs_free(ent_kvs *k);
 /* Store the entity at `path` with k's configs (none: removed) through the
  * metadata store, then republish the snapshot so this broker's next login
