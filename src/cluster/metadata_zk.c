@@ -688,6 +688,7 @@ static const cluster_md_ops zk_ops = {
     .set_topic_configs = mdzk_set_topic_configs,
     .set_broker_configs = mdzk_set_broker_configs,
     .load_entities = mdzk_load_entities,
+    .load_entity = mdzk_load_entity,
     .set_entity_configs = mdzk_set_entity_configs,
     .destroy = zk_destroy,
 };

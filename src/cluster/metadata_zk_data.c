@@ -763,6 +763,23 @@ int mdzk_load_entities(cluster_md *m, md_entities *out, char *err, size_t errlen
     return r;
 }
 
+int mdzk_load_entity(cluster_md *m, const char *path, md_entities *out, char *err,
+                     size_t errlen)
+{
+    md_zk *z = Z(m);
+    memset(out, 0, sizeof *out);
+    if (strncmp(path, "users/", 6) && strncmp(path, "clients/", 8))
+        return mdzk_fail(z, err, errlen, "bad entity path \"%s\"", path);
+    zk_session *s = mdzk_sess_begin(z, err, errlen);
+    if (!s)
+        return MD_ERR;
+    int cap = 0, r = load_entity(z, s, path, out, &cap, err, errlen);
+    mdzk_sess_end(z);
+    if (r != MD_OK)
+        md_entities_free(out);
+    return r;
+}
+
 int mdzk_set_entity_configs(cluster_md *m, const char *path, const topic_kv *v, int n, char *err,
                             size_t errlen)
 {

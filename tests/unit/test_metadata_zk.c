@@ -712,6 +712,16 @@ TEST(metadata_zk_user_and_client_entities)
     CHECK(e && e->n == 1 && !strcmp(e->v[0].value, "2048"));
     CHECK(find_entity(&es, "clients/<default>"));
     md_entities_free(&es);
+    REQUIRE(md_load_entity(b, "users/a%20b/clients/<default>", &es, err, sizeof err) == MD_OK);
+    CHECK(es.n == 1 && es.v[0].n == 1 && !strcmp(es.v[0].v[0].key, "consumer_byte_rate"));
+    md_entities_free(&es);
+    REQUIRE(md_load_entity(b, "clients/gone", &es, err, sizeof err) == MD_OK);   /* empty */
+    CHECK_EQ(es.n, 0);
+    md_entities_free(&es);
+    REQUIRE(md_load_entity(b, "users/nobody", &es, err, sizeof err) == MD_OK);
+    CHECK_EQ(es.n, 0);
+    md_entities_free(&es);
+    CHECK_EQ(md_load_entity(b, "topics/x", &es, err, sizeof err), MD_ERR);
 out:
     if (r)
         zk_close(r);
