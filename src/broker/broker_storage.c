@@ -212,6 +212,24 @@ static void entities_job(admin_job *job)
         LOG_WRN("entities", "re-reading the user and client-id entities: %s", err);
 }
 
+/* One entity named by a notification: only it is re-read. */
+typedef struct entity_change {
+    broker *b;
+    char path[];
+} entity_change;
+
+static void entity_one_job(admin_job *job)
+{
+    entity_change *c = job->arg;
+    char err[512] = "";
+    if (entities_reload_one(c->b, c->path, err, sizeof err) < 0) {
+        LOG_WRN("entities", "re-reading %s: %s; re-reading every entity", c->path, err);
+        if (entities_reload(c->b, err, sizeof err) < 0)
+            LOG_WRN("entities", "re-reading the user and client-id entities: %s", err);
+    }
+    free(c);
+}
+
 static bool is_entity_event(const md_event *ev)
 {
     return !ev->entity || !strncmp(ev->entity, "users/", 6) ||
@@ -221,9 +239,23 @@ static bool is_entity_event(const md_event *ev)
 static void on_metadata_change(void *ctx, const md_event *ev)
 {
     broker *b = ctx;
-    if (ev->kind == MD_EV_CONFIG && is_entity_event(ev) && b->ents &&
-        admin_post(b, entities_job, b) < 0)
+    if (ev->kind == MD_EV_CONFIG && ev->entity && is_entity_event(ev) && b->ents) {
+        size_t len = strlen(ev->entity) + 1;
+        entity_change *c = malloc(sizeof *c + len);
+        if (c) {
+            c->b = b;
+            memcpy(c->path, ev->entity, len);
+        }
+        if (!c || admin_post(b, entity_one_job, c) < 0) {
+            free(c);
+            LOG_WRN("entities", "cannot queue a re-read of %s (stopping or out of memory)",
+                    ev->entity);
+        }
+    } else if (ev->kind == MD_EV_CONFIG && is_entity_event(ev) && b->ents &&
+               entities_mark_stale(b->ents) && admin_post(b, entities_job, b) < 0) {
+        entities_unmark_stale(b->ents);
         LOG_WRN("entities", "cannot queue an entity re-read (stopping or out of memory)");
+    }
     if (ev->kind == MD_EV_CONFIG && ev->entity && is_entity_event(ev))
         return;
     switch (ev->kind) {

@@ -42,6 +42,7 @@ struct entities {
     /* snap->any_quota, readable without mu: the hot path of every request
      * when no quota is set is this one load. */
     atomic_bool any_quota;
+    atomic_bool reload_queued;   /* entities_mark_stale */
     pthread_mutex_t qmu;
     strmap rates;                /* qmu: key -> qslot* */
     int64_t full_logged_ms;      /* qmu */
@@ -84,6 +85,7 @@ entities *entities_new(void)
         return NULL;
     }
     atomic_init(&e->any_quota, false);
+    atomic_init(&e->reload_queued, false);
     pthread_mutex_init(&e->mu, NULL);
     pthread_mutex_init(&e->qmu, NULL);
     strmap_init(&e->rates);
@@ -180,16 +182,24 @@ static int entry_build(const md_entity *m, ent_entry *e)
     return 0;
 }
 
-int entities_reload(broker *b, char *err, size_t errlen)
+bool entities_mark_stale(entities *e)
 {
-    md_entities me;
-    if (md_load_entities(b->md, &me, err, errlen) != MD_OK)
-        return -1;
+    return !atomic_exchange(&e->reload_queued, true);
+}
+
+void entities_unmark_stale(entities *e)
+{
+    atomic_store(&e->reload_queued, false);
+}
+
+/* Build a snapshot of v[0..n) and publish it (admin thread). */
+static int publish(broker *b, const md_entity *v, int n, char *err, size_t errlen)
+{
     ent_snapshot *s = snapshot_empty();
-    if (s && me.n > 0 && !(s->v = calloc((size_t)me.n, sizeof *s->v)))
+    if (s && n > 0 && !(s->v = calloc((size_t)n, sizeof *s->v)))
         goto nomem;
-    for (int i = 0; s && i < me.n; i++) {
-        int r = entry_build(&me.v[i], &s->v[s->n]);
+    for (int i = 0; s && i < n; i++) {
+        int r = entry_build(&v[i], &s->v[s->n]);
         if (r == -2) {
             entry_free(&s->v[s->n]);
             goto nomem;
@@ -202,7 +212,6 @@ int entities_reload(broker *b, char *err, size_t errlen)
             s->any_quota |= s->v[s->n].quota[k] > 0;
         s->n++;
     }
-    md_entities_free(&me);
     if (!s)
         goto nomem;
     /* S-ENT2: published whole; readers hold their own reference. */
@@ -214,10 +223,57 @@ int entities_reload(broker *b, char *err, size_t errlen)
     ent_snapshot_unref(old);
     return 0;
 nomem:
-    md_entities_free(&me);
     ent_snapshot_unref(s);
     snprintf(err, errlen, "out of memory loading the user and client-id entities");
     return -1;
+}
+
+int entities_reload(broker *b, char *err, size_t errlen)
+{
+    md_entities me;
+    /* Changes reported from here on need a reload of their own. */
+    atomic_store(&b->ents->reload_queued, false);
+    if (md_load_entities(b->md, &me, err, errlen) != MD_OK)
+        return -1;
+    int rc = publish(b, me.v, me.n, err, errlen);
+    md_entities_free(&me);
+    return rc;
+}
+
+int entities_reload_one(broker *b, const char *path, char *err, size_t errlen)
+{
+    md_entities one;
+    if (md_load_entity(b->md, path, &one, err, errlen) != MD_OK)
+        return -1;
+    /* The current snapshot's other entities (views of their configs) and
+     * the one re-read. */
+    ent_snapshot *s = entities_get(b->ents);
+    md_entity *v = calloc((size_t)s->n + 1, sizeof *v);
+    int n = 0, rc = -1;
+    for (int i = 0; v && i < s->n; i++) {
+        const ent_entry *e = &s->v[i];
+        if (!strcmp(e->path, path))
+            continue;
+        topic_kv *kv = calloc((size_t)(e->n ? e->n : 1), sizeof *kv);
+        if (!kv)
+            goto out;
+        for (int k = 0; k < e->n; k++)
+            kv[k] = (topic_kv){ e->keys[k], e->values[k] };
+        v[n++] = (md_entity){ (char *)e->path, kv, e->n };
+    }
+    if (v && one.n == 1)
+        v[n++] = one.v[0];
+    rc = v ? publish(b, v, n, err, errlen) : -1;
+out:
+    for (int i = 0; v && i < n; i++)
+        if (one.n != 1 || v[i].path != one.v[0].path)
+            free(v[i].v);
+    free(v);
+    ent_snapshot_unref(s);
+    md_entities_free(&one);
+    if (rc < 0 && !err[0])
+        snprintf(err, errlen, "out of memory re-reading %s", path);
+    return rc;
 }
 
 int ent_kvs_init(ent_kvs *k, const ent_entry *e)
@@ -229,14 +285,6 @@ int ent_kvs_init(ent_kvs *k, const ent_entry *e)
             return -1;
         }
     return 0;
-}
-
-const char *ent_kvs_get(const ent_kvs *k, const char *key)
-{
-    for (int i = 0; i < k->n; i++)
-        if (!strcmp(k->v[i].key, key))
-            return k->v[i].value;
-    return NULL;
 }
 
 int ent_kvs_set(ent_kvs *k, const char *key, const char *value)
@@ -295,8 +343,8 @@ int entities_store(broker *b, const char *path, const ent_kvs *k, char *err, siz
     int r = md_set_entity_configs(b->md, path, k->v, k->n, err, errlen);
     if (r != MD_OK)
         return r;
-    char rerr[256];
-    if (entities_reload(b, rerr, sizeof rerr) < 0)
+    char rerr[256] = "";
+    if (entities_reload_one(b, path, rerr, sizeof rerr) < 0)
         LOG_WRN("entities", "%s stored, but re-reading the entities failed: %s", path, rerr);
     return MD_OK;
 }

@@ -5,10 +5,12 @@
  * rates they are measured against, Kafka's ClientQuotaManager).
  *
  * The cache is an immutable, referenced snapshot of every entity, built
- * on the admin thread from md_load_entities at start, after each write
- * this broker makes and whenever the store reports a change of a user or
- * client entity (ZooKeeper: /config/changes, so a change made on another
- * broker lands here within the watch's latency).  Readers on any thread
+ * on the admin thread from md_load_entities at start, and patched with the
+ * one entity re-read (md_load_entity) after each write this broker makes
+ * and whenever the store reports a change of a user or client entity
+ * (ZooKeeper: /config/changes, so a change made on another broker lands
+ * here within the watch's latency); a change naming no entity re-reads
+ * them all.  Readers on any thread
  * take the current snapshot under a mutex held only for the pointer swap
  * (S-ENT2: a login or a quota check never sees a half-built snapshot).
  *
@@ -65,6 +67,15 @@ void entities_free(entities *e);
 /* Re-read every entity from the store and publish it.  Admin thread (or
  * startup).  0, or -1 with err (the old snapshot stays). */
 int entities_reload(broker *b, char *err, size_t errlen);
+/* Re-read one entity (path as stored) and publish the snapshot with it
+ * replaced (or gone); the others are kept as they are.  Admin thread. */
+int entities_reload_one(broker *b, const char *path, char *err, size_t errlen);
+/* A change was reported (any thread): true when the caller should queue
+ * a reload, false when one is queued already and has not started (a burst
+ * of changes costs one re-read, not one each). */
+bool entities_mark_stale(entities *e);
+/* The queued reload is failing to be queued (admin_post refused). */
+void entities_unmark_stale(entities *e);
 /* The current snapshot, referenced (any thread); never NULL. */
 ent_snapshot *entities_get(entities *e);
 void ent_snapshot_unref(ent_snapshot *s);
@@ -80,7 +91,6 @@ typedef struct ent_kvs {
 int ent_kvs_init(ent_kvs *k, const ent_entry *e);      /* e NULL: empty */
 int ent_kvs_set(ent_kvs *k, const char *key, const char *value);
 bool ent_kvs_del(ent_kvs *k, const char *key);
-const char *ent_kvs_get(const ent_kvs *k, const char *key);
 void ent_kvs_free(ent_kvs *k);
 /* Store the entity at `path` with k's configs (none: removed) through the
  * metadata store, then republish the snapshot so this broker's next login

@@ -234,6 +234,10 @@ static int16_t parse_entity(const alter_client_quotas_req_entries *q, ent_name *
         }
         bool dflt = e->entity_name.len < 0;
         char *dst = user ? n->user : n->client;
+        if (!dflt && e->entity_name.len == 0) {       /* Kafka's words */
+            snprintf(msg, mn, "Empty %s not supported", user ? TYPE_USER : TYPE_CLIENT);
+            return KERR_INVALID_REQUEST;
+        }
         if (!dflt && !name_from(e->entity_name, dst)) {
             snprintf(msg, mn, "Invalid %s entity name: empty, longer than %d bytes or holding "
                      "a NUL", user ? TYPE_USER : TYPE_CLIENT, ENT_NAME_MAX);

@@ -6,7 +6,7 @@
  *
  * Describe reads the broker's entity snapshot on the network thread: every
  * user with a credential (null or empty list), or the named ones (unknown:
- * RESOURCE_NOT_FOUND; named twice: DUPLICATE_RESOURCE).  Alter runs on the
+ * RESOURCE_NOT_FOUND; named twice: DUPLICATE_RESOURCE, once).  Alter runs on the
  * admin thread: a user named twice for one mechanism is DUPLICATE_RESOURCE;
  * an empty name UNACCEPTABLE_CREDENTIAL; a mechanism other than the two
  * UNSUPPORTED_SASL_MECHANISM; iterations outside [4096, 16384]
@@ -93,19 +93,26 @@ void handle_describe_user_scram_credentials(kreq *rq)
     } else {
         describe_user_scram_credentials_resp_results *res =
             KARRAY_ALLOC(&rq->arena, &r->results, req->users.n);
+        /* One result per user named, as Kafka: a user named twice gets
+         * DUPLICATE_RESOURCE once. */
+        int k = 0;
         for (int32_t i = 0; res && i < req->users.n; i++) {
             kstr u = req->users.v[i].name;
-            bool dup = false;
-            for (int32_t j = 0; j < req->users.n; j++)
+            bool dup = false, seen = false;
+            for (int32_t j = 0; j < req->users.n; j++) {
                 dup |= j != i && ks_eq(req->users.v[j].name, u);
+                seen |= j < i && ks_eq(req->users.v[j].name, u);
+            }
+            if (seen)
+                continue;
             if (dup) {
                 char msg[ENT_NAME_MAX + 100];
-                kcodec_defaults(&describe_user_scram_credentials_resp_results_schema, &res[i]);
-                res[i].user = u;
-                res[i].error_code = KERR_DUPLICATE_RESOURCE;
+                kcodec_defaults(&describe_user_scram_credentials_resp_results_schema, &res[k]);
+                res[k].user = u;
+                res[k].error_code = KERR_DUPLICATE_RESOURCE;
                 snprintf(msg, sizeof msg, "Cannot describe SCRAM credentials for the same user "
                          "twice in a single request: %.*s", (int)u.len, u.p);
-                res[i].error_message = dupmsg(rq, msg);
+                res[k++].error_message = dupmsg(rq, msg);
                 continue;
             }
             ent_name n = { .has_user = true };
@@ -114,8 +121,10 @@ void handle_describe_user_scram_credentials(kreq *rq)
                 memcpy(n.user, u.p, (size_t)u.len);
                 e = ent_find(s, &n);
             }
-            describe_one(rq, s, e, u, &res[i]);
+            describe_one(rq, s, e, u, &res[k++]);
         }
+        if (res)
+            r->results.n = k;
     }
 out:
     ent_snapshot_unref(s);

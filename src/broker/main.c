@@ -173,6 +173,16 @@ static int isr_start(broker *b)
     return b->isr ? 0 : -1;
 }
 
+/* User and client-id entities changed before the admin thread ran were
+ * not queued: read them again there (the one writer of the snapshot). */
+static void reload_entities(broker *b, void *arg)
+{
+    (void)arg;
+    char err[512];
+    if (entities_reload(b, err, sizeof err) < 0)
+        LOG_WRN("main", "%s", err);
+}
+
 /* The request pipeline serves the dispatch table with this broker as the
  * handlers' context (broker_of). */
 static const server_ops broker_server_ops = { dispatch_get, dispatch_table, server_config,
@@ -301,8 +311,7 @@ int main(int argc, char **argv)
          * start were not queued: read once more. */
         if (cluster_topics_sync(&b, sync_err, sizeof sync_err) < 0)
             LOG_WRN("main", "%s", sync_err);
-        if (entities_reload(&b, sync_err, sizeof sync_err) < 0)   /* the same for users */
-            LOG_WRN("main", "%s", sync_err);
+        admin_run(&b, reload_entities, NULL);   /* the same for users, on the admin thread */
         if (cluster_mode_start(&b, err, sizeof err) < 0) {
             LOG_ERR("main", "%s", err);
             net_threads_stop(&b.srv);

@@ -29,7 +29,7 @@
  *   md_load, md_store, md_partition_state, md_reserve_producer_ids,
  *   md_register_broker, md_create_topic, md_delete_topic,
  *   md_set_topic_configs, md_set_broker_configs, md_load_entities,
- *   md_set_entity_configs, md_close
+ *   md_load_entity, md_set_entity_configs, md_close
  *       the admin worker thread (the single writer of cluster metadata),
  *       or startup/shutdown before/after the network threads run;
  *   md_live_brokers, md_cluster_id
@@ -211,6 +211,8 @@ typedef struct cluster_md_ops {
     int (*set_broker_configs)(cluster_md *m, bool cluster_default, const topic_kv *v, int n,
                               char *err, size_t errlen);
     int (*load_entities)(cluster_md *m, md_entities *out, char *err, size_t errlen);
+    int (*load_entity)(cluster_md *m, const char *path, md_entities *out, char *err,
+                       size_t errlen);
     int (*set_entity_configs)(cluster_md *m, const char *path, const topic_kv *v, int n,
                               char *err, size_t errlen);
     void (*destroy)(cluster_md *m);
@@ -301,6 +303,11 @@ static inline int md_set_broker_configs(cluster_md *m, bool cluster_default, con
  * reported and left out. */
 static inline int md_load_entities(cluster_md *m, md_entities *out, char *err, size_t errlen)
 { return m->ops->load_entities(m, out, err, errlen); }
+/* One entity: out holds it (one element) when it has configs, nothing when
+ * it has none or no such entity exists; MD_OK or MD_ERR. */
+static inline int md_load_entity(cluster_md *m, const char *path, md_entities *out, char *err,
+                                 size_t errlen)
+{ return m->ops->load_entity(m, path, out, err, errlen); }
 /* Replace one entity's configs (path as cluster/entity.h formats it;
  * n = 0: it has none left and is removed where nothing hangs below it);
  * a change notification follows (MD_EV_CONFIG with the path; ZooKeeper:

@@ -435,6 +435,27 @@ nomem:
     return MD_ERR;
 }
 
+static int local_load_entity(cluster_md *m, const char *path, md_entities *out, char *err,
+                             size_t errlen)
+{
+    md_local *l = L(m);
+    memset(out, 0, sizeof *out);
+    cJSON *ents = l->doc ? cJSON_GetObjectItemCaseSensitive(l->doc, "entities") : NULL;
+    cJSON *e = cJSON_IsObject(ents) ? cJSON_GetObjectItemCaseSensitive(ents, path) : NULL;
+    if (!cJSON_IsObject(e) || cJSON_GetArraySize(e) == 0)
+        return MD_OK;
+    if (!(out->v = calloc(1, sizeof *out->v)))
+        goto nomem;
+    out->n = 1;
+    if (!(out->v[0].path = strdup(path)) || kvs_from_json(e, &out->v[0].v, &out->v[0].n) < 0)
+        goto nomem;
+    return MD_OK;
+nomem:
+    md_entities_free(out);
+    snprintf(err, errlen, "%s: out of memory loading entity %s", l->path, path);
+    return MD_ERR;
+}
+
 static int local_set_entity_configs(cluster_md *m, const char *path, const topic_kv *v, int n,
                                     char *err, size_t errlen)
 {
@@ -551,6 +572,7 @@ static const cluster_md_ops local_ops = {
     .set_topic_configs = local_set_topic_configs,
     .set_broker_configs = local_set_broker_configs,
     .load_entities = local_load_entities,
+    .load_entity = local_load_entity,
     .set_entity_configs = local_set_entity_configs,
     .destroy = local_destroy,
 };

@@ -688,11 +688,18 @@ static const cluster_md_ops zk_ops = {
     .set_topic_configs = mdzk_set_topic_configs,
     .set_broker_configs = mdzk_set_broker_configs,
     .load_entities = mdzk_load_entities,
+    .load_entity = mdzk_load_entity,
     .set_entity_configs = mdzk_set_entity_configs,
     .destroy = zk_destroy,
 };
 
 bool md_is_zk(const cluster_md *m) { return m && m->ops == &zk_ops; }
+
+void md_zk_set_change_expiry(cluster_md *m, int64_t ms)
+{
+    if (md_is_zk(m))
+        atomic_store(&Z(m)->change_expiry_ms, ms);
+}
 
 cluster_md *md_zk_open(const char *connect, int session_timeout_ms, int connection_timeout_ms,
                        const md_broker *self, char *err, size_t errlen)
@@ -717,6 +724,7 @@ cluster_md *md_zk_open_checked(const char *connect, int session_timeout_ms,
         return NULL;
     }
     z->base.ops = &zk_ops;
+    atomic_init(&z->change_expiry_ms, 15 * 60 * 1000);
     z->base.self = self->id;
     z->self = *self;
     z->session_ms = session_timeout_ms;

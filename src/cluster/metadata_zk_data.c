@@ -14,6 +14,7 @@
 
 #include "cluster/metadata_zk_int.h"
 #include "cluster/zk_layout.h"
+#include "core/clock.h"
 #include "core/log.h"
 
 /* Bound on compare-and-set retries (producer ids, cluster id). */
@@ -382,10 +383,37 @@ int mdzk_cluster_id(cluster_md *m, const char *proposed, char *out, size_t cap)
 
 /* ------------------------------------------------------ per-entity writes */
 
+/* Kafka's ZkNodeChangeNotificationListener deletes change notifications
+ * older than 15 minutes (every broker has long seen them); here the writer
+ * does it after each notification it adds, so /config/changes stays as
+ * long as 15 minutes of changes however many users and quotas come and go.
+ * Best effort: a failure leaves them for the next write. */
+static void purge_changes(md_zk *z, zk_session *s)
+{
+    int64_t expiry = atomic_load(&z->change_expiry_ms);
+    char **names = NULL;
+    int n = 0;
+    if (zk_children(s, ZK_PATH_CONFIG_CHANGES, false, &names, &n) != ZKR_OK)
+        return;
+    int64_t now = wall_ms();
+    for (int i = 0; i < n; i++) {
+        char path[ZKL_MAX_PATH];
+        zk_stat st;
+        if (strncmp(names[i], "config_change_", 14) ||
+            snprintf(path, sizeof path, "%s/%s", ZK_PATH_CONFIG_CHANGES, names[i]) >=
+                (int)sizeof path)
+            continue;
+        if (zk_exists(s, path, false, &st) == ZKR_OK && now - st.ctime_ms >= expiry)
+            zk_delete(s, path, -1);
+    }
+    zk_free_strings(names, n);
+}
+
 /* A sequential /config/changes/config_change_ node naming the entity. */
 static int notify_change(md_zk *z, zk_session *s, const char *entity_path, char *err,
                          size_t errlen)
 {
+    purge_changes(z, s);
     char *body = zkl_config_change_encode(entity_path);
     char path[ZKL_MAX_PATH];
     snprintf(path, sizeof path, "%s/config_change_", ZK_PATH_CONFIG_CHANGES);
@@ -729,6 +757,23 @@ int mdzk_load_entities(cluster_md *m, md_entities *out, char *err, size_t errlen
         }
         zk_free_strings(names, n);
     }
+    mdzk_sess_end(z);
+    if (r != MD_OK)
+        md_entities_free(out);
+    return r;
+}
+
+int mdzk_load_entity(cluster_md *m, const char *path, md_entities *out, char *err,
+                     size_t errlen)
+{
+    md_zk *z = Z(m);
+    memset(out, 0, sizeof *out);
+    if (strncmp(path, "users/", 6) && strncmp(path, "clients/", 8))
+        return mdzk_fail(z, err, errlen, "bad entity path \"%s\"", path);
+    zk_session *s = mdzk_sess_begin(z, err, errlen);
+    if (!s)
+        return MD_ERR;
+    int cap = 0, r = load_entity(z, s, path, out, &cap, err, errlen);
     mdzk_sess_end(z);
     if (r != MD_OK)
         md_entities_free(out);

@@ -122,6 +122,15 @@ TEST(entity_local_store_keeps_entities)
     CHECK_STR(e->v[0].key, "consumer_byte_rate");
     CHECK_STR(e->v[0].value, "2048");
     md_entities_free(&es);
+    /* One entity alone: found with its configs; gone or unknown: nothing. */
+    REQUIRE(md_load_entity(m, "users/<default>/clients/app", &es, err, sizeof err) == MD_OK);
+    REQUIRE_EQ(es.n, 1);
+    CHECK_STR(es.v[0].path, "users/<default>/clients/app");
+    CHECK(es.v[0].n == 1 && !strcmp(es.v[0].v[0].value, "2048"));
+    md_entities_free(&es);
+    REQUIRE(md_load_entity(m, "clients/gone", &es, err, sizeof err) == MD_OK);
+    CHECK_EQ(es.n, 0);
+    md_entities_free(&es);
     md_close(m);
 }
 

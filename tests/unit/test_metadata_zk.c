@@ -712,10 +712,53 @@ TEST(metadata_zk_user_and_client_entities)
     CHECK(e && e->n == 1 && !strcmp(e->v[0].value, "2048"));
     CHECK(find_entity(&es, "clients/<default>"));
     md_entities_free(&es);
+    REQUIRE(md_load_entity(b, "users/a%20b/clients/<default>", &es, err, sizeof err) == MD_OK);
+    CHECK(es.n == 1 && es.v[0].n == 1 && !strcmp(es.v[0].v[0].key, "consumer_byte_rate"));
+    md_entities_free(&es);
+    REQUIRE(md_load_entity(b, "clients/gone", &es, err, sizeof err) == MD_OK);   /* empty */
+    CHECK_EQ(es.n, 0);
+    md_entities_free(&es);
+    REQUIRE(md_load_entity(b, "users/nobody", &es, err, sizeof err) == MD_OK);
+    CHECK_EQ(es.n, 0);
+    md_entities_free(&es);
+    CHECK_EQ(md_load_entity(b, "topics/x", &es, err, sizeof err), MD_ERR);
 out:
     if (r)
         zk_close(r);
     md_close(a);
     md_close(b);
+    zk_server_stop(&zs, SIGKILL);
+}
+
+/* Writers delete change notifications older than the expiry (Kafka's 15
+ * minutes; 0 here), so /config/changes does not grow without end. */
+TEST(metadata_zk_change_notifications_expire)
+{
+    zk_server zs = { 0 };
+    if (!zk_server_start(&zs))
+        return;
+    char conn[128], err[512];
+    snprintf(conn, sizeof conn, "%s/exp", zs.connect);
+    cluster_md *a = open_zk(conn, 1, 6000, NULL);
+    zk_session *r = raw(conn);
+    char **names = NULL;
+    int n = 0;
+    if (!a || !r)
+        goto out;
+    topic_kv q[] = { kv("consumer_byte_rate", "2048") };
+    for (int i = 0; i < 3; i++)
+        CHECK_EQ(md_set_entity_configs(a, "clients/c", q, 1, err, sizeof err), MD_OK);
+    REQUIRE(zk_children(r, "/config/changes", false, &names, &n) == ZKR_OK);
+    CHECK_EQ(n, 3);                         /* 15 minutes: all kept */
+    zk_free_strings(names, n);
+    md_zk_set_change_expiry(a, 0);
+    CHECK_EQ(md_set_entity_configs(a, "clients/c", q, 1, err, sizeof err), MD_OK);
+    REQUIRE(zk_children(r, "/config/changes", false, &names, &n) == ZKR_OK);
+    CHECK_EQ(n, 1);                         /* the older ones purged, the new one kept */
+    zk_free_strings(names, n);
+out:
+    if (r)
+        zk_close(r);
+    md_close(a);
     zk_server_stop(&zs, SIGKILL);
 }
