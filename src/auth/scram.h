@@ -53,4 +53,14 @@ int scram_cred_format(const scram_cred *c, char *out, size_t cap);
 /* Parse it for mechanism `mech`; 0, or -1 with the reason in why. */
 int scram_cred_parse(int8_t mech, const char *s, scram_cred *out, char *why, size_t wn);
 
+/* The primitives under the credential and the exchange (auth/scram_exchange.c):
+ * Hi() = PBKDF2-HMAC, HMAC and H for the mechanism's digest.  Each returns
+ * 0, or -1 on a bad mechanism or an OpenSSL failure; out holds
+ * scram_digest_len(mech) bytes. */
+int scram_hi(int8_t mech, const char *password, size_t pw_len, const uint8_t *salt,
+             size_t salt_len, int32_t iterations, uint8_t *out);
+int scram_hmac(int8_t mech, const uint8_t *key, size_t key_len, const void *msg,
+               size_t msg_len, uint8_t *out);
+int scram_hash(int8_t mech, const uint8_t *in, size_t n, uint8_t *out);
+
 #endif

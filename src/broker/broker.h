@@ -53,6 +53,10 @@ typedef struct broker_settings {
     int max_fetch_sessions;             /* max.incremental.fetch.session.cache.slots */
     int32_t offsets_topic_num_partitions;
     int32_t zookeeper_session_timeout_ms;   /* cluster mode: the session lease (C13) */
+    /* The inter-broker listener (config_inter_broker.c): its name, looked
+     * up in other brokers' registrations, and its index in listen[]. */
+    char ib_listener[64];
+    int ib_index;
 } broker_settings;
 
 typedef struct broker {
@@ -88,6 +92,9 @@ typedef struct broker {
      * recorded and checked by the follower fetch path only when a rate is
      * set; any thread. */
     rate_window leader_quota;
+    /* User and client-id entities: SCRAM credentials and client quotas
+     * (broker/entities.h); any thread reads, the admin thread reloads. */
+    struct entities *ents;
     struct isr_manager *isr;            /* the leader's ISR manager (repl/isr_manager.h);
                                            NULL in embedded mode */
 
@@ -115,6 +122,10 @@ typedef struct broker {
      * embedded mode.  Active on at most one broker of the cluster. */
     struct controller *controller;
     struct controller_link *ctl_link;   /* its channel to the brokers */
+    /* How every broker-to-broker kclient connects (inter_broker.h): the
+     * inter-broker listener's protocol, TLS context and SASL identity;
+     * NULL = PLAINTEXT.  Built before any thread starts, freed at exit. */
+    struct kclient_security *ib_sec;
     /* Set at the start of shutdown: this broker stops leading (every data
      * request gets NOT_LEADER_OR_FOLLOWER) before it leaves ZooKeeper, so
      * clients move to the new leaders the controller elects. */
@@ -128,6 +139,12 @@ typedef struct broker {
     /* The active controller as the last controller request named it (-1:
      * not known yet); any thread. */
     _Atomic int32_t controller_id;
+
+    /* ACLs (broker/authz.h): NULL when authorizer.class.name is empty, so
+     * every check is one branch.  Immutable pointers after startup; the
+     * index has its own lock, the store is used on the admin thread. */
+    struct acl_authz *authz;
+    struct acl_store *acl_store;
 } broker;
 
 /* C13: may this broker act as a leader now?  Not while stopping, not

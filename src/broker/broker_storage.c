@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "broker/admin.h"
+#include "broker/entities.h"
 #include "broker/broker.h"
 #include "config/config.h"
 #include "broker/cluster_mode.h"
@@ -201,9 +202,62 @@ static void sync_job(admin_job *job)
         LOG_WRN("cluster", "re-reading topics from ZooKeeper: %s", err);
 }
 
+/* A user or client-id entity changed (or every config may have): the
+ * credential and quota snapshot is rebuilt on the admin thread. */
+static void entities_job(admin_job *job)
+{
+    broker *b = job->arg;
+    char err[512];
+    if (entities_reload(b, err, sizeof err) < 0)
+        LOG_WRN("entities", "re-reading the user and client-id entities: %s", err);
+}
+
+/* One entity named by a notification: only it is re-read. */
+typedef struct entity_change {
+    broker *b;
+    char path[];
+} entity_change;
+
+static void entity_one_job(admin_job *job)
+{
+    entity_change *c = job->arg;
+    char err[512] = "";
+    if (entities_reload_one(c->b, c->path, err, sizeof err) < 0) {
+        LOG_WRN("entities", "re-reading %s: %s; re-reading every entity", c->path, err);
+        if (entities_reload(c->b, err, sizeof err) < 0)
+            LOG_WRN("entities", "re-reading the user and client-id entities: %s", err);
+    }
+    free(c);
+}
+
+static bool is_entity_event(const md_event *ev)
+{
+    return !ev->entity || !strncmp(ev->entity, "users/", 6) ||
+           !strncmp(ev->entity, "clients/", 8);
+}
+
 static void on_metadata_change(void *ctx, const md_event *ev)
 {
     broker *b = ctx;
+    if (ev->kind == MD_EV_CONFIG && ev->entity && is_entity_event(ev) && b->ents) {
+        size_t len = strlen(ev->entity) + 1;
+        entity_change *c = malloc(sizeof *c + len);
+        if (c) {
+            c->b = b;
+            memcpy(c->path, ev->entity, len);
+        }
+        if (!c || admin_post(b, entity_one_job, c) < 0) {
+            free(c);
+            LOG_WRN("entities", "cannot queue a re-read of %s (stopping or out of memory)",
+                    ev->entity);
+        }
+    } else if (ev->kind == MD_EV_CONFIG && is_entity_event(ev) && b->ents &&
+               entities_mark_stale(b->ents) && admin_post(b, entities_job, b) < 0) {
+        entities_unmark_stale(b->ents);
+        LOG_WRN("entities", "cannot queue an entity re-read (stopping or out of memory)");
+    }
+    if (ev->kind == MD_EV_CONFIG && ev->entity && is_entity_event(ev))
+        return;
     switch (ev->kind) {
     case MD_EV_BROKERS: {
         md_brokers *live = md_live_brokers(b->md);
@@ -352,6 +406,12 @@ int broker_storage_open(broker *b, const struct broker_config *cfg, char *err, s
     b->next_producer_id = b->next_producer_id_block;
     if (load_dynamic_layers(b, err, errlen) < 0)
         goto fail_meta;
+    if (!(b->ents = entities_new())) {
+        snprintf(err, errlen, "out of memory");
+        goto fail_meta;
+    }
+    if (entities_reload(b, err, errlen) < 0)
+        goto fail_meta;
     cfg = broker_config_current(b);
 
     /* Segment files kept open (main raised RLIMIT_NOFILE to its hard limit). */
@@ -393,6 +453,8 @@ fail_meta:
     meta_state_free(&b->loaded);
     md_close(b->md);
     b->md = NULL;
+    entities_free(b->ents);
+    b->ents = NULL;
     return -1;
 }
 
@@ -450,6 +512,8 @@ int broker_storage_close(broker *b, bool clean)
     meta_state_free(&b->loaded);
     md_close(b->md);
     b->md = NULL;
+    entities_free(b->ents);
+    b->ents = NULL;
     if (!b->logs)
         return 0;
     int rc = log_manager_shutdown(b->logs);

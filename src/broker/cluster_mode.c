@@ -42,6 +42,7 @@ static int start_controller(broker *b, char *err, size_t errlen)
         .imbalance_check_ms = cfg->leader_imbalance_check_interval_seconds * 1000,
         .imbalance_pct = cfg->leader_imbalance_per_broker_percentage,
     };
+    snprintf(cc.listener, sizeof cc.listener, "%s", b->set.ib_listener);
     controller_channel ch = controller_link_channel(b->ctl_link);
     b->controller = controller_start(&cc, md_zk_session(b->md), &ch, err, errlen);
     return b->controller ? 0 : -1;
@@ -51,7 +52,7 @@ int cluster_mode_start(broker *b, char *err, size_t errlen)
 {
     /* Inter-broker requests go to the listener this broker serves first
      * (Kafka's inter.broker.listener.name defaults to the same). */
-    b->ctl_link = controller_link_new(b->md, b->set.listen[0].name);
+    b->ctl_link = controller_link_new(b->md, b->set.ib_listener, b->ib_sec);
     if (!b->ctl_link) {
         snprintf(err, errlen, "out of memory");
         return -1;

@@ -127,7 +127,7 @@ static int16_t call_remote(broker *b, int32_t cid, int timeout_ms, int *nremaini
     int port = -1;
     md_brokers *live = md_live_brokers(b->md);
     const md_broker *br = live ? md_brokers_find(live, cid) : NULL;
-    const md_endpoint *ep = br ? md_broker_endpoint(br, b->set.listen[0].name) : NULL;
+    const md_endpoint *ep = br ? md_broker_endpoint_named(br, b->set.ib_listener) : NULL;   /* S-CL5 */
     if (ep) {
         snprintf(host, sizeof host, "%s", ep->host);
         port = ep->port;
@@ -138,6 +138,7 @@ static int16_t call_remote(broker *b, int32_t cid, int timeout_ms, int *nremaini
         return KERR_NOT_CONTROLLER;
     kclient kc;
     kclient_init(&kc, "samsa-shutdown", CS_MAX_RESPONSE);
+    kclient_set_security(&kc, b->ib_sec);   /* S-CL4 */
     int64_t deadline = mono_ms() + timeout_ms;
     if (kclient_connect(&kc, host, port, timeout_ms, err, sizeof err) != 0) {
         LOG_WRN(MOD, "controlled shutdown: controller %d: %s", cid, err);

@@ -66,6 +66,7 @@ typedef struct sender {
 struct controller_link {
     cluster_md *md;
     char listener[64];
+    const kclient_security *sec;   /* the inter-broker listener's (NULL = PLAINTEXT) */
     pthread_mutex_t lock;
     pthread_cond_t cond;
     bool stop;
@@ -107,7 +108,8 @@ static bool endpoint_of(controller_link *l, int32_t id, char *host, size_t cap, 
 {
     md_brokers *live = md_live_brokers(l->md);
     const md_broker *br = md_brokers_find(live, id);
-    const md_endpoint *ep = br ? md_broker_endpoint(br, l->listener) : NULL;
+    /* S-CL5: the peer's inter-broker listener, never another of its endpoints. */
+    const md_endpoint *ep = br ? md_broker_endpoint_named(br, l->listener) : NULL;
     if (ep) {
         snprintf(host, cap, "%s", ep->host[0] ? ep->host : "127.0.0.1");
         *port = ep->port;
@@ -219,6 +221,7 @@ static sender *sender_for(controller_link *l, int32_t id)
     s->link = l;
     s->broker_id = id;
     kclient_init(&s->kc, "samsa-controller", MAX_RESPONSE);
+    kclient_set_security(&s->kc, l->sec);   /* S-CL4 */
     if (pthread_create(&s->thread, NULL, sender_main, s) != 0) {
         free(s);
         return NULL;
@@ -275,13 +278,15 @@ static void ch_stop_replica(void *ctx, int32_t id, const stop_replica_req *req)
     enqueue(ctx, id, 5, SR_VERSION, req);
 }
 
-controller_link *controller_link_new(cluster_md *md, const char *listener)
+controller_link *controller_link_new(cluster_md *md, const char *listener,
+                                     const kclient_security *sec)
 {
     controller_link *l = calloc(1, sizeof *l);
     if (!l)
         return NULL;
     l->md = md;
     snprintf(l->listener, sizeof l->listener, "%s", listener ? listener : "");
+    l->sec = sec;
     pthread_mutex_init(&l->lock, NULL);
     pthread_cond_init(&l->cond, NULL);
     return l;

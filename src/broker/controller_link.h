@@ -10,11 +10,15 @@
 #include "cluster/controller.h"
 
 struct cluster_md;
+struct kclient_security;
 typedef struct controller_link controller_link;
 
 /* Targets are looked up in md's live brokers, on the endpoint of the
- * named listener (else their first).  NULL when out of memory. */
-controller_link *controller_link_new(struct cluster_md *md, const char *listener);
+ * named listener (the inter-broker one; a broker without it is not
+ * reached), and connected to with `sec` (NULL = PLAINTEXT; outlives the
+ * link).  NULL when out of memory. */
+controller_link *controller_link_new(struct cluster_md *md, const char *listener,
+                                     const struct kclient_security *sec);
 controller_channel controller_link_channel(controller_link *l);
 /* Wait, at most timeout_ms, until every request queued so far has been
  * delivered or dropped (a controlled shutdown of the controller itself,

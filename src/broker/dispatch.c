@@ -2,6 +2,7 @@
 #include "broker/dispatch.h"
 
 #include "proto/api.h"
+#include "server/sasl_session.h"
 
 static const api_entry g_table[] = {
     {  0, 3, 11, handle_produce, "record batch v2 only; acks 0/1/-1; idempotent and transactional producers" },
@@ -30,6 +31,8 @@ static const api_entry g_table[] = {
     { 14, 0, 5, handle_sync_group, "" },
     { 15, 0, 5, handle_describe_groups, "" },
     { 16, 0, 5, handle_list_groups, "state filter (v4+), type filter (v5+)" },
+    { 17, 0, 1, sasl_handle_handshake, "SASL listeners: v0 = legacy raw tokens, v1 = SaslAuthenticate; "
+                                       "ILLEGAL_SASL_STATE elsewhere (docs/security.md)" },
     { 18, 0, 5, handle_api_versions, "unknown versions answered in v0 form (KIP-511); v5 checks ClusterId and NodeId (KIP-1242)" },
     { 19, 0, 7, handle_create_topics, "validate_only; configs; replication factor 1" },
     { 20, 0, 6, handle_delete_topics, "by name, or by id (v6)" },
@@ -45,11 +48,17 @@ static const api_entry g_table[] = {
                                           "group coordinator once replicated" },
     { 28, 0, 4, handle_txn_offset_commit, "pending per producer until its transaction marker; KIP-447 "
                                           "generation/member checks (v3+); no v5 (transactions v2)" },
+    { 29, 0, 3, handle_describe_acls, "needs authorizer.class.name (else SECURITY_DISABLED); "
+                                      "filters as Kafka's AclBindingFilter" },
+    { 30, 0, 3, handle_create_acls, "LITERAL and PREFIXED; ZooKeeper (cluster) or samsa-acls.json" },
+    { 31, 0, 3, handle_delete_acls, "filters; matching ACLs listed per filter" },
     { 32, 0, 4, handle_describe_configs, "topic and broker resources, synonyms, documentation" },
     { 33, 0, 2, handle_alter_configs, "topic and broker resources" },
     { 35, 0, 5, handle_describe_log_dirs, "every log.dirs entry: partitions and sizes, volume "
                                           "total/usable bytes (v4+); a dir statvfs fails on is "
                                           "KAFKA_STORAGE_ERROR" },
+    { 36, 0, 2, sasl_handle_authenticate, "PLAIN, SCRAM-SHA-256/512, OAUTHBEARER (unsecured JWT); "
+                                          "session_lifetime_ms and re-authentication (KIP-368)" },
     { 37, 0, 3, handle_create_partitions, "validate_only" },
     { 42, 0, 2, handle_delete_groups, "" },
     { 43, 0, 2, handle_elect_leaders, "to the active controller (else NOT_CONTROLLER): preferred and "
@@ -61,6 +70,13 @@ static const api_entry g_table[] = {
     { 46, 0, 0, handle_list_partition_reassignments,
        "to the active controller (else NOT_CONTROLLER)" },
     { 47, 0, 0, handle_offset_delete, "" },
+    { 48, 0, 1, handle_describe_client_quotas, "user and client-id entities, exact/default/any "
+                                               "filters, strict; no ip entities" },
+    { 49, 0, 1, handle_alter_client_quotas, "producer_byte_rate, consumer_byte_rate, "
+                                            "request_percentage; validate_only; no ip entities" },
+    { 50, 0, 0, handle_describe_user_scram_credentials, "SCRAM-SHA-256/512 of user entities" },
+    { 51, 0, 0, handle_alter_user_scram_credentials, "stored as Kafka's salt/stored_key/"
+                                                     "server_key/iterations, never the password" },
     { 56, 0, 2, handle_alter_partition, "ISR changes from partition leaders, to the active controller "
                                         "(else NOT_CONTROLLER); topic ids v2" },
     { 60, 0, 1, handle_describe_cluster, "" },

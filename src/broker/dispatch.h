@@ -58,6 +58,9 @@ void handle_offset_commit(kreq *rq);
 void handle_offset_fetch(kreq *rq);
 void handle_offset_delete(kreq *rq);
 void handle_txn_offset_commit(kreq *rq);
+void handle_describe_acls(kreq *rq);
+void handle_create_acls(kreq *rq);
+void handle_delete_acls(kreq *rq);
 void handle_describe_groups(kreq *rq);
 void handle_list_groups(kreq *rq);
 void handle_delete_groups(kreq *rq);
@@ -75,5 +78,9 @@ void handle_describe_transactions(kreq *rq);
 void handle_list_transactions(kreq *rq);
 void handle_write_txn_markers(kreq *rq);
 void handle_describe_producers(kreq *rq);
+void handle_describe_client_quotas(kreq *rq);
+void handle_alter_client_quotas(kreq *rq);
+void handle_describe_user_scram_credentials(kreq *rq);
+void handle_alter_user_scram_credentials(kreq *rq);
 
 #endif

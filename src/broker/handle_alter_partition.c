@@ -26,6 +26,7 @@
 #include <string.h>
 
 #include "broker/admin.h"
+#include "broker/authz.h"
 #include "broker/broker.h"
 #include "broker/cluster_mode.h"
 #include "broker/dispatch.h"
@@ -136,6 +137,7 @@ static const char *topic_of(kreq *rq, const alter_partition_req_topics *t)
 
 void handle_alter_partition(kreq *rq)
 {
+    AUTHZ_CLUSTER_OR_REFUSE(rq, ACL_OP_CLUSTER_ACTION, alter_partition_resp);   /* docs/security.md, AlterPartition */
     broker *b = broker_of(rq);
     alter_partition_req *req = rq->body;
     alter_partition_resp *resp = kreq_new_response(rq);

@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "broker/admin.h"
+#include "broker/authz.h"
 #include "broker/broker.h"
 #include "config/config.h"
 #include "broker/dispatch.h"
@@ -87,6 +88,21 @@ static void fill_described(kreq *rq, describe_configs_resp_results *res,
     }
 }
 
+/* docs/security.md, Describe/AlterConfigs and IncrementalAlterConfigs:
+ * DESCRIBE_CONFIGS / ALTER_CONFIGS on the topic (else
+ * TOPIC_AUTHORIZATION_FAILED) or, for a broker, on the Cluster (else
+ * CLUSTER_AUTHORIZATION_FAILED).  KERR_NONE when allowed. */
+static int16_t config_denied(kreq *rq, int8_t type, kstr name, int op)
+{
+    broker *b = broker_of(rq);
+    if (!b->authz)
+        return KERR_NONE;
+    if (type == RES_TOPIC)
+        return authz_allowed_k(b, rq, op, ACL_RT_TOPIC, name) ? KERR_NONE
+                                                              : KERR_TOPIC_AUTHORIZATION_FAILED;
+    return authz_cluster(b, rq, op) ? KERR_NONE : KERR_CLUSTER_AUTHORIZATION_FAILED;
+}
+
 void handle_describe_configs(kreq *rq)
 {
     broker *b = broker_of(rq);
@@ -111,6 +127,11 @@ void handle_describe_configs(kreq *rq)
         }
         struct cfg_description d = { 0 };
         int rc;
+        if ((res->error_code = config_denied(rq, q->resource_type, q->resource_name,
+                                             ACL_OP_DESCRIBE_CONFIGS))) {
+            res->error_message = kstr_c("Authorization failed.");
+            continue;
+        }
         if (q->resource_type == RES_TOPIC) {
             topic *t = topic_registry_get(&b->topics, q->resource_name.p, (size_t)q->resource_name.len);
             if (!t) {
@@ -163,6 +184,11 @@ static int16_t alter_resource(kreq *rq, int8_t type, kstr name, const alter_item
                               bool incremental, bool validate_only, char *msg, size_t msglen)
 {
     broker *b = broker_of(rq);
+    int16_t denied = config_denied(rq, type, name, ACL_OP_ALTER_CONFIGS);
+    if (denied) {
+        snprintf(msg, msglen, "Authorization failed.");
+        return denied;
+    }
     if (type == RES_TOPIC) {
         char *tname = arena_strndup(&rq->arena, name.p ? name.p : "", (size_t)(name.len > 0 ? name.len : 0));
         topic *t = topic_registry_get(&b->topics, tname, strlen(tname));

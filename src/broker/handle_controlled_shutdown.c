@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "broker/admin.h"
+#include "broker/authz.h"
 #include "broker/broker.h"
 #include "broker/cluster_mode.h"
 #include "broker/dispatch.h"
@@ -75,6 +76,7 @@ static void done(admin_job *job)
 
 void handle_controlled_shutdown(kreq *rq)
 {
+    AUTHZ_CLUSTER_OR_REFUSE(rq, ACL_OP_CLUSTER_ACTION, controlled_shutdown_resp);   /* docs/security.md, ControlledShutdown */
     controlled_shutdown_resp *resp = kreq_new_response(rq);
     cs_job *cj = arena_alloc(&rq->arena, sizeof *cj);
     if (!resp || !cj) {

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "broker/admin.h"
+#include "broker/authz.h"
 #include "broker/broker.h"
 #include "broker/dispatch.h"
 #include "broker/lookup.h"
@@ -28,6 +29,10 @@ static void work(admin_job *job)
             delete_records_resp_partitions *rp = &rt->partitions.v[j];
             rp->partition_index = qp->partition_index;
             rp->low_watermark = -1;
+            if (!authz_allowed_k(b, job->rq, ACL_OP_DELETE, ACL_RT_TOPIC, qt->name)) {
+                rp->error_code = KERR_TOPIC_AUTHORIZATION_FAILED;   /* docs/security.md */
+                continue;
+            }
             topic *t;
             partition *p;
             rp->error_code = lookup_partition(b, qt->name, (kuuid){ { 0 } }, qp->partition_index, -1, NULL, &t, &p);

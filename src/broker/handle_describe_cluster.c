@@ -5,6 +5,7 @@
  * for controllers gets UNSUPPORTED_ENDPOINT_TYPE as Kafka brokers answer.
  * The brokers are the metadata store's live brokers.
  */
+#include "broker/authz.h"
 #include "broker/broker.h"
 #include "broker/dispatch.h"
 #include "broker/lookup.h"
@@ -21,6 +22,13 @@ void handle_describe_cluster(kreq *rq)
     r->controller_id = atomic_load(&b->controller_id);
     r->endpoint_type = req->endpoint_type;
     r->cluster_authorized_operations = INT32_MIN;
+    /* docs/security.md, DescribeCluster: no check; the authorized
+     * operations (when asked) need Cluster DESCRIBE, else 0. */
+    if (req->include_cluster_authorized_operations)
+        r->cluster_authorized_operations =
+            authz_cluster(b, rq, ACL_OP_DESCRIBE)
+                ? authz_ops(b, rq, ACL_RT_CLUSTER, ACL_CLUSTER_NAME, sizeof ACL_CLUSTER_NAME - 1)
+                : 0;
     if (rq->hdr.api_version >= 1 && req->endpoint_type != 1) {
         r->error_code = KERR_UNSUPPORTED_ENDPOINT_TYPE;
         r->error_message = kstr_c("this node serves brokers only (endpoint type 1)");

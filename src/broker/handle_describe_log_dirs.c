@@ -34,6 +34,7 @@
 #include <unistd.h>
 
 #include "broker/admin.h"
+#include "broker/authz.h"
 #include "broker/broker.h"
 #include "broker/dispatch.h"
 #include "config/config.h"
@@ -265,6 +266,7 @@ static void done(admin_job *job)
 
 void handle_describe_log_dirs(kreq *rq)
 {
+    AUTHZ_CLUSTER_OR_REFUSE(rq, ACL_OP_DESCRIBE, describe_log_dirs_resp);   /* docs/security.md, DescribeLogDirs */
     describe_log_dirs_resp *r = kreq_new_response(rq);
     if (!r) {
         kreq_fail_close(rq, "out of memory");

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "broker/authz.h"
 #include "broker/broker.h"
 #include "broker/dispatch.h"
 #include "broker/lookup.h"
@@ -84,8 +85,17 @@ void handle_describe_producers(kreq *rq)
         ts[i].name = qt->name;
         describe_producers_resp_partitions *ps =
             KARRAY_ALLOC(&rq->arena, &ts[i].partitions, qt->partition_indexes.n);
-        for (int32_t j = 0; ps && j < qt->partition_indexes.n; j++)
-            describe_partition(rq, qt->name, qt->partition_indexes.v[j], &ps[j]);
+        /* docs/security.md, DescribeProducers: Topic READ. */
+        bool readable = authz_allowed_k(broker_of(rq), rq, ACL_OP_READ, ACL_RT_TOPIC, qt->name);
+        for (int32_t j = 0; ps && j < qt->partition_indexes.n; j++) {
+            if (readable) {
+                describe_partition(rq, qt->name, qt->partition_indexes.v[j], &ps[j]);
+                continue;
+            }
+            ps[j].partition_index = qt->partition_indexes.v[j];
+            ps[j].error_code = KERR_TOPIC_AUTHORIZATION_FAILED;
+            ps[j].error_message = (kstr){ NULL, -1 };
+        }
     }
     kreq_respond(rq, resp);
 }

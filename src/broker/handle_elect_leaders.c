@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "broker/admin.h"
+#include "broker/authz.h"
 #include "broker/broker.h"
 #include "broker/cluster_mode.h"
 #include "broker/dispatch.h"
@@ -115,6 +116,7 @@ static void done(admin_job *job)
 
 void handle_elect_leaders(kreq *rq)
 {
+    AUTHZ_CLUSTER_OR_REFUSE(rq, ACL_OP_ALTER, elect_leaders_resp);   /* docs/security.md, ElectLeaders */
     elect_leaders_req *req = rq->body;
     elect_leaders_resp *resp = kreq_new_response(rq);
     el_job *ej = arena_alloc(&rq->arena, sizeof *ej);

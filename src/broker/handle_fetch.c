@@ -34,7 +34,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "broker/authz.h"
 #include "broker/broker.h"
+#include "broker/entities.h"
 #include "server/delayed.h"
 #include "broker/dispatch.h"
 #include "broker/fetch_session.h"
@@ -225,7 +227,27 @@ static void respond(kreq *rq, fetch_op *fo)
         lstart[i] = fp->error ? -1 : fp->rr.log_start_offset;
         has[i] = fp->error || fp->rr.error || fp->rr.len > 0;
     }
-    fetch_sessions_end(b->sessions, &fo->ctx, hw, lso, lstart, has, include);
+    /* consumer_byte_rate (S-ENT4), Kafka's way: the records this response
+     * would carry are recorded; when that earns a throttle they are taken
+     * back and the response goes out empty (no partition; the session's
+     * "sent" state unchanged, so the next fetch gets them) with the
+     * throttle, then the connection is muted for it.  Followers (which
+     * read to the log end) are exempt (S-ENT6). */
+    bool quota_throttled = false;
+    if (fo->isolation != PLOG_ISOLATION_LOG_END) {
+        int64_t sent = 0;
+        for (int i = 0; i < n; i++)
+            if (!fo->parts[i].error && fo->parts[i].rr.file && fo->parts[i].rr.len > 0)
+                sent += fo->parts[i].rr.len;
+        if (sent > 0 && quotas_record(b, rq, QK_FETCH, (double)sent) > 0) {
+            quotas_unrecord(b, rq, QK_FETCH, (double)sent);
+            quota_throttled = true;
+        }
+    }
+    if (quota_throttled)
+        memset(include, 0, (size_t)(n + 1) * sizeof *include);
+    else
+        fetch_sessions_end(b->sessions, &fo->ctx, hw, lso, lstart, has, include);
     resp->session_id = fo->ctx.response_session_id;
     resp->error_code = fo->ctx.error;
 
@@ -410,6 +432,15 @@ void handle_fetch(kreq *rq)
     if (fo->max_bytes < 0)
         fo->max_bytes = 0;
     int32_t replica_id = fetch_replica_id(req, ver);
+    /* A consumer with a consumer_byte_rate reads at most what its quota
+     * allows over the window, else every answer would be throttled
+     * (Kafka's getMaxValueInQuotaWindow cap). */
+    double quota_max = replica_id >= 0 ? 0 : quotas_window_max(b, rq, QK_FETCH);
+    if (quota_max > 0 && quota_max < fo->max_bytes) {
+        fo->max_bytes = quota_max < 1 ? 1 : (int32_t)quota_max;
+        if (fo->min_bytes > fo->max_bytes)
+            fo->min_bytes = fo->max_bytes;
+    }
     /* A follower reads to the log end; a consumer to the HW (or the LSO). */
     fo->isolation = replica_id >= 0 ? PLOG_ISOLATION_LOG_END : req->isolation_level == 1 ? 1 : 0;
     fo->min_one_allowed = ver >= 3;
@@ -417,8 +448,23 @@ void handle_fetch(kreq *rq)
         fetch_part *fp = &fo->parts[i];
         fp->sp = &fo->ctx.parts[i];
         kstr name = fp->sp->topic[0] ? kstr_c(fp->sp->topic) : (kstr){ NULL, -1 };
+        /* docs/security.md, Fetch: a follower needs Cluster CLUSTER_ACTION,
+         * a consumer READ on each topic (by id: once resolved). */
+        if (b->authz && (replica_id >= 0 ? !authz_cluster(b, rq, ACL_OP_CLUSTER_ACTION)
+                                         : name.len >= 0 && !authz_allowed_k(b, rq, ACL_OP_READ,
+                                                                             ACL_RT_TOPIC, name))) {
+            fp->error = KERR_TOPIC_AUTHORIZATION_FAILED;
+            continue;
+        }
         fp->error = lookup_partition(b, name, fp->sp->topic_id, fp->sp->partition,
                                      fp->sp->current_leader_epoch, &fp->leader, &fp->t, &fp->p);
+        if (!fp->error && b->authz && replica_id < 0 && name.len < 0 &&
+            !authz_allowed(b, rq, ACL_OP_READ, ACL_RT_TOPIC, fp->t->name, strlen(fp->t->name))) {
+            fp->error = KERR_TOPIC_AUTHORIZATION_FAILED;
+            topic_unref(fp->t);
+            fp->t = NULL;
+            continue;
+        }
         if (!fp->error && replica_id >= 0) {
             fp->error = follower_fetched(b, fp->p, replica_id, fp->sp->fetch_offset);
             fp->throttled = !fp->error && leader_throttled(b, fp->t, fp->p, replica_id);

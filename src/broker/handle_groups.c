@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "broker/admin.h"
+#include "broker/authz.h"
 #include "broker/broker.h"
 #include "broker/dispatch.h"
 #include "broker/lookup.h"
@@ -28,6 +29,11 @@
 #include "group/group.h"
 #include "proto/codec.h"
 #include "proto/messages/find_coordinator.h"
+#include "proto/messages/heartbeat.h"
+#include "proto/messages/join_group.h"
+#include "proto/messages/leave_group.h"
+#include "proto/messages/offset_commit.h"
+#include "proto/messages/sync_group.h"
 #include "txn/txn_coordinator.h"
 
 #define KEY_GROUP 0
@@ -63,6 +69,13 @@ static void answer(kreq *rq, kstr key, int16_t err, const char *msg, int16_t *co
                    int32_t *node, kstr *host, int32_t *port)
 {
     broker_view v;
+    broker *b = broker_of(rq);
+    if (!err && b->authz && rq->hdr.api_version >= 4) {
+        bool txn = ((find_coordinator_req *)rq->body)->key_type == KEY_TXN;
+        if (!authz_allowed_k(b, rq, ACL_OP_DESCRIBE, txn ? ACL_RT_TRANSACTIONAL_ID : ACL_RT_GROUP,
+                             key))
+            err = txn ? KERR_TRANSACTIONAL_ID_AUTHORIZATION_FAILED : KERR_GROUP_AUTHORIZATION_FAILED;
+    }
     if (!err)
         err = coordinator_of(rq, key, &v);
     *code = err;
@@ -117,6 +130,18 @@ void handle_find_coordinator(kreq *rq)
         kreq_respond(rq, r);
         return;
     }
+    /* docs/security.md, FindCoordinator: Group DESCRIBE (key type 0) or
+     * TransactionalId DESCRIBE (1), for the single key (v0-3). */
+    if (b->authz && rq->hdr.api_version < 4) {
+        bool txn = req->key_type == KEY_TXN;
+        if (!authz_allowed_k(b, rq, ACL_OP_DESCRIBE, txn ? ACL_RT_TRANSACTIONAL_ID : ACL_RT_GROUP,
+                             req->key)) {
+            fill(rq, r, txn ? KERR_TRANSACTIONAL_ID_AUTHORIZATION_FAILED
+                            : KERR_GROUP_AUTHORIZATION_FAILED, NULL);
+            kreq_respond(rq, r);
+            return;
+        }
+    }
     topic *t = topic_registry_get(&b->topics, topic_for(rq), strlen(topic_for(rq)));
     if (t) {
         topic_unref(t);
@@ -135,11 +160,86 @@ void handle_find_coordinator(kreq *rq)
 #define FORWARD(name, fn) \
     void name(kreq *rq) { coordinator_submit(broker_of(rq)->coord, rq, fn); }
 
-FORWARD(handle_join_group, coord_join_group)
-FORWARD(handle_sync_group, coord_sync_group)
-FORWARD(handle_heartbeat, coord_heartbeat)
-FORWARD(handle_leave_group, coord_leave_group)
-FORWARD(handle_offset_commit, coord_offset_commit)
+/* docs/security.md: JoinGroup, SyncGroup, Heartbeat, LeaveGroup and
+ * OffsetCommit need Group READ; refused here, before the coordinator,
+ * with GROUP_AUTHORIZATION_FAILED (every partition for OffsetCommit). */
+static bool group_readable(kreq *rq, kstr group_id)
+{
+    return authz_allowed_k(broker_of(rq), rq, ACL_OP_READ, ACL_RT_GROUP, group_id);
+}
+
+void handle_join_group(kreq *rq)
+{
+    join_group_req *req = rq->body;
+    if (group_readable(rq, req->group_id)) {
+        coordinator_submit(broker_of(rq)->coord, rq, coord_join_group);
+        return;
+    }
+    join_group_resp *r = kreq_new_response(rq);
+    r->error_code = KERR_GROUP_AUTHORIZATION_FAILED;
+    r->generation_id = -1;
+    r->member_id = kstr_c("");
+    r->protocol_name = rq->hdr.api_version >= 7 ? (kstr){ NULL, -1 } : kstr_c("");
+    kreq_respond(rq, r);
+}
+
+void handle_sync_group(kreq *rq)
+{
+    sync_group_req *req = rq->body;
+    if (group_readable(rq, req->group_id)) {
+        coordinator_submit(broker_of(rq)->coord, rq, coord_sync_group);
+        return;
+    }
+    sync_group_resp *r = kreq_new_response(rq);
+    r->error_code = KERR_GROUP_AUTHORIZATION_FAILED;
+    r->protocol_type = r->protocol_name = (kstr){ NULL, -1 };
+    kreq_respond(rq, r);
+}
+
+void handle_heartbeat(kreq *rq)
+{
+    heartbeat_req *req = rq->body;
+    if (group_readable(rq, req->group_id)) {
+        coordinator_submit(broker_of(rq)->coord, rq, coord_heartbeat);
+        return;
+    }
+    heartbeat_resp *r = kreq_new_response(rq);
+    r->error_code = KERR_GROUP_AUTHORIZATION_FAILED;
+    kreq_respond(rq, r);
+}
+
+void handle_leave_group(kreq *rq)
+{
+    leave_group_req *req = rq->body;
+    if (group_readable(rq, req->group_id)) {
+        coordinator_submit(broker_of(rq)->coord, rq, coord_leave_group);
+        return;
+    }
+    leave_group_resp *r = kreq_new_response(rq);
+    r->error_code = KERR_GROUP_AUTHORIZATION_FAILED;
+    kreq_respond(rq, r);
+}
+
+void handle_offset_commit(kreq *rq)
+{
+    offset_commit_req *req = rq->body;
+    if (group_readable(rq, req->group_id)) {
+        coordinator_submit(broker_of(rq)->coord, rq, coord_offset_commit);
+        return;
+    }
+    offset_commit_resp *r = kreq_new_response(rq);
+    offset_commit_resp_topics *ts = KARRAY_ALLOC(&rq->arena, &r->topics, req->topics.n);
+    for (int32_t i = 0; ts && i < req->topics.n; i++) {
+        ts[i].name = req->topics.v[i].name;
+        offset_commit_resp_partitions *ps =
+            KARRAY_ALLOC(&rq->arena, &ts[i].partitions, req->topics.v[i].partitions.n);
+        for (int32_t j = 0; ps && j < req->topics.v[i].partitions.n; j++)
+            ps[j] = (offset_commit_resp_partitions){
+                .partition_index = req->topics.v[i].partitions.v[j].partition_index,
+                .error_code = KERR_GROUP_AUTHORIZATION_FAILED };
+    }
+    kreq_respond(rq, r);
+}
 FORWARD(handle_offset_fetch, coord_offset_fetch)
 FORWARD(handle_offset_delete, coord_offset_delete)
 FORWARD(handle_txn_offset_commit, coord_txn_offset_commit)

@@ -12,6 +12,7 @@
  * txn/): its producer id and epoch are the transactional id's.
  */
 #include "broker/admin.h"
+#include "broker/authz.h"
 #include "broker/broker.h"
 #include "broker/dispatch.h"
 #include "core/errors.h"
@@ -51,6 +52,21 @@ void handle_init_producer_id(kreq *rq)
     if ((req->producer_id == -1) != (req->producer_epoch == -1) ||
         (req->producer_id >= 0 && req->producer_epoch < 0)) {
         r->error_code = KERR_INVALID_REQUEST;
+        r->producer_id = -1;
+        r->producer_epoch = -1;
+        kreq_respond(rq, r);
+        return;
+    }
+    /* docs/security.md, InitProducerId: TransactionalId WRITE; without
+     * one, Cluster IDEMPOTENT_WRITE or WRITE on any topic (KIP-679). */
+    broker *b = broker_of(rq);
+    if (b->authz && (req->transactional_id.len >= 0
+                         ? !authz_allowed_k(b, rq, ACL_OP_WRITE, ACL_RT_TRANSACTIONAL_ID,
+                                            req->transactional_id)
+                         : !authz_cluster(b, rq, ACL_OP_IDEMPOTENT_WRITE) &&
+                               !authz_allowed_any(b, rq, ACL_OP_WRITE, ACL_RT_TOPIC))) {
+        r->error_code = req->transactional_id.len >= 0 ? KERR_TRANSACTIONAL_ID_AUTHORIZATION_FAILED
+                                                       : KERR_CLUSTER_AUTHORIZATION_FAILED;
         r->producer_id = -1;
         r->producer_epoch = -1;
         kreq_respond(rq, r);

@@ -33,6 +33,7 @@
 #include <string.h>
 
 #include "broker/admin.h"
+#include "broker/authz.h"
 #include "broker/broker.h"
 #include "broker/cluster_mode.h"
 #include "broker/cluster_topics.h"
@@ -86,7 +87,7 @@ static bool leader_endpoint(broker *b, const leader_and_isr_req *req, int32_t le
 {
     md_brokers *live = md_live_brokers(b->md);
     const md_broker *br = leader >= 0 ? md_brokers_find(live, leader) : NULL;
-    const md_endpoint *ep = br ? md_broker_endpoint(br, b->set.listen[0].name) : NULL;
+    const md_endpoint *ep = br ? md_broker_endpoint_named(br, b->set.ib_listener) : NULL;   /* S-CL5 */
     if (ep) {
         snprintf(host, cap, "%s", ep->host);
         *port = ep->port;
@@ -94,7 +95,8 @@ static bool leader_endpoint(broker *b, const leader_and_isr_req *req, int32_t le
     md_brokers_unref(live);
     for (int32_t i = 0; !ep && i < req->live_leaders.n; i++) {
         const leader_and_isr_req_live_leaders *ll = &req->live_leaders.v[i];
-        if (ll->broker_id != leader || ll->host_name.len < 0 || (size_t)ll->host_name.len >= cap)
+        if (ll->broker_id != leader || ll->host_name.len <= 0 || (size_t)ll->host_name.len >= cap ||
+            ll->port <= 0)
             continue;
         memcpy(host, ll->host_name.p, (size_t)ll->host_name.len);
         host[ll->host_name.len] = 0;
@@ -271,6 +273,7 @@ static void done(admin_job *job)
  * request's thread; the admin thread only fills in error codes. */
 void handle_leader_and_isr(kreq *rq)
 {
+    AUTHZ_CLUSTER_OR_REFUSE(rq, ACL_OP_CLUSTER_ACTION, leader_and_isr_resp);   /* docs/security.md, LeaderAndIsr */
     leader_and_isr_req *req = rq->body;
     int ver = rq->hdr.api_version;
     leader_and_isr_resp *r = kreq_new_response(rq);

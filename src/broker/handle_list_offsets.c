@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "broker/authz.h"
 #include "broker/broker.h"
 #include "broker/dispatch.h"
 #include "broker/lookup.h"
@@ -107,6 +108,8 @@ void handle_list_offsets(kreq *rq)
             keep += td[j] != 2;
         list_offsets_resp_partitions *ps = KARRAY_ALLOC(&rq->arena, &ts[i].partitions, keep);
         int32_t out = 0;
+        /* docs/security.md, ListOffsets: Topic DESCRIBE. */
+        bool allowed = authz_allowed_k(b, rq, ACL_OP_DESCRIBE, ACL_RT_TOPIC, qt->name);
         for (int32_t j = 0; ps && j < qt->partitions.n; j++) {
             list_offsets_req_partitions *qp = &qt->partitions.v[j];
             uint8_t d = td[j];
@@ -117,6 +120,12 @@ void handle_list_offsets(kreq *rq)
             rp->partition_index = qp->partition_index;
             if (d == 1) {
                 rp->error_code = KERR_INVALID_REQUEST;
+                rp->offset = rp->timestamp = -1;
+                rp->leader_epoch = -1;
+                continue;
+            }
+            if (!allowed) {
+                rp->error_code = KERR_TOPIC_AUTHORIZATION_FAILED;
                 rp->offset = rp->timestamp = -1;
                 rp->leader_epoch = -1;
                 continue;

@@ -24,6 +24,7 @@
 #include <string.h>
 
 #include "broker/admin.h"
+#include "broker/authz.h"
 #include "broker/broker.h"
 #include "broker/dispatch.h"
 #include "broker/lookup.h"
@@ -34,18 +35,30 @@
 #include "proto/codec.h"
 #include "proto/messages/metadata.h"
 
-/* Kafka's answer to include_topic_authorized_operations without an
- * authorizer (Samsa has none): every operation a topic supports, as a bit
- * field of AclOperation codes: READ 3, WRITE 4, CREATE 5, DELETE 6, ALTER 7,
- * DESCRIBE 8, DESCRIBE_CONFIGS 10, ALTER_CONFIGS 11.  INT32_MIN when the
+/* include_topic_authorized_operations: the operations this principal may
+ * perform on the topic (every one a topic supports without an
+ * authorizer), as a bit field of AclOperation codes; INT32_MIN when the
  * client did not ask. */
-#define TOPIC_ALL_OPERATIONS ((1 << 3) | (1 << 4) | (1 << 5) | (1 << 6) | (1 << 7) | \
-                              (1 << 8) | (1 << 10) | (1 << 11))
-
-static int32_t topic_operations(const kreq *rq)
+static int32_t topic_operations(const kreq *rq, const topic *t)
 {
     const metadata_req *req = rq->body;
-    return req->include_topic_authorized_operations ? TOPIC_ALL_OPERATIONS : INT32_MIN;
+    return req->include_topic_authorized_operations
+               ? authz_ops(broker_of(rq), rq, ACL_RT_TOPIC, t->name, t->name_len)
+               : INT32_MIN;
+}
+
+/* docs/security.md, Metadata: a topic without DESCRIBE is hidden from
+ * "all topics" and TOPIC_AUTHORIZATION_FAILED when named. */
+static bool may_describe(broker *b, const kreq *rq, const char *name, size_t len)
+{
+    return authz_allowed(b, rq, ACL_OP_DESCRIBE, ACL_RT_TOPIC, name, len);
+}
+
+/* Auto-creation needs CREATE on the Cluster or on the topic. */
+static bool may_create(broker *b, const kreq *rq, kstr name)
+{
+    return !b->authz || authz_cluster(b, rq, ACL_OP_CREATE) ||
+           authz_allowed_k(b, rq, ACL_OP_CREATE, ACL_RT_TOPIC, name);
 }
 
 /* false if the arena ran out: the caller fails the request rather than
@@ -109,7 +122,7 @@ static bool fill_topic(kreq *rq, metadata_resp_topics *rt, topic *t, const md_br
     rt->name = (kstr){ t->name, (int32_t)t->name_len };
     rt->topic_id = t->id;
     rt->is_internal = t->internal;
-    rt->topic_authorized_operations = topic_operations(rq);
+    rt->topic_authorized_operations = topic_operations(rq, t);
     return fill_partitions(rq, rt, t, live);
 }
 
@@ -151,6 +164,9 @@ static void build_response(kreq *rq)
     md_brokers *live = md_live_brokers(b->md);
     r->cluster_id = kstr_c(b->cluster_id);
     r->controller_id = atomic_load(&b->controller_id);
+    if (req->include_cluster_authorized_operations && rq->hdr.api_version <= 10)
+        r->cluster_authorized_operations =
+            authz_ops(b, rq, ACL_RT_CLUSTER, ACL_CLUSTER_NAME, sizeof ACL_CLUSTER_NAME - 1);
 
     /* v0: empty array means all topics; v1+: null means all topics. */
     bool all = req->topics.n < 0 || (rq->hdr.api_version == 0 && req->topics.n == 0);
@@ -159,8 +175,12 @@ static void build_response(kreq *rq)
         int n = topic_registry_list(&b->topics, &list);
         metadata_resp_topics *ts = KARRAY_ALLOC(&rq->arena, &r->topics, n > 0 ? n : 0);
         bool ok = ts || n <= 0;
+        int32_t shown = 0;
         for (int i = 0; ok && i < n; i++)
-            ok = fill_topic(rq, &ts[i], list[i], live);
+            if (may_describe(b, rq, list[i]->name, list[i]->name_len))
+                ok = fill_topic(rq, &ts[shown++], list[i], live);
+        if (ts)
+            r->topics.n = shown;
         if (n >= 0)
             topic_registry_list_free(list, n);
         md_brokers_unref(live);
@@ -197,15 +217,26 @@ static void build_response(kreq *rq)
             t = topic_registry_get(&b->topics, qt->name.p, (size_t)qt->name.len);
         else if (!kuuid_is_zero(qt->topic_id))
             t = topic_registry_get_id(&b->topics, qt->topic_id);
-        if (t) {
+        bool described = t ? may_describe(b, rq, t->name, t->name_len)
+                           : ids || qt->name.len < 0 || authz_allowed_k(b, rq, ACL_OP_DESCRIBE,
+                                                                  ACL_RT_TOPIC, qt->name);
+        if (t && described) {
             ok = fill_topic(rq, rt, t, live);
             topic_unref(t);
             continue;
         }
+        if (t)
+            topic_unref(t);
         rt->name = ids ? (kstr){ NULL, -1 } : qt->name;
         rt->topic_id = qt->topic_id;
         const char *why;
-        if (ids)
+        bool auto_create = (rq->hdr.api_version < 4 || req->allow_auto_topic_creation) &&
+                           b->set.auto_create_topics;
+        if (!described || (!ids && qt->name.len >= 0 && auto_create &&
+                           topic_name_valid(qt->name.p, (size_t)qt->name.len, &why) &&
+                           !may_create(b, rq, qt->name)))
+            rt->error_code = KERR_TOPIC_AUTHORIZATION_FAILED;
+        else if (ids)
             rt->error_code = KERR_UNKNOWN_TOPIC_ID;
         else if (qt->name.len >= 0 && !topic_name_valid(qt->name.p, (size_t)qt->name.len, &why))
             rt->error_code = KERR_INVALID_TOPIC_EXCEPTION;
@@ -221,12 +252,14 @@ static void build_response(kreq *rq)
     finish(rq, r, ok);
 }
 
-/* Requested topic i if it should be auto-created: valid name, missing. */
-static bool wants_creation(broker *b, const metadata_req *req, int32_t i)
+/* Requested topic i if it should be auto-created: valid name, missing,
+ * and the principal may describe and create it. */
+static bool wants_creation(broker *b, const kreq *rq, const metadata_req *req, int32_t i)
 {
     kstr n = req->topics.v[i].name;
     const char *why;
-    if (n.len < 0 || !topic_name_valid(n.p, (size_t)n.len, &why))
+    if (n.len < 0 || !topic_name_valid(n.p, (size_t)n.len, &why) ||
+        !may_describe(b, rq, n.p, (size_t)n.len) || !may_create(b, rq, n))
         return false;
     topic *t = topic_registry_get(&b->topics, n.p, (size_t)n.len);
     if (t)
@@ -240,7 +273,7 @@ static void auto_create(admin_job *job)
     broker *b = broker_of(job->rq);
     metadata_req *req = job->rq->body;
     for (int32_t i = 0; i < req->topics.n; i++) {
-        if (!wants_creation(b, req, i))
+        if (!wants_creation(b, job->rq, req, i))
             continue;
         kstr n = req->topics.v[i].name;
         char msg[256];
@@ -266,7 +299,7 @@ void handle_metadata(kreq *rq)
     bool allow = rq->hdr.api_version < 4 || req->allow_auto_topic_creation;
     if (allow && b->set.auto_create_topics && !by_topic_id(rq, req)) {
         for (int32_t i = 0; i < req->topics.n; i++) {
-            if (wants_creation(b, req, i)) {
+            if (wants_creation(b, rq, req, i)) {
                 admin_submit(b, rq, auto_create, auto_create_done, NULL);
                 return;
             }

@@ -42,7 +42,9 @@
 #include <string.h>
 
 #include "broker/append_wait.h"
+#include "broker/authz.h"
 #include "broker/broker.h"
+#include "broker/entities.h"
 #include "server/delayed.h"
 #include "broker/dispatch.h"
 #include "broker/lookup.h"
@@ -271,13 +273,16 @@ static bool start_verification(kreq *rq, produce_verify *pv)
 void handle_produce(kreq *rq)
 {
     produce_req *req = rq->body;
+    /* producer_byte_rate (S-ENT4): the request's bytes, as Kafka counts. */
+    quotas_record(broker_of(rq), rq, QK_PRODUCE, (double)rq->frame_len);
     int total = 0;
     for (int32_t i = 0; i < req->topic_data.n; i++)
         total += req->topic_data.v[i].partition_data.n;
     produce_verify *pv = NULL;
     if (broker_config_current(broker_of(rq))->transaction_partition_verification_enable &&
         req->transactional_id.len >= 0 && has_transactional_records(req) && (req->acks == 0 || req->acks == 1 ||
-                                                                            req->acks == -1)) {
+                                                                            req->acks == -1) &&
+        authz_allowed_k(broker_of(rq), rq, ACL_OP_WRITE, ACL_RT_TRANSACTIONAL_ID, req->transactional_id)) {
         pv = arena_alloc(&rq->arena, sizeof *pv);
         size_t m = (size_t)(total ? total : 1);
         if (pv) {
@@ -310,7 +315,13 @@ static void produce_run(kreq *rq, produce_verify *pv)
     bool acks_ok = req->acks == 0 || req->acks == 1 || req->acks == -1;
     /* Kafka's KafkaApis: transactional records need a transactional id
      * (the authorization of that id is the only check there without ACLs). */
-    bool txn_refused = req->transactional_id.len < 0 && has_transactional_records(req);
+    /* docs/security.md, Produce: transactional records need WRITE on the
+     * TransactionalId (else every partition fails), each topic WRITE
+     * (KIP-679: idempotence needs no Cluster IDEMPOTENT_WRITE here). */
+    bool txn_refused = has_transactional_records(req) &&
+                       (req->transactional_id.len < 0 ||
+                        !authz_allowed_k(b, rq, ACL_OP_WRITE, ACL_RT_TRANSACTIONAL_ID,
+                                         req->transactional_id));
     bool any_error = false;
 
     int total = 0;
@@ -332,6 +343,7 @@ static void produce_run(kreq *rq, produce_verify *pv)
         rt->name = td->name;
         produce_resp_partition_responses *rps =
             KARRAY_ALLOC(&rq->arena, &rt->partition_responses, td->partition_data.n);
+        bool topic_ok = authz_allowed_k(b, rq, ACL_OP_WRITE, ACL_RT_TOPIC, td->name);
         for (int32_t j = 0; rps && j < td->partition_data.n; j++) {
             produce_req_partition_data *pd = &td->partition_data.v[j];
             produce_resp_partition_responses *rp = &rps[j];
@@ -341,6 +353,11 @@ static void produce_run(kreq *rq, produce_verify *pv)
             rp->base_offset = -1;
             if (!acks_ok || txn_refused) {
                 rp->error_code = txn_refused ? KERR_TRANSACTIONAL_ID_AUTHORIZATION_FAILED : KERR_INVALID_REQUIRED_ACKS;
+                any_error = true;
+                continue;
+            }
+            if (!topic_ok) {
+                rp->error_code = KERR_TOPIC_AUTHORIZATION_FAILED;
                 any_error = true;
                 continue;
             }

@@ -25,6 +25,7 @@
 #include <string.h>
 
 #include "broker/admin.h"
+#include "broker/authz.h"
 #include "broker/broker.h"
 #include "broker/cluster_mode.h"
 #include "broker/dispatch.h"
@@ -173,6 +174,7 @@ static void apr_done(admin_job *job)
 
 void handle_alter_partition_reassignments(kreq *rq)
 {
+    AUTHZ_CLUSTER_OR_REFUSE(rq, ACL_OP_ALTER, alter_partition_reassignments_resp);   /* docs/security.md, AlterPartitionReassignments */
     broker *b = broker_of(rq);
     alter_partition_reassignments_req *req = rq->body;
     alter_partition_reassignments_resp *r;
@@ -298,6 +300,7 @@ static void lpr_done(admin_job *job)
 
 void handle_list_partition_reassignments(kreq *rq)
 {
+    AUTHZ_CLUSTER_OR_REFUSE(rq, ACL_OP_DESCRIBE, list_partition_reassignments_resp);   /* docs/security.md, ListPartitionReassignments */
     broker *b = broker_of(rq);
     list_partition_reassignments_req *req = rq->body;
     list_partition_reassignments_resp *r;

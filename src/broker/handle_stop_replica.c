@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "broker/admin.h"
+#include "broker/authz.h"
 #include "broker/broker.h"
 #include "broker/cluster_mode.h"
 #include "broker/cluster_topics.h"
@@ -98,6 +99,7 @@ static void done(admin_job *job)
 
 void handle_stop_replica(kreq *rq)
 {
+    AUTHZ_CLUSTER_OR_REFUSE(rq, ACL_OP_CLUSTER_ACTION, stop_replica_resp);   /* docs/security.md, StopReplica */
     stop_replica_req *req = rq->body;
     stop_replica_resp *r = kreq_new_response(rq);
     sr_job *sj = arena_alloc(&rq->arena, sizeof *sj);

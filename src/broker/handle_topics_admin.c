@@ -21,6 +21,7 @@
 #include <string.h>
 
 #include "broker/admin.h"
+#include "broker/authz.h"
 #include "broker/broker.h"
 #include "server/delayed.h"
 #include "config/config.h"
@@ -68,6 +69,13 @@ static void create_topics_work(admin_job *job)
             rt->error_code = KERR_INVALID_REQUEST;
             snprintf(msg, sizeof msg, "Create topics request from client contains multiple entries for the same topic.");
             rt->error_message = kstr_c(arena_msg(rq, msg));
+            continue;
+        }
+        /* docs/security.md, CreateTopics: Cluster CREATE or Topic CREATE. */
+        if (b->authz && !authz_cluster(b, rq, ACL_OP_CREATE) &&
+            !authz_allowed_k(b, rq, ACL_OP_CREATE, ACL_RT_TOPIC, qt->name)) {
+            rt->error_code = KERR_TOPIC_AUTHORIZATION_FAILED;
+            rt->error_message = kstr_c("Authorization failed.");
             continue;
         }
         char *name = arena_strndup(&rq->arena, qt->name.p ? qt->name.p : "", (size_t)(qt->name.len > 0 ? qt->name.len : 0));
@@ -370,6 +378,16 @@ static void delete_topics_work(admin_job *job)
         } else {
             cname = arena_strndup(&rq->arena, name.p, (size_t)name.len);
         }
+        /* docs/security.md, DeleteTopics: Topic DELETE (by id: DESCRIBE too). */
+        if (b->authz && cname &&
+            ((name.len < 0 && !authz_allowed(b, rq, ACL_OP_DESCRIBE, ACL_RT_TOPIC, cname,
+                                             strlen(cname))) ||
+             !authz_allowed(b, rq, ACL_OP_DELETE, ACL_RT_TOPIC, cname, strlen(cname)))) {
+            rt->error_code = KERR_TOPIC_AUTHORIZATION_FAILED;
+            if (name.len < 0)
+                rt->name = (kstr){ NULL, -1 };
+            continue;
+        }
         kuuid got = { { 0 } };
         rt->error_code = topic_admin_delete(b, cname, &got, msg, sizeof msg);
         if (rt->error_code)
@@ -409,6 +427,12 @@ static void create_partitions_work(admin_job *job)
         if (names && dup_name(names, 0, req->topics.n, i)) {
             rt->error_code = KERR_INVALID_REQUEST;
             rt->error_message = kstr_c("Duplicate topic in request.");
+            continue;
+        }
+        /* docs/security.md, CreatePartitions: Topic ALTER. */
+        if (!authz_allowed_k(b, rq, ACL_OP_ALTER, ACL_RT_TOPIC, qt->name)) {
+            rt->error_code = KERR_TOPIC_AUTHORIZATION_FAILED;
+            rt->error_message = kstr_c("Authorization failed.");
             continue;
         }
         bool bad_assign = false;

@@ -20,6 +20,7 @@
 #include <string.h>
 
 #include "broker/admin.h"
+#include "broker/authz.h"
 #include "broker/broker.h"
 #include "broker/dispatch.h"
 #include "cluster/metadata.h"
@@ -27,7 +28,11 @@
 #include "core/errors.h"
 #include "group/coordinator.h"
 #include "proto/codec.h"
+#include "proto/messages/add_offsets_to_txn.h"
+#include "proto/messages/add_partitions_to_txn.h"
+#include "proto/messages/end_txn.h"
 #include "proto/messages/init_producer_id.h"
+#include "rpc/kclient.h"
 #include "rpc/txn_verify.h"
 #include "txn/txn_coordinator.h"
 
@@ -43,12 +48,15 @@ static bool txn_may_lead(void *arg)
     return broker_may_lead(arg);
 }
 
-/* Inter-broker requests go to the first listener (as the controller's). */
+/* Inter-broker requests go to the inter-broker listener (S-CL5), this
+ * broker's own included (embedded mode: the markers to itself). */
 static bool txn_endpoint(void *arg, int32_t id, char *host, size_t cap, int *port)
 {
     broker *b = arg;
     if (id == b->set.node_id) {
-        const endpoint *ep = &b->set.listen[0];
+        /* Over TLS the advertised host, which the certificate names. */
+        bool tls = b->ib_sec && (b->ib_sec->protocol == CFG_SSL || b->ib_sec->protocol == CFG_SASL_SSL);
+        const endpoint *ep = tls ? &b->set.adv[b->set.ib_index] : &b->set.listen[b->set.ib_index];
         bool any = !ep->host[0] || !strcmp(ep->host, "0.0.0.0") || !strcmp(ep->host, "::");
         snprintf(host, cap, "%s", any ? "127.0.0.1" : ep->host);
         *port = ep->port;
@@ -56,7 +64,7 @@ static bool txn_endpoint(void *arg, int32_t id, char *host, size_t cap, int *por
     }
     md_brokers *live = md_live_brokers(b->md);
     const md_broker *br = md_brokers_find(live, id);
-    const md_endpoint *ep = br ? md_broker_endpoint(br, b->set.listen[0].name) : NULL;
+    const md_endpoint *ep = br ? md_broker_endpoint_named(br, b->set.ib_listener) : NULL;
     if (ep) {
         snprintf(host, cap, "%s", ep->host[0] ? ep->host : "127.0.0.1");
         *port = ep->port;
@@ -89,15 +97,22 @@ static int32_t txn_coordinator_of(void *arg, const char *id, size_t len)
     return leader;
 }
 
+static bool txn_may_describe(void *arg, const kreq *rq, const char *id, size_t len)
+{
+    return authz_allowed(arg, rq, ACL_OP_DESCRIBE, ACL_RT_TRANSACTIONAL_ID, id, len);
+}
+
 int broker_txn_start(broker *b, char *err, size_t errlen)
 {
-    txn_verify_ctx vctx = { .arg = b, .coordinator_of = txn_coordinator_of, .broker_endpoint = txn_endpoint };
+    txn_verify_ctx vctx = { .arg = b, .coordinator_of = txn_coordinator_of, .broker_endpoint = txn_endpoint,
+                            .sec = b->ib_sec };
     b->txn_verify = txn_verifier_start(&vctx, err, errlen);
     if (!b->txn_verify)
         return -1;
     txn_ctx ctx = { .node_id = b->set.node_id, .topics = &b->topics, .config = txn_config, .arg = b,
                     .may_lead = txn_may_lead, .broker_endpoint = txn_endpoint,
-                    .offsets_partitions = txn_offsets_partitions };
+                    .offsets_partitions = txn_offsets_partitions, .sec = b->ib_sec,
+                    .may_describe = b->authz ? txn_may_describe : NULL };
     b->txn = txn_coordinator_start(&ctx, err, errlen);
     return b->txn ? 0 : -1;
 }
@@ -131,8 +146,92 @@ void handle_init_producer_id_txn(kreq *rq)
 #define FORWARD(name, fn) \
     void name(kreq *rq) { txn_submit(broker_of(rq)->txn, rq, fn, NULL); }
 
-FORWARD(handle_add_partitions_to_txn, txn_add_partitions)
-FORWARD(handle_add_offsets_to_txn, txn_add_offsets)
-FORWARD(handle_end_txn, txn_end_txn)
-FORWARD(handle_describe_transactions, txn_describe)
 FORWARD(handle_list_transactions, txn_list)
+
+/* docs/security.md, AddPartitionsToTxn: v0-3 (producers) TransactionalId
+ * WRITE (else every partition TRANSACTIONAL_ID_AUTHORIZATION_FAILED), then
+ * WRITE on each topic (the refused TOPIC_AUTHORIZATION_FAILED, the rest
+ * OPERATION_NOT_ATTEMPTED, nothing added); v4+ (brokers verifying)
+ * Cluster CLUSTER_ACTION (else CLUSTER_AUTHORIZATION_FAILED). */
+static int16_t add_partitions_denied(broker *b, kreq *rq, const add_partitions_to_txn_req *req,
+                                     bool *per_topic)
+{
+    *per_topic = false;
+    if (rq->hdr.api_version >= 4)
+        return authz_cluster(b, rq, ACL_OP_CLUSTER_ACTION) ? KERR_NONE
+                                                           : KERR_CLUSTER_AUTHORIZATION_FAILED;
+    if (!authz_allowed_k(b, rq, ACL_OP_WRITE, ACL_RT_TRANSACTIONAL_ID, req->transactional_id))
+        return KERR_TRANSACTIONAL_ID_AUTHORIZATION_FAILED;
+    for (int32_t i = 0; i < req->topics.n; i++)
+        if (!authz_allowed_k(b, rq, ACL_OP_WRITE, ACL_RT_TOPIC, req->topics.v[i].name))
+            *per_topic = true;
+    return *per_topic ? KERR_TOPIC_AUTHORIZATION_FAILED : KERR_NONE;
+}
+
+void handle_add_partitions_to_txn(kreq *rq)
+{
+    broker *b = broker_of(rq);
+    add_partitions_to_txn_req *req = rq->body;
+    bool per_topic;
+    int16_t err = b->authz ? add_partitions_denied(b, rq, req, &per_topic) : KERR_NONE;
+    if (!err) {
+        txn_submit(b->txn, rq, txn_add_partitions, NULL);
+        return;
+    }
+    add_partitions_to_txn_resp *r = kreq_new_response(rq);
+    if (rq->hdr.api_version >= 4) {
+        r->error_code = err;
+        kreq_respond(rq, r);
+        return;
+    }
+    add_partitions_to_txn_topic_result *ts =
+        KARRAY_ALLOC(&rq->arena, &r->results_by_topic, req->topics.n);
+    for (int32_t i = 0; ts && i < req->topics.n; i++) {
+        add_partitions_to_txn_topic *qt = &req->topics.v[i];
+        int16_t e = err;
+        if (per_topic)
+            e = authz_allowed_k(b, rq, ACL_OP_WRITE, ACL_RT_TOPIC, qt->name)
+                    ? KERR_OPERATION_NOT_ATTEMPTED : KERR_TOPIC_AUTHORIZATION_FAILED;
+        ts[i].name = qt->name;
+        add_partitions_to_txn_partition_result *ps =
+            KARRAY_ALLOC(&rq->arena, &ts[i].results_by_partition, qt->partitions.n);
+        for (int32_t j = 0; ps && j < qt->partitions.n; j++)
+            ps[j] = (add_partitions_to_txn_partition_result){ qt->partitions.v[j], e };
+    }
+    kreq_respond(rq, r);
+}
+
+/* docs/security.md, AddOffsetsToTxn: TransactionalId WRITE, Group READ. */
+void handle_add_offsets_to_txn(kreq *rq)
+{
+    broker *b = broker_of(rq);
+    add_offsets_to_txn_req *req = rq->body;
+    int16_t err = !authz_allowed_k(b, rq, ACL_OP_WRITE, ACL_RT_TRANSACTIONAL_ID,
+                                   req->transactional_id)
+                      ? KERR_TRANSACTIONAL_ID_AUTHORIZATION_FAILED
+                  : !authz_allowed_k(b, rq, ACL_OP_READ, ACL_RT_GROUP, req->group_id)
+                      ? KERR_GROUP_AUTHORIZATION_FAILED : KERR_NONE;
+    if (!err) {
+        txn_submit(b->txn, rq, txn_add_offsets, NULL);
+        return;
+    }
+    add_offsets_to_txn_resp *r = kreq_new_response(rq);
+    r->error_code = err;
+    kreq_respond(rq, r);
+}
+
+/* docs/security.md, EndTxn: TransactionalId WRITE. */
+void handle_end_txn(kreq *rq)
+{
+    broker *b = broker_of(rq);
+    end_txn_req *req = rq->body;
+    if (authz_allowed_k(b, rq, ACL_OP_WRITE, ACL_RT_TRANSACTIONAL_ID, req->transactional_id)) {
+        txn_submit(b->txn, rq, txn_end_txn, NULL);
+        return;
+    }
+    end_txn_resp *r = kreq_new_response(rq);
+    r->error_code = KERR_TRANSACTIONAL_ID_AUTHORIZATION_FAILED;
+    kreq_respond(rq, r);
+}
+
+FORWARD(handle_describe_transactions, txn_describe)   /* checks: txn ctx may_describe */

@@ -20,6 +20,7 @@
 #include <string.h>
 
 #include "broker/admin.h"
+#include "broker/authz.h"
 #include "broker/broker.h"
 #include "broker/cluster_mode.h"
 #include "broker/cluster_topics.h"
@@ -114,6 +115,7 @@ static void done(admin_job *job)
 
 void handle_update_metadata(kreq *rq)
 {
+    AUTHZ_CLUSTER_OR_REFUSE(rq, ACL_OP_CLUSTER_ACTION, update_metadata_resp);   /* docs/security.md, UpdateMetadata */
     update_metadata_resp *r = kreq_new_response(rq);
     if (!r) {
         kreq_fail_close(rq, "out of memory");

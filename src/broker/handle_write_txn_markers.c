@@ -26,6 +26,7 @@
 #include <string.h>
 
 #include "broker/append_wait.h"
+#include "broker/authz.h"
 #include "broker/broker.h"
 #include "broker/dispatch.h"
 #include "broker/lookup.h"
@@ -144,6 +145,9 @@ void handle_write_txn_markers(kreq *rq)
         return;
     }
     int n = 0, nwatch = 0;
+    /* docs/security.md, WriteTxnMarkers: Cluster CLUSTER_ACTION, else
+     * every partition CLUSTER_AUTHORIZATION_FAILED and nothing written. */
+    bool allowed = authz_cluster(broker_of(rq), rq, ACL_OP_CLUSTER_ACTION);
     for (int32_t i = 0; i < req->markers.n; i++) {
         const write_txn_markers_req_markers *m = &req->markers.v[i];
         rms[i].producer_id = m->producer_id;
@@ -154,6 +158,11 @@ void handle_write_txn_markers(kreq *rq)
             write_txn_markers_resp_partitions *rps =
                 KARRAY_ALLOC(&rq->arena, &rts[j].partitions, qt->partition_indexes.n);
             for (int32_t k = 0; rps && k < qt->partition_indexes.n; k++) {
+                if (!allowed) {
+                    rps[k] = (write_txn_markers_resp_partitions){
+                        qt->partition_indexes.v[k], KERR_CLUSTER_AUTHORIZATION_FAILED };
+                    continue;
+                }
                 if (!write_one(rq, m, qt->name, qt->partition_indexes.v[k], &rps[k], &waits[n], &parts[n], now))
                     continue;
                 if (!append_wait_satisfied(&waits[n]))

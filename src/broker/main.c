@@ -15,20 +15,25 @@
 #include <sys/resource.h>
 
 #include "broker/admin.h"
+#include "broker/authz.h"
+#include "broker/entities.h"
 #include "broker/broker.h"
 #include "broker/cluster_topics.h"
 #include "broker/cluster_mode.h"
 #include "broker/dispatch.h"
 #include "broker/fetch_session.h"
+#include "broker/inter_broker.h"
 #include "cluster/metadata_zk.h"
 #include "config/config.h"
 #include "core/log.h"
 #include "group/coordinator.h"
+#include "rpc/kclient.h"
 #include "rpc/txn_verify.h"
 #include "txn/txn_coordinator.h"
 #include "repl/fetcher.h"
 #include "repl/isr_manager.h"
 #include "server/net_threads.h"
+#include "server/server_tls.h"
 
 #define SAMSA_VERSION "0.1.0"
 
@@ -65,6 +70,7 @@ static int settings_from_config(broker *b, const struct broker_config *cfg, char
         snprintf(l->name, sizeof l->name, "%s", e->name);
         snprintf(l->host, sizeof l->host, "%s", e->wildcard ? "" : e->host);
         l->port = e->port;
+        l->secproto = e->security_protocol;
         *a = *l;
         for (size_t k = 0; k < cfg->nadvertised; k++) {
             if (!strcmp(cfg->advertised[k].name, e->name)) {
@@ -72,8 +78,11 @@ static int settings_from_config(broker *b, const struct broker_config *cfg, char
                 a->port = cfg->advertised[k].port;
             }
         }
+        if (!strcmp(e->name, cfg->inter_broker_listener))
+            s->ib_index = s->nlisteners;
         s->nlisteners++;
     }
+    snprintf(s->ib_listener, sizeof s->ib_listener, "%s", cfg->inter_broker_listener);
     if (s->nlisteners == 0) {
         snprintf(err, errlen, "config error: listeners: no broker listener configured");
         return -1;
@@ -93,11 +102,40 @@ static int settings_from_config(broker *b, const struct broker_config *cfg, char
     return 0;
 }
 
+/* b->ib_sec (inter_broker.h).  A single broker whose inter-broker listener
+ * is a fallback nobody chose (config_inter_broker.c) only warns: its one
+ * inter-broker use, transaction markers to itself, then fails. */
+static int inter_broker_start(broker *b, const struct broker_config *cfg, char *err, size_t errlen)
+{
+    if (inter_broker_security_new(cfg, &b->ib_sec, err, errlen) < 0) {
+        bool chosen = (cfg->zookeeper_connect && cfg->zookeeper_connect[0]) ||
+                      broker_config_is_set(cfg, "inter.broker.listener.name") ||
+                      broker_config_is_set(cfg, "security.inter.broker.protocol");
+        if (chosen)
+            return -1;
+        LOG_WRN("main", "%s; transaction markers to this broker itself will fail", err);
+        return 0;
+    }
+    if (b->ib_sec)
+        LOG_INF("main", "inter-broker listener %s (%s%s%s%s)", cfg->inter_broker_listener,
+                cfg->inter_broker_secproto == CFG_SSL ? "SSL"
+                : cfg->inter_broker_secproto == CFG_SASL_SSL ? "SASL_SSL" : "SASL_PLAINTEXT",
+                b->ib_sec->sasl_mechanism[0] ? ", " : "", b->ib_sec->sasl_mechanism,
+                b->ib_sec->sasl_username[0] ? " as the broker's JAAS user" : "");
+    return 0;
+}
+
 /* The group coordinator's view of C13 (docs/cluster.md). */
 /* Set by broker_txn_start before the network threads take requests. */
 static struct txn_verifier *coord_verifier(void *ctx)
 {
     return ((broker *)ctx)->txn_verify;
+}
+
+static bool coord_authorize(void *ctx, const kreq *rq, int op, int rtype, const char *name,
+                            size_t len)
+{
+    return authz_allowed(ctx, rq, op, rtype, name, len);
 }
 
 static bool coord_may_lead(void *ctx)
@@ -129,15 +167,26 @@ static int isr_start(broker *b)
         return 0;
     isr_ctx ictx = { .node_id = b->set.node_id, .topics = &b->topics, .config = server_config,
                      .arg = b, .md = b->md,
-                     .listener = b->set.listen[0].name, .controller_id = isr_controller_id,
+                     .listener = b->set.ib_listener, .sec = b->ib_sec, .controller_id = isr_controller_id,
                      .broker_epoch = isr_broker_epoch };
     b->isr = isr_manager_start(&ictx);
     return b->isr ? 0 : -1;
 }
 
+/* User and client-id entities changed before the admin thread ran were
+ * not queued: read them again there (the one writer of the snapshot). */
+static void reload_entities(broker *b, void *arg)
+{
+    (void)arg;
+    char err[512];
+    if (entities_reload(b, err, sizeof err) < 0)
+        LOG_WRN("main", "%s", err);
+}
+
 /* The request pipeline serves the dispatch table with this broker as the
  * handlers' context (broker_of). */
-static const server_ops broker_server_ops = { dispatch_get, dispatch_table, server_config };
+static const server_ops broker_server_ops = { dispatch_get, dispatch_table, server_config,
+                                              entities_scram_lookup, quotas_request_time };
 
 static void server_setup(broker *b)
 {
@@ -185,6 +234,10 @@ int main(int argc, char **argv)
         fprintf(stderr, "%s\n", err);
         return 2;
     }
+    if (inter_broker_start(&b, &cfg, err, sizeof err) < 0) {
+        fprintf(stderr, "%s\n", err);
+        return 2;
+    }
     server_setup(&b);
     raise_fd_limit();
     signal(SIGPIPE, SIG_IGN);
@@ -207,6 +260,10 @@ int main(int argc, char **argv)
         LOG_ERR("main", "%s", err);
         return 1;
     }
+    if (authz_start(&b, &cfg, err, sizeof err) < 0) {
+        LOG_ERR("main", "%s", err);
+        goto out_storage;
+    }
     if (topic_admin_load(&b, err, sizeof err) < 0) {
         LOG_ERR("main", "%s", err);
         goto out_storage;
@@ -217,7 +274,8 @@ int main(int argc, char **argv)
         goto out_storage;
     }
     coord_ctx cctx = { .node_id = b.set.node_id, .topics = &b.topics, .logs = b.logs, .config = server_config, .config_arg = &b,
-                       .may_lead = coord_may_lead, .verifier = coord_verifier };
+                       .may_lead = coord_may_lead, .verifier = coord_verifier,
+                       .authorize = b.authz ? coord_authorize : NULL };
     b.coord = coordinator_start(&cctx, err, sizeof err);
     if (!b.coord) {
         LOG_ERR("main", "%s", err);
@@ -228,7 +286,8 @@ int main(int argc, char **argv)
         goto out_storage;
     }
     rate_init(&b.leader_quota);
-    repl_ctx rctx = { .node_id = b.set.node_id, .logs = b.logs, .config = server_config, .config_arg = &b };
+    repl_ctx rctx = { .node_id = b.set.node_id, .logs = b.logs, .config = server_config, .config_arg = &b,
+                      .sec = b.ib_sec };
     b.fetchers = repl_fetchers_new(&rctx);
     if (!b.fetchers) {
         LOG_ERR("main", "out of memory");
@@ -252,6 +311,7 @@ int main(int argc, char **argv)
          * start were not queued: read once more. */
         if (cluster_topics_sync(&b, sync_err, sizeof sync_err) < 0)
             LOG_WRN("main", "%s", sync_err);
+        admin_run(&b, reload_entities, NULL);   /* the same for users, on the admin thread */
         if (cluster_mode_start(&b, err, sizeof err) < 0) {
             LOG_ERR("main", "%s", err);
             net_threads_stop(&b.srv);
@@ -287,6 +347,7 @@ out_storage:
     isr_manager_stop(b.isr);            /* before the controller it may call */
     b.isr = NULL;
     cluster_mode_stop(&b);
+    server_tls_free(&b.srv);            /* after every path that publishes configs */
     coordinator_free(b.coord);
     b.coord = NULL;
     txn_coordinator_free(b.txn);
@@ -295,9 +356,12 @@ out_storage:
     b.txn_verify = NULL;
     repl_fetchers_free(b.fetchers);     /* the admin thread, its only caller, is stopped */
     b.fetchers = NULL;
+    authz_stop(&b);
     if (broker_storage_close(&b, rc == 0) < 0)
         rc = 1;
     fetch_sessions_free(b.sessions);
+    inter_broker_security_free(b.ib_sec);   /* every kclient using it is gone */
+    b.ib_sec = NULL;
     LOG_INF("main", "shutdown %s", rc == 0 ? "complete" : "failed");
     return rc;
 }

@@ -26,6 +26,7 @@
 #include "config/config.h"
 #include "server/delayed.h"
 #include "server/net_threads.h"
+#include "server/server_tls.h"
 #include "cluster/metadata.h"
 #include "core/clock.h"
 #include "core/errors.h"
@@ -854,6 +855,9 @@ static int publish_config(broker *b, const struct topic_overrides *def,
     }
     b->retired_configs = ret;
     int rc = broker_config_with_dynamic(b->static_config, def, own, next, msg, msglen);
+    /* S-TLS7: TLS listeners rebuilt from the new config, or the config refused. */
+    if (!rc && server_tls_update(&b->srv, next, dry_run, msg, msglen) < 0)
+        rc = KERR_INVALID_CONFIG;
     if (rc || dry_run) {
         broker_config_free(next);
         free(next);

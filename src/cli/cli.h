@@ -24,6 +24,9 @@
  *   cmd_consume.c   samsa consume
  *   cmd_group.c     samsa group list|describe|reset-offsets|delete
  *   cmd_txn.c       samsa txn list|describe (txn_wire.c: its codecs, txn.h)
+ *   cmd_user.c      samsa user create|delete|list (entity_wire.c: its codecs, entity.h)
+ *   cmd_quota.c     samsa quota set|list|delete (entity_wire.c)
+ *   cmd_acl.c       samsa acl create|list|delete (kafka-acls vocabulary)
  *   perf.c          samsa perf: options, topic setup, producer threads, reports
  *   perf_consume.c  samsa perf consume and perf e2e
  *   perf_hist.c     latency histogram (perf.h: what the perf files share)
@@ -116,7 +119,8 @@ extern const cli_opt_t cli_global_opts[];
 
 /* The command groups (one file each). */
 extern const cli_cmd_t cli_cmd_cluster, cli_cmd_topic, cli_cmd_produce,
-    cli_cmd_consume, cli_cmd_group, cli_cmd_txn, cli_cmd_perf;
+    cli_cmd_consume, cli_cmd_group, cli_cmd_txn, cli_cmd_perf, cli_cmd_user, cli_cmd_quota,
+    cli_cmd_acl;
 /* `samsa cluster` subcommands in files of their own. */
 extern const cli_cmd_t cli_cmd_cluster_reassign;
 extern const cli_cmd_t cli_cmd_cluster_elect, cli_cmd_cluster_drain, cli_cmd_cluster_undrain;
@@ -198,12 +202,24 @@ rd_kafka_resp_err_t cli_list_offsets(cli_client_t *c, rd_kafka_topic_partition_l
  * it does not exist). Returns 0 with *out set (caller frees with
  * cli_meta_free), or an exit code after printing the error. */
 int cli_meta_get(cli_client_t *c, const char *topic, cli_meta_t **out);
-/* May the CLI send its own requests (security.protocol plaintext)? */
-int cli_plaintext(cli_client_t *c);
+/* May the CLI send its own requests (conn.c: every security.protocol,
+ * SASL with PLAIN or SCRAM-SHA-256/512)?  c is unused. */
+int cli_own_wire(cli_client_t *c);
+/* Free the TLS context of the CLI's own connections, wipe the password. */
+void cli_conn_cleanup(void);
+/* --command-config FILE (or $SAMSA_COMMAND_CONFIG): its KEY=VALUE lines
+ * go before every -X in G.props.  0, or an exit code after printing. */
+int cli_command_config_load(const char *path);
+void cli_command_config_free(void);
 
-/* One request frame (size prefix included) to host:port over plain TCP
- * and its answer (*resp malloc'd, after the size prefix), within the
- * deadline.  -1 with a reason in err. */
+/* One request frame (size prefix included) to host:port over the CLI's own
+ * connection (conn.c: TLS and SASL as -X / --command-config say) and its
+ * answer (*resp malloc'd, after the size prefix), within the deadline.  -1
+ * with a reason in err. */
+/* cli_wire_call to the first bootstrap broker (G.brokers) that answers
+ * (cmd_user.c; user and quota commands). */
+int cli_bootstrap_call(const uint8_t *req, size_t n, uint8_t **resp, size_t *len, char *err,
+                       size_t errlen);
 int cli_wire_call(const char *host, int32_t port, const uint8_t *req, size_t n,
                   uint8_t **resp, size_t *resp_len, int64_t deadline_us, char *err, size_t errlen);
 

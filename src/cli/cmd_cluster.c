@@ -6,7 +6,8 @@
  *
  * Drained brokers (maintenance mode, `samsa cluster drain`) are read with
  * one DescribeConfigs per broker (its samsa.leadership.drained; our own
- * v0 request when plaintext, else librdkafka's).
+ * v0 request, else - a SASL mechanism the CLI's own connections lack -
+ * librdkafka's).
  *
  * JSON: {"cluster_id", "controller_id", "brokers": [{"id","host","port",
  * "rack","controller","drained"}], "topics", "partitions", "internal_topics",
@@ -77,13 +78,13 @@ static void brokers_drained_wire(const cli_meta_t *m, int *drained)
 }
 
 /* samsa.leadership.drained of every broker into drained[k] (1, 0, or -1
- * when unknown: its DescribeConfigs failed).  Not plaintext: one
+ * when unknown: its DescribeConfigs failed).  Without our own wire: one
  * librdkafka DescribeConfigs per broker (it sends a BROKER resource to that
  * broker), all in flight at once, so unreachable brokers cost one
  * --timeout in all. */
 static void brokers_drained(cli_client_t *c, const cli_meta_t *m, int *drained)
 {
-    if (cli_plaintext(c)) {
+    if (cli_own_wire(c)) {
         brokers_drained_wire(m, drained);
         return;
     }

@@ -15,7 +15,8 @@
  *   until --timeout.  An unknown id (TRANSACTIONAL_ID_NOT_FOUND) exits 4.
  *
  * librdkafka 2.0.2 has neither request: the CLI's own codecs (txn_wire.c)
- * over plain TCP (cli_wire_call), so a plaintext listener is needed.
+ * over the CLI's own connection (cli_wire_call: TLS and SASL PLAIN/SCRAM as
+ * -X / --command-config say).
  *
  * JSON: list {"transactions": [{"transactional_id", "producer_id",
  * "state", "coordinator"}], "failed_brokers": [ids]}; describe
@@ -42,15 +43,16 @@ static int64_t deadline(void)
 }
 
 /* The shared start: a client (for the metadata) that may send our own
- * plaintext requests.  NULL with *rc set after printing. */
-static cli_client_t *open_plaintext(cli_meta_t **m, int *rc)
+ * requests.  NULL with *rc set after printing. */
+static cli_client_t *open_own_wire(cli_meta_t **m, int *rc)
 {
     cli_client_t *c = cli_admin_open(rc);
     if (!c)
         return NULL;
-    if (!cli_plaintext(c)) {
-        *rc = cli_fail(CLI_EFAIL, "%s needs a plaintext listener (security.protocol=plaintext): "
-                       "librdkafka has no transactions admin API", G.cmdpath);
+    if (!cli_own_wire(c)) {
+        *rc = cli_fail(CLI_EFAIL, "%s sends its own requests (librdkafka has no transactions "
+                       "admin API): SASL needs PLAIN or SCRAM-SHA-256/512 (sasl.mechanisms)",
+                       G.cmdpath);
         cli_client_free(c);
         return NULL;
     }
@@ -131,7 +133,7 @@ static int run_list(int argc, char **argv)
     (void)argv;
     int rc;
     cli_meta_t *m = NULL;
-    cli_client_t *c = open_plaintext(&m, &rc);
+    cli_client_t *c = open_own_wire(&m, &rc);
     if (!c)
         return rc;
     int32_t nb = m->nbrokers;
@@ -326,7 +328,7 @@ static int run_describe(int argc, char **argv)
     const char *id = argv[0];
     int rc;
     cli_meta_t *m = NULL;
-    cli_client_t *c = open_plaintext(&m, &rc);
+    cli_client_t *c = open_own_wire(&m, &rc);
     if (!c)
         return rc;
     cli_txn_desc_t d;
@@ -390,8 +392,8 @@ static const cli_cmd_t *const txn_subs[] = {&txn_list, &txn_describe, NULL};
 const cli_cmd_t cli_cmd_txn = {
     .name = "txn",
     .summary = "inspect transactions: the transactional ids, their state and partitions",
-    .description = "Needs a plaintext listener (the CLI sends ListTransactions, FindCoordinator\n"
-                   "and DescribeTransactions itself).\n",
+    .description = "The CLI sends ListTransactions, FindCoordinator and DescribeTransactions\n"
+                   "itself: over SASL it logs in with PLAIN or SCRAM-SHA-256/512.\n",
     .examples = "samsa txn list\n"
                 "samsa txn describe my-app-0",
     .subs = txn_subs,

@@ -18,12 +18,16 @@
 cli_global_t G = {.timeout_s = 10.0};
 int cli_opt_help, cli_opt_version;
 static const char *opt_timeout;
+static const char *opt_command_config;
 
 const cli_opt_t cli_global_opts[] = {
     {"brokers", 'b', OPT_STR, "HOST:PORT,...",
      "bootstrap brokers (default: $SAMSA_BROKERS, else localhost:9092)", &G.brokers},
     {"property", 'X', OPT_LIST, "KEY=VALUE",
      "librdkafka setting, repeatable (e.g. -X security.protocol=ssl)", &G.props},
+    {"command-config", 0, OPT_STR, "FILE",
+     "librdkafka settings, one KEY=VALUE a line, before every -X (default: $SAMSA_COMMAND_CONFIG)",
+     &opt_command_config},
     {"json", 0, OPT_FLAG, NULL, "machine-readable output: one JSON document (or line) per result", &G.json},
     {"timeout", 0, OPT_STR, "SECS", "deadline to reach the cluster and for each request (default 10)",
      &opt_timeout},
@@ -36,7 +40,8 @@ const cli_opt_t cli_global_opts[] = {
 
 static const cli_cmd_t *const root_subs[] = {
     &cli_cmd_cluster, &cli_cmd_topic, &cli_cmd_produce, &cli_cmd_consume,
-    &cli_cmd_group,   &cli_cmd_txn,   &cli_cmd_perf,  NULL,
+    &cli_cmd_group,   &cli_cmd_txn,   &cli_cmd_perf,  &cli_cmd_user,  &cli_cmd_quota,
+    &cli_cmd_acl,     NULL,
 };
 
 const cli_cmd_t cli_root = {
@@ -66,6 +71,12 @@ int cli_globals_finish(void)
             return cli_usage("bad --timeout '%s' (seconds, at least 0.1, e.g. 5 or 500ms)", opt_timeout);
         G.timeout_s = (double)ms / 1000.0;
     }
+    if (!opt_command_config) {
+        const char *env = getenv("SAMSA_COMMAND_CONFIG");
+        opt_command_config = env && *env ? env : NULL;
+    }
+    if (opt_command_config)
+        return cli_command_config_load(opt_command_config);
     return 0;
 }
 
@@ -78,6 +89,8 @@ int main(int argc, char **argv)
 {
     int rc = cli_dispatch(argc, argv);
     fflush(stdout);
+    cli_conn_cleanup();
     cli_list_free(&G.props);
+    cli_command_config_free();
     return rc;
 }

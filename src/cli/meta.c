@@ -6,175 +6,25 @@
  *   1. librdkafka's Metadata (all topics, or one topic through
  *      cli_topic_metadata): reachability, "topic does not exist" (exit 4)
  *      and the broker addresses as the cluster advertises them.
- *   2. Unless -X configures TLS or SASL (security.protocol other than
- *      plaintext), one Metadata v7 request over a plain TCP connection,
+ *   2. Unless -X asks for what the CLI's own connections cannot do (conn.c:
+ *      a SASL mechanism other than PLAIN or SCRAM), one Metadata v7
+ *      request over the CLI's own connection (TLS and SASL as configured),
  *      tried on the controller first (its view is the one the cluster acts
  *      on), then on the other brokers, each within what is left of
  *      --timeout. The first valid answer is the snapshot.
  *   3. Otherwise the snapshot is converted from step 1: leader epochs and
  *      racks unknown (-1, NULL), no offline replicas, internal = name
  *      starting with "__", controller and cluster id from librdkafka's cache.
- *      A failed request in step 2 is reported as a warning (not with TLS,
- *      where it is expected).
+ *      A failed request in step 2 is reported as a warning.
  *
- * Runs on the main thread; the socket is blocking-with-deadline through
- * poll() and closed before returning.
+ * Runs on the main thread.
  */
-#include <errno.h>
-#include <fcntl.h>
-#include <netdb.h>
-#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 #include "cli/cli.h"
 #include "cli/meta.h"
-
-/* Largest Metadata response we accept (a cluster with ~100k partitions). */
-#define META_MAX_RESPONSE (64 * 1024 * 1024)
-
-/* ---- one request over TCP ------------------------------------------------------------- */
-
-static int remaining_ms(int64_t deadline_us)
-{
-    int64_t ms = (deadline_us - cli_now_us()) / 1000;
-    return ms > 0 ? (int)(ms > 1000000 ? 1000000 : ms) : 0;
-}
-
-/* Wait for `events` on fd until the deadline. 0, or -1 with errno. */
-static int wait_fd(int fd, short events, int64_t deadline_us)
-{
-    for (;;) {
-        struct pollfd pfd = {.fd = fd, .events = events};
-        int ms = remaining_ms(deadline_us);
-        if (ms == 0) {
-            errno = ETIMEDOUT;
-            return -1;
-        }
-        int n = poll(&pfd, 1, ms);
-        if (n > 0)
-            return 0;
-        if (n < 0 && errno != EINTR)
-            return -1;
-        if (cli_interrupted) {
-            errno = EINTR;
-            return -1;
-        }
-    }
-}
-
-static int connect_to(const char *host, int32_t port, int64_t deadline_us, char *err, size_t errlen)
-{
-    char svc[16];
-    struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM}, *res = NULL;
-    snprintf(svc, sizeof svc, "%d", (int)port);
-    int gai = getaddrinfo(host, svc, &hints, &res);
-    if (gai) {
-        snprintf(err, errlen, "%s:%d: %s", host, (int)port, gai_strerror(gai));
-        return -1;
-    }
-    int fd = -1, e = 0;
-    for (struct addrinfo *ai = res; ai; ai = ai->ai_next) {
-        fd = socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, ai->ai_protocol);
-        if (fd < 0) {
-            e = errno;
-            continue;
-        }
-        if (connect(fd, ai->ai_addr, ai->ai_addrlen) == 0)
-            break;
-        if (errno != EINPROGRESS) {
-            e = errno;
-        } else if (wait_fd(fd, POLLOUT, deadline_us) < 0) {
-            e = errno;
-        } else {
-            socklen_t sl = sizeof e;
-            if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &e, &sl) < 0)
-                e = errno;
-            if (e == 0)
-                break;
-        }
-        close(fd);
-        fd = -1;
-    }
-    freeaddrinfo(res);
-    if (fd < 0)
-        snprintf(err, errlen, "%s:%d: %s", host, (int)port, strerror(e ? e : ECONNREFUSED));
-    return fd;
-}
-
-static int send_all(int fd, const uint8_t *p, size_t n, int64_t deadline_us)
-{
-    while (n) {
-        ssize_t w = send(fd, p, n, MSG_NOSIGNAL);
-        if (w > 0) {
-            p += w;
-            n -= (size_t)w;
-        } else if (w < 0 && errno != EAGAIN && errno != EINTR) {
-            return -1;
-        } else if (wait_fd(fd, POLLOUT, deadline_us) < 0) {
-            return -1;
-        }
-    }
-    return 0;
-}
-
-static int recv_all(int fd, uint8_t *p, size_t n, int64_t deadline_us)
-{
-    while (n) {
-        ssize_t r = recv(fd, p, n, 0);
-        if (r > 0) {
-            p += r;
-            n -= (size_t)r;
-        } else if (r == 0) {
-            errno = ECONNRESET;
-            return -1;
-        } else if (errno != EAGAIN && errno != EINTR) {
-            return -1;
-        } else if (wait_fd(fd, POLLIN, deadline_us) < 0) {
-            return -1;
-        }
-    }
-    return 0;
-}
-
-int cli_wire_call(const char *host, int32_t port, const uint8_t *req, size_t n,
-                  uint8_t **resp, size_t *resp_len, int64_t deadline_us, char *err, size_t errlen)
-{
-    *resp = NULL;
-    *resp_len = 0;
-    int rc = -1;
-    int fd = connect_to(host, port, deadline_us, err, errlen);
-    if (fd < 0)
-        return -1;
-    uint8_t szb[4];
-    if (send_all(fd, req, n, deadline_us) < 0 || recv_all(fd, szb, 4, deadline_us) < 0) {
-        snprintf(err, errlen, "%s:%d: %s", host, (int)port, strerror(errno));
-        goto out;
-    }
-    uint32_t sz = (uint32_t)szb[0] << 24 | (uint32_t)szb[1] << 16 | (uint32_t)szb[2] << 8 | szb[3];
-    if (sz < 4 || sz > META_MAX_RESPONSE) {
-        snprintf(err, errlen, "%s:%d: bad response size %u", host, (int)port, sz);
-        goto out;
-    }
-    if (!(*resp = malloc(sz))) {
-        snprintf(err, errlen, "out of memory");
-        goto out;
-    }
-    if (recv_all(fd, *resp, sz, deadline_us) < 0) {
-        snprintf(err, errlen, "%s:%d: %s", host, (int)port, strerror(errno));
-        free(*resp);
-        *resp = NULL;
-        goto out;
-    }
-    *resp_len = sz;
-    rc = 0;
-out:
-    close(fd);
-    return rc;
-}
 
 /* One Metadata v7 round trip to host:port. NULL with a reason in err. */
 static cli_meta_t *meta_request(const char *host, int32_t port, const char *client_id,
@@ -270,16 +120,6 @@ oom:
 
 /* ---- the snapshot ------------------------------------------------------------------------ */
 
-/* Our own requests are plaintext only. */
-int cli_plaintext(cli_client_t *c)
-{
-    char v[64];
-    size_t n = sizeof v;
-    if (rd_kafka_conf_get(rd_kafka_conf(c->rk), "security.protocol", v, &n) != RD_KAFKA_CONF_OK)
-        return 1;
-    return !strcasecmp(v, "plaintext");
-}
-
 int cli_meta_get(cli_client_t *c, const char *topic, cli_meta_t **out)
 {
     const struct rd_kafka_metadata *md = NULL;
@@ -296,7 +136,7 @@ int cli_meta_get(cli_client_t *c, const char *topic, cli_meta_t **out)
 
     cli_meta_t *m = NULL;
     char err[256] = "";
-    if (cli_plaintext(c)) {
+    if (cli_own_wire(c)) {
         char client_id[128];
         size_t n = sizeof client_id;
         if (rd_kafka_conf_get(rd_kafka_conf(c->rk), "client.id", client_id, &n) != RD_KAFKA_CONF_OK)

@@ -707,10 +707,16 @@ static void send_leader_and_isr(controller *c, const cbroker *b, bool full, aren
             for (int j = 0; j < req.live_leaders.n; j++)
                 listed |= req.live_leaders.v[j].broker_id == p->st.leader;
             if (l && !listed) {
+                /* S-CL5: the leader's endpoint on the inter-broker listener
+                 * ("", -1 when it registered none: not reachable). */
+                const zkl_endpoint *e = NULL;
+                for (int q = 0; q < l->reg.nep && !e; q++)
+                    if (!strcmp(l->reg.ep[q].listener, c->cfg.listener))
+                        e = &l->reg.ep[q];
                 leader_and_isr_req_live_leaders *ll = &req.live_leaders.v[req.live_leaders.n++];
                 ll->broker_id = l->id;
-                ll->host_name = ks(l->reg.nep ? l->reg.ep[0].host : "");
-                ll->port = l->reg.nep ? l->reg.ep[0].port : -1;
+                ll->host_name = ks(e ? e->host : "");
+                ll->port = e ? e->port : -1;
             }
             total++;
         }

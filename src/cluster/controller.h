@@ -33,6 +33,9 @@ typedef struct controller_cfg {
     bool auto_leader_rebalance;        /* auto.leader.rebalance.enable */
     int64_t imbalance_check_ms;        /* leader.imbalance.check.interval.seconds * 1000 */
     int imbalance_pct;                 /* leader.imbalance.per.broker.percentage */
+    /* The inter-broker listener name: LiveLeaders carry each leader's
+     * endpoint on it (Kafka: broker.endPoint(interBrokerListenerName)). */
+    char listener[64];
 } controller_cfg;
 
 /* How the controller reaches brokers.  Called on the controller thread;

@@ -43,6 +43,14 @@ const md_broker *md_brokers_find(const md_brokers *bs, int32_t id)
     return NULL;
 }
 
+const md_endpoint *md_broker_endpoint_named(const md_broker *br, const char *listener)
+{
+    for (int i = 0; br && listener && i < br->nendpoints; i++)
+        if (!strcmp(br->ep[i].listener, listener))
+            return &br->ep[i];
+    return NULL;
+}
+
 const md_endpoint *md_broker_endpoint(const md_broker *br, const char *listener)
 {
     if (!br || br->nendpoints <= 0)
@@ -51,4 +59,18 @@ const md_endpoint *md_broker_endpoint(const md_broker *br, const char *listener)
         if (!strcmp(br->ep[i].listener, listener))
             return &br->ep[i];
     return &br->ep[0];
+}
+
+void md_entities_free(md_entities *e)
+{
+    for (int i = 0; i < e->n; i++) {
+        free(e->v[i].path);
+        for (int k = 0; k < e->v[i].n; k++) {
+            free(e->v[i].v[k].key);
+            free(e->v[i].v[k].value);
+        }
+        free(e->v[i].v);
+    }
+    free(e->v);
+    memset(e, 0, sizeof *e);
 }

@@ -28,7 +28,8 @@
  * Threads:
  *   md_load, md_store, md_partition_state, md_reserve_producer_ids,
  *   md_register_broker, md_create_topic, md_delete_topic,
- *   md_set_topic_configs, md_set_broker_configs, md_close
+ *   md_set_topic_configs, md_set_broker_configs, md_load_entities,
+ *   md_load_entity, md_set_entity_configs, md_close
  *       the admin worker thread (the single writer of cluster metadata),
  *       or startup/shutdown before/after the network threads run;
  *   md_live_brokers, md_cluster_id
@@ -120,6 +121,20 @@ typedef struct meta_state {
 
 void meta_state_free(meta_state *st);
 
+/* User and client-id config entities (cluster/entity.h): each its path as
+ * stored ("users/alice", "users/<default>/clients/c1", sanitized) and its
+ * configs (SCRAM credentials, quotas). */
+typedef struct md_entity {
+    char *path;
+    topic_kv *v;
+    int n;
+} md_entity;
+typedef struct md_entities {
+    md_entity *v;
+    int n;
+} md_entities;
+void md_entities_free(md_entities *e);
+
 #define MD_MAX_ENDPOINTS 8
 #define MD_MAX_BROKERS 64
 
@@ -147,6 +162,9 @@ void md_brokers_unref(md_brokers *bs);
 const md_broker *md_brokers_find(const md_brokers *bs, int32_t id);
 /* The endpoint of `br` on the named listener, else its first one. */
 const md_endpoint *md_broker_endpoint(const md_broker *br, const char *listener);
+/* The endpoint of `br` on the named listener only (NULL when it has none):
+ * inter-broker connections (docs/security.md S-CL5). */
+const md_endpoint *md_broker_endpoint_named(const md_broker *br, const char *listener);
 
 /* --------------------------------------------------------------- events */
 
@@ -191,6 +209,11 @@ typedef struct cluster_md_ops {
     int (*set_topic_configs)(cluster_md *m, const char *name, const topic_kv *v, int n,
                              char *err, size_t errlen);
     int (*set_broker_configs)(cluster_md *m, bool cluster_default, const topic_kv *v, int n,
+                              char *err, size_t errlen);
+    int (*load_entities)(cluster_md *m, md_entities *out, char *err, size_t errlen);
+    int (*load_entity)(cluster_md *m, const char *path, md_entities *out, char *err,
+                       size_t errlen);
+    int (*set_entity_configs)(cluster_md *m, const char *path, const topic_kv *v, int n,
                               char *err, size_t errlen);
     void (*destroy)(cluster_md *m);
 } cluster_md_ops;
@@ -273,6 +296,25 @@ static inline int md_set_topic_configs(cluster_md *m, const char *name, const to
 static inline int md_set_broker_configs(cluster_md *m, bool cluster_default, const topic_kv *v,
                                         int n, char *err, size_t errlen)
 { return m->ops->set_broker_configs(m, cluster_default, v, n, err, errlen); }
+
+/* Every user and client-id entity with its configs (ZooKeeper: the
+ * znodes under /config/users and /config/clients; local: the file's
+ * "entities").  MD_OK or MD_ERR; an entity whose znode does not decode is
+ * reported and left out. */
+static inline int md_load_entities(cluster_md *m, md_entities *out, char *err, size_t errlen)
+{ return m->ops->load_entities(m, out, err, errlen); }
+/* One entity: out holds it (one element) when it has configs, nothing when
+ * it has none or no such entity exists; MD_OK or MD_ERR. */
+static inline int md_load_entity(cluster_md *m, const char *path, md_entities *out, char *err,
+                                 size_t errlen)
+{ return m->ops->load_entity(m, path, out, err, errlen); }
+/* Replace one entity's configs (path as cluster/entity.h formats it;
+ * n = 0: it has none left and is removed where nothing hangs below it);
+ * a change notification follows (MD_EV_CONFIG with the path; ZooKeeper:
+ * /config/changes, so every broker hears it). */
+static inline int md_set_entity_configs(cluster_md *m, const char *path, const topic_kv *v,
+                                        int n, char *err, size_t errlen)
+{ return m->ops->set_entity_configs(m, path, v, n, err, errlen); }
 
 static inline void md_set_listener(cluster_md *m, md_listener_fn fn, void *ctx)
 {

@@ -222,6 +222,13 @@ static int local_store(cluster_md *m, const meta_state *st, char *err, size_t er
 {
     md_local *l = L(m);
     cJSON *doc = build_doc(st, l->next_pid_block);
+    /* md_store replaces topics and broker configs: the user and client
+     * entities stay as they are. */
+    cJSON *ents = l->doc ? cJSON_GetObjectItemCaseSensitive(l->doc, "entities") : NULL;
+    if (doc && ents && !cJSON_AddItemToObject(doc, "entities", cJSON_Duplicate(ents, 1))) {
+        cJSON_Delete(doc);
+        doc = NULL;
+    }
     if (!doc || write_doc(l, doc, err, errlen) < 0) {
         if (!doc)
             snprintf(err, errlen, "out of memory serialising %s", l->path);
@@ -399,6 +406,77 @@ static int local_set_broker_configs(cluster_md *m, bool cluster_default, const t
     return doc_commit(l, doc, MD_EV_CONFIG, entity, err, errlen);
 }
 
+/* The file keeps user and client-id entities as
+ *   "entities": { "users/alice": { "SCRAM-SHA-256": "...", ... }, ... }
+ * keyed by their sanitized path (cluster/entity.h). */
+static int local_load_entities(cluster_md *m, md_entities *out, char *err, size_t errlen)
+{
+    md_local *l = L(m);
+    memset(out, 0, sizeof *out);
+    cJSON *ents = l->doc ? cJSON_GetObjectItemCaseSensitive(l->doc, "entities") : NULL;
+    int n = cJSON_IsObject(ents) ? cJSON_GetArraySize(ents) : 0;
+    if (n == 0)
+        return MD_OK;
+    if (!(out->v = calloc((size_t)n, sizeof *out->v)))
+        goto nomem;
+    const cJSON *e;
+    cJSON_ArrayForEach(e, ents) {
+        md_entity *d = &out->v[out->n];
+        if (!cJSON_IsObject(e) || !e->string)
+            continue;
+        out->n++;
+        if (!(d->path = strdup(e->string)) || kvs_from_json(e, &d->v, &d->n) < 0)
+            goto nomem;
+    }
+    return MD_OK;
+nomem:
+    md_entities_free(out);
+    snprintf(err, errlen, "%s: out of memory loading the user and client entities", l->path);
+    return MD_ERR;
+}
+
+static int local_load_entity(cluster_md *m, const char *path, md_entities *out, char *err,
+                             size_t errlen)
+{
+    md_local *l = L(m);
+    memset(out, 0, sizeof *out);
+    cJSON *ents = l->doc ? cJSON_GetObjectItemCaseSensitive(l->doc, "entities") : NULL;
+    cJSON *e = cJSON_IsObject(ents) ? cJSON_GetObjectItemCaseSensitive(ents, path) : NULL;
+    if (!cJSON_IsObject(e) || cJSON_GetArraySize(e) == 0)
+        return MD_OK;
+    if (!(out->v = calloc(1, sizeof *out->v)))
+        goto nomem;
+    out->n = 1;
+    if (!(out->v[0].path = strdup(path)) || kvs_from_json(e, &out->v[0].v, &out->v[0].n) < 0)
+        goto nomem;
+    return MD_OK;
+nomem:
+    md_entities_free(out);
+    snprintf(err, errlen, "%s: out of memory loading entity %s", l->path, path);
+    return MD_ERR;
+}
+
+static int local_set_entity_configs(cluster_md *m, const char *path, const topic_kv *v, int n,
+                                    char *err, size_t errlen)
+{
+    md_local *l = L(m);
+    cJSON *doc = doc_copy(l);
+    cJSON *ents = doc ? cJSON_GetObjectItemCaseSensitive(doc, "entities") : NULL;
+    if (doc && !ents)
+        ents = cJSON_AddObjectToObject(doc, "entities");
+    int rc = ents ? 0 : -1;
+    if (rc == 0 && n == 0)
+        cJSON_DeleteItemFromObjectCaseSensitive(ents, path);
+    else if (rc == 0)
+        rc = doc_set_kvs(ents, path, v, n);
+    if (rc < 0) {
+        cJSON_Delete(doc);
+        snprintf(err, errlen, "out of memory writing %s", l->path);
+        return MD_ERR;
+    }
+    return doc_commit(l, doc, MD_EV_CONFIG, path, err, errlen);
+}
+
 /* ------------------------------------------------- derived and in memory */
 
 static partition_state *local_partition_state(cluster_md *m, const meta_topic *t, int32_t p)
@@ -493,6 +571,9 @@ static const cluster_md_ops local_ops = {
     .delete_topic = local_delete_topic,
     .set_topic_configs = local_set_topic_configs,
     .set_broker_configs = local_set_broker_configs,
+    .load_entities = local_load_entities,
+    .load_entity = local_load_entity,
+    .set_entity_configs = local_set_entity_configs,
     .destroy = local_destroy,
 };
 

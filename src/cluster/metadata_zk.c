@@ -562,6 +562,7 @@ static int setup_session(md_zk *z, zk_session *s, bool first, char *err, size_t 
     static const char *const persistent[] = {
         ZK_PATH_BROKER_IDS, ZK_PATH_BROKER_TOPICS, ZK_PATH_CONFIG_TOPICS,
         ZK_PATH_CONFIG_BROKERS, ZK_PATH_CONFIG_CHANGES, ZK_PATH_DELETE_TOPICS,
+        ZK_PATH_CONFIG_USERS, ZK_PATH_CONFIG_CLIENTS,
     };
     for (size_t i = 0; i < sizeof persistent / sizeof *persistent; i++) {
         zk_rc rc = zk_ensure_path(s, persistent[i]);
@@ -686,10 +687,19 @@ static const cluster_md_ops zk_ops = {
     .delete_topic = mdzk_delete_topic,
     .set_topic_configs = mdzk_set_topic_configs,
     .set_broker_configs = mdzk_set_broker_configs,
+    .load_entities = mdzk_load_entities,
+    .load_entity = mdzk_load_entity,
+    .set_entity_configs = mdzk_set_entity_configs,
     .destroy = zk_destroy,
 };
 
 bool md_is_zk(const cluster_md *m) { return m && m->ops == &zk_ops; }
+
+void md_zk_set_change_expiry(cluster_md *m, int64_t ms)
+{
+    if (md_is_zk(m))
+        atomic_store(&Z(m)->change_expiry_ms, ms);
+}
 
 cluster_md *md_zk_open(const char *connect, int session_timeout_ms, int connection_timeout_ms,
                        const md_broker *self, char *err, size_t errlen)
@@ -714,6 +724,7 @@ cluster_md *md_zk_open_checked(const char *connect, int session_timeout_ms,
         return NULL;
     }
     z->base.ops = &zk_ops;
+    atomic_init(&z->change_expiry_ms, 15 * 60 * 1000);
     z->base.self = self->id;
     z->self = *self;
     z->session_ms = session_timeout_ms;

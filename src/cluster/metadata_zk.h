@@ -63,6 +63,9 @@ cluster_md *md_zk_open_checked(const char *connect, int session_timeout_ms,
                                bool *mismatch, char *err, size_t errlen);
 /* Is m a ZooKeeper store? */
 bool md_is_zk(const cluster_md *m);
+/* Tests: the age past which this store's writes delete /config/changes
+ * notifications (default Kafka's 15 minutes). */
+void md_zk_set_change_expiry(cluster_md *m, int64_t ms);
 /* The czxid of this broker's current /brokers/ids/<id> (any thread). */
 int64_t md_zk_broker_epoch(cluster_md *m);
 /* Has the session expired (and no md_zk_reconnect succeeded since)? */

@@ -14,6 +14,7 @@
 
 #include "cluster/metadata_zk_int.h"
 #include "cluster/zk_layout.h"
+#include "core/clock.h"
 #include "core/log.h"
 
 /* Bound on compare-and-set retries (producer ids, cluster id). */
@@ -382,10 +383,37 @@ int mdzk_cluster_id(cluster_md *m, const char *proposed, char *out, size_t cap)
 
 /* ------------------------------------------------------ per-entity writes */
 
+/* Kafka's ZkNodeChangeNotificationListener deletes change notifications
+ * older than 15 minutes (every broker has long seen them); here the writer
+ * does it after each notification it adds, so /config/changes stays as
+ * long as 15 minutes of changes however many users and quotas come and go.
+ * Best effort: a failure leaves them for the next write. */
+static void purge_changes(md_zk *z, zk_session *s)
+{
+    int64_t expiry = atomic_load(&z->change_expiry_ms);
+    char **names = NULL;
+    int n = 0;
+    if (zk_children(s, ZK_PATH_CONFIG_CHANGES, false, &names, &n) != ZKR_OK)
+        return;
+    int64_t now = wall_ms();
+    for (int i = 0; i < n; i++) {
+        char path[ZKL_MAX_PATH];
+        zk_stat st;
+        if (strncmp(names[i], "config_change_", 14) ||
+            snprintf(path, sizeof path, "%s/%s", ZK_PATH_CONFIG_CHANGES, names[i]) >=
+                (int)sizeof path)
+            continue;
+        if (zk_exists(s, path, false, &st) == ZKR_OK && now - st.ctime_ms >= expiry)
+            zk_delete(s, path, -1);
+    }
+    zk_free_strings(names, n);
+}
+
 /* A sequential /config/changes/config_change_ node naming the entity. */
 static int notify_change(md_zk *z, zk_session *s, const char *entity_path, char *err,
                          size_t errlen)
 {
+    purge_changes(z, s);
     char *body = zkl_config_change_encode(entity_path);
     char path[ZKL_MAX_PATH];
     snprintf(path, sizeof path, "%s/config_change_", ZK_PATH_CONFIG_CHANGES);
@@ -618,6 +646,164 @@ int mdzk_add_partitions(cluster_md *m, const char *name, int32_t total, int32_t 
     free(nrep);
     free(rows);
     zkl_assignment_free(&a);
+    mdzk_sess_end(z);
+    return r;
+}
+
+/* ------------------------------------------- user and client-id entities */
+
+/* Add entity `path` (relative to /config) with the configs of its znode;
+ * an empty znode (a parent Kafka created for .../clients) or an empty
+ * config adds nothing; a damaged one is reported and skipped. */
+static int load_entity(md_zk *z, zk_session *s, const char *path, md_entities *out, int *cap,
+                       char *err, size_t errlen)
+{
+    char full[ZKL_MAX_PATH], *data = NULL, derr[512];
+    size_t len = 0;
+    zk_stat st;
+    if (snprintf(full, sizeof full, "/config/%s", path) >= (int)sizeof full)
+        return MD_OK;
+    zk_rc rc = mdzk_read(z, s, full, &data, &len, &st, err, errlen);
+    if (rc == ZKR_NONODE)
+        return MD_OK;
+    if (rc != ZKR_OK)
+        return MD_ERR;
+    zkl_config c = { 0 };
+    int r = len ? zkl_config_decode(data, len, &c, derr, sizeof derr) : 0;
+    free(data);
+    if (r < 0) {
+        mdzk_damaged(z, s, full, &st, derr);
+        return MD_OK;
+    }
+    if (c.n == 0) {
+        zkl_config_free(&c);
+        return MD_OK;
+    }
+    if (out->n == *cap) {
+        int nc = *cap ? *cap * 2 : 16;
+        md_entity *nv = realloc(out->v, (size_t)nc * sizeof *nv);
+        if (!nv)
+            goto nomem;
+        out->v = nv;
+        *cap = nc;
+    }
+    md_entity *e = &out->v[out->n++];
+    memset(e, 0, sizeof *e);
+    e->path = strdup(path);
+    e->v = calloc((size_t)c.n, sizeof *e->v);
+    if (!e->path || !e->v)
+        goto nomem;
+    for (int i = 0; i < c.n; i++) {
+        e->v[i].key = strdup(c.keys[i]);
+        e->v[i].value = strdup(c.values[i]);
+        e->n++;
+        if (!e->v[i].key || !e->v[i].value)
+            goto nomem;
+    }
+    zkl_config_free(&c);
+    return MD_OK;
+nomem:
+    zkl_config_free(&c);
+    return mdzk_fail(z, err, errlen, "out of memory reading %s", full);
+}
+
+/* The children of a /config path (none when it is missing). */
+static int entity_children(md_zk *z, zk_session *s, const char *path, char ***names, int *n,
+                           char *err, size_t errlen)
+{
+    zk_rc rc = zk_children(s, path, false, names, n);
+    if (rc == ZKR_NONODE) {
+        *names = NULL;
+        *n = 0;
+        return MD_OK;
+    }
+    if (rc != ZKR_OK)
+        return mdzk_fail(z, err, errlen, "cannot list %s: %s", path, zk_rc_str(rc));
+    return MD_OK;
+}
+
+int mdzk_load_entities(cluster_md *m, md_entities *out, char *err, size_t errlen)
+{
+    md_zk *z = Z(m);
+    memset(out, 0, sizeof *out);
+    zk_session *s = mdzk_sess_begin(z, err, errlen);
+    if (!s)
+        return MD_ERR;
+    int cap = 0, r = MD_OK;
+    static const char *const kinds[] = { "users", "clients" };
+    for (int k = 0; r == MD_OK && k < 2; k++) {
+        char dir[ZKL_MAX_PATH], **names = NULL;
+        int n = 0;
+        snprintf(dir, sizeof dir, "/config/%s", kinds[k]);
+        r = entity_children(z, s, dir, &names, &n, err, errlen);
+        for (int i = 0; r == MD_OK && i < n; i++) {
+            char path[ZKL_MAX_PATH], sub[ZKL_MAX_PATH], **cl = NULL;
+            int ncl = 0;
+            if (snprintf(path, sizeof path, "%s/%s", kinds[k], names[i]) >= (int)sizeof path - 32)
+                continue;
+            r = load_entity(z, s, path, out, &cap, err, errlen);
+            if (r != MD_OK || k != 0)
+                continue;
+            if (snprintf(sub, sizeof sub, "/config/%s/clients", path) >= (int)sizeof sub)
+                continue;
+            r = entity_children(z, s, sub, &cl, &ncl, err, errlen);
+            for (int j = 0; r == MD_OK && j < ncl; j++) {
+                char cpath[ZKL_MAX_PATH];
+                if (snprintf(cpath, sizeof cpath, "%s/clients/%s", path, cl[j]) <
+                    (int)sizeof cpath)
+                    r = load_entity(z, s, cpath, out, &cap, err, errlen);
+            }
+            zk_free_strings(cl, ncl);
+        }
+        zk_free_strings(names, n);
+    }
+    mdzk_sess_end(z);
+    if (r != MD_OK)
+        md_entities_free(out);
+    return r;
+}
+
+int mdzk_load_entity(cluster_md *m, const char *path, md_entities *out, char *err,
+                     size_t errlen)
+{
+    md_zk *z = Z(m);
+    memset(out, 0, sizeof *out);
+    if (strncmp(path, "users/", 6) && strncmp(path, "clients/", 8))
+        return mdzk_fail(z, err, errlen, "bad entity path \"%s\"", path);
+    zk_session *s = mdzk_sess_begin(z, err, errlen);
+    if (!s)
+        return MD_ERR;
+    int cap = 0, r = load_entity(z, s, path, out, &cap, err, errlen);
+    mdzk_sess_end(z);
+    if (r != MD_OK)
+        md_entities_free(out);
+    return r;
+}
+
+int mdzk_set_entity_configs(cluster_md *m, const char *path, const topic_kv *v, int n, char *err,
+                            size_t errlen)
+{
+    md_zk *z = Z(m);
+    char full[ZKL_MAX_PATH];
+    if ((strncmp(path, "users/", 6) && strncmp(path, "clients/", 8)) ||
+        snprintf(full, sizeof full, "/config/%s", path) >= (int)sizeof full)
+        return mdzk_fail(z, err, errlen, "bad entity path \"%s\"", path);
+    zk_session *s = mdzk_sess_begin(z, err, errlen);
+    if (!s)
+        return MD_ERR;
+    int r = MD_OK;
+    /* users/U/clients/C: its parents first (Kafka creates them empty). */
+    char *last = strrchr(full, '/');
+    *last = 0;
+    zk_rc rc = zk_ensure_path(s, full);
+    if (rc != ZKR_OK)
+        r = mdzk_fail(z, err, errlen, "cannot create %s: %s", full, zk_rc_str(rc));
+    *last = '/';
+    /* No configs left: Kafka writes the empty config (the znode stays). */
+    if (r == MD_OK)
+        r = write_config(z, s, full, v, n, err, errlen);
+    if (r == MD_OK)
+        r = notify_change(z, s, path, err, errlen);
     mdzk_sess_end(z);
     return r;
 }

@@ -27,6 +27,9 @@ typedef struct md_zk {
     /* Highest /config/changes sequence number already reported (event
      * thread; set at open as the baseline). */
     atomic_llong last_change;
+    /* Age past which a writer deletes /config/changes notifications
+     * (Kafka's 15 minutes; md_zk_set_change_expiry for tests). */
+    atomic_llong change_expiry_ms;
 
     pthread_mutex_t qmu;
     pthread_cond_t qcv;
@@ -94,5 +97,10 @@ int mdzk_set_topic_configs(cluster_md *m, const char *name, const topic_kv *v, i
                            size_t errlen);
 int mdzk_set_broker_configs(cluster_md *m, bool cluster_default, const topic_kv *v, int n,
                             char *err, size_t errlen);
+int mdzk_load_entities(cluster_md *m, md_entities *out, char *err, size_t errlen);
+int mdzk_load_entity(cluster_md *m, const char *path, md_entities *out, char *err,
+                     size_t errlen);
+int mdzk_set_entity_configs(cluster_md *m, const char *path, const topic_kv *v, int n, char *err,
+                            size_t errlen);
 
 #endif

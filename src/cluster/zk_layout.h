@@ -11,6 +11,8 @@
  *   /brokers/topics/T                    zkl_assignment (replicas per partition, topic id)
  *   /brokers/topics/T/partitions/P/state zkl_partition_state
  *   /config/topics/T, /config/brokers/N  {"version":1,"config":{...}}
+ *   /config/users/U, /config/clients/C,
+ *   /config/users/U/clients/C            the same (cluster/entity.h)
  *   /config/changes/config_change_N      {"version":2,"entity_path":"topics/T"}
  *   /latest_producer_id_block            zkl_pid_block
  *
@@ -39,6 +41,8 @@
 #define ZK_PATH_CONFIG_TOPICS     "/config/topics"
 #define ZK_PATH_CONFIG_BROKERS    "/config/brokers"
 #define ZK_PATH_CONFIG_CHANGES    "/config/changes"
+#define ZK_PATH_CONFIG_USERS      "/config/users"
+#define ZK_PATH_CONFIG_CLIENTS    "/config/clients"
 #define ZK_PATH_DELETE_TOPICS     "/admin/delete_topics"
 #define ZK_PATH_PID_BLOCK         "/latest_producer_id_block"
 /* Kafka's name of the cluster-wide dynamic broker config entity. */

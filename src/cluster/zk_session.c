@@ -275,6 +275,7 @@ static void fill_stat(zk_stat *out, const struct Stat *st)
     out->czxid = st->czxid;
     out->ephemeral_owner = st->ephemeralOwner;
     out->num_children = st->numChildren;
+    out->ctime_ms = st->ctime;
 }
 
 static bool len_ok(size_t len)

@@ -87,6 +87,7 @@ typedef struct zk_stat {
     int64_t czxid;
     int64_t ephemeral_owner;   /* session id, 0 for persistent nodes */
     int32_t num_children;
+    int64_t ctime_ms;    /* creation time (the server's wall clock) */
 } zk_stat;
 
 /* Read path's data into a malloc'd NUL-terminated buffer (*data, *len);

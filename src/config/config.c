@@ -27,6 +27,7 @@
  */
 #include "config/config.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -306,6 +307,17 @@ int broker_config_set(struct broker_config *cfg, const char *key, const char *va
     }
     const char *fam;
     int kind = cfg_kafka_known(key, &fam);
+    const struct cfg_def *ld = cfg_listener_row(key);
+    if (ld) {
+        /* listener.name.<l>.<key> of a key implemented per listener:
+         * validated as the key itself, read by broker_config_listener_value. */
+        if (cfgv_check(ld, value, why, sizeof why) < 0)
+            return fail(err, errlen, KERR_INVALID_CONFIG, "%s=%s: %s [%s]", key,
+                        shown(ld->type, value), why, origin);
+        kind = CFG_KNOWN_LISTENER;
+    } else if (cfg_listener_key_implemented(key)) {
+        kind = CFG_KNOWN_LISTENER;      /* listener.name.<l>.<mech>.sasl.jaas.config */
+    }
     if (set_extra(cfg, key, value, kind, layer, origin) < 0 ||
         log_set(cfg->st, key, value, layer, origin) < 0)
         return fail(err, errlen, KERR__NOMEM, "out of memory");
@@ -585,11 +597,6 @@ static int resolve_listeners(struct broker_config *cfg, char *err, size_t errlen
                       "Samsa runs no controller and does not serve it", ep->name);
             continue;
         }
-        if (ep->security_protocol != CFG_PLAINTEXT)
-            return fail(err, errlen, KERR_INVALID_CONFIG,
-                        "listeners=%s: listener %s uses security protocol %s, which is not "
-                        "supported yet (only PLAINTEXT)", cfg->listeners, ep->name,
-                        cfg_secproto_name(ep->security_protocol));
         served++;
     }
     if (!served)
@@ -694,6 +701,9 @@ int broker_config_finish(struct broker_config *cfg, char *err, size_t errlen)
         (rc = resolve_legacy_listeners(cfg, err, errlen)) ||
         (rc = resolve_listeners(cfg, err, errlen)) || (rc = resolve_limits(cfg, err, errlen)))
         return rc;
+    char why[640];
+    if (cfg_resolve_inter_broker(cfg, why, sizeof why) < 0 || cfg_sasl_validate(cfg, why, sizeof why) < 0)
+        return fail(err, errlen, KERR_INVALID_CONFIG, "%s", why);
     cfg->log_level = log_level_parse(cfg->samsa_log_level);
     for (size_t i = 0; i < sizeof deprecated / sizeof *deprecated; i++)
         if (IS_SET(cfg, deprecated[i].key) &&
@@ -828,6 +838,42 @@ int cfg_entry_add_synonym(struct cfg_entry *e, const char *name, const char *val
         return -1;
     e->nsynonyms++;
     return 0;
+}
+
+const struct cfg_def *cfg_listener_row(const char *key)
+{
+    static const char lp[] = "listener.name.";
+    if (strncmp(key, lp, sizeof lp - 1))
+        return NULL;
+    const char *dot = strchr(key + sizeof lp - 1, '.');
+    if (!dot || dot == key + sizeof lp - 1)
+        return NULL;
+    int j = idx_of(dot + 1);
+    return j >= 0 && DEF(j)->per_listener ? DEF(j) : NULL;
+}
+
+const char *broker_config_listener_value(const struct broker_config *cfg, const char *listener,
+                                         const char *key)
+{
+    char pk[320];
+    int n = snprintf(pk, sizeof pk, "listener.name.%s.%s", listener ? listener : "", key);
+    if (listener && n > 0 && (size_t)n < sizeof pk) {
+        for (char *p = pk + 14; *p && *p != '.'; p++)
+            *p = (char)tolower((unsigned char)*p);    /* Kafka's normalised listener name */
+        const struct cfg_state *st = cfg->st;
+        for (size_t k = 0; st && k < st->nextra; k++) {
+            const struct cfg_extra *x = &st->extra[k];
+            if (strcmp(x->key, pk))
+                continue;
+            if (x->dyn[CFG_DYN_BROKER])
+                return x->dyn[CFG_DYN_BROKER];
+            if (x->dyn[CFG_DYN_CLUSTER_DEFAULT])
+                return x->dyn[CFG_DYN_CLUSTER_DEFAULT];
+            if (x->value)
+                return x->value;
+        }
+    }
+    return cfg_broker_value(cfg, key);
 }
 
 const char *cfg_broker_value(const struct broker_config *cfg, const char *name)

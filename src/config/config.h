@@ -157,6 +157,8 @@ struct broker_config {
     char *listener_security_protocol_map;
     char *controller_listener_names;    /* NULL = none */
     char *inter_broker_listener_name;   /* NULL = none */
+    char *security_inter_broker_protocol;       /* PLAINTEXT, SSL, SASL_PLAINTEXT, SASL_SSL */
+    char *sasl_mechanism_inter_broker_protocol; /* the mechanism brokers log in with */
     char *broker_rack;                  /* NULL = none */
     char *host_name;                    /* deprecated (Kafka < 3.0) */
     int32_t port;                       /* deprecated (Kafka < 3.0) */
@@ -193,6 +195,12 @@ struct broker_config {
     char *max_connections_per_ip_overrides;
     int32_t queued_max_requests;
     int64_t queued_max_request_bytes;   /* -1 = unbounded */
+
+    /* -- SASL (server/sasl_session.c; per listener: listener.name.<l>.*) -- */
+    char *sasl_enabled_mechanisms;      /* list; Kafka's default GSSAPI is refused */
+    int32_t sasl_server_max_receive_size;   /* frames before authentication */
+    int64_t connections_max_reauth_ms;  /* 0 = no re-authentication (KIP-368) */
+    int32_t connection_failed_authentication_delay_ms;  /* KIP-306 */
 
     /* -- log basics -- */
     char *log_dir;
@@ -280,6 +288,9 @@ struct broker_config {
     int64_t leader_replication_throttled_rate;
     int64_t follower_replication_throttled_rate;
     int32_t fetch_max_bytes;
+    /* -- client quotas (broker/quotas.c) -- */
+    int32_t quota_window_num;
+    int32_t quota_window_size_seconds;
     int32_t max_incremental_fetch_session_cache_slots;
     int32_t fetch_purgatory_purge_interval_requests;
     int32_t producer_purgatory_purge_interval_requests;
@@ -289,6 +300,11 @@ struct broker_config {
     char *zookeeper_connect;            /* NULL or "" = single node, no ZooKeeper */
     int32_t zookeeper_session_timeout_ms;
     int32_t zookeeper_connection_timeout_ms;    /* CFG_NULL_INT = session timeout */
+
+    /* -- Authorization (ACLs; docs/security.md) -- */
+    char *authorizer_class_name;        /* "" = no authorizer */
+    char *super_users;                  /* "User:a;User:b"; NULL = none */
+    bool allow_everyone_if_no_acl_found;
 
     /* -- Samsa-specific (samsa.*) -- */
     char *samsa_log_level;
@@ -311,6 +327,11 @@ struct broker_config {
     size_t nlog_dirs;
     struct cfg_conn_override *conn_overrides;
     size_t nconn_overrides;
+    /* The listener brokers talk to each other on (config_inter_broker.c:
+     * inter.broker.listener.name, else the listener named after
+     * security.inter.broker.protocol) and its security protocol. */
+    char inter_broker_listener[64];
+    int8_t inter_broker_secproto;       /* enum cfg_secproto */
 
     /* -- warnings collected while loading and finishing, one line each,
      *    naming the key and its origin; broker_config_log_warnings() logs them -- */
@@ -352,6 +373,36 @@ int broker_config_finish(struct broker_config *cfg, char *err, size_t errlen);
 /* True if key was set by the file, an override or a dynamic layer (false
  * for defaults, unknown or unimplemented keys). */
 bool broker_config_is_set(const struct broker_config *cfg, const char *key);
+/* The SASL mechanisms a listener enables (its listener.name.<l>.
+ * sasl.enabled.mechanisms, else sasl.enabled.mechanisms), and the JAAS
+ * config of one of them (listener.name.<l>.<mech lower>.sasl.jaas.config;
+ * NULL if unset; the key in keybuf) (config_sasl.c, over
+ * broker_config_listener_value).  Values are secrets: never log them. */
+const char *broker_config_sasl_mechanisms(const struct broker_config *cfg, const char *listener);
+const char *broker_config_sasl_jaas(const struct broker_config *cfg, const char *listener,
+                                    const char *mech, char *keybuf, size_t kn);
+/* The session lifetime for `mech` on `listener`: listener.name.<l>.<mech
+ * lower>.connections.max.reauth.ms, else listener.name.<l>.connections.
+ * max.reauth.ms, else connections.max.reauth.ms (Kafka's lookup).  0, or
+ * -1 when the value is not a number >= 0. */
+int broker_config_sasl_reauth_ms(const struct broker_config *cfg, const char *listener,
+                                 const char *mech, int64_t *out);
+/* The broker's own SASL identity on `listener` for `mech`, as Kafka's
+ * broker takes it from the listener's JAAS entry: username/password
+ * (PLAIN, SCRAM-*) or unsecuredLoginStringClaim_sub (OAUTHBEARER, password
+ * ""), for the inter-broker kclient_security.  0, or -1 naming the key. */
+int broker_config_sasl_login(const struct broker_config *cfg, const char *listener,
+                             const char *mech, char *user, size_t un, char *pw, size_t pn,
+                             char *why, size_t wn);
+
+/* The value of key for listener `listener` (its name as in listeners=,
+ * any case): listener.name.<lower-case name>.<key> when set in any layer
+ * (per-broker dynamic > cluster-default dynamic > static), else key's
+ * own value or default (NULL = null).  Kafka's precedence for listener
+ * configs.  Points into cfg or the table; valid while cfg lives.
+ * listener NULL = the unprefixed key. */
+const char *broker_config_listener_value(const struct broker_config *cfg, const char *listener,
+                                         const char *key);
 
 /* Each collected warning through LOG_WRN("config", ...). */
 void broker_config_log_warnings(const struct broker_config *cfg);

@@ -22,6 +22,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "auth/ssl_mapper.h"
 #include "core/log.h"
 
 #define F(field) .off = offsetof(struct broker_config, field)
@@ -46,6 +47,17 @@ static const char *const compression_types[] = { "uncompressed", "zstd", "lz4", 
 static const char *const timestamp_types[] = { "CreateTime", "LogAppendTime", NULL };
 static const char *const cleanup_policies[] = { "compact", "delete", NULL };
 static const char *const unknown_policies[] = { "error", "warn", NULL };
+static const char *const ssl_client_auths[] = { "required", "requested", "none", NULL };
+static const char *const ssl_store_types[] = { "PEM", "PKCS12", "JKS", NULL };
+static const char *const ssl_protocols[] = { "TLSv1.2", "TLSv1.3", "TLSv1.1", "TLSv1", NULL };
+static const char *const ssl_endpoint_algs[] = { "https", "", NULL };
+
+static int check_mapping_rules(const char *v, char *why, size_t n)
+{
+    ssl_mapper *m = ssl_mapper_parse(v, why, n);
+    ssl_mapper_free(m);
+    return m ? 0 : -1;
+}
 
 static int check_gzip_level(const char *v, char *why, size_t n)
 {
@@ -63,6 +75,43 @@ static int check_max_open_files(const char *v, char *why, size_t n)
         return 0;
     snprintf(why, n, "out of range (expected -1, or an int >= 16)");
     return -1;
+}
+
+#define AUTHORIZER_ACL "kafka.security.authorizer.AclAuthorizer"
+#define AUTHORIZER_STANDARD "org.apache.kafka.metadata.authorizer.StandardAuthorizer"
+
+static int check_authorizer(const char *v, char *why, size_t n)
+{
+    if (!*v || !strcmp(v, AUTHORIZER_ACL) || !strcmp(v, AUTHORIZER_STANDARD))
+        return 0;
+    snprintf(why, n, "unsupported authorizer (expected \"\", %s or %s)", AUTHORIZER_ACL,
+             AUTHORIZER_STANDARD);
+    return -1;
+}
+
+/* super.users: "Type:name" entries separated by ';' (Kafka splits on ';'
+ * and trims); each must have a non-empty type and a ':'. */
+static int check_super_users(const char *v, char *why, size_t n)
+{
+    const char *p = v;
+    while (*p) {
+        const char *e = strchr(p, ';');
+        size_t len = e ? (size_t)(e - p) : strlen(p);
+        while (len && (*p == ' ' || *p == '\t'))
+            p++, len--;
+        while (len && (p[len - 1] == ' ' || p[len - 1] == '\t'))
+            len--;
+        const char *colon = len ? memchr(p, ':', len) : NULL;
+        if (len && (!colon || colon == p)) {
+            snprintf(why, n, "invalid principal '%.*s' (expected Type:name, e.g. User:alice)",
+                     (int)(len > 64 ? 64 : len), p);
+            return -1;
+        }
+        if (!e)
+            break;
+        p = e + 1;
+    }
+    return 0;
 }
 
 static int check_log_level(const char *v, char *why, size_t n)
@@ -119,6 +168,32 @@ static int check_names(const char *v, char *why, size_t n)
     return rc;
 }
 
+/* security.inter.broker.protocol: one of Kafka's four protocols. */
+static int check_secproto(const char *v, char *why, size_t n)
+{
+    if (cfg_secproto_parse(v) >= 0)
+        return 0;
+    snprintf(why, n, "unknown security protocol (PLAINTEXT, SSL, SASL_PLAINTEXT or SASL_SSL)");
+    return -1;
+}
+
+/* sasl.mechanism.inter.broker.protocol: a mechanism name (IANA SASL names
+ * are upper-case letters, digits, '-' and '_', at most 20); whether Samsa
+ * can log in with it is checked when the inter-broker listener uses SASL
+ * (config_inter_broker.c), as GSSAPI is the default. */
+static int check_mechanism(const char *v, char *why, size_t n)
+{
+    size_t len = strlen(v);
+    bool ok = len > 0 && len <= 20;
+    for (size_t i = 0; ok && i < len; i++)
+        ok = (v[i] >= 'A' && v[i] <= 'Z') || (v[i] >= '0' && v[i] <= '9') || v[i] == '-' ||
+             v[i] == '_';
+    if (ok)
+        return 0;
+    snprintf(why, n, "not a SASL mechanism name");
+    return -1;
+}
+
 const struct cfg_def cfg_broker_defs[] = {
     /* ---------------- Server basics ---------------- */
     { K("node.id", INT, "0"), R(-1, INT32_MAX), RO, HI, F(node_id),
@@ -130,7 +205,7 @@ const struct cfg_def cfg_broker_defs[] = {
     { K("listeners", STRING, "PLAINTEXT://127.0.0.1:9092"), PB, NODYN, HI, F(listeners),
       .check = cfg_check_listeners, .valid = "NAME://HOST:PORT[,...]",
       .doc = "Comma-separated NAME://HOST:PORT endpoints to accept connections on; an empty host, 0.0.0.0 or [::] means all interfaces.",
-      .note = "Kafka's default is PLAINTEXT://:9092 (all interfaces); only PLAINTEXT is implemented so far." },
+      .note = "Kafka's default is PLAINTEXT://:9092 (all interfaces); PLAINTEXT and SSL are implemented." },
     { K("advertised.listeners", STRING, NULL), PB, NODYN, HI, F(advertised_listeners),
       .check = cfg_check_advertised, .valid = "NAME://HOST:PORT[,...]",
       .doc = "Endpoints published to clients in Metadata responses; defaults to listeners.",
@@ -145,7 +220,16 @@ const struct cfg_def cfg_broker_defs[] = {
       .doc = "KRaft controller listener names; such listeners are recognised and not served.",
       .note = "Samsa runs no KRaft controller: these listeners are skipped with a warning." },
     { K("inter.broker.listener.name", STRING, NULL), RO, MED, F(inter_broker_listener_name),
-      .doc = "Listener used between brokers; must name one of listeners." },
+      .doc = "Listener used between brokers; must name one of listeners. Set this or security.inter.broker.protocol, not both." },
+    { K("security.inter.broker.protocol", STRING, "PLAINTEXT"), RO, MED,
+      F(security_inter_broker_protocol), .check = check_secproto,
+      .valid = "PLAINTEXT, SSL, SASL_PLAINTEXT, SASL_SSL",
+      .doc = "Security protocol between brokers: they connect to each other on the listener of that name. Set this or inter.broker.listener.name, not both." },
+    { K("sasl.mechanism.inter.broker.protocol", STRING, "GSSAPI"), RO, MED,
+      F(sasl_mechanism_inter_broker_protocol), .check = check_mechanism,
+      .valid = "PLAIN, SCRAM-SHA-256, SCRAM-SHA-512",
+      .doc = "SASL mechanism brokers authenticate to each other with when the inter-broker listener uses SASL; the identity is the username and password of the listener's JAAS config for that mechanism.",
+      .note = "Kafka updates it dynamically and defaults to GSSAPI (Kerberos), which Samsa does not implement: a SASL inter-broker listener needs PLAIN or SCRAM here. Read at startup." },
     { K("broker.rack", STRING, NULL), RO, MED, F(broker_rack),
       .doc = "Rack of this broker, reported in Metadata responses." },
     { K("host.name", STRING, ""), RO, LOW, F(host_name),
@@ -226,6 +310,26 @@ const struct cfg_def cfg_broker_defs[] = {
       .doc = "Requests queued per network thread before reading from sockets pauses." },
     { K("queued.max.request.bytes", LONG, "-1"), RO, MED, F(queued_max_request_bytes),
       .doc = "Bytes of queued requests before reading pauses; -1 = no limit." },
+
+    /* ---------------- SASL (docs/security.md) ---------------- */
+    { K("sasl.enabled.mechanisms", LIST, "GSSAPI"), PB, NODYN, MED, F(sasl_enabled_mechanisms),
+      .per_listener = 1,
+      .valid = "PLAIN, SCRAM-SHA-256, SCRAM-SHA-512, OAUTHBEARER",
+      .doc = "SASL mechanisms served on SASL_* listeners (listener.name.<l>.sasl.enabled.mechanisms "
+             "per listener); each needs listener.name.<l>.<mechanism>.sasl.jaas.config.",
+      .note = "GSSAPI (Kerberos) is not supported: a SASL listener left at Kafka's default stops "
+              "startup." },
+    { K("sasl.server.max.receive.size", INT, "524288"), MIN(1), RO, LOW,
+      F(sasl_server_max_receive_size),
+      .doc = "Largest frame accepted on a SASL listener before the client is authenticated." },
+    { K("connection.failed.authentication.delay.ms", INT, "100"), MIN(0), RO, LOW,
+      F(connection_failed_authentication_delay_ms),
+      .doc = "Delay of the answer to a failed authentication (the connection then closes): "
+             "slows password guessing." },
+    { K("connections.max.reauth.ms", LONG, "0"), MIN(0), RO, MED, F(connections_max_reauth_ms),
+      .per_listener = 1,
+      .doc = "Session lifetime of a SASL authentication (KIP-368); the client must re-authenticate "
+             "before it ends. 0 = sessions never expire." },
 
     /* ---------------- Log basics ---------------- */
     { K("log.dirs", STRING, NULL), RO, HI, F(log_dirs), .check = check_dirs, .valid = "DIR[,...]",
@@ -437,6 +541,12 @@ const struct cfg_def cfg_broker_defs[] = {
       F(delete_records_purgatory_purge_interval_requests),
       .doc = "Purge completed delayed DeleteRecords every this many requests." },
 
+    /* ---------------- Client quotas (entity: docs/security.md) ---------------- */
+    { K("quota.window.num", INT, "11"), MIN(1), RO, LOW, F(quota_window_num),
+      .doc = "The number of samples to retain in memory for client quotas." },
+    { K("quota.window.size.seconds", INT, "1"), MIN(1), RO, LOW, F(quota_window_size_seconds),
+      .doc = "The time span of each sample for client quotas." },
+
     /* ---------------- ZooKeeper / cluster ---------------- */
     { K("zookeeper.connect", STRING, NULL), RO, HI, F(zookeeper_connect),
       .doc = "ZooKeeper connection string host:port[,...][/chroot]; empty = single node, no ZooKeeper.",
@@ -446,6 +556,67 @@ const struct cfg_def cfg_broker_defs[] = {
     { K("zookeeper.connection.timeout.ms", INT, NULL), MIN(1), RO, HI,
       F(zookeeper_connection_timeout_ms),
       .doc = "Wait this long to connect to ZooKeeper; defaults to zookeeper.session.timeout.ms." },
+
+    /* ---------------- Security: TLS (net/tls.c; docs/security.md) ----------------
+     * Every key is also read behind listener.name.<listener>. (that value wins). */
+#define TLS .off = CFG_NOFIELD, .per_listener = 1
+#define STORE TLS, .listener_only = 1
+    { K("ssl.keystore.type", STRING, "PEM"), PB, MED, STORE, .enums = ssl_store_types,
+      .doc = "Format of the keystore: PEM (a file, or the inline ssl.keystore.key and ssl.keystore.certificate.chain) or PKCS12.",
+      .note = "Kafka's default is JKS, which Samsa cannot read: JKS is refused at startup (convert with keytool -importkeystore -deststoretype PKCS12)." },
+    { K("ssl.keystore.location", STRING, NULL), PB, HI, STORE,
+      .doc = "Keystore file: for PEM the private key and the certificate chain (leaf first) in one file. Changed dynamically behind listener.name.<l>., the listener's certificate is reloaded for new connections." },
+    { K("ssl.keystore.password", PASSWORD, NULL), PB, HI, STORE,
+      .doc = "Password of a PKCS12 keystore (must not be set for PEM, as in Kafka)." },
+    { K("ssl.key.password", PASSWORD, NULL), PB, HI, STORE,
+      .doc = "Password of the (encrypted) private key in a PEM keystore." },
+    { K("ssl.keystore.key", PASSWORD, NULL), PB, HI, STORE,
+      .doc = "The private key in PEM, inline (with ssl.keystore.certificate.chain, instead of ssl.keystore.location)." },
+    { K("ssl.keystore.certificate.chain", PASSWORD, NULL), PB, HI, STORE,
+      .doc = "The certificate chain in PEM, inline, leaf first." },
+    { K("ssl.truststore.type", STRING, "PEM"), PB, MED, STORE, .enums = ssl_store_types,
+      .doc = "Format of the truststore: PEM or PKCS12.",
+      .note = "Kafka's default is JKS, which Samsa refuses (see ssl.keystore.type)." },
+    { K("ssl.truststore.location", STRING, NULL), PB, HI, STORE,
+      .doc = "Truststore file: the CA certificates that client (and, for the broker's own connections, broker) certificates must chain to." },
+    { K("ssl.truststore.password", PASSWORD, NULL), PB, HI, STORE,
+      .doc = "Password of a PKCS12 truststore." },
+    { K("ssl.truststore.certificates", PASSWORD, NULL), PB, HI, STORE,
+      .doc = "Trusted certificates in PEM, inline (instead of ssl.truststore.location)." },
+    { K("ssl.enabled.protocols", LIST, "TLSv1.2,TLSv1.3"), PB, MED, TLS, .enums = ssl_protocols,
+      .doc = "TLS versions accepted." },
+    { K("ssl.protocol", STRING, "TLSv1.3"), PB, MED, TLS,
+      .doc = "Kafka's SSLContext protocol; accepted for compatibility, ssl.enabled.protocols decides." },
+    { K("ssl.cipher.suites", LIST, ""), PB, LOW, TLS,
+      .doc = "Cipher suites by their standard (IANA/Java) names; empty = OpenSSL's defaults." },
+    { K("ssl.client.auth", STRING, "none"), PB, MED, TLS, .enums = ssl_client_auths,
+      .doc = "Client certificates: required (no valid certificate, no connection), requested (verified if sent) or none." },
+    { K("ssl.endpoint.identification.algorithm", STRING, "https"), PB, LOW, TLS,
+      .enums = ssl_endpoint_algs,
+      .doc = "https: the broker's own TLS connections check the peer's host name against its certificate; empty: no check." },
+    { K("ssl.principal.mapping.rules", STRING, "DEFAULT"), RO, LOW, TLS, .check = check_mapping_rules,
+      .valid = "DEFAULT, RULE:pattern/replacement/[LU], ...",
+      .doc = "How a client certificate's subject (RFC 2253 DN) becomes the principal name on SSL listeners: Kafka's rules, tried in order.",
+      .note = "Patterns are POSIX extended regular expressions (Java's reluctant .*? is read as greedy)." },
+    { K("ssl.allow.dn.changes", BOOLEAN, "false"), RO, LOW, TLS,
+      .doc = "A reloaded keystore may change the certificate's subject DN." },
+    { K("ssl.allow.san.changes", BOOLEAN, "false"), RO, LOW, TLS,
+      .doc = "A reloaded keystore may change the certificate's subject alternative names." },
+    { K("samsa.ssl.handshake.timeout.ms", INT, "10000"), R(100, 600000), RO, LOW, TLS,
+      .doc = "Samsa: a TLS handshake not finished this long after the connection was accepted closes it." },
+#undef TLS
+#undef STORE
+
+    /* ---------------- Authorization ---------------- */
+    { K("authorizer.class.name", STRING, ""), RO, LOW, F(authorizer_class_name),
+      .check = check_authorizer, .valid = "\"\", " AUTHORIZER_ACL ", " AUTHORIZER_STANDARD,
+      .doc = "The authorizer: Kafka's ACL authorizer class turns ACL checks on; empty = every "
+             "request is allowed and the ACL APIs answer SECURITY_DISABLED." },
+    { K("super.users", STRING, NULL), RO, LOW, F(super_users), .check = check_super_users,
+      .doc = "Principals (Type:name, semicolon-separated) allowed every operation on every resource." },
+    { K("allow.everyone.if.no.acl.found", BOOLEAN, "false"), RO, LOW,
+      F(allow_everyone_if_no_acl_found),
+      .doc = "Allow an operation on a resource no ACL matches at all." },
 
     /* ---------------- Samsa ---------------- */
     { K("samsa.log.level", STRING, "info"), RO, MED, F(samsa_log_level), .check = check_log_level,

@@ -95,6 +95,8 @@ static enum key_refusal key_refusal(enum cfg_dyn_layer l, const char *key)
     if (i >= 0) {
         if (!broker_cfg_is_dynamic(key))
             return KEY_READ_ONLY;
+        if (DEF(i)->listener_only)
+            return KEY_LISTENER_ONLY;
         mode = DEF(i)->mode == CFG_PER_BROKER ? CFG_KDYN_PER_BROKER : CFG_KDYN_CLUSTER_WIDE;
     } else {
         const char *why;
@@ -182,6 +184,11 @@ static int alter_stored_only(const struct broker_config *cur, enum cfg_dyn_layer
                              const char *value, char *err, size_t errlen)
 {
     char *nv;
+    const struct cfg_def *ld = cfg_listener_row(key);
+    char why[512];
+    if (ld && value && op == CFG_OP_SET && cfgv_check(ld, value, why, sizeof why) < 0)
+        return msg(err, errlen, KERR_INVALID_CONFIG, "Invalid value %s for configuration %s: %s",
+                   cfg_key_is_sensitive(key) ? "[hidden]" : value, key, why);
     if (op == CFG_OP_SET) {
         if (!value)
             return msg(err, errlen, KERR_INVALID_CONFIG,
@@ -327,6 +334,18 @@ static int apply_layer(struct broker_config *cfg, enum cfg_dyn_layer l,
         const char *key = set->v[k].key, *value = set->v[k].value;
         char *canon = NULL;
         int rc = check_key(l, key, why, sizeof why);
+        const struct cfg_def *ld = cfg_listener_row(key);
+        if (!rc && ld) {
+            /* listener.name.<l>.<key>: implemented; validated as <key>. */
+            if (!value || cfgv_check(ld, value, why, sizeof why) < 0) {
+                WARN(cfg, "%s=%s: ignored [%s]: %s", key, cfg_key_is_sensitive(key) ? "****" :
+                     value ? value : "null", origin, value ? why : "a value is required");
+                continue;
+            }
+            if (cfg_extra_set_dynamic(cfg, key, CFG_KNOWN_LISTENER, (int)l, value) < 0)
+                return -1;
+            continue;
+        }
         if (!rc && stored_only(key)) {
             const char *fam;
             if (cfg_extra_set_dynamic(cfg, key, cfg_kafka_known(key, &fam), (int)l, value) < 0)

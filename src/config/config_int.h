@@ -54,6 +54,10 @@ struct cfg_def {
      * READ_ONLY) but Samsa cannot apply a new value to a running broker
      * (thread pools, bound sockets), so it is read-only in Samsa. */
     uint8_t static_only;
+    /* Also read as listener.name.<listener>.<name> (the listener's value
+     * wins; broker_config_listener_value).  listener_only: Kafka alters it
+     * dynamically only behind that prefix (SSL stores). */
+    uint8_t per_listener, listener_only;
     const char *syn[3];         /* broker synonyms in Kafka's order */
     const char *valid;          /* valid-values text when check/land is custom */
     const char *doc;            /* one line, our words */
@@ -133,6 +137,9 @@ struct cfg_state {
     size_t nlog, caplog;
 };
 
+/* The row behind listener.name.<l>.<key> when <key> is a per_listener row, else NULL. */
+const struct cfg_def *cfg_listener_row(const char *key);
+
 /* Closest implemented or Kafka broker key to key ("did you mean"), or NULL. */
 const char *cfg_suggest(const char *key);
 
@@ -186,7 +193,12 @@ enum cfg_known_kind {
     CFG_KNOWN_NONE = 0,
     CFG_KNOWN_KAFKA,            /* a real Kafka broker key */
     CFG_KNOWN_PREFIX,           /* a family accepted by prefix (listener.name.*, ...) */
+    CFG_KNOWN_LISTENER,         /* listener.name.<l>.<key> of a per_listener row: implemented */
 };
+/* SASL (config_sasl.c): the listener-prefixed keys implemented (no
+ * "ignored" warning), and the startup checks of the SASL_* listeners. */
+bool cfg_listener_key_implemented(const char *key);
+int cfg_sasl_validate(const struct broker_config *cfg, char *why, size_t wn);
 /* Classify key; *why gets a short reason for prefix families. */
 int cfg_kafka_known(const char *key, const char **why);
 /* Sensitive by name (passwords, keys, JAAS), also behind listener prefixes. */
@@ -245,5 +257,11 @@ int cfg_check_conn_overrides(const char *v, char *why, size_t n);
 int cfg_parse_conn_overrides(const char *v, struct cfg_conn_override **out, size_t *n,
                              char *why, size_t whylen);
 const char *cfg_secproto_name(int p);
+
+/* config_inter_broker.c: cfg->inter_broker_listener / _secproto from
+ * inter.broker.listener.name, security.inter.broker.protocol and
+ * advertised.listeners (after the listeners are resolved).  0 or -1 with
+ * why filled. */
+int cfg_resolve_inter_broker(struct broker_config *cfg, char *why, size_t wn);
 
 #endif

@@ -13,6 +13,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "auth/acl.h"
 #include "core/errors.h"
 #include "core/log.h"
 #include "group/coordinator_int.h"
@@ -29,6 +30,18 @@ static group *find(coordinator *co, kstr id)
     return g;
 }
 
+/* DescribeGroups v3+ include_authorized_operations: the group operations
+ * (READ 3, DELETE 6, DESCRIBE 8) the principal may perform. */
+static int32_t coord_group_ops(coordinator *co, const kreq *rq, kstr id)
+{
+    static const int ops[] = { ACL_OP_READ, ACL_OP_DELETE, ACL_OP_DESCRIBE };
+    int32_t out = 0;
+    for (size_t i = 0; i < sizeof ops / sizeof ops[0]; i++)
+        if (coord_authorized(co, rq, ops[i], ACL_RT_GROUP, id))
+            out |= (int32_t)(1u << ops[i]);
+    return out;
+}
+
 void coord_describe_groups(coordinator *co, kreq *rq)
 {
     describe_groups_req *req = rq->body;
@@ -39,8 +52,15 @@ void coord_describe_groups(coordinator *co, kreq *rq)
         kcodec_defaults(&describe_groups_resp_groups_schema, o);
         o->group_id = req->groups.v[i];
         o->authorized_operations = INT32_MIN;
+        /* docs/security.md, DescribeGroups: Group DESCRIBE per group. */
+        if (!coord_authorized(co, rq, ACL_OP_DESCRIBE, ACL_RT_GROUP, req->groups.v[i])) {
+            o->error_code = KERR_GROUP_AUTHORIZATION_FAILED;
+            continue;
+        }
         if ((o->error_code = coord_check_owner_k(co, req->groups.v[i])))    /* G10 */
             continue;
+        if (rq->hdr.api_version >= 3 && req->include_authorized_operations)
+            o->authorized_operations = coord_group_ops(co, rq, req->groups.v[i]);
         group *g = find(co, req->groups.v[i]);
         if (g)
             coord_expire_overdue(co, g);
@@ -96,10 +116,15 @@ void coord_list_groups(coordinator *co, kreq *rq)
     list_groups_resp_groups *gs = KARRAY_ALLOC(&rq->arena, &r->groups, (int32_t)co->groups.count);
     size_t it = 0;
     void *v;
+    /* docs/security.md, ListGroups: every group with Cluster DESCRIBE,
+     * else those the principal may DESCRIBE. */
+    bool all = coord_authorized(co, rq, ACL_OP_DESCRIBE, ACL_RT_CLUSTER, kstr_c(ACL_CLUSTER_NAME));
     while (gs && strmap_next(&co->groups, &it, NULL, NULL, &v)) {
         group *g = v;
         if (g->state == GROUP_DEAD || !coord_owns_partition(co, g->partition) ||
             !state_wanted(req, g->state) || !type_wanted(req))
+            continue;
+        if (!all && !coord_authorized(co, rq, ACL_OP_DESCRIBE, ACL_RT_GROUP, kstr_c(g->id)))
             continue;
         gs[n].group_id = kstr_c(g->id);
         gs[n].protocol_type = kstr_c(g->protocol_type ? g->protocol_type : "");
@@ -122,6 +147,11 @@ void coord_delete_groups(coordinator *co, kreq *rq)
     delete_groups_resp_results *rs = KARRAY_ALLOC(&rq->arena, &r->results, req->groups_names.n);
     for (int32_t i = 0; rs && i < req->groups_names.n; i++) {
         rs[i].group_id = req->groups_names.v[i];
+        /* docs/security.md, DeleteGroups: Group DELETE per group. */
+        if (!coord_authorized(co, rq, ACL_OP_DELETE, ACL_RT_GROUP, req->groups_names.v[i])) {
+            rs[i].error_code = KERR_GROUP_AUTHORIZATION_FAILED;
+            continue;
+        }
         if ((rs[i].error_code = coord_check_owner_k(co, req->groups_names.v[i])))    /* G10 */
             continue;
         group *g = find(co, req->groups_names.v[i]);

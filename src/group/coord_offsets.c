@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "auth/acl.h"
 #include "core/errors.h"
 #include "core/log.h"
 #include "group/coordinator_int.h"
@@ -194,9 +195,15 @@ void coord_offset_commit(coordinator *co, kreq *rq)
         offset_commit_req_topics *qt = &req->topics.v[i];
         topic *t = topic_registry_get(co->ctx.topics, qt->name.p ? qt->name.p : "", (size_t)(qt->name.len > 0 ? qt->name.len : 0));
         char *tname = coord_strdup_k(qt->name);
+        /* docs/security.md, OffsetCommit: Topic READ per topic. */
+        bool readable = coord_authorized(co, rq, ACL_OP_READ, ACL_RT_TOPIC, qt->name);
         for (int32_t j = 0; j < qt->partitions.n; j++) {
             offset_commit_req_partitions *qp = &qt->partitions.v[j];
             offset_commit_resp_partitions *rp = &ts[i].partitions.v[j];
+            if (!readable) {
+                rp->error_code = KERR_TOPIC_AUTHORIZATION_FAILED;
+                continue;
+            }
             int64_t cts = ver == 1 && qp->commit_timestamp >= 0 ? qp->commit_timestamp : now;
             int64_t ets = ver >= 2 && ver <= 4 && req->retention_time_ms > 0 ? cts + req->retention_time_ms : -1;
             commit_item *it = &cc->items[cc->n];
@@ -313,6 +320,25 @@ static void topic_list_free(topic_list *tl)
     free(tl->nparts);
 }
 
+/* docs/security.md, OffsetFetch: topics the principal may not DESCRIBE
+ * are left out of an "all topics" answer. */
+static void topic_list_authorized(coordinator *co, const kreq *rq, topic_list *tl)
+{
+    int k = 0;
+    for (int i = 0; i < tl->n; i++) {
+        if (!coord_authorized(co, rq, ACL_OP_DESCRIBE, ACL_RT_TOPIC, kstr_c(tl->names[i]))) {
+            free(tl->names[i]);
+            free(tl->parts[i]);
+            continue;
+        }
+        tl->names[k] = tl->names[i];
+        tl->parts[k] = tl->parts[i];
+        tl->nparts[k] = tl->nparts[i];
+        k++;
+    }
+    tl->n = k;
+}
+
 static group *lookup_group(coordinator *co, kstr id)
 {
     char *gid = coord_strdup_k(id);
@@ -325,7 +351,10 @@ static void fetch_v0_7(coordinator *co, kreq *rq, offset_fetch_req *req, offset_
 {
     /* G10; as Kafka, v2+ carries the error once, v0-1 in every partition
      * asked for. */
-    int16_t err = coord_check_owner_k(co, req->group_id);
+    /* docs/security.md, OffsetFetch: Group DESCRIBE first. */
+    int16_t err = !coord_authorized(co, rq, ACL_OP_DESCRIBE, ACL_RT_GROUP, req->group_id)
+                      ? KERR_GROUP_AUTHORIZATION_FAILED
+                      : coord_check_owner_k(co, req->group_id);
     if (err && rq->hdr.api_version >= 2) {
         r->error_code = err;
         return;
@@ -334,6 +363,7 @@ static void fetch_v0_7(coordinator *co, kreq *rq, offset_fetch_req *req, offset_
     if (req->topics.n < 0) {
         topic_list tl;
         collect_all(g, &tl);
+        topic_list_authorized(co, rq, &tl);
         offset_fetch_resp_topics *ts = KARRAY_ALLOC(&rq->arena, &r->topics, tl.n);
         for (int i = 0; ts && i < tl.n; i++) {
             ts[i].name = kstr_c(arena_strndup(&rq->arena, tl.names[i], strlen(tl.names[i])));
@@ -354,9 +384,15 @@ static void fetch_v0_7(coordinator *co, kreq *rq, offset_fetch_req *req, offset_
         ts[i].name = qt->name;
         offset_fetch_resp_partitions *ps = KARRAY_ALLOC(&rq->arena, &ts[i].partitions, qt->partition_indexes.n);
         char *tn = coord_strdup_k(qt->name);
+        bool described = coord_authorized(co, rq, ACL_OP_DESCRIBE, ACL_RT_TOPIC, qt->name);
         for (int32_t j = 0; ps && tn && j < qt->partition_indexes.n; j++) {
             ps[j].partition_index = qt->partition_indexes.v[j];
             ps[j].error_code = err;
+            if (!described) {
+                ps[j].error_code = KERR_TOPIC_AUTHORIZATION_FAILED;
+                ps[j].committed_offset = -1;
+                continue;
+            }
             int16_t perr = fill_partition(g, tn, qt->name.len, ps[j].partition_index, &ps[j].committed_offset,
                                           &ps[j].committed_leader_epoch, &ps[j].metadata, req->require_stable);
             if (perr)
@@ -373,12 +409,17 @@ static void fetch_v8(coordinator *co, kreq *rq, offset_fetch_req *req, offset_fe
         offset_fetch_req_groups *qg = &req->groups.v[gi];
         offset_fetch_resp_groups *rg = &gs[gi];
         rg->group_id = qg->group_id;
+        if (!coord_authorized(co, rq, ACL_OP_DESCRIBE, ACL_RT_GROUP, qg->group_id)) {
+            rg->error_code = KERR_GROUP_AUTHORIZATION_FAILED;
+            continue;
+        }
         if ((rg->error_code = coord_check_owner_k(co, qg->group_id)))    /* G10 */
             continue;
         group *g = lookup_group(co, qg->group_id);
         if (qg->topics.n < 0) {
             topic_list tl;
             collect_all(g, &tl);
+            topic_list_authorized(co, rq, &tl);
             offset_fetch_resp_groups_topics *ts = KARRAY_ALLOC(&rq->arena, &rg->topics, tl.n);
             for (int i = 0; ts && i < tl.n; i++) {
                 ts[i].name = kstr_c(arena_strndup(&rq->arena, tl.names[i], strlen(tl.names[i])));
@@ -402,8 +443,14 @@ static void fetch_v8(coordinator *co, kreq *rq, offset_fetch_req *req, offset_fe
             offset_fetch_resp_groups_topics_partitions *ps =
                 KARRAY_ALLOC(&rq->arena, &ts[i].partitions, qt->partition_indexes.n);
             char *tn = coord_strdup_k(qt->name);
+            bool described = coord_authorized(co, rq, ACL_OP_DESCRIBE, ACL_RT_TOPIC, qt->name);
             for (int32_t j = 0; ps && tn && j < qt->partition_indexes.n; j++) {
                 ps[j].partition_index = qt->partition_indexes.v[j];
+                if (!described) {
+                    ps[j].error_code = KERR_TOPIC_AUTHORIZATION_FAILED;
+                    ps[j].committed_offset = -1;
+                    continue;
+                }
                 ps[j].error_code = fill_partition(g, tn, qt->name.len, ps[j].partition_index,
                                                   &ps[j].committed_offset, &ps[j].committed_leader_epoch,
                                                   &ps[j].metadata, req->require_stable);
@@ -456,6 +503,12 @@ void coord_offset_delete(coordinator *co, kreq *rq)
 {
     offset_delete_req *req = rq->body;
     offset_delete_resp *r = kreq_new_response(rq);
+    /* docs/security.md, OffsetDelete: Group DELETE, then Topic READ. */
+    if (!coord_authorized(co, rq, ACL_OP_DELETE, ACL_RT_GROUP, req->group_id)) {
+        r->error_code = KERR_GROUP_AUTHORIZATION_FAILED;
+        coord_respond(rq, r);
+        return;
+    }
     if ((r->error_code = coord_check_owner_k(co, req->group_id))) {    /* G10 */
         coord_respond(rq, r);
         return;
@@ -485,8 +538,13 @@ void coord_offset_delete(coordinator *co, kreq *rq)
         offset_delete_resp_partitions *ps = KARRAY_ALLOC(&rq->arena, &ts[i].partitions, qt->partitions.n);
         char *tn = coord_strdup_k(qt->name);
         bool sub = tn && g->state != GROUP_EMPTY && subscribed(g, tn);
+        bool readable = coord_authorized(co, rq, ACL_OP_READ, ACL_RT_TOPIC, qt->name);
         for (int32_t j = 0; ps && tn && j < qt->partitions.n; j++) {
             ps[j].partition_index = qt->partitions.v[j].partition_index;
+            if (!readable) {
+                ps[j].error_code = KERR_TOPIC_AUTHORIZATION_FAILED;
+                continue;
+            }
             if (sub) {
                 ps[j].error_code = KERR_GROUP_SUBSCRIBED_TO_TOPIC;
                 continue;

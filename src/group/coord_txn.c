@@ -34,6 +34,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "auth/acl.h"
 #include "core/endian.h"
 #include "core/errors.h"
 #include "core/log.h"
@@ -464,7 +465,14 @@ static void txn_commit_run(coordinator *co, kreq *rq, txn_verified *tv)
         return;
     }
     group *g = NULL;
-    int16_t err = co->offsets ? validate_txn_commit(co, &g, req) : KERR_COORDINATOR_NOT_AVAILABLE;
+    /* docs/security.md, TxnOffsetCommit: TransactionalId WRITE, Group READ
+     * (every partition), then Topic READ per topic. */
+    int16_t err = !coord_authorized(co, rq, ACL_OP_WRITE, ACL_RT_TRANSACTIONAL_ID,
+                                    req->transactional_id)
+                      ? KERR_TRANSACTIONAL_ID_AUTHORIZATION_FAILED
+                  : !coord_authorized(co, rq, ACL_OP_READ, ACL_RT_GROUP, req->group_id)
+                      ? KERR_GROUP_AUTHORIZATION_FAILED
+                  : co->offsets ? validate_txn_commit(co, &g, req) : KERR_COORDINATOR_NOT_AVAILABLE;
     if (!err && req->producer_id < 0)
         err = KERR_INVALID_PRODUCER_ID_MAPPING;
     if (!err && !tv && txn_verify_start(co, rq, g, &tv))
@@ -499,9 +507,14 @@ static void txn_commit_run(coordinator *co, kreq *rq, txn_verified *tv)
         topic *t = topic_registry_get(co->ctx.topics, qt->name.p ? qt->name.p : "",
                                       (size_t)(qt->name.len > 0 ? qt->name.len : 0));
         char *tname = coord_strdup_k(qt->name);
+        bool readable = coord_authorized(co, rq, ACL_OP_READ, ACL_RT_TOPIC, qt->name);
         for (int32_t j = 0; j < qt->partitions.n; j++) {
             txn_offset_commit_req_partitions *qp = &qt->partitions.v[j];
             txn_offset_commit_resp_partitions *rp = &ts[i].partitions.v[j];
+            if (!readable) {
+                rp->error_code = KERR_TOPIC_AUTHORIZATION_FAILED;
+                continue;
+            }
             txn_item *it = &tc->items[tc->n];
             commit_one one = { .t = t, .tname = tname, .tlen = qt->name.len, .partition = qp->partition_index,
                                .offset = qp->committed_offset, .leader_epoch = qp->committed_leader_epoch,

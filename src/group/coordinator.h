@@ -53,6 +53,11 @@ typedef struct coord_ctx {
      * asked before a TxnOffsetCommit opens a transaction on an offsets
      * partition; NULL (or returning NULL): not verified. */
     struct txn_verifier *(*verifier)(void *arg);
+    /* ACLs (broker/authz.h): may the request's principal perform op
+     * (auth/acl.h codes) on the resource?  Called with config_arg on the
+     * coordinator thread; NULL: no authorizer, everything allowed. */
+    bool (*authorize)(void *arg, const struct kreq *rq, int op, int rtype, const char *name,
+                      size_t len);
 } coord_ctx;
 
 /* Start the thread; if the offsets topic exists it is loaded first.

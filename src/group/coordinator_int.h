@@ -101,6 +101,14 @@ struct coordinator {
     int32_t commit_timeout_ms;     /* offsets.commit.timeout.ms */
 };
 
+/* ACLs: coord_ctx.authorize, or true without an authorizer (one branch). */
+static inline bool coord_authorized(coordinator *co, const kreq *rq, int op, int rtype, kstr name)
+{
+    return !co->ctx.authorize ||
+           co->ctx.authorize(co->ctx.config_arg, rq, op, rtype, name.p ? name.p : "",
+                             name.len > 0 ? (size_t)name.len : 0);
+}
+
 /* Encode and hand back (the response may point into group state). */
 void coord_respond(kreq *rq, const void *resp);
 
@@ -115,6 +123,7 @@ void coord_group_delete(coordinator *co, group *g);
  * coord_check_owner_k: the same for a wire string. */
 int16_t coord_check_owner(coordinator *co, const char *id);
 int16_t coord_check_owner_k(coordinator *co, kstr id);
+
 /* Whether the groups of offsets partition `part` are served now (G10). */
 bool coord_owns_partition(const coordinator *co, int32_t part);
 

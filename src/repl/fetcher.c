@@ -633,6 +633,7 @@ static fetcher *fetcher_start(repl_fetchers *rf, int32_t leader_id, int slot)
     f->leader_id = leader_id;
     f->slot = slot;
     kclient_init(&f->kc, "samsa-replica-fetcher", RESPONSE_MAX_BYTES);
+    kclient_set_security(&f->kc, rf->ctx.sec);     /* S-CL4 */
     pthread_mutex_init(&f->lock, NULL);
     pthread_condattr_t ca;
     pthread_condattr_init(&ca);

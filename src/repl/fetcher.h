@@ -49,12 +49,16 @@ struct log_manager;
 struct partition;
 struct topic;
 
+struct kclient_security;
 typedef struct repl_ctx {
     int32_t node_id;                 /* our replica id in Fetch requests */
     struct log_manager *logs;        /* truncation, flush requests */
     /* The current configuration (replica.fetch.*). */
     const struct broker_config *(*config)(void *arg);
     void *config_arg;
+    /* How to reach leaders (inter-broker listener; NULL = PLAINTEXT);
+     * outlives the fetchers. */
+    const struct kclient_security *sec;
 } repl_ctx;
 
 typedef struct repl_fetchers repl_fetchers;

@@ -78,7 +78,7 @@ static bool controller_endpoint(isr_manager *m, int32_t id, char *host, size_t h
 {
     md_brokers *live = m->ctx.md ? md_live_brokers(m->ctx.md) : NULL;
     const md_broker *br = live ? md_brokers_find(live, id) : NULL;
-    const md_endpoint *ep = br ? md_broker_endpoint(br, m->ctx.listener ? m->ctx.listener : "") : NULL;
+    const md_endpoint *ep = br ? md_broker_endpoint_named(br, m->ctx.listener) : NULL;   /* S-CL5 */
     if (ep) {
         snprintf(host, hostlen, "%s", ep->host);
         *port = ep->port;
@@ -112,6 +112,7 @@ static int16_t alter_remote(isr_manager *m, const isr_alter *a, int64_t broker_e
         strcmp(host, m->kc_host)) {
         kclient_close(&m->kc);
         kclient_init(&m->kc, "samsa-isr", RESPONSE_MAX_BYTES);
+        kclient_set_security(&m->kc, m->ctx.sec);   /* S-CL4 */
         m->kc_target = -1;
         if (kclient_connect(&m->kc, host, port, CONNECT_TIMEOUT_MS, err, sizeof err)) {
             call_failed(m, a, cid, err);
@@ -432,6 +433,7 @@ isr_manager *isr_manager_new(const isr_ctx *ctx)
     m->kc_target = -1;
     m->last_scan_ms = mono_ms();
     kclient_init(&m->kc, "samsa-isr", RESPONSE_MAX_BYTES);
+    kclient_set_security(&m->kc, m->ctx.sec);       /* S-CL4 */
     pthread_mutex_init(&m->lock, NULL);
     pthread_mutex_init(&m->scan_lock, NULL);
     pthread_condattr_t ca;

@@ -54,6 +54,7 @@ typedef struct isr_alter {
     int nisr;
 } isr_alter;
 
+struct kclient_security;
 typedef struct isr_ctx {
     int32_t node_id;
     struct topic_registry *topics;   /* scanned for the partitions led here */
@@ -63,6 +64,7 @@ typedef struct isr_ctx {
     /* The live brokers (the controller's endpoint on `listener`). */
     struct cluster_md *md;
     const char *listener;
+    const struct kclient_security *sec;   /* NULL = PLAINTEXT; outlives the manager */
     /* The active controller as last heard (-1: unknown). */
     int32_t (*controller_id)(void *arg);
     /* This broker's epoch (the czxid of its registration). */

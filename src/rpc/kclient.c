@@ -16,9 +16,12 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <openssl/err.h>
+
 #include "core/endian.h"
 #include "core/errors.h"
 #include "core/obuf.h"
+#include "net/tls.h"
 #include "proto/api.h"
 #include "proto/codec.h"
 #include "proto/header.h"
@@ -43,6 +46,7 @@ static int fail(kclient *c, int rc, char *err, size_t errlen, const char *fmt, .
             va_end(ap);
         }
     }
+    kclient_tls_end(c);
     if (c->fd >= 0) {
         close(c->fd);
         c->fd = -1;
@@ -95,6 +99,7 @@ static int wait_fd(int fd, short events, int64_t deadline)
 int kclient_connect(kclient *c, const char *host, int port, int timeout_ms, char *err,
                     size_t errlen)
 {
+    kclient_tls_end(c);
     if (c->fd >= 0) {
         close(c->fd);
         c->fd = -1;
@@ -156,10 +161,46 @@ void kclient_set_security(kclient *c, const kclient_security *sec)
     c->sec = sec;
 }
 
+/* One SSL_write / SSL_read of up to n bytes, waiting (until the deadline)
+ * for the socket as OpenSSL asks: bytes moved (> 0), or -1 with err. */
+static int tls_io(kclient *c, uint8_t *p, size_t n, bool write, int64_t deadline, char *err,
+                  size_t errlen)
+{
+    const char *what = write ? "sending the request" : "reading the answer";
+    int len = n > INT32_MAX ? INT32_MAX : (int)n;
+    for (;;) {
+        ERR_clear_error();
+        int r = write ? SSL_write(c->ssl, p, len) : SSL_read(c->ssl, p, len);
+        if (r > 0)
+            return r;
+        int e = SSL_get_error(c->ssl, r);
+        if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE) {
+            int rc = wait_fd(c->fd, e == SSL_ERROR_WANT_READ ? POLLIN : POLLOUT, deadline);
+            if (rc < 0)
+                return fail(c, -1, err, errlen, "%s: %s", what,
+                            rc == -ETIMEDOUT ? "timed out" : strerror(-rc));
+            continue;
+        }
+        if (e == SSL_ERROR_ZERO_RETURN || (e == SSL_ERROR_SYSCALL && r == 0))
+            return fail(c, -1, err, errlen, "%s: connection closed", what);
+        char why[256];
+        tls_error_text(c->ssl, r, e, why, sizeof why);
+        return fail(c, -1, err, errlen, "%s: TLS: %s", what, why);
+    }
+}
+
 static int send_all(kclient *c, const uint8_t *p, size_t n, int64_t deadline, char *err,
                     size_t errlen)
 {
     while (n > 0) {
+        if (c->ssl) {
+            int rc = tls_io(c, (uint8_t *)p, n, true, deadline, err, errlen);
+            if (rc < 0)
+                return KERR__IO;
+            p += rc;
+            n -= (size_t)rc;
+            continue;
+        }
         ssize_t w = send(c->fd, p, n, MSG_NOSIGNAL);
         if (w > 0) {
             p += w;
@@ -184,6 +225,14 @@ static int recv_all(kclient *c, uint8_t *p, size_t n, int64_t deadline, char *er
                     size_t errlen)
 {
     while (n > 0) {
+        if (c->ssl) {
+            int rc = tls_io(c, p, n, false, deadline, err, errlen);
+            if (rc < 0)
+                return KERR__IO;
+            p += rc;
+            n -= (size_t)rc;
+            continue;
+        }
         ssize_t r = recv(c->fd, p, n, 0);
         if (r > 0) {
             p += r;

@@ -135,6 +135,7 @@ static kclient *peer_client(txn_verifier *v, int32_t id)
         return NULL;
     p->id = id;
     kclient_init(&p->kc, "samsa-txn-verify", MAX_RESPONSE);
+    kclient_set_security(&p->kc, v->ctx.sec);        /* S-CL4 */
     pthread_mutex_lock(&v->lock);
     tv_peer **np = realloc(v->peers, (size_t)(v->npeers + 1) * sizeof *np);
     if (np) {

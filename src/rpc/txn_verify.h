@@ -35,12 +35,15 @@
 
 typedef struct txn_verifier txn_verifier;
 
+struct kclient_security;
 typedef struct txn_verify_ctx {
     void *arg;
     /* The broker coordinating transactional id `id` now (-1: unknown). */
     int32_t (*coordinator_of)(void *arg, const char *id, size_t len);
     /* Where broker `id` takes inter-broker requests; false when not live. */
     bool (*broker_endpoint)(void *arg, int32_t id, char *host, size_t cap, int *port);
+    /* How to connect there (NULL = PLAINTEXT); outlives the verifier. */
+    const struct kclient_security *sec;
 } txn_verify_ctx;
 
 typedef struct txn_verify_tp {

@@ -1,6 +1,7 @@
 /* client.c - see client.h. */
 #include "server/client.h"
 
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +15,8 @@
 #include "proto/messages/api_versions.h"
 #include "server/delayed.h"
 #include "server/net_threads.h"
+#include "server/sasl_session.h"
+#include "server/server_tls.h"
 
 #define MAX_INFLIGHT 128
 #define RESUME_INFLIGHT 64
@@ -26,6 +29,7 @@ static void client_unref(client *cl)
 {
     if (--cl->refs == 0) {
         conn_unref(cl->c);
+        sasl_session_free(cl->sasl);
         free(cl);
     }
 }
@@ -42,9 +46,30 @@ static void kreq_free(kreq *rq)
 
 static void maybe_resume(client *cl)
 {
-    if (!cl->closed && cl->c->reads_paused && cl->inflight < RESUME_INFLIGHT &&
+    if (!cl->closed && !sasl_session_close_pending(cl) && cl->c->reads_paused &&
+        !ktimer_armed(&cl->mute_timer) &&
+        cl->inflight < RESUME_INFLIGHT &&
         conn_out_pending(cl->c) < RESUME_OUT_BYTES)
         conn_resume_reads(cl->c);
+}
+
+static void unmute(loop *lp, ktimer *t)
+{
+    (void)lp;
+    client *cl = (client *)((char *)t - offsetof(client, mute_timer));
+    maybe_resume(cl);
+}
+
+/* S-ENT4 (KIP-219): a throttled response goes out first, then the
+ * connection reads nothing more for throttle_ms. */
+static void mute_for(client *cl, int32_t ms)
+{
+    int64_t until = loop_now_us(cl->c->lp) + (int64_t)ms * 1000;
+    if (cl->closed || until <= cl->mute_until_us)
+        return;
+    cl->mute_until_us = until;
+    conn_pause_reads(cl->c);
+    loop_timer_arm(cl->c->lp, &cl->mute_timer, until);
 }
 
 /* A request finished: release whatever responses are now in order. */
@@ -59,6 +84,8 @@ static void client_release(client *cl)
         cl->inflight--;
         if (!rq->no_response && !cl->closed)
             conn_send(cl->c, &rq->resp);
+        if (rq->throttle_ms > 0)
+            mute_for(cl, rq->throttle_ms);
         kreq_free(rq);
     }
     maybe_resume(cl);
@@ -95,8 +122,25 @@ static void encode_response(kreq *rq, const kf_struct *schema, int version, bool
     be32_store(size, (uint32_t)(rq->resp.total - 4));
 }
 
+/* The response's throttle_time_ms (when its schema has one) carries the
+ * request's quota throttle, if larger. */
+static void stamp_throttle(const kf_struct *schema, void *resp, int32_t ms)
+{
+    for (uint32_t i = 0; i < schema->nfields; i++) {
+        const kf_field *f = &schema->fields[i];
+        if (f->type == KT_I32 && !strcmp(f->name, "throttle_time_ms")) {
+            int32_t *p = (int32_t *)((char *)resp + f->off);
+            if (*p < ms)
+                *p = ms;
+            return;
+        }
+    }
+}
+
 void kreq_encode(kreq *rq, const void *resp)
 {
+    if (resp && rq->throttle_ms > 0)
+        stamp_throttle(rq->api->resp, (void *)resp, rq->throttle_ms);
     if (resp)
         encode_response(rq, rq->api->resp, rq->hdr.api_version, rq->flex, resp);
     rq->encode_failed = !resp || rq->resp.oom;
@@ -134,6 +178,14 @@ void kreq_respond(kreq *rq, const void *resp)
 {
     if (rq->done)
         return;
+    client *cl = rq->cl;
+    if (cl->handling == rq && !cl->handling_recorded) {
+        int32_t t = cl->srv->ops->request_quota(cl->srv->ctx, rq,
+                                                (mono_us() - rq->quota_t0_us) * 1000);
+        cl->handling_recorded = true;
+        if (t > rq->throttle_ms)
+            rq->throttle_ms = t;
+    }
     kreq_encode(rq, resp);
     kreq_finish_encoded(rq);
 }
@@ -179,6 +231,19 @@ static void answer_unsupported_api_versions(kreq *rq)
 static void on_frame(conn *c, uint8_t *frame, size_t len)
 {
     client *cl = c->user;
+    /* SASL: a legacy v0 raw token, or a connection closing after its
+     * failed authentication was answered (S-SASL8). */
+    if (cl->sasl) {
+        if (sasl_session_close_pending(cl)) {
+            free(frame);
+            return;
+        }
+        cl->refs++;         /* a failed raw token closes the connection */
+        bool consumed = sasl_session_raw_frame(cl, frame, len);
+        client_unref(cl);
+        if (consumed)
+            return;
+    }
     kreq *rq = calloc(1, sizeof *rq);
     if (!rq) {
         free(frame);
@@ -210,6 +275,12 @@ static void on_frame(conn *c, uint8_t *frame, size_t len)
         return;
     }
     rq->hdr = peek;
+    char gate[256];
+    const char *refused = sasl_session_gate(cl, peek.api_key, gate, sizeof gate);
+    if (refused) {      /* S-SASL6, S-SASL10 */
+        kreq_fail_close(rq, refused);
+        return;
+    }
     const api_entry *e = cl->srv->ops->api_get(peek.api_key);
     rq->api = kapi_schema_get(peek.api_key);
     if (!e || !rq->api) {
@@ -252,7 +323,31 @@ static void on_frame(conn *c, uint8_t *frame, size_t len)
      * connection closes and drops its reference, and finishing the request
      * drops the request's.  Hold one of our own until we are done here. */
     cl->refs++;
+    /* request_percentage (S-ENT4): a handler that answers at once records
+     * its time in kreq_respond, so its response carries the throttle; one
+     * that parks the request records here (rq may be gone by now, so
+     * against a copy of what identifies the client) and only mutes. */
+    const server_ops *ops = cl->srv->ops;
+    kreq shadow = { .cl = cl, .hdr = rq->hdr };
+    char cid[256];
+    if (ops->request_quota) {
+        size_t n = rq->hdr.client_id.len > 0 ? (size_t)rq->hdr.client_id.len : 0;
+        if (n > sizeof cid)
+            n = sizeof cid;
+        memcpy(cid, rq->hdr.client_id.p ? rq->hdr.client_id.p : "", n);
+        shadow.hdr.client_id = (kstr){ cid, (int32_t)n };
+        rq->quota_t0_us = shadow.quota_t0_us = mono_us();
+        cl->handling = rq;
+        cl->handling_recorded = false;
+    }
     e->handle(rq);
+    cl->handling = NULL;
+    if (ops->request_quota && !cl->handling_recorded && !cl->closed) {
+        int32_t t = ops->request_quota(cl->srv->ctx, &shadow,
+                                       (mono_us() - shadow.quota_t0_us) * 1000);
+        if (t > 0)
+            mute_for(cl, t);
+    }
     if (!cl->closed && (cl->inflight >= MAX_INFLIGHT || conn_out_pending(c) >= MAX_OUT_BYTES))
         conn_pause_reads(c);
     client_unref(cl);
@@ -262,6 +357,7 @@ static void on_close(conn *c)
 {
     client *cl = c->user;
     cl->closed = true;
+    loop_timer_cancel(c->lp, &cl->mute_timer);
     net_threads_connection_closed(cl->srv, cl->ip);
     /* Parked requests will never be answered: finish them now.  Each
      * cancel may release (free) requests, so rescan from the head. */
@@ -280,10 +376,31 @@ static void on_close(conn *c)
 
 static void on_drained(conn *c)
 {
-    maybe_resume(c->user);
+    client *cl = c->user;
+    if (sasl_session_close_pending(cl) && !cl->head) {   /* the refusal is out */
+        conn_close(c, "SASL authentication failed");
+        return;
+    }
+    maybe_resume(cl);
 }
 
-const conn_ops client_conn_ops = { on_frame, on_close, on_drained };
+/* S-TLS6: an SSL listener's principal comes from the client certificate;
+ * SASL_SSL's from SASL (the certificate only encrypts). */
+static void on_tls_ready(conn *c)
+{
+    client *cl = c->user;
+    if (cl->secproto != 1)
+        return;
+    char why[600];
+    if (server_tls_principal(cl->srv, cl->listener, c->ssl, &cl->principal, why, sizeof why) < 0) {
+        conn_close(c, why);
+        return;
+    }
+    LOG_DBG("net", "%s authenticated by TLS as %s:%s", c->peer, cl->principal.type,
+            cl->principal.name);
+}
+
+const conn_ops client_conn_ops = { on_frame, on_close, on_drained, on_tls_ready };
 
 void client_accept(server *s, loop *lp, int fd, int listener_idx, const char *ip)
 {
@@ -295,7 +412,17 @@ void client_accept(server *s, loop *lp, int fd, int listener_idx, const char *ip
         return;
     }
     str_copy(cl->ip, sizeof cl->ip, ip);
-    conn *c = conn_new(lp, fd, &client_conn_ops, &lim);
+    int8_t secproto = s->listen[listener_idx].secproto;
+    conn *c;
+    if (secproto == 1 || secproto == 3) {       /* SSL, SASL_SSL */
+        SSL_CTX *ctx = server_tls_ctx_ref(s, listener_idx);
+        c = ctx ? conn_new_tls(lp, fd, &client_conn_ops, &lim, ctx,
+                               server_tls_handshake_ms(s, listener_idx))
+                : (close(fd), NULL);
+        SSL_CTX_free(ctx);          /* the session holds its own reference */
+    } else {
+        c = conn_new(lp, fd, &client_conn_ops, &lim);
+    }
     if (!c) {
         free(cl);
         net_threads_connection_closed(s, ip);
@@ -305,9 +432,17 @@ void client_accept(server *s, loop *lp, int fd, int listener_idx, const char *ip
     cl->c = c;
     cl->refs = 1;
     cl->listener = listener_idx;
+    cl->secproto = secproto;
     kprincipal_anonymous(&cl->principal);
+    ktimer_init(&cl->mute_timer, unmute);
     cl->authenticated = true;     /* PLAINTEXT; TLS and SASL listeners change this */
     conn_ref(c);     /* the client keeps the conn struct alive */
     c->user = cl;
+    if (cl->secproto == 2 || cl->secproto == 3) {      /* SASL_PLAINTEXT, SASL_SSL */
+        cl->authenticated = false;
+        cl->sasl = sasl_session_new(cl);
+        if (!cl->sasl)
+            conn_close(c, "out of memory");
+    }
     LOG_DBG("net", "accepted %s on thread %d", c->peer, loop_id(lp));
 }

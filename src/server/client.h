@@ -34,6 +34,15 @@ struct client {
     bool authenticated;
     kprincipal principal;
     struct sasl_session *sasl;    /* SASL_* listeners: the exchange's state */
+
+    /* Client quotas: muted (reads stopped) until mute_until_us after a
+     * throttled response was queued; mute_timer ends it (S-ENT4). */
+    int64_t mute_until_us;
+    ktimer mute_timer;
+    /* The request whose handler runs now (request_percentage: its time is
+     * recorded once, in kreq_respond or after the handler returns). */
+    kreq *handling;
+    bool handling_recorded;
 };
 
 extern const conn_ops client_conn_ops;

@@ -11,6 +11,7 @@
 #include "server/client.h"
 #include "server/conn_limits.h"
 #include "server/delayed.h"
+#include "server/server_tls.h"
 
 typedef struct adoption {
     server *srv;
@@ -107,6 +108,8 @@ int net_threads_init(server *s, char *err, size_t errlen)
         s->nloops = i + 1;
     }
     conn_limits_init(s);
+    if (server_tls_init(s, err, errlen) < 0)
+        return -1;
     for (int i = 0; i < s->nlisteners; i++) {
         endpoint *e = &s->listen[i];
         accept_arg *aa = malloc(sizeof *aa);

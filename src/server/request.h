@@ -40,6 +40,11 @@ typedef struct kreq {
     struct delayed_op *delayed;  /* set while parked */
     struct kreq *next;           /* client queue */
     int64_t recv_us;
+    /* Client quotas (broker/entities.h): the throttle this request earned;
+     * its response's throttle_time_ms carries it and the connection stops
+     * reading for that long once the response is queued (KIP-219). */
+    int32_t throttle_ms;
+    int64_t quota_t0_us;         /* its handler's start (request_percentage) */
 } kreq;
 
 /* Encode `resp` (schema = the API's response) as this request's answer and

@@ -35,6 +35,7 @@ typedef struct endpoint {
     char name[64];                      /* listener name, e.g. PLAINTEXT */
     char host[256];                     /* "" = all interfaces (bind only) */
     int port;
+    int8_t secproto;                    /* cfg_secproto (listen[] only) */
 } endpoint;
 
 /* One API the owner implements: key, the version range we implement and
@@ -63,6 +64,11 @@ typedef struct server_ops {
      * thread; the owner keeps the credentials (docs/security.md).  NULL =
      * no SCRAM user exists. */
     int (*scram_lookup)(void *ctx, const char *user, int8_t mech, struct scram_cred *out);
+    /* Client quotas: record request_percentage for rq, its handler having
+     * run handler_ns (the loop thread, once per request: when it answers
+     * at once, before its response is encoded).  Returns the throttle in
+     * ms (0: none).  NULL = no request quotas. */
+    int32_t (*request_quota)(void *ctx, kreq *rq, int64_t handler_ns);
 } server_ops;
 
 /* max.connections / max.connections.per.ip bookkeeping (conn_limits.c). */
@@ -90,6 +96,7 @@ typedef struct server {
     atomic_uint next_loop;        /* round-robin for new connections */
     struct listener *listeners[MAX_LISTENERS];
     struct accept_arg *accept_args[MAX_LISTENERS];   /* owned; freed at stop */
+    struct server_tls *tls[MAX_LISTENERS];   /* SSL / SASL_SSL listeners (server_tls.c) */
     conn_counts limits;
     int64_t refusal_logged_ms;    /* loop 0 only: rate-limits the refusal warning */
 } server;

@@ -56,6 +56,10 @@ void txn_describe(txn_coordinator *co, kreq *rq, void *arg)
         s->producer_epoch = -1;
         s->transaction_start_time_ms = -1;
         s->error_code = id.len <= 0 ? KERR_TRANSACTIONAL_ID_NOT_FOUND : txn_check_owner(co, id, NULL);
+        /* docs/security.md, DescribeTransactions: TransactionalId DESCRIBE. */
+        if (id.len > 0 && co->ctx.may_describe &&
+            !co->ctx.may_describe(co->ctx.arg, rq, id.p, (size_t)id.len))
+            s->error_code = KERR_TRANSACTIONAL_ID_AUTHORIZATION_FAILED;
         txn_meta *m = s->error_code ? NULL : txn_get(co, id);
         if (!s->error_code && (!m || m->cur.epoch < 0 || m->cur.state == TXN_DEAD))
             s->error_code = KERR_TRANSACTIONAL_ID_NOT_FOUND;
@@ -125,6 +129,8 @@ void txn_list(txn_coordinator *co, kreq *rq, void *arg)
         txn_meta *m = v;
         if (!txn_owns(co, m->part) || !wanted(req, m, now))
             continue;
+        if (co->ctx.may_describe && !co->ctx.may_describe(co->ctx.arg, rq, m->id, strlen(m->id)))
+            continue;       /* docs/security.md, ListTransactions */
         ss[n++] = (list_transactions_resp_states){ .transactional_id = kstr_c(m->id),
                                                    .producer_id = m->cur.producer_id,
                                                    .transaction_state = kstr_c(txn_state_name(m->cur.state)) };

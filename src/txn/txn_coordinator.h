@@ -36,6 +36,7 @@ typedef struct txn_coordinator txn_coordinator;
 
 /* What the coordinator uses of the process (txn/ sits below broker/).
  * Every pointer outlives the coordinator. */
+struct kclient_security;
 typedef struct txn_ctx {
     int32_t node_id;
     struct topic_registry *topics;  /* __transaction_state, and the partitions of transactions */
@@ -46,9 +47,15 @@ typedef struct txn_ctx {
     /* Where broker `id` takes inter-broker requests (this broker included):
      * host and port; false when it is not live.  Any thread. */
     bool (*broker_endpoint)(void *arg, int32_t id, char *host, size_t cap, int *port);
+    /* How to connect there (NULL = PLAINTEXT); outlives the coordinator. */
+    const struct kclient_security *sec;
     /* The partition count of __consumer_offsets, for AddOffsetsToTxn's
      * group partition (its topic's, or offsets.topic.num.partitions). */
     int32_t (*offsets_partitions)(void *arg);
+    /* ACLs (broker/authz.h): may the request's principal DESCRIBE this
+     * transactional id (ListTransactions lists only those, DescribeTransactions
+     * refuses the others)?  NULL: no authorizer. */
+    bool (*may_describe)(void *arg, const struct kreq *rq, const char *id, size_t len);
 } txn_ctx;
 
 /* Start the coordinator and marker sender threads; if __transaction_state

@@ -181,6 +181,7 @@ static kclient *peer_client(struct txn_markers *mk, int32_t id)
         return NULL;
     p->id = id;
     kclient_init(&p->kc, "samsa-txn-markers", MAX_RESPONSE);
+    kclient_set_security(&p->kc, mk->co->ctx.sec);   /* S-CL4 */
     pthread_mutex_lock(&mk->lock);
     mk_peer **np = realloc(mk->peers, (size_t)(mk->npeers + 1) * sizeof *np);
     if (np) {

@@ -15,7 +15,10 @@
 # the committed corpus is replayed once (-runs=0).  Fast: no mutation.
 #
 # Options for libFuzzer can be added with FUZZ_FLAGS="...".  The per-input
-# timeout is FUZZ_TIMEOUT seconds (default 10).
+# timeout is FUZZ_TIMEOUT seconds (default 10).  FUZZ_JOBS targets run at
+# once (default 1; make test passes the core count): each libFuzzer process
+# is single-threaded, so each target still gets its SECONDS on a core of its
+# own; a target's output is printed when it ends, the summary in order.
 set -uo pipefail
 
 mode=${1:?mode}
@@ -43,12 +46,13 @@ list_files() { # dir -> files, one per line (none if missing/empty)
   [[ -d $1 ]] && find "$1" -maxdepth 1 -type f ! -name '.*' ! -name 'README*' | sort
 }
 
-for t in "$@"; do
+one() { # target -> prints its output; its summary line in $bindir/work/$t.summary
+  local t=$1
   bin="$bindir/$t"
   if [[ ! -x $bin ]]; then
     echo "fuzz: $bin missing (make fuzz-build)" >&2
-    failed+=("$t")
-    continue
+    echo "$t missing" >"$bindir/work/$t.summary"
+    return 1
   fi
   corpus="tests/fuzz/corpus/$t"
   regress="tests/fuzz/regressions/$t"
@@ -70,13 +74,13 @@ for t in "$@"; do
       "$bin" -runs=0 -timeout="$timeout_s" $extra "$corpus" >>"$log" 2>&1 || rc=$?
     fi
     if [[ $rc -ne 0 ]]; then
-      failed+=("$t")
       echo "fuzz-regress: $t FAILED (exit $rc); log: $log"
       tail -n 40 "$log"
     fi
-    summary+=("$(printf '%-22s %4d regression input(s), %4d corpus input(s) replayed in %3d s  %s' \
-      "$t" "${#files[@]}" "$n_corpus" $((SECONDS - t0)) "$([[ $rc -eq 0 ]] && echo ok || echo FAIL)")")
-    continue
+    printf '%-22s %4d regression input(s), %4d corpus input(s) replayed in %3d s  %s\n' \
+      "$t" "${#files[@]}" "$n_corpus" $((SECONDS - t0)) "$([[ $rc -eq 0 ]] && echo ok || echo FAIL)" \
+      >"$bindir/work/$t.summary"
+    return $rc
   fi
 
   work="$bindir/work/$t"
@@ -100,7 +104,6 @@ for t in "$@"; do
   status=ok
   if [[ $rc -ne 0 ]]; then
     status="FAIL (exit $rc)"
-    failed+=("$t")
     echo "fuzz: $t FAILED; last lines of $log:"
     grep -v '^"' "$log" | tail -n 40
     for f in "$work"/crash-* "$work"/leak-* "$work"/timeout-* "$work"/oom-*; do
@@ -110,8 +113,26 @@ for t in "$@"; do
       echo "  keep it:   mkdir -p $regress && cp $f $regress/   (then fix the bug)"
     done
   fi
-  summary+=("$(printf '%-22s %12s execs %8s/s  cov %5s  +%-5s new  rss %4s MB  %4d s  %s' \
-    "$t" "$execs" "$eps" "${cov:-?}" "$newu" "$rss" $((SECONDS - t0)) "$status")")
+  printf '%-22s %12s execs %8s/s  cov %5s  +%-5s new  rss %4s MB  %4d s  %s\n' \
+    "$t" "$execs" "$eps" "${cov:-?}" "$newu" "$rss" $((SECONDS - t0)) "$status" \
+    >"$work.summary"
+  return $rc
+}
+
+mkdir -p "$bindir/work"
+max_jobs=${FUZZ_JOBS:-1}
+running=0
+for t in "$@"; do
+  if ((running >= max_jobs)); then wait -n; running=$((running - 1)); fi
+  rm -f "$bindir/work/$t.summary" "$bindir/work/$t.status"
+  ( one "$t" >"$bindir/work/$t.out" 2>&1; rc=$?; echo $rc >"$bindir/work/$t.status"
+    cat "$bindir/work/$t.out" ) &
+  running=$((running + 1))
+done
+wait
+for t in "$@"; do
+  summary+=("$(cat "$bindir/work/$t.summary" 2>/dev/null || echo "$t: no summary")")
+  [[ "$(cat "$bindir/work/$t.status" 2>/dev/null)" == 0 ]] || failed+=("$t")
 done
 
 echo "== fuzz $mode summary ($((SECONDS - start_all)) s)"

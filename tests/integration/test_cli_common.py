@@ -30,8 +30,11 @@ LEAVES = [
     ["group", "list"], ["group", "describe"], ["group", "reset-offsets"], ["group", "delete"],
     ["txn", "list"], ["txn", "describe"],
     ["perf", "produce"], ["perf", "consume"], ["perf", "e2e"],
+    ["user", "create"], ["user", "delete"], ["user", "list"],
+    ["quota", "set"], ["quota", "list"], ["quota", "delete"],
+    ["acl", "create"], ["acl", "list"], ["acl", "delete"],
 ]
-GROUPS = [["cluster"], ["topic"], ["group"], ["txn"], ["perf"]]
+GROUPS = [["cluster"], ["topic"], ["group"], ["txn"], ["perf"], ["user"], ["quota"], ["acl"]]
 
 
 class Result:

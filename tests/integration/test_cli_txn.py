@@ -46,7 +46,7 @@ def target(request, broker_factory, tmp_path):
     if request.param == "kafka":
         kp = _kafka_module()
         if not kp.available():
-            pytest.skip("Apache Kafka jars absent (tests/ecosystem/kafka/deps.sh)")
+            pytest.skip(kp.unavailable_reason())
         os.environ.setdefault("KAFKA_HEAP", "-Xmx512m -Xms256m")
         peer = kp.KafkaPeer(tmp_path / "kafka", free_port(), free_port(), node_id=0,
                             config={"transaction.state.log.num.partitions": 3,

@@ -49,6 +49,10 @@ def test_explicit_retention_time_expires_the_offset(broker_factory, request):
 
 
 @pytest.mark.slow
+@pytest.mark.san_skip(reason="a minute of waiting for offsets.retention.minutes=1; the expiry "
+                             "scan, its tombstones and the group's removal run under the "
+                             "sanitizers in test_explicit_retention_time_expires_the_offset, the "
+                             "empty-group rule's timing here in the release pass")
 def test_empty_group_offsets_expire_after_retention_minutes(broker_factory, request):
     b = broker_factory(dict(GROUP_BROKER, **{"offsets.retention.minutes": 1,
                                              "offsets.retention.check.interval.ms": 500}))

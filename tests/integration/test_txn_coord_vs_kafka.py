@@ -36,7 +36,7 @@ def peer(request, broker_factory, tmp_path):
         return
     kp = _kafka_module()
     if not kp.available():
-        pytest.skip("Apache Kafka jars absent (tests/ecosystem/kafka/deps.sh)")
+        pytest.skip(kp.unavailable_reason())
     os.environ.setdefault("KAFKA_HEAP", "-Xmx512m -Xms256m")
     k = kp.KafkaPeer(tmp_path / "kafka", free_port(), free_port(), node_id=0, config=CONFIG)
     k.start()

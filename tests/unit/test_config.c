@@ -304,8 +304,8 @@ TEST(config_unimplemented_kafka_key_warns)
 {
     struct broker_config c;
     REQUIRE_EQ(load(&c, "num.replica.alter.log.dirs.threads=2\n"
-                        "ssl.keystore.password=hunter2\n"
-                        "listener.name.internal.ssl.keystore.location=/x\n"
+                        "zookeeper.ssl.keystore.password=hunter2\n"
+                        "listener.name.internal.sasl.kerberos.service.name=/x\n"
                         "kafka.metrics.polling.interval.secs=5\n"
                         "metric.reporters=com.example.Reporter\n"
                         "confluent.support.metrics.enable=false\n"
@@ -313,8 +313,8 @@ TEST(config_unimplemented_kafka_key_warns)
                0);
     CHECK(has_warning(&c, "num.replica.alter.log.dirs.threads is a Kafka config that Samsa does not "
                           "implement yet; ignored [t.properties:1]"));
-    CHECK(has_warning(&c, "ssl.keystore.password is a Kafka config"));
-    CHECK(has_warning(&c, "listener.name.internal.ssl.keystore.location: per-listener overrides"));
+    CHECK(has_warning(&c, "zookeeper.ssl.keystore.password is a Kafka config"));
+    CHECK(has_warning(&c, "listener.name.internal.sasl.kerberos.service.name: per-listener overrides"));
     CHECK(has_warning(&c, "metric.reporters is a Kafka config"));
     CHECK(has_warning(&c, "confluent.support.metrics.enable: Confluent Platform key"));
     CHECK(has_warning(&c, "log.cleaner.io.buffer.size is a Kafka config"));
@@ -324,7 +324,7 @@ TEST(config_unimplemented_kafka_key_warns)
 
     struct cfg_description d;
     REQUIRE_EQ(broker_config_describe(&c, NULL, 0, &d), 0);
-    const struct cfg_entry *e = cfg_description_find(&d, "ssl.keystore.password");
+    const struct cfg_entry *e = cfg_description_find(&d, "zookeeper.ssl.keystore.password");
     REQUIRE(e != NULL);
     CHECK(e->is_sensitive);
     CHECK(e->value == NULL);
@@ -481,9 +481,8 @@ TEST(config_listeners_errors)
               "listeners=PLAINTEXT://a:9092,PLAINTEXT://b:9093: listener name PLAINTEXT is used "
               "more than once");
     CHECK_ERR("listeners=PLAINTEXT://a:9092,SSL://b:9092", "port 9092 is used by both PLAINTEXT and SSL");
-    CHECK_ERR("listeners=SSL://:9093",
-              "listeners=SSL://:9093: listener SSL uses security protocol SSL, which is not supported yet");
-    CHECK_ERR("listeners=SASL_PLAINTEXT://:9093", "SASL_PLAINTEXT, which is not supported yet");
+    CHECK_ERR("listeners=SASL_PLAINTEXT://:9093",
+              "sasl.enabled.mechanisms=GSSAPI: GSSAPI (Kerberos) is not supported by Samsa");
     CHECK_ERR("listeners=CLIENT://:9093", "listener name CLIENT has no entry in listener.security.protocol.map");
     CHECK_ERR("listeners=PLAINTEXT://:99999", "port must be a number in [0, 65535]");
     CHECK_ERR("listeners=localhost:9092", "is not NAME://HOST:PORT");
@@ -502,6 +501,89 @@ TEST(config_listeners_errors)
                0);
     CHECK_EQ(c.nendpoints, 2);
     broker_config_free(&c);
+}
+
+#define PLAIN_JAAS "org.apache.kafka.common.security.plain.PlainLoginModule required user_a=\"x\" " \
+                   "username=\"a\" password=\"x\";"
+
+TEST(config_sasl_listeners)
+{
+    struct broker_config c;
+    REQUIRE_EQ(load(&c, "listeners=SASL_PLAINTEXT://:9093,PLAINTEXT://:9092\n"
+                        "sasl.enabled.mechanisms=PLAIN,SCRAM-SHA-512\n"
+                        "listener.name.sasl_plaintext.plain.sasl.jaas.config=" PLAIN_JAAS "\n"
+                        "listener.name.sasl_plaintext.scram-sha-512.sasl.jaas.config="
+                        "org.apache.kafka.common.security.scram.ScramLoginModule required;\n"
+                        "connections.max.reauth.ms=5000\n"),
+               0);
+    CHECK(!has_warning(&c, "listener.name"));
+    CHECK_STR(broker_config_sasl_mechanisms(&c, "SASL_PLAINTEXT"), "PLAIN,SCRAM-SHA-512");
+    char k[256];
+    CHECK(broker_config_sasl_jaas(&c, "SASL_PLAINTEXT", "PLAIN", k, sizeof k) != NULL);
+    CHECK_STR(k, "listener.name.sasl_plaintext.plain.sasl.jaas.config");
+    CHECK(broker_config_sasl_jaas(&c, "SASL_PLAINTEXT", "OAUTHBEARER", k, sizeof k) == NULL);
+    CHECK_EQ(c.connections_max_reauth_ms, 5000);
+    char u[64], pw[64], why[256];
+    CHECK_EQ(broker_config_sasl_login(&c, "SASL_PLAINTEXT", "SCRAM-SHA-512", u, sizeof u, pw,
+                                      sizeof pw, why, sizeof why), -1);
+    CHECK(strstr(why, "scram-sha-512.sasl.jaas.config: the broker's own login needs username and password"));
+    CHECK_EQ(c.sasl_server_max_receive_size, 524288);
+    broker_config_free(&c);
+    /* The listener's own list wins over the broker-wide one. */
+    REQUIRE_EQ(load(&c, "listeners=SASL_PLAINTEXT://:9093\n"
+                        "listener.name.sasl_plaintext.sasl.enabled.mechanisms=PLAIN\n"
+                        "listener.name.sasl_plaintext.plain.sasl.jaas.config=" PLAIN_JAAS "\n"),
+               0);
+    CHECK_STR(broker_config_sasl_mechanisms(&c, "SASL_PLAINTEXT"), "PLAIN");
+    REQUIRE_EQ(broker_config_sasl_login(&c, "sasl_plaintext", "PLAIN", u, sizeof u, pw, sizeof pw,
+                                        why, sizeof why), 0);
+    CHECK_STR(u, "a");
+    CHECK_STR(pw, "x");
+    broker_config_free(&c);
+    /* connections.max.reauth.ms: per mechanism > per listener > broker. */
+    REQUIRE_EQ(load(&c, "listeners=SASL_PLAINTEXT://:9093\nsasl.enabled.mechanisms=PLAIN,OAUTHBEARER\n"
+                        "listener.name.sasl_plaintext.plain.sasl.jaas.config=" PLAIN_JAAS "\n"
+                        "listener.name.sasl_plaintext.oauthbearer.sasl.jaas.config="
+                        "org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginModule required;\n"
+                        "connections.max.reauth.ms=1000\n"
+                        "listener.name.sasl_plaintext.connections.max.reauth.ms=2000\n"
+                        "listener.name.sasl_plaintext.oauthbearer.connections.max.reauth.ms=3000\n"),
+               0);
+    CHECK(!has_warning(&c, "reauth"));
+    int64_t ms = -1;
+    CHECK_EQ(broker_config_sasl_reauth_ms(&c, "SASL_PLAINTEXT", "OAUTHBEARER", &ms), 0);
+    CHECK_EQ(ms, 3000);
+    CHECK_EQ(broker_config_sasl_reauth_ms(&c, "SASL_PLAINTEXT", "PLAIN", &ms), 0);
+    CHECK_EQ(ms, 2000);
+    CHECK_EQ(broker_config_sasl_reauth_ms(&c, "OTHER", "PLAIN", &ms), 0);
+    CHECK_EQ(ms, 1000);
+    broker_config_free(&c);
+    CHECK_ERR("listeners=SASL_PLAINTEXT://:9093\nsasl.enabled.mechanisms=PLAIN\n"
+              "listener.name.sasl_plaintext.plain.sasl.jaas.config=" PLAIN_JAAS "\n"
+              "listener.name.sasl_plaintext.plain.connections.max.reauth.ms=soon",
+              "listener.name.sasl_plaintext.plain.connections.max.reauth.ms: not a number >= 0");
+    CHECK_ERR("listeners=SASL_PLAINTEXT://:9093\nsasl.enabled.mechanisms=PLAIN",
+              "listener.name.sasl_plaintext.plain.sasl.jaas.config is not set: listener SASL_PLAINTEXT "
+              "enables SASL mechanism PLAIN");
+    CHECK_ERR("listeners=SASL_PLAINTEXT://:9093\nsasl.enabled.mechanisms=PLAIN,KERBEROS5",
+              "unknown SASL mechanism 'KERBEROS5'");
+    CHECK_ERR("listeners=SASL_PLAINTEXT://:9093\nsasl.enabled.mechanisms=",
+              "sasl.enabled.mechanisms is empty");
+    CHECK_ERR("listeners=SASL_PLAINTEXT://:9093\nsasl.enabled.mechanisms=SCRAM-SHA-256\n"
+              "listener.name.sasl_plaintext.scram-sha-256.sasl.jaas.config=" PLAIN_JAAS,
+              "login module org.apache.kafka.common.security.plain.PlainLoginModule is not "
+              "org.apache.kafka.common.security.scram.ScramLoginModule");
+    CHECK_ERR("listeners=SASL_PLAINTEXT://:9093\nsasl.enabled.mechanisms=PLAIN\n"
+              "listener.name.sasl_plaintext.plain.sasl.jaas.config=x required",
+              "listener.name.sasl_plaintext.plain.sasl.jaas.config: JAAS config entry not terminated by semi-colon");
+    CHECK_ERR("listeners=SASL_PLAINTEXT://:9093\nsasl.enabled.mechanisms=PLAIN\n"
+              "listener.name.sasl_plaintext.plain.sasl.jaas.config=" PLAIN_JAAS "\n"
+              "inter.broker.listener.name=SASL_PLAINTEXT\nsasl.mechanism.inter.broker.protocol=SCRAM-SHA-256",
+              "sasl.mechanism.inter.broker.protocol=SCRAM-SHA-256 must be included in the "
+              "sasl.enabled.mechanisms of inter-broker listener SASL_PLAINTEXT (PLAIN)");
+    CHECK_ERR("listeners=SASL_PLAINTEXT://:9093\nsasl.enabled.mechanisms=PLAIN\n"
+              "listener.name.sasl_plaintext.plain.sasl.jaas.config=" PLAIN_JAAS "\n"
+              "sasl.server.max.receive.size=0", "sasl.server.max.receive.size=0");
 }
 
 TEST(config_kraft_controller_listener_skipped)
@@ -800,4 +882,67 @@ TEST(config_shipped_server_properties)
     cfg_description_free(&b);
     broker_config_free(&dflt);
     broker_config_free(&c);
+}
+
+/* ---- the inter-broker listener (config_inter_broker.c, S-CL1..S-CL3) ---- */
+
+#define TWO "listeners=PLAINTEXT://127.0.0.1:9092,REPLICATION://127.0.0.1:9093\n" \
+            "listener.security.protocol.map=PLAINTEXT:PLAINTEXT,REPLICATION:PLAINTEXT\n"
+
+TEST(config_inter_broker_listener_choice)
+{
+    struct broker_config c;
+    /* Default: the listener named PLAINTEXT (security.inter.broker.protocol). */
+    REQUIRE_EQ(load(&c, TWO), 0);
+    CHECK(!strcmp(c.inter_broker_listener, "PLAINTEXT"));
+    CHECK_EQ(c.inter_broker_secproto, CFG_PLAINTEXT);
+    broker_config_free(&c);
+    /* inter.broker.listener.name, any case. */
+    REQUIRE_EQ(load(&c, TWO "inter.broker.listener.name=replication\n"), 0);
+    CHECK(!strcmp(c.inter_broker_listener, "REPLICATION"));
+    broker_config_free(&c);
+    /* Embedded mode, no listener named PLAINTEXT: the first PLAINTEXT one. */
+    REQUIRE_EQ(load(&c, "listeners=CLIENT://127.0.0.1:9092\n"
+                        "listener.security.protocol.map=CLIENT:PLAINTEXT\n"), 0);
+    CHECK(!strcmp(c.inter_broker_listener, "CLIENT"));
+    broker_config_free(&c);
+}
+
+TEST(config_inter_broker_listener_errors)
+{
+    /* S-CL1 */
+    CHECK_ERR(TWO "inter.broker.listener.name=REPLICATION\nsecurity.inter.broker.protocol=PLAINTEXT\n",
+           "Only one of inter.broker.listener.name and security.inter.broker.protocol should be set.");
+    CHECK_ERR("security.inter.broker.protocol=TLS\n", "security.inter.broker.protocol");
+    /* S-CL2: in a cluster the named listener must be advertised. */
+    CHECK_ERR("zookeeper.connect=127.0.0.1:2181\nlisteners=CLIENT://127.0.0.1:9092\n"
+           "listener.security.protocol.map=CLIENT:PLAINTEXT\n",
+           "security.inter.broker.protocol=PLAINTEXT: brokers connect to each other on the "
+           "listener named PLAINTEXT, which is not in advertised.listeners (CLIENT)");
+    CHECK_ERR(TWO "advertised.listeners=PLAINTEXT://h:9092\ninter.broker.listener.name=REPLICATION\n",
+           "inter.broker.listener.name must be a listener name defined in advertised.listeners. "
+           "The valid options based on currently configured listeners are PLAINTEXT");
+    CHECK_ERR("sasl.mechanism.inter.broker.protocol=scram\n",
+           "sasl.mechanism.inter.broker.protocol");
+}
+
+/* listener.name.<l>.<key> for per-listener keys (TLS): validated as the key,
+ * no "not implemented" warning, and the listener's value wins. */
+TEST(config_listener_prefixed_keys)
+{
+    struct broker_config c;
+    REQUIRE_EQ(load(&c, "listeners=PLAINTEXT://127.0.0.1:9092,SSL://127.0.0.1:9093\n"
+                        "ssl.keystore.location=/all.pem\n"
+                        "listener.name.ssl.ssl.keystore.location=/ssl.pem\n"
+                        "listener.name.ssl.ssl.client.auth=required\n"),
+               0);
+    CHECK_STR(broker_config_listener_value(&c, "SSL", "ssl.keystore.location"), "/ssl.pem");
+    CHECK_STR(broker_config_listener_value(&c, "ssl", "ssl.client.auth"), "required");
+    CHECK_STR(broker_config_listener_value(&c, "PLAINTEXT", "ssl.keystore.location"), "/all.pem");
+    CHECK_STR(broker_config_listener_value(&c, "PLAINTEXT", "ssl.client.auth"), "none");
+    CHECK_STR(broker_config_listener_value(&c, NULL, "ssl.enabled.protocols"), "TLSv1.2,TLSv1.3");
+    CHECK(!has_warning(&c, "listener.name.ssl"));
+    broker_config_free(&c);
+    CHECK_ERR("listener.name.ssl.ssl.client.auth=sometimes", "listener.name.ssl.ssl.client.auth=sometimes");
+    CHECK_ERR("ssl.principal.mapping.rules=RULE:x", "Invalid rule: RULE:x");
 }

@@ -663,3 +663,102 @@ out:
     md_close(b);
     zk_server_stop(&zs, SIGKILL);
 }
+
+static const md_entity *find_entity(const md_entities *e, const char *path)
+{
+    for (int i = 0; i < e->n; i++)
+        if (!strcmp(e->v[i].path, path))
+            return &e->v[i];
+    return NULL;
+}
+
+/* User and client-id entities: Kafka's znodes, a change notification each
+ * broker hears with the entity path, and md_load_entities on another. */
+TEST(metadata_zk_user_and_client_entities)
+{
+    zk_server zs = { 0 };
+    if (!zk_server_start(&zs))
+        return;
+    char conn[128], err[512];
+    snprintf(conn, sizeof conn, "%s/ent", zs.connect);
+    counts cb = { 0 };
+    cluster_md *a = open_zk(conn, 1, 6000, NULL), *b = open_zk(conn, 2, 6000, &cb);
+    zk_session *r = raw(conn);
+    if (!a || !b || !r)
+        goto out;
+    topic_kv u[] = { kv("SCRAM-SHA-256", "salt=c2FsdA==,stored_key=AA==,server_key=AA==,iterations=4096"),
+                     kv("producer_byte_rate", "1024") };
+    CHECK_EQ(md_set_entity_configs(a, "users/a%20b", u, 2, err, sizeof err), MD_OK);
+    topic_kv q[] = { kv("consumer_byte_rate", "2048") };
+    CHECK_EQ(md_set_entity_configs(a, "users/a%20b/clients/<default>", q, 1, err, sizeof err),
+             MD_OK);
+    CHECK_EQ(md_set_entity_configs(a, "clients/<default>", q, 1, err, sizeof err), MD_OK);
+    CHECK_EQ(md_set_entity_configs(a, "clients/gone", q, 1, err, sizeof err), MD_OK);
+    CHECK_EQ(md_set_entity_configs(a, "clients/gone", NULL, 0, err, sizeof err), MD_OK);
+    CHECK_EQ(md_set_entity_configs(a, "topics/x", q, 1, err, sizeof err), MD_ERR);
+    char *body = get_str(r, "/config/users/a%20b/clients/<default>");
+    CHECK(body && !strcmp(body, "{\"version\":1,\"config\":{\"consumer_byte_rate\":\"2048\"}}"));
+    free(body);
+    body = get_str(r, "/config/clients/gone");        /* Kafka keeps the empty config */
+    CHECK(body && strstr(body, "\"config\":{}"));
+    free(body);
+    CHECK(zk_wait_for(&cb.cfg_other, 5, 5000));      /* one notification per write */
+    md_entities es;
+    REQUIRE(md_load_entities(b, &es, err, sizeof err) == MD_OK);
+    CHECK_EQ(es.n, 3);                                /* the empty one is not listed */
+    const md_entity *e = find_entity(&es, "users/a%20b");
+    CHECK(e && e->n == 2);
+    e = find_entity(&es, "users/a%20b/clients/<default>");
+    CHECK(e && e->n == 1 && !strcmp(e->v[0].value, "2048"));
+    CHECK(find_entity(&es, "clients/<default>"));
+    md_entities_free(&es);
+    REQUIRE(md_load_entity(b, "users/a%20b/clients/<default>", &es, err, sizeof err) == MD_OK);
+    CHECK(es.n == 1 && es.v[0].n == 1 && !strcmp(es.v[0].v[0].key, "consumer_byte_rate"));
+    md_entities_free(&es);
+    REQUIRE(md_load_entity(b, "clients/gone", &es, err, sizeof err) == MD_OK);   /* empty */
+    CHECK_EQ(es.n, 0);
+    md_entities_free(&es);
+    REQUIRE(md_load_entity(b, "users/nobody", &es, err, sizeof err) == MD_OK);
+    CHECK_EQ(es.n, 0);
+    md_entities_free(&es);
+    CHECK_EQ(md_load_entity(b, "topics/x", &es, err, sizeof err), MD_ERR);
+out:
+    if (r)
+        zk_close(r);
+    md_close(a);
+    md_close(b);
+    zk_server_stop(&zs, SIGKILL);
+}
+
+/* Writers delete change notifications older than the expiry (Kafka's 15
+ * minutes; 0 here), so /config/changes does not grow without end. */
+TEST(metadata_zk_change_notifications_expire)
+{
+    zk_server zs = { 0 };
+    if (!zk_server_start(&zs))
+        return;
+    char conn[128], err[512];
+    snprintf(conn, sizeof conn, "%s/exp", zs.connect);
+    cluster_md *a = open_zk(conn, 1, 6000, NULL);
+    zk_session *r = raw(conn);
+    char **names = NULL;
+    int n = 0;
+    if (!a || !r)
+        goto out;
+    topic_kv q[] = { kv("consumer_byte_rate", "2048") };
+    for (int i = 0; i < 3; i++)
+        CHECK_EQ(md_set_entity_configs(a, "clients/c", q, 1, err, sizeof err), MD_OK);
+    REQUIRE(zk_children(r, "/config/changes", false, &names, &n) == ZKR_OK);
+    CHECK_EQ(n, 3);                         /* 15 minutes: all kept */
+    zk_free_strings(names, n);
+    md_zk_set_change_expiry(a, 0);
+    CHECK_EQ(md_set_entity_configs(a, "clients/c", q, 1, err, sizeof err), MD_OK);
+    REQUIRE(zk_children(r, "/config/changes", false, &names, &n) == ZKR_OK);
+    CHECK_EQ(n, 1);                         /* the older ones purged, the new one kept */
+    zk_free_strings(names, n);
+out:
+    if (r)
+        zk_close(r);
+    md_close(a);
+    zk_server_stop(&zs, SIGKILL);
+}

@@ -33,6 +33,9 @@
 #include "proto/messages/end_txn.h"
 #include "proto/messages/write_txn_markers.h"
 #include "proto/messages/txn_offset_commit.h"
+#include "proto/messages/describe_acls.h"
+#include "proto/messages/create_acls.h"
+#include "proto/messages/delete_acls.h"
 #include "proto/messages/describe_configs.h"
 #include "proto/messages/alter_configs.h"
 #include "proto/messages/describe_log_dirs.h"
@@ -46,6 +49,10 @@
 #include "proto/messages/offset_delete.h"
 #include "proto/messages/describe_cluster.h"
 #include "proto/messages/describe_producers.h"
+#include "proto/messages/describe_client_quotas.h"
+#include "proto/messages/alter_client_quotas.h"
+#include "proto/messages/describe_user_scram_credentials.h"
+#include "proto/messages/alter_user_scram_credentials.h"
 #include "proto/messages/describe_transactions.h"
 #include "proto/messages/list_transactions.h"
 #include "proto/messages/alter_partition.h"
@@ -81,6 +88,9 @@
     X(26, end_txn, END_TXN) \
     X(27, write_txn_markers, WRITE_TXN_MARKERS) \
     X(28, txn_offset_commit, TXN_OFFSET_COMMIT) \
+    X(29, describe_acls, DESCRIBE_ACLS) \
+    X(30, create_acls, CREATE_ACLS) \
+    X(31, delete_acls, DELETE_ACLS) \
     X(32, describe_configs, DESCRIBE_CONFIGS) \
     X(33, alter_configs, ALTER_CONFIGS) \
     X(35, describe_log_dirs, DESCRIBE_LOG_DIRS) \
@@ -92,6 +102,10 @@
     X(45, alter_partition_reassignments, ALTER_PARTITION_REASSIGNMENTS) \
     X(46, list_partition_reassignments, LIST_PARTITION_REASSIGNMENTS) \
     X(47, offset_delete, OFFSET_DELETE) \
+    X(48, describe_client_quotas, DESCRIBE_CLIENT_QUOTAS) \
+    X(49, alter_client_quotas, ALTER_CLIENT_QUOTAS) \
+    X(50, describe_user_scram_credentials, DESCRIBE_USER_SCRAM_CREDENTIALS) \
+    X(51, alter_user_scram_credentials, ALTER_USER_SCRAM_CREDENTIALS) \
     X(60, describe_cluster, DESCRIBE_CLUSTER) \
     X(56, alter_partition, ALTER_PARTITION) \
     X(61, describe_producers, DESCRIBE_PRODUCERS) \

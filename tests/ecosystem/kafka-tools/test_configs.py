@@ -72,3 +72,41 @@ def test_configs_broker_and_default(samsa):
         with kproto.Conn(samsa.host, samsa.port) as c:   # put the shared broker back
             kproto.incremental_alter_configs(c, 4, "0", [("log.cleaner.backoff.ms", 1, None)])
             kproto.incremental_alter_configs(c, 4, "", [("log.retention.ms", 1, None)])
+
+
+def test_configs_users_scram_and_quotas(samsa):
+    """kafka-configs --entity-type users|clients (AlterUserScramCredentials,
+    AlterClientQuotas and their Describe): SCRAM credentials with
+    iterations, a user+client-id quota and the default client id."""
+    bs = samsa.bootstrap
+    base = ("kafka-configs", "--bootstrap-server", bs)
+    out = kt(*base, "--alter", "--add-config",
+             "SCRAM-SHA-256=[iterations=8192,password=kt-secret],SCRAM-SHA-512=[password=kt-secret]",
+             "--entity-type", "users", "--entity-name", "kt-user").stdout
+    assert "Completed updating config for user kt-user." in out
+    out = kt(*base, "--alter", "--add-config", "producer_byte_rate=1024,consumer_byte_rate=2048",
+             "--entity-type", "users", "--entity-name", "kt-user",
+             "--entity-type", "clients", "--entity-name", "kt-app").stdout
+    assert "Completed updating config for user kt-user." in out
+    out = kt(*base, "--describe", "--entity-type", "users", "--entity-name", "kt-user").stdout
+    assert ("SCRAM credential configs for user-principal 'kt-user' are SCRAM-SHA-256=iterations=8192, "
+            "SCRAM-SHA-512=iterations=4096") in out, out
+    out = kt(*base, "--describe", "--entity-type", "users", "--entity-name", "kt-user",
+             "--entity-type", "clients").stdout
+    assert ("Quota configs for user-principal 'kt-user', client-id 'kt-app' are "
+            "consumer_byte_rate=2048.0, producer_byte_rate=1024.0") in out, out
+    out = kt(*base, "--alter", "--add-config", "request_percentage=50", "--entity-type", "clients",
+             "--entity-default").stdout
+    assert "Completed updating default config for clients in the cluster." in out
+    out = kt(*base, "--describe", "--entity-type", "clients", "--entity-default").stdout
+    assert "Quota configs for the default client-id are request_percentage=50.0" in out, out
+    # Put the shared broker back: no quota left for the other tests.
+    kt(*base, "--alter", "--delete-config", "request_percentage", "--entity-type", "clients",
+       "--entity-default")
+    kt(*base, "--alter", "--delete-config", "producer_byte_rate,consumer_byte_rate",
+       "--entity-type", "users", "--entity-name", "kt-user", "--entity-type", "clients",
+       "--entity-name", "kt-app")
+    kt(*base, "--alter", "--delete-config", "SCRAM-SHA-256,SCRAM-SHA-512", "--entity-type", "users",
+       "--entity-name", "kt-user")
+    out = kt(*base, "--describe", "--entity-type", "users", "--entity-name", "kt-user").stdout
+    assert "SCRAM" not in out and "=" not in out, out
