@@ -39,7 +39,7 @@ CLI_OBJ    := $(CLI_SRC:%.c=$(OBJDIR)/%.o)
 CLI_LIBS   := -lrdkafka -lcjson -lssl -lcrypto -lpthread -lm
 # The CLI's own SASL logins (src/cli/conn.c) use the broker's pure SCRAM and
 # PLAIN code in src/auth/ (scripts/check-layers.sh lets cli include auth/ only).
-CLI_AUTH_OBJ := $(addprefix $(OBJDIR)/src/auth/,base64.o jaas.o plain.o scram.o scram_exchange.o)
+CLI_AUTH_OBJ := $(addprefix $(OBJDIR)/src/auth/,acl.o base64.o jaas.o plain.o scram.o scram_exchange.o)
 
 .PHONY: all deps test sanitize-test unit-test unit-tests integration-test ecosystem-test compat-doc cli-test run clean bench docs \
         check-layers

@@ -18,6 +18,7 @@ static const char *const rt_names[] = { "UNKNOWN", "ANY", "TOPIC", "GROUP", "CLU
 static const char *const rt_zk[] = { "Unknown", "Any", "Topic", "Group", "Cluster",
                                      "TransactionalId", "DelegationToken", "User" };
 static const char *const pt_names[] = { "UNKNOWN", "ANY", "MATCH", "LITERAL", "PREFIXED" };
+static const char *const pt_zk[] = { "Unknown", "Any", "Match", "Literal", "Prefixed" };
 static const char *const op_names[] = { "UNKNOWN", "ANY", "ALL", "READ", "WRITE", "CREATE",
                                         "DELETE", "ALTER", "DESCRIBE", "CLUSTER_ACTION",
                                         "DESCRIBE_CONFIGS", "ALTER_CONFIGS", "IDEMPOTENT_WRITE",
@@ -35,6 +36,7 @@ static const char *const perm_zk[] = { "Unknown", "Any", "Deny", "Allow" };
 const char *acl_rtype_name(int v) { return NAME_OF(rt_names, v); }
 const char *acl_rtype_zk_name(int v) { return NAME_OF(rt_zk, v); }
 const char *acl_pattern_name(int v) { return NAME_OF(pt_names, v); }
+const char *acl_pattern_zk_name(int v) { return NAME_OF(pt_zk, v); }
 const char *acl_op_name(int v) { return NAME_OF(op_names, v); }
 const char *acl_op_zk_name(int v) { return NAME_OF(op_zk, v); }
 const char *acl_perm_name(int v) { return NAME_OF(perm_names, v); }

@@ -81,6 +81,7 @@ typedef struct acl_binding {
 const char *acl_rtype_name(int rtype);       /* "TOPIC" */
 const char *acl_rtype_zk_name(int rtype);    /* "Topic" (SecurityUtils.resourceTypeName) */
 const char *acl_pattern_name(int pattern);   /* "LITERAL" */
+const char *acl_pattern_zk_name(int pattern); /* "Literal" (the paths use "prefixed") */
 const char *acl_op_name(int op);             /* "READ" */
 const char *acl_op_zk_name(int op);          /* "Read" */
 const char *acl_perm_name(int perm);         /* "ALLOW" */

@@ -17,6 +17,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "auth/acl.h"
 #include "cli/cli.h"
 
 /* Kafka's wire ids.  librdkafka 2.0.2 knows types up to 4 (its Broker is
@@ -54,43 +55,13 @@ static const cli_opt_t acl_opts[] = {
     {0},
 };
 
-static const char *const op_names[] = { NULL, "Any", "All", "Read", "Write", "Create", "Delete",
-                                        "Alter", "Describe", "ClusterAction", "DescribeConfigs",
-                                        "AlterConfigs", "IdempotentWrite", NULL };
-static const char *const rt_names[] = { NULL, "Any", "Topic", "Group", "Cluster", "TransactionalId" };
-static const char *const pt_names[] = { NULL, "Any", "Match", "Literal", "Prefixed" };
-static const char *const perm_names[] = { NULL, "Any", "Deny", "Allow" };
-
-/* Case-insensitive, '_' and '-' ignored ("describe-configs" = "DescribeConfigs"). */
-static int name_eq(const char *a, const char *b)
+/* A name given on the command line: Kafka's spellings, any case, '_' and
+ * '-' ignored (auth/acl.h); ANY only where the caller allows it. */
+static int lookup(int (*parse)(const char *), const char *s)
 {
-    for (;;) {
-        while (*a == '_' || *a == '-')
-            a++;
-        while (*b == '_' || *b == '-')
-            b++;
-        if (!*a || !*b)
-            return !*a && !*b;
-        if ((*a | 0x20) != (*b | 0x20))
-            return 0;
-        a++, b++;
-    }
+    int v = parse(s);
+    return v > 0 ? v : -1;
 }
-
-static int lookup(const char *const *tab, int n, const char *s)
-{
-    for (int i = 1; i < n; i++)
-        if (tab[i] && name_eq(tab[i], s))
-            return i;
-    return -1;
-}
-
-static const char *name_of(const char *const *tab, int n, int v)
-{
-    return v > 0 && v < n && tab[v] ? tab[v] : "Unknown";
-}
-
-#define NAMES(t) t, (int)(sizeof t / sizeof t[0])
 
 typedef struct res { int type; const char *name; } res_t;
 
@@ -127,7 +98,7 @@ static int parse_ops(int *out, int dflt)
         return 1;
     }
     for (size_t i = 0; i < ao.ops.n; i++) {
-        int op = lookup(NAMES(op_names), ao.ops.v[i]);
+        int op = lookup(acl_op_parse, ao.ops.v[i]);
         if (op < 0 || (op == 1 && dflt != 1))
             return cli_usage("unknown operation '%s'", ao.ops.v[i]);
         out[i] = op;
@@ -139,7 +110,7 @@ static int parse_pattern(int dflt, int create)
 {
     if (!ao.pattern)
         return dflt;
-    int pt = lookup(NAMES(pt_names), ao.pattern);
+    int pt = lookup(acl_pattern_parse, ao.pattern);
     if (pt < 0 || (create && pt != 3 && pt != 4)) {
         cli_usage("invalid --resource-pattern-type '%s' (%s)", ao.pattern,
                   create ? "literal or prefixed" : "any, match, literal or prefixed");
@@ -154,24 +125,24 @@ static void print_binding(jw_t *w, const rd_kafka_AclBinding_t *b, cli_table_t *
     int op = (int)rd_kafka_AclBinding_operation(b), pm = (int)rd_kafka_AclBinding_permission_type(b);
     if (w) {
         jw_obj(w);
-        jw_kstr(w, "resource_type", name_of(NAMES(rt_names), rt));
+        jw_kstr(w, "resource_type", acl_rtype_zk_name(rt));
         jw_kstr(w, "name", rd_kafka_AclBinding_name(b));
-        jw_kstr(w, "pattern_type", name_of(NAMES(pt_names), pt));
+        jw_kstr(w, "pattern_type", acl_pattern_zk_name(pt));
         jw_kstr(w, "principal", rd_kafka_AclBinding_principal(b));
         jw_kstr(w, "host", rd_kafka_AclBinding_host(b));
-        jw_kstr(w, "operation", name_of(NAMES(op_names), op));
-        jw_kstr(w, "permission", name_of(NAMES(perm_names), pm));
+        jw_kstr(w, "operation", acl_op_zk_name(op));
+        jw_kstr(w, "permission", acl_perm_zk_name(pm));
         jw_obj_end(w);
         return;
     }
     cli_table_row(t);
-    cli_table_cell(t, "%s", name_of(NAMES(rt_names), rt));
+    cli_table_cell(t, "%s", acl_rtype_zk_name(rt));
     cli_table_cell(t, "%s", rd_kafka_AclBinding_name(b));
-    cli_table_cell(t, "%s", name_of(NAMES(pt_names), pt));
+    cli_table_cell(t, "%s", acl_pattern_zk_name(pt));
     cli_table_cell(t, "%s", rd_kafka_AclBinding_principal(b));
     cli_table_cell(t, "%s", rd_kafka_AclBinding_host(b));
-    cli_table_cell(t, "%s", name_of(NAMES(op_names), op));
-    cli_table_cell(t, "%s", name_of(NAMES(perm_names), pm));
+    cli_table_cell(t, "%s", acl_op_zk_name(op));
+    cli_table_cell(t, "%s", acl_perm_zk_name(pm));
 }
 
 /* ---- create ------------------------------------------------------------------------- */
@@ -244,7 +215,7 @@ static int run_create(int argc, char **argv)
             if (G.json) {
                 jw_obj(&w);
                 jw_kstr(&w, "principal", rd_kafka_AclBinding_principal(b));
-                jw_kstr(&w, "operation", name_of(NAMES(op_names), (int)rd_kafka_AclBinding_operation(b)));
+                jw_kstr(&w, "operation", acl_op_zk_name((int)rd_kafka_AclBinding_operation(b)));
                 jw_kstr(&w, "resource", rd_kafka_AclBinding_name(b));
                 jw_kstr(&w, "error", e ? rd_kafka_error_string(e) : NULL);
                 jw_obj_end(&w);
@@ -252,20 +223,20 @@ static int run_create(int argc, char **argv)
             if (e) {
                 nfail++;
                 cli_fail(CLI_EFAIL, "cannot create ACL %s %s %s on %s '%s': %s",
-                         name_of(NAMES(perm_names), (int)rd_kafka_AclBinding_permission_type(b)),
+                         acl_perm_zk_name((int)rd_kafka_AclBinding_permission_type(b)),
                          rd_kafka_AclBinding_principal(b),
-                         name_of(NAMES(op_names), (int)rd_kafka_AclBinding_operation(b)),
-                         name_of(NAMES(rt_names), (int)rd_kafka_AclBinding_restype(b)),
+                         acl_op_zk_name((int)rd_kafka_AclBinding_operation(b)),
+                         acl_rtype_zk_name((int)rd_kafka_AclBinding_restype(b)),
                          rd_kafka_AclBinding_name(b), rd_kafka_error_string(e));
             } else if (!G.json && !G.quiet) {
                 printf("Created ACL: %s %s %s from %s on %s '%s' (%s)\n",
-                       name_of(NAMES(perm_names), (int)rd_kafka_AclBinding_permission_type(b)),
+                       acl_perm_zk_name((int)rd_kafka_AclBinding_permission_type(b)),
                        rd_kafka_AclBinding_principal(b),
-                       name_of(NAMES(op_names), (int)rd_kafka_AclBinding_operation(b)),
+                       acl_op_zk_name((int)rd_kafka_AclBinding_operation(b)),
                        rd_kafka_AclBinding_host(b),
-                       name_of(NAMES(rt_names), (int)rd_kafka_AclBinding_restype(b)),
+                       acl_rtype_zk_name((int)rd_kafka_AclBinding_restype(b)),
                        rd_kafka_AclBinding_name(b),
-                       name_of(NAMES(pt_names), (int)rd_kafka_AclBinding_resource_pattern_type(b)));
+                       acl_pattern_zk_name((int)rd_kafka_AclBinding_resource_pattern_type(b)));
             }
         }
         jw_arr_end(&w);

@@ -20,6 +20,7 @@
 #include "proto/messages/metadata.h"
 #include "rpc/kclient.h"
 #include "test.h"
+#include "loopback.h"
 
 enum peer_mode { PEER_ANSWER, PEER_SILENT, PEER_GIANT, PEER_WRONG_CORR };
 
@@ -32,19 +33,6 @@ typedef struct peer {
     char client_id[64];
     int header_ok;
 } peer;
-
-static int read_full(int fd, void *p, size_t n)
-{
-    uint8_t *b = p;
-    while (n) {
-        ssize_t r = read(fd, b, n);
-        if (r <= 0)
-            return -1;
-        b += r;
-        n -= (size_t)r;
-    }
-    return 0;
-}
 
 static void send_frame(int fd, obuf *ob)
 {
@@ -64,17 +52,10 @@ static void *peer_main(void *arg)
     if (fd < 0)
         return NULL;
     for (;;) {
-        uint8_t szb[4];
-        if (read_full(fd, szb, 4) < 0)
+        uint32_t size;
+        uint8_t *req = loopback_read_frame(fd, 1u << 20, &size);
+        if (!req)
             break;
-        uint32_t size = be32_load(szb);
-        if (size > (1u << 20))
-            break;
-        uint8_t *req = malloc(size);
-        if (read_full(fd, req, size) < 0) {
-            free(req);
-            break;
-        }
         kreader r;
         kr_init(&r, req, size);
         kreq_header h;
@@ -133,21 +114,13 @@ static void peer_start(peer *pe, enum peer_mode mode)
 {
     memset(pe, 0, sizeof *pe);
     pe->mode = mode;
-    pe->lfd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-    socklen_t l = sizeof a;
-    bind(pe->lfd, (struct sockaddr *)&a, sizeof a);
-    listen(pe->lfd, 4);
-    getsockname(pe->lfd, (struct sockaddr *)&a, &l);
-    pe->port = ntohs(a.sin_port);
+    pe->lfd = loopback_listen(&pe->port);
     pthread_create(&pe->th, NULL, peer_main, pe);
 }
 
 static void peer_stop(peer *pe)
 {
-    shutdown(pe->lfd, SHUT_RDWR);
-    pthread_join(pe->th, NULL);
-    close(pe->lfd);
+    loopback_close(pe->lfd, pe->th);
 }
 
 TEST(kclient_calls_frame_like_kafka)

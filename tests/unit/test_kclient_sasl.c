@@ -25,6 +25,7 @@
 #include "proto/messages/sasl_handshake.h"
 #include "rpc/kclient.h"
 #include "test.h"
+#include "loopback.h"
 
 typedef struct speer {
     int lfd, port;
@@ -33,19 +34,6 @@ typedef struct speer {
     bool forge_signature;         /* SCRAM: send a wrong v= */
     int logins;                   /* successful authentications */
 } speer;
-
-static int read_full(int fd, void *p, size_t n)
-{
-    uint8_t *b = p;
-    while (n) {
-        ssize_t r = read(fd, b, n);
-        if (r <= 0)
-            return -1;
-        b += r;
-        n -= (size_t)r;
-    }
-    return 0;
-}
 
 static void send_resp(int fd, const kreq_header *h, const kf_struct *schema, const void *resp)
 {
@@ -80,17 +68,10 @@ static void *speer_main(void *arg)
     arena a;
     arena_init(&a, 1 << 20);
     for (;;) {
-        uint8_t szb[4];
-        if (read_full(fd, szb, 4) < 0)
+        uint32_t size;
+        uint8_t *req = loopback_read_frame(fd, 1u << 20, &size);
+        if (!req)
             break;
-        uint32_t size = be32_load(szb);
-        if (size > (1u << 20))
-            break;
-        uint8_t *req = malloc(size);
-        if (read_full(fd, req, size) < 0) {
-            free(req);
-            break;
-        }
         kreader r;
         kr_init(&r, req, size);
         kreq_header h;
@@ -169,13 +150,7 @@ static void speer_start(speer *pe, const char *mech)
 {
     memset(pe, 0, sizeof *pe);
     pe->enabled = mech;
-    pe->lfd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-    socklen_t l = sizeof a;
-    bind(pe->lfd, (struct sockaddr *)&a, sizeof a);
-    listen(pe->lfd, 4);
-    getsockname(pe->lfd, (struct sockaddr *)&a, &l);
-    pe->port = ntohs(a.sin_port);
+    pe->lfd = loopback_listen(&pe->port);
 }
 
 /* Connect with `mech`/user/password to a peer enabling `peer_mech`. */
@@ -196,9 +171,7 @@ static int login(const char *peer_mech, const char *mech, const char *user, cons
     err[0] = '\0';
     int rc = kclient_connect(&c, "127.0.0.1", pe.port, 3000, err, errlen);
     kclient_close(&c);
-    shutdown(pe.lfd, SHUT_RDWR);
-    pthread_join(pe.th, NULL);
-    close(pe.lfd);
+    loopback_close(pe.lfd, pe.th);
     *logins = pe.logins;
     return rc;
 }

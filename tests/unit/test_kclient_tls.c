@@ -29,6 +29,7 @@
 #include "rpc/kclient.h"
 #include "server/server_tls.h"
 #include "test.h"
+#include "loopback.h"
 
 /* OpenSSL write()s: a peer that closed would raise SIGPIPE (the broker
  * ignores it, broker/main.c; so do these tests). */
@@ -165,21 +166,13 @@ static void tpeer_start(tpeer *pe, SSL_CTX *ctx, bool silent)
     memset(pe, 0, sizeof *pe);
     pe->ctx = ctx;
     pe->silent = silent;
-    pe->lfd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-    socklen_t l = sizeof a;
-    bind(pe->lfd, (struct sockaddr *)&a, sizeof a);
-    listen(pe->lfd, 4);
-    getsockname(pe->lfd, (struct sockaddr *)&a, &l);
-    pe->port = ntohs(a.sin_port);
+    pe->lfd = loopback_listen(&pe->port);
     pthread_create(&pe->th, NULL, tpeer_main, pe);
 }
 
 static void tpeer_stop(tpeer *pe)
 {
-    shutdown(pe->lfd, SHUT_RDWR);
-    pthread_join(pe->th, NULL);
-    close(pe->lfd);
+    loopback_close(pe->lfd, pe->th);
 }
 
 /* Connect over TLS trusting `trust` and call ApiVersions v3: 0 or the error. */
