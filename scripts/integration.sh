@@ -17,6 +17,9 @@ set -uo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 export SAMSA_BROKER="$(realpath -m "${SAMSA_BROKER:-$ROOT/build/samsa-broker}")"
+# Absolute too: the kafkajs tests run from tests/integration/node, where the
+# Makefile's relative build/samsa names nothing.
+export SAMSA_CLI="$(realpath -m "${SAMSA_CLI:-$ROOT/build/samsa}")"
 PY=/usr/bin/python3   # Debian's python: the one that sees python3-confluent-kafka etc.
 
 if [[ ! -x "$SAMSA_BROKER" ]]; then

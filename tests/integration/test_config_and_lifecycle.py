@@ -64,11 +64,11 @@ def test_bad_listener_and_missing_config_file(tmp_path):
 
 
 def test_unimplemented_real_kafka_key_only_warns(broker_factory):
-    b = broker_factory({"quota.window.num": 11})
+    b = broker_factory({"replication.quota.window.num": 11})
     assert b.running()
     warn = [ln for ln in b.log_text().splitlines()
-            if "quota.window.num" in ln and re.search(r"\bWARN(ING)?\b", ln)]
-    assert warn, f"no warning naming quota.window.num:\n{b.log_tail()}"
+            if "replication.quota.window.num" in ln and re.search(r"\bWARN(ING)?\b", ln)]
+    assert warn, f"no warning naming replication.quota.window.num:\n{b.log_tail()}"
     produce_all(producer(b.bootstrap), "still-works", [dict(value=b"x")])
 
 

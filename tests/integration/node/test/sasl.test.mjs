@@ -39,7 +39,7 @@ before(async () => {
   for (const [user, pw, mech] of [['carol', 'carol-256', 'SCRAM-SHA-256'], ['dave', 'dave-512', 'SCRAM-SHA-512']]) {
     const r = spawnSync(CLI, ['-b', plainBs, 'user', 'create', user, '--password', pw, '--mechanism', mech],
       { encoding: 'utf8', timeout: 30000 });
-    assert.equal(r.status, 0, r.stderr);
+    assert.equal(r.status, 0, r.error ? `${r.error.message}` : r.stderr);
   }
 });
 

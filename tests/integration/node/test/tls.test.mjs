@@ -72,7 +72,7 @@ test('kafkajs produces over SSL and the records read back over SSL', async () =>
   const r = spawnSync('kcat', ['-b', broker.bootstrap, '-X', 'security.protocol=SSL',
     '-X', `ssl.ca.location=${path.join(certDir, 'ca.pem')}`, '-t', topic, '-C', '-e',
     '-o', 'beginning', '-f', '%k=%s\n'], { encoding: 'utf8', timeout: 60000 });
-  assert.equal(r.status, 0, r.stderr);
+  assert.equal(r.status, 0, r.error ? `${r.error.message}` : r.stderr);
   assert.deepEqual(r.stdout.split('\n').filter(Boolean), messages.map((m) => `${m.key}=${m.value}`));
 });
 
