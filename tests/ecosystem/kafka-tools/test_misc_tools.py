@@ -95,8 +95,7 @@ NOT_APPLICABLE = {
                       "finalizes no features",
     "kafka-storage": "formats a KRaft node's own log dirs (meta.properties, bootstrap "
                      "checkpoint); not a client of the broker",
-    "kafka-acls": "ACLs are not implemented (DescribeAcls 29, CreateAcls 30)",
-    "kafka-delegation-tokens": "delegation tokens need SASL, not implemented (38-41)",
+    "kafka-delegation-tokens": "delegation tokens are not implemented (38-41)",
     "kafka-client-metrics": "client metrics subscriptions (KIP-714, GetTelemetrySubscriptions 71) "
                             "are not implemented",
     "kafka-share-groups": "share groups (KIP-932) are not implemented",
