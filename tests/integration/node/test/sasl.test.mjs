@@ -1,11 +1,13 @@
 // kafkajs 2.2.4 over SASL_PLAINTEXT (issue 17): PLAIN and SCRAM-SHA-256/512
-// produce and consume, a wrong password refused with Kafka's message, and
+// produce and consume (PLAIN and SCRAM-SHA-512 over SASL_SSL too, with the
+// shared fixture's certificates), a wrong password refused with Kafka's message, and
 // re-authentication (KIP-368): with connections.max.reauth.ms the broker
 // answers a session lifetime, kafkajs re-authenticates on its connections
 // before the session ends, and the broker never has to close one for an
 // expired session.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
 import path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import kafkajs from 'kafkajs';
@@ -19,14 +21,29 @@ const SCRAM = 'org.apache.kafka.common.security.scram.ScramLoginModule';
 
 let broker;
 let plainBs;
+let sslBs;
+let caPem;
 
 before(async () => {
   broker = new Broker();
+  const certDir = path.join(broker.dir, 'certs');
+  const py = spawnSync('/usr/bin/python3', ['-c',
+    'import sys; sys.path.insert(0, sys.argv[1]); from security import Certs; Certs(sys.argv[2])',
+    path.join(ROOT, 'tests', 'integration'), certDir], { encoding: 'utf8', timeout: 60000 });
+  assert.equal(py.status, 0, py.error ? `${py.error.message}` : py.stderr);
+  caPem = fs.readFileSync(path.join(certDir, 'ca.pem'), 'utf8');
   broker.port = await freePort();
   const plain = await freePort();
+  const ssl = await freePort();
   plainBs = `127.0.0.1:${plain}`;
+  sslBs = `127.0.0.1:${ssl}`;
   broker.overrides = {
-    listeners: `SASL_PLAINTEXT://127.0.0.1:${broker.port},PLAINTEXT://127.0.0.1:${plain}`,
+    listeners: `SASL_PLAINTEXT://127.0.0.1:${broker.port},PLAINTEXT://127.0.0.1:${plain},SASL_SSL://127.0.0.1:${ssl}`,
+    'ssl.keystore.location': path.join(certDir, 'broker-keystore.pem'),
+    'ssl.truststore.location': path.join(certDir, 'ca.pem'),
+    'listener.name.sasl_ssl.plain.sasl.jaas.config': `${PLAIN} required user_alice="alice-secret";`,
+    'listener.name.sasl_ssl.scram-sha-256.sasl.jaas.config': `${SCRAM} required;`,
+    'listener.name.sasl_ssl.scram-sha-512.sasl.jaas.config': `${SCRAM} required;`,
     'inter.broker.listener.name': 'PLAINTEXT',
     'sasl.enabled.mechanisms': 'PLAIN,SCRAM-SHA-256,SCRAM-SHA-512',
     'listener.name.sasl_plaintext.plain.sasl.jaas.config': `${PLAIN} required user_alice="alice-secret";`,
@@ -53,8 +70,9 @@ after(async () => {
   }
 });
 
-function client(sasl) {
-  return new Kafka({ clientId: 'samsa-it-kafkajs-sasl', brokers: [broker.bootstrap], sasl,
+function client(sasl, overTls = false) {
+  return new Kafka({ clientId: 'samsa-it-kafkajs-sasl', brokers: [overTls ? sslBs : broker.bootstrap],
+    sasl, ssl: overTls ? { ca: [caPem] } : undefined,
     connectionTimeout: 5000, requestTimeout: 15000, logLevel: logLevel.NOTHING,
     retry: { retries: 2 } });
 }
@@ -99,6 +117,13 @@ for (const [mechanism, username, password] of [['plain', 'alice', 'alice-secret'
   ['scram-sha-256', 'carol', 'carol-256'], ['scram-sha-512', 'dave', 'dave-512']]) {
   test(`kafkajs ${mechanism} produces and consumes`, async () => {
     await roundTrip(client({ mechanism, username, password }), `kjs-${mechanism}`, 10);
+  });
+}
+
+for (const [mechanism, username, password] of [['plain', 'alice', 'alice-secret'],
+  ['scram-sha-512', 'dave', 'dave-512']]) {
+  test(`kafkajs ${mechanism} over SASL_SSL produces and consumes`, async () => {
+    await roundTrip(client({ mechanism, username, password }, true), `kjs-ssl-${mechanism}`, 10);
   });
 }
 
