@@ -219,6 +219,7 @@ static int publish(broker *b, const md_entity *v, int n, char *err, size_t errle
     ent_snapshot *old = b->ents->snap;
     b->ents->snap = s;
     atomic_store_explicit(&b->ents->any_quota, s->any_quota, memory_order_relaxed);
+    atomic_store_explicit(&b->srv.quotas_on, s->any_quota, memory_order_relaxed);
     pthread_mutex_unlock(&b->ents->mu);
     ent_snapshot_unref(old);
     return 0;

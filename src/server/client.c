@@ -328,9 +328,11 @@ static void on_frame(conn *c, uint8_t *frame, size_t len)
      * that parks the request records here (rq may be gone by now, so
      * against a copy of what identifies the client) and only mutes. */
     const server_ops *ops = cl->srv->ops;
+    bool timed = ops->request_quota &&
+                 atomic_load_explicit(&cl->srv->quotas_on, memory_order_relaxed);
     kreq shadow = { .cl = cl, .hdr = rq->hdr };
     char cid[256];
-    if (ops->request_quota) {
+    if (timed) {
         size_t n = rq->hdr.client_id.len > 0 ? (size_t)rq->hdr.client_id.len : 0;
         if (n > sizeof cid)
             n = sizeof cid;
@@ -342,7 +344,7 @@ static void on_frame(conn *c, uint8_t *frame, size_t len)
     }
     e->handle(rq);
     cl->handling = NULL;
-    if (ops->request_quota && !cl->handling_recorded && !cl->closed) {
+    if (timed && !cl->handling_recorded && !cl->closed) {
         int32_t t = ops->request_quota(cl->srv->ctx, &shadow,
                                        (mono_us() - shadow.quota_t0_us) * 1000);
         if (t > 0)

@@ -94,6 +94,10 @@ typedef struct server {
     pthread_t *threads;
     int nloops;
     atomic_uint next_loop;        /* round-robin for new connections */
+    /* Set by the owner while any client quota exists: only then does the
+     * pipeline time handlers for ops->request_quota (request_percentage),
+     * so a broker without quotas pays one relaxed load per request. */
+    atomic_bool quotas_on;
     struct listener *listeners[MAX_LISTENERS];
     struct accept_arg *accept_args[MAX_LISTENERS];   /* owned; freed at stop */
     struct server_tls *tls[MAX_LISTENERS];   /* SSL / SASL_SSL listeners (server_tls.c) */
