@@ -259,6 +259,12 @@ out:
 
 /* ---- list / delete: filters ---------------------------------------------------------- */
 
+static void free_filters(rd_kafka_AclBindingFilter_t **fs, size_t n)
+{
+    rd_kafka_AclBinding_destroy_array(fs, n);
+    free(fs);
+}
+
 /* Every filter the options describe (resources x principals x hosts x ops). */
 static rd_kafka_AclBindingFilter_t **filters(size_t *nout, int *rc)
 {
@@ -314,8 +320,7 @@ static rd_kafka_AclBindingFilter_t **filters(size_t *nout, int *rc)
                         sizeof err);
                     if (!fs[n]) {
                         *rc = cli_usage("%s", err);
-                        rd_kafka_AclBinding_destroy_array(fs, n);
-                        free(fs);
+                        free_filters(fs, n);
                         fs = NULL;
                         goto out;
                     }
@@ -330,25 +335,38 @@ out:
     return fs;
 }
 
+/* The filters the command line names and an admin client; NULL (with *rc
+ * set) when either cannot be had. */
+static rd_kafka_AclBindingFilter_t **open_filtered(size_t *nf, cli_client_t **c, int *rc)
+{
+    rd_kafka_AclBindingFilter_t **fs = filters(nf, rc);
+    if (fs && !(*c = cli_admin_open(rc))) {
+        free_filters(fs, *nf);
+        fs = NULL;
+    }
+    return fs;
+}
+
+/* The listing table list and delete print. */
+static cli_table_t *acl_table(void)
+{
+    return cli_table_new(7, "TYPE", "NAME", "PATTERN", "PRINCIPAL", "HOST", "OPERATION",
+                         "PERMISSION");
+}
+
 static int run_list(int argc, char **argv)
 {
     (void)argc, (void)argv;
     int rc = CLI_OK;
     size_t nf;
-    rd_kafka_AclBindingFilter_t **fs = filters(&nf, &rc);
+    cli_client_t *c = NULL;
+    rd_kafka_AclBindingFilter_t **fs = open_filtered(&nf, &c, &rc);
     if (!fs)
         return rc;
-    cli_client_t *c = cli_admin_open(&rc);
-    if (!c) {
-        rd_kafka_AclBinding_destroy_array(fs, nf);
-        free(fs);
-        return rc;
-    }
     jw_t w;
     jw_init(&w);
     jw_arr(&w);
-    cli_table_t *t = cli_table_new(7, "TYPE", "NAME", "PATTERN", "PRINCIPAL", "HOST", "OPERATION",
-                                   "PERMISSION");
+    cli_table_t *t = acl_table();
     for (size_t i = 0; i < nf && rc == CLI_OK; i++) {
         rd_kafka_AdminOptions_t *opt = cli_admin_options(c, RD_KAFKA_ADMIN_OP_DESCRIBEACLS);
         rd_kafka_queue_t *q = rd_kafka_queue_new(c->rk);
@@ -377,8 +395,7 @@ static int run_list(int argc, char **argv)
     jw_free(&w);
     cli_table_free(t);
     cli_client_free(c);
-    rd_kafka_AclBinding_destroy_array(fs, nf);
-    free(fs);
+    free_filters(fs, nf);
     return rc;
 }
 
@@ -390,15 +407,10 @@ static int run_delete(int argc, char **argv)
     if (!ao.topics.n && !ao.groups.n && !ao.txns.n && !ao.cluster && !ao.principal.n &&
         !ao.allow_p.n && !ao.deny_p.n)
         return cli_usage("name a resource or a principal (deleting every ACL needs at least one)");
-    rd_kafka_AclBindingFilter_t **fs = filters(&nf, &rc);
+    cli_client_t *c = NULL;
+    rd_kafka_AclBindingFilter_t **fs = open_filtered(&nf, &c, &rc);
     if (!fs)
         return rc;
-    cli_client_t *c = cli_admin_open(&rc);
-    if (!c) {
-        rd_kafka_AclBinding_destroy_array(fs, nf);
-        free(fs);
-        return rc;
-    }
     rd_kafka_AdminOptions_t *opt = cli_admin_options(c, RD_KAFKA_ADMIN_OP_DELETEACLS);
     rd_kafka_queue_t *q = rd_kafka_queue_new(c->rk);
     rd_kafka_DeleteAcls(c->rk, fs, nf, opt, q);
@@ -410,8 +422,7 @@ static int run_delete(int argc, char **argv)
         jw_t w;
         jw_init(&w);
         jw_arr(&w);
-        cli_table_t *t = cli_table_new(7, "TYPE", "NAME", "PATTERN", "PRINCIPAL", "HOST",
-                                       "OPERATION", "PERMISSION");
+        cli_table_t *t = acl_table();
         int nfail = 0;
         for (size_t i = 0; i < nr; i++) {
             const rd_kafka_error_t *e = rd_kafka_DeleteAcls_result_response_error(rs[i]);
@@ -442,8 +453,7 @@ static int run_delete(int argc, char **argv)
     rd_kafka_queue_destroy(q);
     rd_kafka_AdminOptions_destroy(opt);
     cli_client_free(c);
-    rd_kafka_AclBinding_destroy_array(fs, nf);
-    free(fs);
+    free_filters(fs, nf);
     return rc;
 }
 
